@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from crm.admin import ProvincialStaffAdminMixin
+from crm.visibility import visible_customers
+
+from . import services
+from .models import Customer, GroupMember, Industry, KeyPerson
+from .rules import vip_level_for
+
+
+@admin.register(Industry)
+class IndustryAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "section", "segment"]
+    list_filter = ["segment", "section"]
+    search_fields = ["code", "name"]
+
+
+class KeyPersonInline(admin.TabularInline):
+    model = KeyPerson
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "region", "industry", "tier", "handset_count", "monthly_spend", "status"]
+    list_filter = ["status", "tier", "list_level", "industry__segment"]
+    search_fields = ["=code", "name", "=uscc"]
+    autocomplete_fields = ["region", "industry"]
+    readonly_fields = ["tier", "tier_reasons", "created_at", "updated_at"]
+    inlines = [KeyPersonInline]
+    list_select_related = ["region", "industry"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return visible_customers(request.user)
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.CUSTOMER_WRITABLE_FIELDS}
+        if change:
+            services.customer_update(user=request.user, customer=obj, data=data)
+        else:
+            saved = services.customer_create(user=request.user, data=data)
+            obj.pk = saved.pk
+
+
+@admin.register(KeyPerson)
+class KeyPersonAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "title", "mobile", "customer", "is_decision_maker"]
+    search_fields = ["name", "mobile", "=customer__code"]
+    raw_id_fields = ["customer"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(customer__in=visible_customers(request.user))
+
+
+@admin.register(GroupMember)
+class GroupMemberAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "mobile", "customer", "on_net", "verified", "arpu", "vip_level"]
+    list_filter = ["on_net", "verified", "vip_level"]
+    search_fields = ["name", "=mobile", "=customer__code"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["vip_level"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(customer__in=visible_customers(request.user))
+
+    def save_model(self, request, obj, form, change):
+        obj.vip_level = vip_level_for(obj.arpu)
+        super().save_model(request, obj, form, change)

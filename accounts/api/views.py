@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import django_filters
+from django.utils.functional import cached_property
+from rest_framework import generics, mixins, viewsets
+
+from accounts import selectors, services
+from accounts.filters import CustomerFilter
+from accounts.models import Customer, Industry, Segment
+
+from .serializers import CustomerSerializer, GroupMemberSerializer, IndustrySerializer, KeyPersonSerializer
+
+
+class IndustryFilter(django_filters.FilterSet):
+    segment = django_filters.ChoiceFilter(choices=Segment.choices)
+
+    class Meta:
+        model = Industry
+        fields = ["segment", "section"]
+
+
+class IndustryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Industry.objects.all()
+    serializer_class = IndustrySerializer
+    filterset_class = IndustryFilter
+    lookup_field = "code"
+
+
+class CustomerViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Customers the caller may see (SPEC §2), addressed by `code`."""
+
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.customer_list(user=self.request.user)
+
+    def perform_create(self, serializer: CustomerSerializer) -> None:
+        customer = services.customer_create(user=self.request.user, data=serializer.validated_data)
+        serializer.instance = selectors.customer_get(user=self.request.user, code=customer.code)
+
+    def perform_update(self, serializer: CustomerSerializer) -> None:
+        customer = services.customer_update(
+            user=self.request.user, customer=serializer.instance, data=serializer.validated_data
+        )
+        serializer.instance = selectors.customer_get(user=self.request.user, code=customer.code)
+
+
+class CustomerChildListCreateView(generics.ListCreateAPIView):
+    """Base for the lists that hang under one visible customer."""
+
+    @cached_property
+    def customer(self) -> Customer:
+        return selectors.customer_get(user=self.request.user, code=self.kwargs["code"])
+
+
+class KeyPersonListCreateView(CustomerChildListCreateView):
+    serializer_class = KeyPersonSerializer
+
+    def get_queryset(self):
+        return self.customer.key_persons.all()
+
+    def perform_create(self, serializer: KeyPersonSerializer) -> None:
+        serializer.instance = services.key_person_create(customer=self.customer, data=serializer.validated_data)
+
+
+class GroupMemberListCreateView(CustomerChildListCreateView):
+    serializer_class = GroupMemberSerializer
+
+    def get_queryset(self):
+        return self.customer.members.all()
+
+    def perform_create(self, serializer: GroupMemberSerializer) -> None:
+        serializer.instance = services.group_member_create(customer=self.customer, data=serializer.validated_data)

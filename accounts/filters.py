@@ -1,0 +1,70 @@
+"""One FilterSet for customers, used by the list page, the API and (later) the exports."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Region
+from crm.visibility import visible_regions
+from teams.models import TeamRole, TeamRoleKind
+
+from .models import Customer, CustomerStatus, Industry, Segment, Tier
+
+
+def _regions_for(request) -> QuerySet[Region]:
+    # A region outside the user's territory is an invalid choice, the same as an unknown code.
+    if request is None:
+        return Region.objects.all()
+    return visible_regions(request.user).order_by("path")
+
+
+class CustomerFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
+    region = django_filters.ModelChoiceFilter(
+        queryset=lambda request: _regions_for(request), to_field_name="code", method="filter_region", label=_("Region")
+    )
+    industry = django_filters.ModelChoiceFilter(
+        queryset=Industry.objects.all(), to_field_name="code", label=_("Industry")
+    )
+    segment = django_filters.ChoiceFilter(field_name="industry__segment", choices=Segment.choices, label=_("Segment"))
+    status = django_filters.ChoiceFilter(choices=CustomerStatus.choices, label=_("Status"))
+    manager = django_filters.CharFilter(method="filter_manager", label=_("Customer manager (username)"))
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("code", "code"),
+            ("name", "name"),
+            ("handset_count", "handset_count"),
+            ("monthly_spend", "monthly_spend"),
+            ("updated_at", "updated_at"),
+        ),
+        field_labels={
+            "code": _("Code"),
+            "name": _("Name"),
+            "handset_count": _("Handset count"),
+            "monthly_spend": _("Monthly spend"),
+            "updated_at": _("Last updated"),
+        },
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["search", "tier", "region", "industry", "segment", "status", "manager"]
+
+    def filter_search(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(code__istartswith=value) | Q(uscc=value.upper())
+        )
+
+    def filter_region(self, queryset: QuerySet[Customer], name: str, value: Region) -> QuerySet[Customer]:
+        return queryset.filter(region__path__startswith=value.path)
+
+    def filter_manager(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        managed = TeamRole.objects.active().filter(role=TeamRoleKind.CUSTOMER_MANAGER, user__username=value)
+        return queryset.filter(pk__in=managed.values("customer_id"))

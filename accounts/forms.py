@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from crm.models import User
+from crm.visibility import visible_regions
+
+from . import services
+from .models import Customer
+
+
+class CustomerForm(forms.ModelForm):
+    """Create or edit a customer; the region list holds only the user's territory, and the service decides."""
+
+    class Meta:
+        model = Customer
+        fields = list(services.CUSTOMER_WRITABLE_FIELDS)
+        widgets = {"address": forms.TextInput()}
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["region"].queryset = visible_regions(user).order_by("path")
+        self.fields["industry"].queryset = self.fields["industry"].queryset.order_by("code")
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            if isinstance(field.widget, forms.CheckboxInput):
+                css = "form-check-input"
+            field.widget.attrs.setdefault("class", css)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+    def save(self, commit: bool = True) -> Customer:
+        data = {name: self.cleaned_data[name] for name in self.fields if not self.fields[name].disabled}
+        try:
+            if self.instance.pk:
+                return services.customer_update(user=self.user, customer=self.instance, data=data)
+            return services.customer_create(user=self.user, data=data)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+            raise

@@ -1,0 +1,210 @@
+"""Group customers and the people in them (SPEC §3)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .rules import PROFILE_REQUIREMENTS, ProfileFacts, profile_missing
+from .validators import validate_mobile, validate_uscc
+
+ZERO = Decimal("0")
+
+
+class Segment(models.TextChoices):
+    """The operator's market segments (行业客户)."""
+
+    PARTY_GOV = "party_gov", _("Party, government and military")
+    FINANCE = "finance", _("Finance")
+    EDUCATION = "education", _("Education")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    TRANSPORT = "transport", _("Transport and logistics")
+    ENERGY = "energy", _("Energy")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    COMMERCE = "commerce", _("Commerce")
+    OTHER = "other", _("Other")
+
+
+class Industry(models.Model):
+    """A GB/T 4754-2017 division, e.g. J66 货币金融服务."""
+
+    code = models.CharField(_("code"), max_length=3, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    section = models.CharField(_("section"), max_length=1)
+    segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices)
+
+    class Meta:
+        verbose_name = _("industry (行业)")
+        verbose_name_plural = _("industries (行业)")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ListLevel(models.TextChoices):
+    NATIONAL = "national", _("National list")
+    PROVINCIAL = "provincial", _("Provincial list")
+    CITY = "city", _("City list")
+
+
+class CustomerStatus(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    ACTIVE = "active", _("Active")
+    CHURNED = "churned", _("Churned")
+
+
+class Tier(models.TextChoices):
+    A_PLUS = "A+", "A+"
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class Customer(models.Model):
+    """A group customer (集团客户). Its tier is computed by the tiering rules, never typed in."""
+
+    code = models.CharField(_("customer code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, null=True, blank=True, unique=True, validators=[validate_uscc]
+    )
+    industry = models.ForeignKey(
+        Industry, verbose_name=_("industry"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey("crm.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    list_level = models.CharField(
+        _("list level"), max_length=10, choices=ListLevel.choices, default=ListLevel.CITY
+    )
+    handset_count = models.PositiveIntegerField(_("handset count"), default=0)
+    employee_count = models.PositiveIntegerField(_("employee count"), default=0)
+    monthly_spend = models.DecimalField(
+        _("monthly spend (CNY)"), max_digits=14, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    informatization_revenue = models.DecimalField(
+        _("informatization revenue (CNY/month)"),
+        max_digits=14,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO)],
+    )
+    is_tax_top500 = models.BooleanField(_("top 500 taxpayer of the province"), default=False)
+    is_major_influence = models.BooleanField(_("major social influence"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
+    )
+    tier = models.CharField(_("tier"), max_length=2, choices=Tier.choices, null=True, blank=True, editable=False)
+    tier_reasons = models.JSONField(_("tier reasons"), default=list, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer (集团客户)")
+        verbose_name_plural = _("customers (集团客户)")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["name"], name="customer_name_idx"),
+            models.Index(fields=["status"], name="customer_status_idx"),
+            models.Index(fields=["tier"], name="customer_tier_idx"),
+            models.Index(fields=["-updated_at"], name="customer_updated_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(monthly_spend__gte=0), name="customer_monthly_spend_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(informatization_revenue__gte=0), name="customer_informatization_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def profile_facts(self) -> ProfileFacts:
+        """Uses the annotations of `accounts.selectors.with_profile_facts` when present, else asks the database."""
+        has_key_person_mobile = getattr(self, "has_key_person_mobile", None)
+        if has_key_person_mobile is None:
+            has_key_person_mobile = self.key_persons.exclude(mobile="").exists()
+        has_customer_manager = getattr(self, "has_customer_manager", None)
+        if has_customer_manager is None:
+            from teams.models import TeamRole
+
+            has_customer_manager = TeamRole.objects.active().filter(customer=self, role="customer_manager").exists()
+        return ProfileFacts(
+            uscc=self.uscc,
+            industry_code=self.industry_id,
+            region_level=self.region.level,
+            address=self.address,
+            has_key_person_mobile=has_key_person_mobile,
+            handset_count=self.handset_count,
+            has_customer_manager=has_customer_manager,
+        )
+
+    @property
+    def profile_missing(self) -> list[str]:
+        return profile_missing(self.profile_facts())
+
+    @property
+    def profile_complete(self) -> bool:
+        return not self.profile_missing
+
+    @property
+    def profile_missing_labels(self) -> list[str]:
+        return [PROFILE_REQUIREMENTS[code] for code in self.profile_missing]
+
+
+class KeyPerson(models.Model):
+    """A key person (关键人) of the customer."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="key_persons"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=11, blank=True, validators=[validate_mobile])
+    is_decision_maker = models.BooleanField(_("decision maker"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("key person (关键人)")
+        verbose_name_plural = _("key persons (关键人)")
+        ordering = ["-is_decision_maker", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VipLevel(models.TextChoices):
+    DIAMOND = "diamond", _("Diamond")
+    GOLD = "gold", _("Gold")
+    SILVER = "silver", _("Silver")
+
+
+class GroupMember(models.Model):
+    """A person of the customer with a mobile number (集团成员)."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(_("name"), max_length=50)
+    mobile = models.CharField(_("mobile"), max_length=11, validators=[validate_mobile])
+    on_net = models.BooleanField(_("on our network"), default=False)
+    verified = models.BooleanField(_("verified"), default=False)
+    arpu = models.DecimalField(
+        _("ARPU (CNY/month)"), max_digits=10, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    vip_level = models.CharField(
+        _("VIP level"), max_length=10, choices=VipLevel.choices, null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("group member (集团成员)")
+        verbose_name_plural = _("group members (集团成员)")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "mobile"], name="member_unique_mobile_per_customer"),
+            models.CheckConstraint(condition=models.Q(arpu__gte=0), name="member_arpu_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.mobile}"

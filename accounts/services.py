@@ -1,0 +1,88 @@
+"""Writes of customer data. Views, serializers, admin, commands and tasks call these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm.models import Role, User
+from crm.visibility import visible_regions
+from teams.models import TeamRole, TeamRoleKind
+
+from .models import Customer, GroupMember, KeyPerson
+from .rules import vip_level_for
+
+CUSTOMER_WRITABLE_FIELDS = (
+    "code",
+    "name",
+    "uscc",
+    "industry",
+    "region",
+    "address",
+    "list_level",
+    "handset_count",
+    "employee_count",
+    "monthly_spend",
+    "informatization_revenue",
+    "is_tax_top500",
+    "is_major_influence",
+    "status",
+)
+
+
+def _check_region_visible(*, user: User, customer: Customer) -> None:
+    if not visible_regions(user).filter(pk=customer.region_id).exists():
+        raise ValidationError({"region": _("You cannot file a customer under a region outside your territory.")})
+
+
+def _assign(customer: Customer, data: dict[str, Any]) -> None:
+    unknown = set(data) - set(CUSTOMER_WRITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be written.") for field in sorted(unknown)})
+    for field, value in data.items():
+        setattr(customer, field, value)
+    if customer.uscc == "":
+        customer.uscc = None
+
+
+@transaction.atomic
+def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
+    """Create a customer in the user's territory; an account manager who files it becomes its customer manager."""
+    customer = Customer()
+    _assign(customer, data)
+    customer.full_clean()
+    _check_region_visible(user=user, customer=customer)
+    customer.save()
+    if user.role == Role.ACCOUNT_MANAGER and not user.sees_everything:
+        TeamRole.objects.create(customer=customer, user=user, role=TeamRoleKind.CUSTOMER_MANAGER)
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, user: User, customer: Customer, data: dict[str, Any]) -> Customer:
+    _assign(customer, data)
+    customer.full_clean()
+    if "region" in data:
+        _check_region_visible(user=user, customer=customer)
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def key_person_create(*, customer: Customer, data: dict[str, Any]) -> KeyPerson:
+    person = KeyPerson(customer=customer, **data)
+    person.full_clean()
+    person.save()
+    return person
+
+
+@transaction.atomic
+def group_member_create(*, customer: Customer, data: dict[str, Any]) -> GroupMember:
+    member = GroupMember(customer=customer, **data)
+    member.vip_level = vip_level_for(member.arpu)
+    member.full_clean()
+    member.save()
+    return member

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView
+
+from . import selectors
+from .filters import CustomerFilter
+from .forms import CustomerForm
+from .models import VipLevel
+
+
+class CustomerListView(LoginRequiredMixin, View):
+    """*My customers*: the customers the user may see, searchable, filterable, sortable and paginated."""
+
+    template_name = "accounts/customer_list.html"
+
+    def get(self, request):
+        filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(user=request.user), request=request)
+        customers = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        page = Paginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        return render(
+            request,
+            self.template_name,
+            {"filter": filterset, "page": page, "query": query.urlencode()},
+        )
+
+
+class CustomerDetailView(LoginRequiredMixin, View):
+    template_name = "accounts/customer_detail.html"
+
+    def get(self, request, code: str):
+        customer = selectors.customer_get(user=request.user, code=code)
+        members = customer.members.aggregate(
+            total=Count("id"),
+            on_net=Count("id", filter=Q(on_net=True)),
+            verified=Count("id", filter=Q(verified=True)),
+            **{level: Count("id", filter=Q(vip_level=level)) for level in VipLevel.values},
+        )
+        vip_counts = [(label, members[level]) for level, label in VipLevel.choices]
+        return render(
+            request,
+            self.template_name,
+            {
+                "customer": customer,
+                "key_persons": customer.key_persons.all(),
+                "members": members,
+                "vip_counts": vip_counts,
+                "team": selectors.customer_team(customer),
+            },
+        )
+
+
+class CustomerFormView(LoginRequiredMixin, FormView):
+    template_name = "accounts/customer_form.html"
+    form_class = CustomerForm
+
+    def get_customer(self):
+        code = self.kwargs.get("code")
+        return selectors.customer_get(user=self.request.user, code=code) if code else None
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        kwargs["instance"] = self.get_customer()
+        return kwargs
+
+    def form_valid(self, form: CustomerForm):
+        try:
+            customer = form.save()
+        except ValidationError:
+            return self.form_invalid(form)
+        messages.success(self.request, _("Customer %(name)s saved.") % {"name": customer.name})
+        return HttpResponseRedirect(reverse("accounts:customer-detail", args=[customer.code]))

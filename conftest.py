@@ -1,0 +1,116 @@
+"""Shared fixtures: a small territory with two provinces, staff in every role, and customers placed across it.
+
+The cast (as in SPEC §2):
+- alice: account manager, customer manager of `alice_customer` (锦江区) — the owner;
+- bob: account manager in the same department as alice, customer manager of `wuhou_customer` only;
+- carol: account manager in 绵阳 (another city) with her own customer;
+- dora: head of the Chengdu department (region 成都市);
+- paul: provincial staff of Sichuan;
+- gd_paul: provincial staff of Guangdong (another province);
+- hq: headquarters administrator.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from crm.models import Region
+from tests.factories import (
+    PASSWORD,
+    CustomerFactory,
+    DepartmentFactory,
+    KeyPersonFactory,
+    TeamRoleFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Hashing strength is not under test; the default hasher would dominate the suite's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _region(code: str, name: str, level: str, parent: Region | None) -> Region:
+    region = Region(code=code, name=name, level=level, parent=parent)
+    region.save()
+    return region
+
+
+@pytest.fixture
+def territory(db) -> dict[str, Region]:
+    root = Region.objects.get(code="000000")
+    sichuan = _region("510000", "四川省", "province", root)
+    chengdu = _region("510100", "成都市", "city", sichuan)
+    jinjiang = _region("510104", "锦江区", "county", chengdu)
+    wuhou = _region("510107", "武侯区", "county", chengdu)
+    grid = _region("510104-G01", "春熙路网格", "grid", jinjiang)
+    mianyang = _region("510700", "绵阳市", "city", sichuan)
+    fucheng = _region("510703", "涪城区", "county", mianyang)
+    guangdong = _region("440000", "广东省", "province", root)
+    guangzhou = _region("440100", "广州市", "city", guangdong)
+    tianhe = _region("440106", "天河区", "county", guangzhou)
+    return {
+        "root": root, "sichuan": sichuan, "chengdu": chengdu, "jinjiang": jinjiang, "wuhou": wuhou, "grid": grid,
+        "mianyang": mianyang, "fucheng": fucheng, "guangdong": guangdong, "guangzhou": guangzhou, "tianhe": tianhe,
+    }
+
+
+@pytest.fixture
+def cast(territory):
+    chengdu_dept = DepartmentFactory(name="成都市政企客户部", region=territory["chengdu"])
+    mianyang_dept = DepartmentFactory(name="绵阳市政企客户部", region=territory["mianyang"])
+    users = {
+        "alice": UserFactory(username="alice", region=territory["jinjiang"], department=chengdu_dept),
+        "bob": UserFactory(username="bob", region=territory["wuhou"], department=chengdu_dept),
+        "carol": UserFactory(username="carol", region=territory["fucheng"], department=mianyang_dept),
+        "dora": UserFactory(username="dora", role="department_head", region=territory["chengdu"], department=chengdu_dept),
+        "paul": UserFactory(username="paul", role="provincial_staff", region=territory["sichuan"]),
+        "gd_paul": UserFactory(username="gd_paul", role="provincial_staff", region=territory["guangdong"]),
+        "hq": UserFactory(username="hq", role="hq_admin", region=territory["root"]),
+    }
+    chengdu_dept.head = users["dora"]
+    chengdu_dept.save()
+    return users
+
+
+@pytest.fixture
+def customers(cast, territory):
+    """One customer per corner of the territory, each with a customer manager."""
+    alice_customer = CustomerFactory(code="CD0001", name="成都锦程科技有限公司", region=territory["grid"])
+    wuhou_customer = CustomerFactory(code="CD0002", name="成都蜀道物流有限公司", region=territory["wuhou"])
+    mianyang_customer = CustomerFactory(code="MY0001", name="绵阳长虹电子有限公司", region=territory["fucheng"])
+    guangzhou_customer = CustomerFactory(code="GZ0001", name="广州天河商贸有限公司", region=territory["tianhe"])
+    KeyPersonFactory(customer=alice_customer)
+    TeamRoleFactory(customer=alice_customer, user=cast["alice"])
+    TeamRoleFactory(customer=wuhou_customer, user=cast["bob"])
+    TeamRoleFactory(customer=mianyang_customer, user=cast["carol"])
+    return {"alice": alice_customer, "wuhou": wuhou_customer, "mianyang": mianyang_customer, "guangzhou": guangzhou_customer}
+
+
+@pytest.fixture
+def login():
+    """A logged-in Django test client for one of the cast."""
+
+    def _login(user) -> Client:
+        client = Client()
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api(cast):
+    """A DRF client authenticated with a token, as scripts use the API."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def _api(user) -> APIClient:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return _api

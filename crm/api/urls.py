@@ -1,0 +1,23 @@
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import views as accounts_views
+
+from . import views
+
+router = DefaultRouter()
+router.register("regions", views.RegionViewSet, basename="region")
+router.register("industries", accounts_views.IndustryViewSet, basename="industry")
+router.register("customers", accounts_views.CustomerViewSet, basename="customer")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="auth-token"),
+    path(
+        "customers/<str:code>/key-persons/",
+        accounts_views.KeyPersonListCreateView.as_view(),
+        name="customer-key-persons",
+    ),
+    path("customers/<str:code>/members/", accounts_views.GroupMemberListCreateView.as_view(), name="customer-members"),
+    path("", include(router.urls)),
+]

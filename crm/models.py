@@ -1,0 +1,154 @@
+"""Territory and staff: the parts every app needs (SPEC §2)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RegionLevel(models.TextChoices):
+    NATIONAL = "national", _("National")
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+    GRID = "grid", _("Grid")
+
+
+# Depth of each level in the tree; a child is always exactly one level below its parent.
+LEVEL_DEPTH = {
+    RegionLevel.NATIONAL: 0,
+    RegionLevel.PROVINCE: 1,
+    RegionLevel.CITY: 2,
+    RegionLevel.COUNTY: 3,
+    RegionLevel.GRID: 4,
+}
+
+region_code_validator = RegexValidator(
+    r"^\d{6}(-G\d{2,3})?$",
+    _("A region code is a 6-digit GB/T 2260 division code, or a county code followed by -G and a grid number."),
+)
+
+
+class RegionQuerySet(models.QuerySet):
+    def subtree(self, region: Region) -> RegionQuerySet:
+        """The region itself and everything below it."""
+        return self.filter(path__startswith=region.path)
+
+
+class Region(models.Model):
+    """A node of the territory tree, keyed by its official division code (GB/T 2260)."""
+
+    code = models.CharField(_("code"), max_length=16, primary_key=True, validators=[region_code_validator])
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Materialised path "000000/510000/510100/" so that a subtree is one indexed prefix match.
+    path = models.CharField(_("path"), max_length=200, editable=False, db_index=True)
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("region (区域)")
+        verbose_name_plural = _("regions (区域)")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @staticmethod
+    def build_path(code: str, parent_path: str | None) -> str:
+        return f"{parent_path or ''}{code}/"
+
+    def clean(self) -> None:
+        if self.level == RegionLevel.NATIONAL:
+            if self.parent_id:
+                raise ValidationError({"parent": _("The national root has no parent.")})
+            return
+        if self.parent is None:
+            raise ValidationError({"parent": _("Every region below the national root needs a parent.")})
+        if LEVEL_DEPTH[self.level] != LEVEL_DEPTH[self.parent.level] + 1:
+            raise ValidationError({"level": _("A region must be exactly one level below its parent.")})
+
+    def save(self, *args, **kwargs) -> None:
+        self.path = self.build_path(self.code, self.parent.path if self.parent_id else None)
+        super().save(*args, **kwargs)
+
+    @property
+    def depth(self) -> int:
+        return LEVEL_DEPTH[self.level]
+
+    def ancestor_codes(self) -> list[str]:
+        return [code for code in self.path.split("/") if code]
+
+    def is_within(self, other: Region) -> bool:
+        return self.path.startswith(other.path)
+
+
+class Department(models.Model):
+    """A 政企客户部 of a city or county."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="departments")
+    head = models.ForeignKey(
+        "crm.User",
+        verbose_name=_("head"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_departments",
+    )
+
+    class Meta:
+        verbose_name = _("department (政企客户部)")
+        verbose_name_plural = _("departments (政企客户部)")
+        ordering = ["region_id", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ACCOUNT_MANAGER = "account_manager", _("Account manager")
+    DEPARTMENT_HEAD = "department_head", _("Department head")
+    PROVINCIAL_STAFF = "provincial_staff", _("Provincial staff")
+    HQ_ADMIN = "hq_admin", _("HQ administrator")
+
+
+class User(AbstractUser):
+    """A member of staff: one role, one home region, at most one department."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
+    region = models.ForeignKey(
+        Region, verbose_name=_("home region"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("staff member (员工)")
+        verbose_name_plural = _("staff (员工)")
+        swappable = "AUTH_USER_MODEL"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role != Role.HQ_ADMIN and not self.is_superuser and self.region_id is None:
+            raise ValidationError({"region": _("Every member of staff below headquarters needs a home region.")})
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_superuser or self.role == Role.HQ_ADMIN
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

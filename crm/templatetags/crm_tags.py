@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.simple_tag
+def tier_badge(tier: str | None):
+    if not tier:
+        return format_html('<span class="tier tier-none" title="{}">—</span>', _("Tier not computed yet"))
+    return format_html('<span class="tier tier-{}">{}</span>', tier.replace("+", "plus"), tier)

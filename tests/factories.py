@@ -1,0 +1,98 @@
+"""factory_boy factories for the whole suite."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import Customer, GroupMember, KeyPerson
+from accounts.validators import USCC_ALPHABET, uscc_check_character
+from crm.models import Department, Region, Role, User
+from teams.models import TeamRole
+
+PASSWORD = "Secret#2026"
+
+
+def make_uscc(serial: int, region_code: str = "510104") -> str:
+    org = ""
+    value = serial
+    for _ in range(9):
+        value, digit = divmod(value, 31)
+        org = USCC_ALPHABET[digit] + org
+    first17 = f"91{region_code[:6]}{org}"
+    return first17 + uscc_check_character(first17)
+
+
+class RegionFactory(DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"{520000 + n * 100}")
+    name = factory.Sequence(lambda n: f"区域{n}")
+    level = "county"
+
+
+class DepartmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    name = factory.Sequence(lambda n: f"政企客户部{n}")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.ACCOUNT_MANAGER
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(self, create, extracted, **kwargs):
+        if create:
+            self.save()
+
+
+class CustomerFactory(DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    code = factory.Sequence(lambda n: f"GC{n:08d}")
+    name = factory.Sequence(lambda n: f"测试客户{n}有限公司")
+    uscc = factory.Sequence(lambda n: make_uscc(n + 1))
+    industry_id = "C39"
+    address = "成都市锦江区红星路1号"
+    handset_count = 120
+    employee_count = 150
+    monthly_spend = Decimal("5000.00")
+    status = "active"
+
+
+class KeyPersonFactory(DjangoModelFactory):
+    class Meta:
+        model = KeyPerson
+
+    name = factory.Sequence(lambda n: f"关键人{n}")
+    title = "总经理"
+    mobile = factory.Sequence(lambda n: f"139{n:08d}")
+    is_decision_maker = True
+
+
+class GroupMemberFactory(DjangoModelFactory):
+    class Meta:
+        model = GroupMember
+
+    name = factory.Sequence(lambda n: f"成员{n}")
+    mobile = factory.Sequence(lambda n: f"138{n:08d}")
+    arpu = Decimal("88.00")
+
+
+class TeamRoleFactory(DjangoModelFactory):
+    class Meta:
+        model = TeamRole
+
+    role = "customer_manager"
