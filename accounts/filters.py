@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +22,11 @@ def _regions_for(request) -> QuerySet[Region]:
 
 
 class CustomerFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label=_("Search"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, code or USCC")}),
+    )
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
     region = django_filters.ModelChoiceFilter(
         queryset=lambda request: _regions_for(request), to_field_name="code", method="filter_region", label=_("Region")

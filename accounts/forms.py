@@ -25,18 +25,6 @@ class CustomerForm(forms.ModelForm):
         self.fields["industry"].queryset = self.fields["industry"].queryset.order_by("code")
         if self.instance.pk:
             self.fields["code"].disabled = True
-        for field in self.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            if isinstance(field.widget, forms.CheckboxInput):
-                css = "form-check-input"
-            field.widget.attrs.setdefault("class", css)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 
     def save(self, commit: bool = True) -> Customer:
         data = {name: self.cleaned_data[name] for name in self.fields if not self.fields[name].disabled}

@@ -42,6 +42,7 @@ def vip_levels_apply(first_id: int, last_id: int) -> int:
     retry_backoff=True,
     retry_kwargs={"max_retries": 3},
     time_limit=15 * 60,
+    soft_time_limit=14 * 60,
 )
 def vip_levels_recompute_chunk(first_id: int, last_id: int) -> int:
     return vip_levels_apply(first_id, last_id)

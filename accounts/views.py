@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
+from crm.forms import style_form
+
 from . import selectors
 from .filters import CustomerFilter
 from .forms import CustomerForm
@@ -27,6 +29,7 @@ class CustomerListView(LoginRequiredMixin, View):
     def get(self, request):
         filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(user=request.user), request=request)
         customers = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        style_form(filterset.form, small=True)
         page = Paginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -76,10 +79,13 @@ class CustomerFormView(LoginRequiredMixin, FormView):
         kwargs["instance"] = self.get_customer()
         return kwargs
 
+    def get_form(self, form_class=None):
+        return style_form(super().get_form(form_class))
+
     def form_valid(self, form: CustomerForm):
         try:
             customer = form.save()
         except ValidationError:
-            return self.form_invalid(form)
+            return self.form_invalid(style_form(form))
         messages.success(self.request, _("Customer %(name)s saved.") % {"name": customer.name})
         return HttpResponseRedirect(reverse("accounts:customer-detail", args=[customer.code]))

@@ -56,7 +56,10 @@ def staff_upsert(
     if full_name:
         user.last_name, user.first_name = full_name[:1], full_name[1:]
     if password:
-        validate_password(password, user)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
         user.set_password(password)
     elif created:
         user.set_unusable_password()

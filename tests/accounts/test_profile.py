@@ -2,8 +2,8 @@
 
 import pytest
 
-from accounts.selectors import customer_list
 from accounts.models import Customer
+from accounts.selectors import customer_list
 from teams.models import TeamRole
 from tests.factories import KeyPersonFactory
 

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+
+
+def style_form(form: forms.BaseForm, small: bool = False) -> forms.BaseForm:
+    """Give a form's widgets the Bootstrap classes, marking the fields that have errors."""
+    size = " form-control-sm" if small else ""
+    select_size = " form-select-sm" if small else ""
+    errors = form.errors if form.is_bound else {}
+    for name, field in form.fields.items():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select" + select_size
+        else:
+            css = "form-control" + size
+        if name in errors:
+            css += " is-invalid"
+        widget.attrs["class"] = css
+    return form

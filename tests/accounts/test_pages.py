@@ -1,0 +1,149 @@
+"""The customer pages: my customers, the customer page, and the create/edit form."""
+
+import pytest
+from django.test import Client
+
+from accounts.models import Customer
+from teams.models import TeamRole
+from tests.factories import CustomerFactory, TeamRoleFactory, make_uscc
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/customers/"
+
+
+def form_data(**extra):
+    data = {
+        "code": "CD0200",
+        "name": "成都华西医疗器械有限公司",
+        "uscc": make_uscc(777),
+        "industry": "C35",
+        "region": "510104",
+        "address": "成都市锦江区书院街3号",
+        "list_level": "city",
+        "handset_count": "45",
+        "employee_count": "60",
+        "monthly_spend": "3200.00",
+        "informatization_revenue": "800.00",
+        "status": "active",
+    }
+    data.update(extra)
+    return data
+
+
+@pytest.mark.parametrize("path", [LIST, "/customers/CD0001/", "/customers/new/", "/customers/CD0001/edit/"])
+def test_anonymous_is_sent_to_login(customers, path):
+    response = Client().get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_my_customers_lists_only_my_customers_in_chinese(login, cast, customers):
+    response = login(cast["alice"]).get(LIST)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "我的客户" in html
+    assert "成都锦程科技有限公司" in html
+    assert "成都蜀道物流有限公司" not in html
+    assert "绵阳长虹电子有限公司" not in html
+
+
+def test_search_filter_and_sort(login, cast, customers):
+    client = login(cast["paul"])
+    html = client.get(LIST, {"search": "蜀道"}).content.decode()
+    assert "成都蜀道物流有限公司" in html and "成都锦程科技有限公司" not in html
+    html = client.get(LIST, {"region": "510700"}).content.decode()
+    assert "绵阳长虹电子有限公司" in html and "成都锦程科技有限公司" not in html
+    html = client.get(LIST, {"ordering": "-code"}).content.decode()
+    assert html.index("MY0001") < html.index("CD0002") < html.index("CD0001")
+
+
+def test_bad_filter_is_shown_on_the_field(login, cast, customers):
+    response = login(cast["paul"]).get(LIST, {"region": "440100"})
+    assert response.status_code == 200
+    assert response.context["filter"].errors.get("region")
+    assert not response.context["page"].object_list
+
+
+def test_list_paginates(login, cast, customers, territory):
+    CustomerFactory.create_batch(60, region=territory["wuhou"])
+    client = login(cast["paul"])
+    first = client.get(LIST)
+    assert len(first.context["page"].object_list) == 50
+    assert first.context["page"].paginator.count == 63
+    assert len(client.get(LIST, {"page": 2}).context["page"].object_list) == 13
+
+
+def test_list_page_query_count_is_pinned(login, cast, customers, territory, django_assert_num_queries):
+    CustomerFactory.create_batch(30, region=territory["wuhou"])
+    client = login(cast["hq"])
+    # session, user, user's region (header), count, one page of customers with their region, industry and
+    # profile facts, the region choices and the industry choices of the filter form
+    with django_assert_num_queries(7):
+        response = client.get(LIST)
+    assert response.status_code == 200
+
+
+def test_account_manager_list_query_count_is_pinned(login, cast, customers, territory, django_assert_num_queries):
+    for customer in CustomerFactory.create_batch(30, region=territory["jinjiang"]):
+        TeamRoleFactory(customer=customer, user=cast["alice"])
+    client = login(cast["alice"])
+    # the same queries: the user's home region, fetched once, serves the header and the region choices
+    with django_assert_num_queries(7):
+        response = client.get(LIST)
+    assert response.context["page"].paginator.count == 31
+
+
+def test_customer_page_shows_profile_gaps_people_and_team(login, cast, customers):
+    customer = customers["alice"]
+    customer.address = ""
+    customer.save()
+    html = login(cast["alice"]).get(f"/customers/{customer.code}/").content.decode()
+    assert "成都锦程科技有限公司" in html
+    assert "地址" in html
+    assert "关键人" in html
+    assert "alice" in html
+
+
+@pytest.mark.parametrize("who", ["bob", "carol", "gd_paul"])
+def test_outsider_gets_404_on_customer_pages(login, cast, customers, who):
+    client = login(cast[who])
+    assert client.get("/customers/CD0001/").status_code == 404
+    assert client.get("/customers/CD0001/edit/").status_code == 404
+    assert client.post("/customers/CD0001/edit/", form_data(code="CD0001")).status_code == 404
+
+
+def test_create_customer_from_the_form(login, cast, territory):
+    response = login(cast["alice"]).post("/customers/new/", form_data())
+    assert response.status_code == 302
+    assert response["Location"] == "/customers/CD0200/"
+    assert TeamRole.objects.filter(customer__code="CD0200", user=cast["alice"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("uscc", "91350100M000100Y44"), ("handset_count", "-3"), ("industry", "X99"), ("region", "510703"),
+     ("code", "CD0001")],
+)
+def test_form_errors_are_shown_inline_and_nothing_is_saved(login, cast, customers, field, value):
+    before = Customer.objects.count()
+    response = login(cast["alice"]).post("/customers/new/", form_data(**{field: value}))
+    assert response.status_code == 200
+    assert response.context["form"].errors.get(field), response.context["form"].errors
+    assert f'data-field="{field}"' in response.content.decode()
+    assert Customer.objects.count() == before
+
+
+def test_edit_keeps_the_code_and_saves_changes(login, cast, customers):
+    data = form_data(code="HACKED", name="成都锦程科技股份有限公司", uscc=customers["alice"].uscc, region="510104-G01")
+    response = login(cast["alice"]).post("/customers/CD0001/edit/", data)
+    assert response.status_code == 302
+    customer = Customer.objects.get(pk=customers["alice"].pk)
+    assert customer.code == "CD0001" and customer.name == "成都锦程科技股份有限公司"
+
+
+def test_english_is_available(login, cast, customers):
+    client = login(cast["alice"])
+    client.post("/i18n/setlang/", {"language": "en", "next": LIST})
+    html = client.get(LIST).content.decode()
+    assert "My customers" in html and "我的客户" not in html

@@ -1,0 +1,60 @@
+"""Configuration from the environment: embedded default, clear errors for bad values, a clean deploy check."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x7#kq2!v9s@m4p8z&t1w6e3r5y0u2i9o8p7a6s5d4f3g2h1j0-kl",
+    "ALLOWED_HOSTS": "crm.example.cn",
+    "DATABASE_URL": "postgres://crm:crm@127.0.0.1:5432/crm",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+CONFIG_VARIABLES = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "TIME_ZONE")
+
+
+def manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_no_environment_means_sqlite_and_eager_celery():
+    result = manage(
+        "shell", "-c",
+        "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER,"
+        " s.TIME_ZONE, s.LANGUAGE_CODE)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "django.db.backends.sqlite3 True Asia/Shanghai zh-hans" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DEBUG", "maybe"), ("DATABASE_URL", "mysqlx://nowhere"), ("TIME_ZONE", "Mars/Olympus"), ("CONN_MAX_AGE", "x")],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(variable, value):
+    result = manage("check", **{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
+def test_production_without_secret_key_refuses_to_start():
+    env = dict(PRODUCTION)
+    del env["SECRET_KEY"]
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
