@@ -52,8 +52,17 @@ def territory(db) -> dict[str, Region]:
     guangzhou = _region("440100", "广州市", "city", guangdong)
     tianhe = _region("440106", "天河区", "county", guangzhou)
     return {
-        "root": root, "sichuan": sichuan, "chengdu": chengdu, "jinjiang": jinjiang, "wuhou": wuhou, "grid": grid,
-        "mianyang": mianyang, "fucheng": fucheng, "guangdong": guangdong, "guangzhou": guangzhou, "tianhe": tianhe,
+        "root": root,
+        "sichuan": sichuan,
+        "chengdu": chengdu,
+        "jinjiang": jinjiang,
+        "wuhou": wuhou,
+        "grid": grid,
+        "mianyang": mianyang,
+        "fucheng": fucheng,
+        "guangdong": guangdong,
+        "guangzhou": guangzhou,
+        "tianhe": tianhe,
     }
 
 
@@ -65,7 +74,9 @@ def cast(territory):
         "alice": UserFactory(username="alice", region=territory["jinjiang"], department=chengdu_dept),
         "bob": UserFactory(username="bob", region=territory["wuhou"], department=chengdu_dept),
         "carol": UserFactory(username="carol", region=territory["fucheng"], department=mianyang_dept),
-        "dora": UserFactory(username="dora", role="department_head", region=territory["chengdu"], department=chengdu_dept),
+        "dora": UserFactory(
+            username="dora", role="department_head", region=territory["chengdu"], department=chengdu_dept
+        ),
         "paul": UserFactory(username="paul", role="provincial_staff", region=territory["sichuan"]),
         "gd_paul": UserFactory(username="gd_paul", role="provincial_staff", region=territory["guangdong"]),
         "hq": UserFactory(username="hq", role="hq_admin", region=territory["root"]),
@@ -86,7 +97,12 @@ def customers(cast, territory):
     TeamRoleFactory(customer=alice_customer, user=cast["alice"])
     TeamRoleFactory(customer=wuhou_customer, user=cast["bob"])
     TeamRoleFactory(customer=mianyang_customer, user=cast["carol"])
-    return {"alice": alice_customer, "wuhou": wuhou_customer, "mianyang": mianyang_customer, "guangzhou": guangzhou_customer}
+    return {
+        "alice": alice_customer,
+        "wuhou": wuhou_customer,
+        "mianyang": mianyang_customer,
+        "guangzhou": guangzhou_customer,
+    }
 
 
 @pytest.fixture

@@ -37,7 +37,9 @@ class CustomerAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
         return visible_customers(request.user)
 
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.CUSTOMER_WRITABLE_FIELDS}
+        data = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in services.CUSTOMER_WRITABLE_FIELDS
+        }
         if change:
             services.customer_update(user=request.user, customer=obj, data=data)
         else:

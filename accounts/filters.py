@@ -63,9 +63,7 @@ class CustomerFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(code__istartswith=value) | Q(uscc=value.upper())
-        )
+        return queryset.filter(Q(name__icontains=value) | Q(code__istartswith=value) | Q(uscc=value.upper()))
 
     def filter_region(self, queryset: QuerySet[Customer], name: str, value: Region) -> QuerySet[Customer]:
         return queryset.filter(region__path__startswith=value.path)

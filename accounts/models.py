@@ -77,9 +77,7 @@ class Customer(models.Model):
     )
     region = models.ForeignKey("crm.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
     address = models.CharField(_("address"), max_length=300, blank=True)
-    list_level = models.CharField(
-        _("list level"), max_length=10, choices=ListLevel.choices, default=ListLevel.CITY
-    )
+    list_level = models.CharField(_("list level"), max_length=10, choices=ListLevel.choices, default=ListLevel.CITY)
     handset_count = models.PositiveIntegerField(_("handset count"), default=0)
     employee_count = models.PositiveIntegerField(_("employee count"), default=0)
     monthly_spend = models.DecimalField(
@@ -94,10 +92,11 @@ class Customer(models.Model):
     )
     is_tax_top500 = models.BooleanField(_("top 500 taxpayer of the province"), default=False)
     is_major_influence = models.BooleanField(_("major social influence"), default=False)
-    status = models.CharField(
-        _("status"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
+    status = models.CharField(_("status"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
+    # NULL, not "": prospects and churned customers have no tier at all (SPEC §4.1).
+    tier = models.CharField(  # noqa: DJ001
+        _("tier"), max_length=2, choices=Tier.choices, null=True, blank=True, editable=False
     )
-    tier = models.CharField(_("tier"), max_length=2, choices=Tier.choices, null=True, blank=True, editable=False)
     tier_reasons = models.JSONField(_("tier reasons"), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -193,7 +192,8 @@ class GroupMember(models.Model):
     arpu = models.DecimalField(
         _("ARPU (CNY/month)"), max_digits=10, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
     )
-    vip_level = models.CharField(
+    # NULL, not "": "no VIP level" is `null` in the API contract (SPEC §4.3).
+    vip_level = models.CharField(  # noqa: DJ001
         _("VIP level"), max_length=10, choices=VipLevel.choices, null=True, blank=True, editable=False
     )
 

@@ -33,7 +33,9 @@ def uscc_error(value: str) -> str | None:
         ) % {"chars": " ".join(bad)}
     expected = uscc_check_character(value[:17])
     if value[17] != expected:
-        return _("The check character (18th) of this unified social credit code should be %(expected)s, not %(got)s.") % {
+        return _(
+            "The check character (18th) of this unified social credit code should be %(expected)s, not %(got)s."
+        ) % {
             "expected": expected,
             "got": value[17],
         }

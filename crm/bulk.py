@@ -49,9 +49,8 @@ def reset_sequence(table: str) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-        )
+        sequence = f"pg_get_serial_sequence('{table}', 'id')"
+        cursor.execute(f"SELECT setval({sequence}, COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
 
 
 def next_id(table: str) -> int:

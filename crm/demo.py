@@ -33,25 +33,144 @@ DEMO_MANAGER, DEMO_MANAGER_CITY = "cd_am01", "510100"
 CUSTOMERS_PER_MANAGER = (30, 60)
 
 # Industries the default rules rate A by themselves (≈2 % of customers), B by themselves (≈1.5 %), and the rest.
-A_INDUSTRIES = ["S91", "S92", "S93", "S94", "S95", "S96", "R86", "R87", "I63", "G60", "J66", "D44", "D45", "D46",
-                "G53", "G54", "G56"]
+A_INDUSTRIES = [
+    "S91",
+    "S92",
+    "S93",
+    "S94",
+    "S95",
+    "S96",
+    "R86",
+    "R87",
+    "I63",
+    "G60",
+    "J66",
+    "D44",
+    "D45",
+    "D46",
+    "G53",
+    "G54",
+    "G56",
+]
 B_INDUSTRIES = ["J67", "J68"]
 COMMON_INDUSTRIES = {
-    "C13": 4, "C14": 3, "C15": 3, "C17": 2, "C18": 2, "C21": 2, "C26": 3, "C27": 2, "C29": 2, "C30": 3, "C33": 3,
-    "C34": 3, "C35": 3, "C36": 2, "C38": 3, "C39": 4, "E47": 5, "E48": 4, "E50": 3, "F51": 12, "F52": 10,
-    "G58": 2, "G59": 2, "H61": 3, "H62": 5, "I64": 3, "I65": 5, "J69": 1, "K70": 4, "L71": 1, "L72": 8,
-    "M73": 1, "M74": 2, "N78": 1, "O80": 2, "O82": 2, "P83": 5, "Q84": 4, "R88": 1, "R89": 1, "A01": 2, "B06": 1,
+    "C13": 4,
+    "C14": 3,
+    "C15": 3,
+    "C17": 2,
+    "C18": 2,
+    "C21": 2,
+    "C26": 3,
+    "C27": 2,
+    "C29": 2,
+    "C30": 3,
+    "C33": 3,
+    "C34": 3,
+    "C35": 3,
+    "C36": 2,
+    "C38": 3,
+    "C39": 4,
+    "E47": 5,
+    "E48": 4,
+    "E50": 3,
+    "F51": 12,
+    "F52": 10,
+    "G58": 2,
+    "G59": 2,
+    "H61": 3,
+    "H62": 5,
+    "I64": 3,
+    "I65": 5,
+    "J69": 1,
+    "K70": 4,
+    "L71": 1,
+    "L72": 8,
+    "M73": 1,
+    "M74": 2,
+    "N78": 1,
+    "O80": 2,
+    "O82": 2,
+    "P83": 5,
+    "Q84": 4,
+    "R88": 1,
+    "R89": 1,
+    "A01": 2,
+    "B06": 1,
 }
 
-CITY_WEIGHTS = {"510100": 34, "510700": 7, "510600": 6, "511500": 6, "511300": 6, "510500": 5, "511700": 5,
-                "511100": 4, "510300": 3, "510400": 3, "510800": 3, "510900": 3, "511000": 3, "511400": 3,
-                "511600": 3, "511800": 2, "511900": 2, "512000": 2, "513200": 1, "513300": 1, "513400": 4}
+CITY_WEIGHTS = {
+    "510100": 34,
+    "510700": 7,
+    "510600": 6,
+    "511500": 6,
+    "511300": 6,
+    "510500": 5,
+    "511700": 5,
+    "511100": 4,
+    "510300": 3,
+    "510400": 3,
+    "510800": 3,
+    "510900": 3,
+    "511000": 3,
+    "511400": 3,
+    "511600": 3,
+    "511800": 2,
+    "511900": 2,
+    "512000": 2,
+    "513200": 1,
+    "513300": 1,
+    "513400": 4,
+}
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严欧莫孔向常汤康易乔赖文"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力鹏飞宇浩然欣怡佳琪晨阳雪梅志国海燕斌波鑫颖琳婷倩"
-BRAND_WORDS = ["天府", "蜀道", "锦程", "巴蜀", "川西", "峨眉", "青城", "金沙", "长虹", "华西", "岷江", "嘉陵", "宏达",
-               "新希望", "通威", "科伦", "鼎盛", "瑞丰", "恒通", "德康", "永丰", "兴川", "博睿", "致远", "金堂", "蓉城",
-               "翠屏", "涪江", "汇丰", "利民", "信达", "众诚", "盛世", "和信", "中泰", "华兴", "安泰", "东方", "明德", "星辰"]
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟"
+    "姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严欧莫孔向常汤康易乔赖文"
+)
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力鹏飞宇浩然欣怡佳琪晨阳雪梅志国海燕斌波鑫颖琳婷倩"
+)
+BRAND_WORDS = [
+    "天府",
+    "蜀道",
+    "锦程",
+    "巴蜀",
+    "川西",
+    "峨眉",
+    "青城",
+    "金沙",
+    "长虹",
+    "华西",
+    "岷江",
+    "嘉陵",
+    "宏达",
+    "新希望",
+    "通威",
+    "科伦",
+    "鼎盛",
+    "瑞丰",
+    "恒通",
+    "德康",
+    "永丰",
+    "兴川",
+    "博睿",
+    "致远",
+    "金堂",
+    "蓉城",
+    "翠屏",
+    "涪江",
+    "汇丰",
+    "利民",
+    "信达",
+    "众诚",
+    "盛世",
+    "和信",
+    "中泰",
+    "华兴",
+    "安泰",
+    "东方",
+    "明德",
+    "星辰",
+]
 SUFFIX_BY_SECTION = {
     "A": ["农业开发有限公司", "生态农业专业合作社", "林业有限公司"],
     "B": ["矿业有限责任公司", "能源开发有限公司"],
@@ -74,9 +193,38 @@ SUFFIX_BY_SECTION = {
     "S": ["人民政府办公室", "税务局", "市场监督管理局", "街道办事处", "人力资源和社会保障局"],
     "T": ["代表处"],
 }
-STREETS = ["人民南路", "天府大道", "蜀都大道", "红星路", "建设路", "科华北路", "一环路", "二环路", "滨江路", "临江路",
-           "长江路", "胜利路", "解放路", "文化路", "工业园区", "高新大道", "民主路", "中山路"]
-TITLES = ["总经理", "办公室主任", "信息中心主任", "副总经理", "财务总监", "行政经理", "局长", "院长", "校长", "采购经理"]
+STREETS = [
+    "人民南路",
+    "天府大道",
+    "蜀都大道",
+    "红星路",
+    "建设路",
+    "科华北路",
+    "一环路",
+    "二环路",
+    "滨江路",
+    "临江路",
+    "长江路",
+    "胜利路",
+    "解放路",
+    "文化路",
+    "工业园区",
+    "高新大道",
+    "民主路",
+    "中山路",
+]
+TITLES = [
+    "总经理",
+    "办公室主任",
+    "信息中心主任",
+    "副总经理",
+    "财务总监",
+    "行政经理",
+    "局长",
+    "院长",
+    "校长",
+    "采购经理",
+]
 TEAM_EXTRA_ROLES = ["service_manager", "product_manager", "network_manager", "billing_manager", "second_manager"]
 
 
@@ -102,7 +250,9 @@ def seed_territory() -> dict[str, Region]:
     """The province, its cities, the counties of four cities and grids under a few districts (upserted)."""
     root = Region.objects.get(code="000000")
     regions: dict[str, Region] = {}
-    province = region_upsert(code=sichuan.PROVINCE[0], name=sichuan.PROVINCE[1], level=RegionLevel.PROVINCE, parent=root)
+    province = region_upsert(
+        code=sichuan.PROVINCE[0], name=sichuan.PROVINCE[1], level=RegionLevel.PROVINCE, parent=root
+    )
     regions[province.code] = province
     for code, name in sichuan.CITIES:
         regions[code] = region_upsert(code=code, name=name, level=RegionLevel.CITY, parent=province)
@@ -126,8 +276,14 @@ def seed_demo_logins() -> list[DemoLogin]:
     ]
     logins = []
     for role, username, region, department, name, description in specs:
-        staff_upsert(username=username, role=role, region_code=region, department_name=department,
-                     password=DEMO_PASSWORD, full_name=name)
+        staff_upsert(
+            username=username,
+            role=role,
+            region_code=region,
+            department_name=department,
+            password=DEMO_PASSWORD,
+            full_name=name,
+        )
         logins.append(DemoLogin(role, username, description))
     return logins
 
@@ -197,16 +353,34 @@ class DemoSeeder:
         pools: dict[str, dict] = {}
         user_writer = BulkWriter(
             "crm_user",
-            ["id", "password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff", "is_active",
-             "date_joined", "role", "region_id", "department_id"],
+            [
+                "id",
+                "password",
+                "is_superuser",
+                "username",
+                "first_name",
+                "last_name",
+                "email",
+                "is_staff",
+                "is_active",
+                "date_joined",
+                "role",
+                "region_id",
+                "department_id",
+            ],
         )
         departments = {}
         for city_code in counts:
             city = regions[city_code]
             department, _ = Department.objects.get_or_create(name=f"{city.name}政企客户部", defaults={"region": city})
             if department.head_id is None:
-                head, _ = staff_upsert(username=f"head{city_code[:4]}", role=Role.DEPARTMENT_HEAD, region_code=city_code,
-                                       department_name=department.name, full_name=_person_name(self.rng))
+                head, _ = staff_upsert(
+                    username=f"head{city_code[:4]}",
+                    role=Role.DEPARTMENT_HEAD,
+                    region_code=city_code,
+                    department_name=department.name,
+                    full_name=_person_name(self.rng),
+                )
                 User.objects.filter(pk=head.pk).update(password=password)
             departments[city_code] = department
         user_id = next_id("crm_user")
@@ -233,8 +407,23 @@ class DemoSeeder:
                 for number in range(first, how_many + 1):
                     name = _person_name(self.rng)
                     username = f"{role.split('_')[0][:4]}{city_code[:4]}_{number:04d}"
-                    user_writer.add((user_id, password, False, username, name[1:], name[:1], "", False, True, self.now,
-                                     Role.ACCOUNT_MANAGER, city_code, department.pk))
+                    user_writer.add(
+                        (
+                            user_id,
+                            password,
+                            False,
+                            username,
+                            name[1:],
+                            name[:1],
+                            "",
+                            False,
+                            True,
+                            self.now,
+                            Role.ACCOUNT_MANAGER,
+                            city_code,
+                            department.pk,
+                        )
+                    )
                     pool[role].append(user_id)
                     user_id += 1
             pools[city_code] = pool
@@ -250,9 +439,27 @@ class DemoSeeder:
         pools = self._staff(regions, counts, report)
         customer_writer = BulkWriter(
             "accounts_customer",
-            ["id", "code", "name", "uscc", "industry_id", "region_id", "address", "list_level", "handset_count",
-             "employee_count", "monthly_spend", "informatization_revenue", "is_tax_top500", "is_major_influence",
-             "status", "tier", "tier_reasons", "created_at", "updated_at"],
+            [
+                "id",
+                "code",
+                "name",
+                "uscc",
+                "industry_id",
+                "region_id",
+                "address",
+                "list_level",
+                "handset_count",
+                "employee_count",
+                "monthly_spend",
+                "informatization_revenue",
+                "is_tax_top500",
+                "is_major_influence",
+                "status",
+                "tier",
+                "tier_reasons",
+                "created_at",
+                "updated_at",
+            ],
         )
         person_writer = BulkWriter(
             "accounts_keyperson", ["customer_id", "name", "title", "mobile", "is_decision_maker", "notes"]
@@ -297,31 +504,76 @@ class DemoSeeder:
                 status = "active" if status_roll < 0.9 else ("prospect" if status_roll < 0.96 else "churned")
                 name = f"{city_short}{rng.choice(BRAND_WORDS)}{rng.choice(SUFFIX_BY_SECTION[section])}"
                 if section == "S":
-                    name = f"{region.name if region.level == 'county' else city.name}{rng.choice(SUFFIX_BY_SECTION['S'])}"
+                    name = (
+                        f"{region.name if region.level == 'county' else city.name}{rng.choice(SUFFIX_BY_SECTION['S'])}"
+                    )
                 uscc = _uscc(rng, customer_id, region.code, section) if rng.random() < 0.88 else None
-                address = (f"{city.name}{region.name if region.level != 'city' else ''}"
-                           f"{rng.choice(STREETS)}{rng.randint(1, 999)}号") if rng.random() < 0.93 else ""
+                address = (
+                    (
+                        f"{city.name}{region.name if region.level != 'city' else ''}"
+                        f"{rng.choice(STREETS)}{rng.randint(1, 999)}号"
+                    )
+                    if rng.random() < 0.93
+                    else ""
+                )
                 list_level = "provincial" if handsets >= 2000 else "city"
-                customer_writer.add((
-                    customer_id, code, name, uscc, industry, region.code, address, list_level, handsets,
-                    int(handsets * rng.uniform(0.8, 1.6)), spend, revenue, rng.random() < 0.003,
-                    rng.random() < 0.002, status, None, json.dumps([]), self.now, self.now,
-                ))
+                customer_writer.add(
+                    (
+                        customer_id,
+                        code,
+                        name,
+                        uscc,
+                        industry,
+                        region.code,
+                        address,
+                        list_level,
+                        handsets,
+                        int(handsets * rng.uniform(0.8, 1.6)),
+                        spend,
+                        revenue,
+                        rng.random() < 0.003,
+                        rng.random() < 0.002,
+                        status,
+                        None,
+                        json.dumps([]),
+                        self.now,
+                        self.now,
+                    )
+                )
                 for number in range(rng.choice((0, 1, 1, 2, 2, 3))):
                     serial += 1
-                    person_writer.add((customer_id, _person_name(rng), rng.choice(TITLES),
-                                       _mobile(serial) if rng.random() < 0.9 else "", number == 0, ""))
+                    person_writer.add(
+                        (
+                            customer_id,
+                            _person_name(rng),
+                            rng.choice(TITLES),
+                            _mobile(serial) if rng.random() < 0.9 else "",
+                            number == 0,
+                            "",
+                        )
+                    )
                 for _ in range(min(handsets, rng.choice((0, 1, 2, 3, 4, 5)))):
                     serial += 1
                     arpu = Decimal(rng.choice((rng.uniform(20, 300), rng.uniform(20, 300), rng.uniform(300, 3600))))
                     arpu = arpu.quantize(Decimal("0.01"))
                     on_net = rng.random() < 0.3
-                    member_writer.add((customer_id, _person_name(rng), _mobile(serial), on_net,
-                                       on_net and rng.random() < 0.7, arpu, vip_level_for(arpu)))
+                    member_writer.add(
+                        (
+                            customer_id,
+                            _person_name(rng),
+                            _mobile(serial),
+                            on_net,
+                            on_net and rng.random() < 0.7,
+                            arpu,
+                            vip_level_for(arpu),
+                        )
+                    )
                 if index < len(manager_of):
                     role_writer.add((customer_id, manager_of[index], "customer_manager", starts_on, None))
                 if handsets >= 100 or industry in A_INDUSTRIES:
-                    role_writer.add((customer_id, rng.choice(pool["service_manager"]), "service_manager", starts_on, None))
+                    role_writer.add(
+                        (customer_id, rng.choice(pool["service_manager"]), "service_manager", starts_on, None)
+                    )
                 if handsets >= 500 or industry in A_INDUSTRIES:
                     for role in TEAM_EXTRA_ROLES[1:]:
                         if rng.random() < 0.8:

@@ -60,6 +60,10 @@ class Region(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    def save(self, *args, **kwargs) -> None:
+        self.path = self.build_path(self.code, self.parent.path if self.parent_id else None)
+        super().save(*args, **kwargs)
+
     @staticmethod
     def build_path(code: str, parent_path: str | None) -> str:
         return f"{parent_path or ''}{code}/"
@@ -73,10 +77,6 @@ class Region(models.Model):
             raise ValidationError({"parent": _("Every region below the national root needs a parent.")})
         if LEVEL_DEPTH[self.level] != LEVEL_DEPTH[self.parent.level] + 1:
             raise ValidationError({"level": _("A region must be exactly one level below its parent.")})
-
-    def save(self, *args, **kwargs) -> None:
-        self.path = self.build_path(self.code, self.parent.path if self.parent_id else None)
-        super().save(*args, **kwargs)
 
     @property
     def depth(self) -> int:

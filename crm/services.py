@@ -38,7 +38,10 @@ def staff_upsert(
     """
     if role not in Role.values:
         raise ValidationError(
-            {"role": _("Unknown role %(role)s; choose one of: %(roles)s.") % {"role": role, "roles": ", ".join(Role.values)}}
+            {
+                "role": _("Unknown role %(role)s; choose one of: %(roles)s.")
+                % {"role": role, "roles": ", ".join(Role.values)}
+            }
         )
     region = Region.objects.filter(code=region_code).first()
     if region is None:

@@ -58,8 +58,17 @@ def test_vip_recompute_runs_on_a_real_worker(customers):
     ]
     GroupMember.objects.update(vip_level=None)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool=solo", "--loglevel=warning",
-         "--hostname=test-worker@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crm",
+            "worker",
+            "--pool=solo",
+            "--loglevel=warning",
+            "--hostname=test-worker@%h",
+        ],
         cwd=ROOT,
         env=_worker_environment(),
     )

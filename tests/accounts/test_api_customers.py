@@ -76,9 +76,26 @@ def test_unknown_code_is_404_too(api, cast, customers):
 
 def test_detail_has_the_contract_fields(api, cast, customers):
     body = api(cast["alice"]).get(detail("CD0001")).json()
-    for field in ("code", "name", "uscc", "industry", "region", "address", "list_level", "handset_count",
-                  "employee_count", "monthly_spend", "informatization_revenue", "is_tax_top500",
-                  "is_major_influence", "status", "tier", "tier_reasons", "profile_complete", "profile_missing"):
+    for field in (
+        "code",
+        "name",
+        "uscc",
+        "industry",
+        "region",
+        "address",
+        "list_level",
+        "handset_count",
+        "employee_count",
+        "monthly_spend",
+        "informatization_revenue",
+        "is_tax_top500",
+        "is_major_influence",
+        "status",
+        "tier",
+        "tier_reasons",
+        "profile_complete",
+        "profile_missing",
+    ):
         assert field in body, field
     assert body["industry"] == "C39"
     assert body["region"] == "510104-G01"
@@ -155,8 +172,16 @@ def test_patch_changes_fields(api, cast, customers):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("uscc", "91350100M000100Y44"), ("handset_count", -1), ("industry", "X99"), ("region", "999999"),
-     ("code", "CD0001"), ("monthly_spend", "-5"), ("status", "dormant"), ("name", "")],
+    [
+        ("uscc", "91350100M000100Y44"),
+        ("handset_count", -1),
+        ("industry", "X99"),
+        ("region", "999999"),
+        ("code", "CD0001"),
+        ("monthly_spend", "-5"),
+        ("status", "dormant"),
+        ("name", ""),
+    ],
 )
 def test_bad_input_is_a_field_error_and_nothing_is_saved(api, cast, customers, field, value):
     before = Customer.objects.count()

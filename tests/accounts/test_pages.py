@@ -122,8 +122,13 @@ def test_create_customer_from_the_form(login, cast, territory):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("uscc", "91350100M000100Y44"), ("handset_count", "-3"), ("industry", "X99"), ("region", "510703"),
-     ("code", "CD0001")],
+    [
+        ("uscc", "91350100M000100Y44"),
+        ("handset_count", "-3"),
+        ("industry", "X99"),
+        ("region", "510703"),
+        ("code", "CD0001"),
+    ],
 )
 def test_form_errors_are_shown_inline_and_nothing_is_saved(login, cast, customers, field, value):
     before = Customer.objects.count()

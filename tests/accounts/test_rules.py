@@ -46,7 +46,13 @@ def test_each_requirement_is_reported_alone(change, missing):
 def test_everything_missing_is_listed_in_order():
     empty = ProfileFacts(None, None, "city", "", False, 0, False)
     assert profile_missing(empty) == [
-        "uscc", "industry", "region", "address", "key_person", "handset_count", "customer_manager"
+        "uscc",
+        "industry",
+        "region",
+        "address",
+        "key_person",
+        "handset_count",
+        "customer_manager",
     ]
 
 

@@ -9,8 +9,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_creates_a_manager_with_department(territory):
-    call_command("add_staff", "zhangwei", role="account_manager", region="510104", department="锦江政企部",
-                 password="Strong#Pass1")
+    call_command(
+        "add_staff",
+        "zhangwei",
+        role="account_manager",
+        region="510104",
+        department="锦江政企部",
+        password="Strong#Pass1",
+    )
     user = User.objects.get(username="zhangwei")
     assert user.role == "account_manager" and user.region_id == "510104"
     assert user.department.name == "锦江政企部" and user.department.region_id == "510104"
@@ -28,8 +34,14 @@ def test_rerunning_updates_the_user(territory):
 
 
 def test_department_head_heads_the_department(territory):
-    call_command("add_staff", "boss", role="department_head", region="510100", department="成都市政企客户部",
-                 password="Strong#Pass1")
+    call_command(
+        "add_staff",
+        "boss",
+        role="department_head",
+        region="510100",
+        department="成都市政企客户部",
+        password="Strong#Pass1",
+    )
     assert Department.objects.get(name="成都市政企客户部").head.username == "boss"
 
 

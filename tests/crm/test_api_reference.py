@@ -48,9 +48,15 @@ def test_schema_describes_the_customer_endpoints(client):
     response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/v1/customers/", "/api/v1/customers/{code}/", "/api/v1/customers/{code}/members/",
-                 "/api/v1/customers/{code}/key-persons/", "/api/v1/regions/", "/api/v1/industries/",
-                 "/api/v1/auth/token/"):
+    for path in (
+        "/api/v1/customers/",
+        "/api/v1/customers/{code}/",
+        "/api/v1/customers/{code}/members/",
+        "/api/v1/customers/{code}/key-persons/",
+        "/api/v1/regions/",
+        "/api/v1/industries/",
+        "/api/v1/auth/token/",
+    ):
         assert path in paths, path
 
 

@@ -18,13 +18,35 @@ pytestmark = pytest.mark.django_db
 N = 3000
 
 # The default national rule set of SPEC §4.1, written out here independently of the product's tiering code.
-A_INDUSTRIES = {"S91", "S92", "S93", "S94", "S95", "S96", "R86", "R87", "I63", "G60", "J66", "D44", "D45", "D46",
-                "G53", "G54", "G56"}
+A_INDUSTRIES = {
+    "S91",
+    "S92",
+    "S93",
+    "S94",
+    "S95",
+    "S96",
+    "R86",
+    "R87",
+    "I63",
+    "G60",
+    "J66",
+    "D44",
+    "D45",
+    "D46",
+    "G53",
+    "G54",
+    "G56",
+}
 
 
 def default_tier(c: Customer) -> str:
-    if (c.handset_count >= 500 or c.monthly_spend >= Decimal("100000") or c.is_tax_top500 or c.is_major_influence
-            or c.industry_id in A_INDUSTRIES):
+    if (
+        c.handset_count >= 500
+        or c.monthly_spend >= Decimal("100000")
+        or c.is_tax_top500
+        or c.is_major_influence
+        or c.industry_id in A_INDUSTRIES
+    ):
         return "A"
     if c.handset_count >= 100 or c.monthly_spend >= Decimal("20000") or c.industry_id in {"J67", "J68"}:
         return "B"
@@ -49,8 +71,12 @@ def test_seed_builds_the_province(seeded):
 
 
 def test_every_role_has_a_demo_login_printed(seeded):
-    for username, role in [("admin", "hq_admin"), ("sc_staff", "provincial_staff"), ("cd_head", "department_head"),
-                           ("cd_am01", "account_manager")]:
+    for username, role in [
+        ("admin", "hq_admin"),
+        ("sc_staff", "provincial_staff"),
+        ("cd_head", "department_head"),
+        ("cd_am01", "account_manager"),
+    ]:
         assert User.objects.get(username=username).role == role
         assert username in seeded
     assert "Demo@2026" in seeded
@@ -58,12 +84,24 @@ def test_every_role_has_a_demo_login_printed(seeded):
 
 
 def test_seed_is_idempotent(seeded):
-    counts = (Customer.objects.count(), KeyPerson.objects.count(), GroupMember.objects.count(), User.objects.count(),
-              TeamRole.objects.count(), Region.objects.count())
+    counts = (
+        Customer.objects.count(),
+        KeyPerson.objects.count(),
+        GroupMember.objects.count(),
+        User.objects.count(),
+        TeamRole.objects.count(),
+        Region.objects.count(),
+    )
     out = StringIO()
     call_command("seed_demo", customers=N, stdout=out)
-    assert (Customer.objects.count(), KeyPerson.objects.count(), GroupMember.objects.count(), User.objects.count(),
-            TeamRole.objects.count(), Region.objects.count()) == counts
+    assert (
+        Customer.objects.count(),
+        KeyPerson.objects.count(),
+        GroupMember.objects.count(),
+        User.objects.count(),
+        TeamRole.objects.count(),
+        Region.objects.count(),
+    ) == counts
     assert "cd_am01" in out.getvalue()
 
 
@@ -77,7 +115,10 @@ def test_default_rules_would_give_roughly_5_25_70(seeded):
 
 def test_customer_managers_carry_30_to_60_customers(seeded):
     loads = (
-        TeamRole.objects.filter(role="customer_manager").values("user").annotate(n=Count("id")).values_list("n", flat=True)
+        TeamRole.objects.filter(role="customer_manager")
+        .values("user")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
     )
     loads = list(loads)
     assert Customer.objects.count() == sum(loads)  # every customer has its customer manager

@@ -28,7 +28,8 @@ def manage(*args, **env):
 
 def test_no_environment_means_sqlite_and_eager_celery():
     result = manage(
-        "shell", "-c",
+        "shell",
+        "-c",
         "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER,"
         " s.TIME_ZONE, s.LANGUAGE_CODE)",
     )

@@ -32,6 +32,6 @@ class Command(BaseCommand):
                     f"group members, {report.team_roles} team roles and {report.staff} managers in {elapsed:.1f} s."
                 )
             )
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in report.logins:
             self.stdout.write(f"  {login.role:<17} {login.username:<10} {login.description}")
