@@ -15,6 +15,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from accounts.data import industries
+from accounts.models import Industry
 from crm.models import Region
 from tests.factories import (
     PASSWORD,
@@ -40,7 +42,9 @@ def _region(code: str, name: str, level: str, parent: Region | None) -> Region:
 
 @pytest.fixture
 def territory(db) -> dict[str, Region]:
-    root = Region.objects.get(code="000000")
+    # Reference data comes from data migrations; a transactional test's flush removes it, so make sure it is here.
+    industries.load(Industry)
+    root, _ = Region.objects.get_or_create(code="000000", defaults={"name": "集团总部", "level": "national"})
     sichuan = _region("510000", "四川省", "province", root)
     chengdu = _region("510100", "成都市", "city", sichuan)
     jinjiang = _region("510104", "锦江区", "county", chengdu)

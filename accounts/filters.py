@@ -29,10 +29,14 @@ class CustomerFilter(django_filters.FilterSet):
     )
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
     region = django_filters.ModelChoiceFilter(
-        queryset=lambda request: _regions_for(request), to_field_name="code", method="filter_region", label=_("Region")
+        queryset=lambda request: _regions_for(request),
+        to_field_name="code",
+        method="filter_region",
+        label=_("Region"),
+        empty_label=_("All"),
     )
     industry = django_filters.ModelChoiceFilter(
-        queryset=Industry.objects.all(), to_field_name="code", label=_("Industry")
+        queryset=Industry.objects.all(), to_field_name="code", label=_("Industry"), empty_label=_("All")
     )
     segment = django_filters.ChoiceFilter(field_name="industry__segment", choices=Segment.choices, label=_("Segment"))
     status = django_filters.ChoiceFilter(choices=CustomerStatus.choices, label=_("Status"))
@@ -53,6 +57,7 @@ class CustomerFilter(django_filters.FilterSet):
             "updated_at": _("Last updated"),
         },
         label=_("Sort by"),
+        empty_label=_("Default (code)"),
     )
 
     class Meta:

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from crm.beat import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -168,6 +171,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Group-customer CRM API",
     "DESCRIPTION": "REST API of the group-customer CRM (SPEC §8.2).",
@@ -190,6 +195,7 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 LOGGING = {
     "version": 1,

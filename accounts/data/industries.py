@@ -127,3 +127,11 @@ DIVISIONS = [
     ("S96", "基层群众自治组织及其他组织", "party_gov"),
     ("T97", "国际组织", "other"),
 ]
+
+
+def load(industry_model) -> None:
+    """Upsert every division; takes the model class so that the data migration can pass its historical model."""
+    for code, name, segment in DIVISIONS:
+        industry_model.objects.update_or_create(
+            code=code, defaults={"name": name, "section": code[0], "segment": segment}
+        )

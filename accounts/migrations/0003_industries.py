@@ -1,12 +1,10 @@
 from django.db import migrations
 
-from accounts.data.industries import DIVISIONS
+from accounts.data import industries
 
 
 def load_industries(apps, schema_editor):
-    Industry = apps.get_model("accounts", "Industry")
-    for code, name, segment in DIVISIONS:
-        Industry.objects.update_or_create(code=code, defaults={"name": name, "section": code[0], "segment": segment})
+    industries.load(apps.get_model("accounts", "Industry"))
 
 
 class Migration(migrations.Migration):

@@ -15,7 +15,15 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://crm:crm@127.0.0.1:5432/crm",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
 }
-CONFIG_VARIABLES = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "TIME_ZONE")
+CONFIG_VARIABLES = (
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "TIME_ZONE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 
 def manage(*args, **env):
