@@ -35,3 +35,7 @@ test: install browser-deps
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Benchmarks on PostgreSQL at a million customers (see docs/PERFORMANCE.md); BENCH_CUSTOMERS=N to change the size.
+bench: install
+	bench/run

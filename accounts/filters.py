@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Region
@@ -68,7 +69,12 @@ class CustomerFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(code__istartswith=value) | Q(uscc=value.upper()))
+        matches = queryset.filter(Q(name__icontains=value) | Q(code__istartswith=value) | Q(uscc=value.upper()))
+        if not self.data.get("ordering"):
+            # Matches are few; ordering by an unindexed expression of the code keeps PostgreSQL from walking the
+            # whole code index in order for a LIMIT and lets it sort the few rows the trigram indexes found.
+            matches = matches.order_by(Upper("code"))
+        return matches
 
     def filter_region(self, queryset: QuerySet[Customer], name: str, value: Region) -> QuerySet[Customer]:
         return queryset.filter(region__path__startswith=value.path)

@@ -110,6 +110,9 @@ class Customer(models.Model):
             models.Index(fields=["status"], name="customer_status_idx"),
             models.Index(fields=["tier"], name="customer_tier_idx"),
             models.Index(fields=["-updated_at"], name="customer_updated_idx"),
+            # The list page sorts by these.
+            models.Index(fields=["handset_count"], name="customer_handsets_idx"),
+            models.Index(fields=["monthly_spend"], name="customer_spend_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(monthly_spend__gte=0), name="customer_monthly_spend_gte_0"),
