@@ -152,3 +152,8 @@ def test_english_is_available(login, cast, customers):
     client.post("/i18n/setlang/", {"language": "en", "next": LIST})
     html = client.get(LIST).content.decode()
     assert "My customers" in html and "我的客户" not in html
+
+
+def test_chinese_is_the_default_whatever_the_browser_asks(login, cast, customers):
+    html = login(cast["alice"]).get(LIST, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "我的客户" in html

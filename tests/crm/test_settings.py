@@ -67,3 +67,35 @@ def test_production_settings_pass_the_deploy_check():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_make_run_server_serves_the_installed_static_assets():
+    """`make run` uses runserver in DEBUG: Bootstrap must come from the installed package, not a CDN."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
+        cwd=ROOT,
+        env=clean,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/bootstrap/css/bootstrap.min.css") as r:
+                    assert r.status == 200 and b"Bootstrap" in r.read(2000)
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "runserver did not serve the static file within 30 s"
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
