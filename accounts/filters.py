@@ -15,6 +15,10 @@ from teams.models import TeamRole, TeamRoleKind
 from .models import Customer, CustomerStatus, Industry, Segment, Tier
 
 
+class CustomerOrdering(django_filters.OrderingFilter):
+    descending_fmt = _("%s (descending)")
+
+
 def _regions_for(request) -> QuerySet[Region]:
     # A region outside the user's territory is an invalid choice, the same as an unknown code.
     if request is None:
@@ -42,7 +46,7 @@ class CustomerFilter(django_filters.FilterSet):
     segment = django_filters.ChoiceFilter(field_name="industry__segment", choices=Segment.choices, label=_("Segment"))
     status = django_filters.ChoiceFilter(choices=CustomerStatus.choices, label=_("Status"))
     manager = django_filters.CharFilter(method="filter_manager", label=_("Customer manager (username)"))
-    ordering = django_filters.OrderingFilter(
+    ordering = CustomerOrdering(
         fields=(
             ("code", "code"),
             ("name", "name"),

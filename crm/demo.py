@@ -269,10 +269,10 @@ def seed_territory() -> dict[str, Region]:
 def seed_demo_logins() -> list[DemoLogin]:
     """One well-known login per role, upserted, so a seeded database always has them."""
     specs = [
-        ("hq_admin", "admin", "000000", None, "系统管理员", "headquarters administrator, sees everything"),
-        ("provincial_staff", "sc_staff", "510000", "四川省政企客户部", "省公司员工", "Sichuan provincial staff"),
-        ("department_head", "cd_head", "510100", "成都市政企客户部", "成都部门经理", "head of the Chengdu department"),
-        ("account_manager", DEMO_MANAGER, "510104", "成都市政企客户部", "锦江客户经理", "Chengdu account manager"),
+        ("hq_admin", "admin", "000000", None, "周海", "headquarters administrator, sees everything"),
+        ("provincial_staff", "sc_staff", "510000", "四川省政企客户部", "李娜", "Sichuan provincial staff"),
+        ("department_head", "cd_head", "510100", "成都市政企客户部", "王建国", "head of the Chengdu department"),
+        ("account_manager", DEMO_MANAGER, "510104", "成都市政企客户部", "张伟", "Chengdu account manager"),
     ]
     logins = []
     for role, username, region, department, name, description in specs:

@@ -151,4 +151,5 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        # Chinese names read family name first, with no space: 张伟.
+        return f"{self.last_name}{self.first_name}" or self.username
