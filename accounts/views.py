@@ -36,7 +36,14 @@ class CustomerListView(LoginRequiredMixin, View):
         return render(
             request,
             self.template_name,
-            {"filter": filterset, "page": page, "query": query.urlencode()},
+            {
+                "filter": filterset,
+                "page": page,
+                "query": query.urlencode(),
+                # On a phone the filters other than search fold away unless one is in use or wrong.
+                "filters_open": any(query.get(name) for name in filterset.form.fields if name != "search")
+                or bool(filterset.errors),
+            },
         )
 
 
