@@ -27,7 +27,7 @@ class CustomerAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "region", "industry", "tier", "handset_count", "monthly_spend", "status"]
     list_filter = ["status", "tier", "list_level", "industry__segment"]
     search_fields = ["=code", "name", "=uscc"]
-    autocomplete_fields = ["region", "industry"]
+    autocomplete_fields = ["region"]
     readonly_fields = ["tier", "tier_reasons", "created_at", "updated_at"]
     inlines = [KeyPersonInline]
     list_select_related = ["region", "industry"]
@@ -51,7 +51,7 @@ class CustomerAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
 class KeyPersonAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     list_display = ["name", "title", "mobile", "customer", "is_decision_maker"]
     search_fields = ["name", "mobile", "=customer__code"]
-    raw_id_fields = ["customer"]
+    autocomplete_fields = ["customer"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(customer__in=visible_customers(request.user))
@@ -62,7 +62,7 @@ class GroupMemberAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     list_display = ["name", "mobile", "customer", "on_net", "verified", "arpu", "vip_level"]
     list_filter = ["on_net", "verified", "vip_level"]
     search_fields = ["name", "=mobile", "=customer__code"]
-    raw_id_fields = ["customer"]
+    autocomplete_fields = ["customer"]
     readonly_fields = ["vip_level"]
     show_full_result_count = False
 

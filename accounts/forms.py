@@ -3,8 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from crm.models import User
-from crm.visibility import visible_regions
+from crm.models import Region, User
+from crm.visibility import filing_regions
 
 from . import services
 from .models import Customer
@@ -21,7 +21,12 @@ class CustomerForm(forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["region"].queryset = visible_regions(user).order_by("path")
+        regions = filing_regions(user)
+        if self.instance.pk:
+            # A customer may sit outside the user's filing territory (an account manager's team role elsewhere);
+            # keeping it where it is must stay possible.
+            regions = regions | Region.objects.filter(pk=self.instance.region_id)
+        self.fields["region"].queryset = regions.order_by("path")
         self.fields["industry"].queryset = self.fields["industry"].queryset.order_by("code")
         if self.instance.pk:
             self.fields["code"].disabled = True

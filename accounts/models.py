@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .rules import PROFILE_REQUIREMENTS, ProfileFacts, profile_missing
-from .validators import validate_mobile, validate_uscc
+from .validators import validate_customer_code, validate_mobile, validate_uscc
 
 ZERO = Decimal("0")
 
@@ -67,7 +67,7 @@ class Tier(models.TextChoices):
 class Customer(models.Model):
     """A group customer (集团客户). Its tier is computed by the tiering rules, never typed in."""
 
-    code = models.CharField(_("customer code"), max_length=32, unique=True)
+    code = models.CharField(_("customer code"), max_length=32, unique=True, validators=[validate_customer_code])
     name = models.CharField(_("name"), max_length=200)
     uscc = models.CharField(
         _("unified social credit code"), max_length=18, null=True, blank=True, unique=True, validators=[validate_uscc]

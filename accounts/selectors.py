@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from crm.models import User
@@ -10,6 +11,7 @@ from crm.visibility import visible_customers
 from teams.models import TeamRole, TeamRoleKind
 
 from .models import Customer, KeyPerson
+from .validators import CUSTOMER_CODE_RE
 
 
 def with_profile_facts(customers: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -28,6 +30,8 @@ def customer_list(*, user: User) -> QuerySet[Customer]:
 
 def customer_get(*, user: User, code: str) -> Customer:
     """The customer with this code if the user may see it; Http404 otherwise, whether it exists or not."""
+    if not CUSTOMER_CODE_RE.match(code):  # e.g. a NUL byte, which PostgreSQL refuses outright
+        raise Http404
     return get_object_or_404(customer_list(user=user), code=code)
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.models import Role, User
-from crm.visibility import visible_regions
+from crm.visibility import filing_regions
 from teams.models import TeamRole, TeamRoleKind
 
 from .models import Customer, GroupMember, KeyPerson
@@ -34,7 +34,7 @@ CUSTOMER_WRITABLE_FIELDS = (
 
 
 def _check_region_visible(*, user: User, customer: Customer) -> None:
-    if not visible_regions(user).filter(pk=customer.region_id).exists():
+    if not filing_regions(user).filter(pk=customer.region_id).exists():
         raise ValidationError({"region": _("You cannot file a customer under a region outside your territory.")})
 
 
@@ -63,9 +63,10 @@ def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
 
 @transaction.atomic
 def customer_update(*, user: User, customer: Customer, data: dict[str, Any]) -> Customer:
+    previous_region = customer.region_id
     _assign(customer, data)
     customer.full_clean()
-    if "region" in data:
+    if customer.region_id != previous_region:
         _check_region_visible(user=user, customer=customer)
     customer.save()
     return customer
@@ -81,6 +82,8 @@ def key_person_create(*, customer: Customer, data: dict[str, Any]) -> KeyPerson:
 
 @transaction.atomic
 def group_member_create(*, customer: Customer, data: dict[str, Any]) -> GroupMember:
+    if customer.members.filter(mobile=data.get("mobile")).exists():
+        raise ValidationError({"mobile": _("This customer already has a group member with this mobile number.")})
     member = GroupMember(customer=customer, **data)
     member.vip_level = vip_level_for(member.arpu)
     member.full_clean()

@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits only: \d would also take full-width ones
+# A customer code is addressed in URLs (/customers/{code}/), so it keeps to characters that need no escaping.
+CUSTOMER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
 def uscc_check_character(first17: str) -> str:
@@ -46,6 +48,14 @@ def validate_uscc(value: str) -> None:
     message = uscc_error(value)
     if message:
         raise ValidationError(message, code="invalid_uscc")
+
+
+def validate_customer_code(value: str) -> None:
+    if not CUSTOMER_CODE_RE.match(value):
+        raise ValidationError(
+            _("A customer code is 1 to 32 letters, digits, '-' or '_', starting with a letter or digit."),
+            code="invalid_customer_code",
+        )
 
 
 def validate_mobile(value: str) -> None:

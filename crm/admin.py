@@ -5,10 +5,22 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import Department, Region, Role, User
+from .visibility import filing_regions, visible_customers
+
+
+def staff_in_territory(user: User):
+    """Staff whose home region lies in the user's territory: the people a provincial admin may manage."""
+    if user.sees_everything:
+        return User.objects.all()
+    return User.objects.filter(region__in=filing_regions(user))
 
 
 class ProvincialStaffAdminMixin:
-    """Admin access for provincial staff and headquarters; deleting stays with headquarters."""
+    """Admin access for provincial staff and headquarters, confined to the user's territory.
+
+    Deleting stays with headquarters. Every foreign key to a customer, region, department or member of staff only
+    offers (and only accepts) what lies in the user's territory.
+    """
 
     def _allowed(self, request) -> bool:
         user = request.user
@@ -29,9 +41,32 @@ class ProvincialStaffAdminMixin:
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_active and request.user.sees_everything
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        model = db_field.remote_field.model
+        user = request.user
+        if model._meta.label == "accounts.Customer":
+            kwargs["queryset"] = visible_customers(user)
+        elif model is Region:
+            kwargs["queryset"] = filing_regions(user)
+        elif model is Department:
+            kwargs["queryset"] = Department.objects.filter(region__in=filing_regions(user))
+        elif model is User:
+            kwargs["queryset"] = staff_in_territory(user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class HeadquartersWritesMixin(ProvincialStaffAdminMixin):
+    """National reference data: provincial staff may look, headquarters maintains it."""
+
+    def has_add_permission(self, request, *args) -> bool:
+        return request.user.is_active and request.user.sees_everything
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.sees_everything
+
 
 @admin.register(Region)
-class RegionAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+class RegionAdmin(HeadquartersWritesMixin, admin.ModelAdmin):
     list_display = ["code", "name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
@@ -44,6 +79,9 @@ class DepartmentAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "region__name"]
     autocomplete_fields = ["region", "head"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(region__in=filing_regions(request.user))
+
 
 @admin.register(User)
 class UserAdmin(ProvincialStaffAdminMixin, BaseUserAdmin):
@@ -53,3 +91,17 @@ class UserAdmin(ProvincialStaffAdminMixin, BaseUserAdmin):
     autocomplete_fields = ["region", "department"]
     fieldsets = (*BaseUserAdmin.fieldsets, (_("Organisation"), {"fields": ("role", "region", "department")}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Organisation"), {"fields": ("role", "region", "department")}))
+
+    def get_queryset(self, request):
+        return staff_in_territory(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.sees_everything:
+            return ()
+        # Only headquarters grants administrative rights.
+        return ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not request.user.sees_everything:
+            kwargs["choices"] = [choice for choice in Role.choices if choice[0] != Role.HQ_ADMIN]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)

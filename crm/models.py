@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,7 +29,7 @@ LEVEL_DEPTH = {
 }
 
 region_code_validator = RegexValidator(
-    r"^\d{6}(-G\d{2,3})?$",
+    r"^[0-9]{6}(-G[0-9]{2,3})?$",
     _("A region code is a 6-digit GB/T 2260 division code, or a county code followed by -G and a grid number."),
 )
 
@@ -61,8 +63,15 @@ class Region(models.Model):
         return f"{self.name} ({self.code})"
 
     def save(self, *args, **kwargs) -> None:
+        old_path = self.path
         self.path = self.build_path(self.code, self.parent.path if self.parent_id else None)
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:
+                # Moving a region moves its whole subtree: every descendant's path starts anew.
+                Region.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(Value(self.path), Substr("path", len(old_path) + 1))
+                )
 
     @staticmethod
     def build_path(code: str, parent_path: str | None) -> str:

@@ -46,13 +46,13 @@ def staff_upsert(
     region = Region.objects.filter(code=region_code).first()
     if region is None:
         raise ValidationError({"region": _("Unknown region code %(code)s.") % {"code": region_code}})
-    department = None
-    if department_name:
-        department, _created = Department.objects.get_or_create(name=department_name, defaults={"region": region})
     user = User.objects.filter(username=username).first()
     created = user is None
     if created:
         user = User(username=username)
+    department = user.department if user.department_id else None  # kept unless a new one is named
+    if department_name:
+        department, _created = Department.objects.get_or_create(name=department_name, defaults={"region": region})
     user.role, user.region, user.department = role, region, department
     user.is_staff = role in ADMIN_ROLES
     user.is_superuser = role == Role.HQ_ADMIN

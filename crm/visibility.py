@@ -16,37 +16,50 @@ from django.db.models import QuerySet
 from accounts.models import Customer
 from teams.models import TeamRole
 
-from .models import Region, RegionLevel, Role, User
+from .models import Region, Role, User
 
 
-def territory_root(user: User) -> Region | None:
-    """The top of the territory a member of staff works in, or None when they have none.
+def _province_path(region: Region) -> str:
+    """The path of the province a region lies in, read off its own path ("000000/510000/")."""
+    return "/".join(region.path.split("/")[:2]) + "/" if region.depth >= 1 else region.path
 
-    This is the region whose subtree they may see (provincial staff, department heads) or create customers in
-    (every role); hq_admin's is the national root.
+
+def territory_path(user: User) -> str | None:
+    """The path of the top of the territory a member of staff works in, or None when they have none.
+
+    Provincial staff and department heads see the customers of this subtree; every role files new customers in
+    it (an account manager: their home region); hq_admin's is the national root.
     """
     if not user.is_authenticated:
         return None
     if user.sees_everything:
-        return Region.objects.filter(level=RegionLevel.NATIONAL).first()
+        return ""
     if user.role == Role.DEPARTMENT_HEAD:
-        return user.department.region if user.department_id else None
-    region = user.region
-    if region is None:
+        return user.department.region.path if user.department_id else None
+    if user.region_id is None:
         return None
-    if user.role == Role.PROVINCIAL_STAFF and region.depth > 1:
-        return Region.objects.get(code=region.ancestor_codes()[1])
-    return region
+    if user.role == Role.PROVINCIAL_STAFF:
+        return _province_path(user.region)
+    return user.region.path
+
+
+def filing_regions(user: User) -> QuerySet[Region]:
+    """The regions a user may file a customer under, or move one into."""
+    path = territory_path(user)
+    if path is None:
+        return Region.objects.none()
+    return Region.objects.filter(path__startswith=path) if path else Region.objects.all()
 
 
 def visible_regions(user: User) -> QuerySet[Region]:
-    """The regions a user may see and file customers under."""
-    if user.is_authenticated and user.sees_everything:
-        return Region.objects.all()
-    root = territory_root(user)
-    if root is None:
-        return Region.objects.none()
-    return Region.objects.subtree(root)
+    """The regions a user may pick to narrow their customer lists.
+
+    Filtering only ever narrows `visible_customers`, so this reveals no customer. An account manager's customers
+    can lie anywhere their team roles are, so they get their whole province to choose from.
+    """
+    if user.is_authenticated and user.role == Role.ACCOUNT_MANAGER and not user.sees_everything and user.region_id:
+        return Region.objects.filter(path__startswith=_province_path(user.region))
+    return filing_regions(user)
 
 
 def visible_customers(user: User) -> QuerySet[Customer]:
@@ -58,7 +71,7 @@ def visible_customers(user: User) -> QuerySet[Customer]:
         return customers
     if user.role == Role.ACCOUNT_MANAGER:
         return customers.filter(pk__in=TeamRole.objects.active().filter(user=user).values("customer_id"))
-    root = territory_root(user)
-    if root is None:
+    path = territory_path(user)
+    if path is None:
         return customers.none()
-    return customers.filter(region__path__startswith=root.path)
+    return customers.filter(region__path__startswith=path)

@@ -13,7 +13,7 @@ class TeamRoleAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     list_display = ["customer", "role", "user", "starts_on", "ends_on"]
     list_filter = ["role"]
     search_fields = ["=customer__code", "user__username"]
-    raw_id_fields = ["customer", "user"]
+    autocomplete_fields = ["customer", "user"]
     show_full_result_count = False
 
     def get_queryset(self, request):

@@ -58,6 +58,11 @@ class CustomerViewSet(
 class CustomerChildListCreateView(generics.ListCreateAPIView):
     """Base for the lists that hang under one visible customer."""
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # An outsider gets 404 before anything of their request body is looked at.
+        self.customer  # noqa: B018
+
     @cached_property
     def customer(self) -> Customer:
         return selectors.customer_get(user=self.request.user, code=self.kwargs["code"])

@@ -12,7 +12,8 @@ class StrictModelSerializer(serializers.ModelSerializer):
     def to_internal_value(self, data):
         if hasattr(data, "keys"):
             writable = {name for name, field in self.fields.items() if not field.read_only}
-            rejected = sorted(set(data.keys()) - writable)
+            # The browsable API's HTML form posts its CSRF token along with the fields.
+            rejected = sorted(set(data.keys()) - writable - {"csrfmiddlewaretoken"})
             if rejected:
                 raise serializers.ValidationError(
                     {name: [_("This field is read-only or unknown and cannot be written.")] for name in rejected}

@@ -178,6 +178,8 @@ def test_patch_changes_fields(api, cast, customers):
         ("industry", "X99"),
         ("region", "999999"),
         ("code", "CD0001"),
+        ("code", "X 1/2"),
+        ("code", "客户1"),
         ("monthly_spend", "-5"),
         ("status", "dormant"),
         ("name", ""),
@@ -222,6 +224,26 @@ def test_read_only_and_unknown_fields_cannot_be_written(api, cast, customers, fi
     assert response.status_code == 400
     assert field in response.json()
     assert Customer.objects.get(code="CD0001").tier is None
+
+
+def test_patch_keeping_a_region_outside_the_managers_territory_is_fine(api, cast, customers):
+    TeamRole.objects.create(customer=customers["mianyang"], user=cast["alice"], role="network_manager")
+    response = api(cast["alice"]).patch(detail("MY0001"), {"region": "510703", "handset_count": 99}, format="json")
+    assert response.status_code == 200, response.content
+    assert api(cast["alice"]).get(LIST, {"region": "510700"}).json()["count"] == 1
+
+
+def test_browsable_api_form_post_with_csrf_token_is_accepted(cast, customers):
+    from tests.factories import PASSWORD
+
+    client = APIClient()
+    assert client.login(username="paul", password=PASSWORD)
+    response = client.post(LIST, {**new_customer(), "csrfmiddlewaretoken": "x"})
+    assert response.status_code == 201, response.content
+
+
+def test_malformed_code_is_404(api, cast, customers):
+    assert api(cast["hq"]).get("/api/v1/customers/%00/members/").status_code == 404
 
 
 def test_code_cannot_be_changed_after_creation(api, cast, customers):

@@ -24,6 +24,11 @@ def test_outsider_gets_404_for_list_and_create(api, cast, customers, kind):
     assert client.post(url("CD0001", kind), {"name": "张三", "mobile": "13900001111"}, format="json").status_code == 404
 
 
+@pytest.mark.parametrize("kind", ["key-persons", "members"])
+def test_outsider_gets_404_even_for_an_invalid_body(api, cast, customers, kind):
+    assert api(cast["bob"]).post(url("CD0001", kind), {"mobile": "bad"}, format="json").status_code == 404
+
+
 def test_owner_lists_and_adds_key_persons(api, cast, customers):
     client = api(cast["alice"])
     response = client.post(
@@ -56,6 +61,7 @@ def test_member_vip_level_is_computed_and_read_only(api, cast, customers):
         ("key-persons", {"mobile": "13900001111"}, "name"),
         ("members", {"name": "张三", "mobile": "1390000111"}, "mobile"),
         ("members", {"name": "张三", "mobile": "13900001111", "arpu": "-1"}, "arpu"),
+        ("members", {"name": "张三", "mobile": "139１２３４５６７８"}, "mobile"),
     ],
 )
 def test_bad_people_are_field_errors_and_nothing_is_saved(api, cast, customers, kind, payload, field):
@@ -72,4 +78,5 @@ def test_duplicate_member_mobile_in_one_customer_is_rejected(api, cast, customer
     assert client.post(url("CD0001", "members"), payload, format="json").status_code == 201
     response = client.post(url("CD0001", "members"), payload, format="json")
     assert response.status_code == 400
+    assert "mobile" in response.json()
     assert GroupMember.objects.filter(mobile="13900002222").count() == 1

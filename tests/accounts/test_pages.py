@@ -98,11 +98,19 @@ def test_customer_page_shows_profile_gaps_people_and_team(login, cast, customers
     customer = customers["alice"]
     customer.address = ""
     customer.save()
-    html = login(cast["alice"]).get(f"/customers/{customer.code}/").content.decode()
+    response = login(cast["alice"]).get(f"/customers/{customer.code}/")
+    html = response.content.decode()
     assert "成都锦程科技有限公司" in html
-    assert "地址" in html
-    assert "关键人" in html
+    gaps = html[html.index('data-testid="profile-completeness"') :].split("</div></div>")[0]
+    assert "尚缺：" in gaps and "<li>地址</li>" in gaps
+    assert "<li>" + "有手机号码的关键人" + "</li>" not in gaps
+    assert customer.key_persons.get().name in html
     assert "alice" in html
+
+
+def test_malformed_code_is_404_not_an_error(login, cast, customers):
+    assert login(cast["hq"]).get("/customers/%00/").status_code == 404
+    assert login(cast["hq"]).get("/customers/%00/edit/").status_code == 404
 
 
 @pytest.mark.parametrize("who", ["bob", "carol", "gd_paul"])
@@ -111,6 +119,20 @@ def test_outsider_gets_404_on_customer_pages(login, cast, customers, who):
     assert client.get("/customers/CD0001/").status_code == 404
     assert client.get("/customers/CD0001/edit/").status_code == 404
     assert client.post("/customers/CD0001/edit/", form_data(code="CD0001")).status_code == 404
+
+
+def test_account_manager_edits_a_customer_outside_their_home_region(login, cast, customers):
+    # alice (锦江区) is network manager of a 绵阳 customer: she may edit it and keep it where it is.
+    TeamRoleFactory(customer=customers["mianyang"], user=cast["alice"], role="network_manager")
+    client = login(cast["alice"])
+    data = form_data(code="MY0001", name="绵阳长虹电子股份有限公司", uscc=customers["mianyang"].uscc, region="510703")
+    response = client.post("/customers/MY0001/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert Customer.objects.get(code="MY0001").name == "绵阳长虹电子股份有限公司"
+    assert "绵阳长虹" in client.get(LIST, {"region": "510700"}).content.decode()
+    # ...but she may not move it to another county outside her own territory.
+    response = client.post("/customers/MY0001/edit/", {**data, "region": "510107"})
+    assert response.status_code == 200 and response.context["form"].errors.get("region")
 
 
 def test_create_customer_from_the_form(login, cast, territory):

@@ -35,7 +35,7 @@ def test_account_manager_browses_customers_in_chinese(browser, live_server, cust
     page.click("text=成都锦程科技有限公司")
     page.wait_for_url(f"{live_server.url}/customers/CD0001/")
     assert "统一社会信用代码" in page.content()
-    assert page.locator("[data-testid=profile-completeness]").inner_text().count("完整") >= 1
+    assert page.locator("[data-testid=profile-completeness] .badge").inner_text() == "完整"
     screenshot(page, "customer-detail")
     context.close()
 

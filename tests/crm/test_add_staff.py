@@ -33,6 +33,19 @@ def test_rerunning_updates_the_user(territory):
     assert user.is_staff and user.check_password("Other#Pass2")
 
 
+def test_rerunning_without_department_keeps_it(territory):
+    call_command(
+        "add_staff",
+        "lina",
+        role="department_head",
+        region="510100",
+        department="成都市政企客户部",
+        password="Strong#Pass1",
+    )
+    call_command("add_staff", "lina", role="department_head", region="510100", password="Strong#Pass1")
+    assert User.objects.get(username="lina").department.name == "成都市政企客户部"
+
+
 def test_department_head_heads_the_department(territory):
     call_command(
         "add_staff",

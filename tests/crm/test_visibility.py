@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from crm.visibility import visible_customers, visible_regions
+from crm.visibility import filing_regions, visible_customers, visible_regions
 from teams.models import TeamRole
 from tests.factories import UserFactory
 
@@ -70,8 +70,30 @@ def test_hq_admin_sees_everything(cast, customers):
     assert codes(cast["hq"]) == {"CD0001", "CD0002", "MY0001", "GZ0001"}
 
 
-def test_visible_regions_follow_the_territory(cast, territory):
-    assert set(visible_regions(cast["alice"]).values_list("code", flat=True)) == {"510104", "510104-G01"}
-    assert "510703" in set(visible_regions(cast["paul"]).values_list("code", flat=True))
-    assert "440106" not in set(visible_regions(cast["paul"]).values_list("code", flat=True))
-    assert visible_regions(cast["hq"]).count() == 11
+def region_codes(queryset):
+    return set(queryset.values_list("code", flat=True))
+
+
+def test_filing_regions_follow_the_territory(cast, territory):
+    assert region_codes(filing_regions(cast["alice"])) == {"510104", "510104-G01"}
+    assert region_codes(filing_regions(cast["dora"])) == {"510100", "510104", "510104-G01", "510107"}
+    assert "510703" in region_codes(filing_regions(cast["paul"]))
+    assert "440106" not in region_codes(filing_regions(cast["paul"]))
+    assert filing_regions(cast["hq"]).count() == 11
+
+
+def test_account_manager_filters_by_any_region_of_the_province(cast, territory):
+    regions = region_codes(visible_regions(cast["alice"]))
+    assert {"510000", "510703", "510107"} <= regions
+    assert "440106" not in regions
+    assert region_codes(visible_regions(cast["paul"])) == region_codes(filing_regions(cast["paul"]))
+
+
+def test_moving_a_region_moves_its_subtree(cast, territory, customers):
+    chengdu = territory["chengdu"]
+    chengdu.parent = territory["guangdong"]
+    chengdu.save()
+    grid = type(chengdu).objects.get(code="510104-G01")
+    assert grid.path == "000000/440000/510100/510104/510104-G01/"
+    assert codes(cast["gd_paul"]) == {"GZ0001", "CD0001", "CD0002"}
+    assert codes(cast["paul"]) == {"MY0001"}
