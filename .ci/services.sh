@@ -34,9 +34,12 @@ start_postgres() {
     if [ ! -f "$data/PG_VERSION" ]; then
         "${RUN_AS[@]}" "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     fi
-    "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$SERVICES_DIR/pg.log" -w \
-        -o "-p $PG_PORT -k $SERVICES_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start >/dev/null
+    local options="-p $PG_PORT -k $SERVICES_DIR -c listen_addresses=127.0.0.1"
+    if [ "${PG_DURABLE:-0}" != 1 ]; then
+        # CI's throwaway cluster need not survive a crash; benchmarks set PG_DURABLE=1 to measure real writes.
+        options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
+    "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$SERVICES_DIR/pg.log" -w -o "$options" start >/dev/null
     psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='crm'" | grep -q 1 ||
         psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE ROLE crm LOGIN CREATEDB PASSWORD 'crm'"
     psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='crm'" | grep -q 1 ||
