@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import Customer, GroupMember, Industry, KeyPerson
+from accounts.services import CUSTOMER_WRITABLE_FIELDS
 from crm.api.serializers import StrictModelSerializer
 from crm.models import Region
 
@@ -25,20 +26,7 @@ class CustomerSerializer(StrictModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "code",
-            "name",
-            "uscc",
-            "industry",
-            "region",
-            "address",
-            "list_level",
-            "handset_count",
-            "employee_count",
-            "monthly_spend",
-            "informatization_revenue",
-            "is_tax_top500",
-            "is_major_influence",
-            "status",
+            *CUSTOMER_WRITABLE_FIELDS,
             "tier",
             "tier_reasons",
             "profile_complete",
