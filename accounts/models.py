@@ -98,6 +98,15 @@ class Customer(models.Model):
         _("tier"), max_length=2, choices=Tier.choices, null=True, blank=True, editable=False
     )
     tier_reasons = models.JSONField(_("tier reasons"), default=list, blank=True, editable=False)
+    tier_rule_set = models.ForeignKey(
+        "tiering.RuleSet",
+        verbose_name=_("tier rule set"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -22,6 +22,8 @@ from django.utils import timezone
 from accounts.models import Customer
 from accounts.rules import vip_level_for
 from accounts.validators import USCC_ALPHABET, uscc_check_character
+from tiering.rules import evaluate
+from tiering.selectors import published_rule_set
 
 from .bulk import BulkWriter, next_id, reset_sequence
 from .data import sichuan
@@ -437,6 +439,8 @@ class DemoSeeder:
         rng = self.rng
         counts = self._city_counts()
         pools = self._staff(regions, counts, report)
+        rule_set = published_rule_set(None)
+        rules = rule_set.specs()
         customer_writer = BulkWriter(
             "accounts_customer",
             [
@@ -457,6 +461,7 @@ class DemoSeeder:
                 "status",
                 "tier",
                 "tier_reasons",
+                "tier_rule_set_id",
                 "created_at",
                 "updated_at",
             ],
@@ -517,6 +522,20 @@ class DemoSeeder:
                     else ""
                 )
                 list_level = "provincial" if handsets >= 2000 else "city"
+                is_tax_top500, is_major_influence = rng.random() < 0.003, rng.random() < 0.002
+                values = {
+                    "status": status,
+                    "industry": industry,
+                    "handset_count": handsets,
+                    "monthly_spend": spend,
+                    "employee_count": int(handsets * rng.uniform(0.8, 1.6)),
+                    "informatization_revenue": revenue,
+                    "is_tax_top500": is_tax_top500,
+                    "is_major_influence": is_major_influence,
+                }
+                # The tier as the rules in force give it, so that the demo shows tiers from the start.
+                result = evaluate(values, rules)
+                reasons = json.dumps(result.reasons, default=float, ensure_ascii=False, separators=(",", ":"))
                 customer_writer.add(
                     (
                         customer_id,
@@ -528,14 +547,15 @@ class DemoSeeder:
                         address,
                         list_level,
                         handsets,
-                        int(handsets * rng.uniform(0.8, 1.6)),
+                        values["employee_count"],
                         spend,
                         revenue,
-                        rng.random() < 0.003,
-                        rng.random() < 0.002,
+                        is_tax_top500,
+                        is_major_influence,
                         status,
-                        None,
-                        json.dumps([]),
+                        result.tier,
+                        reasons,
+                        rule_set.pk,
                         self.now,
                         self.now,
                     )

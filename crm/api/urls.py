@@ -3,6 +3,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts_views
+from tiering.api import views as tiering_views
 
 from . import views
 
@@ -19,5 +20,7 @@ urlpatterns = [
         name="customer-key-persons",
     ),
     path("customers/<str:code>/members/", accounts_views.GroupMemberListCreateView.as_view(), name="customer-members"),
+    path("customers/<str:code>/tier/", tiering_views.CustomerTierView.as_view(), name="customer-tier"),
+    path("tiering/recompute/", tiering_views.TierRecomputeView.as_view(), name="tier-recompute"),
     path("", include(router.urls)),
 ]

@@ -1,0 +1,173 @@
+"""Tier rule sets as data, and the record of each recompute (SPEC §4)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .rules import FLAG_FIELDS, INDUSTRY_FIELD, NUMERIC_FIELDS, RuleSpec
+
+PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+class RuleSetStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class RuleSet(models.Model):
+    """A versioned set of tier rules for the nation (scope = the national root) or one province."""
+
+    scope = models.ForeignKey(
+        "crm.Region", verbose_name=_("scope"), on_delete=models.PROTECT, related_name="tier_rule_sets"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    name = models.CharField(_("name"), max_length=100)
+    status = models.CharField(_("status"), max_length=10, choices=RuleSetStatus.choices, default=RuleSetStatus.DRAFT)
+    effective_on = models.DateField(_("effective on"))
+    target_a_share = models.DecimalField(
+        _("target share A+/A (%)"), max_digits=5, decimal_places=2, default=Decimal("5"), validators=PERCENT
+    )
+    target_b_share = models.DecimalField(
+        _("target share B (%)"), max_digits=5, decimal_places=2, default=Decimal("25"), validators=PERCENT
+    )
+    target_c_share = models.DecimalField(
+        _("target share C (%)"), max_digits=5, decimal_places=2, default=Decimal("70"), validators=PERCENT
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tier rule set (分级规则)")
+        verbose_name_plural = _("tier rule sets (分级规则)")
+        ordering = ["scope_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "version"], name="ruleset_unique_version_per_scope"),
+            models.UniqueConstraint(
+                fields=["scope"], condition=Q(status="published"), name="ruleset_one_published_per_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    def specs(self) -> list[RuleSpec]:
+        return [rule.spec() for rule in self.rules.all()]
+
+
+class RuleField(models.TextChoices):
+    HANDSET_COUNT = "handset_count", _("handset count")
+    MONTHLY_SPEND = "monthly_spend", _("monthly spend (CNY)")
+    EMPLOYEE_COUNT = "employee_count", _("employee count")
+    INFORMATIZATION_REVENUE = "informatization_revenue", _("informatization revenue (CNY/month)")
+    IS_TAX_TOP500 = "is_tax_top500", _("top 500 taxpayer of the province")
+    IS_MAJOR_INFLUENCE = "is_major_influence", _("major social influence")
+    INDUSTRY = "industry", _("industry")
+
+
+class RuleOperator(models.TextChoices):
+    GTE = "gte", "≥"
+    GT = "gt", ">"
+    LTE = "lte", "≤"
+    LT = "lt", "<"
+    IS_TRUE = "is_true", _("is set")
+    IN = "in", _("is one of")
+
+
+class Rule(models.Model):
+    """A tier plus one condition over the customer's fields."""
+
+    rule_set = models.ForeignKey(RuleSet, verbose_name=_("rule set"), on_delete=models.CASCADE, related_name="rules")
+    tier = models.CharField(_("tier"), max_length=2, choices=[("A+", "A+"), ("A", "A"), ("B", "B")])
+    field = models.CharField(_("field"), max_length=30, choices=RuleField.choices)
+    operator = models.CharField(_("operator"), max_length=10, choices=RuleOperator.choices)
+    threshold = models.DecimalField(_("threshold"), max_digits=14, decimal_places=2, null=True, blank=True)
+    industries = models.JSONField(_("industries"), default=list, blank=True)
+    label = models.CharField(_("label"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("tier rule")
+        verbose_name_plural = _("tier rules")
+        ordering = ["rule_set_id", "tier", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.tier}: {self.field} {self.operator}"
+
+    def clean(self) -> None:
+        from accounts.models import Industry
+
+        errors: dict[str, str] = {}
+        if self.field in NUMERIC_FIELDS:
+            if self.operator not in ("gte", "gt", "lte", "lt"):
+                errors["operator"] = _("A number is compared with ≥, >, ≤ or <.")
+            elif self.threshold is None:
+                errors["threshold"] = _("A comparison needs a threshold.")
+            elif self.threshold < 0:
+                errors["threshold"] = _("A threshold cannot be negative.")
+        elif self.field in FLAG_FIELDS:
+            if self.operator != "is_true":
+                errors["operator"] = _("A flag can only be tested for being set.")
+        elif self.field == INDUSTRY_FIELD:
+            if self.operator != "in":
+                errors["operator"] = _("An industry is tested with 'is one of'.")
+            codes = self.industries if isinstance(self.industries, list) else None
+            if not codes or not all(isinstance(code, str) for code in codes):
+                errors["industries"] = _("Give at least one industry code, e.g. J66.")
+            else:
+                unknown = sorted(
+                    set(codes) - set(Industry.objects.filter(code__in=codes).values_list("code", flat=True))
+                )
+                if unknown:
+                    errors["industries"] = _("Unknown industry codes: %(codes)s.") % {"codes": ", ".join(unknown)}
+        if errors:
+            raise ValidationError(errors)
+
+    def spec(self) -> RuleSpec:
+        return RuleSpec(
+            tier=self.tier,
+            field=self.field,
+            operator=self.operator,
+            threshold=self.threshold,
+            industries=frozenset(self.industries or ()),
+            label=self.label,
+            rule_id=self.pk,
+        )
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class TierJobRun(models.Model):
+    """One recompute of tiers: when, for which scope, how many customers it saw and changed, what went wrong."""
+
+    scope = models.ForeignKey("crm.Region", verbose_name=_("scope"), on_delete=models.PROTECT, related_name="+")
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    source = models.CharField(_("source"), max_length=10, default="manual")
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    customers_seen = models.PositiveIntegerField(_("customers seen"), default=0)
+    customers_changed = models.PositiveIntegerField(_("customers changed"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("tier recompute run")
+        verbose_name_plural = _("tier recompute runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.scope_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

@@ -1,0 +1,115 @@
+"""Writes of tiering: the recompute of customers' tiers (SPEC §4.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
+
+from accounts.models import Customer
+from crm.models import Region, RegionLevel, User
+
+from .bulk import apply_rules
+from .models import JobStatus, RuleSet, TierJobRun
+from .selectors import NATIONAL, published_rule_set
+
+CHUNK_SIZE = 50_000
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Customers with ids in [first_id, last_id] within `region_codes` (None: everywhere), under one rule set."""
+
+    rule_set_id: int
+    first_id: int
+    last_id: int
+    region_codes: tuple[str, ...] | None
+
+
+def _customers(chunk: Chunk):
+    customers = Customer.objects.filter(id__gte=chunk.first_id, id__lte=chunk.last_id)
+    if chunk.region_codes is not None:
+        customers = customers.filter(region_id__in=chunk.region_codes)
+    return customers
+
+
+def plan_chunks(scope: Region, chunk_size: int | None = None) -> Iterator[Chunk]:
+    """Split the customers of `scope` into id ranges, each under the rule set in force for its province."""
+    chunk_size = chunk_size or CHUNK_SIZE
+    national = published_rule_set(None)
+    provincial = {rs.scope_id: rs.pk for rs in RuleSet.objects.filter(status="published", scope__level="province")}
+    if scope.code == NATIONAL and not provincial:
+        parts = [(national.pk, None)]  # one rule set everywhere: no region filter at all
+    elif scope.code == NATIONAL:
+        provinces = Region.objects.filter(level=RegionLevel.PROVINCE).values_list("code", flat=True)
+        parts = [(provincial.get(code, national.pk), _subtree_codes(code)) for code in provinces]
+    else:
+        province = scope.ancestor_codes()[1]
+        parts = [(provincial.get(province, national.pk), _subtree_codes(scope.code))]
+    for rule_set_id, codes in parts:
+        customers = Customer.objects.all() if codes is None else Customer.objects.filter(region_id__in=codes)
+        bounds = customers.aggregate(first=Min("id"), last=Max("id"))
+        if bounds["first"] is None:
+            continue
+        for start in range(bounds["first"], bounds["last"] + 1, chunk_size):
+            yield Chunk(rule_set_id, start, min(start + chunk_size - 1, bounds["last"]), codes)
+
+
+def _subtree_codes(code: str) -> tuple[str, ...]:
+    region = Region.objects.get(code=code)
+    return tuple(Region.objects.subtree(region).values_list("code", flat=True))
+
+
+def tier_chunk_apply(*, run_id: int, chunk: Chunk) -> int:
+    """Recompute one chunk in its own transaction and add its counts to the run; returns rows changed."""
+    rule_set = RuleSet.objects.prefetch_related("rules").get(pk=chunk.rule_set_id)
+    with transaction.atomic():
+        customers = _customers(chunk)
+        seen = customers.count()
+        changed = apply_rules(customers, rule_set.specs(), rule_set.pk)
+        TierJobRun.objects.filter(pk=run_id).update(
+            chunks_done=F("chunks_done") + 1,
+            customers_seen=F("customers_seen") + seen,
+            customers_changed=F("customers_changed") + changed,
+        )
+    return changed
+
+
+def tier_chunk_failed(*, run_id: int, chunk: Chunk, error: str) -> None:
+    with transaction.atomic():
+        run = TierJobRun.objects.select_for_update().get(pk=run_id)
+        run.errors = [*run.errors, {"first_id": chunk.first_id, "last_id": chunk.last_id, "error": error}]
+        run.chunks_done += 1
+        run.save(update_fields=["errors", "chunks_done"])
+
+
+def tier_run_finish(*, run_id: int) -> TierJobRun:
+    run = TierJobRun.objects.get(pk=run_id)
+    run.status = JobStatus.FAILED if run.errors else JobStatus.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    return run
+
+
+def tier_recompute(
+    *,
+    scope: Region,
+    triggered_by: User | None = None,
+    source: str = "manual",
+    progress: Callable[[TierJobRun], None] | None = None,
+) -> TierJobRun:
+    """Recompute every customer of `scope` here and now, chunk after chunk, recording the run."""
+    chunks = list(plan_chunks(scope))
+    run = TierJobRun.objects.create(scope=scope, triggered_by=triggered_by, source=source, chunks_total=len(chunks))
+    for chunk in chunks:
+        try:
+            tier_chunk_apply(run_id=run.pk, chunk=chunk)
+        except Exception as exc:  # recorded on the run; other chunks' results stay
+            tier_chunk_failed(run_id=run.pk, chunk=chunk, error=repr(exc))
+        if progress:
+            run.refresh_from_db()
+            progress(run)
+    return tier_run_finish(run_id=run.pk)
