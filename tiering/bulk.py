@@ -11,6 +11,7 @@ import operator
 from collections.abc import Sequence
 from functools import reduce
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -135,12 +136,27 @@ def reasons_expression(rules: Sequence[RuleSpec]) -> CompactJSONArray:
 
 
 def apply_rules(customers: QuerySet[Customer], rules: Sequence[RuleSpec], rule_set_id: int) -> int:
-    """Recompute the tier of `customers` with one UPDATE; returns how many rows changed."""
+    """Recompute the tier of `customers` with one UPDATE; returns how many rows changed.
+
+    The new values are computed once per row in a subquery and joined back (`UPDATE … FROM`), and only rows whose
+    tier, reasons or rule set differ are written. Reasons are only built where a rule can have matched.
+    """
     tier = tier_expression(rules)
-    reasons = reasons_expression(rules)
-    stale = customers.filter(
-        Q(tier__distinct_from=tier)
-        | Q(tier_reasons__distinct_from=reasons)
-        | Q(tier_rule_set__distinct_from=rule_set_id)
+    reasons = Case(
+        When(Q(status="active") & _any(list(rules)), then=reasons_expression(rules)) if rules else When(pk=None),
+        default=Value([], output_field=JSONField()),
+        output_field=JSONField(),
     )
-    return stale.update(tier=tier, tier_reasons=reasons, tier_rule_set=rule_set_id)
+    fresh = customers.order_by().annotate(new_tier=tier, new_reasons=reasons).values("id", "new_tier", "new_reasons")
+    select_sql, params = fresh.query.sql_with_params()
+    table = Customer._meta.db_table
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    sql = (
+        f"UPDATE {table} SET tier = fresh.new_tier, tier_reasons = fresh.new_reasons, tier_rule_set_id = %s "
+        f"FROM ({select_sql}) AS fresh WHERE {table}.id = fresh.id AND "
+        f"({table}.tier {distinct} fresh.new_tier OR {table}.tier_reasons {distinct} fresh.new_reasons "
+        f"OR {table}.tier_rule_set_id {distinct} %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [rule_set_id, *params, rule_set_id])
+        return cursor.rowcount
