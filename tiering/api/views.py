@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
+from accounts.filters import CustomerFilter
 from crm.models import Region, Role
-from crm.visibility import territory_path
+from crm.visibility import territory_path, visible_customers
+from tiering import exports
 from tiering.services import tier_recompute
 
 from .serializers import CustomerTierSerializer, RecomputeResultSerializer
@@ -42,3 +47,44 @@ class TierRecomputeView(APIView):
         scope = Region.objects.get(path=path or "000000/")
         run = tier_recompute(scope=scope, triggered_by=request.user, source="manual")
         return Response(RecomputeResultSerializer(run).data, status=status.HTTP_200_OK)
+
+
+class CanExportTierLists(permissions.BasePermission):
+    """Tier lists are exported by provincial staff, headquarters and department heads (SPEC §4.4)."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user.is_authenticated
+            and (user.sees_everything or user.role in (Role.PROVINCIAL_STAFF, Role.DEPARTMENT_HEAD))
+        )
+
+
+class TierListExportView(APIView):
+    """The tier list with the filters and the visibility of `/customers/`; the first column is the customer code."""
+
+    permission_classes = [CanExportTierLists]
+    file_format = "csv"
+
+    def filtered(self, request):
+        filterset = CustomerFilter(request.query_params, queryset=visible_customers(request.user), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return filterset.qs
+
+    @extend_schema(parameters=[CustomerFilter], responses={(200, "text/csv"): bytes})
+    def get(self, request):
+        customers = self.filtered(request)
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        if self.file_format == "csv":
+            response = StreamingHttpResponse(
+                exports.as_lines(exports.csv_chunks(customers)), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="tier-list-{stamp}.csv"'
+            return response
+        return FileResponse(
+            exports.xlsx_file(customers),
+            as_attachment=True,
+            filename=f"tier-list-{stamp}.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
