@@ -123,10 +123,12 @@ def xlsx_file(customers: QuerySet[Customer]) -> IO[bytes]:
 
 
 def write_csv(customers: QuerySet[Customer], target: IO[str]) -> int:
-    count = -1
-    for count, chunk in enumerate(csv_chunks(customers)):
+    """Write the CSV to a file; returns the number of customers written (the header not counted)."""
+    lines = 0
+    for chunk in csv_chunks(customers):
         target.write(chunk)
-    return max(count, 0)
+        lines += 1
+    return lines - 1
 
 
 def as_lines(chunks: Iterable[str]) -> Iterator[bytes]:

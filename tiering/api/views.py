@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -72,7 +73,13 @@ class TierListExportView(APIView):
             raise ValidationError(filterset.errors)
         return filterset.qs
 
-    @extend_schema(parameters=[CustomerFilter], responses={(200, "text/csv"): bytes})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(name, str, description=str(CustomerFilter.base_filters[name].label))
+            for name in CustomerFilter.base_filters
+        ],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
     def get(self, request):
         customers = self.filtered(request)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
