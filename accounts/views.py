@@ -70,6 +70,7 @@ class CustomerDetailView(LoginRequiredMixin, View):
                 "members": members,
                 "vip_counts": vip_counts,
                 "team": selectors.customer_team(customer),
+                "tier_changes": customer.tier_changes.select_related("rule_set")[:12],
             },
         )
 

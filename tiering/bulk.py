@@ -27,9 +27,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import JSONObject
+from django.utils import timezone
 
 from accounts.models import Customer
 
+from .models import TierChange
 from .rules import DEFAULT_TIER, TIER_ORDER, RuleSpec
 
 
@@ -135,11 +137,14 @@ def reasons_expression(rules: Sequence[RuleSpec]) -> CompactJSONArray:
     return CompactJSONArray(*items)
 
 
-def apply_rules(customers: QuerySet[Customer], rules: Sequence[RuleSpec], rule_set_id: int) -> int:
+def apply_rules(
+    customers: QuerySet[Customer], rules: Sequence[RuleSpec], rule_set_id: int, source: str = "manual"
+) -> int:
     """Recompute the tier of `customers` with one UPDATE; returns how many rows changed.
 
     The new values are computed once per row in a subquery and joined back (`UPDATE … FROM`), and only rows whose
-    tier, reasons or rule set differ are written. Reasons are only built where a rule can have matched.
+    tier, reasons or rule set differ are written. Reasons are only built where a rule can have matched. Every
+    change of tier is appended to the history (TierChange) in the same statement on PostgreSQL.
     """
     tier = tier_expression(rules)
     reasons = Case(
@@ -147,16 +152,39 @@ def apply_rules(customers: QuerySet[Customer], rules: Sequence[RuleSpec], rule_s
         default=Value([], output_field=JSONField()),
         output_field=JSONField(),
     )
-    fresh = customers.order_by().annotate(new_tier=tier, new_reasons=reasons).values("id", "new_tier", "new_reasons")
+    fresh = (
+        customers.order_by()
+        .annotate(old_tier=F("tier"), new_tier=tier, new_reasons=reasons)
+        .values("id", "old_tier", "new_tier", "new_reasons")
+    )
     select_sql, params = fresh.query.sql_with_params()
     table = Customer._meta.db_table
-    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    sql = (
-        f"UPDATE {table} SET tier = fresh.new_tier, tier_reasons = fresh.new_reasons, tier_rule_set_id = %s "
-        f"FROM ({select_sql}) AS fresh WHERE {table}.id = fresh.id AND "
-        f"({table}.tier {distinct} fresh.new_tier OR {table}.tier_reasons {distinct} fresh.new_reasons "
-        f"OR {table}.tier_rule_set_id {distinct} %s)"
+    history = TierChange._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
+    differs = (
+        f"{table}.tier {distinct} fresh.new_tier OR {table}.tier_reasons {distinct} fresh.new_reasons "
+        f"OR {table}.tier_rule_set_id {distinct} %s"
     )
+    update = (
+        f"UPDATE {table} SET tier = fresh.new_tier, tier_reasons = fresh.new_reasons, tier_rule_set_id = %s "
+        f"FROM ({select_sql}) AS fresh WHERE {table}.id = fresh.id AND ({differs})"
+    )
+    log = (
+        f"INSERT INTO {history} (customer_id, from_tier, to_tier, changed_at, source, rule_set_id) "
+        "SELECT id, COALESCE(old_tier, ''), COALESCE(new_tier, ''), %s, %s, %s FROM {rows} "
+        f"WHERE old_tier {distinct} new_tier"
+    )
+    now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [rule_set_id, *params, rule_set_id])
+        if postgres:
+            cursor.execute(
+                f"WITH changed AS ({update} RETURNING fresh.id, fresh.old_tier, fresh.new_tier), "
+                f"logged AS ({log.format(rows='changed')} RETURNING 1) SELECT COUNT(*) FROM changed",
+                [rule_set_id, *params, rule_set_id, now, source, rule_set_id],
+            )
+            return cursor.fetchone()[0]
+        # SQLite has no data-modifying CTE: log first, from the same computation, then update.
+        cursor.execute(log.format(rows=f"({select_sql}) AS fresh"), [now, source, rule_set_id, *params])
+        cursor.execute(update, [rule_set_id, *params, rule_set_id])
         return cursor.rowcount

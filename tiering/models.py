@@ -171,3 +171,34 @@ class TierJobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class TierChangeSource(models.TextChoices):
+    NIGHTLY = "nightly", _("Nightly recompute")
+    MANUAL = "manual", _("Manual recompute")
+    OVERRIDE = "override", _("Override")
+    IMPORT = "import", _("Import")
+
+
+class TierChange(models.Model):
+    """One change of a customer's tier, appended by whatever changed it and never edited (SPEC §4.2)."""
+
+    customer = models.ForeignKey(
+        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tier_changes"
+    )
+    from_tier = models.CharField(_("from"), max_length=2, blank=True)
+    to_tier = models.CharField(_("to"), max_length=2, blank=True)
+    changed_at = models.DateTimeField(_("changed at"))
+    source = models.CharField(_("source"), max_length=10, choices=TierChangeSource.choices)
+    rule_set = models.ForeignKey(
+        RuleSet, verbose_name=_("rule set"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
+        ordering = ["customer_id", "-changed_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-changed_at"], name="tierchange_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_tier or '—'} → {self.to_tier or '—'}"

@@ -66,10 +66,11 @@ def _subtree_codes(code: str) -> tuple[str, ...]:
 def tier_chunk_apply(*, run_id: int, chunk: Chunk) -> int:
     """Recompute one chunk in its own transaction and add its counts to the run; returns rows changed."""
     rule_set = RuleSet.objects.prefetch_related("rules").get(pk=chunk.rule_set_id)
+    source = TierJobRun.objects.values_list("source", flat=True).get(pk=run_id)
     with transaction.atomic():
         customers = _customers(chunk)
         seen = customers.count()
-        changed = apply_rules(customers, rule_set.specs(), rule_set.pk)
+        changed = apply_rules(customers, rule_set.specs(), rule_set.pk, source=source)
         TierJobRun.objects.filter(pk=run_id).update(
             chunks_done=F("chunks_done") + 1,
             customers_seen=F("customers_seen") + seen,

@@ -74,11 +74,11 @@ def test_a_failing_chunk_is_recorded_and_others_keep_their_results(tiered, terri
     real = services.apply_rules
     calls = []
 
-    def flaky(customers, rules, rule_set_id):
+    def flaky(customers, rules, rule_set_id, **kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("disk full")
-        return real(customers, rules, rule_set_id)
+        return real(customers, rules, rule_set_id, **kwargs)
 
     monkeypatch.setattr(services, "apply_rules", flaky)
     monkeypatch.setattr(services, "CHUNK_SIZE", 1)
@@ -167,3 +167,26 @@ def test_bad_rules_are_field_errors(territory, rule, field):
     with pytest.raises(ValidationError) as exc:
         candidate.full_clean()
     assert field in exc.value.message_dict
+
+
+def test_every_change_of_tier_is_appended_to_the_history(tiered):
+    from tiering.models import TierChange
+
+    call_command("recompute_tiers", stdout=StringIO())
+    first = TierChange.objects.get(customer__code="CD0001")
+    assert (first.from_tier, first.to_tier, first.source) == ("", "A", "manual")
+    assert first.rule_set.version == 1
+    call_command("recompute_tiers", stdout=StringIO())
+    assert TierChange.objects.count() == 4  # nothing changed, nothing appended
+    Customer.objects.filter(code="CD0001").update(handset_count=150)
+    call_command("recompute_tiers", stdout=StringIO())
+    latest = TierChange.objects.filter(customer__code="CD0001").first()
+    assert (latest.from_tier, latest.to_tier) == ("A", "B")
+    assert TierChange.objects.filter(customer__code="CD0001").count() == 2
+
+
+def test_customer_page_shows_the_tier_history(login, cast, tiered):
+    call_command("recompute_tiers", stdout=StringIO())
+    html = login(cast["alice"]).get("/customers/CD0001/").content.decode()
+    history = html[html.index('data-testid="tier-history"') :].split("</ul>")[0]
+    assert "tier-A" in history and "手动重算" in history
