@@ -97,6 +97,10 @@ class Customer(models.Model):
     tier = models.CharField(  # noqa: DJ001
         _("tier"), max_length=2, choices=Tier.choices, null=True, blank=True, editable=False
     )
+    # What the rules give; `tier` differs from it only while a manual override (人工调级) is in force.
+    computed_tier = models.CharField(  # noqa: DJ001
+        _("computed tier"), max_length=2, choices=Tier.choices, null=True, blank=True, editable=False
+    )
     tier_reasons = models.JSONField(_("tier reasons"), default=list, blank=True, editable=False)
     tier_rule_set = models.ForeignKey(
         "tiering.RuleSet",

@@ -71,6 +71,7 @@ class CustomerDetailView(LoginRequiredMixin, View):
                 "vip_counts": vip_counts,
                 "team": selectors.customer_team(customer),
                 "tier_changes": customer.tier_changes.select_related("rule_set")[:12],
+                "tier_override": customer.tier_overrides.active().select_related("set_by").first(),
             },
         )
 

@@ -21,17 +21,19 @@ from django.db.models import (
     Func,
     JSONField,
     Lookup,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import JSONObject
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from accounts.models import Customer
 
-from .models import TierChange
+from .models import TierChange, TierOverride
 from .rules import DEFAULT_TIER, TIER_ORDER, RuleSpec
 
 
@@ -152,10 +154,16 @@ def apply_rules(
         default=Value([], output_field=JSONField()),
         output_field=JSONField(),
     )
+    overridden = TierOverride.objects.active().filter(customer=OuterRef("pk")).values("tier")[:1]
     fresh = (
         customers.order_by()
-        .annotate(old_tier=F("tier"), new_tier=tier, new_reasons=reasons)
-        .values("id", "old_tier", "new_tier", "new_reasons")
+        .annotate(
+            old_tier=F("tier"),
+            new_computed=tier,
+            new_tier=Coalesce(Subquery(overridden), tier),
+            new_reasons=reasons,
+        )
+        .values("id", "old_tier", "new_computed", "new_tier", "new_reasons")
     )
     select_sql, params = fresh.query.sql_with_params()
     table = Customer._meta.db_table
@@ -163,11 +171,12 @@ def apply_rules(
     postgres = connection.vendor == "postgresql"
     distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
     differs = (
-        f"{table}.tier {distinct} fresh.new_tier OR {table}.tier_reasons {distinct} fresh.new_reasons "
-        f"OR {table}.tier_rule_set_id {distinct} %s"
+        f"{table}.tier {distinct} fresh.new_tier OR {table}.computed_tier {distinct} fresh.new_computed "
+        f"OR {table}.tier_reasons {distinct} fresh.new_reasons OR {table}.tier_rule_set_id {distinct} %s"
     )
     update = (
-        f"UPDATE {table} SET tier = fresh.new_tier, tier_reasons = fresh.new_reasons, tier_rule_set_id = %s "
+        f"UPDATE {table} SET tier = fresh.new_tier, computed_tier = fresh.new_computed, "
+        f"tier_reasons = fresh.new_reasons, tier_rule_set_id = %s "
         f"FROM ({select_sql}) AS fresh WHERE {table}.id = fresh.id AND ({differs})"
     )
     log = (

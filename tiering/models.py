@@ -202,3 +202,49 @@ class TierChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.from_tier or '—'} → {self.to_tier or '—'}"
+
+
+class TierOverrideQuerySet(models.QuerySet):
+    def active(self, on=None):
+        from django.utils import timezone
+
+        return self.filter(removed_at__isnull=True, expires_on__gte=on or timezone.localdate())
+
+
+class TierOverride(models.Model):
+    """A tier set by hand (人工调级) by provincial staff, with a reason, kept by every recompute until it expires."""
+
+    customer = models.ForeignKey(
+        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tier_overrides"
+    )
+    tier = models.CharField(_("tier"), max_length=2, choices=[("A+", "A+"), ("A", "A"), ("B", "B"), ("C", "C")])
+    reason = models.CharField(_("reason"), max_length=300)
+    expires_on = models.DateField(_("expires on"))
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("set by"), on_delete=models.PROTECT, related_name="+"
+    )
+    set_at = models.DateTimeField(_("set at"), auto_now_add=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("removed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = TierOverrideQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tier override (人工调级)")
+        verbose_name_plural = _("tier overrides (人工调级)")
+        ordering = ["-set_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(removed_at__isnull=True), name="tieroverride_one_open_per_customer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.tier} ({self.expires_on})"

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from crm.models import Region, RegionLevel, User
 
 from .bulk import apply_rules
-from .models import JobStatus, RuleSet, TierJobRun
+from .models import JobStatus, RuleSet, TierChange, TierJobRun, TierOverride
 from .selectors import NATIONAL, published_rule_set
 
 CHUNK_SIZE = 50_000
@@ -114,3 +116,49 @@ def tier_recompute(
             run.refresh_from_db()
             progress(run)
     return tier_run_finish(run_id=run.pk)
+
+
+def _log_change(customer: Customer, before: str | None, after: str | None, source: str) -> None:
+    if before != after:
+        TierChange.objects.create(
+            customer=customer,
+            from_tier=before or "",
+            to_tier=after or "",
+            changed_at=timezone.now(),
+            source=source,
+            rule_set_id=customer.tier_rule_set_id,
+        )
+
+
+@transaction.atomic
+def tier_override_set(*, customer: Customer, user: User, tier: str, reason: str, expires_on) -> TierOverride:
+    """Set a customer's tier by hand until `expires_on`; replaces an override already in force."""
+    errors = {}
+    if not (reason or "").strip():
+        errors["reason"] = _("Say why the tier is set by hand.")
+    if expires_on is None or expires_on < timezone.localdate():
+        errors["expires_on"] = _("The expiry date cannot be in the past.")
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    TierOverride.objects.filter(customer=customer, removed_at__isnull=True).update(removed_at=now, removed_by=user)
+    override = TierOverride(customer=customer, tier=tier, reason=reason.strip(), expires_on=expires_on, set_by=user)
+    override.full_clean()
+    override.save()
+    before = Customer.objects.select_for_update().values_list("tier", flat=True).get(pk=customer.pk)
+    Customer.objects.filter(pk=customer.pk).update(tier=tier)
+    _log_change(customer, before, tier, "override")
+    return override
+
+
+@transaction.atomic
+def tier_override_remove(*, customer: Customer, user: User) -> None:
+    """End the override in force; the customer goes back to the tier the rules give."""
+    ended = TierOverride.objects.filter(customer=customer, removed_at__isnull=True).update(
+        removed_at=timezone.now(), removed_by=user
+    )
+    if not ended:
+        raise ValidationError({"tier": _("This customer has no override in force.")})
+    province = customer.region.ancestor_codes()[1] if customer.region.depth >= 1 else None
+    rule_set = published_rule_set(Region.objects.filter(code=province).first())
+    apply_rules(Customer.objects.filter(pk=customer.pk), rule_set.specs(), rule_set.pk, source="override")

@@ -21,6 +21,9 @@ urlpatterns = [
     ),
     path("customers/<str:code>/members/", accounts_views.GroupMemberListCreateView.as_view(), name="customer-members"),
     path("customers/<str:code>/tier/", tiering_views.CustomerTierView.as_view(), name="customer-tier"),
+    path(
+        "customers/<str:code>/tier-override/", tiering_views.TierOverrideView.as_view(), name="customer-tier-override"
+    ),
     path("tiering/recompute/", tiering_views.TierRecomputeView.as_view(), name="tier-recompute"),
     path("exports/tier-list.csv", tiering_views.TierListExportView.as_view(file_format="csv"), name="tier-list-csv"),
     path("exports/tier-list.xlsx", tiering_views.TierListExportView.as_view(file_format="xlsx"), name="tier-list-xlsx"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tiering.models import RuleSet
+from tiering.models import RuleSet, TierOverride
 from tiering.rules import reason_text
 
 
@@ -29,16 +29,26 @@ class RuleSetBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "version", "scope", "effective_on"]
 
 
+class TierOverrideSerializer(serializers.ModelSerializer):
+    set_by = serializers.CharField(source="set_by.username", read_only=True)
+
+    class Meta:
+        model = TierOverride
+        fields = ["tier", "reason", "expires_on", "set_by", "set_at"]
+        read_only_fields = ["set_by", "set_at"]
+
+
 class CustomerTierSerializer(serializers.Serializer):
     tier = serializers.CharField(allow_null=True)
+    computed_tier = serializers.CharField(allow_null=True)
     reasons = ReasonSerializer(many=True, source="tier_reasons")
     rule_set = RuleSetBriefSerializer(source="tier_rule_set", allow_null=True)
     override = serializers.SerializerMethodField()
 
-    @extend_schema_field({"type": "object", "nullable": True})
-    def get_override(self, customer) -> None:
-        # Manual overrides (人工调级) are not part of the product yet: no customer has one.
-        return None
+    @extend_schema_field(TierOverrideSerializer(allow_null=True))
+    def get_override(self, customer) -> dict | None:
+        override = customer.tier_overrides.active().select_related("set_by").first()
+        return TierOverrideSerializer(override).data if override else None
 
 
 class RecomputeResultSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,9 +15,9 @@ from accounts.filters import CustomerFilter
 from crm.models import Region, Role
 from crm.visibility import territory_path, visible_customers
 from tiering import exports
-from tiering.services import tier_recompute
+from tiering.services import tier_override_remove, tier_override_set, tier_recompute
 
-from .serializers import CustomerTierSerializer, RecomputeResultSerializer
+from .serializers import CustomerTierSerializer, RecomputeResultSerializer, TierOverrideSerializer
 
 
 class IsProvincialStaffOrAbove(permissions.BasePermission):
@@ -33,6 +33,29 @@ class CustomerTierView(APIView):
     def get(self, request, code: str):
         customer = selectors.customer_get(user=request.user, code=code)
         return Response(CustomerTierSerializer(customer).data)
+
+
+class TierOverrideView(APIView):
+    """Set (POST) or end (DELETE) a manual tier override; provincial staff and headquarters only."""
+
+    @extend_schema(request=TierOverrideSerializer, responses={201: TierOverrideSerializer})
+    def post(self, request, code: str):
+        customer = self._customer(request, code)
+        serializer = TierOverrideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        override = tier_override_set(customer=customer, user=request.user, **serializer.validated_data)
+        return Response(TierOverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, code: str):
+        tier_override_remove(customer=self._customer(request, code), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _customer(self, request, code: str):
+        customer = selectors.customer_get(user=request.user, code=code)  # outsiders: 404 before anything else
+        if not IsProvincialStaffOrAbove().has_permission(request, self):
+            raise PermissionDenied(_("Only provincial staff and headquarters set tiers by hand."))
+        return customer
 
 
 class TierRecomputeView(APIView):
