@@ -1,12 +1,21 @@
-"""Reads of tier rules."""
+"""Reads of tier rules, simulations and the quota report."""
 
 from __future__ import annotations
 
-from crm.models import Region
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
+
+from accounts.models import Customer
+from crm.models import Region, User
+from crm.visibility import visible_customers
 
 from .models import RuleSet, RuleSetStatus
 
 NATIONAL = "000000"
+TIER_RANK = {"A+": 4, "A": 3, "B": 2, "C": 1, None: 0}
 
 
 def published_rule_set(province: Region | None) -> RuleSet:
@@ -17,3 +26,58 @@ def published_rule_set(province: Region | None) -> RuleSet:
         if own is not None:
             return own
     return published.get(scope_id=NATIONAL)
+
+
+def rule_sets_for(user: User) -> QuerySet[RuleSet]:
+    """The national sets and those of the user's own province."""
+    from crm.visibility import filing_regions
+
+    if user.sees_everything:
+        return RuleSet.objects.select_related("scope")
+    return RuleSet.objects.filter(Q(scope_id=NATIONAL) | Q(scope__in=filing_regions(user))).select_related("scope")
+
+
+def city_of():
+    """The city code of a customer, read off its region's path ("000000/510000/510100/…")."""
+    return Substr("region__path", 15, 6)
+
+
+@dataclass
+class CityMix:
+    city: str
+    name: str
+    now: dict[str | None, int] = field(default_factory=dict)
+    then: dict[str | None, int] = field(default_factory=dict)
+    up: int = 0
+    down: int = 0
+
+
+def simulate(*, rule_set: RuleSet, user: User, sample: int = 100) -> tuple[list[CityMix], list[Customer]]:
+    """What the rule set would do to the customers the user sees in its scope: tier mix per city, now and then,
+    how many would move up or down, and a sample of those who would move."""
+    from .bulk import tier_expression
+
+    customers = visible_customers(user)
+    if rule_set.scope_id != NATIONAL:
+        customers = customers.filter(region__path__startswith=rule_set.scope.path)
+    simulated = customers.annotate(new_tier=tier_expression(rule_set.specs()), city=city_of())
+    names = dict(Region.objects.filter(level="city").values_list("code", "name"))
+    mixes: dict[str, CityMix] = {}
+    for row in simulated.values("city", "tier", "new_tier").annotate(n=Count("id")).order_by():
+        mix = mixes.setdefault(row["city"], CityMix(row["city"], names.get(row["city"], row["city"])))
+        mix.now[row["tier"]] = mix.now.get(row["tier"], 0) + row["n"]
+        mix.then[row["new_tier"]] = mix.then.get(row["new_tier"], 0) + row["n"]
+        if TIER_RANK[row["new_tier"]] > TIER_RANK[row["tier"]]:
+            mix.up += row["n"]
+        elif TIER_RANK[row["new_tier"]] < TIER_RANK[row["tier"]]:
+            mix.down += row["n"]
+    movers = list(
+        simulated.filter(tier__distinct_from=tier_expression(rule_set.specs()))
+        .select_related("region")
+        .order_by("code")[:sample]
+    )
+    return sorted(mixes.values(), key=lambda mix: mix.city), movers
+
+
+def share(part: int, whole: int) -> Decimal:
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1")) if whole else Decimal("0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from crm.models import Region, RegionLevel, User
+from crm.visibility import territory_path
 
 from .bulk import apply_rules
-from .models import JobStatus, RuleSet, TierChange, TierJobRun, TierOverride
+from .models import JobStatus, Rule, RuleSet, RuleSetStatus, TierChange, TierJobRun, TierOverride
 from .selectors import NATIONAL, published_rule_set
 
 CHUNK_SIZE = 50_000
@@ -162,3 +163,56 @@ def tier_override_remove(*, customer: Customer, user: User) -> None:
     province = customer.region.ancestor_codes()[1] if customer.region.depth >= 1 else None
     rule_set = published_rule_set(Region.objects.filter(code=province).first())
     apply_rules(Customer.objects.filter(pk=customer.pk), rule_set.specs(), rule_set.pk, source="override")
+
+
+def _rule_set_scope_for(user: User) -> Region:
+    path = territory_path(user)
+    if path is None or not (user.sees_everything or user.role == "provincial_staff"):
+        raise PermissionDenied
+    return Region.objects.get(path=path or f"{NATIONAL}/")
+
+
+@transaction.atomic
+def rule_set_draft_create(*, user: User) -> RuleSet:
+    """A new draft for the user's scope (their province, or the nation for headquarters), copied from the rules
+    in force there."""
+    scope = _rule_set_scope_for(user)
+    source = published_rule_set(scope if scope.code != NATIONAL else None)
+    version = (RuleSet.objects.filter(scope=scope).aggregate(last=Max("version"))["last"] or 0) + 1
+    draft = RuleSet.objects.create(
+        scope=scope,
+        version=version,
+        name=source.name if source.scope_id == scope.code else f"{scope.name}分级规则",
+        status=RuleSetStatus.DRAFT,
+        effective_on=timezone.localdate(),
+        target_a_share=source.target_a_share,
+        target_b_share=source.target_b_share,
+        target_c_share=source.target_c_share,
+    )
+    Rule.objects.bulk_create(
+        Rule(
+            rule_set=draft,
+            tier=r.tier,
+            field=r.field,
+            operator=r.operator,
+            threshold=r.threshold,
+            industries=r.industries,
+            label=r.label,
+        )
+        for r in source.rules.all()
+    )
+    return draft
+
+
+@transaction.atomic
+def rule_set_publish(*, rule_set: RuleSet, user: User) -> RuleSet:
+    """Publish a draft: the set in force in its scope retires, this one takes over from the next recompute."""
+    if rule_set.status != RuleSetStatus.DRAFT:
+        raise ValidationError({"status": _("Only a draft can be published.")})
+    if not rule_set.rules.exists():
+        raise ValidationError({"rules": _("A rule set needs at least one rule.")})
+    RuleSet.objects.filter(scope=rule_set.scope, status=RuleSetStatus.PUBLISHED).update(status=RuleSetStatus.RETIRED)
+    rule_set.status = RuleSetStatus.PUBLISHED
+    rule_set.published_at = timezone.now()
+    rule_set.save(update_fields=["status", "published_at"])
+    return rule_set

@@ -30,3 +30,8 @@ def yuan(value) -> str:
 def reason(value) -> str:
     """One tier reason as a line: `handset_count 612 ≥ 500`."""
     return reason_text(value)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

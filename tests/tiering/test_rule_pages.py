@@ -1,0 +1,119 @@
+"""Provincial staff change a threshold in a draft, see who would move, publish, and the recompute follows."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Customer
+from tiering.models import RuleSet
+
+pytestmark = pytest.mark.django_db
+
+
+def formset_data(rule_set, change=None):
+    """The rule set page's form as the browser would post it, with `change(index, rule_fields)` applied."""
+    data = {
+        "name": rule_set.name,
+        "effective_on": rule_set.effective_on.isoformat(),
+        "target_a_share": "5",
+        "target_b_share": "25",
+        "target_c_share": "70",
+    }
+    rules = list(rule_set.rules.order_by("id"))
+    data.update(
+        {
+            "rules-TOTAL_FORMS": str(len(rules)),
+            "rules-INITIAL_FORMS": str(len(rules)),
+            "rules-MIN_NUM_FORMS": "0",
+            "rules-MAX_NUM_FORMS": "1000",
+        }
+    )
+    for index, rule in enumerate(rules):
+        fields = {
+            "id": str(rule.pk),
+            "rule_set": str(rule_set.pk),
+            "tier": rule.tier,
+            "field": rule.field,
+            "operator": rule.operator,
+            "threshold": "" if rule.threshold is None else str(rule.threshold),
+            "industries": ", ".join(rule.industries),
+            "label": rule.label,
+        }
+        if change:
+            change(index, fields)
+        data.update({f"rules-{index}-{key}": value for key, value in fields.items()})
+    return data
+
+
+def lower_a_threshold_to_100(index, fields):
+    if fields["tier"] == "A" and fields["field"] == "handset_count":
+        fields["threshold"] = "100"
+
+
+@pytest.fixture
+def computed(customers):
+    call_command("recompute_tiers", stdout=StringIO())
+    return customers
+
+
+def test_draft_simulate_publish_recompute(login, cast, computed):
+    client = login(cast["paul"])
+    response = client.post("/tiering/rule-sets/")
+    draft = RuleSet.objects.get(scope_id="510000")
+    assert response["Location"] == f"/tiering/rule-sets/{draft.pk}/"
+    assert (draft.status, draft.version, draft.rules.count()) == ("draft", 1, 19)
+
+    response = client.post(f"/tiering/rule-sets/{draft.pk}/", formset_data(draft, lower_a_threshold_to_100))
+    assert response.status_code == 302
+    assert draft.rules.get(tier="A", field="handset_count").threshold == 100
+
+    page = client.get(f"/tiering/rule-sets/{draft.pk}/", {"simulate": 1})
+    movers = {customer.code for customer in page.context["movers"]}
+    assert movers == {"CD0001", "CD0002", "MY0001"}  # 120 handsets each: B → A; Guangdong is not in scope
+    mix = {m.city: m for m in page.context["mixes"]}
+    assert mix["510100"].up == 2 and mix["510100"].then.get("A") == 2
+    assert Customer.objects.get(code="CD0001").tier == "B"  # a simulation changes nothing
+
+    client.post(f"/tiering/rule-sets/{draft.pk}/", {"publish": "1"})
+    draft.refresh_from_db()
+    assert draft.status == "published"
+    assert RuleSet.objects.get(scope_id="000000").status == "published"  # the national set stays for the rest
+    call_command("recompute_tiers", stdout=StringIO())
+    assert dict(Customer.objects.values_list("code", "tier")) == {
+        "CD0001": "A",
+        "CD0002": "A",
+        "MY0001": "A",
+        "GZ0001": "B",
+    }
+
+
+def test_a_bad_rule_is_shown_on_its_field_and_nothing_is_saved(login, cast, computed):
+    client = login(cast["paul"])
+    client.post("/tiering/rule-sets/")
+    draft = RuleSet.objects.get(scope_id="510000")
+
+    def negative(index, fields):
+        if index == 0:
+            fields["threshold"] = "-5"
+
+    response = client.post(f"/tiering/rule-sets/{draft.pk}/", formset_data(draft, negative))
+    assert response.status_code == 200
+    assert 'data-field="threshold"' in response.content.decode()
+    assert not draft.rules.filter(threshold__lt=0).exists()
+
+
+def test_published_national_rules_are_read_only_for_provincial_staff(login, cast, computed):
+    national = RuleSet.objects.get(scope_id="000000")
+    client = login(cast["paul"])
+    assert client.get(f"/tiering/rule-sets/{national.pk}/").status_code == 200
+    assert client.post(f"/tiering/rule-sets/{national.pk}/", formset_data(national)).status_code == 403
+    assert client.post(f"/tiering/rule-sets/{national.pk}/", {"publish": "1"}).status_code == 403
+
+
+def test_only_provincial_staff_and_headquarters_maintain_rules(login, cast, computed, client):
+    assert login(cast["alice"]).get("/tiering/rule-sets/").status_code == 403
+    assert login(cast["dora"]).get("/tiering/rule-sets/").status_code == 403
+    assert client.get("/tiering/rule-sets/").status_code == 302
+    other = RuleSet.objects.create(scope_id="440000", version=1, name="广东", effective_on="2026-01-01")
+    assert login(cast["paul"]).get(f"/tiering/rule-sets/{other.pk}/").status_code == 404

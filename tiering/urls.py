@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tiering"
+
+urlpatterns = [
+    path("rule-sets/", views.RuleSetListView.as_view(), name="rule-sets"),
+    path("rule-sets/<int:pk>/", views.RuleSetView.as_view(), name="rule-set"),
+]

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from crm.forms import style_form
+from crm.models import Role
+
+from . import selectors, services
+from .forms import RuleFormSet, RuleSetForm
+from .models import RuleSetStatus
+
+
+class RuleSetStaffMixin(LoginRequiredMixin):
+    """Tier rules are maintained by provincial staff and headquarters."""
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and not (user.sees_everything or user.role == Role.PROVINCIAL_STAFF):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_rule_set(self, pk: int):
+        return get_object_or_404(selectors.rule_sets_for(self.request.user), pk=pk)
+
+
+class RuleSetListView(RuleSetStaffMixin, View):
+    def get(self, request):
+        return render(request, "tiering/rule_set_list.html", {"rule_sets": selectors.rule_sets_for(request.user)})
+
+    def post(self, request):
+        draft = services.rule_set_draft_create(user=request.user)
+        messages.success(
+            request, _("Draft %(name)s v%(version)s created.") % {"name": draft.name, "version": draft.version}
+        )
+        return redirect("tiering:rule-set", pk=draft.pk)
+
+
+class RuleSetView(RuleSetStaffMixin, View):
+    """A rule set: read it, or edit it while a draft, simulate it, and publish it."""
+
+    template_name = "tiering/rule_set.html"
+
+    def editable(self, rule_set) -> bool:
+        user = self.request.user
+        return rule_set.status == RuleSetStatus.DRAFT and (user.sees_everything or rule_set.scope_id != "000000")
+
+    def render_page(self, rule_set, form, formset, simulation=None):
+        context = {"rule_set": rule_set, "form": form, "formset": formset, "editable": self.editable(rule_set)}
+        if simulation is not None:
+            mixes, movers = simulation
+            context.update(mixes=mixes, movers=movers, tiers=["A+", "A", "B", "C"])
+        return render(self.request, self.template_name, context)
+
+    def get(self, request, pk: int):
+        rule_set = self.get_rule_set(pk)
+        form, formset = style_form(RuleSetForm(instance=rule_set)), RuleFormSet(instance=rule_set)
+        for rule_form in formset:
+            style_form(rule_form, small=True)
+        simulation = selectors.simulate(rule_set=rule_set, user=request.user) if "simulate" in request.GET else None
+        return self.render_page(rule_set, form, formset, simulation)
+
+    def post(self, request, pk: int):
+        rule_set = self.get_rule_set(pk)
+        if not self.editable(rule_set):
+            raise PermissionDenied
+        if "publish" in request.POST:
+            try:
+                services.rule_set_publish(rule_set=rule_set, user=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("tiering:rule-set", pk=rule_set.pk)
+            messages.success(request, _("Published. The next recompute applies these rules."))
+            return redirect("tiering:rule-set", pk=rule_set.pk)
+        form = RuleSetForm(request.POST, instance=rule_set)
+        formset = RuleFormSet(request.POST, instance=rule_set)
+        if form.is_valid() and formset.is_valid():
+            with transaction.atomic():
+                form.save()
+                formset.save()
+            messages.success(request, _("Draft saved."))
+            return redirect(f"{request.path}?simulate=1")
+        style_form(form)
+        for rule_form in formset:
+            style_form(rule_form, small=True)
+        messages.error(request, _("Nothing was saved. Please correct the fields marked below."))
+        return self.render_page(rule_set, form, formset)
