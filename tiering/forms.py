@@ -32,4 +32,4 @@ class RuleSetForm(forms.ModelForm):
     class Meta:
         model = RuleSet
         fields = ["name", "effective_on", "target_a_share", "target_b_share", "target_c_share"]
-        widgets = {"effective_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"effective_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
