@@ -81,3 +81,59 @@ def simulate(*, rule_set: RuleSet, user: User, sample: int = 100) -> tuple[list[
 
 def share(part: int, whole: int) -> Decimal:
     return (Decimal(part) * 100 / whole).quantize(Decimal("0.1")) if whole else Decimal("0")
+
+
+@dataclass
+class QuotaRow:
+    code: str
+    name: str
+    level: str
+    counts: dict[str, int]
+    targets: dict[str, Decimal]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def shares(self) -> dict[str, Decimal]:
+        return {group: share(count, self.total) for group, count in self.counts.items()}
+
+    @property
+    def deviations(self) -> dict[str, Decimal]:
+        return {group: self.shares[group] - self.targets[group] for group in self.counts}
+
+    @property
+    def flagged(self) -> set[str]:
+        return {group for group, deviation in self.deviations.items() if abs(deviation) > QUOTA_TOLERANCE}
+
+
+QUOTA_TOLERANCE = Decimal("3")  # percentage points (SPEC §4.1)
+QUOTA_GROUPS = {"A": ("A+", "A"), "B": ("B",), "C": ("C",)}
+
+
+def quota_report(*, user: User) -> list[QuotaRow]:
+    """Actual tier shares against the targets of the rules in force, per province and per city."""
+    customers = visible_customers(user).filter(tier__isnull=False)
+    province_of = Substr("region__path", 8, 6)
+    by_city: dict[str, dict[str, int]] = {}
+    by_province: dict[str, dict[str, int]] = {}
+    grouped = customers.annotate(province=province_of, city=city_of()).values("province", "city", "tier")
+    for row in grouped.annotate(n=Count("id")).order_by():
+        group = next(name for name, tiers in QUOTA_GROUPS.items() if row["tier"] in tiers)
+        for table, key in ((by_province, row["province"]), (by_city, row["city"])):
+            counts = table.setdefault(key, dict.fromkeys(QUOTA_GROUPS, 0))
+            counts[group] += row["n"]
+    regions = {r.code: r for r in Region.objects.filter(code__in=[*by_province, *by_city])}
+    targets_of: dict[str, dict[str, Decimal]] = {}
+    for code in by_province:
+        rule_set = published_rule_set(regions.get(code))
+        targets_of[code] = {"A": rule_set.target_a_share, "B": rule_set.target_b_share, "C": rule_set.target_c_share}
+    report = []
+    for province in sorted(by_province):
+        name = regions[province].name if province in regions else province
+        report.append(QuotaRow(province, name, "province", by_province[province], targets_of[province]))
+        for city in sorted(code for code in by_city if code[:2] == province[:2]):
+            name = regions[city].name if city in regions else city
+            report.append(QuotaRow(city, name, "city", by_city[city], targets_of[province]))
+    return report

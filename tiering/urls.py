@@ -7,4 +7,5 @@ app_name = "tiering"
 urlpatterns = [
     path("rule-sets/", views.RuleSetListView.as_view(), name="rule-sets"),
     path("rule-sets/<int:pk>/", views.RuleSetView.as_view(), name="rule-set"),
+    path("quota/", views.QuotaReportView.as_view(), name="quota"),
 ]

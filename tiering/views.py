@@ -41,6 +41,14 @@ class RuleSetListView(RuleSetStaffMixin, View):
         return redirect("tiering:rule-set", pk=draft.pk)
 
 
+class QuotaReportView(RuleSetStaffMixin, View):
+    """Tier shares against the quota principle (≈5 / 25 / 70 %) per province and city, deviations over 3 points
+    flagged."""
+
+    def get(self, request):
+        return render(request, "tiering/quota.html", {"rows": selectors.quota_report(user=request.user)})
+
+
 class RuleSetView(RuleSetStaffMixin, View):
     """A rule set: read it, or edit it while a draft, simulate it, and publish it."""
 

@@ -117,3 +117,25 @@ def test_only_provincial_staff_and_headquarters_maintain_rules(login, cast, comp
     assert client.get("/tiering/rule-sets/").status_code == 302
     other = RuleSet.objects.create(scope_id="440000", version=1, name="广东", effective_on="2026-01-01")
     assert login(cast["paul"]).get(f"/tiering/rule-sets/{other.pk}/").status_code == 404
+
+
+def test_quota_report_flags_deviations_over_three_points(login, cast, computed):
+    # Sichuan now: CD0001, CD0002, MY0001 all B (120 handsets) → B share 100 % against 25 %, A 0 % against 5 %.
+    response = login(cast["paul"]).get("/tiering/quota/")
+    rows = {row.code: row for row in response.context["rows"]}
+    assert set(rows) == {"510000", "510100", "510700"}  # Guangdong is not Paul's
+    sichuan = rows["510000"]
+    assert sichuan.counts == {"A": 0, "B": 3, "C": 0}
+    assert sichuan.shares["B"] == 100 and sichuan.flagged == {"A", "B", "C"}
+    html = response.content.decode()
+    assert 'data-flagged="510000-B"' in html
+
+
+def test_quota_within_tolerance_is_not_flagged():
+    from decimal import Decimal
+
+    from tiering.selectors import QuotaRow
+
+    targets = {"A": Decimal("5"), "B": Decimal("25"), "C": Decimal("70")}
+    assert QuotaRow("510000", "四川省", "province", {"A": 7, "B": 22, "C": 71}, targets).flagged == set()
+    assert QuotaRow("510000", "四川省", "province", {"A": 9, "B": 21, "C": 70}, targets).flagged == {"A", "B"}
