@@ -12,7 +12,7 @@ from accounts.models import Customer
 from crm.models import Region, User
 from crm.visibility import visible_customers
 
-from .models import RuleSet, RuleSetStatus
+from .models import RuleSet, RuleSetStatus, TierJobRun
 
 NATIONAL = "000000"
 TIER_RANK = {"A+": 4, "A": 3, "B": 2, "C": 1, None: 0}
@@ -35,6 +35,16 @@ def rule_sets_for(user: User) -> QuerySet[RuleSet]:
     if user.sees_everything:
         return RuleSet.objects.select_related("scope")
     return RuleSet.objects.filter(Q(scope_id=NATIONAL) | Q(scope__in=filing_regions(user))).select_related("scope")
+
+
+def job_runs_for(user: User) -> QuerySet[TierJobRun]:
+    """Recompute runs of the nation and of the user's own territory, newest first."""
+    from crm.visibility import filing_regions
+
+    runs = TierJobRun.objects.select_related("scope", "triggered_by").order_by("-started_at")
+    if user.sees_everything:
+        return runs
+    return runs.filter(Q(scope_id=NATIONAL) | Q(scope__in=filing_regions(user)))
 
 
 def city_of():

@@ -31,7 +31,11 @@ class RuleSetStaffMixin(LoginRequiredMixin):
 
 class RuleSetListView(RuleSetStaffMixin, View):
     def get(self, request):
-        return render(request, "tiering/rule_set_list.html", {"rule_sets": selectors.rule_sets_for(request.user)})
+        return render(
+            request,
+            "tiering/rule_set_list.html",
+            {"rule_sets": selectors.rule_sets_for(request.user), "runs": selectors.job_runs_for(request.user)[:20]},
+        )
 
     def post(self, request):
         draft = services.rule_set_draft_create(user=request.user)

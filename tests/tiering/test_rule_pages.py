@@ -139,3 +139,9 @@ def test_quota_within_tolerance_is_not_flagged():
     targets = {"A": Decimal("5"), "B": Decimal("25"), "C": Decimal("70")}
     assert QuotaRow("510000", "四川省", "province", {"A": 7, "B": 22, "C": 71}, targets).flagged == set()
     assert QuotaRow("510000", "四川省", "province", {"A": 9, "B": 21, "C": 70}, targets).flagged == {"A", "B"}
+
+
+def test_recompute_runs_are_listed_for_provincial_staff(login, cast, computed):
+    html = login(cast["paul"]).get("/tiering/rule-sets/").content.decode()
+    runs = html[html.index('data-testid="runs"') :]
+    assert "集团总部" in runs and ">4<" in runs  # the national run saw 4 customers
