@@ -11,8 +11,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Tier
+
 from .rules import FLAG_FIELDS, INDUSTRY_FIELD, NUMERIC_FIELDS, RuleSpec
 
+RULE_TIERS = [choice for choice in Tier.choices if choice[0] != "C"]  # C is "nothing matched", never a rule
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 
@@ -85,7 +88,7 @@ class Rule(models.Model):
     """A tier plus one condition over the customer's fields."""
 
     rule_set = models.ForeignKey(RuleSet, verbose_name=_("rule set"), on_delete=models.CASCADE, related_name="rules")
-    tier = models.CharField(_("tier"), max_length=2, choices=[("A+", "A+"), ("A", "A"), ("B", "B")])
+    tier = models.CharField(_("tier"), max_length=2, choices=RULE_TIERS)
     field = models.CharField(_("field"), max_length=30, choices=RuleField.choices)
     operator = models.CharField(_("operator"), max_length=10, choices=RuleOperator.choices)
     threshold = models.DecimalField(_("threshold"), max_digits=14, decimal_places=2, null=True, blank=True)
@@ -217,7 +220,7 @@ class TierOverride(models.Model):
     customer = models.ForeignKey(
         "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tier_overrides"
     )
-    tier = models.CharField(_("tier"), max_length=2, choices=[("A+", "A+"), ("A", "A"), ("B", "B"), ("C", "C")])
+    tier = models.CharField(_("tier"), max_length=2, choices=Tier.choices)
     reason = models.CharField(_("reason"), max_length=300)
     expires_on = models.DateField(_("expires on"))
     set_by = models.ForeignKey(
