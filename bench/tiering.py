@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -51,13 +50,17 @@ def sql(statement: str) -> None:
 
 
 def child(command: list[str]) -> tuple[float, float]:
-    """Run a command; its wall time in s and its peak resident memory in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run a command through a fresh wrapper process; its wall time in s and its own peak resident memory in MB."""
+    wrapper = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, *command], cwd=ROOT, check=True, capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return round(elapsed, 2), round(max(peak, before) / 1024, 1)
+    return round(elapsed, 2), round(int(result.stdout.strip()) / 1024, 1)
 
 
 def main() -> None:
