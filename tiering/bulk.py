@@ -149,10 +149,16 @@ def apply_rules(
     change of tier is appended to the history (TierChange) in the same statement on PostgreSQL.
     """
     tier = tier_expression(rules)
-    reasons = Case(
-        When(Q(status="active") & _any(list(rules)), then=reasons_expression(rules)) if rules else When(pk=None),
-        default=Value([], output_field=JSONField()),
-        output_field=JSONField(),
+    no_reasons = Value([], output_field=JSONField())
+    any_rule = _any(list(rules))
+    reasons = (
+        Case(
+            When(Q(status="active") & any_rule, then=reasons_expression(rules)),
+            default=no_reasons,
+            output_field=JSONField(),
+        )
+        if any_rule is not None
+        else no_reasons
     )
     overridden = TierOverride.objects.active().filter(customer=OuterRef("pk")).values("tier")[:1]
     fresh = (

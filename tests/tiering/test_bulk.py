@@ -102,3 +102,11 @@ def test_a_changed_value_is_picked_up(generated):
     assert apply_rules(Customer.objects.all(), rules, national.pk) == 1
     target.refresh_from_db()
     assert target.tier == "A"
+
+
+def test_a_rule_set_without_rules_makes_every_active_customer_c(generated):
+    national, _variants = rule_sets()
+    apply_rules(Customer.objects.all(), [], national.pk)
+    for customer in Customer.objects.all():
+        assert customer.tier == ("C" if customer.status == "active" else None)
+        assert customer.tier_reasons == []
