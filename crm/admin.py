@@ -24,7 +24,7 @@ class ProvincialStaffAdminMixin:
 
     def _allowed(self, request) -> bool:
         user = request.user
-        return user.is_active and (user.sees_everything or user.role == Role.PROVINCIAL_STAFF)
+        return user.is_active and user.is_provincial_or_above
 
     def has_module_permission(self, request) -> bool:
         return self._allowed(request)

@@ -159,6 +159,11 @@ class User(AbstractUser):
         return self.is_superuser or self.role == Role.HQ_ADMIN
 
     @property
+    def is_provincial_or_above(self) -> bool:
+        """Provincial staff and headquarters: they maintain rules and reference data, and override tiers."""
+        return self.sees_everything or self.role == Role.PROVINCIAL_STAFF
+
+    @property
     def display_name(self) -> str:
         # Chinese names read family name first, with no space: 张伟.
         return f"{self.last_name}{self.first_name}" or self.username

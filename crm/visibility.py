@@ -18,6 +18,8 @@ from teams.models import TeamRole
 
 from .models import Region, Role, User
 
+NATIONAL_CODE = "000000"
+
 
 def _province_path(region: Region) -> str:
     """The path of the province a region lies in, read off its own path ("000000/510000/")."""
@@ -41,6 +43,14 @@ def territory_path(user: User) -> str | None:
     if user.role == Role.PROVINCIAL_STAFF:
         return _province_path(user.region)
     return user.region.path
+
+
+def territory_region(user: User) -> Region | None:
+    """The region at the top of the user's territory (the national root for headquarters), or None."""
+    path = territory_path(user)
+    if path is None:
+        return None
+    return Region.objects.get(path=path or Region.build_path(NATIONAL_CODE, None))
 
 
 def filing_regions(user: User) -> QuerySet[Region]:

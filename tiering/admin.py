@@ -1,24 +1,16 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Q
 
 from crm.admin import ProvincialStaffAdminMixin
-from crm.visibility import filing_regions
 
-from .models import Rule, RuleSet, RuleSetStatus, TierJobRun
+from . import selectors
+from .models import Rule, RuleSet, TierJobRun
 
 
 class RuleInline(admin.TabularInline):
     model = Rule
     extra = 0
-
-
-def _own_scope(request):
-    """The national set (to read) and the rule sets of the user's own territory."""
-    if request.user.sees_everything:
-        return Q()
-    return Q(scope_id="000000") | Q(scope__in=filing_regions(request.user))
 
 
 @admin.register(RuleSet)
@@ -29,15 +21,11 @@ class RuleSetAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["scope"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(_own_scope(request))
+        return selectors.rule_sets_for(request.user)
 
     def has_change_permission(self, request, obj=None) -> bool:
         allowed = super().has_change_permission(request, obj)
-        if obj is None or not allowed:
-            return allowed
-        # Published and retired sets are history: only drafts change, and only in one's own scope.
-        own = request.user.sees_everything or obj.scope_id != "000000"
-        return obj.status == RuleSetStatus.DRAFT and own
+        return allowed if obj is None or not allowed else obj.editable_by(request.user)
 
 
 @admin.register(TierJobRun)
@@ -46,7 +34,7 @@ class TierJobRunAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "source"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(_own_scope(request))
+        return selectors.job_runs_for(request.user)
 
     def has_add_permission(self, request, *args) -> bool:
         return False

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier
@@ -63,6 +64,10 @@ class RuleSet(models.Model):
 
     def specs(self) -> list[RuleSpec]:
         return [rule.spec() for rule in self.rules.all()]
+
+    def editable_by(self, user) -> bool:
+        """Published and retired sets are history: only drafts change, the national ones only by headquarters."""
+        return self.status == RuleSetStatus.DRAFT and (user.sees_everything or self.scope_id != "000000")
 
 
 class RuleField(models.TextChoices):
@@ -209,8 +214,6 @@ class TierChange(models.Model):
 
 class TierOverrideQuerySet(models.QuerySet):
     def active(self, on=None):
-        from django.utils import timezone
-
         return self.filter(removed_at__isnull=True, expires_on__gte=on or timezone.localdate())
 
 

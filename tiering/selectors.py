@@ -10,7 +10,7 @@ from django.db.models.functions import Substr
 
 from accounts.models import Customer
 from crm.models import Region, User
-from crm.visibility import visible_customers
+from crm.visibility import filing_regions, visible_customers
 
 from .models import RuleSet, RuleSetStatus, TierJobRun
 
@@ -28,10 +28,14 @@ def published_rule_set(province: Region | None) -> RuleSet:
     return published.get(scope_id=NATIONAL)
 
 
+def rule_set_for_region(region: Region) -> RuleSet:
+    """The rule set in force where a region lies: its province's own published set, else the national one."""
+    province = Region.objects.filter(code=region.ancestor_codes()[1]).first() if region.depth >= 1 else None
+    return published_rule_set(province)
+
+
 def rule_sets_for(user: User) -> QuerySet[RuleSet]:
     """The national sets and those of the user's own province."""
-    from crm.visibility import filing_regions
-
     if user.sees_everything:
         return RuleSet.objects.select_related("scope")
     return RuleSet.objects.filter(Q(scope_id=NATIONAL) | Q(scope__in=filing_regions(user))).select_related("scope")
@@ -39,8 +43,6 @@ def rule_sets_for(user: User) -> QuerySet[RuleSet]:
 
 def job_runs_for(user: User) -> QuerySet[TierJobRun]:
     """Recompute runs of the nation and of the user's own territory, newest first."""
-    from crm.visibility import filing_regions
-
     runs = TierJobRun.objects.select_related("scope", "triggered_by").order_by("-started_at")
     if user.sees_everything:
         return runs

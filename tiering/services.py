@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from crm.models import Region, RegionLevel, User
-from crm.visibility import territory_path
+from crm.visibility import territory_region
 
 from .bulk import apply_rules
 from .models import JobStatus, Rule, RuleSet, RuleSetStatus, TierChange, TierJobRun, TierOverride
-from .selectors import NATIONAL, published_rule_set
+from .selectors import NATIONAL, published_rule_set, rule_set_for_region
 
 CHUNK_SIZE = 50_000
 
@@ -160,16 +160,15 @@ def tier_override_remove(*, customer: Customer, user: User) -> None:
     )
     if not ended:
         raise ValidationError({"tier": _("This customer has no override in force.")})
-    province = customer.region.ancestor_codes()[1] if customer.region.depth >= 1 else None
-    rule_set = published_rule_set(Region.objects.filter(code=province).first())
+    rule_set = rule_set_for_region(customer.region)
     apply_rules(Customer.objects.filter(pk=customer.pk), rule_set.specs(), rule_set.pk, source="override")
 
 
 def _rule_set_scope_for(user: User) -> Region:
-    path = territory_path(user)
-    if path is None or not (user.sees_everything or user.role == "provincial_staff"):
+    scope = territory_region(user)
+    if scope is None or not user.is_provincial_or_above:
         raise PermissionDenied
-    return Region.objects.get(path=path or f"{NATIONAL}/")
+    return scope
 
 
 @transaction.atomic

@@ -9,11 +9,9 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from crm.forms import style_form
-from crm.models import Role
 
 from . import selectors, services
 from .forms import RuleFormSet, RuleSetForm
-from .models import RuleSetStatus
 
 
 class RuleSetStaffMixin(LoginRequiredMixin):
@@ -21,7 +19,7 @@ class RuleSetStaffMixin(LoginRequiredMixin):
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
-        if user.is_authenticated and not (user.sees_everything or user.role == Role.PROVINCIAL_STAFF):
+        if user.is_authenticated and not user.is_provincial_or_above:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -58,12 +56,13 @@ class RuleSetView(RuleSetStaffMixin, View):
 
     template_name = "tiering/rule_set.html"
 
-    def editable(self, rule_set) -> bool:
-        user = self.request.user
-        return rule_set.status == RuleSetStatus.DRAFT and (user.sees_everything or rule_set.scope_id != "000000")
-
     def render_page(self, rule_set, form, formset, simulation=None):
-        context = {"rule_set": rule_set, "form": form, "formset": formset, "editable": self.editable(rule_set)}
+        context = {
+            "rule_set": rule_set,
+            "form": form,
+            "formset": formset,
+            "editable": rule_set.editable_by(self.request.user),
+        }
         if simulation is not None:
             mixes, movers = simulation
             context.update(mixes=mixes, movers=movers, tiers=["A+", "A", "B", "C"])
@@ -79,7 +78,7 @@ class RuleSetView(RuleSetStaffMixin, View):
 
     def post(self, request, pk: int):
         rule_set = self.get_rule_set(pk)
-        if not self.editable(rule_set):
+        if not rule_set.editable_by(self.request.user):
             raise PermissionDenied
         if "publish" in request.POST:
             try:

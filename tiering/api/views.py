@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 
 from accounts import selectors
 from accounts.filters import CustomerFilter
-from crm.models import Region, Role
-from crm.visibility import territory_path, visible_customers
+from crm.models import Role
+from crm.visibility import territory_region, visible_customers
 from tiering import exports
 from tiering.services import tier_override_remove, tier_override_set, tier_recompute
 
@@ -23,7 +23,7 @@ from .serializers import CustomerTierSerializer, RecomputeResultSerializer, Tier
 class IsProvincialStaffOrAbove(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user.is_authenticated and (user.sees_everything or user.role == Role.PROVINCIAL_STAFF))
+        return bool(user.is_authenticated and user.is_provincial_or_above)
 
 
 class CustomerTierView(APIView):
@@ -65,10 +65,9 @@ class TierRecomputeView(APIView):
 
     @extend_schema(request=None, responses=RecomputeResultSerializer)
     def post(self, request):
-        path = territory_path(request.user)
-        if path is None:  # provincial staff without a home region have no scope to recompute
+        scope = territory_region(request.user)
+        if scope is None:  # provincial staff without a home region have no scope to recompute
             return Response({"detail": _("You have no territory to recompute.")}, status=status.HTTP_403_FORBIDDEN)
-        scope = Region.objects.get(path=path or "000000/")
         run = tier_recompute(scope=scope, triggered_by=request.user, source="manual")
         return Response(RecomputeResultSerializer(run).data, status=status.HTTP_200_OK)
 
