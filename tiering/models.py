@@ -149,6 +149,13 @@ class Rule(models.Model):
         )
 
 
+class TierChangeSource(models.TextChoices):
+    NIGHTLY = "nightly", _("Nightly recompute")
+    MANUAL = "manual", _("Manual recompute")
+    OVERRIDE = "override", _("Override")
+    IMPORT = "import", _("Import")
+
+
 class JobStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
@@ -162,7 +169,9 @@ class TierJobRun(models.Model):
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL
     )
-    source = models.CharField(_("source"), max_length=10, default="manual")
+    source = models.CharField(
+        _("source"), max_length=10, choices=TierChangeSource.choices, default=TierChangeSource.MANUAL
+    )
     status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -179,13 +188,6 @@ class TierJobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
-
-
-class TierChangeSource(models.TextChoices):
-    NIGHTLY = "nightly", _("Nightly recompute")
-    MANUAL = "manual", _("Manual recompute")
-    OVERRIDE = "override", _("Override")
-    IMPORT = "import", _("Import")
 
 
 class TierChange(models.Model):
