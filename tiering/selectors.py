@@ -67,12 +67,13 @@ class CityMix:
 def simulate(*, rule_set: RuleSet, user: User, sample: int = 100) -> tuple[list[CityMix], list[Customer]]:
     """What the rule set would do to the customers the user sees in its scope: tier mix per city, now and then,
     how many would move up or down, and a sample of those who would move."""
-    from .bulk import tier_expression
+    from .bulk import tier_expression, tier_with_overrides
 
     customers = visible_customers(user)
     if rule_set.scope_id != NATIONAL:
         customers = customers.filter(region__path__startswith=rule_set.scope.path)
-    simulated = customers.annotate(new_tier=tier_expression(rule_set.specs()), city=city_of())
+    new_tier = tier_with_overrides(tier_expression(rule_set.specs()))  # what the recompute would write
+    simulated = customers.annotate(new_tier=new_tier, city=city_of())
     names = dict(Region.objects.filter(level="city").values_list("code", "name"))
     mixes: dict[str, CityMix] = {}
     for row in simulated.values("city", "tier", "new_tier").annotate(n=Count("id")).order_by():
@@ -83,11 +84,7 @@ def simulate(*, rule_set: RuleSet, user: User, sample: int = 100) -> tuple[list[
             mix.up += row["n"]
         elif TIER_RANK[row["new_tier"]] < TIER_RANK[row["tier"]]:
             mix.down += row["n"]
-    movers = list(
-        simulated.filter(tier__distinct_from=tier_expression(rule_set.specs()))
-        .select_related("region")
-        .order_by("code")[:sample]
-    )
+    movers = list(simulated.filter(tier__distinct_from=new_tier).select_related("region").order_by("code")[:sample])
     return sorted(mixes.values(), key=lambda mix: mix.city), movers
 
 

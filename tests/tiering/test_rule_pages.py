@@ -1,5 +1,6 @@
 """Provincial staff change a threshold in a draft, see who would move, publish, and the recompute follows."""
 
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -7,6 +8,7 @@ from django.core.management import call_command
 
 from accounts.models import Customer
 from tiering.models import RuleSet
+from tiering.services import tier_override_set
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +88,21 @@ def test_draft_simulate_publish_recompute(login, cast, computed):
         "MY0001": "A",
         "GZ0001": "B",
     }
+
+
+def test_simulation_leaves_out_customers_whose_override_holds_their_tier(login, cast, computed):
+    cd0001 = Customer.objects.get(code="CD0001")
+    tier_override_set(
+        customer=cd0001, user=cast["paul"], tier="B", reason="合同约定", expires_on=date.today() + timedelta(days=30)
+    )
+    client = login(cast["paul"])
+    client.post("/tiering/rule-sets/")
+    draft = RuleSet.objects.get(scope_id="510000")
+    client.post(f"/tiering/rule-sets/{draft.pk}/", formset_data(draft, lower_a_threshold_to_100))
+
+    page = client.get(f"/tiering/rule-sets/{draft.pk}/", {"simulate": 1})
+    assert {customer.code for customer in page.context["movers"]} == {"CD0002", "MY0001"}
+    assert {m.city: m for m in page.context["mixes"]}["510100"].up == 1
 
 
 def test_a_bad_rule_is_shown_on_its_field_and_nothing_is_saved(login, cast, computed):
