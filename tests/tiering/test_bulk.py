@@ -1,46 +1,16 @@
 """The set-based recompute agrees with the pure function, writes nothing the second time, and keeps to its chunk."""
 
-import random
 from decimal import Decimal
 
 import pytest
 
 from accounts.models import Customer
-from tests.factories import CustomerFactory
 from tiering.bulk import apply_rules
-from tiering.models import RuleSet
-from tiering.rules import RuleSpec, evaluate
+from tiering.rules import evaluate
+
+from .samples import rule_sets
 
 pytestmark = pytest.mark.django_db
-
-INDUSTRIES = ["C39", "J66", "J67", "J68", "S92", "R86", "I63", "F51", "P83", None]
-
-
-@pytest.fixture
-def generated(territory):
-    rng = random.Random(4754)
-    customers = []
-    for _ in range(300):
-        handsets = rng.choice([0, 99, 100, 101, 499, 500, 501, rng.randint(0, 3000)])
-        customers.append(
-            CustomerFactory(
-                region=territory["jinjiang"],
-                uscc=None,
-                industry_id=rng.choice(INDUSTRIES),
-                handset_count=handsets,
-                employee_count=rng.randint(0, 5000),
-                monthly_spend=Decimal(
-                    rng.choice(
-                        ["19999.99", "20000.00", "99999.99", "100000.00", "0.00", f"{rng.uniform(0, 200000):.2f}"]
-                    )
-                ),
-                informatization_revenue=Decimal(f"{rng.uniform(0, 50000):.2f}"),
-                is_tax_top500=rng.random() < 0.05,
-                is_major_influence=rng.random() < 0.05,
-                status=rng.choice(["active", "active", "active", "prospect", "churned"]),
-            )
-        )
-    return customers
 
 
 def values_of(customer):
@@ -63,17 +33,6 @@ def normalised(reasons):
         {**r, "value": Decimal(str(r["value"])).normalize() if r["operator"] in numeric else r["value"]}
         for r in reasons
     ]
-
-
-def rule_sets():
-    national = RuleSet.objects.get(scope_id="000000", status="published")
-    extra = [
-        *national.specs(),
-        RuleSpec("A+", "employee_count", "gt", Decimal("4000"), rule_id=901),
-        RuleSpec("B", "informatization_revenue", "gte", Decimal("30000"), rule_id=902),
-        RuleSpec("A", "handset_count", "lt", Decimal("1"), rule_id=903),
-    ]
-    return national, [national.specs(), extra]
 
 
 @pytest.mark.parametrize("variant", [0, 1])

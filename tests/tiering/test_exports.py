@@ -11,6 +11,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import Customer
 from tiering import exports
+from tiering.bulk import apply_rules
+from tiering.rules import reason_text
+
+from .samples import rule_sets
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +105,28 @@ def test_command_exports_a_region(listed, tmp_path):
     xlsx = tmp_path / "a.xlsx"
     call_command("export_tier_list", region="510000", format="xlsx", tier="A", output=str(xlsx), stdout=StringIO())
     assert [row[0] for row in load_workbook(xlsx).worksheets[0].iter_rows(values_only=True)][1:] == ["CD0001"]
+
+
+def test_reasons_in_the_list_read_as_on_the_customer_page(generated):
+    national, (_rules, extra) = rule_sets()
+    apply_rules(Customer.objects.all(), extra, national.pk)
+    listed = Customer.objects.annotate(text=exports.TierReasonsText("tier_reasons"))
+    assert listed.exclude(tier_reasons=[]).count() > 50
+    for customer in listed:
+        assert customer.text == "; ".join(reason_text(reason) for reason in customer.tier_reasons), customer.code
+
+
+def test_csv_in_batches_lists_every_customer_once_in_code_order(generated, monkeypatch):
+    monkeypatch.setattr(exports, "BATCH", 7)
+    Customer.objects.filter(pk=generated[0].pk).update(name='甲, "乙"\n丙')
+    export = exports.TierListCSV(Customer.objects.all())
+    table = list(csv.reader(io.StringIO(b"".join(export).decode("utf-8")[1:])))
+    assert [row[0] for row in table[1:]] == list(Customer.objects.order_by("code").values_list("code", flat=True))
+    assert export.rows == len(generated) == 300
+    assert {row[0]: row[1] for row in table[1:]}[generated[0].code] == '甲, "乙"\n丙'
+
+
+def test_command_counts_what_it_wrote(generated, tmp_path):
+    out = StringIO()
+    call_command("export_tier_list", "--region", "510104", "-o", str(tmp_path / "list.csv"), stdout=out)
+    assert "Wrote 300 customers" in out.getvalue()

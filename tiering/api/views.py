@@ -106,9 +106,7 @@ class TierListExportView(APIView):
         customers = self.filtered(request)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         if self.file_format == "csv":
-            response = StreamingHttpResponse(
-                exports.as_lines(exports.csv_chunks(customers)), content_type="text/csv; charset=utf-8"
-            )
+            response = StreamingHttpResponse(exports.TierListCSV(customers), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="tier-list-{stamp}.csv"'
             return response
         return FileResponse(

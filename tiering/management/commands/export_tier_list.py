@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if options["tier"]:
             customers = customers.filter(tier=options["tier"])
         if options["format"] == "csv":
-            with open(options["output"], "w", encoding="utf-8", newline="") as target:
+            with open(options["output"], "wb") as target:
                 written = exports.write_csv(customers, target)
         else:
             with open(options["output"], "wb") as target:
