@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from tiering.rules import FLAG_FIELDS, NUMERIC_FIELDS
 
 from .rules import PROFILE_REQUIREMENTS, ProfileFacts, profile_missing
 from .validators import validate_customer_code, validate_mobile, validate_uscc
@@ -150,6 +153,11 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def rule_values(self) -> dict[str, Any]:
+        """What the tier rules read (`tiering.rules.evaluate`): status, industry code, numbers and flags."""
+        values = {name: getattr(self, name) for name in (*NUMERIC_FIELDS, *FLAG_FIELDS)}
+        return values | {"status": self.status, "industry": self.industry_id}
 
     def profile_facts(self) -> ProfileFacts:
         """Uses the annotations of `accounts.selectors.with_profile_facts` when present, else asks the database."""

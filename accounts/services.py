@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, CharField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from crm.models import Role, User
@@ -13,7 +14,7 @@ from crm.visibility import filing_regions
 from teams.models import TeamRole, TeamRoleKind
 
 from .models import Customer, GroupMember, KeyPerson
-from .rules import vip_level_for
+from .rules import VIP_THRESHOLDS, vip_level_for
 
 CUSTOMER_WRITABLE_FIELDS = (
     "code",
@@ -89,3 +90,14 @@ def group_member_create(*, customer: Customer, data: dict[str, Any]) -> GroupMem
     member.full_clean()
     member.save()
     return member
+
+
+def vip_levels_apply(members: QuerySet[GroupMember]) -> int:
+    """Set-based recompute of the members' VIP levels (SPEC §4.3), run with the tier recompute: one UPDATE
+    with the levels of `vip_level_for` as a CASE, touching only rows whose level differs; returns how many."""
+    level = Case(
+        *(When(arpu__gte=threshold, then=Value(name)) for name, threshold in VIP_THRESHOLDS),
+        default=Value(None),
+        output_field=CharField(),
+    )
+    return members.filter(vip_level__distinct_from=level).update(vip_level=level)

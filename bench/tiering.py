@@ -104,20 +104,10 @@ def main() -> None:
     )
 
     rules = national.specs()
-    fields = (
-        "status",
-        "handset_count",
-        "monthly_spend",
-        "employee_count",
-        "informatization_revenue",
-        "is_tax_top500",
-        "is_major_influence",
-    )
 
     def save_loop():
         for customer in Customer.objects.order_by("id")[:20_000]:
-            values = {name: getattr(customer, name) for name in fields} | {"industry": customer.industry_id}
-            result = evaluate(values, rules)
+            result = evaluate(customer.rule_values(), rules)
             customer.tier = result.tier
             customer.tier_reasons = json.loads(json.dumps(result.reasons, default=float))
             customer.save()

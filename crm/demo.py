@@ -474,6 +474,9 @@ class DemoSeeder:
             "accounts_groupmember", ["customer_id", "name", "mobile", "on_net", "verified", "arpu", "vip_level"]
         )
         role_writer = BulkWriter("teams_teamrole", ["customer_id", "user_id", "role", "starts_on", "ends_on"])
+        history_writer = BulkWriter(
+            "tiering_tierchange", ["customer_id", "from_tier", "to_tier", "changed_at", "source", "rule_set_id"]
+        )
         customer_id = next_id("accounts_customer")
         serial = 0
         done = 0
@@ -562,6 +565,8 @@ class DemoSeeder:
                         self.now,
                     )
                 )
+                if result.tier:  # the tier's first entry in the customer's history: set on import
+                    history_writer.add((customer_id, "", result.tier, self.now, "import", rule_set.pk))
                 for number in range(rng.choice((0, 1, 1, 2, 2, 3))):
                     serial += 1
                     person_writer.add(
@@ -604,10 +609,11 @@ class DemoSeeder:
                 done += 1
                 if done % step == 0:
                     self.progress(f"customers: {done}/{self.total} ({done * 100 // self.total} %)")
-        for writer in (customer_writer, person_writer, member_writer, role_writer):
+        writers = (customer_writer, person_writer, member_writer, role_writer, history_writer)
+        for writer in writers:
             writer.flush()
-        for table in ("accounts_customer", "accounts_keyperson", "accounts_groupmember", "teams_teamrole"):
-            reset_sequence(table)
+        for writer in writers:
+            reset_sequence(writer.table)
         report.customers = customer_writer.written
         report.key_persons = person_writer.written
         report.members = member_writer.written

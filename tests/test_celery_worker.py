@@ -1,4 +1,5 @@
-"""One task end to end through a real Celery worker on a real broker (Redis) and PostgreSQL.
+"""The nightly tier recompute end to end through a real Celery worker on a real broker (Redis) and PostgreSQL:
+the chunks fan out as a chord, the chord's callback closes the run, tiers and VIP levels are set.
 
 Runs when CELERY_BROKER_URL and a PostgreSQL DATABASE_URL are set (CI sets both, and REQUIRE_CELERY_WORKER=1 so
 that a missing broker fails the run instead of skipping). The worker is started here, pointed at the test database.
@@ -18,11 +19,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from accounts.models import GroupMember
+from accounts.models import Customer, GroupMember
 from accounts.rules import vip_level_for
-from accounts.tasks import vip_levels_recompute_chunk
 from crm.celery import app
 from tests.factories import GroupMemberFactory
+from tiering.models import TierJobRun
+from tiering.rules import evaluate
+from tiering.selectors import published_rule_set
+from tiering.tasks import tier_recompute_nightly
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,9 +54,9 @@ def _worker_environment() -> dict[str, str]:
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_vip_recompute_runs_on_a_real_worker(customers):
+def test_nightly_recompute_runs_on_a_real_worker(customers):
     _real_stack_or_skip()
-    members = [
+    [
         GroupMemberFactory(customer=customers["alice"], arpu=Decimal(arpu))
         for arpu in ("10", "700", "1600", "3200", "5000")
     ]
@@ -77,10 +81,18 @@ def test_vip_recompute_runs_on_a_real_worker(customers):
         while not app.control.ping(timeout=1.0):
             assert worker.poll() is None, "the Celery worker exited"
             assert time.monotonic() < deadline, "the Celery worker did not come up within 60 s"
-        result = vip_levels_recompute_chunk.delay(members[0].id, members[-1].id)
-        assert result.get(timeout=60) == 4
+        run_id = tier_recompute_nightly.delay(chunk_size=1).get(timeout=60)  # a chunk per customer
+        while (run := TierJobRun.objects.get(pk=run_id)).finished_at is None:
+            assert time.monotonic() < deadline + 60, "the chord did not finish within 60 s"
+            time.sleep(0.2)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+    assert (run.status, run.source, run.customers_seen) == ("succeeded", "nightly", 4)
+    assert run.chunks_done == run.chunks_total >= 4
+    assert (run.customers_changed, run.members_changed) == (4, 4)
+    rules = published_rule_set(None).specs()
+    for customer in Customer.objects.all():
+        assert customer.tier == evaluate(customer.rule_values(), rules).tier
     for member in GroupMember.objects.all():
         assert member.vip_level == vip_level_for(member.arpu)

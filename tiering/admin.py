@@ -30,7 +30,16 @@ class RuleSetAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
 
 @admin.register(TierJobRun)
 class TierJobRunAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
-    list_display = ["started_at", "scope", "source", "status", "customers_seen", "customers_changed", "finished_at"]
+    list_display = [
+        "started_at",
+        "scope",
+        "source",
+        "status",
+        "customers_seen",
+        "customers_changed",
+        "members_changed",
+        "finished_at",
+    ]
     list_filter = ["status", "source"]
 
     def get_queryset(self, request):

@@ -17,11 +17,8 @@ from django.db.models import (
     Case,
     CharField,
     F,
-    Field,
-    ForeignKey,
     Func,
     JSONField,
-    Lookup,
     OuterRef,
     Q,
     QuerySet,
@@ -37,26 +34,6 @@ from accounts.models import Customer
 
 from .models import TierChange, TierOverride
 from .rules import DEFAULT_TIER, TIER_ORDER, RuleSpec
-
-
-class IsDistinctFrom(Lookup):
-    """Null-safe inequality: `a IS DISTINCT FROM b` (SQLite spells it `a IS NOT b`)."""
-
-    lookup_name = "distinct_from"
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IS DISTINCT FROM {rhs}", [*lhs_params, *rhs_params]
-
-    def as_sqlite(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IS NOT {rhs}", [*lhs_params, *rhs_params]
-
-
-Field.register_lookup(IsDistinctFrom)
-ForeignKey.register_lookup(IsDistinctFrom)
 
 
 class CompactJSONArray(Func):

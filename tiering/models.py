@@ -179,6 +179,8 @@ class TierJobRun(models.Model):
     chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
     customers_seen = models.PositiveIntegerField(_("customers seen"), default=0)
     customers_changed = models.PositiveIntegerField(_("customers changed"), default=0)
+    # Personal VIP levels of the customers' group members are recomputed in the same chunks (SPEC §4.3).
+    members_changed = models.PositiveIntegerField(_("VIP levels changed"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
 
     class Meta:
@@ -193,8 +195,12 @@ class TierJobRun(models.Model):
 class TierChange(models.Model):
     """One change of a customer's tier, appended by whatever changed it and never edited (SPEC §4.2)."""
 
-    customer = models.ForeignKey(
-        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tier_changes"
+    customer = models.ForeignKey(  # indexed by tierchange_customer_idx
+        "accounts.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="tier_changes",
+        db_index=False,
     )
     from_tier = models.CharField(_("from"), max_length=2, blank=True)
     to_tier = models.CharField(_("to"), max_length=2, blank=True)

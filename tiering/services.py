@@ -11,7 +11,8 @@ from django.db.models import F, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer
+from accounts.models import Customer, GroupMember
+from accounts.services import vip_levels_apply
 from crm.models import Region, RegionLevel, User
 from crm.visibility import territory_region
 
@@ -67,17 +68,20 @@ def _subtree_codes(code: str) -> tuple[str, ...]:
 
 
 def tier_chunk_apply(*, run_id: int, chunk: Chunk) -> int:
-    """Recompute one chunk in its own transaction and add its counts to the run; returns rows changed."""
+    """Recompute one chunk's tiers, and its customers' members' VIP levels, in one transaction, and add the
+    counts to the run; returns the number of customers changed."""
     rule_set = RuleSet.objects.prefetch_related("rules").get(pk=chunk.rule_set_id)
     source = TierJobRun.objects.values_list("source", flat=True).get(pk=run_id)
     with transaction.atomic():
         customers = _customers(chunk)
         seen = customers.count()
         changed = apply_rules(customers, rule_set.specs(), rule_set.pk, source=source)
+        members_changed = vip_levels_apply(GroupMember.objects.filter(customer__in=customers.values("pk")))
         TierJobRun.objects.filter(pk=run_id).update(
             chunks_done=F("chunks_done") + 1,
             customers_seen=F("customers_seen") + seen,
             customers_changed=F("customers_changed") + changed,
+            members_changed=F("members_changed") + members_changed,
         )
     return changed
 

@@ -12,6 +12,7 @@ from accounts.rules import vip_level_for
 from accounts.validators import uscc_error
 from crm.models import Department, Region, User
 from teams.models import TeamRole
+from tiering.models import TierChange
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +112,16 @@ def test_default_rules_would_give_roughly_5_25_70(seeded):
     assert 0.03 <= share["A"] <= 0.08, share
     assert 0.20 <= share["B"] <= 0.30, share
     assert 0.64 <= share["C"] <= 0.76, share
+
+
+def test_seeded_tiers_are_the_rules_and_start_the_history_as_imports(seeded):
+    tiered = Customer.objects.filter(tier__isnull=False)
+    assert tiered.count() == Customer.objects.filter(status="active").count()
+    assert all(customer.tier == default_tier(customer) for customer in tiered)
+    history = TierChange.objects.filter(customer__in=tiered)
+    assert history.count() == tiered.count()
+    assert set(history.values_list("source", "from_tier")) == {("import", "")}
+    assert not TierChange.objects.filter(customer__tier__isnull=True).exists()
 
 
 def test_customer_managers_carry_30_to_60_customers(seeded):

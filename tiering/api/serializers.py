@@ -57,4 +57,5 @@ class RecomputeResultSerializer(serializers.Serializer):
     status = serializers.CharField()
     customers_seen = serializers.IntegerField()
     customers_changed = serializers.IntegerField()
+    members_changed = serializers.IntegerField()
     errors = serializers.JSONField()

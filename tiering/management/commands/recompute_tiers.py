@@ -21,7 +21,7 @@ class Command(BaseCommand):
         def progress(run):
             self.stdout.write(
                 f"chunks {run.chunks_done}/{run.chunks_total}: {run.customers_seen} customers seen, "
-                f"{run.customers_changed} changed"
+                f"{run.customers_changed} changed, {run.members_changed} VIP levels changed"
             )
 
         run = tier_recompute(scope=scope, source="manual", progress=progress)
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         self.stdout.write(
             style(
                 f"{run.status}: {run.customers_seen} customers seen, {run.customers_changed} changed, "
-                f"{len(run.errors)} errors"
+                f"{run.members_changed} VIP levels changed, {len(run.errors)} errors"
             )
         )
         if run.errors:

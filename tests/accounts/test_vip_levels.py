@@ -1,4 +1,5 @@
-"""The set-based VIP recompute agrees with `vip_level_for`, touches only stale rows, and fans out in chunks."""
+"""The set-based VIP recompute agrees with `vip_level_for`, touches only stale rows and only the members given;
+the tier recompute runs it for its customers' members."""
 
 import random
 from decimal import Decimal
@@ -7,9 +8,9 @@ import pytest
 
 from accounts.models import GroupMember
 from accounts.rules import vip_level_for
-from accounts.tasks import vip_levels_apply, vip_levels_recompute
-from crm.celery import app as celery_app
+from accounts.services import vip_levels_apply
 from tests.factories import GroupMemberFactory
+from tiering.services import tier_recompute
 
 pytestmark = pytest.mark.django_db
 
@@ -30,27 +31,27 @@ def members(customers):
 
 
 def test_bulk_recompute_agrees_with_the_pure_function(members):
-    ids = [m.id for m in members]
-    vip_levels_apply(min(ids), max(ids))
+    vip_levels_apply(GroupMember.objects.all())
     for member in GroupMember.objects.all():
         assert member.vip_level == vip_level_for(member.arpu), member.arpu
 
 
 def test_second_run_changes_nothing(members):
-    ids = [m.id for m in members]
-    assert vip_levels_apply(min(ids), max(ids)) > 0
-    assert vip_levels_apply(min(ids), max(ids)) == 0
+    assert vip_levels_apply(GroupMember.objects.all()) > 0
+    assert vip_levels_apply(GroupMember.objects.all()) == 0
 
 
 def test_chunks_only_touch_their_range(members):
     ids = sorted(m.id for m in members)
-    vip_levels_apply(ids[0], ids[9])
+    vip_levels_apply(GroupMember.objects.filter(id__lte=ids[9]))
     untouched = GroupMember.objects.filter(id__gt=ids[9], arpu__gte=3000)
     assert untouched.exists() and all(m.vip_level == "silver" for m in untouched)
 
 
-def test_fan_out_covers_every_member(members, monkeypatch):
-    # In-process here, whatever the broker; tests/test_celery_worker.py proves the real worker path.
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    assert vip_levels_recompute.delay(chunk_size=50).get() == 5  # 209 members in chunks of 50
-    assert all(m.vip_level == vip_level_for(m.arpu) for m in GroupMember.objects.all())
+def test_the_tier_recompute_sets_the_vip_levels_of_its_customers_members(members, customers, territory):
+    outsider = GroupMemberFactory(customer=customers["guangzhou"], arpu=Decimal("5000"))
+    GroupMember.objects.filter(pk=outsider.pk).update(vip_level=None)
+    run = tier_recompute(scope=territory["sichuan"])
+    assert run.members_changed > 0
+    assert all(m.vip_level == vip_level_for(m.arpu) for m in GroupMember.objects.exclude(pk=outsider.pk))
+    assert GroupMember.objects.get(pk=outsider.pk).vip_level is None  # Guangdong is not in Sichuan's run
