@@ -14,7 +14,6 @@ from django.views import View
 from django.views.generic import FormView
 
 from crm.forms import style_form
-from tiering.api.views import CanExportTierLists
 
 from . import selectors
 from .filters import CustomerFilter
@@ -41,7 +40,7 @@ class CustomerListView(LoginRequiredMixin, View):
                 "filter": filterset,
                 "page": page,
                 "query": query.urlencode(),
-                "can_export": CanExportTierLists().has_permission(request, self),
+                "can_export": request.user.may_export_tier_lists,
                 # On a phone the filters other than search fold away unless one is in use or wrong.
                 "filters_open": any(query.get(name) for name in filterset.form.fields if name != "search")
                 or bool(filterset.errors),

@@ -1,11 +1,19 @@
-"""Tiering benchmark on the seeded database: recompute against a hand-written CASE update, the no-change run,
-tier-list exports against COPY, and a per-row save() loop for contrast. Prints each figure and one JSON line.
+"""Tiering benchmark on the seeded database, side by side in one run:
+
+- a hand-written `UPDATE … SET tier = CASE …` against the product's full recompute (the nightly job on two Celery
+  workers, as production runs it), both from the same table state, then the no-change run;
+- the simulation of a draft rule set;
+- the tier-list exports against `COPY` of the same SELECT (and of the bare columns), with their peak memory;
+- a per-row `save()` loop for contrast.
+
+Needs CELERY_BROKER_URL and a running worker (bench/run starts both). Prints each figure and one JSON line.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -22,10 +30,14 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import Customer  # noqa: E402
+from crm.celery import app  # noqa: E402
+from crm.models import User  # noqa: E402
 from tiering import exports  # noqa: E402
+from tiering.models import TierJobRun  # noqa: E402
 from tiering.rules import evaluate  # noqa: E402
-from tiering.selectors import published_rule_set  # noqa: E402
-from tiering.services import tier_recompute  # noqa: E402
+from tiering.selectors import published_rule_set, simulate  # noqa: E402
+from tiering.services import rule_set_draft_create, tier_recompute  # noqa: E402
+from tiering.tasks import tier_recompute_nightly  # noqa: E402
 
 HAND_WRITTEN_CASE = """
 UPDATE accounts_customer SET tier = CASE
@@ -36,6 +48,12 @@ UPDATE accounts_customer SET tier = CASE
        THEN 'B'
   WHEN status = 'active' THEN 'C' END
 """
+PLAIN_SELECT = (
+    "SELECT c.code, c.name, c.tier, c.region_id, r.name, c.industry_id, i.name, i.segment, c.status, "
+    "c.handset_count, c.monthly_spend, c.informatization_revenue, c.uscc, c.tier_reasons "
+    "FROM accounts_customer c JOIN crm_region r ON r.code = c.region_id "
+    "LEFT JOIN accounts_industry i ON i.code = c.industry_id ORDER BY c.code"
+)
 
 
 def seconds(action) -> float:
@@ -49,86 +67,122 @@ def sql(statement: str) -> None:
         cursor.execute(statement)
 
 
-def child(command: list[str]) -> tuple[float, float]:
-    """Run a command through a fresh wrapper process; its wall time in s and its own peak resident memory in MB."""
+def untiered() -> None:
+    """Every customer without a tier, the table rewritten compactly: the same start for both updates."""
+    sql("UPDATE accounts_customer SET tier = NULL, computed_tier = NULL, tier_reasons = '[]', tier_rule_set_id = NULL")
+    sql("VACUUM FULL ANALYZE accounts_customer")
+
+
+def nightly() -> TierJobRun:
+    """The nightly job through the broker, waited for until its chord closes the run."""
+    run_id = tier_recompute_nightly.delay().get(timeout=1800)
+    while (run := TierJobRun.objects.get(pk=run_id)).finished_at is None:
+        time.sleep(0.05)
+    assert run.status == "succeeded", run.errors
+    return run
+
+
+def copy_seconds(select: str) -> float:
+    with open(os.devnull, "wb") as sink, connection.cursor() as cursor:
+        start = time.perf_counter()
+        cursor.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", sink)
+        return round(time.perf_counter() - start, 2)
+
+
+def child(command: list[str]) -> float:
+    """Run a command through a fresh wrapper process; its own peak resident memory in MB."""
     wrapper = (
         "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-c", wrapper, *command], cwd=ROOT, check=True, capture_output=True, text=True
     )
-    elapsed = time.perf_counter() - start
-    return round(elapsed, 2), round(int(result.stdout.strip()) / 1024, 1)
+    return round(int(result.stdout.strip()) / 1024, 1)
+
+
+def recompute(figures: dict) -> None:
+    untiered()
+    while not app.control.ping(timeout=1.0):  # the workers are up before anything is timed
+        time.sleep(0.5)
+    figures["baseline_case_update_s"] = seconds(lambda: sql(HAND_WRITTEN_CASE))
+    untiered()
+    start = time.perf_counter()
+    run = nightly()
+    figures["recompute_full_s"] = round(time.perf_counter() - start, 2)
+    figures["recompute_full_changed"] = run.customers_changed
+    figures["recompute_ratio"] = round(figures["recompute_full_s"] / figures["baseline_case_update_s"], 2)
+    start = time.perf_counter()
+    run = nightly()
+    figures["recompute_no_change_s"] = round(time.perf_counter() - start, 2)
+    figures["recompute_no_change_changed"] = run.customers_changed
+    national = published_rule_set(None)
+    figures["recompute_no_change_one_process_s"] = seconds(lambda: tier_recompute(scope=national.scope))
+
+
+def simulation(figures: dict) -> None:
+    staff = User.objects.filter(role="provincial_staff").order_by("id").first()
+
+    def timed(draft) -> float:
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            simulate(rule_set=draft, user=staff)
+            runs.append(time.perf_counter() - start)
+        return round(statistics.median(runs), 2)
+
+    with transaction.atomic():
+        draft = rule_set_draft_create(user=staff)
+        figures["simulation_no_movers_s"] = timed(draft)
+        draft.rules.filter(tier="B", field="handset_count").update(threshold=90)
+        figures["simulation_s"] = timed(draft)
+        mixes, _movers = simulate(rule_set=draft, user=staff)
+        figures["simulation_movers"] = sum(mix.up + mix.down for mix in mixes)
+        transaction.set_rollback(True)
+
+
+def tier_lists(figures: dict) -> None:
+    everyone = Customer.objects.all()
+    with connection.cursor() as cursor:
+        same_select = cursor.mogrify(*exports.tier_list_sql(everyone, for_csv=True)).decode()
+    figures["copy_plain_columns_s"] = copy_seconds(PLAIN_SELECT)
+    figures["copy_same_select_s"] = copy_seconds(same_select)
+    with open(os.devnull, "wb") as sink:
+        figures["export_csv_s"] = seconds(lambda: exports.write_csv(everyone, sink))
+    figures["export_csv_ratio"] = round(figures["export_csv_s"] / figures["copy_same_select_s"], 2)
+    figures["export_csv_ratio_to_plain_columns"] = round(figures["export_csv_s"] / figures["copy_plain_columns_s"], 2)
+    with open(os.devnull, "wb") as sink:
+        figures["export_xlsx_s"] = seconds(lambda: exports.write_xlsx(everyone, sink))
+    figures["export_xlsx_rows_per_s"] = int(figures["customers"] / figures["export_xlsx_s"])
+    python, out = sys.executable, "/tmp/bench-tier-list"
+    for kind in ("csv", "xlsx"):
+        figures[f"export_{kind}_peak_mb"] = child(
+            [python, "manage.py", "export_tier_list", "--region", "000000", "--format", kind, "-o", f"{out}.{kind}"]
+        )
+
+
+def per_row_saves(figures: dict) -> None:
+    rules = published_rule_set(None).specs()
+
+    def save_loop():
+        with transaction.atomic():
+            for customer in Customer.objects.order_by("id")[:20_000]:
+                result = evaluate(customer.rule_values(), rules)
+                customer.tier = result.tier
+                customer.tier_reasons = json.loads(json.dumps(result.reasons, default=float))
+                customer.save()
+            transaction.set_rollback(True)
+
+    figures["per_row_save_20k_s"] = seconds(save_loop)
 
 
 def main() -> None:
     figures: dict[str, object] = {"customers": Customer.objects.count()}
-    national = published_rule_set(None)
-    root = national.scope
-
-    figures["baseline_case_update_s"] = seconds(lambda: sql(HAND_WRITTEN_CASE))
-    sql("UPDATE accounts_customer SET tier = NULL, computed_tier = NULL, tier_reasons = '[]', tier_rule_set_id = NULL")
-    sql("VACUUM ANALYZE accounts_customer")
-    figures["recompute_full_s"] = seconds(lambda: tier_recompute(scope=root))
-    figures["recompute_ratio"] = round(figures["recompute_full_s"] / figures["baseline_case_update_s"], 2)
-    figures["recompute_no_change_s"] = seconds(lambda: tier_recompute(scope=root))
-    for name, value in figures.items():
-        print(f"{name:<28} {value}")
-
-    select = (
-        "SELECT c.code, c.name, c.tier, c.region_id, r.name, c.industry_id, i.name, i.segment, c.status, "
-        "c.handset_count, c.monthly_spend, c.informatization_revenue, c.uscc, c.tier_reasons "
-        "FROM accounts_customer c JOIN crm_region r ON r.code = c.region_id "
-        "LEFT JOIN accounts_industry i ON i.code = c.industry_id ORDER BY c.code"
-    )
-    with open(os.devnull, "w") as sink, connection.cursor() as cursor:
-        start = time.perf_counter()
-        cursor.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", sink)
-        figures["copy_csv_s"] = round(time.perf_counter() - start, 2)
-    # Time the exports in-process (what a request spends); peak memory from a separate process doing the same.
-    everyone = Customer.objects.all()
-    with open(os.devnull, "w") as sink:
-        figures["export_csv_s"] = seconds(lambda: exports.write_csv(everyone, sink))
-    with open(os.devnull, "wb") as sink:
-        figures["export_xlsx_s"] = seconds(lambda: exports.write_xlsx(everyone, sink))
-    figures["export_csv_ratio"] = round(figures["export_csv_s"] / figures["copy_csv_s"], 2)
-    figures["export_xlsx_rows_per_s"] = int(figures["customers"] / figures["export_xlsx_s"])
-    python, out = sys.executable, "/tmp/bench-tier-list"
-    _s, figures["export_csv_peak_mb"] = child(
-        [python, "manage.py", "export_tier_list", "--region", "000000", "--format", "csv", "-o", f"{out}.csv"]
-    )
-    _s, figures["export_xlsx_peak_mb"] = child(
-        [python, "manage.py", "export_tier_list", "--region", "000000", "--format", "xlsx", "-o", f"{out}.xlsx"]
-    )
-
-    rules = national.specs()
-
-    def save_loop():
-        for customer in Customer.objects.order_by("id")[:20_000]:
-            result = evaluate(customer.rule_values(), rules)
-            customer.tier = result.tier
-            customer.tier_reasons = json.loads(json.dumps(result.reasons, default=float))
-            customer.save()
-
-    def save_loop_rolled_back():
-        with transaction.atomic():
-            save_loop()
-            transaction.set_rollback(True)
-
-    figures["per_row_save_20k_s"] = seconds(save_loop_rolled_back)
-    for name in (
-        "copy_csv_s",
-        "export_csv_s",
-        "export_csv_peak_mb",
-        "export_csv_ratio",
-        "export_xlsx_s",
-        "export_xlsx_peak_mb",
-        "export_xlsx_rows_per_s",
-        "per_row_save_20k_s",
-    ):
-        print(f"{name:<28} {figures[name]}")
+    for part in (recompute, simulation, tier_lists, per_row_saves):
+        before = set(figures)
+        part(figures)
+        for name in [name for name in figures if name not in before]:
+            print(f"{name:<36} {figures[name]}", flush=True)
     print(json.dumps(figures))
 
 

@@ -164,6 +164,11 @@ class User(AbstractUser):
         return self.sees_everything or self.role == Role.PROVINCIAL_STAFF
 
     @property
+    def may_export_tier_lists(self) -> bool:
+        """Tier lists are exported by provincial staff, headquarters and department heads (SPEC §4.4)."""
+        return self.is_provincial_or_above or self.role == Role.DEPARTMENT_HEAD
+
+    @property
     def display_name(self) -> str:
         # Chinese names read family name first, with no space: 张伟.
         return f"{self.last_name}{self.first_name}" or self.username

@@ -40,6 +40,14 @@ def _customers(chunk: Chunk):
     return customers
 
 
+def _members(chunk: Chunk):
+    """The group members of the chunk's customers, by the range of their customer key (its index)."""
+    members = GroupMember.objects.filter(customer_id__gte=chunk.first_id, customer_id__lte=chunk.last_id)
+    if chunk.region_codes is not None:
+        members = members.filter(customer__region_id__in=chunk.region_codes)
+    return members
+
+
 def plan_chunks(scope: Region, chunk_size: int | None = None) -> Iterator[Chunk]:
     """Split the customers of `scope` into id ranges, each under the rule set in force for its province."""
     chunk_size = chunk_size or CHUNK_SIZE
@@ -76,7 +84,7 @@ def tier_chunk_apply(*, run_id: int, chunk: Chunk) -> int:
         customers = _customers(chunk)
         seen = customers.count()
         changed = apply_rules(customers, rule_set.specs(), rule_set.pk, source=source)
-        members_changed = vip_levels_apply(GroupMember.objects.filter(customer__in=customers.values("pk")))
+        members_changed = vip_levels_apply(_members(chunk))
         TierJobRun.objects.filter(pk=run_id).update(
             chunks_done=F("chunks_done") + 1,
             customers_seen=F("customers_seen") + seen,

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 
 from accounts import selectors
 from accounts.filters import CustomerFilter
-from crm.models import Role
 from crm.visibility import territory_region, visible_customers
 from tiering import exports
 from tiering.services import tier_override_remove, tier_override_set, tier_recompute
@@ -73,14 +72,8 @@ class TierRecomputeView(APIView):
 
 
 class CanExportTierLists(permissions.BasePermission):
-    """Tier lists are exported by provincial staff, headquarters and department heads (SPEC §4.4)."""
-
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(
-            user.is_authenticated
-            and (user.sees_everything or user.role in (Role.PROVINCIAL_STAFF, Role.DEPARTMENT_HEAD))
-        )
+        return bool(request.user.is_authenticated and request.user.may_export_tier_lists)
 
 
 class TierListExportView(APIView):
