@@ -12,7 +12,10 @@ The cast (as in SPEC §2):
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps
 from django.test import Client
 
 from accounts.data import industries
@@ -45,6 +48,7 @@ def territory(db) -> dict[str, Region]:
     # Reference data comes from data migrations; a transactional test's flush removes it, so make sure it is here.
     industries.load(Industry)
     root, _ = Region.objects.get_or_create(code="000000", defaults={"name": "集团总部", "level": "national"})
+    import_module("tiering.migrations.0002_default_national_rule_set").create_default(apps, None)
     sichuan = _region("510000", "四川省", "province", root)
     chengdu = _region("510100", "成都市", "city", sichuan)
     jinjiang = _region("510104", "锦江区", "county", chengdu)

@@ -59,7 +59,7 @@ def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
     customer.save()
     if user.role == Role.ACCOUNT_MANAGER and not user.sees_everything:
         TeamRole.objects.create(customer=customer, user=user, role=TeamRoleKind.CUSTOMER_MANAGER)
-    return customer
+    return _with_tier(customer)
 
 
 @transaction.atomic
@@ -70,7 +70,14 @@ def customer_update(*, user: User, customer: Customer, data: dict[str, Any]) -> 
     if customer.region_id != previous_region:
         _check_region_visible(user=user, customer=customer)
     customer.save()
-    return customer
+    return _with_tier(customer)
+
+
+def _with_tier(customer: Customer) -> Customer:
+    """A customer's tier follows its values at once, not only at the next nightly recompute."""
+    from tiering.services import tier_refresh  # tiering builds on accounts
+
+    return tier_refresh(customer=customer)
 
 
 @transaction.atomic

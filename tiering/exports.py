@@ -43,7 +43,8 @@ from .rules import OPERATORS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header row included
-BATCH = 50_000  # customers per COPY batch (≈ 8 MB of CSV) and per fetch from a server-side cursor
+BATCH = 50_000  # customers per COPY batch (≈ 8 MB of CSV)
+FETCH = 5_000  # rows per fetch from the server-side cursor: Python holds rows as objects, twenty times the bytes
 BOM = "\ufeff"
 
 TEXT, NUMBER = "text", "number"
@@ -153,11 +154,11 @@ def tier_list_sql(customers: QuerySet[Customer], *, for_csv: bool) -> tuple[str,
 
 
 def _rows(customers: QuerySet[Customer], *, for_csv: bool) -> Iterator[tuple]:
-    """The rows of the list from a server-side cursor (on PostgreSQL), BATCH at a time."""
+    """The rows of the list from a server-side cursor (on PostgreSQL), FETCH at a time."""
     sql, params = tier_list_sql(customers, for_csv=for_csv)
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while batch := cursor.fetchmany(BATCH):
+        while batch := cursor.fetchmany(FETCH):
             yield from batch
 
 

@@ -172,8 +172,16 @@ def tier_override_remove(*, customer: Customer, user: User) -> None:
     )
     if not ended:
         raise ValidationError({"tier": _("This customer has no override in force.")})
+    tier_refresh(customer=customer, source="override")
+
+
+def tier_refresh(*, customer: Customer, source: str = "manual") -> Customer:
+    """Evaluate one customer now under the rules in force for its region (after an edit, or when an override
+    ends) instead of waiting for the night; the customer object is refreshed with the result."""
     rule_set = rule_set_for_region(customer.region)
-    apply_rules(Customer.objects.filter(pk=customer.pk), rule_set.specs(), rule_set.pk, source="override")
+    apply_rules(Customer.objects.filter(pk=customer.pk), rule_set.specs(), rule_set.pk, source=source)
+    customer.refresh_from_db(fields=["tier", "computed_tier", "tier_reasons", "tier_rule_set"])
+    return customer
 
 
 def _rule_set_scope_for(user: User) -> Region:

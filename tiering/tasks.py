@@ -35,11 +35,19 @@ def tier_recompute_finish(_results, run_id: int) -> str:
 
 
 @shared_task
-def tier_recompute_nightly(scope_code: str = NATIONAL, chunk_size: int | None = None) -> int:
-    """Plan the chunks, record the run, and hand the chunks to the workers; returns the run's id."""
+def tier_recompute_nightly(
+    scope_code: str = NATIONAL,
+    chunk_size: int | None = None,
+    source: str = "nightly",
+    triggered_by_id: int | None = None,
+) -> int:
+    """Plan the chunks, record the run, and hand the chunks to the workers; returns the run's id. Beat runs it
+    nightly; staff start it from the tier rules page (source `manual`)."""
     scope = Region.objects.get(code=scope_code)
     chunks = list(plan_chunks(scope, chunk_size))
-    run = TierJobRun.objects.create(scope=scope, source="nightly", chunks_total=len(chunks))
+    run = TierJobRun.objects.create(
+        scope=scope, source=source, triggered_by_id=triggered_by_id, chunks_total=len(chunks)
+    )
     if not chunks:
         tier_run_finish(run_id=run.pk)
         return run.pk

@@ -9,9 +9,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from crm.forms import style_form
+from crm.visibility import territory_region
 
 from . import selectors, services
 from .forms import RuleFormSet, RuleSetForm
+from .tasks import tier_recompute_nightly
 
 
 class RuleSetStaffMixin(LoginRequiredMixin):
@@ -41,6 +43,19 @@ class RuleSetListView(RuleSetStaffMixin, View):
             request, _("Draft %(name)s v%(version)s created.") % {"name": draft.name, "version": draft.version}
         )
         return redirect("tiering:rule-set", pk=draft.pk)
+
+
+class RecomputeView(RuleSetStaffMixin, View):
+    """Recompute the tiers of the user's territory now, on the workers, like the nightly job; the run is listed on
+    the tier rules page."""
+
+    def post(self, request):
+        scope = territory_region(request.user)
+        tier_recompute_nightly.delay(scope.code, source="manual", triggered_by_id=request.user.pk)
+        messages.success(
+            request, _("The recompute of %(scope)s has started; its run is listed below.") % {"scope": scope.name}
+        )
+        return redirect("tiering:rule-sets")
 
 
 class QuotaReportView(RuleSetStaffMixin, View):

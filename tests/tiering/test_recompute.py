@@ -190,3 +190,37 @@ def test_customer_page_shows_the_tier_history(login, cast, tiered):
     html = login(cast["alice"]).get("/customers/CD0001/").content.decode()
     history = html[html.index('data-testid="tier-history"') :].split("</ul>")[0]
     assert "tier-A" in history and "手动重算" in history
+
+
+def test_an_edit_re_evaluates_the_customer_at_once(api, cast, tiered):
+    call_command("recompute_tiers", stdout=StringIO())
+    assert Customer.objects.get(code="CD0002").tier == "B"
+    response = api(cast["hq"]).patch("/api/v1/customers/CD0002/", {"handset_count": 640}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["tier"] == "A"
+    assert [reason["value"] for reason in body["tier_reasons"]] == [640]
+    change = Customer.objects.get(code="CD0002").tier_changes.first()
+    assert (change.from_tier, change.to_tier, change.source) == ("B", "A", "manual")
+
+
+def test_a_new_customer_has_its_tier_from_the_start(login, cast, territory):
+    client = login(cast["alice"])
+    response = client.post(
+        "/customers/new/",
+        {
+            "code": "CD0100",
+            "name": "成都新建银行支行",
+            "industry": "J66",
+            "region": "510104",
+            "list_level": "city",
+            "handset_count": 10,
+            "employee_count": 20,
+            "monthly_spend": "0",
+            "informatization_revenue": "0",
+            "status": "active",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    customer = Customer.objects.get(code="CD0100")
+    assert customer.tier == "A" and customer.tier_reasons[0]["value"] == "J66"

@@ -162,3 +162,23 @@ def test_recompute_runs_are_listed_for_provincial_staff(login, cast, computed):
     html = login(cast["paul"]).get("/tiering/rule-sets/").content.decode()
     runs = html[html.index('data-testid="runs"') :]
     assert "集团总部" in runs and ">4<" in runs  # the national run saw 4 customers
+
+
+def test_recompute_button_runs_the_job_for_the_staff_territory(login, cast, customers, monkeypatch):
+    from crm.celery import app as celery_app
+    from tiering.models import TierJobRun
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    response = login(cast["paul"]).post("/tiering/recompute/")
+    assert response.status_code == 302 and response["Location"] == "/tiering/rule-sets/"
+    run = TierJobRun.objects.get()
+    assert (run.scope_id, run.source, run.triggered_by, run.status) == ("510000", "manual", cast["paul"], "succeeded")
+    assert run.customers_seen == 3  # Sichuan's three, not Guangdong's
+    assert Customer.objects.get(code="GZ0001").tier is None
+
+
+def test_recompute_button_is_for_provincial_staff_only(client, login, cast, customers):
+    assert login(cast["dora"]).post("/tiering/recompute/").status_code == 403
+    assert login(cast["alice"]).post("/tiering/recompute/").status_code == 403
+    assert client.post("/tiering/recompute/")["Location"].startswith("/login/")
+    assert not Customer.objects.filter(tier__isnull=False).exists()

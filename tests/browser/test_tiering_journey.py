@@ -1,0 +1,52 @@
+"""Provincial staff change a threshold in a draft, see who would move, publish, run the recompute, and export the
+new A-list of one city in Excel; the customer page says why (issue 3, "done means")."""
+
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+
+from crm.celery import app as celery_app
+
+from .test_customer_journey import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_threshold_change_to_a_list_in_excel(browser, live_server, customers, screenshot, monkeypatch):
+    # The recompute button hands the job to Celery; here it runs in-process, whatever broker CI has set.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    log_in(page, live_server, "paul")
+
+    page.goto(f"{live_server.url}/tiering/rule-sets/")
+    page.click("button:has-text('以现行规则新建草稿')")
+    page.wait_for_url("**/tiering/rule-sets/*/")
+    rules = page.locator("[data-testid=rules] tbody tr")
+    handsets_a = rules.filter(has=page.locator("select[name$='-tier'] >> option[selected][value='A']")).first
+    assert handsets_a.locator("select[name$='-field']").input_value() == "handset_count"
+    handsets_a.locator("input[name$='-threshold']").fill("100")
+    page.click("button:has-text('保存并模拟')")
+    movers = page.locator("[data-testid=movers]")
+    movers.wait_for()
+    assert {"CD0001", "CD0002", "MY0001"} <= set(movers.inner_text().split())
+    screenshot(page, "tier-simulation")
+
+    page.click("[data-testid=publish]")
+    page.goto(f"{live_server.url}/tiering/rule-sets/")
+    page.click("[data-testid=recompute]")
+    page.wait_for_url(f"{live_server.url}/tiering/rule-sets/")
+    latest = page.locator("[data-testid=runs] tbody tr").first
+    assert "成功" in latest.inner_text() and "手动" in latest.inner_text()
+    screenshot(page, "tier-rules-after-recompute")
+
+    page.goto(f"{live_server.url}/customers/?region=510100&tier=A")
+    with page.expect_download() as download:
+        page.click("[data-testid=export-xlsx]")
+    sheet = load_workbook(BytesIO(open(download.value.path(), "rb").read()), read_only=True).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["CD0001", "CD0002"]
+
+    page.goto(f"{live_server.url}/customers/CD0001/")
+    assert "handset_count 120 ≥ 100" in page.locator("[data-testid=tier-reasons]").inner_text()
+    context.close()
