@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import reduce
 
 from django.db import connection
@@ -110,13 +110,17 @@ def _any(rules: Sequence[RuleSpec]) -> Q | None:
     return reduce(operator.or_, (rule_q(rule) for rule in rules)) if rules else None
 
 
+def _tiers(rules: Sequence[RuleSpec]) -> Iterator[tuple[str, list[RuleSpec]]]:
+    """The tiers that have rules, highest first, each with its rules."""
+    for tier in TIER_ORDER:
+        tier_rules = [rule for rule in rules if rule.tier == tier]
+        if tier_rules:
+            yield tier, tier_rules
+
+
 def tier_expression(rules: Sequence[RuleSpec]) -> Case:
     active = Q(status="active")
-    whens = []
-    for tier in TIER_ORDER:
-        condition = _any([rule for rule in rules if rule.tier == tier])
-        if condition is not None:
-            whens.append(When(active & condition, then=Value(tier)))
+    whens = [When(active & _any(tier_rules), then=Value(tier)) for tier, tier_rules in _tiers(rules)]
     whens.append(When(active, then=Value(DEFAULT_TIER)))
     return Case(*whens, default=Value(None), output_field=CharField())
 
@@ -125,10 +129,7 @@ def reasons_expression(rules: Sequence[RuleSpec]) -> Case:
     """The reasons: a CASE over the tiers, highest first, like the tier itself, whose branch lists the rules of that
     tier that match. Only the winning tier's rules are looked at, and a row no rule matches costs one test."""
     whens = []
-    for tier in TIER_ORDER:
-        tier_rules = [rule for rule in rules if rule.tier == tier]
-        if not tier_rules:
-            continue
+    for _tier, tier_rules in _tiers(rules):
         items = [
             Case(When(rule_q(rule), then=ReasonJSON(rule)), default=Value(None), output_field=JSONField())
             for rule in tier_rules
@@ -175,16 +176,15 @@ def apply_rules(
     values = {"tier": tier, "computed_tier": computed, "tier_reasons": reasons, "tier_rule_set_id": rule_set_id}
     log = (
         f"INSERT INTO {TierChange._meta.db_table} (customer_id, from_tier, to_tier, changed_at, source, rule_set_id) "
-        "SELECT id, COALESCE(old_tier, ''), COALESCE(new_tier, ''), %s, %s, %s FROM ({rows}) AS rows "
-        "WHERE old_tier {distinct} new_tier"
+        "SELECT id, COALESCE(old_tier, ''), COALESCE(new_tier, ''), %s, %s, %s FROM ({rows}) AS rows"
     )
     log_params = [timezone.now(), source, rule_set_id]
     if connection.vendor != "postgresql":
         # SQLite has no data-modifying CTE: log first, from the same computation, then update.
-        changes = pending.annotate(old_tier=F("tier"), new_tier=tier).values("id", "old_tier", "new_tier")
-        select_sql, params = changes.query.sql_with_params()
+        changes = pending.filter(tier__distinct_from=tier).annotate(old_tier=F("tier"), new_tier=tier)
+        select_sql, params = changes.values("id", "old_tier", "new_tier").query.sql_with_params()
         with connection.cursor() as cursor:
-            cursor.execute(log.format(rows=select_sql, distinct="IS NOT"), [*log_params, *params])
+            cursor.execute(log.format(rows=select_sql), [*log_params, *params])
         return pending.update(**values)
     query = pending.query.chain(UpdateQuery)
     query.add_update_values(values)
@@ -195,7 +195,7 @@ def apply_rules(
         f"RETURNING {table}.id, (SELECT before.tier FROM {table} AS before WHERE before.id = {table}.id) AS old_tier, "
         f"{table}.tier AS new_tier"
     )
-    logged = log.format(rows="SELECT * FROM changed", distinct="IS DISTINCT FROM")
+    logged = log.format(rows="SELECT * FROM changed WHERE old_tier IS DISTINCT FROM new_tier")
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH changed AS ({update_sql} {returning}), logged AS ({logged} RETURNING 1) "

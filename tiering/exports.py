@@ -119,7 +119,7 @@ def tier_list_sql(customers: QuerySet[Customer], *, for_csv: bool) -> tuple[str,
     a spreadsheet stores.
     """
     manager = TeamRole.objects.active().filter(customer=OuterRef("pk"), role=TeamRoleKind.CUSTOMER_MANAGER)
-    amount = (lambda name: F(name)) if for_csv else (lambda name: Cast(name, FloatField()))
+    amount = F if for_csv else (lambda name: Cast(name, FloatField()))
     expressions = [
         F("code"),
         F("name"),
@@ -227,7 +227,7 @@ def write_csv(customers: QuerySet[Customer], target: IO[bytes]) -> int:
 def write_xlsx(customers: QuerySet[Customer], target: IO[bytes] | str, max_rows: int = XLSX_MAX_ROWS) -> int:
     """Write the list as XLSX, row by row in constant memory, continuing on a new sheet past `max_rows`;
     returns the number of customers written."""
-    workbook = xlsxwriter.Workbook(target, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})
+    workbook = xlsxwriter.Workbook(target, {"constant_memory": True})
     title = _("Tier list")
     sheet, row_number, sheets, written = None, max_rows, 0, 0
     for row in _rows(customers, for_csv=False):
