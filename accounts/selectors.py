@@ -33,7 +33,3 @@ def customer_get(*, user: User, code: str) -> Customer:
     if not CUSTOMER_CODE_RE.match(code):  # e.g. a NUL byte, which PostgreSQL refuses outright
         raise Http404
     return get_object_or_404(customer_list(user=user), code=code)
-
-
-def customer_team(customer: Customer) -> QuerySet[TeamRole]:
-    return TeamRole.objects.active().filter(customer=customer).select_related("user").order_by("role", "starts_on")

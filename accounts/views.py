@@ -14,6 +14,7 @@ from django.views import View
 from django.views.generic import FormView
 
 from crm.forms import style_form
+from teams import selectors as team_selectors
 
 from . import selectors
 from .filters import CustomerFilter
@@ -31,6 +32,10 @@ class CustomerListView(LoginRequiredMixin, View):
         customers = filterset.qs if filterset.is_valid() else filterset.queryset.none()
         style_form(filterset.form, small=True)
         page = Paginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+        standards = team_selectors.standards()
+        statuses = team_selectors.visit_statuses([(c.pk, c.tier) for c in page], by_tier=standards)
+        for customer in page:
+            customer.visit_status = statuses.get(customer.pk)
         query = request.GET.copy()
         query.pop("page", None)
         return render(
@@ -41,6 +46,12 @@ class CustomerListView(LoginRequiredMixin, View):
                 "page": page,
                 "query": query.urlencode(),
                 "can_export": request.user.may_export_tier_lists,
+                # Only staff on teams have customers of their own that fall due.
+                "due_count": (
+                    team_selectors.due_visit_count(request.user, by_tier=standards)
+                    if request.user.team_roles.exists()
+                    else None
+                ),
                 # On a phone the filters other than search fold away unless one is in use or wrong.
                 "filters_open": any(query.get(name) for name in filterset.form.fields if name != "search")
                 or bool(filterset.errors),
@@ -60,6 +71,7 @@ class CustomerDetailView(LoginRequiredMixin, View):
             **{level: Count("id", filter=Q(vip_level=level)) for level in VipLevel.values},
         )
         vip_counts = [(label, members[level]) for level, label in VipLevel.choices]
+        visits = team_selectors.customer_visits(user=request.user, customer=customer)
         return render(
             request,
             self.template_name,
@@ -68,7 +80,10 @@ class CustomerDetailView(LoginRequiredMixin, View):
                 "key_persons": customer.key_persons.all(),
                 "members": members,
                 "vip_counts": vip_counts,
-                "team": selectors.customer_team(customer),
+                "team": team_selectors.team_status(customer),
+                "visits": visits.recent,
+                "visit_status": visits.status,
+                "second_manager_duties": visits.second_manager,
                 "tier_changes": customer.tier_changes.select_related("rule_set")[:12],
                 "tier_override": customer.tier_overrides.active().select_related("set_by").first(),
             },

@@ -10,7 +10,7 @@ def style_form(form: forms.BaseForm, small: bool = False) -> forms.BaseForm:
     errors = form.errors if form.is_bound else {}
     for name, field in form.fields.items():
         widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
+        if isinstance(widget, (forms.CheckboxInput, forms.RadioSelect)):  # RadioSelect: checkbox lists too
             css = "form-check-input"
         elif isinstance(widget, forms.Select):
             css = "form-select" + select_size

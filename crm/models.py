@@ -169,6 +169,11 @@ class User(AbstractUser):
         return self.is_provincial_or_above or self.role == Role.DEPARTMENT_HEAD
 
     @property
+    def may_manage_teams(self) -> bool:
+        """Department heads, provincial staff and headquarters assign the roles on customers' teams (SPEC §1)."""
+        return self.is_provincial_or_above or self.role == Role.DEPARTMENT_HEAD
+
+    @property
     def display_name(self) -> str:
         # Chinese names read family name first, with no space: 张伟.
         return f"{self.last_name}{self.first_name}" or self.username

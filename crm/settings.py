@@ -184,6 +184,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The team roles appear in several serializers (a visit's role, a team's missing roles); one name for them all.
+    "ENUM_NAME_OVERRIDES": {"TeamRoleEnum": "teams.models.TeamRoleKind"},
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

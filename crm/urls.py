@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("teams.urls")),
     path("customers/", include("accounts.urls")),
     path("tiering/", include("tiering.urls")),
     path("admin/", admin.site.urls),

@@ -21,7 +21,7 @@ from .models import Region, Role, User
 NATIONAL_CODE = "000000"
 
 
-def _province_path(region: Region) -> str:
+def province_path(region: Region) -> str:
     """The path of the province a region lies in, read off its own path ("000000/510000/")."""
     return "/".join(region.path.split("/")[:2]) + "/" if region.depth >= 1 else region.path
 
@@ -41,7 +41,7 @@ def territory_path(user: User) -> str | None:
     if user.region_id is None:
         return None
     if user.role == Role.PROVINCIAL_STAFF:
-        return _province_path(user.region)
+        return province_path(user.region)
     return user.region.path
 
 
@@ -68,7 +68,7 @@ def visible_regions(user: User) -> QuerySet[Region]:
     can lie anywhere their team roles are, so they get their whole province to choose from.
     """
     if user.is_authenticated and user.role == Role.ACCOUNT_MANAGER and not user.sees_everything and user.region_id:
-        return Region.objects.filter(path__startswith=_province_path(user.region))
+        return Region.objects.filter(path__startswith=province_path(user.region))
     return filing_regions(user)
 
 

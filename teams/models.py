@@ -1,4 +1,4 @@
-"""The customer's team (SPEC §5.1): who holds which role on a customer, and since when."""
+"""The customer's team (SPEC §5.1), the service standards by tier (§5.2) and visits (§5.3)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Tier
 
 
 class TeamRoleKind(models.TextChoices):
@@ -22,11 +25,19 @@ class TeamRoleKind(models.TextChoices):
     ASSISTANT = "assistant", _("Sales assistant")
 
 
+# Every role but the assistants is held by one person at a time.
+SINGLE_ROLES = [kind for kind in TeamRoleKind if kind != TeamRoleKind.ASSISTANT]
+
+
 class TeamRoleQuerySet(models.QuerySet):
     def active(self, on: datetime.date | None = None) -> TeamRoleQuerySet:
-        """Roles held on the given day (today by default); an assignment ends when `ends_on` is set and past."""
+        """Roles held on the given day (today by default).
+
+        A role is held from `starts_on` up to, not including, `ends_on`: a handover on one day ends the old holder's
+        role and starts the new one's on that same day, and the two never overlap.
+        """
         on = on or timezone.localdate()
-        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on), starts_on__lte=on)
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gt=on), starts_on__lte=on)
 
 
 class TeamRole(models.Model):
@@ -40,7 +51,9 @@ class TeamRole(models.Model):
     )
     role = models.CharField(_("role"), max_length=20, choices=TeamRoleKind.choices)
     starts_on = models.DateField(_("starts on"), default=timezone.localdate)
-    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    ends_on = models.DateField(
+        _("ends on"), null=True, blank=True, help_text=_("The first day the role is no longer held.")
+    )
 
     objects = TeamRoleQuerySet.as_manager()
 
@@ -48,13 +61,24 @@ class TeamRole(models.Model):
         verbose_name = _("team role (团队角色)")
         verbose_name_plural = _("team roles (团队角色)")
         ordering = ["customer_id", "role", "starts_on"]
-        indexes = [models.Index(fields=["user", "customer"], name="teamrole_user_customer_idx")]
+        indexes = [
+            models.Index(fields=["user", "customer"], name="teamrole_user_customer_idx"),
+            models.Index(fields=["customer", "role"], name="teamrole_customer_role_idx"),
+        ]
+        # On PostgreSQL an exclusion constraint (migration 0003) also keeps two holders of one role from overlapping
+        # in time, whatever their dates; these two hold on every database.
         constraints = [
             models.UniqueConstraint(
-                fields=["customer"],
-                condition=Q(role="customer_manager", ends_on__isnull=True),
-                name="teamrole_one_open_customer_manager",
-                violation_error_message=_("A customer has exactly one customer manager at a time."),
+                fields=["customer", "role"],
+                condition=Q(ends_on__isnull=True) & ~Q(role="assistant"),
+                name="teamrole_one_open_holder_per_role",
+                violation_error_message=_("A customer has exactly one holder of this role at a time."),
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "user"],
+                condition=Q(ends_on__isnull=True, role="assistant"),
+                name="teamrole_assistant_once",
+                violation_error_message=_("This person is already a sales assistant of the customer."),
             ),
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
@@ -69,3 +93,142 @@ class TeamRole(models.Model):
     def clean(self) -> None:
         if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("A role cannot end before it starts.")})
+
+
+class StandardPeriod(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+
+
+class ServiceStandard(models.Model):
+    """What a tier's customers are owed (服务标准): the roles their team must hold and how often they are visited."""
+
+    tier = models.CharField(_("tier"), max_length=2, choices=Tier.choices, unique=True)
+    required_roles = models.JSONField(_("required roles"), default=list)
+    period = models.CharField(_("period"), max_length=10, choices=StandardPeriod.choices)
+    visits_required = models.PositiveSmallIntegerField(
+        _("visits required per period"), validators=[MaxValueValidator(31)]
+    )
+    visits_role = models.CharField(
+        _("of which by"), max_length=20, choices=TeamRoleKind.choices, blank=True, help_text=_("Optional.")
+    )
+    visits_role_required = models.PositiveSmallIntegerField(
+        _("visits required of that role"), default=0, validators=[MaxValueValidator(31)]
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("service standard (服务标准)")
+        verbose_name_plural = _("service standards (服务标准)")
+        ordering = ["tier"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visits_role="", visits_role_required=0)
+                | (~Q(visits_role="") & Q(visits_role_required__gt=0)),
+                name="servicestandard_role_visits_named",
+                violation_error_message=_("Name the role together with how many of its visits are required."),
+            ),
+            models.CheckConstraint(
+                condition=Q(visits_role_required__lte=models.F("visits_required")),
+                name="servicestandard_role_visits_within_total",
+                violation_error_message=_("The visits required of one role cannot exceed the visits required."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Service standard of tier %(tier)s") % {"tier": self.tier})
+
+    def clean(self) -> None:
+        roles = self.required_roles
+        if not isinstance(roles, list) or any(role not in SINGLE_ROLES for role in roles):
+            raise ValidationError({"required_roles": _("Pick required roles from the team roles (not assistants).")})
+        if TeamRoleKind.CUSTOMER_MANAGER not in roles:
+            raise ValidationError({"required_roles": _("Every team needs a customer manager.")})
+        if bool(self.visits_role) != bool(self.visits_role_required):
+            raise ValidationError(
+                {"visits_role": _("Name the role together with how many of its visits are required.")}
+            )
+        if self.visits_role_required > (self.visits_required or 0):
+            raise ValidationError(
+                {"visits_role_required": _("The visits required of one role cannot exceed the visits required.")}
+            )
+        if self.visits_role and self.visits_role not in roles:
+            raise ValidationError({"visits_role": _("The role whose visits are required must be a required role.")})
+
+
+class VisitKind(models.TextChoices):
+    ONSITE = "onsite", _("On site")
+    PHONE = "phone", _("Phone")
+    ONLINE = "online", _("Online")
+    INTERNAL = "internal", _("Internal sync")
+
+
+# An internal sync (内部沟通) is among staff; it does not count as a visit to the customer.
+CUSTOMER_CONTACT_KINDS = [VisitKind.ONSITE, VisitKind.PHONE, VisitKind.ONLINE]
+
+EDITABLE_FOR = datetime.timedelta(days=7)
+
+
+class Visit(models.Model):
+    """A visit to a customer (走访), logged by the visitor."""
+
+    customer = models.ForeignKey(
+        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="visits"
+    )
+    visited_at = models.DateTimeField(_("visited at"))
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("visitor"), on_delete=models.PROTECT, related_name="visits"
+    )
+    # The visitor's role on the team when they visited; blank for a department head or provincial staff.
+    visitor_role = models.CharField(_("visitor's role"), max_length=20, choices=TeamRoleKind.choices, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=VisitKind.choices, default=VisitKind.ONSITE)
+    staff_present = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("other staff present"), blank=True, related_name="visits_attended"
+    )
+    key_persons = models.ManyToManyField(
+        "accounts.KeyPerson", verbose_name=_("key persons met"), blank=True, related_name="visits"
+    )
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    summary = models.TextField(_("summary"), max_length=4000)
+    opportunities = models.TextField(_("opportunities found"), max_length=2000, blank=True)
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_visit_on = models.DateField(_("next visit on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("visit (走访)")
+        verbose_name_plural = _("visits (走访)")
+        ordering = ["-visited_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "visited_at"], name="visit_customer_when_idx"),
+            models.Index(fields=["visitor", "visited_at"], name="visit_visitor_when_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(summary=""),
+                name="visit_summary_not_empty",
+                violation_error_message=_("Write a short summary of the visit."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=VisitKind.values),
+                name="visit_kind_known",
+                violation_error_message=_("Unknown kind of visit."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.visited_at:%Y-%m-%d} {self.get_kind_display()}"
+
+    def editable_by(self, user, now: datetime.datetime | None = None) -> bool:
+        """Only the visitor edits a visit, and only for 7 days after logging it."""
+        now = now or timezone.now()
+        return user.pk == self.visitor_id and now - self.created_at <= EDITABLE_FOR

@@ -75,21 +75,23 @@ def test_list_paginates(login, cast, customers, territory):
 
 
 def test_list_page_query_count_is_pinned(login, cast, customers, territory, django_assert_num_queries):
-    CustomerFactory.create_batch(30, region=territory["wuhou"])
+    CustomerFactory.create_batch(30, region=territory["wuhou"], tier="B")
     client = login(cast["hq"])
     # session, user, user's region (header), count, one page of customers with their region, industry and
-    # profile facts, the region choices and the industry choices of the filter form
-    with django_assert_num_queries(7):
+    # profile facts, the service standards and this period's visits of the page (due badges), whether the user
+    # is on any team, the region choices and the industry choices of the filter form
+    with django_assert_num_queries(10):
         response = client.get(LIST)
     assert response.status_code == 200
 
 
 def test_account_manager_list_query_count_is_pinned(login, cast, customers, territory, django_assert_num_queries):
-    for customer in CustomerFactory.create_batch(30, region=territory["jinjiang"]):
+    for customer in CustomerFactory.create_batch(30, region=territory["jinjiang"], tier="B"):
         TeamRoleFactory(customer=customer, user=cast["alice"])
     client = login(cast["alice"])
-    # the same queries: the user's home region, fetched once, serves the header and the region choices
-    with django_assert_num_queries(7):
+    # the same queries (the user's home region, fetched once, serves the header and the region choices), plus
+    # the due-visits badge: all of her customers with their tiers, and their visits this period
+    with django_assert_num_queries(12):
         response = client.get(LIST)
     assert response.context["page"].paginator.count == 31
 

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.models import Customer, KeyPerson
+from crm.api.serializers import StrictModelSerializer
+from crm.models import User
+from crm.visibility import visible_customers
+
+from ..models import SINGLE_ROLES, TeamRoleKind, Visit
+
+
+def _staff_field(**kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True).select_related("region"),
+        error_messages={"does_not_exist": _("No active member of staff has the username {value}.")},
+        **kwargs,
+    )
+
+
+class TeamSerializer(serializers.Serializer):
+    """The customer's team: one username (or null) per role, the assistants, and whether the tier's standard is met.
+
+    A PUT states the whole team: every role (null for nobody) and the assistants.
+    """
+
+    assistants = serializers.ListField(child=_staff_field(), allow_empty=True)
+    complete = serializers.BooleanField(read_only=True)
+    missing = serializers.ListField(child=serializers.ChoiceField(choices=TeamRoleKind.choices), read_only=True)
+
+    def get_fields(self):
+        fields = {role.value: _staff_field(allow_null=True) for role in SINGLE_ROLES}
+        fields.update(super().get_fields())
+        return fields
+
+    def validate_assistants(self, value: list[User]) -> list[User]:
+        if len({user.pk for user in value}) != len(value):
+            raise serializers.ValidationError(_("Name each assistant once."))
+        return value
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            rejected = sorted(set(data.keys()) - {*(r.value for r in SINGLE_ROLES), "assistants"})
+            if rejected:
+                raise serializers.ValidationError(
+                    {name: [_("This field is read-only or unknown and cannot be written.")] for name in rejected}
+                )
+        return super().to_internal_value(data)
+
+
+def team_representation(status) -> dict:
+    data = {role: (user.username if user else None) for role, user in status.holders.items()}
+    data["assistants"] = [user.username for user in status.assistants]
+    data["complete"] = status.complete
+    data["missing"] = status.missing
+    return data
+
+
+class VisitSerializer(StrictModelSerializer):
+    customer = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Customer.objects.none(),  # the caller's visible customers, set per request in __init__
+        error_messages={"does_not_exist": _("No customer with code {value} is on your team or in your territory.")},
+    )
+    visitor = serializers.CharField(source="visitor.username", read_only=True)
+    visitor_role = serializers.ChoiceField(choices=TeamRoleKind.choices, required=False)
+    staff_present = _staff_field(many=True, required=False)
+    key_persons = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=KeyPerson.objects.all(),
+        error_messages={"does_not_exist": _("No key person with id {pk_value}.")},
+    )
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "customer",
+            "visited_at",
+            "visitor",
+            "visitor_role",
+            "kind",
+            "staff_present",
+            "key_persons",
+            "purpose",
+            "summary",
+            "opportunities",
+            "next_step",
+            "next_visit_on",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"visited_at": {"required": False}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        self.fields["customer"].queryset = visible_customers(user) if user is not None else Customer.objects.none()
+
+    def validate_summary(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError(_("Write a short summary of the visit."))
+        return value

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import customer_get
+
+from .. import selectors, services
+from ..filters import VisitFilter
+from .serializers import TeamSerializer, VisitSerializer, team_representation
+
+
+class CustomerTeamView(APIView):
+    """The customer's team (SPEC §5.1) and whether it holds every role its tier's standard requires (§5.2).
+
+    PUT replaces the whole team; department heads, provincial staff and headquarters only.
+    """
+
+    @extend_schema(responses=TeamSerializer)
+    def get(self, request, code: str):
+        customer = customer_get(user=request.user, code=code)
+        return Response(team_representation(selectors.team_status(customer)))
+
+    @extend_schema(request=TeamSerializer, responses=TeamSerializer)
+    def put(self, request, code: str):
+        customer = customer_get(user=request.user, code=code)  # outsiders: 404 before anything else
+        if not request.user.may_manage_teams:
+            raise PermissionDenied(_("Only department heads and provincial staff assign team roles."))
+        serializer = TeamSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        assistants = data.pop("assistants")
+        services.team_set(by=request.user, customer=customer, roles=data, assistants=assistants)
+        return Response(team_representation(selectors.team_status(customer)))
+
+
+class VisitViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Visits to the customers the caller may see (SPEC §5.3). An account manager logs visits for the customers on
+    whose team they are; a visit can be changed by its visitor for 7 days (PATCH)."""
+
+    serializer_class = VisitSerializer
+    filterset_class = VisitFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            selectors.visits_visible(self.request.user)
+            .select_related("customer", "visitor")
+            .prefetch_related("staff_present", "key_persons")
+        )
+
+    def perform_create(self, serializer: VisitSerializer) -> None:
+        data = dict(serializer.validated_data)
+        customer = data.pop("customer")
+        serializer.instance = services.visit_log(user=self.request.user, customer=customer, data=data)
+
+    def perform_update(self, serializer: VisitSerializer) -> None:
+        serializer.instance = services.visit_update(
+            user=self.request.user, visit=serializer.instance, data=dict(serializer.validated_data)
+        )

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Customer, KeyPerson
+from crm.models import User
+
+from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitKind
+
+USERNAME_SPLIT = re.compile(r"[\s,，、;；]+")
+
+
+class StaffField(forms.CharField):
+    """A member of staff named by username (the page offers suggestions); empty means nobody."""
+
+    def to_python(self, value):
+        value = super().to_python(value).strip()
+        if not value:
+            return None
+        user = User.objects.filter(username=value, is_active=True).select_related("region").first()
+        if user is None:
+            raise forms.ValidationError(
+                _("No active member of staff has the username %(value)s."), params={"value": value}
+            )
+        return user
+
+
+class StaffListField(forms.CharField):
+    """Several members of staff by username, separated by spaces or commas."""
+
+    def to_python(self, value):
+        names = [name for name in USERNAME_SPLIT.split(super().to_python(value)) if name]
+        names = list(dict.fromkeys(names))
+        users = {
+            u.username: u for u in User.objects.filter(username__in=names, is_active=True).select_related("region")
+        }
+        unknown = [name for name in names if name not in users]
+        if unknown:
+            raise forms.ValidationError(
+                _("No active member of staff has the username %(value)s."), params={"value": "、".join(unknown)}
+            )
+        return [users[name] for name in names]
+
+
+class TeamForm(forms.Form):
+    assistants = StaffListField(
+        label=_("Sales assistants"), required=False, help_text=_("Usernames, separated by spaces or commas.")
+    )
+
+    def __init__(self, *args, required_roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        roles = {role.value: StaffField(label=role.label, required=False) for role in SINGLE_ROLES}
+        for name in required_roles:
+            roles[name].is_required_role = True
+        for field in roles.values():
+            field.widget.attrs.update(list="staff-pool", autocomplete="off")
+        self.fields = {**roles, **self.fields}
+
+
+class VisitForm(forms.Form):
+    """The one short form of the product (SPEC §5.3); defaults filled so that most visits need only a summary."""
+
+    visited_at = forms.DateTimeField(
+        label=_("When"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=VisitKind.choices, widget=forms.RadioSelect)
+    visitor_role = forms.ChoiceField(label=_("My role on the team"), required=False)
+    key_persons = forms.ModelMultipleChoiceField(
+        label=_("Key persons met"),
+        queryset=KeyPerson.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    staff_present = forms.ModelMultipleChoiceField(
+        label=_("Other staff present"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    purpose = forms.CharField(label=_("Purpose"), max_length=200, required=False)
+    summary = forms.CharField(label=_("Summary"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    opportunities = forms.CharField(
+        label=_("Opportunities found"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    next_step = forms.CharField(label=_("Next step"), max_length=200, required=False)
+    next_visit_on = forms.DateField(
+        label=_("Next visit on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, customer: Customer, user: User, roles_held: list[str], team_ids: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key_persons"].queryset = customer.key_persons.order_by("-is_decision_maker", "name")
+        self.fields["key_persons"].label_from_instance = lambda p: f"{p.name}（{p.title}）" if p.title else p.name
+        staff = User.objects.filter(pk__in=team_ids).exclude(pk=user.pk).order_by("last_name", "first_name")
+        self.fields["staff_present"].queryset = staff
+        self.fields["staff_present"].label_from_instance = lambda u: u.display_name
+        labels = dict(TeamRoleKind.choices)
+        self.fields["visitor_role"].choices = [(role, labels[role]) for role in roles_held]
+        if not roles_held:
+            del self.fields["visitor_role"]
+        if not self.is_bound:
+            self.initial.setdefault("visited_at", timezone.localtime().replace(second=0, microsecond=0))
+            self.initial.setdefault("kind", VisitKind.ONSITE)
+            if roles_held:
+                self.initial.setdefault("visitor_role", roles_held[0])
+
+
+class ServiceStandardForm(forms.ModelForm):
+    required_roles = forms.MultipleChoiceField(
+        label=_("Required roles"),
+        choices=[(role.value, role.label) for role in SINGLE_ROLES],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = ServiceStandard
+        fields = ["required_roles", "period", "visits_required", "visits_role", "visits_role_required"]
+
+
+class ReassignForm(forms.Form):
+    leaving = StaffField(label=_("Leaving manager (username)"))
+    targets = StaffListField(label=_("Managers taking over (usernames)"), help_text=_("Separated by spaces or commas."))
+    confirm_overload = forms.BooleanField(
+        label=_("I know this puts a manager above 50 customers; go ahead."), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("leaving", "targets"):
+            self.fields[name].widget.attrs.update(list="staff-pool", autocomplete="off")

@@ -1,0 +1,59 @@
+"""The default service standards of SPEC §5.2, and, on PostgreSQL, roles whose periods never overlap.
+
+The exclusion constraint says in the database what `TeamRole` can only say for open-ended roles on every database:
+one holder of a role (assistants aside) per customer on any day. Periods are [starts_on, ends_on), as
+`TeamRoleQuerySet.active` reads them. SQLite has no exclusion constraints; there the service checks overlaps.
+"""
+
+from django.db import migrations
+
+FOUR_MANAGERS = ["service_manager", "product_manager", "network_manager", "billing_manager"]
+TOP_TEAM = ["customer_manager", *FOUR_MANAGERS, "second_manager"]
+DEFAULT_STANDARDS = [
+    # tier, required roles, period, visits required, of which by, how many of that role
+    ("A+", TOP_TEAM, "month", 2, "second_manager", 1),
+    ("A", TOP_TEAM, "month", 2, "second_manager", 1),
+    ("B", ["customer_manager", "service_manager"], "month", 1, "", 0),
+    ("C", ["customer_manager"], "quarter", 1, "", 0),
+]
+
+EXCLUSION = [
+    "CREATE EXTENSION IF NOT EXISTS btree_gist",
+    "ALTER TABLE teams_teamrole ADD CONSTRAINT teamrole_role_periods_never_overlap EXCLUDE USING gist "
+    "(customer_id WITH =, role WITH =, daterange(starts_on, ends_on, '[)') WITH &&) WHERE (role <> 'assistant')",
+]
+
+
+def create_standards(apps, schema_editor):
+    ServiceStandard = apps.get_model("teams", "ServiceStandard")
+    for tier, roles, period, visits, role, role_visits in DEFAULT_STANDARDS:
+        ServiceStandard.objects.get_or_create(
+            tier=tier,
+            defaults={
+                "required_roles": roles,
+                "period": period,
+                "visits_required": visits,
+                "visits_role": role,
+                "visits_role_required": role_visits,
+            },
+        )
+
+
+def add_exclusion(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for statement in EXCLUSION:
+            schema_editor.execute(statement)
+
+
+def drop_exclusion(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE teams_teamrole DROP CONSTRAINT IF EXISTS teamrole_role_periods_never_overlap")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("teams", "0002_standards_and_visits")]
+
+    operations = [
+        migrations.RunPython(create_standards, migrations.RunPython.noop),
+        migrations.RunPython(add_exclusion, drop_exclusion),
+    ]

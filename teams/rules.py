@@ -1,0 +1,127 @@
+"""Pure rules of teams and visits (SPEC §5.2, §5.3): plain values in, plain values out, `today` as an argument."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+MONTH, QUARTER = "month", "quarter"
+INTERNAL = "internal"
+CUSTOMER_MANAGER, SECOND_MANAGER = "customer_manager", "second_manager"
+
+# One customer manager serves at most this many group customers (SPEC §5.2); above it they are overloaded.
+MANAGER_CAPACITY = 50
+
+
+@dataclass(frozen=True)
+class Standard:
+    """The values of a service standard that the rules read."""
+
+    required_roles: Sequence[str]
+    period: str
+    visits_required: int
+    visits_role: str = ""
+    visits_role_required: int = 0
+
+
+@dataclass(frozen=True)
+class VisitFact:
+    """What the rules need to know of one visit."""
+
+    visited_on: datetime.date
+    kind: str
+    visitor_role: str
+    present_roles: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class VisitStatus:
+    period_start: datetime.date
+    period_end: datetime.date  # exclusive
+    done: int
+    needed: int  # visits still needed this period, whoever makes them
+    role_needed: int  # of which by the standard's role
+
+    @property
+    def met(self) -> bool:
+        return self.needed == 0
+
+
+def period_bounds(period: str, on: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The calendar month or quarter containing `on`, as [start, end)."""
+    first_month = on.month if period == MONTH else (on.month - 1) // 3 * 3 + 1
+    start = on.replace(month=first_month, day=1)
+    months = 1 if period == MONTH else 3
+    year, month = divmod(start.month - 1 + months, 12)
+    return start, start.replace(year=start.year + year, month=month + 1)
+
+
+def team_missing(required_roles: Iterable[str], held_roles: Iterable[str]) -> list[str]:
+    """The required roles nobody holds, in the standard's order."""
+    held = set(held_roles)
+    return [role for role in required_roles if role not in held]
+
+
+def visit_status(standard: Standard, visits: Iterable[VisitFact], today: datetime.date) -> VisitStatus:
+    """How far this period's visits go towards the standard.
+
+    Only visits to the customer count (an internal sync does not), and only those of the current period up to today.
+    Still needed is the larger of the visits missing overall and those missing of the named role: two visits by
+    the customer manager leave an A-tier customer one visit short when its second manager has not come.
+    """
+    start, end = period_bounds(standard.period, today)
+    done = by_role = 0
+    for visit in visits:
+        if visit.kind == INTERNAL or not start <= visit.visited_on <= today:
+            continue
+        done += 1
+        if standard.visits_role and visit.visitor_role == standard.visits_role:
+            by_role += 1
+    role_needed = max(standard.visits_role_required - by_role, 0)
+    needed = max(standard.visits_required - done, role_needed)
+    return VisitStatus(start, end, done, needed, role_needed)
+
+
+def urgency(status: VisitStatus, today: datetime.date) -> tuple[float, int]:
+    """Sort key, most urgent first: the fewest days left per visit still needed, then the most visits needed."""
+    days_left = (status.period_end - today).days
+    return (days_left / status.needed if status.needed else float("inf"), -status.needed)
+
+
+@dataclass(frozen=True)
+class SecondManagerDuties:
+    """The second manager's monthly duties on one customer (SPEC §5.1, §5.3)."""
+
+    visited: bool  # visited the customer themselves this month
+    synced: bool  # held the monthly internal sync with the customer manager
+
+
+def second_manager_duties(visits: Iterable[VisitFact], today: datetime.date) -> SecondManagerDuties:
+    """A sync is an `internal` visit logged by one of the pair with the other present."""
+    start, _ = period_bounds(MONTH, today)
+    visited = synced = False
+    for visit in visits:
+        if not start <= visit.visited_on <= today:
+            continue
+        if visit.kind == INTERNAL:
+            pair = {visit.visitor_role} | visit.present_roles
+            synced = synced or {CUSTOMER_MANAGER, SECOND_MANAGER} <= pair
+        elif visit.visitor_role == SECOND_MANAGER:
+            visited = True
+    return SecondManagerDuties(visited, synced)
+
+
+def assign_round_robin(customers: Sequence[int], loads: dict[int, int]) -> dict[int, int]:
+    """Hand customers one at a time to whichever target manager then has the fewest; ties go to the first named.
+
+    `loads` maps each target to the customers they already manage; returns customer → target.
+    """
+    loads = dict(loads)
+    order = list(loads)
+    plan = {}
+    for customer in customers:
+        target = min(order, key=lambda user: (loads[user], order.index(user)))
+        plan[customer] = target
+        loads[target] += 1
+    return plan

@@ -1,0 +1,278 @@
+"""Writes of teams, service standards and visits. Views, serializers, admin and commands call these."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Customer, KeyPerson
+from crm.models import User
+from crm.visibility import province_path, territory_path, visible_customers
+
+from . import selectors
+from .models import SINGLE_ROLES, ServiceStandard, TeamRole, TeamRoleKind, Visit
+from .rules import MANAGER_CAPACITY
+
+
+def _check_may_manage(by: User) -> None:
+    if not by.may_manage_teams:
+        raise PermissionDenied(_("Only department heads and provincial staff assign team roles."))
+
+
+def _check_assignee(*, customer: Customer, user: User, field: str) -> None:
+    """A role goes to an active member of staff of the customer's own province."""
+    if not user.is_active:
+        raise ValidationError({field: _("%(name)s is no longer an active member of staff.") % {"name": user}})
+    if user.region_id is None or not user.region.path.startswith(province_path(customer.region)):
+        raise ValidationError(
+            {
+                field: _("%(name)s works in another province; team roles go to staff of %(province)s.")
+                % {"name": user.display_name, "province": _province_name(customer)}
+            }
+        )
+
+
+def _province_name(customer: Customer) -> str:
+    from crm.models import Region
+
+    code = province_path(customer.region).strip("/").split("/")[-1]
+    return Region.objects.filter(pk=code).values_list("name", flat=True).first() or code
+
+
+def _save_roles(new_roles: list[TeamRole]) -> None:
+    try:
+        with transaction.atomic():
+            for role in new_roles:
+                role.full_clean(validate_constraints=False)
+                role.save()
+    except IntegrityError as error:
+        # Two people changed the same team at once; the database kept one holder per role.
+        raise ValidationError(_("Someone else changed this team at the same time; reload and try again.")) from error
+
+
+@dataclass
+class TeamChange:
+    started: int = 0
+    ended: int = 0
+
+
+@transaction.atomic
+def team_set(
+    *,
+    by: User,
+    customer: Customer,
+    roles: dict[str, User | None],
+    assistants: Iterable[User] | None = None,
+    on: datetime.date | None = None,
+) -> TeamChange:
+    """Make the customer's team what is given from `on` (today): one holder (or nobody) per named role, and exactly
+    the given assistants when `assistants` is not None. Roles not named are left as they are.
+
+    A change ends the old holder's role and starts the new holder's on the same day; ended roles stay as history.
+    """
+    _check_may_manage(by)
+    on = on or timezone.localdate()
+    unknown = set(roles) - set(SINGLE_ROLES)
+    if unknown:
+        raise ValidationError({name: _("Unknown team role.") for name in sorted(unknown)})
+    for role, user in roles.items():
+        if user is not None:
+            _check_assignee(customer=customer, user=user, field=role)
+    assistants = None if assistants is None else list(dict.fromkeys(assistants))
+    for user in assistants or []:
+        _check_assignee(customer=customer, user=user, field="assistants")
+
+    current = list(TeamRole.objects.active(on).select_for_update().filter(customer=customer))
+    change = TeamChange()
+    new_roles = []
+    for role, user in roles.items():
+        holders = [held for held in current if held.role == role]
+        if user is not None and [held.user_id for held in holders] == [user.pk]:
+            continue
+        for held in holders:
+            _end(held, on)
+            change.ended += 1
+        if user is not None:
+            new_roles.append(TeamRole(customer=customer, user=user, role=role, starts_on=on))
+    if assistants is not None:
+        wanted = {user.pk for user in assistants}
+        held_assistants = [held for held in current if held.role == TeamRoleKind.ASSISTANT]
+        for held in held_assistants:
+            if held.user_id not in wanted:
+                _end(held, on)
+                change.ended += 1
+        kept = {held.user_id for held in held_assistants}
+        new_roles += [
+            TeamRole(customer=customer, user=user, role=TeamRoleKind.ASSISTANT, starts_on=on)
+            for user in assistants
+            if user.pk not in kept
+        ]
+    _save_roles(new_roles)
+    change.started = len(new_roles)
+    return change
+
+
+def _end(role: TeamRole, on: datetime.date) -> None:
+    role.ends_on = on
+    role.save(update_fields=["ends_on"])
+
+
+@dataclass
+class ReassignResult:
+    customers: int
+    roles: int
+
+
+def team_reassign_check(*, by: User, leaving: User, targets: list[User]) -> None:
+    _check_may_manage(by)
+    if not targets:
+        raise ValidationError({"targets": _("Choose at least one manager to take the customers over.")})
+    if leaving in targets:
+        raise ValidationError({"targets": _("The leaving manager cannot take over their own customers.")})
+    path = territory_path(by)
+    for user in [leaving, *targets]:
+        field = "leaving" if user == leaving else "targets"
+        if not user.is_active:
+            raise ValidationError({field: _("%(name)s is no longer an active member of staff.") % {"name": user}})
+        if path is None or (path and (user.region_id is None or not user.region.path.startswith(path))):
+            raise ValidationError(
+                {field: _("%(name)s works outside your region; choose staff of your own region.") % {"name": user}}
+            )
+
+
+@transaction.atomic
+def team_reassign(
+    *, by: User, leaving: User, targets: list[User], confirm_overload: bool = False, on: datetime.date | None = None
+) -> ReassignResult:
+    """Hand every customer of a leaving manager to the targets, all roles of one customer to one target, evenly by
+    customer-manager load (SPEC §5.2). All or nothing; the leaving manager's roles end `on` (today) and stay as
+    history. A plan that would put a target above 50 customers needs `confirm_overload`.
+    """
+    team_reassign_check(by=by, leaving=leaving, targets=targets)
+    on = on or timezone.localdate()
+    # Lock the leaving manager's roles so that a second reassign of the same manager waits, then sees none.
+    list(TeamRole.objects.active(on).select_for_update().filter(user=leaving).values_list("pk", flat=True))
+    plan = selectors.reassign_plan(by=by, leaving=leaving, targets=targets, on=on)
+    if not plan.customers:
+        raise ValidationError({"leaving": _("%(name)s holds no role on a customer you can see.") % {"name": leaving}})
+    if plan.overloaded and not confirm_overload:
+        raise ValidationError(
+            _("This would put %(names)s above %(capacity)s customers; confirm to go ahead.")
+            % {"names": "、".join(f"{u.display_name} ({n})" for u, n in plan.overloaded), "capacity": MANAGER_CAPACITY},
+            code="overload",
+        )
+    held = TeamRole.objects.active(on).filter(user=leaving, customer_id__in=plan.customers)
+    roles_of_targets = set(
+        TeamRole.objects.active(on)
+        .filter(customer_id__in=plan.customers, user__in=targets)
+        .values_list("customer_id", "user_id", "role")
+    )
+    new_roles = []
+    ended = 0
+    for role in held:
+        target = plan.customers[role.customer_id]
+        _end(role, on)
+        ended += 1
+        if (role.customer_id, target.pk, role.role) not in roles_of_targets:
+            new_roles.append(TeamRole(customer_id=role.customer_id, user=target, role=role.role, starts_on=on))
+    _save_roles(new_roles)
+    return ReassignResult(customers=len(plan.customers), roles=ended)
+
+
+@transaction.atomic
+def service_standard_update(*, by: User, standard: ServiceStandard, data: dict[str, Any]) -> ServiceStandard:
+    if not by.is_provincial_or_above:
+        raise PermissionDenied(_("Only provincial staff change the service standards."))
+    for field, value in data.items():
+        setattr(standard, field, value)
+    standard.updated_by = by
+    standard.full_clean()
+    standard.save()
+    return standard
+
+
+# -- visits ------------------------------------------------------------------------------------------------------
+
+
+def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list[KeyPerson], list[User]]:
+    """Check and set a visit's values; returns the key persons and staff present to link once it is saved (None
+    when not given: a partial update leaves them as they are)."""
+    data = dict(data)
+    key_persons = data.pop("key_persons", None)
+    staff_present = data.pop("staff_present", None)
+    role_given = data.pop("visitor_role", None)
+    for field, value in data.items():
+        setattr(visit, field, value)
+    visit.summary = (visit.summary or "").strip()
+    errors: dict[str, str] = {}
+    if visit.visited_at and visit.visited_at > timezone.now():
+        errors["visited_at"] = _("A visit cannot be in the future.")
+    held = selectors.roles_held(user=user, customer=visit.customer)
+    if role_given:
+        if role_given not in held:
+            errors["visitor_role"] = _("You do not hold this role on the customer's team.")
+        visit.visitor_role = role_given
+    elif not visit.pk:
+        visit.visitor_role = held[0] if held else ""
+    if not visit.pk and not held and not user.may_manage_teams:
+        errors["customer"] = _("You can log visits only for customers on whose team you are.")
+    others = [person for person in key_persons or [] if person.customer_id != visit.customer_id]
+    if others:
+        errors["key_persons"] = _("%(name)s is not a key person of this customer.") % {"name": others[0].name}
+    team = set(selectors.team_member_ids(visit.customer))
+    strangers = [staff for staff in staff_present or [] if staff.pk not in team or staff.pk == user.pk]
+    if strangers:
+        errors["staff_present"] = _("%(name)s is not another member of this customer's team.") % {
+            "name": strangers[0].display_name
+        }
+    if visit.next_visit_on and visit.visited_at and visit.next_visit_on < timezone.localdate(visit.visited_at):
+        errors["next_visit_on"] = _("The next visit cannot be before this one.")
+    try:
+        visit.full_clean(exclude=["visitor_role"] if "visitor_role" in errors else None)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, messages[0])
+    if errors:
+        raise ValidationError(errors)
+    return key_persons, staff_present
+
+
+@transaction.atomic
+def visit_log(*, user: User, customer: Customer, data: dict[str, Any]) -> Visit:
+    """Log a visit by `user` to a customer they can see (SPEC §5.3).
+
+    An account manager logs visits only for customers on whose team they are; department heads and provincial staff
+    may log visits to any customer they see (they then have no role on the team).
+    """
+    if not visible_customers(user).filter(pk=customer.pk).exists():
+        raise ValidationError({"customer": _("You can log visits only for customers on whose team you are.")})
+    visit = Visit(customer=customer, visitor=user)
+    data.setdefault("visited_at", timezone.now())
+    key_persons, staff_present = _visit_fill(user=user, visit=visit, data=data)
+    visit.save()
+    if key_persons:
+        visit.key_persons.set(key_persons)
+    if staff_present:
+        visit.staff_present.set(staff_present)
+    return visit
+
+
+@transaction.atomic
+def visit_update(*, user: User, visit: Visit, data: dict[str, Any]) -> Visit:
+    if not visit.editable_by(user):
+        raise PermissionDenied(_("Only the visitor can change a visit, and only within 7 days of logging it."))
+    if "customer" in data and data["customer"] != visit.customer:
+        raise ValidationError({"customer": _("A visit stays with its customer.")})
+    data = {field: value for field, value in data.items() if field != "customer"}
+    key_persons, staff_present = _visit_fill(user=user, visit=visit, data=data)
+    visit.save()
+    visit.key_persons.set(key_persons)
+    visit.staff_present.set(staff_present)
+    return visit

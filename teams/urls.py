@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "teams"
+
+urlpatterns = [
+    path("visits/due/", views.DueVisitsView.as_view(), name="due-visits"),
+    path("visits/<int:pk>/edit/", views.VisitFormView.as_view(), name="visit-edit"),
+    path("customers/<str:code>/visits/new/", views.VisitFormView.as_view(), name="visit-create"),
+    path("customers/<str:code>/team/", views.TeamEditView.as_view(), name="team-edit"),
+    path("teams/incomplete/", views.IncompleteTeamsView.as_view(), name="incomplete-teams"),
+    path("teams/load/", views.ManagerLoadView.as_view(), name="manager-load"),
+    path("teams/reassign/", views.ReassignView.as_view(), name="reassign"),
+    path("teams/standards/", views.ServiceStandardListView.as_view(), name="standards"),
+    path("teams/standards/<str:tier>/", views.ServiceStandardEditView.as_view(), name="standard-edit"),
+]

@@ -1,0 +1,348 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+
+from accounts.models import Customer
+from accounts.selectors import customer_get
+from crm.forms import style_form
+
+from . import selectors, services
+from .forms import ReassignForm, ServiceStandardForm, TeamForm, VisitForm
+from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind
+from .rules import MANAGER_CAPACITY
+
+STAFF_SUGGESTIONS = 2000
+
+
+def _next_url(request, default: str) -> str:
+    """Where to go back to after saving: the page the user came from, if it is one of ours."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _require_team_managers(request) -> None:
+    if not request.user.may_manage_teams:
+        raise PermissionDenied(_("Only department heads and provincial staff assign team roles."))
+
+
+def _staff_suggestions(request):
+    """Usernames the page offers as suggestions (the staff the user works with); any username may be typed."""
+    return (
+        selectors.staff_pool(request.user)
+        .order_by("username")
+        .only("username", "first_name", "last_name")[:STAFF_SUGGESTIONS]
+    )
+
+
+class VisitFormView(LoginRequiredMixin, View):
+    """Log a visit (or change one's own within 7 days): one short form that works on a phone."""
+
+    template_name = "teams/visit_form.html"
+
+    def _context(self, request, customer, visit=None):
+        roles = selectors.roles_held(user=request.user, customer=customer)
+        return {
+            "customer": customer,
+            "user": request.user,
+            "roles_held": roles,
+            "team_ids": selectors.team_member_ids(customer),
+        }
+
+    def _form(self, request, customer, visit=None, data=None):
+        context = self._context(request, customer, visit)
+        initial = None
+        if visit is not None:
+            initial = {
+                "visited_at": timezone.localtime(visit.visited_at),
+                "kind": visit.kind,
+                "visitor_role": visit.visitor_role,
+                "key_persons": list(visit.key_persons.all()),
+                "staff_present": list(visit.staff_present.all()),
+                "purpose": visit.purpose,
+                "summary": visit.summary,
+                "opportunities": visit.opportunities,
+                "next_step": visit.next_step,
+                "next_visit_on": visit.next_visit_on,
+            }
+        return style_form(
+            VisitForm(
+                data,
+                initial=initial,
+                customer=customer,
+                user=request.user,
+                roles_held=context["roles_held"],
+                team_ids=context["team_ids"],
+            )
+        )
+
+    def _objects(self, request, code=None, pk=None):
+        if pk is not None:
+            visit = get_object_or_404(selectors.visits_visible(request.user).select_related("customer"), pk=pk)
+            if not visit.editable_by(request.user):
+                raise PermissionDenied(_("Only the visitor can change a visit, and only within 7 days of logging it."))
+            return customer_get(user=request.user, code=visit.customer.code), visit
+        return customer_get(user=request.user, code=code), None
+
+    def get(self, request, code=None, pk=None):
+        customer, visit = self._objects(request, code, pk)
+        return self._render(request, customer, visit, self._form(request, customer, visit))
+
+    def post(self, request, code=None, pk=None):
+        customer, visit = self._objects(request, code, pk)
+        form = self._form(request, customer, visit, data=request.POST)
+        if form.is_valid():
+            try:
+                if visit is None:
+                    services.visit_log(user=request.user, customer=customer, data=dict(form.cleaned_data))
+                else:
+                    services.visit_update(user=request.user, visit=visit, data=dict(form.cleaned_data))
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Visit to %(name)s saved.") % {"name": customer.name}
+                    if visit
+                    else _("Visit to %(name)s logged.") % {"name": customer.name},
+                )
+                return HttpResponseRedirect(
+                    _next_url(request, reverse("accounts:customer-detail", args=[customer.code]))
+                )
+        return self._render(request, customer, visit, style_form(form), status=400)
+
+    def _render(self, request, customer, visit, form, status=200):
+        back = _next_url(request, reverse("accounts:customer-detail", args=[customer.code]))
+        return render(
+            request,
+            self.template_name,
+            {"customer": customer, "visit": visit, "form": form, "next": back},
+            status=status,
+        )
+
+
+class DueVisitsView(LoginRequiredMixin, View):
+    """My customers whose service standard is not met yet this period, most urgent first (SPEC §5.3)."""
+
+    def get(self, request):
+        today = timezone.localdate()
+        due = selectors.due_visits(request.user, today)
+        for item in due:
+            item.days_left = (item.status.period_end - today).days
+        return render(
+            request,
+            "teams/due_visits.html",
+            {
+                "due": due,
+                "second_manager_rows": selectors.second_manager_rows(request.user, today),
+                "today": today,
+            },
+        )
+
+
+class TeamEditView(LoginRequiredMixin, View):
+    """Assign or change any role on one customer's team (department heads and provincial staff)."""
+
+    template_name = "teams/team_form.html"
+
+    def _setup(self, request, code):
+        customer = customer_get(user=request.user, code=code)  # outsiders: 404 first
+        _require_team_managers(request)
+        return customer, selectors.team_status(customer)
+
+    def get(self, request, code):
+        customer, status = self._setup(request, code)
+        initial = {role: (user.username if user else "") for role, user in status.holders.items()}
+        initial["assistants"] = " ".join(user.username for user in status.assistants)
+        form = style_form(TeamForm(initial=initial, required_roles=status.required))
+        return self._render(request, customer, status, form)
+
+    def post(self, request, code):
+        customer, status = self._setup(request, code)
+        form = TeamForm(request.POST, required_roles=status.required)
+        if form.is_valid():
+            roles = {role.value: form.cleaned_data[role.value] for role in SINGLE_ROLES}
+            try:
+                services.team_set(
+                    by=request.user, customer=customer, roles=roles, assistants=form.cleaned_data["assistants"]
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, _("Team of %(name)s saved.") % {"name": customer.name})
+                return HttpResponseRedirect(
+                    _next_url(request, reverse("accounts:customer-detail", args=[customer.code]))
+                )
+        return self._render(request, customer, status, style_form(form), code=400)
+
+    def _render(self, request, customer, status, form, code=200):
+        return render(
+            request,
+            self.template_name,
+            {
+                "customer": customer,
+                "team": status,
+                "form": form,
+                "staff": _staff_suggestions(request),
+                "next": _next_url(request, reverse("accounts:customer-detail", args=[customer.code])),
+            },
+            status=code,
+        )
+
+
+class IncompleteTeamsView(LoginRequiredMixin, View):
+    """Customers whose team lacks a role their tier's standard requires, by missing role."""
+
+    def get(self, request):
+        _require_team_managers(request)
+        role = request.GET.get("role") or None
+        if role not in (None, *(r.value for r in SINGLE_ROLES)):
+            role = None
+        customers = selectors.incomplete_teams(request.user, role).select_related("region").order_by("code")
+        page = Paginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+        required = {tier: standard.required_roles for tier, standard in selectors.standards().items()}
+        labels = dict(TeamRoleKind.choices)
+        for customer in page:
+            customer.missing_labels = [
+                labels[r] for r in required.get(customer.tier, ()) if not getattr(customer, f"has_{r}")
+            ]
+        counts = selectors.missing_role_counts(request.user)
+        return render(
+            request,
+            "teams/incomplete_teams.html",
+            {
+                "page": page,
+                "role": role,
+                "role_counts": [(r.value, r.label, counts[r.value]) for r in SINGLE_ROLES],
+                "query": f"role={role}" if role else "",
+            },
+        )
+
+
+class ManagerLoadView(LoginRequiredMixin, View):
+    """Customers per customer manager; above 50 a manager is overloaded (SPEC §5.2)."""
+
+    def get(self, request):
+        _require_team_managers(request)
+        managers = selectors.manager_load(request.user)
+        page = Paginator(managers, 100).get_page(request.GET.get("page"))
+        return render(request, "teams/manager_load.html", {"page": page, "capacity": MANAGER_CAPACITY})
+
+
+class ReassignView(LoginRequiredMixin, View):
+    """Hand every customer of a leaving manager to others: preview first, then apply, all or nothing."""
+
+    template_name = "teams/reassign.html"
+
+    def get(self, request):
+        _require_team_managers(request)
+        form = ReassignForm(initial={"leaving": request.GET.get("leaving", "")})
+        return self._render(request, style_form(form))
+
+    def post(self, request):
+        _require_team_managers(request)
+        form = ReassignForm(request.POST)
+        plan = None
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.team_reassign_check(by=request.user, leaving=data["leaving"], targets=data["targets"])
+                plan = selectors.reassign_plan(by=request.user, leaving=data["leaving"], targets=data["targets"])
+                if "apply" in request.POST:
+                    result = services.team_reassign(
+                        by=request.user,
+                        leaving=data["leaving"],
+                        targets=data["targets"],
+                        confirm_overload=data["confirm_overload"],
+                    )
+                    messages.success(
+                        request,
+                        _("%(customers)s customers of %(name)s handed over (%(roles)s roles).")
+                        % {
+                            "customers": result.customers,
+                            "name": data["leaving"].display_name,
+                            "roles": result.roles,
+                        },
+                    )
+                    return HttpResponseRedirect(reverse("teams:manager-load"))
+            except ValidationError as error:
+                _add_errors(form, error)
+        return self._render(request, style_form(form), plan, status=400 if form.errors else 200)
+
+    def _render(self, request, form, plan=None, status=200):
+        customers = []
+        if plan is not None:
+            names = Customer.objects.in_bulk(list(plan.customers)[:500])
+            customers = [(names[pk], target) for pk, target in plan.customers.items() if pk in names]
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "plan": plan,
+                "plan_customers": customers,
+                "staff": _staff_suggestions(request),
+                "capacity": MANAGER_CAPACITY,
+            },
+            status=status,
+        )
+
+
+class ServiceStandardListView(LoginRequiredMixin, View):
+    def get(self, request):
+        return render(
+            request,
+            "teams/standards.html",
+            {
+                "standards": ServiceStandard.objects.select_related("updated_by"),
+                "role_labels": dict(TeamRoleKind.choices),
+            },
+        )
+
+
+class ServiceStandardEditView(LoginRequiredMixin, View):
+    def _standard(self, request, tier):
+        if not request.user.is_provincial_or_above:
+            raise PermissionDenied(_("Only provincial staff change the service standards."))
+        return get_object_or_404(ServiceStandard, tier=tier)
+
+    def get(self, request, tier):
+        standard = self._standard(request, tier)
+        return render(
+            request,
+            "teams/standard_form.html",
+            {"standard": standard, "form": style_form(ServiceStandardForm(instance=standard))},
+        )
+
+    def post(self, request, tier):
+        standard = self._standard(request, tier)
+        form = ServiceStandardForm(request.POST, instance=standard)
+        if form.is_valid():
+            try:
+                services.service_standard_update(by=request.user, standard=standard, data=form.cleaned_data)
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, _("Service standard of tier %(tier)s saved.") % {"tier": tier})
+                return HttpResponseRedirect(reverse("teams:standards"))
+        return render(request, "teams/standard_form.html", {"standard": standard, "form": style_form(form)}, status=400)
