@@ -5,7 +5,8 @@ from django.contrib import admin
 from crm.admin import ProvincialStaffAdminMixin
 from crm.visibility import visible_customers
 
-from .models import TeamRole
+from .models import ServiceStandard, TeamRole, Visit
+from .services import service_standard_update
 
 
 @admin.register(TeamRole)
@@ -14,6 +15,28 @@ class TeamRoleAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["=customer__code", "user__username"]
     autocomplete_fields = ["customer", "user"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(customer__in=visible_customers(request.user))
+
+
+@admin.register(ServiceStandard)
+class ServiceStandardAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    list_display = ["tier", "period", "visits_required", "visits_role", "visits_role_required", "updated_at"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        service_standard_update(by=request.user, standard=obj, data={})  # the form has set the values
+
+
+@admin.register(Visit)
+class VisitAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    list_display = ["customer", "visited_at", "visitor", "visitor_role", "kind"]
+    list_filter = ["kind", "visitor_role"]
+    search_fields = ["=customer__code", "visitor__username"]
+    autocomplete_fields = ["customer", "visitor", "staff_present", "key_persons"]
+    date_hierarchy = "visited_at"
     show_full_result_count = False
 
     def get_queryset(self, request):

@@ -362,11 +362,11 @@ class ReassignPlan:
     overloaded: list[tuple[User, int]] = field(default_factory=list)
 
     def rows(self) -> list[tuple[User, int, int, int]]:
-        """(target, customers before, customers taken over, after) per target."""
-        taken = defaultdict(int)
-        for target in self.customers.values():
-            taken[target.pk] += 1
-        return [(t, self.loads_before[t.pk], taken[t.pk], self.loads_after[t.pk]) for t in self.targets]
+        """(target, customers managed now, taken over as customer manager, afterwards) per target."""
+        return [
+            (t, self.loads_before[t.pk], self.loads_after[t.pk] - self.loads_before[t.pk], self.loads_after[t.pk])
+            for t in self.targets
+        ]
 
 
 def reassign_plan(*, by: User, leaving: User, targets: list[User], on: datetime.date | None = None) -> ReassignPlan:

@@ -273,6 +273,8 @@ def visit_update(*, user: User, visit: Visit, data: dict[str, Any]) -> Visit:
     data = {field: value for field, value in data.items() if field != "customer"}
     key_persons, staff_present = _visit_fill(user=user, visit=visit, data=data)
     visit.save()
-    visit.key_persons.set(key_persons)
-    visit.staff_present.set(staff_present)
+    if key_persons is not None:
+        visit.key_persons.set(key_persons)
+    if staff_present is not None:
+        visit.staff_present.set(staff_present)
     return visit

@@ -290,6 +290,8 @@ class ReassignView(LoginRequiredMixin, View):
         return self._render(request, style_form(form), plan, status=400 if form.errors else 200)
 
     def _render(self, request, form, plan=None, status=200):
+        if not (plan and plan.overloaded):  # the confirmation is only asked for when a target would be overloaded
+            form.fields.pop("confirm_overload", None)
         customers = []
         if plan is not None:
             names = Customer.objects.in_bulk(list(plan.customers)[:500])

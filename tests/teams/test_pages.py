@@ -1,0 +1,248 @@
+"""The pages of teams and visits: the visit form, due visits, team assignment, incomplete teams, load, reassign,
+service standards. Every page that shows customer data: owner, colleague, other city, provincial staff, anonymous."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from teams.models import ServiceStandard, TeamRole, Visit
+from tests.factories import CustomerFactory, TeamRoleFactory
+
+NEW_VISIT = "/customers/CD0001/visits/new/"
+
+
+@pytest.mark.django_db
+def test_the_visit_form_comes_with_the_defaults_filled(login, cast, tiered):
+    response = login(cast["alice"]).get(NEW_VISIT)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.initial["kind"] == "onsite"
+    assert form.initial["visitor_role"] == "customer_manager"
+    assert abs(form.initial["visited_at"] - timezone.now()) < datetime.timedelta(minutes=1)
+    html = response.content.decode()
+    assert tiered["alice"].key_persons.get().name in html
+    assert 'name="viewport"' in html
+
+
+@pytest.mark.django_db
+def test_saving_a_visit_returns_to_where_the_user_came_from_with_a_confirmation(login, cast, tiered):
+    client = login(cast["alice"])
+    when = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        NEW_VISIT,
+        {
+            "visited_at": when,
+            "kind": "phone",
+            "visitor_role": "customer_manager",
+            "summary": "电话回访",
+            "next": "/customers/?tier=B",
+        },
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == "/customers/?tier=B"
+    assert "Visit to 成都锦程科技有限公司 logged." in [str(m) for m in response.context["messages"]] or any(
+        "成都锦程科技有限公司" in str(m) for m in response.context["messages"]
+    )
+    assert Visit.objects.get().kind == "phone"
+
+
+@pytest.mark.django_db
+def test_a_next_url_elsewhere_is_ignored(login, cast, tiered):
+    when = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    response = login(cast["alice"]).post(
+        NEW_VISIT, {"visited_at": when, "kind": "onsite", "summary": "拜访", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/customers/CD0001/"
+
+
+@pytest.mark.django_db
+def test_a_visit_in_the_future_is_refused_on_the_page_and_nothing_saved(login, cast, tiered):
+    response = login(cast["alice"]).post(
+        NEW_VISIT, {"visited_at": "2099-01-01T09:00", "kind": "onsite", "summary": "拜访"}
+    )
+    assert response.status_code == 400
+    assert "visited_at" in response.context["form"].errors
+    assert not Visit.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "status"), [("alice", 200), ("bob", 404), ("carol", 404), ("dora", 200), ("gd_paul", 404)]
+)
+def test_the_visit_form_follows_visibility(login, cast, tiered, who, status):
+    assert login(cast[who]).get(NEW_VISIT).status_code == status
+
+
+@pytest.mark.django_db
+def test_anonymous_users_are_sent_to_log_in(client, tiered):
+    for url in [
+        NEW_VISIT,
+        "/visits/due/",
+        "/customers/CD0001/team/",
+        "/teams/incomplete/",
+        "/teams/load/",
+        "/teams/reassign/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+
+
+@pytest.mark.django_db
+def test_only_the_visitor_edits_a_visit_within_seven_days(login, cast, tiered):
+    visit = Visit.objects.create(
+        customer=tiered["alice"], visitor=cast["alice"], visited_at=timezone.now(), summary="拜访"
+    )
+    url = f"/visits/{visit.pk}/edit/"
+    assert login(cast["alice"]).get(url).status_code == 200
+    assert login(cast["dora"]).get(url).status_code == 403
+    assert login(cast["bob"]).get(url).status_code == 404
+    Visit.objects.update(created_at=timezone.now() - datetime.timedelta(days=8))
+    assert login(cast["alice"]).get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_due_list_shrinks_when_a_visit_is_logged(login, cast, tiered):
+    client = login(cast["alice"])
+    response = client.get("/visits/due/")
+    assert [item.customer.code for item in response.context["due"]] == ["CD0001"]
+    assert response.context["due"][0].status.needed == 1
+    Visit.objects.create(
+        customer=tiered["alice"],
+        visitor=cast["alice"],
+        visitor_role="customer_manager",
+        visited_at=timezone.now(),
+        summary="拜访",
+    )
+    assert client.get("/visits/due/").context["due"] == []
+    listing = client.get("/customers/")
+    assert listing.context["due_count"] == 0
+
+
+@pytest.mark.django_db
+def test_my_customers_shows_the_due_badge_and_a_log_visit_link_per_row(login, cast, tiered):
+    response = login(cast["alice"]).get("/customers/")
+    assert response.context["due_count"] == 1
+    html = response.content.decode()
+    assert 'data-testid="row-due"' in html
+    assert f'href="{NEW_VISIT}?next=/customers/"' in html
+
+
+@pytest.mark.django_db
+def test_second_manager_duties_are_shown_to_the_second_manager(login, cast, tiered):
+    customer = tiered["alice"]
+    TeamRoleFactory(customer=customer, user=cast["bob"], role="second_manager")
+    client = login(cast["bob"])
+    rows = client.get("/visits/due/").context["second_manager_rows"]
+    assert [(r.customer.code, r.duties.visited, r.duties.synced) for r in rows] == [("CD0001", False, False)]
+    sync = Visit.objects.create(
+        customer=customer,
+        visitor=cast["alice"],
+        visitor_role="customer_manager",
+        kind="internal",
+        visited_at=timezone.now(),
+        summary="月度沟通",
+    )
+    sync.staff_present.set([cast["bob"]])
+    Visit.objects.create(
+        customer=customer, visitor=cast["bob"], visitor_role="second_manager", visited_at=timezone.now(), summary="拜访"
+    )
+    rows = client.get("/visits/due/").context["second_manager_rows"]
+    assert [(r.duties.visited, r.duties.synced) for r in rows] == [(True, True)]
+    page = login(cast["alice"]).get("/customers/CD0001/")
+    assert page.context["second_manager_duties"].synced is True
+
+
+@pytest.mark.django_db
+def test_the_customer_page_shows_team_gaps_and_visits(login, cast, tiered):
+    Visit.objects.create(customer=tiered["alice"], visitor=cast["alice"], visited_at=timezone.now(), summary="洽谈专线")
+    response = login(cast["alice"]).get("/customers/CD0001/")
+    assert response.context["team"].missing == ["service_manager"]
+    html = response.content.decode()
+    assert "洽谈专线" in html and 'data-testid="team-incomplete"' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "status"), [("dora", 200), ("paul", 200), ("alice", 403), ("carol", 404), ("gd_paul", 404)]
+)
+def test_the_team_page_is_for_department_heads_and_hides_outsiders(login, cast, tiered, who, status):
+    assert login(cast[who]).get("/customers/CD0001/team/").status_code == status
+
+
+@pytest.mark.django_db
+def test_a_department_head_assigns_a_role_on_the_team_page(login, cast, tiered):
+    client = login(cast["dora"])
+    data = {"customer_manager": "alice", "service_manager": "bob", "assistants": ""}
+    response = client.post("/customers/CD0001/team/", data)
+    assert response.status_code == 302
+    assert TeamRole.objects.active().get(customer=tiered["alice"], role="service_manager").user == cast["bob"]
+    response = client.post("/customers/CD0001/team/", data | {"second_manager": "nobody"})
+    assert response.status_code == 400
+    assert "nobody" in response.context["form"].errors["second_manager"][0]
+
+
+@pytest.mark.django_db
+def test_incomplete_teams_list_missing_roles_within_the_territory_only(login, cast, tiered, territory):
+    response = login(cast["dora"]).get("/teams/incomplete/")
+    assert [c.code for c in response.context["page"]] == ["CD0001"]
+    counts = {code: n for code, _, n in response.context["role_counts"]}
+    assert counts["service_manager"] == 1 and counts["second_manager"] == 0
+    assert [c.code for c in login(cast["dora"]).get("/teams/incomplete/?role=second_manager").context["page"]] == []
+    # Mianyang's A customer lacks five roles; only provincial staff of Sichuan see it, Guangdong's see nothing
+    assert [c.code for c in login(cast["paul"]).get("/teams/incomplete/").context["page"]] == ["CD0001", "MY0001"]
+    assert list(login(cast["gd_paul"]).get("/teams/incomplete/").context["page"]) == []
+    assert login(cast["alice"]).get("/teams/incomplete/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_manager_load_highlights_managers_above_fifty(login, cast, territory, customers):
+    for customer in CustomerFactory.create_batch(51, region=territory["wuhou"]):
+        TeamRoleFactory(customer=customer, user=cast["bob"])
+    response = login(cast["dora"]).get("/teams/load/")
+    loads = {m.username: m.customer_count for m in response.context["page"]}
+    assert loads == {"bob": 52, "alice": 1}
+    html = response.content.decode()
+    assert 'data-username="bob" class="overloaded"' in html
+    assert 'href="/customers/?manager=bob"' in html
+
+
+@pytest.mark.django_db
+def test_the_reassign_page_previews_then_applies(login, cast, tiered):
+    client = login(cast["dora"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post("/teams/reassign/", {"leaving": "alice", "targets": "bob", "preview": ""})
+    assert response.status_code == 200
+    assert len(response.context["plan"].customers) == 1
+    assert TeamRole.objects.active().get(customer=tiered["alice"], role="customer_manager").user == cast["alice"]
+    response = client.post("/teams/reassign/", {"leaving": "alice", "targets": "bob", "apply": ""})
+    assert response.status_code == 302
+    assert TeamRole.objects.active().get(customer=tiered["alice"], role="customer_manager").user == cast["bob"]
+    response = client.post("/teams/reassign/", {"leaving": "bob", "targets": "carol", "apply": ""})
+    assert response.status_code == 400
+    assert "outside your region" in response.context["form"].errors["targets"][0]
+
+
+@pytest.mark.django_db
+def test_provincial_staff_edit_a_service_standard_and_bad_values_are_refused(login, cast, tiered):
+    assert login(cast["dora"]).get("/teams/standards/").status_code == 200
+    assert login(cast["dora"]).get("/teams/standards/B/").status_code == 403
+    client = login(cast["paul"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = {
+        "required_roles": ["customer_manager", "service_manager"],
+        "period": "month",
+        "visits_required": 2,
+        "visits_role": "",
+        "visits_role_required": 0,
+    }
+    assert client.post("/teams/standards/B/", data).status_code == 302
+    assert ServiceStandard.objects.get(tier="B").visits_required == 2
+    response = client.post("/teams/standards/B/", data | {"visits_role": "second_manager", "visits_role_required": 3})
+    assert response.status_code == 400
+    assert ServiceStandard.objects.get(tier="B").visits_role == ""
+    response = client.post("/teams/standards/B/", data | {"required_roles": ["service_manager"]})
+    assert "Every team needs a customer manager." in response.content.decode()
