@@ -184,3 +184,14 @@ def test_visit_list_query_count_is_pinned(api, cast, tiered, django_assert_num_q
     with django_assert_num_queries(5):
         response = client.get(URL)
     assert response.json()["count"] == 5
+
+
+@pytest.mark.django_db
+def test_logging_a_visit_query_count_is_pinned(api, cast, tiered, django_assert_num_queries):
+    client = api(cast["alice"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    # token with user, the customer among the visible ones, the same check in the service, the visitor's roles,
+    # savepoint, insert, release, and the staff present and key persons of the answer
+    with django_assert_num_queries(9):
+        response = client.post(URL, {"customer": "CD0001", "summary": "拜访"}, format="json")
+    assert response.status_code == 201
