@@ -13,6 +13,7 @@ install_packages() {
     local missing=()
     [ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
     command -v redis-server >/dev/null || missing+=(redis-server)
+    command -v wrk >/dev/null || missing+=(wrk) # HTTP load generator of bench/teams.py
     if [ ${#missing[@]} -gt 0 ]; then
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

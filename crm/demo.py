@@ -3,6 +3,8 @@
 Figures are drawn so that the default national tier rules (SPEC §4.1) give roughly 5 % A, 25 % B and 70 % C:
 about 2 % of customers are in industries the rules rate A outright, 2.5 % have 500 handsets or more, 22 % have
 100–499, plus a few top-500 taxpayers and customers of major social influence.
+A customer manager carries 40–70 customers (above 50 is overloaded, SPEC §5.2), so a million customers come with
+about 20 000 staff. Visits of the current period meet the service standard of about 60 % of tiered customers.
 Everything is written in bulk (COPY on PostgreSQL) so that a million customers load in minutes.
 """
 
@@ -16,12 +18,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Customer
 from accounts.rules import vip_level_for
 from accounts.validators import USCC_ALPHABET, uscc_check_character
+from teams.models import MANAGER_PERIODS_CONSTRAINT, MANAGER_PERIODS_SQL, ServiceStandard
+from teams.rules import CUSTOMER_MANAGER, INTERNAL, SECOND_MANAGER, period_bounds
 from tiering.rules import evaluate
 from tiering.selectors import published_rule_set
 
@@ -32,7 +36,12 @@ from .services import region_upsert, staff_upsert
 
 DEMO_PASSWORD = "Demo@2026"
 DEMO_MANAGER, DEMO_MANAGER_CITY = "cd_am01", "510100"
-CUSTOMERS_PER_MANAGER = (30, 60)
+CUSTOMERS_PER_MANAGER = (40, 70)
+# Each of the other team roles has one manager per this many customer managers (at least one per city): a service
+# or product manager serves far more customers than a customer manager does.
+CUSTOMER_MANAGERS_PER_EXTRA = 40
+# The share of tiered customers whose service standard is already met this period (if their team can meet it).
+VISITS_MET_SHARE = 0.6
 
 # Industries the default rules rate A by themselves (≈2 % of customers), B by themselves (≈1.5 %), and the rest.
 A_INDUSTRIES = [
@@ -229,6 +238,69 @@ TITLES = [
 ]
 TEAM_EXTRA_ROLES = ["service_manager", "product_manager", "network_manager", "billing_manager", "second_manager"]
 
+# Visits (走访): what is said of them, by kind.
+VISIT_PURPOSES = [
+    "年度服务回访",
+    "合同续签沟通",
+    "5G专网需求调研",
+    "云业务推介",
+    "账单核对",
+    "网络质量回访",
+    "新建厂区覆盖勘察",
+    "信息化项目交流",
+    "故障处理回访",
+    "集团成员拓展",
+    "节前走访慰问",
+    "资费政策宣讲",
+]
+VISIT_OPENINGS = {
+    "onsite": ["上门拜访{title}，", "到客户现场与{title}座谈，", "陪同{title}查看机房和弱电间，", "拜访{title}，"],
+    "phone": ["电话联系{title}，", "与{title}电话沟通，", "电话回访{title}，"],
+    "online": ["与{title}视频会议，", "通过企业微信与{title}沟通，", "线上会议对接{title}，"],
+    "internal": ["与客户经理召开月度内部沟通会，", "与客户经理梳理本月服务计划，", "内部碰头会，"],
+}
+VISIT_FINDINGS = [
+    "客户对现有专线质量满意。",
+    "客户计划明年扩建厂区，需新增宽带接入。",
+    "客户反映部分楼层信号较弱，已报网络部门处理。",
+    "了解到客户有视频监控上云需求。",
+    "确认下季度合同续签意向。",
+    "客户关注话费账单明细，已当面解释。",
+    "客户准备采购一批工作手机。",
+    "介绍了云电脑产品，客户表示有兴趣。",
+    "客户近期人员扩张，集团成员数预计增加。",
+    "客户对上月故障响应速度提出意见，已记录并反馈。",
+    "客户有意办理5G专网试点。",
+    "核对了集团成员名单，更新了关键人联系方式。",
+    "客户正在比较友商报价，需尽快给出方案。",
+    "客户信息化预算已批复，采购流程下月启动。",
+]
+INTERNAL_FINDINGS = [
+    "确定本月走访安排和重点商机。",
+    "复盘上月投诉处理情况，明确责任人。",
+    "梳理续约风险，约定下周共同拜访客户。",
+]
+VISIT_OPPORTUNITIES = [
+    "5G专网，约{n}个基站点位",
+    "云电脑约{n}台",
+    "视频监控上云，{n}路",
+    "新增互联网专线{n}条",
+    "物联网卡约{n}张",
+    "企业宽带提速",
+    "移动办公平台",
+    "IDC机柜托管{n}个",
+]
+VISIT_NEXT_STEPS = [
+    "两周内提交解决方案",
+    "安排产品经理上门演示",
+    "报网络部门现场勘察",
+    "发送报价单",
+    "下月再次回访",
+    "跟进合同签署",
+    "协调账务经理核对账单",
+    "邀请客户参加产品沙龙",
+]
+
 
 @dataclass
 class DemoLogin:
@@ -243,6 +315,7 @@ class SeedReport:
     key_persons: int = 0
     members: int = 0
     team_roles: int = 0
+    visits: int = 0
     staff: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
     skipped: bool = False
@@ -290,6 +363,52 @@ def seed_demo_logins() -> list[DemoLogin]:
     return logins
 
 
+# The tables the seed fills in bulk. On PostgreSQL their foreign keys are dropped for the load and added back at
+# the end: adding a foreign key checks every row with one join, where a loaded row costs one lookup and one row lock
+# per key (≈ 45 s of a million-customer seed).
+BULK_TABLES = [
+    "crm_user",
+    "accounts_customer",
+    "accounts_keyperson",
+    "accounts_groupmember",
+    "teams_teamrole",
+    "tiering_tierchange",
+    "teams_visit",
+    "teams_visit_staff_present",
+]
+
+
+def _drop_foreign_keys(tables: list[str]) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys of the tables; returns (table, name, definition) of each, to add them back."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+            [tables],
+        )
+        keys = cursor.fetchall()
+        for table, name, _definition in keys:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    return keys
+
+
+def _add_foreign_keys(keys: list[tuple[str, str, str]]) -> None:
+    with connection.cursor() as cursor:
+        for table, name, definition in keys:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
+@dataclass(frozen=True)
+class VisitPlan:
+    """A tier's service standard as the seeder needs it: what meets it, and where this and the last period start."""
+
+    required: int
+    role: str
+    role_required: int
+    start: datetime.datetime
+    previous_start: datetime.datetime
+
+
 def _uscc(rng: random.Random, index: int, region_code: str, section: str) -> str:
     registry = {"S": "11", "P": "12", "Q": "12"}.get(section, "91")
     # An injective mapping of the index onto 9 characters keeps every generated code unique.
@@ -316,8 +435,12 @@ class DemoSeeder:
         self.total = customers
         self.rng = random.Random(seed)
         self.progress = progress
-        self.now = timezone.now().isoformat()
-        self.today = timezone.localdate()
+        # Visits are drawn from a generator of their own, so that they leave the customers' figures as they were.
+        self.visit_rng = random.Random(seed + 1)
+        self.postgres = connection.vendor == "postgresql"
+        self.moment = timezone.now()
+        self.now = self._stamp(self.moment)
+        self.today = timezone.localdate(self.moment)
         industries = list(COMMON_INDUSTRIES)
         weights = list(COMMON_INDUSTRIES.values())
         common_total = sum(weights)
@@ -326,6 +449,13 @@ class DemoSeeder:
         self.industry_weights = [w / common_total * 0.965 for w in weights]
         self.industry_weights += [0.02 / len(A_INDUSTRIES)] * len(A_INDUSTRIES)
         self.industry_weights += [0.015 / len(B_INDUSTRIES)] * len(B_INDUSTRIES)
+
+    def _stamp(self, moment: datetime.datetime) -> str:
+        """A timestamp as written by the database's own adapter: with its offset for PostgreSQL, naive UTC for
+        SQLite (which compares them as text)."""
+        if self.postgres:
+            return moment.isoformat()
+        return str(timezone.make_naive(moment, datetime.UTC))
 
     def run(self) -> SeedReport:
         report = SeedReport()
@@ -397,7 +527,7 @@ class DemoSeeder:
                 load = min(self.rng.randint(low, high), count - assigned)
                 loads.append(load)
                 assigned += load
-            extra = max(1, len(loads) // 4)
+            extra = max(1, len(loads) // CUSTOMER_MANAGERS_PER_EXTRA)
             pool: dict[str, list] = {"customer_manager": [], "loads": loads}
             for role, how_many in [("customer_manager", len(loads))] + [(r, extra) for r in TEAM_EXTRA_ROLES]:
                 pool[role] = []
@@ -437,6 +567,13 @@ class DemoSeeder:
 
     def _seed(self, regions: dict[str, Region], report: SeedReport) -> None:
         rng = self.rng
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            # Building the GiST index of the customer managers' periods once at the end costs a fraction of
+            # maintaining it row by row through the load; the constraint is checked in full when it is added back.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE teams_teamrole DROP CONSTRAINT IF EXISTS {MANAGER_PERIODS_CONSTRAINT}")
+            foreign_keys = _drop_foreign_keys(BULK_TABLES)
         counts = self._city_counts()
         pools = self._staff(regions, counts, report)
         rule_set = published_rule_set(None)
@@ -477,6 +614,27 @@ class DemoSeeder:
         history_writer = BulkWriter(
             "tiering_tierchange", ["customer_id", "from_tier", "to_tier", "changed_at", "source", "rule_set_id"]
         )
+        self.visit_writer = BulkWriter(
+            "teams_visit",
+            [
+                "id",
+                "customer_id",
+                "visited_at",
+                "visitor_id",
+                "visitor_role",
+                "kind",
+                "purpose",
+                "summary",
+                "opportunities",
+                "next_step",
+                "next_visit_on",
+                "created_at",
+                "updated_at",
+            ],
+        )
+        self.present_writer = BulkWriter("teams_visit_staff_present", ["visit_id", "user_id"])
+        self.visit_id = next_id("teams_visit")
+        self.visit_plans = self._visit_plans()
         customer_id = next_id("accounts_customer")
         serial = 0
         done = 0
@@ -595,26 +753,172 @@ class DemoSeeder:
                             vip_level_for(arpu),
                         )
                     )
+                holders = {}
                 if index < len(manager_of):
+                    holders[CUSTOMER_MANAGER] = manager_of[index]
                     role_writer.add((customer_id, manager_of[index], "customer_manager", starts_on, None))
                 if handsets >= 100 or industry in A_INDUSTRIES:
-                    role_writer.add(
-                        (customer_id, rng.choice(pool["service_manager"]), "service_manager", starts_on, None)
-                    )
+                    holders["service_manager"] = rng.choice(pool["service_manager"])
+                    role_writer.add((customer_id, holders["service_manager"], "service_manager", starts_on, None))
                 if handsets >= 500 or industry in A_INDUSTRIES:
                     for role in TEAM_EXTRA_ROLES[1:]:
                         if rng.random() < 0.8:
-                            role_writer.add((customer_id, rng.choice(pool[role]), role, starts_on, None))
+                            holders[role] = rng.choice(pool[role])
+                            role_writer.add((customer_id, holders[role], role, starts_on, None))
+                if result.tier and CUSTOMER_MANAGER in holders:
+                    self._visits(customer_id, result.tier, holders)
                 customer_id += 1
                 done += 1
                 if done % step == 0:
                     self.progress(f"customers: {done}/{self.total} ({done * 100 // self.total} %)")
-        writers = (customer_writer, person_writer, member_writer, role_writer, history_writer)
+        writers = (
+            customer_writer,
+            person_writer,
+            member_writer,
+            role_writer,
+            history_writer,
+            self.visit_writer,
+            self.present_writer,
+        )
         for writer in writers:
             writer.flush()
         for writer in writers:
             reset_sequence(writer.table)
+        if postgres:
+            with connection.cursor() as cursor:
+                # The foreign keys' checks of rows saved one by one are deferred to the commit; run them now, as
+                # ALTER TABLE needs.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(MANAGER_PERIODS_SQL)
+            _add_foreign_keys(foreign_keys)
         report.customers = customer_writer.written
         report.key_persons = person_writer.written
         report.members = member_writer.written
         report.team_roles = role_writer.written
+        report.visits = self.visit_writer.written
+        self.progress(f"visits: {self.visit_writer.written}")
+
+    # -- visits ------------------------------------------------------------------------------------------------
+
+    def _visit_plans(self) -> dict[str, VisitPlan]:
+        tz = timezone.get_current_timezone()
+
+        def midnight(day: datetime.date) -> datetime.datetime:
+            return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+
+        plans = {}
+        for standard in ServiceStandard.objects.all():
+            start, _ = period_bounds(standard.period, self.today)
+            previous, _ = period_bounds(standard.period, start - datetime.timedelta(days=1))
+            plans[standard.tier] = VisitPlan(
+                standard.visits_required,
+                standard.visits_role,
+                standard.visits_role_required,
+                midnight(start),
+                midnight(previous),
+            )
+        month_start, _ = period_bounds("month", self.today)
+        self.month_start = midnight(month_start)
+        # Every summary and opportunity text made once, so that a visit costs a few random draws.
+        self.visit_texts = {
+            kind: [
+                opening.format(title=title) + finding
+                for opening in openings
+                for title in TITLES
+                for finding in VISIT_FINDINGS
+            ]
+            for kind, openings in VISIT_OPENINGS.items()
+            if kind != INTERNAL
+        }
+        self.visit_texts[INTERNAL] = [
+            opening + finding for opening in VISIT_OPENINGS[INTERNAL] for finding in INTERNAL_FINDINGS
+        ]
+        self.opportunity_texts = [
+            text.format(n=n) for text in VISIT_OPPORTUNITIES for n in (2, 3, 5, 8, 10, 20, 30, 50)
+        ]
+        return plans
+
+    def _visits(self, customer_id: int, tier: str, holders: dict[str, int]) -> None:
+        """This period's visits of one customer: enough to meet its standard for about 60 % of customers (never
+        for a customer whose team lacks the role the standard wants visits of), fewer for the rest; for some, a
+        visit in the previous period; for half of those with a second manager, this month's internal sync."""
+        plan = self.visit_plans.get(tier)
+        if plan is None:
+            return
+        rng = self.visit_rng
+        manager = holders[CUSTOMER_MANAGER]
+        role_holder = holders.get(plan.role) if plan.role else None
+        if rng.random() < VISITS_MET_SHARE and (role_holder or not plan.role):
+            visitors = [(role_holder, plan.role)] * plan.role_required
+            visitors += [(manager, CUSTOMER_MANAGER)] * (plan.required - plan.role_required)
+            if rng.random() < 0.15:
+                visitors.append((manager, CUSTOMER_MANAGER))
+        else:
+            # Not met: fewer visits than required, or (with a role to visit) none of that role's.
+            most = plan.required if plan.role_required else plan.required - 1
+            visitors = [(manager, CUSTOMER_MANAGER)] * rng.randint(0, most)
+        for visitor, role in visitors:
+            self._visit(customer_id, visitor, role, self._contact_kind(), plan.start, self.moment)
+        if rng.random() < 0.3:
+            kind = self._contact_kind()
+            self._visit(customer_id, manager, CUSTOMER_MANAGER, kind, plan.previous_start, plan.start)
+        second = holders.get(SECOND_MANAGER)
+        if second and rng.random() < 0.5:
+            visit_id = self._visit(customer_id, second, SECOND_MANAGER, INTERNAL, self.month_start, self.moment)
+            self.present_writer.add((visit_id, manager))
+
+    def _contact_kind(self) -> str:
+        roll = self.visit_rng.random()
+        return "onsite" if roll < 0.55 else ("phone" if roll < 0.85 else "online")
+
+    def _visit(
+        self,
+        customer_id: int,
+        visitor: int,
+        role: str,
+        kind: str,
+        start: datetime.datetime,
+        end: datetime.datetime,
+    ) -> int:
+        """One visit in [start, end), in working hours when the range allows; `end` is at most now."""
+        random_ = self.visit_rng.random
+        when = start + datetime.timedelta(
+            days=int(random_() * ((end - start).days + 1)), minutes=540 + int(random_() * 540)
+        )
+        if when >= end:
+            when = start + (end - start) * random_()
+        logged = self._stamp(min(when + datetime.timedelta(minutes=10 + int(random_() * 290)), self.moment))
+        texts = self.visit_texts[kind]
+        summary = texts[int(random_() * len(texts))]
+        if kind == INTERNAL:
+            purpose, opportunities, next_visit_on = "月度内部沟通", "", None
+        else:
+            purpose = VISIT_PURPOSES[int(random_() * len(VISIT_PURPOSES))]
+            roll = random_()
+            opportunities = self.opportunity_texts[int(roll / 0.3 * len(self.opportunity_texts))] if roll < 0.3 else ""
+            roll = random_()
+            next_visit_on = (
+                (when.date() + datetime.timedelta(days=14 + int(roll * 64))).isoformat() if roll < 0.5 else None
+            )
+        roll = random_()
+        next_step = VISIT_NEXT_STEPS[int(roll / 0.7 * len(VISIT_NEXT_STEPS))] if roll < 0.7 else ""
+        visit_id = self.visit_id
+        self.visit_id += 1
+        self.visit_writer.add(
+            (
+                visit_id,
+                customer_id,
+                self._stamp(when),
+                visitor,
+                role,
+                kind,
+                purpose,
+                summary,
+                opportunities,
+                next_step,
+                next_visit_on,
+                logged,
+                logged,
+            )
+        )
+        return visit_id

@@ -29,6 +29,14 @@ class TeamRoleKind(models.TextChoices):
 SINGLE_ROLES = [kind for kind in TeamRoleKind if kind != TeamRoleKind.ASSISTANT]
 
 
+# The PostgreSQL exclusion constraint of migration 0003, for bulk loads that drop it and build it again at the end.
+MANAGER_PERIODS_CONSTRAINT = "teamrole_manager_periods_never_overlap"
+MANAGER_PERIODS_SQL = (
+    f"ALTER TABLE teams_teamrole ADD CONSTRAINT {MANAGER_PERIODS_CONSTRAINT} EXCLUDE USING gist "
+    "(customer_id WITH =, daterange(starts_on, ends_on, '[)') WITH &&) WHERE (role = 'customer_manager')"
+)
+
+
 class TeamRoleQuerySet(models.QuerySet):
     def active(self, on: datetime.date | None = None) -> TeamRoleQuerySet:
         """Roles held on the given day (today by default).
@@ -65,8 +73,8 @@ class TeamRole(models.Model):
             models.Index(fields=["user", "customer"], name="teamrole_user_customer_idx"),
             models.Index(fields=["customer", "role"], name="teamrole_customer_role_idx"),
         ]
-        # On PostgreSQL an exclusion constraint (migration 0003) also keeps two holders of one role from overlapping
-        # in time, whatever their dates; these two hold on every database.
+        # On PostgreSQL an exclusion constraint (migration 0003, MANAGER_PERIODS_SQL) also keeps two customer
+        # managers' periods from overlapping, whatever their dates; these hold on every database.
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "role"],

@@ -1,8 +1,9 @@
-"""The default service standards of SPEC §5.2, and, on PostgreSQL, roles whose periods never overlap.
+"""The default service standards of SPEC §5.2, and, on PostgreSQL, customer-manager periods that never overlap.
 
 The exclusion constraint says in the database what `TeamRole` can only say for open-ended roles on every database:
-one holder of a role (assistants aside) per customer on any day. Periods are [starts_on, ends_on), as
-`TeamRoleQuerySet.active` reads them. SQLite has no exclusion constraints; there the service checks overlaps.
+one customer manager per customer on any day, whatever the dates. Periods are [starts_on, ends_on), as
+`TeamRoleQuerySet.active` reads them. It covers the customer manager only (SPEC §5.1: exactly one): a GiST index
+over every role would cost bulk loads twice as much. SQLite has no exclusion constraints.
 """
 
 from django.db import migrations
@@ -19,8 +20,8 @@ DEFAULT_STANDARDS = [
 
 EXCLUSION = [
     "CREATE EXTENSION IF NOT EXISTS btree_gist",
-    "ALTER TABLE teams_teamrole ADD CONSTRAINT teamrole_role_periods_never_overlap EXCLUDE USING gist "
-    "(customer_id WITH =, role WITH =, daterange(starts_on, ends_on, '[)') WITH &&) WHERE (role <> 'assistant')",
+    "ALTER TABLE teams_teamrole ADD CONSTRAINT teamrole_manager_periods_never_overlap EXCLUDE USING gist "
+    "(customer_id WITH =, daterange(starts_on, ends_on, '[)') WITH &&) WHERE (role = 'customer_manager')",
 ]
 
 
@@ -47,7 +48,7 @@ def add_exclusion(apps, schema_editor):
 
 def drop_exclusion(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE teams_teamrole DROP CONSTRAINT IF EXISTS teamrole_role_periods_never_overlap")
+        schema_editor.execute("ALTER TABLE teams_teamrole DROP CONSTRAINT IF EXISTS teamrole_manager_periods_never_overlap")
 
 
 class Migration(migrations.Migration):

@@ -124,7 +124,7 @@ def test_seeded_tiers_are_the_rules_and_start_the_history_as_imports(seeded):
     assert not TierChange.objects.filter(customer__tier__isnull=True).exists()
 
 
-def test_customer_managers_carry_30_to_60_customers(seeded):
+def test_customer_managers_carry_40_to_70_customers(seeded):
     loads = (
         TeamRole.objects.filter(role="customer_manager")
         .values("user")
@@ -133,9 +133,10 @@ def test_customer_managers_carry_30_to_60_customers(seeded):
     )
     loads = list(loads)
     assert Customer.objects.count() == sum(loads)  # every customer has its customer manager
-    assert max(loads) <= 60
-    # Only the last manager of each city may carry a remainder below 30.
-    assert sum(1 for n in loads if n < 30) <= 21
+    assert max(loads) <= 70
+    # Only the last manager of each city may carry a remainder below 40; some are above 50 (overloaded).
+    assert sum(1 for n in loads if n < 40) <= 21
+    assert any(n > 50 for n in loads)
 
 
 def test_data_is_valid_and_realistic(seeded):
@@ -151,3 +152,18 @@ def test_data_is_valid_and_realistic(seeded):
         assert member.vip_level == vip_level_for(member.arpu)
     industries = Customer.objects.values("industry_id").distinct().count()
     assert industries >= 40
+
+
+def test_visits_meet_the_standard_of_part_of_the_customers_and_none_is_in_the_future(seeded):
+    from django.utils import timezone
+
+    from teams import selectors
+    from teams.models import Visit
+
+    assert not Visit.objects.filter(visited_at__gt=timezone.now()).exists()
+    tiered = list(Customer.objects.filter(tier__isnull=False).values_list("pk", "tier"))
+    statuses = selectors.visit_statuses(tiered)
+    met = sum(status.met for status in statuses.values()) / len(statuses)
+    assert 0.3 < met < 0.9
+    manager = User.objects.get(username="cd_am01")
+    assert selectors.due_visit_count(manager) > 0

@@ -1,0 +1,293 @@
+"""Teams and visits benchmark on the seeded database (issue 4):
+
+- *my customers* (`GET /customers/`, with the due-visit badge and a status per row) for a random sample of account
+  managers who are customer managers, and the visit form (`GET /customers/<code>/visits/new/`) for one of each
+  one's customers: server time in-process with Django's test client, as bench/foundation.py measures its pages;
+- logging visits through the API (`POST /api/v1/visits/`): 20 concurrent clients for 60 s with wrk against
+  Gunicorn started as docker-compose.yml starts it (3 sync workers, DEBUG off), each request a manager's token
+  and a customer on that manager's team, rotating over many managers. Any answer but a 2xx is an error.
+
+The visits and tokens the benchmark creates are removed at the end. Prints each figure and one JSON line.
+  BENCH_SAMPLE      managers sampled for the pages (default 40)
+  BENCH_WRK_SECONDS duration of the measured wrk run (default 60)
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+from accounts.models import Customer  # noqa: E402
+from crm.models import Role, User  # noqa: E402
+from teams.models import TeamRole, Visit  # noqa: E402
+from teams.rules import CUSTOMER_MANAGER  # noqa: E402
+
+SAMPLE = int(os.environ.get("BENCH_SAMPLE", 40))
+RUNS_PER_MANAGER = 5
+CLIENTS = 20
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", 60))
+WRK_MANAGERS = 2000  # distinct managers whose tokens the wrk run rotates over
+CUSTOMERS_PER_TOKEN = 3
+GUNICORN_WORKERS = 3  # as in docker-compose.yml
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    samples = sorted(samples)
+    p95 = samples[max(int(len(samples) * 0.95) - 1, 0)]
+    return {"p50_ms": round(statistics.median(samples), 1), "p95_ms": round(p95, 1), "n": len(samples)}
+
+
+def customer_managers(rng: random.Random, how_many: int) -> list[User]:
+    """A random sample of account managers who are customer manager of at least one customer today."""
+    ids = sorted(
+        set(
+            TeamRole.objects.active()
+            .filter(role=CUSTOMER_MANAGER, user__role=Role.ACCOUNT_MANAGER)
+            .values_list("user_id", flat=True)
+        )
+    )
+    return list(User.objects.filter(pk__in=rng.sample(ids, min(how_many, len(ids)))).order_by("?"))
+
+
+def customers_of(user: User) -> list[str]:
+    return list(
+        Customer.objects.filter(
+            pk__in=TeamRole.objects.active().filter(user=user, role=CUSTOMER_MANAGER).values("customer_id")
+        ).values_list("code", flat=True)
+    )
+
+
+def time_pages(figures: dict, rng: random.Random) -> None:
+    """Both pages for every sampled manager: each request timed, the first of each manager included."""
+    managers = customer_managers(rng, SAMPLE)
+    settings.ALLOWED_HOSTS.append("testserver")
+    lists, forms, first_lists, queries_list, queries_form, portfolio = [], [], [], [], [], []
+    for number, manager in enumerate(managers):
+        client = Client()
+        client.force_login(manager)
+        code = rng.choice(customers_of(manager))
+        if number == 0:  # one warm-up for the process (templates, translations), not for each manager
+            client.get("/customers/")
+            client.get(f"/customers/{code}/visits/new/")
+        for run in range(RUNS_PER_MANAGER):
+            start = time.perf_counter()
+            response = client.get("/customers/")
+            elapsed = (time.perf_counter() - start) * 1000
+            assert response.status_code == 200, response.status_code
+            assert b'data-testid="due-badge"' in response.content
+            lists.append(elapsed)
+            if run == 0:
+                first_lists.append(elapsed)
+            start = time.perf_counter()
+            response = client.get(f"/customers/{code}/visits/new/")
+            forms.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, response.status_code
+        with CaptureQueriesContext(connection) as captured:
+            client.get("/customers/")
+        queries_list.append(len(captured))
+        with CaptureQueriesContext(connection) as captured:
+            client.get(f"/customers/{code}/visits/new/")
+        queries_form.append(len(captured))
+        portfolio.append(len(customers_of(manager)))
+    figures["my_customers"] = percentiles(lists)
+    figures["my_customers_first_request"] = percentiles(first_lists)
+    figures["my_customers_queries"] = max(queries_list)
+    figures["visit_form"] = percentiles(forms)
+    figures["visit_form_queries"] = max(queries_form)
+    figures["sampled_managers"] = len(managers)
+    figures["sampled_portfolio"] = {
+        "min": min(portfolio),
+        "max": max(portfolio),
+        "mean": round(statistics.mean(portfolio)),
+    }
+    # For contrast: the largest portfolio of another role (a service manager serves hundreds of customers).
+    busiest = (
+        TeamRole.objects.active()
+        .filter(role="service_manager")
+        .values("user_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    if busiest:
+        client = Client()
+        client.force_login(User.objects.get(pk=busiest["user_id"]))
+        client.get("/customers/")
+        samples = []
+        for _ in range(RUNS_PER_MANAGER * 2):
+            start = time.perf_counter()
+            assert client.get("/customers/").status_code == 200
+            samples.append((time.perf_counter() - start) * 1000)
+        figures["my_customers_busiest_service_manager"] = {**percentiles(samples), "customers": busiest["n"]}
+
+
+def time_one_post(figures: dict, manager: User, code: str) -> None:
+    """One client, one request at a time, in-process: what a visit costs the server without queueing."""
+    client = Client()
+    client.force_login(manager)
+    body = {"customer": code, "kind": "onsite", "summary": "上门拜访，确认专线使用情况。"}
+    samples = []
+    for run in range(21):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.post("/api/v1/visits/", body, content_type="application/json")
+            elapsed = (time.perf_counter() - start) * 1000
+        assert response.status_code == 201, response.content
+        if run:
+            samples.append(elapsed)
+    figures["post_visit_one_client"] = percentiles(samples)
+    figures["post_visit_queries"] = len(captured)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    env.pop("CONN_MAX_AGE", None)  # production's default (60 s with DEBUG off)
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "crm.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(GUNICORN_WORKERS),
+        "--timeout",
+        "120",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            probe.request("GET", "/api/v1/", headers={"X-Forwarded-Proto": "https"})
+            probe.getresponse().read()  # any answer (401 without a token): up
+            probe.close()
+            return server
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError("gunicorn exited at start-up") from None
+            time.sleep(0.3)
+    stop(server)
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)  # the master stops its workers
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def wrk(port: int, pairs_file: str, seconds: int) -> dict:
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{CLIENTS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "visits.lua"),
+        f"http://127.0.0.1:{port}/api/v1/visits/",
+    ]
+    result = subprocess.run(command, env={**os.environ, "VISIT_PAIRS": pairs_file}, capture_output=True, text=True)
+    if result.stderr.strip():
+        print(result.stderr.strip(), file=sys.stderr)
+    if result.returncode:
+        raise RuntimeError(f"wrk failed ({result.returncode}): {result.stdout}")
+    line = next(line for line in result.stdout.splitlines() if line.startswith("WRK_JSON "))
+    return json.loads(line.removeprefix("WRK_JSON "))
+
+
+def log_visits_concurrently(figures: dict, rng: random.Random) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk (bench/run installs it)")
+    managers = customer_managers(rng, WRK_MANAGERS)
+    had_token = set(Token.objects.filter(user__in=managers).values_list("user_id", flat=True))
+    lines = []
+    for manager in managers:
+        token, _ = Token.objects.get_or_create(user=manager)
+        codes = customers_of(manager)
+        for code in rng.sample(codes, min(CUSTOMERS_PER_TOKEN, len(codes))):
+            lines.append(f"{token.key} {code}")
+    rng.shuffle(lines)
+    first_visit = (Visit.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    time_one_post(figures, managers[0], customers_of(managers[0])[0])
+    port = free_port()
+    with tempfile.NamedTemporaryFile("w", suffix=".pairs", delete=False) as pairs:
+        pairs.write("\n".join(lines) + "\n")
+    server = start_gunicorn(port)
+    try:
+        wrk(port, pairs.name, 5)  # warm-up: workers import, connect and fill their caches
+        result = wrk(port, pairs.name, WRK_SECONDS)
+    finally:
+        stop(server)
+        os.unlink(pairs.name)
+        created = Visit.objects.filter(pk__gte=first_visit)
+        figures["post_visit_created_total"] = created.count()
+        created.delete()
+        Token.objects.filter(user__in=managers).exclude(user_id__in=had_token).delete()
+    figures["post_visit_pairs"] = {"managers": len(managers), "pairs": len(lines)}
+    figures["post_visit_wrk"] = result
+
+
+def main() -> None:
+    rng = random.Random(2026)
+    figures: dict[str, object] = {
+        "customers": Customer.objects.count(),
+        "staff": User.objects.count(),
+        "visits": Visit.objects.count(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+    }
+    for name in ("customers", "staff", "visits"):
+        print(f"{name:<36} {figures[name]}", flush=True)
+    for part in (time_pages, log_visits_concurrently):
+        before = set(figures)
+        part(figures, rng)
+        for name in [name for name in figures if name not in before]:
+            print(f"{name:<36} {figures[name]}", flush=True)
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
