@@ -381,6 +381,8 @@ BULK_TABLES = [
 def _drop_foreign_keys(tables: list[str]) -> list[tuple[str, str, str]]:
     """Drop the foreign keys of the tables; returns (table, name, definition) of each, to add them back."""
     with connection.cursor() as cursor:
+        # Checks deferred to the commit (of the rows written so far in this transaction) would forbid ALTER TABLE.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
@@ -396,6 +398,7 @@ def _add_foreign_keys(keys: list[tuple[str, str, str]]) -> None:
     with connection.cursor() as cursor:
         for table, name, definition in keys:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 @dataclass(frozen=True)
