@@ -37,15 +37,23 @@ MANAGER_PERIODS_SQL = (
 )
 
 
+def held_on(on: datetime.date | None = None, prefix: str = "") -> Q:
+    """The condition of a role held on the given day (today by default), on `TeamRole` or through a relation
+    (`prefix="team_roles__"`).
+
+    A role is held from `starts_on` up to, not including, `ends_on`: a handover on one day ends the old holder's
+    role and starts the new one's on that same day, and the two never overlap.
+    """
+    on = on or timezone.localdate()
+    return Q(**{f"{prefix}starts_on__lte": on}) & (
+        Q(**{f"{prefix}ends_on__isnull": True}) | Q(**{f"{prefix}ends_on__gt": on})
+    )
+
+
 class TeamRoleQuerySet(models.QuerySet):
     def active(self, on: datetime.date | None = None) -> TeamRoleQuerySet:
-        """Roles held on the given day (today by default).
-
-        A role is held from `starts_on` up to, not including, `ends_on`: a handover on one day ends the old holder's
-        role and starts the new one's on that same day, and the two never overlap.
-        """
-        on = on or timezone.localdate()
-        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gt=on), starts_on__lte=on)
+        """Roles held on the given day (today by default); see `held_on`."""
+        return self.filter(held_on(on))
 
 
 class TeamRole(models.Model):

@@ -11,10 +11,10 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Customer
-from crm.models import Department, Role, User
+from crm.models import Role, User
 from crm.visibility import territory_path, visible_customers
 
-from .models import SINGLE_ROLES, ServiceStandard, TeamRole, TeamRoleKind, Visit, VisitKind
+from .models import SINGLE_ROLES, ServiceStandard, TeamRole, TeamRoleKind, Visit, VisitKind, held_on
 from .rules import (
     CUSTOMER_MANAGER,
     MANAGER_CAPACITY,
@@ -275,39 +275,37 @@ def _holds(role: str) -> Exists:
     return Exists(TeamRole.objects.active().filter(customer=OuterRef("pk"), role=role))
 
 
-def incomplete_teams(user: User, missing_role: str | None = None) -> QuerySet[Customer]:
-    """Visible tiered customers whose team lacks a role their tier's standard requires (SPEC §5.2), optionally only
-    those lacking `missing_role`. Annotated `has_<role>` for every single role."""
-    by_tier = standards()
-    customers = (
+def _with_roles_held(user: User) -> QuerySet[Customer]:
+    """Visible tiered customers, annotated `has_<role>` for every single role."""
+    return (
         visible_customers(user)
         .filter(tier__isnull=False)
         .annotate(**{f"has_{role}": _holds(role) for role in SINGLE_ROLES})
     )
+
+
+def incomplete_teams(user: User, missing_role: str | None = None) -> QuerySet[Customer]:
+    """Visible tiered customers whose team lacks a role their tier's standard requires (SPEC §5.2), optionally only
+    those lacking `missing_role`. Annotated `has_<role>` for every single role."""
     gaps = Q(pk__in=[])
-    for tier, standard in by_tier.items():
+    for tier, standard in standards().items():
         roles = [role for role in standard.required_roles if missing_role in (None, role)]
         if roles:
             lacking = Q()
             for role in roles:
                 lacking |= Q(**{f"has_{role}": False})
             gaps |= Q(tier=tier) & lacking
-    return customers.filter(gaps)
+    return _with_roles_held(user).filter(gaps)
 
 
 def missing_role_counts(user: User) -> dict[str, int]:
     """How many visible tiered customers lack each role their standard requires, one query."""
     by_tier = standards()
-    customers = (
-        visible_customers(user)
-        .filter(tier__isnull=False)
-        .annotate(**{f"has_{role}": _holds(role) for role in SINGLE_ROLES})
-    )
     counts = {}
     for role in SINGLE_ROLES:
         tiers = [tier for tier, standard in by_tier.items() if role in standard.required_roles]
         counts[role] = Count("pk", filter=Q(tier__in=tiers, **{f"has_{role}": False}))
-    return customers.aggregate(**counts)
+    return _with_roles_held(user).aggregate(**counts)
 
 
 def staff_pool(user: User) -> QuerySet[User]:
@@ -322,17 +320,12 @@ def staff_pool(user: User) -> QuerySet[User]:
     return staff.filter(region__path__startswith=path) if path else staff
 
 
-def manager_load(user: User, department: Department | None = None) -> QuerySet[User]:
-    """Staff of the user's pool with how many customers each manages as customer manager, busiest first."""
-    staff = staff_pool(user)
-    if department is not None:
-        staff = staff.filter(department=department)
-    today = timezone.localdate()
-    active_cm = Q(team_roles__role=CUSTOMER_MANAGER, team_roles__starts_on__lte=today) & (
-        Q(team_roles__ends_on__isnull=True) | Q(team_roles__ends_on__gt=today)
-    )
+def manager_load(user: User) -> QuerySet[User]:
+    """Account managers of the user's pool with how many customers each manages as customer manager, busiest first."""
+    active_cm = Q(team_roles__role=CUSTOMER_MANAGER) & held_on(prefix="team_roles__")
     return (
-        staff.filter(role=Role.ACCOUNT_MANAGER)
+        staff_pool(user)
+        .filter(role=Role.ACCOUNT_MANAGER)
         .annotate(customer_count=Count("team_roles", filter=active_cm))
         .order_by("-customer_count", "username")
     )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, KeyPerson
-from crm.models import User
+from crm.models import Region, User
 from crm.visibility import province_path, territory_path, visible_customers
 
 from . import selectors
@@ -40,8 +40,6 @@ def _check_assignee(*, customer: Customer, user: User, field: str) -> None:
 
 
 def _province_name(customer: Customer) -> str:
-    from crm.models import Region
-
     code = province_path(customer.region).strip("/").split("/")[-1]
     return Region.objects.filter(pk=code).values_list("name", flat=True).first() or code
 

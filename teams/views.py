@@ -60,17 +60,7 @@ class VisitFormView(LoginRequiredMixin, View):
 
     template_name = "teams/visit_form.html"
 
-    def _context(self, request, customer, visit=None):
-        roles = selectors.roles_held(user=request.user, customer=customer)
-        return {
-            "customer": customer,
-            "user": request.user,
-            "roles_held": roles,
-            "team_ids": selectors.team_member_ids(customer),
-        }
-
     def _form(self, request, customer, visit=None, data=None):
-        context = self._context(request, customer, visit)
         initial = None
         if visit is not None:
             initial = {
@@ -91,8 +81,8 @@ class VisitFormView(LoginRequiredMixin, View):
                 initial=initial,
                 customer=customer,
                 user=request.user,
-                roles_held=context["roles_held"],
-                team_ids=context["team_ids"],
+                roles_held=selectors.roles_held(user=request.user, customer=customer),
+                team_ids=selectors.team_member_ids(customer),
             )
         )
 

@@ -6,8 +6,8 @@ from rest_framework import serializers
 from crm.models import Region
 
 
-class StrictModelSerializer(serializers.ModelSerializer):
-    """Rejects fields it does not accept, read-only ones included, instead of silently dropping them."""
+class RejectUnknownFieldsMixin:
+    """Rejects fields a serializer does not accept, read-only ones included, instead of silently dropping them."""
 
     def to_internal_value(self, data):
         if hasattr(data, "keys"):
@@ -19,6 +19,10 @@ class StrictModelSerializer(serializers.ModelSerializer):
                     {name: [_("This field is read-only or unknown and cannot be written.")] for name in rejected}
                 )
         return super().to_internal_value(data)
+
+
+class StrictModelSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """A model serializer that says which fields of a request it cannot write."""
 
 
 class RegionSerializer(serializers.ModelSerializer):

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Customer, KeyPerson
-from crm.api.serializers import StrictModelSerializer
+from crm.api.serializers import RejectUnknownFieldsMixin, StrictModelSerializer
 from crm.models import User
 from crm.visibility import visible_customers
 
@@ -20,7 +20,7 @@ def _staff_field(**kwargs) -> serializers.SlugRelatedField:
     )
 
 
-class TeamSerializer(serializers.Serializer):
+class TeamSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """The customer's team: one username (or null) per role, the assistants, and whether the tier's standard is met.
 
     A PUT states the whole team: every role (null for nobody) and the assistants.
@@ -39,15 +39,6 @@ class TeamSerializer(serializers.Serializer):
         if len({user.pk for user in value}) != len(value):
             raise serializers.ValidationError(_("Name each assistant once."))
         return value
-
-    def to_internal_value(self, data):
-        if hasattr(data, "keys"):
-            rejected = sorted(set(data.keys()) - {*(r.value for r in SINGLE_ROLES), "assistants"})
-            if rejected:
-                raise serializers.ValidationError(
-                    {name: [_("This field is read-only or unknown and cannot be written.")] for name in rejected}
-                )
-        return super().to_internal_value(data)
 
 
 def team_representation(status) -> dict:
