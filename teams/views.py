@@ -16,6 +16,7 @@ from django.views import View
 from accounts.models import Customer
 from accounts.selectors import customer_get
 from crm.forms import style_form
+from tiering.selectors import TIER_RANK
 
 from . import selectors, services
 from .forms import ReassignForm, ServiceStandardForm, TeamForm, VisitForm
@@ -306,7 +307,10 @@ class ServiceStandardListView(LoginRequiredMixin, View):
             request,
             "teams/standards.html",
             {
-                "standards": ServiceStandard.objects.select_related("updated_by"),
+                # Highest tier first: A+ before A, which an ordering by the tier's text would not give.
+                "standards": sorted(
+                    ServiceStandard.objects.select_related("updated_by"), key=lambda row: -TIER_RANK[row.tier]
+                ),
                 "role_labels": dict(TeamRoleKind.choices),
             },
         )

@@ -228,7 +228,8 @@ def test_the_reassign_page_previews_then_applies(login, cast, tiered):
 
 @pytest.mark.django_db
 def test_provincial_staff_edit_a_service_standard_and_bad_values_are_refused(login, cast, tiered):
-    assert login(cast["dora"]).get("/teams/standards/").status_code == 200
+    listing = login(cast["dora"]).get("/teams/standards/")
+    assert [row.tier for row in listing.context["standards"]] == ["A+", "A", "B", "C"]
     assert login(cast["dora"]).get("/teams/standards/B/").status_code == 403
     client = login(cast["paul"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
