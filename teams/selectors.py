@@ -54,7 +54,9 @@ def standards() -> dict[str, Standard]:
 
 def roles_held(*, user: User, customer: Customer, on: datetime.date | None = None) -> list[str]:
     """The roles the user holds on the customer's team, the most senior first (the order of `TeamRoleKind`)."""
-    held = set(TeamRole.objects.active(on).filter(customer=customer, user=user).values_list("role", flat=True))
+    held = set(
+        TeamRole.objects.active(on).filter(customer=customer, user=user).order_by().values_list("role", flat=True)
+    )
     return [kind.value for kind in TeamRoleKind if kind in held]
 
 

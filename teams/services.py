@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, KeyPerson
-from crm.models import Region, User
+from crm.models import Region, Role, User
 from crm.visibility import province_path, territory_path, visible_customers
 
 from . import selectors
@@ -213,14 +213,15 @@ def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list
     if visit.visited_at and visit.visited_at > timezone.now():
         errors["visited_at"] = _("A visit cannot be in the future.")
     held = selectors.roles_held(user=user, customer=visit.customer)
+    if not visit.pk and not _may_log(user=user, customer=visit.customer, held=held):
+        # Nothing else is checked: the rest would tell an outsider about a customer they may not see.
+        raise ValidationError({"customer": _("You can log visits only for customers on whose team you are.")})
     if role_given:
         if role_given not in held:
             errors["visitor_role"] = _("You do not hold this role on the customer's team.")
         visit.visitor_role = role_given
     elif not visit.pk:
         visit.visitor_role = held[0] if held else ""
-    if not visit.pk and not held and not user.may_manage_teams:
-        errors["customer"] = _("You can log visits only for customers on whose team you are.")
     others = [person for person in key_persons or [] if person.customer_id != visit.customer_id]
     if others:
         errors["key_persons"] = _("%(name)s is not a key person of this customer.") % {"name": others[0].name}
@@ -245,6 +246,30 @@ def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list
     return key_persons, staff_present
 
 
+def _may_log(*, user: User, customer: Customer, held: list[str]) -> bool:
+    """Whether `user` may log a visit to the customer, given the roles they hold on its team today.
+
+    An account manager sees exactly the customers on whose team they are (SPEC §2), so their roles answer it without
+    another query; department heads and provincial staff log visits to any customer in their territory.
+    """
+    if user.role == Role.ACCOUNT_MANAGER:
+        return bool(held)
+    return (bool(held) or user.may_manage_teams) and visible_customers(user).filter(pk=customer.pk).exists()
+
+
+def _link(visit: Visit, name: str, objects: list, *, replace: bool) -> None:
+    """Link the visit's key persons or staff present (`name`) and keep them on the visit as prefetch_related would
+    leave them, so that the answer shows them without reading them back. A new visit has nobody linked yet: it
+    writes only when there is somebody to link."""
+    manager = getattr(visit, name)
+    if objects or replace:
+        manager.set(objects)
+    linked = manager.get_queryset()
+    linked._result_cache = list(objects)
+    linked._prefetch_done = True
+    visit._prefetched_objects_cache = {**getattr(visit, "_prefetched_objects_cache", {}), name: linked}
+
+
 @transaction.atomic
 def visit_log(*, user: User, customer: Customer, data: dict[str, Any]) -> Visit:
     """Log a visit by `user` to a customer they can see (SPEC §5.3).
@@ -252,16 +277,12 @@ def visit_log(*, user: User, customer: Customer, data: dict[str, Any]) -> Visit:
     An account manager logs visits only for customers on whose team they are; department heads and provincial staff
     may log visits to any customer they see (they then have no role on the team).
     """
-    if not visible_customers(user).filter(pk=customer.pk).exists():
-        raise ValidationError({"customer": _("You can log visits only for customers on whose team you are.")})
     visit = Visit(customer=customer, visitor=user)
     data.setdefault("visited_at", timezone.now())
     key_persons, staff_present = _visit_fill(user=user, visit=visit, data=data)
     visit.save()
-    if key_persons:
-        visit.key_persons.set(key_persons)
-    if staff_present:
-        visit.staff_present.set(staff_present)
+    _link(visit, "key_persons", key_persons or [], replace=False)
+    _link(visit, "staff_present", staff_present or [], replace=False)
     return visit
 
 
@@ -275,7 +296,7 @@ def visit_update(*, user: User, visit: Visit, data: dict[str, Any]) -> Visit:
     key_persons, staff_present = _visit_fill(user=user, visit=visit, data=data)
     visit.save()
     if key_persons is not None:
-        visit.key_persons.set(key_persons)
+        _link(visit, "key_persons", key_persons, replace=True)
     if staff_present is not None:
-        visit.staff_present.set(staff_present)
+        _link(visit, "staff_present", staff_present, replace=True)
     return visit

@@ -49,12 +49,24 @@ def team_representation(status) -> dict:
     return data
 
 
+class VisibleCustomerField(serializers.SlugRelatedField):
+    """A customer named by code, looked up among the customers the caller may see (SPEC §2) only when a value
+    comes in: answers and other methods build the serializer without ever querying."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "error_messages",
+            {"does_not_exist": _("No customer with code {value} is on your team or in your territory.")},
+        )
+        super().__init__(slug_field="code", **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return visible_customers(request.user) if request is not None else Customer.objects.none()
+
+
 class VisitSerializer(StrictModelSerializer):
-    customer = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Customer.objects.none(),  # the caller's visible customers, set per request in __init__
-        error_messages={"does_not_exist": _("No customer with code {value} is on your team or in your territory.")},
-    )
+    customer = VisibleCustomerField()
     visitor = serializers.CharField(source="visitor.username", read_only=True)
     visitor_role = serializers.ChoiceField(choices=TeamRoleKind.choices, required=False)
     staff_present = _staff_field(many=True, required=False)
@@ -86,12 +98,6 @@ class VisitSerializer(StrictModelSerializer):
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {"visited_at": {"required": False}}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        self.fields["customer"].queryset = visible_customers(user) if user is not None else Customer.objects.none()
 
     def validate_summary(self, value: str) -> str:
         if not value.strip():
