@@ -3,6 +3,7 @@
 - *my customers* (`GET /customers/`, with the due-visit badge and a status per row) for a random sample of account
   managers who are customer managers, and the visit form (`GET /customers/<code>/visits/new/`) for one of each
   one's customers: server time in-process with Django's test client, as bench/foundation.py measures its pages;
+- incomplete teams and manager load for the widest department head and for provincial staff, the same way;
 - logging visits through the API (`POST /api/v1/visits/`): 20 concurrent clients for 60 s with wrk against
   Gunicorn started as docker-compose.yml starts it (3 sync workers, DEBUG off), each request a manager's token
   and a customer on that manager's team, rotating over many managers. Any answer but a 2xx is an error.
@@ -47,6 +48,7 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.models import Customer  # noqa: E402
 from crm.models import Role, User  # noqa: E402
+from crm.visibility import visible_customers  # noqa: E402
 from teams.models import TeamRole, Visit  # noqa: E402
 from teams.rules import CUSTOMER_MANAGER  # noqa: E402
 
@@ -149,6 +151,28 @@ def time_pages(figures: dict, rng: random.Random) -> None:
             assert client.get("/customers/").status_code == 200
             samples.append((time.perf_counter() - start) * 1000)
         figures["my_customers_busiest_service_manager"] = {**percentiles(samples), "customers": busiest["n"]}
+
+
+def time_team_pages(figures: dict, rng: random.Random) -> None:
+    """The pages department heads and provincial staff fix teams from, for the widest territory of each: incomplete
+    teams (every gap counted) and manager load. Not among issue 4's goals; measured to know where they stand."""
+    city_heads = User.objects.filter(role=Role.DEPARTMENT_HEAD, region__level="city")
+    widest = {
+        "department_head": max(city_heads, key=lambda head: visible_customers(head).count()),
+        "provincial_staff": User.objects.filter(role=Role.PROVINCIAL_STAFF).order_by("id").first(),
+    }
+    for role, user in widest.items():
+        client = Client()
+        client.force_login(user)
+        for name, url in (("incomplete_teams", "/teams/incomplete/"), ("manager_load", "/teams/load/")):
+            assert client.get(url).status_code == 200  # warm-up
+            samples = []
+            for _ in range(RUNS_PER_MANAGER * 2):
+                start = time.perf_counter()
+                response = client.get(url)
+                samples.append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 200, response.status_code
+            figures[f"{name}_{role}"] = {**percentiles(samples), "customers": visible_customers(user).count()}
 
 
 def time_one_post(figures: dict, token: str, code: str) -> None:
@@ -283,7 +307,7 @@ def main() -> None:
     }
     for name in ("customers", "staff", "visits"):
         print(f"{name:<36} {figures[name]}", flush=True)
-    for part in (time_pages, log_visits_concurrently):
+    for part in (time_pages, time_team_pages, log_visits_concurrently):
         before = set(figures)
         part(figures, rng)
         for name in [name for name in figures if name not in before]:

@@ -59,11 +59,20 @@ class TeamRoleQuerySet(models.QuerySet):
 class TeamRole(models.Model):
     """One person in one role on one customer's team, for a period; ended roles stay as history."""
 
+    # No index of their own: the composite indexes below start with each of them.
     customer = models.ForeignKey(
-        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="team_roles"
+        "accounts.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="team_roles",
+        db_index=False,
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="team_roles"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.PROTECT,
+        related_name="team_roles",
+        db_index=False,
     )
     role = models.CharField(_("role"), max_length=20, choices=TeamRoleKind.choices)
     starts_on = models.DateField(_("starts on"), default=timezone.localdate)
@@ -78,8 +87,18 @@ class TeamRole(models.Model):
         verbose_name_plural = _("team roles (团队角色)")
         ordering = ["customer_id", "role", "starts_on"]
         indexes = [
-            models.Index(fields=["user", "customer"], name="teamrole_user_customer_idx"),
-            models.Index(fields=["customer", "role"], name="teamrole_customer_role_idx"),
+            # A manager's customers and load: the role and its dates ride along, so PostgreSQL answers from the index.
+            models.Index(
+                fields=["user", "customer"], include=["role", "starts_on", "ends_on"], name="teamrole_user_customer_idx"
+            ),
+            # A customer's team, its manager (tier lists, customer lists) and the roles it holds (team gaps): with the
+            # holder and the dates carried along, PostgreSQL answers from the index alone, several times quicker per
+            # customer than the exclusion constraint's GiST index it would otherwise pick for the manager.
+            models.Index(
+                fields=["customer", "role"],
+                include=["user", "starts_on", "ends_on"],
+                name="teamrole_customer_role_idx",
+            ),
         ]
         # On PostgreSQL an exclusion constraint (migration 0003, MANAGER_PERIODS_SQL) also keeps two customer
         # managers' periods from overlapping, whatever their dates; these hold on every database.

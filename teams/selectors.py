@@ -7,7 +7,22 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Customer
@@ -273,41 +288,104 @@ def customer_visits(*, user: User, customer: Customer, today: datetime.date | No
 # -- the department head's views -----------------------------------------------------------------------------------
 
 
-def _holds(role: str) -> Exists:
-    return Exists(TeamRole.objects.active().filter(customer=OuterRef("pk"), role=role))
+ROLE_BITS = {role.value: 1 << index for index, role in enumerate(SINGLE_ROLES)}
 
 
-def _with_roles_held(user: User) -> QuerySet[Customer]:
-    """Visible tiered customers, annotated `has_<role>` for every single role."""
-    return (
-        visible_customers(user)
-        .filter(tier__isnull=False)
-        .annotate(**{f"has_{role}": _holds(role) for role in SINGLE_ROLES})
+def roles_of_mask(mask: int) -> list[str]:
+    return [role for role, bit in ROLE_BITS.items() if mask & bit]
+
+
+def _mask_of(roles: Iterable[str]) -> int:
+    return sum(ROLE_BITS[role] for role in set(roles))
+
+
+def _role_bits(prefix: str = "") -> Sum:
+    """The sum of the distinct bits (ROLE_BITS) of the roles in `prefix`role: the set of single roles, as a mask."""
+    bit = Case(*(When(**{f"{prefix}role": role}, then=Value(value)) for role, value in ROLE_BITS.items()), default=0)
+    return Sum(bit, distinct=True, filter=held_on(prefix=prefix) if prefix else None)
+
+
+def _held_roles() -> Coalesce:
+    """The single roles held today on the customer's team, as a mask: one probe per customer into the index on
+    (customer, role), which carries the dates; quick for a page of customers."""
+    held = (
+        TeamRole.objects.active()
+        .filter(customer=OuterRef("pk"))
+        .order_by()
+        .values("customer")
+        .annotate(mask=_role_bits())
+        .values("mask")
+    )
+    return Coalesce(Subquery(held), 0)
+
+
+def _required_roles() -> Case:
+    """The single roles the customer's tier requires (SPEC §5.2), a bit per role; none for a tier without a standard."""
+    return Case(
+        *(When(tier=tier, then=Value(_mask_of(standard.required_roles))) for tier, standard in standards().items()),
+        default=Value(0),
     )
 
 
 def incomplete_teams(user: User, missing_role: str | None = None) -> QuerySet[Customer]:
     """Visible tiered customers whose team lacks a role their tier's standard requires (SPEC §5.2), optionally only
-    those lacking `missing_role`. Annotated `has_<role>` for every single role."""
-    gaps = Q(pk__in=[])
-    for tier, standard in standards().items():
-        roles = [role for role in standard.required_roles if missing_role in (None, role)]
-        if roles:
-            lacking = Q()
-            for role in roles:
-                lacking |= Q(**{f"has_{role}": False})
-            gaps |= Q(tier=tier) & lacking
-    return _with_roles_held(user).filter(gaps)
+    those lacking `missing_role`. Annotated `held_roles` and `required_roles` (masks; see `team_missing_of`)."""
+    customers = (
+        visible_customers(user)
+        .filter(tier__isnull=False)
+        .annotate(held_roles=_held_roles(), required=_required_roles())
+    )
+    needed = F("required") if missing_role is None else F("required").bitand(ROLE_BITS[missing_role])
+    # The roles needed but not held: those needed, less those of them held.
+    return customers.annotate(
+        lacking=ExpressionWrapper(needed - F("held_roles").bitand(needed), IntegerField())
+    ).filter(lacking__gt=0)
 
 
-def missing_role_counts(user: User) -> dict[str, int]:
-    """How many visible tiered customers lack each role their standard requires, one query."""
+def team_missing_of(customer: Customer, by_tier: dict[str, Standard]) -> list[str]:
+    """The roles missing on the team of a customer from `incomplete_teams`, in its standard's order."""
+    standard = by_tier.get(customer.tier)
+    return team_missing(standard.required_roles, roles_of_mask(customer.held_roles)) if standard else []
+
+
+@dataclass
+class TeamGaps:
+    """How many visible tiered customers lack each single role their standard requires, and how many lack any."""
+
+    by_role: dict[str, int]
+    incomplete: int
+
+
+def team_gaps(user: User) -> TeamGaps:
+    """The gaps of every visible tiered customer's team, exactly, from one query.
+
+    The database reduces each customer to its tier and the roles held today, then counts customers per (tier,
+    roles held): a few dozen rows, which the standards turn into counts here. Joined rather than probed per
+    customer (`_held_roles`): about a third quicker over a whole province.
+    """
+    per_customer = (
+        visible_customers(user)
+        .filter(tier__isnull=False)
+        .order_by()
+        .values("pk", "tier")
+        .annotate(held=Coalesce(_role_bits(prefix="team_roles__"), 0))
+    )
+    sql, params = per_customer.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tier, held, COUNT(*) FROM ({sql}) AS customers GROUP BY tier, held", params)
+        rows = cursor.fetchall()
     by_tier = standards()
-    counts = {}
-    for role in SINGLE_ROLES:
-        tiers = [tier for tier, standard in by_tier.items() if role in standard.required_roles]
-        counts[role] = Count("pk", filter=Q(tier__in=tiers, **{f"has_{role}": False}))
-    return _with_roles_held(user).aggregate(**counts)
+    by_role = dict.fromkeys(ROLE_BITS, 0)
+    incomplete = 0
+    for tier, held, count in rows:
+        standard = by_tier.get(tier)
+        if standard is None:  # a tier without a standard requires nobody
+            continue
+        missing = team_missing(standard.required_roles, roles_of_mask(held))
+        incomplete += count if missing else 0
+        for role in missing:
+            by_role[role] += count
+    return TeamGaps(by_role=by_role, incomplete=incomplete)
 
 
 def staff_pool(user: User) -> QuerySet[User]:
@@ -324,11 +402,20 @@ def staff_pool(user: User) -> QuerySet[User]:
 
 def manager_load(user: User) -> QuerySet[User]:
     """Account managers of the user's pool with how many customers each manages as customer manager, busiest first."""
-    active_cm = Q(team_roles__role=CUSTOMER_MANAGER) & held_on(prefix="team_roles__")
+    # Counted per manager from the index on (user, customer), which carries the role and its dates: no table rows
+    # are read, where a join would aggregate every role of the territory.
+    managed = (
+        TeamRole.objects.active()
+        .filter(user=OuterRef("pk"), role=CUSTOMER_MANAGER)
+        .order_by()
+        .values("user")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     return (
         staff_pool(user)
         .filter(role=Role.ACCOUNT_MANAGER)
-        .annotate(customer_count=Count("team_roles", filter=active_cm))
+        .annotate(customer_count=Coalesce(Subquery(managed), 0))
         .order_by("-customer_count", "username")
     )
 

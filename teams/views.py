@@ -16,6 +16,7 @@ from django.views import View
 from accounts.models import Customer
 from accounts.selectors import customer_get
 from crm.forms import style_form
+from crm.paginator import CountedPaginator
 from tiering.selectors import TIER_RANK
 
 from . import selectors, services
@@ -209,22 +210,23 @@ class IncompleteTeamsView(LoginRequiredMixin, View):
         role = request.GET.get("role") or None
         if role not in (None, *(r.value for r in SINGLE_ROLES)):
             role = None
+        gaps = selectors.team_gaps(request.user)
         customers = selectors.incomplete_teams(request.user, role).select_related("region").order_by("code")
-        page = Paginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-        required = {tier: standard.required_roles for tier, standard in selectors.standards().items()}
-        labels = dict(TeamRoleKind.choices)
+        # The gaps' counts are exact, so the page needs no count of its own (a second pass over the customers).
+        count = gaps.by_role[role] if role else gaps.incomplete
+        page = CountedPaginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE, count=count).get_page(
+            request.GET.get("page")
+        )
+        labels, by_tier = dict(TeamRoleKind.choices), selectors.standards()
         for customer in page:
-            customer.missing_labels = [
-                labels[r] for r in required.get(customer.tier, ()) if not getattr(customer, f"has_{r}")
-            ]
-        counts = selectors.missing_role_counts(request.user)
+            customer.missing_labels = [labels[role] for role in selectors.team_missing_of(customer, by_tier)]
         return render(
             request,
             "teams/incomplete_teams.html",
             {
                 "page": page,
                 "role": role,
-                "role_counts": [(r.value, r.label, counts[r.value]) for r in SINGLE_ROLES],
+                "role_counts": [(r.value, r.label, gaps.by_role[r.value]) for r in SINGLE_ROLES],
                 "query": f"role={role}" if role else "",
             },
         )
@@ -235,7 +237,7 @@ class ManagerLoadView(LoginRequiredMixin, View):
 
     def get(self, request):
         _require_team_managers(request)
-        managers = selectors.manager_load(request.user)
+        managers = selectors.manager_load(request.user).select_related("region")
         page = Paginator(managers, 100).get_page(request.GET.get("page"))
         return render(request, "teams/manager_load.html", {"page": page, "capacity": MANAGER_CAPACITY})
 
