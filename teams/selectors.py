@@ -300,7 +300,8 @@ def _mask_of(roles: Iterable[str]) -> int:
 
 
 def _role_bits(prefix: str = "") -> Sum:
-    """The sum of the distinct bits (ROLE_BITS) of the roles in `prefix`role: the set of single roles, as a mask."""
+    """The sum of the distinct bits (ROLE_BITS) of the roles in `prefix`role: the set of single roles, as a mask.
+    Through a relation (`prefix`) only the roles held today count; on TeamRole itself the caller filters them."""
     bit = Case(*(When(**{f"{prefix}role": role}, then=Value(value)) for role, value in ROLE_BITS.items()), default=0)
     return Sum(bit, distinct=True, filter=held_on(prefix=prefix) if prefix else None)
 
@@ -319,23 +320,27 @@ def _held_roles() -> Coalesce:
     return Coalesce(Subquery(held), 0)
 
 
-def _required_roles() -> Case:
+def _required_roles(by_tier: dict[str, Standard]) -> Case:
     """The single roles the customer's tier requires (SPEC §5.2), a bit per role; none for a tier without a standard."""
     return Case(
-        *(When(tier=tier, then=Value(_mask_of(standard.required_roles))) for tier, standard in standards().items()),
+        *(When(tier=tier, then=Value(_mask_of(standard.required_roles))) for tier, standard in by_tier.items()),
         default=Value(0),
     )
 
 
-def incomplete_teams(user: User, missing_role: str | None = None) -> QuerySet[Customer]:
+def incomplete_teams(
+    user: User, missing_role: str | None = None, by_tier: dict[str, Standard] | None = None
+) -> QuerySet[Customer]:
     """Visible tiered customers whose team lacks a role their tier's standard requires (SPEC §5.2), optionally only
-    those lacking `missing_role`. Annotated `held_roles` and `required_roles` (masks; see `team_missing_of`)."""
+    those lacking `missing_role`. Annotated `held_roles` and `required_roles` (masks; see `team_missing_of`).
+    `by_tier`: the standards, when the caller has them already."""
     customers = (
         visible_customers(user)
         .filter(tier__isnull=False)
-        .annotate(held_roles=_held_roles(), required=_required_roles())
+        .annotate(held_roles=_held_roles(), required_roles=_required_roles(by_tier or standards()))
     )
-    needed = F("required") if missing_role is None else F("required").bitand(ROLE_BITS[missing_role])
+    required = F("required_roles")
+    needed = required if missing_role is None else required.bitand(ROLE_BITS[missing_role])
     # The roles needed but not held: those needed, less those of them held.
     return customers.annotate(
         lacking=ExpressionWrapper(needed - F("held_roles").bitand(needed), IntegerField())
@@ -356,12 +361,13 @@ class TeamGaps:
     incomplete: int
 
 
-def team_gaps(user: User) -> TeamGaps:
+def team_gaps(user: User, by_tier: dict[str, Standard] | None = None) -> TeamGaps:
     """The gaps of every visible tiered customer's team, exactly, from one query.
 
     The database reduces each customer to its tier and the roles held today, then counts customers per (tier,
     roles held): a few dozen rows, which the standards turn into counts here. Joined rather than probed per
-    customer (`_held_roles`): about a third quicker over a whole province.
+    customer (`_held_roles`): about a third quicker over a whole province. `by_tier`: the standards, when the caller
+    has them already.
     """
     per_customer = (
         visible_customers(user)
@@ -374,7 +380,7 @@ def team_gaps(user: User) -> TeamGaps:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT tier, held, COUNT(*) FROM ({sql}) AS customers GROUP BY tier, held", params)
         rows = cursor.fetchall()
-    by_tier = standards()
+    by_tier = by_tier or standards()
     by_role = dict.fromkeys(ROLE_BITS, 0)
     incomplete = 0
     for tier, held, count in rows:

@@ -210,16 +210,17 @@ class IncompleteTeamsView(LoginRequiredMixin, View):
         role = request.GET.get("role") or None
         if role not in (None, *(r.value for r in SINGLE_ROLES)):
             role = None
-        gaps = selectors.team_gaps(request.user)
-        customers = selectors.incomplete_teams(request.user, role).select_related("region").order_by("code")
+        by_tier = selectors.standards()
+        gaps = selectors.team_gaps(request.user, by_tier)
+        customers = selectors.incomplete_teams(request.user, role, by_tier).select_related("region").order_by("code")
         # The gaps' counts are exact, so the page needs no count of its own (a second pass over the customers).
         count = gaps.by_role[role] if role else gaps.incomplete
         page = CountedPaginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE, count=count).get_page(
             request.GET.get("page")
         )
-        labels, by_tier = dict(TeamRoleKind.choices), selectors.standards()
+        labels = dict(TeamRoleKind.choices)
         for customer in page:
-            customer.missing_labels = [labels[role] for role in selectors.team_missing_of(customer, by_tier)]
+            customer.missing_labels = [labels[missing] for missing in selectors.team_missing_of(customer, by_tier)]
         return render(
             request,
             "teams/incomplete_teams.html",
