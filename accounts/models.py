@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tiering.rules import FLAG_FIELDS, NUMERIC_FIELDS
@@ -154,6 +157,21 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    def save(self, *args, **kwargs) -> None:
+        """Saves, and keeps the status history (StatusPeriod) in step with every change of status, wherever it
+        is made (services, admin, commands): the stability KPI reads the status a customer had on a past day."""
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if self.status != getattr(self, "_saved_status", None):
+                StatusPeriod.record(customer_id=self.pk, status=self.status)
+                self._saved_status = self.status
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        customer = super().from_db(db, field_names, values)
+        customer._saved_status = customer.__dict__.get("status")
+        return customer
+
     def rule_values(self) -> dict[str, Any]:
         """What the tier rules read (`tiering.rules.evaluate`): status, industry code, numbers and flags."""
         values = {name: getattr(self, name) for name in (*NUMERIC_FIELDS, *FLAG_FIELDS)}
@@ -246,3 +264,58 @@ class GroupMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.mobile}"
+
+
+class StatusPeriod(models.Model):
+    """A customer's status over [starts_on, ends_on): the history the stability KPI reads (SPEC §7).
+
+    A status is what the customer had at the end of each day of the period; a change ends the open period that
+    day and starts the next. The periods of one customer never overlap and only the latest is open.
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="status_periods"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=CustomerStatus.choices)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("status period")
+        verbose_name_plural = _("status periods")
+        ordering = ["customer_id", "starts_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(ends_on__isnull=True), name="status_period_one_open_per_customer"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gt=models.F("starts_on")),
+                name="status_period_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.status} {self.starts_on}–{self.ends_on or ''}"
+
+    @classmethod
+    def record(cls, *, customer_id: int, status: str, on: datetime.date | None = None) -> None:
+        """The customer has `status` from `on` (today) onwards. A second change on the same day replaces the
+        first: a period is at least a day long, and a change undone the same day leaves no trace."""
+        on = on or timezone.localdate()
+        current = cls.objects.select_for_update().filter(customer_id=customer_id, ends_on__isnull=True).first()
+        if current is not None and current.status == status:
+            return
+        if current is not None and current.starts_on >= on:
+            previous = cls.objects.filter(customer_id=customer_id, ends_on=current.starts_on).first()
+            if previous is not None and previous.status == status:
+                current.delete()
+                previous.ends_on = None
+                previous.save(update_fields=["ends_on"])
+            else:
+                current.status = status
+                current.save(update_fields=["status"])
+            return
+        if current is not None:
+            current.ends_on = on
+            current.save(update_fields=["ends_on"])
+        cls.objects.create(customer_id=customer_id, status=status, starts_on=on)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tiering",
     "teams",
     "campaigns",
+    "kpis",
 ]
 
 MIDDLEWARE = [

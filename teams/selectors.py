@@ -16,6 +16,7 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -23,6 +24,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact, GreaterThanOrEqual
 from django.utils import timezone
 
 from accounts.models import Customer
@@ -306,11 +308,11 @@ def _role_bits(prefix: str = "") -> Sum:
     return Sum(bit, distinct=True, filter=held_on(prefix=prefix) if prefix else None)
 
 
-def _held_roles() -> Coalesce:
-    """The single roles held today on the customer's team, as a mask: one probe per customer into the index on
-    (customer, role), which carries the dates; quick for a page of customers."""
+def _held_roles(on: datetime.date | None = None) -> Coalesce:
+    """The single roles held on the customer's team on `on` (today), as a mask: one probe per customer into the
+    index on (customer, role), which carries the dates; quick for a page of customers."""
     held = (
-        TeamRole.objects.active()
+        TeamRole.objects.active(on)
         .filter(customer=OuterRef("pk"))
         .order_by()
         .values("customer")
@@ -351,6 +353,47 @@ def team_missing_of(customer: Customer, by_tier: dict[str, Standard]) -> list[st
     """The roles missing on the team of a customer from `incomplete_teams`, in its standard's order."""
     standard = by_tier.get(customer.tier)
     return team_missing(standard.required_roles, roles_of_mask(customer.held_roles)) if standard else []
+
+
+def team_complete(by_tier: dict[str, Standard], on: datetime.date | None = None) -> Exact:
+    """The SQL twin of `rules.team_missing(...) == []` for a tiered customer: its team holds, on `on` (today), every
+    single role its tier's standard requires (SPEC §5.2). A tier without a standard requires nobody."""
+    required = _required_roles(by_tier)
+    return Exact(ExpressionWrapper(_held_roles(on).bitand(required), IntegerField()), required)
+
+
+def _visits_in(since: datetime.date, on: datetime.date, role: str = "") -> Coalesce:
+    """How many visits to the customer (internal syncs do not count) from `since` to the end of `on`, optionally
+    only those made in `role`."""
+    tz = timezone.get_current_timezone()
+    visits = Visit.objects.filter(
+        customer=OuterRef("pk"),
+        visited_at__gte=datetime.datetime.combine(since, datetime.time.min, tzinfo=tz),
+        visited_at__lt=datetime.datetime.combine(on + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
+    ).exclude(kind=VisitKind.INTERNAL)
+    if role:
+        visits = visits.filter(visitor_role=role)
+    return Coalesce(Subquery(visits.order_by().values("customer").annotate(n=Count("*")).values("n")), 0)
+
+
+def visits_met(by_tier: dict[str, Standard], on: datetime.date) -> Q:
+    """The SQL twin of `rules.visit_status(...).met` on `on`: the customer's tier has a standard, and the visits of
+    the standard's period up to `on` meet it, overall and by the standard's role (SPEC §5.2)."""
+    met = Q(pk__in=[])
+    for tier, standard in by_tier.items():
+        since, _ = period_bounds(standard.period, on)
+        condition = Q(tier=tier) & Q(GreaterThanOrEqual(_visits_in(since, on), standard.visits_required))
+        if standard.visits_role and standard.visits_role_required:
+            done_by_role = _visits_in(since, on, standard.visits_role)
+            condition &= Q(GreaterThanOrEqual(done_by_role, standard.visits_role_required))
+        met |= condition
+    return met
+
+
+def customer_manager_of(on: datetime.date | None = None) -> Subquery:
+    """The id of the customer's customer manager on `on` (today), or NULL."""
+    holder = TeamRole.objects.active(on).filter(customer=OuterRef("pk"), role=CUSTOMER_MANAGER).values("user_id")
+    return Subquery(holder[:1])
 
 
 @dataclass

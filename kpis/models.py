@@ -1,0 +1,161 @@
+"""KPI targets, the nightly snapshots and the record of each computation (SPEC §7)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tiering.models import JobStatus
+
+from .metrics import METRIC_BY_CODE, METRICS, TIER_SHARE_QUOTAS
+
+METRIC_CHOICES = [(metric.code, metric.label) for metric in METRICS]
+
+
+class KpiTarget(models.Model):
+    """The target of a metric nationally (the national root) or in one province, which then overrides it."""
+
+    metric = models.CharField(_("metric"), max_length=40, choices=METRIC_CHOICES)
+    region = models.ForeignKey(
+        "crm.Region",
+        verbose_name=_("national root or province"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"level__in": ["national", "province"]},
+    )
+    # A fraction for rates (0.27 is 27 %), CNY for a sum.
+    value = models.DecimalField(_("target"), max_digits=16, decimal_places=4)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("KPI target (考核目标)")
+        verbose_name_plural = _("KPI targets (考核目标)")
+        ordering = ["region_id", "metric"]
+        constraints = [models.UniqueConstraint(fields=["metric", "region"], name="kpitarget_one_per_metric_region")]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.metric} {self.value}"
+
+    def clean(self) -> None:
+        if self.metric in TIER_SHARE_QUOTAS:
+            raise ValidationError(
+                {"metric": _("The tier shares' targets are the quotas of the tier rule set in force; edit them there.")}
+            )
+        metric = METRIC_BY_CODE.get(self.metric)
+        if metric and metric.denominator and self.value is not None and not 0 <= self.value <= 1:
+            raise ValidationError({"value": _("A rate's target lies between 0 and 1 (0.27 is 27 %).")})
+        if self.value is not None and self.value < 0:
+            raise ValidationError({"value": _("A target cannot be negative.")})
+
+
+class ScopeKind(models.TextChoices):
+    REGION = "region", _("Region")
+    DEPARTMENT = "department", _("Department")
+    MANAGER = "manager", _("Customer manager")
+
+
+class KpiSnapshot(models.Model):
+    """One metric of one scope (a region of any level, a department or a customer manager) for one month, as of a
+    day: the month's last, or the day before the computation while the month runs."""
+
+    period = models.DateField(_("period (first day of the month)"))
+    kind = models.CharField(_("scope kind"), max_length=10, choices=ScopeKind.choices)
+    region = models.ForeignKey(
+        "crm.Region", verbose_name=_("region"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    department = models.ForeignKey(
+        "crm.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("customer manager"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # The region holding every customer of the scope: the region itself, the department's, or for a manager the
+    # lowest region common to all their customers. A user sees the snapshot when they see this whole region.
+    extent = models.ForeignKey(
+        "crm.Region", verbose_name=_("extent"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    metric = models.CharField(_("metric"), max_length=40, choices=METRIC_CHOICES)
+    numerator = models.DecimalField(_("numerator"), max_digits=20, decimal_places=2)
+    denominator = models.DecimalField(_("denominator"), max_digits=20, decimal_places=2, null=True, blank=True)
+    value = models.DecimalField(_("value"), max_digits=26, decimal_places=6, null=True, blank=True)
+    as_of = models.DateField(_("as of"))
+    run = models.ForeignKey(
+        "kpis.KpiJobRun", verbose_name=_("run"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+
+    class Meta:
+        verbose_name = _("KPI snapshot")
+        verbose_name_plural = _("KPI snapshots")
+        ordering = ["period", "kind", "metric"]
+        # The scope first: a dashboard reads one scope's months, an overview a few scopes' month.
+        indexes = [
+            models.Index(fields=["region", "period"], name="kpisnapshot_region_idx"),
+            models.Index(fields=["department", "period"], name="kpisnapshot_department_idx"),
+            models.Index(fields=["manager", "period"], name="kpisnapshot_manager_idx"),
+            models.Index(fields=["period"], name="kpisnapshot_period_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="region", region__isnull=False, department__isnull=True, manager__isnull=True)
+                    | Q(kind="department", region__isnull=True, department__isnull=False, manager__isnull=True)
+                    | Q(kind="manager", region__isnull=True, department__isnull=True, manager__isnull=False)
+                ),
+                name="kpisnapshot_one_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.kind} {self.metric} {self.value}"
+
+
+class KpiJobRun(models.Model):
+    """One computation of a month's snapshots: when, who or what started it, how far it got, what went wrong."""
+
+    class Source(models.TextChoices):
+        NIGHTLY = "nightly", _("Nightly")
+        MANUAL = "manual", _("Manual")
+
+    period = models.DateField(_("period (first day of the month)"))
+    as_of = models.DateField(_("as of"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.MANUAL)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    customers_seen = models.PositiveIntegerField(_("customers seen"), default=0)
+    snapshots_written = models.PositiveIntegerField(_("snapshots written"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("KPI computation run")
+        verbose_name_plural = _("KPI computation runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

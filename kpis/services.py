@@ -1,0 +1,185 @@
+"""Writes of KPIs: a month's snapshots, computed chunk by chunk and replaced all at once (SPEC §7)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
+
+from accounts.models import Customer
+from crm.bulk import BulkWriter
+from crm.models import Department, Region, User
+from teams.selectors import standards
+from tiering.models import JobStatus
+
+from .metrics import METRICS, Period
+from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind
+from .totals import Row, Scopes, count_rows, roll_up, row_from_json, row_to_json
+
+CHUNK_SIZE = 100_000
+SNAPSHOT_COLUMNS = (
+    "period",
+    "kind",
+    "region_id",
+    "department_id",
+    "manager_id",
+    "extent_id",
+    "metric",
+    "numerator",
+    "denominator",
+    "value",
+    "as_of",
+    "run_id",
+)
+
+
+def plan_chunks(chunk_size: int | None = None) -> Iterator[tuple[int, int]]:
+    """Every customer, as id ranges [first, last]."""
+    chunk_size = chunk_size or CHUNK_SIZE
+    bounds = Customer.objects.aggregate(first=Min("id"), last=Max("id"))
+    if bounds["first"] is None:
+        return
+    for start in range(bounds["first"], bounds["last"] + 1, chunk_size):
+        yield start, min(start + chunk_size - 1, bounds["last"])
+
+
+def kpi_run_start(
+    *, period: Period, as_of: datetime.date, source: str, triggered_by: User | None = None, chunks_total: int = 0
+) -> KpiJobRun:
+    if as_of < period.start or as_of > period.last_day or as_of > timezone.localdate():
+        raise ValidationError({"period": f"{period} cannot be described as of {as_of}."})
+    return KpiJobRun.objects.create(
+        period=period.start, as_of=as_of, source=source, triggered_by=triggered_by, chunks_total=chunks_total
+    )
+
+
+def kpi_chunk_count(*, run_id: int, first_id: int, last_id: int) -> list[list]:
+    """The totals of one id range of customers, as rows of plain values (see `totals.row_to_json`)."""
+    run = KpiJobRun.objects.get(pk=run_id)
+    customers = Customer.objects.filter(id__gte=first_id, id__lte=last_id)
+    rows = count_rows(customers, Period(run.period), run.as_of, standards())
+    KpiJobRun.objects.filter(pk=run_id).update(
+        chunks_done=F("chunks_done") + 1, customers_seen=F("customers_seen") + sum(r.totals["customers"] for r in rows)
+    )
+    return [row_to_json(row) for row in rows]
+
+
+def kpi_chunk_failed(*, run_id: int, first_id: int, last_id: int, error: str) -> None:
+    with transaction.atomic():
+        run = KpiJobRun.objects.select_for_update().get(pk=run_id)
+        run.errors = [*run.errors, {"first_id": first_id, "last_id": last_id, "error": error}]
+        run.chunks_done += 1
+        run.save(update_fields=["errors", "chunks_done"])
+
+
+def _scope_maps() -> tuple[dict[str, list[str]], dict[int, str]]:
+    ancestors = {code: [c for c in path.split("/") if c] for code, path in Region.objects.values_list("code", "path")}
+    departments = dict(Department.objects.values_list("id", "region_id"))
+    return ancestors, departments
+
+
+def _snapshot_rows(scopes: Scopes, run: KpiJobRun) -> Iterator[tuple]:
+    period, as_of = run.period.isoformat(), run.as_of.isoformat()
+    scoped = [
+        *((ScopeKind.REGION, (code, None, None), code, totals) for code, totals in scopes.regions.items()),
+        *(
+            (ScopeKind.DEPARTMENT, (None, pk, None), region, scopes.departments[pk])
+            for pk, region in scopes.department_regions.items()
+        ),
+        *((ScopeKind.MANAGER, (None, None, pk), scopes.extent[pk], totals) for pk, totals in scopes.managers.items()),
+    ]
+    for kind, (region, department, manager), extent, totals in scoped:
+        for metric in METRICS:
+            denominator = totals[metric.denominator] if metric.denominator else None
+            value = metric.value(totals)
+            yield (
+                period,
+                kind.value,
+                region,
+                department,
+                manager,
+                extent,
+                metric.code,
+                Decimal(totals[metric.numerator]),
+                None if denominator is None else Decimal(denominator),
+                value,
+                as_of,
+                run.pk,
+            )
+
+
+def kpi_run_finish(*, run_id: int, results: list[list[list]]) -> KpiJobRun:
+    """Sum the chunks' rows up to every scope and replace the month's snapshots with them in one transaction; a run
+    with an error writes nothing, so the previous snapshots stay as they were."""
+    run = KpiJobRun.objects.get(pk=run_id)
+    if not run.errors:
+        try:
+            rows = [row_from_json(values) for chunk in results for values in chunk]
+            run.snapshots_written = _replace_snapshots(run, rows)
+        except Exception as exc:  # noqa: BLE001 - recorded on the run; the transaction kept the old snapshots
+            run.errors = [*run.errors, {"error": repr(exc)}]
+    run.status = JobStatus.FAILED if run.errors else JobStatus.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at", "snapshots_written", "errors"])
+    return run
+
+
+@transaction.atomic
+def _replace_snapshots(run: KpiJobRun, rows: list[Row]) -> int:
+    ancestors, departments = _scope_maps()
+    scopes = roll_up(rows, ancestors, departments)
+    KpiSnapshot.objects.filter(period=run.period).delete()
+    writer = BulkWriter(KpiSnapshot._meta.db_table, SNAPSHOT_COLUMNS)
+    for row in _snapshot_rows(scopes, run):
+        writer.add(row)
+    writer.flush()
+    return writer.written
+
+
+def kpi_compute(
+    *,
+    period: Period,
+    as_of: datetime.date | None = None,
+    source: str = KpiJobRun.Source.MANUAL,
+    triggered_by: User | None = None,
+    progress: Callable[[KpiJobRun], None] | None = None,
+) -> KpiJobRun:
+    """Compute a month's snapshots here and now, chunk after chunk, recording the run."""
+    chunks = list(plan_chunks())
+    run = kpi_run_start(
+        period=period,
+        as_of=as_of or period.as_of(timezone.localdate()),
+        source=source,
+        triggered_by=triggered_by,
+        chunks_total=len(chunks),
+    )
+    results = []
+    for first_id, last_id in chunks:
+        try:
+            results.append(kpi_chunk_count(run_id=run.pk, first_id=first_id, last_id=last_id))
+        except Exception as exc:  # noqa: BLE001 - recorded on the run, which then writes nothing
+            kpi_chunk_failed(run_id=run.pk, first_id=first_id, last_id=last_id, error=repr(exc))
+        if progress:
+            run.refresh_from_db()
+            progress(run)
+    return kpi_run_finish(run_id=run.pk, results=results)
+
+
+@transaction.atomic
+def kpi_target_set(*, user: User, metric: str, region: Region, value: Decimal | None) -> KpiTarget | None:
+    """Set (or with None, clear) the target of a metric nationally or for a province."""
+    existing = KpiTarget.objects.filter(metric=metric, region=region).first()
+    if value is None:
+        if existing:
+            existing.delete()
+        return None
+    target = existing or KpiTarget(metric=metric, region=region)
+    target.value, target.updated_by = value, user
+    target.full_clean()
+    target.save()
+    return target

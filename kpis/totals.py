@@ -1,0 +1,166 @@
+"""Counting the totals behind the KPIs (`metrics.TOTAL_FIELDS`) in the database, and summing them up the scopes.
+
+The database reduces a range of customers to one row per (region, customer manager) with every total summed; the
+rows of all ranges then roll up in Python to every region above, every department and every manager. Each total
+is one of the conditions the customer list filters by (`accounts.selectors`, `teams.selectors`), so a figure and
+the list behind it count the same customers.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import Customer, CustomerStatus, GroupMember
+from accounts.selectors import active_on, profile_complete
+from teams.rules import MANAGER_CAPACITY, Standard
+from teams.selectors import customer_manager_of, team_complete, visits_met
+
+from .metrics import TOTAL_FIELDS, Period, add_totals, zero_totals
+
+SUMMED_FIELDS = TOTAL_FIELDS[: TOTAL_FIELDS.index("managers")]
+ACTIVE = Q(status=CustomerStatus.ACTIVE)
+TIER_GROUPS = {"tier_a": ("A+", "A"), "tier_b": ("B",), "tier_c": ("C",), "tier_ab": ("A+", "A", "B")}
+
+
+def _members(condition: Q | None = None) -> Coalesce:
+    members = GroupMember.objects.filter(customer=OuterRef("pk"))
+    if condition is not None:
+        members = members.filter(condition)
+    counted = members.order_by().values("customer").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+def _count(condition: Q) -> Count:
+    return Count("pk", filter=condition)
+
+
+def total_expressions(period: Period, as_of: datetime.date, by_tier: dict[str, Standard]) -> dict:
+    """Each summed total as an aggregate over customers, for `period` described on `as_of`."""
+    tiered = Q(tier__isnull=False)
+    return {
+        "customers": Count("pk"),
+        "active": _count(ACTIVE),
+        "handsets": Coalesce(Sum("handset_count", filter=ACTIVE), 0),
+        "members": Coalesce(Sum(_members(), filter=ACTIVE), 0),
+        "members_on_net": Coalesce(Sum(_members(Q(on_net=True)), filter=ACTIVE), 0),
+        "members_verified": Coalesce(Sum(_members(Q(verified=True)), filter=ACTIVE), 0),
+        "revenue": Coalesce(
+            Sum("informatization_revenue", filter=ACTIVE),
+            Value(Decimal(0)),
+            output_field=DecimalField(max_digits=20, decimal_places=2),
+        ),
+        "active_at_start": _count(Q(active_on(period.start - datetime.timedelta(days=1)))),
+        "still_active": _count(Q(active_on(period.start - datetime.timedelta(days=1))) & Q(active_on(as_of))),
+        "tiered": _count(tiered),
+        **{name: _count(Q(tier__in=tiers)) for name, tiers in TIER_GROUPS.items()},
+        "profile_ab": _count(Q(tier__in=TIER_GROUPS["tier_ab"]) & profile_complete(as_of)),
+        "profile_c": _count(Q(tier="C") & profile_complete(as_of)),
+        "team_complete": _count(tiered & Q(team_complete(by_tier, as_of))),
+        "visit_base": _count(Q(tier__in=list(by_tier))),
+        "visit_met": _count(visits_met(by_tier, as_of)),
+    }
+
+
+@dataclass
+class Row:
+    """The totals of the customers of one region with one customer manager (None: nobody) in one id range."""
+
+    region: str
+    manager: int | None
+    totals: dict[str, int | Decimal]
+
+
+def count_rows(
+    customers: QuerySet[Customer], period: Period, as_of: datetime.date, by_tier: dict[str, Standard]
+) -> list[Row]:
+    """The totals of `customers`, one row per (region, customer manager on `as_of`)."""
+    grouped = (
+        customers.order_by()
+        .annotate(manager=customer_manager_of(as_of))
+        .values("region_id", "manager")
+        .annotate(**total_expressions(period, as_of, by_tier))
+    )
+    rows = []
+    for values in grouped:
+        totals = zero_totals()
+        for name in SUMMED_FIELDS:
+            totals[name] = values[name]
+        rows.append(Row(values["region_id"], values["manager"], totals))
+    return rows
+
+
+def row_to_json(row: Row) -> list:
+    """A row as plain values for a Celery result: [region, manager, total, …] with the revenue as text."""
+    return [row.region, row.manager, *(str(row.totals[name]) for name in SUMMED_FIELDS)]
+
+
+def row_from_json(values: list) -> Row:
+    totals = zero_totals()
+    for name, value in zip(SUMMED_FIELDS, values[2:], strict=True):
+        totals[name] = Decimal(value) if name == "revenue" else int(value)
+    return Row(values[0], values[1], totals)
+
+
+# -- summing up the scopes ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scopes:
+    """The totals of every scope: regions by code, departments and managers by id; `extent` is the region that
+    holds all of a manager's customers (their lowest common ancestor), by which visibility is judged."""
+
+    regions: dict[str, dict] = field(default_factory=dict)
+    departments: dict[int, dict] = field(default_factory=dict)
+    department_regions: dict[int, str] = field(default_factory=dict)
+    managers: dict[int, dict] = field(default_factory=dict)
+    extent: dict[int, str] = field(default_factory=dict)
+
+
+def _common_ancestor(paths: Iterable[list[str]]) -> str:
+    paths = list(paths)
+    common = paths[0]
+    for path in paths[1:]:
+        length = 0
+        while length < min(len(common), len(path)) and common[length] == path[length]:
+            length += 1
+        common = common[:length]
+    return common[-1]
+
+
+def roll_up(rows: Iterable[Row], ancestors: dict[str, list[str]], departments: dict[int, str]) -> Scopes:
+    """Sum the rows up to every scope.
+
+    `ancestors`: each region's codes from the national root down to itself; `departments`: each department's region.
+    A department's customers are those of its region's subtree (SPEC §2), so it has its region's totals. A manager
+    is overloaded with more than MANAGER_CAPACITY customers in all (whatever their status, as the manager load page
+    counts); each scope counts the distinct managers serving any of its customers.
+    """
+    scopes = Scopes()
+    by_region: dict[str, dict] = {}
+    regions_of: dict[int, set[str]] = defaultdict(set)
+    for row in rows:
+        add_totals(by_region.setdefault(row.region, zero_totals()), row.totals)
+        if row.manager is not None:
+            add_totals(scopes.managers.setdefault(row.manager, zero_totals()), row.totals)
+            regions_of[row.manager].add(row.region)
+    for region, totals in by_region.items():
+        for code in ancestors[region]:
+            add_totals(scopes.regions.setdefault(code, zero_totals()), totals)
+    for manager, regions in regions_of.items():
+        overloaded = scopes.managers[manager]["customers"] > MANAGER_CAPACITY
+        scopes.extent[manager] = _common_ancestor(ancestors[region] for region in regions)
+        served = {code for region in regions for code in ancestors[region]}
+        for totals in [*(scopes.regions[code] for code in served), scopes.managers[manager]]:
+            totals["managers"] += 1
+            totals["managers_overloaded"] += overloaded
+    scopes.department_regions = dict(departments)
+    for department, region in departments.items():
+        scopes.departments[department] = dict(scopes.regions.get(region) or zero_totals())
+    return scopes

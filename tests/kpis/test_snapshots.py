@@ -1,0 +1,133 @@
+"""Every metric of SPEC §7 computed on the hand-built province of conftest.py, the expected values worked out by
+hand from its description."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from kpis.models import KpiJobRun, KpiSnapshot
+from kpis.services import kpi_chunk_failed, kpi_compute, kpi_run_finish, kpi_run_start
+
+from .conftest import OCTOBER
+
+pytestmark = pytest.mark.django_db
+LAST_DAY = datetime.date(2026, 10, 31)
+
+
+def _figures(**scope) -> dict[str, tuple]:
+    rows = KpiSnapshot.objects.filter(period=OCTOBER.start, **scope)
+    return {row.metric: (row.numerator, row.denominator, row.value) for row in rows}
+
+
+def _ratio(numerator: int, denominator: int) -> tuple:
+    value = (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.000001"))
+    return (Decimal(numerator), Decimal(denominator), value)
+
+
+SICHUAN = {
+    "member_coverage_rate": _ratio(9, 680),  # on net 3 + 1 + 5 over handsets 200+100+50+10+20+300 of the active
+    "member_authenticity_rate": _ratio(3, 11),  # verified 2 + 1 + 0 of members 4 + 2 + 5
+    "stability_rate": _ratio(5, 6),  # c1 c2 c3 c4 c5 c8 active on 30 September; c5 churned since
+    "archive_rate_ab": _ratio(2, 3),  # c1 and c8 complete; c2 has no key person
+    "archive_rate_c": _ratio(1, 3),  # c3 complete; c4 has a blank address, c7 no customer manager
+    "informatization_revenue": (Decimal("1500.50"), None, Decimal("1500.50")),
+    "team_completeness_rate": _ratio(3, 6),  # c1 (the whole A team), c3, c4; c2 and c8 lack a service manager
+    "visit_compliance_rate": _ratio(2, 6),  # c1 (two, one by the second manager) and c2
+    "manager_overload_share": _ratio(1, 3),  # bob, with 51 customers, of alice, bob and carol
+    "tier_share_a": _ratio(1, 6),
+    "tier_share_b": _ratio(2, 6),
+    "tier_share_c": _ratio(3, 6),
+}
+
+
+def test_every_metric_of_the_province_matches_the_hand_worked_values(province, territory):
+    run = kpi_compute(period=OCTOBER)
+    assert run.status == "succeeded", run.errors
+    assert run.as_of == LAST_DAY
+    assert _figures(region=territory["sichuan"]) == SICHUAN
+    assert _figures(region=territory["root"]) == SICHUAN  # Guangdong has no customers
+
+
+def test_a_department_counts_the_customers_of_its_region(province, cast):
+    kpi_compute(period=OCTOBER)
+    figures = _figures(department=cast["dora"].department)
+    assert figures == {
+        "member_coverage_rate": _ratio(4, 380),
+        "member_authenticity_rate": _ratio(3, 6),
+        "stability_rate": _ratio(4, 5),
+        "archive_rate_ab": _ratio(1, 2),
+        "archive_rate_c": _ratio(1, 3),
+        "informatization_revenue": (Decimal("1500.50"), None, Decimal("1500.50")),
+        "team_completeness_rate": _ratio(3, 5),
+        "visit_compliance_rate": _ratio(2, 5),
+        "manager_overload_share": _ratio(1, 2),
+        "tier_share_a": _ratio(1, 5),
+        "tier_share_b": _ratio(1, 5),
+        "tier_share_c": _ratio(3, 5),
+    }
+    assert _figures(region=cast["dora"].department.region) == figures
+
+
+def test_a_manager_scope_counts_the_customers_they_manage(province, cast, territory):
+    kpi_compute(period=OCTOBER)
+    bob = _figures(manager=cast["bob"])
+    assert bob["member_coverage_rate"] == _ratio(0, 60)
+    assert bob["member_authenticity_rate"] == (Decimal(0), Decimal(0), None)  # no members: no value
+    assert bob["stability_rate"] == _ratio(2, 3)
+    assert bob["archive_rate_ab"] == (Decimal(0), Decimal(0), None)
+    assert bob["archive_rate_c"] == _ratio(1, 2)
+    assert bob["team_completeness_rate"] == _ratio(2, 2)
+    assert bob["visit_compliance_rate"] == _ratio(0, 2)
+    assert bob["manager_overload_share"] == _ratio(1, 1)
+    # Every customer of bob's lies in 武侯: that is the region a viewer must see whole to see his figures.
+    assert KpiSnapshot.objects.filter(manager=cast["bob"]).values_list("extent", flat=True).distinct().get() == (
+        territory["wuhou"].code
+    )
+
+
+def test_every_region_level_down_to_the_grid_has_its_snapshots(province, territory):
+    kpi_compute(period=OCTOBER)
+    grid = _figures(region=territory["grid"])
+    assert grid["tier_share_a"] == _ratio(1, 1)
+    assert grid["visit_compliance_rate"] == _ratio(1, 1)
+    jinjiang = _figures(region=territory["jinjiang"])  # c1 (its grid), c2, c6 the prospect, c7
+    assert jinjiang["tier_share_c"] == _ratio(1, 3)
+    assert jinjiang["stability_rate"] == _ratio(2, 2)
+    assert jinjiang["manager_overload_share"] == _ratio(0, 1)  # alice only
+    scopes = KpiSnapshot.objects.filter(period=OCTOBER.start, kind="region").values_list("region", flat=True)
+    assert set(scopes) == {"000000", "510000", "510100", "510104", "510104-G01", "510107", "510700", "510703"}
+    assert KpiSnapshot.objects.filter(period=OCTOBER.start).count() % 12 == 0  # every metric of every scope
+
+
+def test_recomputing_a_month_replaces_its_snapshots(province, territory):
+    kpi_compute(period=OCTOBER)
+    first = KpiSnapshot.objects.filter(period=OCTOBER.start).count()
+    province["c2"].status = "churned"
+    province["c2"].save()
+    second_run = kpi_compute(period=OCTOBER)
+    assert KpiSnapshot.objects.filter(period=OCTOBER.start).count() == first
+    assert set(KpiSnapshot.objects.filter(period=OCTOBER.start).values_list("run", flat=True)) == {second_run.pk}
+    # c2's churn today is after October: it was still active on 31 October.
+    assert _figures(region=territory["sichuan"])["stability_rate"] == _ratio(5, 6)
+
+
+def test_a_run_with_a_failed_chunk_keeps_the_previous_snapshots(province, territory):
+    good = kpi_compute(period=OCTOBER)
+    run = kpi_run_start(period=OCTOBER, as_of=LAST_DAY, source="nightly", chunks_total=1)
+    kpi_chunk_failed(run_id=run.pk, first_id=1, last_id=10, error="OperationalError('server closed the connection')")
+    finished = kpi_run_finish(run_id=run.pk, results=[])
+    assert finished.status == "failed"
+    assert finished.snapshots_written == 0
+    assert set(KpiSnapshot.objects.values_list("run", flat=True)) == {good.pk}
+    assert _figures(region=territory["sichuan"]) == SICHUAN
+
+
+def test_a_run_is_recorded_with_its_counts(province):
+    run = kpi_compute(period=OCTOBER)
+    assert run.chunks_total == run.chunks_done == 1
+    assert run.customers_seen == 7 + 48 + 1
+    assert run.snapshots_written == KpiSnapshot.objects.count()
+    assert KpiJobRun.objects.get().finished_at is not None
