@@ -1,12 +1,15 @@
 """The Celery beat schedule: every periodic job, crontabs only, times in Asia/Shanghai (CELERY_TIMEZONE)."""
 
+from celery import signature
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
     # 02:00 nightly: every active customer's tier under the rule set in force (SPEC §4.2) and, in the same chunks,
-    # the personal VIP levels of their group members (SPEC §4.3), fanned out over the workers.
-    "tiers-nightly": {
+    # the personal VIP levels of their group members (SPEC §4.3), fanned out over the workers; once the tiers are
+    # done, the KPI snapshots of the month yesterday belonged to (SPEC §7), fanned out the same way.
+    "tiers-then-kpis-nightly": {
         "task": "tiering.tasks.tier_recompute_nightly",
         "schedule": crontab(hour=2, minute=0),
+        "kwargs": {"then": signature("kpis.tasks.kpi_snapshots_nightly")},
     },
 }

@@ -392,7 +392,9 @@ def visits_met(by_tier: dict[str, Standard], on: datetime.date) -> Q:
 
 def customer_manager_of(on: datetime.date | None = None) -> Subquery:
     """The id of the customer's customer manager on `on` (today), or NULL."""
-    holder = TeamRole.objects.active(on).filter(customer=OuterRef("pk"), role=CUSTOMER_MANAGER).values("user_id")
+    holder = (
+        TeamRole.objects.active(on).filter(customer=OuterRef("pk"), role=CUSTOMER_MANAGER).order_by().values("user_id")
+    )
     return Subquery(holder[:1])
 
 

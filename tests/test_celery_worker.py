@@ -1,5 +1,6 @@
-"""The nightly tier recompute end to end through a real Celery worker on a real broker (Redis) and PostgreSQL:
-the chunks fan out as a chord, the chord's callback closes the run, tiers and VIP levels are set.
+"""The nightly jobs as beat starts them, end to end through a real Celery worker on a real broker (Redis) and
+PostgreSQL: the tier recompute's chunks fan out as a chord, its callback closes the run with tiers and VIP levels
+set, and then the KPI snapshots of the month fan out the same way and are written.
 
 Runs when CELERY_BROKER_URL and a PostgreSQL DATABASE_URL are set (CI sets both, and REQUIRE_CELERY_WORKER=1 so
 that a missing broker fails the run instead of skipping). The worker is started here, pointed at the test database.
@@ -7,6 +8,7 @@ that a missing broker fails the run instead of skipping). The worker is started 
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import sys
@@ -16,17 +18,19 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from celery import signature
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Customer, GroupMember
 from accounts.rules import vip_level_for
 from crm.celery import app
+from kpis.models import KpiJobRun, KpiSnapshot
 from tests.factories import GroupMemberFactory
 from tiering.models import TierJobRun
 from tiering.rules import evaluate
 from tiering.selectors import published_rule_set
-from tiering.tasks import tier_recompute_nightly
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,9 +85,14 @@ def test_nightly_recompute_runs_on_a_real_worker(customers):
         while not app.control.ping(timeout=1.0):
             assert worker.poll() is None, "the Celery worker exited"
             assert time.monotonic() < deadline, "the Celery worker did not come up within 60 s"
-        run_id = tier_recompute_nightly.delay(chunk_size=1).get(timeout=60)  # a chunk per customer
+        nightly = settings.CELERY_BEAT_SCHEDULE["tiers-then-kpis-nightly"]
+        then = signature(nightly["kwargs"]["then"]).clone(kwargs={"chunk_size": 1})  # a chunk per customer
+        run_id = app.send_task(nightly["task"], kwargs={"chunk_size": 1, "then": then}).get(timeout=60)
         while (run := TierJobRun.objects.get(pk=run_id)).finished_at is None:
             assert time.monotonic() < deadline + 60, "the chord did not finish within 60 s"
+            time.sleep(0.2)
+        while not KpiJobRun.objects.filter(finished_at__isnull=False).exists():
+            assert time.monotonic() < deadline + 120, "the KPI snapshots did not follow within 60 s"
             time.sleep(0.2)
     finally:
         worker.terminate()
@@ -96,3 +105,10 @@ def test_nightly_recompute_runs_on_a_real_worker(customers):
         assert customer.tier == evaluate(customer.rule_values(), rules).tier
     for member in GroupMember.objects.all():
         assert member.vip_level == vip_level_for(member.arpu)
+    kpis = KpiJobRun.objects.get()
+    assert (kpis.status, kpis.source, kpis.customers_seen) == ("succeeded", "nightly", 4)
+    assert kpis.chunks_done == kpis.chunks_total >= 4
+    assert kpis.as_of == timezone.localdate() - datetime.timedelta(days=1)
+    # The tiers the recompute just set are the ones counted: every customer of the nation has one.
+    tiered = KpiSnapshot.objects.get(region_id="000000", metric="tier_share_c")
+    assert tiered.denominator == Customer.objects.filter(tier__isnull=False).count() == 4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from celery import chord, shared_task
+from celery import chord, shared_task, signature
 from django.db import OperationalError
 
 from crm.models import Region
@@ -40,16 +40,21 @@ def tier_recompute_nightly(
     chunk_size: int | None = None,
     source: str = "nightly",
     triggered_by_id: int | None = None,
+    then: dict | None = None,
 ) -> int:
     """Plan the chunks, record the run, and hand the chunks to the workers; returns the run's id. Beat runs it
-    nightly; staff start it from the tier rules page (source `manual`)."""
+    nightly, with the KPI snapshots as `then` (a task signature run once the tiers are done, whatever their
+    outcome); staff start it from the tier rules page (source `manual`)."""
     scope = Region.objects.get(code=scope_code)
     chunks = list(plan_chunks(scope, chunk_size))
     run = TierJobRun.objects.create(
         scope=scope, source=source, triggered_by_id=triggered_by_id, chunks_total=len(chunks)
     )
+    finish = tier_recompute_finish.s(run.pk)
+    if then is not None:
+        finish = finish | signature(then)
     if not chunks:
-        tier_run_finish(run_id=run.pk)
+        finish.delay([])
         return run.pk
-    chord(tier_recompute_chunk.s(run.pk, asdict(chunk)) for chunk in chunks)(tier_recompute_finish.s(run.pk))
+    chord(tier_recompute_chunk.s(run.pk, asdict(chunk)) for chunk in chunks)(finish)
     return run.pk
