@@ -3,6 +3,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts_views
+from kpis.api import views as kpis_views
 from teams.api import views as teams_views
 from tiering.api import views as tiering_views
 
@@ -30,5 +31,6 @@ urlpatterns = [
     path("tiering/recompute/", tiering_views.TierRecomputeView.as_view(), name="tier-recompute"),
     path("exports/tier-list.csv", tiering_views.TierListExportView.as_view(file_format="csv"), name="tier-list-csv"),
     path("exports/tier-list.xlsx", tiering_views.TierListExportView.as_view(file_format="xlsx"), name="tier-list-xlsx"),
+    path("kpis/", kpis_views.KpiListView.as_view(), name="kpis"),
     path("", include(router.urls)),
 ]

@@ -1,0 +1,302 @@
+"""Reads of KPIs: scopes a user may see (SPEC §2), their snapshots, targets and the state of the nightly job.
+
+Dashboards read snapshots only, never customers. A scope is visible when the user sees the whole of its extent
+(the region holding all its customers); an account manager sees their own figures only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Max, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Department, Region, RegionLevel, Role, User
+from crm.visibility import NATIONAL_CODE, territory_path, territory_region
+from tiering.models import JobStatus
+from tiering.selectors import published_rule_set
+
+from .metrics import METRIC_BY_CODE, METRICS, TIER_SHARE_QUOTAS, Metric, Period
+from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind
+
+CHILD_LEVEL = {
+    RegionLevel.NATIONAL: RegionLevel.PROVINCE,
+    RegionLevel.PROVINCE: RegionLevel.CITY,
+    RegionLevel.CITY: RegionLevel.COUNTY,
+    RegionLevel.COUNTY: RegionLevel.GRID,
+}
+
+
+# -- targets -------------------------------------------------------------------------------------------------------
+
+
+def targets_for(province: Region | None) -> dict[str, Decimal | None]:
+    """The target of every metric in a province (None: the nation): the province's own, else the national one, else
+    the default of `metrics`; the tier shares' are the quotas of the rule set in force there (SPEC §4.1)."""
+    targets: dict[str, Decimal | None] = {metric.code: metric.default_target for metric in METRICS}
+    regions = [NATIONAL_CODE] + ([province.code] if province is not None else [])
+    rows = KpiTarget.objects.filter(region_id__in=regions).values_list("metric", "region_id", "value")
+    for metric, _region, value in sorted(rows, key=lambda row: row[1] != NATIONAL_CODE):
+        targets[metric] = value
+    rule_set = published_rule_set(province)
+    for code, field_name in TIER_SHARE_QUOTAS.items():
+        targets[code] = getattr(rule_set, field_name) / 100
+    return targets
+
+
+def province_of(region: Region) -> Region | None:
+    if region.depth < 1:
+        return None
+    if region.level == RegionLevel.PROVINCE:
+        return region
+    return Region.objects.get(code=region.ancestor_codes()[1])
+
+
+# -- scopes --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    kind: str
+    region: Region | None = None
+    department: Department | None = None
+    manager: User | None = None
+    extent: Region | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == ScopeKind.REGION:
+            return self.region.name
+        if self.kind == ScopeKind.DEPARTMENT:
+            return self.department.name
+        return self.manager.display_name
+
+    @property
+    def snapshot_filter(self) -> dict:
+        return {self.kind: getattr(self, self.kind)}
+
+    @property
+    def customer_filter(self) -> dict[str, str]:
+        """The customer list's filter for the customers of the scope."""
+        if self.kind == ScopeKind.MANAGER:
+            return {"manager": self.manager.username}
+        region = self.region if self.kind == ScopeKind.REGION else self.department.region
+        return {"region": region.code}
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The scope as the API and the pages take it."""
+        if self.kind == ScopeKind.REGION:
+            return {"region": self.region.code}
+        if self.kind == ScopeKind.DEPARTMENT:
+            return {"department": str(self.department.pk)}
+        return {"manager": self.manager.username}
+
+
+def _sees_region(user: User, region: Region) -> bool:
+    if user.role == Role.ACCOUNT_MANAGER and not user.sees_everything:
+        return False
+    path = territory_path(user)
+    return path is not None and region.path.startswith(path)
+
+
+def _manager_extent(manager: User) -> Region | None:
+    """The extent of the manager's latest snapshots: the region holding all the customers they manage."""
+    latest = KpiSnapshot.objects.filter(manager=manager).order_by("-period").values_list("extent", flat=True).first()
+    return Region.objects.filter(code=latest).first() if latest else None
+
+
+def scope_for(
+    user: User, *, region: str | None = None, department: str | None = None, manager: str | None = None
+) -> Scope:
+    """The scope asked for (at most one of region code, department id or name, manager username), or by default
+    the user's own: the nation, their province, their department or themselves. Http404 when it does not exist or
+    the user does not see all of it."""
+    given = [name for name, value in (("region", region), ("department", department), ("manager", manager)) if value]
+    if len(given) > 1:
+        raise ValueError(_("Give one scope: region, department or manager."))
+    if region:
+        scope_region = Region.objects.filter(code=region).first()
+        if scope_region is None or not _sees_region(user, scope_region):
+            raise Http404
+        return Scope(ScopeKind.REGION, region=scope_region, extent=scope_region)
+    if department:
+        lookup = Q(pk=int(department)) if department.isdigit() else Q(name=department)
+        found = Department.objects.select_related("region").filter(lookup).first()
+        if found is None or not _sees_region(user, found.region):
+            raise Http404
+        return Scope(ScopeKind.DEPARTMENT, department=found, extent=found.region)
+    if manager:
+        person = User.objects.filter(username=manager).first()
+        if person is None:
+            raise Http404
+        if person == user:
+            return Scope(ScopeKind.MANAGER, manager=person, extent=_manager_extent(person))
+        extent = _manager_extent(person)
+        if extent is None or not _sees_region(user, extent):
+            raise Http404
+        return Scope(ScopeKind.MANAGER, manager=person, extent=extent)
+    return own_scope(user)
+
+
+def own_scope(user: User) -> Scope:
+    if user.role == Role.ACCOUNT_MANAGER and not user.sees_everything:
+        return Scope(ScopeKind.MANAGER, manager=user, extent=_manager_extent(user))
+    if user.role == Role.DEPARTMENT_HEAD and not user.sees_everything:
+        if user.department_id is None:
+            raise Http404
+        department = Department.objects.select_related("region").get(pk=user.department_id)
+        return Scope(ScopeKind.DEPARTMENT, department=department, extent=department.region)
+    region = territory_region(user)
+    if region is None:
+        raise Http404
+    return Scope(ScopeKind.REGION, region=region, extent=region)
+
+
+# -- snapshots -----------------------------------------------------------------------------------------------------
+
+
+def latest_period() -> Period | None:
+    """The latest month with snapshots."""
+    latest = KpiSnapshot.objects.aggregate(latest=Max("period"))["latest"]
+    return Period(latest) if latest else None
+
+
+@dataclass
+class Figure:
+    metric: Metric
+    numerator: Decimal
+    denominator: Decimal | None
+    value: Decimal | None
+    target: Decimal | None
+
+    @property
+    def on_target(self) -> bool | None:
+        return self.metric.on_target(self.value, self.target)
+
+
+@dataclass
+class Figures:
+    """Every metric of one scope in one period; empty when there are no snapshots for it."""
+
+    scope: Scope
+    period: Period
+    by_metric: dict[str, Figure] = field(default_factory=dict)
+    as_of: datetime.date | None = None
+
+    def __iter__(self):
+        return iter(self.by_metric.values())
+
+    def __getitem__(self, code: str) -> Figure:
+        return self.by_metric[code]
+
+
+def _targets_of(scope: Scope) -> dict[str, Decimal | None]:
+    return targets_for(province_of(scope.extent) if scope.extent is not None else None)
+
+
+def figures(scope: Scope, period: Period, targets: dict[str, Decimal | None] | None = None) -> Figures:
+    targets = targets if targets is not None else _targets_of(scope)
+    result = Figures(scope, period)
+    for row in KpiSnapshot.objects.filter(period=period.start, **scope.snapshot_filter):
+        metric = METRIC_BY_CODE[row.metric]
+        result.by_metric[row.metric] = Figure(metric, row.numerator, row.denominator, row.value, targets[row.metric])
+        result.as_of = row.as_of
+    result.by_metric = {m.code: result.by_metric[m.code] for m in METRICS if m.code in result.by_metric}
+    return result
+
+
+def trend(scope: Scope, periods: list[Period]) -> dict[str, list[Decimal | None]]:
+    """Each metric's value in each of `periods` (None where there is no snapshot)."""
+    index = {period.start: i for i, period in enumerate(periods)}
+    values: dict[str, list[Decimal | None]] = {metric.code: [None] * len(periods) for metric in METRICS}
+    rows = KpiSnapshot.objects.filter(
+        period__gte=periods[0].start, period__lte=periods[-1].start, **scope.snapshot_filter
+    ).values_list("metric", "period", "value")
+    for metric, period, value in rows:
+        values[metric][index[period]] = value
+    return values
+
+
+def child_scopes(user: User, scope: Scope, period: Period) -> list[Scope]:
+    """The scopes one level down that the user sees: a region's child regions and the departments of the region
+    itself, a department's customer managers (members of it whose customers all lie in its region)."""
+    if scope.kind == ScopeKind.MANAGER:
+        return []
+    snapshots = KpiSnapshot.objects.filter(period=period.start, metric=METRICS[0].code)
+    if scope.kind == ScopeKind.DEPARTMENT:
+        rows = (
+            snapshots.filter(
+                kind=ScopeKind.MANAGER,
+                manager__department=scope.department,
+                extent__path__startswith=scope.department.region.path,
+            )
+            .select_related("manager", "extent")
+            .order_by("manager__username")
+        )
+        return [Scope(ScopeKind.MANAGER, manager=row.manager, extent=row.extent) for row in rows]
+    children = [
+        Scope(ScopeKind.REGION, region=row.region, extent=row.region)
+        for row in snapshots.filter(kind=ScopeKind.REGION, region__parent=scope.region)
+        .select_related("region")
+        .order_by("region__code")
+    ]
+    departments = [
+        Scope(ScopeKind.DEPARTMENT, department=row.department, extent=row.department.region)
+        for row in snapshots.filter(kind=ScopeKind.DEPARTMENT, department__region=scope.region)
+        .select_related("department__region")
+        .order_by("department__name")
+    ]
+    return [child for child in [*children, *departments] if _sees_region(user, child.extent)]
+
+
+def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Decimal | None]) -> list[Figures]:
+    """The figures of several scopes of one province in one query."""
+    if not scopes:
+        return []
+    condition = Q(pk__in=[])
+    for scope in scopes:
+        condition |= Q(**scope.snapshot_filter)
+    keyed = {(scope.kind, getattr(scope, scope.kind).pk): Figures(scope, period) for scope in scopes}
+    rows = KpiSnapshot.objects.filter(condition, period=period.start)
+    for row in rows:
+        key = (row.kind, getattr(row, f"{row.kind}_id"))
+        metric = METRIC_BY_CODE[row.metric]
+        keyed[key].by_metric[row.metric] = Figure(
+            metric, row.numerator, row.denominator, row.value, targets[row.metric]
+        )
+        keyed[key].as_of = row.as_of
+    for result in keyed.values():
+        result.by_metric = {m.code: result.by_metric[m.code] for m in METRICS if m.code in result.by_metric}
+    return list(keyed.values())
+
+
+@dataclass
+class JobState:
+    """What a dashboard says about the freshness of its data."""
+
+    last_success: KpiJobRun | None
+    last_failure: KpiJobRun | None  # a failed run newer than the last success
+
+    @property
+    def failed(self) -> bool:
+        return self.last_failure is not None
+
+
+def job_state() -> JobState:
+    runs = KpiJobRun.objects.exclude(status=JobStatus.RUNNING).order_by("-finished_at")
+    success = runs.filter(status=JobStatus.SUCCEEDED).first()
+    failure = runs.filter(status=JobStatus.FAILED)
+    if success is not None:
+        failure = failure.filter(finished_at__gt=success.finished_at)
+    return JobState(success, failure.first())
+
+
+def runs_for(user: User) -> QuerySet[KpiJobRun]:
+    """The computations are nation-wide: provincial staff and above see them."""
+    if not user.is_provincial_or_above:
+        return KpiJobRun.objects.none()
+    return KpiJobRun.objects.select_related("triggered_by").order_by("-started_at")
