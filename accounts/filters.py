@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Region
+from crm.periods import Period
 from crm.visibility import visible_regions
 from teams.models import TeamRole, TeamRoleKind
+from teams.selectors import standards, team_complete, visits_met, visits_overdue
 
 from .models import Customer, CustomerStatus, Industry, Segment, Tier
+from .selectors import active_on, profile_complete
+
+COMPLETENESS = [("complete", _("Complete")), ("incomplete", _("Incomplete"))]
+VISIT_CHOICES = [
+    ("met", _("Standard met this period")),
+    ("due", _("Due this period")),
+    ("overdue", _("Overdue from the last period")),
+]
+TIER_GROUPS = {"a": ("A+", "A"), "ab": ("A+", "A", "B"), "tiered": ("A+", "A", "B", "C")}
+TIER_GROUP_CHOICES = [("a", "A+ / A"), ("ab", "A+ / A / B"), ("tiered", _("Any tier"))]
 
 
 class CustomerOrdering(django_filters.OrderingFilter):
@@ -46,6 +61,17 @@ class CustomerFilter(django_filters.FilterSet):
     segment = django_filters.ChoiceFilter(field_name="industry__segment", choices=Segment.choices, label=_("Segment"))
     status = django_filters.ChoiceFilter(choices=CustomerStatus.choices, label=_("Status"))
     manager = django_filters.CharFilter(method="filter_manager", label=_("Customer manager (username)"))
+    # The conditions behind the KPIs (SPEC §7), so that every figure of a dashboard links to its customers.
+    tier_group = django_filters.ChoiceFilter(choices=TIER_GROUP_CHOICES, method="filter_tier_group", label=_("Tiers"))
+    profile = django_filters.ChoiceFilter(choices=COMPLETENESS, method="filter_profile", label=_("Profile"))
+    team = django_filters.ChoiceFilter(choices=COMPLETENESS, method="filter_team", label=_("Team"))
+    visits = django_filters.ChoiceFilter(choices=VISIT_CHOICES, method="filter_visits", label=_("Visits"))
+    lost_in = django_filters.CharFilter(
+        method="filter_lost_in",
+        label=_("Lost in month"),
+        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM"}),
+        help_text=_("Active at the start of the month, no longer active at its end."),
+    )
     ordering = CustomerOrdering(
         fields=(
             ("code", "code"),
@@ -68,6 +94,34 @@ class CustomerFilter(django_filters.FilterSet):
     class Meta:
         model = Customer
         fields = ["search", "tier", "region", "industry", "segment", "status", "manager"]
+
+    def filter_tier_group(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        return queryset.filter(tier__in=TIER_GROUPS[value])
+
+    def filter_profile(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        complete = profile_complete()
+        return queryset.filter(complete if value == "complete" else ~complete)
+
+    def filter_team(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        complete = Q(team_complete(standards()))
+        return queryset.filter(Q(tier__isnull=False), complete if value == "complete" else ~complete)
+
+    def filter_visits(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        by_tier, today = standards(), timezone.localdate()
+        if value == "overdue":
+            return queryset.filter(visits_overdue(by_tier, today))
+        met = visits_met(by_tier, today)
+        return queryset.filter(met if value == "met" else Q(tier__in=list(by_tier)) & ~met)
+
+    def filter_lost_in(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        today = timezone.localdate()
+        try:
+            period = Period.parse(value, today)
+        except ValueError as exc:
+            raise forms.ValidationError({"lost_in": str(exc)}) from exc
+        return queryset.filter(
+            Q(active_on(period.start - datetime.timedelta(days=1))) & ~Q(active_on(period.as_of(today)))
+        )
 
     def filter_search(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         value = value.strip()

@@ -4,14 +4,12 @@ is good, and its default target. Pure: totals in, values out; `kpis.totals` coun
 
 from __future__ import annotations
 
-import datetime
-import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-RATIO, CNY = "ratio", "cny"
+RATIO, CNY, COUNT = "ratio", "cny", "count"
 AT_LEAST, AT_MOST, NEAR = "at_least", "at_most", "near"
 # A tier share is on target within 3 percentage points of its quota (SPEC §4.1).
 NEAR_TOLERANCE = Decimal("0.03")
@@ -38,6 +36,7 @@ TOTAL_FIELDS = (
     "team_complete",  # tiered customers whose team holds every role their standard requires
     "visit_base",  # tiered customers with a service standard
     "visit_met",  # … whose visit standard is met in the period
+    "visit_overdue",  # … whose standard's last finished period (month or quarter) ended without it
     # Counted per scope over distinct people, not summed over customers:
     "managers",  # customer managers serving customers of the scope
     "managers_overloaded",  # … with more than 50 customers in all
@@ -194,7 +193,20 @@ METRICS: tuple[Metric, ...] = (
         default_target=_pct("70"),
     ),
 )
-METRIC_BY_CODE = {metric.code: metric for metric in METRICS}
+# Counts the dashboards show beside the KPIs, snapshotted with them; not KPIs (no target, not in the API).
+FACTS: tuple[Metric, ...] = (
+    Metric("customer_count", _("Customers"), "customers", None, _("customers of every status"), unit=COUNT),
+    Metric(
+        "visits_overdue",
+        _("Overdue visits"),
+        "visit_overdue",
+        None,
+        _("customers whose last finished visit period ended without the visits their standard requires"),
+        unit=COUNT,
+    ),
+)
+SNAPSHOT_METRICS = METRICS + FACTS
+METRIC_BY_CODE = {metric.code: metric for metric in SNAPSHOT_METRICS}
 # The tier shares' targets are the quotas of the rule set in force (SPEC §4.1), kept there and nowhere else.
 TIER_SHARE_QUOTAS = {
     "tier_share_a": "target_a_share",
@@ -210,59 +222,3 @@ def zero_totals() -> dict[str, int | Decimal]:
 def add_totals(into: dict[str, int | Decimal], other: dict[str, int | Decimal]) -> None:
     for name in TOTAL_FIELDS:
         into[name] += other[name]
-
-
-# -- periods -------------------------------------------------------------------------------------------------------
-
-PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-@dataclass(frozen=True)
-class Period:
-    """A calendar month, the period of every snapshot."""
-
-    start: datetime.date  # the first day
-
-    @property
-    def end(self) -> datetime.date:
-        """The first day of the next month (exclusive)."""
-        year, month = divmod(self.start.month, 12)
-        return datetime.date(self.start.year + year, month + 1, 1)
-
-    @property
-    def last_day(self) -> datetime.date:
-        return self.end - datetime.timedelta(days=1)
-
-    def as_of(self, today: datetime.date) -> datetime.date:
-        """The day the period's figures describe: its last day, or today while it runs."""
-        return min(self.last_day, today)
-
-    def previous(self) -> Period:
-        return Period.of(self.start - datetime.timedelta(days=1))
-
-    def __str__(self) -> str:
-        return f"{self.start:%Y-%m}"
-
-    @classmethod
-    def of(cls, day: datetime.date) -> Period:
-        return cls(day.replace(day=1))
-
-    @classmethod
-    def parse(cls, text: str, today: datetime.date) -> Period:
-        """A month written YYYY-MM, no later than today's; ValueError with the reason otherwise."""
-        match = PERIOD_RE.match(text.strip())
-        if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1900:
-            raise ValueError(_("A period is a month written YYYY-MM, e.g. 2026-11."))
-        period = cls(datetime.date(int(match[1]), int(match[2]), 1))
-        if period.start > today:
-            raise ValueError(
-                _("%(period)s is in the future: KPIs exist for this month and earlier ones only.") % {"period": period}
-            )
-        return period
-
-    def months_back(self, count: int) -> list[Period]:
-        """This period and the `count - 1` before it, oldest first."""
-        periods = [self]
-        while len(periods) < count:
-            periods.append(periods[-1].previous())
-        return periods[::-1]

@@ -10,15 +10,16 @@ from django.utils.translation import gettext_lazy as _
 
 from tiering.models import JobStatus
 
-from .metrics import METRIC_BY_CODE, METRICS, TIER_SHARE_QUOTAS
+from .metrics import METRIC_BY_CODE, METRICS, SNAPSHOT_METRICS, TIER_SHARE_QUOTAS
 
-METRIC_CHOICES = [(metric.code, metric.label) for metric in METRICS]
+METRIC_CHOICES = [(metric.code, metric.label) for metric in SNAPSHOT_METRICS]
+KPI_CHOICES = [(metric.code, metric.label) for metric in METRICS]
 
 
 class KpiTarget(models.Model):
     """The target of a metric nationally (the national root) or in one province, which then overrides it."""
 
-    metric = models.CharField(_("metric"), max_length=40, choices=METRIC_CHOICES)
+    metric = models.CharField(_("metric"), max_length=40, choices=KPI_CHOICES)
     region = models.ForeignKey(
         "crm.Region",
         verbose_name=_("national root or province"),

@@ -15,11 +15,12 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Department, Region, RegionLevel, Role, User
+from crm.periods import Period
 from crm.visibility import NATIONAL_CODE, territory_path, territory_region
 from tiering.models import JobStatus
 from tiering.selectors import published_rule_set
 
-from .metrics import METRIC_BY_CODE, METRICS, TIER_SHARE_QUOTAS, Metric, Period
+from .metrics import METRIC_BY_CODE, METRICS, SNAPSHOT_METRICS, TIER_SHARE_QUOTAS, Metric
 from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind
 
 CHILD_LEVEL = {
@@ -36,7 +37,7 @@ CHILD_LEVEL = {
 def targets_for(province: Region | None) -> dict[str, Decimal | None]:
     """The target of every metric in a province (None: the nation): the province's own, else the national one, else
     the default of `metrics`; the tier shares' are the quotas of the rule set in force there (SPEC §4.1)."""
-    targets: dict[str, Decimal | None] = {metric.code: metric.default_target for metric in METRICS}
+    targets: dict[str, Decimal | None] = {metric.code: metric.default_target for metric in SNAPSHOT_METRICS}
     regions = [NATIONAL_CODE] + ([province.code] if province is not None else [])
     rows = KpiTarget.objects.filter(region_id__in=regions).values_list("metric", "region_id", "value")
     for metric, _region, value in sorted(rows, key=lambda row: row[1] != NATIONAL_CODE):
@@ -205,14 +206,14 @@ def figures(scope: Scope, period: Period, targets: dict[str, Decimal | None] | N
         metric = METRIC_BY_CODE[row.metric]
         result.by_metric[row.metric] = Figure(metric, row.numerator, row.denominator, row.value, targets[row.metric])
         result.as_of = row.as_of
-    result.by_metric = {m.code: result.by_metric[m.code] for m in METRICS if m.code in result.by_metric}
+    result.by_metric = {m.code: result.by_metric[m.code] for m in SNAPSHOT_METRICS if m.code in result.by_metric}
     return result
 
 
 def trend(scope: Scope, periods: list[Period]) -> dict[str, list[Decimal | None]]:
     """Each metric's value in each of `periods` (None where there is no snapshot)."""
     index = {period.start: i for i, period in enumerate(periods)}
-    values: dict[str, list[Decimal | None]] = {metric.code: [None] * len(periods) for metric in METRICS}
+    values: dict[str, list[Decimal | None]] = {metric.code: [None] * len(periods) for metric in SNAPSHOT_METRICS}
     rows = KpiSnapshot.objects.filter(
         period__gte=periods[0].start, period__lte=periods[-1].start, **scope.snapshot_filter
     ).values_list("metric", "period", "value")
@@ -270,7 +271,7 @@ def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Deci
         )
         keyed[key].as_of = row.as_of
     for result in keyed.values():
-        result.by_metric = {m.code: result.by_metric[m.code] for m in METRICS if m.code in result.by_metric}
+        result.by_metric = {m.code: result.by_metric[m.code] for m in SNAPSHOT_METRICS if m.code in result.by_metric}
     return list(keyed.values())
 
 

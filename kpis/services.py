@@ -14,10 +14,11 @@ from django.utils import timezone
 from accounts.models import Customer
 from crm.bulk import BulkWriter
 from crm.models import Department, Region, User
+from crm.periods import Period
 from teams.selectors import standards
 from tiering.models import JobStatus
 
-from .metrics import METRICS, Period
+from .metrics import SNAPSHOT_METRICS
 from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind
 from .totals import Row, Scopes, count_rows, roll_up, row_from_json, row_to_json
 
@@ -94,7 +95,7 @@ def _snapshot_rows(scopes: Scopes, run: KpiJobRun) -> Iterator[tuple]:
         *((ScopeKind.MANAGER, (None, None, pk), scopes.extent[pk], totals) for pk, totals in scopes.managers.items()),
     ]
     for kind, (region, department, manager), extent, totals in scoped:
-        for metric in METRICS:
+        for metric in SNAPSHOT_METRICS:
             denominator = totals[metric.denominator] if metric.denominator else None
             value = metric.value(totals)
             yield (

@@ -8,7 +8,8 @@ from celery import chord, shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from .metrics import Period
+from crm.periods import Period
+
 from .services import kpi_chunk_count, kpi_chunk_failed, kpi_run_finish, kpi_run_start, plan_chunks
 
 

@@ -19,10 +19,11 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Customer, CustomerStatus, GroupMember
 from accounts.selectors import active_on, profile_complete
+from crm.periods import Period
 from teams.rules import MANAGER_CAPACITY, Standard
-from teams.selectors import customer_manager_of, team_complete, visits_met
+from teams.selectors import customer_manager_of, team_complete, visits_met, visits_overdue
 
-from .metrics import TOTAL_FIELDS, Period, add_totals, zero_totals
+from .metrics import TOTAL_FIELDS, add_totals, zero_totals
 
 SUMMED_FIELDS = TOTAL_FIELDS[: TOTAL_FIELDS.index("managers")]
 ACTIVE = Q(status=CustomerStatus.ACTIVE)
@@ -65,6 +66,7 @@ def total_expressions(period: Period, as_of: datetime.date, by_tier: dict[str, S
         "team_complete": _count(tiered & Q(team_complete(by_tier, as_of))),
         "visit_base": _count(Q(tier__in=list(by_tier))),
         "visit_met": _count(visits_met(by_tier, as_of)),
+        "visit_overdue": _count(visits_overdue(by_tier, as_of)),
     }
 
 

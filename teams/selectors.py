@@ -376,18 +376,32 @@ def _visits_in(since: datetime.date, on: datetime.date, role: str = "") -> Coale
     return Coalesce(Subquery(visits.order_by().values("customer").annotate(n=Count("*")).values("n")), 0)
 
 
+def _met_on(tier: str, standard: Standard, on: datetime.date) -> Q:
+    since, _ = period_bounds(standard.period, on)
+    met = Q(tier=tier) & Q(GreaterThanOrEqual(_visits_in(since, on), standard.visits_required))
+    if standard.visits_role and standard.visits_role_required:
+        done_by_role = _visits_in(since, on, standard.visits_role)
+        met &= Q(GreaterThanOrEqual(done_by_role, standard.visits_role_required))
+    return met
+
+
 def visits_met(by_tier: dict[str, Standard], on: datetime.date) -> Q:
     """The SQL twin of `rules.visit_status(...).met` on `on`: the customer's tier has a standard, and the visits of
     the standard's period up to `on` meet it, overall and by the standard's role (SPEC §5.2)."""
     met = Q(pk__in=[])
     for tier, standard in by_tier.items():
-        since, _ = period_bounds(standard.period, on)
-        condition = Q(tier=tier) & Q(GreaterThanOrEqual(_visits_in(since, on), standard.visits_required))
-        if standard.visits_role and standard.visits_role_required:
-            done_by_role = _visits_in(since, on, standard.visits_role)
-            condition &= Q(GreaterThanOrEqual(done_by_role, standard.visits_role_required))
-        met |= condition
+        met |= _met_on(tier, standard, on)
     return met
+
+
+def visits_overdue(by_tier: dict[str, Standard], today: datetime.date) -> Q:
+    """Customers whose standard's last finished period (the month or quarter before the one of `today`) ended
+    without its visits (逾期)."""
+    overdue = Q(pk__in=[])
+    for tier, standard in by_tier.items():
+        last_day = period_bounds(standard.period, today)[0] - datetime.timedelta(days=1)
+        overdue |= Q(tier=tier) & ~_met_on(tier, standard, last_day)
+    return overdue
 
 
 def customer_manager_of(on: datetime.date | None = None) -> Subquery:

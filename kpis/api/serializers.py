@@ -8,7 +8,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..metrics import METRICS, Period
+from crm.periods import Period
+
+from ..metrics import METRICS
 
 
 @extend_schema_field(OpenApiTypes.NUMBER)

@@ -6,6 +6,7 @@ from rest_framework import generics
 from rest_framework.exceptions import NotFound
 
 from .. import selectors
+from ..metrics import METRICS
 from .serializers import KpiQuerySerializer, KpiSerializer
 
 
@@ -38,4 +39,4 @@ class KpiListView(generics.ListAPIView):
             raise NotFound(
                 {"period": [_("There are no KPI snapshots of %(period)s for this scope.") % {"period": shown}]}
             )
-        return list(found)
+        return [figure for figure in found if figure.metric in METRICS]

@@ -23,7 +23,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Customer, StatusPeriod
-from kpis.metrics import Period
+from crm.periods import Period
 from teams.models import Visit
 from tests.factories import CustomerFactory, GroupMemberFactory, KeyPersonFactory, TeamRoleFactory, UserFactory
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from kpis.metrics import METRICS
 from kpis.models import KpiJobRun, KpiSnapshot
 from kpis.services import kpi_chunk_failed, kpi_compute, kpi_run_finish, kpi_run_start
 
@@ -18,7 +19,7 @@ LAST_DAY = datetime.date(2026, 10, 31)
 
 
 def _figures(**scope) -> dict[str, tuple]:
-    rows = KpiSnapshot.objects.filter(period=OCTOBER.start, **scope)
+    rows = KpiSnapshot.objects.filter(period=OCTOBER.start, metric__in=[metric.code for metric in METRICS], **scope)
     return {row.metric: (row.numerator, row.denominator, row.value) for row in rows}
 
 
@@ -49,6 +50,18 @@ def test_every_metric_of_the_province_matches_the_hand_worked_values(province, t
     assert run.as_of == LAST_DAY
     assert _figures(region=territory["sichuan"]) == SICHUAN
     assert _figures(region=territory["root"]) == SICHUAN  # Guangdong has no customers
+
+
+def test_the_dashboards_counts_are_snapshotted_beside_the_kpis(province, territory):
+    kpi_compute(period=OCTOBER)
+    facts = dict(
+        KpiSnapshot.objects.filter(
+            period=OCTOBER.start, region=territory["sichuan"], metric__in=["customer_count", "visits_overdue"]
+        ).values_list("metric", "numerator")
+    )
+    # Overdue on 31 October: the monthly standards of c1 (A), c2 and c8 (B) had no visit in September; of the
+    # quarterly C tier, c4 and c7 had none in the third quarter, c3 had one on 20 September.
+    assert facts == {"customer_count": 56, "visits_overdue": 5}
 
 
 def test_a_department_counts_the_customers_of_its_region(province, cast):
@@ -99,7 +112,7 @@ def test_every_region_level_down_to_the_grid_has_its_snapshots(province, territo
     assert jinjiang["manager_overload_share"] == _ratio(0, 1)  # alice only
     scopes = KpiSnapshot.objects.filter(period=OCTOBER.start, kind="region").values_list("region", flat=True)
     assert set(scopes) == {"000000", "510000", "510100", "510104", "510104-G01", "510107", "510700", "510703"}
-    assert KpiSnapshot.objects.filter(period=OCTOBER.start).count() % 12 == 0  # every metric of every scope
+    assert KpiSnapshot.objects.filter(period=OCTOBER.start).count() % 14 == 0  # every metric and fact of every scope
 
 
 def test_recomputing_a_month_replaces_its_snapshots(province, territory):

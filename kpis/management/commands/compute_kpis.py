@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from kpis.metrics import Period
+from crm.periods import Period
 from kpis.services import kpi_compute
 
 
