@@ -14,6 +14,9 @@ from django.views import View
 from django.views.generic import FormView
 
 from crm.forms import style_form
+from crm.models import Role
+from crm.visibility import visible_customers
+from kpis import selectors as kpi_selectors
 from teams import selectors as team_selectors
 
 from . import selectors
@@ -38,6 +41,11 @@ class CustomerListView(LoginRequiredMixin, View):
             customer.visit_status = statuses.get(customer.pk)
         query = request.GET.copy()
         query.pop("page", None)
+        mine = None
+        if request.user.role == Role.ACCOUNT_MANAGER and not request.user.sees_everything:
+            # An account manager's own figures on their home page, counted live over their few customers.
+            targets = kpi_selectors.targets_for(kpi_selectors.province_code(request.user.region))
+            mine = kpi_selectors.live_figures(visible_customers(request.user), targets, standards)
         return render(
             request,
             self.template_name,
@@ -46,6 +54,7 @@ class CustomerListView(LoginRequiredMixin, View):
                 "page": page,
                 "query": query.urlencode(),
                 "can_export": request.user.may_export_tier_lists,
+                "mine": mine,
                 # Only staff on teams have customers of their own that fall due.
                 "due_count": (
                     team_selectors.due_visit_count(request.user, by_tier=standards)

@@ -373,6 +373,7 @@ BULK_TABLES = [
     "accounts_groupmember",
     "teams_teamrole",
     "tiering_tierchange",
+    "accounts_statusperiod",
     "teams_visit",
     "teams_visit_staff_present",
 ]
@@ -403,13 +404,13 @@ def _add_foreign_keys(keys: list[tuple[str, str, str]]) -> None:
 
 @dataclass(frozen=True)
 class VisitPlan:
-    """A tier's service standard as the seeder needs it: what meets it, and where this and the last period start."""
+    """A tier's service standard as the seeder needs it: what meets it, and the periods to visit in, the running
+    one first, then each earlier one within the history, as [start, end)."""
 
     required: int
     role: str
     role_required: int
-    start: datetime.datetime
-    previous_start: datetime.datetime
+    periods: list[tuple[datetime.datetime, datetime.datetime]]
 
 
 def _uscc(rng: random.Random, index: int, region_code: str, section: str) -> str:
@@ -434,12 +435,17 @@ def _mobile(serial: int) -> str:
 
 
 class DemoSeeder:
-    def __init__(self, customers: int, seed: int = 2260, progress: Callable[[str], None] = print):
+    def __init__(
+        self, customers: int, seed: int = 2260, progress: Callable[[str], None] = print, history_months: int = 12
+    ):
         self.total = customers
+        # How far back visits and customers' statuses go: the KPIs' 12-month trend needs a year.
+        self.history_months = max(history_months, 1)
         self.rng = random.Random(seed)
         self.progress = progress
         # Visits are drawn from a generator of their own, so that they leave the customers' figures as they were.
         self.visit_rng = random.Random(seed + 1)
+        self.history_rng = random.Random(seed + 2)  # the same for statuses' history
         self.postgres = connection.vendor == "postgresql"
         self.moment = timezone.now()
         self.now = self._stamp(self.moment)
@@ -613,6 +619,7 @@ class DemoSeeder:
         member_writer = BulkWriter(
             "accounts_groupmember", ["customer_id", "name", "mobile", "on_net", "verified", "arpu", "vip_level"]
         )
+        self.status_writer = BulkWriter("accounts_statusperiod", ["customer_id", "status", "starts_on", "ends_on"])
         role_writer = BulkWriter("teams_teamrole", ["customer_id", "user_id", "role", "starts_on", "ends_on"])
         history_writer = BulkWriter(
             "tiering_tierchange", ["customer_id", "from_tier", "to_tier", "changed_at", "source", "rule_set_id"]
@@ -726,6 +733,7 @@ class DemoSeeder:
                         self.now,
                     )
                 )
+                self._status_history(customer_id, status)
                 if result.tier:  # the tier's first entry in the customer's history: set on import
                     history_writer.add((customer_id, "", result.tier, self.now, "import", rule_set.pk))
                 for number in range(rng.choice((0, 1, 1, 2, 2, 3))):
@@ -780,6 +788,7 @@ class DemoSeeder:
             member_writer,
             role_writer,
             history_writer,
+            self.status_writer,
             self.visit_writer,
             self.present_writer,
         )
@@ -801,6 +810,31 @@ class DemoSeeder:
         report.visits = self.visit_writer.written
         self.progress(f"visits: {self.visit_writer.written}")
 
+    def _status_history(self, customer_id: int, status: str) -> None:
+        """Where the customer's status came from: most active customers have been so for years, about one in
+        twelve became active within the history (a prospect before); churned customers churned within it."""
+        random_ = self.history_rng.random
+        history_days = self.history_months * 30
+
+        def days_ago(low: int, high: int) -> datetime.date:
+            return self.today - datetime.timedelta(days=low + int(random_() * (high - low)))
+
+        periods: list[tuple[str, datetime.date]] = []
+        if status == "active" and random_() < 0.08:
+            became_active = days_ago(0, history_days)
+            periods = [("prospect", became_active - datetime.timedelta(days=30 + int(random_() * 150)))]
+            periods.append(("active", became_active))
+        elif status == "active":
+            periods = [("active", days_ago(history_days + 1, 6 * 365))]
+        elif status == "churned":
+            churned_on = days_ago(1, history_days)
+            periods = [("active", days_ago(history_days + 1, 6 * 365)), ("churned", churned_on)]
+        else:
+            periods = [("prospect", days_ago(1, 2 * 365))]
+        for (state, starts_on), following in zip(periods, [*periods[1:], None], strict=True):
+            ends_on = following[1].isoformat() if following else None
+            self.status_writer.add((customer_id, state, starts_on.isoformat(), ends_on))
+
     # -- visits ------------------------------------------------------------------------------------------------
 
     def _visit_plans(self) -> dict[str, VisitPlan]:
@@ -810,15 +844,18 @@ class DemoSeeder:
             return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
 
         plans = {}
+        history_start = period_bounds("month", self.today)[0]
+        for _ in range(self.history_months - 1):
+            history_start = period_bounds("month", history_start - datetime.timedelta(days=1))[0]
         for standard in ServiceStandard.objects.all():
             start, _ = period_bounds(standard.period, self.today)
-            previous, _ = period_bounds(standard.period, start - datetime.timedelta(days=1))
+            periods = [(midnight(start), self.moment)]
+            while len(periods) < self.history_months and start > history_start:
+                previous, _ = period_bounds(standard.period, start - datetime.timedelta(days=1))
+                periods.append((midnight(previous), midnight(start)))
+                start = previous
             plans[standard.tier] = VisitPlan(
-                standard.visits_required,
-                standard.visits_role,
-                standard.visits_role_required,
-                midnight(start),
-                midnight(previous),
+                standard.visits_required, standard.visits_role, standard.visits_role_required, periods
             )
         month_start, _ = period_bounds("month", self.today)
         self.month_start = midnight(month_start)
@@ -842,29 +879,29 @@ class DemoSeeder:
         return plans
 
     def _visits(self, customer_id: int, tier: str, holders: dict[str, int]) -> None:
-        """This period's visits of one customer: enough to meet its standard for about 60 % of customers (never
-        for a customer whose team lacks the role the standard wants visits of), fewer for the rest; for some, a
-        visit in the previous period; for half of those with a second manager, this month's internal sync."""
+        """The visits of one customer in each period of its standard within the history: in the running period
+        enough to meet the standard for about 60 % of customers, in closed ones for about 75 % (a little less the
+        further back), never for a customer whose team lacks the role the standard wants visits of, fewer for the
+        rest; for half of those with a second manager, this month's internal sync."""
         plan = self.visit_plans.get(tier)
         if plan is None:
             return
         rng = self.visit_rng
         manager = holders[CUSTOMER_MANAGER]
         role_holder = holders.get(plan.role) if plan.role else None
-        if rng.random() < VISITS_MET_SHARE and (role_holder or not plan.role):
-            visitors = [(role_holder, plan.role)] * plan.role_required
-            visitors += [(manager, CUSTOMER_MANAGER)] * (plan.required - plan.role_required)
-            if rng.random() < 0.15:
-                visitors.append((manager, CUSTOMER_MANAGER))
-        else:
-            # Not met: fewer visits than required, or (with a role to visit) none of that role's.
-            most = plan.required if plan.role_required else plan.required - 1
-            visitors = [(manager, CUSTOMER_MANAGER)] * rng.randint(0, most)
-        for visitor, role in visitors:
-            self._visit(customer_id, visitor, role, self._contact_kind(), plan.start, self.moment)
-        if rng.random() < 0.3:
-            kind = self._contact_kind()
-            self._visit(customer_id, manager, CUSTOMER_MANAGER, kind, plan.previous_start, plan.start)
+        for back, (start, end) in enumerate(plan.periods):
+            met_share = VISITS_MET_SHARE if back == 0 else 0.78 - 0.02 * back
+            if rng.random() < met_share and (role_holder or not plan.role):
+                visitors = [(role_holder, plan.role)] * plan.role_required
+                visitors += [(manager, CUSTOMER_MANAGER)] * (plan.required - plan.role_required)
+                if rng.random() < 0.15:
+                    visitors.append((manager, CUSTOMER_MANAGER))
+            else:
+                # Not met: fewer visits than required, or (with a role to visit) none of that role's.
+                most = plan.required if plan.role_required else plan.required - 1
+                visitors = [(manager, CUSTOMER_MANAGER)] * rng.randint(0, most)
+            for visitor, role in visitors:
+                self._visit(customer_id, visitor, role, self._contact_kind(), start, end)
         second = holders.get(SECOND_MANAGER)
         if second and rng.random() < 0.5:
             visit_id = self._visit(customer_id, second, SECOND_MANAGER, INTERNAL, self.month_start, self.moment)

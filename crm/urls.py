@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("customers/", include("accounts.urls")),
     path("tiering/", include("tiering.urls")),
+    path("kpis/", include("kpis.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

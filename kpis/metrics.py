@@ -65,6 +65,16 @@ class Metric:
             return None
         return (numerator / denominator).quantize(VALUE_PLACES, rounding=ROUND_HALF_EVEN)
 
+    def display(self, value: Decimal | None) -> str:
+        """A value as people read it: 27.3% for a rate, 1,500.50 for CNY, 1,234 for a count."""
+        if value is None:
+            return "—"
+        if self.unit == CNY:
+            return f"{value:,.2f}"
+        if self.unit == COUNT:
+            return f"{int(value):,}"
+        return f"{value * 100:.1f}%"
+
     def on_target(self, value: Decimal | None, target: Decimal | None) -> bool | None:
         """Whether the value meets the target; None when either is missing."""
         if value is None or target is None:

@@ -12,16 +12,19 @@ from decimal import Decimal
 
 from django.db.models import Max, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Department, Region, RegionLevel, Role, User
 from crm.periods import Period
 from crm.visibility import NATIONAL_CODE, territory_path, territory_region
-from tiering.models import JobStatus
-from tiering.selectors import published_rule_set
+from teams.rules import Standard
+from teams.selectors import standards
+from tiering.models import JobStatus, RuleSet, RuleSetStatus
 
-from .metrics import METRIC_BY_CODE, METRICS, SNAPSHOT_METRICS, TIER_SHARE_QUOTAS, Metric
+from .metrics import METRIC_BY_CODE, METRICS, SNAPSHOT_METRICS, TIER_SHARE_QUOTAS, Metric, add_totals, zero_totals
 from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind
+from .totals import count_rows
 
 CHILD_LEVEL = {
     RegionLevel.NATIONAL: RegionLevel.PROVINCE,
@@ -34,26 +37,33 @@ CHILD_LEVEL = {
 # -- targets -------------------------------------------------------------------------------------------------------
 
 
-def targets_for(province: Region | None) -> dict[str, Decimal | None]:
-    """The target of every metric in a province (None: the nation): the province's own, else the national one, else
-    the default of `metrics`; the tier shares' are the quotas of the rule set in force there (SPEC §4.1)."""
+def targets_for(province: str | None) -> dict[str, Decimal | None]:
+    """The target of every metric in a province (by code; None: the nation): the province's own, else the national
+    one, else the default of `metrics`; the tier shares' are the quotas of the rule set in force there (SPEC §4.1),
+    the province's published one, else the national one. Two queries."""
     targets: dict[str, Decimal | None] = {metric.code: metric.default_target for metric in SNAPSHOT_METRICS}
-    regions = [NATIONAL_CODE] + ([province.code] if province is not None else [])
+    regions = [NATIONAL_CODE] + ([province] if province else [])
     rows = KpiTarget.objects.filter(region_id__in=regions).values_list("metric", "region_id", "value")
     for metric, _region, value in sorted(rows, key=lambda row: row[1] != NATIONAL_CODE):
         targets[metric] = value
-    rule_set = published_rule_set(province)
-    for code, field_name in TIER_SHARE_QUOTAS.items():
-        targets[code] = getattr(rule_set, field_name) / 100
+    quotas = {
+        row["scope_id"]: row
+        for row in RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED, scope_id__in=regions).values(
+            "scope_id", *TIER_SHARE_QUOTAS.values()
+        )
+    }
+    in_force = quotas.get(province) or quotas.get(NATIONAL_CODE)
+    if in_force is not None:
+        for code, field_name in TIER_SHARE_QUOTAS.items():
+            targets[code] = in_force[field_name] / 100
     return targets
 
 
-def province_of(region: Region) -> Region | None:
-    if region.depth < 1:
+def province_code(region: Region | None) -> str | None:
+    """The code of the province a region lies in, read off its path; None for the national root."""
+    if region is None or region.depth < 1:
         return None
-    if region.level == RegionLevel.PROVINCE:
-        return region
-    return Region.objects.get(code=region.ancestor_codes()[1])
+    return region.ancestor_codes()[1]
 
 
 # -- scopes --------------------------------------------------------------------------------------------------------
@@ -196,7 +206,7 @@ class Figures:
 
 
 def _targets_of(scope: Scope) -> dict[str, Decimal | None]:
-    return targets_for(province_of(scope.extent) if scope.extent is not None else None)
+    return targets_for(province_code(scope.extent))
 
 
 def figures(scope: Scope, period: Period, targets: dict[str, Decimal | None] | None = None) -> Figures:
@@ -273,6 +283,61 @@ def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Deci
     for result in keyed.values():
         result.by_metric = {m.code: result.by_metric[m.code] for m in SNAPSHOT_METRICS if m.code in result.by_metric}
     return list(keyed.values())
+
+
+@dataclass
+class LiveFigures:
+    """Today's figures of a small set of customers, counted live (SPEC §7), with the targets in force."""
+
+    totals: dict
+    by_metric: dict[str, Figure]
+
+    @property
+    def due(self) -> int:
+        return self.totals["visit_base"] - self.totals["visit_met"]
+
+    @property
+    def team_gaps(self) -> int:
+        return self.totals["tiered"] - self.totals["team_complete"]
+
+    @property
+    def coverage(self) -> str:
+        figure = self.by_metric["member_coverage_rate"]
+        return figure.metric.display(figure.value)
+
+    @property
+    def coverage_target(self) -> str | None:
+        figure = self.by_metric["member_coverage_rate"]
+        return figure.metric.display(figure.target) if figure.target is not None else None
+
+
+def live_figures(
+    customers: QuerySet, targets: dict[str, Decimal | None], by_tier: dict[str, Standard] | None = None
+) -> LiveFigures:
+    """The KPIs of a few customers (an account manager's own) as of today, counted as the snapshots are."""
+    today = timezone.localdate()
+    totals = zero_totals()
+    for row in count_rows(customers, Period.of(today), today, by_tier if by_tier is not None else standards()):
+        add_totals(totals, row.totals)
+    by_metric = {
+        metric.code: Figure(
+            metric,
+            Decimal(totals[metric.numerator]),
+            Decimal(totals[metric.denominator]) if metric.denominator else None,
+            metric.value(totals),
+            targets.get(metric.code),
+        )
+        for metric in SNAPSHOT_METRICS
+    }
+    return LiveFigures(totals, by_metric)
+
+
+def manager_customer_counts(managers: list[User], period: Period) -> dict[int, int]:
+    """How many customers each manager managed in the period, from their snapshots."""
+    rows = KpiSnapshot.objects.filter(
+        period=period.start, kind=ScopeKind.MANAGER, metric="customer_count", manager__in=managers
+    ).values_list("manager_id", "numerator")
+    return {manager: int(count) for manager, count in rows}
 
 
 @dataclass

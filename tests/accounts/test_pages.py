@@ -90,8 +90,9 @@ def test_account_manager_list_query_count_is_pinned(login, cast, customers, terr
         TeamRoleFactory(customer=customer, user=cast["alice"])
     client = login(cast["alice"])
     # the same queries (the user's home region, fetched once, serves the header and the region choices), plus
-    # the due-visits badge: all of her customers with their tiers, and their visits this period
-    with django_assert_num_queries(12):
+    # the due-visits badge: all of her customers with their tiers, and their visits this period; plus her own
+    # figures counted live: the KPI targets, the tier quotas in force, and one grouped count of her customers
+    with django_assert_num_queries(15):
         response = client.get(LIST)
     assert response.context["page"].paginator.count == 31
 

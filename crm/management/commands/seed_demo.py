@@ -4,8 +4,11 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.utils import timezone
 
 from crm.demo import DEMO_PASSWORD, DemoSeeder
+from crm.periods import Period
+from kpis.services import kpi_compute
 
 
 class Command(BaseCommand):
@@ -14,16 +17,35 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=5000, help="number of customers (default 5000)")
         parser.add_argument("--seed", type=int, default=2260, help="random seed, for repeatable data")
+        parser.add_argument(
+            "--history-months",
+            type=int,
+            default=12,
+            help="months of visits and status history, with their KPI snapshots (default 12)",
+        )
+        parser.add_argument("--no-kpis", action="store_true", help="leave the KPI snapshots to the nightly job")
 
     def handle(self, *args, **options):
         if options["customers"] < 0:
             raise CommandError("--customers must be zero or more.")
         started = time.monotonic()
-        seeder = DemoSeeder(options["customers"], seed=options["seed"], progress=self.stdout.write)
+        if options["history_months"] < 1:
+            raise CommandError("--history-months must be 1 or more.")
+        seeder = DemoSeeder(
+            options["customers"],
+            seed=options["seed"],
+            progress=self.stdout.write,
+            history_months=options["history_months"],
+        )
         report = seeder.run()
         if connection.vendor == "postgresql" and not report.skipped:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
+        if not report.skipped and not options["no_kpis"]:
+            # The dashboards' trend from the start: each month of the history as the nightly job leaves it.
+            for period in Period.of(timezone.localdate()).months_back(options["history_months"]):
+                run = kpi_compute(period=period)
+                self.stdout.write(f"KPIs of {period}: {run.status}, {run.snapshots_written} snapshots")
         elapsed = time.monotonic() - started
         if not report.skipped:
             self.stdout.write(

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "kpis"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+]

@@ -1,0 +1,240 @@
+"""The dashboards (SPEC §7): one page for any scope the user sees — the department head's team, a province's
+cities side by side, a manager — read from the snapshots, every figure a link to the customers behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from crm.models import Role, User
+from crm.periods import Period
+from teams.rules import MANAGER_CAPACITY
+
+from . import selectors
+from .drills import DRILLS
+from .metrics import METRICS, Metric
+from .models import ScopeKind
+
+TREND_MONTHS = 12
+WORST_GAPS = 5
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def customers_url(scope: selectors.Scope, **filters: str) -> str:
+    return f"{reverse('accounts:customer-list')}?{urlencode({**scope.customer_filter, **filters})}"
+
+
+def dashboard_url(scope: selectors.Scope, period: Period | None = None, **extra: str) -> str:
+    query = {**scope.query, **({"period": str(period)} if period else {}), **extra}
+    return f"{reverse('kpis:dashboard')}?{urlencode(query)}"
+
+
+@dataclass
+class Card:
+    figure: selectors.Figure
+    value: str
+    target: str
+    status: str  # a Bootstrap colour: success on target, danger off, secondary without a target
+    link: str | None = None
+    link_count: int | None = None
+    link_label: str = ""
+
+    @property
+    def metric(self) -> Metric:
+        return self.figure.metric
+
+
+def _card(figure: selectors.Figure, scope: selectors.Scope, period: Period, linked: bool) -> Card:
+    on_target = figure.on_target
+    status = "secondary" if on_target is None else ("success" if on_target else "danger")
+    card = Card(figure, figure.metric.display(figure.value), figure.metric.display(figure.target), status)
+    drill = DRILLS.get(figure.metric.code)
+    if linked and drill is not None:
+        card.link = customers_url(scope, **drill.filters(period))
+        card.link_label = str(drill.label)
+        if drill.count is not None:
+            card.link_count = drill.count(figure.numerator, figure.denominator)
+    return card
+
+
+@dataclass
+class Row:
+    """One scope of the drill-down table."""
+
+    scope: selectors.Scope
+    url: str
+    cells: list[tuple[str, str]]  # (display, status) per metric
+    figures: selectors.Figures
+
+    def value(self, code: str) -> Decimal | None:
+        figure = self.figures.by_metric.get(code)
+        return figure.value if figure else None
+
+
+def _rows(user: User, scope: selectors.Scope, period: Period, targets: dict) -> list[Row]:
+    children = selectors.child_scopes(user, scope, period)
+    rows = []
+    for found in selectors.figures_of_many(children, period, targets):
+        cells = []
+        for metric in METRICS:
+            figure = found.by_metric.get(metric.code)
+            if figure is None:
+                cells.append(("—", ""))
+                continue
+            on_target = figure.on_target
+            status = "" if on_target is None else ("text-success" if on_target else "text-danger fw-semibold")
+            cells.append((metric.display(figure.value), status))
+        rows.append(Row(found.scope, dashboard_url(found.scope, period), cells, found))
+    return rows
+
+
+def _sorted(rows: list[Row], sort: str, descending: bool) -> list[Row]:
+    if sort not in {metric.code for metric in METRICS}:
+        return rows
+    present = [row for row in rows if row.value(sort) is not None]
+    missing = [row for row in rows if row.value(sort) is None]
+    return sorted(present, key=lambda row: row.value(sort), reverse=descending) + missing
+
+
+def _worst_gaps(rows: list[Row]) -> list[dict]:
+    """The child scopes with the most handsets of active customers not on our network (the coverage gap)."""
+    gaps = []
+    for row in rows:
+        figure = row.figures.by_metric.get("member_coverage_rate")
+        if figure is None or not figure.denominator:
+            continue
+        gap = int(figure.denominator - figure.numerator)
+        link = customers_url(row.scope, status="active", ordering="-handset_count")
+        gaps.append({"row": row, "gap": gap, "rate": figure.metric.display(figure.value), "link": link})
+    return sorted(gaps, key=lambda item: -item["gap"])[:WORST_GAPS]
+
+
+class DashboardView(LoginRequiredMixin, View):
+    template_name = "kpis/dashboard.html"
+
+    def get(self, request):
+        user = request.user
+        params = request.GET
+        try:
+            scope = selectors.scope_for(
+                user, region=params.get("region"), department=params.get("department"), manager=params.get("manager")
+            )
+        except ValueError as exc:
+            return render(request, self.template_name, {"error": str(exc)}, status=400)
+        latest = selectors.latest_period()
+        period = latest
+        if params.get("period"):
+            try:
+                period = Period.parse(params["period"], timezone.localdate())
+            except ValueError as exc:
+                return render(request, self.template_name, {"scope": scope, "error": _("Period: %s") % exc}, status=400)
+        context = {"scope": scope, "period": period, "job": selectors.job_state(), "capacity": MANAGER_CAPACITY}
+        found = selectors.figures(scope, period) if period else None
+        if not found or not found.by_metric:
+            context["empty"] = True
+            return render(request, self.template_name, context)
+        targets = selectors.targets_for(selectors.province_code(scope.extent))
+        linked = period == latest  # lists show today's customers: only the latest month's figures match them
+        cards = [_card(found[m.code], scope, period, linked) for m in METRICS if m.code in found.by_metric]
+        facts = {code: _card(found[code], scope, period, linked) for code in ("customer_count", "visits_overdue")}
+        periods = period.months_back(TREND_MONTHS)
+        trend = selectors.trend(scope, periods)
+        rows = _rows(user, scope, period, targets)
+        sort, descending = params.get("sort", ""), params.get("dir") == "desc"
+        context.update(
+            {
+                "figures": found,
+                "cards": cards,
+                "facts": facts,
+                "linked": linked,
+                "latest": latest,
+                "months": [str(p) for p in periods],
+                "trend_rows": [(str(p), [m.display(trend[m.code][i]) for m in METRICS]) for i, p in enumerate(periods)],
+                "metrics": METRICS,
+                "chart_data": {
+                    "months": [str(p) for p in periods],
+                    "series": [
+                        {
+                            "code": m.code,
+                            "label": str(m.label),
+                            "unit": m.unit,
+                            "values": [_number(v) for v in trend[m.code]],
+                            "target": _number(found[m.code].target) if m.code in found.by_metric else None,
+                        }
+                        for m in METRICS
+                    ],
+                    "tiers": self._tier_mix(found),
+                    "load": None,
+                    "labels": {"target": _("Target"), "capacity": _("50 customers"), "customers": _("Customers")},
+                },
+                "rows": _sorted(rows, sort, descending),
+                "sort": sort,
+                "descending": descending,
+                "sort_urls": {
+                    m.code: dashboard_url(
+                        scope, period, sort=m.code, dir="asc" if sort == m.code and descending else "desc"
+                    )
+                    for m in METRICS
+                },
+                "worst_gaps": _worst_gaps(rows),
+                "child_kind": rows[0].scope.kind if rows else None,
+                "previous_url": dashboard_url(scope, period.previous()),
+                "next_url": dashboard_url(scope, Period(period.end))
+                if latest and period.start < latest.start
+                else None,
+            }
+        )
+        if scope.kind == ScopeKind.DEPARTMENT:
+            load = self._manager_load(scope, period)
+            context["load"] = load
+            context["chart_data"]["load"] = {
+                "names": [item["name"] for item in load],
+                "customers": [item["customers"] for item in load],
+                "capacity": MANAGER_CAPACITY,
+            }
+        context["may_see_quota"] = user.is_provincial_or_above and scope.kind == ScopeKind.REGION
+        return render(request, self.template_name, context)
+
+    @staticmethod
+    def _tier_mix(found: selectors.Figures) -> list[dict]:
+        mix = []
+        for code, label in (("tier_share_a", "A+/A"), ("tier_share_b", "B"), ("tier_share_c", "C")):
+            figure = found.by_metric.get(code)
+            if figure is not None:
+                mix.append(
+                    {
+                        "label": label,
+                        "customers": int(figure.numerator),
+                        "share": _number(figure.value),
+                        "share_display": figure.metric.display(figure.value),
+                    }
+                )
+        return mix
+
+    @staticmethod
+    def _manager_load(scope: selectors.Scope, period: Period) -> list[dict]:
+        """The department's account managers with the customers each manages, busiest first (SPEC §5.2)."""
+        members = User.objects.filter(department=scope.department, role=Role.ACCOUNT_MANAGER, is_active=True)
+        counts = selectors.manager_customer_counts(list(members), period)
+        load = [
+            {
+                "name": member.display_name,
+                "username": member.username,
+                "customers": counts.get(member.pk, 0),
+                "overloaded": counts.get(member.pk, 0) > MANAGER_CAPACITY,
+                "url": f"{reverse('accounts:customer-list')}?{urlencode({'manager': member.username})}",
+            }
+            for member in members
+        ]
+        return sorted(load, key=lambda item: (-item["customers"], item["username"]))
