@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kpis.models import KpiJobRun, KpiSnapshot
 
@@ -36,7 +36,12 @@ def test_compute_kpis_defaults_to_the_current_month_as_of_today(province):
     ],
 )
 def test_compute_kpis_refuses_a_bad_period_and_writes_nothing(province, period, message):
-    with pytest.raises(CommandError, match=message):
+    with translation.override("en"), pytest.raises(CommandError, match=message):
         call_command("compute_kpis", "--period", period, stdout=StringIO())
     assert not KpiJobRun.objects.exists()
     assert not KpiSnapshot.objects.exists()
+
+
+def test_compute_kpis_says_what_is_wrong_in_chinese_by_default(province):
+    with pytest.raises(CommandError, match="格式 YYYY-MM"):
+        call_command("compute_kpis", "--period", "2026/10", stdout=StringIO())
