@@ -14,7 +14,7 @@ from crm.periods import Period
 
 @dataclass(frozen=True)
 class Drill:
-    label: str  # what the linked customers are, after their count: "12 incomplete teams"
+    label: str  # what the linked customers are, after their count ("12 incomplete teams"), or the link's own text
     filters: Callable[[Period], dict[str, str]]  # the list's filters, added to the scope's own
     count: Callable[[Decimal, Decimal | None], int] | None  # from (numerator, denominator); None: not a count
 
@@ -31,7 +31,7 @@ def _fixed(**filters: str) -> Callable[[Period], dict[str, str]]:
     return lambda period: filters
 
 
-ACTIVE = Drill(_("active customers"), _fixed(status="active"), None)
+ACTIVE = Drill(_("See the active customers"), _fixed(status="active"), None)
 DRILLS: dict[str, Drill] = {
     "member_coverage_rate": ACTIVE,
     "member_authenticity_rate": ACTIVE,

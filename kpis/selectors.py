@@ -59,6 +59,11 @@ def targets_for(province: str | None) -> dict[str, Decimal | None]:
     return targets
 
 
+def own_targets(region: Region) -> dict[str, Decimal]:
+    """The targets set for this very region (the national root or a province), by metric."""
+    return dict(KpiTarget.objects.filter(region=region).values_list("metric", "value"))
+
+
 def province_code(region: Region | None) -> str | None:
     """The code of the province a region lies in, read off its path; None for the national root."""
     if region is None or region.depth < 1:

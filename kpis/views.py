@@ -7,19 +7,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from crm.models import Role, User
+from crm.forms import style_form
+from crm.models import Region, Role, User
 from crm.periods import Period
+from crm.visibility import NATIONAL_CODE
 from teams.rules import MANAGER_CAPACITY
 
-from . import selectors
+from . import selectors, services
 from .drills import DRILLS
+from .forms import EDITABLE, KpiTargetsForm
 from .metrics import METRICS, Metric
 from .models import ScopeKind
 
@@ -238,3 +245,46 @@ class DashboardView(LoginRequiredMixin, View):
             for member in members
         ]
         return sorted(load, key=lambda item: (-item["customers"], item["username"]))
+
+
+class TargetsView(LoginRequiredMixin, View):
+    """KPI targets (考核目标) and the computations' record, for provincial staff (their province's targets) and
+    headquarters (the national ones)."""
+
+    template_name = "kpis/targets.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.is_provincial_or_above:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def _region(self, request) -> Region:
+        """Headquarters set the national targets, provincial staff their province's."""
+        code = None if request.user.sees_everything else selectors.province_code(request.user.region)
+        return Region.objects.get(code=code or NATIONAL_CODE)
+
+    def _render(self, request, region: Region, form, status: int = 200):
+        own = selectors.own_targets(region)
+        inherited = selectors.targets_for(None) if region.code != NATIONAL_CODE else None
+        rows = [
+            (form[metric.code], metric, own.get(metric.code), inherited and metric.display(inherited[metric.code]))
+            for metric in EDITABLE
+        ]
+        context = {"region": region, "form": form, "rows": rows, "runs": selectors.runs_for(request.user)[:20]}
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        region = self._region(request)
+        form = KpiTargetsForm(initial_targets=selectors.own_targets(region))
+        return self._render(request, region, style_form(form, small=True))
+
+    def post(self, request):
+        region = self._region(request)
+        form = KpiTargetsForm(request.POST, initial_targets=selectors.own_targets(region))
+        if not form.is_valid():
+            return self._render(request, region, style_form(form, small=True), status=400)
+        with transaction.atomic():
+            for code, value in form.targets().items():
+                services.kpi_target_set(user=request.user, metric=code, region=region, value=value)
+        messages.success(request, _("The targets of %(region)s are saved.") % {"region": region.name})
+        return HttpResponseRedirect(reverse("kpis:targets"))

@@ -28,7 +28,7 @@
     }
     Plotly.newPlot(element, traces, layout({
       title: { text: series.label, font: { size: 12 }, x: 0.02 },
-      yaxis: { tickformat: ratio ? ".0%" : ",", rangemode: "tozero" },
+      yaxis: { tickformat: ratio ? ".0%" : "~s", rangemode: "tozero", automargin: true },
       xaxis: { type: "category", tickangle: 0, nticks: 6 },
     }), config);
   }
@@ -37,8 +37,8 @@
     Plotly.newPlot(element, [{
       type: "pie", hole: 0.5, sort: false, labels: data.tiers.map(function (t) { return t.label; }),
       values: data.tiers.map(function (t) { return t.customers; }),
-      marker: { colors: ["#b02a37", "#fd7e14", "#6c757d"] }, textinfo: "label+percent",
-    }], layout({ showlegend: false, margin: { l: 8, r: 8, t: 8, b: 8 } }), config);
+      marker: { colors: ["#b02a37", "#fd7e14", "#6c757d"] }, textinfo: "label+percent", automargin: true,
+    }], layout({ showlegend: false, margin: { l: 24, r: 24, t: 24, b: 24 } }), config);
   }
 
   function load(element) {

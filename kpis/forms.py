@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .metrics import CNY, METRICS, TIER_SHARE_QUOTAS
+
+EDITABLE = [metric for metric in METRICS if metric.code not in TIER_SHARE_QUOTAS]
+
+
+class KpiTargetsForm(forms.Form):
+    """One field per KPI: a rate's target in percent, a sum's in CNY; empty means the level above's target."""
+
+    def __init__(self, *args, initial_targets: dict[str, Decimal | None], **kwargs):
+        super().__init__(*args, **kwargs)
+        for metric in EDITABLE:
+            value = initial_targets.get(metric.code)
+            if metric.unit == CNY:
+                field = forms.DecimalField(min_value=0, max_digits=16, decimal_places=2, required=False)
+            else:
+                field = forms.DecimalField(min_value=0, max_value=100, max_digits=6, decimal_places=2, required=False)
+                value = None if value is None else (value * 100).normalize()
+            field.label = metric.label
+            field.help_text = _("CNY per month") if metric.unit == CNY else _("percent")
+            field.initial = value
+            self.fields[metric.code] = field
+
+    def targets(self) -> dict[str, Decimal | None]:
+        """The cleaned targets as stored: rates as fractions."""
+        result = {}
+        for metric in EDITABLE:
+            value = self.cleaned_data.get(metric.code)
+            result[metric.code] = value if value is None or metric.unit == CNY else value / 100
+        return result
