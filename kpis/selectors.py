@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import Department, Region, RegionLevel, Role, User
 from crm.periods import Period
 from crm.visibility import NATIONAL_CODE, territory_path, territory_region
-from teams.rules import Standard
+from teams.rules import MANAGER_CAPACITY, Standard
 from teams.selectors import standards
 from tiering.models import JobStatus, RuleSet, RuleSetStatus
 
-from .metrics import METRIC_BY_CODE, METRICS, SNAPSHOT_METRICS, TIER_SHARE_QUOTAS, Metric, add_totals, zero_totals
+from .metrics import METRIC_BY_CODE, SNAPSHOT_METRICS, TIER_SHARE_QUOTAS, Metric, add_totals, zero_totals
 from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind
 from .totals import count_rows
 
@@ -237,36 +237,81 @@ def trend(scope: Scope, periods: list[Period]) -> dict[str, list[Decimal | None]
     return values
 
 
-def child_scopes(user: User, scope: Scope, period: Period) -> list[Scope]:
-    """The scopes one level down that the user sees: a region's child regions and the departments of the region
-    itself, a department's customer managers (members of it whose customers all lie in its region)."""
-    if scope.kind == ScopeKind.MANAGER:
-        return []
-    snapshots = KpiSnapshot.objects.filter(period=period.start, metric=METRICS[0].code)
+def _scope_of(row: KpiSnapshot) -> Scope:
+    if row.kind == ScopeKind.MANAGER:
+        return Scope(ScopeKind.MANAGER, manager=row.manager, extent=row.extent)
+    if row.kind == ScopeKind.DEPARTMENT:
+        return Scope(ScopeKind.DEPARTMENT, department=row.department, extent=row.department.region)
+    return Scope(ScopeKind.REGION, region=row.region, extent=row.region)
+
+
+def _children(scope: Scope, period: Period) -> QuerySet[KpiSnapshot]:
+    """The snapshots of the scopes one level down, every metric: a region's child regions and the departments of
+    the region itself; a department's customer managers (members of it whose customers all lie in its region).
+    Whoever sees a scope sees these whole: they lie within its extent."""
+    snapshots = KpiSnapshot.objects.filter(period=period.start)
     if scope.kind == ScopeKind.DEPARTMENT:
-        rows = (
-            snapshots.filter(
-                kind=ScopeKind.MANAGER,
-                manager__department=scope.department,
-                extent__path__startswith=scope.department.region.path,
-            )
-            .select_related("manager", "extent")
-            .order_by("manager__username")
+        return snapshots.filter(
+            kind=ScopeKind.MANAGER,
+            manager__department=scope.department,
+            extent__path__startswith=scope.department.region.path,
         )
-        return [Scope(ScopeKind.MANAGER, manager=row.manager, extent=row.extent) for row in rows]
-    children = [
-        Scope(ScopeKind.REGION, region=row.region, extent=row.region)
-        for row in snapshots.filter(kind=ScopeKind.REGION, region__parent=scope.region)
-        .select_related("region")
-        .order_by("region__code")
+    if scope.kind == ScopeKind.REGION:
+        return snapshots.filter(
+            Q(kind=ScopeKind.REGION, region__parent=scope.region)
+            | Q(kind=ScopeKind.DEPARTMENT, department__region=scope.region)
+        )
+    return snapshots.none()
+
+
+def child_scopes(
+    scope: Scope, period: Period, *, sort: str = "", descending: bool = False, offset: int = 0, limit: int = 50
+) -> tuple[list[Scope], int]:
+    """One page of the scopes one level down, sorted by a metric's value (empty ones last) or by name, and how
+    many there are: a department of a big city has thousands of managers, so the database sorts and cuts."""
+    rows = _children(scope, period).filter(metric=sort if sort in METRIC_BY_CODE else "customer_count")
+    if sort in METRIC_BY_CODE:
+        value = F("value").desc(nulls_last=True) if descending else F("value").asc(nulls_last=True)
+        ordering = [value, "kind", "region_id", "department__name", "manager__username"]
+    else:
+        ordering = ["-kind", "region_id", "department__name", "manager__username"]
+    total = rows.count()
+    page = rows.select_related("region", "department__region", "manager", "extent").order_by(*ordering)
+    return [_scope_of(row) for row in page[offset : offset + limit]], total
+
+
+def worst_coverage_gaps(scope: Scope, period: Period, limit: int = 5) -> list[tuple[Scope, KpiSnapshot]]:
+    """The scopes one level down with the most handsets of active customers not on our network."""
+    rows = (
+        _children(scope, period)
+        .filter(metric="member_coverage_rate", denominator__gt=0)
+        .annotate(gap=F("denominator") - F("numerator"))
+        .select_related("region", "department__region", "manager", "extent")
+        .order_by("-gap")[:limit]
+    )
+    return [(_scope_of(row), row) for row in rows]
+
+
+@dataclass
+class ManagerLoad:
+    busiest: list[tuple[User, int]]
+    managers: int  # account managers of the department
+    overloaded: int
+
+
+def department_load(department: Department, period: Period, limit: int = 25) -> ManagerLoad:
+    """The department's account managers by the customers they manage, from the snapshots: the busiest, and how
+    many are above the line (SPEC §5.2)."""
+    rows = KpiSnapshot.objects.filter(
+        period=period.start, kind=ScopeKind.MANAGER, metric="customer_count", manager__department=department
+    )
+    busiest = [
+        (row.manager, int(row.numerator))
+        for row in rows.select_related("manager").order_by("-numerator", "manager__username")[:limit]
     ]
-    departments = [
-        Scope(ScopeKind.DEPARTMENT, department=row.department, extent=row.department.region)
-        for row in snapshots.filter(kind=ScopeKind.DEPARTMENT, department__region=scope.region)
-        .select_related("department__region")
-        .order_by("department__name")
-    ]
-    return [child for child in [*children, *departments] if _sees_region(user, child.extent)]
+    overloaded = rows.filter(numerator__gt=MANAGER_CAPACITY).count()
+    members = User.objects.filter(department=department, role=Role.ACCOUNT_MANAGER, is_active=True).count()
+    return ManagerLoad(busiest, members, overloaded)
 
 
 def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Decimal | None]) -> list[Figures]:
@@ -335,14 +380,6 @@ def live_figures(
         for metric in SNAPSHOT_METRICS
     }
     return LiveFigures(totals, by_metric)
-
-
-def manager_customer_counts(managers: list[User], period: Period) -> dict[int, int]:
-    """How many customers each manager managed in the period, from their snapshots."""
-    rows = KpiSnapshot.objects.filter(
-        period=period.start, kind=ScopeKind.MANAGER, metric="customer_count", manager__in=managers
-    ).values_list("manager_id", "numerator")
-    return {manager: int(count) for manager, count in rows}
 
 
 @dataclass

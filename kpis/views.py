@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from crm.forms import style_form
-from crm.models import Region, Role, User
+from crm.models import Region
 from crm.periods import Period
 from crm.visibility import NATIONAL_CODE
 from teams.rules import MANAGER_CAPACITY
@@ -27,11 +27,33 @@ from teams.rules import MANAGER_CAPACITY
 from . import selectors, services
 from .drills import DRILLS
 from .forms import EDITABLE, KpiTargetsForm
-from .metrics import METRICS, Metric
+from .metrics import METRIC_BY_CODE, METRICS, Metric
 from .models import ScopeKind
 
 TREND_MONTHS = 12
-WORST_GAPS = 5
+ROWS_PER_PAGE = 50
+
+
+def _page_number(text: str | None) -> int:
+    return int(text) if text and text.isdigit() and int(text) > 0 else 1
+
+
+def _pages(scope, period: Period, sort: str, descending: bool, page: int, total: int) -> dict | None:
+    """Links to the drill-down table's neighbouring pages, keeping its order."""
+    last = max((total + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE, 1)
+    if last == 1:
+        return None
+    order = {"sort": sort, "dir": "desc" if descending else "asc"} if sort else {}
+
+    def url(number: int) -> str:
+        return dashboard_url(scope, period, **order, page=str(number))
+
+    return {
+        "number": page,
+        "last": last,
+        "previous": url(page - 1) if page > 1 else None,
+        "next": url(page + 1) if page < last else None,
+    }
 
 
 def _number(value: Decimal | None) -> float | None:
@@ -84,15 +106,10 @@ class Row:
     cells: list[tuple[str, str]]  # (display, status) per metric
     figures: selectors.Figures
 
-    def value(self, code: str) -> Decimal | None:
-        figure = self.figures.by_metric.get(code)
-        return figure.value if figure else None
 
-
-def _rows(user: User, scope: selectors.Scope, period: Period, targets: dict) -> list[Row]:
-    children = selectors.child_scopes(user, scope, period)
+def _rows(scopes: list[selectors.Scope], period: Period, targets: dict) -> list[Row]:
     rows = []
-    for found in selectors.figures_of_many(children, period, targets):
+    for found in selectors.figures_of_many(scopes, period, targets):
         cells = []
         for metric in METRICS:
             figure = found.by_metric.get(metric.code)
@@ -106,25 +123,18 @@ def _rows(user: User, scope: selectors.Scope, period: Period, targets: dict) -> 
     return rows
 
 
-def _sorted(rows: list[Row], sort: str, descending: bool) -> list[Row]:
-    if sort not in {metric.code for metric in METRICS}:
-        return rows
-    present = [row for row in rows if row.value(sort) is not None]
-    missing = [row for row in rows if row.value(sort) is None]
-    return sorted(present, key=lambda row: row.value(sort), reverse=descending) + missing
-
-
-def _worst_gaps(rows: list[Row]) -> list[dict]:
-    """The child scopes with the most handsets of active customers not on our network (the coverage gap)."""
-    gaps = []
-    for row in rows:
-        figure = row.figures.by_metric.get("member_coverage_rate")
-        if figure is None or not figure.denominator:
-            continue
-        gap = int(figure.denominator - figure.numerator)
-        link = customers_url(row.scope, status="active", ordering="-handset_count")
-        gaps.append({"row": row, "gap": gap, "rate": figure.metric.display(figure.value), "link": link})
-    return sorted(gaps, key=lambda item: -item["gap"])[:WORST_GAPS]
+def _worst_gaps(scope: selectors.Scope, period: Period) -> list[dict]:
+    """The scopes one level down with the most handsets of active customers not on our network (coverage gap)."""
+    return [
+        {
+            "scope": child,
+            "url": dashboard_url(child, period),
+            "gap": int(row.gap),
+            "rate": METRIC_BY_CODE[row.metric].display(row.value),
+            "link": customers_url(child, status="active", ordering="-handset_count"),
+        }
+        for child, row in selectors.worst_coverage_gaps(scope, period)
+    ]
 
 
 class DashboardView(LoginRequiredMixin, View):
@@ -157,8 +167,12 @@ class DashboardView(LoginRequiredMixin, View):
         facts = {code: _card(found[code], scope, period, linked) for code in ("customer_count", "visits_overdue")}
         periods = period.months_back(TREND_MONTHS)
         trend = selectors.trend(scope, periods)
-        rows = _rows(user, scope, period, targets)
         sort, descending = params.get("sort", ""), params.get("dir") == "desc"
+        page = _page_number(params.get("page"))
+        children, children_total = selectors.child_scopes(
+            scope, period, sort=sort, descending=descending, offset=(page - 1) * ROWS_PER_PAGE, limit=ROWS_PER_PAGE
+        )
+        rows = _rows(children, period, targets)
         context.update(
             {
                 "figures": found,
@@ -185,7 +199,9 @@ class DashboardView(LoginRequiredMixin, View):
                     "load": None,
                     "labels": {"target": _("Target"), "capacity": _("50 customers"), "customers": _("Customers")},
                 },
-                "rows": _sorted(rows, sort, descending),
+                "rows": rows,
+                "rows_total": children_total,
+                "rows_pages": _pages(scope, period, sort, descending, page, children_total),
                 "sort": sort,
                 "descending": descending,
                 "sort_urls": {
@@ -194,7 +210,7 @@ class DashboardView(LoginRequiredMixin, View):
                     )
                     for m in METRICS
                 },
-                "worst_gaps": _worst_gaps(rows),
+                "worst_gaps": _worst_gaps(scope, period),
                 "child_kind": rows[0].scope.kind if rows else None,
                 "previous_url": dashboard_url(scope, period.previous()),
                 "next_url": dashboard_url(scope, Period(period.end))
@@ -203,11 +219,20 @@ class DashboardView(LoginRequiredMixin, View):
             }
         )
         if scope.kind == ScopeKind.DEPARTMENT:
-            load = self._manager_load(scope, period)
+            load = selectors.department_load(scope.department, period)
             context["load"] = load
+            context["load_rows"] = [
+                {
+                    "name": manager.display_name,
+                    "customers": customers,
+                    "overloaded": customers > MANAGER_CAPACITY,
+                    "url": f"{reverse('accounts:customer-list')}?{urlencode({'manager': manager.username})}",
+                }
+                for manager, customers in load.busiest
+            ]
             context["chart_data"]["load"] = {
-                "names": [item["name"] for item in load],
-                "customers": [item["customers"] for item in load],
+                "names": [row["name"] for row in context["load_rows"]],
+                "customers": [row["customers"] for row in context["load_rows"]],
                 "capacity": MANAGER_CAPACITY,
             }
         context["may_see_quota"] = user.is_provincial_or_above and scope.kind == ScopeKind.REGION
@@ -228,23 +253,6 @@ class DashboardView(LoginRequiredMixin, View):
                     }
                 )
         return mix
-
-    @staticmethod
-    def _manager_load(scope: selectors.Scope, period: Period) -> list[dict]:
-        """The department's account managers with the customers each manages, busiest first (SPEC §5.2)."""
-        members = User.objects.filter(department=scope.department, role=Role.ACCOUNT_MANAGER, is_active=True)
-        counts = selectors.manager_customer_counts(list(members), period)
-        load = [
-            {
-                "name": member.display_name,
-                "username": member.username,
-                "customers": counts.get(member.pk, 0),
-                "overloaded": counts.get(member.pk, 0) > MANAGER_CAPACITY,
-                "url": f"{reverse('accounts:customer-list')}?{urlencode({'manager': member.username})}",
-            }
-            for member in members
-        ]
-        return sorted(load, key=lambda item: (-item["customers"], item["username"]))
 
 
 class TargetsView(LoginRequiredMixin, View):
