@@ -114,7 +114,8 @@ class KpiSnapshot(models.Model):
             models.Index(fields=["region", "period"], name="kpisnapshot_region_idx"),
             models.Index(fields=["department", "period"], name="kpisnapshot_department_idx"),
             models.Index(fields=["manager", "period"], name="kpisnapshot_manager_idx"),
-            models.Index(fields=["period"], name="kpisnapshot_period_idx"),
+            # An overview or a department reads one metric of many scopes of a month: a city's thousands of managers.
+            models.Index(fields=["period", "metric", "kind"], name="kpisnapshot_period_metric_idx"),
         ]
         constraints = [
             models.CheckConstraint(

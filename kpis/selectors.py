@@ -270,14 +270,16 @@ def child_scopes(
     """One page of the scopes one level down, sorted by a metric's value (empty ones last) or by name, and how
     many there are: a department of a big city has thousands of managers, so the database sorts and cuts."""
     rows = _children(scope, period).filter(metric=sort if sort in METRIC_BY_CODE else "customer_count")
-    if sort in METRIC_BY_CODE:
-        value = F("value").desc(nulls_last=True) if descending else F("value").asc(nulls_last=True)
-        ordering = [value, "kind", "region_id", "department__name", "manager__username"]
+    if scope.kind == ScopeKind.DEPARTMENT:
+        by_name, related = ["manager__username"], ["manager", "extent"]
     else:
-        ordering = ["-kind", "region_id", "department__name", "manager__username"]
+        by_name, related = ["-kind", "region_id", "department__name"], ["region", "department__region"]
+    ordering = by_name
+    if sort in METRIC_BY_CODE:
+        ordering = [F("value").desc(nulls_last=True) if descending else F("value").asc(nulls_last=True), *by_name]
     total = rows.count()
-    page = rows.select_related("region", "department__region", "manager", "extent").order_by(*ordering)
-    return [_scope_of(row) for row in page[offset : offset + limit]], total
+    page = rows.select_related(*related).order_by(*ordering)[offset : offset + limit]
+    return [_scope_of(row) for row in page], total
 
 
 def worst_coverage_gaps(scope: Scope, period: Period, limit: int = 5) -> list[tuple[Scope, KpiSnapshot]]:
