@@ -67,3 +67,20 @@ def test_only_provincial_staff_and_headquarters_set_targets(cast, login, who):
 
 def test_an_anonymous_visitor_is_sent_to_log_in(db):
     assert Client().get(URL)["Location"].startswith("/login/")
+
+
+def test_in_the_admin_provincial_staff_see_and_set_only_their_provinces_targets(cast, territory, login):
+    cast["paul"].is_staff = True
+    cast["paul"].save()
+    KpiTarget.objects.create(metric="stability_rate", region=territory["root"], value="0.75")
+    KpiTarget.objects.create(metric="stability_rate", region=territory["guangdong"], value="0.6")
+    own = KpiTarget.objects.create(metric="stability_rate", region=territory["sichuan"], value="0.8")
+    client = login(cast["paul"])
+    listing = client.get("/admin/kpis/kpitarget/").content.decode()
+    assert f"/admin/kpis/kpitarget/{own.pk}/change/" in listing
+    assert listing.count("/change/") == 1
+    response = client.post(
+        "/admin/kpis/kpitarget/add/", {"metric": "member_coverage_rate", "region": "000000", "value": "0.3"}
+    )
+    assert response.context["adminform"].form.errors.get("region")  # the national targets are headquarters'
+    assert not KpiTarget.objects.filter(metric="member_coverage_rate").exists()

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from crm.admin import ProvincialStaffAdminMixin
+
+from . import selectors
+from .models import KpiJobRun, KpiTarget
+
+
+@admin.register(KpiTarget)
+class KpiTargetAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    """The same targets as /kpis/targets/; provincial staff only ever pick their own province."""
+
+    list_display = ["metric", "region", "value", "updated_by", "updated_at"]
+    list_filter = ["metric"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def get_queryset(self, request):
+        targets = super().get_queryset(request).select_related("region", "updated_by")
+        if request.user.sees_everything:
+            return targets
+        return targets.filter(region_id=selectors.province_code(request.user.region))
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(KpiJobRun)
+class KpiJobRunAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    list_display = ["started_at", "period", "as_of", "source", "status", "customers_seen", "snapshots_written"]
+    list_filter = ["status", "source"]
+
+    def get_queryset(self, request):
+        return selectors.runs_for(request.user)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
