@@ -50,8 +50,7 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    # The KPI snapshots are bench/kpis.py's to time, not part of the seed.
-    call_command("seed_demo", customers=args.customers, no_kpis=True, stdout=sys.stdout)
+    call_command("seed_demo", customers=args.customers, stdout=sys.stdout)
     seed_seconds = round(time.perf_counter() - start, 1)
     print(f"seed_demo --customers {args.customers}: {seed_seconds} s")
 

@@ -345,10 +345,6 @@ class LiveFigures:
     by_metric: dict[str, Figure]
 
     @property
-    def due(self) -> int:
-        return self.totals["visit_base"] - self.totals["visit_met"]
-
-    @property
     def team_gaps(self) -> int:
         return self.totals["tiered"] - self.totals["team_complete"]
 
@@ -363,13 +359,31 @@ class LiveFigures:
         return figure.metric.display(figure.target) if figure.target is not None else None
 
 
+LIVE_FIELDS = (
+    "customers",
+    "active",
+    "handsets",
+    "members_on_net",
+    "tiered",
+    "tier_a",
+    "tier_b",
+    "tier_c",
+    "team_complete",
+)
+
+
 def live_figures(
-    customers: QuerySet, targets: dict[str, Decimal | None], by_tier: dict[str, Standard] | None = None
+    customers: QuerySet,
+    targets: dict[str, Decimal | None],
+    by_tier: dict[str, Standard] | None = None,
+    fields: tuple[str, ...] = LIVE_FIELDS,
 ) -> LiveFigures:
-    """The KPIs of a few customers (an account manager's own) as of today, counted as the snapshots are."""
+    """Figures of a few customers (an account manager's own) as of today, counted as the snapshots are: only
+    `fields` (by default what *my customers* shows: customers, tiers, team gaps, member coverage)."""
     today = timezone.localdate()
     totals = zero_totals()
-    for row in count_rows(customers, Period.of(today), today, by_tier if by_tier is not None else standards()):
+    by_tier = by_tier if by_tier is not None else standards()
+    for row in count_rows(customers, Period.of(today), today, by_tier, fields):
         add_totals(totals, row.totals)
     by_metric = {
         metric.code: Figure(

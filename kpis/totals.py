@@ -42,32 +42,35 @@ def _count(condition: Q) -> Count:
     return Count("pk", filter=condition)
 
 
-def total_expressions(period: Period, as_of: datetime.date, by_tier: dict[str, Standard]) -> dict:
-    """Each summed total as an aggregate over customers, for `period` described on `as_of`."""
+def total_expressions(
+    period: Period, as_of: datetime.date, by_tier: dict[str, Standard], fields: tuple[str, ...] = SUMMED_FIELDS
+) -> dict:
+    """Each summed total (of `fields`) as an aggregate over customers, for `period` described on `as_of`."""
     tiered = Q(tier__isnull=False)
-    return {
-        "customers": Count("pk"),
-        "active": _count(ACTIVE),
-        "handsets": Coalesce(Sum("handset_count", filter=ACTIVE), 0),
-        "members": Coalesce(Sum(_members(), filter=ACTIVE), 0),
-        "members_on_net": Coalesce(Sum(_members(Q(on_net=True)), filter=ACTIVE), 0),
-        "members_verified": Coalesce(Sum(_members(Q(verified=True)), filter=ACTIVE), 0),
-        "revenue": Coalesce(
+    expressions = {  # built on demand: compiling them all costs a page a few milliseconds
+        "customers": lambda: Count("pk"),
+        "active": lambda: _count(ACTIVE),
+        "handsets": lambda: Coalesce(Sum("handset_count", filter=ACTIVE), 0),
+        "members": lambda: Coalesce(Sum(_members(), filter=ACTIVE), 0),
+        "members_on_net": lambda: Coalesce(Sum(_members(Q(on_net=True)), filter=ACTIVE), 0),
+        "members_verified": lambda: Coalesce(Sum(_members(Q(verified=True)), filter=ACTIVE), 0),
+        "revenue": lambda: Coalesce(
             Sum("informatization_revenue", filter=ACTIVE),
             Value(Decimal(0)),
             output_field=DecimalField(max_digits=20, decimal_places=2),
         ),
-        "active_at_start": _count(Q(active_on(period.start - datetime.timedelta(days=1)))),
-        "still_active": _count(Q(active_on(period.start - datetime.timedelta(days=1))) & Q(active_on(as_of))),
-        "tiered": _count(tiered),
-        **{name: _count(Q(tier__in=tiers)) for name, tiers in TIER_GROUPS.items()},
-        "profile_ab": _count(Q(tier__in=TIER_GROUPS["tier_ab"]) & profile_complete(as_of)),
-        "profile_c": _count(Q(tier="C") & profile_complete(as_of)),
-        "team_complete": _count(tiered & Q(team_complete(by_tier, as_of))),
-        "visit_base": _count(Q(tier__in=list(by_tier))),
-        "visit_met": _count(visits_met(by_tier, as_of)),
-        "visit_overdue": _count(visits_overdue(by_tier, as_of)),
+        "active_at_start": lambda: _count(Q(active_on(period.start - datetime.timedelta(days=1)))),
+        "still_active": lambda: _count(Q(active_on(period.start - datetime.timedelta(days=1))) & Q(active_on(as_of))),
+        "tiered": lambda: _count(tiered),
+        **{name: (lambda tiers=tiers: _count(Q(tier__in=tiers))) for name, tiers in TIER_GROUPS.items()},
+        "profile_ab": lambda: _count(Q(tier__in=TIER_GROUPS["tier_ab"]) & profile_complete(as_of)),
+        "profile_c": lambda: _count(Q(tier="C") & profile_complete(as_of)),
+        "team_complete": lambda: _count(tiered & Q(team_complete(by_tier, as_of))),
+        "visit_base": lambda: _count(Q(tier__in=list(by_tier))),
+        "visit_met": lambda: _count(visits_met(by_tier, as_of)),
+        "visit_overdue": lambda: _count(visits_overdue(by_tier, as_of)),
     }
+    return {name: expressions[name]() for name in fields}
 
 
 @dataclass
@@ -80,19 +83,24 @@ class Row:
 
 
 def count_rows(
-    customers: QuerySet[Customer], period: Period, as_of: datetime.date, by_tier: dict[str, Standard]
+    customers: QuerySet[Customer],
+    period: Period,
+    as_of: datetime.date,
+    by_tier: dict[str, Standard],
+    fields: tuple[str, ...] = SUMMED_FIELDS,
 ) -> list[Row]:
-    """The totals of `customers`, one row per (region, customer manager on `as_of`)."""
+    """The totals of `customers`, one row per (region, customer manager on `as_of`); only `fields` are counted,
+    the others stay zero."""
     grouped = (
         customers.order_by()
         .annotate(manager=customer_manager_of(as_of))
         .values("region_id", "manager")
-        .annotate(**total_expressions(period, as_of, by_tier))
+        .annotate(**total_expressions(period, as_of, by_tier, fields))
     )
     rows = []
     for values in grouped:
         totals = zero_totals()
-        for name in SUMMED_FIELDS:
+        for name in fields:
             totals[name] = values[name]
         rows.append(Row(values["region_id"], values["manager"], totals))
     return rows

@@ -111,3 +111,23 @@ def test_the_dashboard_reads_a_fixed_number_of_queries(computed, cast, login, dj
     client = login(cast["dora"])
     with django_assert_max_num_queries(25):
         assert client.get(URL).status_code == 200
+
+
+def test_an_account_manager_sees_her_own_figures_on_her_home_page(province, cast, login):
+    response = login(cast["alice"]).get("/customers/")
+    mine = response.context["mine"]
+    # alice manages c1 (A, whole team, 3 of 200 handsets' members on net) and c2 (B, no service manager, 1 of 100)
+    assert (mine.totals["customers"], mine.totals["tier_a"], mine.totals["tier_b"], mine.totals["tier_c"]) == (
+        2,
+        1,
+        1,
+        0,
+    )
+    assert mine.team_gaps == 1
+    assert mine.coverage == "1.3%" and mine.coverage_target == "27.0%"
+    page = response.content.decode()
+    assert 'data-testid="my-figures"' in page and 'data-testid="my-team-gaps">1<' in page
+
+
+def test_other_roles_have_no_figures_strip(province, cast, login):
+    assert login(cast["dora"]).get("/customers/").context["mine"] is None
