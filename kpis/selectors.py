@@ -81,6 +81,9 @@ class Scope:
     department: Department | None = None
     manager: User | None = None
     extent: Region | None = None
+    # For a manager seen by someone else: the path the snapshots' extents must lie under, so that a month when
+    # the manager's customers reached beyond the viewer's territory is not shown.
+    within: str = ""
 
     @property
     def label(self) -> str:
@@ -92,7 +95,8 @@ class Scope:
 
     @property
     def snapshot_filter(self) -> dict:
-        return {self.kind: getattr(self, self.kind)}
+        scoped = {self.kind: getattr(self, self.kind)}
+        return scoped | {"extent__path__startswith": self.within} if self.within else scoped
 
     @property
     def customer_filter(self) -> dict[str, str]:
@@ -140,7 +144,7 @@ def scope_for(
             raise Http404
         return Scope(ScopeKind.REGION, region=scope_region, extent=scope_region)
     if department:
-        lookup = Q(pk=int(department)) if department.isdigit() else Q(name=department)
+        lookup = Q(pk=int(department)) if department.isdigit() and len(department) < 10 else Q(name=department)
         found = Department.objects.select_related("region").filter(lookup).first()
         if found is None or not _sees_region(user, found.region):
             raise Http404
@@ -154,7 +158,7 @@ def scope_for(
         extent = _manager_extent(person)
         if extent is None or not _sees_region(user, extent):
             raise Http404
-        return Scope(ScopeKind.MANAGER, manager=person, extent=extent)
+        return Scope(ScopeKind.MANAGER, manager=person, extent=extent, within=territory_path(user) or "")
     return own_scope(user)
 
 

@@ -157,11 +157,11 @@ class DashboardView(LoginRequiredMixin, View):
             except ValueError as exc:
                 return render(request, self.template_name, {"scope": scope, "error": _("Period: %s") % exc}, status=400)
         context = {"scope": scope, "period": period, "job": selectors.job_state(), "capacity": MANAGER_CAPACITY}
-        found = selectors.figures(scope, period) if period else None
+        targets = selectors.targets_for(selectors.province_code(scope.extent))
+        found = selectors.figures(scope, period, targets) if period else None
         if not found or not found.by_metric:
             context["empty"] = True
             return render(request, self.template_name, context)
-        targets = selectors.targets_for(selectors.province_code(scope.extent))
         linked = period == latest  # lists show today's customers: only the latest month's figures match them
         cards = [_card(found[m.code], scope, period, linked) for m in METRICS if m.code in found.by_metric]
         facts = {code: _card(found[code], scope, period, linked) for code in ("customer_count", "visits_overdue")}
@@ -197,7 +197,11 @@ class DashboardView(LoginRequiredMixin, View):
                     ],
                     "tiers": self._tier_mix(found),
                     "load": None,
-                    "labels": {"target": _("Target"), "capacity": _("50 customers"), "customers": _("Customers")},
+                    "labels": {
+                        "target": _("Target"),
+                        "capacity": _("%(count)s customers") % {"count": MANAGER_CAPACITY},
+                        "customers": _("Customers"),
+                    },
                 },
                 "rows": rows,
                 "rows_total": children_total,

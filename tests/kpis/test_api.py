@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from crm.periods import Period
 from kpis.metrics import METRICS
-from kpis.models import KpiTarget
+from kpis.models import KpiSnapshot, KpiTarget
 from kpis.services import kpi_compute
 
 from .conftest import OCTOBER
@@ -129,3 +131,12 @@ def test_bad_input_names_the_field_and_the_rule(computed, cast, api, query, stat
 def test_chinese_by_default(computed, cast, api):
     response = api(cast["paul"]).get(URL, {"period": "2999-01"})
     assert "未来" in response.json()["period"][0]
+
+
+def test_a_managers_month_that_reached_beyond_the_viewers_territory_is_not_shown(computed, cast, api, territory):
+    kpi_compute(period=Period.of(timezone.localdate()))  # today all of bob's customers lie in 武侯
+    KpiSnapshot.objects.filter(manager=cast["bob"], period=OCTOBER.start).update(extent=territory["sichuan"])
+    dora = api(cast["dora"])
+    assert dora.get(URL, {"manager": "bob"}).status_code == 200
+    assert dora.get(URL, {"manager": "bob", "period": "2026-10"}).status_code == 404
+    assert api(cast["paul"]).get(URL, {"manager": "bob", "period": "2026-10"}).status_code == 200
