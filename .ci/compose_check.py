@@ -94,12 +94,12 @@ def check_web(service: dict) -> None:
                     sys.exit("web: gunicorn did not serve /login/ within 60 s")
                 time.sleep(0.5)
         assert "登录" in body, "web: the login page is not in Chinese"
-        static = urllib.request.Request(
-            "http://127.0.0.1:18765/static/bootstrap/css/bootstrap.min.css",
-            headers={"Host": "localhost", "X-Forwarded-Proto": "https"},
-        )
-        assert urllib.request.urlopen(static, timeout=5).status == 200, "web: static files are not served"
-        print("web: migrate + gunicorn serve the login page and static files")
+        for path in ("bootstrap/css/bootstrap.min.css", "plotly/plotly.min.js", "js/dashboard.js"):
+            static = urllib.request.Request(
+                f"http://127.0.0.1:18765/static/{path}", headers={"Host": "localhost", "X-Forwarded-Proto": "https"}
+            )
+            assert urllib.request.urlopen(static, timeout=5).status == 200, f"web: static {path} is not served"
+        print("web: migrate + gunicorn serve the login page and static files (the chart library too)")
     finally:
         process.terminate()
         process.wait(timeout=30)
