@@ -850,8 +850,10 @@ class DemoSeeder:
         for standard in ServiceStandard.objects.all():
             start, _ = period_bounds(standard.period, self.today)
             periods = [(midnight(start), self.moment)]
-            while len(periods) < self.history_months and start > history_start:
+            while True:  # every earlier period that lies wholly within the history
                 previous, _ = period_bounds(standard.period, start - datetime.timedelta(days=1))
+                if previous < history_start:
+                    break
                 periods.append((midnight(previous), midnight(start)))
                 start = previous
             plans[standard.tier] = VisitPlan(

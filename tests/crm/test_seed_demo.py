@@ -1,17 +1,20 @@
 """seed_demo: a realistic province, idempotent, with the tier mix the default rules expect."""
 
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, F
+from django.utils import timezone
 
-from accounts.models import Customer, GroupMember, KeyPerson
+from accounts.models import Customer, GroupMember, KeyPerson, StatusPeriod
 from accounts.rules import vip_level_for
 from accounts.validators import uscc_error
 from crm.models import Department, Region, User
-from teams.models import TeamRole
+from kpis.models import KpiSnapshot
+from teams.models import TeamRole, Visit
 from tiering.models import TierChange
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +170,21 @@ def test_visits_meet_the_standard_of_part_of_the_customers_and_none_is_in_the_fu
     assert 0.3 < met < 0.9
     manager = User.objects.get(username="cd_am01")
     assert selectors.due_visit_count(manager) > 0
+
+
+def test_the_demo_has_a_year_of_history_and_its_kpi_snapshots(seeded):
+    # every customer's status has a history, and its open period matches the status it has
+    assert StatusPeriod.objects.filter(ends_on__isnull=True).count() == N
+    mismatched = StatusPeriod.objects.filter(ends_on__isnull=True).exclude(status=F("customer__status"))
+    assert not mismatched.exists()
+    assert StatusPeriod.objects.filter(
+        status="churned", starts_on__gte=timezone.localdate() - timedelta(days=366)
+    ).exists()
+    # visits in each of the last 12 months, and the snapshots of those months for the dashboards' trend
+    months = {
+        visit.astimezone(timezone.get_current_timezone()).strftime("%Y-%m")
+        for visit in Visit.objects.values_list("visited_at", flat=True)
+    }
+    assert len(months) == 12
+    assert KpiSnapshot.objects.values("period").distinct().count() == 12
+    assert "KPIs of " in seeded

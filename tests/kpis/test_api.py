@@ -140,3 +140,11 @@ def test_a_managers_month_that_reached_beyond_the_viewers_territory_is_not_shown
     assert dora.get(URL, {"manager": "bob"}).status_code == 200
     assert dora.get(URL, {"manager": "bob", "period": "2026-10"}).status_code == 404
     assert api(cast["paul"]).get(URL, {"manager": "bob", "period": "2026-10"}).status_code == 200
+
+
+def test_the_endpoint_reads_a_fixed_number_of_queries(computed, cast, api, django_assert_num_queries):
+    client = api(cast["paul"])
+    # token, the scope's region, the latest month, the KPI targets, the tier quotas, the snapshots, and the
+    # user's home region for the visibility check
+    with django_assert_num_queries(7):
+        assert client.get(URL, {"region": "510100"}).status_code == 200

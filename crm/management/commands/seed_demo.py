@@ -49,13 +49,6 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         elapsed = time.monotonic() - started
-        if not report.skipped and (options["no_kpis"] or large):
-            self.stdout.write("KPI snapshots: left to the nightly job (compute_kpis --period YYYY-MM for a month).")
-        elif not report.skipped:
-            # The dashboards' trend from the start: each month of the history as the nightly job leaves it.
-            for period in Period.of(timezone.localdate()).months_back(history_months):
-                run = kpi_compute(period=period)
-                self.stdout.write(f"KPIs of {period}: {run.status}, {run.snapshots_written} snapshots")
         if not report.skipped:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -63,6 +56,13 @@ class Command(BaseCommand):
                     f"group members, {report.team_roles} team roles and {report.staff} managers in {elapsed:.1f} s."
                 )
             )
+        if not report.skipped and (options["no_kpis"] or large):
+            self.stdout.write("KPI snapshots: left to the nightly job (compute_kpis --period YYYY-MM for a month).")
+        elif not report.skipped:
+            # The dashboards' trend from the start: each month of the history as the nightly job leaves it.
+            for period in Period.of(timezone.localdate()).months_back(history_months):
+                run = kpi_compute(period=period)
+                self.stdout.write(f"KPIs of {period}: {run.status}, {run.snapshots_written} snapshots")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in report.logins:
             self.stdout.write(f"  {login.role:<17} {login.username:<10} {login.description}")
