@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
+from campaigns import selectors as campaign_selectors
 from crm.forms import style_form
 from crm.models import Role
 from crm.visibility import visible_customers
@@ -95,6 +96,7 @@ class CustomerDetailView(LoginRequiredMixin, View):
                 "second_manager_duties": visits.second_manager,
                 "tier_changes": customer.tier_changes.select_related("rule_set")[:12],
                 "tier_override": customer.tier_overrides.active().select_related("set_by").first(),
+                "coverage": campaign_selectors.customer_coverage(customer),
             },
         )
 

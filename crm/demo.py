@@ -43,6 +43,19 @@ CUSTOMER_MANAGERS_PER_EXTRA = 40
 # The share of tiered customers whose service standard is already met this period (if their team can meet it).
 VISITS_MET_SHARE = 0.6
 
+# Product holdings of active customers: product, per member, chance for tier A+/A, B, C, monthly CNY per user.
+HOLDING_PLAN = [
+    ("VPMN", True, (0.85, 0.6, 0.35), 8),
+    ("GROUP_CRBT", True, (0.5, 0.3, 0.12), 5),
+    ("GROUP_FLOW", True, (0.35, 0.2, 0.05), 20),
+    ("MOBILE_PBX", False, (0.3, 0.1, 0.02), 300),
+    ("GROUP_SMS", False, (0.5, 0.3, 0.1), 200),
+    ("DEDICATED_LINE", False, (0.75, 0.3, 0.05), 3000),
+    ("ENTERPRISE_BB", False, (0.5, 0.45, 0.3), 400),
+    ("CLOUD_VIDEO", True, (0.2, 0.08, 0.01), 15),
+    ("INDUSTRY_APP", False, (0.25, 0.1, 0.02), 1500),
+]
+
 # Industries the default rules rate A by themselves (≈2 % of customers), B by themselves (≈1.5 %), and the rest.
 A_INDUSTRIES = [
     "S91",
@@ -312,6 +325,7 @@ class DemoLogin:
 @dataclass
 class SeedReport:
     customers: int = 0
+    holdings: int = 0
     key_persons: int = 0
     members: int = 0
     team_roles: int = 0
@@ -374,6 +388,7 @@ BULK_TABLES = [
     "teams_teamrole",
     "tiering_tierchange",
     "accounts_statusperiod",
+    "campaigns_customerproduct",
     "teams_visit",
     "teams_visit_staff_present",
 ]
@@ -446,6 +461,7 @@ class DemoSeeder:
         # Visits are drawn from a generator of their own, so that they leave the customers' figures as they were.
         self.visit_rng = random.Random(seed + 1)
         self.history_rng = random.Random(seed + 2)  # the same for statuses' history
+        self.holding_rng = random.Random(seed + 3)  # and for product holdings
         self.postgres = connection.vendor == "postgresql"
         self.moment = timezone.now()
         self.now = self._stamp(self.moment)
@@ -620,6 +636,18 @@ class DemoSeeder:
             "accounts_groupmember", ["customer_id", "name", "mobile", "on_net", "verified", "arpu", "vip_level"]
         )
         self.status_writer = BulkWriter("accounts_statusperiod", ["customer_id", "status", "starts_on", "ends_on"])
+        self.holding_writer = BulkWriter(
+            "campaigns_customerproduct",
+            [
+                "customer_id",
+                "product_id",
+                "active_users",
+                "monthly_revenue",
+                "subscribed_on",
+                "last_used_on",
+                "updated_at",
+            ],
+        )
         role_writer = BulkWriter("teams_teamrole", ["customer_id", "user_id", "role", "starts_on", "ends_on"])
         history_writer = BulkWriter(
             "tiering_tierchange", ["customer_id", "from_tier", "to_tier", "changed_at", "source", "rule_set_id"]
@@ -734,6 +762,8 @@ class DemoSeeder:
                     )
                 )
                 self._status_history(customer_id, status)
+                if status == "active":
+                    self._holdings(customer_id, result.tier, handsets)
                 if result.tier:  # the tier's first entry in the customer's history: set on import
                     history_writer.add((customer_id, "", result.tier, self.now, "import", rule_set.pk))
                 for number in range(rng.choice((0, 1, 1, 2, 2, 3))):
@@ -789,6 +819,7 @@ class DemoSeeder:
             role_writer,
             history_writer,
             self.status_writer,
+            self.holding_writer,
             self.visit_writer,
             self.present_writer,
         )
@@ -808,6 +839,7 @@ class DemoSeeder:
         report.members = member_writer.written
         report.team_roles = role_writer.written
         report.visits = self.visit_writer.written
+        report.holdings = self.holding_writer.written
         self.progress(f"visits: {self.visit_writer.written}")
 
     def _status_history(self, customer_id: int, status: str) -> None:
@@ -834,6 +866,28 @@ class DemoSeeder:
         for (state, starts_on), following in zip(periods, [*periods[1:], None], strict=True):
             ends_on = following[1].isoformat() if following else None
             self.status_writer.add((customer_id, state, starts_on.isoformat(), ends_on))
+
+    def _holdings(self, customer_id: int, tier: str | None, handsets: int) -> None:
+        """The products an active customer holds: more of them the higher its tier; per-member products with a
+        share of the handsets from a few (fake coverage) to most (covered); about one holding in eight unused for
+        months (fake)."""
+        random_ = self.holding_rng.random
+        rank = {"A+": 0, "A": 0, "B": 1, "C": 2}.get(tier or "C", 2)
+        for code, per_member, chances, revenue_per in HOLDING_PLAN:
+            if random_() >= chances[rank]:
+                continue
+            subscribed = self.today - datetime.timedelta(days=30 + int(random_() * 1800))
+            if random_() < 0.12:
+                last_used = subscribed + datetime.timedelta(days=int(random_() * 20))
+                last_used = min(last_used, self.today - datetime.timedelta(days=91 + int(random_() * 200)))
+                last_used = max(last_used, subscribed)
+            else:
+                last_used = self.today - datetime.timedelta(days=int(random_() * 30))
+            users = max(1, int(handsets * random_() ** 0.7)) if per_member else 1
+            revenue = Decimal(users * revenue_per * (0.6 + random_() * 0.8)).quantize(Decimal("0.01"))
+            self.holding_writer.add(
+                (customer_id, code, users, revenue, subscribed.isoformat(), last_used.isoformat(), self.now)
+            )
 
     # -- visits ------------------------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts_views
+from campaigns.api import views as campaigns_views
 from kpis.api import views as kpis_views
 from teams.api import views as teams_views
 from tiering.api import views as tiering_views
@@ -14,6 +15,7 @@ router.register("regions", views.RegionViewSet, basename="region")
 router.register("industries", accounts_views.IndustryViewSet, basename="industry")
 router.register("customers", accounts_views.CustomerViewSet, basename="customer")
 router.register("visits", teams_views.VisitViewSet, basename="visit")
+router.register("products", campaigns_views.ProductViewSet, basename="product")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="auth-token"),
@@ -28,6 +30,12 @@ urlpatterns = [
         "customers/<str:code>/tier-override/", tiering_views.TierOverrideView.as_view(), name="customer-tier-override"
     ),
     path("customers/<str:code>/team/", teams_views.CustomerTeamView.as_view(), name="customer-team"),
+    path(
+        "customers/<str:code>/products/<str:product>/",
+        campaigns_views.HoldingView.as_view(),
+        name="customer-product",
+    ),
+    path("customers/<str:code>/coverage/", campaigns_views.CoverageView.as_view(), name="customer-coverage"),
     path("tiering/recompute/", tiering_views.TierRecomputeView.as_view(), name="tier-recompute"),
     path("exports/tier-list.csv", tiering_views.TierListExportView.as_view(file_format="csv"), name="tier-list-csv"),
     path("exports/tier-list.xlsx", tiering_views.TierListExportView.as_view(file_format="xlsx"), name="tier-list-xlsx"),

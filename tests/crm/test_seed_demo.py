@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Customer, GroupMember, KeyPerson, StatusPeriod
 from accounts.rules import vip_level_for
 from accounts.validators import uscc_error
+from campaigns.selectors import customer_coverage
 from crm.models import Department, Region, User
 from kpis.models import KpiSnapshot
 from teams.models import TeamRole, Visit
@@ -188,3 +189,13 @@ def test_the_demo_has_a_year_of_history_and_its_kpi_snapshots(seeded):
     assert len(months) == 12
     assert KpiSnapshot.objects.values("period").distinct().count() == 12
     assert "KPIs of " in seeded
+
+
+def test_active_customers_hold_products_with_every_kind_of_coverage(seeded):
+    holders = Customer.objects.filter(holdings__isnull=False).distinct()
+    assert set(holders.values_list("status", flat=True)) == {"active"}
+    assert holders.count() > N * 0.5
+    statuses = set()
+    for customer in holders.order_by("id")[:300]:
+        statuses |= {item.status for item in customer_coverage(customer)}
+    assert statuses == {"uncovered", "fake", "thin", "covered"}

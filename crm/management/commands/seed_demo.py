@@ -53,7 +53,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Seeded {report.customers} customers, {report.key_persons} key persons, {report.members} "
-                    f"group members, {report.team_roles} team roles and {report.staff} managers in {elapsed:.1f} s."
+                    f"group members, {report.team_roles} team roles, {report.holdings} product holdings and "
+                    f"{report.staff} managers in {elapsed:.1f} s."
                 )
             )
         if not report.skipped and (options["no_kpis"] or large):

@@ -1,0 +1,58 @@
+"""Pure rules of products and coverage (SPEC §6.1): plain values in, plain values out, `today` as an argument."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+UNCOVERED, FAKE, THIN, COVERED = "uncovered", "fake", "thin", "covered"
+COVERAGE_LABELS = {
+    UNCOVERED: _("Uncovered"),
+    FAKE: _("Fake coverage"),
+    THIN: _("Thin coverage"),
+    COVERED: _("Covered"),
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a holding counts as fake (伪覆盖) or thin (薄覆盖) coverage; data, editable (`CoverageThresholds`)."""
+
+    idle_days: int = 90  # no use in this many days: fake
+    fake_share: Decimal = Decimal("5")  # per-member: active users below this % of handsets: fake
+    thin_share: Decimal = Decimal("30")  # per-member: below this %: thin
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What the rule needs to know of a customer's subscription to a product."""
+
+    active_users: int
+    last_used_on: datetime.date | None
+
+
+def coverage_status(
+    *, per_member: bool, holding: Holding | None, handset_count: int, today: datetime.date, thresholds: Thresholds
+) -> str:
+    """The coverage of one product at one customer.
+
+    - uncovered: not subscribed;
+    - fake: subscribed, but not used in the last `idle_days` days (never used counts as not used), or per-member
+      with active users below `fake_share` % of the customer's handsets;
+    - thin: per-member with active users below `thin_share` % of the handsets;
+    - covered: otherwise. A customer with no handsets has no share to fall short of.
+    """
+    if holding is None:
+        return UNCOVERED
+    if holding.last_used_on is None or holding.last_used_on < today - datetime.timedelta(days=thresholds.idle_days):
+        return FAKE
+    if per_member and handset_count > 0:
+        share = Decimal(holding.active_users) * 100 / handset_count
+        if share < thresholds.fake_share:
+            return FAKE
+        if share < thresholds.thin_share:
+            return THIN
+    return COVERED
