@@ -98,14 +98,14 @@ class CoverageThresholds(models.Model):
 
     idle_days = models.PositiveSmallIntegerField(_("no use for more than (days): fake"), default=90)
     fake_share = models.DecimalField(
-        _("per member: active users below (% of handsets): fake"),
+        _("per member: active users below this percentage of handsets: fake"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("5"),
         validators=PERCENT,
     )
     thin_share = models.DecimalField(
-        _("per member: active users below (% of handsets): thin"),
+        _("per member: active users below this percentage of handsets: thin"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("30"),
