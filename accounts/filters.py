@@ -11,6 +11,9 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.models import Product
+from campaigns.rules import COVERAGE_LABELS
+from campaigns.selectors import coverage_condition
 from crm.models import Region
 from crm.periods import Period
 from crm.visibility import visible_regions
@@ -28,6 +31,31 @@ VISIT_CHOICES = [
 ]
 TIER_GROUPS = {"a": ("A+", "A"), "ab": ("A+", "A", "B"), "tiered": ("A+", "A", "B", "C")}
 TIER_GROUP_CHOICES = [("a", "A+ / A"), ("ab", "A+ / A / B"), ("tiered", _("Any tier"))]
+
+
+class PeriodField(forms.CharField):
+    """A month written YYYY-MM, no later than this one (`crm.periods.Period`)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            return Period.parse(value, timezone.localdate())
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class PeriodFilter(django_filters.Filter):
+    field_class = PeriodField
+
+
+class CustomerFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("coverage") and not cleaned.get("product") and "product" not in self.errors:
+            self.add_error("product", _("Choose the product whose coverage to filter by."))
+        return cleaned
 
 
 class CustomerOrdering(django_filters.OrderingFilter):
@@ -66,7 +94,17 @@ class CustomerFilter(django_filters.FilterSet):
     profile = django_filters.ChoiceFilter(choices=COMPLETENESS, method="filter_profile", label=_("Profile"))
     team = django_filters.ChoiceFilter(choices=COMPLETENESS, method="filter_team", label=_("Team"))
     visits = django_filters.ChoiceFilter(choices=VISIT_CHOICES, method="filter_visits", label=_("Visits"))
-    lost_in = django_filters.CharFilter(
+    product = django_filters.ModelChoiceFilter(
+        queryset=Product.objects.all(),
+        to_field_name="code",
+        method="filter_product",
+        label=_("Product"),
+        empty_label=_("All"),
+    )
+    coverage = django_filters.ChoiceFilter(
+        choices=list(COVERAGE_LABELS.items()), method="filter_coverage", label=_("Coverage of the product")
+    )
+    lost_in = PeriodFilter(
         method="filter_lost_in",
         label=_("Lost in month"),
         widget=forms.TextInput(attrs={"placeholder": "YYYY-MM"}),
@@ -93,6 +131,7 @@ class CustomerFilter(django_filters.FilterSet):
 
     class Meta:
         model = Customer
+        form = CustomerFilterForm
         fields = ["search", "tier", "region", "industry", "segment", "status", "manager"]
 
     def filter_tier_group(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
@@ -113,14 +152,16 @@ class CustomerFilter(django_filters.FilterSet):
         met = visits_met(by_tier, today)
         return queryset.filter(met if value == "met" else Q(tier__in=list(by_tier)) & ~met)
 
-    def filter_lost_in(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+    def filter_product(self, queryset: QuerySet[Customer], name: str, value) -> QuerySet[Customer]:
+        return queryset  # the product is what `coverage` is of
+
+    def filter_coverage(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        return queryset.filter(coverage_condition(self.form.cleaned_data["product"], value))
+
+    def filter_lost_in(self, queryset: QuerySet[Customer], name: str, value: Period) -> QuerySet[Customer]:
         today = timezone.localdate()
-        try:
-            period = Period.parse(value, today)
-        except ValueError as exc:
-            raise forms.ValidationError({"lost_in": str(exc)}) from exc
         return queryset.filter(
-            Q(active_on(period.start - datetime.timedelta(days=1))) & ~Q(active_on(period.as_of(today)))
+            Q(active_on(value.start - datetime.timedelta(days=1))) & ~Q(active_on(value.as_of(today)))
         )
 
     def filter_search(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
