@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("coverage/", views.GapMatrixView.as_view(), name="gap-matrix"),
+]
