@@ -152,7 +152,7 @@ class CustomerFilter(django_filters.FilterSet):
         met = visits_met(by_tier, today)
         return queryset.filter(met if value == "met" else Q(tier__in=list(by_tier)) & ~met)
 
-    def filter_product(self, queryset: QuerySet[Customer], name: str, value) -> QuerySet[Customer]:
+    def filter_product(self, queryset: QuerySet[Customer], name: str, value: Product) -> QuerySet[Customer]:
         return queryset  # the product is what `coverage` is of
 
     def filter_coverage(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:

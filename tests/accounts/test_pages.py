@@ -79,8 +79,8 @@ def test_list_page_query_count_is_pinned(login, cast, customers, territory, djan
     client = login(cast["hq"])
     # session, user, user's region (header), count, one page of customers with their region, industry and
     # profile facts, the service standards and this period's visits of the page (due badges), whether the user
-    # is on any team, the region choices and the industry choices of the filter form
-    with django_assert_num_queries(10):
+    # is on any team, the region, industry and product choices of the filter form
+    with django_assert_num_queries(11):
         response = client.get(LIST)
     assert response.status_code == 200
 
@@ -92,7 +92,7 @@ def test_account_manager_list_query_count_is_pinned(login, cast, customers, terr
     # the same queries (the user's home region, fetched once, serves the header and the region choices), plus
     # the due-visits badge: all of her customers with their tiers, and their visits this period; plus her own
     # figures counted live: the KPI targets, the tier quotas in force, and one grouped count of her customers
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         response = client.get(LIST)
     assert response.context["page"].paginator.count == 31
 
