@@ -5,7 +5,7 @@ from django.contrib import admin
 from crm.admin import HeadquartersWritesMixin, ProvincialStaffAdminMixin
 from crm.visibility import visible_customers
 
-from .models import CoverageThresholds, CustomerProduct, Product
+from .models import CoverageThresholds, CustomerProduct, DoNotCall, Product
 
 
 @admin.register(Product)
@@ -44,4 +44,19 @@ class CoverageThresholdsAdmin(HeadquartersWritesMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(DoNotCall)
+class DoNotCallAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    list_display = ["mobile", "reason", "added_by", "added_at"]
+    search_fields = ["=mobile", "reason"]
+    readonly_fields = ["added_by", "added_at"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_provincial_or_above  # SPEC §6.3: removal needs them
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.added_by = request.user
         super().save_model(request, obj, form, change)

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import validate_mobile
+
 from .rules import Holding, Thresholds
 
 ZERO = Decimal("0")
@@ -134,3 +136,23 @@ class CoverageThresholds(models.Model):
     def current(cls) -> Thresholds:
         row = cls.objects.order_by("pk").first()
         return row.rules() if row is not None else Thresholds()
+
+
+class DoNotCall(models.Model):
+    """A number that asked not to be called (营销黑名单): never on a call list (SPEC §6.3). Removal needs
+    provincial staff."""
+
+    mobile = models.CharField(_("mobile"), max_length=11, unique=True, validators=[validate_mobile])
+    reason = models.CharField(_("reason"), max_length=200)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("added by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("do-not-call number (营销黑名单)")
+        verbose_name_plural = _("do-not-call list (营销黑名单)")
+        ordering = ["-added_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.mobile

@@ -56,3 +56,8 @@ def coverage_status(
         if share < thresholds.thin_share:
             return THIN
     return COVERED
+
+
+def mask_mobile(mobile: str) -> str:
+    """A mobile number as shown to someone who does not own the customer: 138****1234 (SPEC §6.3)."""
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import View
 
+from crm.forms import style_form
 from crm.models import RegionLevel
 from crm.visibility import visible_customers, visible_regions
 
-from .models import CoverageThresholds
-from .rules import COVERAGE_LABELS, COVERED, FAKE, THIN, UNCOVERED
+from . import services
+from .forms import DoNotCallForm
+from .models import CoverageThresholds, DoNotCall
+from .rules import COVERAGE_LABELS, COVERED, FAKE, THIN, UNCOVERED, mask_mobile
 from .selectors import gap_matrix
 
 STATUSES = (UNCOVERED, FAKE, THIN, COVERED)
@@ -60,3 +66,48 @@ class GapMatrixView(LoginRequiredMixin, View):
             "thresholds": CoverageThresholds.current(),
         }
         return render(request, self.template_name, context)
+
+
+class DoNotCallView(LoginRequiredMixin, View):
+    """The do-not-call list (营销黑名单): every member of staff adds a number at once; provincial staff take one
+    off. Numbers are shown whole to provincial staff, masked to everyone else."""
+
+    template_name = "campaigns/do_not_call.html"
+    page_size = 50
+
+    def _render(self, request, form, status: int = 200):
+        entries = DoNotCall.objects.select_related("added_by")
+        search = request.GET.get("mobile", "").strip()
+        if search:
+            entries = entries.filter(mobile=search)
+        page = Paginator(entries, self.page_size).get_page(request.GET.get("page"))
+        whole = request.user.is_provincial_or_above
+        for entry in page:
+            entry.shown = entry.mobile if whole else mask_mobile(entry.mobile)
+        context = {
+            "form": style_form(form, small=True),
+            "page": page,
+            "search": search,
+            "query": urlencode({"mobile": search}) if search else "",  # kept by the pagination links
+            "may_remove": whole,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self._render(request, DoNotCallForm())
+
+    def post(self, request):
+        if "remove" in request.POST:
+            removed = services.do_not_call_remove(user=request.user, mobile=request.POST["remove"])
+            if removed:
+                messages.success(request, _("The number is off the do-not-call list."))
+            return HttpResponseRedirect(reverse("campaigns:do-not-call"))
+        form = DoNotCallForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        entry, created = services.do_not_call_add(user=request.user, **form.cleaned_data)
+        if created:
+            messages.success(request, _("The number is on the do-not-call list: no call list will include it."))
+        else:
+            messages.info(request, _("The number was already on the do-not-call list."))
+        return HttpResponseRedirect(reverse("campaigns:do-not-call"))

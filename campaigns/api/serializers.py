@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.validators import validate_mobile
 from crm.api.serializers import StrictModelSerializer
 
-from ..models import CustomerProduct, Product
-from ..rules import COVERED, FAKE, THIN, UNCOVERED
+from ..models import CustomerProduct, DoNotCall, Product
+from ..rules import COVERED, FAKE, THIN, UNCOVERED, mask_mobile
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -32,3 +33,32 @@ class CoverageSerializer(serializers.Serializer):
     per_member = serializers.BooleanField(source="product.per_member")
     status = serializers.ChoiceField(choices=[UNCOVERED, FAKE, THIN, COVERED])
     active_users = serializers.IntegerField(source="holding.active_users", allow_null=True, default=None)
+
+
+class DoNotCallSerializer(StrictModelSerializer):
+    """A number on the do-not-call list; shown whole to provincial staff and headquarters, masked (138****1234)
+    to everyone else."""
+
+    added_by = serializers.CharField(source="added_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = DoNotCall
+        fields = ["mobile", "reason", "added_by", "added_at"]
+        read_only_fields = ["added_at"]
+        validators = []  # a number already listed is answered with its entry, not refused
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["mobile"].validators = [validate_mobile]  # the unique check is the service's: see above
+        return fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not request.user.is_provincial_or_above:
+            data["mobile"] = mask_mobile(data["mobile"])
+        return data
+
+
+class DoNotCallRemoveSerializer(serializers.Serializer):
+    mobile = serializers.CharField(max_length=11, validators=[validate_mobile])

@@ -1,16 +1,25 @@
 from __future__ import annotations
 
+import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import generics, status, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import customer_get
 
 from .. import selectors, services
-from ..models import CustomerProduct, Product
-from .serializers import CoverageSerializer, HoldingSerializer, ProductSerializer
+from ..models import CustomerProduct, DoNotCall, Product
+from .serializers import (
+    CoverageSerializer,
+    DoNotCallRemoveSerializer,
+    DoNotCallSerializer,
+    HoldingSerializer,
+    ProductSerializer,
+)
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
@@ -64,3 +73,51 @@ class CoverageView(APIView):
     def get(self, request, code: str):
         customer = customer_get(user=request.user, code=code)
         return Response(CoverageSerializer(selectors.customer_coverage(customer), many=True).data)
+
+
+class DoNotCallFilter(django_filters.FilterSet):
+    mobile = django_filters.CharFilter(help_text="an exact number: is it on the list?")
+
+    class Meta:
+        model = DoNotCall
+        fields = ["mobile"]
+
+
+class DoNotCallView(generics.ListCreateAPIView):
+    """The do-not-call list (营销黑名单, SPEC §6.3): GET the numbers (whole for provincial staff, masked for others),
+    POST `mobile` and `reason` to add one at once (201; 200 with the first entry when already listed), DELETE with
+    `mobile` (in the body or the query) to take one off: provincial staff and headquarters only."""
+
+    serializer_class = DoNotCallSerializer
+    filterset_class = DoNotCallFilter
+    queryset = DoNotCall.objects.select_related("added_by")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry, created = services.do_not_call_add(user=request.user, **serializer.validated_data)
+        answer = self.get_serializer(entry).data
+        return Response(answer, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=DoNotCallRemoveSerializer, responses={204: None})
+    def delete(self, request, *args, **kwargs):
+        data = request.data if request.data else request.query_params
+        serializer = DoNotCallRemoveSerializer(data={"mobile": data.get("mobile", "")})
+        serializer.is_valid(raise_exception=True)
+        return self._remove(request, serializer.validated_data["mobile"])
+
+    @staticmethod
+    def _remove(request, mobile: str) -> Response:
+        try:
+            removed = services.do_not_call_remove(user=request.user, mobile=mobile)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT if removed else status.HTTP_404_NOT_FOUND)
+
+
+class DoNotCallNumberView(APIView):
+    """One number of the do-not-call list: DELETE takes it off (provincial staff and headquarters)."""
+
+    @extend_schema(operation_id="v1_do_not_call_number_destroy", responses={204: None})
+    def delete(self, request, mobile: str):
+        return DoNotCallView._remove(request, mobile)
