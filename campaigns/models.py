@@ -156,3 +156,92 @@ class DoNotCall(models.Model):
 
     def __str__(self) -> str:
         return self.mobile
+
+
+class CampaignKind(models.TextChoices):
+    SITE_EVENT = "site_event", _("Site event")
+    OUTBOUND_CALL = "outbound_call", _("Outbound calls")
+    PRODUCT_PUSH = "product_push", _("Product push")
+
+
+class Campaign(models.Model):
+    """A campaign (营销活动) of a department over a region and a period, with target products and the segment
+    whose customers each get a plan (一户一案, SPEC §6.2)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=CampaignKind.choices)
+    department = models.ForeignKey(
+        "crm.Department", verbose_name=_("owning department"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    region = models.ForeignKey("crm.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    target_products = models.ManyToManyField(Product, verbose_name=_("target products"), related_name="campaigns")
+    # {"tiers": [...], "industries": [...], "coverage": [...]}: empty lists mean any
+    segment = models.JSONField(_("segment"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign (营销活动)")
+        verbose_name_plural = _("campaigns (营销活动)")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="campaign_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("A campaign cannot end before it starts.")})
+
+
+class PlanStage(models.TextChoices):
+    SCREENED = "screened", _("Screened")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    VISITED = "visited", _("Visited")
+    OPENED = "opened", _("Opened")
+    AFTER_SALES = "after_sales", _("After sales")
+    LOST = "lost", _("Lost")
+
+
+class CustomerPlan(models.Model):
+    """One customer's plan in a campaign (一户一案): objective, gap products, owner and stage on the five-step path."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="plans")
+    customer = models.ForeignKey(
+        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="plans"
+    )
+    objective = models.CharField(_("objective"), max_length=300)
+    gap_products = models.ManyToManyField(Product, verbose_name=_("gap products"), related_name="+", blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaign_plans",
+    )
+    stage = models.CharField(_("stage"), max_length=20, choices=PlanStage.choices, default=PlanStage.SCREENED)
+    stage_changed_at = models.DateTimeField(_("stage changed at"), auto_now_add=True)
+    stage_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("stage changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("customer plan (一户一案)")
+        verbose_name_plural = _("customer plans (一户一案)")
+        ordering = ["campaign_id", "customer_id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="plan_one_per_campaign_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.customer_id} {self.stage}"

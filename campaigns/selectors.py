@@ -24,8 +24,10 @@ from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
 from accounts.models import Customer, CustomerStatus
+from crm.models import Role, User
+from crm.visibility import territory_path, visible_customers
 
-from .models import CoverageThresholds, CustomerProduct, Product
+from .models import Campaign, CoverageThresholds, CustomerPlan, CustomerProduct, Product
 from .rules import COVERAGE_LABELS, COVERED, FAKE, THIN, UNCOVERED, Thresholds, coverage_status
 
 
@@ -132,3 +134,45 @@ def gap_matrix(customers: QuerySet[Customer], today: datetime.date | None = None
         counts = {status: held.get(product.code, {}).get(status, 0) for status in (FAKE, THIN, COVERED)}
         matrix.append(GapRow(product, {UNCOVERED: total - sum(counts.values()), **counts}))
     return matrix
+
+
+# -- campaigns -----------------------------------------------------------------------------------------------------
+
+
+def campaigns_for(user: User) -> QuerySet[Campaign]:
+    """Campaigns whose region lies in the user's territory; for an account manager, those with a plan for one of
+    their customers."""
+    campaigns = Campaign.objects.select_related("department", "region").prefetch_related("target_products")
+    if user.is_authenticated and user.role == Role.ACCOUNT_MANAGER and not user.sees_everything:
+        planned = CustomerPlan.objects.filter(customer__in=visible_customers(user)).values("campaign_id")
+        return campaigns.filter(pk__in=planned)
+    path = territory_path(user)
+    if path is None:
+        return campaigns.none()
+    return campaigns.filter(region__path__startswith=path) if path else campaigns
+
+
+def plans_for(user: User, campaign: Campaign) -> QuerySet[CustomerPlan]:
+    """The campaign's plans for the customers the user sees."""
+    return (
+        campaign.plans.filter(customer__in=visible_customers(user))
+        .select_related("customer", "owner")
+        .prefetch_related("gap_products")
+        .order_by("customer__code")
+    )
+
+
+def conflicts_of(campaign: Campaign) -> list[int]:
+    """Campaigns of other departments that target a customer of this one in an overlapping period (渠道冲突)."""
+    return list(
+        Campaign.objects.filter(
+            plans__customer__in=campaign.plans.values("customer_id"),
+            starts_on__lte=campaign.ends_on,
+            ends_on__gte=campaign.starts_on,
+        )
+        .exclude(department=campaign.department_id)
+        .exclude(pk=campaign.pk)
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+    )

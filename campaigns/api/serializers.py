@@ -4,9 +4,11 @@ from rest_framework import serializers
 
 from accounts.validators import validate_mobile
 from crm.api.serializers import StrictModelSerializer
+from crm.models import Department, Region
 
-from ..models import CustomerProduct, DoNotCall, Product
+from ..models import Campaign, CustomerPlan, CustomerProduct, DoNotCall, Product
 from ..rules import COVERED, FAKE, THIN, UNCOVERED, mask_mobile
+from ..selectors import conflicts_of
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -62,3 +64,55 @@ class DoNotCallSerializer(StrictModelSerializer):
 
 class DoNotCallRemoveSerializer(serializers.Serializer):
     mobile = serializers.CharField(max_length=11, validators=[validate_mobile])
+
+
+class SegmentSerializer(serializers.Serializer):
+    tiers = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    industries = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    coverage = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+
+class CampaignSerializer(StrictModelSerializer):
+    """A campaign (SPEC §6.2). Creating one generates a plan per matching customer; `plans_count` and
+    `conflicts` (ids of campaigns of other departments targeting the same customers in an overlapping period)
+    are read-only."""
+
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False)
+    target_products = serializers.SlugRelatedField(
+        slug_field="code", queryset=Product.objects.all(), many=True, allow_empty=True
+    )
+    segment = SegmentSerializer(required=False)
+    plans_count = serializers.IntegerField(read_only=True)
+    conflicts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "department",
+            "region",
+            "starts_on",
+            "ends_on",
+            "target_products",
+            "segment",
+            "plans_count",
+            "conflicts",
+        ]
+        validators = []  # the service checks the period, so that its message is the one given
+
+    def get_conflicts(self, campaign: Campaign) -> list[int]:
+        return conflicts_of(campaign)
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    customer = serializers.CharField(source="customer.code")
+    customer_name = serializers.CharField(source="customer.name")
+    gap_products = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    owner = serializers.CharField(source="owner.username", default=None)
+
+    class Meta:
+        model = CustomerPlan
+        fields = ["id", "customer", "customer_name", "objective", "gap_products", "owner", "stage", "stage_changed_at"]

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,10 +16,12 @@ from accounts.selectors import customer_get
 from .. import selectors, services
 from ..models import CustomerProduct, DoNotCall, Product
 from .serializers import (
+    CampaignSerializer,
     CoverageSerializer,
     DoNotCallRemoveSerializer,
     DoNotCallSerializer,
     HoldingSerializer,
+    PlanSerializer,
     ProductSerializer,
 )
 
@@ -121,3 +125,34 @@ class DoNotCallNumberView(APIView):
     @extend_schema(operation_id="v1_do_not_call_number_destroy", responses={204: None})
     def delete(self, request, mobile: str):
         return DoNotCallView._remove(request, mobile)
+
+
+class CampaignViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Campaigns (营销活动, SPEC §6.2) in the caller's territory. POST creates one and a plan per matching customer
+    (一户一案); department heads, provincial staff and headquarters only."""
+
+    serializer_class = CampaignSerializer
+
+    def get_queryset(self):
+        return (
+            selectors.campaigns_for(self.request.user)
+            .annotate(plans_count=Count("plans"))
+            .order_by("-starts_on", "-id")
+        )
+
+    def perform_create(self, serializer: CampaignSerializer) -> None:
+        try:
+            campaign = services.campaign_create(user=self.request.user, data=serializer.validated_data)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        serializer.instance = self.get_queryset().get(pk=campaign.pk)
+
+    @extend_schema(responses=PlanSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def plans(self, request, pk=None):
+        """The campaign's plans for the customers the caller sees."""
+        campaign = self.get_object()
+        page = self.paginate_queryset(selectors.plans_for(request.user, campaign))
+        return self.get_paginated_response(PlanSerializer(page, many=True).data)

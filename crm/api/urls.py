@@ -16,6 +16,7 @@ router.register("industries", accounts_views.IndustryViewSet, basename="industry
 router.register("customers", accounts_views.CustomerViewSet, basename="customer")
 router.register("visits", teams_views.VisitViewSet, basename="visit")
 router.register("products", campaigns_views.ProductViewSet, basename="product")
+router.register("campaigns", campaigns_views.CampaignViewSet, basename="campaign")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="auth-token"),
