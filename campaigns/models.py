@@ -245,3 +245,24 @@ class CustomerPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.customer_id} {self.stage}"
+
+
+class PlanStageChange(models.Model):
+    """One move of a plan along the path, who made it, when, and why (a move back needs a reason)."""
+
+    plan = models.ForeignKey(CustomerPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="changes")
+    from_stage = models.CharField(_("from"), max_length=20, choices=PlanStage.choices)
+    to_stage = models.CharField(_("to"), max_length=20, choices=PlanStage.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("plan stage change")
+        verbose_name_plural = _("plan stage changes")
+        ordering = ["plan_id", "changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.from_stage}→{self.to_stage}"

@@ -61,3 +61,17 @@ def coverage_status(
 def mask_mobile(mobile: str) -> str:
     """A mobile number as shown to someone who does not own the customer: 138****1234 (SPEC §6.3)."""
     return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"
+
+
+# The five-step path of a plan (SPEC §6.2); `lost` leaves it from any step.
+PATH = ("screened", "opportunity", "visited", "opened", "after_sales")
+LOST = "lost"
+
+
+def is_backwards(from_stage: str, to_stage: str) -> bool:
+    """A move back along the path, or out of `lost` again: it needs a reason."""
+    if from_stage == LOST:
+        return to_stage != LOST
+    if to_stage == LOST:
+        return False
+    return PATH.index(to_stage) < PATH.index(from_stage)

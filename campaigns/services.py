@@ -15,8 +15,16 @@ from crm.models import User
 from crm.visibility import filing_regions, visible_customers
 from teams.models import TeamRole, TeamRoleKind
 
-from .models import Campaign, CoverageThresholds, CustomerPlan, CustomerProduct, DoNotCall, Product
-from .rules import COVERAGE_LABELS, COVERED, UNCOVERED
+from .models import (
+    Campaign,
+    CoverageThresholds,
+    CustomerPlan,
+    CustomerProduct,
+    DoNotCall,
+    PlanStageChange,
+    Product,
+)
+from .rules import COVERAGE_LABELS, COVERED, UNCOVERED, is_backwards
 from .selectors import coverage_condition, holding_status
 
 HOLDING_FIELDS = ("active_users", "monthly_revenue", "subscribed_on", "last_used_on")
@@ -175,3 +183,18 @@ def _create_plans(campaign: Campaign, customers: list[int], products: list[Produ
         for product in gaps[plan.customer_id]
     ]
     CustomerPlan.gap_products.through.objects.bulk_create(links, batch_size=5000)
+
+
+@transaction.atomic
+def plan_stage_set(*, user: User, plan: CustomerPlan, stage: str, reason: str = "") -> CustomerPlan:
+    """Move a plan to `stage`, keeping who and when; a move back (or out of lost) needs a reason."""
+    if stage == plan.stage:
+        return plan
+    reason = reason.strip()
+    if is_backwards(plan.stage, stage) and not reason:
+        raise ValidationError({"reason": _("Moving a plan back needs a reason.")})
+    PlanStageChange.objects.create(plan=plan, from_stage=plan.stage, to_stage=stage, reason=reason, changed_by=user)
+    plan.stage, plan.stage_changed_by, plan.stage_changed_at = stage, user, timezone.now()
+    plan.full_clean()
+    plan.save(update_fields=["stage", "stage_changed_by", "stage_changed_at"])
+    return plan

@@ -6,7 +6,7 @@ from accounts.validators import validate_mobile
 from crm.api.serializers import StrictModelSerializer
 from crm.models import Department, Region
 
-from ..models import Campaign, CustomerPlan, CustomerProduct, DoNotCall, Product
+from ..models import Campaign, CustomerPlan, CustomerProduct, DoNotCall, PlanStage, Product
 from ..rules import COVERED, FAKE, THIN, UNCOVERED, mask_mobile
 from ..selectors import conflicts_of
 
@@ -116,3 +116,8 @@ class PlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = CustomerPlan
         fields = ["id", "customer", "customer_name", "objective", "gap_products", "owner", "stage", "stage_changed_at"]
+
+
+class PlanStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=PlanStage.choices)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -22,6 +22,7 @@ from .serializers import (
     DoNotCallSerializer,
     HoldingSerializer,
     PlanSerializer,
+    PlanStageSerializer,
     ProductSerializer,
 )
 
@@ -156,3 +157,16 @@ class CampaignViewSet(
         campaign = self.get_object()
         page = self.paginate_queryset(selectors.plans_for(request.user, campaign))
         return self.get_paginated_response(PlanSerializer(page, many=True).data)
+
+
+class PlanView(APIView):
+    """One plan of a campaign: PATCH `stage` (and `reason`, needed for a move back) moves it along the path."""
+
+    @extend_schema(request=PlanStageSerializer, responses=PlanSerializer)
+    def patch(self, request, pk: int, plan: int):
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
+        found = get_object_or_404(selectors.plans_for(request.user, campaign), pk=plan)
+        serializer = PlanStageSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.plan_stage_set(user=request.user, plan=found, **serializer.validated_data)
+        return Response(PlanSerializer(selectors.plans_for(request.user, campaign).get(pk=found.pk)).data)

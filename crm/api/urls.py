@@ -38,6 +38,7 @@ urlpatterns = [
     ),
     path("customers/<str:code>/coverage/", campaigns_views.CoverageView.as_view(), name="customer-coverage"),
     path("do-not-call/", campaigns_views.DoNotCallView.as_view(), name="do-not-call"),
+    path("campaigns/<int:pk>/plans/<int:plan>/", campaigns_views.PlanView.as_view(), name="campaign-plan"),
     path("do-not-call/<str:mobile>/", campaigns_views.DoNotCallNumberView.as_view(), name="do-not-call-number"),
     path("tiering/recompute/", tiering_views.TierRecomputeView.as_view(), name="tier-recompute"),
     path("exports/tier-list.csv", tiering_views.TierListExportView.as_view(file_format="csv"), name="tier-list-csv"),

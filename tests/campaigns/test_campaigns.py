@@ -136,3 +136,24 @@ def test_account_managers_do_not_plan_campaigns(b_tier, cast, api):
 
 def test_an_anonymous_caller_is_refused(db):
     assert APIClient().get(URL).status_code == 401
+
+
+def test_a_plan_moves_along_the_path_and_back_only_with_a_reason(b_tier, cast, api):
+    campaign_id = api(cast["dora"]).post(URL, _body(), format="json").json()["id"]
+    plan = CustomerPlan.objects.get(customer__code="CD0001")
+    alice = api(cast["alice"])
+    alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = f"{URL}{campaign_id}/plans/{plan.pk}/"
+    response = alice.patch(url, {"stage": "visited"}, format="json")
+    assert response.status_code == 200 and response.json()["stage"] == "visited"
+    response = alice.patch(url, {"stage": "opportunity"}, format="json")
+    assert response.status_code == 400 and "needs a reason" in response.json()["reason"][0]
+    plan.refresh_from_db()
+    assert plan.stage == "visited"
+    assert alice.patch(url, {"stage": "opportunity", "reason": "客户预算推迟"}, format="json").status_code == 200
+    history = list(plan.changes.values_list("from_stage", "to_stage", "reason", "changed_by__username"))
+    assert history == [("screened", "visited", "", "alice"), ("visited", "opportunity", "客户预算推迟", "alice")]
+    bob_plan = CustomerPlan.objects.get(customer__code="CD0002")
+    assert (
+        alice.patch(f"{URL}{campaign_id}/plans/{bob_plan.pk}/", {"stage": "visited"}, format="json").status_code == 404
+    )

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.rules import COVERED, FAKE, THIN, UNCOVERED, Holding, Thresholds, coverage_status
+from campaigns.rules import COVERED, FAKE, THIN, UNCOVERED, Holding, Thresholds, coverage_status, is_backwards
 
 TODAY = datetime.date(2026, 11, 24)
 DEFAULT = Thresholds()
@@ -64,3 +64,18 @@ def test_the_thresholds_are_data():
     assert status(holding=Holding(8, RECENT), handsets=100, thresholds=strict) == FAKE
     assert status(holding=Holding(40, RECENT), handsets=100, thresholds=strict) == THIN
     assert status(holding=Holding(60, TODAY - datetime.timedelta(days=31)), thresholds=strict) == FAKE
+
+
+@pytest.mark.parametrize(
+    ("from_stage", "to_stage", "backwards"),
+    [
+        ("screened", "opportunity", False),
+        ("screened", "opened", False),  # steps may be skipped forwards
+        ("visited", "opportunity", True),
+        ("after_sales", "screened", True),
+        ("visited", "lost", False),
+        ("lost", "visited", True),
+    ],
+)
+def test_a_move_back_along_the_path_or_out_of_lost_is_backwards(from_stage, to_stage, backwards):
+    assert is_backwards(from_stage, to_stage) is backwards
