@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -177,3 +178,28 @@ class User(AbstractUser):
     def display_name(self) -> str:
         # Chinese names read family name first, with no space: 张伟.
         return f"{self.last_name}{self.first_name}" or self.username
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class ChunkedJobRun(models.Model):
+    """The record of a job fanned out in chunks (the tier recompute, the KPI snapshots): who started it, how far
+    it got, what went wrong, how it ended (`crm.services.job_chunk_failed`, `job_run_close`)."""
+
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-started_at"]

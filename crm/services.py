@@ -1,13 +1,14 @@
-"""Writes of territory and staff."""
+"""Writes of territory and staff, and the bookkeeping of chunked job runs."""
 
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Department, Region, Role, User
+from .models import ChunkedJobRun, Department, JobStatus, Region, Role, User
 
 # Roles that work in the Django admin (tier rules, reference data).
 ADMIN_ROLES = frozenset({Role.PROVINCIAL_STAFF, Role.HQ_ADMIN})
@@ -72,3 +73,20 @@ def staff_upsert(
         department.head = user
         department.save(update_fields=["head"])
     return user, created
+
+
+@transaction.atomic
+def job_chunk_failed(*, run_model: type[ChunkedJobRun], run_id: int, first_id: int, last_id: int, error: str) -> None:
+    """Record a chunk's error on its run and count the chunk as done (the other chunks carry on)."""
+    run = run_model.objects.select_for_update().get(pk=run_id)
+    run.errors = [*run.errors, {"first_id": first_id, "last_id": last_id, "error": error}]
+    run.chunks_done += 1
+    run.save(update_fields=["errors", "chunks_done"])
+
+
+def job_run_close(run: ChunkedJobRun, *, also: tuple[str, ...] = ()) -> ChunkedJobRun:
+    """End a run: failed when any error is recorded, succeeded otherwise; saves `also` with it."""
+    run.status = JobStatus.FAILED if run.errors else JobStatus.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at", *also])
+    return run

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tiering.models import JobStatus
+from crm.models import ChunkedJobRun
 
 from .metrics import METRIC_BY_CODE, METRICS, SNAPSHOT_METRICS, TIER_SHARE_QUOTAS
 
@@ -132,7 +132,7 @@ class KpiSnapshot(models.Model):
         return f"{self.period:%Y-%m} {self.kind} {self.metric} {self.value}"
 
 
-class KpiJobRun(models.Model):
+class KpiJobRun(ChunkedJobRun):
     """One computation of a month's snapshots: when, who or what started it, how far it got, what went wrong."""
 
     class Source(models.TextChoices):
@@ -142,22 +142,12 @@ class KpiJobRun(models.Model):
     period = models.DateField(_("period (first day of the month)"))
     as_of = models.DateField(_("as of"))
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.MANUAL)
-    triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL
-    )
-    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
-    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
-    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
     customers_seen = models.PositiveIntegerField(_("customers seen"), default=0)
     snapshots_written = models.PositiveIntegerField(_("snapshots written"), default=0)
-    errors = models.JSONField(_("errors"), default=list, blank=True)
 
-    class Meta:
+    class Meta(ChunkedJobRun.Meta):
         verbose_name = _("KPI computation run")
         verbose_name_plural = _("KPI computation runs")
-        ordering = ["-started_at"]
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

@@ -15,12 +15,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Department, Region, RegionLevel, Role, User
+from crm.models import Department, JobStatus, Region, RegionLevel, Role, User
 from crm.periods import Period
 from crm.visibility import NATIONAL_CODE, territory_path, territory_region
 from teams.rules import MANAGER_CAPACITY, Standard
 from teams.selectors import standards
-from tiering.models import JobStatus, RuleSet, RuleSetStatus
+from tiering.models import RuleSet, RuleSetStatus
 
 from .metrics import METRIC_BY_CODE, SNAPSHOT_METRICS, TIER_SHARE_QUOTAS, Metric, add_totals, zero_totals
 from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind

@@ -15,8 +15,8 @@ from accounts.models import Customer
 from crm.bulk import BulkWriter
 from crm.models import Department, Region, User
 from crm.periods import Period
+from crm.services import job_chunk_failed, job_run_close
 from teams.selectors import standards
-from tiering.models import JobStatus
 
 from .metrics import SNAPSHOT_METRICS
 from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind
@@ -71,11 +71,7 @@ def kpi_chunk_count(*, run_id: int, first_id: int, last_id: int) -> list[list]:
 
 
 def kpi_chunk_failed(*, run_id: int, first_id: int, last_id: int, error: str) -> None:
-    with transaction.atomic():
-        run = KpiJobRun.objects.select_for_update().get(pk=run_id)
-        run.errors = [*run.errors, {"first_id": first_id, "last_id": last_id, "error": error}]
-        run.chunks_done += 1
-        run.save(update_fields=["errors", "chunks_done"])
+    job_chunk_failed(run_model=KpiJobRun, run_id=run_id, first_id=first_id, last_id=last_id, error=error)
 
 
 def _scope_maps() -> tuple[dict[str, list[str]], dict[int, str]]:
@@ -124,10 +120,7 @@ def kpi_run_finish(*, run_id: int, results: list[list[list]]) -> KpiJobRun:
             run.snapshots_written = _replace_snapshots(run, rows)
         except Exception as exc:  # noqa: BLE001 - recorded on the run; the transaction kept the old snapshots
             run.errors = [*run.errors, {"error": repr(exc)}]
-    run.status = JobStatus.FAILED if run.errors else JobStatus.SUCCEEDED
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at", "snapshots_written", "errors"])
-    return run
+    return job_run_close(run, also=("snapshots_written", "errors"))
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier
+from crm.models import ChunkedJobRun
 
 from .rules import FLAG_FIELDS, INDUSTRY_FIELD, NUMERIC_FIELDS, RuleSpec
 
@@ -156,37 +157,21 @@ class TierChangeSource(models.TextChoices):
     IMPORT = "import", _("Import")
 
 
-class JobStatus(models.TextChoices):
-    RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
-
-
-class TierJobRun(models.Model):
+class TierJobRun(ChunkedJobRun):
     """One recompute of tiers: when, for which scope, how many customers it saw and changed, what went wrong."""
 
     scope = models.ForeignKey("crm.Region", verbose_name=_("scope"), on_delete=models.PROTECT, related_name="+")
-    triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL
-    )
     source = models.CharField(
         _("source"), max_length=10, choices=TierChangeSource.choices, default=TierChangeSource.MANUAL
     )
-    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
-    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
-    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
     customers_seen = models.PositiveIntegerField(_("customers seen"), default=0)
     customers_changed = models.PositiveIntegerField(_("customers changed"), default=0)
     # Personal VIP levels of the customers' group members are recomputed in the same chunks (SPEC §4.3).
     members_changed = models.PositiveIntegerField(_("VIP levels changed"), default=0)
-    errors = models.JSONField(_("errors"), default=list, blank=True)
 
-    class Meta:
+    class Meta(ChunkedJobRun.Meta):
         verbose_name = _("tier recompute run")
         verbose_name_plural = _("tier recompute runs")
-        ordering = ["-started_at"]
 
     def __str__(self) -> str:
         return f"{self.scope_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 from accounts.models import Customer, GroupMember
 from accounts.services import vip_levels_apply
 from crm.models import Region, RegionLevel, User
+from crm.services import job_chunk_failed, job_run_close
 from crm.visibility import territory_region
 
 from .bulk import apply_rules
-from .models import JobStatus, Rule, RuleSet, RuleSetStatus, TierChange, TierJobRun, TierOverride
+from .models import Rule, RuleSet, RuleSetStatus, TierChange, TierJobRun, TierOverride
 from .selectors import NATIONAL, published_rule_set, rule_set_for_region
 
 CHUNK_SIZE = 50_000
@@ -95,19 +96,11 @@ def tier_chunk_apply(*, run_id: int, chunk: Chunk) -> int:
 
 
 def tier_chunk_failed(*, run_id: int, chunk: Chunk, error: str) -> None:
-    with transaction.atomic():
-        run = TierJobRun.objects.select_for_update().get(pk=run_id)
-        run.errors = [*run.errors, {"first_id": chunk.first_id, "last_id": chunk.last_id, "error": error}]
-        run.chunks_done += 1
-        run.save(update_fields=["errors", "chunks_done"])
+    job_chunk_failed(run_model=TierJobRun, run_id=run_id, first_id=chunk.first_id, last_id=chunk.last_id, error=error)
 
 
 def tier_run_finish(*, run_id: int) -> TierJobRun:
-    run = TierJobRun.objects.get(pk=run_id)
-    run.status = JobStatus.FAILED if run.errors else JobStatus.SUCCEEDED
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
-    return run
+    return job_run_close(TierJobRun.objects.get(pk=run_id))
 
 
 def tier_recompute(
