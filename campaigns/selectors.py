@@ -53,7 +53,8 @@ def customer_coverage(customer: Customer, today: datetime.date | None = None) ->
     thresholds = CoverageThresholds.current()
     holdings = {h.product_id: h for h in customer.holdings.select_related("product")}
     catalogue = list(products())
-    catalogue += [h.product for code, h in holdings.items() if code not in {p.code for p in catalogue}]
+    on_sale = {product.code for product in catalogue}
+    catalogue += [holding.product for code, holding in holdings.items() if code not in on_sale]
     return [
         Coverage(
             product,

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Department, JobStatus, Region, RegionLevel, Role, User
+from crm.models import Department, JobStatus, Region, Role, User
 from crm.periods import Period
 from crm.visibility import NATIONAL_CODE, territory_path, territory_region
 from teams.rules import MANAGER_CAPACITY, Standard
@@ -25,14 +25,6 @@ from tiering.models import RuleSet, RuleSetStatus
 from .metrics import METRIC_BY_CODE, SNAPSHOT_METRICS, TIER_SHARE_QUOTAS, Metric, add_totals, zero_totals
 from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind
 from .totals import count_rows
-
-CHILD_LEVEL = {
-    RegionLevel.NATIONAL: RegionLevel.PROVINCE,
-    RegionLevel.PROVINCE: RegionLevel.CITY,
-    RegionLevel.CITY: RegionLevel.COUNTY,
-    RegionLevel.COUNTY: RegionLevel.GRID,
-}
-
 
 # -- targets -------------------------------------------------------------------------------------------------------
 
@@ -214,19 +206,10 @@ class Figures:
         return self.by_metric[code]
 
 
-def _targets_of(scope: Scope) -> dict[str, Decimal | None]:
-    return targets_for(province_code(scope.extent))
-
-
 def figures(scope: Scope, period: Period, targets: dict[str, Decimal | None] | None = None) -> Figures:
-    targets = targets if targets is not None else _targets_of(scope)
-    result = Figures(scope, period)
-    for row in KpiSnapshot.objects.filter(period=period.start, **scope.snapshot_filter):
-        metric = METRIC_BY_CODE[row.metric]
-        result.by_metric[row.metric] = Figure(metric, row.numerator, row.denominator, row.value, targets[row.metric])
-        result.as_of = row.as_of
-    result.by_metric = {m.code: result.by_metric[m.code] for m in SNAPSHOT_METRICS if m.code in result.by_metric}
-    return result
+    """Every metric of one scope in one period, against `targets` (by default those in force where it lies)."""
+    targets = targets if targets is not None else targets_for(province_code(scope.extent))
+    return figures_of_many([scope], period, targets)[0]
 
 
 def trend(scope: Scope, periods: list[Period]) -> dict[str, list[Decimal | None]]:
@@ -321,7 +304,7 @@ def department_load(department: Department, period: Period, limit: int = 25) -> 
 
 
 def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Decimal | None]) -> list[Figures]:
-    """The figures of several scopes of one province in one query."""
+    """The figures of several scopes of one province in one query, in the order of `scopes`."""
     if not scopes:
         return []
     condition = Q(pk__in=[])
@@ -345,7 +328,7 @@ def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Deci
 class LiveFigures:
     """Today's figures of a small set of customers, counted live (SPEC §7), with the targets in force."""
 
-    totals: dict
+    totals: dict  # the fields not counted stay zero
     by_metric: dict[str, Figure]
 
     @property
@@ -389,7 +372,7 @@ def live_figures(
     by_tier = by_tier if by_tier is not None else standards()
     for row in count_rows(customers, Period.of(today), today, by_tier, fields):
         add_totals(totals, row.totals)
-    by_metric = {
+    by_metric = {  # only the metrics whose totals were counted
         metric.code: Figure(
             metric,
             Decimal(totals[metric.numerator]),
@@ -398,6 +381,7 @@ def live_figures(
             targets.get(metric.code),
         )
         for metric in SNAPSHOT_METRICS
+        if metric.numerator in fields and (metric.denominator is None or metric.denominator in fields)
     }
     return LiveFigures(totals, by_metric)
 

@@ -104,7 +104,6 @@ class Row:
     scope: selectors.Scope
     url: str
     cells: list[tuple[str, str]]  # (display, status) per metric
-    figures: selectors.Figures
 
 
 def _rows(scopes: list[selectors.Scope], period: Period, targets: dict) -> list[Row]:
@@ -119,7 +118,7 @@ def _rows(scopes: list[selectors.Scope], period: Period, targets: dict) -> list[
             on_target = figure.on_target
             status = "" if on_target is None else ("text-success" if on_target else "text-danger fw-semibold")
             cells.append((metric.display(figure.value), status))
-        rows.append(Row(found.scope, dashboard_url(found.scope, period), cells, found))
+        rows.append(Row(found.scope, dashboard_url(found.scope, period), cells))
     return rows
 
 
@@ -179,7 +178,6 @@ class DashboardView(LoginRequiredMixin, View):
                 "cards": cards,
                 "facts": facts,
                 "linked": linked,
-                "latest": latest,
                 "months": [str(p) for p in periods],
                 "trend_rows": [(str(p), [m.display(trend[m.code][i]) for m in METRICS]) for i, p in enumerate(periods)],
                 "metrics": METRICS,
