@@ -1,11 +1,160 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Industry, Tier
 from accounts.validators import validate_mobile
+from crm.models import Department, Region, RegionLevel, User
+from crm.periods import Period
+from crm.visibility import filing_regions
+from teams.forms import StaffField, StaffListField
+
+from .models import CallOutcome, CallSource, Campaign, CampaignKind, PlanStage, Product
+from .rules import COVERAGE_LABELS
+from .selectors import products
 
 
 class DoNotCallForm(forms.Form):
     mobile = forms.CharField(label=_("Mobile"), max_length=11, validators=[validate_mobile])
     reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker reads ISO dates
+
+
+def _region_label(region: Region) -> str:
+    indent = {RegionLevel.CITY: 1, RegionLevel.COUNTY: 2}.get(region.level, 0)
+    return "　" * indent + region.name
+
+
+class CampaignForm(forms.Form):
+    """A campaign as its planner sets it up (SPEC §6.2); the segment's empty choices mean any."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Campaign kind"), choices=CampaignKind.choices, widget=forms.RadioSelect)
+    department = forms.ModelChoiceField(
+        label=_("Owning department"),
+        queryset=Department.objects.none(),
+        required=False,
+        help_text=_("Empty: your own department."),
+    )
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
+    starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
+    ends_on = forms.DateField(label=_("Ends on"), widget=DATE)
+    target_products = forms.ModelMultipleChoiceField(
+        label=_("Target products"), queryset=Product.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    tiers = forms.MultipleChoiceField(
+        label=_("Customer tiers"), choices=Tier.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    coverage = forms.MultipleChoiceField(
+        label=_("Coverage of the target products"),
+        choices=list(COVERAGE_LABELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Customers with any target product in one of these states; none ticked: any."),
+    )
+    industries = forms.ModelMultipleChoiceField(
+        label=_("Industries"),
+        queryset=Industry.objects.order_by("code"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("None chosen: every industry. Hold Ctrl to choose several."),
+    )
+    goal_openings = forms.IntegerField(label=_("Goal: customers opened"), min_value=0, required=False)
+    goal_revenue = forms.DecimalField(
+        label=_("Goal: new monthly revenue (CNY)"), min_value=0, max_digits=14, decimal_places=2, required=False
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions = filing_regions(user)
+        self.fields["region"].queryset = regions.filter(
+            level__in=[RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY]
+        ).order_by("path")
+        self.fields["region"].label_from_instance = _region_label
+        self.fields["department"].queryset = Department.objects.filter(region__in=regions).order_by("region_id", "name")
+        self.fields["target_products"].queryset = products()
+        self.fields["industries"].label_from_instance = lambda industry: f"{industry.code} {industry.name}"
+        if not self.is_bound:
+            today = timezone.localdate()
+            self.initial.setdefault("department", user.department)
+            self.initial.setdefault("region", user.region)
+            self.initial.setdefault("kind", CampaignKind.PRODUCT_PUSH)
+            self.initial.setdefault("starts_on", today)
+            self.initial.setdefault("ends_on", Period.of(today).last_day)
+
+    def service_data(self) -> dict:
+        """The cleaned form as `campaign_create` takes it."""
+        data = dict(self.cleaned_data)
+        data["segment"] = {
+            "tiers": data.pop("tiers"),
+            "industries": [industry.code for industry in data.pop("industries")],
+            "coverage": data.pop("coverage"),
+        }
+        return data
+
+
+class PlanMoveForm(forms.Form):
+    stage = forms.ChoiceField(label=_("Stage"), choices=PlanStage.choices)
+    reason = forms.CharField(label=_("Reason (needed to move back)"), max_length=200, required=False)
+
+
+class ActivityForm(forms.Form):
+    """A site activity (现场活动) as it is recorded after the day."""
+
+    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.none(), required=False)
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        required=False,
+        help_text=_("An activity of a campaign belongs to the campaign's department."),
+    )
+    held_on = forms.DateField(label=_("Date"), widget=DATE)
+    place = forms.CharField(label=_("Place"), max_length=200)
+    staff = StaffListField(label=_("Staff"), required=False)
+    attendance = forms.IntegerField(label=_("Attendance"), min_value=0, initial=0)
+    new_subscriptions = forms.IntegerField(label=_("New subscriptions"), min_value=0, initial=0)
+    revenue = forms.DecimalField(label=_("Revenue (CNY)"), min_value=0, max_digits=14, decimal_places=2, initial=0)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user: User, campaigns: QuerySet[Campaign], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns
+        self.fields["department"].queryset = Department.objects.filter(region__in=filing_regions(user)).order_by(
+            "region_id", "name"
+        )
+        if not self.is_bound:
+            self.initial.setdefault("department", user.department)
+            self.initial.setdefault("held_on", timezone.localdate())
+
+
+class CallOutcomeForm(forms.Form):
+    """The outcome of one call, posted from a row of the agent's call list page."""
+
+    entry = forms.IntegerField(widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[("", "—"), *CallOutcome.choices],
+        error_messages={"required": _("Choose an outcome of the call.")},
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class CallListBuildForm(forms.Form):
+    """Build a call list of a campaign: whom to call, and (department heads and provincial staff) for which agent."""
+
+    source = forms.ChoiceField(label=_("Whom to call"), choices=CallSource.choices, initial=CallSource.ALL)
+    agent = StaffField(
+        label=_("Agent"), required=False, help_text=_("A username; empty: you."), widget=forms.TextInput()
+    )
+
+    def __init__(self, *args, may_name_agent: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if may_name_agent:
+            self.fields["agent"].widget.attrs.update(list="staff-pool", autocomplete="off")
+        else:
+            del self.fields["agent"]

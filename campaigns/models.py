@@ -179,6 +179,17 @@ class Campaign(models.Model):
     target_products = models.ManyToManyField(Product, verbose_name=_("target products"), related_name="campaigns")
     # {"tiers": [...], "industries": [...], "coverage": [...]}: empty lists mean any
     segment = models.JSONField(_("segment"), default=dict, blank=True)
+    goal_openings = models.PositiveIntegerField(
+        _("goal: customers opened"), null=True, blank=True, help_text=_("How many plans should reach 'opened'.")
+    )
+    goal_revenue = models.DecimalField(
+        _("goal: new monthly revenue (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -254,6 +265,15 @@ class PlanStageChange(models.Model):
     from_stage = models.CharField(_("from"), max_length=20, choices=PlanStage.choices)
     to_stage = models.CharField(_("to"), max_length=20, choices=PlanStage.choices)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    visit = models.ForeignKey(
+        "teams.Visit",
+        verbose_name=_("visit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="plan_changes",
+        help_text=_("The logged visit that moved the plan, if one did."),
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -266,3 +286,157 @@ class PlanStageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id} {self.from_stage}→{self.to_stage}"
+
+
+class Activity(models.Model):
+    """A site activity (现场活动) of a department, usually within a campaign: when and where, who of the staff
+    went, how many came, and what came of it (SPEC §6.2). Each department holds at least one a month."""
+
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    department = models.ForeignKey(
+        "crm.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="activities"
+    )
+    held_on = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=200)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff"), blank=True, related_name="activities_staffed"
+    )
+    attendance = models.PositiveIntegerField(_("attendance"), default=0)
+    new_subscriptions = models.PositiveIntegerField(_("new subscriptions"), default=0)
+    revenue = models.DecimalField(
+        _("revenue (CNY)"), max_digits=14, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    note = models.TextField(_("note"), max_length=2000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("activity (现场活动)")
+        verbose_name_plural = _("activities (现场活动)")
+        ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["department", "held_on"], name="activity_department_day_idx")]
+        constraints = [models.CheckConstraint(condition=Q(revenue__gte=0), name="activity_revenue_gte_0")]
+
+    def __str__(self) -> str:
+        return f"{self.held_on} {self.place}"
+
+
+class CallSource(models.TextChoices):
+    KEY_PERSONS = "key_persons", _("Key persons")
+    MEMBERS = "members", _("Group members")
+    ALL = "all", _("Key persons and group members")
+
+
+class CallOutcome(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    NO_ANSWER = "no_answer", _("No answer")
+    CALL_BACK = "call_back", _("Call back")
+    DO_NOT_CALL = "do_not_call", _("Do not call")
+
+
+# Outcomes after which an entry is not called again in the campaign.
+FINAL_OUTCOMES = (CallOutcome.ACCEPTED, CallOutcome.DECLINED, CallOutcome.DO_NOT_CALL)
+# Nobody is tried more often than this in one campaign (SPEC §6.3).
+MAX_ATTEMPTS = 7
+
+
+class CallList(models.Model):
+    """An outbound call list (外呼清单) of a campaign, worked by one agent (SPEC §6.3); open until closed."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="call_lists"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="call_lists"
+    )
+    source = models.CharField(_("called"), max_length=20, choices=CallSource.choices, default=CallSource.ALL)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("built by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("built at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call list (外呼清单)")
+        verbose_name_plural = _("call lists (外呼清单)")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class CallEntry(models.Model):
+    """One number to ring on a call list: a key person or group member of one of the campaign's customers."""
+
+    call_list = models.ForeignKey(
+        CallList, verbose_name=_("call list"), on_delete=models.CASCADE, related_name="entries"
+    )
+    customer = models.ForeignKey(
+        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    mobile = models.CharField(_("mobile"), max_length=11, validators=[validate_mobile])
+    attempts = models.PositiveSmallIntegerField(_("attempts in the campaign"), default=0)
+    last_outcome = models.CharField(_("last outcome"), max_length=20, choices=CallOutcome.choices, blank=True)
+    last_called_at = models.DateTimeField(_("last called at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call list entry")
+        verbose_name_plural = _("call list entries")
+        ordering = ["call_list_id", "id"]
+        indexes = [models.Index(fields=["mobile"], name="call_entry_mobile_idx")]
+        constraints = [models.UniqueConstraint(fields=["call_list", "mobile"], name="call_entry_one_per_list_mobile")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.mobile}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.last_outcome in FINAL_OUTCOMES or self.attempts >= MAX_ATTEMPTS
+
+
+class CallAttempt(models.Model):
+    """One call made: by which agent, when, to which number in which campaign, and its outcome. Kept when the
+    entry is removed (a `do_not_call` removes the number from every open list), so reports and the 7-attempt
+    count stay whole."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="+")
+    entry = models.ForeignKey(
+        CallEntry, verbose_name=_("entry"), null=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    customer = models.ForeignKey(
+        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    mobile = models.CharField(_("mobile"), max_length=11)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="calls"
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    called_at = models.DateTimeField(_("called at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-called_at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "mobile"], name="call_campaign_mobile_idx"),
+            models.Index(fields=["campaign", "agent", "called_at"], name="call_campaign_agent_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mobile} {self.outcome}"

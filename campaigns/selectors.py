@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -17,18 +18,36 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
+from django.db.models.functions import TruncDate
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
 from accounts.models import Customer, CustomerStatus
-from crm.models import Role, User
+from crm.models import Department, Role, User
+from crm.periods import Period
 from crm.visibility import territory_path, visible_customers
+from teams.models import TeamRole, TeamRoleKind
 
-from .models import Campaign, CoverageThresholds, CustomerPlan, CustomerProduct, Product
-from .rules import COVERAGE_LABELS, COVERED, FAKE, THIN, UNCOVERED, Thresholds, coverage_status
+from .models import (
+    FINAL_OUTCOMES,
+    MAX_ATTEMPTS,
+    Activity,
+    CallAttempt,
+    CallEntry,
+    CallList,
+    CallOutcome,
+    Campaign,
+    CoverageThresholds,
+    CustomerPlan,
+    CustomerProduct,
+    PlanStage,
+    Product,
+)
+from .rules import COVERAGE_LABELS, COVERED, FAKE, LOST, PATH, THIN, UNCOVERED, Thresholds, coverage_status
 
 
 def products() -> QuerySet[Product]:
@@ -176,4 +195,238 @@ def conflicts_of(campaign: Campaign) -> list[int]:
         .values_list("pk", flat=True)
         .distinct()
         .order_by("pk")
+    )
+
+
+def plans_to_visit(customer: Customer, today: datetime.date | None = None) -> QuerySet[CustomerPlan]:
+    """The customer's plans a visit may move on to `visited`: of campaigns not yet over, before that step."""
+    today = today or timezone.localdate()
+    return (
+        customer.plans.filter(stage__in=[PlanStage.SCREENED, PlanStage.OPPORTUNITY], campaign__ends_on__gte=today)
+        .select_related("campaign")
+        .order_by("campaign__ends_on", "pk")
+    )
+
+
+def customer_campaigns(customer: Customer) -> list[dict]:
+    """The customer's plans, newest campaign first, each with the campaigns of other departments that target the
+    customer in an overlapping period (渠道冲突, SPEC §6.2)."""
+    plans = list(customer.plans.select_related("campaign__department", "owner").order_by("-campaign__starts_on"))
+    rows = []
+    for plan in plans:
+        campaign = plan.campaign
+        rivals = [
+            other.campaign
+            for other in plans
+            if other.campaign.department_id != campaign.department_id
+            and other.campaign.starts_on <= campaign.ends_on
+            and other.campaign.ends_on >= campaign.starts_on
+        ]
+        rows.append({"plan": plan, "campaign": campaign, "conflicts": rivals})
+    return rows
+
+
+# -- a campaign's progress -----------------------------------------------------------------------------------------
+
+OPENED_STAGES = (PlanStage.OPENED, PlanStage.AFTER_SALES)
+
+
+@dataclass
+class Progress:
+    """A campaign's plans by stage (the funnel: how many reached each step, lost apart) and its results."""
+
+    by_stage: dict[str, int]
+    plans: int
+    opened: int
+    new_subscriptions: int
+    revenue: Decimal
+    activities: int
+    attendance: int
+
+    @property
+    def funnel(self) -> list[tuple[str, str, int]]:
+        """(stage, label, plans at that step or past it) along the path; lost plans count up to no step."""
+        labels = dict(PlanStage.choices)
+        reached, rows = 0, []
+        for stage in reversed(PATH):
+            reached += self.by_stage.get(stage, 0)
+            rows.append((stage, labels[stage], reached))
+        return list(reversed(rows))
+
+    @property
+    def lost(self) -> int:
+        return self.by_stage.get(LOST, 0)
+
+
+def campaign_progress(campaign: Campaign, plans: QuerySet[CustomerPlan]) -> Progress:
+    """The funnel over `plans` (the campaign's plans the reader sees) and the campaign's activity results."""
+    by_stage = dict(plans.values_list("stage").annotate(n=Count("pk")).order_by())
+    results = campaign.activities.aggregate(
+        n=Count("pk"), subscriptions=Sum("new_subscriptions"), revenue=Sum("revenue"), attendance=Sum("attendance")
+    )
+    return Progress(
+        by_stage=by_stage,
+        plans=sum(by_stage.values()),
+        opened=sum(by_stage.get(stage, 0) for stage in OPENED_STAGES),
+        new_subscriptions=results["subscriptions"] or 0,
+        revenue=results["revenue"] or Decimal("0"),
+        activities=results["n"],
+        attendance=results["attendance"] or 0,
+    )
+
+
+def manager_progress(plans: QuerySet[CustomerPlan]) -> list[dict]:
+    """Per owner: plans at each stage, opened and the share opened, most plans first (one grouped query)."""
+    counts = {stage: Count("pk", filter=Q(stage=stage)) for stage in PlanStage.values}
+    rows = (
+        plans.values("owner_id", "owner__username", "owner__last_name", "owner__first_name")
+        .annotate(total=Count("pk"), **counts)
+        .order_by("-total", "owner__username")
+    )
+    result = []
+    for row in rows:
+        opened = sum(row[stage] for stage in OPENED_STAGES)
+        name = f"{row['owner__last_name'] or ''}{row['owner__first_name'] or ''}" or row["owner__username"]
+        result.append(
+            {
+                "owner": name,
+                "username": row["owner__username"],
+                "stages": [row[stage] for stage in PlanStage.values],
+                "total": row["total"],
+                "opened": opened,
+                "share": round(100 * opened / row["total"]) if row["total"] else 0,  # percent
+            }
+        )
+    return result
+
+
+# -- activities ----------------------------------------------------------------------------------------------------
+
+
+def activities_for(user: User) -> QuerySet[Activity]:
+    """Activities of the departments in the user's territory."""
+    activities = Activity.objects.select_related("department", "campaign").prefetch_related("staff")
+    path = territory_path(user)
+    if path is None:
+        return activities.none()
+    return activities.filter(department__region__path__startswith=path) if path else activities
+
+
+def departments_without_activity(departments: QuerySet[Department], period: Period) -> QuerySet[Department]:
+    """The departments that held no activity in the month (SPEC §6.2: each holds at least one a month)."""
+    held = Activity.objects.filter(department=OuterRef("pk"), held_on__gte=period.start, held_on__lt=period.end)
+    return departments.filter(~Exists(held)).select_related("region").order_by("region__path", "name")
+
+
+# -- outbound call lists (外呼, SPEC §6.3) --------------------------------------------------------------------------
+
+
+def call_lists_for(user: User) -> QuerySet[CallList]:
+    """The call lists a user may open: those they work or built, and those of the campaigns they see. Their entries
+    are still only the ones of customers the user sees (`call_entries_for`)."""
+    if not user.is_authenticated:
+        return CallList.objects.none()
+    return CallList.objects.filter(
+        Q(agent=user) | Q(created_by=user) | Q(campaign__in=campaigns_for(user).values("pk"))
+    ).select_related("campaign", "agent")
+
+
+def _entry_done() -> Q:
+    return Q(last_outcome__in=FINAL_OUTCOMES) | Q(attempts__gte=MAX_ATTEMPTS)
+
+
+def call_lists_counted(user: User, call_lists: QuerySet[CallList]) -> QuerySet[CallList]:
+    """The lists with `entries_count` and `pending_count` over the entries of customers the user sees; open lists
+    first, newest first."""
+    visible = Q(entries__customer__in=visible_customers(user))
+    done = Q(entries__last_outcome__in=FINAL_OUTCOMES) | Q(entries__attempts__gte=MAX_ATTEMPTS)
+    return call_lists.annotate(
+        entries_count=Count("entries", filter=visible), pending_count=Count("entries", filter=visible & ~done)
+    ).order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-pk")
+
+
+def call_entries_for(user: User, call_list: CallList) -> QuerySet[CallEntry]:
+    """The list's entries of customers the user sees: the ones still to call first (never called, then called
+    longest ago), then the done ones; each with `done`."""
+    return (
+        call_list.entries.filter(customer__in=visible_customers(user))
+        .select_related("customer")
+        .annotate(done=Case(When(_entry_done(), then=Value(True)), default=Value(False), output_field=BooleanField()))
+        .order_by("done", F("last_called_at").asc(nulls_first=True), "pk")
+    )
+
+
+def customers_owned(user: User, customer_ids, today: datetime.date | None = None) -> set[int]:
+    """Of these customers, those whose current customer manager the user is: they see the numbers whole; everyone
+    else sees 138****1234 (SPEC §6.3). One query however many customers."""
+    return set(
+        TeamRole.objects.active(today)
+        .filter(user_id=user.pk, role=TeamRoleKind.CUSTOMER_MANAGER, customer_id__in=customer_ids)
+        .values_list("customer_id", flat=True)
+    )
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1")) if whole else None
+
+
+@dataclass
+class CallDay:
+    """One agent's calls in a campaign on one day (`day` None: a total), and how many reached someone (every
+    outcome but no answer) and were accepted."""
+
+    agent: str
+    username: str
+    day: datetime.date | None
+    calls: int
+    reached: int
+    accepted: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        """The acceptance rate in percent: accepted ÷ calls that reached someone."""
+        return _percent(self.accepted, self.reached)
+
+    @property
+    def rate_of_calls(self) -> Decimal | None:
+        """Accepted ÷ all calls, in percent."""
+        return _percent(self.accepted, self.calls)
+
+
+def call_report(*, user: User, campaign: Campaign) -> list[CallDay]:
+    """Calls per agent per day (local days) of the campaign, newest day first, over the customers the user sees;
+    one grouped query."""
+    rows = (
+        CallAttempt.objects.filter(campaign=campaign, customer__in=visible_customers(user))
+        .annotate(day=TruncDate("called_at"))
+        .values("day", "agent__username", "agent__last_name", "agent__first_name")
+        .annotate(
+            calls=Count("pk"),
+            reached=Count("pk", filter=~Q(outcome=CallOutcome.NO_ANSWER)),
+            accepted=Count("pk", filter=Q(outcome=CallOutcome.ACCEPTED)),
+        )
+        .order_by("-day", "agent__username")
+    )
+    return [
+        CallDay(
+            agent=f"{row['agent__last_name']}{row['agent__first_name']}" or row["agent__username"],
+            username=row["agent__username"],
+            day=row["day"],
+            calls=row["calls"],
+            reached=row["reached"],
+            accepted=row["accepted"],
+        )
+        for row in rows
+    ]
+
+
+def call_total(rows: list[CallDay]) -> CallDay:
+    """The sum of the rows."""
+    return CallDay(
+        agent="",
+        username="",
+        day=None,
+        calls=sum(row.calls for row in rows),
+        reached=sum(row.reached for row in rows),
+        accepted=sum(row.accepted for row in rows),
     )

@@ -5,6 +5,15 @@ from . import views
 app_name = "campaigns"
 
 urlpatterns = [
+    path("", views.CampaignListView.as_view(), name="campaigns"),
+    path("new/", views.CampaignCreateView.as_view(), name="campaign-create"),
+    path("<int:pk>/", views.CampaignDetailView.as_view(), name="campaign"),
+    path("<int:pk>/plans/<int:plan>/move/", views.PlanMoveView.as_view(), name="plan-move"),
+    path("activities/", views.ActivityListView.as_view(), name="activities"),
+    path("activities/new/", views.ActivityCreateView.as_view(), name="activity-create"),
     path("coverage/", views.GapMatrixView.as_view(), name="gap-matrix"),
     path("do-not-call/", views.DoNotCallView.as_view(), name="do-not-call"),
+    path("call-lists/", views.CallListsView.as_view(), name="call-lists"),
+    path("call-lists/<int:pk>/", views.CallListView.as_view(), name="call-list"),
+    path("<int:pk>/calls/", views.CampaignCallsView.as_view(), name="calls"),
 ]

@@ -1018,3 +1018,54 @@ class DemoSeeder:
             )
         )
         return visit_id
+
+
+def seed_campaigns(*, seed: int = 2026) -> dict[str, int]:
+    """A month's campaign of the Chengdu department as its head plans it (B-tier customers whose 集团V网 coverage is
+    thin or missing), its plans spread along the five-step path, and a site activity; through the services, so the
+    demo holds what the product itself writes. For demos up to `LARGE_DEMO` customers."""
+    from campaigns.models import CampaignKind, PlanStage, Product
+    from campaigns.services import activity_record, campaign_create, plan_stage_set
+
+    rng = random.Random(seed)
+    head = User.objects.get(username="cd_head")
+    today = timezone.localdate()
+    start = today.replace(day=1)
+    campaign = campaign_create(
+        user=head,
+        data={
+            "name": f"{start:%Y年%m月}集团V网薄覆盖提升",
+            "kind": CampaignKind.PRODUCT_PUSH,
+            "region": Region.objects.get(code=DEMO_MANAGER_CITY),
+            "starts_on": start,
+            "ends_on": (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1),
+            "target_products": [Product.objects.get(code="VPMN")],
+            "segment": {"tiers": ["B"], "coverage": ["thin", "uncovered"]},
+            "goal_openings": 50,
+            "goal_revenue": Decimal("20000"),
+        },
+    )
+    path = [PlanStage.OPPORTUNITY, PlanStage.VISITED, PlanStage.OPENED, PlanStage.AFTER_SALES]
+    for plan in campaign.plans.select_related("owner"):
+        # about half stay screened; the rest reach a step each, fewer the further along; one in twelve is lost
+        roll = rng.random()
+        if roll < 0.08:
+            plan_stage_set(user=plan.owner or head, plan=plan, stage=PlanStage.LOST, reason="客户已与友商签约")
+            continue
+        reached = sum(roll > bound for bound in (0.5, 0.7, 0.85, 0.95))
+        for stage in path[:reached]:
+            plan_stage_set(user=plan.owner or head, plan=plan, stage=stage)
+    activity_record(
+        user=head,
+        data={
+            "campaign": campaign,
+            "held_on": start,
+            "place": "天府软件园 B 区报告厅",
+            "attendance": 86,
+            "new_subscriptions": 12,
+            "revenue": Decimal("6800"),
+            "note": "集团V网及云视讯产品沙龙",
+            "staff": list(User.objects.filter(username__in=["cd_head", DEMO_MANAGER])),
+        },
+    )
+    return {"plans": campaign.plans.count()}

@@ -195,7 +195,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # The team roles appear in several serializers (a visit's role, a team's missing roles); one name for them all.
-    "ENUM_NAME_OVERRIDES": {"TeamRoleEnum": "teams.models.TeamRoleKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "TeamRoleEnum": "teams.models.TeamRoleKind",
+        "CallOutcomeEnum": "campaigns.models.CallOutcome",  # a call's outcome and an entry's last outcome
+    },
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

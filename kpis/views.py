@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
+from campaigns.selectors import departments_without_activity
 from crm.forms import style_form
-from crm.models import Region
+from crm.models import Department, Region
 from crm.periods import Period
 from crm.visibility import NATIONAL_CODE
 from teams.rules import MANAGER_CAPACITY
@@ -32,6 +33,7 @@ from .models import ScopeKind
 
 TREND_MONTHS = 12
 ROWS_PER_PAGE = 50
+IDLE_SHOWN = 30  # departments without an activity named on the dashboard; the activities page lists them all
 
 
 def _page_number(text: str | None) -> int:
@@ -136,6 +138,21 @@ def _worst_gaps(scope: selectors.Scope, period: Period) -> list[dict]:
     ]
 
 
+def _idle_departments(scope: selectors.Scope) -> dict | None:
+    """The scope's departments that have held no activity this month (SPEC §6.2), counted live."""
+    if scope.kind == ScopeKind.MANAGER:
+        return None
+    if scope.kind == ScopeKind.DEPARTMENT:
+        departments = Department.objects.filter(pk=scope.department.pk)
+    else:
+        departments = Department.objects.filter(region__path__startswith=scope.region.path)
+    if not departments.exists():
+        return None
+    month = Period.of(timezone.localdate())
+    idle = departments_without_activity(departments, month)
+    return {"month": month, "count": idle.count(), "first": list(idle[:IDLE_SHOWN]), "shown": IDLE_SHOWN}
+
+
 class DashboardView(LoginRequiredMixin, View):
     template_name = "kpis/dashboard.html"
 
@@ -156,6 +173,7 @@ class DashboardView(LoginRequiredMixin, View):
             except ValueError as exc:
                 return render(request, self.template_name, {"scope": scope, "error": _("Period: %s") % exc}, status=400)
         context = {"scope": scope, "period": period, "job": selectors.job_state(), "capacity": MANAGER_CAPACITY}
+        context["idle_departments"] = _idle_departments(scope)
         targets = selectors.targets_for(selectors.province_code(scope.extent))
         found = selectors.figures(scope, period, targets) if period else None
         if not found or not found.by_metric:

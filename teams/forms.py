@@ -3,10 +3,12 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, KeyPerson
+from campaigns.models import CustomerPlan, PlanStage
 from crm.models import User
 
 from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitKind
@@ -92,9 +94,31 @@ class VisitForm(forms.Form):
     next_visit_on = forms.DateField(
         label=_("Next visit on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    plans = forms.ModelMultipleChoiceField(
+        label=_("Campaign plans this visit was for"),
+        help_text=_("Ticked plans move on to 'visited'."),
+        queryset=CustomerPlan.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
-    def __init__(self, *args, customer: Customer, user: User, roles_held: list[str], team_ids: list[int], **kwargs):
+    def __init__(
+        self,
+        *args,
+        customer: Customer,
+        user: User,
+        roles_held: list[str],
+        team_ids: list[int],
+        plans: QuerySet[CustomerPlan] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        if plans is None:
+            del self.fields["plans"]
+        else:
+            stages = dict(PlanStage.choices)
+            self.fields["plans"].queryset = plans
+            self.fields["plans"].label_from_instance = lambda p: f"{p.campaign.name}（{stages[p.stage]}）"
         self.fields["key_persons"].queryset = customer.key_persons.order_by("-is_decision_maker", "name")
         self.fields["key_persons"].label_from_instance = lambda p: f"{p.name}（{p.title}）" if p.title else p.name
         staff = User.objects.filter(pk__in=team_ids).exclude(pk=user.pk).order_by("last_name", "first_name")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, KeyPerson
+from campaigns.services import plans_advance_by_visit
 from crm.models import Region, Role, User
 from crm.visibility import province_path, territory_path, visible_customers
 
@@ -275,14 +276,20 @@ def visit_log(*, user: User, customer: Customer, data: dict[str, Any]) -> Visit:
     """Log a visit by `user` to a customer they can see (SPEC §5.3).
 
     An account manager logs visits only for customers on whose team they are; department heads and provincial staff
-    may log visits to any customer they see (they then have no role on the team).
+    may log visits to any customer they see (they then have no role on the team). `plans` in the data: the
+    customer's campaign plans the visit was for, moved on to `visited` with it.
     """
     visit = Visit(customer=customer, visitor=user)
+    data = dict(data)
+    plans = data.pop("plans", None) or []
     data.setdefault("visited_at", timezone.now())
     key_persons, staff_present = _visit_fill(user=user, visit=visit, data=data)
     visit.save()
     _link(visit, "key_persons", key_persons or [], replace=False)
     _link(visit, "staff_present", staff_present or [], replace=False)
+    if plans:
+        # The campaign plans (一户一案) the visit was made for move on to `visited` (SPEC §6.2).
+        plans_advance_by_visit(user=user, visit=visit, plans=plans)
     return visit
 
 
@@ -292,7 +299,9 @@ def visit_update(*, user: User, visit: Visit, data: dict[str, Any]) -> Visit:
         raise PermissionDenied(_("Only the visitor can change a visit, and only within 7 days of logging it."))
     if "customer" in data and data["customer"] != visit.customer:
         raise ValidationError({"customer": _("A visit stays with its customer.")})
-    data = {field: value for field, value in data.items() if field != "customer"}
+    if data.get("plans"):
+        raise ValidationError({"plans": _("A visit moves campaign plans when it is logged, not when changed.")})
+    data = {field: value for field, value in data.items() if field not in ("customer", "plans")}
     key_persons, staff_present = _visit_fill(user=user, visit=visit, data=data)
     visit.save()
     if key_persons is not None:

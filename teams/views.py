@@ -15,6 +15,7 @@ from django.views import View
 
 from accounts.models import Customer
 from accounts.selectors import customer_get
+from campaigns.selectors import plans_to_visit
 from crm.forms import style_form
 from crm.paginator import CountedPaginator
 from tiering.selectors import TIER_RANK
@@ -85,8 +86,17 @@ class VisitFormView(LoginRequiredMixin, View):
                 user=request.user,
                 roles_held=selectors.roles_held(user=request.user, customer=customer),
                 team_ids=selectors.team_member_ids(customer),
+                plans=self._plans(customer, visit),
             )
         )
+
+    @staticmethod
+    def _plans(customer, visit):
+        """The campaign plans a new visit may move on; none when editing one."""
+        if visit is not None:
+            return None
+        plans = plans_to_visit(customer)
+        return plans if plans.exists() else None
 
     def _objects(self, request, code=None, pk=None):
         if pk is not None:

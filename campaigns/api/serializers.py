@@ -1,12 +1,24 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.validators import validate_mobile
-from crm.api.serializers import StrictModelSerializer
-from crm.models import Department, Region
+from crm.api.serializers import RejectUnknownFieldsMixin, StrictModelSerializer
+from crm.models import Department, Region, User
 
-from ..models import Campaign, CustomerPlan, CustomerProduct, DoNotCall, PlanStage, Product
+from ..models import (
+    CallEntry,
+    CallList,
+    CallOutcome,
+    CallSource,
+    Campaign,
+    CustomerPlan,
+    CustomerProduct,
+    DoNotCall,
+    PlanStage,
+    Product,
+)
 from ..rules import COVERED, FAKE, THIN, UNCOVERED, mask_mobile
 from ..selectors import conflicts_of
 
@@ -98,6 +110,8 @@ class CampaignSerializer(StrictModelSerializer):
             "ends_on",
             "target_products",
             "segment",
+            "goal_openings",
+            "goal_revenue",
             "plans_count",
             "conflicts",
         ]
@@ -118,6 +132,64 @@ class PlanSerializer(serializers.ModelSerializer):
         fields = ["id", "customer", "customer_name", "objective", "gap_products", "owner", "stage", "stage_changed_at"]
 
 
-class PlanStageSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=PlanStage.choices)
+class PlanUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """What PATCH changes on a plan; every field optional. `reason` goes with a move back along the path."""
+
+    stage = serializers.ChoiceField(choices=PlanStage.choices, required=False)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    gap_products = serializers.SlugRelatedField(
+        slug_field="code", queryset=Product.objects.all(), many=True, required=False
+    )
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": _("No active member of staff has the username {value}.")},
+    )
+
+
+class CallListBuildSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """What builds a call list: whom to call (key persons, group members or both) and the agent who calls them
+    (the caller by default; naming someone else is for department heads and provincial staff)."""
+
+    source = serializers.ChoiceField(choices=CallSource.choices, default=CallSource.ALL)
+    agent = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        error_messages={"does_not_exist": _("No active member of staff has the username {value}.")},
+    )
+
+
+class CallListSerializer(serializers.ModelSerializer):
+    campaign = serializers.IntegerField(source="campaign_id", read_only=True)
+    agent = serializers.CharField(source="agent.username", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    entries_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = CallList
+        fields = ["id", "campaign", "agent", "source", "created_by", "created_at", "closed_at", "entries_count"]
+
+
+class CallEntrySerializer(serializers.ModelSerializer):
+    """A number on a call list; whole for the customer's customer manager, masked (138****1234) for everyone else:
+    the context's `owned` holds the customers whose numbers are shown whole."""
+
+    customer = serializers.CharField(source="customer.code", read_only=True)
+
+    class Meta:
+        model = CallEntry
+        fields = ["id", "name", "mobile", "customer", "attempts", "last_outcome"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.customer_id not in self.context.get("owned", ()):
+            data["mobile"] = mask_mobile(data["mobile"])
+        return data
+
+
+class CallOutcomeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=CallOutcome.choices)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

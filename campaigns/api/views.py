@@ -14,15 +14,19 @@ from rest_framework.views import APIView
 from accounts.selectors import customer_get
 
 from .. import selectors, services
-from ..models import CustomerProduct, DoNotCall, Product
+from ..models import CallEntry, CustomerProduct, DoNotCall, Product
 from .serializers import (
+    CallEntrySerializer,
+    CallListBuildSerializer,
+    CallListSerializer,
+    CallOutcomeSerializer,
     CampaignSerializer,
     CoverageSerializer,
     DoNotCallRemoveSerializer,
     DoNotCallSerializer,
     HoldingSerializer,
     PlanSerializer,
-    PlanStageSerializer,
+    PlanUpdateSerializer,
     ProductSerializer,
 )
 
@@ -160,13 +164,75 @@ class CampaignViewSet(
 
 
 class PlanView(APIView):
-    """One plan of a campaign: PATCH `stage` (and `reason`, needed for a move back) moves it along the path."""
+    """One plan of a campaign: PATCH `stage` (with `reason` for a move back) moves it along the path;
+    `gap_products` (the campaign's target products) and `owner` (department heads and provincial staff) change it."""
 
-    @extend_schema(request=PlanStageSerializer, responses=PlanSerializer)
+    @extend_schema(request=PlanUpdateSerializer, responses=PlanSerializer)
     def patch(self, request, pk: int, plan: int):
         campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
         found = get_object_or_404(selectors.plans_for(request.user, campaign), pk=plan)
-        serializer = PlanStageSerializer(data=request.data)
+        serializer = PlanUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.plan_stage_set(user=request.user, plan=found, **serializer.validated_data)
+        try:
+            services.plan_update(user=request.user, plan=found, data=serializer.validated_data)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
         return Response(PlanSerializer(selectors.plans_for(request.user, campaign).get(pk=found.pk)).data)
+
+
+class CallListBuildView(APIView):
+    """POST builds an outbound call list (外呼清单, SPEC §6.3) of the campaign: `source` (`key_persons`, `members`
+    or `all`, the default) and `agent` (a username; the caller by default). Its entries are the numbers of the
+    customers of the campaign's open plans that both the caller and the agent see, never one on the do-not-call
+    list, tried 7 times or done in the campaign, or on another of its open lists. Returns the list with
+    `entries_count` (201); a campaign with nothing to call is 400 and builds nothing."""
+
+    @extend_schema(request=CallListBuildSerializer, responses={201: CallListSerializer})
+    def post(self, request, pk: int):
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
+        serializer = CallListBuildSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            call_list = services.call_list_build(user=request.user, campaign=campaign, **serializer.validated_data)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        return Response(CallListSerializer(call_list).data, status=status.HTTP_201_CREATED)
+
+
+class CallEntryListView(generics.ListAPIView):
+    """The entries of a call list (the numbers still to call first) of the customers the caller sees. A list is
+    seen by its agent, its builder and those who see its campaign; numbers are whole only for the customer's
+    customer manager."""
+
+    serializer_class = CallEntrySerializer
+    queryset = CallEntry.objects.none()  # names the model for the schema; get_queryset gives the rows
+    filter_backends = []
+
+    def get_queryset(self):
+        call_list = get_object_or_404(selectors.call_lists_for(self.request.user), pk=self.kwargs["pk"])
+        return selectors.call_entries_for(self.request.user, call_list)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        owned = selectors.customers_owned(request.user, {entry.customer_id for entry in page})
+        return self.get_paginated_response(CallEntrySerializer(page, many=True, context={"owned": owned}).data)
+
+
+class CallOutcomeView(APIView):
+    """POST the outcome of a call of an entry (`outcome`, `note`): the list's agent only (403 for anyone else),
+    on an open list, an entry not yet done. `do_not_call` puts the number on the do-not-call list at once and
+    takes it off every open call list. Returns the entry as recorded."""
+
+    @extend_schema(request=CallOutcomeSerializer, responses=CallEntrySerializer)
+    def post(self, request, pk: int, entry: int):
+        call_list = get_object_or_404(selectors.call_lists_for(request.user), pk=pk)
+        found = get_object_or_404(selectors.call_entries_for(request.user, call_list), pk=entry)
+        serializer = CallOutcomeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            recorded = services.call_outcome_record(user=request.user, entry=found, **serializer.validated_data)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        recorded.customer = found.customer
+        owned = selectors.customers_owned(request.user, [recorded.customer_id])
+        return Response(CallEntrySerializer(recorded, context={"owned": owned}).data)

@@ -39,6 +39,13 @@ urlpatterns = [
     path("customers/<str:code>/coverage/", campaigns_views.CoverageView.as_view(), name="customer-coverage"),
     path("do-not-call/", campaigns_views.DoNotCallView.as_view(), name="do-not-call"),
     path("campaigns/<int:pk>/plans/<int:plan>/", campaigns_views.PlanView.as_view(), name="campaign-plan"),
+    path("campaigns/<int:pk>/call-list/", campaigns_views.CallListBuildView.as_view(), name="campaign-call-list"),
+    path("call-lists/<int:pk>/entries/", campaigns_views.CallEntryListView.as_view(), name="call-list-entries"),
+    path(
+        "call-lists/<int:pk>/entries/<int:entry>/outcome/",
+        campaigns_views.CallOutcomeView.as_view(),
+        name="call-entry-outcome",
+    ),
     path("do-not-call/<str:mobile>/", campaigns_views.DoNotCallNumberView.as_view(), name="do-not-call-number"),
     path("tiering/recompute/", tiering_views.TierRecomputeView.as_view(), name="tier-recompute"),
     path("exports/tier-list.csv", tiering_views.TierListExportView.as_view(file_format="csv"), name="tier-list-csv"),

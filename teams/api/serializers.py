@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Customer, KeyPerson
+from campaigns.models import CustomerPlan
 from crm.api.serializers import RejectUnknownFieldsMixin, StrictModelSerializer
 from crm.models import User
 from crm.visibility import visible_customers
@@ -76,6 +77,14 @@ class VisitSerializer(StrictModelSerializer):
         queryset=KeyPerson.objects.all(),
         error_messages={"does_not_exist": _("No key person with id {pk_value}.")},
     )
+    plans = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        write_only=True,
+        queryset=CustomerPlan.objects.select_related("campaign"),
+        help_text="ids of the customer's campaign plans the visit was for: they move on to 'visited' (new visits)",
+        error_messages={"does_not_exist": _("No campaign plan with id {pk_value}.")},
+    )
 
     class Meta:
         model = Visit
@@ -93,6 +102,7 @@ class VisitSerializer(StrictModelSerializer):
             "opportunities",
             "next_step",
             "next_visit_on",
+            "plans",
             "created_at",
             "updated_at",
         ]

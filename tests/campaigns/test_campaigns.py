@@ -2,45 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.conf import settings
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Customer
-from campaigns.models import Campaign, CustomerPlan, CustomerProduct
-from tests.factories import CustomerFactory, DepartmentFactory, TeamRoleFactory
+from campaigns.models import Campaign, CustomerPlan
+from teams.models import Visit
+from tests.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/campaigns/"
-
-
-@pytest.fixture
-def b_tier(customers, cast, territory):
-    """In 成都: alice's customer B with thin V网 (12 of 120 handsets), bob's customer B without V网, a C customer
-    with covered V网; in 绵阳 carol's customer B (outside 成都)."""
-    today = timezone.localdate()
-    Customer.objects.filter(pk__in=[customers[k].pk for k in ("alice", "wuhou", "mianyang")]).update(tier="B")
-    CustomerProduct.objects.create(
-        customer=customers["alice"],
-        product_id="VPMN",
-        active_users=12,
-        subscribed_on=datetime.date(2025, 1, 1),
-        last_used_on=today,
-    )
-    c_customer = CustomerFactory(code="CD0009", region=territory["jinjiang"])
-    Customer.objects.filter(pk=c_customer.pk).update(tier="C")
-    TeamRoleFactory(customer=c_customer, user=cast["alice"])
-    CustomerProduct.objects.create(
-        customer=c_customer,
-        product_id="VPMN",
-        active_users=100,
-        subscribed_on=datetime.date(2025, 1, 1),
-        last_used_on=today,
-    )
-    return customers
 
 
 def _body(**overrides):
@@ -157,3 +128,70 @@ def test_a_plan_moves_along_the_path_and_back_only_with_a_reason(b_tier, cast, a
     assert (
         alice.patch(f"{URL}{campaign_id}/plans/{bob_plan.pk}/", {"stage": "visited"}, format="json").status_code == 404
     )
+
+
+def test_a_plan_s_gap_products_and_owner_change_by_patch(b_tier, cast, api):
+    campaign_id = api(cast["dora"]).post(URL, _body(target_products=["VPMN", "GROUP_SMS"]), format="json").json()["id"]
+    plan = CustomerPlan.objects.get(customer__code="CD0001")
+    url = f"{URL}{campaign_id}/plans/{plan.pk}/"
+    dora = api(cast["dora"])
+    dora.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = dora.patch(url, {"gap_products": ["GROUP_SMS"], "owner": "dora"}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["gap_products"], response.json()["owner"]) == (["GROUP_SMS"], "dora")
+    response = dora.patch(url, {"gap_products": ["IOT"]}, format="json")
+    assert response.status_code == 400 and "IOT is not a target product" in response.json()["gap_products"][0]
+    response = dora.patch(url, {"owner": "bob"}, format="json")  # not on the customer's team
+    assert response.status_code == 400 and "does not see this customer" in response.json()["owner"][0]
+    response = dora.patch(url, {"customer": "CD0002"}, format="json")
+    assert response.status_code == 400 and "customer" in response.json()
+    plan.refresh_from_db()
+    assert plan.owner.username == "dora" and [p.code for p in plan.gap_products.all()] == ["GROUP_SMS"]
+
+
+def test_an_account_manager_may_not_hand_a_plan_to_someone_else(b_tier, cast, api):
+    campaign_id = api(cast["dora"]).post(URL, _body(), format="json").json()["id"]
+    plan = CustomerPlan.objects.get(customer__code="CD0001")
+    response = api(cast["alice"]).patch(f"{URL}{campaign_id}/plans/{plan.pk}/", {"owner": "bob"}, format="json")
+    assert response.status_code == 403
+    plan.refresh_from_db()
+    assert plan.owner.username == "alice"
+
+
+def test_a_logged_visit_moves_the_plans_it_was_for_to_visited(b_tier, cast, api):
+    api(cast["dora"]).post(URL, _body(), format="json")
+    plan = CustomerPlan.objects.get(customer__code="CD0001")
+    alice = api(cast["alice"])
+    body = {"customer": "CD0001", "summary": "介绍集团V网扩容方案", "plans": [plan.pk]}
+    response = alice.post("/api/v1/visits/", body, format="json")
+    assert response.status_code == 201, response.content
+    plan.refresh_from_db()
+    assert plan.stage == "visited"
+    change = plan.changes.get()
+    assert (change.from_stage, change.to_stage, change.visit_id) == ("screened", "visited", response.json()["id"])
+
+
+def test_a_visit_cannot_move_another_customer_s_plan_and_saves_nothing(b_tier, cast, api):
+    api(cast["dora"]).post(URL, _body(), format="json")
+    other = CustomerPlan.objects.get(customer__code="CD0002")
+    alice = api(cast["alice"])
+    alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = {"customer": "CD0001", "summary": "例行走访", "plans": [other.pk]}
+    response = alice.post("/api/v1/visits/", body, format="json")
+    assert response.status_code == 400 and "another customer" in response.json()["plans"][0]
+    other.refresh_from_db()
+    assert other.stage == "screened"
+    assert not Visit.objects.exists()
+
+
+def test_a_visit_does_not_move_a_plan_past_the_visit_step(b_tier, cast, api):
+    api(cast["dora"]).post(URL, _body(), format="json")
+    plan = CustomerPlan.objects.get(customer__code="CD0001")
+    CustomerPlan.objects.filter(pk=plan.pk).update(stage="opened")
+    alice = api(cast["alice"])
+    alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = alice.post(
+        "/api/v1/visits/", {"customer": "CD0001", "summary": "回访", "plans": [plan.pk]}, format="json"
+    )
+    assert response.status_code == 400 and "past the visit step" in response.json()["plans"][0]
+    assert not Visit.objects.exists()
