@@ -24,6 +24,7 @@ def test_an_agent_records_do_not_call_and_the_number_leaves_her_list(browser, li
     page = context.new_page()
     log_in(page, live_server, "alice")
 
+    page.click("[data-testid=nav-marketing]")
     page.click("[data-testid=nav-call-lists]")
     page.wait_for_url("**/campaigns/call-lists/")
     page.locator(f"tr[data-call-list='{call_list.pk}'] a").click()
@@ -48,7 +49,8 @@ def test_an_agent_records_do_not_call_and_the_number_leaves_her_list(browser, li
     assert not CallEntry.objects.filter(mobile=MEMBER_B).exists()
     assert CallAttempt.objects.get().outcome == "do_not_call"
 
-    page.click("nav >> text=营销黑名单")
+    page.click("[data-testid=nav-marketing]")
+    page.click("[data-testid=nav-do-not-call]")
     page.wait_for_url("**/campaigns/do-not-call/")
     assert "138****0012" in page.locator("[data-testid=dnc-list]").inner_text()  # masked: she is not provincial
     context.close()

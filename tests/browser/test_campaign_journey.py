@@ -17,7 +17,8 @@ def test_provincial_staff_plan_a_campaign_and_see_its_plans(browser, live_server
     page = context.new_page()
     log_in(page, live_server, "paul")
 
-    page.click("nav >> text=营销活动")
+    page.click("[data-testid=nav-marketing]")
+    page.click("[data-testid=nav-campaigns]")
     page.wait_for_url("**/campaigns/")
     page.click("[data-testid=new-campaign]")
     page.wait_for_url("**/campaigns/new/")
