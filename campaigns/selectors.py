@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,14 +16,16 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
@@ -172,6 +175,17 @@ def campaigns_for(user: User) -> QuerySet[Campaign]:
     return campaigns.filter(region__path__startswith=path) if path else campaigns
 
 
+def with_plan_counts(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
+    """Each campaign with `plans_count` (all its plans) and `opened` (those at opened or after sales), counted per
+    campaign shown rather than by grouping every plan of every campaign."""
+
+    def counted(**filters) -> Subquery:
+        plans = CustomerPlan.objects.filter(campaign=OuterRef("pk"), **filters).order_by()
+        return Subquery(plans.values("campaign").annotate(n=Count("pk")).values("n"), output_field=IntegerField())
+
+    return campaigns.annotate(plans_count=Coalesce(counted(), 0), opened=Coalesce(counted(stage__in=OPENED_STAGES), 0))
+
+
 def plans_for(user: User, campaign: Campaign) -> QuerySet[CustomerPlan]:
     """The campaign's plans for the customers the user sees."""
     return (
@@ -258,13 +272,50 @@ class Progress:
         return self.by_stage.get(LOST, 0)
 
 
-def campaign_progress(campaign: Campaign, plans: QuerySet[CustomerPlan]) -> Progress:
-    """The funnel over `plans` (the campaign's plans the reader sees) and the campaign's activity results."""
-    by_stage = dict(plans.values_list("stage").annotate(n=Count("pk")).order_by())
+@dataclass
+class ManagerProgress:
+    """One owner's plans: how many at each stage, and how many opened."""
+
+    name: str
+    username: str | None
+    stages: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.stages.values())
+
+    @property
+    def opened(self) -> int:
+        return sum(self.stages.get(stage, 0) for stage in OPENED_STAGES)
+
+    @property
+    def share(self) -> int:
+        """Opened, in percent of the owner's plans."""
+        return round(100 * self.opened / self.total) if self.total else 0
+
+    @property
+    def row(self) -> list[int]:
+        return [self.stages.get(stage, 0) for stage in PlanStage.values]
+
+
+def campaign_progress(campaign: Campaign, plans: QuerySet[CustomerPlan]) -> tuple[Progress, list[ManagerProgress]]:
+    """The funnel over `plans` (the campaign's plans the reader sees), the campaign's activity results, and each
+    owner's progress, most plans first. The plans are counted once, grouped by owner and stage: the funnel is the
+    sum of the owners' rows."""
+    grouped = plans.values("owner_id", "owner__username", "owner__last_name", "owner__first_name", "stage").annotate(
+        n=Count("pk")
+    )
+    owners: dict[int | None, ManagerProgress] = {}
+    by_stage: dict[str, int] = {}
+    for row in grouped.order_by():
+        name = f"{row['owner__last_name'] or ''}{row['owner__first_name'] or ''}" or row["owner__username"] or ""
+        owner = owners.setdefault(row["owner_id"], ManagerProgress(name, row["owner__username"], {}))
+        owner.stages[row["stage"]] = row["n"]
+        by_stage[row["stage"]] = by_stage.get(row["stage"], 0) + row["n"]
     results = campaign.activities.aggregate(
         n=Count("pk"), subscriptions=Sum("new_subscriptions"), revenue=Sum("revenue"), attendance=Sum("attendance")
     )
-    return Progress(
+    progress = Progress(
         by_stage=by_stage,
         plans=sum(by_stage.values()),
         opened=sum(by_stage.get(stage, 0) for stage in OPENED_STAGES),
@@ -273,31 +324,8 @@ def campaign_progress(campaign: Campaign, plans: QuerySet[CustomerPlan]) -> Prog
         activities=results["n"],
         attendance=results["attendance"] or 0,
     )
-
-
-def manager_progress(plans: QuerySet[CustomerPlan]) -> list[dict]:
-    """Per owner: plans at each stage, opened and the share opened, most plans first (one grouped query)."""
-    counts = {stage: Count("pk", filter=Q(stage=stage)) for stage in PlanStage.values}
-    rows = (
-        plans.values("owner_id", "owner__username", "owner__last_name", "owner__first_name")
-        .annotate(total=Count("pk"), **counts)
-        .order_by("-total", "owner__username")
-    )
-    result = []
-    for row in rows:
-        opened = sum(row[stage] for stage in OPENED_STAGES)
-        name = f"{row['owner__last_name'] or ''}{row['owner__first_name'] or ''}" or row["owner__username"]
-        result.append(
-            {
-                "owner": name,
-                "username": row["owner__username"],
-                "stages": [row[stage] for stage in PlanStage.values],
-                "total": row["total"],
-                "opened": opened,
-                "share": round(100 * opened / row["total"]) if row["total"] else 0,  # percent
-            }
-        )
-    return result
+    managers = sorted(owners.values(), key=lambda owner: (-owner.total, owner.username or ""))
+    return progress, managers
 
 
 # -- activities ----------------------------------------------------------------------------------------------------
@@ -335,14 +363,27 @@ def _entry_done() -> Q:
     return Q(last_outcome__in=FINAL_OUTCOMES) | Q(attempts__gte=MAX_ATTEMPTS)
 
 
-def call_lists_counted(user: User, call_lists: QuerySet[CallList]) -> QuerySet[CallList]:
-    """The lists with `entries_count` and `pending_count` over the entries of customers the user sees; open lists
-    first, newest first."""
-    visible = Q(entries__customer__in=visible_customers(user))
-    done = Q(entries__last_outcome__in=FINAL_OUTCOMES) | Q(entries__attempts__gte=MAX_ATTEMPTS)
-    return call_lists.annotate(
-        entries_count=Count("entries", filter=visible), pending_count=Count("entries", filter=visible & ~done)
-    ).order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-pk")
+def call_lists_ordered(call_lists: QuerySet[CallList]) -> QuerySet[CallList]:
+    """Open lists first, newest first."""
+    return call_lists.order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-pk")
+
+
+def call_lists_counted(user: User, call_lists: Iterable[CallList]) -> list[CallList]:
+    """The lists (a page of them), each with `entries_count` and `pending_count` over the entries of customers the
+    user sees: one grouped query, the visibility rule applied once to all the lists' entries."""
+    lists = list(call_lists)
+    counts = (
+        CallEntry.objects.filter(call_list__in=[call_list.pk for call_list in lists])
+        .filter(customer__in=visible_customers(user))
+        .values("call_list")
+        .annotate(entries=Count("pk"), pending=Count("pk", filter=~_entry_done()))
+        .order_by()
+    )
+    by_list = {row["call_list"]: row for row in counts}
+    for call_list in lists:
+        row = by_list.get(call_list.pk, {})
+        call_list.entries_count, call_list.pending_count = row.get("entries", 0), row.get("pending", 0)
+    return lists
 
 
 def call_entries_for(user: User, call_list: CallList) -> QuerySet[CallEntry]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, CustomerStatus, GroupMember, Industry, KeyPerson, Tier
+from crm.bulk import BulkWriter
 from crm.models import Role, User
 from crm.visibility import filing_regions, visible_customers
 from teams.models import TeamRole, TeamRoleKind, Visit
@@ -178,26 +179,28 @@ def _create_plans(campaign: Campaign, customers: list[int], products: list[Produ
         .filter(customer_id__in=customers, role=TeamRoleKind.CUSTOMER_MANAGER)
         .values_list("customer_id", "user_id")
     )
-    plans, gaps = [], {}
+    # A campaign over a province writes a couple of hundred thousand plans: rows are streamed (COPY on PostgreSQL)
+    # rather than built as model instances, and the plans' ids read back once for their gap products.
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    plans = BulkWriter(
+        CustomerPlan._meta.db_table,
+        ["campaign_id", "customer_id", "objective", "owner_id", "stage", "stage_changed_at"],
+    )
+    gaps = {}
     for customer_id in customers:
         gap = [p for p in products if statuses.get((customer_id, p.code), UNCOVERED) != COVERED]
         names = "、".join(p.name for p in (gap or products))
         objective = (_("Open or deepen: %(products)s") if gap else _("Keep and grow: %(products)s")) % {
             "products": names
         }
-        plans.append(
-            CustomerPlan(
-                campaign=campaign, customer_id=customer_id, objective=objective[:300], owner_id=owners.get(customer_id)
-            )
-        )
+        plans.add((campaign.pk, customer_id, objective[:300], owners.get(customer_id), PlanStage.SCREENED, stamp))
         gaps[customer_id] = gap
-    created = CustomerPlan.objects.bulk_create(plans, batch_size=2000)
-    links = [
-        CustomerPlan.gap_products.through(customerplan_id=plan.pk, product_id=product.code)
-        for plan in created
-        for product in gaps[plan.customer_id]
-    ]
-    CustomerPlan.gap_products.through.objects.bulk_create(links, batch_size=5000)
+    plans.flush()
+    links = BulkWriter(CustomerPlan.gap_products.through._meta.db_table, ["customerplan_id", "product_id"])
+    for plan_id, customer_id in campaign.plans.values_list("pk", "customer_id").iterator(chunk_size=20_000):
+        for product in gaps[customer_id]:
+            links.add((plan_id, product.code))
+    links.flush()
 
 
 @transaction.atomic

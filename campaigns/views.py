@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from django.views import View
 
 from crm.forms import style_form
 from crm.models import Department, RegionLevel, Role
+from crm.paginator import CountedPaginator
 from crm.periods import Period
 from crm.visibility import territory_path, visible_customers, visible_regions
 from teams.selectors import staff_pool
@@ -137,8 +137,7 @@ class CampaignListView(LoginRequiredMixin, View):
     page_size = 30
 
     def get(self, request):
-        opened = Count("plans", filter=Q(plans__stage__in=selectors.OPENED_STAGES))
-        campaigns = selectors.campaigns_for(request.user).annotate(plans_count=Count("plans"), opened=opened)
+        campaigns = selectors.with_plan_counts(selectors.campaigns_for(request.user))
         page = Paginator(campaigns.order_by("-starts_on", "-id"), self.page_size).get_page(request.GET.get("page"))
         today = timezone.localdate()
         return render(
@@ -184,18 +183,22 @@ class CampaignDetailView(LoginRequiredMixin, View):
 
     template_name = "campaigns/campaign_detail.html"
     page_size = 50
+    managers_shown = 30  # the busiest owners; the plans table filters by any owner
 
     def get(self, request, pk: int):
         campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
         plans = selectors.plans_for(request.user, campaign)
-        progress = selectors.campaign_progress(campaign, plans)
-        shown = plans
+        progress, managers = selectors.campaign_progress(campaign, plans)
+        shown, count = plans, progress.plans
         stage, owner = request.GET.get("stage", ""), request.GET.get("owner", "")
         if stage in PlanStage.values:
-            shown = shown.filter(stage=stage)
+            shown, count = shown.filter(stage=stage), progress.by_stage.get(stage, 0)
         if owner:
+            mine = next((row for row in managers if row.username == owner), None)
             shown = shown.filter(owner__username=owner)
-        page = Paginator(shown, self.page_size).get_page(request.GET.get("page"))
+            count = (mine.stages.get(stage, 0) if stage in PlanStage.values else mine.total) if mine else 0
+        # the counts above are those of the plans shown: no COUNT(*) of the plans again
+        page = CountedPaginator(shown, self.page_size, count=count).get_page(request.GET.get("page"))
         conflicts = (
             selectors.campaigns_for(request.user)
             .filter(pk__in=selectors.conflicts_of(campaign))
@@ -205,7 +208,8 @@ class CampaignDetailView(LoginRequiredMixin, View):
         context = {
             "campaign": campaign,
             "progress": progress,
-            "managers": selectors.manager_progress(plans),
+            "managers": managers[: self.managers_shown],
+            "managers_count": len(managers),
             "stages": PlanStage.choices,
             "page": page,
             "stage": stage,
@@ -326,10 +330,11 @@ class CallListsView(LoginRequiredMixin, View):
     page_size = 50
 
     def get(self, request):
-        lists = selectors.call_lists_counted(
-            request.user, CallList.objects.filter(agent=request.user).select_related("campaign", "created_by")
+        lists = selectors.call_lists_ordered(
+            CallList.objects.filter(agent=request.user).select_related("campaign", "created_by")
         )
         page = Paginator(lists, self.page_size).get_page(request.GET.get("page"))
+        page.object_list = selectors.call_lists_counted(request.user, page.object_list)
         return render(request, self.template_name, {"page": page, "query": ""})
 
 
@@ -343,7 +348,8 @@ class CallListView(LoginRequiredMixin, View):
 
     def _render(self, request, call_list: CallList, form: CallOutcomeForm | None = None, status: int = 200):
         entries = selectors.call_entries_for(request.user, call_list)
-        page = Paginator(entries, self.page_size).get_page(request.GET.get("page"))
+        (counted,) = selectors.call_lists_counted(request.user, [call_list])  # both counts in one query
+        page = CountedPaginator(entries, self.page_size, count=counted.entries_count).get_page(request.GET.get("page"))
         owned = selectors.customers_owned(request.user, {entry.customer_id for entry in page})
         for entry in page:
             entry.shown = entry.mobile if entry.customer_id in owned else mask_mobile(entry.mobile)
@@ -353,7 +359,7 @@ class CallListView(LoginRequiredMixin, View):
             "call_list": call_list,
             "page": page,
             "query": "",
-            "pending": entries.filter(done=False).count(),
+            "pending": counted.pending_count,
             "max_attempts": MAX_ATTEMPTS,
             "outcomes": CallOutcome.choices,
             "may_record": call_list.is_open and call_list.agent_id == request.user.pk,
@@ -416,8 +422,8 @@ class CampaignCallsView(LoginRequiredMixin, View):
 
     def _render(self, request, campaign, form: CallListBuildForm, status: int = 200):
         rows = selectors.call_report(user=request.user, campaign=campaign)
-        lists = selectors.call_lists_counted(
-            request.user, selectors.call_lists_for(request.user).filter(campaign=campaign).select_related("created_by")
+        lists = selectors.call_lists_ordered(
+            selectors.call_lists_for(request.user).filter(campaign=campaign).select_related("created_by")
         )
         staff = []
         if request.user.may_manage_teams:
@@ -430,7 +436,7 @@ class CampaignCallsView(LoginRequiredMixin, View):
             "campaign": campaign,
             "rows": rows,
             "total": selectors.call_total(rows),
-            "call_lists": lists[:CAMPAIGN_CALL_LISTS_SHOWN],
+            "call_lists": selectors.call_lists_counted(request.user, lists[:CAMPAIGN_CALL_LISTS_SHOWN]),
             "form": style_form(form, small=True),
             "staff": staff,
             "max_attempts": MAX_ATTEMPTS,

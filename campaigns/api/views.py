@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -141,11 +140,7 @@ class CampaignViewSet(
     serializer_class = CampaignSerializer
 
     def get_queryset(self):
-        return (
-            selectors.campaigns_for(self.request.user)
-            .annotate(plans_count=Count("plans"))
-            .order_by("-starts_on", "-id")
-        )
+        return selectors.with_plan_counts(selectors.campaigns_for(self.request.user)).order_by("-starts_on", "-id")
 
     def perform_create(self, serializer: CampaignSerializer) -> None:
         try:

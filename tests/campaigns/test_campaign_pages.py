@@ -256,3 +256,20 @@ def test_the_dashboard_names_the_departments_without_an_activity(campaign, cast,
     page = login(cast["dora"]).get("/kpis/").content.decode()  # her department's scope
     section = re.search(r'<section class="([^"]+)" data-testid="idle-departments">(.*?)</section>', page, re.S)
     assert "alert-success" in section[1] and 'data-testid="idle-department"' not in section[2]
+
+
+def test_the_plans_shown_are_counted_by_stage_and_owner(campaign, cast, login):
+    services.plan_stage_set(user=cast["alice"], plan=campaign.plans.get(customer__code="CD0001"), stage="visited")
+    client = login(cast["dora"])
+
+    def shown(query: str) -> tuple[str, list[str]]:
+        page = client.get(f"/campaigns/{campaign.pk}/?{query}").content.decode()
+        plans = page[page.index('data-testid="plans"') - 400 :]
+        count = re.search(r"一户一案 <small class=\"text-muted\">(\d+)</small>", page)[1]
+        return count, re.findall(r'data-customer="(\w+)"', plans)
+
+    assert shown("") == ("2", ["CD0001", "CD0002"])
+    assert shown("stage=visited") == ("1", ["CD0001"])
+    assert shown("owner=bob") == ("1", ["CD0002"])
+    assert shown("owner=bob&stage=visited") == ("0", [])
+    assert shown("owner=nobody") == ("0", [])
