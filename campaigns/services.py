@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, CustomerStatus, GroupMember, Industry, KeyPerson, Tier
-from crm.bulk import BulkWriter
+from crm.bulk import BulkWriter, analyze_after_load
 from crm.models import Role, User
 from crm.visibility import filing_regions, visible_customers
 from teams.models import TeamRole, TeamRoleKind, Visit
@@ -201,6 +201,8 @@ def _create_plans(campaign: Campaign, customers: list[int], products: list[Produ
         for product in gaps[customer_id]:
             links.add((plan_id, product.code))
     links.flush()
+    analyze_after_load(CustomerPlan._meta.db_table, plans.written)
+    analyze_after_load(CustomerPlan.gap_products.through._meta.db_table, links.written)
 
 
 @transaction.atomic
@@ -409,6 +411,7 @@ def call_list_build(
             )
         )
     CallEntry.objects.bulk_create(entries, batch_size=ENTRY_BATCH)
+    analyze_after_load(CallEntry._meta.db_table, len(entries))
     call_list.entries_count = len(entries)
     return call_list
 

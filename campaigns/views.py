@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from crm.forms import style_form
+from crm.forms import add_service_errors, style_form
 from crm.models import Department, RegionLevel, Role
 from crm.paginator import CountedPaginator
 from crm.periods import Period
@@ -123,13 +123,6 @@ class DoNotCallView(LoginRequiredMixin, View):
 # -- campaigns (SPEC §6.2) -----------------------------------------------------------------------------------------
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    """A service's field errors onto the form's fields (those it has), the rest onto the form."""
-    for field, texts in error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]:
-        for text in texts:
-            form.add_error(field if field in form.fields else None, text)
-
-
 class CampaignListView(LoginRequiredMixin, View):
     """The campaigns the user sees, newest first, with their plans and how many are opened."""
 
@@ -166,7 +159,7 @@ class CampaignCreateView(LoginRequiredMixin, View):
             try:
                 campaign = services.campaign_create(user=request.user, data=form.service_data())
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -308,7 +301,7 @@ class ActivityCreateView(LoginRequiredMixin, View):
             try:
                 activity = services.activity_record(user=request.user, data=data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Activity at %(place)s recorded.") % {"place": activity.place})
                 if activity.campaign_id:
@@ -396,7 +389,7 @@ class CallListView(LoginRequiredMixin, View):
                 user=request.user, entry=entry, outcome=outcome, note=form.cleaned_data["note"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
             return self._render(request, call_list, form, status=400)
         if outcome == CallOutcome.DO_NOT_CALL:
             messages.success(
@@ -460,7 +453,7 @@ class CampaignCallsView(LoginRequiredMixin, View):
                 agent=form.cleaned_data.get("agent"),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
             return self._render(request, campaign, form, status=400)
         messages.success(
             request,

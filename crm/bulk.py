@@ -57,3 +57,15 @@ def next_id(table: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
         return cursor.fetchone()[0]
+
+
+# Rows loaded at once past which the table's planner statistics are refreshed right away: until autovacuum comes
+# round, the planner would take a fresh campaign's tens of thousands of rows for a handful (PostgreSQL).
+ANALYZE_AFTER = 10_000
+
+
+def analyze_after_load(table: str, rows: int) -> None:
+    if connection.vendor != "postgresql" or rows < ANALYZE_AFTER:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")

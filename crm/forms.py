@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 
 def style_form(form: forms.BaseForm, small: bool = False) -> forms.BaseForm:
@@ -20,3 +21,12 @@ def style_form(form: forms.BaseForm, small: bool = False) -> forms.BaseForm:
             css += " is-invalid"
         widget.attrs["class"] = css
     return form
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """A service's errors onto the form: each on its field when the form has it, the rest on the form itself."""
+    if hasattr(error, "error_dict"):
+        for field, texts in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, texts)
+    else:
+        form.add_error(None, error.messages)

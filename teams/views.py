@@ -16,7 +16,7 @@ from django.views import View
 from accounts.models import Customer
 from accounts.selectors import customer_get
 from campaigns.selectors import plans_to_visit
-from crm.forms import style_form
+from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator
 from tiering.selectors import TIER_RANK
 
@@ -34,14 +34,6 @@ def _next_url(request, default: str) -> str:
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
         return target
     return default
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _require_team_managers(request) -> None:
@@ -120,7 +112,7 @@ class VisitFormView(LoginRequiredMixin, View):
                 else:
                     services.visit_update(user=request.user, visit=visit, data=dict(form.cleaned_data))
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -189,7 +181,7 @@ class TeamEditView(LoginRequiredMixin, View):
                     by=request.user, customer=customer, roles=roles, assistants=form.cleaned_data["assistants"]
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Team of %(name)s saved.") % {"name": customer.name})
                 return HttpResponseRedirect(
@@ -290,7 +282,7 @@ class ReassignView(LoginRequiredMixin, View):
                     )
                     return HttpResponseRedirect(reverse("teams:manager-load"))
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
         return self._render(request, style_form(form), plan, status=400 if form.errors else 200)
 
     def _render(self, request, form, plan=None, status=200):
@@ -350,7 +342,7 @@ class ServiceStandardEditView(LoginRequiredMixin, View):
             try:
                 services.service_standard_update(by=request.user, standard=standard, data=form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Service standard of tier %(tier)s saved.") % {"tier": tier})
                 return HttpResponseRedirect(reverse("teams:standards"))
