@@ -5,7 +5,9 @@ from django.contrib import admin
 from crm.admin import HeadquartersWritesMixin, ProvincialStaffAdminMixin
 from crm.visibility import visible_customers
 
-from .models import CoverageThresholds, CustomerProduct, DoNotCall, Product
+from . import services
+from .models import Activity, Campaign, CoverageThresholds, CustomerProduct, DoNotCall, Product
+from .selectors import activities_for, campaigns_for
 
 
 @admin.register(Product)
@@ -56,7 +58,51 @@ class DoNotCallAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_active and request.user.is_provincial_or_above  # SPEC §6.3: removal needs them
 
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, *(["mobile"] if obj is not None else [])]
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.added_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # through the service, as the page and the API: the number leaves every open call list at once
+        entry, _created = services.do_not_call_add(user=request.user, mobile=obj.mobile, reason=obj.reason)
+        obj.pk, obj.added_by, obj.added_at = entry.pk, entry.added_by, entry.added_at
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    """Campaigns of the territory, to look up or correct; they are planned on the campaign form (which writes the
+    plans), so not added here. Deleting one (with its plans and call lists) stays with headquarters."""
+
+    list_display = ["name", "kind", "department", "region", "starts_on", "ends_on", "created_by"]
+    list_filter = ["kind", "starts_on"]
+    search_fields = ["name", "department__name"]
+    list_select_related = ["department", "region", "created_by"]
+    readonly_fields = ["department", "region", "segment", "target_products", "created_by", "created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=campaigns_for(request.user).values("pk"))
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+
+@admin.register(Activity)
+class ActivityAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    """Activities of the territory, to look up; they are recorded on the activity form, whose checks (a date that
+    has passed, the campaign's department) the service holds. Deleting one stays with headquarters."""
+
+    list_display = ["held_on", "place", "department", "campaign", "attendance", "new_subscriptions", "revenue"]
+    list_filter = ["held_on"]
+    search_fields = ["place", "department__name"]
+    list_select_related = ["department", "campaign"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=activities_for(request.user).values("pk"))
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
