@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -1022,10 +1023,11 @@ class DemoSeeder:
 
 def seed_campaigns(*, seed: int = 2026) -> dict[str, int]:
     """A month's campaign of the Chengdu department as its head plans it (B-tier customers whose 集团V网 coverage is
-    thin or missing), its plans spread along the five-step path, and a site activity; through the services, so the
-    demo holds what the product itself writes. For demos up to `LARGE_DEMO` customers."""
+    thin or missing), its plans spread along the five-step path, a site activity and a call list for the demo
+    account manager; through the services, so the demo holds what the product itself writes. For demos up to
+    `LARGE_DEMO` customers."""
     from campaigns.models import CampaignKind, PlanStage, Product
-    from campaigns.services import activity_record, campaign_create, plan_stage_set
+    from campaigns.services import activity_record, call_list_build, campaign_create, plan_stage_set
 
     rng = random.Random(seed)
     head = User.objects.get(username="cd_head")
@@ -1068,4 +1070,9 @@ def seed_campaigns(*, seed: int = 2026) -> dict[str, int]:
             "staff": list(User.objects.filter(username__in=["cd_head", DEMO_MANAGER])),
         },
     )
-    return {"plans": campaign.plans.count()}
+    agent = User.objects.get(username=DEMO_MANAGER)
+    try:
+        call_list = call_list_build(user=head, campaign=campaign, agent=agent)
+    except ValidationError:  # the demo manager's customers fell outside the segment: no list to call
+        call_list = None
+    return {"plans": campaign.plans.count(), "call_entries": call_list.entries_count if call_list else 0}

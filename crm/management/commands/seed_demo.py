@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from crm.demo import DEMO_PASSWORD, DemoSeeder, seed_campaigns
+from crm.demo import DEMO_MANAGER, DEMO_PASSWORD, DemoSeeder, seed_campaigns
 from crm.periods import Period
 from kpis.services import kpi_compute
 
@@ -66,7 +66,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"KPIs of {period}: {run.status}, {run.snapshots_written} snapshots")
         if not report.skipped and not large:
             campaigns = seed_campaigns()
-            self.stdout.write(f"A campaign of the Chengdu department with {campaigns['plans']} customer plans.")
+            self.stdout.write(
+                f"A campaign of the Chengdu department with {campaigns['plans']} customer plans and a call list of "
+                f"{campaigns['call_entries']} numbers for {DEMO_MANAGER}."
+            )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in report.logins:
             self.stdout.write(f"  {login.role:<17} {login.username:<10} {login.description}")
