@@ -97,7 +97,7 @@ class CustomerDetailView(LoginRequiredMixin, View):
                 "tier_changes": customer.tier_changes.select_related("rule_set")[:12],
                 "tier_override": customer.tier_overrides.active().select_related("set_by").first(),
                 "coverage": campaign_selectors.customer_coverage(customer),
-                "campaigns": campaign_selectors.customer_campaigns(customer),
+                "campaigns": campaign_selectors.customer_campaigns(customer, request.user),
             },
         )
 

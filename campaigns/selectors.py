@@ -16,16 +16,14 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
@@ -175,15 +173,22 @@ def campaigns_for(user: User) -> QuerySet[Campaign]:
     return campaigns.filter(region__path__startswith=path) if path else campaigns
 
 
-def with_plan_counts(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
-    """Each campaign with `plans_count` (all its plans) and `opened` (those at opened or after sales), counted per
-    campaign shown rather than by grouping every plan of every campaign."""
-
-    def counted(**filters) -> Subquery:
-        plans = CustomerPlan.objects.filter(campaign=OuterRef("pk"), **filters).order_by()
-        return Subquery(plans.values("campaign").annotate(n=Count("pk")).values("n"), output_field=IntegerField())
-
-    return campaigns.annotate(plans_count=Coalesce(counted(), 0), opened=Coalesce(counted(stage__in=OPENED_STAGES), 0))
+def plan_counts(user: User, campaigns: Iterable[Campaign]) -> list[Campaign]:
+    """The campaigns (a page of them), each with `plans_count` and `opened` (at opened or after sales) over the
+    plans of customers the user sees: one grouped query, the visibility rule applied once to all their plans."""
+    campaigns = list(campaigns)
+    rows = (
+        CustomerPlan.objects.filter(campaign__in=[campaign.pk for campaign in campaigns])
+        .filter(customer__in=visible_customers(user))
+        .values("campaign")
+        .annotate(plans=Count("pk"), opened=Count("pk", filter=Q(stage__in=OPENED_STAGES)))
+        .order_by()
+    )
+    counts = {row["campaign"]: row for row in rows}
+    for campaign in campaigns:
+        row = counts.get(campaign.pk, {})
+        campaign.plans_count, campaign.opened = row.get("plans", 0), row.get("opened", 0)
+    return campaigns
 
 
 def plans_for(user: User, campaign: Campaign) -> QuerySet[CustomerPlan]:
@@ -196,14 +201,15 @@ def plans_for(user: User, campaign: Campaign) -> QuerySet[CustomerPlan]:
     )
 
 
-def conflicts_of(campaign: Campaign) -> list[int]:
+def conflicts_of(campaign: Campaign, among: QuerySet[Campaign] | None = None) -> list[int]:
     """Campaigns of other departments that target a customer of this one in an overlapping period (渠道冲突).
 
     Few campaigns overlap in time, and each is asked only whether one of its plans is for a customer of this one: an
     index probe per plan that stops at the first shared customer, rather than a join of every plan of both."""
     shared = CustomerPlan.objects.filter(campaign=OuterRef("pk"), customer_id__in=campaign.plans.values("customer_id"))
+    candidates = Campaign.objects.all() if among is None else among
     return list(
-        Campaign.objects.filter(starts_on__lte=campaign.ends_on, ends_on__gte=campaign.starts_on)
+        candidates.filter(starts_on__lte=campaign.ends_on, ends_on__gte=campaign.starts_on)
         .exclude(department=campaign.department_id)
         .exclude(pk=campaign.pk)
         .filter(Exists(shared))
@@ -222,10 +228,11 @@ def plans_to_visit(customer: Customer, today: datetime.date | None = None) -> Qu
     )
 
 
-def customer_campaigns(customer: Customer) -> list[dict]:
+def customer_campaigns(customer: Customer, user: User) -> list[dict]:
     """The customer's plans, newest campaign first, each with the campaigns of other departments that target the
-    customer in an overlapping period (渠道冲突, SPEC §6.2)."""
+    customer in an overlapping period (渠道冲突, SPEC §6.2), and whether the user may open the campaign."""
     plans = list(customer.plans.select_related("campaign__department", "owner").order_by("-campaign__starts_on"))
+    openable = set(campaigns_for(user).filter(pk__in=[plan.campaign_id for plan in plans]).values_list("pk", flat=True))
     rows = []
     for plan in plans:
         campaign = plan.campaign
@@ -236,7 +243,7 @@ def customer_campaigns(customer: Customer) -> list[dict]:
             and other.campaign.starts_on <= campaign.ends_on
             and other.campaign.ends_on >= campaign.starts_on
         ]
-        rows.append({"plan": plan, "campaign": campaign, "conflicts": rivals})
+        rows.append({"plan": plan, "campaign": campaign, "conflicts": rivals, "openable": campaign.pk in openable})
     return rows
 
 

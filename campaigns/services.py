@@ -62,11 +62,24 @@ def holding_remove(*, customer: Customer, product: Product) -> bool:
     return bool(deleted)
 
 
+# Additions to the do-not-call list and builds of call lists take turns (a transaction-scoped PostgreSQL advisory
+# lock; SQLite writes one at a time anyway): a build reads the list and writes its entries while no number can go on
+# it, and an addition then removes the number from every list built before it.
+DO_NOT_CALL_LOCK = 630_003
+
+
+def _do_not_call_turn() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DO_NOT_CALL_LOCK])
+
+
 @transaction.atomic
 def do_not_call_add(*, user: User, mobile: str, reason: str) -> tuple[DoNotCall, bool]:
     """Put a number on the do-not-call list at once, and take it off every open call list of every campaign (the
     calls made stay); returns the entry and whether it is new (a number already on the list keeps its first entry)."""
     mobile = mobile.strip()
+    _do_not_call_turn()
     existing = DoNotCall.objects.filter(mobile=mobile).first()
     if existing is not None:
         _off_open_call_lists(mobile)  # a list built while the number went on might still hold it
@@ -211,6 +224,8 @@ def plan_stage_set(
 ) -> CustomerPlan:
     """Move a plan to `stage`, keeping who, when and why (and the visit that moved it, if one did); a move back
     (or out of lost) needs a reason."""
+    # the stage as it is now, the plan's row locked: two moves at once are made one after the other
+    plan.stage = CustomerPlan.objects.select_for_update().values_list("stage", flat=True).get(pk=plan.pk)
     if stage == plan.stage:
         return plan
     reason = reason.strip()
@@ -268,6 +283,11 @@ def plans_advance_by_visit(*, user: User, visit: Visit, plans: list[CustomerPlan
     for plan in plans:
         if plan.customer_id != visit.customer_id:
             raise ValidationError({"plans": _("The plan is for another customer.")})
+        campaign = plan.campaign
+        if not campaign.starts_on <= timezone.localdate(visit.visited_at) <= campaign.ends_on:
+            raise ValidationError(
+                {"plans": _("The visit is outside the period of %(campaign)s.") % {"campaign": campaign.name}}
+            )
         if plan.stage not in VISIT_MOVES:
             raise ValidationError(
                 {"plans": _("The plan of %(campaign)s is past the visit step.") % {"campaign": plan.campaign}}
@@ -359,8 +379,10 @@ def call_list_build(
         raise ValidationError({"source": _("Call key persons, members or all.")})
     if not agent.is_active:
         raise ValidationError({"agent": _("%(name)s is no longer active.") % {"name": agent.display_name}})
-    # One build of a campaign at a time, so that "not on another open list" holds (PostgreSQL; SQLite serialises).
+    # One build of a campaign at a time, so that "not on another open list" holds (PostgreSQL; SQLite serialises);
+    # and no number goes on the do-not-call list while this one reads it and writes its entries.
     Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk").first()
+    _do_not_call_turn()
     plans = campaign.plans.filter(stage__in=CALLABLE_STAGES, customer__in=visible_customers(user))
     if not plans.exists():
         raise ValidationError(_("The campaign has no plan you see that is still open: nobody to call."))
@@ -421,7 +443,9 @@ def call_outcome_record(*, user: User, entry: CallEntry, outcome: str, note: str
     """Record a call of an entry (外呼结果) by the list's agent: a `CallAttempt`, and the entry's attempts, last
     outcome and time. `do_not_call` puts the number on the do-not-call list at once, which takes it off every
     open call list (this entry included: the returned entry is then gone from the database)."""
-    entry = CallEntry.objects.select_for_update(of=("self",)).select_related("call_list").get(pk=entry.pk)
+    entry = CallEntry.objects.select_for_update(of=("self",)).select_related("call_list").filter(pk=entry.pk).first()
+    if entry is None:  # its number went on the do-not-call list meanwhile
+        raise ValidationError(_("This number is no longer on the list."))
     call_list = entry.call_list
     if call_list.agent_id != user.pk:
         raise PermissionDenied(_("Only the agent of this call list records its calls."))
@@ -432,10 +456,15 @@ def call_outcome_record(*, user: User, entry: CallEntry, outcome: str, note: str
             _("This number is done: its last outcome, “%(outcome)s”, is final.")
             % {"outcome": entry.get_last_outcome_display()}
         )
-    if entry.attempts >= MAX_ATTEMPTS:
+    # the calls themselves are counted, not only the entry's copy: the number may have been called on an earlier
+    # list of the campaign while this one was built
+    tried = CallAttempt.objects.filter(campaign_id=call_list.campaign_id, mobile=entry.mobile).count()
+    if max(entry.attempts, tried) >= MAX_ATTEMPTS:
         raise ValidationError(
             _("This number was tried %(max)d times in the campaign: no more calls.") % {"max": MAX_ATTEMPTS}
         )
+    if outcome != CallOutcome.DO_NOT_CALL and DoNotCall.objects.filter(mobile=entry.mobile).exists():
+        raise ValidationError(_("This number is on the do-not-call list: it is not called."))
     if outcome not in CallOutcome.values:
         raise ValidationError({"outcome": _("Choose an outcome of the call.")})
     note = note.strip()
@@ -450,14 +479,15 @@ def call_outcome_record(*, user: User, entry: CallEntry, outcome: str, note: str
     )
     call.full_clean(exclude=["campaign", "entry", "customer", "agent"])  # taken from the entry, not typed in
     call.save()
-    entry.attempts += 1
+    entry.attempts = max(entry.attempts, tried) + 1
     entry.last_outcome = outcome
     entry.last_called_at = call.called_at
     entry.save(update_fields=["attempts", "last_outcome", "last_called_at"])
     if outcome == CallOutcome.DO_NOT_CALL:
-        reason = _("Asked during an outbound call not to be called again")
-        reason = f"{reason}: {note}" if note else reason
-        do_not_call_add(user=user, mobile=entry.mobile, reason=reason[:200])
+        # the agent's note stays with the call: the do-not-call list is national, and a note names the customer
+        do_not_call_add(
+            user=user, mobile=entry.mobile, reason=_("Asked during an outbound call not to be called again")
+        )
     return entry
 
 

@@ -130,8 +130,9 @@ class CampaignListView(LoginRequiredMixin, View):
     page_size = 30
 
     def get(self, request):
-        campaigns = selectors.with_plan_counts(selectors.campaigns_for(request.user))
-        page = Paginator(campaigns.order_by("-starts_on", "-id"), self.page_size).get_page(request.GET.get("page"))
+        campaigns = selectors.campaigns_for(request.user).order_by("-starts_on", "-id")
+        page = Paginator(campaigns, self.page_size).get_page(request.GET.get("page"))
+        page.object_list = selectors.plan_counts(request.user, page.object_list)
         today = timezone.localdate()
         return render(
             request,
@@ -211,6 +212,7 @@ class CampaignDetailView(LoginRequiredMixin, View):
             "conflicts": conflicts,
             "segment_coverage": [COVERAGE_LABELS[status] for status in campaign.segment.get("coverage", [])],
             "activities": campaign.activities.prefetch_related("staff")[:20],
+            "openable": {campaign.pk},
             "move_form": PlanMoveForm(),
             "chart_data": {
                 "funnel": [{"label": str(label), "plans": count} for _stage, label, count in progress.funnel],
@@ -267,12 +269,21 @@ class ActivityListView(LoginRequiredMixin, View):
         departments = Department.objects.none() if path is None else Department.objects.all()
         if path:
             departments = departments.filter(region__path__startswith=path)
-        activities = selectors.activities_for(request.user).filter(held_on__gte=month.start, held_on__lt=month.end)
+        activities = list(
+            selectors.activities_for(request.user).filter(held_on__gte=month.start, held_on__lt=month.end)
+        )
+        # the campaigns the reader may open, to link to (an activity of the territory may belong to one beyond it)
+        openable = set(
+            selectors.campaigns_for(request.user)
+            .filter(pk__in={activity.campaign_id for activity in activities if activity.campaign_id})
+            .values_list("pk", flat=True)
+        )
         context = {
             "month": month,
             "previous": month.previous(),
             "next": Period(month.end) if month.end <= today else None,
             "activities": activities,
+            "openable": openable,
             "idle": selectors.departments_without_activity(departments, month),
             "may_record": request.user.may_manage_teams or request.user.role == Role.ACCOUNT_MANAGER,
         }

@@ -138,8 +138,8 @@ def _worst_gaps(scope: selectors.Scope, period: Period) -> list[dict]:
     ]
 
 
-def _idle_departments(scope: selectors.Scope) -> dict | None:
-    """The scope's departments that have held no activity this month (SPEC §6.2), counted live."""
+def _idle_departments(scope: selectors.Scope, month: Period) -> dict | None:
+    """The scope's departments that held no activity in the month shown (SPEC §6.2), counted live."""
     if scope.kind == ScopeKind.MANAGER:
         return None
     if scope.kind == ScopeKind.DEPARTMENT:
@@ -148,7 +148,6 @@ def _idle_departments(scope: selectors.Scope) -> dict | None:
         departments = Department.objects.filter(region__path__startswith=scope.region.path)
     if not departments.exists():
         return None
-    month = Period.of(timezone.localdate())
     idle = departments_without_activity(departments, month)
     return {"month": month, "count": idle.count(), "first": list(idle[:IDLE_SHOWN]), "shown": IDLE_SHOWN}
 
@@ -173,7 +172,7 @@ class DashboardView(LoginRequiredMixin, View):
             except ValueError as exc:
                 return render(request, self.template_name, {"scope": scope, "error": _("Period: %s") % exc}, status=400)
         context = {"scope": scope, "period": period, "job": selectors.job_state(), "capacity": MANAGER_CAPACITY}
-        context["idle_departments"] = _idle_departments(scope)
+        context["idle_departments"] = _idle_departments(scope, period or Period.of(timezone.localdate()))
         targets = selectors.targets_for(selectors.province_code(scope.extent))
         found = selectors.figures(scope, period, targets) if period else None
         if not found or not found.by_metric:

@@ -20,7 +20,6 @@ from ..models import (
     Product,
 )
 from ..rules import COVERED, FAKE, THIN, UNCOVERED, mask_mobile
-from ..selectors import conflicts_of
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -78,16 +77,16 @@ class DoNotCallRemoveSerializer(serializers.Serializer):
     mobile = serializers.CharField(max_length=11, validators=[validate_mobile])
 
 
-class SegmentSerializer(serializers.Serializer):
+class SegmentSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     tiers = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     industries = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     coverage = serializers.ListField(child=serializers.CharField(), required=False, default=list)
 
 
 class CampaignSerializer(StrictModelSerializer):
-    """A campaign (SPEC §6.2). Creating one generates a plan per matching customer; `plans_count` and
-    `conflicts` (ids of campaigns of other departments targeting the same customers in an overlapping period)
-    are read-only."""
+    """A campaign (SPEC §6.2). Creating one generates a plan per matching customer; `plans_count` (the plans of
+    customers the caller sees) and `conflicts` (ids of campaigns of other departments, that the caller sees,
+    targeting the same customers in an overlapping period) are read-only."""
 
     region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False)
@@ -96,7 +95,7 @@ class CampaignSerializer(StrictModelSerializer):
     )
     segment = SegmentSerializer(required=False)
     plans_count = serializers.IntegerField(read_only=True)
-    conflicts = serializers.SerializerMethodField()
+    conflicts = serializers.ListField(child=serializers.IntegerField(), source="conflict_ids", read_only=True)
 
     class Meta:
         model = Campaign
@@ -116,9 +115,6 @@ class CampaignSerializer(StrictModelSerializer):
             "conflicts",
         ]
         validators = []  # the service checks the period, so that its message is the one given
-
-    def get_conflicts(self, campaign: Campaign) -> list[int]:
-        return conflicts_of(campaign)
 
 
 class PlanSerializer(serializers.ModelSerializer):

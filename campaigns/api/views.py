@@ -140,14 +140,30 @@ class CampaignViewSet(
     serializer_class = CampaignSerializer
 
     def get_queryset(self):
-        return selectors.with_plan_counts(selectors.campaigns_for(self.request.user)).order_by("-starts_on", "-id")
+        return selectors.campaigns_for(self.request.user).order_by("-starts_on", "-id")
+
+    def _counted(self, campaigns) -> list:
+        """The campaigns with what the caller sees of them: their plans counted over the customers the caller sees,
+        and the conflicting campaigns the caller may open."""
+        campaigns = selectors.plan_counts(self.request.user, campaigns)
+        visible = selectors.campaigns_for(self.request.user)
+        for campaign in campaigns:
+            campaign.conflict_ids = selectors.conflicts_of(campaign, among=visible)
+        return campaigns
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(self._counted(page), many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self._counted([self.get_object()])[0]).data)
 
     def perform_create(self, serializer: CampaignSerializer) -> None:
         try:
             campaign = services.campaign_create(user=self.request.user, data=serializer.validated_data)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
-        serializer.instance = self.get_queryset().get(pk=campaign.pk)
+        serializer.instance = self._counted([self.get_queryset().get(pk=campaign.pk)])[0]
 
     @extend_schema(responses=PlanSerializer(many=True))
     @action(detail=True, methods=["get"])

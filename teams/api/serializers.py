@@ -113,3 +113,12 @@ class VisitSerializer(StrictModelSerializer):
         if not value.strip():
             raise serializers.ValidationError(_("Write a short summary of the visit."))
         return value
+
+    def validate(self, attrs: dict) -> dict:
+        # A plan of another customer is answered as one that does not exist: ids tell nothing about other customers.
+        customer = attrs.get("customer") or getattr(self.instance, "customer", None)
+        strangers = [plan for plan in attrs.get("plans", []) if customer is None or plan.customer_id != customer.pk]
+        if strangers:
+            message = _("No campaign plan with id {pk_value}.").format(pk_value=strangers[0].pk)
+            raise serializers.ValidationError({"plans": [message]})
+        return attrs

@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import KeyPerson
-from campaigns import selectors
+from campaigns import selectors, services
 from campaigns.models import CallAttempt, CallEntry, CallList, Campaign, CustomerPlan, DoNotCall
 from tests.factories import CustomerFactory, GroupMemberFactory, KeyPersonFactory, TeamRoleFactory
 
@@ -416,12 +418,13 @@ def test_do_not_call_lists_the_number_and_takes_it_off_every_open_list(alice_lis
     assert (response.json()["last_outcome"], response.json()["attempts"]) == ("do_not_call", 1)
     listed = DoNotCall.objects.get(mobile=WANG)
     assert listed.added_by == cast["alice"]
-    assert "not to be called again" in listed.reason and "很反感" in listed.reason
+    assert "not to be called again" in listed.reason and "很反感" not in listed.reason  # the note stays with the call
     assert not CallEntry.objects.filter(mobile=WANG, call_list__closed_at__isnull=True).exists()
     assert CallEntry.objects.filter(pk=kept.pk).exists()  # a closed list keeps its history
     assert CallEntry.objects.filter(call_list=elsewhere, mobile=LI).exists()  # only that number goes
     call = CallAttempt.objects.get()
     assert (call.mobile, call.outcome, call.entry, call.campaign) == (WANG, "do_not_call", None, campaign)
+    assert call.note == "很反感"
     assert WANG not in [item["mobile"] for item in _entries(api(cast["alice"]), alice_list).json()["results"]]
 
 
@@ -521,3 +524,27 @@ def test_the_schema_describes_the_call_list_endpoints(client):
     assert "post" in paths["/api/v1/campaigns/{id}/call-list/"]
     assert "get" in paths["/api/v1/call-lists/{id}/entries/"]
     assert "post" in paths["/api/v1/call-lists/{id}/entries/{entry}/outcome/"]
+
+
+def test_a_number_listed_behind_the_lists_back_is_not_called(alice_list, calling, cast, api):
+    entry = CallEntry.objects.get(call_list_id=alice_list, mobile=WANG)
+    DoNotCall.objects.create(mobile=WANG, reason="拒绝营销")  # not through the service: the entry stays
+    response = _outcome(_english(api(cast["alice"])), alice_list, entry.pk, outcome="accepted")
+    assert response.status_code == 400 and "on the do-not-call list" in str(response.json())
+    assert not CallAttempt.objects.exists()
+
+
+def test_calls_made_on_an_earlier_list_count_towards_the_seven(alice_list, calling, cast, api):
+    entry = CallEntry.objects.get(call_list_id=alice_list, mobile=WANG)
+    assert entry.attempts == 0
+    _calls(calling["campaign"], WANG, 7, cast["alice"])  # made meanwhile, on a list of the same campaign
+    response = _outcome(_english(api(cast["alice"])), alice_list, entry.pk, outcome="no_answer")
+    assert response.status_code == 400 and "tried 7 times" in str(response.json())
+    assert CallAttempt.objects.count() == 7
+
+
+def test_an_entry_gone_meanwhile_is_said_to_be_gone(alice_list, calling, cast):
+    entry = CallEntry.objects.get(call_list_id=alice_list, mobile=WANG)
+    CallEntry.objects.filter(pk=entry.pk).delete()
+    with translation.override("en"), pytest.raises(ValidationError, match="no longer on the list"):
+        services.call_outcome_record(user=cast["alice"], entry=entry, outcome="accepted")

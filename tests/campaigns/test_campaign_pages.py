@@ -124,6 +124,7 @@ def test_the_campaign_page_shows_the_funnel_results_and_managers(campaign, cast,
     assert "1,200.50 / 5,000.00" in results
     managers = page[page.index('data-testid="managers"') :]
     alice_row = managers[managers.index('data-owner="alice"') :].split("</tr>")[0]
+    assert f'<a href="?owner=alice">{cast["alice"].display_name}</a>' in alice_row
     assert re.findall(r'class="num">(\d+)', alice_row) == ["0", "0", "0", "1", "0", "0", "1", "1"]
     assert "锦江区政务中心" in page
 
@@ -273,3 +274,38 @@ def test_the_plans_shown_are_counted_by_stage_and_owner(campaign, cast, login):
     assert shown("owner=bob") == ("1", ["CD0002"])
     assert shown("owner=bob&stage=visited") == ("0", [])
     assert shown("owner=nobody") == ("0", [])
+
+
+def test_the_customer_page_links_only_the_campaigns_the_reader_may_open(campaign, cast, territory, login):
+    province = DepartmentFactory(name="四川省政企客户部", region=territory["sichuan"])
+    wide = services.campaign_create(
+        user=cast["paul"],
+        data={
+            "name": "全省V网提升",
+            "kind": "product_push",
+            "department": province,
+            "region": territory["sichuan"],
+            "starts_on": campaign.starts_on,
+            "ends_on": campaign.ends_on,
+            "target_products": [Product.objects.get(code="VPMN")],
+            "segment": {},
+        },
+    )
+    page = login(cast["dora"]).get("/customers/CD0001/").content.decode()
+    assert "全省V网提升" in page and f'href="/campaigns/{wide.pk}/"' not in page  # beyond her territory
+    assert f'href="/campaigns/{campaign.pk}/"' in page
+    assert login(cast["dora"]).get(f"/campaigns/{wide.pk}/").status_code == 404
+    assert f'href="/campaigns/{wide.pk}/"' in login(cast["paul"]).get("/customers/CD0001/").content.decode()
+
+
+def test_the_dashboard_names_the_departments_idle_in_the_month_it_shows(campaign, cast, login):
+    last_month = Period.of(timezone.localdate()).previous()
+    Activity.objects.create(department=campaign.department, held_on=last_month.start, place="春熙路")
+    client = login(cast["paul"])
+
+    def idle(query: str) -> list[str]:
+        page = client.get(f"/kpis/{query}").content.decode()
+        return re.findall(r'data-testid="idle-department">([^<]+)<', page)
+
+    assert idle("") == ["成都市政企客户部", "绵阳市政企客户部"]
+    assert idle(f"?period={last_month}") == ["绵阳市政企客户部"]

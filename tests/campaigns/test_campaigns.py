@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from campaigns.models import Campaign, CustomerPlan
@@ -25,6 +28,12 @@ def _body(**overrides):
         "segment": {"tiers": ["B"], "coverage": ["thin", "uncovered"]},
         **overrides,
     }
+
+
+def _running(**overrides):
+    """A campaign running today, for visits logged now."""
+    today = timezone.localdate()
+    return _body(starts_on=str(today), ends_on=str(today + datetime.timedelta(days=30)), **overrides)
 
 
 def test_creating_a_campaign_gives_every_matching_visible_customer_a_plan(b_tier, cast, api):
@@ -159,7 +168,7 @@ def test_an_account_manager_may_not_hand_a_plan_to_someone_else(b_tier, cast, ap
 
 
 def test_a_logged_visit_moves_the_plans_it_was_for_to_visited(b_tier, cast, api):
-    api(cast["dora"]).post(URL, _body(), format="json")
+    api(cast["dora"]).post(URL, _running(), format="json")
     plan = CustomerPlan.objects.get(customer__code="CD0001")
     alice = api(cast["alice"])
     body = {"customer": "CD0001", "summary": "介绍集团V网扩容方案", "plans": [plan.pk]}
@@ -172,20 +181,21 @@ def test_a_logged_visit_moves_the_plans_it_was_for_to_visited(b_tier, cast, api)
 
 
 def test_a_visit_cannot_move_another_customer_s_plan_and_saves_nothing(b_tier, cast, api):
-    api(cast["dora"]).post(URL, _body(), format="json")
+    api(cast["dora"]).post(URL, _running(), format="json")
     other = CustomerPlan.objects.get(customer__code="CD0002")
     alice = api(cast["alice"])
     alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     body = {"customer": "CD0001", "summary": "例行走访", "plans": [other.pk]}
     response = alice.post("/api/v1/visits/", body, format="json")
-    assert response.status_code == 400 and "another customer" in response.json()["plans"][0]
+    assert response.status_code == 400  # as for an id that does not exist: nothing told of other customers
+    assert response.json()["plans"] == [f"No campaign plan with id {other.pk}."]
     other.refresh_from_db()
     assert other.stage == "screened"
     assert not Visit.objects.exists()
 
 
 def test_a_visit_does_not_move_a_plan_past_the_visit_step(b_tier, cast, api):
-    api(cast["dora"]).post(URL, _body(), format="json")
+    api(cast["dora"]).post(URL, _running(), format="json")
     plan = CustomerPlan.objects.get(customer__code="CD0001")
     CustomerPlan.objects.filter(pk=plan.pk).update(stage="opened")
     alice = api(cast["alice"])
@@ -194,4 +204,50 @@ def test_a_visit_does_not_move_a_plan_past_the_visit_step(b_tier, cast, api):
         "/api/v1/visits/", {"customer": "CD0001", "summary": "回访", "plans": [plan.pk]}, format="json"
     )
     assert response.status_code == 400 and "past the visit step" in response.json()["plans"][0]
+    assert not Visit.objects.exists()
+
+
+def test_plans_count_and_conflicts_hold_only_what_the_caller_sees(b_tier, cast, territory, api):
+    first = api(cast["dora"]).post(URL, _body(), format="json").json()["id"]
+    assert api(cast["alice"]).get(f"{URL}{first}/").json()["plans_count"] == 1  # of 2: bob's customer is hidden
+    assert api(cast["alice"]).get(URL).json()["results"][0]["plans_count"] == 1
+    assert api(cast["dora"]).get(URL).json()["results"][0]["plans_count"] == 2
+    # a province-wide campaign of the provincial department, which the Chengdu head does not see
+    province = DepartmentFactory(name="四川省政企客户部", region=territory["sichuan"])
+    second = api(cast["paul"]).post(URL, _body(region="510000", department=province.pk), format="json").json()
+    assert second["conflicts"] == [first]
+    assert api(cast["dora"]).get(f"{URL}{first}/").json()["conflicts"] == []  # she may not open it
+    assert api(cast["paul"]).get(f"{URL}{first}/").json()["conflicts"] == [second["id"]]
+
+
+def test_a_misspelt_segment_key_is_refused_and_creates_nothing(b_tier, cast, api):
+    client = api(cast["dora"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(URL, _body(segment={"tier": ["A"]}), format="json")
+    assert response.status_code == 400 and "tier" in response.json()["segment"]
+    assert not Campaign.objects.exists() and not CustomerPlan.objects.exists()
+
+
+def test_the_campaign_list_reads_a_fixed_number_of_queries(b_tier, cast, api, django_assert_num_queries):
+    client = api(cast["dora"])
+    for month in ("2026-12", "2027-01"):
+        client.post(URL, _body(starts_on=f"{month}-01", ends_on=f"{month}-28"), format="json")
+    client.get(URL)
+    # token and user, the user's department and region, count, page, target products, plan counts, and one
+    # question per campaign shown: which visible campaigns conflict with it (at most a page of them)
+    with django_assert_num_queries(9):
+        assert len(client.get(URL).json()["results"]) == 2
+    client.post(URL, _body(starts_on="2027-02-01", ends_on="2027-02-28"), format="json")
+    with django_assert_num_queries(10):
+        assert len(client.get(URL).json()["results"]) == 3
+
+
+def test_a_visit_outside_the_campaign_s_period_does_not_move_its_plan(b_tier, cast, api):
+    api(cast["dora"]).post(URL, _body(), format="json")  # December 2026
+    plan = CustomerPlan.objects.get(customer__code="CD0001")
+    alice = api(cast["alice"])
+    alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = {"customer": "CD0001", "summary": "例行走访", "plans": [plan.pk], "visited_at": "2026-11-20T10:00:00+08:00"}
+    response = alice.post("/api/v1/visits/", body, format="json")
+    assert response.status_code == 400 and "outside the period" in response.json()["plans"][0]
     assert not Visit.objects.exists()
