@@ -171,6 +171,10 @@ class CampaignCreateView(LoginRequiredMixin, View):
         return render(request, self.template_name, {"form": style_form(form)}, status=400)
 
 
+# The owner filter's value for plans without an owner: no username can be it (usernames are letters, digits, @.+-_).
+NO_OWNER = "(none)"
+
+
 class CampaignDetailView(LoginRequiredMixin, View):
     """A campaign: the funnel by stage, results against the goal, progress per manager, channel conflicts, its
     activities, and its plans (the reader's customers only), each movable along the path."""
@@ -188,8 +192,10 @@ class CampaignDetailView(LoginRequiredMixin, View):
         if stage in PlanStage.values:
             shown, count = shown.filter(stage=stage), progress.by_stage.get(stage, 0)
         if owner:
-            mine = next((row for row in managers if row.username == owner), None)
-            shown = shown.filter(owner__username=owner)
+            # the plans nobody owns (their customer had no customer manager when the campaign was planned)
+            username = None if owner == NO_OWNER else owner
+            mine = next((row for row in managers if row.username == username), None)
+            shown = shown.filter(owner__isnull=True) if username is None else shown.filter(owner__username=owner)
             count = (mine.stages.get(stage, 0) if stage in PlanStage.values else mine.total) if mine else 0
         # the counts above are those of the plans shown: no COUNT(*) of the plans again
         page = CountedPaginator(shown, self.page_size, count=count).get_page(request.GET.get("page"))

@@ -309,3 +309,13 @@ def test_the_dashboard_names_the_departments_idle_in_the_month_it_shows(campaign
 
     assert idle("") == ["成都市政企客户部", "绵阳市政企客户部"]
     assert idle(f"?period={last_month}") == ["绵阳市政企客户部"]
+
+
+def test_the_plans_nobody_owns_are_listed_apart(campaign, cast, login):
+    CustomerPlan.objects.filter(customer__code="CD0002").update(owner=None)
+    page = login(cast["dora"]).get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'href="?owner=(none)"' in page
+    page = login(cast["dora"]).get(f"/campaigns/{campaign.pk}/?owner=(none)").content.decode()
+    plans = page[page.index('data-testid="plans"') :]
+    assert re.findall(r'data-customer="(\w+)"', plans) == ["CD0002"]
+    assert re.search(r"一户一案 <small class=\"text-muted\">1</small>", page)
