@@ -1,0 +1,53 @@
+"""The campaign app's models, one module per entity group; every name re-exported here."""
+
+from __future__ import annotations
+
+from .calls import (
+    FINAL_OUTCOMES,
+    MAX_ATTEMPTS,
+    CallAttempt,
+    CallEntry,
+    CallList,
+    CallOutcome,
+    CallSource,
+    DoNotCall,
+)
+from .campaigns import (
+    Activity,
+    Campaign,
+    CampaignKind,
+    CustomerPlan,
+    PlanStage,
+    PlanStageChange,
+)
+from .products import (
+    PERCENT,
+    ZERO,
+    CoverageThresholds,
+    CustomerProduct,
+    Product,
+    ProductCategory,
+)
+
+__all__ = [
+    "Activity",
+    "CallAttempt",
+    "CallEntry",
+    "CallList",
+    "CallOutcome",
+    "CallSource",
+    "Campaign",
+    "CampaignKind",
+    "CoverageThresholds",
+    "CustomerPlan",
+    "CustomerProduct",
+    "DoNotCall",
+    "FINAL_OUTCOMES",
+    "MAX_ATTEMPTS",
+    "PERCENT",
+    "PlanStage",
+    "PlanStageChange",
+    "Product",
+    "ProductCategory",
+    "ZERO",
+]

@@ -1,0 +1,143 @@
+"""The do-not-call list (营销黑名单) and outbound call lists with their entries and calls (SPEC §6.3)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import validate_mobile
+
+from .campaigns import Campaign
+
+
+class DoNotCall(models.Model):
+    """A number that asked not to be called (营销黑名单): never on a call list (SPEC §6.3). Removal needs
+    provincial staff."""
+
+    mobile = models.CharField(_("mobile"), max_length=11, unique=True, validators=[validate_mobile])
+    reason = models.CharField(_("reason"), max_length=200)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("added by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("do-not-call number (营销黑名单)")
+        verbose_name_plural = _("do-not-call list (营销黑名单)")
+        ordering = ["-added_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.mobile
+
+
+class CallSource(models.TextChoices):
+    KEY_PERSONS = "key_persons", _("Key persons")
+    MEMBERS = "members", _("Group members")
+    ALL = "all", _("Key persons and group members")
+
+
+class CallOutcome(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    NO_ANSWER = "no_answer", _("No answer")
+    CALL_BACK = "call_back", _("Call back")
+    DO_NOT_CALL = "do_not_call", _("Do not call")
+
+
+# Outcomes after which an entry is not called again in the campaign.
+FINAL_OUTCOMES = (CallOutcome.ACCEPTED, CallOutcome.DECLINED, CallOutcome.DO_NOT_CALL)
+# Nobody is tried more often than this in one campaign (SPEC §6.3).
+MAX_ATTEMPTS = 7
+
+
+class CallList(models.Model):
+    """An outbound call list (外呼清单) of a campaign, worked by one agent (SPEC §6.3); open until closed."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="call_lists"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="call_lists"
+    )
+    source = models.CharField(_("called"), max_length=20, choices=CallSource.choices, default=CallSource.ALL)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("built by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("built at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call list (外呼清单)")
+        verbose_name_plural = _("call lists (外呼清单)")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class CallEntry(models.Model):
+    """One number to ring on a call list: a key person or group member of one of the campaign's customers."""
+
+    call_list = models.ForeignKey(
+        CallList, verbose_name=_("call list"), on_delete=models.CASCADE, related_name="entries"
+    )
+    customer = models.ForeignKey(
+        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    mobile = models.CharField(_("mobile"), max_length=11, validators=[validate_mobile])
+    attempts = models.PositiveSmallIntegerField(_("attempts in the campaign"), default=0)
+    last_outcome = models.CharField(_("last outcome"), max_length=20, choices=CallOutcome.choices, blank=True)
+    last_called_at = models.DateTimeField(_("last called at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call list entry")
+        verbose_name_plural = _("call list entries")
+        ordering = ["call_list_id", "id"]
+        indexes = [models.Index(fields=["mobile"], name="call_entry_mobile_idx")]
+        constraints = [models.UniqueConstraint(fields=["call_list", "mobile"], name="call_entry_one_per_list_mobile")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.mobile}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.last_outcome in FINAL_OUTCOMES or self.attempts >= MAX_ATTEMPTS
+
+
+class CallAttempt(models.Model):
+    """One call made: by which agent, when, to which number in which campaign, and its outcome. Kept when the
+    entry is removed (a `do_not_call` removes the number from every open list), so reports and the 7-attempt
+    count stay whole."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="+")
+    entry = models.ForeignKey(
+        CallEntry, verbose_name=_("entry"), null=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    customer = models.ForeignKey(
+        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    mobile = models.CharField(_("mobile"), max_length=11)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="calls"
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    called_at = models.DateTimeField(_("called at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-called_at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "mobile"], name="call_campaign_mobile_idx"),
+            models.Index(fields=["campaign", "agent", "called_at"], name="call_campaign_agent_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mobile} {self.outcome}"

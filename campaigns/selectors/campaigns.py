@@ -1,0 +1,219 @@
+"""Reads of campaigns, plans, their progress and activities (SPEC §6.2), within the reader's visibility (SPEC §2)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.utils import timezone
+
+from accounts.models import Customer
+from crm.models import Department, Role, User
+from crm.periods import Period
+from crm.visibility import territory_path, visible_customers
+
+from ..models import (
+    Activity,
+    Campaign,
+    CustomerPlan,
+    PlanStage,
+)
+from ..rules import LOST, PATH
+
+
+def campaigns_for(user: User) -> QuerySet[Campaign]:
+    """Campaigns whose region lies in the user's territory; for an account manager, those with a plan for one of
+    their customers."""
+    campaigns = Campaign.objects.select_related("department", "region").prefetch_related("target_products")
+    if user.is_authenticated and user.role == Role.ACCOUNT_MANAGER and not user.sees_everything:
+        planned = CustomerPlan.objects.filter(customer__in=visible_customers(user)).values("campaign_id")
+        return campaigns.filter(pk__in=planned)
+    path = territory_path(user)
+    if path is None:
+        return campaigns.none()
+    return campaigns.filter(region__path__startswith=path) if path else campaigns
+
+
+def plan_counts(user: User, campaigns: Iterable[Campaign]) -> list[Campaign]:
+    """The campaigns (a page of them), each with `plans_count` and `opened` (at opened or after sales) over the
+    plans of customers the user sees: one grouped query, the visibility rule applied once to all their plans."""
+    campaigns = list(campaigns)
+    rows = (
+        CustomerPlan.objects.filter(campaign__in=[campaign.pk for campaign in campaigns])
+        .filter(customer__in=visible_customers(user))
+        .values("campaign")
+        .annotate(plans=Count("pk"), opened=Count("pk", filter=Q(stage__in=OPENED_STAGES)))
+        .order_by()
+    )
+    counts = {row["campaign"]: row for row in rows}
+    for campaign in campaigns:
+        row = counts.get(campaign.pk, {})
+        campaign.plans_count, campaign.opened = row.get("plans", 0), row.get("opened", 0)
+    return campaigns
+
+
+def plans_for(user: User, campaign: Campaign) -> QuerySet[CustomerPlan]:
+    """The campaign's plans for the customers the user sees."""
+    return (
+        campaign.plans.filter(customer__in=visible_customers(user))
+        .select_related("customer", "owner")
+        .prefetch_related("gap_products")
+        .order_by("customer__code")
+    )
+
+
+def conflicts_of(campaign: Campaign, among: QuerySet[Campaign] | None = None) -> list[int]:
+    """Campaigns of other departments that target a customer of this one in an overlapping period (渠道冲突).
+
+    Few campaigns overlap in time, and each is asked only whether one of its plans is for a customer of this one: an
+    index probe per plan that stops at the first shared customer, rather than a join of every plan of both."""
+    shared = CustomerPlan.objects.filter(campaign=OuterRef("pk"), customer_id__in=campaign.plans.values("customer_id"))
+    candidates = Campaign.objects.all() if among is None else among
+    return list(
+        candidates.filter(starts_on__lte=campaign.ends_on, ends_on__gte=campaign.starts_on)
+        .exclude(department=campaign.department_id)
+        .exclude(pk=campaign.pk)
+        .filter(Exists(shared))
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    )
+
+
+def plans_to_visit(customer: Customer, today: datetime.date | None = None) -> QuerySet[CustomerPlan]:
+    """The customer's plans a visit may move on to `visited`: of campaigns not yet over, before that step."""
+    today = today or timezone.localdate()
+    return (
+        customer.plans.filter(stage__in=[PlanStage.SCREENED, PlanStage.OPPORTUNITY], campaign__ends_on__gte=today)
+        .select_related("campaign")
+        .order_by("campaign__ends_on", "pk")
+    )
+
+
+def customer_campaigns(customer: Customer, user: User) -> list[dict]:
+    """The customer's plans, newest campaign first, each with the campaigns of other departments that target the
+    customer in an overlapping period (渠道冲突, SPEC §6.2), and whether the user may open the campaign."""
+    plans = list(customer.plans.select_related("campaign__department", "owner").order_by("-campaign__starts_on"))
+    openable = set(campaigns_for(user).filter(pk__in=[plan.campaign_id for plan in plans]).values_list("pk", flat=True))
+    rows = []
+    for plan in plans:
+        campaign = plan.campaign
+        rivals = [
+            other.campaign
+            for other in plans
+            if other.campaign.department_id != campaign.department_id
+            and other.campaign.starts_on <= campaign.ends_on
+            and other.campaign.ends_on >= campaign.starts_on
+        ]
+        rows.append({"plan": plan, "campaign": campaign, "conflicts": rivals, "openable": campaign.pk in openable})
+    return rows
+
+
+OPENED_STAGES = (PlanStage.OPENED, PlanStage.AFTER_SALES)
+
+
+@dataclass
+class Progress:
+    """A campaign's plans by stage (the funnel: how many reached each step, lost apart) and its results."""
+
+    by_stage: dict[str, int]
+    plans: int
+    opened: int
+    new_subscriptions: int
+    revenue: Decimal
+    activities: int
+    attendance: int
+
+    @property
+    def funnel(self) -> list[tuple[str, str, int]]:
+        """(stage, label, plans at that step or past it) along the path; lost plans count up to no step."""
+        labels = dict(PlanStage.choices)
+        reached, rows = 0, []
+        for stage in reversed(PATH):
+            reached += self.by_stage.get(stage, 0)
+            rows.append((stage, labels[stage], reached))
+        return list(reversed(rows))
+
+    @property
+    def lost(self) -> int:
+        return self.by_stage.get(LOST, 0)
+
+
+@dataclass
+class ManagerProgress:
+    """One owner's plans: how many at each stage, and how many opened."""
+
+    name: str
+    username: str | None
+    stages: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.stages.values())
+
+    @property
+    def opened(self) -> int:
+        return sum(self.stages.get(stage, 0) for stage in OPENED_STAGES)
+
+    @property
+    def share(self) -> int:
+        """Opened, in percent of the owner's plans."""
+        return round(100 * self.opened / self.total) if self.total else 0
+
+    @property
+    def row(self) -> list[int]:
+        return [self.stages.get(stage, 0) for stage in PlanStage.values]
+
+
+def campaign_progress(campaign: Campaign, plans: QuerySet[CustomerPlan]) -> tuple[Progress, list[ManagerProgress]]:
+    """The funnel over `plans` (the campaign's plans the reader sees), the campaign's activity results, and each
+    owner's progress, most plans first. The plans are counted once, grouped by owner and stage: the funnel is the
+    sum of the owners' rows."""
+    grouped = plans.values("owner_id", "owner__username", "owner__last_name", "owner__first_name", "stage").annotate(
+        n=Count("pk")
+    )
+    owners: dict[int | None, ManagerProgress] = {}
+    by_stage: dict[str, int] = {}
+    for row in grouped.order_by():
+        name = f"{row['owner__last_name'] or ''}{row['owner__first_name'] or ''}" or row["owner__username"] or ""
+        owner = owners.setdefault(row["owner_id"], ManagerProgress(name, row["owner__username"], {}))
+        owner.stages[row["stage"]] = row["n"]
+        by_stage[row["stage"]] = by_stage.get(row["stage"], 0) + row["n"]
+    results = campaign.activities.aggregate(
+        n=Count("pk"), subscriptions=Sum("new_subscriptions"), revenue=Sum("revenue"), attendance=Sum("attendance")
+    )
+    progress = Progress(
+        by_stage=by_stage,
+        plans=sum(by_stage.values()),
+        opened=sum(by_stage.get(stage, 0) for stage in OPENED_STAGES),
+        new_subscriptions=results["subscriptions"] or 0,
+        revenue=results["revenue"] or Decimal("0"),
+        activities=results["n"],
+        attendance=results["attendance"] or 0,
+    )
+    managers = sorted(owners.values(), key=lambda owner: (-owner.total, owner.username or ""))
+    return progress, managers
+
+
+def activities_for(user: User) -> QuerySet[Activity]:
+    """Activities of the departments in the user's territory."""
+    activities = Activity.objects.select_related("department", "campaign").prefetch_related("staff")
+    path = territory_path(user)
+    if path is None:
+        return activities.none()
+    return activities.filter(department__region__path__startswith=path) if path else activities
+
+
+def departments_without_activity(departments: QuerySet[Department], period: Period) -> QuerySet[Department]:
+    """The departments that held no activity in the month (SPEC §6.2: each holds at least one a month)."""
+    held = Activity.objects.filter(department=OuterRef("pk"), held_on__gte=period.start, held_on__lt=period.end)
+    return departments.filter(~Exists(held)).select_related("region").order_by("region__path", "name")

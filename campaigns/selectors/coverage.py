@@ -1,0 +1,138 @@
+"""Reads of products, holdings and coverage (SPEC §6.1). Customers are looked up within `visible_customers`
+by the caller.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.lookups import GreaterThan, LessThan
+from django.utils import timezone
+
+from accounts.models import Customer, CustomerStatus
+
+from ..models import (
+    CoverageThresholds,
+    CustomerProduct,
+    Product,
+)
+from ..rules import COVERAGE_LABELS, COVERED, FAKE, THIN, UNCOVERED, Thresholds, coverage_status
+
+
+def products() -> QuerySet[Product]:
+    """The catalogue as it is offered: products on sale, in their order."""
+    return Product.objects.filter(is_active=True)
+
+
+@dataclass
+class Coverage:
+    product: Product
+    holding: CustomerProduct | None
+    status: str
+
+    @property
+    def label(self) -> str:
+        return COVERAGE_LABELS[self.status]
+
+
+def customer_coverage(customer: Customer, today: datetime.date | None = None) -> list[Coverage]:
+    """The customer's coverage of every product on sale, and of any it still holds that is off sale (SPEC §6.1)."""
+    today = today or timezone.localdate()
+    thresholds = CoverageThresholds.current()
+    holdings = {h.product_id: h for h in customer.holdings.select_related("product")}
+    catalogue = list(products())
+    on_sale = {product.code for product in catalogue}
+    catalogue += [holding.product for code, holding in holdings.items() if code not in on_sale]
+    return [
+        Coverage(
+            product,
+            holdings.get(product.code),
+            coverage_status(
+                per_member=product.per_member,
+                holding=holdings[product.code].facts() if product.code in holdings else None,
+                handset_count=customer.handset_count,
+                today=today,
+                thresholds=thresholds,
+            ),
+        )
+        for product in catalogue
+    ]
+
+
+def holding_status(thresholds: Thresholds, today: datetime.date, handsets: F | OuterRef) -> Case:
+    """The SQL twin of `rules.coverage_status` for a holding (on `CustomerProduct`): fake, thin or covered.
+    `handsets`: the customer's handset count as the query reaches it."""
+    idle_before = today - datetime.timedelta(days=thresholds.idle_days)
+    per_member = Q(product__per_member=True) & Q(GreaterThan(handsets, 0))
+
+    def below(share: Decimal) -> Q:
+        return Q(LessThan(F("active_users") * 100, ExpressionWrapper(handsets * share, DecimalField())))
+
+    return Case(
+        When(Q(last_used_on__isnull=True) | Q(last_used_on__lt=idle_before), then=Value(FAKE)),
+        When(per_member & below(thresholds.fake_share), then=Value(FAKE)),
+        When(per_member & below(thresholds.thin_share), then=Value(THIN)),
+        default=Value(COVERED),
+        output_field=CharField(),
+    )
+
+
+def coverage_condition(product: Product, status: str, today: datetime.date | None = None) -> Q:
+    """Customers whose coverage of `product` is `status` (SPEC §6.1), as a filter on customers."""
+    today = today or timezone.localdate()
+    holdings = CustomerProduct.objects.filter(customer=OuterRef("pk"), product=product)
+    if status == UNCOVERED:
+        return ~Q(Exists(holdings))
+    statused = holdings.annotate(
+        coverage=holding_status(CoverageThresholds.current(), today, OuterRef("handset_count"))
+    )
+    return Q(Exists(statused.filter(coverage=status)))
+
+
+@dataclass
+class GapRow:
+    product: Product
+    counts: dict[str, int]  # status → active customers
+
+    @property
+    def gaps(self) -> int:
+        return self.counts[UNCOVERED] + self.counts[FAKE] + self.counts[THIN]
+
+
+def gap_matrix(customers: QuerySet[Customer], today: datetime.date | None = None) -> list[GapRow]:
+    """Products × coverage status over the given customers (active ones count): how many of them are uncovered,
+    fake, thin or covered for each product on sale. Two queries: the customers, and their holdings by status."""
+    today = today or timezone.localdate()
+    active = customers.filter(status=CustomerStatus.ACTIVE)
+    total = active.count()
+    grouped = (
+        CustomerProduct.objects.filter(customer__in=active.values("pk"))
+        .annotate(coverage=holding_status(CoverageThresholds.current(), today, F("customer__handset_count")))
+        .values("product_id", "coverage")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    held: dict[str, dict[str, int]] = {}
+    for row in grouped:
+        held.setdefault(row["product_id"], {})[row["coverage"]] = row["n"]
+    matrix = []
+    for product in products():
+        counts = {status: held.get(product.code, {}).get(status, 0) for status in (FAKE, THIN, COVERED)}
+        matrix.append(GapRow(product, {UNCOVERED: total - sum(counts.values()), **counts}))
+    return matrix

@@ -1,0 +1,49 @@
+"""Writes of the campaign app (services named `<noun>_<verb>`), one module per entity group; re-exported here."""
+
+from __future__ import annotations
+
+from .calls import (
+    CALLABLE_STAGES,
+    DO_NOT_CALL_LOCK,
+    ENTRY_BATCH,
+    call_list_build,
+    call_list_close,
+    call_outcome_record,
+    do_not_call_add,
+    do_not_call_remove,
+)
+from .campaigns import (
+    SEGMENT_KEYS,
+    VISIT_MOVES,
+    activity_record,
+    campaign_create,
+    plan_stage_set,
+    plan_update,
+    plans_advance_by_visit,
+)
+from .holdings import (
+    HOLDING_FIELDS,
+    holding_remove,
+    holding_set,
+)
+
+__all__ = [
+    "CALLABLE_STAGES",
+    "DO_NOT_CALL_LOCK",
+    "ENTRY_BATCH",
+    "HOLDING_FIELDS",
+    "SEGMENT_KEYS",
+    "VISIT_MOVES",
+    "activity_record",
+    "call_list_build",
+    "call_list_close",
+    "call_outcome_record",
+    "campaign_create",
+    "do_not_call_add",
+    "do_not_call_remove",
+    "holding_remove",
+    "holding_set",
+    "plan_stage_set",
+    "plan_update",
+    "plans_advance_by_visit",
+]

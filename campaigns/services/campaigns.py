@@ -1,0 +1,255 @@
+"""Writes of campaigns, their plans and activities (SPEC §6.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import CustomerStatus, Industry, Tier
+from crm.bulk import BulkWriter, analyze_after_load
+from crm.models import Role, User
+from crm.visibility import filing_regions, visible_customers
+from teams.models import TeamRole, TeamRoleKind, Visit
+
+from ..models import (
+    Activity,
+    Campaign,
+    CoverageThresholds,
+    CustomerPlan,
+    CustomerProduct,
+    PlanStage,
+    PlanStageChange,
+    Product,
+)
+from ..rules import COVERAGE_LABELS, COVERED, UNCOVERED, is_backwards
+from ..selectors import coverage_condition, holding_status
+
+# A visit moves a plan to `visited` from these steps.
+VISIT_MOVES = (PlanStage.SCREENED, PlanStage.OPPORTUNITY)
+
+
+SEGMENT_KEYS = ("tiers", "industries", "coverage")
+
+
+def _segment_condition(segment: dict, products: list[Product]) -> Q:
+    condition = Q(status=CustomerStatus.ACTIVE)
+    if segment.get("tiers"):
+        condition &= Q(tier__in=segment["tiers"])
+    if segment.get("industries"):
+        condition &= Q(industry_id__in=segment["industries"])
+    if segment.get("coverage"):
+        any_gap = Q(pk__in=[])
+        for product in products:
+            for status in segment["coverage"]:
+                any_gap |= coverage_condition(product, status)
+        condition &= any_gap
+    return condition
+
+
+def _check_segment(segment: dict) -> dict:
+    unknown = set(segment) - set(SEGMENT_KEYS)
+    if unknown:
+        raise ValidationError({"segment": _("Unknown segment keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}})
+    bad_tiers = set(segment.get("tiers") or []) - set(Tier.values)
+    bad_coverage = set(segment.get("coverage") or []) - set(COVERAGE_LABELS)
+    known = set(Industry.objects.filter(code__in=segment.get("industries") or []).values_list("code", flat=True))
+    bad_industries = set(segment.get("industries") or []) - known
+    for key, bad in (("tiers", bad_tiers), ("industries", bad_industries), ("coverage", bad_coverage)):
+        if bad:
+            raise ValidationError(
+                {"segment": _("Unknown %(key)s: %(values)s.") % {"key": key, "values": ", ".join(sorted(bad))}}
+            )
+    return {key: list(segment.get(key) or []) for key in SEGMENT_KEYS}
+
+
+@transaction.atomic
+def campaign_create(*, user: User, data: dict[str, Any]) -> Campaign:
+    """Create a campaign and one plan per matching customer the user sees (一户一案, SPEC §6.2): its gap products
+    (the targets it is not covered in), an objective, its customer manager as owner, at `screened`. A segment that
+    matches nobody creates nothing."""
+    if not user.may_manage_teams:
+        raise PermissionDenied(_("Campaigns are planned by department heads and provincial staff."))
+    products = list(data.get("target_products") or [])
+    if not products:
+        raise ValidationError({"target_products": _("Name at least one target product.")})
+    segment = _check_segment(data.get("segment") or {})
+    region, department = data["region"], data.get("department") or user.department
+    if department is None:
+        raise ValidationError({"department": _("Name the department that owns the campaign.")})
+    territory = filing_regions(user)
+    if not territory.filter(pk=region.pk).exists():
+        raise ValidationError({"region": _("The region lies outside your territory.")})
+    if not territory.filter(pk=department.region_id).exists():
+        raise ValidationError({"department": _("The department lies outside your territory.")})
+    campaign = Campaign(
+        name=data["name"],
+        kind=data["kind"],
+        department=department,
+        region=region,
+        starts_on=data["starts_on"],
+        ends_on=data["ends_on"],
+        segment=segment,
+        goal_openings=data.get("goal_openings"),
+        goal_revenue=data.get("goal_revenue"),
+        created_by=user,
+    )
+    campaign.full_clean()
+    customers = list(
+        visible_customers(user)
+        .filter(_segment_condition(segment, products), region__path__startswith=region.path)
+        .values_list("pk", flat=True)
+    )
+    if not customers:
+        raise ValidationError({"segment": _("The segment matches no customer in the region: nothing was created.")})
+    campaign.save()
+    campaign.target_products.set(products)
+    _create_plans(campaign, customers, products)
+    return campaign
+
+
+def _create_plans(campaign: Campaign, customers: list[int], products: list[Product]) -> None:
+    today = timezone.localdate()
+    statuses = {
+        (row["customer_id"], row["product_id"]): row["coverage"]
+        for row in CustomerProduct.objects.filter(customer_id__in=customers, product__in=products)
+        .annotate(coverage=holding_status(CoverageThresholds.current(), today, F("customer__handset_count")))
+        .values("customer_id", "product_id", "coverage")
+    }
+    owners = dict(
+        TeamRole.objects.active(today)
+        .filter(customer_id__in=customers, role=TeamRoleKind.CUSTOMER_MANAGER)
+        .values_list("customer_id", "user_id")
+    )
+    # A campaign over a province writes a couple of hundred thousand plans: rows are streamed (COPY on PostgreSQL)
+    # rather than built as model instances, and the plans' ids read back once for their gap products.
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    plans = BulkWriter(
+        CustomerPlan._meta.db_table,
+        ["campaign_id", "customer_id", "objective", "owner_id", "stage", "stage_changed_at"],
+    )
+    gaps = {}
+    for customer_id in customers:
+        gap = [p for p in products if statuses.get((customer_id, p.code), UNCOVERED) != COVERED]
+        names = "、".join(p.name for p in (gap or products))
+        objective = (_("Open or deepen: %(products)s") if gap else _("Keep and grow: %(products)s")) % {
+            "products": names
+        }
+        plans.add((campaign.pk, customer_id, objective[:300], owners.get(customer_id), PlanStage.SCREENED, stamp))
+        gaps[customer_id] = gap
+    plans.flush()
+    links = BulkWriter(CustomerPlan.gap_products.through._meta.db_table, ["customerplan_id", "product_id"])
+    for plan_id, customer_id in campaign.plans.values_list("pk", "customer_id").iterator(chunk_size=20_000):
+        for product in gaps[customer_id]:
+            links.add((plan_id, product.code))
+    links.flush()
+    analyze_after_load(CustomerPlan._meta.db_table, plans.written)
+    analyze_after_load(CustomerPlan.gap_products.through._meta.db_table, links.written)
+
+
+@transaction.atomic
+def plan_stage_set(
+    *, user: User, plan: CustomerPlan, stage: str, reason: str = "", visit: Visit | None = None
+) -> CustomerPlan:
+    """Move a plan to `stage`, keeping who, when and why (and the visit that moved it, if one did); a move back
+    (or out of lost) needs a reason."""
+    # the stage as it is now, the plan's row locked: two moves at once are made one after the other
+    plan.stage = CustomerPlan.objects.select_for_update().values_list("stage", flat=True).get(pk=plan.pk)
+    if stage == plan.stage:
+        return plan
+    reason = reason.strip()
+    if is_backwards(plan.stage, stage) and not reason:
+        raise ValidationError({"reason": _("Moving a plan back needs a reason.")})
+    PlanStageChange.objects.create(
+        plan=plan, from_stage=plan.stage, to_stage=stage, reason=reason, changed_by=user, visit=visit
+    )
+    plan.stage, plan.stage_changed_by, plan.stage_changed_at = stage, user, timezone.now()
+    plan.full_clean(exclude=["campaign", "customer", "owner", "stage_changed_by"])
+    plan.save(update_fields=["stage", "stage_changed_by", "stage_changed_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, user: User, plan: CustomerPlan, data: dict[str, Any]) -> CustomerPlan:
+    """Change a plan: its stage (with `reason` for a move back), its gap products (the campaign's target products
+    only) and its owner (department heads and provincial staff only; someone who sees the customer under SPEC §2,
+    so that the plan is on their lists)."""
+    if "gap_products" in data:
+        targets = set(plan.campaign.target_products.values_list("code", flat=True))
+        strangers = sorted(product.code for product in data["gap_products"] if product.code not in targets)
+        if strangers:
+            raise ValidationError(
+                {
+                    "gap_products": _("%(codes)s is not a target product of the campaign.")
+                    % {"codes": ", ".join(strangers)}
+                }
+            )
+        plan.gap_products.set(data["gap_products"])
+    if "owner" in data and data["owner"] != plan.owner:
+        owner = data["owner"]
+        if not user.may_manage_teams:
+            raise PermissionDenied(_("Only department heads and provincial staff hand a plan to another owner."))
+        if owner is not None and not (
+            owner.is_active and visible_customers(owner).filter(pk=plan.customer_id).exists()
+        ):
+            raise ValidationError(
+                {
+                    "owner": _("%(name)s does not see this customer: put them on its team first.")
+                    % {"name": owner.display_name}
+                }
+            )
+        plan.owner = owner
+        plan.save(update_fields=["owner"])
+    if data.get("stage"):
+        plan_stage_set(user=user, plan=plan, stage=data["stage"], reason=data.get("reason", ""))
+    return plan
+
+
+def plans_advance_by_visit(*, user: User, visit: Visit, plans: list[CustomerPlan]) -> None:
+    """A logged visit moves the customer's plans it was made for to `visited` (SPEC §6.2). Only plans of the
+    visited customer that have not reached that step; called inside the visit's transaction, so an error saves
+    neither."""
+    for plan in plans:
+        if plan.customer_id != visit.customer_id:
+            raise ValidationError({"plans": _("The plan is for another customer.")})
+        campaign = plan.campaign
+        if not campaign.starts_on <= timezone.localdate(visit.visited_at) <= campaign.ends_on:
+            raise ValidationError(
+                {"plans": _("The visit is outside the period of %(campaign)s.") % {"campaign": campaign.name}}
+            )
+        if plan.stage not in VISIT_MOVES:
+            raise ValidationError(
+                {"plans": _("The plan of %(campaign)s is past the visit step.") % {"campaign": plan.campaign}}
+            )
+        plan_stage_set(user=user, plan=plan, stage=PlanStage.VISITED, visit=visit)
+
+
+@transaction.atomic
+def activity_record(*, user: User, data: dict[str, Any], activity: Activity | None = None) -> Activity:
+    """Record (or correct) a site activity (现场活动): a department's own, in the recorder's territory; an activity of
+    a campaign belongs to the campaign's department."""
+    if not user.may_manage_teams and user.role != Role.ACCOUNT_MANAGER:
+        raise PermissionDenied(_("You may not record activities."))
+    data = dict(data)
+    staff = data.pop("staff", None)
+    activity = activity or Activity(created_by=user)
+    for field, value in data.items():
+        setattr(activity, field, value)
+    if activity.campaign is not None:
+        activity.department = activity.campaign.department
+    activity.department = activity.department if activity.department_id else user.department
+    if activity.department is None:
+        raise ValidationError({"department": _("Name the department that held the activity.")})
+    if not filing_regions(user).filter(pk=activity.department.region_id).exists():
+        raise ValidationError({"department": _("The department lies outside your territory.")})
+    if activity.held_on and activity.held_on > timezone.localdate():
+        raise ValidationError({"held_on": _("Record an activity once it has taken place.")})
+    activity.full_clean(exclude=["created_by"])
+    activity.save()
+    if staff is not None:
+        activity.staff.set(staff)
+    return activity

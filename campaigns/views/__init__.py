@@ -1,0 +1,43 @@
+"""Pages of the campaign app, one module per entity group; re-exported here for the URLconf."""
+
+from __future__ import annotations
+
+from .calls import (
+    CAMPAIGN_CALL_LISTS_SHOWN,
+    STAFF_SUGGESTIONS,
+    CallListsView,
+    CallListView,
+    CampaignCallsView,
+    DoNotCallView,
+)
+from .campaigns import (
+    NO_OWNER,
+    ActivityCreateView,
+    ActivityListView,
+    CampaignCreateView,
+    CampaignDetailView,
+    CampaignListView,
+    PlanMoveView,
+)
+from .coverage import (
+    STATUSES,
+    GapMatrixView,
+)
+
+__all__ = [
+    "ActivityCreateView",
+    "ActivityListView",
+    "CAMPAIGN_CALL_LISTS_SHOWN",
+    "CallListView",
+    "CallListsView",
+    "CampaignCallsView",
+    "CampaignCreateView",
+    "CampaignDetailView",
+    "CampaignListView",
+    "DoNotCallView",
+    "GapMatrixView",
+    "NO_OWNER",
+    "PlanMoveView",
+    "STAFF_SUGGESTIONS",
+    "STATUSES",
+]

@@ -1,0 +1,227 @@
+"""Pages of the do-not-call list and of outbound call lists (SPEC §6.3)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
+
+from crm.forms import add_service_errors, style_form
+from crm.paginator import CountedPaginator
+from teams.selectors import staff_pool
+
+from .. import selectors, services
+from ..forms import CallListBuildForm, CallOutcomeForm, DoNotCallForm
+from ..models import MAX_ATTEMPTS, CallList, CallOutcome, DoNotCall
+from ..rules import mask_mobile
+
+
+class DoNotCallView(LoginRequiredMixin, View):
+    """The do-not-call list (营销黑名单): every member of staff adds a number at once; provincial staff take one
+    off. Numbers are shown whole to provincial staff, masked to everyone else."""
+
+    template_name = "campaigns/do_not_call.html"
+    page_size = 50
+
+    def _render(self, request, form, status: int = 200):
+        entries = DoNotCall.objects.select_related("added_by")
+        search = request.GET.get("mobile", "").strip()
+        if search:
+            entries = entries.filter(mobile=search)
+        page = Paginator(entries, self.page_size).get_page(request.GET.get("page"))
+        whole = request.user.is_provincial_or_above
+        for entry in page:
+            entry.shown = entry.mobile if whole else mask_mobile(entry.mobile)
+        context = {
+            "form": style_form(form, small=True),
+            "page": page,
+            "search": search,
+            "query": urlencode({"mobile": search}) if search else "",  # kept by the pagination links
+            "may_remove": whole,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self._render(request, DoNotCallForm())
+
+    def post(self, request):
+        if "remove" in request.POST:
+            removed = services.do_not_call_remove(user=request.user, mobile=request.POST["remove"])
+            if removed:
+                messages.success(request, _("The number is off the do-not-call list."))
+            return HttpResponseRedirect(reverse("campaigns:do-not-call"))
+        form = DoNotCallForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        entry, created = services.do_not_call_add(user=request.user, **form.cleaned_data)
+        if created:
+            messages.success(request, _("The number is on the do-not-call list: no call list will include it."))
+        else:
+            messages.info(request, _("The number was already on the do-not-call list."))
+        return HttpResponseRedirect(reverse("campaigns:do-not-call"))
+
+
+STAFF_SUGGESTIONS = 2000
+CAMPAIGN_CALL_LISTS_SHOWN = 100
+
+
+class CallListsView(LoginRequiredMixin, View):
+    """My call lists (我的外呼): the lists I call, open ones first, with how many numbers are still to call."""
+
+    template_name = "campaigns/call_lists.html"
+    page_size = 50
+
+    def get(self, request):
+        lists = selectors.call_lists_ordered(
+            CallList.objects.filter(agent=request.user).select_related("campaign", "created_by")
+        )
+        page = Paginator(lists, self.page_size).get_page(request.GET.get("page"))
+        page.object_list = selectors.call_lists_counted(request.user, page.object_list)
+        return render(request, self.template_name, {"page": page, "query": ""})
+
+
+class CallListView(LoginRequiredMixin, View):
+    """One call list: its numbers (the ones still to call first), and for its agent a form per number to record a
+    call's outcome, and a button to close the list. Seen by its agent, its builder and those who see its campaign;
+    numbers whole only for the customer's customer manager."""
+
+    template_name = "campaigns/call_list.html"
+    page_size = 50
+
+    def _render(self, request, call_list: CallList, form: CallOutcomeForm | None = None, status: int = 200):
+        entries = selectors.call_entries_for(request.user, call_list)
+        (counted,) = selectors.call_lists_counted(request.user, [call_list])  # both counts in one query
+        page = CountedPaginator(entries, self.page_size, count=counted.entries_count).get_page(request.GET.get("page"))
+        owned = selectors.customers_owned(request.user, {entry.customer_id for entry in page})
+        for entry in page:
+            entry.shown = entry.mobile if entry.customer_id in owned else mask_mobile(entry.mobile)
+        errors = [text for texts in form.errors.values() for text in texts] if form is not None else []
+        failed = str(form.data.get("entry", "")) if errors else ""
+        context = {
+            "call_list": call_list,
+            "page": page,
+            "query": "",
+            "pending": counted.pending_count,
+            "max_attempts": MAX_ATTEMPTS,
+            "outcomes": CallOutcome.choices,
+            "may_record": call_list.is_open and call_list.agent_id == request.user.pk,
+            "may_close": call_list.is_open and request.user.pk in (call_list.agent_id, call_list.created_by_id),
+            "form": form,
+            "failed_entry": int(failed) if failed.isdigit() else None,  # the row the errors belong to
+            "errors": errors,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request, pk: int):
+        call_list = get_object_or_404(selectors.call_lists_for(request.user).select_related("created_by"), pk=pk)
+        return self._render(request, call_list)
+
+    def post(self, request, pk: int):
+        call_list = get_object_or_404(selectors.call_lists_for(request.user).select_related("created_by"), pk=pk)
+        back = reverse("campaigns:call-list", args=[call_list.pk])
+        if request.GET.get("page", "").isdigit():
+            back += f"?page={request.GET['page']}"
+        if "close" in request.POST:
+            services.call_list_close(user=request.user, call_list=call_list)
+            messages.success(request, _("The call list is closed."))
+            return HttpResponseRedirect(back)
+        form = CallOutcomeForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, call_list, form, status=400)
+        entry = selectors.call_entries_for(request.user, call_list).filter(pk=form.cleaned_data["entry"]).first()
+        if entry is None:
+            form.add_error(None, _("This number is no longer on the list."))
+            return self._render(request, call_list, form, status=400)
+        outcome = form.cleaned_data["outcome"]
+        try:
+            services.call_outcome_record(
+                user=request.user, entry=entry, outcome=outcome, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self._render(request, call_list, form, status=400)
+        if outcome == CallOutcome.DO_NOT_CALL:
+            messages.success(
+                request,
+                _("%(name)s is on the do-not-call list now, and off every open call list.") % {"name": entry.name},
+            )
+        else:
+            messages.success(
+                request,
+                _("%(name)s: %(outcome)s recorded.") % {"name": entry.name, "outcome": CallOutcome(outcome).label},
+            )
+        return HttpResponseRedirect(back)
+
+
+class CampaignCallsView(LoginRequiredMixin, View):
+    """A campaign's outbound calls: calls per agent per day with the acceptance rate (over the customers the reader
+    sees), its call lists, and a form to build one."""
+
+    template_name = "campaigns/calls.html"
+
+    def _form(self, request, data=None) -> CallListBuildForm:
+        return CallListBuildForm(data, may_name_agent=request.user.may_manage_teams)
+
+    def _render(self, request, campaign, form: CallListBuildForm, status: int = 200):
+        rows = selectors.call_report(user=request.user, campaign=campaign)
+        lists = selectors.call_lists_ordered(
+            selectors.call_lists_for(request.user).filter(campaign=campaign).select_related("created_by")
+        )
+        staff = []
+        if request.user.may_manage_teams:
+            staff = (
+                staff_pool(request.user)
+                .order_by("username")
+                .only("username", "first_name", "last_name")[:STAFF_SUGGESTIONS]
+            )
+        context = {
+            "campaign": campaign,
+            "rows": rows,
+            "total": selectors.call_total(rows),
+            "call_lists": selectors.call_lists_counted(request.user, lists[:CAMPAIGN_CALL_LISTS_SHOWN]),
+            "form": style_form(form, small=True),
+            "staff": staff,
+            "max_attempts": MAX_ATTEMPTS,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request, pk: int):
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
+        return self._render(request, campaign, self._form(request))
+
+    def post(self, request, pk: int):
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
+        form = self._form(request, request.POST)
+        if not form.is_valid():
+            return self._render(request, campaign, form, status=400)
+        try:
+            call_list = services.call_list_build(
+                user=request.user,
+                campaign=campaign,
+                source=form.cleaned_data["source"],
+                agent=form.cleaned_data.get("agent"),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self._render(request, campaign, form, status=400)
+        messages.success(
+            request,
+            ngettext(
+                "Call list built: %(count)d number for %(agent)s.",
+                "Call list built: %(count)d numbers for %(agent)s.",
+                call_list.entries_count,
+            )
+            % {"count": call_list.entries_count, "agent": call_list.agent.display_name},
+        )
+        if call_list.agent_id == request.user.pk:
+            return HttpResponseRedirect(reverse("campaigns:call-list", args=[call_list.pk]))
+        return HttpResponseRedirect(reverse("campaigns:calls", args=[campaign.pk]))

@@ -1,0 +1,229 @@
+"""Pages of campaigns, their plans and activities (SPEC §6.2)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+
+from crm.forms import add_service_errors, style_form
+from crm.models import Department, Role
+from crm.paginator import CountedPaginator
+from crm.periods import Period
+from crm.visibility import territory_path
+
+from .. import selectors, services
+from ..forms import ActivityForm, CampaignForm, PlanMoveForm
+from ..models import PlanStage
+from ..rules import COVERAGE_LABELS
+
+
+class CampaignListView(LoginRequiredMixin, View):
+    """The campaigns the user sees, newest first, with their plans and how many are opened."""
+
+    template_name = "campaigns/campaign_list.html"
+    page_size = 30
+
+    def get(self, request):
+        campaigns = selectors.campaigns_for(request.user).order_by("-starts_on", "-id")
+        page = Paginator(campaigns, self.page_size).get_page(request.GET.get("page"))
+        page.object_list = selectors.plan_counts(request.user, page.object_list)
+        today = timezone.localdate()
+        return render(
+            request,
+            self.template_name,
+            {"page": page, "today": today, "may_plan": request.user.may_manage_teams},
+        )
+
+
+class CampaignCreateView(LoginRequiredMixin, View):
+    """Plan a campaign: creating it gives every matching customer a plan (一户一案)."""
+
+    template_name = "campaigns/campaign_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.may_manage_teams:
+            raise PermissionDenied(_("Campaigns are planned by department heads and provincial staff."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": style_form(CampaignForm(user=request.user))})
+
+    def post(self, request):
+        form = CampaignForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                campaign = services.campaign_create(user=request.user, data=form.service_data())
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Campaign %(name)s planned: %(count)s customer plans.")
+                    % {"name": campaign.name, "count": campaign.plans.count()},
+                )
+                return HttpResponseRedirect(reverse("campaigns:campaign", args=[campaign.pk]))
+        return render(request, self.template_name, {"form": style_form(form)}, status=400)
+
+
+# The owner filter's value for plans without an owner: no username can be it (usernames are letters, digits, @.+-_).
+NO_OWNER = "(none)"
+
+
+class CampaignDetailView(LoginRequiredMixin, View):
+    """A campaign: the funnel by stage, results against the goal, progress per manager, channel conflicts, its
+    activities, and its plans (the reader's customers only), each movable along the path."""
+
+    template_name = "campaigns/campaign_detail.html"
+    page_size = 50
+    managers_shown = 30  # the busiest owners; the plans table filters by any owner
+
+    def get(self, request, pk: int):
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
+        plans = selectors.plans_for(request.user, campaign)
+        progress, managers = selectors.campaign_progress(campaign, plans)
+        shown, count = plans, progress.plans
+        stage, owner = request.GET.get("stage", ""), request.GET.get("owner", "")
+        if stage in PlanStage.values:
+            shown, count = shown.filter(stage=stage), progress.by_stage.get(stage, 0)
+        if owner:
+            # the plans nobody owns (their customer had no customer manager when the campaign was planned)
+            username = None if owner == NO_OWNER else owner
+            mine = next((row for row in managers if row.username == username), None)
+            shown = shown.filter(owner__isnull=True) if username is None else shown.filter(owner__username=owner)
+            count = (mine.stages.get(stage, 0) if stage in PlanStage.values else mine.total) if mine else 0
+        # the counts above are those of the plans shown: no COUNT(*) of the plans again
+        page = CountedPaginator(shown, self.page_size, count=count).get_page(request.GET.get("page"))
+        conflicts = (
+            selectors.campaigns_for(request.user)
+            .filter(pk__in=selectors.conflicts_of(campaign))
+            .select_related("department")
+        )
+        query = urlencode({key: value for key, value in (("stage", stage), ("owner", owner)) if value})
+        context = {
+            "campaign": campaign,
+            "progress": progress,
+            "managers": managers[: self.managers_shown],
+            "managers_count": len(managers),
+            "stages": PlanStage.choices,
+            "page": page,
+            "stage": stage,
+            "owner": owner,
+            "query": query,
+            "conflicts": conflicts,
+            "segment_coverage": [COVERAGE_LABELS[status] for status in campaign.segment.get("coverage", [])],
+            "activities": campaign.activities.prefetch_related("staff")[:20],
+            "openable": {campaign.pk},
+            "move_form": PlanMoveForm(),
+            "chart_data": {
+                "funnel": [{"label": str(label), "plans": count} for _stage, label, count in progress.funnel],
+            },
+            "may_record": request.user.may_manage_teams or request.user.role == Role.ACCOUNT_MANAGER,
+        }
+        return render(request, self.template_name, context)
+
+
+class PlanMoveView(LoginRequiredMixin, View):
+    """Move one plan along the path from the campaign page (or the customer page): back only with a reason."""
+
+    def post(self, request, pk: int, plan: int):
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
+        found = get_object_or_404(selectors.plans_for(request.user, campaign), pk=plan)
+        form = PlanMoveForm(request.POST)
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = reverse("campaigns:campaign", args=[campaign.pk])
+        if not form.is_valid():
+            messages.error(request, _("Choose a stage."))
+            return HttpResponseRedirect(back)
+        try:
+            services.plan_stage_set(user=request.user, plan=found, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(
+                request,
+                _("%(customer)s: not moved. %(error)s") % {"customer": found.customer.name, "error": error.messages[0]},
+            )
+        else:
+            messages.success(
+                request,
+                _("%(customer)s: moved to %(stage)s.")
+                % {"customer": found.customer.name, "stage": found.get_stage_display()},
+            )
+        return HttpResponseRedirect(back)
+
+
+class ActivityListView(LoginRequiredMixin, View):
+    """The month's activities in the user's territory, and the departments that have held none (SPEC §6.2)."""
+
+    template_name = "campaigns/activity_list.html"
+
+    def get(self, request):
+        today = timezone.localdate()
+        try:
+            month = Period.parse(request.GET["month"], today) if request.GET.get("month") else Period.of(today)
+        except ValueError as exc:
+            return render(request, self.template_name, {"error": _("Month: %s") % exc}, status=400)
+        path = territory_path(request.user)
+        departments = Department.objects.none() if path is None else Department.objects.all()
+        if path:
+            departments = departments.filter(region__path__startswith=path)
+        activities = list(
+            selectors.activities_for(request.user).filter(held_on__gte=month.start, held_on__lt=month.end)
+        )
+        # the campaigns the reader may open, to link to (an activity of the territory may belong to one beyond it)
+        openable = set(
+            selectors.campaigns_for(request.user)
+            .filter(pk__in={activity.campaign_id for activity in activities if activity.campaign_id})
+            .values_list("pk", flat=True)
+        )
+        context = {
+            "month": month,
+            "previous": month.previous(),
+            "next": Period(month.end) if month.end <= today else None,
+            "activities": activities,
+            "openable": openable,
+            "idle": selectors.departments_without_activity(departments, month),
+            "may_record": request.user.may_manage_teams or request.user.role == Role.ACCOUNT_MANAGER,
+        }
+        return render(request, self.template_name, context)
+
+
+class ActivityCreateView(LoginRequiredMixin, View):
+    """Record a site activity after the day: date, place, staff, attendance and results."""
+
+    template_name = "campaigns/activity_form.html"
+
+    def _form(self, request, data=None):
+        campaigns = selectors.campaigns_for(request.user).order_by("-starts_on")
+        form = ActivityForm(data, user=request.user, campaigns=campaigns)
+        if data is None and request.GET.get("campaign", "").isdigit():
+            form.initial["campaign"] = campaigns.filter(pk=request.GET["campaign"]).first()
+        return form
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": style_form(self._form(request))})
+
+    def post(self, request):
+        form = self._form(request, request.POST)
+        if form.is_valid():
+            data = {key: value for key, value in form.cleaned_data.items() if key != "department" or value}
+            try:
+                activity = services.activity_record(user=request.user, data=data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Activity at %(place)s recorded.") % {"place": activity.place})
+                if activity.campaign_id:
+                    return HttpResponseRedirect(reverse("campaigns:campaign", args=[activity.campaign_id]))
+                return HttpResponseRedirect(reverse("campaigns:activities"))
+        return render(request, self.template_name, {"form": style_form(form)}, status=400)

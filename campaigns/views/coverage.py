@@ -1,0 +1,62 @@
+"""The gap matrix of products × coverage status (SPEC §6.1)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.views import View
+
+from crm.models import RegionLevel
+from crm.visibility import visible_customers, visible_regions
+
+from ..models import CoverageThresholds
+from ..rules import COVERAGE_LABELS, COVERED, FAKE, THIN, UNCOVERED
+from ..selectors import gap_matrix
+
+STATUSES = (UNCOVERED, FAKE, THIN, COVERED)
+
+
+class GapMatrixView(LoginRequiredMixin, View):
+    """Products × coverage status over the active customers of a province or city the user sees, each count a
+    link to those customers."""
+
+    template_name = "campaigns/gap_matrix.html"
+
+    def get(self, request):
+        regions = visible_regions(request.user).filter(level__in=[RegionLevel.PROVINCE, RegionLevel.CITY])
+        customers = visible_customers(request.user)
+        region = None
+        if request.GET.get("region"):
+            region = regions.filter(code=request.GET["region"]).first()
+            if region is None:
+                raise Http404
+            customers = customers.filter(region__path__startswith=region.path)
+        base = {"status": "active", **({"region": region.code} if region else {})}
+        rows = [
+            {
+                "product": row.product,
+                "gaps": row.gaps,
+                "cells": [
+                    (
+                        status,
+                        row.counts[status],
+                        f"{reverse('accounts:customer-list')}?"
+                        + urlencode({**base, "product": row.product.code, "coverage": status}),
+                    )
+                    for status in STATUSES
+                ],
+            }
+            for row in gap_matrix(customers)
+        ]
+        context = {
+            "regions": regions.order_by("path"),
+            "region": region,
+            "rows": rows,
+            "statuses": [(status, COVERAGE_LABELS[status]) for status in STATUSES],
+            "thresholds": CoverageThresholds.current(),
+        }
+        return render(request, self.template_name, context)
