@@ -180,21 +180,26 @@ def test_the_visit_form_moves_the_plans_ticked(campaign, cast, login):
     assert plan.stage == "visited" and plan.changes.get().visit is not None
 
 
-def test_the_customer_page_flags_a_channel_conflict(campaign, cast, territory, login):
-    other = DepartmentFactory(name="锦江区政企客户部", region=territory["jinjiang"])
-    rival = services.campaign_create(
+def _beside(campaign: Campaign, cast, name: str, department: str, region) -> Campaign:
+    """A campaign of another department over `region` in the same period, planned by provincial staff for every
+    active customer there."""
+    return services.campaign_create(
         user=cast["paul"],
         data={
-            "name": "锦江专线推广",
-            "kind": "outbound_call",
-            "department": other,
-            "region": territory["jinjiang"],
+            "name": name,
+            "kind": "product_push",
+            "department": DepartmentFactory(name=department, region=region),
+            "region": region,
             "starts_on": campaign.starts_on,
             "ends_on": campaign.ends_on,
             "target_products": [Product.objects.get(code="VPMN")],
             "segment": {},
         },
     )
+
+
+def test_the_customer_page_flags_a_channel_conflict(campaign, cast, territory, login):
+    rival = _beside(campaign, cast, "锦江专线推广", "锦江区政企客户部", territory["jinjiang"])
     page = login(cast["alice"]).get("/customers/CD0001/").content.decode()
     section = page[page.index('data-testid="campaigns"') :]
     assert f'data-campaign="{campaign.pk}"' in section and f'data-campaign="{rival.pk}"' in section
@@ -277,20 +282,7 @@ def test_the_plans_shown_are_counted_by_stage_and_owner(campaign, cast, login):
 
 
 def test_the_customer_page_links_only_the_campaigns_the_reader_may_open(campaign, cast, territory, login):
-    province = DepartmentFactory(name="四川省政企客户部", region=territory["sichuan"])
-    wide = services.campaign_create(
-        user=cast["paul"],
-        data={
-            "name": "全省V网提升",
-            "kind": "product_push",
-            "department": province,
-            "region": territory["sichuan"],
-            "starts_on": campaign.starts_on,
-            "ends_on": campaign.ends_on,
-            "target_products": [Product.objects.get(code="VPMN")],
-            "segment": {},
-        },
-    )
+    wide = _beside(campaign, cast, "全省V网提升", "四川省政企客户部", territory["sichuan"])
     page = login(cast["dora"]).get("/customers/CD0001/").content.decode()
     assert "全省V网提升" in page and f'href="/campaigns/{wide.pk}/"' not in page  # beyond her territory
     assert f'href="/campaigns/{campaign.pk}/"' in page
