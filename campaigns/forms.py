@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Industry, Tier
 from accounts.validators import validate_mobile
+from crm.forms import date_picker
 from crm.models import Department, Region, RegionLevel, User
 from crm.periods import Period
 from crm.visibility import filing_regions
@@ -20,9 +21,6 @@ from .selectors import products
 class DoNotCallForm(forms.Form):
     mobile = forms.CharField(label=_("Mobile"), max_length=11, validators=[validate_mobile])
     reason = forms.CharField(label=_("Reason"), max_length=200)
-
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker reads ISO dates
 
 
 def _region_label(region: Region) -> str:
@@ -42,8 +40,8 @@ class CampaignForm(forms.Form):
         help_text=_("Empty: your own department."),
     )
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
-    starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
-    ends_on = forms.DateField(label=_("Ends on"), widget=DATE)
+    starts_on = forms.DateField(label=_("Starts on"), widget=date_picker())
+    ends_on = forms.DateField(label=_("Ends on"), widget=date_picker())
     target_products = forms.ModelMultipleChoiceField(
         label=_("Target products"), queryset=Product.objects.none(), widget=forms.CheckboxSelectMultiple
     )
@@ -113,7 +111,7 @@ class ActivityForm(forms.Form):
         required=False,
         help_text=_("An activity of a campaign belongs to the campaign's department."),
     )
-    held_on = forms.DateField(label=_("Date"), widget=DATE)
+    held_on = forms.DateField(label=_("Date"), widget=date_picker())
     place = forms.CharField(label=_("Place"), max_length=200)
     staff = StaffListField(label=_("Staff"), required=False)
     attendance = forms.IntegerField(label=_("Attendance"), min_value=0, initial=0)

@@ -4,6 +4,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 
+def date_picker() -> forms.DateInput:
+    """A date field's widget: the browser's date picker, which reads and writes ISO dates (2026-11-24) whatever the
+    page's language; left to the locale, Chinese would render 2026/11/24, which the picker shows as empty."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 def style_form(form: forms.BaseForm, small: bool = False) -> forms.BaseForm:
     """Give a form's widgets the Bootstrap classes, marking the fields that have errors."""
     size = " form-control-sm" if small else ""

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, KeyPerson
 from campaigns.models import CustomerPlan, PlanStage
+from crm.forms import date_picker
 from crm.models import User
 
 from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitKind
@@ -91,9 +92,7 @@ class VisitForm(forms.Form):
         label=_("Opportunities found"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     next_step = forms.CharField(label=_("Next step"), max_length=200, required=False)
-    next_visit_on = forms.DateField(
-        label=_("Next visit on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    next_visit_on = forms.DateField(label=_("Next visit on"), required=False, widget=date_picker())
     plans = forms.ModelMultipleChoiceField(
         label=_("Campaign plans this visit was for"),
         help_text=_("Ticked plans move on to 'visited'."),

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.forms import date_picker
+
 from .models import Rule, RuleSet
 
 
@@ -32,4 +34,4 @@ class RuleSetForm(forms.ModelForm):
     class Meta:
         model = RuleSet
         fields = ["name", "effective_on", "target_a_share", "target_b_share", "target_c_share"]
-        widgets = {"effective_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {"effective_on": date_picker()}

@@ -105,6 +105,21 @@ def test_only_the_visitor_edits_a_visit_within_seven_days(login, cast, tiered):
 
 
 @pytest.mark.django_db
+def test_editing_a_visit_in_chinese_keeps_its_next_visit_date(login, cast, tiered):
+    # a date field shows the ISO date the browser's date picker reads, whatever the language's own date format
+    next_visit = timezone.localdate() + datetime.timedelta(days=14)
+    visit = Visit.objects.create(
+        customer=tiered["alice"],
+        visitor=cast["alice"],
+        visited_at=timezone.now(),
+        summary="拜访",
+        next_visit_on=next_visit,
+    )
+    page = login(cast["alice"]).get(f"/visits/{visit.pk}/edit/").content.decode()
+    assert f'name="next_visit_on" value="{next_visit.isoformat()}"' in page
+
+
+@pytest.mark.django_db
 def test_the_due_list_shrinks_when_a_visit_is_logged(login, cast, tiered):
     client = login(cast["alice"])
     response = client.get("/visits/due/")
