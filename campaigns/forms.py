@@ -10,7 +10,7 @@ from accounts.validators import validate_mobile
 from crm.forms import date_picker
 from crm.models import Department, Region, RegionLevel, User
 from crm.periods import Period
-from crm.visibility import filing_regions
+from crm.visibility import filing_regions, territory_departments
 from teams.forms import StaffField, StaffListField
 
 from .models import CallOutcome, CallSource, Campaign, CampaignKind, PlanStage, Product
@@ -74,7 +74,7 @@ class CampaignForm(forms.Form):
             level__in=[RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY]
         ).order_by("path")
         self.fields["region"].label_from_instance = _region_label
-        self.fields["department"].queryset = Department.objects.filter(region__in=regions).order_by("region_id", "name")
+        self.fields["department"].queryset = territory_departments(user).order_by("region_id", "name")
         self.fields["target_products"].queryset = products()
         self.fields["industries"].label_from_instance = lambda industry: f"{industry.code} {industry.name}"
         if not self.is_bound:
@@ -122,9 +122,7 @@ class ActivityForm(forms.Form):
     def __init__(self, *args, user: User, campaigns: QuerySet[Campaign], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = campaigns
-        self.fields["department"].queryset = Department.objects.filter(region__in=filing_regions(user)).order_by(
-            "region_id", "name"
-        )
+        self.fields["department"].queryset = territory_departments(user).order_by("region_id", "name")
         if not self.is_bound:
             self.initial.setdefault("department", user.department)
             self.initial.setdefault("held_on", timezone.localdate())

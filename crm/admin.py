@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import Department, Region, Role, User
-from .visibility import filing_regions, visible_customers
+from .visibility import filing_regions, territory_departments, visible_customers
 
 
 def staff_in_territory(user: User):
@@ -49,7 +49,7 @@ class ProvincialStaffAdminMixin:
         elif model is Region:
             kwargs["queryset"] = filing_regions(user)
         elif model is Department:
-            kwargs["queryset"] = Department.objects.filter(region__in=filing_regions(user))
+            kwargs["queryset"] = territory_departments(user)
         elif model is User:
             kwargs["queryset"] = staff_in_territory(user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

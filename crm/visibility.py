@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from accounts.models import Customer
 from teams.models import TeamRole
 
-from .models import Region, Role, User
+from .models import Department, Region, Role, User
 
 NATIONAL_CODE = "000000"
 
@@ -59,6 +59,11 @@ def filing_regions(user: User) -> QuerySet[Region]:
     if path is None:
         return Region.objects.none()
     return Region.objects.filter(path__startswith=path) if path else Region.objects.all()
+
+
+def territory_departments(user: User) -> QuerySet[Department]:
+    """The departments of the user's territory: those whose region the user may file customers under."""
+    return Department.objects.filter(region__in=filing_regions(user))
 
 
 def visible_regions(user: User) -> QuerySet[Region]:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import Customer
 from crm.models import Department, Role, User
 from crm.periods import Period
-from crm.visibility import territory_path, visible_customers
+from crm.visibility import filing_regions, territory_departments, visible_customers
 
 from ..models import (
     Activity,
@@ -38,10 +38,7 @@ def campaigns_for(user: User) -> QuerySet[Campaign]:
     if user.is_authenticated and user.role == Role.ACCOUNT_MANAGER and not user.sees_everything:
         planned = CustomerPlan.objects.filter(customer__in=visible_customers(user)).values("campaign_id")
         return campaigns.filter(pk__in=planned)
-    path = territory_path(user)
-    if path is None:
-        return campaigns.none()
-    return campaigns.filter(region__path__startswith=path) if path else campaigns
+    return campaigns.filter(region__in=filing_regions(user))
 
 
 def plan_counts(user: User, campaigns: Iterable[Campaign]) -> list[Campaign]:
@@ -207,10 +204,7 @@ def campaign_progress(campaign: Campaign, plans: QuerySet[CustomerPlan]) -> tupl
 def activities_for(user: User) -> QuerySet[Activity]:
     """Activities of the departments in the user's territory."""
     activities = Activity.objects.select_related("department", "campaign").prefetch_related("staff")
-    path = territory_path(user)
-    if path is None:
-        return activities.none()
-    return activities.filter(department__region__path__startswith=path) if path else activities
+    return activities.filter(department__in=territory_departments(user))
 
 
 def departments_without_activity(departments: QuerySet[Department], period: Period) -> QuerySet[Department]:

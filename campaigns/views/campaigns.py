@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from crm.forms import add_service_errors, style_form
-from crm.models import Department, Role
+from crm.models import Role
 from crm.paginator import CountedPaginator
 from crm.periods import Period
-from crm.visibility import territory_path
+from crm.visibility import territory_departments
 
 from .. import selectors, services
 from ..forms import ActivityForm, CampaignForm, PlanMoveForm
@@ -173,10 +173,6 @@ class ActivityListView(LoginRequiredMixin, View):
             month = Period.parse(request.GET["month"], today) if request.GET.get("month") else Period.of(today)
         except ValueError as exc:
             return render(request, self.template_name, {"error": _("Month: %s") % exc}, status=400)
-        path = territory_path(request.user)
-        departments = Department.objects.none() if path is None else Department.objects.all()
-        if path:
-            departments = departments.filter(region__path__startswith=path)
         activities = list(
             selectors.activities_for(request.user).filter(held_on__gte=month.start, held_on__lt=month.end)
         )
@@ -192,7 +188,7 @@ class ActivityListView(LoginRequiredMixin, View):
             "next": Period(month.end) if month.end <= today else None,
             "activities": activities,
             "openable": openable,
-            "idle": selectors.departments_without_activity(departments, month),
+            "idle": selectors.departments_without_activity(territory_departments(request.user), month),
             "may_record": request.user.may_manage_teams or request.user.role == Role.ACCOUNT_MANAGER,
         }
         return render(request, self.template_name, context)
