@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import CustomerStatus, Industry, Tier
 from crm.bulk import BulkWriter, analyze_after_load
-from crm.models import Role, User
+from crm.models import User
 from crm.visibility import filing_regions, visible_customers
 from teams.models import TeamRole, TeamRoleKind, Visit
 
@@ -229,14 +229,12 @@ def plans_advance_by_visit(*, user: User, visit: Visit, plans: list[CustomerPlan
 
 
 @transaction.atomic
-def activity_record(*, user: User, data: dict[str, Any], activity: Activity | None = None) -> Activity:
-    """Record (or correct) a site activity (现场活动): a department's own, in the recorder's territory; an activity of
+def activity_record(*, user: User, data: dict[str, Any]) -> Activity:
+    """Record a site activity (现场活动): any member of staff, for a department in their territory; an activity of
     a campaign belongs to the campaign's department."""
-    if not user.may_manage_teams and user.role != Role.ACCOUNT_MANAGER:
-        raise PermissionDenied(_("You may not record activities."))
     data = dict(data)
     staff = data.pop("staff", None)
-    activity = activity or Activity(created_by=user)
+    activity = Activity(created_by=user)
     for field, value in data.items():
         setattr(activity, field, value)
     if activity.campaign is not None:

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from crm.forms import add_service_errors, style_form
-from crm.models import Role
 from crm.paginator import CountedPaginator
 from crm.periods import Period
 from crm.visibility import territory_departments
@@ -128,7 +127,6 @@ class CampaignDetailView(LoginRequiredMixin, View):
             "chart_data": {
                 "funnel": [{"label": str(label), "plans": count} for _stage, label, count in progress.funnel],
             },
-            "may_record": request.user.may_manage_teams or request.user.role == Role.ACCOUNT_MANAGER,
         }
         return render(request, self.template_name, context)
 
@@ -189,7 +187,6 @@ class ActivityListView(LoginRequiredMixin, View):
             "activities": activities,
             "openable": openable,
             "idle": selectors.departments_without_activity(territory_departments(request.user), month),
-            "may_record": request.user.may_manage_teams or request.user.role == Role.ACCOUNT_MANAGER,
         }
         return render(request, self.template_name, context)
 
