@@ -11,7 +11,7 @@ outsider gets 404, never 403.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Customer
 from teams.models import TeamRole
@@ -62,8 +62,9 @@ def filing_regions(user: User) -> QuerySet[Region]:
 
 
 def territory_departments(user: User) -> QuerySet[Department]:
-    """The departments of the user's territory: those whose region the user may file customers under."""
-    return Department.objects.filter(region__in=filing_regions(user))
+    """The departments of the user's territory: those whose region the user may file customers under, and the
+    user's own (an account manager's home region is often a county below the department's city)."""
+    return Department.objects.filter(Q(region__in=filing_regions(user)) | Q(pk=user.department_id))
 
 
 def visible_regions(user: User) -> QuerySet[Region]:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import CustomerStatus, Industry, Tier
 from crm.bulk import BulkWriter, analyze_after_load
 from crm.models import User
-from crm.visibility import filing_regions, visible_customers
+from crm.visibility import filing_regions, territory_departments, visible_customers
 from teams.models import TeamRole, TeamRoleKind, Visit
 
 from ..models import (
@@ -81,10 +81,9 @@ def campaign_create(*, user: User, data: dict[str, Any]) -> Campaign:
     region, department = data["region"], data.get("department") or user.department
     if department is None:
         raise ValidationError({"department": _("Name the department that owns the campaign.")})
-    territory = filing_regions(user)
-    if not territory.filter(pk=region.pk).exists():
+    if not filing_regions(user).filter(pk=region.pk).exists():
         raise ValidationError({"region": _("The region lies outside your territory.")})
-    if not territory.filter(pk=department.region_id).exists():
+    if not territory_departments(user).filter(pk=department.pk).exists():
         raise ValidationError({"department": _("The department lies outside your territory.")})
     campaign = Campaign(
         name=data["name"],
@@ -242,7 +241,7 @@ def activity_record(*, user: User, data: dict[str, Any]) -> Activity:
     activity.department = activity.department if activity.department_id else user.department
     if activity.department is None:
         raise ValidationError({"department": _("Name the department that held the activity.")})
-    if not filing_regions(user).filter(pk=activity.department.region_id).exists():
+    if not territory_departments(user).filter(pk=activity.department.pk).exists():
         raise ValidationError({"department": _("The department lies outside your territory.")})
     if activity.held_on and activity.held_on > timezone.localdate():
         raise ValidationError({"held_on": _("Record an activity once it has taken place.")})

@@ -311,3 +311,25 @@ def test_the_plans_nobody_owns_are_listed_apart(campaign, cast, login):
     plans = page[page.index('data-testid="plans"') :]
     assert re.findall(r'data-customer="(\w+)"', plans) == ["CD0002"]
     assert re.search(r"一户一案 <small class=\"text-muted\">1</small>", page)
+
+
+def test_an_account_manager_records_an_activity_of_her_own_department(campaign, cast, login):
+    # alice's territory is her county; her department is the city's: she records its activities and sees them
+    client = _english(login(cast["alice"]))
+    body = {
+        "held_on": timezone.localdate().isoformat(),
+        "place": "锦江区政务中心",
+        "attendance": "20",
+        "new_subscriptions": "1",
+        "revenue": "100",
+        "note": "",
+    }
+    response = client.post("/campaigns/activities/new/", body)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Activity.objects.get().department == cast["alice"].department
+    page = client.get("/campaigns/activities/").content.decode()
+    assert "锦江区政务中心" in page
+    idle = page[page.index('data-testid="idle-list"') :].split("</ul>")[0]
+    assert "成都市政企客户部" not in idle and "绵阳市政企客户部" not in idle  # not her territory
+    response = client.post("/campaigns/activities/new/", {**body, "department": cast["carol"].department_id})
+    assert response.status_code == 400  # another city's department is not hers to choose
