@@ -26,15 +26,17 @@ run: install
 # Headless Chromium for the browser tests and CJK fonts for its screenshots, from Debian's packages.
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		.ci/apt-get-wait update -qq && .ci/apt-get-wait install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
 test: install browser-deps
 	$(BIN)/pytest
 
+# Style, the floors of the house (import-linter's layers contract in pyproject.toml) and types (mypy).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Benchmarks on PostgreSQL at a million customers (see docs/PERFORMANCE.md); BENCH_CUSTOMERS=N to change the size.
 bench: install

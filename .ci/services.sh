@@ -15,8 +15,8 @@ install_packages() {
     command -v redis-server >/dev/null || missing+=(redis-server)
     command -v wrk >/dev/null || missing+=(wrk) # HTTP load generator of bench/teams.py
     if [ ${#missing[@]} -gt 0 ]; then
-        $SUDO apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+        "$(dirname "${BASH_SOURCE[0]}")/apt-get-wait" update -qq
+        "$(dirname "${BASH_SOURCE[0]}")/apt-get-wait" install -y -qq "${missing[@]}" >/dev/null
     fi
     if [ ! -x "$PG_BIN/initdb" ]; then
         PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)

@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import admin
 
 from crm.admin import ProvincialStaffAdminMixin
-from crm.visibility import visible_customers
 
 from . import services
 from .models import Customer, GroupMember, Industry, KeyPerson
@@ -34,7 +33,7 @@ class CustomerAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return visible_customers(request.user)
+        return Customer.objects.visible_to(request.user)
 
     def save_model(self, request, obj, form, change):
         data = {
@@ -54,7 +53,7 @@ class KeyPersonAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["customer"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(customer__in=visible_customers(request.user))
+        return super().get_queryset(request).filter(customer__in=Customer.objects.visible_to(request.user))
 
 
 @admin.register(GroupMember)
@@ -67,7 +66,7 @@ class GroupMemberAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(customer__in=visible_customers(request.user))
+        return super().get_queryset(request).filter(customer__in=Customer.objects.visible_to(request.user))
 
     def save_model(self, request, obj, form, change):
         obj.vip_level = vip_level_for(obj.arpu)

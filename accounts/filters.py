@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 import django_filters
 from django import forms
@@ -11,24 +12,14 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import Product
-from campaigns.rules import COVERAGE_LABELS
-from campaigns.selectors import coverage_condition
-from crm.models import Region
+from crm.models import Region, TeamRoleKind
 from crm.periods import Period
 from crm.visibility import visible_regions
-from teams.models import TeamRole, TeamRoleKind
-from teams.selectors import standards, team_complete, visits_met, visits_overdue
 
-from .models import Customer, CustomerStatus, Industry, Segment, Tier
+from .models import Customer, CustomerStatus, Industry, Segment, Tier, team_roles
 from .selectors import active_on, profile_complete
 
 COMPLETENESS = [("complete", _("Complete")), ("incomplete", _("Incomplete"))]
-VISIT_CHOICES = [
-    ("met", _("Standard met this period")),
-    ("due", _("Due this period")),
-    ("overdue", _("Overdue from the last period")),
-]
 TIER_GROUPS = {"a": ("A+", "A"), "ab": ("A+", "A", "B"), "tiered": ("A+", "A", "B", "C")}
 TIER_GROUP_CHOICES = [("a", "A+ / A"), ("ab", "A+ / A / B"), ("tiered", _("Any tier"))]
 
@@ -53,8 +44,8 @@ class PeriodFilter(django_filters.Filter):
 class CustomerFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("coverage") and not cleaned.get("product") and "product" not in self.errors:
-            self.add_error("product", _("Choose the product whose coverage to filter by."))
+        for check in form_checks:
+            check(self, cleaned)
         return cleaned
 
 
@@ -92,18 +83,6 @@ class CustomerFilter(django_filters.FilterSet):
     # The conditions behind the KPIs (SPEC §7), so that every figure of a dashboard links to its customers.
     tier_group = django_filters.ChoiceFilter(choices=TIER_GROUP_CHOICES, method="filter_tier_group", label=_("Tiers"))
     profile = django_filters.ChoiceFilter(choices=COMPLETENESS, method="filter_profile", label=_("Profile"))
-    team = django_filters.ChoiceFilter(choices=COMPLETENESS, method="filter_team", label=_("Team"))
-    visits = django_filters.ChoiceFilter(choices=VISIT_CHOICES, method="filter_visits", label=_("Visits"))
-    product = django_filters.ModelChoiceFilter(
-        queryset=Product.objects.all(),
-        to_field_name="code",
-        method="filter_product",
-        label=_("Product"),
-        empty_label=_("All"),
-    )
-    coverage = django_filters.ChoiceFilter(
-        choices=list(COVERAGE_LABELS.items()), method="filter_coverage", label=_("Coverage of the product")
-    )
     lost_in = PeriodFilter(
         method="filter_lost_in",
         label=_("Lost in month"),
@@ -141,23 +120,6 @@ class CustomerFilter(django_filters.FilterSet):
         complete = profile_complete()
         return queryset.filter(complete if value == "complete" else ~complete)
 
-    def filter_team(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
-        complete = Q(team_complete(standards()))
-        return queryset.filter(Q(tier__isnull=False), complete if value == "complete" else ~complete)
-
-    def filter_visits(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
-        by_tier, today = standards(), timezone.localdate()
-        if value == "overdue":
-            return queryset.filter(visits_overdue(by_tier, today))
-        met = visits_met(by_tier, today)
-        return queryset.filter(met if value == "met" else Q(tier__in=list(by_tier)) & ~met)
-
-    def filter_product(self, queryset: QuerySet[Customer], name: str, value: Product) -> QuerySet[Customer]:
-        return queryset  # the product is what `coverage` is of
-
-    def filter_coverage(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
-        return queryset.filter(coverage_condition(self.form.cleaned_data["product"], value))
-
     def filter_lost_in(self, queryset: QuerySet[Customer], name: str, value: Period) -> QuerySet[Customer]:
         today = timezone.localdate()
         return queryset.filter(
@@ -179,5 +141,33 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(region__path__startswith=value.path)
 
     def filter_manager(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
-        managed = TeamRole.objects.active().filter(role=TeamRoleKind.CUSTOMER_MANAGER, user__username=value)
+        managed = team_roles().active().filter(role=TeamRoleKind.CUSTOMER_MANAGER, user__username=value)
         return queryset.filter(pk__in=managed.values("customer_id"))
+
+
+# Checks across fields that the floors above add to the filter form (`customer_filter_add`).
+form_checks: list[Callable[[forms.Form, dict], None]] = []
+
+
+def customer_filter_add(
+    name: str,
+    customer_filter: django_filters.Filter,
+    *,
+    after: str,
+    check: Callable[[forms.Form, dict], None] | None = None,
+) -> None:
+    """Add a filter of a higher floor (teams: team completeness and visits; campaigns: product coverage) to the
+    one customer FilterSet that the list page, the API and the exports share, placed after the filter `after`.
+
+    Called from the higher app's `AppConfig.ready`, before any request. The filter filters by a callable
+    `method` or by its own `filter()` (which may read `self.parent.form.cleaned_data`). `check(form, cleaned)`
+    runs in the filter form's `clean` (coverage needs a product).
+    """
+    filters = dict(CustomerFilter.base_filters)
+    filters.pop(name, None)
+    names = list(filters)
+    names.insert(names.index(after) + 1, name)
+    filters[name] = customer_filter
+    CustomerFilter.base_filters = {key: filters[key] for key in names}
+    if check is not None and check not in form_checks:
+        form_checks.append(check)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
@@ -12,10 +12,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tiering.rules import FLAG_FIELDS, NUMERIC_FIELDS
+from crm.models import TeamRoleKind
+from crm.visibility import territory_path
 
 from .rules import PROFILE_REQUIREMENTS, ProfileFacts, profile_missing
 from .validators import validate_customer_code, validate_mobile, validate_uscc
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from crm.models import User
 
 ZERO = Decimal("0")
 
@@ -68,6 +74,38 @@ class Tier(models.TextChoices):
     A = "A", "A"
     B = "B", "B"
     C = "C", "C"
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user: User | AnonymousUser) -> CustomerQuerySet:
+        """Every customer the user may see (SPEC §2, 数据权限): the starting point of every customer query.
+
+        - headquarters (and superusers) see everything;
+        - provincial staff see the subtree of their home region's province, department heads their department's
+          region subtree (`crm.visibility.territory_path`);
+        - account managers see the customers on whose team they currently hold any role, read through the
+          reverse relation of their team roles, so the ground floor never names the team model.
+
+        A customer outside this set does not exist for the caller: callers look objects up *in* this queryset,
+        so an outsider gets 404, never 403.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.sees_everything:
+            return self
+        if user.sees_own_customers_only:
+            return self.filter(pk__in=user.team_roles.active().values("customer_id"))
+        path = territory_path(user)
+        if path is None:
+            return self.none()
+        return self.filter(region__path__startswith=path)
+
+
+def team_roles() -> models.QuerySet:
+    """Every team role of every customer (SPEC §5.1), reached through the reverse relation `Customer.team_roles`
+    that the teams app (a floor up) declares: what profile completeness and the manager filter ask of the team,
+    without customers importing teams."""
+    return Customer._meta.get_field("team_roles").related_model.objects.all()
 
 
 class Customer(models.Model):
@@ -133,6 +171,8 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = CustomerQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("customer (集团客户)")
         verbose_name_plural = _("customers (集团客户)")
@@ -172,11 +212,6 @@ class Customer(models.Model):
         customer._saved_status = customer.__dict__.get("status")
         return customer
 
-    def rule_values(self) -> dict[str, Any]:
-        """What the tier rules read (`tiering.rules.evaluate`): status, industry code, numbers and flags."""
-        values = {name: getattr(self, name) for name in (*NUMERIC_FIELDS, *FLAG_FIELDS)}
-        return values | {"status": self.status, "industry": self.industry_id}
-
     def profile_facts(self) -> ProfileFacts:
         """Uses the annotations of `accounts.selectors.with_profile_facts` when present, else asks the database."""
         has_key_person_mobile = getattr(self, "has_key_person_mobile", None)
@@ -184,9 +219,7 @@ class Customer(models.Model):
             has_key_person_mobile = self.key_persons.exclude(mobile="").exists()
         has_customer_manager = getattr(self, "has_customer_manager", None)
         if has_customer_manager is None:
-            from teams.models import TeamRole
-
-            has_customer_manager = TeamRole.objects.active().filter(customer=self, role="customer_manager").exists()
+            has_customer_manager = self.team_roles.active().filter(role=TeamRoleKind.CUSTOMER_MANAGER).exists()
         return ProfileFacts(
             uscc=self.uscc,
             industry_code=self.industry_id,

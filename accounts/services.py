@@ -9,10 +9,10 @@ from django.db import transaction
 from django.db.models import Case, CharField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
-from crm.models import Role, User
+from crm.models import User
 from crm.visibility import filing_regions
-from teams.models import TeamRole, TeamRoleKind
 
+from . import hooks
 from .models import Customer, GroupMember, KeyPerson
 from .rules import VIP_THRESHOLDS, vip_level_for
 
@@ -51,15 +51,16 @@ def _assign(customer: Customer, data: dict[str, Any]) -> None:
 
 @transaction.atomic
 def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
-    """Create a customer in the user's territory; an account manager who files it becomes its customer manager."""
+    """Create a customer in the user's territory; what the floors above do with a new customer (an account manager
+    who files it becomes its customer manager, its tier is computed) runs through `hooks` in this transaction."""
     customer = Customer()
     _assign(customer, data)
     customer.full_clean()
     _check_region_visible(user=user, customer=customer)
     customer.save()
-    if user.role == Role.ACCOUNT_MANAGER and not user.sees_everything:
-        TeamRole.objects.create(customer=customer, user=user, role=TeamRoleKind.CUSTOMER_MANAGER)
-    return _with_tier(customer)
+    hooks.customer_filed(customer=customer, user=user)
+    hooks.customer_saved(customer=customer)
+    return customer
 
 
 @transaction.atomic
@@ -70,14 +71,8 @@ def customer_update(*, user: User, customer: Customer, data: dict[str, Any]) -> 
     if customer.region_id != previous_region:
         _check_region_visible(user=user, customer=customer)
     customer.save()
-    return _with_tier(customer)
-
-
-def _with_tier(customer: Customer) -> Customer:
-    """A customer's tier follows its values at once, not only at the next nightly recompute."""
-    from tiering.services import tier_refresh  # tiering builds on accounts
-
-    return tier_refresh(customer=customer)
+    hooks.customer_saved(customer=customer)
+    return customer
 
 
 @transaction.atomic

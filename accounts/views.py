@@ -13,14 +13,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
-from campaigns import selectors as campaign_selectors
 from crm.forms import style_form
-from crm.models import Role
-from crm.visibility import visible_customers
-from kpis import selectors as kpi_selectors
-from teams import selectors as team_selectors
+from crm.permissions import may
 
-from . import selectors
+from . import hooks, selectors
 from .filters import CustomerFilter
 from .forms import CustomerForm
 from .models import VipLevel
@@ -36,32 +32,22 @@ class CustomerListView(LoginRequiredMixin, View):
         customers = filterset.qs if filterset.is_valid() else filterset.queryset.none()
         style_form(filterset.form, small=True)
         page = Paginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-        standards = team_selectors.standards()
-        statuses = team_selectors.visit_statuses([(c.pk, c.tier) for c in page], by_tier=standards)
-        for customer in page:
-            customer.visit_status = statuses.get(customer.pk)
         query = request.GET.copy()
         query.pop("page", None)
-        mine = None
-        if request.user.role == Role.ACCOUNT_MANAGER and not request.user.sees_everything:
-            # An account manager's own figures on their home page, counted live over their few customers.
-            targets = kpi_selectors.targets_for(kpi_selectors.province_code(request.user.region))
-            mine = kpi_selectors.live_figures(visible_customers(request.user), targets, standards)
+        # What the floors above add: each customer's visit status and one's due visits (teams), an account
+        # manager's own figures (kpis).
+        extra: dict = {"mine": None, "due_count": None}
+        for context in hooks.customer_list_context(request=request, page=page):
+            extra.update(context)
         return render(
             request,
             self.template_name,
             {
+                **extra,
                 "filter": filterset,
                 "page": page,
                 "query": query.urlencode(),
-                "can_export": request.user.may_export_tier_lists,
-                "mine": mine,
-                # Only staff on teams have customers of their own that fall due.
-                "due_count": (
-                    team_selectors.due_visit_count(request.user, by_tier=standards)
-                    if request.user.team_roles.exists()
-                    else None
-                ),
+                "can_export": may(request.user, "tiering.export_tier_lists"),
                 # On a phone the filters other than search fold away unless one is in use or wrong.
                 "filters_open": any(query.get(name) for name in filterset.form.fields if name != "search")
                 or bool(filterset.errors),
@@ -81,25 +67,16 @@ class CustomerDetailView(LoginRequiredMixin, View):
             **{level: Count("id", filter=Q(vip_level=level)) for level in VipLevel.values},
         )
         vip_counts = [(label, members[level]) for level, label in VipLevel.choices]
-        visits = team_selectors.customer_visits(user=request.user, customer=customer)
-        return render(
-            request,
-            self.template_name,
-            {
-                "customer": customer,
-                "key_persons": customer.key_persons.all(),
-                "members": members,
-                "vip_counts": vip_counts,
-                "team": team_selectors.team_status(customer),
-                "visits": visits.recent,
-                "visit_status": visits.status,
-                "second_manager_duties": visits.second_manager,
-                "tier_changes": customer.tier_changes.select_related("rule_set")[:12],
-                "tier_override": customer.tier_overrides.active().select_related("set_by").first(),
-                "coverage": campaign_selectors.customer_coverage(customer),
-                "campaigns": campaign_selectors.customer_campaigns(customer, request.user),
-            },
-        )
+        context = {
+            "customer": customer,
+            "key_persons": customer.key_persons.all(),
+            "members": members,
+            "vip_counts": vip_counts,
+        }
+        # The tier and its history, the team and visits, coverage and campaigns come from the floors above.
+        for extra in hooks.customer_page_context(request=request, customer=customer):
+            context.update(extra)
+        return render(request, self.template_name, context)
 
 
 class CustomerFormView(LoginRequiredMixin, FormView):

@@ -36,7 +36,6 @@ from bench.kpis import time_page  # noqa: E402
 from campaigns.models import CallEntry, Campaign, PlanStage, Product  # noqa: E402
 from campaigns.services import call_list_build, campaign_create, plan_stage_set  # noqa: E402
 from crm.models import Region, Role, User  # noqa: E402
-from crm.visibility import visible_customers  # noqa: E402
 
 
 def plan(figures: dict, name: str, user: User, region: Region) -> Campaign:
@@ -65,7 +64,7 @@ def main() -> None:
     settings.ALLOWED_HOSTS.append("testserver")
     figures: dict[str, object] = {"customers": Customer.objects.count()}
     heads = User.objects.filter(role=Role.DEPARTMENT_HEAD, region__level="city")
-    head = max(heads, key=lambda user: visible_customers(user).count())
+    head = max(heads, key=lambda user: Customer.objects.visible_to(user).count())
     staff = User.objects.filter(role=Role.PROVINCIAL_STAFF).order_by("id").first()
     created = []
     try:

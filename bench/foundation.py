@@ -27,7 +27,7 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from accounts.models import Customer  # noqa: E402
-from crm.demo import DEMO_PASSWORD  # noqa: E402
+from demo.seed import DEMO_PASSWORD  # noqa: E402
 
 RUNS = 20
 

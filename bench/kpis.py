@@ -38,7 +38,6 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import Customer  # noqa: E402
 from crm.models import Role, User  # noqa: E402
 from crm.periods import Period  # noqa: E402
-from crm.visibility import visible_customers  # noqa: E402
 from kpis.models import KpiJobRun, KpiSnapshot  # noqa: E402
 from kpis.tasks import kpi_snapshots_nightly  # noqa: E402
 
@@ -102,7 +101,11 @@ def time_page(figures: dict, name: str, user: User, url: str) -> None:
         response = client.get(url)
         samples.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200
-    figures[name] = {**percentiles(samples), "queries": len(queries), "customers": visible_customers(user).count()}
+    figures[name] = {
+        **percentiles(samples),
+        "queries": len(queries),
+        "customers": Customer.objects.visible_to(user).count(),
+    }
     print(f"{name}: {figures[name]}")
 
 
@@ -114,7 +117,7 @@ def main() -> None:
     fill_trend(period)
     settings.ALLOWED_HOSTS.append("testserver")
     city_heads = User.objects.filter(role=Role.DEPARTMENT_HEAD, region__level="city")
-    head = max(city_heads, key=lambda user: visible_customers(user).count())
+    head = max(city_heads, key=lambda user: Customer.objects.visible_to(user).count())
     staff = User.objects.filter(role=Role.PROVINCIAL_STAFF).order_by("id").first()
     time_page(figures, "department_dashboard", head, "/kpis/")
     time_page(figures, "province_overview", staff, "/kpis/?sort=visit_compliance_rate&dir=desc")

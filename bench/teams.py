@@ -48,7 +48,6 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.models import Customer  # noqa: E402
 from crm.models import Role, User  # noqa: E402
-from crm.visibility import visible_customers  # noqa: E402
 from teams.models import TeamRole, Visit  # noqa: E402
 from teams.rules import CUSTOMER_MANAGER  # noqa: E402
 
@@ -158,7 +157,7 @@ def time_team_pages(figures: dict, rng: random.Random) -> None:
     teams (every gap counted) and manager load. Not among issue 4's goals; measured to know where they stand."""
     city_heads = User.objects.filter(role=Role.DEPARTMENT_HEAD, region__level="city")
     widest = {
-        "department_head": max(city_heads, key=lambda head: visible_customers(head).count()),
+        "department_head": max(city_heads, key=lambda head: Customer.objects.visible_to(head).count()),
         "provincial_staff": User.objects.filter(role=Role.PROVINCIAL_STAFF).order_by("id").first(),
     }
     for role, user in widest.items():
@@ -172,7 +171,7 @@ def time_team_pages(figures: dict, rng: random.Random) -> None:
                 response = client.get(url)
                 samples.append((time.perf_counter() - start) * 1000)
                 assert response.status_code == 200, response.status_code
-            figures[f"{name}_{role}"] = {**percentiles(samples), "customers": visible_customers(user).count()}
+            figures[f"{name}_{role}"] = {**percentiles(samples), "customers": Customer.objects.visible_to(user).count()}
 
 
 def time_one_post(figures: dict, token: str, code: str) -> None:

@@ -34,7 +34,7 @@ from crm.celery import app  # noqa: E402
 from crm.models import User  # noqa: E402
 from tiering import exports  # noqa: E402
 from tiering.models import TierJobRun  # noqa: E402
-from tiering.rules import evaluate  # noqa: E402
+from tiering.rules import evaluate, rule_values  # noqa: E402
 from tiering.selectors import published_rule_set, simulate  # noqa: E402
 from tiering.services import rule_set_draft_create, tier_recompute  # noqa: E402
 from tiering.tasks import tier_recompute_nightly  # noqa: E402
@@ -167,7 +167,7 @@ def per_row_saves(figures: dict) -> None:
     def save_loop():
         with transaction.atomic():
             for customer in Customer.objects.order_by("id")[:20_000]:
-                result = evaluate(customer.rule_values(), rules)
+                result = evaluate(rule_values(customer), rules)
                 customer.tier = result.tier
                 customer.tier_reasons = json.loads(json.dumps(result.reasons, default=float))
                 customer.save()

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.models import Customer
 from crm.admin import HeadquartersWritesMixin, ProvincialStaffAdminMixin
-from crm.visibility import visible_customers
+from crm.permissions import may
 
 from . import services
 from .models import Activity, Campaign, CoverageThresholds, CustomerProduct, DoNotCall, Product
@@ -33,7 +34,7 @@ class CustomerProductAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(customer__in=visible_customers(request.user))
+        return super().get_queryset(request).filter(customer__in=Customer.objects.visible_to(request.user))
 
 
 @admin.register(CoverageThresholds)
@@ -56,7 +57,7 @@ class DoNotCallAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     readonly_fields = ["added_by", "added_at"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_provincial_or_above  # SPEC §6.3: removal needs them
+        return may(request.user, "campaigns.manage_do_not_call")  # SPEC §6.3: removal needs them
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, *(["mobile"] if obj is not None else [])]

@@ -5,7 +5,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import Department, Region, Role, User
-from .visibility import filing_regions, territory_departments, visible_customers
+from .permissions import may
+from .visibility import filing_regions, territory_departments
 
 
 def staff_in_territory(user: User):
@@ -24,7 +25,7 @@ class ProvincialStaffAdminMixin:
 
     def _allowed(self, request) -> bool:
         user = request.user
-        return user.is_active and user.is_provincial_or_above
+        return may(user, "admin.use")
 
     def has_module_permission(self, request) -> bool:
         return self._allowed(request)
@@ -39,13 +40,14 @@ class ProvincialStaffAdminMixin:
         return self._allowed(request)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.sees_everything
+        return may(request.user, "admin.delete")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         model = db_field.remote_field.model
         user = request.user
-        if model._meta.label == "accounts.Customer":
-            kwargs["queryset"] = visible_customers(user)
+        visible_to = getattr(model._default_manager, "visible_to", None)
+        if visible_to is not None:  # a model that knows who may see it (customers): only those rows
+            kwargs["queryset"] = visible_to(user)
         elif model is Region:
             kwargs["queryset"] = filing_regions(user)
         elif model is Department:
@@ -59,10 +61,10 @@ class HeadquartersWritesMixin(ProvincialStaffAdminMixin):
     """National reference data: provincial staff may look, headquarters maintains it."""
 
     def has_add_permission(self, request, *args) -> bool:
-        return request.user.is_active and request.user.sees_everything
+        return may(request.user, "admin.change_reference_data")
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.sees_everything
+        return may(request.user, "admin.change_reference_data")
 
 
 @admin.register(Region)

@@ -1,4 +1,10 @@
-"""The Celery beat schedule: every periodic job, crontabs only, times in Asia/Shanghai (CELERY_TIMEZONE)."""
+"""The Celery beat schedule: every periodic job, crontabs only, times in Asia/Shanghai (CELERY_TIMEZONE).
+
+Tasks are named here by the explicit `name=` each declares in its `shared_task`, not imported: the project's
+ground floor does not import the apps, and the names stay put when a task's module moves.
+"""
+
+from __future__ import annotations
 
 from celery import signature
 from celery.schedules import crontab

@@ -129,6 +129,18 @@ class Role(models.TextChoices):
     HQ_ADMIN = "hq_admin", _("HQ administrator")
 
 
+class TeamRoleKind(models.TextChoices):
+    """The roles staff hold on a customer's team (一客户四经理, SPEC §5.1); the teams app keeps who holds which."""
+
+    CUSTOMER_MANAGER = "customer_manager", _("Customer manager")
+    SERVICE_MANAGER = "service_manager", _("Service manager")
+    PRODUCT_MANAGER = "product_manager", _("Product manager")
+    NETWORK_MANAGER = "network_manager", _("Network manager")
+    BILLING_MANAGER = "billing_manager", _("Billing manager")
+    SECOND_MANAGER = "second_manager", _("Second manager")
+    ASSISTANT = "assistant", _("Sales assistant")
+
+
 class User(AbstractUser):
     """A member of staff: one role, one home region, at most one department."""
 
@@ -160,19 +172,19 @@ class User(AbstractUser):
         return self.is_superuser or self.role == Role.HQ_ADMIN
 
     @property
-    def is_provincial_or_above(self) -> bool:
-        """Provincial staff and headquarters: they maintain rules and reference data, and override tiers."""
-        return self.sees_everything or self.role == Role.PROVINCIAL_STAFF
+    def sees_own_customers_only(self) -> bool:
+        """Account managers see the customers on whose team they are, not a territory (SPEC §2)."""
+        return self.role == Role.ACCOUNT_MANAGER and not self.sees_everything
 
     @property
-    def may_export_tier_lists(self) -> bool:
-        """Tier lists are exported by provincial staff, headquarters and department heads (SPEC §4.4)."""
-        return self.is_provincial_or_above or self.role == Role.DEPARTMENT_HEAD
+    def heads_a_department(self) -> bool:
+        """Department heads see their department's region and its staff."""
+        return self.role == Role.DEPARTMENT_HEAD and not self.sees_everything
 
     @property
-    def may_manage_teams(self) -> bool:
-        """Department heads, provincial staff and headquarters assign the roles on customers' teams (SPEC §1)."""
-        return self.is_provincial_or_above or self.role == Role.DEPARTMENT_HEAD
+    def is_provincial_staff(self) -> bool:
+        """Provincial staff see their province."""
+        return self.role == Role.PROVINCIAL_STAFF and not self.sees_everything
 
     @property
     def display_name(self) -> str:

@@ -55,12 +55,14 @@ INSTALLED_APPS = [
     "bootstrap",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rules",
     "crm",
     "accounts",
     "tiering",
     "teams",
     "campaigns",
     "kpis",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,6 @@
-"""The one visibility rule of SPEC §2 (数据权限). Every page, endpoint, export and report starts from here.
+"""The territory side of the one visibility rule of SPEC §2 (数据权限): which regions, departments and subtrees a
+member of staff works in. The customers a user sees are `Customer.objects.visible_to(user)` (accounts), built on
+`territory_path` here:
 
 - `hq_admin` (and superusers) see everything;
 - `provincial_staff` see the subtree of their home region's province;
@@ -13,10 +15,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Customer
-from teams.models import TeamRole
-
-from .models import Department, Region, Role, User
+from .models import Department, Region, User
 
 NATIONAL_CODE = "000000"
 
@@ -36,11 +35,11 @@ def territory_path(user: User) -> str | None:
         return None
     if user.sees_everything:
         return ""
-    if user.role == Role.DEPARTMENT_HEAD:
+    if user.heads_a_department:
         return user.department.region.path if user.department_id else None
     if user.region_id is None:
         return None
-    if user.role == Role.PROVINCIAL_STAFF:
+    if user.is_provincial_staff:
         return province_path(user.region)
     return user.region.path
 
@@ -70,24 +69,9 @@ def territory_departments(user: User) -> QuerySet[Department]:
 def visible_regions(user: User) -> QuerySet[Region]:
     """The regions a user may pick to narrow their customer lists.
 
-    Filtering only ever narrows `visible_customers`, so this reveals no customer. An account manager's customers
-    can lie anywhere their team roles are, so they get their whole province to choose from.
+    Filtering only ever narrows `Customer.objects.visible_to`, so this reveals no customer. An account manager's
+    customers can lie anywhere their team roles are, so they get their whole province to choose from.
     """
-    if user.is_authenticated and user.role == Role.ACCOUNT_MANAGER and not user.sees_everything and user.region_id:
+    if user.is_authenticated and user.sees_own_customers_only and user.region_id:
         return Region.objects.filter(path__startswith=province_path(user.region))
     return filing_regions(user)
-
-
-def visible_customers(user: User) -> QuerySet[Customer]:
-    """Every customer the user may see; the starting point of every customer query."""
-    customers = Customer.objects.all()
-    if not user.is_authenticated:
-        return customers.none()
-    if user.sees_everything:
-        return customers
-    if user.role == Role.ACCOUNT_MANAGER:
-        return customers.filter(pk__in=TeamRole.objects.active().filter(user=user).values("customer_id"))
-    path = territory_path(user)
-    if path is None:
-        return customers.none()
-    return customers.filter(region__path__startswith=path)

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class KpisConfig(AppConfig):
     name = "kpis"
     verbose_name = _("KPIs and dashboards")
+
+    def ready(self) -> None:
+        from . import extensions
+
+        extensions.register()

@@ -8,13 +8,15 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Customer
 from crm.bulk import BulkWriter
+from crm.jobs import IdRange, job_run_in_process, plan_id_ranges
 from crm.models import Department, Region, User
 from crm.periods import Period
+from crm.permissions import require
 from crm.services import job_chunk_failed, job_run_close
 from teams.selectors import standards
 
@@ -39,14 +41,9 @@ SNAPSHOT_COLUMNS = (
 )
 
 
-def plan_chunks(chunk_size: int | None = None) -> Iterator[tuple[int, int]]:
+def plan_chunks(chunk_size: int | None = None) -> Iterator[IdRange]:
     """Every customer, as id ranges [first, last]."""
-    chunk_size = chunk_size or CHUNK_SIZE
-    bounds = Customer.objects.aggregate(first=Min("id"), last=Max("id"))
-    if bounds["first"] is None:
-        return
-    for start in range(bounds["first"], bounds["last"] + 1, chunk_size):
-        yield start, min(start + chunk_size - 1, bounds["last"])
+    return plan_id_ranges(Customer.objects.all(), chunk_size or CHUNK_SIZE)
 
 
 def kpi_run_start(
@@ -143,30 +140,38 @@ def kpi_compute(
     triggered_by: User | None = None,
     progress: Callable[[KpiJobRun], None] | None = None,
 ) -> KpiJobRun:
-    """Compute a month's snapshots here and now, chunk after chunk, recording the run."""
-    chunks = list(plan_chunks())
-    run = kpi_run_start(
-        period=period,
-        as_of=as_of or period.as_of(timezone.localdate()),
-        source=source,
-        triggered_by=triggered_by,
-        chunks_total=len(chunks),
+    """Compute a month's snapshots here and now, chunk after chunk, recording the run (a failed chunk makes it
+    write nothing)."""
+
+    def start(*, chunks_total: int) -> KpiJobRun:
+        return kpi_run_start(
+            period=period,
+            as_of=as_of or period.as_of(timezone.localdate()),
+            source=source,
+            triggered_by=triggered_by,
+            chunks_total=chunks_total,
+        )
+
+    def apply(*, run_id: int, chunk: IdRange) -> list[list]:
+        return kpi_chunk_count(run_id=run_id, first_id=chunk.first_id, last_id=chunk.last_id)
+
+    def record_failure(*, run_id: int, chunk: IdRange, error: str) -> None:
+        kpi_chunk_failed(run_id=run_id, first_id=chunk.first_id, last_id=chunk.last_id, error=error)
+
+    return job_run_in_process(
+        chunks=plan_chunks(),
+        start=start,
+        apply=apply,
+        record_failure=record_failure,
+        finish=kpi_run_finish,
+        progress=progress,
     )
-    results = []
-    for first_id, last_id in chunks:
-        try:
-            results.append(kpi_chunk_count(run_id=run.pk, first_id=first_id, last_id=last_id))
-        except Exception as exc:  # noqa: BLE001 - recorded on the run, which then writes nothing
-            kpi_chunk_failed(run_id=run.pk, first_id=first_id, last_id=last_id, error=repr(exc))
-        if progress:
-            run.refresh_from_db()
-            progress(run)
-    return kpi_run_finish(run_id=run.pk, results=results)
 
 
 @transaction.atomic
 def kpi_target_set(*, user: User, metric: str, region: Region, value: Decimal | None) -> KpiTarget | None:
     """Set (or with None, clear) the target of a metric nationally or for a province."""
+    require(user, "kpis.set_target_of", region)
     existing = KpiTarget.objects.filter(metric=metric, region=region).first()
     if value is None:
         if existing:

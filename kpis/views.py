@@ -22,6 +22,7 @@ from campaigns.selectors import departments_without_activity
 from crm.forms import style_form
 from crm.models import Department, Region
 from crm.periods import Period
+from crm.permissions import may
 from crm.visibility import NATIONAL_CODE
 from teams.rules import MANAGER_CAPACITY
 
@@ -254,7 +255,7 @@ class DashboardView(LoginRequiredMixin, View):
                 "customers": [row["customers"] for row in context["load_rows"]],
                 "capacity": MANAGER_CAPACITY,
             }
-        context["may_see_quota"] = user.is_provincial_or_above and scope.kind == ScopeKind.REGION
+        context["may_see_quota"] = may(user, "tiering.manage_rules") and scope.kind == ScopeKind.REGION
         return render(request, self.template_name, context)
 
     @staticmethod
@@ -281,7 +282,7 @@ class TargetsView(LoginRequiredMixin, View):
     template_name = "kpis/targets.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not request.user.is_provincial_or_above:
+        if request.user.is_authenticated and not may(request.user, "kpis.set_targets"):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.models import Customer
 from crm.admin import ProvincialStaffAdminMixin
-from crm.visibility import visible_customers
 
 from .models import ServiceStandard, TeamRole, Visit
 from .services import service_standard_update
@@ -18,7 +18,7 @@ class TeamRoleAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(customer__in=visible_customers(request.user))
+        return super().get_queryset(request).filter(customer__in=Customer.objects.visible_to(request.user))
 
 
 @admin.register(ServiceStandard)
@@ -40,4 +40,4 @@ class VisitAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(customer__in=visible_customers(request.user))
+        return super().get_queryset(request).filter(customer__in=Customer.objects.visible_to(request.user))

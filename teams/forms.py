@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, KeyPerson
-from campaigns.models import CustomerPlan, PlanStage
 from crm.forms import date_picker
 from crm.models import User
 
+from . import hooks
 from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitKind
 
 USERNAME_SPLIT = re.compile(r"[\s,，、;；]+")
@@ -96,7 +96,7 @@ class VisitForm(forms.Form):
     plans = forms.ModelMultipleChoiceField(
         label=_("Campaign plans this visit was for"),
         help_text=_("Ticked plans move on to 'visited'."),
-        queryset=CustomerPlan.objects.none(),
+        queryset=None,  # the customer's plans, from the campaigns floor (`hooks.visit_plans`)
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -108,16 +108,15 @@ class VisitForm(forms.Form):
         user: User,
         roles_held: list[str],
         team_ids: list[int],
-        plans: QuerySet[CustomerPlan] | None = None,
+        plans: QuerySet | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         if plans is None:
             del self.fields["plans"]
         else:
-            stages = dict(PlanStage.choices)
             self.fields["plans"].queryset = plans
-            self.fields["plans"].label_from_instance = lambda p: f"{p.campaign.name}（{stages[p.stage]}）"
+            self.fields["plans"].label_from_instance = hooks.visit_plans.provider.label
         self.fields["key_persons"].queryset = customer.key_persons.order_by("-is_decision_maker", "name")
         self.fields["key_persons"].label_from_instance = lambda p: f"{p.name}（{p.title}）" if p.title else p.name
         staff = User.objects.filter(pk__in=team_ids).exclude(pk=user.pk).order_by("last_name", "first_name")

@@ -13,17 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier
-
-
-class TeamRoleKind(models.TextChoices):
-    CUSTOMER_MANAGER = "customer_manager", _("Customer manager")
-    SERVICE_MANAGER = "service_manager", _("Service manager")
-    PRODUCT_MANAGER = "product_manager", _("Product manager")
-    NETWORK_MANAGER = "network_manager", _("Network manager")
-    BILLING_MANAGER = "billing_manager", _("Billing manager")
-    SECOND_MANAGER = "second_manager", _("Second manager")
-    ASSISTANT = "assistant", _("Sales assistant")
-
+from crm.models import TeamRoleKind
 
 # Every role but the assistants is held by one person at a time.
 SINGLE_ROLES = [kind for kind in TeamRoleKind if kind != TeamRoleKind.ASSISTANT]

@@ -7,24 +7,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, KeyPerson
-from campaigns.services import plans_advance_by_visit
-from crm.models import Region, Role, User
-from crm.visibility import province_path, territory_path, visible_customers
+from crm.models import Region, User
+from crm.permissions import may, require
+from crm.visibility import province_path, territory_path
 
-from . import selectors
+from . import hooks, selectors
 from .models import SINGLE_ROLES, ServiceStandard, TeamRole, TeamRoleKind, Visit
 from .rules import MANAGER_CAPACITY
-
-
-def _check_may_manage(by: User) -> None:
-    if not by.may_manage_teams:
-        raise PermissionDenied(_("Only department heads and provincial staff assign team roles."))
 
 
 def _check_assignee(*, customer: Customer, user: User, field: str) -> None:
@@ -76,7 +71,7 @@ def team_set(
 
     A change ends the old holder's role and starts the new holder's on the same day; ended roles stay as history.
     """
-    _check_may_manage(by)
+    require(by, "teams.manage")
     on = on or timezone.localdate()
     unknown = set(roles) - set(SINGLE_ROLES)
     if unknown:
@@ -130,7 +125,7 @@ class ReassignResult:
 
 
 def team_reassign_check(*, by: User, leaving: User, targets: list[User]) -> None:
-    _check_may_manage(by)
+    require(by, "teams.manage")
     if not targets:
         raise ValidationError({"targets": _("Choose at least one manager to take the customers over.")})
     if leaving in targets:
@@ -187,8 +182,7 @@ def team_reassign(
 
 @transaction.atomic
 def service_standard_update(*, by: User, standard: ServiceStandard, data: dict[str, Any]) -> ServiceStandard:
-    if not by.is_provincial_or_above:
-        raise PermissionDenied(_("Only provincial staff change the service standards."))
+    require(by, "teams.change_standards")
     for field, value in data.items():
         setattr(standard, field, value)
     standard.updated_by = by
@@ -253,9 +247,11 @@ def _may_log(*, user: User, customer: Customer, held: list[str]) -> bool:
     An account manager sees exactly the customers on whose team they are (SPEC §2), so their roles answer it without
     another query; department heads and provincial staff log visits to any customer in their territory.
     """
-    if user.role == Role.ACCOUNT_MANAGER:
+    if user.sees_own_customers_only:
         return bool(held)
-    return (bool(held) or user.may_manage_teams) and visible_customers(user).filter(pk=customer.pk).exists()
+    return (bool(held) or may(user, "teams.manage")) and Customer.objects.visible_to(user).filter(
+        pk=customer.pk
+    ).exists()
 
 
 def _link(visit: Visit, name: str, objects: list, *, replace: bool) -> None:
@@ -289,14 +285,13 @@ def visit_log(*, user: User, customer: Customer, data: dict[str, Any]) -> Visit:
     _link(visit, "staff_present", staff_present or [], replace=False)
     if plans:
         # The campaign plans (一户一案) the visit was made for move on to `visited` (SPEC §6.2).
-        plans_advance_by_visit(user=user, visit=visit, plans=plans)
+        hooks.visit_plans.provider.advance(user=user, visit=visit, plans=plans)
     return visit
 
 
 @transaction.atomic
 def visit_update(*, user: User, visit: Visit, data: dict[str, Any]) -> Visit:
-    if not visit.editable_by(user):
-        raise PermissionDenied(_("Only the visitor can change a visit, and only within 7 days of logging it."))
+    require(user, "teams.change_visit", visit)
     if "customer" in data and data["customer"] != visit.customer:
         raise ValidationError({"customer": _("A visit stays with its customer.")})
     if data.get("plans"):
@@ -309,3 +304,9 @@ def visit_update(*, user: User, visit: Visit, data: dict[str, Any]) -> Visit:
     if staff_present is not None:
         _link(visit, "staff_present", staff_present, replace=True)
     return visit
+
+
+def team_customer_filed(*, customer: Customer, user: User) -> None:
+    """An account manager who files a customer becomes its customer manager (run by `customer_create`)."""
+    if user.sees_own_customers_only:
+        TeamRole.objects.create(customer=customer, user=user, role=TeamRoleKind.CUSTOMER_MANAGER)

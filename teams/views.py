@@ -15,12 +15,12 @@ from django.views import View
 
 from accounts.models import Customer
 from accounts.selectors import customer_get
-from campaigns.selectors import plans_to_visit
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator
+from crm.permissions import ACTIONS, may
 from tiering.selectors import TIER_RANK
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .forms import ReassignForm, ServiceStandardForm, TeamForm, VisitForm
 from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind
 from .rules import MANAGER_CAPACITY
@@ -37,8 +37,8 @@ def _next_url(request, default: str) -> str:
 
 
 def _require_team_managers(request) -> None:
-    if not request.user.may_manage_teams:
-        raise PermissionDenied(_("Only department heads and provincial staff assign team roles."))
+    if not may(request.user, "teams.manage"):
+        raise PermissionDenied(ACTIONS["teams.manage"][1])
 
 
 def _staff_suggestions(request):
@@ -85,16 +85,16 @@ class VisitFormView(LoginRequiredMixin, View):
     @staticmethod
     def _plans(customer, visit):
         """The campaign plans a new visit may move on; none when editing one."""
-        if visit is not None:
+        if visit is not None or hooks.visit_plans.provider is None:
             return None
-        plans = plans_to_visit(customer)
+        plans = hooks.visit_plans.provider.to_visit(customer)
         return plans if plans.exists() else None
 
     def _objects(self, request, code=None, pk=None):
         if pk is not None:
             visit = get_object_or_404(selectors.visits_visible(request.user).select_related("customer"), pk=pk)
-            if not visit.editable_by(request.user):
-                raise PermissionDenied(_("Only the visitor can change a visit, and only within 7 days of logging it."))
+            if not may(request.user, "teams.change_visit", visit):
+                raise PermissionDenied(ACTIONS["teams.change_visit"][1])
             return customer_get(user=request.user, code=visit.customer.code), visit
         return customer_get(user=request.user, code=code), None
 
@@ -323,8 +323,8 @@ class ServiceStandardListView(LoginRequiredMixin, View):
 
 class ServiceStandardEditView(LoginRequiredMixin, View):
     def _standard(self, request, tier):
-        if not request.user.is_provincial_or_above:
-            raise PermissionDenied(_("Only provincial staff change the service standards."))
+        if not may(request.user, "teams.change_standards"):
+            raise PermissionDenied(ACTIONS["teams.change_standards"][1])
         return get_object_or_404(ServiceStandard, tier=tier)
 
     def get(self, request, tier):

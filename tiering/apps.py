@@ -22,4 +22,7 @@ class TieringConfig(AppConfig):
     verbose_name = _("Tiering")
 
     def ready(self) -> None:
+        from . import extensions
+
+        extensions.register()
         connection_created.connect(register_sqlite_functions, dispatch_uid="tiering_sqlite_functions")

@@ -36,8 +36,8 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Customer, CustomerStatus, Segment
-from teams.models import TeamRole, TeamRoleKind
+from accounts.models import Customer, CustomerStatus, Segment, team_roles
+from crm.models import TeamRoleKind
 
 from .rules import OPERATORS
 
@@ -118,7 +118,7 @@ def tier_list_sql(customers: QuerySet[Customer], *, for_csv: bool) -> tuple[str,
     XLSX they are left as they are (string cells are never formulas) and amounts come as floats, which is what
     a spreadsheet stores.
     """
-    manager = TeamRole.objects.active().filter(customer=OuterRef("pk"), role=TeamRoleKind.CUSTOMER_MANAGER)
+    manager = team_roles().active().filter(customer=OuterRef("pk"), role=TeamRoleKind.CUSTOMER_MANAGER)
     amount = F if for_csv else (lambda name: Cast(name, FloatField()))
     expressions = [
         F("code"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier
 from crm.models import ChunkedJobRun
+from crm.permissions import may
 
 from .rules import FLAG_FIELDS, INDUSTRY_FIELD, NUMERIC_FIELDS, RuleSpec
 
@@ -68,7 +69,7 @@ class RuleSet(models.Model):
 
     def editable_by(self, user) -> bool:
         """Published and retired sets are history: only drafts change, the national ones only by headquarters."""
-        return self.status == RuleSetStatus.DRAFT and (user.sees_everything or self.scope_id != "000000")
+        return may(user, "tiering.change_rule_set", self)
 
 
 class RuleField(models.TextChoices):

@@ -67,6 +67,12 @@ class TierResult:
     reasons: list[dict[str, Any]]
 
 
+def rule_values(customer: Any) -> dict[str, Any]:
+    """What the rules read of a customer (`evaluate`): status, industry code, numbers and flags."""
+    values = {name: getattr(customer, name) for name in (*NUMERIC_FIELDS, *FLAG_FIELDS)}
+    return values | {"status": customer.status, "industry": customer.industry_id}
+
+
 def evaluate(values: Mapping[str, Any], rules: Sequence[RuleSpec]) -> TierResult:
     """The tier of one customer: the highest tier any of whose rules matches; active and nothing matched is C.
 

@@ -10,7 +10,7 @@ from django.db.models.functions import Substr
 
 from accounts.models import Customer
 from crm.models import Region, User
-from crm.visibility import filing_regions, visible_customers
+from crm.visibility import filing_regions
 
 from .models import RuleSet, RuleSetStatus, TierJobRun
 
@@ -69,7 +69,7 @@ def simulate(*, rule_set: RuleSet, user: User, sample: int = 100) -> tuple[list[
     how many would move up or down, and a sample of those who would move."""
     from .bulk import tier_expression, tier_with_overrides
 
-    customers = visible_customers(user)
+    customers = Customer.objects.visible_to(user)
     if rule_set.scope_id != NATIONAL:
         customers = customers.filter(region__path__startswith=rule_set.scope.path)
     new_tier = tier_with_overrides(tier_expression(rule_set.specs()))  # what the recompute would write
@@ -123,7 +123,7 @@ QUOTA_GROUPS = {"A": ("A+", "A"), "B": ("B",), "C": ("C",)}
 
 def quota_report(*, user: User) -> list[QuotaRow]:
     """Actual tier shares against the targets of the rules in force, per province and per city."""
-    customers = visible_customers(user).filter(tier__isnull=False)
+    customers = Customer.objects.visible_to(user).filter(tier__isnull=False)
     province_of = Substr("region__path", 8, 6)
     by_city: dict[str, dict[str, int]] = {}
     by_province: dict[str, dict[str, int]] = {}

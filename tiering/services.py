@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, GroupMember
 from accounts.services import vip_levels_apply
+from crm.jobs import job_run_in_process, plan_id_ranges
 from crm.models import Region, RegionLevel, User
+from crm.permissions import require
 from crm.services import job_chunk_failed, job_run_close
 from crm.visibility import territory_region
 
@@ -32,6 +35,12 @@ class Chunk:
     first_id: int
     last_id: int
     region_codes: tuple[str, ...] | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Chunk:
+        """The chunk a task message carries (`dataclasses.asdict`); JSON has turned its region codes into a list."""
+        codes = data["region_codes"]
+        return cls(**{**data, "region_codes": tuple(codes) if codes else None})
 
 
 def _customers(chunk: Chunk):
@@ -64,11 +73,8 @@ def plan_chunks(scope: Region, chunk_size: int | None = None) -> Iterator[Chunk]
         parts = [(provincial.get(province, national.pk), _subtree_codes(scope.code))]
     for rule_set_id, codes in parts:
         customers = Customer.objects.all() if codes is None else Customer.objects.filter(region_id__in=codes)
-        bounds = customers.aggregate(first=Min("id"), last=Max("id"))
-        if bounds["first"] is None:
-            continue
-        for start in range(bounds["first"], bounds["last"] + 1, chunk_size):
-            yield Chunk(rule_set_id, start, min(start + chunk_size - 1, bounds["last"]), codes)
+        for first_id, last_id in plan_id_ranges(customers, chunk_size):
+            yield Chunk(rule_set_id, first_id, last_id, codes)
 
 
 def _subtree_codes(code: str) -> tuple[str, ...]:
@@ -111,17 +117,23 @@ def tier_recompute(
     progress: Callable[[TierJobRun], None] | None = None,
 ) -> TierJobRun:
     """Recompute every customer of `scope` here and now, chunk after chunk, recording the run."""
-    chunks = list(plan_chunks(scope))
-    run = TierJobRun.objects.create(scope=scope, triggered_by=triggered_by, source=source, chunks_total=len(chunks))
-    for chunk in chunks:
-        try:
-            tier_chunk_apply(run_id=run.pk, chunk=chunk)
-        except Exception as exc:  # recorded on the run; other chunks' results stay
-            tier_chunk_failed(run_id=run.pk, chunk=chunk, error=repr(exc))
-        if progress:
-            run.refresh_from_db()
-            progress(run)
-    return tier_run_finish(run_id=run.pk)
+
+    def start(*, chunks_total: int) -> TierJobRun:
+        return TierJobRun.objects.create(
+            scope=scope, triggered_by=triggered_by, source=source, chunks_total=chunks_total
+        )
+
+    def finish(*, run_id: int, results: list[int]) -> TierJobRun:
+        return tier_run_finish(run_id=run_id)  # the counts are on the run already
+
+    return job_run_in_process(
+        chunks=plan_chunks(scope),
+        start=start,
+        apply=tier_chunk_apply,
+        record_failure=tier_chunk_failed,
+        finish=finish,
+        progress=progress,
+    )
 
 
 def _log_change(customer: Customer, before: str | None, after: str | None, source: str) -> None:
@@ -139,6 +151,7 @@ def _log_change(customer: Customer, before: str | None, after: str | None, sourc
 @transaction.atomic
 def tier_override_set(*, customer: Customer, user: User, tier: str, reason: str, expires_on) -> TierOverride:
     """Set a customer's tier by hand until `expires_on`; replaces an override already in force."""
+    require(user, "tiering.override_tier", customer)
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = _("Say why the tier is set by hand.")
@@ -178,9 +191,10 @@ def tier_refresh(*, customer: Customer, source: str = "manual") -> Customer:
 
 
 def _rule_set_scope_for(user: User) -> Region:
+    require(user, "tiering.manage_rules")
     scope = territory_region(user)
-    if scope is None or not user.is_provincial_or_above:
-        raise PermissionDenied
+    if scope is None:
+        raise PermissionDenied(_("You have no territory to keep tier rules for."))
     return scope
 
 
@@ -221,6 +235,7 @@ def rule_set_publish(*, rule_set: RuleSet, user: User) -> RuleSet:
     """Publish a draft: the set in force in its scope retires, this one takes over from the next recompute."""
     if rule_set.status != RuleSetStatus.DRAFT:
         raise ValidationError({"status": _("Only a draft can be published.")})
+    require(user, "tiering.change_rule_set", rule_set)
     if not rule_set.rules.exists():
         raise ValidationError({"rules": _("A rule set needs at least one rule.")})
     RuleSet.objects.filter(scope=rule_set.scope, status=RuleSetStatus.PUBLISHED).update(status=RuleSetStatus.RETIRED)

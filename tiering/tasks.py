@@ -5,36 +5,35 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from celery import chord, shared_task, signature
-from django.db import OperationalError
 
+from crm.jobs import ChunkTask
 from crm.models import Region
 
 from .models import TierJobRun
 from .selectors import NATIONAL
 from .services import Chunk, plan_chunks, tier_chunk_apply, tier_chunk_failed, tier_run_finish
 
-
-@shared_task(bind=True, acks_late=True, max_retries=3, time_limit=20 * 60, soft_time_limit=19 * 60)
-def tier_recompute_chunk(self, run_id: int, chunk: dict) -> int:
-    """One id range in one transaction: retried on transient database errors, otherwise recorded on the run."""
-    spec = Chunk(**{**chunk, "region_codes": tuple(chunk["region_codes"]) if chunk["region_codes"] else None})
-    try:
-        return tier_chunk_apply(run_id=run_id, chunk=spec)
-    except OperationalError as exc:
-        if self.request.retries < self.max_retries:
-            raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
-        tier_chunk_failed(run_id=run_id, chunk=spec, error=repr(exc))
-    except Exception as exc:  # noqa: BLE001 - recorded on the run, the other chunks carry on
-        tier_chunk_failed(run_id=run_id, chunk=spec, error=repr(exc))
-    return 0
+# Every task is named explicitly, and by the module path it was first registered under: the names travel in queued
+# messages, chord callbacks and the beat schedule (crm/beat.py), which must still find the task if it moves.
 
 
-@shared_task
+def _chunk_failed(*, run_id: int, chunk: dict, error: str) -> None:
+    tier_chunk_failed(run_id=run_id, chunk=Chunk.from_json(chunk), error=error)
+
+
+@shared_task(base=ChunkTask, name="tiering.tasks.tier_recompute_chunk", record_failure=_chunk_failed, nothing_done=0)
+def tier_recompute_chunk(run_id: int, chunk: dict) -> int:
+    """One id range in one transaction; returns the number of customers changed. ChunkTask retries transient
+    database errors and records what still fails on the run, returning 0."""
+    return tier_chunk_apply(run_id=run_id, chunk=Chunk.from_json(chunk))
+
+
+@shared_task(name="tiering.tasks.tier_recompute_finish")
 def tier_recompute_finish(_results, run_id: int) -> str:
     return tier_run_finish(run_id=run_id).status
 
 
-@shared_task
+@shared_task(name="tiering.tasks.tier_recompute_nightly")
 def tier_recompute_nightly(
     scope_code: str = NATIONAL,
     chunk_size: int | None = None,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from crm.forms import style_form
+from crm.permissions import may
 from crm.visibility import territory_region
 
 from . import selectors, services
@@ -21,7 +22,7 @@ class RuleSetStaffMixin(LoginRequiredMixin):
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
-        if user.is_authenticated and not user.is_provincial_or_above:
+        if user.is_authenticated and not may(user, "tiering.manage_rules"):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from accounts.validators import validate_mobile
 from crm.api.serializers import RejectUnknownFieldsMixin, StrictModelSerializer
 from crm.models import Department, Region, User
+from crm.permissions import may
 
 from ..models import (
     CallEntry,
@@ -68,7 +69,7 @@ class DoNotCallSerializer(StrictModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is None or not request.user.is_provincial_or_above:
+        if request is None or not may(request.user, "campaigns.manage_do_not_call"):
             data["mobile"] = mask_mobile(data["mobile"])
         return data
 

@@ -19,8 +19,8 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 
+from accounts.models import Customer
 from crm.models import User
-from crm.visibility import visible_customers
 from teams.models import TeamRole, TeamRoleKind
 
 from ..models import (
@@ -60,7 +60,7 @@ def call_lists_counted(user: User, call_lists: Iterable[CallList]) -> list[CallL
     lists = list(call_lists)
     counts = (
         CallEntry.objects.filter(call_list__in=[call_list.pk for call_list in lists])
-        .filter(customer__in=visible_customers(user))
+        .filter(customer__in=Customer.objects.visible_to(user))
         .values("call_list")
         .annotate(entries=Count("pk"), pending=Count("pk", filter=~_entry_done()))
         .order_by()
@@ -76,7 +76,7 @@ def call_entries_for(user: User, call_list: CallList) -> QuerySet[CallEntry]:
     """The list's entries of customers the user sees: the ones still to call first (never called, then called
     longest ago), then the done ones; each with `done`."""
     return (
-        call_list.entries.filter(customer__in=visible_customers(user))
+        call_list.entries.filter(customer__in=Customer.objects.visible_to(user))
         .select_related("customer")
         .annotate(done=Case(When(_entry_done(), then=Value(True)), default=Value(False), output_field=BooleanField()))
         .order_by("done", F("last_called_at").asc(nulls_first=True), "pk")
@@ -124,7 +124,7 @@ def call_report(*, user: User, campaign: Campaign) -> list[CallDay]:
     """Calls per agent per day (local days) of the campaign, newest day first, over the customers the user sees;
     one grouped query."""
     rows = (
-        CallAttempt.objects.filter(campaign=campaign, customer__in=visible_customers(user))
+        CallAttempt.objects.filter(campaign=campaign, customer__in=Customer.objects.visible_to(user))
         .annotate(day=TruncDate("called_at"))
         .values("day", "agent__username", "agent__last_name", "agent__first_name")
         .annotate(

@@ -18,9 +18,9 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import Customer
-from crm.models import Department, Role, User
+from crm.models import Department, User
 from crm.periods import Period
-from crm.visibility import filing_regions, territory_departments, visible_customers
+from crm.visibility import filing_regions, territory_departments
 
 from ..models import (
     Activity,
@@ -35,8 +35,8 @@ def campaigns_for(user: User) -> QuerySet[Campaign]:
     """Campaigns whose region lies in the user's territory; for an account manager, those with a plan for one of
     their customers."""
     campaigns = Campaign.objects.select_related("department", "region").prefetch_related("target_products")
-    if user.is_authenticated and user.role == Role.ACCOUNT_MANAGER and not user.sees_everything:
-        planned = CustomerPlan.objects.filter(customer__in=visible_customers(user)).values("campaign_id")
+    if user.is_authenticated and user.sees_own_customers_only:
+        planned = CustomerPlan.objects.filter(customer__in=Customer.objects.visible_to(user)).values("campaign_id")
         return campaigns.filter(pk__in=planned)
     return campaigns.filter(region__in=filing_regions(user))
 
@@ -47,7 +47,7 @@ def plan_counts(user: User, campaigns: Iterable[Campaign]) -> list[Campaign]:
     campaigns = list(campaigns)
     rows = (
         CustomerPlan.objects.filter(campaign__in=[campaign.pk for campaign in campaigns])
-        .filter(customer__in=visible_customers(user))
+        .filter(customer__in=Customer.objects.visible_to(user))
         .values("campaign")
         .annotate(plans=Count("pk"), opened=Count("pk", filter=Q(stage__in=OPENED_STAGES)))
         .order_by()
@@ -62,7 +62,7 @@ def plan_counts(user: User, campaigns: Iterable[Campaign]) -> list[Campaign]:
 def plans_for(user: User, campaign: Campaign) -> QuerySet[CustomerPlan]:
     """The campaign's plans for the customers the user sees."""
     return (
-        campaign.plans.filter(customer__in=visible_customers(user))
+        campaign.plans.filter(customer__in=Customer.objects.visible_to(user))
         .select_related("customer", "owner")
         .prefetch_related("gap_products")
         .order_by("customer__code")

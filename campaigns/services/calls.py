@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import GroupMember, KeyPerson
+from accounts.models import Customer, GroupMember, KeyPerson
 from crm.bulk import analyze_after_load
 from crm.models import User
-from crm.visibility import visible_customers
+from crm.permissions import require
 
 from ..models import (
     FINAL_OUTCOMES,
@@ -58,8 +58,7 @@ def do_not_call_add(*, user: User, mobile: str, reason: str) -> tuple[DoNotCall,
 @transaction.atomic
 def do_not_call_remove(*, user: User, mobile: str) -> bool:
     """Take a number off the list: provincial staff and headquarters only."""
-    if not user.is_provincial_or_above:
-        raise PermissionDenied(_("Only provincial staff take a number off the do-not-call list."))
+    require(user, "campaigns.manage_do_not_call")
     deleted, _counts = DoNotCall.objects.filter(mobile=mobile.strip()).delete()
     return bool(deleted)
 
@@ -113,8 +112,8 @@ def call_list_build(
     number's attempts so far in the campaign. A list with nothing to call is not created.
     """
     agent = agent or user
-    if agent.pk != user.pk and not user.may_manage_teams:
-        raise PermissionDenied(_("Only department heads and provincial staff build call lists for someone else."))
+    if agent.pk != user.pk:
+        require(user, "campaigns.build_call_list_for_others")
     if source not in CallSource.values:
         raise ValidationError({"source": _("Call key persons, members or all.")})
     if not agent.is_active:
@@ -123,11 +122,11 @@ def call_list_build(
     # and no number goes on the do-not-call list while this one reads it and writes its entries.
     Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk").first()
     _do_not_call_turn()
-    plans = campaign.plans.filter(stage__in=CALLABLE_STAGES, customer__in=visible_customers(user))
+    plans = campaign.plans.filter(stage__in=CALLABLE_STAGES, customer__in=Customer.objects.visible_to(user))
     if not plans.exists():
         raise ValidationError(_("The campaign has no plan you see that is still open: nobody to call."))
     if agent.pk != user.pk:
-        plans = plans.filter(customer__in=visible_customers(agent))
+        plans = plans.filter(customer__in=Customer.objects.visible_to(agent))
         if not plans.exists():
             raise ValidationError(
                 {"agent": _("%(name)s sees none of the campaign's customers you see.") % {"name": agent.display_name}}
@@ -187,8 +186,7 @@ def call_outcome_record(*, user: User, entry: CallEntry, outcome: str, note: str
     if entry is None:  # its number went on the do-not-call list meanwhile
         raise ValidationError(_("This number is no longer on the list."))
     call_list = entry.call_list
-    if call_list.agent_id != user.pk:
-        raise PermissionDenied(_("Only the agent of this call list records its calls."))
+    require(user, "campaigns.record_call", call_list)
     if not call_list.is_open:
         raise ValidationError(_("The call list is closed: no more calls are recorded on it."))
     if entry.last_outcome in FINAL_OUTCOMES:
@@ -234,8 +232,7 @@ def call_outcome_record(*, user: User, entry: CallEntry, outcome: str, note: str
 @transaction.atomic
 def call_list_close(*, user: User, call_list: CallList) -> CallList:
     """Close a call list (its agent or its builder): no more calls on it, and its numbers may go on a new list."""
-    if user.pk not in (call_list.agent_id, call_list.created_by_id):
-        raise PermissionDenied(_("Only the agent of this call list or its builder closes it."))
+    require(user, "campaigns.close_call_list", call_list)
     if call_list.is_open:
         call_list.closed_at = timezone.now()
         call_list.save(update_fields=["closed_at"])

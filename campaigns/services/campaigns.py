@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import CustomerStatus, Industry, Tier
+from accounts.models import Customer, CustomerStatus, Industry, Tier
 from crm.bulk import BulkWriter, analyze_after_load
 from crm.models import User
-from crm.visibility import filing_regions, territory_departments, visible_customers
+from crm.permissions import require
+from crm.visibility import filing_regions, territory_departments
 from teams.models import TeamRole, TeamRoleKind, Visit
 
 from ..models import (
@@ -72,8 +73,7 @@ def campaign_create(*, user: User, data: dict[str, Any]) -> Campaign:
     """Create a campaign and one plan per matching customer the user sees (一户一案, SPEC §6.2): its gap products
     (the targets it is not covered in), an objective, its customer manager as owner, at `screened`. A segment that
     matches nobody creates nothing."""
-    if not user.may_manage_teams:
-        raise PermissionDenied(_("Campaigns are planned by department heads and provincial staff."))
+    require(user, "campaigns.plan")
     products = list(data.get("target_products") or [])
     if not products:
         raise ValidationError({"target_products": _("Name at least one target product.")})
@@ -99,7 +99,7 @@ def campaign_create(*, user: User, data: dict[str, Any]) -> Campaign:
     )
     campaign.full_clean()
     customers = list(
-        visible_customers(user)
+        Customer.objects.visible_to(user)
         .filter(_segment_condition(segment, products), region__path__startswith=region.path)
         .values_list("pk", flat=True)
     )
@@ -190,10 +190,9 @@ def plan_update(*, user: User, plan: CustomerPlan, data: dict[str, Any]) -> Cust
         plan.gap_products.set(data["gap_products"])
     if "owner" in data and data["owner"] != plan.owner:
         owner = data["owner"]
-        if not user.may_manage_teams:
-            raise PermissionDenied(_("Only department heads and provincial staff hand a plan to another owner."))
+        require(user, "campaigns.hand_over_plan")
         if owner is not None and not (
-            owner.is_active and visible_customers(owner).filter(pk=plan.customer_id).exists()
+            owner.is_active and Customer.objects.visible_to(owner).filter(pk=plan.customer_id).exists()
         ):
             raise ValidationError(
                 {

@@ -17,6 +17,7 @@ from django.views import View
 
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator
+from crm.permissions import may
 from teams.selectors import staff_pool
 
 from .. import selectors, services
@@ -38,7 +39,7 @@ class DoNotCallView(LoginRequiredMixin, View):
         if search:
             entries = entries.filter(mobile=search)
         page = Paginator(entries, self.page_size).get_page(request.GET.get("page"))
-        whole = request.user.is_provincial_or_above
+        whole = may(request.user, "campaigns.manage_do_not_call")
         for entry in page:
             entry.shown = entry.mobile if whole else mask_mobile(entry.mobile)
         context = {
@@ -113,8 +114,8 @@ class CallListView(LoginRequiredMixin, View):
             "pending": counted.pending_count,
             "max_attempts": MAX_ATTEMPTS,
             "outcomes": CallOutcome.choices,
-            "may_record": call_list.is_open and call_list.agent_id == request.user.pk,
-            "may_close": call_list.is_open and request.user.pk in (call_list.agent_id, call_list.created_by_id),
+            "may_record": call_list.is_open and may(request.user, "campaigns.record_call", call_list),
+            "may_close": call_list.is_open and may(request.user, "campaigns.close_call_list", call_list),
             "form": form,
             "failed_entry": int(failed) if failed.isdigit() else None,  # the row the errors belong to
             "errors": errors,
@@ -169,7 +170,7 @@ class CampaignCallsView(LoginRequiredMixin, View):
     template_name = "campaigns/calls.html"
 
     def _form(self, request, data=None) -> CallListBuildForm:
-        return CallListBuildForm(data, may_name_agent=request.user.may_manage_teams)
+        return CallListBuildForm(data, may_name_agent=may(request.user, "campaigns.build_call_list_for_others"))
 
     def _render(self, request, campaign, form: CallListBuildForm, status: int = 200):
         rows = selectors.call_report(user=request.user, campaign=campaign)
@@ -177,7 +178,7 @@ class CampaignCallsView(LoginRequiredMixin, View):
             selectors.call_lists_for(request.user).filter(campaign=campaign).select_related("created_by")
         )
         staff = []
-        if request.user.may_manage_teams:
+        if may(request.user, "campaigns.build_call_list_for_others"):
             staff = (
                 staff_pool(request.user)
                 .order_by("username")

@@ -19,6 +19,7 @@ from django.views import View
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator
 from crm.periods import Period
+from crm.permissions import ACTIONS, may
 from crm.visibility import territory_departments
 
 from .. import selectors, services
@@ -41,7 +42,7 @@ class CampaignListView(LoginRequiredMixin, View):
         return render(
             request,
             self.template_name,
-            {"page": page, "today": today, "may_plan": request.user.may_manage_teams},
+            {"page": page, "today": today, "may_plan": may(request.user, "campaigns.plan")},
         )
 
 
@@ -51,8 +52,8 @@ class CampaignCreateView(LoginRequiredMixin, View):
     template_name = "campaigns/campaign_form.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not request.user.may_manage_teams:
-            raise PermissionDenied(_("Campaigns are planned by department heads and provincial staff."))
+        if request.user.is_authenticated and not may(request.user, "campaigns.plan"):
+            raise PermissionDenied(ACTIONS["campaigns.plan"][1])
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):

@@ -10,8 +10,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 
+from accounts.models import Customer
 from crm.models import RegionLevel
-from crm.visibility import visible_customers, visible_regions
+from crm.visibility import visible_regions
 
 from ..models import CoverageThresholds
 from ..rules import COVERAGE_LABELS, COVERED, FAKE, THIN, UNCOVERED
@@ -28,7 +29,7 @@ class GapMatrixView(LoginRequiredMixin, View):
 
     def get(self, request):
         regions = visible_regions(request.user).filter(level__in=[RegionLevel.PROVINCE, RegionLevel.CITY])
-        customers = visible_customers(request.user)
+        customers = Customer.objects.visible_to(request.user)
         region = None
         if request.GET.get("region"):
             region = regions.filter(code=request.GET["region"]).first()

@@ -6,8 +6,6 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from tiering.rules import reason_text
-
 register = template.Library()
 
 
@@ -24,12 +22,6 @@ def yuan(value) -> str:
     if value in (None, ""):
         return "—"
     return f"{Decimal(value):,.2f}"
-
-
-@register.filter
-def reason(value) -> str:
-    """One tier reason as a line: `handset_count 612 ≥ 500`."""
-    return reason_text(value)
 
 
 @register.filter

@@ -4,11 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Customer, KeyPerson
-from campaigns.models import CustomerPlan
 from crm.api.serializers import RejectUnknownFieldsMixin, StrictModelSerializer
 from crm.models import User
-from crm.visibility import visible_customers
 
+from .. import hooks
 from ..models import SINGLE_ROLES, TeamRoleKind, Visit
 
 
@@ -63,7 +62,15 @@ class VisibleCustomerField(serializers.SlugRelatedField):
 
     def get_queryset(self):
         request = self.context.get("request")
-        return visible_customers(request.user) if request is not None else Customer.objects.none()
+        return Customer.objects.visible_to(request.user) if request is not None else Customer.objects.none()
+
+
+class PlanField(serializers.PrimaryKeyRelatedField):
+    """A campaign plan by id. Plans live on the campaigns floor above: `VisitSerializer.get_fields` gives the field
+    its queryset from `teams.hooks.visit_plans`."""
+
+    def get_queryset(self):
+        return self.queryset
 
 
 class VisitSerializer(StrictModelSerializer):
@@ -77,11 +84,11 @@ class VisitSerializer(StrictModelSerializer):
         queryset=KeyPerson.objects.all(),
         error_messages={"does_not_exist": _("No key person with id {pk_value}.")},
     )
-    plans = serializers.PrimaryKeyRelatedField(
+    plans = PlanField(
         many=True,
         required=False,
         write_only=True,
-        queryset=CustomerPlan.objects.select_related("campaign"),
+        queryset=None,  # set in `get_fields`: the plans live on the campaigns floor (`teams.hooks.visit_plans`)
         help_text="ids of the customer's campaign plans the visit was for: they move on to 'visited' (new visits)",
         error_messages={"does_not_exist": _("No campaign plan with id {pk_value}.")},
     )
@@ -108,6 +115,14 @@ class VisitSerializer(StrictModelSerializer):
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {"visited_at": {"required": False}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if hooks.visit_plans.provider is None:
+            del fields["plans"]
+        else:
+            fields["plans"].child_relation.queryset = hooks.visit_plans.provider.queryset()
+        return fields
 
     def validate_summary(self, value: str) -> str:
         if not value.strip():

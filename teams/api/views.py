@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -8,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import customer_get
+from crm.permissions import ACTIONS, may
 
 from .. import selectors, services
 from ..filters import VisitFilter
@@ -28,8 +28,8 @@ class CustomerTeamView(APIView):
     @extend_schema(request=TeamSerializer, responses=TeamSerializer)
     def put(self, request, code: str):
         customer = customer_get(user=request.user, code=code)  # outsiders: 404 before anything else
-        if not request.user.may_manage_teams:
-            raise PermissionDenied(_("Only department heads and provincial staff assign team roles."))
+        if not may(request.user, "teams.manage"):
+            raise PermissionDenied(ACTIONS["teams.manage"][1])
         serializer = TeamSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -3,7 +3,8 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from crm.visibility import filing_regions, visible_customers, visible_regions
+from accounts.models import Customer
+from crm.visibility import filing_regions, visible_regions
 from teams.models import TeamRole
 from tests.factories import UserFactory
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def codes(user):
-    return set(visible_customers(user).values_list("code", flat=True))
+    return set(Customer.objects.visible_to(user).values_list("code", flat=True))
 
 
 def test_anonymous_sees_nothing(customers):

@@ -5,24 +5,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, status
+from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
 from accounts.filters import CustomerFilter
-from crm.visibility import territory_region, visible_customers
+from accounts.models import Customer
+from crm.api.permissions import May
+from crm.permissions import ACTIONS, may
+from crm.visibility import territory_region
 from tiering import exports
 from tiering.services import tier_override_remove, tier_override_set, tier_recompute
 
 from .serializers import CustomerTierSerializer, RecomputeResultSerializer, TierOverrideSerializer
-
-
-class IsProvincialStaffOrAbove(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user.is_authenticated and user.is_provincial_or_above)
 
 
 class CustomerTierView(APIView):
@@ -52,15 +49,15 @@ class TierOverrideView(APIView):
 
     def _customer(self, request, code: str):
         customer = selectors.customer_get(user=request.user, code=code)  # outsiders: 404 before anything else
-        if not IsProvincialStaffOrAbove().has_permission(request, self):
-            raise PermissionDenied(_("Only provincial staff and headquarters set tiers by hand."))
+        if not may(request.user, "tiering.override_tier", customer):
+            raise PermissionDenied(ACTIONS["tiering.override_tier"][1])
         return customer
 
 
 class TierRecomputeView(APIView):
     """Recompute the tiers of the caller's scope now: their province, or everywhere for headquarters."""
 
-    permission_classes = [IsProvincialStaffOrAbove]
+    permission_classes = [May("tiering.manage_rules")]
 
     @extend_schema(request=None, responses=RecomputeResultSerializer)
     def post(self, request):
@@ -71,19 +68,16 @@ class TierRecomputeView(APIView):
         return Response(RecomputeResultSerializer(run).data, status=status.HTTP_200_OK)
 
 
-class CanExportTierLists(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user.is_authenticated and request.user.may_export_tier_lists)
-
-
 class TierListExportView(APIView):
     """The tier list with the filters and the visibility of `/customers/`; the first column is the customer code."""
 
-    permission_classes = [CanExportTierLists]
+    permission_classes = [May("tiering.export_tier_lists")]
     file_format = "csv"
 
     def filtered(self, request):
-        filterset = CustomerFilter(request.query_params, queryset=visible_customers(request.user), request=request)
+        filterset = CustomerFilter(
+            request.query_params, queryset=Customer.objects.visible_to(request.user), request=request
+        )
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         return filterset.qs

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from crm.demo import DEMO_MANAGER, DEMO_PASSWORD, DemoSeeder, seed_campaigns
 from crm.periods import Period
+from demo.seed import DEMO_MANAGER, DEMO_PASSWORD, DemoSeeder, seed_campaigns
 from kpis.services import kpi_compute
 
 # Above this many customers a year of visits is millions of rows and each month's KPI snapshots take seconds: the

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from crm.api.routers import ApiRouter
+
+from . import views
+
+router = ApiRouter()
+router.register("products", views.ProductViewSet, basename="product")
+router.register("campaigns", views.CampaignViewSet, basename="campaign")
+
+urlpatterns = [
+    path("customers/<str:code>/products/<str:product>/", views.HoldingView.as_view(), name="customer-product"),
+    path("customers/<str:code>/coverage/", views.CoverageView.as_view(), name="customer-coverage"),
+    path("do-not-call/", views.DoNotCallView.as_view(), name="do-not-call"),
+    path("campaigns/<int:pk>/plans/<int:plan>/", views.PlanView.as_view(), name="campaign-plan"),
+    path("campaigns/<int:pk>/call-list/", views.CallListBuildView.as_view(), name="campaign-call-list"),
+    path("call-lists/<int:pk>/entries/", views.CallEntryListView.as_view(), name="call-list-entries"),
+    path(
+        "call-lists/<int:pk>/entries/<int:entry>/outcome/", views.CallOutcomeView.as_view(), name="call-entry-outcome"
+    ),
+    path("do-not-call/<str:mobile>/", views.DoNotCallNumberView.as_view(), name="do-not-call-number"),
+    *router.urls,
+]

@@ -1,0 +1,170 @@
+"""Who may do what (SPEC §1, §2): one predicate per action, composed from role and territory with the `rules`
+package, and the one place that answers "may this user do ACTION (on this object)".
+
+Services enforce these themselves (`require`), so a command, the admin or a test is refused exactly as the API
+is; views, serializers and templates ask the same rules (`may`, `crm.api.permissions.May`, and in templates
+`{% load rules %}{% test_rule "teams.manage" user as may_manage %}`). Seeing is not here: what a user may see is
+the visibility rule (`Customer.objects.visible_to`, `crm.visibility`), and an outsider gets 404 before any of
+these is asked; an insider without the right gets 403.
+
+The rules live in a rule set of their own, not as Django permissions: a superuser passes every `has_perm`, but
+not, say, the rule that only a call list's agent records its calls.
+
+Objects are read by their attributes (a customer's manager, a call list's agent), never by importing the apps
+above the ground floor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role
+from .visibility import territory_path
+
+NATIONAL_CODE = "000000"
+
+
+# -- who the user is ------------------------------------------------------------------------------------------------
+
+
+@rules.predicate
+def is_staff_member(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+@rules.predicate
+def is_headquarters(user) -> bool:
+    return is_staff_member(user) and user.sees_everything
+
+
+@rules.predicate
+def is_provincial_staff(user) -> bool:
+    return is_staff_member(user) and user.role == Role.PROVINCIAL_STAFF
+
+
+@rules.predicate
+def is_department_head(user) -> bool:
+    return is_staff_member(user) and user.role == Role.DEPARTMENT_HEAD
+
+
+is_provincial_or_above = is_headquarters | is_provincial_staff
+manages_teams = is_provincial_or_above | is_department_head
+
+
+# -- what the object is to the user ---------------------------------------------------------------------------------
+
+
+@rules.predicate
+def sees_customer(user, customer) -> bool:
+    """The customer is within what the user sees (§2); the customer's own queryset knows how."""
+    return customer is not None and type(customer).objects.visible_to(user).filter(pk=customer.pk).exists()
+
+
+@rules.predicate
+def is_agent(user, call_list) -> bool:
+    return call_list is not None and call_list.agent_id == user.pk
+
+
+@rules.predicate
+def built_it(user, call_list) -> bool:
+    return call_list is not None and call_list.created_by_id == user.pk
+
+
+@rules.predicate
+def is_draft(user, rule_set) -> bool:
+    return rule_set is not None and rule_set.status == "draft"
+
+
+@rules.predicate
+def is_national(user, thing) -> bool:
+    """A national rule set or target: its scope (region) is the national root."""
+    code = getattr(thing, "scope_id", None) or getattr(thing, "region_id", None) or getattr(thing, "code", None)
+    return code == NATIONAL_CODE
+
+
+@rules.predicate
+def in_territory(user, thing) -> bool:
+    """The object's region (a rule set's scope, a target's region, or the region itself) lies in the territory
+    the user works in (`crm.visibility.territory_path`)."""
+    region = getattr(thing, "scope", None) or getattr(thing, "region", None) or thing
+    path = territory_path(user)
+    return region is not None and path is not None and region.path.startswith(path)
+
+
+@rules.predicate
+def may_change_visit(user, visit) -> bool:
+    return visit is not None and visit.editable_by(user)
+
+
+# -- the actions ----------------------------------------------------------------------------------------------------
+
+ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
+    # Tier lists are exported by provincial staff, headquarters and department heads (SPEC §4.4).
+    "tiering.export_tier_lists": (manages_teams, _("Only department heads and provincial staff export tier lists.")),
+    # Rule sets, recomputes and the quota report: provincial staff and headquarters.
+    "tiering.manage_rules": (is_provincial_or_above, _("Only provincial staff and headquarters maintain tier rules.")),
+    # Published and retired sets are history: only drafts change, the national ones only by headquarters.
+    "tiering.change_rule_set": (
+        is_provincial_or_above & is_draft & in_territory & (is_headquarters | ~is_national),
+        _("Only a draft of your own scope can be changed or published."),
+    ),
+    "tiering.override_tier": (
+        is_provincial_or_above & sees_customer,
+        _("Only provincial staff and headquarters set tiers by hand."),
+    ),
+    # Department heads, provincial staff and headquarters assign the roles on customers' teams (SPEC §1).
+    "teams.manage": (manages_teams, _("Only department heads and provincial staff assign team roles.")),
+    "teams.change_standards": (is_provincial_or_above, _("Only provincial staff change the service standards.")),
+    "teams.change_visit": (
+        may_change_visit,
+        _("Only the visitor can change a visit, and only within 7 days of logging it."),
+    ),
+    "campaigns.plan": (manages_teams, _("Campaigns are planned by department heads and provincial staff.")),
+    "campaigns.hand_over_plan": (
+        manages_teams,
+        _("Only department heads and provincial staff hand a plan to another owner."),
+    ),
+    "campaigns.build_call_list_for_others": (
+        manages_teams,
+        _("Only department heads and provincial staff build call lists for someone else."),
+    ),
+    "campaigns.record_call": (is_agent, _("Only the agent of this call list records its calls.")),
+    "campaigns.close_call_list": (is_agent | built_it, _("Only the agent of this call list or its builder closes it.")),
+    # The do-not-call list is kept whole by provincial staff (SPEC §6.3): they see numbers whole and take them off.
+    "campaigns.manage_do_not_call": (
+        is_provincial_or_above,
+        _("Only provincial staff take a number off the do-not-call list."),
+    ),
+    # KPI targets: headquarters the national ones, provincial staff their province's.
+    "kpis.set_targets": (is_provincial_or_above, _("Only provincial staff and headquarters set KPI targets.")),
+    "kpis.set_target_of": (
+        (is_headquarters & is_national) | (is_provincial_staff & ~is_national & in_territory),
+        _("Headquarters set the national targets, provincial staff those of their province."),
+    ),
+    # The KPI computations are nation-wide: provincial staff and above see their record.
+    "kpis.view_job_runs": (is_provincial_or_above, _("Only provincial staff and headquarters see the computations.")),
+    # The admin site: provincial staff within their province, headquarters everything; deleting stays with them.
+    "admin.use": (is_provincial_or_above, _("The admin site is for provincial staff and headquarters.")),
+    "admin.change_reference_data": (is_headquarters, _("Only headquarters change national reference data.")),
+    "admin.delete": (is_headquarters, _("Only headquarters delete records.")),
+}
+
+for _name, (_predicate, _message) in ACTIONS.items():
+    rules.set_rule(_name, _predicate)
+
+
+def may(user, action: str, obj: Any = None) -> bool:
+    """Whether `user` may do `action` (on `obj`)."""
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action {action!r}")
+    return rules.test_rule(action, user, obj)
+
+
+def require(user, action: str, obj: Any = None) -> None:
+    """Refuse (PermissionDenied, with the rule's message in the user's language) unless `user` may do it."""
+    if not may(user, action, obj):
+        raise PermissionDenied(str(ACTIONS[action][1]))

@@ -1,0 +1,29 @@
+"""A realistic demo province (四川省) for `seed_demo`: territory, departments, staff, customers and their people.
+
+Figures are drawn so that the default national tier rules (SPEC §4.1) give roughly 5 % A, 25 % B and 70 % C:
+about 2 % of customers are in industries the rules rate A outright, 2.5 % have 500 handsets or more, 22 % have
+100–499, plus a few top-500 taxpayers and customers of major social influence.
+A customer manager carries 40–70 customers (above 50 is overloaded, SPEC §5.2), so a million customers come with
+about 20 000 staff. Visits of the current period meet the service standard of about 60 % of tiered customers.
+Everything is written in bulk (COPY on PostgreSQL) so that a million customers load in minutes.
+
+Split by what is seeded: `territory` (regions, logins, departments and managers), `customers` (with their people
+and status history), `teams` (team roles and visits), `campaigns` (holdings and a month's campaign); `seeder` runs
+them in order.
+"""
+
+from .campaigns import seed_campaigns
+from .seeder import DemoSeeder, SeedReport
+from .territory import DEMO_MANAGER, DEMO_MANAGER_CITY, DEMO_PASSWORD, DemoLogin, seed_demo_logins, seed_territory
+
+__all__ = [
+    "DEMO_MANAGER",
+    "DEMO_MANAGER_CITY",
+    "DEMO_PASSWORD",
+    "DemoLogin",
+    "DemoSeeder",
+    "SeedReport",
+    "seed_campaigns",
+    "seed_demo_logins",
+    "seed_territory",
+]

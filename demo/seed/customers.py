@@ -1,0 +1,404 @@
+"""The demo's customers: their figures, tier and status history, key persons and group members."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from accounts.rules import vip_level_for
+from accounts.validators import USCC_ALPHABET, uscc_check_character
+from crm.bulk import BulkWriter, next_id
+from crm.models import Region
+from tiering.data import DEFAULT_NATIONAL_RULES
+from tiering.models import RuleSet
+from tiering.rules import INDUSTRY_FIELD, evaluate
+
+from .base import SeedClock, person_name
+
+
+def _industries_rated(tier: str) -> list[str]:
+    """The industries the default national rules (SPEC §4.1) rate `tier` by themselves, in the rules' order."""
+    return [
+        code
+        for rule_tier, field, _operator, _threshold, codes, _label in DEFAULT_NATIONAL_RULES
+        if rule_tier == tier and field == INDUSTRY_FIELD
+        for code in codes
+    ]
+
+
+# Industries the default rules rate A by themselves (≈2 % of customers), B by themselves (≈1.5 %), and the rest
+# with their weights.
+A_INDUSTRIES = _industries_rated("A")
+B_INDUSTRIES = _industries_rated("B")
+COMMON_INDUSTRIES = {
+    "C13": 4,
+    "C14": 3,
+    "C15": 3,
+    "C17": 2,
+    "C18": 2,
+    "C21": 2,
+    "C26": 3,
+    "C27": 2,
+    "C29": 2,
+    "C30": 3,
+    "C33": 3,
+    "C34": 3,
+    "C35": 3,
+    "C36": 2,
+    "C38": 3,
+    "C39": 4,
+    "E47": 5,
+    "E48": 4,
+    "E50": 3,
+    "F51": 12,
+    "F52": 10,
+    "G58": 2,
+    "G59": 2,
+    "H61": 3,
+    "H62": 5,
+    "I64": 3,
+    "I65": 5,
+    "J69": 1,
+    "K70": 4,
+    "L71": 1,
+    "L72": 8,
+    "M73": 1,
+    "M74": 2,
+    "N78": 1,
+    "O80": 2,
+    "O82": 2,
+    "P83": 5,
+    "Q84": 4,
+    "R88": 1,
+    "R89": 1,
+    "A01": 2,
+    "B06": 1,
+}
+
+
+BRAND_WORDS = [
+    "天府",
+    "蜀道",
+    "锦程",
+    "巴蜀",
+    "川西",
+    "峨眉",
+    "青城",
+    "金沙",
+    "长虹",
+    "华西",
+    "岷江",
+    "嘉陵",
+    "宏达",
+    "新希望",
+    "通威",
+    "科伦",
+    "鼎盛",
+    "瑞丰",
+    "恒通",
+    "德康",
+    "永丰",
+    "兴川",
+    "博睿",
+    "致远",
+    "金堂",
+    "蓉城",
+    "翠屏",
+    "涪江",
+    "汇丰",
+    "利民",
+    "信达",
+    "众诚",
+    "盛世",
+    "和信",
+    "中泰",
+    "华兴",
+    "安泰",
+    "东方",
+    "明德",
+    "星辰",
+]
+SUFFIX_BY_SECTION = {
+    "A": ["农业开发有限公司", "生态农业专业合作社", "林业有限公司"],
+    "B": ["矿业有限责任公司", "能源开发有限公司"],
+    "C": ["机械制造有限公司", "食品有限公司", "电子科技有限公司", "新材料股份有限公司", "制药有限公司", "实业有限公司"],
+    "D": ["电力有限公司", "燃气有限公司", "水务有限责任公司"],
+    "E": ["建设工程有限公司", "建筑安装有限公司", "装饰工程有限公司"],
+    "F": ["商贸有限公司", "贸易有限公司", "连锁超市有限公司", "医药连锁有限公司"],
+    "G": ["物流有限公司", "运输有限公司", "客运有限公司", "仓储有限公司"],
+    "H": ["酒店管理有限公司", "餐饮管理有限公司", "火锅有限公司"],
+    "I": ["信息技术有限公司", "网络科技有限公司", "软件有限公司"],
+    "J": ["银行股份有限公司支行", "证券营业部", "保险代理有限公司", "小额贷款有限公司"],
+    "K": ["房地产开发有限公司", "物业服务有限公司"],
+    "L": ["企业管理咨询有限公司", "人力资源有限公司", "租赁有限公司", "广告传媒有限公司"],
+    "M": ["检测技术有限公司", "设计研究院有限公司", "科技服务有限公司"],
+    "N": ["环境治理有限公司", "市政设施管理有限公司"],
+    "O": ["家政服务有限公司", "汽车维修有限公司"],
+    "P": ["实验学校", "职业技术学院", "中学", "幼儿园"],
+    "Q": ["人民医院", "中医医院", "社区卫生服务中心", "养老服务中心"],
+    "R": ["文化传媒有限公司", "体育发展有限公司", "报业集团", "广播电视台"],
+    "S": ["人民政府办公室", "税务局", "市场监督管理局", "街道办事处", "人力资源和社会保障局"],
+    "T": ["代表处"],
+}
+STREETS = [
+    "人民南路",
+    "天府大道",
+    "蜀都大道",
+    "红星路",
+    "建设路",
+    "科华北路",
+    "一环路",
+    "二环路",
+    "滨江路",
+    "临江路",
+    "长江路",
+    "胜利路",
+    "解放路",
+    "文化路",
+    "工业园区",
+    "高新大道",
+    "民主路",
+    "中山路",
+]
+TITLES = [
+    "总经理",
+    "办公室主任",
+    "信息中心主任",
+    "副总经理",
+    "财务总监",
+    "行政经理",
+    "局长",
+    "院长",
+    "校长",
+    "采购经理",
+]
+
+
+def _uscc(index: int, region_code: str, section: str) -> str:
+    registry = {"S": "11", "P": "12", "Q": "12"}.get(section, "91")
+    # An injective mapping of the index onto 9 characters keeps every generated code unique.
+    value = (index * 7_919 + 104_729) % 31**9
+    org = ""
+    for _ in range(9):
+        value, digit = divmod(value, 31)
+        org = USCC_ALPHABET[digit] + org
+    first17 = f"{registry}{region_code[:6]}{org}"
+    return first17 + uscc_check_character(first17)
+
+
+def _mobile(serial: int) -> str:
+    # Unique for every serial below 10**9: the 9 low digits are a permutation of the serial.
+    return f"1{3 + serial % 7}{(serial * 7_919 + 13_579) % 10**9:09d}"
+
+
+@dataclass(frozen=True)
+class SeededCustomer:
+    """What the rest of the seed needs to know of a customer just written."""
+
+    id: int
+    industry: str
+    handsets: int
+    status: str
+    tier: str | None
+
+
+class CustomerSeeder:
+    """Draws customers one after another from the seed's generator and writes them with their people; their status
+    history comes from a generator of its own, so that it leaves the customers' figures as they were."""
+
+    def __init__(
+        self, *, rng: random.Random, seed: int, clock: SeedClock, history_months: int, rule_set: RuleSet
+    ) -> None:
+        self.rng = rng
+        self.history_rng = random.Random(seed + 2)
+        self.clock = clock
+        self.history_months = history_months
+        self.rule_set = rule_set
+        self.rules = rule_set.specs()
+        weights = list(COMMON_INDUSTRIES.values())
+        common_total = sum(weights)
+        # Scale so that A-rated industries are 2 % and B-rated ones 1.5 % of all customers.
+        self.industry_choices = list(COMMON_INDUSTRIES) + A_INDUSTRIES + B_INDUSTRIES
+        self.industry_weights = [w / common_total * 0.965 for w in weights]
+        self.industry_weights += [0.02 / len(A_INDUSTRIES)] * len(A_INDUSTRIES)
+        self.industry_weights += [0.015 / len(B_INDUSTRIES)] * len(B_INDUSTRIES)
+        self.customer_writer = BulkWriter(
+            "accounts_customer",
+            [
+                "id",
+                "code",
+                "name",
+                "uscc",
+                "industry_id",
+                "region_id",
+                "address",
+                "list_level",
+                "handset_count",
+                "employee_count",
+                "monthly_spend",
+                "informatization_revenue",
+                "is_tax_top500",
+                "is_major_influence",
+                "status",
+                "tier",
+                "computed_tier",
+                "tier_reasons",
+                "tier_rule_set_id",
+                "created_at",
+                "updated_at",
+            ],
+        )
+        self.person_writer = BulkWriter(
+            "accounts_keyperson", ["customer_id", "name", "title", "mobile", "is_decision_maker", "notes"]
+        )
+        self.member_writer = BulkWriter(
+            "accounts_groupmember", ["customer_id", "name", "mobile", "on_net", "verified", "arpu", "vip_level"]
+        )
+        self.tier_history_writer = BulkWriter(
+            "tiering_tierchange", ["customer_id", "from_tier", "to_tier", "changed_at", "source", "rule_set_id"]
+        )
+        self.status_writer = BulkWriter("accounts_statusperiod", ["customer_id", "status", "starts_on", "ends_on"])
+        self.customer_id = next_id("accounts_customer")
+        self.serial = 0  # of the people's mobile numbers
+
+    def add(self, city: Region, counties: list[Region], grids: dict[str, list[Region]]) -> SeededCustomer:
+        """One customer of `city`, in one of its `counties` (and their `grids`) mostly, with its key persons and
+        group members."""
+        rng = self.rng
+        now = self.clock.now
+        customer_id = self.customer_id
+        self.customer_id += 1
+        code = f"28{customer_id:08d}"
+        industry = rng.choices(self.industry_choices, self.industry_weights)[0]
+        section = industry[0]
+        region = city
+        if counties and rng.random() < 0.9:
+            region = rng.choice(counties)
+            if grids[region.code] and rng.random() < 0.4:
+                region = rng.choice(grids[region.code])
+        roll = rng.random()
+        if roll < 0.025:
+            handsets = rng.randint(500, 6000)
+        elif roll < 0.245:
+            handsets = rng.randint(100, 499)
+        else:
+            handsets = rng.randint(3, 99)
+        spend = Decimal(handsets * rng.uniform(35, 115)).quantize(Decimal("0.01"))
+        revenue = (spend * Decimal(rng.uniform(0, 0.4))).quantize(Decimal("0.01"))
+        status_roll = rng.random()
+        status = "active" if status_roll < 0.9 else ("prospect" if status_roll < 0.96 else "churned")
+        name = f"{city.name.removesuffix('市')}{rng.choice(BRAND_WORDS)}{rng.choice(SUFFIX_BY_SECTION[section])}"
+        if section == "S":
+            name = f"{region.name if region.level == 'county' else city.name}{rng.choice(SUFFIX_BY_SECTION['S'])}"
+        uscc = _uscc(customer_id, region.code, section) if rng.random() < 0.88 else None
+        address = (
+            f"{city.name}{region.name if region.level != 'city' else ''}{rng.choice(STREETS)}{rng.randint(1, 999)}号"
+            if rng.random() < 0.93
+            else ""
+        )
+        list_level = "provincial" if handsets >= 2000 else "city"
+        is_tax_top500, is_major_influence = rng.random() < 0.003, rng.random() < 0.002
+        values = {
+            "status": status,
+            "industry": industry,
+            "handset_count": handsets,
+            "monthly_spend": spend,
+            "employee_count": int(handsets * rng.uniform(0.8, 1.6)),
+            "informatization_revenue": revenue,
+            "is_tax_top500": is_tax_top500,
+            "is_major_influence": is_major_influence,
+        }
+        # The tier as the rules in force give it, so that the demo shows tiers from the start.
+        result = evaluate(values, self.rules)
+        reasons = json.dumps(result.reasons, default=float, ensure_ascii=False, separators=(",", ":"))
+        self.customer_writer.add(
+            (
+                customer_id,
+                code,
+                name,
+                uscc,
+                industry,
+                region.code,
+                address,
+                list_level,
+                handsets,
+                values["employee_count"],
+                spend,
+                revenue,
+                is_tax_top500,
+                is_major_influence,
+                status,
+                result.tier,
+                result.tier,
+                reasons,
+                self.rule_set.pk,
+                now,
+                now,
+            )
+        )
+        self._status_history(customer_id, status)
+        if result.tier:  # the tier's first entry in the customer's history: set on import
+            self.tier_history_writer.add((customer_id, "", result.tier, now, "import", self.rule_set.pk))
+        self._people(customer_id, handsets)
+        return SeededCustomer(customer_id, industry, handsets, status, result.tier)
+
+    def _people(self, customer_id: int, handsets: int) -> None:
+        """Up to three key persons, the first the decision maker, and up to five of the group's members."""
+        rng = self.rng
+        for number in range(rng.choice((0, 1, 1, 2, 2, 3))):
+            self.serial += 1
+            self.person_writer.add(
+                (
+                    customer_id,
+                    person_name(rng),
+                    rng.choice(TITLES),
+                    _mobile(self.serial) if rng.random() < 0.9 else "",
+                    number == 0,
+                    "",
+                )
+            )
+        for _ in range(min(handsets, rng.choice((0, 1, 2, 3, 4, 5)))):
+            self.serial += 1
+            arpu = Decimal(rng.choice((rng.uniform(20, 300), rng.uniform(20, 300), rng.uniform(300, 3600))))
+            arpu = arpu.quantize(Decimal("0.01"))
+            on_net = rng.random() < 0.3
+            self.member_writer.add(
+                (
+                    customer_id,
+                    person_name(rng),
+                    _mobile(self.serial),
+                    on_net,
+                    on_net and rng.random() < 0.7,
+                    arpu,
+                    vip_level_for(arpu),
+                )
+            )
+
+    def _status_history(self, customer_id: int, status: str) -> None:
+        """Where the customer's status came from: most active customers have been so for years, about one in
+        twelve became active within the history (a prospect before); churned customers churned within it."""
+        random_ = self.history_rng.random
+        today = self.clock.today
+        history_days = self.history_months * 30
+
+        def days_ago(low: int, high: int) -> datetime.date:
+            return today - datetime.timedelta(days=low + int(random_() * (high - low)))
+
+        periods: list[tuple[str, datetime.date]] = []
+        if status == "active" and random_() < 0.08:
+            became_active = days_ago(0, history_days)
+            periods = [("prospect", became_active - datetime.timedelta(days=30 + int(random_() * 150)))]
+            periods.append(("active", became_active))
+        elif status == "active":
+            periods = [("active", days_ago(history_days + 1, 6 * 365))]
+        elif status == "churned":
+            churned_on = days_ago(1, history_days)
+            periods = [("active", days_ago(history_days + 1, 6 * 365)), ("churned", churned_on)]
+        else:
+            periods = [("prospect", days_ago(1, 2 * 365))]
+        for (state, starts_on), following in zip(periods, [*periods[1:], None], strict=True):
+            ends_on = following[1].isoformat() if following else None
+            self.status_writer.add((customer_id, state, starts_on.isoformat(), ends_on))

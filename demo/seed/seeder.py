@@ -1,0 +1,170 @@
+"""The whole demo province in one transaction: territory and staff, then customers with their people, teams,
+visits and holdings, written in bulk."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+from accounts.models import Customer
+from crm.bulk import reset_sequence
+from crm.models import Region
+from teams.models import MANAGER_PERIODS_CONSTRAINT, MANAGER_PERIODS_SQL
+from tiering.selectors import published_rule_set
+
+from .base import SeedClock
+from .campaigns import HoldingSeeder
+from .customers import CustomerSeeder
+from .teams import TeamSeeder
+from .territory import DemoLogin, city_counts, seed_demo_logins, seed_staff, seed_territory
+
+
+@dataclass
+class SeedReport:
+    customers: int = 0
+    holdings: int = 0
+    key_persons: int = 0
+    members: int = 0
+    team_roles: int = 0
+    visits: int = 0
+    staff: int = 0
+    logins: list[DemoLogin] = field(default_factory=list)
+    skipped: bool = False
+
+
+# The tables the seed fills in bulk. On PostgreSQL their foreign keys are dropped for the load and added back at
+# the end: adding a foreign key checks every row with one join, where a loaded row costs one lookup and one row lock
+# per key (≈ 45 s of a million-customer seed).
+BULK_TABLES = [
+    "crm_user",
+    "accounts_customer",
+    "accounts_keyperson",
+    "accounts_groupmember",
+    "teams_teamrole",
+    "tiering_tierchange",
+    "accounts_statusperiod",
+    "campaigns_customerproduct",
+    "teams_visit",
+    "teams_visit_staff_present",
+]
+
+
+def _drop_foreign_keys(tables: list[str]) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys of the tables; returns (table, name, definition) of each, to add them back."""
+    with connection.cursor() as cursor:
+        # Checks deferred to the commit (of the rows written so far in this transaction) would forbid ALTER TABLE.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+            [tables],
+        )
+        keys = cursor.fetchall()
+        for table, name, _definition in keys:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    return keys
+
+
+def _add_foreign_keys(keys: list[tuple[str, str, str]]) -> None:
+    with connection.cursor() as cursor:
+        for table, name, definition in keys:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+class DemoSeeder:
+    def __init__(
+        self, customers: int, seed: int = 2260, progress: Callable[[str], None] = print, history_months: int = 12
+    ):
+        self.total = customers
+        # How far back visits and customers' statuses go: the KPIs' 12-month trend needs a year.
+        self.history_months = max(history_months, 1)
+        self.seed = seed
+        # Staff, customers, their people and teams are drawn from this generator; visits, statuses' history and
+        # holdings each from one of their own.
+        self.rng = random.Random(seed)
+        self.progress = progress
+        self.clock = SeedClock()
+
+    def run(self) -> SeedReport:
+        report = SeedReport()
+        regions = seed_territory()
+        report.logins = seed_demo_logins()
+        existing = Customer.objects.count()
+        if existing:
+            self.progress(f"The database already holds {existing} customers; demo customers are not added again.")
+            report.skipped = True
+            return report
+        with transaction.atomic():
+            self._seed(regions, report)
+        return report
+
+    def _seed(self, regions: dict[str, Region], report: SeedReport) -> None:
+        postgres = self.clock.postgres
+        if postgres:
+            # Building the GiST index of the customer managers' periods once at the end costs a fraction of
+            # maintaining it row by row through the load; the constraint is checked in full when it is added back.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE teams_teamrole DROP CONSTRAINT IF EXISTS {MANAGER_PERIODS_CONSTRAINT}")
+            foreign_keys = _drop_foreign_keys(BULK_TABLES)
+        counts = city_counts(self.total)
+        pools, report.staff = seed_staff(regions, counts, rng=self.rng, clock=self.clock, progress=self.progress)
+        teams = TeamSeeder(rng=self.rng, seed=self.seed, clock=self.clock, history_months=self.history_months)
+        customers = CustomerSeeder(
+            rng=self.rng,
+            seed=self.seed,
+            clock=self.clock,
+            history_months=self.history_months,
+            rule_set=published_rule_set(None),
+        )
+        holdings = HoldingSeeder(seed=self.seed, clock=self.clock)
+        done = 0
+        step = max(self.total // 20, 1)
+        for city_code, count in counts.items():
+            city = regions[city_code]
+            counties = [r for r in regions.values() if r.parent_id == city_code]
+            grids = {c.code: [r for r in regions.values() if r.parent_id == c.code] for c in counties}
+            pool = pools[city_code]
+            manager_of = []
+            for manager_id, load in zip(pool.get("customer_manager", []), pool.get("loads", []), strict=True):
+                manager_of.extend([manager_id] * load)
+            for index in range(count):
+                customer = customers.add(city, counties, grids)
+                if customer.status == "active":
+                    holdings.add(customer.id, customer.tier, customer.handsets)
+                teams.add(customer, manager_of[index] if index < len(manager_of) else None, pool)
+                done += 1
+                if done % step == 0:
+                    self.progress(f"customers: {done}/{self.total} ({done * 100 // self.total} %)")
+        writers = (
+            customers.customer_writer,
+            customers.person_writer,
+            customers.member_writer,
+            teams.role_writer,
+            customers.tier_history_writer,
+            customers.status_writer,
+            holdings.writer,
+            teams.visit_writer,
+            teams.present_writer,
+        )
+        for writer in writers:
+            writer.flush()
+        for writer in writers:
+            reset_sequence(writer.table)
+        if postgres:
+            with connection.cursor() as cursor:
+                # The foreign keys' checks of rows saved one by one are deferred to the commit; run them now, as
+                # ALTER TABLE needs.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(MANAGER_PERIODS_SQL)
+            _add_foreign_keys(foreign_keys)
+        report.customers = customers.customer_writer.written
+        report.key_persons = customers.person_writer.written
+        report.members = customers.member_writer.written
+        report.team_roles = teams.role_writer.written
+        report.visits = teams.visit_writer.written
+        report.holdings = holdings.writer.written
+        self.progress(f"visits: {teams.visit_writer.written}")

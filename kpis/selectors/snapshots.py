@@ -1,0 +1,179 @@
+"""Reads of KPI figures: snapshots of a scope, their trend, managers' loads, live figures of a few customers."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from crm.models import Department, Role, User
+from crm.periods import Period
+from teams.rules import MANAGER_CAPACITY, Standard
+from teams.selectors import standards
+
+from ..metrics import METRIC_BY_CODE, SNAPSHOT_METRICS, Metric, add_totals, zero_totals
+from ..models import KpiSnapshot, ScopeKind
+from ..totals import count_rows
+from .scopes import Scope
+from .targets import province_code, targets_for
+
+
+def latest_period() -> Period | None:
+    """The latest month with snapshots."""
+    latest = KpiSnapshot.objects.aggregate(latest=Max("period"))["latest"]
+    return Period(latest) if latest else None
+
+
+@dataclass
+class Figure:
+    metric: Metric
+    numerator: Decimal
+    denominator: Decimal | None
+    value: Decimal | None
+    target: Decimal | None
+
+    @property
+    def on_target(self) -> bool | None:
+        return self.metric.on_target(self.value, self.target)
+
+
+@dataclass
+class Figures:
+    """Every metric of one scope in one period; empty when there are no snapshots for it."""
+
+    scope: Scope
+    period: Period
+    by_metric: dict[str, Figure] = field(default_factory=dict)
+    as_of: datetime.date | None = None
+
+    def __iter__(self):
+        return iter(self.by_metric.values())
+
+    def __getitem__(self, code: str) -> Figure:
+        return self.by_metric[code]
+
+
+def figures(scope: Scope, period: Period, targets: dict[str, Decimal | None] | None = None) -> Figures:
+    """Every metric of one scope in one period, against `targets` (by default those in force where it lies)."""
+    targets = targets if targets is not None else targets_for(province_code(scope.extent))
+    return figures_of_many([scope], period, targets)[0]
+
+
+def trend(scope: Scope, periods: list[Period]) -> dict[str, list[Decimal | None]]:
+    """Each metric's value in each of `periods` (None where there is no snapshot)."""
+    index = {period.start: i for i, period in enumerate(periods)}
+    values: dict[str, list[Decimal | None]] = {metric.code: [None] * len(periods) for metric in SNAPSHOT_METRICS}
+    rows = KpiSnapshot.objects.filter(
+        period__gte=periods[0].start, period__lte=periods[-1].start, **scope.snapshot_filter
+    ).values_list("metric", "period", "value")
+    for metric, period, value in rows:
+        values[metric][index[period]] = value
+    return values
+
+
+@dataclass
+class ManagerLoad:
+    busiest: list[tuple[User, int]]
+    managers: int  # account managers of the department
+    overloaded: int
+
+
+def department_load(department: Department, period: Period, limit: int = 25) -> ManagerLoad:
+    """The department's account managers by the customers they manage, from the snapshots: the busiest, and how
+    many are above the line (SPEC §5.2)."""
+    rows = KpiSnapshot.objects.filter(
+        period=period.start, kind=ScopeKind.MANAGER, metric="customer_count", manager__department=department
+    )
+    busiest = [
+        (row.manager, int(row.numerator))
+        for row in rows.select_related("manager").order_by("-numerator", "manager__username")[:limit]
+    ]
+    overloaded = rows.filter(numerator__gt=MANAGER_CAPACITY).count()
+    members = User.objects.filter(department=department, role=Role.ACCOUNT_MANAGER, is_active=True).count()
+    return ManagerLoad(busiest, members, overloaded)
+
+
+def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Decimal | None]) -> list[Figures]:
+    """The figures of several scopes of one province in one query, in the order of `scopes`."""
+    if not scopes:
+        return []
+    condition = Q(pk__in=[])
+    for scope in scopes:
+        condition |= Q(**scope.snapshot_filter)
+    keyed = {(scope.kind, getattr(scope, scope.kind).pk): Figures(scope, period) for scope in scopes}
+    rows = KpiSnapshot.objects.filter(condition, period=period.start)
+    for row in rows:
+        key = (row.kind, getattr(row, f"{row.kind}_id"))
+        metric = METRIC_BY_CODE[row.metric]
+        keyed[key].by_metric[row.metric] = Figure(
+            metric, row.numerator, row.denominator, row.value, targets[row.metric]
+        )
+        keyed[key].as_of = row.as_of
+    for result in keyed.values():
+        result.by_metric = {m.code: result.by_metric[m.code] for m in SNAPSHOT_METRICS if m.code in result.by_metric}
+    return list(keyed.values())
+
+
+@dataclass
+class LiveFigures:
+    """Today's figures of a small set of customers, counted live (SPEC §7), with the targets in force."""
+
+    totals: dict  # the fields not counted stay zero
+    by_metric: dict[str, Figure]
+
+    @property
+    def team_gaps(self) -> int:
+        return self.totals["tiered"] - self.totals["team_complete"]
+
+    @property
+    def coverage(self) -> str:
+        figure = self.by_metric["member_coverage_rate"]
+        return figure.metric.display(figure.value)
+
+    @property
+    def coverage_target(self) -> str | None:
+        figure = self.by_metric["member_coverage_rate"]
+        return figure.metric.display(figure.target) if figure.target is not None else None
+
+
+LIVE_FIELDS = (
+    "customers",
+    "active",
+    "handsets",
+    "members_on_net",
+    "tiered",
+    "tier_a",
+    "tier_b",
+    "tier_c",
+    "team_complete",
+)
+
+
+def live_figures(
+    customers: QuerySet,
+    targets: dict[str, Decimal | None],
+    by_tier: dict[str, Standard] | None = None,
+    fields: tuple[str, ...] = LIVE_FIELDS,
+) -> LiveFigures:
+    """Figures of a few customers (an account manager's own) as of today, counted as the snapshots are: only
+    `fields` (by default what *my customers* shows: customers, tiers, team gaps, member coverage)."""
+    today = timezone.localdate()
+    totals = zero_totals()
+    by_tier = by_tier if by_tier is not None else standards()
+    for row in count_rows(customers, Period.of(today), today, by_tier, fields):
+        add_totals(totals, row.totals)
+    by_metric = {  # only the metrics whose totals were counted
+        metric.code: Figure(
+            metric,
+            Decimal(totals[metric.numerator]),
+            Decimal(totals[metric.denominator]) if metric.denominator else None,
+            metric.value(totals),
+            targets.get(metric.code),
+        )
+        for metric in SNAPSHOT_METRICS
+        if metric.numerator in fields and (metric.denominator is None or metric.denominator in fields)
+    }
+    return LiveFigures(totals, by_metric)

@@ -1,0 +1,72 @@
+"""What teams adds to the customers' floor below it (`accounts.hooks`): a new customer's customer manager, the
+visit status on *my customers*, the team and visits on the customer page, and the team and visit filters of the
+customer list. `register()` runs in `TeamsConfig.ready`."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import hooks as customer_hooks
+from accounts.filters import COMPLETENESS, customer_filter_add
+
+from . import selectors
+from .services import team_customer_filed
+
+VISIT_CHOICES = [
+    ("met", _("Standard met this period")),
+    ("due", _("Due this period")),
+    ("overdue", _("Overdue from the last period")),
+]
+
+
+def filter_team(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    complete = Q(selectors.team_complete(selectors.standards()))
+    return queryset.filter(Q(tier__isnull=False), complete if value == "complete" else ~complete)
+
+
+def filter_visits(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    by_tier, today = selectors.standards(), timezone.localdate()
+    if value == "overdue":
+        return queryset.filter(selectors.visits_overdue(by_tier, today))
+    met = selectors.visits_met(by_tier, today)
+    return queryset.filter(met if value == "met" else Q(tier__in=list(by_tier)) & ~met)
+
+
+def customer_list_context(*, request, page) -> dict:
+    """Each listed customer's visit status, and the count of one's own due visits (only staff on teams have
+    customers of their own that fall due)."""
+    standards = selectors.standards_of(request)
+    statuses = selectors.visit_statuses([(c.pk, c.tier) for c in page], by_tier=standards)
+    for customer in page:
+        customer.visit_status = statuses.get(customer.pk)
+    due = selectors.due_visit_count(request.user, by_tier=standards) if request.user.team_roles.exists() else None
+    return {"due_count": due}
+
+
+def customer_page_context(*, request, customer) -> dict:
+    visits = selectors.customer_visits(user=request.user, customer=customer)
+    return {
+        "team": selectors.team_status(customer),
+        "visits": visits.recent,
+        "visit_status": visits.status,
+        "second_manager_duties": visits.second_manager,
+    }
+
+
+def register() -> None:
+    customer_hooks.customer_filed.register("teams.customer_manager", team_customer_filed)
+    customer_hooks.customer_list_context.register("teams.visits", customer_list_context)
+    customer_hooks.customer_page_context.register("teams.team", customer_page_context)
+    customer_filter_add(
+        "team",
+        django_filters.ChoiceFilter(choices=COMPLETENESS, method=filter_team, label=_("Team")),
+        after="profile",
+    )
+    customer_filter_add(
+        "visits",
+        django_filters.ChoiceFilter(choices=VISIT_CHOICES, method=filter_visits, label=_("Visits")),
+        after="team",
+    )

@@ -1,0 +1,247 @@
+"""Reads of visits and what is due: visit statuses, due visits, second managers' duties, standard met or overdue."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
+from django.utils import timezone
+
+from accounts.models import Customer
+from crm.models import User
+
+from ..models import TeamRole, Visit, VisitKind
+from ..rules import (
+    CUSTOMER_MANAGER,
+    QUARTER,
+    SECOND_MANAGER,
+    SecondManagerDuties,
+    Standard,
+    VisitFact,
+    VisitStatus,
+    period_bounds,
+    second_manager_duties,
+    urgency,
+    visit_status,
+)
+from .service_standards import standards
+
+RECENT_VISITS = 10
+
+
+def visits_visible(user: User) -> QuerySet[Visit]:
+    return Visit.objects.filter(customer__in=Customer.objects.visible_to(user))
+
+
+def _facts(customer_ids: Iterable[int], since: datetime.date, today: datetime.date) -> dict[int, list[VisitFact]]:
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(since, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    facts: dict[int, list[VisitFact]] = defaultdict(list)
+    rows = Visit.objects.filter(customer_id__in=list(customer_ids), visited_at__gte=start, visited_at__lt=end)
+    for customer_id, visited_at, kind, role in rows.values_list("customer_id", "visited_at", "kind", "visitor_role"):
+        facts[customer_id].append(VisitFact(timezone.localdate(visited_at, tz), kind, role))
+    return facts
+
+
+def visit_statuses(
+    customers: Iterable[tuple[int, str | None]],
+    today: datetime.date | None = None,
+    by_tier: dict[str, Standard] | None = None,
+) -> dict[int, VisitStatus]:
+    """The visit status of each (customer id, tier) this period; customers without a tier or standard are left out.
+
+    One query for the visits of all of them since the start of the quarter (the longest period).
+    """
+    today = today or timezone.localdate()
+    customers = [(pk, tier) for pk, tier in customers if tier]
+    if not customers:
+        return {}
+    by_tier = by_tier if by_tier is not None else standards()
+    tiered = [(pk, by_tier[tier]) for pk, tier in customers if tier in by_tier]
+    if not tiered:
+        return {}
+    since, _ = period_bounds(QUARTER, today)
+    facts = _facts([pk for pk, _ in tiered], since, today)
+    return {pk: visit_status(standard, facts.get(pk, []), today) for pk, standard in tiered}
+
+
+def my_customers(user: User) -> QuerySet[Customer]:
+    """The customers on whose team the user holds a role today."""
+    return Customer.objects.visible_to(user).filter(
+        pk__in=TeamRole.objects.active().filter(user=user).values("customer_id")
+    )
+
+
+@dataclass
+class DueVisit:
+    customer: Customer
+    status: VisitStatus
+    last_visit: datetime.datetime | None = None
+
+
+def _my_statuses(
+    user: User, today: datetime.date, by_tier: dict[str, Standard] | None = None
+) -> tuple[dict[int, Customer], dict[int, VisitStatus]]:
+    customers = {c.pk: c for c in my_customers(user).filter(tier__isnull=False).select_related("region")}
+    return customers, visit_statuses(((pk, c.tier) for pk, c in customers.items()), today, by_tier)
+
+
+def due_visit_count(user: User, today: datetime.date | None = None, by_tier: dict[str, Standard] | None = None) -> int:
+    """How many of the user's customers still need a visit this period (the badge on *my customers*)."""
+    _, statuses = _my_statuses(user, today or timezone.localdate(), by_tier)
+    return sum(not status.met for status in statuses.values())
+
+
+def due_visits(user: User, today: datetime.date | None = None) -> list[DueVisit]:
+    """The user's customers whose standard is not met yet this period, most urgent first (SPEC §5.3)."""
+    today = today or timezone.localdate()
+    customers, statuses = _my_statuses(user, today)
+    due = [DueVisit(customers[pk], status) for pk, status in statuses.items() if not status.met]
+    last = dict(
+        Visit.objects.filter(customer_id__in=[item.customer.pk for item in due])
+        .exclude(kind=VisitKind.INTERNAL)
+        .values("customer_id")
+        .annotate(last=Max("visited_at"))
+        .values_list("customer_id", "last")
+    )
+    for item in due:
+        item.last_visit = last.get(item.customer.pk)
+    due.sort(key=lambda item: (urgency(item.status, today), item.customer.code))
+    return due
+
+
+def _duty_facts(ids: list[int], today: datetime.date) -> dict[int, list[VisitFact]]:
+    """This month's visits of the customers, each with the roles (customer or second manager) of the staff present."""
+    roles_on = defaultdict(dict)  # customer → user → role, to name who else was at an internal sync
+    for customer_id, user_id, role in (
+        TeamRole.objects.active(today)
+        .filter(customer_id__in=ids, role__in=[CUSTOMER_MANAGER, SECOND_MANAGER])
+        .values_list("customer_id", "user_id", "role")
+    ):
+        roles_on[customer_id][user_id] = role
+    month_start, _ = period_bounds("month", today)
+    tz = timezone.get_current_timezone()
+    visits = (
+        Visit.objects.filter(
+            customer_id__in=ids,
+            visited_at__gte=datetime.datetime.combine(month_start, datetime.time.min, tzinfo=tz),
+        )
+        .prefetch_related("staff_present")
+        .only("customer_id", "visited_at", "kind", "visitor_role")
+    )
+    facts: dict[int, list[VisitFact]] = defaultdict(list)
+    for visit in visits:
+        present = frozenset(
+            roles_on[visit.customer_id][staff.pk]
+            for staff in visit.staff_present.all()
+            if staff.pk in roles_on[visit.customer_id]
+        )
+        facts[visit.customer_id].append(
+            VisitFact(timezone.localdate(visit.visited_at, tz), visit.kind, visit.visitor_role, present)
+        )
+    return facts
+
+
+@dataclass
+class SecondManagerRow:
+    customer: Customer
+    customer_manager: User | None
+    duties: SecondManagerDuties
+
+
+def second_manager_rows(user: User, today: datetime.date | None = None) -> list[SecondManagerRow]:
+    """The customers the user is second manager of, with this month's duties: a visit, and the sync with the
+    customer manager (SPEC §5.1). Those with a duty still open come first."""
+    today = today or timezone.localdate()
+    ids = list(
+        TeamRole.objects.active(today)
+        .filter(user=user, role=SECOND_MANAGER, customer__in=Customer.objects.visible_to(user))
+        .values_list("customer_id", flat=True)
+    )
+    if not ids:
+        return []
+    customers = Customer.objects.in_bulk(ids)
+    managers = {
+        role.customer_id: role.user
+        for role in TeamRole.objects.active(today)
+        .filter(customer_id__in=ids, role=CUSTOMER_MANAGER)
+        .select_related("user")
+    }
+    facts = _duty_facts(ids, today)
+    rows = [
+        SecondManagerRow(customers[pk], managers.get(pk), second_manager_duties(facts.get(pk, []), today)) for pk in ids
+    ]
+    rows.sort(key=lambda row: (row.duties.visited and row.duties.synced, row.customer.code))
+    return rows
+
+
+@dataclass
+class CustomerVisits:
+    """What the customer page shows of visits: the latest ones, this period's status and the second manager's."""
+
+    recent: list[Visit]
+    status: VisitStatus | None
+    second_manager: SecondManagerDuties | None
+
+
+def customer_visits(*, user: User, customer: Customer, today: datetime.date | None = None) -> CustomerVisits:
+    today = today or timezone.localdate()
+    recent = list(customer.visits.select_related("visitor").order_by("-visited_at", "-id")[:RECENT_VISITS])
+    for visit in recent:
+        visit.editable = visit.editable_by(user)
+    status = visit_statuses([(customer.pk, customer.tier)], today).get(customer.pk)
+    has_second_manager = TeamRole.objects.active(today).filter(customer=customer, role=SECOND_MANAGER).exists()
+    duties = (
+        second_manager_duties(_duty_facts([customer.pk], today).get(customer.pk, []), today)
+        if has_second_manager
+        else None
+    )
+    return CustomerVisits(recent, status, duties)
+
+
+def _visits_in(since: datetime.date, on: datetime.date, role: str = "") -> Coalesce:
+    """How many visits to the customer (internal syncs do not count) from `since` to the end of `on`, optionally
+    only those made in `role`."""
+    tz = timezone.get_current_timezone()
+    visits = Visit.objects.filter(
+        customer=OuterRef("pk"),
+        visited_at__gte=datetime.datetime.combine(since, datetime.time.min, tzinfo=tz),
+        visited_at__lt=datetime.datetime.combine(on + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
+    ).exclude(kind=VisitKind.INTERNAL)
+    if role:
+        visits = visits.filter(visitor_role=role)
+    return Coalesce(Subquery(visits.order_by().values("customer").annotate(n=Count("*")).values("n")), 0)
+
+
+def _met_on(tier: str, standard: Standard, on: datetime.date) -> Q:
+    since, _ = period_bounds(standard.period, on)
+    met = Q(tier=tier) & Q(GreaterThanOrEqual(_visits_in(since, on), standard.visits_required))
+    if standard.visits_role and standard.visits_role_required:
+        done_by_role = _visits_in(since, on, standard.visits_role)
+        met &= Q(GreaterThanOrEqual(done_by_role, standard.visits_role_required))
+    return met
+
+
+def visits_met(by_tier: dict[str, Standard], on: datetime.date) -> Q:
+    """The SQL twin of `rules.visit_status(...).met` on `on`: the customer's tier has a standard, and the visits of
+    the standard's period up to `on` meet it, overall and by the standard's role (SPEC §5.2)."""
+    met = Q(pk__in=[])
+    for tier, standard in by_tier.items():
+        met |= _met_on(tier, standard, on)
+    return met
+
+
+def visits_overdue(by_tier: dict[str, Standard], today: datetime.date) -> Q:
+    """Customers whose standard's last finished period (the month or quarter before the one of `today`) ended
+    without its visits (逾期)."""
+    overdue = Q(pk__in=[])
+    for tier, standard in by_tier.items():
+        last_day = period_bounds(standard.period, today)[0] - datetime.timedelta(days=1)
+        overdue |= Q(tier=tier) & ~_met_on(tier, standard, last_day)
+    return overdue
