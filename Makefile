@@ -37,6 +37,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Benchmarks on PostgreSQL at a million customers (see docs/PERFORMANCE.md); BENCH_CUSTOMERS=N to change the size.
 bench: install

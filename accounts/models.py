@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
@@ -19,9 +19,18 @@ from .rules import PROFILE_REQUIREMENTS, ProfileFacts, profile_missing
 from .validators import validate_customer_code, validate_mobile, validate_uscc
 
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from django.contrib.auth.models import AnonymousUser
 
     from crm.models import User
+
+    class TeamRoles(Protocol):
+        """What customers ask of the team roles' queryset, which the teams app (a floor up) provides: the roles
+        held on a day (`teams.models.TeamRoleQuerySet.active`)."""
+
+        def active(self, on: datetime.date | None = None) -> models.QuerySet[Any]: ...
+
 
 ZERO = Decimal("0")
 
@@ -76,8 +85,8 @@ class Tier(models.TextChoices):
     C = "C", "C"
 
 
-class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, user: User | AnonymousUser) -> CustomerQuerySet:
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def visible_to(self, user: User | AnonymousUser) -> Self:
         """Every customer the user may see (SPEC §2, 数据权限): the starting point of every customer query.
 
         - headquarters (and superusers) see everything;
@@ -101,7 +110,7 @@ class CustomerQuerySet(models.QuerySet):
         return self.filter(region__path__startswith=path)
 
 
-def team_roles() -> models.QuerySet:
+def team_roles() -> TeamRoles:
     """Every team role of every customer (SPEC §5.1), reached through the reverse relation `Customer.team_roles`
     that the teams app (a floor up) declares: what profile completeness and the manager filter ask of the team,
     without customers importing teams."""

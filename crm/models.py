@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Self
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -35,8 +37,8 @@ region_code_validator = RegexValidator(
 )
 
 
-class RegionQuerySet(models.QuerySet):
-    def subtree(self, region: Region) -> RegionQuerySet:
+class RegionQuerySet(models.QuerySet["Region"]):
+    def subtree(self, region: Region) -> Self:
         """The region itself and everything below it."""
         return self.filter(path__startswith=region.path)
 
@@ -211,6 +213,10 @@ class ChunkedJobRun(models.Model):
     chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
     chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
+
+    # Each concrete run's own manager, declared for the type checker: an abstract model has none, yet
+    # `crm.services.job_chunk_failed` reads the runs of whichever concrete model it is given.
+    objects: ClassVar[models.Manager[Self]]
 
     class Meta:
         abstract = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,6 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import ChunkedJobRun, Department, JobStatus, Region, Role, User
+
+if TYPE_CHECKING:
+    from .jobs import RunT
 
 # Roles that work in the Django admin (tier rules, reference data).
 ADMIN_ROLES = frozenset({Role.PROVINCIAL_STAFF, Role.HQ_ADMIN})
@@ -49,7 +54,7 @@ def staff_upsert(
         raise ValidationError({"region": _("Unknown region code %(code)s.") % {"code": region_code}})
     user = User.objects.filter(username=username).first()
     created = user is None
-    if created:
+    if user is None:
         user = User(username=username)
     department = user.department if user.department_id else None  # kept unless a new one is named
     if department_name:
@@ -84,7 +89,7 @@ def job_chunk_failed(*, run_model: type[ChunkedJobRun], run_id: int, first_id: i
     run.save(update_fields=["errors", "chunks_done"])
 
 
-def job_run_close(run: ChunkedJobRun, *, also: tuple[str, ...] = ()) -> ChunkedJobRun:
+def job_run_close(run: RunT, *, also: tuple[str, ...] = ()) -> RunT:
     """End a run: failed when any error is recorded, succeeded otherwise; saves `also` with it."""
     run.status = JobStatus.FAILED if run.errors else JobStatus.SUCCEEDED
     run.finished_at = timezone.now()

@@ -36,8 +36,8 @@ def territory_path(user: User) -> str | None:
     if user.sees_everything:
         return ""
     if user.heads_a_department:
-        return user.department.region.path if user.department_id else None
-    if user.region_id is None:
+        return user.department.region.path if user.department is not None else None
+    if user.region is None:
         return None
     if user.is_provincial_staff:
         return province_path(user.region)
@@ -72,6 +72,6 @@ def visible_regions(user: User) -> QuerySet[Region]:
     Filtering only ever narrows `Customer.objects.visible_to`, so this reveals no customer. An account manager's
     customers can lie anywhere their team roles are, so they get their whole province to choose from.
     """
-    if user.is_authenticated and user.sees_own_customers_only and user.region_id:
+    if user.is_authenticated and user.sees_own_customers_only and user.region is not None:
         return Region.objects.filter(path__startswith=province_path(user.region))
     return filing_regions(user)

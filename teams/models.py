@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,8 +41,8 @@ def held_on(on: datetime.date | None = None, prefix: str = "") -> Q:
     )
 
 
-class TeamRoleQuerySet(models.QuerySet):
-    def active(self, on: datetime.date | None = None) -> TeamRoleQuerySet:
+class TeamRoleQuerySet(models.QuerySet["TeamRole"]):
+    def active(self, on: datetime.date | None = None) -> Self:
         """Roles held on the given day (today by default); see `held_on`."""
         return self.filter(held_on(on))
 

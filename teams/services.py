@@ -26,7 +26,7 @@ def _check_assignee(*, customer: Customer, user: User, field: str) -> None:
     """A role goes to an active member of staff of the customer's own province."""
     if not user.is_active:
         raise ValidationError({field: _("%(name)s is no longer an active member of staff.") % {"name": user}})
-    if user.region_id is None or not user.region.path.startswith(province_path(customer.region)):
+    if user.region is None or not user.region.path.startswith(province_path(customer.region)):
         raise ValidationError(
             {
                 field: _("%(name)s works in another province; team roles go to staff of %(province)s.")
@@ -135,7 +135,7 @@ def team_reassign_check(*, by: User, leaving: User, targets: list[User]) -> None
         field = "leaving" if user == leaving else "targets"
         if not user.is_active:
             raise ValidationError({field: _("%(name)s is no longer an active member of staff.") % {"name": user}})
-        if path is None or (path and (user.region_id is None or not user.region.path.startswith(path))):
+        if path is None or (path and (user.region is None or not user.region.path.startswith(path))):
             raise ValidationError(
                 {field: _("%(name)s works outside your region; choose staff of your own region.") % {"name": user}}
             )
@@ -264,7 +264,11 @@ def _link(visit: Visit, name: str, objects: list, *, replace: bool) -> None:
     linked = manager.get_queryset()
     linked._result_cache = list(objects)
     linked._prefetch_done = True
-    visit._prefetched_objects_cache = {**getattr(visit, "_prefetched_objects_cache", {}), name: linked}
+    # Django's private prefetch cache, which the stubs do not declare on models.
+    visit._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        **getattr(visit, "_prefetched_objects_cache", {}),
+        name: linked,
+    }
 
 
 @transaction.atomic

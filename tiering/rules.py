@@ -6,8 +6,9 @@ and is tested to agree with it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +28,8 @@ class RuleSpec:
     field: str
     operator: str
     threshold: Decimal | None = None
-    industries: frozenset[str] = field(default_factory=frozenset)
+    # `dataclasses.field` in full: within the class body the bare name reads as the attribute `field` above.
+    industries: frozenset[str] = dataclasses.field(default_factory=frozenset)
     label: str = ""
     rule_id: int | None = None
 
@@ -40,6 +42,7 @@ class RuleSpec:
         if value is None:
             return False
         value = Decimal(value)
+        assert self.threshold is not None, "a comparison has a threshold (Rule.clean)"
         return {
             "gte": value >= self.threshold,
             "gt": value > self.threshold,

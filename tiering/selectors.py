@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
@@ -13,6 +14,9 @@ from crm.models import Region, User
 from crm.visibility import filing_regions
 
 from .models import RuleSet, RuleSetStatus, TierJobRun
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 NATIONAL = "000000"
 TIER_RANK = {"A+": 4, "A": 3, "B": 2, "C": 1, None: 0}
@@ -49,7 +53,7 @@ def job_runs_for(user: User) -> QuerySet[TierJobRun]:
     return runs.filter(Q(scope_id=NATIONAL) | Q(scope__in=filing_regions(user)))
 
 
-def city_of():
+def city_of() -> Substr:
     """The city code of a customer, read off its region's path ("000000/510000/510100/…")."""
     return Substr("region__path", 15, 6)
 
@@ -64,7 +68,16 @@ class CityMix:
     down: int = 0
 
 
-def simulate(*, rule_set: RuleSet, user: User, sample: int = 100) -> tuple[list[CityMix], list[Customer]]:
+class SimulatedTier(TypedDict):
+    """What `simulate` annotates on the customers who would move."""
+
+    new_tier: str | None
+    city: str
+
+
+def simulate(
+    *, rule_set: RuleSet, user: User, sample: int = 100
+) -> tuple[list[CityMix], list[WithAnnotations[Customer, SimulatedTier]]]:
     """What the rule set would do to the customers the user sees in its scope: tier mix per city, now and then,
     how many would move up or down, and a sample of those who would move."""
     from .bulk import tier_expression, tier_with_overrides

@@ -63,6 +63,7 @@ def plan_chunks(scope: Region, chunk_size: int | None = None) -> Iterator[Chunk]
     chunk_size = chunk_size or CHUNK_SIZE
     national = published_rule_set(None)
     provincial = {rs.scope_id: rs.pk for rs in RuleSet.objects.filter(status="published", scope__level="province")}
+    parts: list[tuple[int, tuple[str, ...] | None]]  # (rule set id, region codes as in Chunk)
     if scope.code == NATIONAL and not provincial:
         parts = [(national.pk, None)]  # one rule set everywhere: no region filter at all
     elif scope.code == NATIONAL:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import (
     BooleanField,
@@ -34,6 +35,9 @@ from ..models import (
 )
 from .campaigns import campaigns_for
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 
 def call_lists_for(user: User) -> QuerySet[CallList]:
     """The call lists a user may open: those they work or built, and those of the campaigns they see. Their entries
@@ -54,7 +58,14 @@ def call_lists_ordered(call_lists: QuerySet[CallList]) -> QuerySet[CallList]:
     return call_lists.order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-pk")
 
 
-def call_lists_counted(user: User, call_lists: Iterable[CallList]) -> list[CallList]:
+class EntryCounts(TypedDict):
+    """What `call_lists_counted` sets on each list."""
+
+    entries_count: int
+    pending_count: int
+
+
+def call_lists_counted(user: User, call_lists: Iterable[CallList]) -> list[WithAnnotations[CallList, EntryCounts]]:
     """The lists (a page of them), each with `entries_count` and `pending_count` over the entries of customers the
     user sees: one grouped query, the visibility rule applied once to all the lists' entries."""
     lists = list(call_lists)
@@ -66,10 +77,12 @@ def call_lists_counted(user: User, call_lists: Iterable[CallList]) -> list[CallL
         .order_by()
     )
     by_list = {row["call_list"]: row for row in counts}
-    for call_list in lists:
-        row = by_list.get(call_list.pk, {})
+    # The same objects, typed with the counts the loop sets on them.
+    counted = cast("list[WithAnnotations[CallList, EntryCounts]]", lists)
+    for call_list in counted:
+        row: Mapping[str, Any] = by_list.get(call_list.pk, {})
         call_list.entries_count, call_list.pending_count = row.get("entries", 0), row.get("pending", 0)
-    return lists
+    return counted
 
 
 def call_entries_for(user: User, call_list: CallList) -> QuerySet[CallEntry]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import (
     Count,
@@ -30,6 +31,9 @@ from ..models import (
 )
 from ..rules import LOST, PATH
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
 
 def campaigns_for(user: User) -> QuerySet[Campaign]:
     """Campaigns whose region lies in the user's territory; for an account manager, those with a plan for one of
@@ -41,7 +45,14 @@ def campaigns_for(user: User) -> QuerySet[Campaign]:
     return campaigns.filter(region__in=filing_regions(user))
 
 
-def plan_counts(user: User, campaigns: Iterable[Campaign]) -> list[Campaign]:
+class PlanCounts(TypedDict):
+    """What `plan_counts` sets on each campaign."""
+
+    plans_count: int
+    opened: int
+
+
+def plan_counts(user: User, campaigns: Iterable[Campaign]) -> list[WithAnnotations[Campaign, PlanCounts]]:
     """The campaigns (a page of them), each with `plans_count` and `opened` (at opened or after sales) over the
     plans of customers the user sees: one grouped query, the visibility rule applied once to all their plans."""
     campaigns = list(campaigns)
@@ -53,10 +64,12 @@ def plan_counts(user: User, campaigns: Iterable[Campaign]) -> list[Campaign]:
         .order_by()
     )
     counts = {row["campaign"]: row for row in rows}
-    for campaign in campaigns:
-        row = counts.get(campaign.pk, {})
+    # The same objects, typed with the counts the loop sets on them.
+    counted = cast("list[WithAnnotations[Campaign, PlanCounts]]", campaigns)
+    for campaign in counted:
+        row: Mapping[str, Any] = counts.get(campaign.pk, {})
         campaign.plans_count, campaign.opened = row.get("plans", 0), row.get("opened", 0)
-    return campaigns
+    return counted
 
 
 def plans_for(user: User, campaign: Campaign) -> QuerySet[CustomerPlan]:
@@ -131,7 +144,7 @@ class Progress:
     attendance: int
 
     @property
-    def funnel(self) -> list[tuple[str, str, int]]:
+    def funnel(self) -> list[tuple[str, StrOrPromise, int]]:
         """(stage, label, plans at that step or past it) along the path; lost plans count up to no step."""
         labels = dict(PlanStage.choices)
         reached, rows = 0, []

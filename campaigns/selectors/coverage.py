@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Case,
@@ -34,6 +35,9 @@ from ..models import (
 )
 from ..rules import COVERAGE_LABELS, COVERED, FAKE, THIN, UNCOVERED, Thresholds, coverage_status
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def products() -> QuerySet[Product]:
     """The catalogue as it is offered: products on sale, in their order."""
@@ -47,7 +51,7 @@ class Coverage:
     status: str
 
     @property
-    def label(self) -> str:
+    def label(self) -> StrOrPromise:
         return COVERAGE_LABELS[self.status]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict, cast
+
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q
@@ -25,6 +27,9 @@ from ..models import (
     DoNotCall,
     PlanStage,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # Additions to the do-not-call list and builds of call lists take turns (a transaction-scoped PostgreSQL advisory
 # lock; SQLite writes one at a time anyway): a build reads the list and writes its entries while no number can go on
@@ -98,10 +103,16 @@ def _candidates(source: str, customers, excluded: Q) -> list[tuple]:
     return rows
 
 
+class EntriesCount(TypedDict):
+    """What `call_list_build` sets on the list it builds."""
+
+    entries_count: int
+
+
 @transaction.atomic
 def call_list_build(
     *, user: User, campaign: Campaign, source: str = CallSource.ALL, agent: User | None = None
-) -> CallList:
+) -> WithAnnotations[CallList, EntriesCount]:
     """Build an outbound call list (外呼清单) of the campaign for `agent` (the builder by default; naming someone
     else is for department heads and provincial staff), sets its `entries_count`.
 
@@ -173,8 +184,9 @@ def call_list_build(
         )
     CallEntry.objects.bulk_create(entries, batch_size=ENTRY_BATCH)
     analyze_after_load(CallEntry._meta.db_table, len(entries))
-    call_list.entries_count = len(entries)
-    return call_list
+    built = cast("WithAnnotations[CallList, EntriesCount]", call_list)
+    built.entries_count = len(entries)
+    return built
 
 
 @transaction.atomic
@@ -182,9 +194,10 @@ def call_outcome_record(*, user: User, entry: CallEntry, outcome: str, note: str
     """Record a call of an entry (外呼结果) by the list's agent: a `CallAttempt`, and the entry's attempts, last
     outcome and time. `do_not_call` puts the number on the do-not-call list at once, which takes it off every
     open call list (this entry included: the returned entry is then gone from the database)."""
-    entry = CallEntry.objects.select_for_update(of=("self",)).select_related("call_list").filter(pk=entry.pk).first()
-    if entry is None:  # its number went on the do-not-call list meanwhile
+    locked = CallEntry.objects.select_for_update(of=("self",)).select_related("call_list").filter(pk=entry.pk).first()
+    if locked is None:  # its number went on the do-not-call list meanwhile
         raise ValidationError(_("This number is no longer on the list."))
+    entry = locked
     call_list = entry.call_list
     require(user, "campaigns.record_call", call_list)
     if not call_list.is_open:

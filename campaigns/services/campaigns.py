@@ -237,9 +237,10 @@ def activity_record(*, user: User, data: dict[str, Any]) -> Activity:
         setattr(activity, field, value)
     if activity.campaign is not None:
         activity.department = activity.campaign.department
-    activity.department = activity.department if activity.department_id else user.department
-    if activity.department is None:
+    department = activity.department if activity.department_id else user.department
+    if department is None:
         raise ValidationError({"department": _("Name the department that held the activity.")})
+    activity.department = department
     if not territory_departments(user).filter(pk=activity.department.pk).exists():
         raise ValidationError({"department": _("The department lies outside your territory.")})
     if activity.held_on and activity.held_on > timezone.localdate():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 
@@ -12,6 +12,9 @@ from ..models import (
     CustomerProduct,
     Product,
 )
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 HOLDING_FIELDS = ("active_users", "monthly_revenue", "subscribed_on", "last_used_on")
 
@@ -23,7 +26,9 @@ def holding_set(*, customer: Customer, product: Product, data: dict[str, Any]) -
     created = holding is None
     holding = holding or CustomerProduct(customer=customer, product=product)
     for name in HOLDING_FIELDS:
-        setattr(holding, name, data.get(name, CustomerProduct._meta.get_field(name).get_default()))
+        # HOLDING_FIELDS are the holding's own columns, never a relation's reverse side.
+        field = cast("Field[Any, Any]", CustomerProduct._meta.get_field(name))
+        setattr(holding, name, data.get(name, field.get_default()))
     holding.full_clean()
     holding.save()
     return holding, created

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -27,13 +28,31 @@ class Scope:
     # the manager's customers reached beyond the viewer's territory is not shown.
     within: str = ""
 
+    # A scope names the one object of its kind, and only that one (`scope_for`, `own_scope`, `_scope_of`, and
+    # KpiSnapshot's check constraint): a region scope its region, a department scope its department, a manager
+    # scope its manager. These read it, for a scope already known to be of that kind.
+    @property
+    def scoped_region(self) -> Region:
+        assert self.region is not None, "a region scope names its region"
+        return self.region
+
+    @property
+    def scoped_department(self) -> Department:
+        assert self.department is not None, "a department scope names its department"
+        return self.department
+
+    @property
+    def scoped_manager(self) -> User:
+        assert self.manager is not None, "a manager scope names its manager"
+        return self.manager
+
     @property
     def label(self) -> str:
         if self.kind == ScopeKind.REGION:
-            return self.region.name
+            return self.scoped_region.name
         if self.kind == ScopeKind.DEPARTMENT:
-            return self.department.name
-        return self.manager.display_name
+            return self.scoped_department.name
+        return self.scoped_manager.display_name
 
     @property
     def snapshot_filter(self) -> dict:
@@ -44,18 +63,18 @@ class Scope:
     def customer_filter(self) -> dict[str, str]:
         """The customer list's filter for the customers of the scope."""
         if self.kind == ScopeKind.MANAGER:
-            return {"manager": self.manager.username}
-        region = self.region if self.kind == ScopeKind.REGION else self.department.region
+            return {"manager": self.scoped_manager.username}
+        region = self.scoped_region if self.kind == ScopeKind.REGION else self.scoped_department.region
         return {"region": region.code}
 
     @property
     def query(self) -> dict[str, str]:
         """The scope as the API and the pages take it."""
         if self.kind == ScopeKind.REGION:
-            return {"region": self.region.code}
+            return {"region": self.scoped_region.code}
         if self.kind == ScopeKind.DEPARTMENT:
-            return {"department": str(self.department.pk)}
-        return {"manager": self.manager.username}
+            return {"department": str(self.scoped_department.pk)}
+        return {"manager": self.scoped_manager.username}
 
 
 def _sees_region(user: User, region: Region) -> bool:
@@ -122,7 +141,9 @@ def _scope_of(row: KpiSnapshot) -> Scope:
     if row.kind == ScopeKind.MANAGER:
         return Scope(ScopeKind.MANAGER, manager=row.manager, extent=row.extent)
     if row.kind == ScopeKind.DEPARTMENT:
-        return Scope(ScopeKind.DEPARTMENT, department=row.department, extent=row.department.region)
+        department = row.department
+        assert department is not None, "a department's snapshot names its department (KpiSnapshot's constraint)"
+        return Scope(ScopeKind.DEPARTMENT, department=department, extent=department.region)
     return Scope(ScopeKind.REGION, region=row.region, extent=row.region)
 
 
@@ -135,7 +156,7 @@ def _children(scope: Scope, period: Period) -> QuerySet[KpiSnapshot]:
         return snapshots.filter(
             kind=ScopeKind.MANAGER,
             manager__department=scope.department,
-            extent__path__startswith=scope.department.region.path,
+            extent__path__startswith=scope.scoped_department.region.path,
         )
     if scope.kind == ScopeKind.REGION:
         return snapshots.filter(
@@ -155,7 +176,7 @@ def child_scopes(
         by_name, related = ["manager__username"], ["manager", "extent"]
     else:
         by_name, related = ["-kind", "region_id", "department__name"], ["region", "department__region"]
-    ordering = by_name
+    ordering: Sequence[str | OrderBy] = by_name
     if sort in METRIC_BY_CODE:
         ordering = [F("value").desc(nulls_last=True) if descending else F("value").asc(nulls_last=True), *by_name]
     total = rows.count()

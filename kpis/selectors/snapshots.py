@@ -87,10 +87,10 @@ def department_load(department: Department, period: Period, limit: int = 25) -> 
     rows = KpiSnapshot.objects.filter(
         period=period.start, kind=ScopeKind.MANAGER, metric="customer_count", manager__department=department
     )
-    busiest = [
-        (row.manager, int(row.numerator))
-        for row in rows.select_related("manager").order_by("-numerator", "manager__username")[:limit]
-    ]
+    busiest: list[tuple[User, int]] = []
+    for row in rows.select_related("manager").order_by("-numerator", "manager__username")[:limit]:
+        assert row.manager is not None, "a manager's snapshot names its manager (KpiSnapshot's constraint)"
+        busiest.append((row.manager, int(row.numerator)))
     overloaded = rows.filter(numerator__gt=MANAGER_CAPACITY).count()
     members = User.objects.filter(department=department, role=Role.ACCOUNT_MANAGER, is_active=True).count()
     return ManagerLoad(busiest, members, overloaded)

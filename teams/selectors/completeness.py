@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import connection
 from django.db.models import (
@@ -28,6 +29,10 @@ from crm.models import User
 from ..models import SINGLE_ROLES, TeamRole, held_on
 from ..rules import Standard, team_missing
 from .service_standards import standards
+
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
+    from django_stubs_ext import WithAnnotations
 
 ROLE_BITS = {role.value: 1 << index for index, role in enumerate(SINGLE_ROLES)}
 
@@ -69,9 +74,16 @@ def _required_roles(by_tier: dict[str, Standard]) -> Case:
     )
 
 
+class TeamMasks(TypedDict):
+    """What `incomplete_teams` annotates on each customer: the single roles held and required, as masks."""
+
+    held_roles: int
+    required_roles: int
+
+
 def incomplete_teams(
     user: User, missing_role: str | None = None, by_tier: dict[str, Standard] | None = None
-) -> QuerySet[Customer]:
+) -> QuerySet[WithAnnotations[Customer, TeamMasks]]:
     """Visible tiered customers whose team lacks a role their tier's standard requires (SPEC §5.2), optionally only
     those lacking `missing_role`. Annotated `held_roles` and `required_roles` (masks; see `team_missing_of`).
     `by_tier`: the standards, when the caller has them already."""
@@ -81,16 +93,16 @@ def incomplete_teams(
         .annotate(held_roles=_held_roles(), required_roles=_required_roles(by_tier or standards()))
     )
     required = F("required_roles")
-    needed = required if missing_role is None else required.bitand(ROLE_BITS[missing_role])
-    # The roles needed but not held: those needed, less those of them held.
-    return customers.annotate(
-        lacking=ExpressionWrapper(needed - F("held_roles").bitand(needed), IntegerField())
-    ).filter(lacking__gt=0)
+    needed: Combinable = required if missing_role is None else required.bitand(ROLE_BITS[missing_role])
+    # The roles needed but not held: those needed, less those of them held. (`bitand` combines any expression;
+    # the stubs accept only an int.)
+    held_needed = F("held_roles").bitand(needed)  # type: ignore[arg-type]
+    return customers.annotate(lacking=ExpressionWrapper(needed - held_needed, IntegerField())).filter(lacking__gt=0)
 
 
-def team_missing_of(customer: Customer, by_tier: dict[str, Standard]) -> list[str]:
+def team_missing_of(customer: WithAnnotations[Customer, TeamMasks], by_tier: dict[str, Standard]) -> list[str]:
     """The roles missing on the team of a customer from `incomplete_teams`, in its standard's order."""
-    standard = by_tier.get(customer.tier)
+    standard = by_tier.get(customer.tier or "")
     return team_missing(standard.required_roles, roles_of_mask(customer.held_roles)) if standard else []
 
 
@@ -98,7 +110,9 @@ def team_complete(by_tier: dict[str, Standard], on: datetime.date | None = None)
     """The SQL twin of `rules.team_missing(...) == []` for a tiered customer: its team holds, on `on` (today), every
     single role its tier's standard requires (SPEC §5.2). A tier without a standard requires nobody."""
     required = _required_roles(by_tier)
-    return Exact(ExpressionWrapper(_held_roles(on).bitand(required), IntegerField()), required)
+    # `bitand` combines any expression; the stubs accept only an int.
+    held_required = _held_roles(on).bitand(required)  # type: ignore[arg-type]
+    return Exact(ExpressionWrapper(held_required, IntegerField()), required)
 
 
 @dataclass

@@ -91,7 +91,8 @@ def reassign_plan(*, by: User, leaving: User, targets: list[User], on: datetime.
         .values_list("customer_id", "role")
         .order_by("customer_id")
     )
-    managed, other = [], []
+    managed: list[int] = []
+    other: list[int] = []
     for customer_id, role in held:
         (managed if role == CUSTOMER_MANAGER else other).append(customer_id)
     loads = customer_manager_loads([t.pk for t in targets])

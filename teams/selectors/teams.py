@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import OuterRef, Subquery
 
@@ -13,6 +14,9 @@ from crm.models import User
 from ..models import SINGLE_ROLES, TeamRole, TeamRoleKind
 from ..rules import CUSTOMER_MANAGER, Standard, team_missing
 from .service_standards import standards
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def roles_held(*, user: User, customer: Customer, on: datetime.date | None = None) -> list[str]:
@@ -38,10 +42,10 @@ class TeamStatus:
     def complete(self) -> bool:
         return not self.missing
 
-    def missing_labels(self) -> list[str]:
+    def missing_labels(self) -> list[StrOrPromise]:
         return [TeamRoleKind(role).label for role in self.missing]
 
-    def rows(self) -> list[tuple[str, str, User | None, bool]]:
+    def rows(self) -> list[tuple[str, StrOrPromise, User | None, bool]]:
         """(role, label, holder, required) for every single role, for the team card."""
         return [(role, TeamRoleKind(role).label, self.holders[role], role in self.required) for role in self.holders]
 

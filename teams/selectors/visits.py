@@ -6,6 +6,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -30,6 +31,9 @@ from ..rules import (
     visit_status,
 )
 from .service_standards import standards
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 RECENT_VISITS = 10
 
@@ -118,7 +122,8 @@ def due_visits(user: User, today: datetime.date | None = None) -> list[DueVisit]
 
 def _duty_facts(ids: list[int], today: datetime.date) -> dict[int, list[VisitFact]]:
     """This month's visits of the customers, each with the roles (customer or second manager) of the staff present."""
-    roles_on = defaultdict(dict)  # customer → user → role, to name who else was at an internal sync
+    # customer → user → role, to name who else was at an internal sync
+    roles_on: defaultdict[int, dict[int, str]] = defaultdict(dict)
     for customer_id, user_id, role in (
         TeamRole.objects.active(today)
         .filter(customer_id__in=ids, role__in=[CUSTOMER_MANAGER, SECOND_MANAGER])
@@ -181,18 +186,26 @@ def second_manager_rows(user: User, today: datetime.date | None = None) -> list[
     return rows
 
 
+class Editable(TypedDict):
+    """What `customer_visits` sets on each recent visit: whether the reader may edit it."""
+
+    editable: bool
+
+
 @dataclass
 class CustomerVisits:
     """What the customer page shows of visits: the latest ones, this period's status and the second manager's."""
 
-    recent: list[Visit]
+    recent: list[WithAnnotations[Visit, Editable]]
     status: VisitStatus | None
     second_manager: SecondManagerDuties | None
 
 
 def customer_visits(*, user: User, customer: Customer, today: datetime.date | None = None) -> CustomerVisits:
     today = today or timezone.localdate()
-    recent = list(customer.visits.select_related("visitor").order_by("-visited_at", "-id")[:RECENT_VISITS])
+    visits = list(customer.visits.select_related("visitor").order_by("-visited_at", "-id")[:RECENT_VISITS])
+    # The same objects, typed with the flag the loop sets on them.
+    recent = cast("list[WithAnnotations[Visit, Editable]]", visits)
     for visit in recent:
         visit.editable = visit.editable_by(user)
     status = visit_statuses([(customer.pk, customer.tier)], today).get(customer.pk)
