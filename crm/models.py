@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, Self
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
@@ -143,6 +143,22 @@ class TeamRoleKind(models.TextChoices):
     ASSISTANT = "assistant", _("Sales assistant")
 
 
+class StaffQuerySet(models.QuerySet["User"]):
+    """Staff by role: the one place besides the permissions module that reads what a role is."""
+
+    def below_headquarters(self) -> Self:
+        """Everyone but headquarters administrators: the staff a territory is worked with."""
+        return self.exclude(role=Role.HQ_ADMIN)
+
+    def account_managers(self) -> Self:
+        return self.filter(role=Role.ACCOUNT_MANAGER)
+
+
+# A subclass, not the bare `from_queryset` result: migrations import a manager by its class name.
+class StaffManager(UserManager.from_queryset(StaffQuerySet)):  # type: ignore[misc]  # stubs: dynamic base class
+    """Django's user manager (create_user, create_superuser) with the staff queries."""
+
+
 class User(AbstractUser):
     """A member of staff: one role, one home region, at most one department."""
 
@@ -158,6 +174,8 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="members",
     )
+
+    objects = StaffManager()
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("staff member (员工)")

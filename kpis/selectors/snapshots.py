@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from crm.models import Department, Role, User
+from crm.models import Department, User
 from crm.periods import Period
 from teams.rules import MANAGER_CAPACITY, Standard
 from teams.selectors import standards
@@ -92,7 +92,7 @@ def department_load(department: Department, period: Period, limit: int = 25) -> 
         assert row.manager is not None, "a manager's snapshot names its manager (KpiSnapshot's constraint)"
         busiest.append((row.manager, int(row.numerator)))
     overloaded = rows.filter(numerator__gt=MANAGER_CAPACITY).count()
-    members = User.objects.filter(department=department, role=Role.ACCOUNT_MANAGER, is_active=True).count()
+    members = User.objects.filter(department=department, is_active=True).account_managers().count()
     return ManagerLoad(busiest, members, overloaded)
 
 

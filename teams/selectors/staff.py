@@ -11,17 +11,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Customer
-from crm.models import Role, User
+from crm.models import StaffQuerySet, User
 from crm.visibility import territory_path
 
 from ..models import TeamRole
 from ..rules import CUSTOMER_MANAGER, MANAGER_CAPACITY, assign_round_robin
 
 
-def staff_pool(user: User) -> QuerySet[User]:
+def staff_pool(user: User) -> StaffQuerySet:
     """The staff a department head (or provincial staff) works with: their department's members, or for provincial
     staff and above everyone of their territory."""
-    staff = User.objects.filter(is_active=True).exclude(role=Role.HQ_ADMIN)
+    staff = User.objects.filter(is_active=True).below_headquarters()
     if user.heads_a_department:
         return staff.filter(department_id=user.department_id) if user.department_id else staff.none()
     path = territory_path(user)
@@ -44,7 +44,7 @@ def manager_load(user: User) -> QuerySet[User]:
     )
     return (
         staff_pool(user)
-        .filter(role=Role.ACCOUNT_MANAGER)
+        .account_managers()
         .annotate(customer_count=Coalesce(Subquery(managed), 0))
         .order_by("-customer_count", "username")
     )
