@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Left
+from django.db.models.lookups import In
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -38,9 +40,17 @@ UNICODE_WHITESPACE = (
     "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 # A value with any other character is not blank. It means the same to PostgreSQL (`~`) and SQLite (Python's `re`,
-# which Django registers as REGEXP), and the scan stops at the first such character, the first of nearly every
-# address: on PostgreSQL cheaper than TRIM(address, UNICODE_WHITESPACE).
+# which Django registers as REGEXP); on PostgreSQL cheaper than TRIM(address, UNICODE_WHITESPACE).
 NOT_BLANK = f"[^{UNICODE_WHITESPACE}]"
+
+
+def address_given() -> Q:
+    """The SQL twin of `bool(address.strip())`. Nearly every address starts with a character that is not
+    whitespace, which answers at once; only the others (starting with whitespace) pay for the regular expression,
+    which PostgreSQL runs over the whole value: that kept a county's profile filter a third slower than the old
+    ASCII-only TRIM on the million-customer benchmark."""
+    starts_blank = In(Left("address", 1), list(UNICODE_WHITESPACE))
+    return ~Q(address="") & (~Q(starts_blank) | Q(address__regex=NOT_BLANK))
 
 
 def profile_complete(on: datetime.date | None = None) -> Q:
@@ -53,7 +63,7 @@ def profile_complete(on: datetime.date | None = None) -> Q:
         & ~Q(uscc="")
         & Q(industry__isnull=False)
         & Q(region__level__in=FINE_REGION_LEVELS)
-        & Q(address__regex=NOT_BLANK)
+        & address_given()
         & Q(has_key_person_mobile())
         & Q(handset_count__gt=0)
         & Q(has_customer_manager(on))
