@@ -249,9 +249,9 @@ def _may_log(*, user: User, customer: Customer, held: list[str]) -> bool:
     """
     if user.sees_own_customers_only:
         return bool(held)
-    return (bool(held) or may(user, "teams.manage")) and Customer.objects.visible_to(user).filter(
-        pk=customer.pk
-    ).exists()
+    if not (held or may(user, "teams.manage")):
+        return False
+    return Customer.objects.visible_to(user).filter(pk=customer.pk).exists()
 
 
 def _link(visit: Visit, name: str, objects: list, *, replace: bool) -> None:

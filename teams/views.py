@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -17,7 +17,7 @@ from accounts.models import Customer
 from accounts.selectors import customer_get
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator
-from crm.permissions import ACTIONS, may
+from crm.permissions import require
 from tiering.selectors import TIER_RANK
 
 from . import hooks, selectors, services
@@ -37,8 +37,7 @@ def _next_url(request, default: str) -> str:
 
 
 def _require_team_managers(request) -> None:
-    if not may(request.user, "teams.manage"):
-        raise PermissionDenied(ACTIONS["teams.manage"][1])
+    require(request.user, "teams.manage")
 
 
 def _staff_suggestions(request):
@@ -93,8 +92,7 @@ class VisitFormView(LoginRequiredMixin, View):
     def _objects(self, request, code=None, pk=None):
         if pk is not None:
             visit = get_object_or_404(selectors.visits_visible(request.user).select_related("customer"), pk=pk)
-            if not may(request.user, "teams.change_visit", visit):
-                raise PermissionDenied(ACTIONS["teams.change_visit"][1])
+            require(request.user, "teams.change_visit", visit)
             return customer_get(user=request.user, code=visit.customer.code), visit
         return customer_get(user=request.user, code=code), None
 
@@ -323,8 +321,7 @@ class ServiceStandardListView(LoginRequiredMixin, View):
 
 class ServiceStandardEditView(LoginRequiredMixin, View):
     def _standard(self, request, tier):
-        if not may(request.user, "teams.change_standards"):
-            raise PermissionDenied(ACTIONS["teams.change_standards"][1])
+        require(request.user, "teams.change_standards")
         return get_object_or_404(ServiceStandard, tier=tier)
 
     def get(self, request, tier):

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -116,10 +114,7 @@ class DoNotCallView(generics.ListCreateAPIView):
 
     @staticmethod
     def _remove(request, mobile: str) -> Response:
-        try:
-            removed = services.do_not_call_remove(user=request.user, mobile=mobile)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
+        removed = services.do_not_call_remove(user=request.user, mobile=mobile)
         return Response(status=status.HTTP_204_NO_CONTENT if removed else status.HTTP_404_NOT_FOUND)
 
 
@@ -159,10 +154,7 @@ class CampaignViewSet(
         return Response(self.get_serializer(self._counted([self.get_object()])[0]).data)
 
     def perform_create(self, serializer: CampaignSerializer) -> None:
-        try:
-            campaign = services.campaign_create(user=self.request.user, data=serializer.validated_data)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
+        campaign = services.campaign_create(user=self.request.user, data=serializer.validated_data)
         serializer.instance = self._counted([self.get_queryset().get(pk=campaign.pk)])[0]
 
     @extend_schema(responses=PlanSerializer(many=True))
@@ -184,10 +176,7 @@ class PlanView(APIView):
         found = get_object_or_404(selectors.plans_for(request.user, campaign), pk=plan)
         serializer = PlanUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.plan_update(user=request.user, plan=found, data=serializer.validated_data)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
+        services.plan_update(user=request.user, plan=found, data=serializer.validated_data)
         return Response(PlanSerializer(selectors.plans_for(request.user, campaign).get(pk=found.pk)).data)
 
 
@@ -203,10 +192,7 @@ class CallListBuildView(APIView):
         campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
         serializer = CallListBuildSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            call_list = services.call_list_build(user=request.user, campaign=campaign, **serializer.validated_data)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
+        call_list = services.call_list_build(user=request.user, campaign=campaign, **serializer.validated_data)
         return Response(CallListSerializer(call_list).data, status=status.HTTP_201_CREATED)
 
 
@@ -240,10 +226,7 @@ class CallOutcomeView(APIView):
         found = get_object_or_404(selectors.call_entries_for(request.user, call_list), pk=entry)
         serializer = CallOutcomeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            recorded = services.call_outcome_record(user=request.user, entry=found, **serializer.validated_data)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
+        recorded = services.call_outcome_record(user=request.user, entry=found, **serializer.validated_data)
         recorded.customer = found.customer
         owned = selectors.customers_owned(request.user, [recorded.customer_id])
         return Response(CallEntrySerializer(recorded, context={"owned": owned}).data)

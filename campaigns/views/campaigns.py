@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -19,7 +19,7 @@ from django.views import View
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator
 from crm.periods import Period
-from crm.permissions import ACTIONS, may
+from crm.permissions import may, require
 from crm.visibility import territory_departments
 
 from .. import selectors, services
@@ -52,8 +52,8 @@ class CampaignCreateView(LoginRequiredMixin, View):
     template_name = "campaigns/campaign_form.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not may(request.user, "campaigns.plan"):
-            raise PermissionDenied(ACTIONS["campaigns.plan"][1])
+        if request.user.is_authenticated:  # the anonymous are sent to log in
+            require(request.user, "campaigns.plan")
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import customer_get
-from crm.permissions import ACTIONS, may
+from crm.permissions import require
 
 from .. import selectors, services
 from ..filters import VisitFilter
@@ -28,8 +27,7 @@ class CustomerTeamView(APIView):
     @extend_schema(request=TeamSerializer, responses=TeamSerializer)
     def put(self, request, code: str):
         customer = customer_get(user=request.user, code=code)  # outsiders: 404 before anything else
-        if not may(request.user, "teams.manage"):
-            raise PermissionDenied(ACTIONS["teams.manage"][1])
+        require(request.user, "teams.manage")
         serializer = TeamSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

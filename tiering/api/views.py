@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,7 +14,7 @@ from accounts import selectors
 from accounts.filters import CustomerFilter
 from accounts.models import Customer
 from crm.api.permissions import May
-from crm.permissions import ACTIONS, may
+from crm.permissions import require
 from crm.visibility import territory_region
 from tiering import exports
 from tiering.services import tier_override_remove, tier_override_set, tier_recompute
@@ -49,8 +49,7 @@ class TierOverrideView(APIView):
 
     def _customer(self, request, code: str):
         customer = selectors.customer_get(user=request.user, code=code)  # outsiders: 404 before anything else
-        if not may(request.user, "tiering.override_tier", customer):
-            raise PermissionDenied(ACTIONS["tiering.override_tier"][1])
+        require(request.user, "tiering.override_tier", customer)
         return customer
 
 
