@@ -23,10 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role
-from .visibility import territory_path
-
-NATIONAL_CODE = "000000"
-
+from .visibility import NATIONAL_CODE, territory_path
 
 # -- who the user is ------------------------------------------------------------------------------------------------
 
