@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm.permissions import ACTIONS, may, require
 from kpis.services import kpi_target_set
@@ -52,7 +52,9 @@ def test_an_unknown_action_is_an_error_not_a_refusal(cast):
 def test_every_action_says_why_it_is_refused(cast):
     for action, (_predicate, message) in ACTIONS.items():
         assert str(message).strip(), action
-    with pytest.raises(PermissionDenied, match="tier rules"):
+    with translation.override("en"), pytest.raises(PermissionDenied, match="tier rules"):
+        require(cast["alice"], "tiering.manage_rules")
+    with translation.override("zh-hans"), pytest.raises(PermissionDenied, match="分级规则"):
         require(cast["alice"], "tiering.manage_rules")
 
 
@@ -91,3 +93,19 @@ def test_the_target_service_keeps_each_to_their_own_scope(cast, territory):
             kpi_target_set(user=cast[name], metric=metric, region=territory[region], value=value)
     assert kpi_target_set(user=cast["paul"], metric=metric, region=territory["sichuan"], value=value).value == value
     assert kpi_target_set(user=cast["hq"], metric=metric, region=territory["root"], value=value).value == value
+
+
+def test_a_refused_page_says_why_in_chinese(login, cast):
+    response = login(cast["alice"]).get("/campaigns/new/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "您无权执行此操作" in page
+    assert "营销活动由部门负责人和省公司人员策划。" in page  # the rule's own message, translated
+
+
+def test_a_refused_api_call_says_why(api, cast, customers):
+    response = api(cast["alice"]).post(
+        "/api/v1/customers/CD0001/tier-override/", {"tier": "A", "reason": "x", "expires_on": "2099-01-01"}
+    )
+    assert response.status_code == 403
+    assert response.json()["detail"] == str(ACTIONS["tiering.override_tier"][1])
