@@ -268,6 +268,12 @@ class KeyPerson(models.Model):
         verbose_name = _("key person (关键人)")
         verbose_name_plural = _("key persons (关键人)")
         ordering = ["-is_decision_maker", "id"]
+        constraints = [
+            # Imports find a key person by customer and mobile (SPEC §8.4): at most one per number and customer.
+            models.UniqueConstraint(
+                fields=["customer", "mobile"], condition=~Q(mobile=""), name="key_person_unique_mobile_per_customer"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -294,6 +300,8 @@ class GroupMember(models.Model):
     vip_level = models.CharField(  # noqa: DJ001
         _("VIP level"), max_length=10, choices=VipLevel.choices, null=True, blank=True, editable=False
     )
+    # The day a replacing import no longer listed the member (离网/离职): kept, not deleted, so history stays.
+    left_on = models.DateField(_("left on"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("group member (集团成员)")
@@ -306,6 +314,40 @@ class GroupMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.mobile}"
+
+
+class BillingPeriod(models.Model):
+    """A customer's bill of one month from the billing system (SPEC §8.4): the latest month is what the customer's
+    `monthly_spend` and `informatization_revenue` say."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="billing_periods"
+    )
+    period = models.DateField(_("month"), help_text=_("The first day of the month billed."))
+    monthly_spend = models.DecimalField(
+        _("monthly spend (CNY)"), max_digits=14, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    informatization_revenue = models.DecimalField(
+        _("informatization revenue (CNY/month)"),
+        max_digits=14,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO)],
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("billing month")
+        verbose_name_plural = _("billing months")
+        ordering = ["customer_id", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "period"], name="billing_one_per_customer_month"),
+            models.CheckConstraint(condition=Q(monthly_spend__gte=0), name="billing_spend_gte_0"),
+            models.CheckConstraint(condition=Q(informatization_revenue__gte=0), name="billing_informatization_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.period:%Y-%m}"
 
 
 class StatusPeriod(models.Model):

@@ -18,4 +18,10 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=0),
         "kwargs": {"then": signature("kpis.tasks.kpi_snapshots_nightly")},
     },
+    # Imports whose worker died mid-check or mid-write are marked failed (nothing of them was written), so that
+    # staff can confirm them again (SPEC §8.4).
+    "imports-recover": {
+        "task": "imports.tasks.import_runs_recover",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -144,6 +144,8 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     ),
     # The KPI computations are nation-wide: provincial staff and above see their record.
     "kpis.view_job_runs": (is_provincial_or_above, _("Only provincial staff and headquarters see the computations.")),
+    # BOSS extracts come in through provincial staff and headquarters (SPEC §8.4).
+    "imports.run": (is_provincial_or_above, _("Only provincial staff and headquarters import files.")),
     # The admin site: provincial staff within their province, headquarters everything; deleting stays with them.
     "admin.use": (is_provincial_or_above, _("The admin site is for provincial staff and headquarters.")),
     "admin.change_reference_data": (is_headquarters, _("Only headquarters change national reference data.")),

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "teams",
     "campaigns",
     "kpis",
+    "imports",
     "demo",
 ]
 
@@ -204,6 +205,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Imports (SPEC §8.4): uploads are streamed to disk, never held in memory, and kept in IMPORTS_DIR (a volume shared
+# by the web and the workers in production) for their check, preview and write.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+IMPORTS_DIR = _read("IMPORTS_DIR", env.str, str(BASE_DIR / "var" / "imports"))
+IMPORTS_MAX_BYTES = _read("IMPORTS_MAX_BYTES", env.int, 1024**3)
+
 # Celery: a real broker when CELERY_BROKER_URL is set, otherwise tasks run eagerly in-process.
 CELERY_BROKER_URL = _read("CELERY_BROKER_URL", env.str, "")
 CELERY_RESULT_BACKEND = _read("CELERY_RESULT_BACKEND", env.str, CELERY_BROKER_URL or None)
@@ -215,6 +222,17 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# The cache carries what every process must see at once, such as an import's progress while its transaction is
+# open: Redis when configured (CACHE_URL, else the broker's Redis), otherwise this process's memory.
+_CACHE_URL = _read("CACHE_URL", env.str, CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 LOGGING = {

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -189,6 +189,25 @@ def tier_refresh(*, customer: Customer, source: str = "manual") -> Customer:
     apply_rules(Customer.objects.filter(pk=customer.pk), rule_set.specs(), rule_set.pk, source=source)
     customer.refresh_from_db(fields=["tier", "computed_tier", "tier_reasons", "tier_rule_set"])
     return customer
+
+
+def tiers_apply(*, customers: QuerySet[Customer], source: str) -> int:
+    """Recompute the tiers of `customers` set-based, each under the rule set in force in its province (its own
+    published set, else the national one), and their members' VIP levels; returns how many customers changed.
+    An import recomputes the customers it touched this way (source `import`)."""
+    national = published_rule_set(None)
+    changed = 0
+    own = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED, scope__level=RegionLevel.PROVINCE).select_related(
+        "scope"
+    )
+    rest = customers
+    for rule_set in own.prefetch_related("rules"):
+        in_province = customers.filter(region__path__startswith=rule_set.scope.path)
+        changed += apply_rules(in_province, rule_set.specs(), rule_set.pk, source=source)
+        rest = rest.exclude(region__path__startswith=rule_set.scope.path)
+    changed += apply_rules(rest, national.specs(), national.pk, source=source)
+    vip_levels_apply(GroupMember.objects.filter(customer__in=customers.values("pk")))
+    return changed
 
 
 def _rule_set_scope_for(user: User) -> Region:

@@ -1,0 +1,102 @@
+"""Customers (SPEC §3), upserted by `code`."""
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Customer, CustomerStatus, ListLevel
+
+from .base import (
+    Column,
+    Kind,
+    parse_bool,
+    parse_choice,
+    parse_customer_code,
+    parse_industry,
+    parse_integer,
+    parse_money,
+    parse_region,
+    parse_text,
+    parse_uscc,
+)
+
+KIND = Kind(
+    name="customers",
+    model=Customer,
+    key=("code",),
+    conflict=("code",),
+    required_for_new=("name", "region"),
+    columns=(
+        Column(
+            "code",
+            "客户编码",
+            parse_customer_code,
+            "text",
+            "G5101000001",
+            _("required; 1–32 letters, digits, - or _"),
+            required=True,
+        ),
+        Column(
+            "name",
+            "客户名称",
+            parse_text(200, required=True),
+            "text",
+            "成都市锦江区示例科技有限公司",
+            _("required for a new customer; at most 200 characters"),
+        ),
+        Column(
+            "uscc",
+            "统一社会信用代码",
+            parse_uscc,
+            "text",
+            "91350100M000100Y43",
+            _("18 characters, GB 32100-2015 check character; may be empty"),
+        ),
+        Column(
+            "industry",
+            "行业",
+            parse_industry,
+            "text",
+            "I65",
+            _("GB/T 4754-2017 division code, e.g. J66; may be empty"),
+            target="industry_id",
+        ),
+        Column(
+            "region",
+            "区域",
+            parse_region,
+            "text",
+            "510104",
+            _("required for a new customer; a city, county or grid code in your territory"),
+            target="region_id",
+        ),
+        Column("address", "地址", parse_text(300), "text", "锦江区红星路三段1号", _("at most 300 characters")),
+        Column(
+            "list_level",
+            "清单级别",
+            parse_choice(ListLevel),
+            "text",
+            "city",
+            _("national, provincial or city (or 集团清单/省级清单/市级清单 as labelled)"),
+        ),
+        Column("handset_count", "手机数量", parse_integer, "integer", "120", _("a whole number ≥ 0")),
+        Column("employee_count", "员工人数", parse_integer, "integer", "150", _("a whole number ≥ 0")),
+        Column("monthly_spend", "月均消费", parse_money(), "numeric", "25000.00", _("CNY, ≥ 0, at most 2 decimals")),
+        Column(
+            "informatization_revenue",
+            "信息化收入",
+            parse_money(),
+            "numeric",
+            "3000.00",
+            _("CNY per month, ≥ 0, at most 2 decimals"),
+        ),
+        Column("is_tax_top500", "全省纳税500强", parse_bool, "boolean", "否", _("是/否, true/false or 1/0")),
+        Column("is_major_influence", "重大社会影响力", parse_bool, "boolean", "否", _("是/否, true/false or 1/0")),
+        Column(
+            "status",
+            "状态",
+            parse_choice(CustomerStatus),
+            "text",
+            "active",
+            _("prospect, active or churned (or their Chinese names)"),
+        ),
+    ),
+)

@@ -1,0 +1,26 @@
+"""The do-not-call list (营销黑名单, SPEC §6.3), by mobile: a national list kept by provincial staff."""
+
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import DoNotCall
+
+from .base import Column, Kind, parse_mobile, parse_text
+
+KIND = Kind(
+    name="do_not_call",
+    model=DoNotCall,
+    key=("mobile",),
+    conflict=("mobile",),
+    required_for_new=("reason",),
+    columns=(
+        Column("mobile", "手机号码", parse_mobile, "text", "13812345678", _("required; 11 digits"), required=True),
+        Column(
+            "reason",
+            "原因",
+            parse_text(200, required=True),
+            "text",
+            "客户要求不再营销",
+            _("required for a new number; at most 200 characters"),
+        ),
+    ),
+)

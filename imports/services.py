@@ -1,0 +1,848 @@
+"""Imports of BOSS extracts (SPEC §8.4): a run is made from an uploaded file, checked whole, previewed, and written
+in one transaction, set-based; the customers it touches get their tiers at once.
+
+The steps, each callable from the web (as Celery tasks), from the command line and from tests:
+- `import_run_create`: store the file (already streamed to disk), record the run;
+- `import_run_check`: read every row, check every cell, load the good rows into the run's staging table, then
+  check the whole (duplicates, unique USCCs, the customers named, the territory); errors make the run `invalid`;
+- `import_run_preview`: do the write and roll it back, keeping the counts and the customers whose tier would move
+  (`previewed`);
+- `import_run_write`: the write for real, in one transaction (`done`), or nothing at all (`failed`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.db.models.expressions import RawSQL
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Customer, Industry, StatusPeriod
+from campaigns.models import Product
+from crm.models import Region, User
+from crm.permissions import require
+from crm.visibility import filing_regions, territory_region
+from tiering.models import TierChange
+from tiering.services import tiers_apply
+
+from .files import FileRefused, open_source
+from .kinds import KINDS
+from .kinds.base import CellError, Column, Kind, Lookups, as_text
+from .models import ImportIssue, ImportKind, ImportMode, ImportRun, ImportStatus
+from .staging import Stage, distinct, q
+
+# Errors kept per run (all are counted): enough to fix any file, bounded for one that is wrong throughout.
+MAX_STORED_ISSUES = 100_000
+# Errors the API and the page show.
+ERRORS_SHOWN = 1_000
+PROGRESS_EVERY = 20_000
+# Customers named in a preview whose tier moves.
+MOVERS_SHOWN = 100
+# On SQLite (the embedded default, one process) a run that has said "validating" or "writing" this long is taken
+# for one whose process died; on PostgreSQL its row lock says so at once.
+SQLITE_STALE_SECONDS = 3600
+
+
+class RunRefused(ValidationError):
+    """The request to import cannot be served (a bad kind or mode, a run in the wrong state)."""
+
+
+# -- creating a run ------------------------------------------------------------------------------------------------
+
+
+def imports_dir() -> Path:
+    path = Path(settings.IMPORTS_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def import_run_create(
+    *, user: User, kind: str, mode: str = ImportMode.UPSERT, file_name: str, path: Path, dry_run: bool = False
+) -> ImportRun:
+    """Record a run for the file at `path` (moved into the imports directory). Refuses an unknown kind or mode, a
+    mode the kind has not, and a file over the size limit; nothing is recorded then."""
+    require(user, "imports.run")
+    errors: dict[str, str] = {}
+    if kind not in KINDS:
+        errors["kind"] = _("Unknown kind %(kind)s; one of: %(kinds)s.") % {"kind": kind, "kinds": ", ".join(KINDS)}
+    if mode not in ImportMode.values:
+        errors["mode"] = _("Unknown mode %(mode)s; one of: upsert, replace.") % {"mode": mode}
+    elif kind in KINDS and mode == ImportMode.REPLACE and not KINDS[kind].replaceable:
+        errors["mode"] = _("Replace mode is for key persons, members and holdings only.")
+    size = path.stat().st_size
+    if size > settings.IMPORTS_MAX_BYTES:
+        errors["file"] = _("The file is %(size)s bytes; the limit is %(limit)s bytes.") % {
+            "size": f"{size:,}",
+            "limit": f"{settings.IMPORTS_MAX_BYTES:,}",
+        }
+    if errors:
+        raise RunRefused(errors)
+    territory = territory_region(user)
+    if territory is None:
+        raise RunRefused({"kind": _("You have no territory to import into.")})
+    run = ImportRun.objects.create(
+        kind=kind,
+        mode=mode,
+        dry_run=dry_run,
+        created_by=user,
+        territory=territory,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        file_name=Path(file_name).name[:255] or "upload",
+        size=size,
+        sha256=_sha256(path),
+    )
+    stored = imports_dir() / f"{run.pk}{Path(file_name).suffix.lower()[:10]}"
+    shutil.move(str(path), stored)
+    run.file_path = str(stored)
+    previous = (
+        ImportRun.objects.filter(kind=kind, mode=mode, sha256=run.sha256, territory=territory, status="done")
+        .exclude(pk=run.pk)
+        .order_by("-written_at")
+        .first()
+    )
+    run.same_as = previous
+    run.save(update_fields=["file_path", "same_as"])
+    return run
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- progress ------------------------------------------------------------------------------------------------------
+
+
+def progress_key(run_id: int) -> str:
+    return f"imports:run:{run_id}:progress"
+
+
+def progress_set(run: ImportRun, phase: str, done: int = 0, total: int = 0) -> None:
+    """Where the run is, for the page that watches it: in the cache, because the run's own row is written only
+    when its transaction commits."""
+    cache.set(progress_key(run.pk), {"phase": phase, "done": done, "total": total}, timeout=24 * 3600)
+
+
+def progress_of(run: ImportRun) -> dict[str, Any]:
+    return cache.get(progress_key(run.pk)) or {"phase": run.status, "done": 0, "total": 0}
+
+
+# -- checking ------------------------------------------------------------------------------------------------------
+
+
+def lookups_for(user: User | None, territory: Region) -> Lookups:
+    path = territory.path if territory.code != "000000" else ""
+    filing = filing_regions(user) if user is not None else Region.objects.filter(path__startswith=territory.path)
+    return Lookups(
+        industries=set(Industry.objects.values_list("code", flat=True)),
+        regions=dict(Region.objects.values_list("code", "level")),
+        filing_regions=set(filing.values_list("code", flat=True)),
+        products=set(Product.objects.values_list("code", flat=True)),
+        territory_path=path,
+        user=user,
+    )
+
+
+class Issues:
+    """The errors of a run, counted and stored in batches (the first MAX_STORED_ISSUES)."""
+
+    def __init__(self, run: ImportRun):
+        self.run, self.count, self.pending = run, 0, []
+
+    def add(self, line: int, column: str, value: Any, message: str) -> None:
+        self.count += 1
+        if self.count <= MAX_STORED_ISSUES:
+            text = as_text(value)
+            self.pending.append(
+                ImportIssue(
+                    run=self.run,
+                    line=line,
+                    column=column[:100],
+                    value=text if len(text) <= 200 else text[:199] + "…",
+                    message=message[:500],
+                )
+            )
+            if len(self.pending) >= 5_000:
+                self.flush()
+
+    def flush(self) -> None:
+        ImportIssue.objects.bulk_create(self.pending)
+        self.pending = []
+
+
+@dataclass
+class Header:
+    columns: list[Column]
+    labels: list[str]  # each column's header as written in the file
+
+
+def read_header(kind: Kind, cells: list[Any], issues: Issues) -> Header | None:
+    """Map the header row to the kind's columns: an unknown, duplicated or missing required column is an error."""
+    headers, columns, labels, seen = kind.headers, [], [], {}
+    for position, cell in enumerate(cells, start=1):
+        text = as_text(cell).lstrip("\ufeff").strip()
+        if not text:
+            if any(as_text(rest) for rest in cells[position:]):
+                issues.add(1, f"#{position}", "", _("Column %(n)d has no header.") % {"n": position})
+            continue
+        column = headers.get(text)
+        if column is None:
+            issues.add(
+                1,
+                text,
+                text,
+                _("Unknown column “%(column)s”; the columns of this kind are: %(columns)s.")
+                % {"column": text, "columns": ", ".join(f"{c.name} ({c.label})" for c in kind.columns)},
+            )
+            continue
+        if column.name in seen:
+            issues.add(
+                1,
+                text,
+                text,
+                _("Column “%(column)s” appears twice (columns %(first)d and %(second)d).")
+                % {"column": text, "first": seen[column.name], "second": position},
+            )
+            continue
+        seen[column.name] = position
+        columns.append(column)
+        labels.append(text)
+    for column in kind.columns:
+        if column.required and column.name not in seen:
+            issues.add(
+                1,
+                column.label,
+                "",
+                _("The required column %(name)s (%(label)s) is missing.")
+                % {"name": column.name, "label": column.label},
+            )
+    return Header(columns, labels) if issues.count == 0 else None
+
+
+def _positions(cells_width: int, header_cells: list[Any], header: Header) -> list[int]:
+    labels = [as_text(cell).lstrip("\ufeff").strip() for cell in header_cells]
+    return [labels.index(label) for label in header.labels]
+
+
+@contextmanager
+def _language(run: ImportRun) -> Iterator[None]:
+    with translation.override(run.language or settings.LANGUAGE_CODE):
+        yield
+
+
+def import_run_check(run: ImportRun, *, then: str = "preview") -> ImportRun:
+    """Check the run's file whole (see the module's docstring). With `then="preview"` a valid file is previewed,
+    with `then="write"` written at once (the command line and the API without `dry_run`), with `then=""` left
+    checked (status `previewed` without a preview: tests)."""
+    with _language(run):
+        _run_started(run)
+        try:
+            with transaction.atomic():
+                ImportRun.objects.select_for_update().filter(pk=run.pk).first()
+                valid = _check(run)
+        except Exception as exc:
+            _run_failed(run, _("The check stopped: %(error)s") % {"error": exc})
+            raise
+        if not valid:
+            return run
+        if then == "write" and not run.dry_run:
+            return import_run_write(run, checked=True)
+        if then:
+            return import_run_preview(run)
+        return run
+
+
+def _run_started(run: ImportRun) -> None:
+    run.status = ImportStatus.VALIDATING
+    run.started_at = timezone.now()
+    run.save(update_fields=["status", "started_at"])
+    progress_set(run, "reading")
+
+
+def _run_failed(run: ImportRun, message: str) -> None:
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.FAILED, message=message, finished_at=timezone.now())
+    run.refresh_from_db()
+    progress_set(run, "failed")
+
+
+def _check(run: ImportRun) -> bool:
+    """Read, check and stage every row; returns whether the file is valid. Runs in one transaction."""
+    kind = KINDS[run.kind]
+    ImportIssue.objects.filter(run=run).delete()
+    issues = Issues(run)
+    lookups = lookups_for(run.created_by, run.territory)
+    try:
+        source = open_source(Path(run.file_path))
+        run.file_format, run.encoding = source.format, source.encoding
+        stage = _read(run, kind, source.rows, lookups, issues)
+    except FileRefused as exc:
+        issues.flush()
+        return _invalid(run, issues, message=str(exc))
+    if stage is None:
+        issues.flush()
+        return _invalid(run, issues)
+    progress_set(run, "checking", run.rows, run.rows)
+    stage.analyze()
+    _check_whole(run, kind, stage, issues, lookups)
+    issues.flush()
+    if issues.count:
+        stage.drop()
+        return _invalid(run, issues)
+    run.errors_count = 0
+    run.status = ImportStatus.PREVIEWED
+    run.finished_at = timezone.now()
+    run.save()
+    return True
+
+
+def _invalid(run: ImportRun, issues: Issues, message: str = "") -> bool:
+    run.errors_count = issues.count
+    run.status = ImportStatus.INVALID
+    run.message = message or _("The file has errors; nothing was written. Fix them and upload it again.")
+    run.finished_at = timezone.now()
+    run.save()
+    progress_set(run, "invalid")
+    return False
+
+
+def _read(
+    run: ImportRun, kind: Kind, rows: Iterator[tuple[int, list[Any]]], lookups: Lookups, issues: Issues
+) -> Stage | None:
+    """Read the header and every row; stage the good rows. None when the header is wrong or there are no rows."""
+    header_cells: list[Any] | None = None
+    for _line, cells in rows:
+        if any(as_text(cell) for cell in cells):
+            header_cells = cells
+            break
+    if header_cells is None:
+        raise FileRefused(_("The file is empty: it has no header and no rows."))
+    header = read_header(kind, header_cells, issues)
+    if header is None:
+        return None
+    positions = _positions(len(header_cells), header_cells, header)
+    width = len(header_cells)
+    stage = Stage(run.pk, kind, header.columns)
+    stage.create()
+    parsers = [
+        (position, column.parse, label)
+        for position, column, label in zip(positions, header.columns, header.labels, strict=True)
+    ]
+    count = 0
+    for line, cells in rows:
+        if len(cells) != width:
+            if len(cells) > width and not any(as_text(cell) for cell in cells[width:]):
+                cells = cells[:width]
+            elif not any(as_text(cell) for cell in cells):
+                continue
+            else:
+                issues.add(
+                    line,
+                    "",
+                    "",
+                    _("This row has %(cells)d cells; the header has %(header)d.")
+                    % {"cells": len(cells), "header": width},
+                )
+                count += 1
+                continue
+        values: list[Any] = [line]
+        errors = None
+        for position, parse, label in parsers:
+            cell = cells[position]
+            try:
+                values.append(parse(cell, lookups))
+            except CellError as exc:
+                errors = errors or []
+                errors.append((label, cell, str(exc)))
+        if errors is None:
+            stage.add(tuple(values))
+        elif not any(as_text(cell) for cell in cells):
+            continue  # a blank row (Excel leaves them) carries nothing: neither a row nor an error
+        else:
+            for label, cell, message in errors:
+                issues.add(line, label, cell, message)
+        count += 1
+        if count % PROGRESS_EVERY == 0:
+            progress_set(run, "reading", count)
+    stage.flush()
+    run.rows = count
+    if count == 0:
+        stage.drop()
+        raise FileRefused(_("The file has a header but no rows."))
+    return stage
+
+
+# -- checks over the whole file ------------------------------------------------------------------------------------
+
+
+def _sql_issues(
+    stage: Stage, issues: Issues, sql: str, params: list[Any], column: str, message: Callable[[tuple], str]
+) -> None:
+    """Add an error for every row `sql` selects (`line`, the value, then anything `message` reads)."""
+    total = stage.scalar(f"SELECT COUNT(*) FROM ({sql}) AS found", params)
+    if not total:
+        return
+    shown = stage.fetch(f"{sql} ORDER BY 1 LIMIT {MAX_STORED_ISSUES}", params)
+    for row in shown:
+        issues.add(row[0], column, row[1], message(row))
+    issues.count += total - len(shown)
+
+
+def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, lookups: Lookups) -> None:
+    """The checks that need the whole file or the database: duplicates inside the file, the customers named (in
+    the importer's territory), unique USCCs, what a new row cannot do without, dates that contradict."""
+    table = q(stage.table)
+    path = lookups.territory_path
+    key_columns = [kind.column(name) for name in kind.key]
+    keys = ", ".join(q(name) for name in kind.key)
+    joined = " AND ".join(f"d.{q(name)} = s.{q(name)}" for name in kind.key)
+    key_label = " + ".join(column.label for column in key_columns)
+    key_value = " || ' ' || ".join(f"CAST(s.{q(name)} AS TEXT)" for name in kind.key)
+    _sql_issues(
+        stage,
+        issues,
+        f"SELECT s.line, {key_value}, d.first FROM {table} s JOIN (SELECT {keys}, MIN(line) AS first FROM {table} "
+        f"GROUP BY {keys} HAVING COUNT(*) > 1) d ON {joined} WHERE s.line > d.first",
+        [],
+        key_label,
+        lambda row: _("The same %(key)s as line %(first)d.") % {"key": key_label, "first": row[2]},
+    )
+    customers = stage.customers_table
+    regions = q(Region._meta.db_table)
+    outside = "AND r.path NOT LIKE %s" if path else "AND 1 = 0"
+    outside_params = [path + "%"] if path else []
+    if kind.customer_column is None and kind.name == "customers":
+        if "uscc" in stage.names:
+            _sql_issues(
+                stage,
+                issues,
+                f"SELECT s.line, s.uscc, d.first FROM {table} s JOIN (SELECT uscc, MIN(line) AS first "
+                f"FROM {table} WHERE uscc IS NOT NULL GROUP BY uscc HAVING COUNT(*) > 1) d ON d.uscc = s.uscc "
+                "WHERE s.line > d.first",
+                [],
+                kind.column("uscc").label,
+                lambda row: _("The same unified social credit code as line %(first)d.") % {"first": row[2]},
+            )
+            _sql_issues(
+                stage,
+                issues,
+                f"SELECT s.line, s.uscc FROM {table} s JOIN {customers} c ON c.uscc = s.uscc WHERE c.code <> s.code",
+                [],
+                kind.column("uscc").label,
+                lambda row: _("This unified social credit code is already another customer's."),
+            )
+        _sql_issues(
+            stage,
+            issues,
+            f"SELECT s.line, s.code FROM {table} s JOIN {customers} c ON c.code = s.code "
+            f"JOIN {regions} r ON r.code = c.region_id WHERE 1 = 1 {outside}",
+            outside_params,
+            kind.column("code").label,
+            lambda row: _("A customer with this code exists outside your territory."),
+        )
+        new_rows = f"FROM {table} s WHERE NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.code = s.code)"
+    else:
+        if kind.customer_column is not None:
+            exists, exists_params = stage.customer_exists(path)
+            column = q(kind.customer_column)
+            _sql_issues(
+                stage,
+                issues,
+                f"SELECT s.line, s.{column} FROM {table} s WHERE NOT {exists}",
+                exists_params,
+                kind.column(kind.customer_column).label,
+                lambda row: _("No customer in your territory has the code %(code)s.") % {"code": row[1]},
+            )
+        source, source_params = stage.source(path)
+        target = q(kind.model._meta.db_table)
+        new_rows = f"{source} LEFT JOIN {target} t ON {stage.key_match()} WHERE t.id IS NULL"
+    missing = [name for name in kind.required_for_new if name not in stage.names]
+    if missing:
+        params = [] if kind.customer_column is None else source_params
+        labels = ", ".join(f"{name} ({kind.column(name).label})" for name in missing)
+        _sql_issues(
+            stage,
+            issues,
+            f"SELECT s.line, '' {new_rows}",
+            params,
+            kind.column(missing[0]).label,
+            lambda row: _("A new row needs the columns %(columns)s, which the file has not.") % {"columns": labels},
+        )
+    if kind.name == "holdings":
+        _check_holding_dates(kind, stage, issues, path)
+
+
+def _check_holding_dates(kind: Kind, stage: Stage, issues: Issues, path: str) -> None:
+    if "last_used_on" not in stage.names and "subscribed_on" not in stage.names:
+        return
+    used = "s.last_used_on" if "last_used_on" in stage.names else "t.last_used_on"
+    subscribed = "s.subscribed_on" if "subscribed_on" in stage.names else "t.subscribed_on"
+    source, params = stage.source(path)
+    target = q(kind.model._meta.db_table)
+    _sql_issues(
+        stage,
+        issues,
+        f"SELECT s.line, CAST({used} AS TEXT) {source} LEFT JOIN {target} t ON {stage.key_match()} "
+        f"WHERE {used} < {subscribed}",
+        params,
+        kind.column("last_used_on").label,
+        lambda row: _("A product cannot be last used before it was subscribed."),
+    )
+
+
+# -- the write -----------------------------------------------------------------------------------------------------
+
+
+class _RolledBack(Exception):
+    def __init__(self, outcome: dict[str, Any]):
+        super().__init__("preview")
+        self.outcome = outcome
+
+
+def stage_of(run: ImportRun) -> Stage:
+    """The run's staging table as the check left it (its columns read back from the database)."""
+    kind = KINDS[run.kind]
+    stage = Stage(run.pk, kind, [])
+    with connection.cursor() as cursor:
+        names = [column.name for column in connection.introspection.get_table_description(cursor, stage.table)]
+    stage.columns = [kind.column(name) for name in names if name != "line"]
+    stage.names = [column.name for column in stage.columns]
+    return stage
+
+
+def import_run_preview(run: ImportRun) -> ImportRun:
+    """Do the write and roll it back: the counts and the tier moves it would make, nothing changed."""
+    with _language(run):
+        progress_set(run, "previewing")
+        try:
+            with transaction.atomic():
+                ImportRun.objects.select_for_update().filter(pk=run.pk).first()
+                _lock_kind(run.kind)
+                raise _RolledBack(_write(run, stage_of(run)))
+        except _RolledBack as rolled_back:
+            outcome = rolled_back.outcome
+        except Exception as exc:
+            _run_failed(run, _("The preview stopped: %(error)s") % {"error": exc})
+            raise
+        _keep_counts(run, outcome)
+        run.status = ImportStatus.PREVIEWED
+        run.finished_at = timezone.now()
+        if run.created == run.updated == run.removed == 0:
+            run.message = _("This file changes nothing: every row is as it is already.")
+        run.save()
+        progress_set(run, "previewed")
+        return run
+
+
+def import_run_confirm(*, run: ImportRun, user: User) -> ImportRun:
+    """Write a previewed run (or one whose write failed), refusing any other."""
+    require(user, "imports.run")
+    if run.status not in (ImportStatus.PREVIEWED, ImportStatus.FAILED) or not _staged(run):
+        raise RunRefused(
+            {
+                "status": _(
+                    "Only a checked, valid import that is not written yet can be confirmed; this one is %(status)s."
+                )
+                % {"status": ImportStatus(run.status).label}
+            }
+        )
+    return run
+
+
+def _staged(run: ImportRun) -> bool:
+    return Stage(run.pk, KINDS[run.kind], []).exists()
+
+
+def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
+    """Write the run in one transaction: everything or nothing. `checked`: the whole-file checks have just run in
+    this process; otherwise (a confirm later on) those that read the database run again first, inside the
+    transaction, since the database may have changed since the preview."""
+    with _language(run):
+        claimed = ImportRun.objects.filter(pk=run.pk, status__in=(ImportStatus.PREVIEWED, ImportStatus.FAILED)).update(
+            status=ImportStatus.WRITING, message=""
+        )
+        run.refresh_from_db()
+        if not claimed:
+            raise RunRefused(
+                {"status": _("This import is not ready to be written (it is %(status)s).") % {"status": run.status}}
+            )
+        if not _staged(run):
+            _run_failed(run, _("The checked rows of this import are gone; upload the file again."))
+            return run
+        progress_set(run, "writing")
+        started = time.monotonic()
+        try:
+            with transaction.atomic():
+                ImportRun.objects.select_for_update().filter(pk=run.pk).first()
+                _lock_kind(run.kind)
+                stage = stage_of(run)
+                if not checked:
+                    issues = Issues(run)
+                    ImportIssue.objects.filter(run=run).delete()
+                    _check_whole(run, stage.kind, stage, issues, lookups_for(run.created_by, run.territory))
+                    issues.flush()
+                    if issues.count:
+                        _invalid(
+                            run,
+                            issues,
+                            _(
+                                "Since the preview, the database has changed so that the file is no longer valid; "
+                                "nothing was written."
+                            ),
+                        )
+                        return run
+                outcome = _write(run, stage)
+                _keep_counts(run, outcome)
+                run.status = ImportStatus.DONE
+                run.written_at = run.finished_at = timezone.now()
+                run.preview = {**run.preview, **_extras(outcome), "write_seconds": round(time.monotonic() - started, 3)}
+                if run.created == run.updated == run.removed == 0:
+                    run.message = _("Nothing changed: every row was as it is already.")
+                else:
+                    run.message = ""
+                run.save()
+        except Exception as exc:
+            _run_failed(run, _("The write stopped and nothing was written: %(error)s") % {"error": exc})
+            raise
+        stage_of(run).drop()
+        progress_set(run, "done")
+        return run
+
+
+def _keep_counts(run: ImportRun, outcome: dict[str, Any]) -> None:
+    for name in ("created", "updated", "unchanged", "removed"):
+        setattr(run, name, outcome[name])
+    run.preview = _extras(outcome)
+
+
+def _extras(outcome: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in outcome.items() if key not in ("created", "updated", "unchanged", "removed")}
+
+
+KIND_LOCKS = {name: 0x1A0 + position for position, name in enumerate(ImportKind.values)}
+
+
+def _lock_kind(kind: str) -> None:
+    """Imports of one kind go one after another (the second waits here until the first commits or rolls back);
+    SQLite serialises every write anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x1A4, KIND_LOCKS[kind]])
+
+
+def _write(run: ImportRun, stage: Stage) -> dict[str, Any]:
+    """Merge the staged rows into the kind's table, remove (replace mode), and follow through; returns the counts
+    and what followed."""
+    kind, path = stage.kind, ("" if run.territory.code == "000000" else run.territory.path)
+    moment = timezone.now()
+    source, params = stage.source(path)
+    target = q(kind.model._meta.db_table)
+    outer = f"{source} LEFT JOIN {target} t ON {stage.key_match()}"
+    created, updated, rows = stage.fetch(
+        f"SELECT SUM(CASE WHEN t.id IS NULL THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN t.id IS NOT NULL AND ({stage.changed()}) THEN 1 ELSE 0 END), COUNT(*) {outer}",
+        params,
+    )[0]
+    created, updated, rows = created or 0, updated or 0, rows or 0
+    progress_set(run, "writing", 0, rows)
+    _merge(run, stage, source, params, moment)
+    removed = _remove(run, stage, path) if run.mode == ImportMode.REPLACE else 0
+    outcome: dict[str, Any] = {
+        "created": created,
+        "updated": updated,
+        "unchanged": rows - created - updated,
+        "removed": removed,
+    }
+    if kind.name == "billing":
+        _billing_to_customers(stage, path, moment)
+    if kind.name in ("customers", "billing"):
+        progress_set(run, "tiers", rows, rows)
+        if kind.name == "customers":
+            _status_history(stage, path)
+        outcome.update(_tiers(moment))
+    return outcome
+
+
+def _merge(run: ImportRun, stage: Stage, source: str, params: list[Any], moment) -> None:
+    kind = stage.kind
+    model = kind.model
+    staged = {kind.target(column): f"s.{q(column.name)}" for column in stage.columns}
+    if kind.customer_column is not None:
+        staged.pop(kind.customer_column, None)
+        staged["customer_id"] = "c.id"
+    staged.update(kind.computed)
+    columns, values, insert_params = [], [], []
+    updates = []
+    keys = set(kind.conflict)
+    for field in model._meta.concrete_fields:
+        if field.primary_key and field.column == "id":
+            continue
+        column = field.column
+        columns.append(q(column))
+        if column in staged:
+            values.append(staged[column])
+            if column not in keys:
+                updates.append(column)
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            values.append("%s")
+            insert_params.append(field.get_db_prep_save(moment, connection))
+            if getattr(field, "auto_now", False):
+                updates.append(column)
+        elif column == "added_by_id":
+            values.append("%s")
+            insert_params.append(run.created_by_id)
+        else:
+            values.append("%s")
+            insert_params.append(field.get_db_prep_save(field.get_default(), connection))
+    table = q(model._meta.db_table)
+    conflict = ", ".join(q(column) for column in kind.conflict)
+    where_conflict = f" WHERE {kind.conflict_where}" if kind.conflict_where else ""
+    changed = (
+        " OR ".join(distinct(f"{table}.{q(column)}", f"excluded.{q(column)}") for column, _value in stage.compared())
+        or "1 = 0"
+    )
+    assignments = ", ".join(f"{q(column)} = excluded.{q(column)}" for column in updates)
+    stage.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {source} WHERE 1 = 1 "
+        f"ON CONFLICT ({conflict}){where_conflict} DO UPDATE SET {assignments} WHERE {changed}",
+        [*insert_params, *params],
+    )
+
+
+def _remove(run: ImportRun, stage: Stage, path: str) -> int:
+    """Replace mode: the rows of the customers the file names that the file does not list are removed (members:
+    marked as left today)."""
+    kind = stage.kind
+    table = q(kind.model._meta.db_table)
+    source, params = stage.source(path)
+    others = [
+        f"s.{q(name)} = {table}.{q(target)}"
+        for name, target in zip(kind.key, kind.conflict, strict=True)
+        if name != kind.customer_column
+    ]
+    named = f"{table}.customer_id IN (SELECT c.id {source})"
+    listed = f"EXISTS (SELECT 1 {source} AND c.id = {table}.customer_id AND {' AND '.join(others)})"
+    # `source` ends in a JOIN … ON …: its conditions go on with AND.
+    listed = listed.replace(f"{source} AND", f"{source} WHERE 1 = 1 AND", 1)
+    if kind.removal == "leave":
+        return stage.execute(
+            f"UPDATE {table} SET left_on = %s WHERE left_on IS NULL AND {named} AND NOT {listed}",
+            [timezone.localdate(), *params, *params],
+        )
+    return stage.execute(f"DELETE FROM {table} WHERE {named} AND NOT {listed}", [*params, *params])
+
+
+def _touched_customers(stage: Stage, path: str) -> RawSQL:
+    source, params = stage.source(path)
+    if stage.kind.customer_column is None:
+        return RawSQL(f"SELECT c.id FROM {q(stage.table)} s JOIN {stage.customers_table} c ON c.code = s.code", [])
+    return RawSQL(f"SELECT c.id {source}", params)
+
+
+def _billing_to_customers(stage: Stage, path: str, moment) -> None:
+    """The latest month of each customer billed sets its monthly spend and informatization revenue."""
+    from django.db.models import OuterRef, Q, Subquery
+
+    from accounts.models import BillingPeriod
+
+    latest = BillingPeriod.objects.filter(customer=OuterRef("pk")).order_by("-period")
+    values = {
+        name: Subquery(latest.values(name)[:1])
+        for name in ("monthly_spend", "informatization_revenue")
+        if name in stage.names
+    }
+    if not values:
+        return
+    customers = Customer.objects.filter(pk__in=_touched_customers(stage, path))
+    differs = Q()
+    for name, value in values.items():
+        differs |= Q(**{f"{name}__distinct_from": value})
+    customers.filter(differs).update(**values, updated_at=moment)
+
+
+def _status_history(stage: Stage, path: str) -> None:
+    """Status history (StatusPeriod) for the customers the file created or whose status it changed: the open
+    period of a changed status ends today and a new one starts; a customer new today gets its first period.
+    A second change on a day a period began goes through `StatusPeriod.record` (it replaces or undoes it)."""
+    today = timezone.localdate()
+    periods = q(StatusPeriod._meta.db_table)
+    customers = stage.customers_table
+    named = f"SELECT c.id FROM {q(stage.table)} s JOIN {customers} c ON c.code = s.code"
+    same_day = stage.fetch(
+        f"SELECT c.id, c.status FROM {periods} p JOIN {customers} c ON c.id = p.customer_id "
+        f"WHERE p.ends_on IS NULL AND p.starts_on >= %s AND p.status <> c.status AND c.id IN ({named})",
+        [today],
+    )
+    for customer_id, status in same_day:
+        StatusPeriod.record(customer_id=customer_id, status=status, on=today)
+    stage.execute(
+        f"UPDATE {periods} SET ends_on = %s WHERE ends_on IS NULL AND starts_on < %s AND customer_id IN ({named}) "
+        f"AND status <> (SELECT c.status FROM {customers} c WHERE c.id = {periods}.customer_id)",
+        [today, today],
+    )
+    stage.execute(
+        f"INSERT INTO {periods} (customer_id, status, starts_on, ends_on) SELECT c.id, c.status, %s, NULL "
+        f"FROM {q(stage.table)} s JOIN {customers} c ON c.code = s.code WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {periods} p WHERE p.customer_id = c.id AND p.ends_on IS NULL)",
+        [today],
+    )
+
+
+def _tiers(moment) -> dict[str, Any]:
+    """Recompute the tiers of the customers this write created or changed (those it stamped `moment`), and say
+    whose tier moved."""
+    first_change = (TierChange.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+    touched = Customer.objects.filter(updated_at=moment)
+    tiers_apply(customers=touched, source="import")
+    changes = TierChange.objects.filter(id__gte=first_change, source="import").exclude(from_tier="")
+    movers = [
+        {"code": code, "name": name, "from": from_tier, "to": to_tier}
+        for code, name, from_tier, to_tier in changes.order_by("customer__code").values_list(
+            "customer__code", "customer__name", "from_tier", "to_tier"
+        )[:MOVERS_SHOWN]
+    ]
+    return {"tier_moves": changes.count(), "movers": movers}
+
+
+# -- crashed runs --------------------------------------------------------------------------------------------------
+
+
+def import_runs_recover() -> int:
+    """Mark failed the runs whose process died while checking or writing: on PostgreSQL a live run holds its row
+    lock for as long as it works, so a row that can be locked is an orphan; on SQLite, a run silent for an hour.
+    Its transaction rolled back, so nothing of it was written; confirming it again (or uploading the file again)
+    completes it. Returns how many were marked."""
+    marked = 0
+    with transaction.atomic():
+        runs = ImportRun.objects.filter(status__in=(ImportStatus.VALIDATING, ImportStatus.WRITING))
+        if connection.vendor == "postgresql":
+            orphans = list(runs.select_for_update(skip_locked=True))
+        else:
+            stale = timezone.now() - timezone.timedelta(seconds=SQLITE_STALE_SECONDS)
+            orphans = list(runs.filter(started_at__lt=stale))
+        for run in orphans:
+            with _language(run):
+                message = _(
+                    "The process running this import stopped; nothing of it was written. Confirm it again to finish it."
+                )
+            run.status = ImportStatus.FAILED
+            run.message = message
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "message", "finished_at"])
+            marked += 1
+    return marked

@@ -1,0 +1,194 @@
+"""The staging table of a run and the set-based SQL over it (SPEC §8.4).
+
+A run's valid rows are loaded into a table of their own (`import_stage_<run id>`, unlogged on PostgreSQL) with
+`COPY` (PostgreSQL) or `executemany` (SQLite). The checks that need the whole file or the database (duplicates
+inside the file, unique USCCs, the customers named) and the write itself are then a few statements over that
+table: `INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM …`, touching only rows that change.
+The same SQL runs on both databases but for the spelling of "is distinct from".
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Customer
+from crm.models import Region
+
+from .kinds.base import Column, Kind
+
+PG_TYPES = {"text": "text", "integer": "bigint", "numeric": "numeric(20, 2)", "boolean": "boolean", "date": "date"}
+SQLITE_TYPES = {"text": "TEXT", "integer": "INTEGER", "numeric": "NUMERIC", "boolean": "INTEGER", "date": "TEXT"}
+BATCH = 20_000
+
+
+def q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def distinct(left: str, right: str) -> str:
+    """SQL for "left differs from right, NULLs compared as values"."""
+    if connection.vendor == "postgresql":
+        return f"{left} IS DISTINCT FROM {right}"
+    return f"{left} IS NOT {right}"
+
+
+def _copy_text(value: Any) -> str:
+    """A value as a field of PostgreSQL's CSV COPY: NULL unquoted and empty, everything else quoted, so that an
+    empty text stays empty and no text is ever read as NULL."""
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "t" if value else "f"
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime.date | Decimal):
+        return str(value)
+    return value
+
+
+class Stage:
+    """The staging table of one run: `line` and the file's columns, typed."""
+
+    def __init__(self, run_id: int, kind: Kind, columns: Sequence[Column]):
+        self.run_id, self.kind, self.columns = run_id, kind, list(columns)
+        self.table = f"import_stage_{run_id}"
+        self.names = [column.name for column in self.columns]
+        self.rows: list[tuple] = []
+        self.loaded = 0
+
+    # -- the table ---------------------------------------------------------------------------------------------
+
+    def create(self) -> None:
+        postgres = connection.vendor == "postgresql"
+        types = PG_TYPES if postgres else SQLITE_TYPES
+        columns = ", ".join(f"{q(column.name)} {types[column.sql_type]}" for column in self.columns)
+        unlogged = "UNLOGGED " if postgres else ""
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {q(self.table)}")
+            cursor.execute(f"CREATE {unlogged}TABLE {q(self.table)} (line integer NOT NULL, {columns})")
+
+    def exists(self) -> bool:
+        return self.table in connection.introspection.table_names()
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {q(self.table)}")
+
+    def add(self, row: tuple) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        names = ", ".join(q(name) for name in ["line", *self.names])
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                buffer = io.StringIO()
+                buffer.writelines(",".join(map(_copy_text, row)) + "\n" for row in self.rows)
+                buffer.seek(0)
+                cursor.copy_expert(f"COPY {q(self.table)} ({names}) FROM STDIN WITH (FORMAT csv)", buffer)
+            else:
+                marks = ", ".join(["%s"] * (len(self.names) + 1))
+                cursor.executemany(
+                    f"INSERT INTO {q(self.table)} ({names}) VALUES ({marks})",
+                    [tuple(map(_sqlite_value, row)) for row in self.rows],
+                )
+        self.loaded += len(self.rows)
+        self.rows = []
+
+    def analyze(self) -> None:
+        """Fresh statistics, so that the planner joins a million staged rows by hash, not by nested loops."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {q(self.table)}")
+
+    # -- reading it --------------------------------------------------------------------------------------------
+
+    def fetch(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(params))
+            return cursor.fetchall()
+
+    def scalar(self, sql: str, params: Iterable[Any] = ()) -> int:
+        return self.fetch(sql, params)[0][0] or 0
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(params))
+            return cursor.rowcount
+
+    # -- the parts of the statements ---------------------------------------------------------------------------
+
+    @property
+    def customers_table(self) -> str:
+        return q(Customer._meta.db_table)
+
+    def customer_join(self, territory_path: str, alias: str = "c") -> tuple[str, list[Any]]:
+        """`JOIN` of the staged rows (`s`) to the customers they name within the territory (kinds that hang off
+        a customer)."""
+        column = q(self.kind.customer_column or "code")
+        sql = f"JOIN {self.customers_table} {alias} ON {alias}.code = s.{column}"
+        if not territory_path:
+            return sql, []
+        regions = q(Region._meta.db_table)
+        return (
+            f"{sql} JOIN {regions} {alias}_r ON {alias}_r.code = {alias}.region_id AND {alias}_r.path LIKE %s",
+            [territory_path + "%"],
+        )
+
+    def customer_exists(self, territory_path: str) -> tuple[str, list[Any]]:
+        """`EXISTS` of the customer the staged row `s` names, within the territory."""
+        column = q(self.kind.customer_column or "code")
+        regions = q(Region._meta.db_table)
+        sql = f"EXISTS (SELECT 1 FROM {self.customers_table} c JOIN {regions} r ON r.code = c.region_id "
+        sql += f"WHERE c.code = s.{column}"
+        if not territory_path:
+            return sql + ")", []
+        return sql + " AND r.path LIKE %s)", [territory_path + "%"]
+
+    def source(self, territory_path: str) -> tuple[str, list[Any]]:
+        """`FROM` of the rows to merge, with `c` the customer when the kind hangs off one."""
+        if self.kind.customer_column is None:
+            return f"FROM {q(self.table)} s", []
+        join, params = self.customer_join(territory_path)
+        return f"FROM {q(self.table)} s {join}", params
+
+    def key_match(self, target_alias: str = "t") -> str:
+        """The condition that the target row `t` is the staged row `s`'s (by the kind's unique key)."""
+        parts = []
+        for key_name, target in zip(self.kind.key, self.kind.conflict, strict=True):
+            if key_name == self.kind.customer_column:
+                parts.append(f"{target_alias}.customer_id = c.id")
+            else:
+                parts.append(f"{target_alias}.{q(target)} = s.{q(key_name)}")
+        return " AND ".join(parts)
+
+    def compared(self) -> list[tuple[str, str]]:
+        """(target column, staged value SQL) of every column the file sets, key columns aside, and the computed
+        ones: what decides whether an existing row changes."""
+        keys = set(self.kind.key)
+        pairs = [
+            (self.kind.target(column), f"s.{q(column.name)}") for column in self.columns if column.name not in keys
+        ]
+        pairs += list(self.kind.computed.items())
+        return pairs
+
+    def changed(self, target_alias: str = "t") -> str:
+        parts = [distinct(f"{target_alias}.{q(target)}", value) for target, value in self.compared()]
+        return " OR ".join(parts) if parts else "1 = 0"
+
+
+def now() -> datetime.datetime:
+    return timezone.now()
