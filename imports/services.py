@@ -34,7 +34,7 @@ from accounts.models import Customer, Industry, StatusPeriod
 from campaigns.models import Product
 from crm.models import Region, User
 from crm.permissions import require
-from crm.visibility import filing_regions, territory_region
+from crm.visibility import NATIONAL_CODE, filing_regions, territory_region
 from tiering.models import TierChange
 from tiering.services import tiers_apply
 
@@ -46,6 +46,8 @@ from .staging import Stage, distinct, q
 
 # Errors kept per run (all are counted): enough to fix any file, bounded for one that is wrong throughout.
 MAX_STORED_ISSUES = 100_000
+# The reason column the error file adds to the bad rows (`errors.csv`); a file fixed from it may keep it.
+ERROR_FILE_COLUMNS = ("错误原因", "errors")
 # Errors the API and the page show.
 ERRORS_SHOWN = 1_000
 PROGRESS_EVERY = 20_000
@@ -70,11 +72,22 @@ def imports_dir() -> Path:
 
 
 def import_run_create(
-    *, user: User, kind: str, mode: str = ImportMode.UPSERT, file_name: str, path: Path, dry_run: bool = False
+    *,
+    user: User | None,
+    kind: str,
+    mode: str = ImportMode.UPSERT,
+    file_name: str,
+    path: Path,
+    dry_run: bool = False,
 ) -> ImportRun:
     """Record a run for the file at `path` (moved into the imports directory). Refuses an unknown kind or mode, a
-    mode the kind has not, and a file over the size limit; nothing is recorded then."""
-    require(user, "imports.run")
+    mode the kind has not, and a file over the size limit; nothing is recorded then.
+
+    `user` None is the operations' own run from the server's command line (nightly BOSS drops): the whole nation,
+    no one's territory.
+    """
+    if user is not None:
+        require(user, "imports.run")
     errors: dict[str, str] = {}
     if kind not in KINDS:
         errors["kind"] = _("Unknown kind %(kind)s; one of: %(kinds)s.") % {"kind": kind, "kinds": ", ".join(KINDS)}
@@ -90,7 +103,7 @@ def import_run_create(
         }
     if errors:
         raise RunRefused(errors)
-    territory = territory_region(user)
+    territory = territory_region(user) if user is not None else Region.objects.filter(code=NATIONAL_CODE).first()
     if territory is None:
         raise RunRefused({"kind": _("You have no territory to import into.")})
     run = ImportRun.objects.create(
@@ -147,7 +160,7 @@ def progress_of(run: ImportRun) -> dict[str, Any]:
 
 
 def lookups_for(user: User | None, territory: Region) -> Lookups:
-    path = territory.path if territory.code != "000000" else ""
+    path = territory.path if territory.code != NATIONAL_CODE else ""
     filing = filing_regions(user) if user is not None else Region.objects.filter(path__startswith=territory.path)
     return Lookups(
         industries=set(Industry.objects.values_list("code", flat=True)),
@@ -201,6 +214,8 @@ def read_header(kind: Kind, cells: list[Any], issues: Issues) -> Header | None:
             if any(as_text(rest) for rest in cells[position:]):
                 issues.add(1, f"#{position}", "", _("Column %(n)d has no header.") % {"n": position})
             continue
+        if text in ERROR_FILE_COLUMNS:
+            continue  # the reason column of our own error file: read past, so a fixed error file goes in as it is
         column = headers.get(text)
         if column is None:
             issues.add(
@@ -648,7 +663,7 @@ def _lock_kind(kind: str) -> None:
 def _write(run: ImportRun, stage: Stage) -> dict[str, Any]:
     """Merge the staged rows into the kind's table, remove (replace mode), and follow through; returns the counts
     and what followed."""
-    kind, path = stage.kind, ("" if run.territory.code == "000000" else run.territory.path)
+    kind, path = stage.kind, ("" if run.territory.code == NATIONAL_CODE else run.territory.path)
     moment = timezone.now()
     source, params = stage.source(path)
     target = q(kind.model._meta.db_table)
