@@ -719,11 +719,18 @@ def _merge(run: ImportRun, stage: Stage, source: str, params: list[Any], moment)
             if getattr(field, "auto_now", False):
                 updates.append(column)
         elif column == "added_by_id":
-            values.append("%s")
+            values.append(f"COALESCE(t.{q(column)}, %s)")
             insert_params.append(run.created_by_id)
         else:
-            values.append("%s")
-            insert_params.append(field.get_db_prep_save(field.get_default(), connection))
+            # A column the file has not: a new row gets the field's default; an existing row proposes its own
+            # value (which the update leaves alone), so that a file that only updates need not carry, say, the
+            # region every new customer must have.
+            default = field.get_db_prep_save(field.get_default(), connection)
+            if default is None:
+                values.append(f"t.{q(column)}")
+            else:
+                values.append(f"COALESCE(t.{q(column)}, %s)")
+                insert_params.append(default)
     table = q(model._meta.db_table)
     conflict = ", ".join(q(column) for column in kind.conflict)
     where_conflict = f" WHERE {kind.conflict_where}" if kind.conflict_where else ""
@@ -733,7 +740,8 @@ def _merge(run: ImportRun, stage: Stage, source: str, params: list[Any], moment)
     )
     assignments = ", ".join(f"{q(column)} = excluded.{q(column)}" for column in updates)
     stage.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {source} WHERE 1 = 1 "
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {source} "
+        f"LEFT JOIN {table} t ON {stage.key_match()} WHERE 1 = 1 "
         f"ON CONFLICT ({conflict}){where_conflict} DO UPDATE SET {assignments} WHERE {changed}",
         [*insert_params, *params],
     )

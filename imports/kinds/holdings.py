@@ -29,7 +29,7 @@ KIND = Kind(
             "产品编码",
             parse_product,
             "text",
-            "VNET",
+            "VPMN",
             _("required; a product code of /api/v1/products/"),
             required=True,
             target="product_id",

@@ -11,7 +11,8 @@ KIND = Kind(
     model=KeyPerson,
     key=("customer", "mobile"),
     conflict=("customer_id", "mobile"),
-    conflict_where="mobile <> ''",
+    # As the partial unique index says it (accounts' key_person_unique_mobile_per_customer), which SQLite needs.
+    conflict_where="NOT (mobile = '')",
     customer_column="customer",
     replaceable=True,
     required_for_new=("name",),

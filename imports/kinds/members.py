@@ -24,7 +24,8 @@ KIND = Kind(
     replaceable=True,
     removal="leave",
     required_for_new=("name",),
-    computed={"vip_level": _vip_level_sql()},
+    # Listed again: a member who had left is back (left_on cleared).
+    computed={"vip_level": _vip_level_sql(), "left_on": "CAST(NULL AS date)"},
     columns=(
         Column(
             "customer",

@@ -1,0 +1,216 @@
+"""Every kind of BOSS extract, in CSV and XLSX: what a valid file writes, what replace mode removes, what follows
+(tiers with reasons and history, status history, VIP levels, the billing month on the customer), and that the
+very same file a second time changes nothing and says so (SPEC §8.4)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import BillingPeriod, Customer, GroupMember, KeyPerson, StatusPeriod
+from campaigns.models import CustomerProduct, DoNotCall, Product
+from campaigns.selectors.coverage import coverage_condition
+from tests.factories import CustomerFactory, GroupMemberFactory, KeyPersonFactory
+from tiering.models import TierChange
+from tiering.services import tier_refresh
+
+from .conftest import csv_bytes, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMERS = [
+    [
+        "code",
+        "name",
+        "uscc",
+        "industry",
+        "region",
+        "address",
+        "handset_count",
+        "monthly_spend",
+        "is_tax_top500",
+        "status",
+    ],
+    ["N0001", "成都新客户一", "91350100M000100Y43", "J66", "510104", "红星路1号", "600", "1000.50", "否", "active"],
+    ["N0002", "成都新客户二", "", "", "510107", "", "120", "0", "0", "在网"],
+    ["N0003", "绵阳新客户", "", "C39", "510703", "", "5", "0", "false", "prospect"],
+]
+
+
+@pytest.fixture
+def paul(cast):
+    return cast["paul"]
+
+
+def test_customers_are_created_with_tiers_reasons_and_history(paul, run_file):
+    run = run_file(paul, "customers", csv_bytes(CUSTOMERS), then="write")
+    assert (run.status, run.rows, run.created, run.updated, run.unchanged) == ("done", 3, 3, 0, 0), run.message
+    first = Customer.objects.get(code="N0001")
+    assert (first.name, first.uscc, first.industry_id, first.region_id) == (
+        "成都新客户一",
+        "91350100M000100Y43",
+        "J66",
+        "510104",
+    )
+    assert first.monthly_spend == Decimal("1000.50") and first.handset_count == 600 and not first.is_tax_top500
+    assert first.tier == "A"
+    assert {reason["field"] for reason in first.tier_reasons} == {"handset_count", "industry"}
+    assert Customer.objects.get(code="N0002").tier == "B"
+    assert Customer.objects.get(code="N0003").tier is None  # a prospect has no tier
+    assert set(TierChange.objects.filter(customer=first).values_list("source", "to_tier")) == {("import", "A")}
+    assert set(StatusPeriod.objects.filter(customer__code__startswith="N").values_list("customer__code", "status")) == {
+        ("N0001", "active"),
+        ("N0002", "active"),
+        ("N0003", "prospect"),
+    }
+
+
+def test_an_update_touches_only_the_columns_of_the_file_and_moves_tiers(paul, run_file, territory):
+    existing = CustomerFactory(
+        code="E0001", name="旧名", region=territory["jinjiang"], address="原地址", handset_count=10
+    )
+    tier_refresh(customer=existing)
+    assert existing.tier == "C"
+    run = run_file(paul, "customers", csv_bytes([["客户编码", "手机数量", "状态"], ["E0001", "700", "churned"]]))
+    assert (run.status, run.updated, run.preview["tier_moves"]) == ("previewed", 1, 1)
+    assert run.preview["movers"] == [{"code": "E0001", "name": "旧名", "from": "C", "to": ""}]
+    existing.refresh_from_db()
+    assert existing.handset_count == 10  # a preview writes nothing
+    from imports.services import import_run_write
+
+    run = import_run_write(run)
+    existing.refresh_from_db()
+    assert (run.status, existing.handset_count, existing.status, existing.name, existing.address) == (
+        "done",
+        700,
+        "churned",
+        "旧名",
+        "原地址",
+    )
+    assert existing.tier is None
+    assert list(
+        StatusPeriod.objects.filter(customer=existing).order_by("starts_on").values_list("status", "ends_on")
+    ) == [("churned", None)]  # the active period began today, so the change replaces it (StatusPeriod.record's rule)
+
+
+def test_the_same_file_twice_changes_nothing_and_says_so(paul, run_file):
+    content = csv_bytes(CUSTOMERS, "gb18030")
+    first = run_file(paul, "customers", content, then="write")
+    changes = TierChange.objects.count()
+    second = run_file(paul, "customers", content, then="write")
+    assert (second.status, second.created, second.updated, second.unchanged) == ("done", 0, 0, 3)
+    assert second.same_as == first
+    assert "changed" in second.message.lower() or "变" in second.message
+    assert TierChange.objects.count() == changes
+
+
+def test_customers_from_xlsx_read_cells_as_typed(paul, run_file, tmp_path):
+    rows = [
+        ["客户编码", "客户名称", "区域", "手机数量", "月均消费", "全省纳税500强"],
+        ["X0001", "表格客户", 510104, 650.0, 123456.78, True],
+        [12345, "数字编码客户", "510107", 3, 0, False],
+    ]
+    run = run_file(paul, "customers", xlsx_bytes(rows, tmp_path / "c.xlsx"), name="c.xlsx", then="write")
+    assert (run.status, run.file_format, run.created) == ("done", "xlsx", 2), list(
+        run.issues.values_list("line", "message")
+    )
+    customer = Customer.objects.get(code="X0001")
+    assert (customer.handset_count, customer.monthly_spend, customer.is_tax_top500) == (650, Decimal("123456.78"), True)
+    assert Customer.objects.filter(code="12345").exists()
+
+
+def test_xlsx_dates_are_read_as_dates(paul, run_file, tmp_path, customers):
+    rows = [
+        ["customer", "product", "subscribed_on", "last_used_on"],
+        ["CD0001", "VPMN", datetime.date(2024, 3, 1), "2026-11-20"],
+    ]
+    run = run_file(paul, "holdings", xlsx_bytes(rows, tmp_path / "h.xlsx"), name="h.xlsx", then="write")
+    assert run.status == "done", list(run.issues.values_list("line", "column", "message"))
+    holding = CustomerProduct.objects.get(customer=customers["alice"], product_id="VPMN")
+    assert (holding.subscribed_on, holding.last_used_on) == (datetime.date(2024, 3, 1), datetime.date(2026, 11, 20))
+
+
+def test_key_persons_upsert_and_replace(paul, run_file, customers):
+    alice = customers["alice"]
+    KeyPerson.objects.filter(customer=alice).delete()
+    KeyPersonFactory(customer=alice, name="留下", mobile="13900000001")
+    KeyPersonFactory(customer=alice, name="将被删除", mobile="13900000002")
+    other = KeyPersonFactory(customer=customers["wuhou"], name="别家", mobile="13900000003")
+    rows = [
+        ["客户编码", "手机号码", "姓名", "职务", "是否决策人"],
+        ["CD0001", "13900000001", "留下", "主任", "是"],
+        ["CD0001", "13900000009", "新人", "", "否"],
+    ]
+    run = run_file(paul, "key_persons", csv_bytes(rows), mode="replace")
+    assert (run.status, run.created, run.updated, run.removed) == ("previewed", 1, 1, 1)
+    assert KeyPerson.objects.filter(customer=alice).count() == 2
+    from imports.services import import_run_write
+
+    import_run_write(run)
+    assert set(KeyPerson.objects.filter(customer=alice).values_list("mobile", "title", "is_decision_maker")) == {
+        ("13900000001", "主任", True),
+        ("13900000009", "", False),
+    }
+    assert KeyPerson.objects.filter(pk=other.pk).exists()  # a customer the file does not name keeps its list
+
+
+def test_members_replace_marks_the_unlisted_as_left_and_a_rejoin_clears_it(paul, run_file, customers):
+    alice = customers["alice"]
+    GroupMemberFactory(customer=alice, mobile="13700000001", arpu=Decimal("10"))
+    GroupMemberFactory(customer=alice, mobile="13700000002", arpu=Decimal("10"))
+    rows = [
+        ["customer", "mobile", "name", "on_net", "verified", "arpu"],
+        ["CD0001", "13700000001", "甲", "1", "1", "1600"],
+    ]
+    run = run_file(paul, "members", csv_bytes(rows), mode="replace", then="write")
+    assert (run.status, run.updated, run.removed) == ("done", 1, 1)
+    stayed, left = GroupMember.objects.get(mobile="13700000001"), GroupMember.objects.get(mobile="13700000002")
+    assert (stayed.vip_level, stayed.on_net, stayed.left_on) == ("gold", True, None)
+    assert left.left_on == datetime.date.today() or left.left_on is not None
+    again = run_file(paul, "members", csv_bytes(rows + [["CD0001", "13700000002", "乙", "0", "0", "0"]]), then="write")
+    assert (again.updated, again.unchanged) == (1, 1)
+    assert GroupMember.objects.get(mobile="13700000002").left_on is None
+
+
+def test_holdings_replace_removes_products_not_listed_and_coverage_follows(paul, run_file, customers):
+    alice = customers["alice"]
+    CustomerProduct.objects.create(customer=alice, product_id="DEDICATED_LINE", subscribed_on=datetime.date(2023, 1, 1))
+    rows = [
+        ["customer", "product", "active_users", "monthly_revenue", "subscribed_on", "last_used_on"],
+        ["CD0001", "VPMN", "50", "500", "2024-01-01", "2026-11-30"],
+    ]
+    run = run_file(paul, "holdings", csv_bytes(rows), mode="replace", then="write")
+    assert (run.status, run.created, run.removed) == ("done", 1, 1), run.message
+    assert list(CustomerProduct.objects.filter(customer=alice).values_list("product_id", flat=True)) == ["VPMN"]
+    uncovered = Customer.objects.filter(coverage_condition(Product.objects.get(code="DEDICATED_LINE"), "uncovered"))
+    assert uncovered.filter(pk=alice.pk).exists()
+
+
+def test_billing_latest_month_sets_the_customer_and_its_tier(paul, run_file, customers):
+    alice = customers["alice"]
+    rows = [
+        ["客户编码", "账期", "月消费", "信息化收入"],
+        ["CD0001", "2026-09", "500", "10"],
+        ["CD0001", "2026-10", "150000", "2000"],
+    ]
+    run = run_file(paul, "billing", csv_bytes(rows), then="write")
+    assert (run.status, run.created) == ("done", 2), list(run.issues.values_list("line", "message"))
+    alice.refresh_from_db()
+    assert (alice.monthly_spend, alice.informatization_revenue, alice.tier) == (Decimal("150000"), Decimal("2000"), "A")
+    assert BillingPeriod.objects.filter(customer=alice).count() == 2
+    older = run_file(
+        paul, "billing", csv_bytes([["customer", "period", "monthly_spend"], ["CD0001", "2026-08", "1"]]), then="write"
+    )
+    alice.refresh_from_db()
+    assert (older.created, alice.monthly_spend) == (1, Decimal("150000"))  # an older month does not set the customer
+
+
+def test_do_not_call_numbers(paul, run_file):
+    DoNotCall.objects.create(mobile="13600000001", reason="旧原因")
+    rows = [["手机号码", "原因"], ["13600000001", "新原因"], ["13600000002", "客户要求"]]
+    run = run_file(paul, "do_not_call", csv_bytes(rows, "utf-8-sig"), then="write")
+    assert (run.status, run.created, run.updated, run.encoding) == ("done", 1, 1, "utf-8-sig")
+    assert DoNotCall.objects.get(mobile="13600000002").added_by == paul
+    assert DoNotCall.objects.get(mobile="13600000001").reason == "新原因"
