@@ -93,10 +93,14 @@ def _decodes(path: Path, encoding: str) -> bool:
 def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
     csv.field_size_limit(CSV_FIELD_LIMIT)
     with path.open(encoding=encoding, newline="") as file:
-        reader = csv.reader(file, strict=False)
+        reader = csv.reader(file, strict=True)
         line = 1
         try:
             for cells in reader:
+                if any("\x00" in cell for cell in cells):
+                    raise FileRefused(
+                        _("Line %(line)d contains a NUL character: this is not a text file.") % {"line": line}
+                    )
                 yield line, cells
                 line = reader.line_num + 1
         except csv.Error as exc:

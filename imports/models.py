@@ -73,6 +73,9 @@ class ImportRun(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     file_format = models.CharField(_("format"), max_length=10, blank=True)
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    # The file's header as read: [API field name, the header as written], so that every error names the column as
+    # the file does.
+    columns = models.JSONField(_("columns"), default=list, blank=True)
     rows = models.PositiveIntegerField(_("rows"), default=0)
     created = models.PositiveIntegerField(_("created"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)

@@ -350,6 +350,7 @@ def _read(
     header = read_header(kind, header_cells, issues)
     if header is None:
         return None
+    run.columns = [[column.name, label] for column, label in zip(header.columns, header.labels, strict=True)]
     positions = _positions(len(header_cells), header_cells, header)
     width = len(header_cells)
     stage = Stage(run.pk, kind, header.columns)
@@ -418,6 +419,14 @@ def _sql_issues(
     issues.count += total - len(shown)
 
 
+def header_of(run: ImportRun, name: str) -> str:
+    """The column `name` as the run's file heads it (the API field name or the Chinese label)."""
+    for column, label in run.columns:
+        if column == name:
+            return label
+    return KINDS[run.kind].column(name).label
+
+
 def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, lookups: Lookups) -> None:
     """The checks that need the whole file or the database: duplicates inside the file, the customers named (in
     the importer's territory), unique USCCs, what a new row cannot do without, dates that contradict."""
@@ -426,7 +435,7 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
     key_columns = [kind.column(name) for name in kind.key]
     keys = ", ".join(q(name) for name in kind.key)
     joined = " AND ".join(f"d.{q(name)} = s.{q(name)}" for name in kind.key)
-    key_label = " + ".join(column.label for column in key_columns)
+    key_label = " + ".join(header_of(run, column.name) for column in key_columns)
     key_value = " || ' ' || ".join(f"CAST(s.{q(name)} AS TEXT)" for name in kind.key)
     _sql_issues(
         stage,
@@ -450,7 +459,7 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
                 f"FROM {table} WHERE uscc IS NOT NULL GROUP BY uscc HAVING COUNT(*) > 1) d ON d.uscc = s.uscc "
                 "WHERE s.line > d.first",
                 [],
-                kind.column("uscc").label,
+                header_of(run, "uscc"),
                 lambda row: _("The same unified social credit code as line %(first)d.") % {"first": row[2]},
             )
             _sql_issues(
@@ -458,7 +467,7 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
                 issues,
                 f"SELECT s.line, s.uscc FROM {table} s JOIN {customers} c ON c.uscc = s.uscc WHERE c.code <> s.code",
                 [],
-                kind.column("uscc").label,
+                header_of(run, "uscc"),
                 lambda row: _("This unified social credit code is already another customer's."),
             )
         _sql_issues(
@@ -467,7 +476,7 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
             f"SELECT s.line, s.code FROM {table} s JOIN {customers} c ON c.code = s.code "
             f"JOIN {regions} r ON r.code = c.region_id WHERE 1 = 1 {outside}",
             outside_params,
-            kind.column("code").label,
+            header_of(run, "code"),
             lambda row: _("A customer with this code exists outside your territory."),
         )
         new_rows = f"FROM {table} s WHERE NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.code = s.code)"
@@ -480,7 +489,7 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
                 issues,
                 f"SELECT s.line, s.{column} FROM {table} s WHERE NOT {exists}",
                 exists_params,
-                kind.column(kind.customer_column).label,
+                header_of(run, kind.customer_column),
                 lambda row: _("No customer in your territory has the code %(code)s.") % {"code": row[1]},
             )
         source, source_params = stage.source(path)
@@ -499,10 +508,10 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
             lambda row: _("A new row needs the columns %(columns)s, which the file has not.") % {"columns": labels},
         )
     if kind.name == "holdings":
-        _check_holding_dates(kind, stage, issues, path)
+        _check_holding_dates(run, kind, stage, issues, path)
 
 
-def _check_holding_dates(kind: Kind, stage: Stage, issues: Issues, path: str) -> None:
+def _check_holding_dates(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, path: str) -> None:
     if "last_used_on" not in stage.names and "subscribed_on" not in stage.names:
         return
     used = "s.last_used_on" if "last_used_on" in stage.names else "t.last_used_on"
@@ -515,7 +524,7 @@ def _check_holding_dates(kind: Kind, stage: Stage, issues: Issues, path: str) ->
         f"SELECT s.line, CAST({used} AS TEXT) {source} LEFT JOIN {target} t ON {stage.key_match()} "
         f"WHERE {used} < {subscribed}",
         params,
-        kind.column("last_used_on").label,
+        header_of(run, "last_used_on" if "last_used_on" in stage.names else "subscribed_on"),
         lambda row: _("A product cannot be last used before it was subscribed."),
     )
 

@@ -228,6 +228,8 @@ def parse_date(*, required: bool = False) -> Callable[[Any, Lookups], datetime.d
         match = DATE_RE.match(str(value).strip())
         if not match:
             raise CellError(_("A date is written YYYY-MM-DD, e.g. 2026-03-31."))
+        if int(match.group(1)) < EARLIEST.year:
+            raise CellError(_("A date between %(first)s and today is expected.") % {"first": EARLIEST.isoformat()})
         try:
             day = datetime.date(*(int(part) for part in match.groups()))
         except ValueError:
@@ -249,7 +251,7 @@ def parse_period(value: Any, lookups: Lookups) -> datetime.date:
     year, month = (int(part) for part in match.groups())
     if not 1 <= month <= 12:
         raise CellError(_("A month is written YYYY-MM, e.g. 2026-03."))
-    first = datetime.date(year, month, 1)
+    first = datetime.date(max(year, 1), month, 1)
     if first < EARLIEST or first > timezone.localdate():
         raise CellError(_("A month between %(first)s and this month is expected.") % {"first": f"{EARLIEST:%Y-%m}"})
     return first

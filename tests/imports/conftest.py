@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from django.utils import translation
 
 from imports.services import import_run_check, import_run_create
 
@@ -38,10 +39,20 @@ def run_file(tmp_path, settings):
     nothing), as the task does."""
     settings.IMPORTS_DIR = str(tmp_path / "imports")
 
-    def _run(user, kind: str, content: bytes, *, name: str = "file.csv", mode: str = "upsert", then: str = "preview"):
+    def _run(
+        user,
+        kind: str,
+        content: bytes,
+        *,
+        name: str = "file.csv",
+        mode: str = "upsert",
+        then: str = "preview",
+        language: str = "en",
+    ):
         upload = tmp_path / f"upload-{name}"
         upload.write_bytes(content)
-        run = import_run_create(user=user, kind=kind, mode=mode, file_name=name, path=upload)
+        with translation.override(language):
+            run = import_run_create(user=user, kind=kind, mode=mode, file_name=name, path=upload)
         return import_run_check(run, then=then)
 
     return _run

@@ -1,0 +1,234 @@
+"""Bad files and bad rows (SPEC §8.4, "Bad input"): each gets a clear message naming the line, the column and the
+rule, and nothing is written — not even the good rows of a file with one bad row."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.models import Customer, GroupMember
+from imports.models import ImportRun
+from imports.services import import_run_confirm, import_run_write
+from tests.factories import CustomerFactory
+
+from .conftest import csv_bytes
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["code", "name", "region"]
+
+
+@pytest.fixture
+def paul(cast):
+    return cast["paul"]
+
+
+def issues(run: ImportRun) -> list[tuple[int, str, str]]:
+    return list(run.issues.order_by("line", "id").values_list("line", "column", "message"))
+
+
+def test_a_file_with_one_bad_row_at_the_end_writes_nothing(paul, run_file):
+    rows = [HEADER] + [[f"G{n:05d}", f"客户{n}", "510104"] for n in range(1, 500)] + [["G99999", "坏客户", "510104X"]]
+    run = run_file(paul, "customers", csv_bytes(rows))
+    assert (run.status, run.rows, run.errors_count) == ("invalid", 500, 1)
+    assert issues(run) == [(501, "region", "No region has the code 510104X (GB/T 2260, e.g. 510104).")]
+    assert run.issues.get().value == "510104X"
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "message_part"),
+    [
+        (["bad code!", "名", "510104"], "code", "customer code"),
+        (["G1", "", "510104"], "name", "cannot be empty"),
+        (["G1", "名", "440106"], "region", "outside your territory"),
+        (["G1", "名", "510000"], "region", "not to a province"),
+    ],
+)
+def test_cell_rules_name_the_column_and_the_rule(paul, run_file, cells, column, message_part):
+    run = run_file(paul, "customers", csv_bytes([HEADER, cells]))
+    assert run.status == "invalid"
+    [(line, found_column, message)] = issues(run)
+    assert (line, found_column) == (2, column)
+    assert message_part in message
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "message_part"),
+    [
+        ("uscc", "91350100M000100Y44", "check character"),
+        ("uscc", "9135010OM000100Y43", "not allowed here: O"),
+        ("handset_count", "-3", "whole number"),
+        ("handset_count", "12.5", "whole number"),
+        ("monthly_spend", "1,234", "digits"),
+        ("monthly_spend", "12.345", "2 decimal places"),
+        ("monthly_spend", "1" * 20, "too large"),
+        ("is_tax_top500", "maybe", "Yes or no"),
+        ("status", "dormant", "One of"),
+        ("industry", "Z99", "No industry"),
+    ],
+)
+def test_customer_field_rules(paul, run_file, header, value, message_part):
+    run = run_file(paul, "customers", csv_bytes([[*HEADER, header], ["G1", "名", "510104", value]]))
+    assert run.status == "invalid"
+    [(line, column, message)] = issues(run)
+    assert (line, column) == (2, header)
+    assert message_part in message
+
+
+@pytest.mark.parametrize(
+    ("kind", "header", "row", "message_part"),
+    [
+        ("members", ["customer", "mobile", "name"], ["CD0001", "1380000000", "甲"], "11 digits"),
+        ("members", ["customer", "mobile", "name"], ["NOPE", "13800000000", "甲"], "No customer in your territory"),
+        ("members", ["customer", "mobile", "name"], ["GZ0001", "13800000000", "甲"], "No customer in your territory"),
+        ("holdings", ["customer", "product", "subscribed_on"], ["CD0001", "NOPE", "2024-01-01"], "No product"),
+        ("holdings", ["customer", "product", "subscribed_on"], ["CD0001", "VPMN", "2024-02-30"], "does not exist"),
+        ("holdings", ["customer", "product", "subscribed_on"], ["CD0001", "VPMN", "0593-01-01"], "between"),
+        ("holdings", ["customer", "product", "subscribed_on"], ["CD0001", "VPMN", "2099-01-01"], "between"),
+        (
+            "holdings",
+            ["customer", "product", "subscribed_on", "last_used_on"],
+            ["CD0001", "VPMN", "2024-05-01", "2024-04-01"],
+            "before it was subscribed",
+        ),
+        ("holdings", ["customer", "product"], ["CD0001", "VPMN"], "new row needs the columns subscribed_on"),
+        ("billing", ["customer", "period", "monthly_spend"], ["CD0001", "2026-13", "1"], "YYYY-MM"),
+        ("billing", ["customer", "period", "monthly_spend"], ["CD0001", "0000-01", "1"], "between"),
+        ("do_not_call", ["mobile"], ["13800000000"], "new row needs the columns reason"),
+    ],
+)
+def test_rules_of_the_other_kinds(paul, run_file, customers, kind, header, row, message_part):
+    run = run_file(paul, kind, csv_bytes([header, row]))
+    assert run.status == "invalid", run.message
+    assert [line for line, _column, _message in issues(run)] == [2]
+    assert message_part in issues(run)[0][2]
+
+
+def test_duplicates_inside_the_file_name_both_lines(paul, run_file, customers):
+    rows = [
+        ["customer", "mobile", "name"],
+        ["CD0001", "13800000001", "甲"],
+        ["CD0002", "13800000001", "乙"],
+        ["CD0001", "13800000001", "丙"],
+    ]
+    run = run_file(paul, "members", csv_bytes(rows))
+    assert issues(run) == [(4, "customer + mobile", "The same customer + mobile as line 2.")]
+    assert not GroupMember.objects.exists()
+
+
+def test_a_uscc_must_be_unique_in_the_file_and_against_the_database(paul, run_file, territory):
+    CustomerFactory(code="OLD", uscc="91350100M000100Y43", region=territory["jinjiang"])
+    rows = [["code", "name", "region", "uscc"], ["G1", "甲", "510104", "91350100M000100Y43"]]
+    run = run_file(paul, "customers", csv_bytes(rows))
+    assert issues(run) == [(2, "uscc", "This unified social credit code is already another customer's.")]
+
+
+def test_a_customer_code_outside_the_territory_is_an_error_not_an_update(paul, run_file, customers):
+    run = run_file(paul, "customers", csv_bytes([["code", "name"], ["GZ0001", "改名"]]))
+    assert issues(run) == [(2, "code", "A customer with this code exists outside your territory.")]
+    customers["guangzhou"].refresh_from_db()
+    assert customers["guangzhou"].name == "广州天河商贸有限公司"
+
+
+@pytest.mark.parametrize(
+    ("header", "message_part"),
+    [
+        (["code", "name", "region", "colour"], "Unknown column “colour”"),
+        (["code", "name", "客户名称", "region"], "appears twice (columns 2 and 3)"),
+        (["name", "region"], "required column code (客户编码) is missing"),
+    ],
+)
+def test_header_errors(paul, run_file, header, message_part):
+    run = run_file(paul, "customers", csv_bytes([header, ["a"] * len(header)]))
+    assert run.status == "invalid"
+    assert any(line == 1 and message_part in message for line, _column, message in issues(run)), issues(run)
+
+
+def test_rows_with_too_many_or_too_few_cells(paul, run_file):
+    rows = [HEADER, ["G1", "甲", "510104", "extra"], ["G2", "乙"], ["G3", "丙", "510104"]]
+    run = run_file(paul, "customers", csv_bytes(rows))
+    assert [(line, message) for line, _column, message in issues(run)] == [
+        (2, "This row has 4 cells; the header has 3."),
+        (3, "This row has 2 cells; the header has 3."),
+    ]
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message_part"),
+    [
+        (b"", "empty.csv", "empty"),
+        (b"\r\n\r\n", "blank.csv", "empty"),
+        (b"code,name,region\r\n", "header.csv", "no rows"),
+        (b"code,name\r\n\x80\xff,\xfe\r\n", "mixed.csv", "none of the accepted encodings"),
+        ("code,name".encode("utf-16"), "utf16.csv", "UTF-16"),
+        (b"PK\x03\x04 truncated", "cut.xlsx", "cannot be read"),
+        (b"not a workbook at all", "fake.xlsx", "not a readable Excel workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old.xls", ".xls"),
+        (b'code,name,region\r\nG1,"unterminated,510104\r\n', "quote.csv", "cannot be read as CSV"),
+        (b"code,name,region\r\nG1,a\x00b,510104\r\n", "nul.csv", "NUL"),
+    ],
+)
+def test_unreadable_files_are_refused_whole(paul, run_file, content, name, message_part):
+    run = run_file(paul, "customers", content, name=name)
+    assert run.status == "invalid"
+    assert message_part in run.message, run.message
+    assert not Customer.objects.exists()
+
+
+def test_unknown_kind_mode_and_oversized_files_are_refused_before_a_run_exists(paul, run_file, settings):
+    with pytest.raises(ValidationError) as refused:
+        run_file(paul, "contracts", b"a")
+    assert "kind" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        run_file(paul, "members", b"a", mode="merge")
+    assert "mode" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        run_file(paul, "customers", b"a", mode="replace")
+    assert "mode" in refused.value.message_dict
+    settings.IMPORTS_MAX_BYTES = 10
+    with pytest.raises(ValidationError) as refused:
+        run_file(paul, "customers", b"code,name,region\r\n")
+    assert "limit" in refused.value.message_dict["file"][0]
+    assert not ImportRun.objects.exists()
+
+
+def test_only_provincial_staff_and_headquarters_import(cast, run_file):
+    from django.core.exceptions import PermissionDenied
+
+    for name in ("alice", "dora"):
+        with pytest.raises(PermissionDenied):
+            run_file(cast[name], "customers", b"code\r\n")
+
+
+def test_confirming_an_invalid_or_written_run_is_refused(paul, run_file):
+    invalid = run_file(paul, "customers", csv_bytes([HEADER, ["G1", "甲", "nowhere"]]))
+    with pytest.raises(ValidationError):
+        import_run_confirm(run=invalid, user=paul)
+    with pytest.raises(ValidationError):
+        import_run_write(invalid)
+    good = run_file(paul, "customers", csv_bytes([HEADER, ["G1", "甲", "510104"]]))
+    import_run_write(import_run_confirm(run=good, user=paul))
+    assert good.status == "done"
+    with pytest.raises(ValidationError):
+        import_run_confirm(run=good, user=paul)
+    with pytest.raises(ValidationError):
+        import_run_write(good)
+    assert Customer.objects.count() == 1
+
+
+def test_blank_rows_are_neither_rows_nor_errors(paul, run_file):
+    run = run_file(
+        paul,
+        "customers",
+        csv_bytes([HEADER, ["G1", "甲", "510104"], ["", "", ""], ["G2", "乙", "510104"]]),
+        then="write",
+    )
+    assert (run.status, run.rows, run.created) == ("done", 2, 2)
+
+
+def test_errors_are_in_the_importers_language(paul, run_file):
+    run = run_file(paul, "customers", csv_bytes([HEADER, ["bad code!", "甲", "510104"]]), language="zh-hans")
+    assert run.language == "zh-hans"
+    assert issues(run)[0][2] == "客户编码为1至32位字母、数字、“-”或“_”，须以字母或数字开头。"
