@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Self
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.visibility import territory_path
 
@@ -57,7 +58,7 @@ class ImportRun(models.Model):
     errors found, how long it took and how it ended. Its rows wait in a staging table between the check and the
     write (`imports.staging`)."""
 
-    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
+    kind = models.CharField(pgettext_lazy("import", "kind"), max_length=20, choices=ImportKind.choices)
     mode = models.CharField(_("mode"), max_length=10, choices=ImportMode.choices, default=ImportMode.UPSERT)
     status = models.CharField(_("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.VALIDATING)
     dry_run = models.BooleanField(_("check and preview only"), default=False)
@@ -92,6 +93,9 @@ class ImportRun(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     written_at = models.DateTimeField(_("written at"), null=True, blank=True)
+    # The work itself, without the wait for a confirmation: the check (with its preview), then the write.
+    check_seconds = models.FloatField(_("check (s)"), default=0)
+    write_seconds = models.FloatField(_("write (s)"), null=True, blank=True)
 
     objects = ImportRunQuerySet.as_manager()
 
@@ -106,10 +110,10 @@ class ImportRun(models.Model):
 
     @property
     def duration(self) -> float | None:
-        """Seconds from the start of the check to the end of the write (or of the check)."""
+        """Seconds of work: the check (and preview) plus the write, without the wait for a confirmation."""
         if self.started_at is None or self.finished_at is None:
             return None
-        return (self.finished_at - self.started_at).total_seconds()
+        return round(self.check_seconds + (self.write_seconds or 0), 3)
 
     @property
     def is_finished(self) -> bool:

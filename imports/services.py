@@ -12,6 +12,7 @@ The steps, each callable from the web (as Celery tasks), from the command line a
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import shutil
 import time
@@ -176,7 +177,8 @@ class Issues:
     """The errors of a run, counted and stored in batches (the first MAX_STORED_ISSUES)."""
 
     def __init__(self, run: ImportRun):
-        self.run, self.count, self.pending = run, 0, []
+        self.run, self.count = run, 0
+        self.pending: list[ImportIssue] = []
 
     def add(self, line: int, column: str, value: Any, message: str) -> None:
         self.count += 1
@@ -207,7 +209,8 @@ class Header:
 
 def read_header(kind: Kind, cells: list[Any], issues: Issues) -> Header | None:
     """Map the header row to the kind's columns: an unknown, duplicated or missing required column is an error."""
-    headers, columns, labels, seen = kind.headers, [], [], {}
+    headers, columns, labels = kind.headers, [], []
+    seen: dict[str, int] = {}
     for position, cell in enumerate(cells, start=1):
         text = as_text(cell).lstrip("\ufeff").strip()
         if not text:
@@ -322,8 +325,13 @@ def _check(run: ImportRun) -> bool:
     run.errors_count = 0
     run.status = ImportStatus.PREVIEWED
     run.finished_at = timezone.now()
+    run.check_seconds = _seconds_since(run.started_at)
     run.save()
     return True
+
+
+def _seconds_since(moment: datetime.datetime | None) -> float:
+    return round((timezone.now() - moment).total_seconds(), 3) if moment else 0.0
 
 
 def _invalid(run: ImportRun, issues: Issues, message: str = "") -> bool:
@@ -331,6 +339,8 @@ def _invalid(run: ImportRun, issues: Issues, message: str = "") -> bool:
     run.status = ImportStatus.INVALID
     run.message = message or _("The file has errors; nothing was written. Fix them and upload it again.")
     run.finished_at = timezone.now()
+    if not run.check_seconds:
+        run.check_seconds = _seconds_since(run.started_at)
     run.save()
     progress_set(run, "invalid")
     return False
@@ -576,7 +586,7 @@ def import_run_preview(run: ImportRun) -> ImportRun:
 def import_run_confirm(*, run: ImportRun, user: User) -> ImportRun:
     """Write a previewed run (or one whose write failed), refusing any other."""
     require(user, "imports.run")
-    if run.status not in (ImportStatus.PREVIEWED, ImportStatus.FAILED) or not _staged(run):
+    if not import_run_retryable(run):
         raise RunRefused(
             {
                 "status": _(
@@ -590,6 +600,11 @@ def import_run_confirm(*, run: ImportRun, user: User) -> ImportRun:
 
 def _staged(run: ImportRun) -> bool:
     return Stage(run.pk, KINDS[run.kind], []).exists()
+
+
+def import_run_retryable(run: ImportRun) -> bool:
+    """Whether the run can be confirmed (again): previewed, or failed with its checked rows still staged."""
+    return run.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED) and _staged(run)
 
 
 def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
@@ -634,7 +649,8 @@ def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
                 _keep_counts(run, outcome)
                 run.status = ImportStatus.DONE
                 run.written_at = run.finished_at = timezone.now()
-                run.preview = {**run.preview, **_extras(outcome), "write_seconds": round(time.monotonic() - started, 3)}
+                run.preview = {**run.preview, **_extras(outcome)}
+                run.write_seconds = round(time.monotonic() - started, 3)
                 if run.created == run.updated == run.removed == 0:
                     run.message = _("Nothing changed: every row was as it is already.")
                 else:
@@ -709,14 +725,14 @@ def _merge(run: ImportRun, stage: Stage, source: str, params: list[Any], moment)
     if kind.customer_column is not None:
         staged.pop(kind.customer_column, None)
         staged["customer_id"] = "c.id"
-    staged.update(kind.computed)
+    staged.update(stage.computed())
     columns, values, insert_params = [], [], []
     updates = []
     keys = set(kind.conflict)
     for field in model._meta.concrete_fields:
         if field.primary_key and field.column == "id":
             continue
-        column = field.column
+        column = str(field.column)
         columns.append(q(column))
         if column in staged:
             values.append(staged[column])
@@ -865,7 +881,7 @@ def import_runs_recover() -> int:
         if connection.vendor == "postgresql":
             orphans = list(runs.select_for_update(skip_locked=True))
         else:
-            stale = timezone.now() - timezone.timedelta(seconds=SQLITE_STALE_SECONDS)
+            stale = timezone.now() - datetime.timedelta(seconds=SQLITE_STALE_SECONDS)
             orphans = list(runs.filter(started_at__lt=stale))
         for run in orphans:
             with _language(run):

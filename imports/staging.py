@@ -9,6 +9,7 @@ The same SQL runs on both databases but for the spelling of "is distinct from".
 
 from __future__ import annotations
 
+import csv
 import datetime
 import io
 from collections.abc import Iterable, Sequence
@@ -37,16 +38,6 @@ def distinct(left: str, right: str) -> str:
     if connection.vendor == "postgresql":
         return f"{left} IS DISTINCT FROM {right}"
     return f"{left} IS NOT {right}"
-
-
-def _copy_text(value: Any) -> str:
-    """A value as a field of PostgreSQL's CSV COPY: NULL unquoted and empty, everything else quoted, so that an
-    empty text stays empty and no text is ever read as NULL."""
-    if value is None:
-        return ""
-    if value is True or value is False:
-        return "t" if value else "f"
-    return '"' + str(value).replace('"', '""') + '"'
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -96,10 +87,14 @@ class Stage:
         names = ", ".join(q(name) for name in ["line", *self.names])
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                # Every field quoted: an empty text stays empty; an empty field of a column that cannot hold an
+                # empty text (numbers, dates, the optional codes) is NULL (FORCE_NULL).
                 buffer = io.StringIO()
-                buffer.writelines(",".join(map(_copy_text, row)) + "\n" for row in self.rows)
+                csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(self.rows)
                 buffer.seek(0)
-                cursor.copy_expert(f"COPY {q(self.table)} ({names}) FROM STDIN WITH (FORMAT csv)", buffer)
+                nulls = ", ".join(q(column.name) for column in self.columns if column.staged_as_null)
+                force_null = f", FORCE_NULL ({nulls})" if nulls else ""
+                cursor.copy_expert(f"COPY {q(self.table)} ({names}) FROM STDIN WITH (FORMAT csv{force_null})", buffer)
             else:
                 marks = ", ".join(["%s"] * (len(self.names) + 1))
                 cursor.executemany(
@@ -182,8 +177,12 @@ class Stage:
         pairs = [
             (self.kind.target(column), f"s.{q(column.name)}") for column in self.columns if column.name not in keys
         ]
-        pairs += list(self.kind.computed.items())
+        pairs += list(self.computed().items())
         return pairs
+
+    def computed(self) -> dict[str, str]:
+        """The kind's computed columns whose staged columns the file has: column → SQL."""
+        return {column: sql for column, (sql, needs) in self.kind.computed.items() if set(needs) <= set(self.names)}
 
     def changed(self, target_alias: str = "t") -> str:
         parts = [distinct(f"{target_alias}.{q(target)}", value) for target, value in self.compared()]

@@ -49,6 +49,7 @@ KIND = Kind(
             "text",
             "91350100M000100Y43",
             _("18 characters, GB 32100-2015 check character; may be empty"),
+            nullable=True,
         ),
         Column(
             "industry",
@@ -58,6 +59,7 @@ KIND = Kind(
             "I65",
             _("GB/T 4754-2017 division code, e.g. J66; may be empty"),
             target="industry_id",
+            nullable=True,
         ),
         Column(
             "region",

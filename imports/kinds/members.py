@@ -25,7 +25,7 @@ KIND = Kind(
     removal="leave",
     required_for_new=("name",),
     # Listed again: a member who had left is back (left_on cleared).
-    computed={"vip_level": _vip_level_sql(), "left_on": "CAST(NULL AS date)"},
+    computed={"vip_level": (_vip_level_sql(), ("arpu",)), "left_on": ("CAST(NULL AS date)", ())},
     columns=(
         Column(
             "customer",

@@ -214,3 +214,16 @@ def test_do_not_call_numbers(paul, run_file):
     assert (run.status, run.created, run.updated, run.encoding) == ("done", 1, 1, "utf-8-sig")
     assert DoNotCall.objects.get(mobile="13600000002").added_by == paul
     assert DoNotCall.objects.get(mobile="13600000001").reason == "新原因"
+
+
+def test_a_members_file_without_arpu_keeps_the_levels(paul, run_file, customers):
+    GroupMemberFactory(customer=customers["alice"], mobile="13700000001", arpu=Decimal("3200"), vip_level="diamond")
+    rows = [
+        ["customer", "mobile", "name", "verified"],
+        ["CD0001", "13700000001", "甲", "1"],
+        ["CD0001", "13700000003", "丙", "0"],
+    ]
+    run = run_file(paul, "members", csv_bytes(rows), then="write")
+    assert (run.status, run.created, run.updated) == ("done", 1, 1), run.message
+    assert GroupMember.objects.get(mobile="13700000001").vip_level == "diamond"
+    assert GroupMember.objects.get(mobile="13700000003").vip_level is None
