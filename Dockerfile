@@ -10,6 +10,9 @@ COPY accounts accounts
 COPY tiering tiering
 COPY teams teams
 COPY campaigns campaigns
+COPY kpis kpis
+COPY imports imports
+COPY demo demo
 RUN pip install .
 
 COPY manage.py ./
@@ -19,7 +22,8 @@ COPY locale locale
 # collectstatic needs settings that load; these values exist only for the build step.
 RUN DEBUG=false SECRET_KEY=build-only ALLOWED_HOSTS=build python manage.py collectstatic --no-input
 
-RUN useradd --system --uid 1000 crm && chown -R crm /app
+# The imports volume is mounted at /var/lib/crm/imports; created here so that it belongs to the app's user.
+RUN useradd --system --uid 1000 crm && mkdir -p /var/lib/crm/imports && chown -R crm /app /var/lib/crm
 USER crm
 EXPOSE 8000
 CMD ["gunicorn", "crm.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

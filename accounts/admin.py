@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from crm.admin import ProvincialStaffAdminMixin
 
-from . import services
+from . import selectors, services
 from .models import Customer, GroupMember, Industry, KeyPerson
 from .rules import vip_level_for
 
@@ -56,13 +57,30 @@ class KeyPersonAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).filter(customer__in=Customer.objects.visible_to(request.user))
 
 
+class MembershipFilter(admin.SimpleListFilter):
+    """Current members, or those a replacing import marked as left (kept for their history)."""
+
+    title = _("membership")
+    parameter_name = "membership"
+
+    def lookups(self, request, model_admin):
+        return [("current", _("Current members")), ("left", _("Left"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "current":
+            return queryset.filter(selectors.member_current())
+        if self.value() == "left":
+            return queryset.exclude(selectors.member_current())
+        return queryset
+
+
 @admin.register(GroupMember)
 class GroupMemberAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "mobile", "customer", "on_net", "verified", "arpu", "vip_level"]
-    list_filter = ["on_net", "verified", "vip_level"]
+    list_display = ["name", "mobile", "customer", "on_net", "verified", "arpu", "vip_level", "left_on"]
+    list_filter = [MembershipFilter, "on_net", "verified", "vip_level"]
     search_fields = ["name", "=mobile", "=customer__code"]
     autocomplete_fields = ["customer"]
-    readonly_fields = ["vip_level"]
+    readonly_fields = ["vip_level", "left_on"]
     show_full_result_count = False
 
     def get_queryset(self, request):

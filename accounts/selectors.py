@@ -82,6 +82,15 @@ def active_on(day: datetime.date) -> Exists:
     )
 
 
+def member_current(on: datetime.date | None = None) -> Q:
+    """Whether a group member was still one of the customer's at the end of `on` (now, when None). A replacing
+    import marks the members the operator's BOSS no longer lists as left on that day (`left_on`) and keeps them for
+    their history; whatever counts, lists or calls members counts only these."""
+    if on is None:
+        return Q(left_on__isnull=True)
+    return Q(left_on__isnull=True) | Q(left_on__gt=on)
+
+
 def customer_list(*, user: User) -> QuerySet[Customer]:
     return with_profile_facts(Customer.objects.visible_to(user))
 

@@ -85,9 +85,17 @@ def key_person_create(*, customer: Customer, data: dict[str, Any]) -> KeyPerson:
 
 @transaction.atomic
 def group_member_create(*, customer: Customer, data: dict[str, Any]) -> GroupMember:
-    if customer.members.filter(mobile=data.get("mobile")).exists():
+    """Add a member to the customer; a member who had left (`left_on`, set by a replacing import) rejoins with
+    the data given instead."""
+    member = customer.members.select_for_update().filter(mobile=data.get("mobile")).first()
+    if member is not None and member.left_on is None:
         raise ValidationError({"mobile": _("This customer already has a group member with this mobile number.")})
-    member = GroupMember(customer=customer, **data)
+    if member is None:
+        member = GroupMember(customer=customer, **data)
+    else:
+        for field, value in data.items():
+            setattr(member, field, value)
+        member.left_on = None
     member.vip_level = vip_level_for(member.arpu)
     member.full_clean()
     member.save()

@@ -60,11 +60,14 @@ class CustomerDetailView(LoginRequiredMixin, View):
 
     def get(self, request, code: str):
         customer = selectors.customer_get(user=request.user, code=code)
+        # The current members, counted as the KPIs count them; those who left are kept for history, and only counted.
+        current = selectors.member_current()
         members = customer.members.aggregate(
-            total=Count("id"),
-            on_net=Count("id", filter=Q(on_net=True)),
-            verified=Count("id", filter=Q(verified=True)),
-            **{level: Count("id", filter=Q(vip_level=level)) for level in VipLevel.values},
+            total=Count("id", filter=current),
+            on_net=Count("id", filter=current & Q(on_net=True)),
+            verified=Count("id", filter=current & Q(verified=True)),
+            left=Count("id", filter=~current),
+            **{level: Count("id", filter=current & Q(vip_level=level)) for level in VipLevel.values},
         )
         vip_counts = [(label, members[level]) for level, label in VipLevel.choices]
         context = {

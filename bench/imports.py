@@ -285,7 +285,8 @@ def main() -> None:
     bad["written"] = customers_count() - before
     results["bad_row"] = bad
     print(
-        f"one bad row: {bad['status']} in {bad['seconds']} s, first error {bad['first_error']}, written {bad['written']}",
+        f"one bad row: {bad['status']} in {bad['seconds']} s, first error {bad['first_error']}, "
+        f"written {bad['written']}",
         flush=True,
     )
 
@@ -295,13 +296,15 @@ def main() -> None:
     new["ratio_to_copy"] = round(new["seconds"] / copy, 1)
     results["customers_new"] = new
     print(
-        f"customers new: {new['rows_per_second']} rows/s ({new['seconds']} s; plain COPY {copy:.2f} s, ratio {new['ratio_to_copy']}), peak {new['max_rss_mb']} MB",
+        f"customers new: {new['rows_per_second']} rows/s ({new['seconds']} s; plain COPY {copy:.2f} s, "
+        f"ratio {new['ratio_to_copy']}), peak {new['max_rss_mb']} MB",
         flush=True,
     )
     again = run_import("customers", files["customers"])
     results["customers_again"] = again
     print(
-        f"customers again: {again['seconds']} s, created {again['created']}, updated {again['updated']}, peak {again['max_rss_mb']} MB",
+        f"customers again: {again['seconds']} s, created {again['created']}, updated {again['updated']}, "
+        f"peak {again['max_rss_mb']} MB",
         flush=True,
     )
 
@@ -311,7 +314,8 @@ def main() -> None:
     members["ratio_to_copy"] = round(members["seconds"] / copy, 1)
     results["members_replace"] = members
     print(
-        f"members replace: {members['rows_per_second']} rows/s ({members['seconds']} s; plain COPY {copy:.2f} s), peak {members['max_rss_mb']} MB",
+        f"members replace: {members['rows_per_second']} rows/s ({members['seconds']} s; "
+        f"plain COPY {copy:.2f} s), peak {members['max_rss_mb']} MB",
         flush=True,
     )
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("tiering/", include("tiering.urls")),
     path("kpis/", include("kpis.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -33,10 +33,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer, Industry, StatusPeriod
 from campaigns.models import Product
+from crm.bulk import analyze_after_load
 from crm.models import Region, User
 from crm.permissions import require
 from crm.visibility import NATIONAL_CODE, filing_regions, territory_region
-from tiering.models import TierChange
+from tiering.bulk import new_customer_tier_sql, new_customers_log
+from tiering.models import RuleSet, TierChange
+from tiering.selectors import published_rule_set
 from tiering.services import tiers_apply
 
 from .files import FileRefused, open_source
@@ -700,8 +703,14 @@ def _write(run: ImportRun, stage: Stage) -> dict[str, Any]:
     )[0]
     created, updated, rows = created or 0, updated or 0, rows or 0
     progress_set(run, "writing", 0, rows)
-    _merge(run, stage, source, params, moment)
+    # New customers get their tier as they are inserted, under the one rule set in force where they all lie,
+    # instead of a second write of every row; the rest are recomputed after the merge.
+    rule_set = _one_rule_set(stage, path) if kind.name == "customers" and created else None
+    first_tiers = _first_tiers(stage, rule_set) if rule_set is not None else {}
+    _merge(run, stage, source, params, moment, first_tiers)
     removed = _remove(run, stage, path) if run.mode == ImportMode.REPLACE else 0
+    # Planner statistics for what was just loaded, before the statements that follow read it.
+    analyze_after_load(kind.model._meta.db_table, created + updated + removed)
     outcome: dict[str, Any] = {
         "created": created,
         "updated": updated,
@@ -714,11 +723,65 @@ def _write(run: ImportRun, stage: Stage) -> dict[str, Any]:
         progress_set(run, "tiers", rows, rows)
         if kind.name == "customers":
             _status_history(stage, path)
-        outcome.update(_tiers(moment))
+        outcome.update(_tiers(moment, rule_set))
     return outcome
 
 
-def _merge(run: ImportRun, stage: Stage, source: str, params: list[Any], moment) -> None:
+def _one_rule_set(stage: Stage, path: str) -> RuleSet | None:
+    """The rule set in force for every region the staged customers name, when it is one (their province's own,
+    or the national one); None when they span provinces of different sets, or name no region (an update)."""
+    if "region" not in stage.names:
+        return None
+    own = {
+        rule_set.scope.path: rule_set
+        for rule_set in RuleSet.objects.filter(status="published", scope__level="province").select_related("scope")
+    }
+    if not own:
+        return published_rule_set(None)
+    regions = q(Region._meta.db_table)
+    provinces = [
+        row[0]
+        for row in stage.fetch(
+            f"SELECT DISTINCT SUBSTR(r.path, 1, 14) FROM {q(stage.table)} s JOIN {regions} r ON r.code = s.region"
+        )
+    ]
+    sets = {own[province].pk if province in own else None for province in provinces}
+    if len(sets) != 1:
+        return None
+    [province_set] = sets
+    return RuleSet.objects.get(pk=province_set) if province_set else published_rule_set(None)
+
+
+def _first_tiers(stage: Stage, rule_set: RuleSet) -> dict[str, tuple[str, list[Any]]]:
+    """SQL of a new customer's tier columns over its staged row; the fields the rules read that the file has not
+    are added to the staging table with their defaults (a new customer has those)."""
+    postgres = connection.vendor == "postgresql"
+    defaults = {
+        "status": ("text", "'active'"),
+        "industry": ("text", "NULL"),
+        "handset_count": ("bigint", "0"),
+        "employee_count": ("bigint", "0"),
+        "monthly_spend": ("numeric(20, 2)", "0"),
+        "informatization_revenue": ("numeric(20, 2)", "0"),
+        "is_tax_top500": ("boolean", "false" if postgres else "0"),
+        "is_major_influence": ("boolean", "false" if postgres else "0"),
+    }
+    for name, (sql_type, default) in defaults.items():
+        if name not in stage.names:
+            stage.execute(f"ALTER TABLE {q(stage.table)} ADD COLUMN {q(name)} {sql_type} DEFAULT {default}")
+    tiers = new_customer_tier_sql(rule_set.specs(), "s")
+    tiers["tier_rule_set_id"] = ("%s", [rule_set.pk])
+    return tiers
+
+
+def _merge(
+    run: ImportRun,
+    stage: Stage,
+    source: str,
+    params: list[Any],
+    moment,
+    first_tiers: dict[str, tuple[str, list[Any]]],
+) -> None:
     kind = stage.kind
     model = kind.model
     staged = {kind.target(column): f"s.{q(column.name)}" for column in stage.columns}
@@ -728,6 +791,7 @@ def _merge(run: ImportRun, stage: Stage, source: str, params: list[Any], moment)
     staged.update(stage.computed())
     columns, values, insert_params = [], [], []
     updates = []
+    existing = False
     keys = set(kind.conflict)
     for field in model._meta.concrete_fields:
         if field.primary_key and field.column == "id":
@@ -744,18 +808,23 @@ def _merge(run: ImportRun, stage: Stage, source: str, params: list[Any], moment)
             if getattr(field, "auto_now", False):
                 updates.append(column)
         elif column == "added_by_id":
-            values.append(f"COALESCE(t.{q(column)}, %s)")
+            values.append("%s")
             insert_params.append(run.created_by_id)
+        elif column in first_tiers:
+            sql, sql_params = first_tiers[column]
+            values.append(sql)
+            insert_params.extend(sql_params)
         else:
-            # A column the file has not: a new row gets the field's default; an existing row proposes its own
-            # value (which the update leaves alone), so that a file that only updates need not carry, say, the
-            # region every new customer must have.
+            # A column the file has not: a new row gets the field's default (the update leaves the column alone).
+            # A column that must have a value and has no default (a new customer's region) is one no new row
+            # lacks (the check said so): an existing row proposes its own, read by joining the table.
             default = field.get_db_prep_save(field.get_default(), connection)
-            if default is None:
-                values.append(f"t.{q(column)}")
-            else:
-                values.append(f"COALESCE(t.{q(column)}, %s)")
+            if default is not None or field.null:
+                values.append("%s")
                 insert_params.append(default)
+            else:
+                values.append(f"t.{q(column)}")
+                existing = True
     table = q(model._meta.db_table)
     conflict = ", ".join(q(column) for column in kind.conflict)
     where_conflict = f" WHERE {kind.conflict_where}" if kind.conflict_where else ""
@@ -766,7 +835,8 @@ def _merge(run: ImportRun, stage: Stage, source: str, params: list[Any], moment)
     assignments = ", ".join(f"{q(column)} = excluded.{q(column)}" for column in updates)
     stage.execute(
         f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {source} "
-        f"LEFT JOIN {table} t ON {stage.key_match()} WHERE 1 = 1 "
+        + (f"LEFT JOIN {table} t ON {stage.key_match()} " if existing else "")
+        + "WHERE 1 = 1 "
         f"ON CONFLICT ({conflict}){where_conflict} DO UPDATE SET {assignments} WHERE {changed}",
         [*insert_params, *params],
     )
@@ -851,11 +921,14 @@ def _status_history(stage: Stage, path: str) -> None:
     )
 
 
-def _tiers(moment) -> dict[str, Any]:
-    """Recompute the tiers of the customers this write created or changed (those it stamped `moment`), and say
-    whose tier moved."""
+def _tiers(moment, rule_set: RuleSet | None) -> dict[str, Any]:
+    """Follow through on the tiers of the customers this write created or changed (those it stamped `moment`):
+    the history of those created with their first tier, the recompute of the others; and say whose tier moved."""
     first_change = (TierChange.objects.aggregate(last=Max("id"))["last"] or 0) + 1
     touched = Customer.objects.filter(updated_at=moment)
+    if rule_set is not None:
+        new_customers_log(touched.filter(created_at=moment), rule_set.pk, "import")
+        touched = touched.exclude(created_at=moment)
     tiers_apply(customers=touched, source="import")
     changes = TierChange.objects.filter(id__gte=first_change, source="import").exclude(from_tier="")
     movers = [
@@ -883,6 +956,13 @@ def import_runs_recover() -> int:
         else:
             stale = timezone.now() - datetime.timedelta(seconds=SQLITE_STALE_SECONDS)
             orphans = list(runs.filter(started_at__lt=stale))
+        # Runs queued an hour ago that no worker has started (the broker lost them, or was down).
+        queued = ImportRun.objects.filter(
+            status=ImportStatus.VALIDATING,
+            started_at__isnull=True,
+            created_at__lt=timezone.now() - datetime.timedelta(seconds=SQLITE_STALE_SECONDS),
+        )
+        orphans += list(queued.select_for_update(skip_locked=True) if connection.vendor == "postgresql" else queued)
         for run in orphans:
             with _language(run):
                 message = _(

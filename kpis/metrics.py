@@ -20,7 +20,7 @@ TOTAL_FIELDS = (
     "customers",  # every customer of the scope, whatever its status
     "active",  # active customers
     "handsets",  # Σ handset_count of active customers
-    "members",  # group members of active customers
+    "members",  # current group members (not those who had left) of active customers
     "members_on_net",  # … on our network
     "members_verified",  # … verified (真实性核实)
     "revenue",  # Σ informatization_revenue of active customers, CNY/month

@@ -18,7 +18,7 @@ from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from accounts.models import Customer, CustomerStatus, GroupMember
-from accounts.selectors import active_on, profile_complete
+from accounts.selectors import active_on, member_current, profile_complete
 from crm.periods import Period
 from teams.rules import MANAGER_CAPACITY, Standard
 from teams.selectors import customer_manager_of, team_complete, visits_met, visits_overdue
@@ -30,8 +30,9 @@ ACTIVE = Q(status=CustomerStatus.ACTIVE)
 TIER_GROUPS = {"tier_a": ("A+", "A"), "tier_b": ("B",), "tier_c": ("C",), "tier_ab": ("A+", "A", "B")}
 
 
-def _members(condition: Q | None = None) -> Coalesce:
-    members = GroupMember.objects.filter(customer=OuterRef("pk"))
+def _members(as_of: datetime.date, condition: Q | None = None) -> Coalesce:
+    """The customer's group members at the end of `as_of`: those who had left by then are kept, not counted."""
+    members = GroupMember.objects.filter(member_current(as_of), customer=OuterRef("pk"))
     if condition is not None:
         members = members.filter(condition)
     counted = members.order_by().values("customer").annotate(n=Count("*")).values("n")
@@ -51,9 +52,9 @@ def total_expressions(
         "customers": lambda: Count("pk"),
         "active": lambda: _count(ACTIVE),
         "handsets": lambda: Coalesce(Sum("handset_count", filter=ACTIVE), 0),
-        "members": lambda: Coalesce(Sum(_members(), filter=ACTIVE), 0),
-        "members_on_net": lambda: Coalesce(Sum(_members(Q(on_net=True)), filter=ACTIVE), 0),
-        "members_verified": lambda: Coalesce(Sum(_members(Q(verified=True)), filter=ACTIVE), 0),
+        "members": lambda: Coalesce(Sum(_members(as_of), filter=ACTIVE), 0),
+        "members_on_net": lambda: Coalesce(Sum(_members(as_of, Q(on_net=True)), filter=ACTIVE), 0),
+        "members_verified": lambda: Coalesce(Sum(_members(as_of, Q(verified=True)), filter=ACTIVE), 0),
         "revenue": lambda: Coalesce(
             Sum("informatization_revenue", filter=ACTIVE),
             Value(Decimal(0)),

@@ -69,3 +69,27 @@ def test_no_staff_role_is_named_outside_the_staff_model_and_the_permissions():
     }
     assert naming <= NAMES_ROLES, sorted(naming - NAMES_ROLES)
     assert "crm/permissions.py" in naming  # the scan finds what it looks for
+
+
+def test_every_floor_is_in_the_package_and_the_image():
+    """An app on a floor but not in the package list or not copied into the production image would work here and
+    fail in production."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    floors = set(pyproject["tool"]["importlinter"]["root_packages"])
+    packaged = {pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = {line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")}
+    assert floors <= packaged, floors - packaged
+    assert floors <= copied, floors - copied
+
+
+def test_the_import_guide_documents_every_column_of_every_kind():
+    import django
+
+    django.setup()
+    from imports.kinds import KINDS
+
+    guide = (ROOT / "docs" / "IMPORTS.md").read_text()
+    for name, kind in KINDS.items():
+        assert f"### `{name}`" in guide
+        for column in kind.columns:
+            assert f"| `{column.name}` | {column.label} |" in guide, (name, column.name)

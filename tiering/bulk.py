@@ -203,3 +203,51 @@ def apply_rules(
             [*params, *log_params],
         )
         return cursor.fetchone()[0]
+
+
+# The customer's fields the rules read (`tiering.rules`), as a staged row names them: the industry's code is
+# `industry`, not the foreign key's column.
+RULE_COLUMNS = {
+    "status": "status",
+    "industry_id": "industry",
+    "handset_count": "handset_count",
+    "employee_count": "employee_count",
+    "monthly_spend": "monthly_spend",
+    "informatization_revenue": "informatization_revenue",
+    "is_tax_top500": "is_tax_top500",
+    "is_major_influence": "is_major_influence",
+}
+
+
+def new_customer_tier_sql(rules: Sequence[RuleSpec], alias: str) -> dict[str, tuple[str, list]]:
+    """SQL for the tier, computed tier and reasons of a customer not yet in the table, over a row `alias` that
+    carries the fields the rules read under the names of `RULE_COLUMNS` (a staged import row): the very
+    expressions of `apply_rules`, so that a customer created with them is one the recompute leaves alone. A new
+    customer has no override: its tier is the computed one."""
+    query = Customer.objects.all().query
+    compiler = query.get_compiler(connection=connection)
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    sqls: dict[str, tuple[str, list]] = {}
+    for column, expression in (("tier", tier_expression(rules)), ("tier_reasons", reasons_expression(rules))):
+        sql, params = compiler.compile(expression.resolve_expression(query))
+        sql = sql.replace(f"{table}.", f"{alias}.")
+        for field, staged in RULE_COLUMNS.items():
+            sql = sql.replace(
+                f"{alias}.{connection.ops.quote_name(field)}", f"{alias}.{connection.ops.quote_name(staged)}"
+            )
+        sqls[column] = (sql, list(params))
+    sqls["computed_tier"] = sqls["tier"]
+    return sqls
+
+
+def new_customers_log(customers: QuerySet[Customer], rule_set_id: int, source: str) -> int:
+    """Append to the tier history the first tier of customers just created with `new_customer_tier_sql`."""
+    select_sql, params = customers.filter(tier__isnull=False).values("id", "tier").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TierChange._meta.db_table} "
+            "(customer_id, from_tier, to_tier, changed_at, source, rule_set_id) "
+            f"SELECT rows.id, '', rows.tier, %s, %s, %s FROM ({select_sql}) AS rows",
+            [timezone.now(), source, rule_set_id, *params],
+        )
+        return cursor.rowcount

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Customer, CustomerStatus, Segment, team_roles
+from crm.csvstream import BOM, csv_chunks
 from crm.models import TeamRoleKind
 
 from .rules import OPERATORS
@@ -45,7 +46,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header row included
 BATCH = 50_000  # customers per COPY batch (≈ 8 MB of CSV)
 FETCH = 5_000  # rows per fetch from the server-side cursor: Python holds rows as objects, twenty times the bytes
-BOM = "\ufeff"
+
 
 TEXT, NUMBER = "text", "number"
 COLUMNS = [
@@ -177,21 +178,12 @@ class TierListCSV:
         if connection.vendor == "postgresql":
             yield from self._copy_batches()
             return
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in _rows(self.customers, for_csv=True):
-            writer.writerow(row)
-            self.rows += 1
-            if self.rows % 1000 == 0:
-                yield self._drain(buffer)
-        yield self._drain(buffer)
+        yield from csv_chunks(self._counted(_rows(self.customers, for_csv=True)))
 
-    @staticmethod
-    def _drain(buffer: io.StringIO) -> bytes:
-        data = buffer.getvalue().encode("utf-8")
-        buffer.seek(0)
-        buffer.truncate()
-        return data
+    def _counted(self, rows: Iterator[list]) -> Iterator[list]:
+        for row in rows:
+            self.rows += 1
+            yield row
 
     def _copy_batches(self) -> Iterator[bytes]:
         """`COPY (rows) TO STDOUT` for one range of codes after another, so that memory holds one batch at most;

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Customer, GroupMember, Industry, KeyPerson
@@ -58,5 +59,13 @@ class KeyPersonSerializer(StrictModelSerializer):
 class GroupMemberSerializer(StrictModelSerializer):
     class Meta:
         model = GroupMember
-        fields = ["id", "name", "mobile", "on_net", "verified", "arpu", "vip_level"]
-        read_only_fields = ["id", "vip_level"]
+        fields = ["id", "name", "mobile", "on_net", "verified", "arpu", "vip_level", "left_on"]
+        read_only_fields = ["id", "vip_level", "left_on"]
+        extra_kwargs = {
+            "left_on": {
+                "help_text": _(
+                    "The day an import replacing the customer's members no longer listed this one; null while "
+                    "a current member."
+                )
+            }
+        }

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import django_filters
+import django_filters.rest_framework
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, mixins, viewsets
 
 from accounts import selectors, services
@@ -17,6 +20,28 @@ class IndustryFilter(django_filters.FilterSet):
     class Meta:
         model = Industry
         fields = ["segment", "section"]
+
+
+class GroupMemberFilter(django_filters.rest_framework.FilterSet):
+    """A customer's group members are its current ones unless `include_left` asks for those who left too: a
+    replacing import keeps the members the BOSS no longer lists, with the day they left (`left_on`)."""
+
+    include_left = django_filters.rest_framework.BooleanFilter(
+        method="filter_include_left",
+        help_text=_("true: also the members who left (left_on set); by default only the customer's current members."),
+    )
+
+    class Meta:
+        model = GroupMember
+        fields = ["include_left"]
+
+    def filter_queryset(self, queryset: QuerySet[GroupMember]) -> QuerySet[GroupMember]:
+        # Done here, not in the method, which django-filter does not call when the parameter is absent.
+        queryset = super().filter_queryset(queryset)
+        return queryset if self.form.cleaned_data.get("include_left") else queryset.filter(selectors.member_current())
+
+    def filter_include_left(self, queryset: QuerySet[GroupMember], name: str, value: bool) -> QuerySet[GroupMember]:
+        return queryset
 
 
 class IndustryViewSet(viewsets.ReadOnlyModelViewSet):
@@ -81,12 +106,16 @@ class KeyPersonListCreateView(CustomerChildListCreateView):
 
 
 class GroupMemberListCreateView(CustomerChildListCreateView):
+    """A customer's group members (集团成员): GET lists its current ones, and with `include_left=true` also those
+    who left (`left_on` set); POST adds a member."""
+
     serializer_class = GroupMemberSerializer
+    filterset_class = GroupMemberFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no customer
             return GroupMember.objects.none()
-        return self.customer.members.all()
+        return self.customer.members.all()  # GroupMemberFilter keeps the current ones unless asked
 
     def perform_create(self, serializer: GroupMemberSerializer) -> None:
         serializer.instance = services.group_member_create(customer=self.customer, data=serializer.validated_data)

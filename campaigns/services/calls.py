@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, GroupMember, KeyPerson
+from accounts.selectors import member_current
 from crm.bulk import analyze_after_load
 from crm.models import User
 from crm.permissions import require
@@ -94,7 +95,7 @@ def _candidates(source: str, customers, excluded: Q) -> list[tuple]:
         rows += list(key_persons)
     if source in (CallSource.MEMBERS, CallSource.ALL):
         members = (
-            GroupMember.objects.filter(customer__in=customers)
+            GroupMember.objects.filter(member_current(), customer__in=customers)  # nobody who has left is called
             .exclude(excluded)
             .order_by("customer__code", "pk")
             .values_list("customer_id", "name", "mobile")
@@ -116,11 +117,12 @@ def call_list_build(
     """Build an outbound call list (外呼清单) of the campaign for `agent` (the builder by default; naming someone
     else is for department heads and provincial staff), sets its `entries_count`.
 
-    Entries: the key persons with a mobile and/or the group members of the customers of the campaign's plans that
-    are still open (not lost, not opened or in after-sales) and that both builder and agent see (SPEC §2); one entry
-    per number. Never a number on the do-not-call list, one tried `MAX_ATTEMPTS` times in the campaign or whose
-    call in the campaign had a final outcome, or one on another open list of the campaign. An entry starts at the
-    number's attempts so far in the campaign. A list with nothing to call is not created.
+    Entries: the key persons with a mobile and/or the current group members (not those who left) of the customers
+    of the campaign's plans that are still open (not lost, not opened or in after-sales) and that both builder and
+    agent see (SPEC §2); one entry per number. Never a number on the do-not-call list, one tried `MAX_ATTEMPTS`
+    times in the campaign or whose call in the campaign had a final outcome, or one on another open list of the
+    campaign. An entry starts at the number's attempts so far in the campaign. A list with nothing to call is not
+    created.
     """
     agent = agent or user
     if agent.pk != user.pk:

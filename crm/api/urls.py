@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("teams.api.urls")),
     path("", include("campaigns.api.urls")),
     path("", include("kpis.api.urls")),
+    path("", include("imports.api.urls")),
     *api_root_urls(),
 ]

@@ -77,7 +77,7 @@ KIND = Kind(
             parse_choice(ListLevel),
             "text",
             "city",
-            _("national, provincial or city (or 集团清单/省级清单/市级清单 as labelled)"),
+            _("national, provincial or city (or their Chinese names)"),
         ),
         Column("handset_count", "手机数量", parse_integer, "integer", "120", _("a whole number ≥ 0")),
         Column("employee_count", "员工人数", parse_integer, "integer", "150", _("a whole number ≥ 0")),

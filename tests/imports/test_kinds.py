@@ -227,3 +227,28 @@ def test_a_members_file_without_arpu_keeps_the_levels(paul, run_file, customers)
     assert (run.status, run.created, run.updated) == ("done", 1, 1), run.message
     assert GroupMember.objects.get(mobile="13700000001").vip_level == "diamond"
     assert GroupMember.objects.get(mobile="13700000003").vip_level is None
+
+
+def test_the_apostrophe_the_error_file_puts_before_a_formula_is_not_kept(paul, run_file):
+    rows = [["code", "name", "region", "address"], ["Q1", "'-某公司", "510104", "'=1+1"], ["Q2", "'普通", "510104", ""]]
+    run = run_file(paul, "customers", csv_bytes(rows), then="write")
+    assert run.status == "done"
+    assert Customer.objects.get(code="Q1").name == "-某公司"
+    assert Customer.objects.get(code="Q1").address == "=1+1"
+    assert Customer.objects.get(code="Q2").name == "'普通"  # only before = + - @
+
+
+def test_a_run_no_worker_started_within_an_hour_is_marked_failed(paul, run_file):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from imports.models import ImportRun
+    from imports.services import import_runs_recover
+
+    run = run_file(paul, "customers", csv_bytes([["code", "name", "region"], ["Q1", "甲", "510104"]]), then="")
+    ImportRun.objects.filter(pk=run.pk).update(status="validating", started_at=None)
+    assert import_runs_recover() == 0  # queued a moment ago: a worker may yet take it
+    ImportRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    assert import_runs_recover() == 1
+    assert ImportRun.objects.get(pk=run.pk).status == "failed"

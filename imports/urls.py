@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("", views.ImportsView.as_view(), name="imports"),
+    path("<int:pk>/", views.ImportRunView.as_view(), name="run"),
+    path("<int:pk>/confirm/", views.ImportRunConfirmView.as_view(), name="confirm"),
+]

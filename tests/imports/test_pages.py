@@ -1,0 +1,247 @@
+"""The import pages (SPEC §8.4): upload, the run page in each of its states, confirm, and who may see what."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Customer, GroupMember
+from crm.celery import app as celery_app
+from imports.models import ImportRun, ImportStatus
+from imports.services import import_run_create
+
+from .conftest import csv_bytes
+
+HEADER = ["客户编码", "客户名称", "统一社会信用代码", "行业", "区域", "手机数量", "月均消费"]
+GOOD = [
+    HEADER,
+    ["N0001", "新客户一", "91350100M000100Y43", "J66", "510104", "600", "1000.50"],
+    ["N0002", "新客户二", "", "", "510107", "10", "0"],
+]
+BAD_USCC = [GOOD[0], GOOD[1][:2] + ["91350100M000100Y44"] + GOOD[1][3:], GOOD[2]]
+
+
+@pytest.fixture(autouse=True)
+def _imports_here(settings, tmp_path, monkeypatch):
+    settings.IMPORTS_DIR = str(tmp_path / "imports")
+    # The pages hand the work to Celery; here it runs in the request, whatever broker the environment names.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+
+
+def upload(client, rows, *, kind="customers", mode="upsert", name="customers.csv", encoding="gb18030"):
+    data = {"kind": kind, "mode": mode, "file": SimpleUploadedFile(name, csv_bytes(rows, encoding))}
+    return client.post(reverse("imports:imports"), data)
+
+
+@pytest.fixture
+def sichuan_run(cast, run_file):
+    """A run of paul's (Sichuan), checked and waiting for its confirmation."""
+    return run_file(cast["paul"], "customers", csv_bytes(GOOD, "gb18030"))
+
+
+# -- who may see what -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("who", "status"), [("paul", 200), ("gd_paul", 200), ("hq", 200), ("alice", 403)])
+def test_imports_page_is_for_provincial_staff_and_headquarters(cast, login, who, status):
+    response = login(cast[who]).get(reverse("imports:imports"))
+    assert response.status_code == status
+    if status == 403:
+        assert "Only provincial staff and headquarters import files." in response.content.decode()
+
+
+def test_imports_page_sends_anonymous_to_login(client, db):
+    response = client.get(reverse("imports:imports"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(("who", "status"), [("paul", 200), ("hq", 200), ("gd_paul", 404), ("alice", 404)])
+def test_run_page_shows_a_run_only_to_those_who_see_it(cast, login, sichuan_run, who, status):
+    response = login(cast[who]).get(reverse("imports:run", args=[sichuan_run.pk]))
+    assert response.status_code == status
+
+
+def test_run_page_and_confirm_send_anonymous_to_login(client, sichuan_run):
+    for response in (
+        client.get(reverse("imports:run", args=[sichuan_run.pk])),
+        client.post(reverse("imports:confirm", args=[sichuan_run.pk])),
+    ):
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("who", ["gd_paul", "alice"])
+def test_outsiders_cannot_confirm_a_run(cast, login, sichuan_run, who):
+    response = login(cast[who]).post(reverse("imports:confirm", args=[sichuan_run.pk]))
+    assert response.status_code == 404
+    sichuan_run.refresh_from_db()
+    assert sichuan_run.status == ImportStatus.PREVIEWED
+    assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
+
+
+def test_history_lists_only_the_runs_the_user_sees(cast, login, sichuan_run):
+    paul_page = login(cast["paul"]).get(reverse("imports:imports")).content.decode()
+    assert reverse("imports:run", args=[sichuan_run.pk]) in paul_page
+    gd_page = login(cast["gd_paul"]).get(reverse("imports:imports")).content.decode()
+    assert reverse("imports:run", args=[sichuan_run.pk]) not in gd_page
+    assert login(cast["hq"]).get(reverse("imports:imports")).context["page"].paginator.count == 1
+
+
+def test_history_reads_a_page_of_runs_in_a_fixed_number_of_queries(cast, login, run_file, django_assert_num_queries):
+    for _ in range(3):
+        run_file(cast["paul"], "customers", csv_bytes(BAD_USCC, "gb18030"))
+    client = login(cast["paul"])
+    client.get(reverse("imports:imports"))  # the session's first read
+    # session, user, the user's region (territory), count, the page of runs with their importers
+    with django_assert_num_queries(5):
+        response = client.get(reverse("imports:imports"))
+    assert len(response.context["page"]) == 3
+
+
+def test_navigation_offers_imports_to_those_who_may_import(cast, login):
+    assert 'data-testid="nav-imports"' in login(cast["paul"]).get(reverse("accounts:customer-list")).content.decode()
+    assert (
+        'data-testid="nav-imports"' not in login(cast["alice"]).get(reverse("accounts:customer-list")).content.decode()
+    )
+
+
+# -- upload ---------------------------------------------------------------------------------------------------------
+
+
+def test_upload_of_a_file_with_a_bad_uscc_names_the_line_and_writes_nothing(cast, login):
+    client = login(cast["paul"])
+    response = upload(client, BAD_USCC)
+    run = ImportRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("imports:run", args=[run.pk])
+    assert (run.dry_run, run.file_name, run.created_by) == (True, "customers.csv", cast["paul"])
+    page = client.get(response["Location"])
+    assert page.context["run"].status == ImportStatus.INVALID
+    issues = list(page.context["issues"])
+    assert [(issue.line, issue.column, issue.value) for issue in issues] == [
+        (2, "统一社会信用代码", "91350100M000100Y44")
+    ]
+    html = page.content.decode()
+    assert "91350100M000100Y44" in html and "统一社会信用代码" in html
+    assert f"/api/v1/imports/{run.pk}/errors.csv" in html
+    assert 'data-testid="confirm"' not in html
+    assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
+
+
+def test_upload_then_confirm_writes_and_shows_the_outcome(cast, login):
+    client = login(cast["paul"])
+    run_url = upload(client, GOOD)["Location"]
+    page = client.get(run_url)
+    run = page.context["run"]
+    assert run.status == ImportStatus.PREVIEWED and (run.created, run.updated) == (2, 0)
+    assert run.encoding == "gb18030" and run.file_format == "csv"
+    html = page.content.decode()
+    assert 'data-testid="count-created">2<' in html and reverse("imports:confirm", args=[run.pk]) in html
+    assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
+
+    response = client.post(reverse("imports:confirm", args=[run.pk]))
+    assert response.status_code == 302 and response["Location"] == f"{run_url}?confirmed=1"
+    run.refresh_from_db()
+    assert run.status == ImportStatus.DONE
+    assert Customer.objects.get(code="N0001").tier == "A"
+    done = client.get(run_url).content.decode()
+    assert 'data-testid="done"' in done and reverse("accounts:customer-list") in done
+
+
+def test_confirming_an_invalid_run_is_refused_with_a_message(cast, login):
+    client = login(cast["paul"])
+    run_url = upload(client, BAD_USCC)["Location"]
+    run = ImportRun.objects.get()
+    response = client.post(reverse("imports:confirm", args=[run.pk]), follow=True)
+    assert response.redirect_chain == [(run_url, 302)]
+    assert 'data-testid="invalid"' in response.content.decode()
+    assert any("can be confirmed" in str(message) for message in response.context["messages"])
+    run.refresh_from_db()
+    assert run.status == ImportStatus.INVALID
+    assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
+
+
+def test_a_second_upload_of_a_written_file_says_so_and_changes_nothing(cast, login):
+    client = login(cast["paul"])
+    first = ImportRun.objects.get(pk=int(upload(client, GOOD)["Location"].rstrip("/").split("/")[-1]))
+    client.post(reverse("imports:confirm", args=[first.pk]))
+    page = client.get(upload(client, GOOD)["Location"])
+    run = page.context["run"]
+    assert run.same_as == first and (run.created, run.updated, run.unchanged) == (0, 0, 2)
+    assert 'data-testid="same-file"' in page.content.decode()
+
+
+def test_replace_mode_states_the_members_that_will_leave(cast, login, customers):
+    client = login(cast["paul"])
+    GroupMember.objects.create(customer=customers["alice"], mobile="13800000002", name="乙")
+    rows = [["customer", "mobile", "name", "arpu"], ["CD0001", "13800000001", "甲", "10"]]
+    page = client.get(
+        upload(client, rows, kind="members", mode="replace", name="members.csv", encoding="utf-8")["Location"]
+    )
+    assert page.context["run"].status == ImportStatus.PREVIEWED
+    assert page.context["removal"] == "1 member will be marked as left."
+    assert GroupMember.objects.get(mobile="13800000002").left_on is None
+
+
+@pytest.mark.parametrize(("language", "message"), [("zh-hans", "该字段是必填项。"), ("en", "This field is required.")])
+def test_a_missing_file_is_named_next_to_the_field_in_the_users_language(cast, login, language, message):
+    client = login(cast["paul"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.post(reverse("imports:imports"), {"kind": "customers", "mode": "upsert"})
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"file": [message]}
+    assert f'<div class="invalid-feedback d-block" data-field="file">{message}</div>' in response.content.decode()
+
+
+def test_the_service_refusal_is_shown_on_its_field_and_nothing_is_kept(cast, login, tmp_path):
+    client = login(cast["paul"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = upload(client, GOOD, mode="replace")
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"mode": ["Replace mode is for key persons, members and holdings only."]}
+    assert 'data-field="mode"' in response.content.decode()
+    assert not ImportRun.objects.exists()
+    assert not any((tmp_path / "imports").iterdir())
+
+
+def test_a_file_that_is_neither_csv_nor_xlsx_is_refused_at_once(cast, login):
+    response = upload(login(cast["paul"]), GOOD, name="customers.xls")
+    assert response.status_code == 400 and list(response.context["form"].errors) == ["file"]
+    assert not ImportRun.objects.exists()
+
+
+# -- the run page in its other states -------------------------------------------------------------------------------
+
+
+def test_a_run_at_work_shows_its_progress_and_follows_it(cast, login, tmp_path):
+    upload_path = tmp_path / "waiting.csv"
+    upload_path.write_bytes(csv_bytes(GOOD))
+    run = import_run_create(user=cast["paul"], kind="customers", file_name="waiting.csv", path=upload_path)
+    html = login(cast["paul"]).get(reverse("imports:run", args=[run.pk])).content.decode()
+    assert "data-import-progress" in html and f'data-url="/api/v1/imports/{run.pk}/"' in html
+    assert "js/import-progress.js" in html and 'id="import-progress-texts"' in html
+
+
+def test_a_confirmed_run_waiting_for_a_worker_is_followed_not_offered_again(cast, login, sichuan_run):
+    html = login(cast["paul"]).get(reverse("imports:run", args=[sichuan_run.pk]) + "?confirmed=1").content.decode()
+    assert "data-import-progress" in html and 'data-status="previewed"' in html
+    assert 'data-testid="confirm"' not in html
+
+
+def test_a_failed_write_can_be_confirmed_again(cast, login, sichuan_run):
+    ImportRun.objects.filter(pk=sichuan_run.pk).update(status=ImportStatus.FAILED, message="The worker stopped.")
+    client = login(cast["paul"])
+    page = client.get(reverse("imports:run", args=[sichuan_run.pk]))
+    assert page.context["retryable"] and 'data-testid="confirm"' in page.content.decode()
+    client.post(reverse("imports:confirm", args=[sichuan_run.pk]))
+    sichuan_run.refresh_from_db()
+    assert sichuan_run.status == ImportStatus.DONE
+    assert Customer.objects.filter(code__in=["N0001", "N0002"]).count() == 2
+
+
+def test_a_run_whose_file_changed_nothing_says_so(cast, login, run_file):
+    assert run_file(cast["paul"], "customers", csv_bytes(GOOD, "gb18030"), then="write").status == ImportStatus.DONE
+    again = run_file(cast["paul"], "customers", csv_bytes(GOOD, "gb18030"), then="write")
+    assert again.status == ImportStatus.DONE and again.message
+    html = login(cast["paul"]).get(reverse("imports:run", args=[again.pk])).content.decode()
+    assert 'data-testid="message"' in html and again.message in html
