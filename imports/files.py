@@ -59,7 +59,9 @@ def open_source(path: Path) -> Source:
 
 def detect_encoding(path: Path) -> str:
     """`utf-8-sig` with a BOM; else `utf-8` when the whole file decodes as UTF-8 (plain ASCII included); else
-    `gb18030` when it decodes as that; else the file is refused. The whole file is decoded, in blocks."""
+    `gb18030` when it decodes as that; else the file is refused. The whole file is decoded, in blocks. A NUL byte
+    (binary data, or UTF-16 without its BOM) refuses the file, naming its line."""
+    _refuse_nul(path)
     with path.open("rb") as file:
         if file.read(3) == UTF8_BOM:
             return "utf-8-sig" if _decodes(path, "utf-8-sig") else _refuse_encoding()
@@ -76,6 +78,19 @@ def _refuse_encoding() -> str:
             "In Excel, save it as “CSV UTF-8” or “CSV”."
         )
     )
+
+
+def _refuse_nul(path: Path) -> None:
+    lines = 0
+    with path.open("rb") as file:
+        while block := file.read(READ_BLOCK):
+            position = block.find(b"\x00")
+            if position >= 0:
+                line = lines + block.count(b"\n", 0, position) + 1
+                raise FileRefused(
+                    _("Line %(line)d contains a NUL character: this is not a text file.") % {"line": line}
+                )
+            lines += block.count(b"\n")
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -97,10 +112,6 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
         line = 1
         try:
             for cells in reader:
-                if any("\x00" in cell for cell in cells):
-                    raise FileRefused(
-                        _("Line %(line)d contains a NUL character: this is not a text file.") % {"line": line}
-                    )
                 yield line, cells
                 line = reader.line_num + 1
         except csv.Error as exc:

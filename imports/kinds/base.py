@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -96,13 +97,13 @@ USCC_VALUES = {char: value for value, char in enumerate(USCC_ALPHABET)}
 
 
 def parse_uscc(value: Any, lookups: Lookups) -> str | None:
-    text = as_text(value)
+    text = value.strip() if type(value) is str else as_text(value)
     if not text:
         return None
     if len(text) == 18:
         # The check of GB 32100-2015 in one pass; `uscc_error` says which rule a bad code breaks.
         try:
-            total = sum(USCC_VALUES[char] * weight for char, weight in zip(text[:17], USCC_WEIGHTS, strict=True))
+            total = sum(map(operator.mul, map(USCC_VALUES.__getitem__, text[:17]), USCC_WEIGHTS))
         except KeyError:
             pass
         else:
@@ -112,7 +113,7 @@ def parse_uscc(value: Any, lookups: Lookups) -> str | None:
 
 
 def parse_mobile(value: Any, lookups: Lookups) -> str:
-    text = as_text(value)
+    text = value.strip() if type(value) is str else as_text(value)
     if not text:
         raise CellError(_("This column cannot be empty."))
     if not MOBILE_RE.match(text):
@@ -121,7 +122,7 @@ def parse_mobile(value: Any, lookups: Lookups) -> str:
 
 
 def parse_industry(value: Any, lookups: Lookups) -> str | None:
-    text = as_text(value)
+    text = value.strip() if type(value) is str else as_text(value)
     if not text:
         return None
     if text not in lookups.industries:
@@ -144,7 +145,7 @@ def parse_region(value: Any, lookups: Lookups) -> str:
 
 
 def parse_product(value: Any, lookups: Lookups) -> str:
-    text = as_text(value)
+    text = value.strip() if type(value) is str else as_text(value)
     if not text:
         raise CellError(_("This column cannot be empty."))
     if text not in lookups.products:
@@ -298,7 +299,7 @@ def parse_choice(choices: Any) -> Callable[[Any, Lookups], str]:
     """A value of `choices` (a TextChoices), as its code (`active`) or its Chinese label (在网)."""
 
     def parse(value: Any, lookups: Lookups) -> str:
-        text = as_text(value)
+        text = value.strip() if type(value) is str else as_text(value)
         accepted = choice_words(choices)
         if text in accepted:
             return accepted[text]
