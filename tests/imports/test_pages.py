@@ -49,7 +49,7 @@ def test_imports_page_is_for_provincial_staff_and_headquarters(cast, login, who,
     response = login(cast[who]).get(reverse("imports:imports"))
     assert response.status_code == status
     if status == 403:
-        assert "Only provincial staff and headquarters import files." in response.content.decode()
+        assert "只有省公司人员和集团总部可以导入文件。" in response.content.decode()
 
 
 def test_imports_page_sends_anonymous_to_login(client, db):
@@ -155,7 +155,7 @@ def test_confirming_an_invalid_run_is_refused_with_a_message(cast, login):
     response = client.post(reverse("imports:confirm", args=[run.pk]), follow=True)
     assert response.redirect_chain == [(run_url, 302)]
     assert 'data-testid="invalid"' in response.content.decode()
-    assert any("can be confirmed" in str(message) for message in response.context["messages"])
+    assert any("只有已校验通过且尚未写入的导入才能确认" in str(message) for message in response.context["messages"])
     run.refresh_from_db()
     assert run.status == ImportStatus.INVALID
     assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
@@ -179,7 +179,7 @@ def test_replace_mode_states_the_members_that_will_leave(cast, login, customers)
         upload(client, rows, kind="members", mode="replace", name="members.csv", encoding="utf-8")["Location"]
     )
     assert page.context["run"].status == ImportStatus.PREVIEWED
-    assert page.context["removal"] == "1 member will be marked as left."
+    assert page.context["removal"] == "将有 1 名成员标记为已离开。"
     assert GroupMember.objects.get(mobile="13800000002").left_on is None
 
 
