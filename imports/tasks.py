@@ -3,10 +3,17 @@ it. In the embedded default (Celery eager) they run in the request."""
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
 
-from .models import ImportRun
-from .services import import_run_check, import_run_write, import_runs_recover
+from celery import shared_task
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from .models import ImportRun, ImportStatus
+from .services import RunRefused, import_run_check, import_run_write, import_runs_recover
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="imports.tasks.import_check", acks_late=True)
@@ -27,3 +34,22 @@ def import_write(run_id: int) -> str:
 def import_runs_recover_task() -> int:
     """Every few minutes (beat): runs whose worker died are marked failed, so that they can be confirmed again."""
     return import_runs_recover()
+
+
+def enqueue(task, run: ImportRun, **kwargs) -> None:
+    """Hand the run to the workers (web and API). In the embedded default the task runs here, eagerly: a task that
+    stops has recorded why on the run (status `failed`), which the caller shows, so the error is only logged. A
+    broker that cannot be reached leaves nothing queued: the run is marked failed at once, saying so."""
+    try:
+        task.delay(run.pk, **kwargs)
+    except RunRefused:
+        raise
+    except KombuOperationalError:
+        logger.exception("import run %s: the broker is unreachable", run.pk)
+        with translation.override(run.language):
+            message = _("The job queue cannot be reached; nothing was done. Try again in a moment.")
+        ImportRun.objects.filter(pk=run.pk).exclude(status=ImportStatus.DONE).update(
+            status=ImportStatus.FAILED, message=message, finished_at=timezone.now()
+        )
+    except Exception:
+        logger.exception("import run %s: %s stopped", run.pk, task.name)

@@ -33,7 +33,7 @@ from .services import (
     imports_dir,
     progress_of,
 )
-from .tasks import import_check, import_write
+from .tasks import enqueue, import_check, import_write
 
 logger = logging.getLogger(__name__)
 
@@ -103,15 +103,10 @@ def _retryable(run: ImportRun) -> bool:
 
 
 def _enqueue(request, task, run: ImportRun, **kwargs) -> None:
-    """Hand the run to Celery. In the embedded default the task runs here, in the request (eager); a task that
-    raises has recorded its failure on the run already (status `failed`, the message), which the run page shows,
-    so the error is logged rather than turned into a server error page."""
     try:
-        task.delay(run.pk, **kwargs)
+        enqueue(task, run, **kwargs)
     except RunRefused as exc:
         messages.error(request, " ".join(exc.messages))
-    except Exception:
-        logger.exception("import run %s: %s stopped", run.pk, task.name)
 
 
 class ImportsView(LoginRequiredMixin, View):

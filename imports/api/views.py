@@ -23,7 +23,7 @@ from crm.api.permissions import May
 from .. import outputs, tasks
 from ..kinds import KINDS
 from ..models import ImportRun
-from ..services import RunRefused, import_run_confirm, import_run_create, imports_dir
+from ..services import import_run_confirm, import_run_create, imports_dir
 from .serializers import ImportRunListSerializer, ImportRunSerializer, ImportUploadSerializer
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         finally:
             path.unlink(missing_ok=True)  # moved into the imports directory when the run was made
         # The run's row is committed (no transaction is open here), so a worker finds it.
-        _enqueue(tasks.import_check, run, then="preview" if data["dry_run"] else "write")
+        tasks.enqueue(tasks.import_check, run, then="preview" if data["dry_run"] else "write")
         run = self.get_queryset().get(pk=run.pk)
         return Response(ImportRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
@@ -85,19 +85,8 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Write a previewed run (or one whose write failed); any other is 400."""
         run = self.get_object()
         import_run_confirm(run=run, user=request.user)
-        _enqueue(tasks.import_write, run)
+        tasks.enqueue(tasks.import_write, run)
         return Response(ImportRunSerializer(self.get_queryset().get(pk=run.pk)).data)
-
-
-def _enqueue(task, run: ImportRun, **kwargs) -> None:
-    """Hand the run to Celery. In the embedded default the task runs here (eager): one that stops has recorded its
-    failure on the run (status `failed` and why), which the answer shows, so the error is logged, not a 500."""
-    try:
-        task.delay(run.pk, **kwargs)
-    except RunRefused:
-        raise
-    except Exception:
-        logger.exception("import run %s: %s stopped", run.pk, task.name)
 
 
 def _keep(upload) -> Path:

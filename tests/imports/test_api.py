@@ -258,7 +258,7 @@ def test_the_xlsx_template_has_the_headers_an_example_and_a_sheet_documenting_ev
     assert [(row[0], row[1], row[3]) for row in documented] == [
         (column.label, column.name, str(column.rule)) for column in columns
     ]
-    assert [row[2] for row in documented] == ["yes" if column.required else "no" for column in columns]
+    assert [row[2] for row in documented] == ["是" if column.required else "否" for column in columns]
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -394,3 +394,21 @@ def test_the_schema_describes_the_import_endpoints(client):
         "/api/v1/imports/templates/{kind}.csv",
     ):
         assert path in paths, path
+
+
+def test_an_unreachable_broker_fails_the_run_at_once_with_a_message(cast, api, settings, monkeypatch, tmp_path):
+    from kombu.exceptions import OperationalError
+
+    from imports import tasks
+
+    settings.IMPORTS_DIR = str(tmp_path)
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.import_check, "delay", unreachable)
+    upload = SimpleUploadedFile("c.csv", "code,name,region\r\nQ1,甲,510104\r\n".encode(), content_type="text/csv")
+    response = api(cast["paul"]).post("/api/v1/imports/", {"kind": "customers", "file": upload}, format="multipart")
+    assert response.status_code == 201
+    assert response.json()["status"] == "failed"
+    assert "job queue" in response.json()["message"] or "队列" in response.json()["message"]
