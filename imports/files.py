@@ -120,7 +120,60 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
             ) from None
 
 
+# python-calamine reads a sheet whole into memory (about 100 bytes a cell): it reads a sheet up to this many cells,
+# several times faster than openpyxl; a larger one is streamed by openpyxl's read-only reader, in constant memory,
+# so that an import's memory stays bounded whatever the workbook's size (docs/PERFORMANCE.md).
+CALAMINE_MAX_CELLS = 1_500_000
+
+
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    cells = _sheet_cells(path)
+    if cells is not None and cells <= CALAMINE_MAX_CELLS:
+        return _calamine_rows(path)
+    return _openpyxl_rows(path)
+
+
+def _sheet_cells(path: Path) -> int | None:
+    """The first sheet's cell count as its `<dimension>` states it (openpyxl reads only that), or None."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            rows, columns = sheet.max_row, sheet.max_column
+        finally:
+            workbook.close()
+    except Exception:  # a damaged workbook: calamine's reader says what is wrong with it
+        return 0
+    return rows * columns if rows and columns else None
+
+
+def _openpyxl_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            if not workbook.worksheets:
+                raise FileRefused(_("The workbook has no sheet."))
+            for cells in workbook.worksheets[0].iter_rows():
+                if not cells:
+                    continue
+                # Empty cells are EmptyCell (no row); every cell of a row has the row's number.
+                row = next((cell.row for cell in cells if getattr(cell, "row", None)), None)
+                if row is None:
+                    continue
+                yield row, ["" if cell.value is None else cell.value for cell in cells]
+        finally:
+            workbook.close()
+    except FileRefused:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise FileRefused(_("The workbook cannot be read (damaged or truncated): %(error)s") % {"error": exc}) from None
+
+
+def _calamine_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:

@@ -106,7 +106,18 @@ def test_the_same_file_twice_changes_nothing_and_says_so(paul, run_file):
     assert TierChange.objects.count() == changes
 
 
-def test_customers_from_xlsx_read_cells_as_typed(paul, run_file, tmp_path):
+@pytest.fixture(params=["calamine", "openpyxl"])
+def xlsx_reader(request, monkeypatch):
+    """Both readers of a workbook: python-calamine for a sheet that fits in memory, openpyxl's streaming reader
+    for a larger one."""
+    from imports import files
+
+    if request.param == "openpyxl":
+        monkeypatch.setattr(files, "CALAMINE_MAX_CELLS", 0)
+    return request.param
+
+
+def test_customers_from_xlsx_read_cells_as_typed(paul, run_file, tmp_path, xlsx_reader):
     rows = [
         ["客户编码", "客户名称", "区域", "手机数量", "月均消费", "全省纳税500强"],
         ["X0001", "表格客户", 510104, 650.0, 123456.78, True],
@@ -121,7 +132,7 @@ def test_customers_from_xlsx_read_cells_as_typed(paul, run_file, tmp_path):
     assert Customer.objects.filter(code="12345").exists()
 
 
-def test_xlsx_dates_are_read_as_dates(paul, run_file, tmp_path, customers):
+def test_xlsx_dates_are_read_as_dates(paul, run_file, tmp_path, customers, xlsx_reader):
     rows = [
         ["customer", "product", "subscribed_on", "last_used_on"],
         ["CD0001", "VPMN", datetime.date(2024, 3, 1), "2026-11-20"],
