@@ -56,6 +56,8 @@ MEMBER_HEADER = ["客户编码", "手机号码", "姓名", "是否本网", "是�
 INDUSTRIES = ["C39", "I65", "J66", "F51", "E48", "P83", "Q84", "S92", "G54", "K70", "M73", "H62"]
 STATUSES = ["active"] * 17 + ["prospect", "churned", "active"]
 OPENPYXL_ROWS = 100_000
+# Each generated file its own USCCs (B: the customers file, X: the workbook), so that both can go in.
+USCC_OFFSETS = {"B": 0, "X": 5_000_000, "D": 10_000_000}
 WORK = Path(os.environ.get("BENCH_IMPORTS_DIR", "/tmp/crm-bench-imports"))
 
 
@@ -80,7 +82,7 @@ def customer_rows(count: int, prefix: str):
         yield [
             f"{prefix}{n:08d}",
             f"四川省示例{n}号科技有限公司",
-            _uscc(n + (0 if prefix == "B" else 5_000_000), region, industry[0]) if n % 5 else "",
+            _uscc(n + USCC_OFFSETS.get(prefix, 0), region, industry[0]) if n % 5 else "",
             industry,
             region,
             f"{region}示例路{n % 997}号",

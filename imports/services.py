@@ -722,7 +722,7 @@ def _write(run: ImportRun, stage: Stage) -> dict[str, Any]:
     if kind.name in ("customers", "billing"):
         progress_set(run, "tiers", rows, rows)
         if kind.name == "customers":
-            _status_history(stage, path)
+            _status_history(stage, path, moment)
         outcome.update(_tiers(moment, rule_set))
     return outcome
 
@@ -893,7 +893,7 @@ def _billing_to_customers(stage: Stage, path: str, moment) -> None:
     customers.filter(differs).update(**values, updated_at=moment)
 
 
-def _status_history(stage: Stage, path: str) -> None:
+def _status_history(stage: Stage, path: str, moment) -> None:
     """Status history (StatusPeriod) for the customers the file created or whose status it changed: the open
     period of a changed status ends today and a new one starts; a customer new today gets its first period.
     A second change on a day a period began goes through `StatusPeriod.record` (it replaces or undoes it)."""
@@ -901,17 +901,20 @@ def _status_history(stage: Stage, path: str) -> None:
     periods = q(StatusPeriod._meta.db_table)
     customers = stage.customers_table
     named = f"SELECT c.id FROM {q(stage.table)} s JOIN {customers} c ON c.code = s.code"
+    # Only a customer that was there before has a period to end or replace: not those just created.
+    existing = f"{named} WHERE c.created_at <> %s"
+    moment = Customer._meta.get_field("created_at").get_db_prep_value(moment, connection)
     same_day = stage.fetch(
         f"SELECT c.id, c.status FROM {periods} p JOIN {customers} c ON c.id = p.customer_id "
-        f"WHERE p.ends_on IS NULL AND p.starts_on >= %s AND p.status <> c.status AND c.id IN ({named})",
-        [today],
+        f"WHERE p.ends_on IS NULL AND p.starts_on >= %s AND p.status <> c.status AND c.id IN ({existing})",
+        [today, moment],
     )
     for customer_id, status in same_day:
         StatusPeriod.record(customer_id=customer_id, status=status, on=today)
     stage.execute(
-        f"UPDATE {periods} SET ends_on = %s WHERE ends_on IS NULL AND starts_on < %s AND customer_id IN ({named}) "
+        f"UPDATE {periods} SET ends_on = %s WHERE ends_on IS NULL AND starts_on < %s AND customer_id IN ({existing}) "
         f"AND status <> (SELECT c.status FROM {customers} c WHERE c.id = {periods}.customer_id)",
-        [today, today],
+        [today, today, moment],
     )
     stage.execute(
         f"INSERT INTO {periods} (customer_id, status, starts_on, ends_on) SELECT c.id, c.status, %s, NULL "
@@ -929,7 +932,7 @@ def _tiers(moment, rule_set: RuleSet | None) -> dict[str, Any]:
     if rule_set is not None:
         new_customers_log(touched.filter(created_at=moment), rule_set.pk, "import")
         touched = touched.exclude(created_at=moment)
-    tiers_apply(customers=touched, source="import")
+    tiers_apply(customers=touched, source="import", members=False)
     changes = TierChange.objects.filter(id__gte=first_change, source="import").exclude(from_tier="")
     movers = [
         {"code": code, "name": name, "from": from_tier, "to": to_tier}
@@ -950,7 +953,10 @@ def import_runs_recover() -> int:
     completes it. Returns how many were marked."""
     marked = 0
     with transaction.atomic():
-        runs = ImportRun.objects.filter(status__in=(ImportStatus.VALIDATING, ImportStatus.WRITING))
+        # Runs a process has begun (a queued one has not: its worker may yet come).
+        runs = ImportRun.objects.filter(
+            status__in=(ImportStatus.VALIDATING, ImportStatus.WRITING), started_at__isnull=False
+        )
         if connection.vendor == "postgresql":
             orphans = list(runs.select_for_update(skip_locked=True))
         else:
