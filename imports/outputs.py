@@ -102,8 +102,8 @@ class ErrorFileCSV:
             source = open_source(Path(self.run.file_path))
             rows = iter(source.rows)
             header = next(((line, cells) for line, cells in rows if any(as_text(cell) for cell in cells)), None)
-        except FileRefused as exc:
-            yield from self._listing(str(exc))
+        except FileRefused:
+            yield from self._listing(self.run.message)  # why, as the check said it, in the importer's language
             return
         except OSError:
             yield from self._listing(_("The uploaded file is no longer kept; here are its errors as recorded."))

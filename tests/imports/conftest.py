@@ -33,6 +33,15 @@ def xlsx_bytes(rows: list[list[object]], path: Path) -> bytes:
     return path.read_bytes()
 
 
+@pytest.fixture(autouse=True)
+def _eager_celery(monkeypatch):
+    """The web and the API hand runs to Celery; here its tasks run in the request, as in the embedded default,
+    even where CI has a real broker configured (tests/imports/test_real_stack.py sends to a real worker itself)."""
+    from crm.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
 @pytest.fixture
 def run_file(tmp_path, settings):
     """Import `content` (bytes) as `name` for `user`: create the run and check it (then preview, write or

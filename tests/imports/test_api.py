@@ -97,12 +97,12 @@ def test_a_write_that_stops_is_answered_failed_and_can_be_confirmed_again(api, c
     def stops(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(services, "_tiers", stops)
-    response = client.post(f"{URL}{run['id']}/confirm/")
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "_tiers", stops)
+        response = client.post(f"{URL}{run['id']}/confirm/")
     assert response.status_code == 200
     assert response.json()["status"] == "failed" and "the disk is full" in response.json()["message"]
     assert not Customer.objects.filter(code="N0001").exists()
-    monkeypatch.undo()
     again = client.post(f"{URL}{run['id']}/confirm/")
     assert again.status_code == 200
     assert (again.json()["status"], again.json()["created"]) == ("done", 2)
