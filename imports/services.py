@@ -389,20 +389,18 @@ def _read(
                 )
                 count += 1
                 continue
-        values: list[Any] = [line]
-        errors = None
-        for position, parse, label in parsers:
-            cell = cells[position]
-            try:
-                values.append(parse(cell, lookups))
-            except CellError as exc:
-                errors = errors or []
-                errors.append((label, cell, str(exc)))
-        if errors is None:
-            stage.add(tuple(values))
-        elif not any(as_text(cell) for cell in cells):
-            continue  # a blank row (Excel leaves them) carries nothing: neither a row nor an error
-        else:
+        try:
+            # The common case, a good row, in one comprehension; a bad one is read again cell by cell below.
+            stage.add((line, *[parse(cells[position], lookups) for position, parse, _label in parsers]))
+        except CellError:
+            errors = []
+            for position, parse, label in parsers:
+                try:
+                    parse(cells[position], lookups)
+                except CellError as exc:
+                    errors.append((label, cells[position], str(exc)))
+            if not any(as_text(cell) for cell in cells):
+                continue  # a blank row (Excel leaves them) carries nothing: neither a row nor an error
             for label, cell, message in errors:
                 issues.add(line, label, cell, message)
         count += 1

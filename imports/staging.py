@@ -77,8 +77,9 @@ class Stage:
             cursor.execute(f"DROP TABLE IF EXISTS {q(self.table)}")
 
     def add(self, row: tuple) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= BATCH:
+        rows = self.rows
+        rows.append(row)
+        if len(rows) >= BATCH:
             self.flush()
 
     def flush(self) -> None:

@@ -32,6 +32,11 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def _eager_celery():
+    """Not here: these tests hand their runs to a real worker (overrides the package's eager fixture)."""
+
+
 @contextmanager
 def worker():
     process = subprocess.Popen(
