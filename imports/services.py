@@ -135,6 +135,25 @@ def import_run_create(
     return run
 
 
+# What a multipart request adds around the file itself (boundaries, the other fields).
+MULTIPART_SLACK = 64 * 1024
+
+
+def upload_size_refusal(content_length: str | None) -> str | None:
+    """Why a request whose declared length is over the size limit is refused before its body is read (the
+    message), or None. A body within the limit is stored and its file measured exactly by `import_run_create`."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        return None
+    if length <= settings.IMPORTS_MAX_BYTES + MULTIPART_SLACK:
+        return None
+    return _("The file is %(size)s bytes; the limit is %(limit)s bytes.") % {
+        "size": f"{length:,}",
+        "limit": f"{settings.IMPORTS_MAX_BYTES:,}",
+    }
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as file:

@@ -4,7 +4,6 @@ JSON these pages poll and the files they link to (templates, error files) are th
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,10 +31,9 @@ from .services import (
     import_run_retryable,
     imports_dir,
     progress_of,
+    upload_size_refusal,
 )
 from .tasks import enqueue, import_check, import_write
-
-logger = logging.getLogger(__name__)
 
 HISTORY_PAGE_SIZE = 25
 
@@ -139,6 +137,12 @@ class ImportsView(LoginRequiredMixin, View):
         return self._render(request, ImportUploadForm())
 
     def post(self, request):
+        too_large = upload_size_refusal(request.META.get("CONTENT_LENGTH"))
+        if too_large:  # refused before the body is read and stored
+            form = ImportUploadForm()
+            form.cleaned_data = {}  # an unbound form takes an error once it has (empty) cleaned data
+            form.add_error(None, too_large)
+            return self._render(request, form, status=400)
         form = ImportUploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return self._render(request, form, status=400)

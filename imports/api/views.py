@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 from pathlib import Path
@@ -13,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -23,10 +23,8 @@ from crm.api.permissions import May
 from .. import outputs, tasks
 from ..kinds import KINDS
 from ..models import ImportRun
-from ..services import import_run_confirm, import_run_create, imports_dir
+from ..services import import_run_confirm, import_run_create, imports_dir, upload_size_refusal
 from .serializers import ImportRunListSerializer, ImportRunSerializer, ImportUploadSerializer
-
-logger = logging.getLogger(__name__)
 
 
 class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -58,6 +56,9 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: ImportRunSerializer})
     def create(self, request, *args, **kwargs):
+        too_large = upload_size_refusal(request.META.get("CONTENT_LENGTH"))
+        if too_large:  # refused before the body is read and stored
+            raise ValidationError({"file": [too_large]})
         serializer = ImportUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

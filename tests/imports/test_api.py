@@ -412,3 +412,14 @@ def test_an_unreachable_broker_fails_the_run_at_once_with_a_message(cast, api, s
     assert response.status_code == 201
     assert response.json()["status"] == "failed"
     assert "job queue" in response.json()["message"] or "队列" in response.json()["message"]
+
+
+def test_an_upload_declared_over_the_limit_is_refused_before_it_is_stored(api, cast, settings, tmp_path):
+    settings.IMPORTS_MAX_BYTES = 1_000
+    settings.IMPORTS_DIR = str(tmp_path / "imports")
+    big = SimpleUploadedFile("big.csv", b"code,name,region\r\n" + b"Q1,x,510104\r\n" * 20_000, content_type="text/csv")
+    response = api(cast["paul"]).post("/api/v1/imports/", {"kind": "customers", "file": big}, format="multipart")
+    assert response.status_code == 400
+    assert "1,000" in response.json()["file"][0]
+    assert not ImportRun.objects.exists()
+    assert not any((tmp_path / "imports").glob("*")) if (tmp_path / "imports").exists() else True

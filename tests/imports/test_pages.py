@@ -245,3 +245,16 @@ def test_a_run_whose_file_changed_nothing_says_so(cast, login, run_file):
     assert again.status == ImportStatus.DONE and again.message
     html = login(cast["paul"]).get(reverse("imports:run", args=[again.pk])).content.decode()
     assert 'data-testid="message"' in html and again.message in html
+
+
+def test_an_upload_declared_over_the_limit_is_refused_on_the_form(cast, login, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.IMPORTS_MAX_BYTES = 1_000
+    big = SimpleUploadedFile("big.csv", b"code,name,region\r\n" + b"Q1,x,510104\r\n" * 20_000, content_type="text/csv")
+    response = login(cast["paul"]).post(
+        reverse("imports:imports"), {"kind": "customers", "mode": "upsert", "file": big}
+    )
+    assert response.status_code == 400
+    assert "1,000" in response.content.decode()
+    assert not ImportRun.objects.exists()
