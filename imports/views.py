@@ -4,10 +4,6 @@ JSON these pages poll and the files they link to (templates, error files) are th
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
@@ -29,8 +25,8 @@ from .services import (
     import_run_confirm,
     import_run_create,
     import_run_retryable,
-    imports_dir,
     progress_of,
+    upload_keep,
     upload_size_refusal,
 )
 from .tasks import enqueue, import_check, import_write
@@ -147,7 +143,7 @@ class ImportsView(LoginRequiredMixin, View):
         if not form.is_valid():
             return self._render(request, form, status=400)
         upload = form.cleaned_data["file"]
-        path = self._keep(upload)
+        path = upload_keep(upload)
         try:
             run = import_run_create(
                 user=request.user,
@@ -164,22 +160,6 @@ class ImportsView(LoginRequiredMixin, View):
             path.unlink(missing_ok=True)  # moved into the imports directory when the run was made
         _enqueue(request, import_check, run, then="preview")
         return redirect("imports:run", pk=run.pk)
-
-    @staticmethod
-    def _keep(upload) -> Path:
-        """A copy of the upload the run can keep: Django deletes its own temporary file when the request ends.
-        Made beside the imports directory, so that the service's move into it is a rename."""
-        handle, name = tempfile.mkstemp(
-            prefix="upload-", suffix=Path(upload.name).suffix.lower()[:10], dir=imports_dir()
-        )
-        with open(handle, "wb") as target:
-            if hasattr(upload, "temporary_file_path"):
-                with open(upload.temporary_file_path(), "rb") as source:
-                    shutil.copyfileobj(source, target, 1 << 20)
-            else:  # another upload handler kept it in memory
-                for chunk in upload.chunks():
-                    target.write(chunk)
-        return Path(name)
 
 
 class ImportRunView(LoginRequiredMixin, View):
@@ -211,7 +191,7 @@ class ImportRunView(LoginRequiredMixin, View):
         context = {
             "run": run,
             "badge": STATUS_BADGES.get(run.status, "text-bg-secondary"),
-            "write_duration": duration_text(run.preview.get("write_seconds", run.duration)),
+            "write_duration": duration_text(run.write_seconds if run.write_seconds is not None else run.duration),
             "working": working,
             "progress": progress,
             "progress_texts": texts,

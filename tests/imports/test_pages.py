@@ -258,3 +258,16 @@ def test_an_upload_declared_over_the_limit_is_refused_on_the_form(cast, login, s
     assert response.status_code == 400
     assert "1,000" in response.content.decode()
     assert not ImportRun.objects.exists()
+
+
+def test_a_written_run_says_how_long_the_write_took_without_the_wait_before_it(cast, login):
+    from imports.views import duration_text
+
+    client = login(cast["paul"])
+    run = ImportRun.objects.get(pk=int(upload(client, GOOD)["Location"].rstrip("/").split("/")[-1]))
+    client.post(reverse("imports:confirm", args=[run.pk]))
+    ImportRun.objects.filter(pk=run.pk).update(check_seconds=600)  # as if the check had taken ten minutes
+    run.refresh_from_db()
+    page = client.get(reverse("imports:run", args=[run.pk]))
+    assert run.write_seconds is not None
+    assert page.context["write_duration"] == duration_text(run.write_seconds)
