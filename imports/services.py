@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,13 +27,15 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.move import file_move_safe
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer, Industry, StatusPeriod
+from accounts.models import BillingPeriod, Customer, Industry, StatusPeriod
 from campaigns.models import Product
 from crm.bulk import analyze_after_load
 from crm.models import Region, User
@@ -135,6 +139,23 @@ def import_run_create(
     return run
 
 
+def upload_keep(upload: UploadedFile) -> Path:
+    """The uploaded file at a path of our own in the imports directory, for `import_run_create` to take: Django's
+    temporary file is moved (a file of a gigabyte is not written twice; Django's cleanup at the end of the request
+    finds it gone), one another upload handler kept in memory is written out."""
+    handle, name = tempfile.mkstemp(
+        prefix="upload-", suffix=Path(upload.name or "").suffix.lower()[:10], dir=imports_dir()
+    )
+    if hasattr(upload, "temporary_file_path"):
+        os.close(handle)
+        file_move_safe(upload.temporary_file_path(), name, allow_overwrite=True)
+        return Path(name)
+    with open(handle, "wb") as target:
+        for chunk in upload.chunks():
+            target.write(chunk)
+    return Path(name)
+
+
 # What a multipart request adds around the file itself (boundaries, the other fields).
 MULTIPART_SLACK = 64 * 1024
 
@@ -191,7 +212,6 @@ def lookups_for(user: User | None, territory: Region) -> Lookups:
         filing_regions=set(filing.values_list("code", flat=True)),
         products=set(Product.objects.values_list("code", flat=True)),
         territory_path=path,
-        user=user,
     )
 
 
@@ -275,7 +295,7 @@ def read_header(kind: Kind, cells: list[Any], issues: Issues) -> Header | None:
     return Header(columns, labels) if issues.count == 0 else None
 
 
-def _positions(cells_width: int, header_cells: list[Any], header: Header) -> list[int]:
+def _positions(header_cells: list[Any], header: Header) -> list[int]:
     labels = [as_text(cell).lstrip("\ufeff").strip() for cell in header_cells]
     return [labels.index(label) for label in header.labels]
 
@@ -383,7 +403,7 @@ def _read(
     if header is None:
         return None
     run.columns = [[column.name, label] for column, label in zip(header.columns, header.labels, strict=True)]
-    positions = _positions(len(header_cells), header_cells, header)
+    positions = _positions(header_cells, header)
     width = len(header_cells)
     stage = Stage(run.pk, kind, header.columns)
     stage.create()
@@ -656,6 +676,7 @@ def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
                     _check_whole(run, stage.kind, stage, issues, lookups_for(run.created_by, run.territory))
                     issues.flush()
                     if issues.count:
+                        stage.drop()
                         _invalid(
                             run,
                             issues,
@@ -679,7 +700,7 @@ def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
         except Exception as exc:
             _run_failed(run, _("The write stopped and nothing was written: %(error)s") % {"error": exc})
             raise
-        stage_of(run).drop()
+        stage.drop()
         progress_set(run, "done")
         return run
 
@@ -739,7 +760,7 @@ def _write(run: ImportRun, stage: Stage) -> dict[str, Any]:
     if kind.name in ("customers", "billing"):
         progress_set(run, "tiers", rows, rows)
         if kind.name == "customers":
-            _status_history(stage, path, moment)
+            _status_history(stage, moment)
         outcome.update(_tiers(moment, rule_set))
     return outcome
 
@@ -871,9 +892,7 @@ def _remove(run: ImportRun, stage: Stage, path: str) -> int:
         if name != kind.customer_column
     ]
     named = f"{table}.customer_id IN (SELECT c.id {source})"
-    listed = f"EXISTS (SELECT 1 {source} AND c.id = {table}.customer_id AND {' AND '.join(others)})"
-    # `source` ends in a JOIN … ON …: its conditions go on with AND.
-    listed = listed.replace(f"{source} AND", f"{source} WHERE 1 = 1 AND", 1)
+    listed = f"EXISTS (SELECT 1 {source} WHERE c.id = {table}.customer_id AND {' AND '.join(others)})"
     if kind.removal == "leave":
         return stage.execute(
             f"UPDATE {table} SET left_on = %s WHERE left_on IS NULL AND {named} AND NOT {listed}",
@@ -882,19 +901,8 @@ def _remove(run: ImportRun, stage: Stage, path: str) -> int:
     return stage.execute(f"DELETE FROM {table} WHERE {named} AND NOT {listed}", [*params, *params])
 
 
-def _touched_customers(stage: Stage, path: str) -> RawSQL:
-    source, params = stage.source(path)
-    if stage.kind.customer_column is None:
-        return RawSQL(f"SELECT c.id FROM {q(stage.table)} s JOIN {stage.customers_table} c ON c.code = s.code", [])
-    return RawSQL(f"SELECT c.id {source}", params)
-
-
 def _billing_to_customers(stage: Stage, path: str, moment) -> None:
     """The latest month of each customer billed sets its monthly spend and informatization revenue."""
-    from django.db.models import OuterRef, Q, Subquery
-
-    from accounts.models import BillingPeriod
-
     latest = BillingPeriod.objects.filter(customer=OuterRef("pk")).order_by("-period")
     values = {
         name: Subquery(latest.values(name)[:1])
@@ -903,14 +911,15 @@ def _billing_to_customers(stage: Stage, path: str, moment) -> None:
     }
     if not values:
         return
-    customers = Customer.objects.filter(pk__in=_touched_customers(stage, path))
+    source, params = stage.source(path)
+    customers = Customer.objects.filter(pk__in=RawSQL(f"SELECT c.id {source}", params))
     differs = Q()
     for name, value in values.items():
         differs |= Q(**{f"{name}__distinct_from": value})
     customers.filter(differs).update(**values, updated_at=moment)
 
 
-def _status_history(stage: Stage, path: str, moment) -> None:
+def _status_history(stage: Stage, moment) -> None:
     """Status history (StatusPeriod) for the customers the file created or whose status it changed: the open
     period of a changed status ends today and a new one starts; a customer new today gets its first period.
     A second change on a day a period began goes through `StatusPeriod.record` (it replaces or undoes it)."""
@@ -949,7 +958,7 @@ def _tiers(moment, rule_set: RuleSet | None) -> dict[str, Any]:
     if rule_set is not None:
         new_customers_log(touched.filter(created_at=moment), rule_set.pk, "import")
         touched = touched.exclude(created_at=moment)
-    tiers_apply(customers=touched, source="import", members=False)
+    tiers_apply(customers=touched, source="import")
     changes = TierChange.objects.filter(id__gte=first_change, source="import").exclude(from_tier="")
     movers = [
         {"code": code, "name": name, "from": from_tier, "to": to_tier}

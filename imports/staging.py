@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
 
 from accounts.models import Customer
 from crm.models import Region
@@ -56,7 +55,6 @@ class Stage:
         self.table = f"import_stage_{run_id}"
         self.names = [column.name for column in self.columns]
         self.rows: list[tuple] = []
-        self.loaded = 0
 
     # -- the table ---------------------------------------------------------------------------------------------
 
@@ -102,7 +100,6 @@ class Stage:
                     f"INSERT INTO {q(self.table)} ({names}) VALUES ({marks})",
                     [tuple(map(_sqlite_value, row)) for row in self.rows],
                 )
-        self.loaded += len(self.rows)
         self.rows = []
 
     def analyze(self) -> None:
@@ -188,7 +185,3 @@ class Stage:
     def changed(self, target_alias: str = "t") -> str:
         parts = [distinct(f"{target_alias}.{q(target)}", value) for target, value in self.compared()]
         return " OR ".join(parts) if parts else "1 = 0"
-
-
-def now() -> datetime.datetime:
-    return timezone.now()

@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -56,16 +58,11 @@ def _worker_environment() -> dict[str, str]:
     return env
 
 
-@pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True)
-def test_nightly_recompute_runs_on_a_real_worker(customers):
-    _real_stack_or_skip()
-    [
-        GroupMemberFactory(customer=customers["alice"], arpu=Decimal(arpu))
-        for arpu in ("10", "700", "1600", "3200", "5000")
-    ]
-    GroupMember.objects.update(vip_level=None)
-    worker = subprocess.Popen(
+@contextmanager
+def celery_worker(hostname: str) -> Iterator[subprocess.Popen]:
+    """A real Celery worker (one process, solo pool) on the test database, up (it answers a ping within 60 s) for
+    as long as the block runs, then stopped."""
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -75,7 +72,7 @@ def test_nightly_recompute_runs_on_a_real_worker(customers):
             "worker",
             "--pool=solo",
             "--loglevel=warning",
-            "--hostname=test-worker@%h",
+            f"--hostname={hostname}",
         ],
         cwd=ROOT,
         env=_worker_environment(),
@@ -83,8 +80,26 @@ def test_nightly_recompute_runs_on_a_real_worker(customers):
     try:
         deadline = time.monotonic() + 60
         while not app.control.ping(timeout=1.0):
-            assert worker.poll() is None, "the Celery worker exited"
+            assert process.poll() is None, "the Celery worker exited"
             assert time.monotonic() < deadline, "the Celery worker did not come up within 60 s"
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_nightly_recompute_runs_on_a_real_worker(customers):
+    _real_stack_or_skip()
+    [
+        GroupMemberFactory(customer=customers["alice"], arpu=Decimal(arpu))
+        for arpu in ("10", "700", "1600", "3200", "5000")
+    ]
+    GroupMember.objects.update(vip_level=None)
+    deadline = time.monotonic() + 60
+    with celery_worker("test-worker@%h"):
         nightly = settings.CELERY_BEAT_SCHEDULE["tiers-then-kpis-nightly"]
         then = signature(nightly["kwargs"]["then"]).clone(kwargs={"chunk_size": 1})  # a chunk per customer
         run_id = app.send_task(nightly["task"], kwargs={"chunk_size": 1, "then": then}).get(timeout=60)
@@ -94,9 +109,6 @@ def test_nightly_recompute_runs_on_a_real_worker(customers):
         while not KpiJobRun.objects.filter(finished_at__isnull=False).exists():
             assert time.monotonic() < deadline + 120, "the KPI snapshots did not follow within 60 s"
             time.sleep(0.2)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
     assert (run.status, run.source, run.customers_seen) == ("succeeded", "nightly", 4)
     assert run.chunks_done == run.chunks_total >= 4
     assert (run.customers_changed, run.members_changed) == (4, 4)

@@ -191,11 +191,11 @@ def tier_refresh(*, customer: Customer, source: str = "manual") -> Customer:
     return customer
 
 
-def tiers_apply(*, customers: QuerySet[Customer], source: str, members: bool = True) -> int:
+def tiers_apply(*, customers: QuerySet[Customer], source: str) -> int:
     """Recompute the tiers of `customers` set-based, each under the rule set in force in its province (its own
-    published set, else the national one), and (`members`) their members' VIP levels; returns how many customers
-    changed. An import recomputes the customers it touched this way (source `import`); a customers file changes
-    no member's ARPU, so it leaves their levels alone."""
+    published set, else the national one); returns how many customers changed. An import recomputes the customers
+    it touched this way (source `import`). Members' VIP levels are not touched: they follow ARPU, which a customer's
+    fields do not change."""
     national = published_rule_set(None)
     changed = 0
     own = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED, scope__level=RegionLevel.PROVINCE).select_related(
@@ -207,8 +207,6 @@ def tiers_apply(*, customers: QuerySet[Customer], source: str, members: bool = T
         changed += apply_rules(in_province, rule_set.specs(), rule_set.pk, source=source)
         rest = rest.exclude(region__path__startswith=rule_set.scope.path)
     changed += apply_rules(rest, national.specs(), national.pk, source=source)
-    if members:
-        vip_levels_apply(GroupMember.objects.filter(customer__in=customers.values("pk")))
     return changed
 
 

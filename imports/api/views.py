@@ -1,10 +1,5 @@
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
-from django.core.files.move import file_move_safe
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
@@ -23,7 +18,7 @@ from crm.api.permissions import May
 from .. import outputs, tasks
 from ..kinds import KINDS
 from ..models import ImportRun
-from ..services import import_run_confirm, import_run_create, imports_dir, upload_size_refusal
+from ..services import import_run_confirm, import_run_create, upload_keep, upload_size_refusal
 from .serializers import ImportRunListSerializer, ImportRunSerializer, ImportUploadSerializer
 
 
@@ -63,7 +58,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         upload = data["file"]
-        path = _keep(upload)
+        path = upload_keep(upload)
         try:
             run = import_run_create(
                 user=request.user,
@@ -88,21 +83,6 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         import_run_confirm(run=run, user=request.user)
         tasks.enqueue(tasks.import_write, run)
         return Response(ImportRunSerializer(self.get_queryset().get(pk=run.pk)).data)
-
-
-def _keep(upload) -> Path:
-    """The upload at a path of our own, beside the imports directory (so that the service's move into it is a
-    rename). Django's temporary file is moved, not copied: a file of a gigabyte is not written twice."""
-    handle, name = tempfile.mkstemp(prefix="upload-", suffix=Path(upload.name).suffix.lower()[:10], dir=imports_dir())
-    path = Path(name)
-    if hasattr(upload, "temporary_file_path"):
-        os.close(handle)
-        file_move_safe(upload.temporary_file_path(), name, allow_overwrite=True)
-        return path
-    with open(handle, "wb") as target:  # another upload handler kept it in memory
-        for chunk in upload.chunks():
-            target.write(chunk)
-    return path
 
 
 class ImportErrorFileView(APIView):

@@ -20,8 +20,6 @@ from accounts.validators import CUSTOMER_CODE_RE, MOBILE_RE, USCC_ALPHABET, USCC
 if TYPE_CHECKING:
     from django.db.models import Model
 
-    from crm.models import User
-
 
 class CellError(ValueError):
     """A cell that breaks its column's rule; the message says which rule, in the importer's language."""
@@ -37,7 +35,6 @@ class Lookups:
     filing_regions: set[str]  # the regions the importer may file customers under
     products: set[str]
     territory_path: str
-    user: User | None = None
 
 
 # -- how a cell is read --------------------------------------------------------------------------------------------
@@ -382,3 +379,16 @@ class Kind:
 
     def target(self, column: Column) -> str:
         return column.target or column.name
+
+
+# The columns several kinds share: the customer a row hangs off (by its code), and a person's mobile number.
+CUSTOMER = Column(
+    "customer",
+    "客户编码",
+    parse_customer_code,
+    "text",
+    "G5101000001",
+    _("required; the customer's code"),
+    required=True,
+)
+MOBILE = Column("mobile", "手机号码", parse_mobile, "text", "13812345678", _("required; 11 digits"), required=True)

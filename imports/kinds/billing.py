@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BillingPeriod
 
-from .base import Column, Kind, parse_customer_code, parse_money, parse_period
+from .base import CUSTOMER, Column, Kind, parse_money, parse_period
 
 KIND = Kind(
     name="billing",
@@ -14,15 +14,7 @@ KIND = Kind(
     conflict=("customer_id", "period"),
     customer_column="customer",
     columns=(
-        Column(
-            "customer",
-            "客户编码",
-            parse_customer_code,
-            "text",
-            "G5101000001",
-            _("required; the customer's code"),
-            required=True,
-        ),
+        CUSTOMER,
         Column(
             "period", "账期", parse_period, "date", "2026-10", _("required; the month billed, YYYY-MM"), required=True
         ),

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import DoNotCall
 
-from .base import Column, Kind, parse_mobile, parse_text
+from .base import MOBILE, Column, Kind, parse_text
 
 KIND = Kind(
     name="do_not_call",
@@ -13,7 +13,7 @@ KIND = Kind(
     conflict=("mobile",),
     required_for_new=("reason",),
     columns=(
-        Column("mobile", "手机号码", parse_mobile, "text", "13812345678", _("required; 11 digits"), required=True),
+        MOBILE,
         Column(
             "reason",
             "原因",

@@ -4,7 +4,15 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import CustomerProduct
 
-from .base import Column, Kind, parse_customer_code, parse_date, parse_integer, parse_money, parse_product
+from .base import (
+    CUSTOMER,
+    Column,
+    Kind,
+    parse_date,
+    parse_integer,
+    parse_money,
+    parse_product,
+)
 
 KIND = Kind(
     name="holdings",
@@ -15,15 +23,7 @@ KIND = Kind(
     replaceable=True,
     required_for_new=("subscribed_on",),
     columns=(
-        Column(
-            "customer",
-            "客户编码",
-            parse_customer_code,
-            "text",
-            "G5101000001",
-            _("required; the customer's code"),
-            required=True,
-        ),
+        CUSTOMER,
         Column(
             "product",
             "产品编码",

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import KeyPerson
 
-from .base import Column, Kind, parse_bool, parse_customer_code, parse_mobile, parse_text
+from .base import CUSTOMER, MOBILE, Column, Kind, parse_bool, parse_text
 
 KIND = Kind(
     name="key_persons",
@@ -17,16 +17,8 @@ KIND = Kind(
     replaceable=True,
     required_for_new=("name",),
     columns=(
-        Column(
-            "customer",
-            "客户编码",
-            parse_customer_code,
-            "text",
-            "G5101000001",
-            _("required; the customer's code"),
-            required=True,
-        ),
-        Column("mobile", "手机号码", parse_mobile, "text", "13812345678", _("required; 11 digits"), required=True),
+        CUSTOMER,
+        MOBILE,
         Column(
             "name",
             "姓名",

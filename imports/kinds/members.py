@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import GroupMember
 from accounts.rules import VIP_THRESHOLDS
 
-from .base import Column, Kind, parse_bool, parse_customer_code, parse_mobile, parse_money, parse_text
+from .base import CUSTOMER, MOBILE, Column, Kind, parse_bool, parse_money, parse_text
 
 
 def _vip_level_sql() -> str:
@@ -27,16 +27,8 @@ KIND = Kind(
     # Listed again: a member who had left is back (left_on cleared).
     computed={"vip_level": (_vip_level_sql(), ("arpu",)), "left_on": ("CAST(NULL AS date)", ())},
     columns=(
-        Column(
-            "customer",
-            "客户编码",
-            parse_customer_code,
-            "text",
-            "G5101000001",
-            _("required; the customer's code"),
-            required=True,
-        ),
-        Column("mobile", "手机号码", parse_mobile, "text", "13812345678", _("required; 11 digits"), required=True),
+        CUSTOMER,
+        MOBILE,
         Column(
             "name",
             "姓名",

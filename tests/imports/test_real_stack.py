@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from django.db import connection, connections, transaction
@@ -24,46 +20,16 @@ from crm.celery import app
 from imports.models import ImportRun
 from imports.services import KIND_LOCKS, import_run_write, import_runs_recover
 from tests.factories import CustomerFactory
-from tests.test_celery_worker import _real_stack_or_skip, _worker_environment
+from tests.test_celery_worker import _real_stack_or_skip, celery_worker
 
 from .conftest import csv_bytes
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def _eager_celery():
     """Not here: these tests hand their runs to a real worker (overrides the package's eager fixture)."""
-
-
-@contextmanager
-def worker():
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "worker",
-            "--pool=solo",
-            "--loglevel=warning",
-            "--hostname=imports-worker@%h",
-        ],
-        cwd=ROOT,
-        env=_worker_environment(),
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=1.0):
-            assert process.poll() is None, "the Celery worker exited"
-            assert time.monotonic() < deadline, "the Celery worker did not come up within 60 s"
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 def wait_for(condition, seconds: float = 60, what: str = "") -> None:
@@ -83,7 +49,7 @@ def rows(count: int, start: int = 1) -> bytes:
 def test_a_worker_checks_and_writes_an_uploaded_file(cast, run_file):
     _real_stack_or_skip()
     run = run_file(cast["paul"], "customers", rows(300), then="")  # recorded and checked, as the web request leaves it
-    with worker():
+    with celery_worker("imports-worker@%h"):
         app.send_task("imports.tasks.import_write", args=[run.pk])
         wait_for(lambda: ImportRun.objects.get(pk=run.pk).status in ("done", "failed"), what="the write")
     run.refresh_from_db()
@@ -96,7 +62,7 @@ def test_a_worker_killed_mid_write_leaves_nothing_and_the_run_can_be_confirmed_a
     CustomerFactory(code="W000150", name="旧", region=territory["jinjiang"])
     run = run_file(cast["paul"], "customers", rows(300), then="preview")
     assert (run.status, run.created, run.updated) == ("previewed", 299, 1)
-    with worker() as process:
+    with celery_worker("imports-worker@%h") as process:
         with transaction.atomic():
             # Hold the row the import must update half-way through its merge: the worker's INSERT … ON CONFLICT
             # has inserted the rows before it, then waits here.
