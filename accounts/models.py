@@ -288,7 +288,10 @@ class VipLevel(models.TextChoices):
 class GroupMember(models.Model):
     """A person of the customer with a mobile number (集团成员)."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="members")
+    # No index of its own: the unique (customer, mobile) below leads with it (ten million rows carry one index less).
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="members", db_index=False
+    )
     name = models.CharField(_("name"), max_length=50)
     mobile = models.CharField(_("mobile"), max_length=11, validators=[validate_mobile])
     on_net = models.BooleanField(_("on our network"), default=False)

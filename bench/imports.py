@@ -4,8 +4,8 @@ into an empty unindexed table:
 - a customers file in the BOSS layout (GB18030, Chinese headers, what Excel writes), new: checked, merged, tiers
   recomputed, end to end; then the very same file again (nothing changes);
 - group members, ten per customer, in `replace` mode;
-- the customers as a 1 000 000-row XLSX (python-calamine), and reading it with openpyxl's read-only mode for
-  contrast;
+- the customers as a 1 000 000-row XLSX (streamed by imports.xlsx), and reading it with python-calamine and
+  openpyxl's read-only mode for contrast;
 - the customers file with one bad row near its end: refused, nothing written, that row named.
 
 Every import runs in a process of its own, as the command line runs it, and reports its peak memory (max RSS).
@@ -229,7 +229,7 @@ def read_only(reader: str, path: str) -> None:
 
         for _row in _calamine_rows(Path(path)):
             rows += 1
-    elif reader == "product":  # what an import uses: calamine up to CALAMINE_MAX_CELLS, openpyxl beyond
+    elif reader == "product":  # what an import uses: calamine up to CALAMINE_MAX_CELLS, imports.xlsx beyond
         from imports.files import open_source
 
         for _row in open_source(Path(path)).rows:

@@ -54,7 +54,7 @@ def open_source(path: Path) -> Source:
             _("This CSV is in UTF-16 (Excel's “Unicode text”). Save it as “CSV UTF-8” or as “CSV” (GB18030).")
         )
     encoding = detect_encoding(path)
-    return Source("csv", encoding, _csv_rows(path, encoding))
+    return Source("csv", encoding, csv_rows(path, encoding))
 
 
 def detect_encoding(path: Path) -> str:
@@ -105,7 +105,7 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
+def csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
     csv.field_size_limit(CSV_FIELD_LIMIT)
     with path.open(encoding=encoding, newline="") as file:
         reader = csv.reader(file, strict=True)
@@ -120,9 +120,9 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
             ) from None
 
 
-# python-calamine reads a sheet whole into memory (about 100 bytes a cell): it reads a sheet up to this many cells,
-# several times faster than openpyxl; a larger one is streamed by openpyxl's read-only reader, in constant memory,
-# so that an import's memory stays bounded whatever the workbook's size (docs/PERFORMANCE.md).
+# python-calamine reads a sheet whole into memory (about 100 bytes a cell): it reads a sheet up to this many cells; a
+# larger one is streamed by `imports.xlsx`, about as fast and in constant memory, so that an import's memory stays
+# bounded whatever the workbook's size (docs/PERFORMANCE.md).
 CALAMINE_MAX_CELLS = 1_500_000
 
 
@@ -130,7 +130,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     cells = _sheet_cells(path)
     if cells is not None and cells <= CALAMINE_MAX_CELLS:
         return _calamine_rows(path)
-    return _openpyxl_rows(path)
+    return _streamed_rows(path)
 
 
 def _sheet_cells(path: Path) -> int | None:
@@ -149,27 +149,14 @@ def _sheet_cells(path: Path) -> int | None:
     return rows * columns if rows and columns else None
 
 
-def _openpyxl_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    import openpyxl
+def _streamed_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    from xml.etree.ElementTree import ParseError
+
+    from .xlsx import sheet_rows
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            if not workbook.worksheets:
-                raise FileRefused(_("The workbook has no sheet."))
-            for cells in workbook.worksheets[0].iter_rows():
-                if not cells:
-                    continue
-                # Empty cells are EmptyCell (no row); every cell of a row has the row's number.
-                row = next((cell.row for cell in cells if getattr(cell, "row", None)), None)
-                if row is None:
-                    continue
-                yield row, ["" if cell.value is None else cell.value for cell in cells]
-        finally:
-            workbook.close()
-    except FileRefused:
-        raise
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        yield from sheet_rows(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError, ParseError, OSError, EOFError, StopIteration) as exc:
         raise FileRefused(_("The workbook cannot be read (damaged or truncated): %(error)s") % {"error": exc}) from None
 
 

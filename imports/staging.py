@@ -1,10 +1,11 @@
 """The staging table of a run and the set-based SQL over it (SPEC §8.4).
 
 A run's valid rows are loaded into a table of their own (`import_stage_<run id>`, unlogged on PostgreSQL) with
-`COPY` (PostgreSQL) or `executemany` (SQLite). The checks that need the whole file or the database (duplicates
-inside the file, unique USCCs, the customers named) and the write itself are then a few statements over that
-table: `INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM …`, touching only rows that change.
-The same SQL runs on both databases but for the spelling of "is distinct from".
+`COPY` (PostgreSQL) or `executemany` (SQLite); on PostgreSQL the rows of a CSV that the SQL twins of the column
+rules take are staged by one statement over the file loaded as text (`sqlread`). The checks that need the whole
+file or the database (duplicates inside the file, unique USCCs, the customers named) and the write itself are then
+a few statements over that table (`services._merge`), touching only rows that change. The same SQL runs on both
+databases but for the spelling of "is distinct from".
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Customer
 from crm.models import Region
@@ -101,6 +102,25 @@ class Stage:
                     [tuple(map(_sqlite_value, row)) for row in self.rows],
                 )
         self.rows = []
+
+    def unique(self, columns: Sequence[Column]) -> bool:
+        """Whether no two staged rows share these columns' values (NULLs aside), when PostgreSQL can tell at
+        once: a unique index over them builds (and stays, for the joins that follow) or fails. Its text compared
+        byte by byte (collation "C"): equality is the same, the sort several times cheaper. False when there are
+        duplicates, or on SQLite, where the query that names them runs instead."""
+        if connection.vendor != "postgresql":
+            return False
+        name = q(f"{self.table}_{'_'.join(column.name for column in columns)}")
+        keys = ", ".join(
+            f'{q(column.name)} COLLATE "C"' if column.sql_type == "text" else q(column.name) for column in columns
+        )
+        nulls = " AND ".join(f"{q(column.name)} IS NOT NULL" for column in columns)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {q(self.table)} ({keys}) WHERE {nulls}")
+        except IntegrityError:
+            return False
+        return True
 
     def analyze(self) -> None:
         """Fresh statistics, so that the planner joins a million staged rows by hash, not by nested loops."""

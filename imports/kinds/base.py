@@ -37,6 +37,38 @@ class Lookups:
     territory_path: str
 
 
+@dataclass(frozen=True)
+class CellSQL:
+    """A parser's twin in SQL, for the common spellings of a cell: `ok` says whether the cell (text, NULL when
+    empty) is one of them, `value` is what the parser gives for it. A cell `ok` refuses is read by the parser
+    itself, so `ok` may refuse a cell the parser accepts, never accept one the parser would refuse or read
+    otherwise (tests/imports/test_cell_sql.py holds the two side by side)."""
+
+    ok: str
+    value: str
+    ok_params: tuple[Any, ...] = ()
+    value_params: tuple[Any, ...] = ()
+
+
+# parser → its SQL twin: a function of the cell's SQL expression and the run's lookups.
+SQL_TWINS: dict[Callable[..., Any], Callable[[str, Lookups], CellSQL]] = {}
+
+
+def sql_twin(parse: Callable[..., Any]) -> Callable[[Callable[[str, Lookups], CellSQL]], Any]:
+    def register(twin: Callable[[str, Lookups], CellSQL]) -> Callable[[str, Lookups], CellSQL]:
+        SQL_TWINS[parse] = twin
+        return twin
+
+    return register
+
+
+# What `str.strip()` removes: every character for which `str.isspace()` holds (a test checks the list is whole).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 # -- how a cell is read --------------------------------------------------------------------------------------------
 
 BLANK = ("", None)
@@ -78,6 +110,13 @@ def parse_text(max_length: int, *, required: bool = False) -> Callable[[Any, Loo
             )
         return text
 
+    def twin(cell: str, lookups: Lookups) -> CellSQL:
+        # Nothing to strip, no apostrophe before a formula character, within the length.
+        ok = f"(char_length({cell}) <= {int(max_length)} AND btrim({cell}, %s) = {cell} AND left({cell}, 1) <> '''')"
+        ok = f"({cell} IS NULL OR {ok})" if not required else f"COALESCE({ok}, false)"
+        return CellSQL(ok, f"COALESCE({cell}, '')", (WHITESPACE,))
+
+    SQL_TWINS[parse] = twin
     return parse
 
 
@@ -88,6 +127,11 @@ def parse_customer_code(value: Any, lookups: Lookups) -> str:
     if not CUSTOMER_CODE_RE.match(text):
         raise CellError(_("A customer code is 1 to 32 letters, digits, '-' or '_', starting with a letter or digit."))
     return text
+
+
+@sql_twin(parse_customer_code)
+def _customer_code_sql(cell: str, lookups: Lookups) -> CellSQL:
+    return CellSQL(f"COALESCE({cell} ~ '^[A-Za-z0-9][-A-Za-z0-9_]*$' AND length({cell}) <= 32, false)", cell)
 
 
 USCC_VALUES = {char: value for value, char in enumerate(USCC_ALPHABET)}
@@ -109,6 +153,19 @@ def parse_uscc(value: Any, lookups: Lookups) -> str | None:
     raise CellError(uscc_error(text) or _("This is not a valid unified social credit code."))
 
 
+@sql_twin(parse_uscc)
+def _uscc_sql(cell: str, lookups: Lookups) -> CellSQL:
+    # The weighted sum of GB 32100-2015 over the first 17 characters, then the check character it calls for.
+    total = " + ".join(
+        f"(strpos('{USCC_ALPHABET}', substr({cell}, {position}, 1)) - 1) * {weight}"
+        for position, weight in enumerate(USCC_WEIGHTS, start=1)
+    )
+    check = f"substr('{USCC_ALPHABET}', (31 - ({total}) %% 31) %% 31 + 1, 1)"  # %% : a parameter mark escaped
+    shape = f"{cell} ~ '^[{USCC_ALPHABET}]+$' AND length({cell}) = 18"
+    ok = f"({cell} IS NULL OR ({shape} AND substr({cell}, 18, 1) = {check}))"
+    return CellSQL(ok, cell)
+
+
 def parse_mobile(value: Any, lookups: Lookups) -> str:
     text = value.strip() if type(value) is str else as_text(value)
     if not text:
@@ -118,6 +175,11 @@ def parse_mobile(value: Any, lookups: Lookups) -> str:
     return text
 
 
+@sql_twin(parse_mobile)
+def _mobile_sql(cell: str, lookups: Lookups) -> CellSQL:
+    return CellSQL(f"COALESCE({cell} ~ '^1[3-9][0-9]+$' AND length({cell}) = 11, false)", cell)
+
+
 def parse_industry(value: Any, lookups: Lookups) -> str | None:
     text = value.strip() if type(value) is str else as_text(value)
     if not text:
@@ -125,6 +187,11 @@ def parse_industry(value: Any, lookups: Lookups) -> str | None:
     if text not in lookups.industries:
         raise CellError(_("No industry has the code %(code)s (GB/T 4754-2017 division, e.g. J66).") % {"code": text})
     return text
+
+
+@sql_twin(parse_industry)
+def _industry_sql(cell: str, lookups: Lookups) -> CellSQL:
+    return CellSQL(f"({cell} IS NULL OR {cell} = ANY(%s))", cell, (sorted(lookups.industries),))
 
 
 def parse_region(value: Any, lookups: Lookups) -> str:
@@ -141,6 +208,12 @@ def parse_region(value: Any, lookups: Lookups) -> str:
     return text
 
 
+@sql_twin(parse_region)
+def _region_sql(cell: str, lookups: Lookups) -> CellSQL:
+    filing = [code for code in lookups.filing_regions if lookups.regions.get(code) in ("city", "county", "grid")]
+    return CellSQL(f"COALESCE({cell} = ANY(%s), false)", cell, (sorted(filing),))
+
+
 def parse_product(value: Any, lookups: Lookups) -> str:
     text = value.strip() if type(value) is str else as_text(value)
     if not text:
@@ -148,6 +221,11 @@ def parse_product(value: Any, lookups: Lookups) -> str:
     if text not in lookups.products:
         raise CellError(_("No product has the code %(code)s.") % {"code": text})
     return text
+
+
+@sql_twin(parse_product)
+def _product_sql(cell: str, lookups: Lookups) -> CellSQL:
+    return CellSQL(f"COALESCE({cell} = ANY(%s), false)", cell, (sorted(lookups.products),))
 
 
 # The common case of a CSV cell, checked by one regular expression and staged as the text it is (the database reads
@@ -179,6 +257,12 @@ def parse_integer(value: Any, lookups: Lookups) -> int | str:
     if number > 2_147_483_647:
         raise CellError(_("This number is too large."))
     return number
+
+
+@sql_twin(parse_integer)
+def _integer_sql(cell: str, lookups: Lookups) -> CellSQL:
+    ok = f"({cell} IS NULL OR ({cell} ~ '^[0-9]+$' AND length({cell}) <= 9))"
+    return CellSQL(ok, f"COALESCE(CAST({cell} AS bigint), 0)")
 
 
 def parse_money(max_digits: int = 14) -> Callable[[Any, Lookups], Decimal | str]:
@@ -213,6 +297,15 @@ def parse_money(max_digits: int = 14) -> Callable[[Any, Lookups], Decimal | str]
             raise CellError(_("This amount is too large."))
         return rounded
 
+    def twin(cell: str, lookups: Lookups) -> CellSQL:
+        # At most max_digits - 2 digits before the point: the text is that short, or its point comes soon enough.
+        whole = max_digits - 2
+        shape = f"{cell} ~ '^[0-9]+([.][0-9][0-9]?)?$' AND "
+        shape += f"(length({cell}) <= {whole} OR strpos({cell}, '.') BETWEEN 1 AND {whole + 1})"
+        ok = f"({cell} IS NULL OR ({shape}))"
+        return CellSQL(ok, f"COALESCE(CAST({cell} AS numeric(20, 2)), 0)")
+
+    SQL_TWINS[parse] = twin
     return parse
 
 
@@ -234,6 +327,16 @@ def parse_bool(value: Any, lookups: Lookups) -> bool:
     if text in FALSE_WORDS:
         return False
     raise CellError(_("Yes or no is expected: true/false, 1/0 or 是/否."))
+
+
+@sql_twin(parse_bool)
+def _bool_sql(cell: str, lookups: Lookups) -> CellSQL:
+    return CellSQL(
+        f"({cell} IS NULL OR {cell} = ANY(%s))",
+        f"COALESCE({cell} = ANY(%s), false)",
+        (sorted(BOOL_WORDS),),
+        (sorted(TRUE_WORDS),),
+    )
 
 
 def _checked_date(day: datetime.date) -> datetime.date:
@@ -271,7 +374,20 @@ def parse_date(*, required: bool = False) -> Callable[[Any, Lookups], datetime.d
             raise CellError(_("This date does not exist.")) from None
         return _checked_date(day)
 
+    def twin(cell: str, lookups: Lookups) -> CellSQL:
+        # A day that exists in every year (the 29th of February goes to the parser), from EARLIEST to today.
+        shape = f"{cell} ~ '{ISO_DAY_SQL}' AND {cell} >= %s AND {cell} <= %s"
+        ok = f"COALESCE({shape}, false)" if required else f"({cell} IS NULL OR ({shape}))"
+        return CellSQL(ok, f"CAST({cell} AS date)", (EARLIEST.isoformat(), timezone.localdate().isoformat()))
+
+    SQL_TWINS[parse] = twin
     return parse
+
+
+# (Bounded repetitions such as {3} cost PostgreSQL's regular expressions several times what spelled-out ones do.)
+ISO_DAY_SQL = (
+    "^[12][0-9][0-9][0-9]-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)$"
+)
 
 
 def parse_period(value: Any, lookups: Lookups) -> datetime.date:
@@ -292,6 +408,12 @@ def parse_period(value: Any, lookups: Lookups) -> datetime.date:
     return first
 
 
+@sql_twin(parse_period)
+def _period_sql(cell: str, lookups: Lookups) -> CellSQL:
+    ok = f"COALESCE({cell} ~ '^[0-9][0-9][0-9][0-9]-(0[1-9]|1[0-2])$' AND {cell} >= %s AND {cell} <= %s, false)"
+    return CellSQL(ok, f"CAST({cell} || '-01' AS date)", (f"{EARLIEST:%Y-%m}", f"{timezone.localdate():%Y-%m}"))
+
+
 def parse_choice(choices: Any) -> Callable[[Any, Lookups], str]:
     """A value of `choices` (a TextChoices), as its code (`active`) or its Chinese label (在网)."""
 
@@ -302,6 +424,16 @@ def parse_choice(choices: Any) -> Callable[[Any, Lookups], str]:
             return accepted[text]
         raise CellError(_("One of %(values)s is expected.") % {"values": ", ".join(dict.fromkeys(accepted))})
 
+    def twin(cell: str, lookups: Lookups) -> CellSQL:
+        words = choice_words(choices)
+        return CellSQL(
+            f"COALESCE({cell} = ANY(%s), false)",
+            f"CASE {cell} " + " ".join(["WHEN %s THEN %s"] * len(words)) + " END",
+            (sorted(words),),
+            tuple(part for pair in words.items() for part in pair),
+        )
+
+    SQL_TWINS[parse] = twin
     return parse
 
 

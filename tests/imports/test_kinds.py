@@ -106,13 +106,13 @@ def test_the_same_file_twice_changes_nothing_and_says_so(paul, run_file):
     assert TierChange.objects.count() == changes
 
 
-@pytest.fixture(params=["calamine", "openpyxl"])
+@pytest.fixture(params=["calamine", "streamed"])
 def xlsx_reader(request, monkeypatch):
-    """Both readers of a workbook: python-calamine for a sheet that fits in memory, openpyxl's streaming reader
-    for a larger one."""
+    """Both readers of a workbook: python-calamine for a sheet that fits in memory, imports.xlsx's streaming
+    reader for a larger one."""
     from imports import files
 
-    if request.param == "openpyxl":
+    if request.param == "streamed":
         monkeypatch.setattr(files, "CALAMINE_MAX_CELLS", 0)
     return request.param
 

@@ -64,13 +64,14 @@ def test_a_worker_killed_mid_write_leaves_nothing_and_the_run_can_be_confirmed_a
     assert (run.status, run.created, run.updated) == ("previewed", 299, 1)
     with celery_worker("imports-worker@%h") as process:
         with transaction.atomic():
-            # Hold the row the import must update half-way through its merge: the worker's INSERT … ON CONFLICT
-            # has inserted the rows before it, then waits here.
-            Customer.objects.select_for_update().get(code="W000150")
+            # Hold a new row's code half-way through the merge: the worker has updated W000150 and inserted the
+            # new rows before this one, then its INSERT waits for this transaction (which rolls back).
+            CustomerFactory(code="W000200", name="占位", region=territory["jinjiang"])
             app.send_task("imports.tasks.import_write", args=[run.pk])
             wait_for(_waiting_on_a_lock, what=f"the write to block mid-merge: {_activity()}")
             os.kill(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
+            transaction.set_rollback(True)
     # The orphaned backend finishes its statement, finds its client gone and rolls back.
     wait_for(lambda: import_runs_recover() or ImportRun.objects.get(pk=run.pk).status == "failed", what="recovery")
     run.refresh_from_db()
