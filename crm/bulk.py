@@ -79,13 +79,14 @@ CHECK_ONCE_ROWS = 100_000
 
 @contextmanager
 def foreign_keys_checked_once(table: str, rows: int) -> Iterator[bool]:
-    """Within a transaction, a load of up to `rows` rows into `table` (PostgreSQL): when it is large
-    (CHECK_ONCE_ROWS or more) and the table holds less than half as many (so most of them are new: a first load),
-    the table's foreign keys are
-    dropped for the load and added back after it, as they were, so that each is checked once, by one join over the
-    table, instead of by a trigger on every row (about 7 µs a row and a key: 70 s of ten million group members).
-    Dropping them locks the table (ACCESS EXCLUSIVE) until the transaction ends: readers of that table wait for
-    the load, as they would for a restore. Yields whether it did."""
+    """Within a transaction, an insert of `rows` new rows into `table` (PostgreSQL): when it is large
+    (CHECK_ONCE_ROWS or more) and the table holds less than half as many (a first load), the table's foreign keys
+    are dropped for the load and added back after it, as they were, so that each is checked once, by one join over
+    the table, instead of by a trigger on every row (about 7 µs a row and a key: 70 s of ten million group
+    members). Dropping them locks the table and the tables they reference (ACCESS EXCLUSIVE) until the
+    transaction ends: their readers wait for the load, as they would for a restore. The checks already pending
+    in the transaction run first (PostgreSQL alters no table with pending trigger events). Yields whether it
+    did."""
     if connection.vendor != "postgresql" or rows < CHECK_ONCE_ROWS:
         yield False
         return
@@ -100,6 +101,7 @@ def foreign_keys_checked_once(table: str, rows: int) -> Iterator[bool]:
             [table],
         )
         keys = cursor.fetchall()
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for name, _definition in keys:
             cursor.execute(
                 f"ALTER TABLE {connection.ops.quote_name(table)} DROP CONSTRAINT {connection.ops.quote_name(name)}"
@@ -111,3 +113,4 @@ def foreign_keys_checked_once(table: str, rows: int) -> Iterator[bool]:
                 f"ALTER TABLE {connection.ops.quote_name(table)} ADD CONSTRAINT {connection.ops.quote_name(name)} "
                 f"{definition}"
             )
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -81,16 +81,17 @@ def _refuse_encoding() -> str:
 
 
 def _refuse_nul(path: Path) -> None:
-    lines = 0
     with path.open("rb") as file:
+        offset = 0
         while block := file.read(READ_BLOCK):
             position = block.find(b"\x00")
             if position >= 0:
-                line = lines + block.count(b"\n", 0, position) + 1
+                file.seek(0)
+                line = file.read(offset + position).count(b"\n") + 1  # counted only for a file refused
                 raise FileRefused(
                     _("Line %(line)d contains a NUL character: this is not a text file.") % {"line": line}
                 )
-            lines += block.count(b"\n")
+            offset += len(block)
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -156,7 +157,7 @@ def _streamed_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
 
     try:
         yield from sheet_rows(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError, ParseError, OSError, EOFError, StopIteration) as exc:
+    except (zipfile.BadZipFile, KeyError, IndexError, ValueError, ParseError, OSError, EOFError) as exc:
         raise FileRefused(_("The workbook cannot be read (damaged or truncated): %(error)s") % {"error": exc}) from None
 
 

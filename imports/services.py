@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -638,7 +638,7 @@ def import_run_preview(run: ImportRun) -> ImportRun:
             with transaction.atomic():
                 ImportRun.objects.select_for_update().filter(pk=run.pk).first()
                 _lock_kind(run.kind)
-                raise _RolledBack(_write(run, stage_of(run)))
+                raise _RolledBack(_write(run, stage_of(run), preview=True))
         except _RolledBack as rolled_back:
             outcome = rolled_back.outcome
         except Exception as exc:
@@ -757,9 +757,10 @@ def _lock_kind(kind: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x1A4, KIND_LOCKS[kind]])
 
 
-def _write(run: ImportRun, stage: Stage) -> dict[str, Any]:
+def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, Any]:
     """Merge the staged rows into the kind's table, remove (replace mode), and follow through; returns the counts
-    and what followed."""
+    and what followed. A preview (rolled back) checks no foreign key: it leaves them be (`first_load`)."""
+    first_load = _no_first_load if preview else foreign_keys_checked_once
     kind, path = stage.kind, ("" if run.territory.code == NATIONAL_CODE else run.territory.path)
     moment = timezone.now()
     source, params = stage.source(path)
@@ -769,7 +770,7 @@ def _write(run: ImportRun, stage: Stage) -> dict[str, Any]:
     # instead of a second write of every row; the rest are recomputed after the merge.
     rule_set = _one_rule_set(stage, path) if kind.name == "customers" else None
     first_tiers = _first_tiers(stage, rule_set) if rule_set is not None else {}
-    created, updated = _merge(run, stage, source, params, rows, moment, first_tiers)
+    created, updated = _merge(run, stage, source, params, moment, first_tiers, first_load)
     removed = _remove(run, stage, path, rows) if run.mode == ImportMode.REPLACE else 0
     # Planner statistics for what was just loaded, before the statements that follow read it.
     analyze_after_load(kind.model._meta.db_table, created + updated + removed)
@@ -784,11 +785,16 @@ def _write(run: ImportRun, stage: Stage) -> dict[str, Any]:
     if kind.name in ("customers", "billing"):
         progress_set(run, "tiers", rows, rows)
         if kind.name == "customers":
-            with foreign_keys_checked_once(StatusPeriod._meta.db_table, created):
+            with first_load(StatusPeriod._meta.db_table, created):
                 _status_history(stage, moment)
-        with foreign_keys_checked_once(TierChange._meta.db_table, created):
+        with first_load(TierChange._meta.db_table, created):
             outcome.update(_tiers(moment, rule_set))
     return outcome
+
+
+@contextmanager
+def _no_first_load(table: str, rows: int) -> Iterator[bool]:
+    yield False
 
 
 def _one_rule_set(stage: Stage, path: str) -> RuleSet | None:
@@ -843,9 +849,9 @@ def _merge(
     stage: Stage,
     source: str,
     params: list[Any],
-    rows: int,
     moment,
     first_tiers: dict[str, tuple[str, list[Any]]],
+    first_load: Callable[[str, int], AbstractContextManager[bool]],
 ) -> tuple[int, int]:
     """Write the staged rows that differ or are new; (created, updated).
 
@@ -905,15 +911,25 @@ def _merge(
     assignments = ", ".join(f"{q(column)} = excluded.{q(column)}" for column in updates)
     insert = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {source} "
     insert += f"LEFT JOIN {table} t ON {stage.key_match()} "
-    # The rows that differ first, before the new ones make the table larger (a file that changes nothing costs
-    # this join and the next).
-    updated = stage.execute(
-        f"{insert} WHERE t.id IS NOT NULL AND ({stage.changed()}) "
-        f"ON CONFLICT ({conflict}){where_conflict} DO UPDATE SET {assignments} WHERE {changed}",
-        [*insert_params, *params],
-    )
-    with foreign_keys_checked_once(model._meta.db_table, rows):
-        created = stage.execute(f"{insert} WHERE t.id IS NULL", [*insert_params, *params])
+    # One join counts the rows that are new and those that differ; a statement with none to write is not run (a
+    # file that changes nothing costs this join alone).
+    new, differ = stage.fetch(
+        f"SELECT SUM(CASE WHEN t.id IS NULL THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN t.id IS NOT NULL AND ({stage.changed()}) THEN 1 ELSE 0 END) {source} "
+        f"LEFT JOIN {table} t ON {stage.key_match()}",
+        params,
+    )[0]
+    created = updated = 0
+    if differ:
+        # The rows that differ first, before the new ones make the table larger.
+        updated = stage.execute(
+            f"{insert} WHERE t.id IS NOT NULL AND ({stage.changed()}) "
+            f"ON CONFLICT ({conflict}){where_conflict} DO UPDATE SET {assignments} WHERE {changed}",
+            [*insert_params, *params],
+        )
+    if new:
+        with first_load(model._meta.db_table, new):
+            created = stage.execute(f"{insert} WHERE t.id IS NULL", [*insert_params, *params])
     return created, updated
 
 

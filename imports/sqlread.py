@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg2
 from django.db import connection, transaction
 
-from .files import READ_BLOCK, Source, csv_rows
+from .files import CSV_FIELD_LIMIT, READ_BLOCK, Source, csv_rows
 from .kinds.base import SQL_TWINS, Column, Lookups
 from .staging import BATCH, PG_TYPES, Stage, q
 
@@ -83,7 +83,7 @@ class Raw:
 def _straight(path: Path) -> int | None:
     """The count of the file's records after the header when every record is one line and `COPY` reads it as
     Python's csv reader does: no quote character anywhere, no line `\\.` (`COPY`'s end of data). None otherwise."""
-    newlines, tail, last = 0, b"", b""
+    newlines, tail, last, offset, line_start = 0, b"", b"", 0, 0
     with path.open("rb") as file:
         while block := file.read(READ_BLOCK):
             if b'"' in block:
@@ -91,8 +91,15 @@ def _straight(path: Path) -> int | None:
             window = tail + block
             if b"\n\\.\n" in window or b"\n\\.\r" in window:
                 return None
+            # A line longer than the csv module's limit of a field: Python's reader says which cell is too long.
+            first = block.find(b"\n")
+            if (offset + len(block) if first < 0 else offset + first) - line_start > CSV_FIELD_LIMIT:
+                return None
+            if first >= 0:
+                line_start = offset + block.rfind(b"\n") + 1
             newlines += block.count(b"\n")
             tail, last = window[-3:], block[-1:]
+            offset += len(block)
     return newlines - 1 + (last != b"\n")
 
 
@@ -168,16 +175,21 @@ def _convert(raw: Raw, loaded: int, stage: Stage, reader: RowReader, lookups: Lo
         oks.append(twin.ok)
         ok_params.extend(twin.ok_params)
     blank = " AND ".join(f"r.{cell} IS NULL" for cell in raw.cells)
-    table = q(stage.table)
+    table, made = q(stage.table), q(f"{stage.table}_sql")
+    names = ", ".join(q(name) for name in ["line", *stage.names])
+    stage.flush()
     with connection.cursor() as cursor:
-        # Made by CREATE TABLE … AS, which PostgreSQL runs in parallel (an INSERT … SELECT it does not).
-        cursor.execute(f"DROP TABLE {table}")
+        # Made by CREATE TABLE … AS, which PostgreSQL runs in parallel (an INSERT … SELECT it does not), then
+        # given the rows the parsers staged already (those of the file's ragged rows), in place of the table.
         cursor.execute(
-            f"CREATE UNLOGGED TABLE {table} AS SELECT r.line, {', '.join(values)} FROM {raw.table} r "
+            f"CREATE UNLOGGED TABLE {made} AS SELECT r.line, {', '.join(values)} FROM {raw.table} r "
             f"WHERE NOT ({blank}) AND {' AND '.join(oks)}",
             [*value_params, *ok_params],
         )
         counted = cursor.rowcount
+        cursor.execute(f"INSERT INTO {made} ({names}) SELECT {names} FROM {table}")
+        cursor.execute(f"DROP TABLE {table}")
+        cursor.execute(f"ALTER TABLE {made} RENAME TO {table}")
     if counted == loaded:
         return counted
     # The others, few in a good file, in the order of the file (a server-side cursor: there may be many).

@@ -11,8 +11,6 @@ tests/imports/test_xlsx.py reads workbooks of every shape both ways and finds th
 
 from __future__ import annotations
 
-import datetime
-import html
 import io
 import posixpath
 import re
@@ -23,7 +21,7 @@ from xml.etree import ElementTree
 
 from openpyxl.reader.strings import read_string_table
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RELATIONSHIPS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -33,8 +31,8 @@ CHUNK = 1 << 20
 # Elements may carry a namespace prefix (`<x:row>`, as some writers put it).
 ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
 CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-ATTRIBUTE = re.compile(r'\b([rts])="([^"]*)"')
-VALUE = re.compile(r"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>|<(?:\w+:)?v/>", re.S)
+ATTRIBUTE = re.compile(r"""\b([rts])\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+VALUE = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.S)
 # An inline string's text: its <t> and those of its runs (<r><t>), not the phonetic ones (<rPh><t>).
 PHONETIC = re.compile(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
 TEXT = re.compile(r"<(?:\w+:)?t\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?t>)", re.S)
@@ -45,7 +43,7 @@ PLAIN_CELL = re.compile(
     r"(?:/>|>(?:<v>([^<&]*)</v>|<is><t>([^<&]*)</t></is>)?</c>)"
 )
 ROW_START = re.compile(r"<row[\s>/]")  # not <rowBreaks>
-ROW_NUMBER = re.compile(r'\br="(\d+)"')
+ROW_NUMBER = re.compile(r"""\br\s*=\s*["'](\d+)["']""")
 DIMENSION = re.compile(r'<(?:\w+:)?dimension\b[^>]*\bref="[A-Z]+\d+:([A-Z]+)\d+"')
 ROW_END = re.compile(r"</(?:\w+:)?row>|<(?:\w+:)?row\b[^>]*/>")
 
@@ -62,19 +60,20 @@ class Workbook:
             raise ValueError("the workbook has no sheet")
         first = sheets[0].get(f"{RELATIONSHIPS}id")
         relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-        target = next(
-            relation.get("Target", "")
-            for relation in relations.iter(f"{PACKAGE_RELATIONSHIPS}Relationship")
-            if relation.get("Id") == first
-        )
-        self.sheet = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+        parts = {}  # relationship id, and type (its last word) → the part's path in the archive
+        for relation in relations.iter(f"{PACKAGE_RELATIONSHIPS}Relationship"):
+            target = relation.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+            parts[relation.get("Id")] = path
+            parts.setdefault(relation.get("Type", "").rsplit("/", 1)[-1], path)
+        self.sheet = parts[first]
         properties = workbook.find(f"{MAIN}workbookPr")
         date1904 = properties is not None and properties.get("date1904") in ("1", "true")
         self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         names = set(archive.namelist())
         self.strings: list[str] = []
-        if "xl/sharedStrings.xml" in names:
-            with archive.open("xl/sharedStrings.xml") as source:
+        if parts.get("sharedStrings") in names:
+            with archive.open(parts["sharedStrings"]) as source:
                 self.strings = list(read_string_table(source))
         self.positions: dict[str, int] = {}  # column letters → index
         # Whether the sheet's elements have no namespace prefix (the plain cells are looked for only then).
@@ -82,8 +81,8 @@ class Workbook:
             self.plain = "<sheetData" in head.read(CHUNK).decode("utf-8", "ignore")
         self.dates: set[int] = set()
         self.durations: set[int] = set()
-        if "xl/styles.xml" in names:
-            self._styles(ElementTree.fromstring(archive.read("xl/styles.xml")))
+        if parts.get("styles") in names:
+            self._styles(ElementTree.fromstring(archive.read(parts["styles"])))
 
     def _styles(self, styles: ElementTree.Element) -> None:
         formats = dict(BUILTIN_FORMATS)
@@ -170,7 +169,7 @@ class Workbook:
             elif kind == "s":
                 cell = self.strings[int(value)] if value else ""
             elif kind == "inlineStr":
-                cell = inline
+                cell = inline  # the plain form has no entity (no "&")
             else:
                 cell = self._value(kind, int(style or 0), f"<v>{value}</v>")
             if position < len(cells):
@@ -188,7 +187,7 @@ class Workbook:
     def _cells_in_general(self, row: str) -> list[Any]:
         cells: list[Any] = []
         for attributes, inner in CELL.findall(row):
-            found = dict(ATTRIBUTE.findall(attributes))
+            found = {name: double or single for name, double, single in ATTRIBUTE.findall(attributes)}
             reference = found.get("r")
             position = _column(reference.rstrip("0123456789")) - 1 if reference else len(cells)
             if position > len(cells):
@@ -215,14 +214,28 @@ class Workbook:
         if kind == "b":
             return bool(int(value))
         if kind == "d":
-            return datetime.datetime.fromisoformat(value)
-        return html.unescape(value) if "&" in value else value  # "str" (a formula's text), "e" (an error)
+            return from_ISO8601(value)
+        return _unescape(value)  # "str" (a formula's text), "e" (an error)
 
 
 def _text(inner: str) -> str:
-    inner = PHONETIC.sub("", inner)
-    text = "".join(part for part in TEXT.findall(inner))
-    return html.unescape(text) if "&" in text else text
+    return _unescape("".join(TEXT.findall(PHONETIC.sub("", inner))))
+
+
+ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
+NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _entity(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name[0] == "#":
+        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+    return NAMED[name]
+
+
+def _unescape(text: str) -> str:
+    """XML's five entities and character references (not HTML's, which read &#133; as "…")."""
+    return ENTITY.sub(_entity, text) if "&" in text else text
 
 
 def _column(letters: str) -> int:

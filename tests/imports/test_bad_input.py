@@ -167,7 +167,7 @@ def test_rows_with_too_many_or_too_few_cells(paul, run_file):
         (b"not a workbook at all", "fake.xlsx", "not a readable Excel workbook"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old.xls", ".xls"),
         (b'code,name,region\r\nG1,"unterminated,510104\r\n', "quote.csv", "cannot be read as CSV"),
-        (b"code,name,region\r\nG1,a\x00b,510104\r\n", "nul.csv", "NUL"),
+        (b"code,name,region\r\nG1,a\x00b,510104\r\n", "nul.csv", "Line 2 contains a NUL"),
     ],
 )
 def test_unreadable_files_are_refused_whole(paul, run_file, content, name, message_part):
