@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -759,18 +759,29 @@ def _lock_kind(kind: str) -> None:
 
 def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, Any]:
     """Merge the staged rows into the kind's table, remove (replace mode), and follow through; returns the counts
-    and what followed. A preview (rolled back) checks no foreign key: it leaves them be (`first_load`)."""
-    first_load = _no_first_load if preview else foreign_keys_checked_once
+    and what followed."""
     kind, path = stage.kind, ("" if run.territory.code == NATIONAL_CODE else run.territory.path)
     moment = timezone.now()
     source, params = stage.source(path)
-    rows = stage.scalar(f"SELECT COUNT(*) {source}", params)
+    joined = f"{source} LEFT JOIN {q(kind.model._meta.db_table)} t ON {stage.key_match()}"
+    # One join counts the staged rows, those that are new and those that differ.
+    new, differ, rows = (
+        count or 0
+        for count in stage.fetch(
+            f"SELECT SUM(CASE WHEN t.id IS NULL THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN t.id IS NOT NULL AND ({stage.changed()}) THEN 1 ELSE 0 END), COUNT(*) {joined}",
+            params,
+        )[0]
+    )
     progress_set(run, "writing", 0, rows)
+    # A first load checks the foreign keys of the tables it fills once, at its end (crm.bulk); a preview, rolled
+    # back, checks none, so it has none dropped: it counts as no new row there.
+    first_load = 0 if preview else new
     # New customers get their tier as they are inserted, under the one rule set in force where they all lie,
     # instead of a second write of every row; the rest are recomputed after the merge.
-    rule_set = _one_rule_set(stage, path) if kind.name == "customers" else None
+    rule_set = _one_rule_set(stage, path) if kind.name == "customers" and new else None
     first_tiers = _first_tiers(stage, rule_set) if rule_set is not None else {}
-    created, updated = _merge(run, stage, source, params, moment, first_tiers, first_load)
+    created, updated = _merge(run, stage, joined, params, moment, first_tiers, new, differ, first_load)
     removed = _remove(run, stage, path, rows) if run.mode == ImportMode.REPLACE else 0
     # Planner statistics for what was just loaded, before the statements that follow read it.
     analyze_after_load(kind.model._meta.db_table, created + updated + removed)
@@ -785,16 +796,11 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
     if kind.name in ("customers", "billing"):
         progress_set(run, "tiers", rows, rows)
         if kind.name == "customers":
-            with first_load(StatusPeriod._meta.db_table, created):
+            with foreign_keys_checked_once(StatusPeriod._meta.db_table, first_load):
                 _status_history(stage, moment)
-        with first_load(TierChange._meta.db_table, created):
+        with foreign_keys_checked_once(TierChange._meta.db_table, first_load):
             outcome.update(_tiers(moment, rule_set))
     return outcome
-
-
-@contextmanager
-def _no_first_load(table: str, rows: int) -> Iterator[bool]:
-    yield False
 
 
 def _one_rule_set(stage: Stage, path: str) -> RuleSet | None:
@@ -847,13 +853,16 @@ def _first_tiers(stage: Stage, rule_set: RuleSet) -> dict[str, tuple[str, list[A
 def _merge(
     run: ImportRun,
     stage: Stage,
-    source: str,
+    joined: str,
     params: list[Any],
     moment,
     first_tiers: dict[str, tuple[str, list[Any]]],
-    first_load: Callable[[str, int], AbstractContextManager[bool]],
+    new: int,
+    differ: int,
+    first_load: int,
 ) -> tuple[int, int]:
-    """Write the staged rows that differ or are new; (created, updated).
+    """Write the staged rows that differ or are new (`joined`: the staged rows, `t` the table's row of each or
+    NULL; `new` and `differ` their counts, a statement with none to write is not run); (created, updated).
 
     The rows that differ go through `INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM` (a row deleted
     meanwhile is inserted again). The new ones, found by the same join, go in by a plain `INSERT`: the upsert
@@ -909,16 +918,7 @@ def _merge(
         or "1 = 0"
     )
     assignments = ", ".join(f"{q(column)} = excluded.{q(column)}" for column in updates)
-    insert = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {source} "
-    insert += f"LEFT JOIN {table} t ON {stage.key_match()} "
-    # One join counts the rows that are new and those that differ; a statement with none to write is not run (a
-    # file that changes nothing costs this join alone).
-    new, differ = stage.fetch(
-        f"SELECT SUM(CASE WHEN t.id IS NULL THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN t.id IS NOT NULL AND ({stage.changed()}) THEN 1 ELSE 0 END) {source} "
-        f"LEFT JOIN {table} t ON {stage.key_match()}",
-        params,
-    )[0]
+    insert = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {joined} "
     created = updated = 0
     if differ:
         # The rows that differ first, before the new ones make the table larger.
@@ -928,7 +928,7 @@ def _merge(
             [*insert_params, *params],
         )
     if new:
-        with first_load(model._meta.db_table, new):
+        with foreign_keys_checked_once(model._meta.db_table, first_load):
             created = stage.execute(f"{insert} WHERE t.id IS NULL", [*insert_params, *params])
     return created, updated
 

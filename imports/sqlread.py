@@ -117,8 +117,7 @@ def _copy(raw: Raw, path: Path, encoding: str) -> int | None:
                 f"ENCODING '{COPY_ENCODINGS[encoding]}')",
                 file,
             )
-            cursor.execute(f"SELECT COUNT(*) FROM {raw.table}")
-            if cursor.fetchone()[0] != expected:
+            if cursor.rowcount != expected:
                 raise _NotStraight
     except (_NotStraight, psycopg2.DataError):
         # A blank line, a row of another width, a character the server cannot convert: Python reads the file.

@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views import View
 
 from crm.forms import add_service_errors, style_form
@@ -63,32 +63,32 @@ def duration_text(seconds: float | None) -> str:
     return _("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": rest}
 
 
+# What replace mode removes, in the words of the kind (members are marked as left, the others removed), before
+# and after the write; the count picks the plural when the text is formatted.
+REMOVALS = {
+    (ImportKind.MEMBERS, False): ngettext_lazy(
+        "%(count)d member will be marked as left.", "%(count)d members will be marked as left.", "count"
+    ),
+    (ImportKind.MEMBERS, True): ngettext_lazy(
+        "%(count)d member was marked as left.", "%(count)d members were marked as left.", "count"
+    ),
+    (ImportKind.KEY_PERSONS, False): ngettext_lazy(
+        "%(count)d key person will be removed.", "%(count)d key persons will be removed.", "count"
+    ),
+    (ImportKind.KEY_PERSONS, True): ngettext_lazy(
+        "%(count)d key person was removed.", "%(count)d key persons were removed.", "count"
+    ),
+    (ImportKind.HOLDINGS, False): ngettext_lazy(
+        "%(count)d product holding will be removed.", "%(count)d product holdings will be removed.", "count"
+    ),
+    (ImportKind.HOLDINGS, True): ngettext_lazy(
+        "%(count)d product holding was removed.", "%(count)d product holdings were removed.", "count"
+    ),
+}
+
+
 def removal_text(run: ImportRun, *, done: bool) -> str:
-    """What replace mode removes, in the words of the kind: members are marked as left, the others removed."""
-    count = run.removed
-    if run.kind == ImportKind.MEMBERS:
-        if done:
-            return ngettext("%(count)d member was marked as left.", "%(count)d members were marked as left.", count) % {
-                "count": count
-            }
-        return ngettext(
-            "%(count)d member will be marked as left.", "%(count)d members will be marked as left.", count
-        ) % {"count": count}
-    if run.kind == ImportKind.KEY_PERSONS:
-        if done:
-            return ngettext("%(count)d key person was removed.", "%(count)d key persons were removed.", count) % {
-                "count": count
-            }
-        return ngettext("%(count)d key person will be removed.", "%(count)d key persons will be removed.", count) % {
-            "count": count
-        }
-    if done:
-        return ngettext("%(count)d product holding was removed.", "%(count)d product holdings were removed.", count) % {
-            "count": count
-        }
-    return ngettext(
-        "%(count)d product holding will be removed.", "%(count)d product holdings will be removed.", count
-    ) % {"count": count}
+    return REMOVALS[(run.kind, done)] % {"count": run.removed}
 
 
 def _retryable(run: ImportRun) -> bool:

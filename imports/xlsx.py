@@ -79,8 +79,9 @@ class Workbook:
         # Whether the sheet's elements have no namespace prefix (the plain cells are looked for only then).
         with archive.open(self.sheet) as head:
             self.plain = "<sheetData" in head.read(CHUNK).decode("utf-8", "ignore")
-        self.dates: set[int] = set()
-        self.durations: set[int] = set()
+        # The styles (their index as the cells write it, "s") whose number format is a date, a duration.
+        self.dates: set[str] = set()
+        self.durations: set[str] = set()
         if parts.get("styles") in names:
             self._styles(ElementTree.fromstring(archive.read(parts["styles"])))
 
@@ -93,9 +94,12 @@ class Workbook:
         for index, cell_format in enumerate(cell_formats if cell_formats is not None else ()):
             code = formats.get(int(cell_format.get("numFmtId", "0")), "")
             if code and is_date_format(code):
-                self.dates.add(index)
+                self.dates.add(str(index))
                 if is_timedelta_format(code):
-                    self.durations.add(index)
+                    self.durations.add(str(index))
+        for styles_of in (self.dates, self.durations):
+            if "0" in styles_of:
+                styles_of.add("")  # a cell without a style has the first
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """(row number, cells) of every row with a cell, each as wide as the sheet's stated range at least."""
@@ -146,69 +150,55 @@ class Workbook:
             yield piece[start + 4 : end], piece[end + 1 :]
 
     def _cells(self, row: str) -> list[Any]:
-        plain = PLAIN_CELL.findall(row)
-        if len(plain) != row.count("<c") or not self.plain:
-            return self._cells_in_general(row)
+        """The row's cells as values, each at its column (the ones between empty)."""
+        found = PLAIN_CELL.findall(row) if self.plain else None
+        if found is None or len(found) != row.count("<c"):
+            found = self._cells_in_general(row)
         cells: list[Any] = []
         positions = self.positions
-        for letters, style, kind, value, inline in plain:
-            position = positions.get(letters)
-            if position is None:
-                position = positions[letters] = _column(letters) - 1
-            if position > len(cells):
-                cells += [""] * (position - len(cells))
-            if not kind or kind == "n":
-                if not value:
-                    cell: Any = ""
-                elif "." in value or "E" in value or "e" in value:
-                    cell = float(value)
-                else:
-                    cell = int(value)
-                if style and value and int(style) in self.dates:
-                    cell = self._date(cell, int(style))
-            elif kind == "s":
-                cell = self.strings[int(value)] if value else ""
-            elif kind == "inlineStr":
-                cell = inline  # the plain form has no entity (no "&")
-            else:
-                cell = self._value(kind, int(style or 0), f"<v>{value}</v>")
-            if position < len(cells):
-                cells[position] = cell
+        for letters, style, kind, value, inline in found:
+            at = positions.get(letters)
+            if at is None:
+                at = positions[letters] = _column(letters) - 1 if letters else -1
+            if at < 0:  # a cell without a reference: the next column
+                at = len(cells)
+            if at > len(cells):
+                cells += [""] * (at - len(cells))
+            cell = self._value(kind or "n", style, value, inline)
+            if at < len(cells):
+                cells[at] = cell
             else:
                 cells.append(cell)
         return cells
 
-    def _date(self, number: float, style: int) -> Any:
-        try:
-            return from_excel(number, self.epoch, timedelta=style in self.durations)
-        except (OverflowError, ValueError):
-            return "#VALUE!"
-
-    def _cells_in_general(self, row: str) -> list[Any]:
-        cells: list[Any] = []
+    def _cells_in_general(self, row: str) -> list[tuple[str, str, str, str, str]]:
+        """(column letters, style, type, value, inline text) of each cell, as PLAIN_CELL finds them in its own
+        spelling, whatever the markup's."""
+        cells = []
         for attributes, inner in CELL.findall(row):
             found = {name: double or single for name, double, single in ATTRIBUTE.findall(attributes)}
-            reference = found.get("r")
-            position = _column(reference.rstrip("0123456789")) - 1 if reference else len(cells)
-            if position > len(cells):
-                cells += [""] * (position - len(cells))
-            value = self._value(found.get("t", "n"), int(found.get("s") or 0), inner or "")
-            if position < len(cells):
-                cells[position] = value
+            letters, style, kind = found.get("r", "").rstrip("0123456789"), found.get("s", ""), found.get("t", "n")
+            if kind == "inlineStr":
+                cells.append((letters, style, kind, "", _text(inner or "")))
             else:
-                cells.append(value)
+                match = VALUE.search(inner or "")
+                cells.append((letters, style, kind, (match.group(1) or "") if match else "", ""))
         return cells
 
-    def _value(self, kind: str, style: int, inner: str) -> Any:
+    def _value(self, kind: str, style: str, value: str, inline: str) -> Any:
+        """A cell's value as openpyxl gives it (data_only): `value` is the text of its <v>."""
         if kind == "inlineStr":
-            return _text(inner)
-        match = VALUE.search(inner)
-        value = match.group(1) if match else None
+            return inline
         if not value:
             return ""
         if kind == "n":
             number = float(value) if "." in value or "E" in value or "e" in value else int(value)
-            return self._date(number, style) if style in self.dates else number
+            if style in self.dates:
+                try:
+                    return from_excel(number, self.epoch, timedelta=style in self.durations)
+                except (OverflowError, ValueError):
+                    return "#VALUE!"
+            return number
         if kind == "s":
             return self.strings[int(value)]
         if kind == "b":
