@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import BillingPeriod, Customer, Industry, StatusPeriod
 from campaigns.models import Product
-from crm.bulk import analyze_after_load, foreign_keys_checked_once
+from crm.bulk import analyze_after_load, first_load
 from crm.models import Region, User
 from crm.permissions import require
 from crm.visibility import NATIONAL_CODE, filing_regions, territory_region
@@ -774,14 +774,15 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
         )[0]
     )
     progress_set(run, "writing", 0, rows)
-    # A first load checks the foreign keys of the tables it fills once, at its end (crm.bulk); a preview, rolled
-    # back, checks none, so it has none dropped: it counts as no new row there.
-    first_load = 0 if preview else new
+    # A first load checks the foreign keys of the tables it fills and builds their plain indexes once, at its end
+    # (crm.bulk.first_load); a preview, rolled back, needs neither, so it has nothing dropped: it counts as no new
+    # row there.
+    loaded = 0 if preview else new
     # New customers get their tier as they are inserted, under the one rule set in force where they all lie,
     # instead of a second write of every row; the rest are recomputed after the merge.
     rule_set = _one_rule_set(stage, path) if kind.name == "customers" and new else None
     first_tiers = _first_tiers(stage, rule_set) if rule_set is not None else {}
-    created, updated = _merge(run, stage, joined, params, moment, first_tiers, new, differ, first_load)
+    created, updated = _merge(run, stage, joined, params, moment, first_tiers, new, differ, loaded)
     removed = _remove(run, stage, path, rows) if run.mode == ImportMode.REPLACE else 0
     # Planner statistics for what was just loaded, before the statements that follow read it.
     analyze_after_load(kind.model._meta.db_table, created + updated + removed)
@@ -796,9 +797,9 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
     if kind.name in ("customers", "billing"):
         progress_set(run, "tiers", rows, rows)
         if kind.name == "customers":
-            with foreign_keys_checked_once(StatusPeriod._meta.db_table, first_load):
+            with first_load(StatusPeriod._meta.db_table, loaded):
                 _status_history(stage, moment)
-        with foreign_keys_checked_once(TierChange._meta.db_table, first_load):
+        with first_load(TierChange._meta.db_table, loaded):
             outcome.update(_tiers(moment, rule_set))
     return outcome
 
@@ -859,7 +860,7 @@ def _merge(
     first_tiers: dict[str, tuple[str, list[Any]]],
     new: int,
     differ: int,
-    first_load: int,
+    loaded: int,
 ) -> tuple[int, int]:
     """Write the staged rows that differ or are new (`joined`: the staged rows, `t` the table's row of each or
     NULL; `new` and `differ` their counts, a statement with none to write is not run); (created, updated).
@@ -928,7 +929,7 @@ def _merge(
             [*insert_params, *params],
         )
     if new:
-        with foreign_keys_checked_once(model._meta.db_table, first_load):
+        with first_load(model._meta.db_table, loaded):
             created = stage.execute(f"{insert} WHERE t.id IS NULL", [*insert_params, *params])
     return created, updated
 
