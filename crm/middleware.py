@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class LanguageMiddleware(LocaleMiddleware):
@@ -18,3 +21,51 @@ class LanguageMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class MalformedInputMiddleware:
+    """Refuses, before any view, what no view could read truthfully (in the user's language, JSON under /api/): an
+    address with a NUL character names nothing (404: no database stores one in text); a NUL character in the query,
+    or a query or form body whose percent-encoded bytes are not UTF-8, which Django would otherwise read with each
+    bad byte replaced by “�” and a view would store so, is a 400."""
+
+    FORM = "application/x-www-form-urlencoded"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from crm.errors import refusal
+
+        if "\x00" in request.path:
+            return refusal(request, _("The address contains a NUL character."), 404)
+        problem = self.problem(request)
+        if problem:
+            return refusal(request, problem)
+        return self.get_response(request)
+
+    def problem(self, request) -> str | None:
+        query = _percent_decoded(request.META.get("QUERY_STRING", ""))
+        if b"\x00" in query:
+            return _("The query contains a NUL character.")
+        if not _is_utf8(query):
+            return _("The query is not in UTF-8.")
+        if request.method in ("POST", "PUT", "PATCH") and request.content_type == self.FORM:
+            body = _percent_decoded(request.body)
+            if not _is_utf8(body):
+                return _("The form's text is not in UTF-8.")
+        return None
+
+
+def _percent_decoded(value: str | bytes) -> bytes:
+    # WSGI gives the query as Latin-1 text: each character one byte of the request.
+    raw = value.encode("latin-1", "replace") if isinstance(value, str) else value
+    return unquote_to_bytes(raw.replace(b"+", b" "))
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

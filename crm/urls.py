@@ -20,3 +20,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+handler400 = "crm.errors.bad_request"
+handler403 = "crm.errors.permission_denied"
+handler404 = "crm.errors.page_not_found"
+handler500 = "crm.errors.server_error"

@@ -15,7 +15,13 @@ from .models import Visit, VisitKind
 
 
 class MonthField(forms.CharField):
-    default_validators = [RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", _("Give the month as YYYY-MM, e.g. 2026-11."))]
+    # Years 1900–2999: a month of year 0 or 9999 has no start or end a date can hold.
+    default_validators = [
+        RegexValidator(
+            r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$",
+            _("Give the month as YYYY-MM, from 1900-01 to 2999-12, e.g. 2026-11."),
+        )
+    ]
 
 
 class MonthFilter(django_filters.CharFilter):
