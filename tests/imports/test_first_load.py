@@ -13,7 +13,7 @@ from .conftest import csv_bytes
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="a first load drops keys and indexes on PostgreSQL only"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="first loads drop keys on PostgreSQL only"),
 ]
 
 
