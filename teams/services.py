@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer, KeyPerson
+from accounts.models import Customer, CustomerStatus, KeyPerson
 from crm.models import Region, User
+from crm.periods import Period
 from crm.permissions import may, require
 from crm.visibility import province_path, territory_path
 
@@ -84,6 +85,17 @@ def team_set(
         _check_assignee(customer=customer, user=user, field="assistants")
 
     current = list(TeamRole.objects.active(on).select_for_update().filter(customer=customer))
+    manager = TeamRoleKind.CUSTOMER_MANAGER
+    if (
+        manager in roles
+        and roles[manager] is None
+        and customer.status == CustomerStatus.ACTIVE
+        and any(held.role == manager for held in current)
+    ):
+        # SPEC §5.1: an active customer has exactly one customer manager; vacating the role means naming the next.
+        raise ValidationError(
+            {manager: _("An active customer keeps a customer manager: name the successor instead of leaving it empty.")}
+        )
     change = TeamChange()
     new_roles = []
     for role, user in roles.items():
@@ -201,12 +213,21 @@ def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list
     key_persons = data.pop("key_persons", None)
     staff_present = data.pop("staff_present", None)
     role_given = data.pop("visitor_role", None)
+    dated = visit.visited_at
     for field, value in data.items():
         setattr(visit, field, value)
     visit.summary = (visit.summary or "").strip()
     errors: dict[str, str] = {}
     if visit.visited_at and visit.visited_at > timezone.now():
         errors["visited_at"] = _("A visit cannot be in the future.")
+    elif visit.visited_at and (not visit.pk or visit.visited_at != dated):
+        earliest = _earliest_visit_day(user)
+        if timezone.localdate(visit.visited_at) < earliest:
+            errors["visited_at"] = (
+                _("A visit cannot be dated before %(day)s.")
+                if may(user, "teams.manage")
+                else _("A visit is dated this month, from %(day)s on; a department head may log an earlier one.")
+            ) % {"day": earliest}
     held = selectors.roles_held(user=user, customer=visit.customer)
     if not visit.pk and not _may_log(user=user, customer=visit.customer, held=held):
         # Nothing else is checked: the rest would tell an outsider about a customer they may not see.
@@ -217,14 +238,15 @@ def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list
         visit.visitor_role = role_given
     elif not visit.pk:
         visit.visitor_role = held[0] if held else ""
+    # The refusals name what the caller gave (an id, a username), never what another customer's records say.
     others = [person for person in key_persons or [] if person.customer_id != visit.customer_id]
     if others:
-        errors["key_persons"] = _("%(name)s is not a key person of this customer.") % {"name": others[0].name}
+        errors["key_persons"] = _("No key person of this customer has the id %(id)s.") % {"id": others[0].pk}
     team = set(selectors.team_member_ids(visit.customer)) if staff_present else set()
     strangers = [staff for staff in staff_present or [] if staff.pk not in team or staff.pk == user.pk]
     if strangers:
-        errors["staff_present"] = _("%(name)s is not another member of this customer's team.") % {
-            "name": strangers[0].display_name
+        errors["staff_present"] = _("%(username)s is not another member of this customer's team.") % {
+            "username": strangers[0].username
         }
     if visit.next_visit_on and visit.visited_at and visit.next_visit_on < timezone.localdate(visit.visited_at):
         errors["next_visit_on"] = _("The next visit cannot be before this one.")
@@ -239,6 +261,16 @@ def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list
     if errors:
         raise ValidationError(errors)
     return key_persons, staff_present
+
+
+def _earliest_visit_day(user: User) -> datetime.date:
+    """The first day a visit `user` logs or moves may be dated: this month's first (the KPI period that runs), or,
+    for department heads and provincial staff, who may enter a late visit for their teams, the first of the same
+    month a year ago."""
+    period = Period.of(timezone.localdate())
+    if may(user, "teams.manage"):
+        return period.months_back(13)[0].start
+    return period.start
 
 
 def _may_log(*, user: User, customer: Customer, held: list[str]) -> bool:

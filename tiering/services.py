@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -149,6 +150,14 @@ def _log_change(customer: Customer, before: str | None, after: str | None, sourc
         )
 
 
+def one_year_after(day: datetime.date) -> datetime.date:
+    """The same day a year on (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
 @transaction.atomic
 def tier_override_set(*, customer: Customer, user: User, tier: str, reason: str, expires_on) -> TierOverride:
     """Set a customer's tier by hand until `expires_on`; replaces an override already in force."""
@@ -156,8 +165,14 @@ def tier_override_set(*, customer: Customer, user: User, tier: str, reason: str,
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = _("Say why the tier is set by hand.")
-    if expires_on is None or expires_on < timezone.localdate():
+    today = timezone.localdate()
+    if expires_on is None or expires_on < today:
         errors["expires_on"] = _("The expiry date cannot be in the past.")
+    elif expires_on > one_year_after(today):
+        # A tier set by hand is reviewed at least yearly, as the tiering cycle is; 9999-12-31 would be for ever.
+        errors["expires_on"] = _("An override expires within one year, on %(last)s at the latest.") % {
+            "last": one_year_after(today)
+        }
     if errors:
         raise ValidationError(errors)
     now = timezone.now()

@@ -82,7 +82,8 @@ class VisitSerializer(StrictModelSerializer):
         many=True,
         required=False,
         queryset=KeyPerson.objects.all(),
-        error_messages={"does_not_exist": _("No key person with id {pk_value}.")},
+        # The service's words for a key person of another customer: an id says nothing of what exists elsewhere.
+        error_messages={"does_not_exist": _("No key person of this customer has the id {pk_value}.")},
     )
     plans = PlanField(
         many=True,

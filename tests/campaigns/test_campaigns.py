@@ -245,9 +245,10 @@ def test_the_campaign_list_reads_a_fixed_number_of_queries(b_tier, cast, api, dj
 def test_a_visit_outside_the_campaign_s_period_does_not_move_its_plan(b_tier, cast, api):
     api(cast["dora"]).post(URL, _body(), format="json")  # December 2026
     plan = CustomerPlan.objects.get(customer__code="CD0001")
-    alice = api(cast["alice"])
-    alice.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    # A department head, who may log a visit of an earlier month (an account manager logs this month's only).
+    dora = api(cast["dora"])
+    dora.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     body = {"customer": "CD0001", "summary": "例行走访", "plans": [plan.pk], "visited_at": "2026-11-20T10:00:00+08:00"}
-    response = alice.post("/api/v1/visits/", body, format="json")
+    response = dora.post("/api/v1/visits/", body, format="json")
     assert response.status_code == 400 and "outside the period" in response.json()["plans"][0]
     assert not Visit.objects.exists()

@@ -113,3 +113,26 @@ def test_on_postgresql_no_two_customer_manager_periods_overlap_whatever_their_da
         role="customer_manager",
         starts_on=today + datetime.timedelta(days=30),
     )
+
+
+@pytest.mark.django_db
+def test_an_active_customer_keeps_its_customer_manager_the_role_moves_to_a_successor(api, cast, tiered):
+    client = api(cast["dora"])
+    response = _put(client, "CD0001", _team(customer_manager=None, service_manager="bob"))
+    assert response.status_code == 400
+    assert response.json()["customer_manager"] == [
+        "An active customer keeps a customer manager: name the successor instead of leaving it empty."
+    ]
+    assert TeamRole.objects.active().get(customer=tiered["alice"], role="customer_manager").user == cast["alice"]
+    assert _put(client, "CD0001", _team(customer_manager="bob")).status_code == 200, "a successor named"
+
+
+@pytest.mark.django_db
+def test_a_customer_without_a_manager_or_no_longer_active_may_have_none(api, cast, tiered):
+    from accounts.models import Customer
+
+    client = api(cast["dora"])
+    TeamRole.objects.filter(customer=tiered["wuhou"]).delete()
+    assert _put(client, "CD0002", _team(service_manager="alice")).status_code == 200, "never had one"
+    Customer.objects.filter(pk=tiered["alice"].pk).update(status="churned")
+    assert _put(client, "CD0001", _team()).status_code == 200, "a churned customer's team may be emptied"

@@ -72,11 +72,15 @@ def test_bad_visits_get_a_clear_message_on_the_field_and_nothing_is_saved(api, c
 
 
 @pytest.mark.django_db
-def test_a_key_person_of_another_customer_is_refused(api, cast, tiered):
-    stranger = KeyPersonFactory(customer=tiered["wuhou"])
-    response = _visit(api(cast["alice"]), key_persons=[stranger.pk])
+def test_a_key_person_of_another_customer_is_refused_in_the_words_of_one_that_does_not_exist(api, cast, tiered):
+    """Nothing in the refusal tells the caller that the id exists elsewhere, nor whose it is."""
+    stranger = KeyPersonFactory(customer=tiered["guangzhou"], name="广州的关键人")
+    client = api(cast["alice"])
+    response = _visit(client, key_persons=[stranger.pk])
     assert response.status_code == 400
-    assert "not a key person of this customer" in response.json()["key_persons"][0]
+    assert response.json()["key_persons"] == [f"No key person of this customer has the id {stranger.pk}."]
+    missing = _visit(client, key_persons=[stranger.pk + 1000])
+    assert missing.json()["key_persons"] == [f"No key person of this customer has the id {stranger.pk + 1000}."]
     assert not Visit.objects.exists()
 
 
@@ -129,10 +133,18 @@ def test_visits_follow_the_visibility_of_their_customer(api, cast, tiered, who, 
 
 @pytest.mark.django_db
 def test_visits_filter_by_customer_visitor_and_month(api, cast, tiered):
-    TeamRoleFactory(customer=tiered["alice"], user=cast["bob"], role="service_manager")
-    _visit(api(cast["alice"]), visited_at="2026-10-15T10:00:00+08:00")
-    _visit(api(cast["bob"]), visited_at="2026-11-02T09:00:00+08:00")
-    _visit(api(cast["bob"]), customer="CD0002", visited_at="2026-11-01T00:30:00+08:00")
+    # Visits of past months, stored as history is (the API logs them in the month that runs only).
+    for customer, visitor, at in [
+        ("alice", "alice", "2026-10-15T10:00:00+08:00"),
+        ("alice", "bob", "2026-11-02T09:00:00+08:00"),
+        ("wuhou", "bob", "2026-11-01T00:30:00+08:00"),
+    ]:
+        Visit.objects.create(
+            customer=tiered[customer],
+            visitor=cast[visitor],
+            visited_at=datetime.datetime.fromisoformat(at),
+            summary="拜访",
+        )
     client = api(cast["dora"])
 
     def ids(query):
@@ -203,3 +215,45 @@ def test_logging_a_visit_query_count_is_pinned(api, cast, tiered, django_assert_
     with django_assert_num_queries(6):
         response = client.post(URL, {"customer": "CD0001", "summary": "拜访"}, format="json")
     assert response.status_code == 201
+
+
+def _days_before_this_month(days: int) -> str:
+    first = timezone.localdate().replace(day=1)
+    day = first - datetime.timedelta(days=days)
+    return f"{day.isoformat()}T10:00:00+08:00"
+
+
+@pytest.mark.django_db
+def test_an_account_manager_dates_a_visit_in_the_month_that_runs(api, cast, tiered):
+    client = api(cast["alice"])
+    first = timezone.localdate().replace(day=1)
+    response = _visit(client, visited_at=_days_before_this_month(1))
+    assert response.status_code == 400
+    assert response.json()["visited_at"] == [
+        f"A visit is dated this month, from {first} on; a department head may log an earlier one."
+    ]
+    assert _visit(client, visited_at=f"{first.isoformat()}T00:10:00+08:00").status_code == 201
+    assert _visit(client, visited_at="0593-01-01T10:00:00+08:00").status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_department_head_logs_a_late_visit_back_to_the_same_month_last_year(api, cast, tiered):
+    client = api(cast["dora"])
+    assert _visit(client, visited_at=_days_before_this_month(40)).status_code == 201
+    first = timezone.localdate().replace(day=1)
+    earliest = first.replace(year=first.year - 1)
+    response = _visit(client, visited_at=f"{(earliest - datetime.timedelta(days=1)).isoformat()}T10:00:00+08:00")
+    assert response.json()["visited_at"] == [f"A visit cannot be dated before {earliest}."]
+    assert _visit(client, visited_at="2019-06-01T10:00:00+08:00").status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_late_visit_keeps_its_date_when_its_visitor_corrects_the_summary(api, cast, tiered):
+    """The date rule holds for the date given, not for a visit a head entered late that its visitor then edits."""
+    day = datetime.datetime.fromisoformat(_days_before_this_month(3))
+    visit = Visit.objects.create(customer=tiered["alice"], visitor=cast["alice"], visited_at=day, summary="补录")
+    client = api(cast["alice"])
+    response = client.patch(f"{URL}{visit.pk}/", {"summary": "补录：客户要求报价"}, format="json")
+    assert response.status_code == 200, response.content
+    moved = client.patch(f"{URL}{visit.pk}/", {"visited_at": _days_before_this_month(4)}, format="json")
+    assert moved.status_code == 400

@@ -67,6 +67,8 @@ def test_ending_an_override_restores_the_computed_tier(api, cast, computed):
         ({"tier": "A", "reason": "x", "expires_on": in_days(-1)}, "expires_on"),
         ({"tier": "S", "reason": "x", "expires_on": in_days(5)}, "tier"),
         ({"tier": "A", "reason": "x"}, "expires_on"),
+        ({"tier": "A", "reason": "x", "expires_on": "9999-12-31"}, "expires_on"),
+        ({"tier": "A", "reason": "x", "expires_on": in_days(367)}, "expires_on"),
     ],
 )
 def test_bad_overrides_are_field_errors_and_change_nothing(api, cast, computed, payload, field):
@@ -91,3 +93,24 @@ def test_customer_page_shows_override_and_computed_tier(api, login, cast, comput
     html = login(cast["alice"]).get("/customers/CD0001/").content.decode()
     box = html[html.index('data-testid="tier-override"') :].split("</div>")[0]
     assert "省重点保障客户" in box and "A" in box and "B" in box
+
+
+def test_an_override_expires_within_one_year(api, cast, computed):
+    from tiering.services import one_year_after
+
+    last = one_year_after(timezone.localdate())
+    client = api(cast["paul"])
+    response = client.post(
+        URL, {"tier": "A", "reason": "x", "expires_on": (last + datetime.timedelta(days=1)).isoformat()}, format="json"
+    )
+    assert response.json()["expires_on"] == [f"人工调级的有效期不超过一年，最晚至 {last}。"]
+    assert (
+        client.post(URL, {"tier": "A", "reason": "x", "expires_on": last.isoformat()}, format="json").status_code == 201
+    )
+
+
+def test_one_year_after_a_29_february_is_the_28th():
+    from tiering.services import one_year_after
+
+    assert one_year_after(datetime.date(2028, 2, 29)) == datetime.date(2029, 2, 28)
+    assert one_year_after(datetime.date(2026, 12, 2)) == datetime.date(2027, 12, 2)
