@@ -65,7 +65,9 @@ def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
 
 @transaction.atomic
 def customer_update(*, user: User, customer: Customer, data: dict[str, Any]) -> Customer:
-    previous_region = customer.region_id
+    # The stored region, not the instance's: a ModelForm (the page's, the admin's) has set the new one on the
+    # instance before it calls this.
+    previous_region = Customer.objects.filter(pk=customer.pk).values_list("region_id", flat=True).first()
     _assign(customer, data)
     customer.full_clean()
     if customer.region_id != previous_region:
