@@ -22,7 +22,6 @@ from accounts.data import industries
 from accounts.models import Industry
 from crm.models import Region
 from tests.factories import (
-    PASSWORD,
     CustomerFactory,
     DepartmentFactory,
     KeyPersonFactory,
@@ -117,11 +116,12 @@ def customers(cast, territory):
 
 @pytest.fixture
 def login():
-    """A logged-in Django test client for one of the cast."""
+    """A logged-in Django test client for one of the cast. (Signed in directly: the test client's `login` calls
+    `authenticate` without the request, which the lockout backend needs.)"""
 
     def _login(user) -> Client:
         client = Client()
-        assert client.login(username=user.username, password=PASSWORD)
+        client.force_login(user)
         return client
 
     return _login
@@ -130,13 +130,23 @@ def login():
 @pytest.fixture
 def api(cast):
     """A DRF client authenticated with a token, as scripts use the API."""
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     def _api(user) -> APIClient:
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _instance, token = AuthToken.objects.create(user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
     return _api
+
+
+@pytest.fixture
+def staff_client(db):
+    """A test client signed in as a member of staff: the API schema and its docs are for signed-in staff only."""
+    from tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory(role="hq_admin"))
+    return client

@@ -44,7 +44,7 @@ from django.db import connection, reset_queries  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
+from knox.models import AuthToken  # noqa: E402
 
 from accounts.models import Customer  # noqa: E402
 from crm.models import Role, User  # noqa: E402
@@ -268,13 +268,14 @@ def log_visits_concurrently(figures: dict, rng: random.Random) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (bench/run installs it)")
     managers = customer_managers(rng, WRK_MANAGERS)
-    had_token = set(Token.objects.filter(user__in=managers).values_list("user_id", flat=True))
     lines = []
+    tokens = []
     for manager in managers:
-        token, _ = Token.objects.get_or_create(user=manager)
+        instance, token = AuthToken.objects.create(manager)
+        tokens.append(instance.pk)
         codes = customers_of(manager)
         for code in rng.sample(codes, min(CUSTOMERS_PER_TOKEN, len(codes))):
-            lines.append(f"{token.key} {code}")
+            lines.append(f"{token} {code}")
     first_visit = (Visit.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     time_one_post(figures, *lines[0].split())
     rng.shuffle(lines)
@@ -291,7 +292,7 @@ def log_visits_concurrently(figures: dict, rng: random.Random) -> None:
         created = Visit.objects.filter(pk__gte=first_visit)
         figures["post_visit_created_total"] = created.count()
         created.delete()
-        Token.objects.filter(user__in=managers).exclude(user_id__in=had_token).delete()
+        AuthToken.objects.filter(pk__in=tokens).delete()
     figures["post_visit_pairs"] = {"managers": len(managers), "pairs": len(lines)}
     figures["post_visit_wrk"] = result
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -107,3 +109,27 @@ class UserAdmin(ProvincialStaffAdminMixin, BaseUserAdmin):
         if db_field.name == "role" and not request.user.sees_everything:
             kwargs["choices"] = [choice for choice in Role.choices if choice[0] != Role.HQ_ADMIN]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+# Failed logins and locks (django-axes): provincial staff unlock their province's staff, headquarters anyone, by
+# deleting the record; nobody writes one by hand. Replaces axes' own admin, which Django's model permissions guard.
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(ProvincialStaffAdminMixin, AccessAttemptAdmin):
+    actions = ["delete_selected"]
+
+    def get_queryset(self, request):
+        usernames = staff_in_territory(request.user).values("username")
+        return super().get_queryset(request).filter(username__in=usernames)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)

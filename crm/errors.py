@@ -18,7 +18,7 @@ def is_api(request: HttpRequest) -> bool:
 
 
 def refusal(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
-    """`message` as a JSON error (API) or on the error page of `status` (400 or 404)."""
+    """`message` as a JSON error (API) or on the error page of `status` (400, 404 or 429)."""
     if is_api(request):
         return JsonResponse({"detail": message}, status=status)
     return render(request, f"{status}.html", {"message": message}, status=status)

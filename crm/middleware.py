@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import time
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -69,3 +71,31 @@ def _is_utf8(value: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+SESSION_REFRESHED = "refreshed_at"
+# How often a signed-in user's requests move the end of their session on: a write at most once a minute, not at
+# every request (Django's SESSION_SAVE_EVERY_REQUEST); the idle limit is then kept to within a minute.
+SESSION_REFRESH_SECONDS = 60
+
+
+def session_refreshed(request) -> None:
+    """Marks the session as just written (at login, `crm.apps`)."""
+    request.session[SESSION_REFRESHED] = int(time.time())
+
+
+class SessionIdleMiddleware:
+    """A signed-in session ends after SESSION_COOKIE_AGE seconds without a request (SESSION_IDLE_MINUTES): each
+    request moves that end on, saving the session (and its cookie's age) when a minute has passed since the last
+    save. Placed after SessionMiddleware, so that the save happens in its answer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.get(SESSION_KEY) is not None:
+            if int(time.time()) - session.get(SESSION_REFRESHED, 0) >= SESSION_REFRESH_SECONDS:
+                session_refreshed(request)
+        return response

@@ -182,6 +182,16 @@ class User(AbstractUser):
         verbose_name_plural = _("staff (员工)")
         swappable = "AUTH_USER_MODEL"
 
+    def save(self, *args, **kwargs) -> None:
+        """Saves; a new password or a deactivation revokes every API token the user holds (django-rest-knox), as
+        Django's session check ends their sessions."""
+        revoke = self.pk is not None and (self._password is not None or not self.is_active)
+        super().save(*args, **kwargs)
+        if revoke:
+            from knox.models import AuthToken
+
+            AuthToken.objects.filter(user=self).delete()
+
     def clean(self) -> None:
         super().clean()
         if self.role != Role.HQ_ADMIN and not self.is_superuser and self.region_id is None:

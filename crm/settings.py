@@ -7,6 +7,7 @@ ALLOWED_HOSTS and DEBUG=false (see docker-compose.yml).
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 from pathlib import Path
 
@@ -50,7 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "bootstrap",
     "drf_spectacular",
@@ -69,6 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "crm.middleware.SessionIdleMiddleware",
     "crm.middleware.LanguageMiddleware",
     "crm.middleware.MalformedInputMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the answer of `crm.security.lockout_response`.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -120,12 +125,36 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "crm.User"
+# Passwords of 等保 level 3: ten characters or more, three character classes, not like the username.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "crm.security.CharacterClassesValidator"},
+    {"NAME": "crm.security.UsernameNotInPasswordValidator"},
 ]
+# Login lockout (django-axes) on the login page, the admin and the token endpoint: per username and address,
+# LOGIN_FAILURE_LIMIT failures lock for LOGIN_LOCKOUT_MINUTES. Failures count within the lockout time since the
+# last one, and a failure while locked starts the lock again (axes' defaults).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _read("LOGIN_FAILURE_LIMIT", env.int, 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=_read("LOGIN_LOCKOUT_MINUTES", env.int, 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "crm.security.lockout_response"
+AXES_VERBOSE = False
+# Sessions end after SESSION_IDLE_MINUTES without a request (crm.middleware.SessionIdleMiddleware).
+SESSION_COOKIE_AGE = 60 * _read("SESSION_IDLE_MINUTES", env.int, 30)
+# API tokens (django-rest-knox): a new one at each login, stored hashed, revoked by logout, a password change or a
+# deactivation, expiring after TOKEN_TTL_DAYS.
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=_read("TOKEN_TTL_DAYS", env.int, 7)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "accounts:customer-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -175,7 +204,7 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous script gets 401 with a WWW-Authenticate header rather than 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -199,6 +228,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Group-customer CRM API",
     "DESCRIPTION": "REST API of the group-customer CRM (SPEC §8.2).",
     "VERSION": "1.0.0",
+    # The schema and its docs page for signed-in staff only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -4,7 +4,6 @@ included by dotted path so that the ground floor imports no app (see `crm.api.ro
 from __future__ import annotations
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 
 from . import views
 from .routers import ApiRouter, api_root_urls
@@ -13,7 +12,8 @@ router = ApiRouter()
 router.register("regions", views.RegionViewSet, basename="region")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="auth-token"),
+    path("auth/token/", views.TokenLoginView.as_view(), name="auth-token"),
+    path("auth/logout/", views.TokenLogoutView.as_view(), name="auth-logout"),
     *router.urls,
     path("", include("accounts.api.urls")),
     path("", include("tiering.api.urls")),

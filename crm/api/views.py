@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import django_filters
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema
+from knox import views as knox_views
+from rest_framework import serializers, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.permissions import AllowAny
 
 from crm.models import Region, RegionLevel
 
 from .serializers import RegionSerializer
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField()
 
 
 class RegionFilter(django_filters.FilterSet):
@@ -24,3 +33,29 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegionSerializer
     filterset_class = RegionFilter
     lookup_field = "code"
+
+
+class TokenLoginView(knox_views.LoginView):
+    """`POST /api/v1/auth/token/` with `username` and `password` → `{"token", "expiry"}`: a new token at each
+    login (django-rest-knox keeps only its hash), valid for `TOKEN_TTL_DAYS`, used as `Authorization: Token …`.
+    Failed attempts count towards the lockout (django-axes, through `authenticate`)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    serializer_class = AuthTokenSerializer
+
+    @extend_schema(request=AuthTokenSerializer, responses=TokenSerializer)
+    def post(self, request, format=None):
+        # The Django request, so that the lockout (django-axes) marks the one its middleware answers for.
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request._request})
+        serializer.is_valid(raise_exception=True)
+        request.user = serializer.validated_data["user"]
+        return super().post(request, format)
+
+
+class TokenLogoutView(knox_views.LogoutView):
+    """`POST /api/v1/auth/logout/`: revokes the token the request carries (204)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, format=None):
+        return super().post(request, format)

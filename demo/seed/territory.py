@@ -16,7 +16,7 @@ from demo.data import sichuan
 
 from .base import SeedClock, person_name
 
-DEMO_PASSWORD = "Demo@2026"
+DEMO_PASSWORD = "Demo@2026crm"
 DEMO_MANAGER, DEMO_MANAGER_CITY = "cd_am01", "510100"
 CUSTOMERS_PER_MANAGER = (40, 70)
 # Each of the other team roles has one manager per this many customer managers (at least one per city): a service

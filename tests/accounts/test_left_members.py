@@ -96,8 +96,8 @@ def test_adding_a_current_member_again_is_refused(api, cast, members):
     assert "mobile" in response.json()
 
 
-def test_schema_documents_include_left_and_left_on(client):
-    schema = client.get("/api/schema/", {"format": "json"}).json()
+def test_schema_documents_include_left_and_left_on(staff_client):
+    schema = staff_client.get("/api/schema/", {"format": "json"}).json()
     parameters = schema["paths"]["/api/v1/customers/{code}/members/"]["get"]["parameters"]
     include_left = next(parameter for parameter in parameters if parameter["name"] == "include_left")
     assert include_left["schema"]["type"] == "boolean"

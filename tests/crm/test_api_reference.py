@@ -44,8 +44,8 @@ def test_all_industry_divisions_with_segments(api, cast):
     assert api(cast["alice"]).get("/api/v1/industries/", {"segment": "education"}).json()["count"] == 1
 
 
-def test_schema_describes_the_customer_endpoints(client):
-    response = client.get("/api/schema/", {"format": "json"})
+def test_schema_describes_the_customer_endpoints(staff_client):
+    response = staff_client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     paths = response.json()["paths"]
     for path in (
@@ -62,8 +62,8 @@ def test_schema_describes_the_customer_endpoints(client):
         assert path in paths, path
 
 
-def test_docs_page_loads_its_assets_locally(client):
-    response = client.get("/api/docs/")
+def test_docs_page_loads_its_assets_locally(staff_client):
+    response = staff_client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "swagger-ui" in html
@@ -71,3 +71,8 @@ def test_docs_page_loads_its_assets_locally(client):
     # CSRF token on the page contains once in a while.)
     assert '="//' not in html and "'//" not in html
     assert "https://" not in html and "http://" not in html
+
+
+def test_the_schema_and_its_docs_are_for_signed_in_staff_only(client):
+    assert client.get("/api/schema/", {"format": "json"}).status_code == 401
+    assert client.get("/api/docs/").status_code in (401, 403)

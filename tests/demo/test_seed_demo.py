@@ -84,8 +84,8 @@ def test_every_role_has_a_demo_login_printed(seeded):
     ]:
         assert User.objects.get(username=username).role == role
         assert username in seeded
-    assert "Demo@2026" in seeded
-    assert User.objects.get(username="cd_am01").check_password("Demo@2026")
+    assert "Demo@2026crm" in seeded
+    assert User.objects.get(username="cd_am01").check_password("Demo@2026crm")
 
 
 def test_seed_is_idempotent(seeded):

@@ -1,0 +1,69 @@
+"""Login and password rules (等保 level 3): the lockout answer of django-axes, in the user's language and saying
+until when; a password policy of three character classes among at least ten characters."""
+
+from __future__ import annotations
+
+from axes.helpers import get_cool_off
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None):
+    """429 with the time the lock ends: an attempt during the lock starts it again (AXES_RESET_COOL_OFF_ON_FAILURE_
+    DURING_LOCKOUT), so it ends a cool-off after this one."""
+    from crm.errors import refusal
+
+    cool_off = get_cool_off(request)
+    until = timezone.localtime(timezone.now() + cool_off) if cool_off else None
+    if until is None:
+        message = _("Too many failed logins: this account is locked. Ask provincial staff to unlock it.")
+    else:
+        message = _(
+            "Too many failed logins: this account is locked until %(until)s. Try again then, or ask provincial "
+            "staff to unlock it."
+        ) % {"until": date_format(until, "Y-m-d H:i")}
+    return refusal(request, message, 429)
+
+
+class CharacterClassesValidator:
+    """At least three of: lower-case letters, upper-case letters, digits, other characters."""
+
+    def __init__(self, classes: int = 3):
+        self.classes = classes
+
+    @staticmethod
+    def _classes(password: str) -> int:
+        return sum(
+            (
+                any(c.islower() for c in password),
+                any(c.isupper() for c in password),
+                any(c.isdigit() for c in password),
+                any(not c.isalnum() for c in password),
+            )
+        )
+
+    def validate(self, password: str, user=None) -> None:
+        if self._classes(password) < self.classes:
+            raise ValidationError(self.get_help_text(), code="password_too_simple")
+
+    def get_help_text(self) -> str:
+        return _(
+            "Your password must mix at least %(classes)d of: lower-case letters, upper-case letters, digits, "
+            "other characters."
+        ) % {"classes": self.classes}
+
+
+class UsernameNotInPasswordValidator:
+    """The password does not contain the username, in any case (Django's similarity check lets alice-alice-1A
+    through)."""
+
+    def validate(self, password: str, user=None) -> None:
+        username = (getattr(user, "username", "") or "").casefold()
+        if len(username) >= 3 and username in password.casefold():
+            raise ValidationError(self.get_help_text(), code="password_contains_username")
+
+    def get_help_text(self) -> str:
+        return _("Your password cannot contain your username.")
