@@ -12,6 +12,7 @@ import zoneinfo
 from pathlib import Path
 
 import environ
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "rules",
     "crm",
     "accounts",
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout into the answer of `crm.security.lockout_response`.
     "axes.middleware.AxesMiddleware",
 ]
@@ -149,6 +152,22 @@ AXES_LOCKOUT_CALLABLE = "crm.security.lockout_response"
 AXES_VERBOSE = False
 # Sessions end after SESSION_IDLE_MINUTES without a request (crm.middleware.SessionIdleMiddleware).
 SESSION_COOKIE_AGE = 60 * _read("SESSION_IDLE_MINUTES", env.int, 30)
+# Content-Security-Policy (django-csp): scripts from this host only, never inline (every script is a static
+# file, every handler bound from one); styles may be inline, as plotly.js and Swagger UI set them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
 # API tokens (django-rest-knox): a new one at each login, stored hashed, revoked by logout, a password change or a
 # deactivation, expiring after TOKEN_TTL_DAYS.
 REST_KNOX = {

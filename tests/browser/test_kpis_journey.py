@@ -28,6 +28,8 @@ def _count(text: str) -> int:
 def test_a_head_follows_a_figure_to_as_many_customers_as_it_says(browser, live_server, computed, screenshot):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
     log_in(page, live_server, "dora")
     page.click("nav >> text=考核指标")
     page.wait_for_url("**/kpis/")
@@ -35,6 +37,7 @@ def test_a_head_follows_a_figure_to_as_many_customers_as_it_says(browser, live_s
     assert "数据截至" in page.locator("[data-testid=data-as-of]").inner_text()
     page.wait_for_selector("[data-chart=trend] .main-svg")  # the charts are drawn, from our own static files
     assert page.locator("[data-chart] .main-svg").count() >= 13
+    assert violations == [], "plotly.js draws under the Content-Security-Policy"
     team = page.locator("[data-testid=kpi-team_completeness_rate]")
     assert "团队配置完整率" in team.inner_text()
     assert "border-danger" in team.get_attribute("class")  # 3 of 5 against a target of 100 %
