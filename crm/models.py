@@ -7,6 +7,7 @@ from typing import ClassVar, Self
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Value
@@ -249,3 +250,22 @@ class ChunkedJobRun(models.Model):
     class Meta:
         abstract = True
         ordering = ["-started_at"]
+
+
+class IdempotencyRecord(models.Model):
+    """The answer a creating POST gave, under the Idempotency-Key its caller sent (`crm.idempotency`): a repeat
+    with the same key gets that answer again and writes nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request = models.CharField(max_length=300)  # method and path
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the parsed body
+    status = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.request} ({self.key})"

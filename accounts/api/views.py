@@ -10,6 +10,7 @@ from rest_framework import generics, mixins, viewsets
 from accounts import selectors, services
 from accounts.filters import CustomerFilter
 from accounts.models import Customer, GroupMember, Industry, KeyPerson, Segment
+from crm.idempotency import idempotent
 
 from .serializers import CustomerSerializer, GroupMemberSerializer, IndustrySerializer, KeyPersonSerializer
 
@@ -87,6 +88,10 @@ class CustomerChildListCreateView(generics.ListCreateAPIView):
         super().initial(request, *args, **kwargs)
         # An outsider gets 404 before anything of their request body is looked at.
         self.customer  # noqa: B018
+
+    @idempotent
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
     @cached_property
     def customer(self) -> Customer:

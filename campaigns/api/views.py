@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import customer_get
+from crm.idempotency import idempotent
 
 from .. import selectors, services
 from ..models import CallEntry, CustomerProduct, DoNotCall, Product
@@ -153,6 +154,10 @@ class CampaignViewSet(
     def retrieve(self, request, *args, **kwargs):
         return Response(self.get_serializer(self._counted([self.get_object()])[0]).data)
 
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer: CampaignSerializer) -> None:
         campaign = services.campaign_create(user=self.request.user, data=serializer.validated_data)
         serializer.instance = self._counted([self.get_queryset().get(pk=campaign.pk)])[0]
@@ -221,6 +226,7 @@ class CallOutcomeView(APIView):
     takes it off every open call list. Returns the entry as recorded."""
 
     @extend_schema(request=CallOutcomeSerializer, responses=CallEntrySerializer)
+    @idempotent
     def post(self, request, pk: int, entry: int):
         call_list = get_object_or_404(selectors.call_lists_for(request.user), pk=pk)
         found = get_object_or_404(selectors.call_entries_for(request.user, call_list), pk=entry)

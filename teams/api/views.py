@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import customer_get
+from crm.idempotency import idempotent
 from crm.permissions import require
 
 from .. import selectors, services
@@ -56,6 +57,10 @@ class VisitViewSet(
             .select_related("customer", "visitor")
             .prefetch_related("staff_present", "key_persons")
         )
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: VisitSerializer) -> None:
         data = dict(serializer.validated_data)
