@@ -24,4 +24,9 @@ BEAT_SCHEDULE = {
         "task": "imports.tasks.import_runs_recover",
         "schedule": crontab(minute="*/5"),
     },
+    # 03:30 nightly: Idempotency-Key records past their day (crm.idempotency) are deleted.
+    "idempotency-keys-sweep": {
+        "task": "crm.tasks.idempotency_keys_sweep",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }

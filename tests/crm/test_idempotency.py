@@ -76,3 +76,24 @@ def test_the_schema_documents_the_header(staff_client):
     schema = staff_client.get("/api/schema/", {"format": "json"}).json()
     post = schema["paths"]["/api/v1/visits/"]["post"]
     assert any(parameter["name"] == "Idempotency-Key" for parameter in post["parameters"])
+
+
+def test_keys_past_their_day_are_swept_at_night_and_a_swept_key_is_free_again(api, cast, customers):
+    import datetime
+
+    from django.utils import timezone
+
+    from crm.models import IdempotencyRecord
+    from crm.tasks import idempotency_keys_sweep
+
+    client = api(cast["alice"])
+    body = {"customer": "CD0001", "summary": "拜访"}
+    _post(client, VISITS, body, key="old")
+    _post(client, VISITS, body, key="new")
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=timezone.now() - datetime.timedelta(days=1, minutes=1)
+    )
+    assert idempotency_keys_sweep() == 1  # as the worker runs it at 03:30
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    assert _post(client, VISITS, body, key="old").status_code == 201
+    assert Visit.objects.count() == 3
