@@ -47,9 +47,7 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if is_api(request):
-        return JsonResponse({"detail": _("Not found.")}, status=404)
-    return render(request, "404.html", status=404)
+    return refusal(request, _("Not found."), 404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -70,10 +70,14 @@ def answer_once(request, run) -> Response:
 
 
 def _claim(user, key: str, asked: str, fingerprint: str) -> IdempotencyRecord:
-    """The key's record, new (no answer yet) or answered; a concurrent first request is waited for."""
-    IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=timezone.now() - KEPT_FOR).delete()
+    """The key's record, new (no answer yet) or answered; a concurrent first request is waited for. A record past
+    its day (beat sweeps them nightly) gives the key up."""
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(user=user, key=key, request=asked, fingerprint=fingerprint)
     except IntegrityError:
-        return IdempotencyRecord.objects.select_for_update().get(user=user, key=key)
+        record = IdempotencyRecord.objects.select_for_update().get(user=user, key=key)
+    if record.created_at >= timezone.now() - KEPT_FOR:
+        return record
+    record.delete()
+    return IdempotencyRecord.objects.create(user=user, key=key, request=asked, fingerprint=fingerprint)

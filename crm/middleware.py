@@ -9,6 +9,8 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .errors import refusal
+
 
 class LanguageMiddleware(LocaleMiddleware):
     """Simplified Chinese unless the user chose another language with the switcher (the language cookie).
@@ -37,8 +39,6 @@ class MalformedInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from crm.errors import refusal
-
         if "\x00" in request.path:
             return refusal(request, _("The address contains a NUL character."), 404)
         problem = self.problem(request)

@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from .errors import refusal
+
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None):
     """429 with the time the lock ends: an attempt during the lock starts it again (AXES_RESET_COOL_OFF_ON_FAILURE_
     DURING_LOCKOUT), so it ends a cool-off after this one."""
-    from crm.errors import refusal
-
     cool_off = get_cool_off(request)
     until = timezone.localtime(timezone.now() + cool_off) if cool_off else None
     if until is None:

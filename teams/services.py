@@ -221,13 +221,9 @@ def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list
     if visit.visited_at and visit.visited_at > timezone.now():
         errors["visited_at"] = _("A visit cannot be in the future.")
     elif visit.visited_at and (not visit.pk or visit.visited_at != dated):
-        earliest = _earliest_visit_day(user)
-        if timezone.localdate(visit.visited_at) < earliest:
-            errors["visited_at"] = (
-                _("A visit cannot be dated before %(day)s.")
-                if may(user, "teams.manage")
-                else _("A visit is dated this month, from %(day)s on; a department head may log an earlier one.")
-            ) % {"day": earliest}
+        too_early = _too_early(user, timezone.localdate(visit.visited_at))
+        if too_early:
+            errors["visited_at"] = too_early
     held = selectors.roles_held(user=user, customer=visit.customer)
     if not visit.pk and not _may_log(user=user, customer=visit.customer, held=held):
         # Nothing else is checked: the rest would tell an outsider about a customer they may not see.
@@ -263,14 +259,18 @@ def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list
     return key_persons, staff_present
 
 
-def _earliest_visit_day(user: User) -> datetime.date:
-    """The first day a visit `user` logs or moves may be dated: this month's first (the KPI period that runs), or,
-    for department heads and provincial staff, who may enter a late visit for their teams, the first of the same
-    month a year ago."""
+def _too_early(user: User, day: datetime.date) -> str | None:
+    """Why a visit `user` logs or moves cannot be dated `day`, or None. The first day allowed is this month's (the
+    KPI period that runs), or, for department heads and provincial staff, who may enter a late visit for their
+    teams, the first of the same month a year ago."""
     period = Period.of(timezone.localdate())
     if may(user, "teams.manage"):
-        return period.months_back(13)[0].start
-    return period.start
+        earliest = period.months_back(13)[0].start
+        message = _("A visit cannot be dated before %(day)s.")
+    else:
+        earliest = period.start
+        message = _("A visit is dated this month, from %(day)s on; a department head may log an earlier one.")
+    return message % {"day": earliest} if day < earliest else None
 
 
 def _may_log(*, user: User, customer: Customer, held: list[str]) -> bool:

@@ -42,7 +42,6 @@ class TokenLoginView(knox_views.LoginView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    serializer_class = AuthTokenSerializer
 
     @extend_schema(request=AuthTokenSerializer, responses=TokenSerializer)
     def post(self, request, format=None):

@@ -10,7 +10,8 @@ from tests.browser.test_customer_journey import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _watch(page) -> list[str]:
+def csp_violations(page) -> list[str]:
+    """The Content-Security-Policy violations the page reports from now on."""
     violations: list[str] = []
     page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
     return violations
@@ -19,7 +20,7 @@ def _watch(page) -> list[str]:
 def test_the_language_switcher_and_the_api_docs_run_under_the_policy(browser, live_server, customers, screenshot):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
-    violations = _watch(page)
+    violations = csp_violations(page)
     response = page.goto(f"{live_server.url}/login/")
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from crm.periods import Period
 from kpis.services import kpi_compute
+from tests.browser.test_content_security_policy import csp_violations
 from tests.browser.test_customer_journey import log_in
 from tests.kpis.conftest import province  # noqa: F401 - the hand-built province, as a fixture here
 
@@ -28,8 +29,7 @@ def _count(text: str) -> int:
 def test_a_head_follows_a_figure_to_as_many_customers_as_it_says(browser, live_server, computed, screenshot):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
-    violations: list[str] = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    violations = csp_violations(page)
     log_in(page, live_server, "dora")
     page.click("nav >> text=考核指标")
     page.wait_for_url("**/kpis/")

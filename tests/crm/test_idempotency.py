@@ -97,3 +97,20 @@ def test_keys_past_their_day_are_swept_at_night_and_a_swept_key_is_free_again(ap
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
     assert _post(client, VISITS, body, key="old").status_code == 201
     assert Visit.objects.count() == 3
+
+
+def test_a_key_past_its_day_not_yet_swept_is_free_again(api, cast, customers):
+    import datetime
+
+    from django.utils import timezone
+
+    from crm.models import IdempotencyRecord
+
+    client = api(cast["alice"])
+    body = {"customer": "CD0001", "summary": "拜访"}
+    _post(client, VISITS, body, key="old")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - datetime.timedelta(days=1, minutes=1))
+    again = _post(client, VISITS, body, key="old")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert Visit.objects.count() == 2
+    assert IdempotencyRecord.objects.get().created_at > timezone.now() - datetime.timedelta(minutes=1)
