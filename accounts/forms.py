@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
+from crm import audit, versions
 from crm.models import Region, User
 from crm.visibility import filing_regions
 
@@ -11,7 +14,14 @@ from .models import Customer
 
 
 class CustomerForm(forms.ModelForm):
-    """Create or edit a customer; the region list holds only the user's territory, and the service decides."""
+    """Create or edit a customer; the region list holds only the user's territory, and the service decides.
+
+    An edit carries the version of the customer it was made on (`crm.versions`): saved over a customer someone
+    changed meanwhile, it is refused with who changed it and when, and each field the two differ in, theirs beside
+    the user's (`conflicts`); the form then carries the version now, so that saving again keeps the user's values
+    knowingly."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Customer
@@ -30,13 +40,30 @@ class CustomerForm(forms.ModelForm):
         self.fields["industry"].queryset = self.fields["industry"].queryset.order_by("code")
         if self.instance.pk:
             self.fields["code"].disabled = True
+            self.fields["version"].initial = versions.version_of(self.instance)
+        self.conflicts: list[tuple[str, Any, Any]] = []
 
     def save(self, commit: bool = True) -> Customer:
-        data = {name: self.cleaned_data[name] for name in self.fields if not self.fields[name].disabled}
+        data = {
+            name: self.cleaned_data[name]
+            for name in services.CUSTOMER_WRITABLE_FIELDS
+            if name in self.fields and not self.fields[name].disabled
+        }
         try:
             if self.instance.pk:
-                return services.customer_update(user=self.user, customer=self.instance, data=data)
+                version = self.cleaned_data.get("version") or None
+                return services.customer_update(user=self.user, customer=self.instance, data=data, version=version)
             return services.customer_create(user=self.user, data=data)
+        except versions.StaleVersion as stale:
+            self.conflicts = [
+                (self.fields[name].label, yours, stale.now[name])
+                for name, value in data.items()
+                if (yours := audit.plain(value)) != stale.now[name]
+            ]
+            self.add_error(None, stale.message)
+            self.data = self.data.copy()
+            self.data[self.add_prefix("version")] = stale.current
+            raise ValidationError(stale.message) from stale
         except ValidationError as exc:
             self.add_error(None, exc)
             raise

@@ -3,8 +3,8 @@
 Registered in the higher apps' `AppConfig.ready`:
 - `customer_filed(customer, user)`: a customer was just created by `user` (teams: an account manager who files
   it becomes its customer manager);
-- `customer_saved(customer)`: a customer was created or changed, inside the same transaction (tiering: its tier
-  follows its values at once);
+- `customer_saved(customer, user)`: a customer was created or changed by `user`, inside the same transaction
+  (tiering: its tier follows its values at once);
 - `customer_list_context(request, page)` and `customer_page_context(request, customer)`: what the floors above add
   to *my customers* and to the customer page (visit status, the team, coverage, campaigns, one's own KPIs), each
   a dict merged into the template's context.

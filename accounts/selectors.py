@@ -10,7 +10,8 @@ from django.db.models.lookups import In
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from crm.models import TeamRoleKind, User
+from crm import audit
+from crm.models import AuditAction, AuditEntry, TeamRoleKind, User
 
 from .models import Customer, CustomerStatus, KeyPerson, StatusPeriod, team_roles
 from .rules import FINE_REGION_LEVELS
@@ -100,3 +101,23 @@ def customer_get(*, user: User, code: str) -> Customer:
     if not CUSTOMER_CODE_RE.match(code):  # e.g. a NUL byte, which PostgreSQL refuses outright
         raise Http404
     return get_object_or_404(customer_list(user=user), code=code)
+
+
+def customer_history(customer: Customer) -> QuerySet[AuditEntry]:
+    """The audit trail's entries about the customer and what hangs under it, newest first. Only writes: who opened
+    it, exported it or was refused is the audit page's."""
+    return AuditEntry.objects.filter(
+        customer_id=customer.pk, action__in=[AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE]
+    ).order_by("-at", "-id")
+
+
+def manages(user: User, customer: Customer) -> bool:
+    """Whether `user` is the customer's customer manager today: the one who sees its numbers without the audit
+    trail noting it (`crm.audit.mobiles_shown`)."""
+    return customer.team_roles.active().filter(role=TeamRoleKind.CUSTOMER_MANAGER, user=user).exists()
+
+
+def mobiles_shown(*, user: User, customer: Customer, where: str, mobiles: int) -> None:
+    """Record whole numbers of the customer shown to someone who is not its customer manager."""
+    if mobiles and not manages(user, customer):
+        audit.mobiles_shown(user=user, where=where, count=mobiles, customer=customer)

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.db.models import Case, CharField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
-from crm.models import User
+from crm import audit, versions
+from crm.models import AuditAction, User
 from crm.visibility import filing_regions
 
 from . import hooks
@@ -58,40 +59,65 @@ def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
     customer.full_clean()
     _check_region_visible(user=user, customer=customer)
     customer.save()
+    audit.record_created(user=user, obj=customer, fields=CUSTOMER_WRITABLE_FIELDS, customer=customer)
     hooks.customer_filed(customer=customer, user=user)
-    hooks.customer_saved(customer=customer)
+    hooks.customer_saved(customer=customer, user=user)
     return customer
 
 
 @transaction.atomic
-def customer_update(*, user: User, customer: Customer, data: dict[str, Any]) -> Customer:
-    # The stored region, not the instance's: a ModelForm (the page's, the admin's) has set the new one on the
-    # instance before it calls this.
-    previous_region = Customer.objects.filter(pk=customer.pk).values_list("region_id", flat=True).first()
-    _assign(customer, data)
-    customer.full_clean()
-    if customer.region_id != previous_region:
-        _check_region_visible(user=user, customer=customer)
-    customer.save()
-    hooks.customer_saved(customer=customer)
-    return customer
+def customer_update(
+    *, user: User, customer: Customer, data: dict[str, Any], version: str | list[str] | None = None
+) -> Customer:
+    """Write `data` over the customer as it is now, not over the copy the caller read: the row is locked, so that
+    edits of different fields made at once all persist and what the floors above append (the tier's history)
+    follows in the order of the writes. With the `version` the caller read (`crm.versions`), a stale edit is
+    refused (StaleVersion). Returns the customer as written."""
+    # The stored customer, not the instance: a ModelForm (the page's, the admin's) has set its values on it.
+    stored = customer_lock(customer)
+    versions.check(stored, version, fields=list(data))
+    before = audit.snapshot(stored, CUSTOMER_WRITABLE_FIELDS)
+    previous_region = stored.region_id
+    _assign(stored, data)
+    stored.full_clean()
+    if stored.region_id != previous_region:
+        _check_region_visible(user=user, customer=stored)
+    stored.save()
+    audit.record_changed(user=user, obj=stored, before=before, fields=CUSTOMER_WRITABLE_FIELDS, customer=stored)
+    hooks.customer_saved(customer=stored, user=user)
+    for field in Customer._meta.concrete_fields:  # the caller's copy shows what was written
+        setattr(customer, field.attname, getattr(stored, field.attname))
+    return stored
+
+
+def customer_lock(customer: Customer) -> Customer:
+    """Lock the customer's row until the end of the transaction and return it as stored: the writes that append
+    to a customer's history (its tier, team, plans' stages) take this first, so that they follow one another and
+    the history agrees with the current value."""
+    return Customer.objects.select_for_update(of=("self",)).select_related("region").get(pk=customer.pk)
+
+
+KEY_PERSON_FIELDS = ("name", "title", "mobile", "is_decision_maker", "notes")
+MEMBER_FIELDS = ("name", "mobile", "on_net", "verified", "arpu", "vip_level", "left_on")
 
 
 @transaction.atomic
-def key_person_create(*, customer: Customer, data: dict[str, Any]) -> KeyPerson:
+def key_person_create(*, customer: Customer, data: dict[str, Any], user: User | None = None) -> KeyPerson:
     person = KeyPerson(customer=customer, **data)
     person.full_clean()
     person.save()
+    audit.record_created(user=user, obj=person, fields=KEY_PERSON_FIELDS, customer=customer)
     return person
 
 
 @transaction.atomic
-def group_member_create(*, customer: Customer, data: dict[str, Any]) -> GroupMember:
+def group_member_create(*, customer: Customer, data: dict[str, Any], user: User | None = None) -> GroupMember:
     """Add a member to the customer; a member who had left (`left_on`, set by a replacing import) rejoins with
     the data given instead."""
     member = customer.members.select_for_update().filter(mobile=data.get("mobile")).first()
     if member is not None and member.left_on is None:
         raise ValidationError({"mobile": _("This customer already has a group member with this mobile number.")})
+    before = audit.snapshot(member, MEMBER_FIELDS) if member is not None else {}
     if member is None:
         member = GroupMember(customer=customer, **data)
     else:
@@ -101,6 +127,9 @@ def group_member_create(*, customer: Customer, data: dict[str, Any]) -> GroupMem
     member.vip_level = vip_level_for(member.arpu)
     member.full_clean()
     member.save()
+    action = AuditAction.UPDATE if before else AuditAction.CREATE
+    changes = audit.diff(before, audit.snapshot(member, MEMBER_FIELDS))
+    audit.record(user=user, action=action, obj=member, customer=customer, changes=changes)
     return member
 
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("new/", views.CustomerFormView.as_view(), name="customer-create"),
     path("<str:code>/", views.CustomerDetailView.as_view(), name="customer-detail"),
     path("<str:code>/edit/", views.CustomerFormView.as_view(), name="customer-edit"),
+    path("<str:code>/history/", views.CustomerHistoryView.as_view(), name="customer-history"),
 ]

@@ -70,9 +70,16 @@ class CustomerDetailView(LoginRequiredMixin, View):
             **{level: Count("id", filter=current & Q(vip_level=level)) for level in VipLevel.values},
         )
         vip_counts = [(label, members[level]) for level, label in VipLevel.choices]
+        key_persons = list(customer.key_persons.all())
+        selectors.mobiles_shown(
+            user=request.user,
+            customer=customer,
+            where=request.path,
+            mobiles=sum(1 for person in key_persons if person.mobile),
+        )
         context = {
             "customer": customer,
-            "key_persons": customer.key_persons.all(),
+            "key_persons": key_persons,
             "members": members,
             "vip_counts": vip_counts,
         }
@@ -80,6 +87,20 @@ class CustomerDetailView(LoginRequiredMixin, View):
         for extra in hooks.customer_page_context(request=request, customer=customer):
             context.update(extra)
         return render(request, self.template_name, context)
+
+
+class CustomerHistoryView(LoginRequiredMixin, View):
+    """The customer's history tab: the audit trail's writes about it, newest first."""
+
+    template_name = "accounts/customer_history.html"
+
+    def get(self, request, code: str):
+        customer = selectors.customer_get(user=request.user, code=code)
+        page = Paginator(selectors.customer_history(customer), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(request, self.template_name, {"customer": customer, "page": page, "query": ""})
+
+
+HISTORY_PAGE_SIZE = 50
 
 
 class CustomerFormView(LoginRequiredMixin, FormView):

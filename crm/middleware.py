@@ -9,7 +9,9 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from . import audit
 from .errors import refusal
+from .models import AuditAction
 
 
 class LanguageMiddleware(LocaleMiddleware):
@@ -98,4 +100,25 @@ class SessionIdleMiddleware:
         if session is not None and session.get(SESSION_KEY) is not None:
             if int(time.time()) - session.get(SESSION_REFRESHED, 0) >= SESSION_REFRESH_SECONDS:
                 session_refreshed(request)
+        return response
+
+
+class AuditChannelMiddleware:
+    """Tells the audit trail (`crm.audit`) where the writes of this request come from (page, API or admin) and
+    the caller's address, and records a refusal (403) of whatever view refused it. After AuthenticationMiddleware:
+    the refused user is known (a token's user too, once DRF has set it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with audit.through(audit.source_of_path(request.path), audit.address_of(request)):
+            response = self.get_response(request)
+            if response.status_code == 403:
+                audit.record(
+                    user=getattr(request, "user", None),
+                    action=AuditAction.REFUSED,
+                    object_repr=f"{request.method} {request.path}",
+                    detail={"method": request.method, "path": request.path[:300]},
+                )
         return response

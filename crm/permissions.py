@@ -150,6 +150,8 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "admin.use": (is_provincial_or_above, _("The admin site is for provincial staff and headquarters.")),
     "admin.change_reference_data": (is_headquarters, _("Only headquarters change national reference data.")),
     "admin.delete": (is_headquarters, _("Only headquarters delete records.")),
+    # The audit trail of a province: its provincial staff; of every province: headquarters.
+    "crm.view_audit": (is_provincial_or_above, _("Only provincial staff and headquarters read the audit trail.")),
 }
 
 for _name, (_predicate, _message) in ACTIONS.items():

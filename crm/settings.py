@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "crm.middleware.AuditChannelMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -257,6 +258,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TeamRoleEnum": "teams.models.TeamRoleKind",
         "CallOutcomeEnum": "campaigns.models.CallOutcome",  # a call's outcome and an entry's last outcome
+        "AuditSourceEnum": "crm.models.AuditSource",
+        "SourceEnum": "campaigns.models.CallSource",  # a call list's source, named as before the audit trail's
     },
     "COMPONENT_SPLIT_REQUEST": True,
 }

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from . import views
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:customer-list"), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -15,6 +17,7 @@ urlpatterns = [
     path("kpis/", include("kpis.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("imports/", include("imports.urls")),
+    path("audit/", views.AuditListView.as_view(), name="audit"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

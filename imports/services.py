@@ -37,8 +37,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import BillingPeriod, Customer, Industry, StatusPeriod
 from campaigns.models import Product
+from crm import audit
 from crm.bulk import analyze_after_load, first_load
-from crm.models import Region, User
+from crm.models import AuditAction, Region, User
 from crm.permissions import require
 from crm.visibility import NATIONAL_CODE, filing_regions, territory_region
 from tiering.bulk import new_customer_tier_sql, new_customers_log
@@ -728,6 +729,17 @@ def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
                 else:
                     run.message = ""
                 run.save()
+                audit.record(
+                    user=run.created_by,
+                    action=AuditAction.RUN,
+                    obj=run,
+                    region_path=run.territory.path,
+                    detail={
+                        "kind": run.kind,
+                        "mode": run.mode,
+                        **{name: getattr(run, name) for name in ("created", "updated", "unchanged", "removed")},
+                    },
+                )
         except Exception as exc:
             _run_failed(run, _("The write stopped and nothing was written: %(error)s") % {"error": exc})
             raise

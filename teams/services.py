@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, CustomerStatus, KeyPerson
-from crm.models import Region, User
+from accounts.services import customer_lock
+from crm import audit, versions
+from crm.models import AuditAction, Region, User
 from crm.periods import Period
 from crm.permissions import may, require
 from crm.visibility import province_path, territory_path
@@ -66,11 +68,14 @@ def team_set(
     roles: dict[str, User | None],
     assistants: Iterable[User] | None = None,
     on: datetime.date | None = None,
+    version: str | list[str] | None = None,
 ) -> TeamChange:
     """Make the customer's team what is given from `on` (today): one holder (or nobody) per named role, and exactly
     the given assistants when `assistants` is not None. Roles not named are left as they are.
 
     A change ends the old holder's role and starts the new holder's on the same day; ended roles stay as history.
+    Changes of one customer's team follow one another (the customer's row is locked); with the `version` of the
+    team the caller read (`team_version`), a change made on a stale team is refused (StaleVersion).
     """
     require(by, "teams.manage")
     on = on or timezone.localdate()
@@ -84,6 +89,16 @@ def team_set(
     for user in assistants or []:
         _check_assignee(customer=customer, user=user, field="assistants")
 
+    customer_lock(customer)
+    before = team_lineup(customer)
+    versions.check(
+        customer,
+        version,
+        fields=[*roles, *(["assistants"] if assistants is not None else [])],
+        current=versions.digest(before),
+        about=(TEAM_OBJECT, str(customer.pk)),
+        values=before,
+    )
     current = list(TeamRole.objects.active(on).select_for_update().filter(customer=customer))
     manager = TeamRoleKind.CUSTOMER_MANAGER
     if (
@@ -122,7 +137,44 @@ def team_set(
         ]
     _save_roles(new_roles)
     change.started = len(new_roles)
+    audit.record_many([_team_entry(by=by, customer=customer, changes=audit.diff(before, team_lineup(customer)))])
     return change
+
+
+def _team_entry(*, by: User, customer: Customer, changes: dict[str, Any], detail: dict[str, Any] | None = None):
+    """The audit trail's entry of a change of the customer's team."""
+    return audit.entry(
+        user=by,
+        action=AuditAction.UPDATE,
+        customer=customer,
+        object_type=TEAM_OBJECT,
+        object_id=str(customer.pk),
+        object_repr=customer.name,
+        changes=changes,
+        detail=detail,
+    )
+
+
+TEAM_OBJECT = "teams.team"
+
+
+def team_lineup(customer: Customer) -> dict[str, Any]:
+    """Who holds each role of the customer's team today, by username, and its assistants: what a team's version
+    is made of and what the audit trail compares."""
+    lineup: dict[str, Any] = {role.value: None for role in SINGLE_ROLES}
+    assistants = []
+    held = TeamRole.objects.active().filter(customer=customer).values_list("role", "user__username")
+    for role, username in held:
+        if role == TeamRoleKind.ASSISTANT:
+            assistants.append(username)
+        else:
+            lineup[role] = username
+    lineup["assistants"] = sorted(assistants)
+    return lineup
+
+
+def team_version(customer: Customer) -> str:
+    return versions.digest(team_lineup(customer))
 
 
 def _end(role: TeamRole, on: datetime.date) -> None:
@@ -174,7 +226,7 @@ def team_reassign(
             % {"names": "、".join(f"{u.display_name} ({n})" for u, n in plan.overloaded), "capacity": MANAGER_CAPACITY},
             code="overload",
         )
-    held = TeamRole.objects.active(on).filter(user=leaving, customer_id__in=plan.customers)
+    held_roles = list(TeamRole.objects.active(on).filter(user=leaving, customer_id__in=plan.customers))
     roles_of_targets = set(
         TeamRole.objects.active(on)
         .filter(customer_id__in=plan.customers, user__in=targets)
@@ -182,14 +234,37 @@ def team_reassign(
     )
     new_roles = []
     ended = 0
-    for role in held:
+    for role in held_roles:
         target = plan.customers[role.customer_id]
         _end(role, on)
         ended += 1
         if (role.customer_id, target.pk, role.role) not in roles_of_targets:
             new_roles.append(TeamRole(customer_id=role.customer_id, user=target, role=role.role, starts_on=on))
     _save_roles(new_roles)
+    _reassign_audited(by=by, leaving=leaving, plan=plan, held=held_roles)
     return ReassignResult(customers=len(plan.customers), roles=ended)
+
+
+def _reassign_audited(*, by: User, leaving: User, plan, held: list[TeamRole]) -> None:
+    """One entry per customer handed over, written in one INSERT."""
+    roles_of: dict[int, list[str]] = {}
+    for role in held:
+        roles_of.setdefault(role.customer_id, []).append(role.role)
+    customers = Customer.objects.filter(pk__in=roles_of).select_related("region").only("pk", "code", "name", "region")
+    audit.record_many(
+        [
+            _team_entry(
+                by=by,
+                customer=customer,
+                changes={
+                    role: [leaving.username, plan.customers[customer.pk].username]
+                    for role in sorted(roles_of[customer.pk])
+                },
+                detail={"reassigned_from": leaving.username},
+            )
+            for customer in customers
+        ]
+    )
 
 
 @transaction.atomic
@@ -319,14 +394,44 @@ def visit_log(*, user: User, customer: Customer, data: dict[str, Any]) -> Visit:
     visit.save()
     _link(visit, "key_persons", key_persons or [], replace=False)
     _link(visit, "staff_present", staff_present or [], replace=False)
+    audit.record(
+        user=user, action=AuditAction.CREATE, obj=visit, customer=customer, changes=audit.diff({}, _visit_facts(visit))
+    )
     if plans:
         # The campaign plans (一户一案) the visit was made for move on to `visited` (SPEC §6.2).
         hooks.visit_plans.provider.advance(user=user, visit=visit, plans=plans)
     return visit
 
 
+VISIT_FIELDS = (
+    "visited_at",
+    "kind",
+    "visitor_role",
+    "purpose",
+    "summary",
+    "opportunities",
+    "next_step",
+    "next_visit_on",
+)
+
+
+def _visit_facts(visit: Visit) -> dict[str, Any]:
+    return {
+        **audit.snapshot(visit, VISIT_FIELDS),
+        "key_persons": sorted(person.pk for person in visit.key_persons.all()),
+        "staff_present": sorted(user.username for user in visit.staff_present.all()),
+    }
+
+
 @transaction.atomic
-def visit_update(*, user: User, visit: Visit, data: dict[str, Any]) -> Visit:
+def visit_update(*, user: User, visit: Visit, data: dict[str, Any], version: str | list[str] | None = None) -> Visit:
+    """Change a visit (its visitor, within 7 days). The visit's row is locked, so changes follow one another; with
+    the `version` the caller read, a change made on a stale visit is refused (StaleVersion)."""
+    stored = Visit.objects.select_for_update(of=("self",)).select_related("customer__region").get(pk=visit.pk)
+    versions.check(stored, version, fields=[name for name in data if name in VISIT_FIELDS])
+    for field in Visit._meta.concrete_fields:
+        setattr(visit, field.attname, getattr(stored, field.attname))
+    before = _visit_facts(visit)
     require(user, "teams.change_visit", visit)
     if "customer" in data and data["customer"] != visit.customer:
         raise ValidationError({"customer": _("A visit stays with its customer.")})
@@ -339,6 +444,9 @@ def visit_update(*, user: User, visit: Visit, data: dict[str, Any]) -> Visit:
         _link(visit, "key_persons", key_persons, replace=True)
     if staff_present is not None:
         _link(visit, "staff_present", staff_present, replace=True)
+    changes = audit.diff(before, _visit_facts(visit))
+    if changes:
+        audit.record(user=user, action=AuditAction.UPDATE, obj=visit, customer=stored.customer, changes=changes)
     return visit
 
 

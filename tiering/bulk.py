@@ -31,6 +31,8 @@ from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from accounts.models import Customer
+from crm import audit
+from crm.models import AuditAction, Region, User
 
 from .models import TierChange, TierOverride
 from .rules import DEFAULT_TIER, TIER_ORDER, RuleSpec
@@ -153,14 +155,18 @@ def tier_with_overrides(computed: Case | F) -> Case:
 
 
 def apply_rules(
-    customers: QuerySet[Customer], rules: Sequence[RuleSpec], rule_set_id: int, source: str = "manual"
+    customers: QuerySet[Customer],
+    rules: Sequence[RuleSpec],
+    rule_set_id: int,
+    source: str = "manual",
+    user: User | None = None,
 ) -> int:
     """Recompute the tier of `customers` with one UPDATE; returns how many rows changed.
 
     Only rows whose tier, computed tier, reasons or rule set differ are written (`IS DISTINCT FROM`, the reasons
     compared last so that the cheap comparisons decide most rows). A customer with an override in force keeps
-    the override's tier. Every change of tier is appended to the history (TierChange) in the same statement on
-    PostgreSQL.
+    the override's tier. Every change of tier is appended to the history (TierChange) and to the audit trail (as
+    `user`'s, or the job's), in the same statement on PostgreSQL.
     """
     computed = tier_expression(rules)
     reasons = reasons_expression(rules)
@@ -179,12 +185,29 @@ def apply_rules(
         "SELECT id, COALESCE(old_tier, ''), COALESCE(new_tier, ''), %s, %s, %s FROM ({rows}) AS rows"
     )
     log_params = [timezone.now(), source, rule_set_id]
+    region = connection.ops.quote_name(Region._meta.db_table)
+    audited = (
+        "SELECT CAST(rows.id AS text) AS object_id, rows.name AS object_repr, rows.id AS customer_id, "
+        f"rows.code AS customer_code, {region}.path AS region_path, "
+        f"{audit.changes_sql({'tier': ('rows.old_tier', 'rows.new_tier')})} AS changes "
+        f"FROM ({{rows}}) AS rows JOIN {region} ON {region}.code = rows.region_id"
+    )
+    audit_sql, audit_params = audit.select_insert(
+        user=user,
+        action=AuditAction.UPDATE,
+        object_type="accounts.customer",
+        select_sql=audited,
+        detail={"rule_set": rule_set_id, "source": source},
+    )
     if connection.vendor != "postgresql":
         # SQLite has no data-modifying CTE: log first, from the same computation, then update.
         changes = pending.filter(tier__distinct_from=tier).annotate(old_tier=F("tier"), new_tier=tier)
-        select_sql, params = changes.values("id", "old_tier", "new_tier").query.sql_with_params()
+        select_sql, params = changes.values(
+            "id", "old_tier", "new_tier", "code", "name", "region_id"
+        ).query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(log.format(rows=select_sql), [*log_params, *params])
+            cursor.execute(audit_sql.format(rows=select_sql), [*audit_params, *params])
         return pending.update(**values)
     query = pending.query.chain(UpdateQuery)
     query.add_update_values(values)
@@ -193,14 +216,15 @@ def apply_rules(
     # A subquery in RETURNING reads the statement's snapshot: the row as it was before this UPDATE.
     returning = (
         f"RETURNING {table}.id, (SELECT before.tier FROM {table} AS before WHERE before.id = {table}.id) AS old_tier, "
-        f"{table}.tier AS new_tier"
+        f"{table}.tier AS new_tier, {table}.code, {table}.name, {table}.region_id"
     )
-    logged = log.format(rows="SELECT * FROM changed WHERE old_tier IS DISTINCT FROM new_tier")
+    rows = "SELECT * FROM changed WHERE old_tier IS DISTINCT FROM new_tier"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH changed AS ({update_sql} {returning}), logged AS ({logged} RETURNING 1) "
+            f"WITH changed AS ({update_sql} {returning}), logged AS ({log.format(rows=rows)} RETURNING 1), "
+            f"audited AS ({audit_sql.format(rows=rows)} RETURNING 1) "
             "SELECT COUNT(*) FROM changed",
-            [*params, *log_params],
+            [*params, *log_params, *audit_params],
         )
         return cursor.fetchone()[0]
 

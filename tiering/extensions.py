@@ -9,8 +9,8 @@ from accounts import hooks as customer_hooks
 from .services import tier_refresh
 
 
-def customer_saved(*, customer) -> None:
-    tier_refresh(customer=customer)
+def customer_saved(*, customer, user) -> None:
+    tier_refresh(customer=customer, user=user)
 
 
 def customer_page_context(*, request, customer) -> dict:

@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, GroupMember
-from accounts.services import vip_levels_apply
+from accounts.services import customer_lock, vip_levels_apply
+from crm import audit
 from crm.jobs import job_run_in_process, plan_id_ranges
-from crm.models import Region, RegionLevel, User
+from crm.models import AuditAction, Region, RegionLevel, User
 from crm.permissions import require
 from crm.services import job_chunk_failed, job_run_close
 from crm.visibility import territory_region
@@ -88,11 +89,11 @@ def tier_chunk_apply(*, run_id: int, chunk: Chunk) -> int:
     """Recompute one chunk's tiers, and its customers' members' VIP levels, in one transaction, and add the
     counts to the run; returns the number of customers changed."""
     rule_set = RuleSet.objects.prefetch_related("rules").get(pk=chunk.rule_set_id)
-    source = TierJobRun.objects.values_list("source", flat=True).get(pk=run_id)
+    run = TierJobRun.objects.select_related("triggered_by__region").get(pk=run_id)
     with transaction.atomic():
         customers = _customers(chunk)
         seen = customers.count()
-        changed = apply_rules(customers, rule_set.specs(), rule_set.pk, source=source)
+        changed = apply_rules(customers, rule_set.specs(), rule_set.pk, source=run.source, user=run.triggered_by)
         members_changed = vip_levels_apply(_members(chunk))
         TierJobRun.objects.filter(pk=run_id).update(
             chunks_done=F("chunks_done") + 1,
@@ -108,7 +109,20 @@ def tier_chunk_failed(*, run_id: int, chunk: Chunk, error: str) -> None:
 
 
 def tier_run_finish(*, run_id: int) -> TierJobRun:
-    return job_run_close(TierJobRun.objects.get(pk=run_id))
+    run = job_run_close(TierJobRun.objects.select_related("triggered_by__region", "scope").get(pk=run_id))
+    audit.record(
+        user=run.triggered_by,
+        action=AuditAction.RUN,
+        obj=run,
+        region_path=run.scope.path,
+        detail={
+            "job": "tier_recompute",
+            "status": run.status,
+            "customers_seen": run.customers_seen,
+            "customers_changed": run.customers_changed,
+        },
+    )
+    return run
 
 
 def tier_recompute(
@@ -176,37 +190,48 @@ def tier_override_set(*, customer: Customer, user: User, tier: str, reason: str,
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
+    stored = customer_lock(customer)  # tier changes of one customer follow one another, and so does its history
     TierOverride.objects.filter(customer=customer, removed_at__isnull=True).update(removed_at=now, removed_by=user)
     override = TierOverride(customer=customer, tier=tier, reason=reason.strip(), expires_on=expires_on, set_by=user)
     override.full_clean()
     override.save()
-    before = Customer.objects.select_for_update().values_list("tier", flat=True).get(pk=customer.pk)
+    audit.record_created(user=user, obj=override, fields=OVERRIDE_FIELDS, customer=stored)
     Customer.objects.filter(pk=customer.pk).update(tier=tier)
-    _log_change(customer, before, tier, "override")
+    _log_change(customer, stored.tier, tier, "override")
+    if stored.tier != tier:
+        audit.record(
+            user=user, action=AuditAction.UPDATE, obj=stored, customer=stored, changes={"tier": [stored.tier, tier]}
+        )
     return override
+
+
+OVERRIDE_FIELDS = ("tier", "reason", "expires_on")
 
 
 @transaction.atomic
 def tier_override_remove(*, customer: Customer, user: User) -> None:
     """End the override in force; the customer goes back to the tier the rules give."""
-    ended = TierOverride.objects.filter(customer=customer, removed_at__isnull=True).update(
-        removed_at=timezone.now(), removed_by=user
-    )
-    if not ended:
+    stored = customer_lock(customer)
+    in_force = list(TierOverride.objects.filter(customer=customer, removed_at__isnull=True))
+    if not in_force:
         raise ValidationError({"tier": _("This customer has no override in force.")})
-    tier_refresh(customer=customer, source="override")
+    now = timezone.now()
+    TierOverride.objects.filter(pk__in=[override.pk for override in in_force]).update(removed_at=now, removed_by=user)
+    for override in in_force:
+        audit.record(user=user, action=AuditAction.DELETE, obj=override, customer=stored)
+    tier_refresh(customer=customer, source="override", user=user)
 
 
-def tier_refresh(*, customer: Customer, source: str = "manual") -> Customer:
+def tier_refresh(*, customer: Customer, source: str = "manual", user: User | None = None) -> Customer:
     """Evaluate one customer now under the rules in force for its region (after an edit, or when an override
     ends) instead of waiting for the night; the customer object is refreshed with the result."""
     rule_set = rule_set_for_region(customer.region)
-    apply_rules(Customer.objects.filter(pk=customer.pk), rule_set.specs(), rule_set.pk, source=source)
+    apply_rules(Customer.objects.filter(pk=customer.pk), rule_set.specs(), rule_set.pk, source=source, user=user)
     customer.refresh_from_db(fields=["tier", "computed_tier", "tier_reasons", "tier_rule_set"])
     return customer
 
 
-def tiers_apply(*, customers: QuerySet[Customer], source: str) -> int:
+def tiers_apply(*, customers: QuerySet[Customer], source: str, user: User | None = None) -> int:
     """Recompute the tiers of `customers` set-based, each under the rule set in force in its province (its own
     published set, else the national one); returns how many customers changed. An import recomputes the customers
     it touched this way (source `import`). Members' VIP levels are not touched: they follow ARPU, which a customer's
@@ -219,9 +244,9 @@ def tiers_apply(*, customers: QuerySet[Customer], source: str) -> int:
     rest = customers
     for rule_set in own.prefetch_related("rules"):
         in_province = customers.filter(region__path__startswith=rule_set.scope.path)
-        changed += apply_rules(in_province, rule_set.specs(), rule_set.pk, source=source)
+        changed += apply_rules(in_province, rule_set.specs(), rule_set.pk, source=source, user=user)
         rest = rest.exclude(region__path__startswith=rule_set.scope.path)
-    changed += apply_rules(rest, national.specs(), national.pk, source=source)
+    changed += apply_rules(rest, national.specs(), national.pk, source=source, user=user)
     return changed
 
 

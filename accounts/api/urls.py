@@ -14,5 +14,6 @@ router.register("customers", views.CustomerViewSet, basename="customer")
 urlpatterns = [
     path("customers/<str:code>/key-persons/", views.KeyPersonListCreateView.as_view(), name="customer-key-persons"),
     path("customers/<str:code>/members/", views.GroupMemberListCreateView.as_view(), name="customer-members"),
+    path("customers/<str:code>/history/", views.CustomerHistoryView.as_view(), name="customer-history"),
     *router.urls,
 ]

@@ -5,12 +5,18 @@ import django_filters.rest_framework
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, viewsets
+from rest_framework.response import Response
 
 from accounts import selectors, services
 from accounts.filters import CustomerFilter
 from accounts.models import Customer, GroupMember, Industry, KeyPerson, Segment
+from crm import versions
+from crm.api import versions as versions_api
+from crm.api.serializers import HistoryEntrySerializer
 from crm.idempotency import idempotent
+from crm.models import AuditEntry
 
 from .serializers import CustomerSerializer, GroupMemberSerializer, IndustrySerializer, KeyPersonSerializer
 
@@ -70,14 +76,29 @@ class CustomerViewSet(
     def get_queryset(self):
         return selectors.customer_list(user=self.request.user)
 
+    @extend_schema(parameters=[versions_api.ETAG])
+    def retrieve(self, request, *args, **kwargs):
+        customer = self.get_object()
+        return versions_api.tagged(Response(self.get_serializer(customer).data), customer)
+
+    @extend_schema(
+        parameters=[versions_api.IF_MATCH, versions_api.ETAG],
+        responses={200: CustomerSerializer, 412: versions_api.STALE},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        written = services.customer_update(
+            user=request.user,
+            customer=serializer.instance,
+            data=serializer.validated_data,
+            version=versions.if_match(request),
+        )
+        customer = selectors.customer_get(user=request.user, code=written.code)
+        return versions_api.tagged(Response(self.get_serializer(customer).data), customer)
+
     def perform_create(self, serializer: CustomerSerializer) -> None:
         customer = services.customer_create(user=self.request.user, data=serializer.validated_data)
-        serializer.instance = selectors.customer_get(user=self.request.user, code=customer.code)
-
-    def perform_update(self, serializer: CustomerSerializer) -> None:
-        customer = services.customer_update(
-            user=self.request.user, customer=serializer.instance, data=serializer.validated_data
-        )
         serializer.instance = selectors.customer_get(user=self.request.user, code=customer.code)
 
 
@@ -93,6 +114,13 @@ class CustomerChildListCreateView(generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        rows = response.data.get("results", []) if isinstance(response.data, dict) else response.data
+        mobiles = sum(1 for row in rows if row.get("mobile"))
+        selectors.mobiles_shown(user=request.user, customer=self.customer, where=request.path, mobiles=mobiles)
+        return response
+
     @cached_property
     def customer(self) -> Customer:
         return selectors.customer_get(user=self.request.user, code=self.kwargs["code"])
@@ -107,7 +135,9 @@ class KeyPersonListCreateView(CustomerChildListCreateView):
         return self.customer.key_persons.all()
 
     def perform_create(self, serializer: KeyPersonSerializer) -> None:
-        serializer.instance = services.key_person_create(customer=self.customer, data=serializer.validated_data)
+        serializer.instance = services.key_person_create(
+            customer=self.customer, data=serializer.validated_data, user=self.request.user
+        )
 
 
 class GroupMemberListCreateView(CustomerChildListCreateView):
@@ -123,4 +153,21 @@ class GroupMemberListCreateView(CustomerChildListCreateView):
         return self.customer.members.all()  # GroupMemberFilter keeps the current ones unless asked
 
     def perform_create(self, serializer: GroupMemberSerializer) -> None:
-        serializer.instance = services.group_member_create(customer=self.customer, data=serializer.validated_data)
+        serializer.instance = services.group_member_create(
+            customer=self.customer, data=serializer.validated_data, user=self.request.user
+        )
+
+
+class CustomerHistoryView(generics.ListAPIView):
+    """The customer's history, newest first: each write to it or to what hangs under it (its team, tier, visits,
+    key persons, members, holdings, plans), with when, who, through which channel and each field's old and new
+    value (`{field: [old, new]}`)."""
+
+    serializer_class = HistoryEntrySerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no customer
+            return AuditEntry.objects.none()
+        customer = selectors.customer_get(user=self.request.user, code=self.kwargs["code"])
+        return selectors.customer_history(customer)

@@ -9,7 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import customer_get
+from crm import audit, versions
+from crm.api import versions as versions_api
 from crm.idempotency import idempotent
+from crm.permissions import may
 
 from .. import selectors, services
 from ..models import CallEntry, CustomerProduct, DoNotCall, Product
@@ -47,28 +50,41 @@ class HoldingView(APIView):
         customer = customer_get(user=request.user, code=code)  # outsiders: 404 before anything else
         return customer, get_object_or_404(Product, code=product)
 
-    @extend_schema(responses=HoldingSerializer)
+    @extend_schema(responses=HoldingSerializer, parameters=[versions_api.ETAG])
     def get(self, request, code: str, product: str):
         customer, found = self._target(request, code, product)
         holding = get_object_or_404(
             CustomerProduct.objects.select_related("customer", "product"), customer=customer, product=found
         )
-        return Response(HoldingSerializer(holding).data)
+        return versions_api.tagged(Response(HoldingSerializer(holding).data), holding)
 
-    @extend_schema(request=HoldingSerializer, responses=HoldingSerializer)
+    @extend_schema(
+        request=HoldingSerializer,
+        responses={200: HoldingSerializer, 201: HoldingSerializer, 412: versions_api.STALE},
+        parameters=[versions_api.IF_MATCH, versions_api.ETAG],
+    )
     def put(self, request, code: str, product: str):
         customer, found = self._target(request, code, product)
         serializer = HoldingSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        holding, created = services.holding_set(customer=customer, product=found, data=serializer.validated_data)
-        return Response(
-            HoldingSerializer(holding).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        holding, created = services.holding_set(
+            customer=customer,
+            product=found,
+            data=serializer.validated_data,
+            user=request.user,
+            version=versions.if_match(request),
+        )
+        return versions_api.tagged(
+            Response(
+                HoldingSerializer(holding).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            ),
+            holding,
         )
 
     @extend_schema(responses={204: None})
     def delete(self, request, code: str, product: str):
         customer, found = self._target(request, code, product)
-        if not services.holding_remove(customer=customer, product=found):
+        if not services.holding_remove(customer=customer, product=found, user=request.user):
             return Response(status=status.HTTP_404_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -98,6 +114,12 @@ class DoNotCallView(generics.ListCreateAPIView):
     serializer_class = DoNotCallSerializer
     filterset_class = DoNotCallFilter
     queryset = DoNotCall.objects.select_related("added_by")
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        if may(request.user, "campaigns.manage_do_not_call"):
+            audit.mobiles_shown(user=request.user, where=request.path, count=len(response.data.get("results", [])))
+        return response
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -175,14 +197,27 @@ class PlanView(APIView):
     """One plan of a campaign: PATCH `stage` (with `reason` for a move back) moves it along the path;
     `gap_products` (the campaign's target products) and `owner` (department heads and provincial staff) change it."""
 
-    @extend_schema(request=PlanUpdateSerializer, responses=PlanSerializer)
+    @extend_schema(responses=PlanSerializer, parameters=[versions_api.ETAG])
+    def get(self, request, pk: int, plan: int):
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
+        found = get_object_or_404(selectors.plans_for(request.user, campaign), pk=plan)
+        return versions_api.tagged(Response(PlanSerializer(found).data), found)
+
+    @extend_schema(
+        request=PlanUpdateSerializer,
+        responses={200: PlanSerializer, 412: versions_api.STALE},
+        parameters=[versions_api.IF_MATCH, versions_api.ETAG],
+    )
     def patch(self, request, pk: int, plan: int):
         campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
         found = get_object_or_404(selectors.plans_for(request.user, campaign), pk=plan)
         serializer = PlanUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.plan_update(user=request.user, plan=found, data=serializer.validated_data)
-        return Response(PlanSerializer(selectors.plans_for(request.user, campaign).get(pk=found.pk)).data)
+        services.plan_update(
+            user=request.user, plan=found, data=serializer.validated_data, version=versions.if_match(request)
+        )
+        shown = selectors.plans_for(request.user, campaign).get(pk=found.pk)
+        return versions_api.tagged(Response(PlanSerializer(shown).data), shown)
 
 
 class CallListBuildView(APIView):

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, CustomerStatus, Industry, Tier
+from crm import audit, versions
 from crm.bulk import BulkWriter, analyze_after_load
-from crm.models import User
+from crm.models import AuditAction, Region, User
 from crm.permissions import require
 from crm.visibility import filing_regions, territory_departments
 from teams.models import TeamRole, TeamRoleKind, Visit
@@ -108,7 +109,41 @@ def campaign_create(*, user: User, data: dict[str, Any]) -> Campaign:
     campaign.save()
     campaign.target_products.set(products)
     _create_plans(campaign, customers, products)
+    audit.record(
+        user=user,
+        action=AuditAction.CREATE,
+        obj=campaign,
+        region_path=region.path,
+        changes=audit.diff({}, audit.snapshot(campaign, CAMPAIGN_FIELDS)),
+        detail={"plans": len(customers)},
+    )
+    _plans_audited(user=user, campaign=campaign)
     return campaign
+
+
+CAMPAIGN_FIELDS = ("name", "kind", "department", "region", "starts_on", "ends_on", "segment")
+
+
+def _plans_audited(*, user: User, campaign: Campaign) -> None:
+    """One entry per plan created, in each customer's history: one INSERT … SELECT."""
+    plan, customer, region = (
+        connection.ops.quote_name(model._meta.db_table) for model in (CustomerPlan, Customer, Region)
+    )
+    stage = audit.changes_sql({"stage": ("NULL", f"{plan}.stage"), "owner_id": ("NULL", f"{plan}.owner_id")})
+    audit.record_select(
+        user=user,
+        action=AuditAction.CREATE,
+        object_type=CustomerPlan._meta.label_lower,
+        select_sql=(
+            f"SELECT CAST({plan}.id AS text) AS object_id, {customer}.name AS object_repr, "
+            f"{customer}.id AS customer_id, {customer}.code AS customer_code, {region}.path AS region_path, "
+            f"{stage} AS changes "
+            f"FROM {plan} JOIN {customer} ON {customer}.id = {plan}.customer_id "
+            f"JOIN {region} ON {region}.code = {customer}.region_id WHERE {plan}.campaign_id = %s"
+        ),
+        params=[campaign.pk],
+        detail={"campaign": campaign.pk},
+    )
 
 
 def _create_plans(campaign: Campaign, customers: list[int], products: list[Product]) -> None:
@@ -166,17 +201,35 @@ def plan_stage_set(
     PlanStageChange.objects.create(
         plan=plan, from_stage=plan.stage, to_stage=stage, reason=reason, changed_by=user, visit=visit
     )
+    before = plan.stage
     plan.stage, plan.stage_changed_by, plan.stage_changed_at = stage, user, timezone.now()
     plan.full_clean(exclude=["campaign", "customer", "owner", "stage_changed_by"])
     plan.save(update_fields=["stage", "stage_changed_by", "stage_changed_at"])
+    audit.record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=plan,
+        customer=plan.customer,
+        object_repr=f"{plan.customer.name} · {plan.campaign_id}",
+        changes={"stage": [before, stage]},
+        detail={"reason": reason} if reason else {},
+    )
     return plan
 
 
 @transaction.atomic
-def plan_update(*, user: User, plan: CustomerPlan, data: dict[str, Any]) -> CustomerPlan:
+def plan_update(
+    *, user: User, plan: CustomerPlan, data: dict[str, Any], version: str | list[str] | None = None
+) -> CustomerPlan:
     """Change a plan: its stage (with `reason` for a move back), its gap products (the campaign's target products
     only) and its owner (department heads and provincial staff only; someone who sees the customer under SPEC §2,
-    so that the plan is on their lists)."""
+    so that the plan is on their lists). The plan's row is locked, so changes follow one another; with the
+    `version` the caller read, a change made on a stale plan is refused (StaleVersion)."""
+    stored = CustomerPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
+    versions.check(stored, version, fields=[name for name in ("stage", "owner") if name in data])
+    for field in CustomerPlan._meta.concrete_fields:
+        setattr(plan, field.attname, getattr(stored, field.attname))
+    before = {"owner": plan.owner.username if plan.owner is not None else None, "gap_products": plan_gap_codes(plan)}
     if "gap_products" in data:
         targets = set(plan.campaign.target_products.values_list("code", flat=True))
         strangers = sorted(product.code for product in data["gap_products"] if product.code not in targets)
@@ -202,9 +255,16 @@ def plan_update(*, user: User, plan: CustomerPlan, data: dict[str, Any]) -> Cust
             )
         plan.owner = owner
         plan.save(update_fields=["owner"])
+    after = {"owner": plan.owner.username if plan.owner is not None else None, "gap_products": plan_gap_codes(plan)}
+    if changes := audit.diff(before, after):
+        audit.record(user=user, action=AuditAction.UPDATE, obj=plan, customer=plan.customer, changes=changes)
     if data.get("stage"):
         plan_stage_set(user=user, plan=plan, stage=data["stage"], reason=data.get("reason", ""))
     return plan
+
+
+def plan_gap_codes(plan: CustomerPlan) -> list[str]:
+    return sorted(plan.gap_products.values_list("code", flat=True))
 
 
 def plans_advance_by_visit(*, user: User, visit: Visit, plans: list[CustomerPlan]) -> None:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db import transaction
 
 from accounts.models import Customer
+from crm import audit, versions
+from crm.models import AuditAction, User
 
 from ..models import (
     CustomerProduct,
@@ -20,10 +22,21 @@ HOLDING_FIELDS = ("active_users", "monthly_revenue", "subscribed_on", "last_used
 
 
 @transaction.atomic
-def holding_set(*, customer: Customer, product: Product, data: dict[str, Any]) -> tuple[CustomerProduct, bool]:
-    """Create or replace the customer's holding of the product; returns it and whether it is new."""
+def holding_set(
+    *,
+    customer: Customer,
+    product: Product,
+    data: dict[str, Any],
+    user: User | None = None,
+    version: str | list[str] | None = None,
+) -> tuple[CustomerProduct, bool]:
+    """Create or replace the customer's holding of the product; returns it and whether it is new. With the
+    `version` the caller read, a replacement made on a stale holding is refused (StaleVersion)."""
     holding = CustomerProduct.objects.select_for_update().filter(customer=customer, product=product).first()
     created = holding is None
+    if holding is not None:
+        versions.check(holding, version, fields=[name for name in HOLDING_FIELDS if name in data])
+    before = {} if holding is None else audit.snapshot(holding, HOLDING_FIELDS)
     holding = holding or CustomerProduct(customer=customer, product=product)
     for name in HOLDING_FIELDS:
         # HOLDING_FIELDS are the holding's own columns, never a relation's reverse side.
@@ -31,11 +44,24 @@ def holding_set(*, customer: Customer, product: Product, data: dict[str, Any]) -
         setattr(holding, name, data.get(name, field.get_default()))
     holding.full_clean()
     holding.save()
+    if changes := audit.diff(before, audit.snapshot(holding, HOLDING_FIELDS)):
+        action = AuditAction.CREATE if created else AuditAction.UPDATE
+        audit.record(user=user, action=action, obj=holding, customer=customer, changes=changes)
     return holding, created
 
 
 @transaction.atomic
-def holding_remove(*, customer: Customer, product: Product) -> bool:
+def holding_remove(*, customer: Customer, product: Product, user: User | None = None) -> bool:
     """The customer no longer holds the product (退订); returns whether it did."""
-    deleted, _counts = CustomerProduct.objects.filter(customer=customer, product=product).delete()
-    return bool(deleted)
+    holding = CustomerProduct.objects.select_for_update().filter(customer=customer, product=product).first()
+    if holding is None:
+        return False
+    audit.record(
+        user=user,
+        action=AuditAction.DELETE,
+        obj=holding,
+        customer=customer,
+        changes=audit.diff(audit.snapshot(holding, HOLDING_FIELDS), {}),
+    )
+    holding.delete()
+    return True

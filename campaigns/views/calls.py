@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
+from crm import audit
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator
 from crm.permissions import may
@@ -42,6 +43,8 @@ class DoNotCallView(LoginRequiredMixin, View):
         whole = may(request.user, "campaigns.manage_do_not_call")
         for entry in page:
             entry.shown = entry.mobile if whole else mask_mobile(entry.mobile)
+        if whole:
+            audit.mobiles_shown(user=request.user, where=request.path, count=len(page.object_list))
         context = {
             "form": style_form(form, small=True),
             "page": page,

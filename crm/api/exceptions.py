@@ -3,12 +3,20 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from crm import versions
 
 
 def exception_handler(exc, context):
     """DRF's handler, plus what services raise in Django's terms: a ValidationError becomes a field-level 400, and a
-    PermissionDenied keeps its message (`crm.permissions.require` says why) where DRF would answer a generic one."""
+    PermissionDenied keeps its message (`crm.permissions.require` says why) where DRF would answer a generic one; an
+    edit made on a stale version (`crm.versions`) is a 412 that says who changed the record, when, and its values now.
+    """
+    if isinstance(exc, versions.StaleVersion):
+        body = {"detail": exc.message, "changed_by": exc.changed_by, "changed_at": exc.changed_at, "current": exc.now}
+        return Response(body, status=412, headers={"ETag": versions.etag(exc.current)})
     if isinstance(exc, DjangoPermissionDenied) and exc.args:
         exc = exceptions.PermissionDenied(str(exc))
     elif isinstance(exc, DjangoValidationError):

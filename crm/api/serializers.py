@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from crm.models import Region
+from crm.models import AuditEntry, Region
 
 
 class RejectUnknownFieldsMixin:
@@ -31,3 +31,25 @@ class RegionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Region
         fields = ["code", "name", "level", "parent"]
+
+
+class HistoryEntrySerializer(serializers.ModelSerializer):
+    """One change in a record's history: when, by whom, through which channel, what changed."""
+
+    user = serializers.CharField(source="username", help_text=_("The username; empty for a job or a command."))
+    changes = serializers.DictField(
+        child=serializers.ListField(min_length=2, max_length=2, allow_null=True),
+        help_text=_("{field: [old, new]}"),
+    )
+    object = serializers.CharField(source="object_repr")
+
+    class Meta:
+        model = AuditEntry
+        fields = ["at", "user", "source", "action", "object_type", "object", "changes"]
+
+
+class AuditEntrySerializer(HistoryEntrySerializer):
+    customer = serializers.CharField(source="customer_code")
+
+    class Meta(HistoryEntrySerializer.Meta):
+        fields = [*HistoryEntrySerializer.Meta.fields, "object_id", "customer", "address", "detail"]

@@ -10,6 +10,7 @@ from .routers import ApiRouter, api_root_urls
 
 router = ApiRouter()
 router.register("regions", views.RegionViewSet, basename="region")
+router.register("audit", views.AuditViewSet, basename="audit")
 
 urlpatterns = [
     path("auth/token/", views.TokenLoginView.as_view(), name="auth-token"),

@@ -3,13 +3,16 @@ from __future__ import annotations
 import django_filters
 from drf_spectacular.utils import extend_schema
 from knox import views as knox_views
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 
+from crm import audit
+from crm.filters import AuditFilter
 from crm.models import Region, RegionLevel
 
-from .serializers import RegionSerializer
+from .permissions import May
+from .serializers import AuditEntrySerializer, RegionSerializer
 
 
 class TokenSerializer(serializers.Serializer):
@@ -58,3 +61,16 @@ class TokenLogoutView(knox_views.LogoutView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request, format=None):
         return super().post(request, format)
+
+
+class AuditViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The audit trail: every write, export, whole mobile number shown, sign-in and refusal, newest first; provincial
+    staff read their province's, headquarters all. Filters: `user`, `action`, `source`, `customer` (code), `since`,
+    `until`."""
+
+    serializer_class = AuditEntrySerializer
+    filterset_class = AuditFilter
+    permission_classes = [May("crm.view_audit")]
+
+    def get_queryset(self):
+        return audit.visible_to(self.request.user)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -27,3 +29,32 @@ def yuan(value) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+def _field(object_type: str, name: str):
+    try:
+        return apps.get_model(object_type)._meta.get_field(name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return None
+
+
+@register.simple_tag
+def field_value(object_type: str, name: str, value) -> str:
+    """An audit entry's value as the user reads it: a choice by its label; nothing as a dash."""
+    if value is None or value == "":
+        return "—"
+    field = _field(object_type, name)
+    choices = dict(field.flatchoices) if field is not None and field.choices else {}
+    return str(choices.get(value, value))
+
+
+@register.simple_tag
+def field_label(object_type: str, name: str) -> str:
+    """The label, in the user's language, of field `name` of the model an audit entry names (`app.model`); a team's
+    fields are its roles. The name itself when neither knows it."""
+    from crm.models import TeamRoleKind
+
+    if name in TeamRoleKind.values:
+        return str(TeamRoleKind(name).label)
+    field = _field(object_type, name)
+    return str(field.verbose_name) if field is not None and hasattr(field, "verbose_name") else name

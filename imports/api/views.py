@@ -13,7 +13,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm import audit
 from crm.api.permissions import May
+from crm.models import AuditAction
 
 from .. import outputs, tasks
 from ..kinds import KINDS
@@ -92,6 +94,12 @@ class ImportErrorFileView(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request, pk: int):
         run = get_object_or_404(ImportRun.objects.visible_to(request.user), pk=pk)
+        audit.record(
+            user=request.user,
+            action=AuditAction.EXPORT,
+            obj=run,
+            detail={"file": "errors", "errors": run.errors_count},
+        )
         response = StreamingHttpResponse(outputs.ErrorFileCSV(run), content_type=outputs.CSV_CONTENT_TYPE)
         response["Content-Disposition"] = content_disposition_header(True, outputs.error_file_name(run))
         return response

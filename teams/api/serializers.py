@@ -62,7 +62,10 @@ class VisibleCustomerField(serializers.SlugRelatedField):
 
     def get_queryset(self):
         request = self.context.get("request")
-        return Customer.objects.visible_to(request.user) if request is not None else Customer.objects.none()
+        if request is None:
+            return Customer.objects.none()
+        # With its region: the audit trail files what is written about the customer under its region.
+        return Customer.objects.visible_to(request.user).select_related("region")
 
 
 class PlanField(serializers.PrimaryKeyRelatedField):

@@ -6,6 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import customer_get
+from crm import versions
+from crm.api import versions as versions_api
 from crm.idempotency import idempotent
 from crm.permissions import require
 
@@ -20,12 +22,20 @@ class CustomerTeamView(APIView):
     PUT replaces the whole team; department heads, provincial staff and headquarters only.
     """
 
-    @extend_schema(responses=TeamSerializer)
+    @extend_schema(responses=TeamSerializer, parameters=[versions_api.ETAG])
     def get(self, request, code: str):
         customer = customer_get(user=request.user, code=code)
-        return Response(team_representation(selectors.team_status(customer)))
+        return self._answer(customer)
 
-    @extend_schema(request=TeamSerializer, responses=TeamSerializer)
+    def _answer(self, customer) -> Response:
+        response = Response(team_representation(selectors.team_status(customer)))
+        return versions_api.tagged(response, customer, services.team_version(customer))
+
+    @extend_schema(
+        request=TeamSerializer,
+        responses={200: TeamSerializer, 412: versions_api.STALE},
+        parameters=[versions_api.IF_MATCH, versions_api.ETAG],
+    )
     def put(self, request, code: str):
         customer = customer_get(user=request.user, code=code)  # outsiders: 404 before anything else
         require(request.user, "teams.manage")
@@ -33,8 +43,14 @@ class CustomerTeamView(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         assistants = data.pop("assistants")
-        services.team_set(by=request.user, customer=customer, roles=data, assistants=assistants)
-        return Response(team_representation(selectors.team_status(customer)))
+        services.team_set(
+            by=request.user,
+            customer=customer,
+            roles=data,
+            assistants=assistants,
+            version=versions.if_match(request),
+        )
+        return self._answer(customer)
 
 
 class VisitViewSet(
@@ -67,7 +83,22 @@ class VisitViewSet(
         customer = data.pop("customer")
         serializer.instance = services.visit_log(user=self.request.user, customer=customer, data=data)
 
-    def perform_update(self, serializer: VisitSerializer) -> None:
-        serializer.instance = services.visit_update(
-            user=self.request.user, visit=serializer.instance, data=dict(serializer.validated_data)
+    @extend_schema(parameters=[versions_api.ETAG])
+    def retrieve(self, request, *args, **kwargs):
+        visit = self.get_object()
+        return versions_api.tagged(Response(self.get_serializer(visit).data), visit)
+
+    @extend_schema(
+        parameters=[versions_api.IF_MATCH, versions_api.ETAG], responses={200: VisitSerializer, 412: versions_api.STALE}
+    )
+    def partial_update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        visit = services.visit_update(
+            user=request.user,
+            visit=serializer.instance,
+            data=dict(serializer.validated_data),
+            version=versions.if_match(request),
         )
+        shown = self.get_queryset().get(pk=visit.pk)
+        return versions_api.tagged(Response(self.get_serializer(shown).data), shown)

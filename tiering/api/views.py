@@ -13,7 +13,9 @@ from rest_framework.views import APIView
 from accounts import selectors
 from accounts.filters import CustomerFilter
 from accounts.models import Customer
+from crm import audit
 from crm.api.permissions import May
+from crm.models import AuditAction
 from crm.permissions import require
 from crm.visibility import territory_region
 from tiering import exports
@@ -90,6 +92,13 @@ class TierListExportView(APIView):
     )
     def get(self, request):
         customers = self.filtered(request)
+        audit.record(
+            user=request.user,
+            action=AuditAction.EXPORT,
+            object_type="tiering.tierlist",
+            object_repr=_("Tier list"),
+            detail={"format": self.file_format, "filter": request.query_params.dict(), "rows": customers.count()},
+        )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         if self.file_format == "csv":
             response = StreamingHttpResponse(exports.TierListCSV(customers), content_type="text/csv; charset=utf-8")
