@@ -24,6 +24,16 @@ BEAT_SCHEDULE = {
         "task": "imports.tasks.import_runs_recover",
         "schedule": crontab(minute="*/5"),
     },
+    # Every 10 minutes: recomputes and KPI computations of which no chunk has ended for JOB_SILENCE_MINUTES are
+    # failed with the reason (their workers died and no redelivery finished them), so none stays "running".
+    "tier-runs-sweep": {
+        "task": "tiering.tasks.tier_runs_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
+    "kpi-runs-sweep": {
+        "task": "kpis.tasks.kpi_runs_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
     # 03:30 nightly: Idempotency-Key records past their day (crm.idempotency) are deleted.
     "idempotency-keys-sweep": {
         "task": "crm.tasks.idempotency_keys_sweep",

@@ -15,6 +15,8 @@ from typing import Any, NamedTuple, TypeVar
 from celery import Task
 from django.db import OperationalError
 from django.db.models import Max, Min, QuerySet
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as BrokerError
 
 from .models import ChunkedJobRun
 
@@ -139,3 +141,37 @@ def job_run_in_process(
             run.refresh_from_db()
             progress(run)
     return finish(run_id=run.pk, results=results)
+
+
+class BrokerUnavailable(Exception):
+    """The broker (Redis) cannot be reached: a job cannot be handed to the workers now."""
+
+
+# What publishing to a broker that is down raises (kombu reraises the transport's errors as its own).
+BROKER_ERRORS = (BrokerError, ConnectionError, OSError)
+
+
+def tasks_run_here() -> bool:
+    """Whether Celery tasks run in this process (no broker: the embedded default) rather than on the workers."""
+    from .celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def broker_check() -> None:
+    """Refuse at once (BrokerUnavailable) when the broker does not answer, before a job records a run it could not
+    hand on: one attempt to connect, within two seconds."""
+    from .celery import app
+
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+    except BROKER_ERRORS as exc:
+        raise BrokerUnavailable(broker_down_message()) from exc
+
+
+def broker_down_message() -> str:
+    return _(
+        "The job queue (Redis) cannot be reached, so the job was not started. Try again in a few minutes; if it "
+        "persists, tell the system administrator."
+    )

@@ -253,6 +253,23 @@ class ChunkedJobRun(models.Model):
         ordering = ["-started_at"]
 
 
+class JobChunk(models.Model):
+    """A chunk of a run that is over (done or failed), written in the chunk's own transaction: a chunk delivered
+    again (its worker died after committing, before acknowledging the message) finds itself here, and is neither
+    done nor counted twice. The time of the last one tells the sweeper whether a run is still alive."""
+
+    run_type = models.CharField(max_length=60)  # the run's model, "tiering.tierjobrun"
+    run_id = models.BigIntegerField()
+    first_id = models.BigIntegerField()
+    finished_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run_type", "run_id", "first_id"], name="job_chunk_once")]
+
+    def __str__(self) -> str:
+        return f"{self.run_type} {self.run_id} from {self.first_id}"
+
+
 class IdempotencyRecord(models.Model):
     """The answer a creating POST gave, under the Idempotency-Key its caller sent (`crm.idempotency`): a repeat
     with the same key gets that answer again and writes nothing."""

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime
+import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import ChunkedJobRun, Department, JobStatus, Region, Role, User
+from .models import ChunkedJobRun, Department, JobChunk, JobStatus, Region, Role, User
 
 if TYPE_CHECKING:
     from .jobs import RunT
@@ -80,9 +84,40 @@ def staff_upsert(
     return user, created
 
 
+class JobBusy(Exception):
+    """Another run of the same job over an overlapping scope is running: one at a time."""
+
+
+def job_run_exclusive(run_model: type[ChunkedJobRun], overlapping: Q, busy: Callable[[Any], str]) -> None:
+    """Inside the transaction that records a new run: refuse (JobBusy, with `busy(run)` as its message) while a run
+    of `run_model` matching `overlapping` is running. Starts of one kind of job are serialised (a PostgreSQL advisory
+    lock until the transaction ends; SQLite serialises every write), so two cannot both find the way free."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            key = (0x10B << 32) | zlib.crc32(run_model._meta.label_lower.encode())  # one bigint per kind of run
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    running = run_model.objects.filter(overlapping, status=JobStatus.RUNNING).order_by("started_at").first()
+    if running is not None:
+        raise JobBusy(busy(running))
+
+
+def job_chunk_claim(*, run_model: type[ChunkedJobRun], run_id: int, first_id: int) -> bool:
+    """In the chunk's transaction: mark the chunk over, or find it over already (a second delivery): False then,
+    and the chunk is neither done nor counted again."""
+    try:
+        with transaction.atomic():
+            JobChunk.objects.create(run_type=run_model._meta.label_lower, run_id=run_id, first_id=first_id)
+    except IntegrityError:
+        return False
+    return True
+
+
 @transaction.atomic
 def job_chunk_failed(*, run_model: type[ChunkedJobRun], run_id: int, first_id: int, last_id: int, error: str) -> None:
-    """Record a chunk's error on its run and count the chunk as done (the other chunks carry on)."""
+    """Record a chunk's error on its run and count the chunk as done (the other chunks carry on); a chunk already
+    over is left as it is."""
+    if not job_chunk_claim(run_model=run_model, run_id=run_id, first_id=first_id):
+        return
     run = run_model.objects.select_for_update().get(pk=run_id)
     run.errors = [*run.errors, {"first_id": first_id, "last_id": last_id, "error": error}]
     run.chunks_done += 1
@@ -95,3 +130,33 @@ def job_run_close(run: RunT, *, also: tuple[str, ...] = ()) -> RunT:
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at", *also])
     return run
+
+
+def job_runs_sweep(*, run_model: type[ChunkedJobRun], silence: datetime.timedelta) -> int:
+    """Fail the runs still marked running of which no chunk has ended for `silence`: their workers died and no
+    redelivery finished them (`CELERY_BROKER_TRANSPORT_OPTIONS`'s visibility timeout is shorter than `silence`).
+    The reason goes on the run, with how far it got. Returns how many were failed."""
+    cutoff = timezone.now() - silence
+    swept = 0
+    label = run_model._meta.label_lower
+    for run_id in run_model.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        last = JobChunk.objects.filter(run_type=label, run_id=run_id).aggregate(last=Max("finished_at"))["last"]
+        if last is not None and last >= cutoff:
+            continue
+        with transaction.atomic():
+            run = run_model.objects.select_for_update().get(pk=run_id)
+            if run.status != JobStatus.RUNNING:
+                continue
+            minutes = int(silence.total_seconds() // 60)
+            reason = _(
+                "No chunk ended for %(minutes)d minutes: the workers running this job stopped. %(done)d of "
+                "%(total)d chunks were done; what they wrote is kept. Run the job again."
+            ) % {"minutes": minutes, "done": run.chunks_done, "total": run.chunks_total}
+            run.errors = [*run.errors, {"error": reason}]
+            run.status = JobStatus.FAILED
+            run.finished_at = timezone.now()
+            run.save(update_fields=["errors", "status", "finished_at"])
+            swept += 1
+    return swept

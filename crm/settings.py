@@ -275,10 +275,26 @@ CELERY_BROKER_URL = _read("CELERY_BROKER_URL", env.str, "")
 CELERY_RESULT_BACKEND = _read("CELERY_RESULT_BACKEND", env.str, CELERY_BROKER_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Crash safety (docs in README, Configuration): a task's message is acknowledged only once the task is done
+# (acks_late), and a task whose worker process died is put back on the queue at once (reject_on_worker_lost), so
+# another process runs it again; chunks know when they are done already (`crm.services.job_chunk_claim`). A message
+# taken by a worker that vanished whole is delivered again by Redis after the visibility timeout, longer than the
+# longest task (its hard time limit, 30 minutes), so a task still running is never delivered twice. A run of which
+# no chunk has ended for JOB_SILENCE_MINUTES, longer again, is failed by the sweepers with the reason.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+BROKER_VISIBILITY_TIMEOUT = _read("CELERY_VISIBILITY_TIMEOUT", env.int, 60 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+JOB_SILENCE_MINUTES = _read("JOB_SILENCE_MINUTES", env.int, 90)
+if JOB_SILENCE_MINUTES * 60 <= BROKER_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "JOB_SILENCE_MINUTES must be longer than CELERY_VISIBILITY_TIMEOUT: a run is failed only once a redelivery "
+        "had its chance to finish it."
+    )
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from crm.bulk import BulkWriter
@@ -17,7 +18,7 @@ from crm.jobs import IdRange, job_run_in_process, plan_id_ranges
 from crm.models import Department, Region, User
 from crm.periods import Period
 from crm.permissions import require
-from crm.services import job_chunk_failed, job_run_close
+from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_run_exclusive
 from teams.selectors import standards
 
 from .metrics import SNAPSHOT_METRICS
@@ -46,11 +47,21 @@ def plan_chunks(chunk_size: int | None = None) -> Iterator[IdRange]:
     return plan_id_ranges(Customer.objects.all(), chunk_size or CHUNK_SIZE)
 
 
+@transaction.atomic
 def kpi_run_start(
     *, period: Period, as_of: datetime.date, source: str, triggered_by: User | None = None, chunks_total: int = 0
 ) -> KpiJobRun:
     if as_of < period.start or as_of > period.last_day or as_of > timezone.localdate():
         raise ValidationError({"period": f"{period} cannot be described as of {as_of}."})
+
+    def busy(run: KpiJobRun) -> str:
+        return _("The KPIs of %(period)s, started at %(at)s, are still being computed: wait for them to end.") % {
+            "period": period,
+            "at": timezone.localtime(run.started_at).strftime("%Y-%m-%d %H:%M"),
+        }
+
+    # One computation of a month at a time: two would write the same snapshots.
+    job_run_exclusive(KpiJobRun, Q(period=period.start), busy)
     return KpiJobRun.objects.create(
         period=period.start, as_of=as_of, source=source, triggered_by=triggered_by, chunks_total=chunks_total
     )
@@ -60,10 +71,16 @@ def kpi_chunk_count(*, run_id: int, first_id: int, last_id: int) -> list[list]:
     """The totals of one id range of customers, as rows of plain values (see `totals.row_to_json`)."""
     run = KpiJobRun.objects.get(pk=run_id)
     customers = Customer.objects.filter(id__gte=first_id, id__lte=last_id)
-    rows = count_rows(customers, Period(run.period), run.as_of, standards())
-    KpiJobRun.objects.filter(pk=run_id).update(
-        chunks_done=F("chunks_done") + 1, customers_seen=F("customers_seen") + sum(r.totals["customers"] for r in rows)
-    )
+    with transaction.atomic():
+        # A chunk delivered a second time (its worker died after committing) gives its totals again, for the chord
+        # that collects them, but is counted once.
+        claimed = job_chunk_claim(run_model=KpiJobRun, run_id=run_id, first_id=first_id)
+        rows = count_rows(customers, Period(run.period), run.as_of, standards())
+        if claimed:
+            KpiJobRun.objects.filter(pk=run_id).update(
+                chunks_done=F("chunks_done") + 1,
+                customers_seen=F("customers_seen") + sum(r.totals["customers"] for r in rows),
+            )
     return [row_to_json(row) for row in rows]
 
 

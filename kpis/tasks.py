@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import logging
 
 from celery import chord, shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from crm.jobs import ChunkTask
 from crm.periods import Period
+from crm.services import JobBusy, job_runs_sweep
 
+from .models import KpiJobRun
 from .services import kpi_chunk_count, kpi_chunk_failed, kpi_run_finish, kpi_run_start, plan_chunks
+
+logger = logging.getLogger(__name__)
 
 # Every task is named explicitly, and by the module path it was first registered under: the names travel in queued
 # messages, chord callbacks and the beat schedule (crm/beat.py), which must still find the task if it moves.
@@ -29,15 +35,26 @@ def kpi_finish(results: list, run_id: int) -> str:
 
 
 @shared_task(name="kpis.tasks.kpi_snapshots_nightly")
-def kpi_snapshots_nightly(*_results, period: str | None = None, chunk_size: int | None = None) -> int:
+def kpi_snapshots_nightly(*_results, period: str | None = None, chunk_size: int | None = None) -> int | None:
     """Compute the month that yesterday belonged to, as of yesterday: the night after a month's last day closes
-    it. Runs after the nightly tier recompute (whose result it is handed and ignores); returns the run's id."""
+    it. Runs after the nightly tier recompute (whose result it is handed and ignores); returns the run's id, or
+    None while that month is still being computed."""
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     month = Period.parse(period, timezone.localdate()) if period else Period.of(yesterday)
     chunks = list(plan_chunks(chunk_size))
-    run = kpi_run_start(period=month, as_of=month.as_of(yesterday), source="nightly", chunks_total=len(chunks))
+    try:
+        run = kpi_run_start(period=month, as_of=month.as_of(yesterday), source="nightly", chunks_total=len(chunks))
+    except JobBusy as busy:
+        logger.warning("KPI snapshots not started: %s", busy)
+        return None
     if not chunks:
         kpi_run_finish(run_id=run.pk, results=[])
         return run.pk
     chord(kpi_chunk.s(run.pk, first, last) for first, last in chunks)(kpi_finish.s(run.pk))
     return run.pk
+
+
+@shared_task(name="kpis.tasks.kpi_runs_sweep")
+def kpi_runs_sweep() -> int:
+    """Fail the computations whose workers died (`crm.services.job_runs_sweep`); returns how many."""
+    return job_runs_sweep(run_model=KpiJobRun, silence=datetime.timedelta(minutes=settings.JOB_SILENCE_MINUTES))

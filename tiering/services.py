@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,7 @@ from crm import audit
 from crm.jobs import job_run_in_process, plan_id_ranges
 from crm.models import AuditAction, Region, RegionLevel, User
 from crm.permissions import require
-from crm.services import job_chunk_failed, job_run_close
+from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_run_exclusive
 from crm.visibility import territory_region
 
 from .bulk import apply_rules
@@ -91,6 +91,9 @@ def tier_chunk_apply(*, run_id: int, chunk: Chunk) -> int:
     rule_set = RuleSet.objects.prefetch_related("rules").get(pk=chunk.rule_set_id)
     run = TierJobRun.objects.select_related("triggered_by__region").get(pk=run_id)
     with transaction.atomic():
+        # A chunk delivered a second time (its worker died after committing) finds itself over and does nothing.
+        if not job_chunk_claim(run_model=TierJobRun, run_id=run_id, first_id=chunk.first_id):
+            return 0
         customers = _customers(chunk)
         seen = customers.count()
         changed = apply_rules(customers, rule_set.specs(), rule_set.pk, source=run.source, user=run.triggered_by)
@@ -132,12 +135,11 @@ def tier_recompute(
     source: str = "manual",
     progress: Callable[[TierJobRun], None] | None = None,
 ) -> TierJobRun:
-    """Recompute every customer of `scope` here and now, chunk after chunk, recording the run."""
+    """Recompute every customer of `scope` here and now, chunk after chunk, recording the run; refused (JobBusy)
+    while another recompute over the scope runs."""
 
     def start(*, chunks_total: int) -> TierJobRun:
-        return TierJobRun.objects.create(
-            scope=scope, triggered_by=triggered_by, source=source, chunks_total=chunks_total
-        )
+        return tier_run_start(scope=scope, triggered_by=triggered_by, source=source, chunks_total=chunks_total)
 
     def finish(*, run_id: int, results: list[int]) -> TierJobRun:
         return tier_run_finish(run_id=run_id)  # the counts are on the run already
@@ -150,6 +152,29 @@ def tier_recompute(
         finish=finish,
         progress=progress,
     )
+
+
+@transaction.atomic
+def tier_run_start(*, scope: Region, source: str, chunks_total: int, triggered_by: User | None = None) -> TierJobRun:
+    """Record a new recompute of `scope`: one at a time over any part of the territory (a province's waits for
+    none but its own and the national one's)."""
+    ancestors = [scope.path[: index + 1] for index, char in enumerate(scope.path) if char == "/"]
+    overlapping = Q(scope__path__startswith=scope.path) | Q(scope__path__in=ancestors)
+
+    def busy(run: TierJobRun) -> str:
+        return _("A recompute of %(scope)s, started at %(at)s, is still running: wait for it to end.") % {
+            "scope": run.scope.name,
+            "at": timezone.localtime(run.started_at).strftime("%Y-%m-%d %H:%M"),
+        }
+
+    job_run_exclusive(TierJobRun, overlapping, busy)
+    return TierJobRun.objects.create(scope=scope, triggered_by=triggered_by, source=source, chunks_total=chunks_total)
+
+
+def tier_run_abandon(*, run: TierJobRun, reason: str) -> TierJobRun:
+    """A run that could not be handed to the workers: failed, with why."""
+    run.errors = [*run.errors, {"error": reason}]
+    return job_run_close(run, also=("errors",))
 
 
 def _log_change(customer: Customer, before: str | None, after: str | None, source: str) -> None:

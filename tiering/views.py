@@ -9,12 +9,14 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from crm.forms import style_form
+from crm.jobs import BrokerUnavailable
 from crm.permissions import may
+from crm.services import JobBusy
 from crm.visibility import territory_region
 
 from . import selectors, services
 from .forms import RuleFormSet, RuleSetForm
-from .tasks import tier_recompute_nightly
+from .tasks import tier_recompute_launch
 
 
 class RuleSetStaffMixin(LoginRequiredMixin):
@@ -52,10 +54,16 @@ class RecomputeView(RuleSetStaffMixin, View):
 
     def post(self, request):
         scope = territory_region(request.user)
-        tier_recompute_nightly.delay(scope.code, source="manual", triggered_by_id=request.user.pk)
-        messages.success(
-            request, _("The recompute of %(scope)s has started; its run is listed below.") % {"scope": scope.name}
-        )
+        if scope is None:
+            raise PermissionDenied(_("You have no territory to recompute."))
+        try:
+            tier_recompute_launch(scope=scope, source="manual", triggered_by=request.user)
+        except (JobBusy, BrokerUnavailable) as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request, _("The recompute of %(scope)s has started; its run is listed below.") % {"scope": scope.name}
+            )
         return redirect("tiering:rule-sets")
 
 

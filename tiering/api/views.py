@@ -4,7 +4,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -15,11 +15,14 @@ from accounts.filters import CustomerFilter
 from accounts.models import Customer
 from crm import audit
 from crm.api.permissions import May
+from crm.jobs import BrokerUnavailable, tasks_run_here
 from crm.models import AuditAction
 from crm.permissions import require
+from crm.services import JobBusy
 from crm.visibility import territory_region
 from tiering import exports
 from tiering.services import tier_override_remove, tier_override_set, tier_recompute
+from tiering.tasks import tier_recompute_launch
 
 from .serializers import CustomerTierSerializer, RecomputeResultSerializer, TierOverrideSerializer
 
@@ -56,17 +59,36 @@ class TierOverrideView(APIView):
 
 
 class TierRecomputeView(APIView):
-    """Recompute the tiers of the caller's scope now: their province, or everywhere for headquarters."""
+    """Recompute the tiers of the caller's scope: their province, or everywhere for headquarters. With a broker
+    (production), the run is handed to the workers and answered at once, `202` with the run (`status` running; its
+    progress on the tier rules page); a broker that is down is `503` at once. With none (the embedded
+    default), it runs here and is answered when done, `200`. While another recompute over the scope runs: `409`."""
 
     permission_classes = [May("tiering.manage_rules")]
 
-    @extend_schema(request=None, responses=RecomputeResultSerializer)
+    @extend_schema(
+        request=None,
+        responses={
+            200: RecomputeResultSerializer,
+            202: RecomputeResultSerializer,
+            409: OpenApiResponse(description="Another recompute over the scope is running."),
+            503: OpenApiResponse(description="The job queue cannot be reached; nothing was started."),
+        },
+    )
     def post(self, request):
         scope = territory_region(request.user)
         if scope is None:  # provincial staff without a home region have no scope to recompute
             return Response({"detail": _("You have no territory to recompute.")}, status=status.HTTP_403_FORBIDDEN)
-        run = tier_recompute(scope=scope, triggered_by=request.user, source="manual")
-        return Response(RecomputeResultSerializer(run).data, status=status.HTTP_200_OK)
+        try:
+            if tasks_run_here():
+                run = tier_recompute(scope=scope, triggered_by=request.user, source="manual")
+                return Response(RecomputeResultSerializer(run).data, status=status.HTTP_200_OK)
+            run = tier_recompute_launch(scope=scope, triggered_by=request.user, source="manual")
+        except JobBusy as busy:
+            return Response({"detail": str(busy)}, status=status.HTTP_409_CONFLICT)
+        except BrokerUnavailable as down:
+            return Response({"detail": str(down)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(RecomputeResultSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 class TierListExportView(APIView):
