@@ -108,7 +108,7 @@ def customer_history(customer: Customer) -> QuerySet[AuditEntry]:
     it, exported it or was refused is the audit page's."""
     return AuditEntry.objects.filter(
         customer_id=customer.pk, action__in=[AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE]
-    ).order_by("-at", "-id")
+    ).order_by("-id")
 
 
 def manages(user: User, customer: Customer) -> bool:

@@ -75,7 +75,7 @@ def customer_update(
     refused (StaleVersion). Returns the customer as written."""
     # The stored customer, not the instance: a ModelForm (the page's, the admin's) has set its values on it.
     stored = customer_lock(customer)
-    versions.check(stored, version, fields=list(data))
+    versions.check(stored, version, fields=list(data), customer_id=stored.pk)
     before = audit.snapshot(stored, CUSTOMER_WRITABLE_FIELDS)
     previous_region = stored.region_id
     _assign(stored, data)

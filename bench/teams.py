@@ -11,6 +11,9 @@
 The visits and tokens the benchmark creates are removed at the end. Prints each figure and one JSON line.
   BENCH_SAMPLE      managers sampled for the pages (default 40)
   BENCH_WRK_SECONDS duration of the measured wrk run (default 60)
+  BENCH_BASELINE    a git revision: the visit load is also run against the product as it was then (a worktree of
+                    it, served the same way on the same database), in alternation with today's (A B B A), and the
+                    ratio of their median p95 is reported (the audit trail's cost: issue 16 asks ≤ 1.10)
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,7 +203,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int) -> subprocess.Popen:
+def start_gunicorn(port: int, tree: Path = ROOT) -> subprocess.Popen:
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -216,7 +221,9 @@ def start_gunicorn(port: int) -> subprocess.Popen:
         "--timeout",
         "120",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    # A baseline tree's modules come first on the path: gunicorn puts its working directory there.
+    env["PYTHONPATH"] = str(tree)
+    server = subprocess.Popen(command, cwd=tree, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -264,6 +271,27 @@ def wrk(port: int, pairs_file: str, seconds: int) -> dict:
     return json.loads(line.removeprefix("WRK_JSON "))
 
 
+def _load(tree: Path, port: int, pairs_file: str) -> dict:
+    """The visit load against the product of `tree`, served by Gunicorn: a warm-up, then the measured run."""
+    server = start_gunicorn(port, tree)
+    try:
+        wrk(port, pairs_file, 5)  # warm-up: workers import, connect and fill their caches
+        return wrk(port, pairs_file, WRK_SECONDS)
+    finally:
+        stop(server)
+
+
+@contextmanager
+def _worktree(revision: str) -> Iterator[Path]:
+    """The product at `revision`, checked out beside this one for as long as the block runs."""
+    path = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), revision], cwd=ROOT, check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
+
+
 def log_visits_concurrently(figures: dict, rng: random.Random) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (bench/run installs it)")
@@ -282,12 +310,28 @@ def log_visits_concurrently(figures: dict, rng: random.Random) -> None:
     port = free_port()
     with tempfile.NamedTemporaryFile("w", suffix=".pairs", delete=False) as pairs:
         pairs.write("\n".join(lines) + "\n")
-    server = start_gunicorn(port)
+    baseline = os.environ.get("BENCH_BASELINE", "")
     try:
-        wrk(port, pairs.name, 5)  # warm-up: workers import, connect and fill their caches
-        result = wrk(port, pairs.name, WRK_SECONDS)
+        if not baseline:
+            result = _load(ROOT, port, pairs.name)
+        else:
+            with _worktree(baseline) as tree:
+                # A B B A: each visit logged makes the tables larger, so neither side always runs on the larger.
+                order = (("baseline", tree), ("today", ROOT), ("today", ROOT), ("baseline", tree))
+                rounds = [(name, _load(path, port, pairs.name)) for name, path in order]
+            median_p95 = {
+                name: statistics.median(run["p95_ms"] for label, run in rounds if label == name)
+                for name in ("baseline", "today")
+            }
+            figures["post_visit_wrk_rounds"] = [{"tree": name, **run} for name, run in rounds]
+            figures["post_visit_p95_vs_baseline"] = {
+                "baseline": baseline,
+                "baseline_p95_ms": median_p95["baseline"],
+                "today_p95_ms": median_p95["today"],
+                "ratio": round(median_p95["today"] / median_p95["baseline"], 3),
+            }
+            result = next(run for name, run in reversed(rounds) if name == "today")
     finally:
-        stop(server)
         os.unlink(pairs.name)
         created = Visit.objects.filter(pk__gte=first_visit)
         figures["post_visit_created_total"] = created.count()

@@ -75,12 +75,14 @@ def check(
     current: str | None = None,
     about: tuple[str, str] | None = None,
     values: Mapping[str, Any] | None = None,
+    customer_id: int | None = None,
 ) -> None:
     """Refuses (StaleVersion) when `expected` (a version or the versions of `If-Match`; None accepts any) is not
     the locked row's version. `fields` are those the caller wants to write: their values now go with the refusal.
     `current` is the version when it is not the row's own (a team, whose version is its members'), and `about` the
     audit trail's object type and id of what changed (the row's own by default), `values` what its fields hold now
-    when they are not the row's attributes."""
+    when they are not the row's attributes. `customer_id`, the customer the record belongs to, finds its last change
+    through the customer's history index."""
     if expected is None:
         return
     accepted = {expected} if isinstance(expected, str) else set(expected)
@@ -88,12 +90,10 @@ def check(
     if current in accepted:
         return
     object_type, object_id = about or (instance._meta.label_lower, str(instance.pk))
-    last = (
-        AuditEntry.objects.filter(object_type=object_type, object_id=object_id)
-        .order_by("-at", "-id")
-        .values("username", "at")
-        .first()
-    )
+    entries = AuditEntry.objects.filter(object_type=object_type, object_id=object_id)
+    if customer_id is not None:
+        entries = entries.filter(customer_id=customer_id)
+    last = entries.order_by("-id").values("username", "at").first()
     raise StaleVersion(
         current=current,
         changed_by=last["username"] if last else "",

@@ -33,7 +33,7 @@ class AuditListView(LoginRequiredMixin, View):
 
     def get(self, request):
         require(request.user, "crm.view_audit")
-        filterset = AuditFilter(request.GET, queryset=audit.visible_to(request.user).order_by("-at", "-id"))
+        filterset = AuditFilter(request.GET, queryset=audit.visible_to(request.user).order_by("-id"))
         entries = filterset.qs if filterset.is_valid() else filterset.queryset.none()
         if request.GET.get("export") == "csv" and filterset.is_valid():
             return self.export(request, filterset, entries)

@@ -39,7 +39,7 @@ from accounts.models import BillingPeriod, Customer, Industry, StatusPeriod
 from campaigns.models import Product
 from crm import audit
 from crm.bulk import analyze_after_load, first_load
-from crm.models import AuditAction, Region, User
+from crm.models import AuditAction, AuditSource, Region, User
 from crm.permissions import require
 from crm.visibility import NATIONAL_CODE, filing_regions, territory_region
 from tiering.bulk import new_customer_tier_sql, new_customers_log
@@ -683,7 +683,7 @@ def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
     """Write the run in one transaction: everything or nothing. `checked`: the whole-file checks have just run in
     this process; otherwise (a confirm later on) those that read the database run again first, inside the
     transaction, since the database may have changed since the preview."""
-    with _language(run):
+    with _language(run), audit.through(AuditSource.IMPORT):
         claimed = ImportRun.objects.filter(pk=run.pk, status__in=(ImportStatus.PREVIEWED, ImportStatus.FAILED)).update(
             status=ImportStatus.WRITING, message=""
         )
@@ -794,7 +794,7 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
     # instead of a second write of every row; the rest are recomputed after the merge.
     rule_set = _one_rule_set(stage, path) if kind.name == "customers" and new else None
     first_tiers = _first_tiers(stage, rule_set) if rule_set is not None else {}
-    created, updated = _merge(run, stage, joined, params, moment, first_tiers, new, differ, loaded)
+    created, updated = _merge(run, stage, joined, params, moment, first_tiers, new, differ, loaded, audited=not preview)
     removed = _remove(run, stage, path, rows) if run.mode == ImportMode.REPLACE else 0
     # Planner statistics for what was just loaded, before the statements that follow read it.
     analyze_after_load(kind.model._meta.db_table, created + updated + removed)
@@ -812,7 +812,7 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
             with first_load(StatusPeriod._meta.db_table, loaded):
                 _status_history(stage, moment)
         with first_load(TierChange._meta.db_table, loaded):
-            outcome.update(_tiers(moment, rule_set))
+            outcome.update(_tiers(moment, rule_set, run.created_by))
     return outcome
 
 
@@ -873,6 +873,8 @@ def _merge(
     new: int,
     differ: int,
     loaded: int,
+    *,
+    audited: bool = True,
 ) -> tuple[int, int]:
     """Write the staged rows that differ or are new (`joined`: the staged rows, `t` the table's row of each or
     NULL; `new` and `differ` their counts, a statement with none to write is not run); (created, updated).
@@ -934,16 +936,67 @@ def _merge(
     insert = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {joined} "
     created = updated = 0
     if differ:
-        # The rows that differ first, before the new ones make the table larger.
+        # The rows that differ first, before the new ones make the table larger; their audit entries before them,
+        # while the old values are there to read.
+        if audited:
+            _audit_rows(run, stage, joined, params)
         updated = stage.execute(
             f"{insert} WHERE t.id IS NOT NULL AND ({stage.changed()}) "
             f"ON CONFLICT ({conflict}){where_conflict} DO UPDATE SET {assignments} WHERE {changed}",
             [*insert_params, *params],
         )
     if new:
+        last_id = model._default_manager.aggregate(last=Max("id"))["last"] or 0
         with first_load(model._meta.db_table, loaded):
             created = stage.execute(f"{insert} WHERE t.id IS NULL", [*insert_params, *params])
+        if audited:
+            _audit_rows(run, stage, joined, params, created_after=last_id)
     return created, updated
+
+
+def _audit_rows(run: ImportRun, stage: Stage, joined: str, params: list[Any], created_after: int | None = None) -> int:
+    """The audit trail's entry of each row the import changes (before it does: each field's old and new value)
+    or created (after it did, `created_after` the highest id before: the row itself holds the new values), in one
+    `INSERT … SELECT` over the staged rows."""
+    kind, model = stage.kind, stage.kind.model
+    field_names = {str(field.column): field.name for field in model._meta.concrete_fields}
+    if kind.name == "customers":
+        customer = "t"
+    elif kind.customer_column is not None:
+        customer = "c"
+    else:
+        customer = None
+    regions = q(Region._meta.db_table)
+    if customer is not None:
+        facts = (
+            f"{customer}.name AS object_repr, {customer}.id AS customer_id, {customer}.code AS customer_code, "
+            "audit_r.path AS region_path"
+        )
+        region_join = f"JOIN {regions} audit_r ON audit_r.code = {customer}.region_id"
+        facts_params: list[Any] = []
+    else:
+        facts = "CAST(t.id AS text) AS object_repr, NULL AS customer_id, '' AS customer_code, %s AS region_path"
+        region_join, facts_params = "", [run.territory.path]
+    if created_after is None:
+        changes = audit.changes_sql(
+            {field_names.get(column, column): (f"t.{q(column)}", value) for column, value in stage.compared()},
+            only_differing=True,
+        )
+        where, where_params = f"t.id IS NOT NULL AND ({stage.changed()})", []
+    else:
+        changes = audit.changes_sql({})
+        where, where_params = "t.id > %s", [created_after]
+    return audit.record_select(
+        user=run.created_by,
+        action=AuditAction.CREATE if created_after is not None else AuditAction.UPDATE,
+        object_type=model._meta.label_lower,
+        select_sql=(
+            f"SELECT CAST(t.id AS text) AS object_id, {facts}, {changes} AS changes "
+            f"{joined} {region_join} WHERE {where}"
+        ),
+        params=[*facts_params, *params, *where_params],
+        detail={"import": run.pk},
+    )
 
 
 def _remove(run: ImportRun, stage: Stage, path: str, staged: int) -> int:
@@ -1021,7 +1074,7 @@ def _status_history(stage: Stage, moment) -> None:
     )
 
 
-def _tiers(moment, rule_set: RuleSet | None) -> dict[str, Any]:
+def _tiers(moment, rule_set: RuleSet | None, user: User | None = None) -> dict[str, Any]:
     """Follow through on the tiers of the customers this write created or changed (those it stamped `moment`):
     the history of those created with their first tier, the recompute of the others; and say whose tier moved."""
     first_change = (TierChange.objects.aggregate(last=Max("id"))["last"] or 0) + 1
@@ -1029,7 +1082,7 @@ def _tiers(moment, rule_set: RuleSet | None) -> dict[str, Any]:
     if rule_set is not None:
         new_customers_log(touched.filter(created_at=moment), rule_set.pk, "import")
         touched = touched.exclude(created_at=moment)
-    tiers_apply(customers=touched, source="import")
+    tiers_apply(customers=touched, source="import", user=user)
     changes = TierChange.objects.filter(id__gte=first_change, source="import").exclude(from_tier="")
     movers = [
         {"code": code, "name": name, "from": from_tier, "to": to_tier}

@@ -98,6 +98,7 @@ def team_set(
         current=versions.digest(before),
         about=(TEAM_OBJECT, str(customer.pk)),
         values=before,
+        customer_id=customer.pk,
     )
     current = list(TeamRole.objects.active(on).select_for_update().filter(customer=customer))
     manager = TeamRoleKind.CUSTOMER_MANAGER
@@ -394,9 +395,9 @@ def visit_log(*, user: User, customer: Customer, data: dict[str, Any]) -> Visit:
     visit.save()
     _link(visit, "key_persons", key_persons or [], replace=False)
     _link(visit, "staff_present", staff_present or [], replace=False)
-    audit.record(
-        user=user, action=AuditAction.CREATE, obj=visit, customer=customer, changes=audit.diff({}, _visit_facts(visit))
-    )
+    # The visit itself holds what was logged; the trail keeps who logged it, when and through what. (A visit is the
+    # most frequent write: its entry stays small.)
+    audit.record(user=user, action=AuditAction.CREATE, obj=visit, customer=customer, object_repr=_visit_repr(visit))
     if plans:
         # The campaign plans (一户一案) the visit was made for move on to `visited` (SPEC §6.2).
         hooks.visit_plans.provider.advance(user=user, visit=visit, plans=plans)
@@ -415,6 +416,10 @@ VISIT_FIELDS = (
 )
 
 
+def _visit_repr(visit: Visit) -> str:
+    return f"{visit.customer.name} · {timezone.localtime(visit.visited_at):%Y-%m-%d} · {visit.get_kind_display()}"
+
+
 def _visit_facts(visit: Visit) -> dict[str, Any]:
     return {
         **audit.snapshot(visit, VISIT_FIELDS),
@@ -428,7 +433,9 @@ def visit_update(*, user: User, visit: Visit, data: dict[str, Any], version: str
     """Change a visit (its visitor, within 7 days). The visit's row is locked, so changes follow one another; with
     the `version` the caller read, a change made on a stale visit is refused (StaleVersion)."""
     stored = Visit.objects.select_for_update(of=("self",)).select_related("customer__region").get(pk=visit.pk)
-    versions.check(stored, version, fields=[name for name in data if name in VISIT_FIELDS])
+    versions.check(
+        stored, version, fields=[name for name in data if name in VISIT_FIELDS], customer_id=stored.customer_id
+    )
     for field in Visit._meta.concrete_fields:
         setattr(visit, field.attname, getattr(stored, field.attname))
     before = _visit_facts(visit)
@@ -446,7 +453,14 @@ def visit_update(*, user: User, visit: Visit, data: dict[str, Any], version: str
         _link(visit, "staff_present", staff_present, replace=True)
     changes = audit.diff(before, _visit_facts(visit))
     if changes:
-        audit.record(user=user, action=AuditAction.UPDATE, obj=visit, customer=stored.customer, changes=changes)
+        audit.record(
+            user=user,
+            action=AuditAction.UPDATE,
+            obj=visit,
+            customer=stored.customer,
+            changes=changes,
+            object_repr=_visit_repr(visit),
+        )
     return visit
 
 

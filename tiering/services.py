@@ -236,6 +236,7 @@ OVERRIDE_FIELDS = ("tier", "reason", "expires_on")
 @transaction.atomic
 def tier_override_remove(*, customer: Customer, user: User) -> None:
     """End the override in force; the customer goes back to the tier the rules give."""
+    require(user, "tiering.override_tier", customer)
     stored = customer_lock(customer)
     in_force = list(TierOverride.objects.filter(customer=customer, removed_at__isnull=True))
     if not in_force:

@@ -186,7 +186,7 @@ class CampaignViewSet(
 
     @extend_schema(responses=PlanSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def plans(self, request, pk=None):
+    def plans(self, request, pk=None, format=None):  # noqa: A002 - the router's .json suffix
         """The campaign's plans for the customers the caller sees."""
         campaign = self.get_object()
         page = self.paginate_queryset(selectors.plans_for(request.user, campaign))

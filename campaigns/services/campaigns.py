@@ -226,7 +226,9 @@ def plan_update(
     so that the plan is on their lists). The plan's row is locked, so changes follow one another; with the
     `version` the caller read, a change made on a stale plan is refused (StaleVersion)."""
     stored = CustomerPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
-    versions.check(stored, version, fields=[name for name in ("stage", "owner") if name in data])
+    versions.check(
+        stored, version, fields=[name for name in ("stage", "owner") if name in data], customer_id=stored.customer_id
+    )
     for field in CustomerPlan._meta.concrete_fields:
         setattr(plan, field.attname, getattr(stored, field.attname))
     before = {"owner": plan.owner.username if plan.owner is not None else None, "gap_products": plan_gap_codes(plan)}

@@ -35,7 +35,9 @@ def holding_set(
     holding = CustomerProduct.objects.select_for_update().filter(customer=customer, product=product).first()
     created = holding is None
     if holding is not None:
-        versions.check(holding, version, fields=[name for name in HOLDING_FIELDS if name in data])
+        versions.check(
+            holding, version, fields=[name for name in HOLDING_FIELDS if name in data], customer_id=customer.pk
+        )
     before = {} if holding is None else audit.snapshot(holding, HOLDING_FIELDS)
     holding = holding or CustomerProduct(customer=customer, product=product)
     for name in HOLDING_FIELDS:

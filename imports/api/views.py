@@ -79,7 +79,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(request=None, responses=ImportRunSerializer)
     @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
+    def confirm(self, request, pk=None, format=None):  # noqa: A002 - the router's .json suffix
         """Write a previewed run (or one whose write failed); any other is 400."""
         run = self.get_object()
         import_run_confirm(run=run, user=request.user)

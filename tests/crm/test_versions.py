@@ -63,6 +63,7 @@ def test_a_page_save_over_a_change_made_meanwhile_shows_both_values(login, cast,
         action="update",
         object_type="accounts.customer",
         object_id=str(customers["alice"].pk),
+        customer_id=customers["alice"].pk,
     )
     data["handset_count"] = 5
     refused = client.post("/customers/CD0001/edit/", data)

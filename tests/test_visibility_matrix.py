@@ -1,0 +1,854 @@
+"""The visibility matrix: every route of the URLconf × four callers, generated from the URL configuration, so that a
+new route without an expectation fails (SPEC §1, §2; `crm.permissions`, `crm.visibility`).
+
+The callers:
+- anonymous: a page sends them to /login/ (302), the API answers 401;
+- outsider: a signed-in member of staff who does not see the route's object: 404, never 403 (which would tell them
+  it exists) and never 200;
+- insider without the right: sees the object but lacks the action's right (an account manager on a provincial
+  staff action): 403;
+- insider with the right: a 2xx, or the documented non-error answer (302 after a form's POST).
+
+`EXPECTATIONS` holds one entry per route name ("namespace:name"), each with all four callers; "n/a" where a kind of
+caller does not apply (a route without an object has no outsider). `test_every_route_has_an_expectation` compares
+its keys with the URLconf: a new route fails there by name until it is given its four answers here. Where the read
+needs no right but a write of the route does, the insider without the right probes that write (`Call.method`).
+The API's routes with a DRF format-suffix twin (`customers.json`) are keyed once, by their name, and the twin is
+probed with the same expectations.
+
+The data are the shared fixtures' (`territory`, `cast`, `customers`) and, made only when a route needs them, the
+objects of `World` (a visit, a campaign with its plans and a call list, a draft rule set, an import run, ...).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from campaigns import services as campaign_services
+from campaigns.models import CallList, Campaign, CustomerPlan, CustomerProduct
+from crm.periods import Period
+from imports.models import ImportRun
+from kpis.services import kpi_compute
+from teams.models import Visit
+from tests.campaigns.test_call_lists import make_campaign
+from tests.factories import PASSWORD
+from tiering.models import RuleSet
+from tiering.services import rule_set_draft_create
+
+pytestmark = pytest.mark.django_db
+
+NA = "n/a"
+PAGE, API = "page", "api"
+CALLERS = ("anonymous", "outsider", "insider_without_right", "insider_with_right")
+
+# Top-level parts of the URLconf that are not the product's own routes.
+SKIPPED_PREFIXES = ("admin/", "i18n/")
+
+DNC_MOBILE = "13912345678"  # a number on the do-not-call list (World.do_not_call)
+PRODUCT = "VPMN"  # 集团V网, held by CD0001 (World.holding)
+
+
+# -- the data ------------------------------------------------------------------------------------------------------
+
+
+class World:
+    """The objects the routes address, on top of the shared fixtures; each is made the first time it is asked for,
+    so that a probe pays only for what its route needs."""
+
+    def __init__(self, territory, cast, customers):
+        self.territory, self.cast, self.customers = territory, cast, customers
+
+    @cached_property
+    def visit(self) -> Visit:
+        """alice's visit to her customer CD0001, logged just now (she may still change it)."""
+        return Visit.objects.create(
+            customer=self.customers["alice"],
+            visitor=self.cast["alice"],
+            visitor_role="customer_manager",
+            kind="onsite",
+            visited_at=timezone.now(),
+            summary="走访",
+        )
+
+    @cached_property
+    def campaign(self) -> Campaign:
+        """A campaign over 成都 with a plan for bob's CD0002 (alice's CD0001 gets one from `plan`)."""
+        campaign = make_campaign(self.cast, self.territory)
+        CustomerPlan.objects.create(
+            campaign=campaign, customer=self.customers["wuhou"], objective="V网", owner=self.cast["bob"]
+        )
+        return campaign
+
+    @cached_property
+    def plan(self) -> CustomerPlan:
+        return CustomerPlan.objects.create(
+            campaign=self.campaign, customer=self.customers["alice"], objective="V网", owner=self.cast["alice"]
+        )
+
+    @cached_property
+    def call_list(self) -> CallList:
+        """alice's call list of the campaign (its agent and builder): CD0001's key person."""
+        self.plan  # noqa: B018 - the plan puts CD0001 on the campaign
+        return campaign_services.call_list_build(user=self.cast["alice"], campaign=self.campaign, source="key_persons")
+
+    @cached_property
+    def entry(self):
+        return self.call_list.entries.get(customer=self.customers["alice"])
+
+    @cached_property
+    def rule_set(self) -> RuleSet:
+        """A draft of Sichuan's tier rules."""
+        return rule_set_draft_create(user=self.cast["paul"])
+
+    @cached_property
+    def national_rule_set(self) -> RuleSet:
+        """The national rules in force, which every member of staff sees."""
+        return RuleSet.objects.filter(scope_id="000000").order_by("-version").first()
+
+    @cached_property
+    def import_run(self) -> ImportRun:
+        """paul's import into Sichuan, refused by its check (it cannot be confirmed); its file is no longer kept."""
+        return ImportRun.objects.create(
+            kind="customers",
+            status="invalid",
+            created_by=self.cast["paul"],
+            territory=self.territory["sichuan"],
+            file_name="客户.csv",
+            file_path="/nonexistent/imports/客户.csv",
+        )
+
+    @cached_property
+    def holding(self) -> CustomerProduct:
+        return CustomerProduct.objects.create(
+            customer=self.customers["alice"],
+            product_id=PRODUCT,
+            active_users=12,
+            subscribed_on=datetime.date(2026, 1, 1),
+        )
+
+    @cached_property
+    def do_not_call(self) -> str:
+        campaign_services.do_not_call_add(user=self.cast["paul"], mobile=DNC_MOBILE, reason="客户要求")
+        return DNC_MOBILE
+
+    @cached_property
+    def snapshots(self):
+        """This month's KPI snapshots (the API answers 404 for a scope without any)."""
+        return kpi_compute(period=Period.of(timezone.localdate()))
+
+
+# -- the expectations ----------------------------------------------------------------------------------------------
+
+Kwargs = Callable[[World], dict[str, Any]]
+Status = int | tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One signed-in caller of a route: who (a name of the cast) and the status they get; optionally another method,
+    body or URL kwargs than the route's (an insider without the right probes the write the right guards)."""
+
+    user: str
+    status: Status
+    method: str | None = None
+    data: dict | Callable[[World], dict] | None = None
+    kwargs: Kwargs | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to call a route, and what each kind of caller gets. The four callers have no default: every route says
+    what each gets, or "n/a"."""
+
+    kind: str  # PAGE (session, templates) or API (token, JSON)
+    anonymous: Status
+    outsider: Call | str
+    insider_without_right: Call | str
+    insider_with_right: Call | str
+    kwargs: Kwargs = lambda world: {}
+    query: str = ""
+    method: str = "get"
+    data: dict | Callable[[World], dict] | None = None
+    needs: tuple[str, ...] = ()  # World objects the probe needs beyond those its URL names
+    anonymous_location: str = "/login/"  # where an anonymous caller of a page is sent
+
+
+def code(customer_code: str = "CD0001") -> Kwargs:
+    return lambda world: {"code": customer_code}
+
+
+def pk(name: str) -> Kwargs:
+    return lambda world: {"pk": getattr(world, name).pk}
+
+
+def _override(world: World) -> dict:
+    return {"tier": "A", "reason": "重点客户", "expires_on": str(timezone.localdate() + datetime.timedelta(days=30))}
+
+
+ALICE_OK = Call("alice", 200)
+
+EXPECTATIONS: dict[str, Route] = {
+    # -- the ground floor's pages ----------------------------------------------------------------------------------
+    "home": Route(
+        PAGE,
+        anonymous=302,
+        anonymous_location="/customers/",  # on to the customer list, which asks for a login
+        outsider=NA,
+        insider_without_right=NA,
+        insider_with_right=Call("alice", 302),
+    ),
+    "login": Route(
+        PAGE,
+        anonymous=200,
+        outsider=NA,
+        insider_without_right=NA,
+        insider_with_right=Call("alice", 302),  # signed in already: sent on
+    ),
+    "logout": Route(
+        PAGE, method="post", anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=Call("alice", 302)
+    ),
+    "audit": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    # -- teams -----------------------------------------------------------------------------------------------------
+    "teams:due-visits": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "teams:visit-edit": Route(
+        PAGE,
+        kwargs=pk("visit"),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("dora", 403),  # sees the visit; only its visitor changes it
+        insider_with_right=ALICE_OK,
+    ),
+    "teams:visit-create": Route(
+        PAGE,
+        kwargs=code(),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "teams:team-edit": Route(
+        PAGE,
+        kwargs=code(),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("dora", 200),
+    ),
+    "teams:incomplete-teams": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "teams:manager-load": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "teams:reassign": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "teams:standards": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "teams:standard-edit": Route(
+        PAGE,
+        kwargs=lambda world: {"tier": "B"},
+        anonymous=302,
+        outsider=NA,  # the service standards are national
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("paul", 200),
+    ),
+    # -- customers -------------------------------------------------------------------------------------------------
+    "accounts:customer-list": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    "accounts:customer-create": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    "accounts:customer-detail": Route(
+        PAGE,
+        kwargs=code(),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "accounts:customer-edit": Route(
+        PAGE,
+        kwargs=code(),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "accounts:customer-history": Route(
+        PAGE,
+        kwargs=code(),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    # -- tiering ---------------------------------------------------------------------------------------------------
+    "tiering:rule-sets": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    "tiering:rule-set": Route(
+        PAGE,
+        kwargs=pk("rule_set"),
+        anonymous=302,
+        outsider=Call("gd_paul", 404),  # Guangdong's staff do not see Sichuan's rules
+        insider_without_right=Call("alice", 403, kwargs=pk("national_rule_set")),  # a set she sees
+        insider_with_right=Call("paul", 200),
+    ),
+    "tiering:recompute": Route(
+        PAGE,
+        method="post",
+        anonymous=302,
+        outsider=NA,
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("paul", 302),  # back to the rule sets, where the run is listed
+    ),
+    "tiering:quota": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    # -- KPIs ------------------------------------------------------------------------------------------------------
+    "kpis:dashboard": Route(
+        PAGE,
+        query="?region=510100",
+        anonymous=302,
+        outsider=Call("gd_paul", 404),  # a scope the caller does not see whole
+        insider_without_right=NA,
+        insider_with_right=Call("dora", 200),
+    ),
+    "kpis:targets": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    # -- campaigns -------------------------------------------------------------------------------------------------
+    "campaigns:campaigns": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    "campaigns:campaign-create": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "campaigns:campaign": Route(
+        PAGE,
+        kwargs=pk("campaign"),
+        needs=("plan",),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "campaigns:plan-move": Route(
+        PAGE,
+        kwargs=lambda world: {"pk": world.campaign.pk, "plan": world.plan.pk},
+        method="post",
+        data={"stage": "opportunity"},
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,  # whoever sees the plan moves it
+        insider_with_right=Call("alice", 302),
+    ),
+    "campaigns:activities": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    "campaigns:activity-create": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    "campaigns:gap-matrix": Route(
+        PAGE,
+        query="?region=510100",
+        anonymous=302,
+        outsider=Call("gd_paul", 404),  # a region the caller may not pick
+        insider_without_right=NA,
+        insider_with_right=Call("dora", 200),
+    ),
+    "campaigns:do-not-call": Route(
+        PAGE,
+        needs=("do_not_call",),
+        anonymous=302,
+        outsider=NA,  # the list is one for the whole company
+        insider_without_right=Call("alice", 403, method="post", data={"remove": DNC_MOBILE}),
+        insider_with_right=Call("paul", 200),
+    ),
+    "campaigns:call-lists": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    "campaigns:call-list": Route(
+        PAGE,
+        kwargs=pk("call_list"),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        # bob sees the list (its campaign has a plan of his), but only its agent or builder closes it
+        insider_without_right=Call("bob", 403, method="post", data={"close": "1"}),
+        insider_with_right=ALICE_OK,
+    ),
+    "campaigns:calls": Route(
+        PAGE,
+        kwargs=pk("campaign"),
+        needs=("plan",),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    # -- imports ---------------------------------------------------------------------------------------------------
+    "imports:imports": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    "imports:run": Route(
+        PAGE,
+        kwargs=pk("import_run"),
+        anonymous=302,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=NA,  # whoever sees an import may import
+        insider_with_right=Call("paul", 200),
+    ),
+    "imports:confirm": Route(
+        PAGE,
+        kwargs=pk("import_run"),
+        method="post",
+        anonymous=302,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("paul", 302),  # back to the run, which says why it cannot be written
+    ),
+    # -- the API: the ground floor ---------------------------------------------------------------------------------
+    "auth-token": Route(
+        API,
+        method="post",
+        anonymous=400,  # the sign-in itself: open to all, an empty body is refused
+        outsider=NA,
+        insider_without_right=NA,
+        insider_with_right=Call("alice", 200, data={"username": "alice", "password": PASSWORD}),
+    ),
+    "auth-logout": Route(
+        API, method="post", anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=Call("alice", 204)
+    ),
+    "api-root": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "region-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "region-detail": Route(
+        API,
+        kwargs=code("510100"),
+        anonymous=401,
+        outsider=NA,  # administrative divisions are public facts
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "audit-list": Route(
+        API, anonymous=401, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    "schema": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "api-docs": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    # -- the API: customers ----------------------------------------------------------------------------------------
+    "industry-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "industry-detail": Route(
+        API, kwargs=code("C39"), anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    "customer-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "customer-detail": Route(
+        API,
+        kwargs=code(),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "customer-key-persons": Route(
+        API,
+        kwargs=code(),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "customer-members": Route(
+        API,
+        kwargs=code(),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "customer-history": Route(
+        API,
+        kwargs=code(),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    # -- the API: tiering ------------------------------------------------------------------------------------------
+    "customer-tier": Route(
+        API,
+        kwargs=code(),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "customer-tier-override": Route(
+        API,
+        kwargs=code(),
+        method="post",
+        data=_override,
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("paul", 201),
+    ),
+    "tier-recompute": Route(
+        API,
+        method="post",
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("paul", (200, 202)),  # 200 run here (no broker), 202 handed to the workers
+    ),
+    "tier-list-csv": Route(
+        API, anonymous=401, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "tier-list-xlsx": Route(
+        API, anonymous=401, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    # -- the API: teams --------------------------------------------------------------------------------------------
+    "customer-team": Route(
+        API,
+        kwargs=code(),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("alice", 403, method="put", data={}),  # PUT replaces the team: teams.manage
+        insider_with_right=Call("dora", 200),
+    ),
+    "visit-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "visit-detail": Route(
+        API,
+        kwargs=pk("visit"),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("dora", 403, method="patch", data={}),  # only its visitor changes a visit
+        insider_with_right=ALICE_OK,
+    ),
+    # -- the API: campaigns ----------------------------------------------------------------------------------------
+    "product-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "product-detail": Route(
+        API,
+        kwargs=code(PRODUCT),
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "customer-product": Route(
+        API,
+        kwargs=lambda world: {"code": "CD0001", "product": PRODUCT},
+        needs=("holding",),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "customer-coverage": Route(
+        API,
+        kwargs=code(),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "do-not-call": Route(
+        API,
+        needs=("do_not_call",),
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=Call("alice", 403, method="delete", data={"mobile": DNC_MOBILE}),
+        insider_with_right=Call("paul", 200),
+    ),
+    "do-not-call-number": Route(
+        API,
+        kwargs=lambda world: {"mobile": world.do_not_call},
+        method="delete",
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("paul", 204),
+    ),
+    "campaign-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "campaign-detail": Route(
+        API,
+        kwargs=pk("campaign"),
+        needs=("plan",),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "campaign-plans": Route(
+        API,
+        kwargs=pk("campaign"),
+        needs=("plan",),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "campaign-plan": Route(
+        API,
+        kwargs=lambda world: {"pk": world.campaign.pk, "plan": world.plan.pk},
+        anonymous=401,
+        outsider=Call("carol", 404),
+        # handing a plan to another owner is for department heads and provincial staff
+        insider_without_right=Call("alice", 403, method="patch", data={"owner": "dora"}),
+        insider_with_right=ALICE_OK,
+    ),
+    "campaign-call-list": Route(
+        API,
+        kwargs=pk("campaign"),
+        needs=("plan",),
+        method="post",
+        data={},
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("alice", 403, data={"agent": "bob"}),  # a list for someone else
+        insider_with_right=Call("alice", 201),
+    ),
+    "call-list-entries": Route(
+        API,
+        kwargs=pk("call_list"),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "call-entry-outcome": Route(
+        API,
+        kwargs=lambda world: {"pk": world.call_list.pk, "entry": world.entry.pk},
+        method="post",
+        data={"outcome": "no_answer"},
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("dora", 403),  # sees the list and the number; only its agent records calls
+        insider_with_right=ALICE_OK,
+    ),
+    # -- the API: KPIs ---------------------------------------------------------------------------------------------
+    "kpis": Route(
+        API,
+        query="?region=510100",
+        needs=("snapshots",),
+        anonymous=401,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("dora", 200),
+    ),
+    # -- the API: imports ------------------------------------------------------------------------------------------
+    "import-run-list": Route(
+        API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=Call("paul", 200)
+    ),
+    "import-run-detail": Route(
+        API,
+        kwargs=pk("import_run"),
+        anonymous=401,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("paul", 200),
+    ),
+    "import-run-confirm": Route(
+        API,
+        kwargs=pk("import_run"),
+        method="post",
+        anonymous=401,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=NA,
+        # the right is asked first (`import_run_confirm`); then this run, refused by its check, cannot be written
+        insider_with_right=Call("paul", 400),
+    ),
+    "import-run-errors": Route(
+        API,
+        kwargs=pk("import_run"),
+        anonymous=401,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("paul", 200),
+    ),
+    "import-template-xlsx": Route(
+        API,
+        kwargs=lambda world: {"kind": "customers"},
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("paul", 200),
+    ),
+    "import-template-csv": Route(
+        API,
+        kwargs=lambda world: {"kind": "customers"},
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("paul", 200),
+    ),
+}
+
+
+# -- the routes of the URLconf -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Found:
+    name: str  # "namespace:name", or the route itself when unnamed
+    route: str
+    format_suffix: bool  # a DRF format-suffix twin (`.json`) of a route of the same name
+
+
+def _skipped(route: str) -> bool:
+    if route.startswith(SKIPPED_PREFIXES):
+        return True
+    served = [prefix.lstrip("/") for prefix in (settings.STATIC_URL, settings.MEDIA_URL) if prefix]
+    return any(prefix not in ("", "/") and route.startswith(prefix) for prefix in served)
+
+
+def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[Found]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if _skipped(route):
+            continue
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern.url_patterns, route, inner)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name or route
+            yield Found(name, route, "format" in pattern.pattern.regex.groupindex)
+
+
+def url_routes() -> dict[str, list[Found]]:
+    routes: dict[str, list[Found]] = defaultdict(list)
+    for found in _walk(get_resolver().url_patterns):
+        routes[found.name].append(found)
+    return dict(routes)
+
+
+def test_every_route_has_an_expectation():
+    routes = set(url_routes())
+    missing, stale = sorted(routes - set(EXPECTATIONS)), sorted(set(EXPECTATIONS) - routes)
+    assert not missing, f"routes without an expectation in EXPECTATIONS: {missing}"
+    assert not stale, f"expectations of routes the URLconf no longer has: {stale}"
+
+
+def test_a_route_name_names_one_route_and_its_format_suffix_twin():
+    """Names key the matrix: two routes of one name would let one of them go unprobed."""
+    for name, found in url_routes().items():
+        plain = [one.route for one in found if not one.format_suffix]
+        assert len(plain) == 1, f"{name} names {len(plain)} routes: {plain}"
+
+
+def test_every_expectation_names_its_four_callers():
+    for name, route in EXPECTATIONS.items():
+        for caller in CALLERS:
+            answer = getattr(route, caller)
+            if caller == "anonymous":
+                assert isinstance(answer, int | tuple), name
+            else:
+                assert answer == NA or isinstance(answer, Call), f"{name}: {caller} is {answer!r}"
+        assert isinstance(route.insider_with_right, Call), f"{name}: nobody gets through"
+
+
+# -- the probes ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(monkeypatch):
+    """Jobs run in the request (the embedded default), even where a broker is configured."""
+    from crm.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
+@pytest.fixture
+def world(territory, cast, customers) -> World:
+    return World(territory, cast, customers)
+
+
+def _probe(world: World, login, api, name: str, caller: str, *, url_format: str | None = None):
+    """Call route `name` as `caller`; returns (the request as text, the response, what was expected)."""
+    route = EXPECTATIONS[name]
+    call = getattr(route, caller)
+    for needed in route.needs:
+        getattr(world, needed)
+    if caller == "anonymous":
+        client = APIClient() if route.kind == API else Client()
+        expected, method, data, kwargs, who = route.anonymous, route.method, route.data, route.kwargs, "anonymous"
+    else:
+        user = world.cast[call.user]
+        client = api(user) if route.kind == API else login(user)
+        expected, method, who = call.status, call.method or route.method, f"{caller} {call.user}"
+        data = call.data if call.data is not None else route.data
+        kwargs = call.kwargs or route.kwargs
+    if callable(data):
+        data = data(world)
+    url_kwargs = kwargs(world) | ({"format": url_format} if url_format else {})
+    url = reverse(name, kwargs=url_kwargs or None) + route.query
+    client.raise_request_exception = False  # a 500 is an answer to report against the expectation, with its route
+    send = getattr(client, method)
+    if method == "get":
+        response = send(url)
+    elif route.kind == API:
+        response = send(url, data or {}, format="json")
+    else:
+        response = send(url, data or {})
+    if getattr(response, "streaming", False):
+        b"".join(response.streaming_content)  # a failure while streaming is a failure of the route
+    return f"{method.upper()} {url} as {who}", response, expected
+
+
+def _check(request: str, response, expected: Status, route: Route, caller: str) -> None:
+    statuses = expected if isinstance(expected, tuple) else (expected,)
+    assert response.status_code in statuses, (
+        f"{request}: expected {' or '.join(map(str, statuses))}, got {response.status_code}"
+    )
+    if caller == "anonymous" and route.kind == PAGE and response.status_code == 302:
+        location = response["Location"]
+        assert location.startswith(route.anonymous_location), f"{request}: sent to {location}"
+
+
+CASES = [
+    pytest.param(name, caller, id=f"{name}-{caller}")
+    for name, route in EXPECTATIONS.items()
+    for caller in CALLERS
+    if getattr(route, caller) != NA
+]
+
+
+@pytest.mark.parametrize(("name", "caller"), CASES)
+def test_route_answers_the_caller_as_expected(world, login, api, name, caller):
+    request, response, expected = _probe(world, login, api, name, caller)
+    _check(request, response, expected, EXPECTATIONS[name], caller)
+
+
+def _suffixed() -> list[str]:
+    return sorted(name for name, found in url_routes().items() if any(one.format_suffix for one in found))
+
+
+# The `.json` twins of the API's routes answer as their routes do: who may see what does not depend on the format.
+SUFFIX_CASES = [
+    pytest.param(name, caller, id=f"{name}.json-{caller}")
+    for name in _suffixed()
+    if name in EXPECTATIONS
+    for caller in CALLERS
+    if getattr(EXPECTATIONS[name], caller) != NA
+]
+
+
+@pytest.mark.parametrize(("name", "caller"), SUFFIX_CASES)
+def test_format_suffix_twin_answers_as_its_route(world, login, api, name, caller):
+    request, response, expected = _probe(world, login, api, name, caller, url_format="json")
+    _check(request, response, expected, EXPECTATIONS[name], caller)
