@@ -262,6 +262,11 @@ SPECTACULAR_SETTINGS = {
         "SourceEnum": "campaigns.models.CallSource",  # a call list's source, named as before the audit trail's
     },
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents the errors any may give (crm.api.schema), after the enums' own postprocessing.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.api.schema.add_common_errors",
+    ],
 }
 
 # Imports (SPEC §8.4): uploads are streamed to disk, never held in memory, and kept in IMPORTS_DIR (a volume shared

@@ -975,7 +975,10 @@ def _audit_rows(run: ImportRun, stage: Stage, joined: str, params: list[Any], cr
         region_join = f"JOIN {regions} audit_r ON audit_r.code = {customer}.region_id"
         facts_params: list[Any] = []
     else:
-        facts = "CAST(t.id AS text) AS object_repr, NULL AS customer_id, '' AS customer_code, %s AS region_path"
+        facts = (
+            "CAST(t.id AS text) AS object_repr, CAST(NULL AS bigint) AS customer_id, '' AS customer_code, "
+            "%s AS region_path"
+        )
         region_join, facts_params = "", [run.territory.path]
     if created_after is None:
         changes = audit.changes_sql(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -85,7 +86,7 @@ class HoldingView(APIView):
     def delete(self, request, code: str, product: str):
         customer, found = self._target(request, code, product)
         if not services.holding_remove(customer=customer, product=found, user=request.user):
-            return Response(status=status.HTTP_404_NOT_FOUND)
+            return Response({"detail": _("The customer does not hold this product.")}, status=status.HTTP_404_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,7 +139,11 @@ class DoNotCallView(generics.ListCreateAPIView):
     @staticmethod
     def _remove(request, mobile: str) -> Response:
         removed = services.do_not_call_remove(user=request.user, mobile=mobile)
-        return Response(status=status.HTTP_204_NO_CONTENT if removed else status.HTTP_404_NOT_FOUND)
+        if not removed:
+            return Response(
+                {"detail": _("This number is not on the do-not-call list.")}, status=status.HTTP_404_NOT_FOUND
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DoNotCallNumberView(APIView):

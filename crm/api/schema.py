@@ -28,7 +28,10 @@ COMMON_ERRORS: dict[str, tuple[str, str]] = {
     "400": ("The request is malformed or breaks a rule; nothing was written.", "FieldErrors"),
     "401": ("No valid credentials (a token or a session).", "Error"),
     "403": ("Signed in, but not allowed to do this.", "Error"),
-    "404": ("No such resource within what the caller may see.", "Error"),
+    "404": (
+        "No such resource within what the caller may see (`detail`, or the parameter that names nothing).",
+        "FieldErrors",
+    ),
     "405": ("The method is not allowed here.", "Error"),
     "406": ("None of the accepted media types can be given.", "Error"),
     "415": ("The request body's media type is not accepted.", "Error"),

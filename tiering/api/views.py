@@ -110,7 +110,10 @@ class TierListExportView(APIView):
             OpenApiParameter(name, str, description=str(CustomerFilter.base_filters[name].label))
             for name in CustomerFilter.base_filters
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request):
         customers = self.filtered(request)
