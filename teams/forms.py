@@ -50,9 +50,13 @@ class StaffListField(forms.CharField):
 
 
 class TeamForm(forms.Form):
+    """A customer's team as the page edits it; it carries the version of the team it was opened on
+    (`services.team_version`), so that saving over a change made meanwhile is refused with both lineups."""
+
     assistants = StaffListField(
         label=_("Sales assistants"), required=False, help_text=_("Usernames, separated by spaces or commas.")
     )
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, required_roles=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,6 +66,24 @@ class TeamForm(forms.Form):
         for field in roles.values():
             field.widget.attrs.update(list="staff-pool", autocomplete="off")
         self.fields = {**roles, **self.fields}
+        self.conflicts: list[tuple[str, object, object]] = []
+
+    def stale(self, refusal) -> None:
+        """Show a refusal for a stale team (crm.versions.StaleVersion): each role the two differ in, the user's
+        beside the team's now; the form then carries the version now."""
+        from crm.audit import plain
+
+        def shown(value):
+            return ("、".join(value) or None) if isinstance(value, list) else value
+
+        self.conflicts = [
+            (self.fields[name].label, shown(yours), shown(now))
+            for name, now in refusal.now.items()
+            if name in self.fields and (yours := plain(self.cleaned_data.get(name))) != now
+        ]
+        self.add_error(None, refusal.message)
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = refusal.current
 
 
 class VisitForm(forms.Form):

@@ -15,6 +15,7 @@ from django.views import View
 
 from accounts.models import Customer
 from accounts.selectors import customer_get
+from crm import versions
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator
 from crm.permissions import require
@@ -166,6 +167,7 @@ class TeamEditView(LoginRequiredMixin, View):
         customer, status = self._setup(request, code)
         initial = {role: (user.username if user else "") for role, user in status.holders.items()}
         initial["assistants"] = " ".join(user.username for user in status.assistants)
+        initial["version"] = services.team_version(customer)
         form = style_form(TeamForm(initial=initial, required_roles=status.required))
         return self._render(request, customer, status, form)
 
@@ -176,8 +178,14 @@ class TeamEditView(LoginRequiredMixin, View):
             roles = {role.value: form.cleaned_data[role.value] for role in SINGLE_ROLES}
             try:
                 services.team_set(
-                    by=request.user, customer=customer, roles=roles, assistants=form.cleaned_data["assistants"]
+                    by=request.user,
+                    customer=customer,
+                    roles=roles,
+                    assistants=form.cleaned_data["assistants"],
+                    version=form.cleaned_data.get("version") or None,
                 )
+            except versions.StaleVersion as refusal:
+                form.stale(refusal)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

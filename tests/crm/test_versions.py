@@ -11,6 +11,7 @@ from django.db import connection
 
 from accounts.models import Customer
 from crm.models import AuditEntry
+from teams.models import TeamRole
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +148,22 @@ def test_a_recompute_records_each_tier_it_changes_as_the_job_s(cast, customers, 
     assert entry.changes["tier"][0] == "C" and entry.changes["tier"][1] != "C"
     assert (entry.username, entry.object_type) == ("paul", "accounts.customer")
     assert AuditEntry.objects.filter(action="run", username="paul").exists()
+
+
+def test_a_team_page_save_over_a_change_made_meanwhile_shows_both_lineups(login, api, cast, customers):
+    client = login(cast["dora"])
+    form = client.get("/customers/CD0001/team/").context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    # paul names a service manager meanwhile
+    team = {role: None for role in ("second_manager", "service_manager", "billing_manager", "product_manager")}
+    team |= {"customer_manager": "alice", "network_manager": None, "service_manager": "bob", "assistants": []}
+    assert api(cast["paul"]).put("/api/v1/customers/CD0001/team/", team, format="json").status_code == 200
+    data["assistants"] = "bob"
+    refused = client.post("/customers/CD0001/team/", data)
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "paul" in page and "data-conflicts" in page
+    assert TeamRole.objects.active().filter(customer=customers["alice"], role="assistant").count() == 0
+    data["version"] = refused.context["form"].data["version"]  # saving again, knowingly
+    assert client.post("/customers/CD0001/team/", data).status_code == 302
+    assert TeamRole.objects.active().filter(customer=customers["alice"], role="assistant").count() == 1
