@@ -21,7 +21,7 @@ from schemathesis.checks import (
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Examples per operation and role: enough to reach each operation's refusals and answers on every run of CI.
-EXAMPLES = 12
+EXAMPLES = 8
 
 
 def _schema():
