@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from crm import audit, versions
+from crm import versions
+from crm.forms import stale_shown
 from crm.models import Region, User
 from crm.visibility import filing_regions
 
@@ -55,14 +56,7 @@ class CustomerForm(forms.ModelForm):
                 return services.customer_update(user=self.user, customer=self.instance, data=data, version=version)
             return services.customer_create(user=self.user, data=data)
         except versions.StaleVersion as stale:
-            self.conflicts = [
-                (self.fields[name].label, yours, stale.now[name])
-                for name, value in data.items()
-                if (yours := audit.plain(value)) != stale.now[name]
-            ]
-            self.add_error(None, stale.message)
-            self.data = self.data.copy()
-            self.data[self.add_prefix("version")] = stale.current
+            stale_shown(self, stale, data)
             raise ValidationError(stale.message) from stale
         except ValidationError as exc:
             self.add_error(None, exc)

@@ -85,8 +85,7 @@ def customer_update(
     stored.save()
     audit.record_changed(user=user, obj=stored, before=before, fields=CUSTOMER_WRITABLE_FIELDS, customer=stored)
     hooks.customer_saved(customer=stored, user=user)
-    for field in Customer._meta.concrete_fields:  # the caller's copy shows what was written
-        setattr(customer, field.attname, getattr(stored, field.attname))
+    versions.copy_stored(stored, customer)  # the caller's copy shows what was written
     return stored
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import decimal
+import ipaddress
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar, Token
@@ -71,8 +72,6 @@ def address_of(request) -> str | None:
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     candidate = forwarded.split(",")[-1].strip() if forwarded else request.META.get("REMOTE_ADDR")
     try:
-        import ipaddress
-
         return str(ipaddress.ip_address(candidate)) if candidate else None
     except ValueError:
         return None
@@ -98,11 +97,8 @@ def snapshot(instance: models.Model, fields: Sequence[str]) -> dict[str, Any]:
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
     """`{field: [old, new]}` for every field whose value differs (a field on one side only: None on the other)."""
-    return {
-        name: [plain(before.get(name)), plain(after.get(name))]
-        for name in dict.fromkeys([*before, *after])
-        if plain(before.get(name)) != plain(after.get(name))
-    }
+    pairs = ((name, plain(before.get(name)), plain(after.get(name))) for name in dict.fromkeys([*before, *after]))
+    return {name: [old, new] for name, old, new in pairs if old != new}
 
 
 def _actor(user: User | None) -> tuple[int | None, str]:
@@ -241,7 +237,8 @@ def select_insert(
     The SELECT gives `SELECT_COLUMNS`, `changes` as JSON (`changes_sql`)."""
     user_id, name = _actor(user)
     here = channel()
-    fixed = ("at", "user_id", "username", "source", "action", "object_type", "detail", "address")
+    # The entry's columns that are the same for every row (in `COLUMNS`' order: the parameters below), then the rows'.
+    fixed = tuple(column for column in COLUMNS if column not in SELECT_COLUMNS)
     columns = ", ".join((*fixed, *SELECT_COLUMNS))
     json_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     sql = (

@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
+
+from .audit import plain
+from .versions import StaleVersion
 
 
 def date_picker() -> forms.DateInput:
@@ -36,3 +42,21 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, texts)
     else:
         form.add_error(None, error.messages)
+
+
+def stale_shown(form: forms.BaseForm, refusal: StaleVersion, yours: Mapping[str, Any]) -> None:
+    """Show on `form` the refusal of a save made on a stale record: its message (who changed it, when), and in
+    `form.conflicts` each field whose value the user gave (`yours`) differs from the record's now, as (label, yours,
+    now); the form then carries the version now, so that saving again keeps the user's values knowingly."""
+
+    def shown(value: Any) -> Any:
+        return ("、".join(value) or None) if isinstance(value, list) else value
+
+    form.conflicts = [  # type: ignore[attr-defined]  # read by includes/conflicts.html
+        (form.fields[name].label, shown(mine), shown(now))
+        for name, now in refusal.now.items()
+        if name in form.fields and (mine := plain(yours.get(name))) != now
+    ]
+    form.add_error(None, refusal.message)
+    form.data = form.data.copy()
+    form.data[form.add_prefix("version")] = refusal.current

@@ -28,6 +28,13 @@ def version_of(instance: models.Model) -> str:
     return digest(values)
 
 
+def copy_stored(stored: models.Model, onto: models.Model) -> None:
+    """Give the caller's copy of a record the values of the row as locked and read (`stored`): what the write then
+    works on, or what it wrote."""
+    for field in stored._meta.concrete_fields:
+        setattr(onto, field.attname, getattr(stored, field.attname))
+
+
 def digest(values: Any) -> str:
     text = json.dumps(values, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:20]

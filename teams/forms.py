@@ -68,23 +68,6 @@ class TeamForm(forms.Form):
         self.fields = {**roles, **self.fields}
         self.conflicts: list[tuple[str, object, object]] = []
 
-    def stale(self, refusal) -> None:
-        """Show a refusal for a stale team (crm.versions.StaleVersion): each role the two differ in, the user's
-        beside the team's now; the form then carries the version now."""
-        from crm.audit import plain
-
-        def shown(value):
-            return ("、".join(value) or None) if isinstance(value, list) else value
-
-        self.conflicts = [
-            (self.fields[name].label, shown(yours), shown(now))
-            for name, now in refusal.now.items()
-            if name in self.fields and (yours := plain(self.cleaned_data.get(name))) != now
-        ]
-        self.add_error(None, refusal.message)
-        self.data = self.data.copy()
-        self.data[self.add_prefix("version")] = refusal.current
-
 
 class VisitForm(forms.Form):
     """The one short form of the product (SPEC §5.3); defaults filled so that most visits need only a summary."""

@@ -436,8 +436,7 @@ def visit_update(*, user: User, visit: Visit, data: dict[str, Any], version: str
     versions.check(
         stored, version, fields=[name for name in data if name in VISIT_FIELDS], customer_id=stored.customer_id
     )
-    for field in Visit._meta.concrete_fields:
-        setattr(visit, field.attname, getattr(stored, field.attname))
+    versions.copy_stored(stored, visit)
     before = _visit_facts(visit)
     require(user, "teams.change_visit", visit)
     if "customer" in data and data["customer"] != visit.customer:

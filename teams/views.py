@@ -16,7 +16,7 @@ from django.views import View
 from accounts.models import Customer
 from accounts.selectors import customer_get
 from crm import versions
-from crm.forms import add_service_errors, style_form
+from crm.forms import add_service_errors, stale_shown, style_form
 from crm.paginator import CountedPaginator
 from crm.permissions import require
 from tiering.selectors import TIER_RANK
@@ -185,7 +185,7 @@ class TeamEditView(LoginRequiredMixin, View):
                     version=form.cleaned_data.get("version") or None,
                 )
             except versions.StaleVersion as refusal:
-                form.stale(refusal)
+                stale_shown(form, refusal, form.cleaned_data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

@@ -199,6 +199,20 @@ def _override(world: World) -> dict:
 
 ALICE_OK = Call("alice", 200)
 
+
+def customer_read(kind: str) -> Route:
+    """A read of alice's customer CD0001, needing no right but seeing it: the anonymous caller is sent to sign in
+    (302, a page) or refused (401, the API), carol, who does not see it, gets 404, alice 200."""
+    return Route(
+        kind,
+        kwargs=code(),
+        anonymous=302 if kind == PAGE else 401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    )
+
+
 EXPECTATIONS: dict[str, Route] = {
     # -- the ground floor's pages ----------------------------------------------------------------------------------
     "home": Route(
@@ -232,14 +246,7 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=Call("dora", 403),  # sees the visit; only its visitor changes it
         insider_with_right=ALICE_OK,
     ),
-    "teams:visit-create": Route(
-        PAGE,
-        kwargs=code(),
-        anonymous=302,
-        outsider=Call("carol", 404),
-        insider_without_right=NA,
-        insider_with_right=ALICE_OK,
-    ),
+    "teams:visit-create": customer_read(PAGE),
     "teams:team-edit": Route(
         PAGE,
         kwargs=code(),
@@ -273,30 +280,9 @@ EXPECTATIONS: dict[str, Route] = {
     "accounts:customer-create": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
     ),
-    "accounts:customer-detail": Route(
-        PAGE,
-        kwargs=code(),
-        anonymous=302,
-        outsider=Call("carol", 404),
-        insider_without_right=NA,
-        insider_with_right=ALICE_OK,
-    ),
-    "accounts:customer-edit": Route(
-        PAGE,
-        kwargs=code(),
-        anonymous=302,
-        outsider=Call("carol", 404),
-        insider_without_right=NA,
-        insider_with_right=ALICE_OK,
-    ),
-    "accounts:customer-history": Route(
-        PAGE,
-        kwargs=code(),
-        anonymous=302,
-        outsider=Call("carol", 404),
-        insider_without_right=NA,
-        insider_with_right=ALICE_OK,
-    ),
+    "accounts:customer-detail": customer_read(PAGE),
+    "accounts:customer-edit": customer_read(PAGE),
+    "accounts:customer-history": customer_read(PAGE),
     # -- tiering ---------------------------------------------------------------------------------------------------
     "tiering:rule-sets": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
@@ -455,47 +441,12 @@ EXPECTATIONS: dict[str, Route] = {
         API, kwargs=code("C39"), anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
     ),
     "customer-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
-    "customer-detail": Route(
-        API,
-        kwargs=code(),
-        anonymous=401,
-        outsider=Call("carol", 404),
-        insider_without_right=NA,
-        insider_with_right=ALICE_OK,
-    ),
-    "customer-key-persons": Route(
-        API,
-        kwargs=code(),
-        anonymous=401,
-        outsider=Call("carol", 404),
-        insider_without_right=NA,
-        insider_with_right=ALICE_OK,
-    ),
-    "customer-members": Route(
-        API,
-        kwargs=code(),
-        anonymous=401,
-        outsider=Call("carol", 404),
-        insider_without_right=NA,
-        insider_with_right=ALICE_OK,
-    ),
-    "customer-history": Route(
-        API,
-        kwargs=code(),
-        anonymous=401,
-        outsider=Call("carol", 404),
-        insider_without_right=NA,
-        insider_with_right=ALICE_OK,
-    ),
+    "customer-detail": customer_read(API),
+    "customer-key-persons": customer_read(API),
+    "customer-members": customer_read(API),
+    "customer-history": customer_read(API),
     # -- the API: tiering ------------------------------------------------------------------------------------------
-    "customer-tier": Route(
-        API,
-        kwargs=code(),
-        anonymous=401,
-        outsider=Call("carol", 404),
-        insider_without_right=NA,
-        insider_with_right=ALICE_OK,
-    ),
+    "customer-tier": customer_read(API),
     "customer-tier-override": Route(
         API,
         kwargs=code(),
@@ -557,14 +508,7 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=NA,
         insider_with_right=ALICE_OK,
     ),
-    "customer-coverage": Route(
-        API,
-        kwargs=code(),
-        anonymous=401,
-        outsider=Call("carol", 404),
-        insider_without_right=NA,
-        insider_with_right=ALICE_OK,
-    ),
+    "customer-coverage": customer_read(API),
     "do-not-call": Route(
         API,
         needs=("do_not_call",),

@@ -229,8 +229,7 @@ def plan_update(
     versions.check(
         stored, version, fields=[name for name in ("stage", "owner") if name in data], customer_id=stored.customer_id
     )
-    for field in CustomerPlan._meta.concrete_fields:
-        setattr(plan, field.attname, getattr(stored, field.attname))
+    versions.copy_stored(stored, plan)
     before = {"owner": plan.owner.username if plan.owner is not None else None, "gap_products": plan_gap_codes(plan)}
     if "gap_products" in data:
         targets = set(plan.campaign.target_products.values_list("code", flat=True))
