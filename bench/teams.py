@@ -18,15 +18,10 @@ The visits and tokens the benchmark creates are removed at the end. Prints each 
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import platform
 import random
-import secrets
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,11 +45,11 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
+from serving import customer_managers, customers_of, free_port, start_gunicorn, stop, token_pairs, wrk  # noqa: E402
 
 from accounts.models import Customer  # noqa: E402
 from crm.models import Role, User  # noqa: E402
 from teams.models import TeamRole, Visit  # noqa: E402
-from teams.rules import CUSTOMER_MANAGER  # noqa: E402
 
 SAMPLE = int(os.environ.get("BENCH_SAMPLE", 40))
 RUNS_PER_MANAGER = 5
@@ -62,33 +57,12 @@ CLIENTS = 20
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", 60))
 WRK_MANAGERS = 2000  # distinct managers whose tokens the wrk run rotates over
 CUSTOMERS_PER_TOKEN = 3
-GUNICORN_WORKERS = 3  # as in docker-compose.yml
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     samples = sorted(samples)
     p95 = samples[max(int(len(samples) * 0.95) - 1, 0)]
     return {"p50_ms": round(statistics.median(samples), 1), "p95_ms": round(p95, 1), "n": len(samples)}
-
-
-def customer_managers(rng: random.Random, how_many: int) -> list[User]:
-    """A random sample of account managers who are customer manager of at least one customer today."""
-    ids = sorted(
-        set(
-            TeamRole.objects.active()
-            .filter(role=CUSTOMER_MANAGER, user__role=Role.ACCOUNT_MANAGER)
-            .values_list("user_id", flat=True)
-        )
-    )
-    return list(User.objects.filter(pk__in=rng.sample(ids, min(how_many, len(ids)))).order_by("?"))
-
-
-def customers_of(user: User) -> list[str]:
-    return list(
-        Customer.objects.filter(
-            pk__in=TeamRole.objects.active().filter(user=user, role=CUSTOMER_MANAGER).values("customer_id")
-        ).values_list("code", flat=True)
-    )
 
 
 def time_pages(figures: dict, rng: random.Random) -> None:
@@ -197,86 +171,12 @@ def time_one_post(figures: dict, token: str, code: str) -> None:
     figures["post_visit_queries"] = len(captured)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port: int, tree: Path = ROOT) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
-    env.pop("CONN_MAX_AGE", None)  # production's default (60 s with DEBUG off)
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "crm.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(GUNICORN_WORKERS),
-        "--timeout",
-        "120",
-    ]
-    # A baseline tree's modules come first on the path: gunicorn puts its working directory there.
-    env["PYTHONPATH"] = str(tree)
-    server = subprocess.Popen(command, cwd=tree, env=env, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            probe.request("GET", "/api/v1/", headers={"X-Forwarded-Proto": "https"})
-            probe.getresponse().read()  # any answer (401 without a token): up
-            probe.close()
-            return server
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError("gunicorn exited at start-up") from None
-            time.sleep(0.3)
-    stop(server)
-    raise RuntimeError("gunicorn did not answer within 60 s")
-
-
-def stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)  # the master stops its workers
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def wrk(port: int, pairs_file: str, seconds: int) -> dict:
-    command = [
-        "wrk",
-        "-t2",
-        f"-c{CLIENTS}",
-        f"-d{seconds}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(ROOT / "bench" / "visits.lua"),
-        f"http://127.0.0.1:{port}/api/v1/visits/",
-    ]
-    result = subprocess.run(command, env={**os.environ, "VISIT_PAIRS": pairs_file}, capture_output=True, text=True)
-    if result.stderr.strip():
-        print(result.stderr.strip(), file=sys.stderr)
-    if result.returncode:
-        raise RuntimeError(f"wrk failed ({result.returncode}): {result.stdout}")
-    line = next(line for line in result.stdout.splitlines() if line.startswith("WRK_JSON "))
-    return json.loads(line.removeprefix("WRK_JSON "))
-
-
 def _load(tree: Path, port: int, pairs_file: str) -> dict:
     """The visit load against the product of `tree`, served by Gunicorn: a warm-up, then the measured run."""
     server = start_gunicorn(port, tree)
     try:
-        wrk(port, pairs_file, 5)  # warm-up: workers import, connect and fill their caches
-        return wrk(port, pairs_file, WRK_SECONDS)
+        wrk(port, pairs_file, 5, kind="visit", clients=CLIENTS)  # warm-up: workers import, connect, fill caches
+        return wrk(port, pairs_file, WRK_SECONDS, kind="visit", clients=CLIENTS)
     finally:
         stop(server)
 
@@ -293,17 +193,7 @@ def _worktree(revision: str) -> Iterator[Path]:
 
 
 def log_visits_concurrently(figures: dict, rng: random.Random) -> None:
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk (bench/run installs it)")
-    managers = customer_managers(rng, WRK_MANAGERS)
-    lines = []
-    tokens = []
-    for manager in managers:
-        instance, token = AuthToken.objects.create(manager)
-        tokens.append(instance.pk)
-        codes = customers_of(manager)
-        for code in rng.sample(codes, min(CUSTOMERS_PER_TOKEN, len(codes))):
-            lines.append(f"{token} {code}")
+    lines, tokens = token_pairs(rng, WRK_MANAGERS, CUSTOMERS_PER_TOKEN)
     first_visit = (Visit.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     time_one_post(figures, *lines[0].split())
     rng.shuffle(lines)
@@ -337,7 +227,7 @@ def log_visits_concurrently(figures: dict, rng: random.Random) -> None:
         figures["post_visit_created_total"] = created.count()
         created.delete()
         AuthToken.objects.filter(pk__in=tokens).delete()
-    figures["post_visit_pairs"] = {"managers": len(managers), "pairs": len(lines)}
+    figures["post_visit_pairs"] = {"managers": len(tokens), "pairs": len(lines)}
     figures["post_visit_wrk"] = result
 
 

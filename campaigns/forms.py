@@ -99,6 +99,9 @@ class CampaignForm(forms.Form):
 class PlanMoveForm(forms.Form):
     stage = forms.ChoiceField(label=_("Stage"), choices=PlanStage.choices)
     reason = forms.CharField(label=_("Reason (needed to move back)"), max_length=200, required=False)
+    # the version of the plan as the page showed it (`crm.versions`): a move made on a plan changed meanwhile is
+    # refused rather than made from a stage the user did not see
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class ActivityForm(forms.Form):

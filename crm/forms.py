@@ -5,6 +5,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .audit import plain
 from .versions import StaleVersion
@@ -49,13 +51,22 @@ def stale_shown(form: forms.BaseForm, refusal: StaleVersion, yours: Mapping[str,
     `form.conflicts` each field whose value the user gave (`yours`) differs from the record's now, as (label, yours,
     now); the form then carries the version now, so that saving again keeps the user's values knowingly."""
 
+    def instant(value: Any) -> Any:
+        """A moment as the trail keeps it (ISO text, in UTC when read from the row) as a moment, so that the
+        user's local time and the row's UTC compare as the same instant."""
+        moment = parse_datetime(value) if isinstance(value, str) and "T" in value else None
+        return moment if moment is not None and moment.tzinfo is not None else value
+
     def shown(value: Any) -> Any:
-        return ("、".join(value) or None) if isinstance(value, list) else value
+        if isinstance(value, list):
+            return "、".join(value) or None
+        moment = instant(value)
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment is not value else value
 
     form.conflicts = [  # type: ignore[attr-defined]  # read by includes/conflicts.html
         (form.fields[name].label, shown(mine), shown(now))
         for name, now in refusal.now.items()
-        if name in form.fields and (mine := plain(yours.get(name))) != now
+        if name in form.fields and instant(mine := plain(yours.get(name))) != instant(now)
     ]
     form.add_error(None, refusal.message)
     form.data = form.data.copy()

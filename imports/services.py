@@ -795,7 +795,7 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
     rule_set = _one_rule_set(stage, path) if kind.name == "customers" and new else None
     first_tiers = _first_tiers(stage, rule_set) if rule_set is not None else {}
     created, updated = _merge(run, stage, joined, params, moment, first_tiers, new, differ, loaded, audited=not preview)
-    removed = _remove(run, stage, path, rows) if run.mode == ImportMode.REPLACE else 0
+    removed = _remove(run, stage, path, rows, audited=not preview) if run.mode == ImportMode.REPLACE else 0
     # Planner statistics for what was just loaded, before the statements that follow read it.
     analyze_after_load(kind.model._meta.db_table, created + updated + removed)
     outcome: dict[str, Any] = {
@@ -1002,7 +1002,7 @@ def _audit_rows(run: ImportRun, stage: Stage, joined: str, params: list[Any], cr
     )
 
 
-def _remove(run: ImportRun, stage: Stage, path: str, staged: int) -> int:
+def _remove(run: ImportRun, stage: Stage, path: str, staged: int, *, audited: bool = True) -> int:
     """Replace mode: the rows of the customers the file names that the file does not list are removed (members:
     marked as left today). The merge has just written every one of the `staged` rows: when those customers have
     no more rows than that, the file lists them all and there is nothing to look for."""
@@ -1016,15 +1016,46 @@ def _remove(run: ImportRun, stage: Stage, path: str, staged: int) -> int:
     ]
     named = f"{table}.customer_id IN (SELECT c.id {source})"
     listed = f"EXISTS (SELECT 1 {source} WHERE c.id = {table}.customer_id AND {' AND '.join(others)})"
-    current = "left_on IS NULL AND " if kind.removal == "leave" else ""
+    current = f"{table}.left_on IS NULL AND " if kind.removal == "leave" else ""
     if stage.scalar(f"SELECT COUNT(*) FROM {table} WHERE {current}{named}", params) == staged:
         return 0
+    removed, today = f"{current}{named} AND NOT {listed}", timezone.localdate()
+    if audited:
+        _audit_removals(run, stage, removed, [*params, *params], left_on=today if kind.removal == "leave" else None)
     if kind.removal == "leave":
-        return stage.execute(
-            f"UPDATE {table} SET left_on = %s WHERE left_on IS NULL AND {named} AND NOT {listed}",
-            [timezone.localdate(), *params, *params],
-        )
-    return stage.execute(f"DELETE FROM {table} WHERE {named} AND NOT {listed}", [*params, *params])
+        return stage.execute(f"UPDATE {table} SET left_on = %s WHERE {removed}", [today, *params, *params])
+    return stage.execute(f"DELETE FROM {table} WHERE {removed}", [*params, *params])
+
+
+def _audit_removals(
+    run: ImportRun, stage: Stage, where: str, params: list[Any], *, left_on: datetime.date | None
+) -> int:
+    """The audit trail's entry of each row replace mode removes, before it does, in one `INSERT … SELECT`: a
+    deleted row with the old value of each field the file carries, or a member marked as left (`left_on`)."""
+    kind, model = stage.kind, stage.kind.model
+    table = q(model._meta.db_table)
+    if left_on is not None:
+        action, changes = AuditAction.UPDATE, audit.changes_sql({"left_on": ("NULL", "CAST(%s AS text)")})
+        changes_params: list[Any] = [left_on.isoformat()]
+    else:
+        names = {str(field.column): field.name for field in model._meta.concrete_fields}
+        columns = [kind.target(column) for column in stage.columns if kind.target(column) != kind.customer_column]
+        pairs = {names.get(column, column): (f"{table}.{q(column)}", "NULL") for column in columns}
+        action, changes, changes_params = AuditAction.DELETE, audit.changes_sql(pairs), []
+    customers, regions = q(Customer._meta.db_table), q(Region._meta.db_table)
+    return audit.record_select(
+        user=run.created_by,
+        action=action,
+        object_type=model._meta.label_lower,
+        select_sql=(
+            f"SELECT CAST({table}.id AS text) AS object_id, audit_c.name AS object_repr, audit_c.id AS customer_id, "
+            f"audit_c.code AS customer_code, audit_r.path AS region_path, {changes} AS changes FROM {table} "
+            f"JOIN {customers} audit_c ON audit_c.id = {table}.customer_id "
+            f"JOIN {regions} audit_r ON audit_r.code = audit_c.region_id WHERE {where}"
+        ),
+        params=[*changes_params, *params],
+        detail={"import": run.pk, "replace": True},
+    )
 
 
 def _billing_to_customers(stage: Stage, path: str, moment) -> None:

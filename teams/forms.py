@@ -105,6 +105,9 @@ class VisitForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # the version of the visit being changed (`crm.versions`), so that saving over a change made meanwhile (on
+    # another device) is refused with both values; empty when logging a new one
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(
         self,

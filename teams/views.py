@@ -69,6 +69,7 @@ class VisitFormView(LoginRequiredMixin, View):
                 "opportunities": visit.opportunities,
                 "next_step": visit.next_step,
                 "next_visit_on": visit.next_visit_on,
+                "version": versions.version_of(visit),
             }
         return style_form(
             VisitForm(
@@ -105,11 +106,21 @@ class VisitFormView(LoginRequiredMixin, View):
         customer, visit = self._objects(request, code, pk)
         form = self._form(request, customer, visit, data=request.POST)
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version", None) or None
+            if visit is not None and data.get("visited_at") == timezone.localtime(visit.visited_at).replace(
+                second=0, microsecond=0
+            ):
+                # the form shows minutes: a visit logged to the second (through the API) keeps its time unless the
+                # user changed it
+                del data["visited_at"]
             try:
                 if visit is None:
-                    services.visit_log(user=request.user, customer=customer, data=dict(form.cleaned_data))
+                    services.visit_log(user=request.user, customer=customer, data=data)
                 else:
-                    services.visit_update(user=request.user, visit=visit, data=dict(form.cleaned_data))
+                    services.visit_update(user=request.user, visit=visit, data=data, version=version)
+            except versions.StaleVersion as refusal:
+                stale_shown(form, refusal, data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

@@ -187,12 +187,21 @@ def _create_plans(campaign: Campaign, customers: list[int], products: list[Produ
 
 @transaction.atomic
 def plan_stage_set(
-    *, user: User, plan: CustomerPlan, stage: str, reason: str = "", visit: Visit | None = None
+    *,
+    user: User,
+    plan: CustomerPlan,
+    stage: str,
+    reason: str = "",
+    visit: Visit | None = None,
+    version: str | list[str] | None = None,
 ) -> CustomerPlan:
     """Move a plan to `stage`, keeping who, when and why (and the visit that moved it, if one did); a move back
-    (or out of lost) needs a reason."""
-    # the stage as it is now, the plan's row locked: two moves at once are made one after the other
-    plan.stage = CustomerPlan.objects.select_for_update().values_list("stage", flat=True).get(pk=plan.pk)
+    (or out of lost) needs a reason. With the `version` of the plan the caller saw, a move made on a plan changed
+    meanwhile is refused (StaleVersion)."""
+    # the plan as it is now, its row locked: two moves at once are made one after the other
+    stored = CustomerPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
+    versions.check(stored, version, fields=["stage"], customer_id=stored.customer_id)
+    plan.stage = stored.stage
     if stage == plan.stage:
         return plan
     reason = reason.strip()

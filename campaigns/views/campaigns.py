@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
+from crm import versions
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator
 from crm.periods import Period
@@ -145,8 +146,17 @@ class PlanMoveView(LoginRequiredMixin, View):
         if not form.is_valid():
             messages.error(request, _("Choose a stage."))
             return HttpResponseRedirect(back)
+        data = dict(form.cleaned_data)
+        data["version"] = data.get("version") or None
         try:
-            services.plan_stage_set(user=request.user, plan=found, **form.cleaned_data)
+            services.plan_stage_set(user=request.user, plan=found, **data)
+        except versions.StaleVersion as refusal:
+            now = dict(PlanStage.choices).get(refusal.now.get("stage"), refusal.now.get("stage"))
+            messages.error(
+                request,
+                _("%(customer)s: not moved. %(error)s It is at %(stage)s now.")
+                % {"customer": found.customer.name, "error": refusal.message, "stage": now},
+            )
         except ValidationError as error:
             messages.error(
                 request,

@@ -8,6 +8,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from crm import versions
+
 register = template.Library()
 
 
@@ -24,6 +26,12 @@ def yuan(value) -> str:
     if value in (None, ""):
         return "—"
     return f"{Decimal(value):,.2f}"
+
+
+@register.filter
+def version(record) -> str:
+    """The version of a record as the page shows it (`crm.versions`), for a form to send back with a change."""
+    return versions.version_of(record)
 
 
 @register.filter

@@ -160,6 +160,27 @@ def test_a_plan_moves_from_the_page_and_back_only_with_a_reason(campaign, cast, 
     assert client.post(f"/campaigns/{campaign.pk}/plans/{other.pk}/move/", {"stage": "visited"}).status_code == 404
 
 
+def test_a_move_made_on_a_plan_changed_meanwhile_is_refused_with_who_and_the_stage_now(campaign, cast, login):
+    plan = campaign.plans.get(customer__code="CD0001")
+    client = _english(login(cast["alice"]))
+    page = client.get(f"/campaigns/{campaign.pk}/")
+    seen = re.search(
+        rf'plans/{plan.pk}/move/".*?name="version" value="([0-9a-f]+)"', page.content.decode(), re.S
+    ).group(1)
+    services.plan_stage_set(user=cast["dora"], plan=plan, stage="lost", reason="客户已签约友商")  # meanwhile
+    url = f"/campaigns/{campaign.pk}/plans/{plan.pk}/move/"
+    refused = client.post(url, {"stage": "visited", "version": seen}, follow=True).content.decode()
+    assert "not moved" in refused and "dora" in refused and "It is at Lost now" in refused
+    plan.refresh_from_db()
+    assert plan.stage == "lost"
+    # the page shown again carries the plan's version now: the move, made knowingly, goes through
+    fresh = re.search(rf'plans/{plan.pk}/move/".*?name="version" value="([0-9a-f]+)"', refused, re.S).group(1)
+    assert fresh != seen
+    client.post(url, {"stage": "visited", "reason": "重新接洽", "version": fresh})
+    plan.refresh_from_db()
+    assert plan.stage == "visited"
+
+
 def test_the_visit_form_moves_the_plans_ticked(campaign, cast, login):
     plan = campaign.plans.get(customer__code="CD0001")
     client = login(cast["alice"])

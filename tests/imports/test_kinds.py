@@ -12,6 +12,7 @@ import pytest
 from accounts.models import BillingPeriod, Customer, GroupMember, KeyPerson, StatusPeriod
 from campaigns.models import CustomerProduct, DoNotCall, Product
 from campaigns.selectors.coverage import coverage_condition
+from crm.models import AuditEntry
 from tests.factories import CustomerFactory, GroupMemberFactory, KeyPersonFactory
 from tiering.models import TierChange
 from tiering.services import tier_refresh
@@ -157,9 +158,20 @@ def test_key_persons_upsert_and_replace(paul, run_file, customers):
     run = run_file(paul, "key_persons", csv_bytes(rows), mode="replace")
     assert (run.status, run.created, run.updated, run.removed) == ("previewed", 1, 1, 1)
     assert KeyPerson.objects.filter(customer=alice).count() == 2
+    removal = AuditEntry.objects.filter(object_type="accounts.keyperson", action="delete")
+    assert not removal.exists()  # a preview writes nothing, to the trail neither
     from imports.services import import_run_write
 
     import_run_write(run)
+    # the person removed is in the customer's history: who, through which import, and what the row held
+    (entry,) = removal
+    assert (entry.username, entry.source, entry.customer_id, entry.detail) == (
+        "paul",
+        "import",
+        alice.pk,
+        {"import": run.pk, "replace": True},
+    )
+    assert entry.changes["name"] == ["将被删除", None] and entry.changes["mobile"] == ["13900000002", None]
     assert set(KeyPerson.objects.filter(customer=alice).values_list("mobile", "title", "is_decision_maker")) == {
         ("13900000001", "主任", True),
         ("13900000009", "", False),
@@ -180,6 +192,12 @@ def test_members_replace_marks_the_unlisted_as_left_and_a_rejoin_clears_it(paul,
     stayed, left = GroupMember.objects.get(mobile="13700000001"), GroupMember.objects.get(mobile="13700000002")
     assert (stayed.vip_level, stayed.on_net, stayed.left_on) == ("gold", True, None)
     assert left.left_on == datetime.date.today() or left.left_on is not None
+    (entry,) = AuditEntry.objects.filter(object_type="accounts.groupmember", object_id=str(left.pk))
+    assert (entry.action, entry.changes, entry.customer_id) == (
+        "update",
+        {"left_on": [None, left.left_on.isoformat()]},
+        alice.pk,
+    )
     again = run_file(paul, "members", csv_bytes(rows + [["CD0001", "13700000002", "乙", "0", "0", "0"]]), then="write")
     assert (again.updated, again.unchanged) == (1, 1)
     assert GroupMember.objects.get(mobile="13700000002").left_on is None
@@ -195,6 +213,9 @@ def test_holdings_replace_removes_products_not_listed_and_coverage_follows(paul,
     run = run_file(paul, "holdings", csv_bytes(rows), mode="replace", then="write")
     assert (run.status, run.created, run.removed) == ("done", 1, 1), run.message
     assert list(CustomerProduct.objects.filter(customer=alice).values_list("product_id", flat=True)) == ["VPMN"]
+    (entry,) = AuditEntry.objects.filter(object_type="campaigns.customerproduct", action="delete")
+    assert entry.customer_id == alice.pk and entry.changes["product"] == ["DEDICATED_LINE", None]
+    assert entry.changes["subscribed_on"] == ["2023-01-01", None]
     uncovered = Customer.objects.filter(coverage_condition(Product.objects.get(code="DEDICATED_LINE"), "uncovered"))
     assert uncovered.filter(pk=alice.pk).exists()
 

@@ -120,6 +120,40 @@ def test_editing_a_visit_in_chinese_keeps_its_next_visit_date(login, cast, tiere
 
 
 @pytest.mark.django_db
+def test_saving_a_visit_changed_meanwhile_on_another_device_shows_both_values(login, api, cast, tiered):
+    visit = Visit.objects.create(
+        customer=tiered["alice"], visitor=cast["alice"], visited_at=timezone.now(), summary="初次拜访"
+    )
+    client = login(cast["alice"])
+    url = f"/visits/{visit.pk}/edit/"
+    form = client.get(url).context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, [])}
+    data["visited_at"] = form["visited_at"].value().strftime("%Y-%m-%dT%H:%M")
+    # the same visit changed on the phone meanwhile, through the API
+    assert (
+        api(cast["alice"])
+        .patch(f"/api/v1/visits/{visit.pk}/", {"summary": "手机上改的纪要"}, format="json")
+        .status_code
+        == 200
+    )
+    data["summary"] = "电脑上改的纪要"
+    refused = client.post(url, data)
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "data-conflicts" in page and "alice" in page
+    conflicts = [row[1:] for row in refused.context["form"].conflicts]
+    assert conflicts == [
+        ("电脑上改的纪要", "手机上改的纪要")
+    ]  # the time, unchanged on a form that shows minutes, is none
+    visit.refresh_from_db()
+    assert visit.summary == "手机上改的纪要"
+    data["version"] = refused.context["form"].data["version"]  # saving again, knowingly
+    assert client.post(url, data).status_code == 302
+    visit.refresh_from_db()
+    assert visit.summary == "电脑上改的纪要"
+
+
+@pytest.mark.django_db
 def test_the_due_list_shrinks_when_a_visit_is_logged(login, cast, tiered):
     client = login(cast["alice"])
     response = client.get("/visits/due/")

@@ -1,18 +1,24 @@
--- wrk script for bench/teams.py: every request logs a visit with `POST /api/v1/visits/`.
--- VISIT_PAIRS names a file of "token customer-code" lines, each a manager's API token and a customer on that
--- manager's team; requests rotate over them, each wrk thread starting at its own offset. Anything but a 2xx
--- answer is counted as an error; `done` prints one line "WRK_JSON {...}" with the figures.
+-- wrk script of the HTTP loads (bench/teams.py, bench/mixed.py): every request is one of LOAD_KIND's, made as an
+-- account manager through the API:
+--   list   GET   /api/v1/customers/ (the manager's customers; page 1, a tier, a search, ordered by handset count)
+--   open   GET   /api/v1/customers/{code}/
+--   visit  POST  /api/v1/visits/ (a visit to the customer)
+--   edit   PATCH /api/v1/customers/{code}/ (its address)
+-- LOAD_PAIRS names a file of "token customer-code" lines, each a manager's API token and a customer on that manager's
+-- team; requests rotate over them, each wrk thread starting at its own offset. Anything but a 2xx answer is counted
+-- as an error; `done` prints one line "WRK_JSON {...}" with the figures.
 
-local pairs_file = os.getenv("VISIT_PAIRS")
-local visit_pairs = {}
-for line in io.lines(pairs_file) do
+local kind = os.getenv("LOAD_KIND") or "visit"
+local load_pairs = {}
+for line in io.lines(os.getenv("LOAD_PAIRS")) do
     local token, code = line:match("^(%S+)%s+(%S+)$")
     if token then
-        visit_pairs[#visit_pairs + 1] = { token, code }
+        load_pairs[#load_pairs + 1] = { token, code }
     end
 end
 
-local kinds = { "onsite", "onsite", "phone", "online" }
+local visit_kinds = { "onsite", "onsite", "phone", "online" }
+local list_queries = { "", "?tier=A", "?tier=B", "?search=%E7%A7%91%E6%8A%80", "?ordering=-handset_count" }
 local threads = {}
 local counter = 0
 -- Globals, so that `done` can read them from each thread (thread:get).
@@ -29,19 +35,29 @@ end
 
 function request()
     counter = counter + 1
-    local pair = visit_pairs[counter % #visit_pairs + 1]
+    local pair = load_pairs[counter % #load_pairs + 1]
+    local headers = {
+        ["Authorization"] = "Token " .. pair[1],
+        -- What the TLS-terminating proxy in front of production sends (SECURE_PROXY_SSL_HEADER).
+        ["X-Forwarded-Proto"] = "https",
+    }
+    if kind == "list" then
+        return wrk.format("GET", "/api/v1/customers/" .. list_queries[counter % #list_queries + 1], headers)
+    elseif kind == "open" then
+        return wrk.format("GET", "/api/v1/customers/" .. pair[2] .. "/", headers)
+    end
+    headers["Content-Type"] = "application/json"
+    if kind == "edit" then
+        local body = string.format('{"address": "成都市高新区天府大道北段%d号"}', counter % 2000 + 1)
+        return wrk.format("PATCH", "/api/v1/customers/" .. pair[2] .. "/", headers, body)
+    end
     local body = string.format(
         '{"customer": "%s", "kind": "%s", "summary": "电话回访客户，确认专线使用情况（%d）。"}',
         pair[2],
-        kinds[counter % #kinds + 1],
+        visit_kinds[counter % #visit_kinds + 1],
         counter
     )
-    return wrk.format("POST", nil, {
-        ["Authorization"] = "Token " .. pair[1],
-        ["Content-Type"] = "application/json",
-        -- What the TLS-terminating proxy in front of production sends (SECURE_PROXY_SSL_HEADER).
-        ["X-Forwarded-Proto"] = "https",
-    }, body)
+    return wrk.format("POST", "/api/v1/visits/", headers, body)
 end
 
 function response(status, headers, body)
@@ -50,7 +66,7 @@ function response(status, headers, body)
         non_2xx = non_2xx + 1
         statuses[status] = (statuses[status] or 0) + 1
         if non_2xx <= 3 then
-            io.stderr:write(string.format("HTTP %d: %s\n", status, body:sub(1, 300)))
+            io.stderr:write(string.format("%s: HTTP %d: %s\n", kind, status, body:sub(1, 300)))
         end
     end
 end
