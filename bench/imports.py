@@ -10,7 +10,8 @@ into an empty unindexed table:
 
 Every import runs in a process of its own, as the command line runs it, and reports its peak memory (max RSS).
 Prints each figure and one JSON line at the end. Usage: bench/imports.py [--customers N] [--members-per-customer M]
-[--xlsx-rows R]; files are generated (deterministically) into BENCH_IMPORTS_DIR (default /tmp/crm-bench-imports).
+[--xlsx-rows R] [--files]; files are generated (deterministically) into BENCH_IMPORTS_DIR (default
+/tmp/crm-bench-imports); `--files` only generates them.
 """
 
 from __future__ import annotations
@@ -270,7 +271,11 @@ def main() -> None:
     parser.add_argument("--xlsx-rows", type=int, default=1_000_000)
     parser.add_argument("--one", nargs=3, metavar=("KIND", "FILE", "MODE"))
     parser.add_argument("--read", nargs=2, metavar=("READER", "FILE"))
+    parser.add_argument("--files", action="store_true", help="only generate the files; print their paths as JSON")
     args = parser.parse_args()
+    if args.files:
+        files = generate(args.customers, args.members_per_customer, args.xlsx_rows)
+        return print(json.dumps({name: str(path) for name, path in files.items()}))
     if args.one:
         return one(*args.one)
     if args.read:

@@ -57,14 +57,22 @@ def stale_shown(form: forms.BaseForm, refusal: StaleVersion, yours: Mapping[str,
         moment = parse_datetime(value) if isinstance(value, str) and "T" in value else None
         return moment if moment is not None and moment.tzinfo is not None else value
 
-    def shown(value: Any) -> Any:
+    def label(name: str, value: Any) -> Any:
+        """A choice's label (上门拜访, not onsite; a key person's name, not their id)."""
+        choices = getattr(form.fields[name], "choices", None) if value not in (None, "") else None
+        for key, text in choices or ():
+            if not isinstance(text, list | tuple) and str(key) == str(value):  # an option group's entries are a list
+                return text
+        return value
+
+    def shown(name: str, value: Any) -> Any:
         if isinstance(value, list):
-            return "、".join(value) or None
+            return "、".join(str(label(name, item)) for item in value) or None
         moment = instant(value)
-        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment is not value else value
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment is not value else label(name, value)
 
     form.conflicts = [  # type: ignore[attr-defined]  # read by includes/conflicts.html
-        (form.fields[name].label, shown(mine), shown(now))
+        (form.fields[name].label, shown(name, mine), shown(name, now))
         for name, now in refusal.now.items()
         if name in form.fields and instant(mine := plain(yours.get(name))) != instant(now)
     ]

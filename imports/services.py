@@ -945,7 +945,21 @@ def _merge(
             f"ON CONFLICT ({conflict}){where_conflict} DO UPDATE SET {assignments} WHERE {changed}",
             [*insert_params, *params],
         )
-    if new:
+    if new and audited and connection.vendor == "postgresql":
+        # The rows inserted are their audit entries' source, in the same statement (a data-modifying CTE): no
+        # second join of the staged rows with the table they went into. It returns only what the entries read.
+        audit_sql, audit_params = _audit_created(run, stage)
+        if kind.name == "customers":
+            returned = "id, name, code, region_id"
+        else:
+            returned = "id, customer_id" if kind.customer_column is not None else "id"
+        with first_load(model._meta.db_table, loaded):
+            created = stage.scalar(
+                f"WITH created AS ({insert} WHERE t.id IS NULL RETURNING {returned}), "
+                f"audited AS ({audit_sql} RETURNING 1) SELECT COUNT(*) FROM created",
+                [*insert_params, *params, *audit_params],
+            )
+    elif new:
         last_id = model._default_manager.aggregate(last=Max("id"))["last"] or 0
         with first_load(model._meta.db_table, loaded):
             created = stage.execute(f"{insert} WHERE t.id IS NULL", [*insert_params, *params])
@@ -954,32 +968,56 @@ def _merge(
     return created, updated
 
 
-def _audit_rows(run: ImportRun, stage: Stage, joined: str, params: list[Any], created_after: int | None = None) -> int:
-    """The audit trail's entry of each row the import changes (before it does: each field's old and new value)
-    or created (after it did, `created_after` the highest id before: the row itself holds the new values), in one
-    `INSERT … SELECT` over the staged rows."""
-    kind, model = stage.kind, stage.kind.model
-    field_names = {str(field.column): field.name for field in model._meta.concrete_fields}
+def _audit_created(run: ImportRun, stage: Stage) -> tuple[str, list[Any]]:
+    """The INSERT appending the audit entry of each row of `created` (the rows an import inserted, as a
+    statement's RETURNING gives them), and its parameters."""
+    facts, joins, facts_params = _audit_facts(run, stage)
+    if stage.kind.name != "customers" and stage.kind.customer_column is not None:
+        joins = f"JOIN {q(Customer._meta.db_table)} c ON c.id = t.customer_id {joins}"
+    sql, fixed = audit.select_insert(
+        user=run.created_by,
+        action=AuditAction.CREATE,
+        object_type=stage.kind.model._meta.label_lower,
+        select_sql=(
+            f"SELECT CAST(t.id AS text) AS object_id, {facts}, {audit.changes_sql({})} AS changes "
+            f"FROM created t {joins}"
+        ),
+        detail={"import": run.pk},
+    )
+    return sql, [*fixed, *facts_params]
+
+
+def _audit_facts(run: ImportRun, stage: Stage) -> tuple[str, str, list[Any]]:
+    """The columns of an import's audit entry that tell what the row belongs to (`object_repr`, `customer_id`,
+    `customer_code`, `region_path`), the join they need and its parameters: the customer's, read from `t` (a
+    customers file's own rows) or `c` (the customer a row hangs off); else the run's territory."""
+    kind = stage.kind
     if kind.name == "customers":
         customer = "t"
     elif kind.customer_column is not None:
         customer = "c"
     else:
-        customer = None
-    regions = q(Region._meta.db_table)
-    if customer is not None:
-        facts = (
-            f"{customer}.name AS object_repr, {customer}.id AS customer_id, {customer}.code AS customer_code, "
-            "audit_r.path AS region_path"
-        )
-        region_join = f"JOIN {regions} audit_r ON audit_r.code = {customer}.region_id"
-        facts_params: list[Any] = []
-    else:
-        facts = (
+        return (
             "CAST(t.id AS text) AS object_repr, CAST(NULL AS bigint) AS customer_id, '' AS customer_code, "
-            "%s AS region_path"
+            "%s AS region_path",
+            "",
+            [run.territory.path],
         )
-        region_join, facts_params = "", [run.territory.path]
+    return (
+        f"{customer}.name AS object_repr, {customer}.id AS customer_id, {customer}.code AS customer_code, "
+        "audit_r.path AS region_path",
+        f"JOIN {q(Region._meta.db_table)} audit_r ON audit_r.code = {customer}.region_id",
+        [],
+    )
+
+
+def _audit_rows(run: ImportRun, stage: Stage, joined: str, params: list[Any], created_after: int | None = None) -> int:
+    """The audit trail's entry of each row the import changes (before it does: each field's old and new value)
+    or created (after it did, `created_after` the highest id before: the row itself holds the new values), in one
+    `INSERT … SELECT` over the staged rows."""
+    model = stage.kind.model
+    field_names = {str(field.column): field.name for field in model._meta.concrete_fields}
+    facts, region_join, facts_params = _audit_facts(run, stage)
     if created_after is None:
         changes = audit.changes_sql(
             {field_names.get(column, column): (f"t.{q(column)}", value) for column, value in stage.compared()},
@@ -995,7 +1033,8 @@ def _audit_rows(run: ImportRun, stage: Stage, joined: str, params: list[Any], cr
         object_type=model._meta.label_lower,
         select_sql=(
             f"SELECT CAST(t.id AS text) AS object_id, {facts}, {changes} AS changes "
-            f"{joined} {region_join} WHERE {where}"
+            f"{joined} {region_join} WHERE {where} "
+            "ORDER BY customer_id"  # a sweep through the trail's index by customer (see tiering.bulk.apply_rules)
         ),
         params=[*facts_params, *params, *where_params],
         detail={"import": run.pk},

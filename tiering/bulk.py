@@ -190,7 +190,10 @@ def apply_rules(
         "SELECT CAST(rows.id AS text) AS object_id, rows.name AS object_repr, rows.id AS customer_id, "
         f"rows.code AS customer_code, {region}.path AS region_path, "
         f"{audit.changes_sql({'tier': ('rows.old_tier', 'rows.new_tier')})} AS changes "
-        f"FROM ({{rows}}) AS rows JOIN {region} ON {region}.code = rows.region_id"
+        f"FROM ({{rows}}) AS rows JOIN {region} ON {region}.code = rows.region_id "
+        # in the order of the trail's index by customer: a sweep through it, not a leaf page read at random for
+        # each entry (3× faster for a million once that index outgrows the cache)
+        "ORDER BY rows.id"
     )
     audit_sql, audit_params = audit.select_insert(
         user=user,

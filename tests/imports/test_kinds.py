@@ -172,6 +172,16 @@ def test_key_persons_upsert_and_replace(paul, run_file, customers):
         {"import": run.pk, "replace": True},
     )
     assert entry.changes["name"] == ["将被删除", None] and entry.changes["mobile"] == ["13900000002", None]
+    # the person added, under the customer it hangs off
+    new = KeyPerson.objects.get(customer=alice, mobile="13900000009")
+    (added,) = AuditEntry.objects.filter(object_type="accounts.keyperson", action="create")
+    assert (added.object_id, added.customer_id, added.customer_code, added.object_repr, added.region_path) == (
+        str(new.pk),
+        alice.pk,
+        "CD0001",
+        alice.name,
+        alice.region.path,
+    )
     assert set(KeyPerson.objects.filter(customer=alice).values_list("mobile", "title", "is_decision_maker")) == {
         ("13900000001", "主任", True),
         ("13900000009", "", False),

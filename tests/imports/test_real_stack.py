@@ -95,8 +95,9 @@ def _waiting_on_a_lock() -> bool:
     with connections["default"].cursor() as cursor:
         # Within a transaction the statistics views keep the snapshot of their first reading.
         cursor.execute("SELECT pg_stat_clear_snapshot()")
+        # the merge's INSERT, alone or as the data-modifying CTE that writes the audit entries beside it
         cursor.execute(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO%%'"
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%%INSERT INTO%%'"
         )
         return cursor.fetchone()[0] > 0
 

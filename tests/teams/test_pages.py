@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from teams.models import ServiceStandard, TeamRole, Visit
+from teams.models import ServiceStandard, TeamRole, Visit, VisitKind
 from tests.factories import CustomerFactory, TeamRoleFactory
 
 NEW_VISIT = "/customers/CD0001/visits/new/"
@@ -132,7 +132,7 @@ def test_saving_a_visit_changed_meanwhile_on_another_device_shows_both_values(lo
     # the same visit changed on the phone meanwhile, through the API
     assert (
         api(cast["alice"])
-        .patch(f"/api/v1/visits/{visit.pk}/", {"summary": "手机上改的纪要"}, format="json")
+        .patch(f"/api/v1/visits/{visit.pk}/", {"summary": "手机上改的纪要", "kind": "phone"}, format="json")
         .status_code
         == 200
     )
@@ -142,9 +142,9 @@ def test_saving_a_visit_changed_meanwhile_on_another_device_shows_both_values(lo
     page = refused.content.decode()
     assert "data-conflicts" in page and "alice" in page
     conflicts = [row[1:] for row in refused.context["form"].conflicts]
-    assert conflicts == [
-        ("电脑上改的纪要", "手机上改的纪要")
-    ]  # the time, unchanged on a form that shows minutes, is none
+    # choices by their labels, not their codes; the time, unchanged on a form that shows minutes, is not among them
+    kinds = dict(VisitKind.choices)
+    assert conflicts == [(kinds["onsite"], kinds["phone"]), ("电脑上改的纪要", "手机上改的纪要")]
     visit.refresh_from_db()
     assert visit.summary == "手机上改的纪要"
     data["version"] = refused.context["form"].data["version"]  # saving again, knowingly
