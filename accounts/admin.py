@@ -36,6 +36,9 @@ class CustomerAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return Customer.objects.visible_to(request.user)
 
+    def service_audits(self, change: bool) -> bool:
+        return True  # customer_create and customer_update write the trail
+
     def save_model(self, request, obj, form, change):
         data = {
             name: form.cleaned_data[name] for name in form.changed_data if name in services.CUSTOMER_WRITABLE_FIELDS

@@ -62,6 +62,9 @@ class DoNotCallAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, *(["mobile"] if obj is not None else [])]
 
+    def service_audits(self, change: bool) -> bool:
+        return not change  # an addition goes through do_not_call_add, which writes the trail
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)

@@ -6,7 +6,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Department, Region, Role, User
+from . import audit
+from .models import AuditAction, Department, Region, Role, User
 from .permissions import may
 from .visibility import filing_regions, territory_departments
 
@@ -18,12 +19,108 @@ def staff_in_territory(user: User):
     return User.objects.filter(region__in=filing_regions(user))
 
 
+# What the audit trail never copies from a record the admin writes.
+UNAUDITED_FIELDS = {"password", "last_login"}
+
+
 class ProvincialStaffAdminMixin:
     """Admin access for provincial staff and headquarters, confined to the user's territory.
 
     Deleting stays with headquarters. Every foreign key to a customer, region, department or member of staff only
-    offers (and only accepts) what lies in the user's territory.
+    offers (and only accepts) what lies in the user's territory. Every record the admin adds, changes or deletes
+    goes to the audit trail (channel `admin`) with each field's old and new value, unless `service_audits` says
+    the service the admin saves through records it.
     """
+
+    def service_audits(self, change: bool) -> bool:
+        """Whether the save goes through a service that writes the audit trail itself."""
+        return False
+
+    @staticmethod
+    def _audit_facts(obj) -> dict:
+        facts = {
+            field.name: audit.plain(getattr(obj, field.attname))
+            for field in obj._meta.concrete_fields
+            if field.name not in UNAUDITED_FIELDS and not getattr(field, "auto_now", False)
+        }
+        if obj.pk is not None:
+            for field in obj._meta.many_to_many:
+                facts[field.name] = sorted(str(pk) for pk in getattr(obj, field.name).values_list("pk", flat=True))
+        return facts
+
+    @staticmethod
+    def _audit_customer(obj):
+        from django.apps import apps
+
+        customer_model = apps.get_model("accounts", "Customer")
+        if isinstance(obj, customer_model):
+            return obj
+        customer_id = getattr(obj, "customer_id", None)
+        return customer_model.objects.select_related("region").filter(pk=customer_id).first() if customer_id else None
+
+    def save_model(self, request, obj, form, change):
+        stored = type(obj)._default_manager.filter(pk=obj.pk).first() if change and obj.pk is not None else None
+        request.audit_before = self._audit_facts(stored) if stored is not None else {}  # before the row changes
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+
+    def save_related(self, request, form, formsets, change):
+        # the inline rows to delete, read while they still have their id
+        doomed = [
+            (inline.instance, str(inline.instance.pk), self._audit_facts(inline.instance))
+            for formset in formsets
+            for inline in getattr(formset, "deleted_forms", [])
+            if inline.instance.pk is not None
+        ]
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        self._audit_inlines(request, formsets, doomed)
+        if self.service_audits(change) or not hasattr(request, "audit_before"):
+            return
+        obj = form.instance
+        if changes := audit.diff(request.audit_before, self._audit_facts(obj)):
+            audit.record(
+                user=request.user,
+                action=AuditAction.UPDATE if change else AuditAction.CREATE,
+                obj=obj,
+                customer=self._audit_customer(obj),
+                changes=changes,
+            )
+
+    def _audit_inlines(self, request, formsets, doomed) -> None:
+        """The rows of the page's inlines (a customer's key persons) added, changed and deleted: saved directly by
+        their formsets, whatever saves the record above them."""
+        for formset in formsets:
+            initial = {id(inline.instance): inline.initial for inline in formset.initial_forms}
+            for obj in formset.new_objects:
+                self._audit_row(request, AuditAction.CREATE, obj, audit.diff({}, self._audit_facts(obj)))
+            for obj, names in formset.changed_objects:
+                before = {name: initial.get(id(obj), {}).get(name) for name in names}
+                after = {name: getattr(obj, name) for name in names}
+                self._audit_row(request, AuditAction.UPDATE, obj, audit.diff(before, after))
+        for obj, pk, facts in doomed:
+            self._audit_row(request, AuditAction.DELETE, obj, audit.diff(facts, {}), object_id=pk)
+
+    def _audit_row(self, request, action: str, obj, changes: dict, object_id: str = "") -> None:
+        if changes or action != AuditAction.UPDATE:
+            audit.record(
+                user=request.user,
+                action=action,
+                obj=obj,
+                object_id=object_id,
+                customer=self._audit_customer(obj),
+                changes=changes,
+            )
+
+    def _audit_deleted(self, request, obj) -> None:
+        self._audit_row(request, AuditAction.DELETE, obj, audit.diff(self._audit_facts(obj), {}))
+
+    def delete_model(self, request, obj):
+        self._audit_deleted(request, obj)
+        super().delete_model(request, obj)  # type: ignore[misc]
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self._audit_deleted(request, obj)
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
 
     def _allowed(self, request) -> bool:
         user = request.user
@@ -104,6 +201,14 @@ class UserAdmin(ProvincialStaffAdminMixin, BaseUserAdmin):
             return ()
         # Only headquarters grants administrative rights.
         return ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def log_change(self, request, obj, message):
+        """Django's own admin log; a password set on the admin's password page goes to the audit trail as well
+        (that it changed, never the hash: the page saves the user itself, not through `save_model`)."""
+        entry = super().log_change(request, obj, message)
+        if request.path.rstrip("/").endswith("/password"):
+            audit.record(user=request.user, action=AuditAction.UPDATE, obj=obj, changes={"password": ["***", "***"]})
+        return entry
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "role" and not request.user.sees_everything:

@@ -14,7 +14,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import ChunkedJobRun, Department, JobChunk, JobStatus, Region, Role, User
+from . import audit
+from .models import AuditAction, ChunkedJobRun, Department, JobChunk, JobStatus, Region, Role, User
 
 if TYPE_CHECKING:
     from .jobs import RunT
@@ -60,6 +61,7 @@ def staff_upsert(
     created = user is None
     if user is None:
         user = User(username=username)
+    before = {} if created else audit.snapshot(user, STAFF_FIELDS)
     department = user.department if user.department_id else None  # kept unless a new one is named
     if department_name:
         department, _created = Department.objects.get_or_create(name=department_name, defaults={"region": region})
@@ -81,7 +83,21 @@ def staff_upsert(
     if department and role == Role.DEPARTMENT_HEAD and department.head_id != user.pk:
         department.head = user
         department.save(update_fields=["head"])
+    changes = audit.diff(before, audit.snapshot(user, STAFF_FIELDS))
+    if password and not created:
+        changes["password"] = ["***", "***"]  # that it changed, never the hash
+    if changes or created:
+        audit.record(
+            user=None,
+            action=AuditAction.CREATE if created else AuditAction.UPDATE,
+            obj=user,
+            region_path=region.path,
+            changes=changes,
+        )
     return user, created
+
+
+STAFF_FIELDS = ("role", "region", "department", "is_staff", "is_superuser", "first_name", "last_name", "is_active")
 
 
 class JobBusy(Exception):

@@ -13,6 +13,9 @@ EDITABLE = [metric for metric in METRICS if metric.code not in TIER_SHARE_QUOTAS
 class KpiTargetsForm(forms.Form):
     """One field per KPI: a rate's target in percent, a sum's in CNY; empty means the level above's target."""
 
+    # the version of the scope's targets as the page showed them (`services.kpi_targets_version`)
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, initial_targets: dict[str, Decimal | None], **kwargs):
         super().__init__(*args, **kwargs)
         for metric in EDITABLE:
@@ -27,6 +30,11 @@ class KpiTargetsForm(forms.Form):
             field.initial = value
             self.fields[metric.code] = field
 
+    def shown(self, targets: dict[str, Decimal | None]) -> dict[str, str | None]:
+        """Targets as stored (rates as fractions) as this form shows them (percent), as text."""
+        shown = KpiTargetsForm(initial_targets=targets)
+        return {code: _text(shown.fields[code].initial) for code in targets if code in shown.fields}
+
     def targets(self) -> dict[str, Decimal | None]:
         """The cleaned targets as stored: rates as fractions."""
         result = {}
@@ -34,3 +42,7 @@ class KpiTargetsForm(forms.Form):
             value = self.cleaned_data.get(metric.code)
             result[metric.code] = value if value is None or metric.unit == CNY else value / 100
         return result
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")

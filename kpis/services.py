@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer
+from crm import audit, versions
 from crm.bulk import BulkWriter
 from crm.jobs import IdRange, job_run_in_process, plan_id_ranges
-from crm.models import Department, Region, User
+from crm.models import AuditAction, AuditEntry, Department, Region, User
 from crm.periods import Period
 from crm.permissions import require
 from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_run_exclusive
@@ -127,14 +128,27 @@ def _snapshot_rows(scopes: Scopes, run: KpiJobRun) -> Iterator[tuple]:
 def kpi_run_finish(*, run_id: int, results: list[list[list]]) -> KpiJobRun:
     """Sum the chunks' rows up to every scope and replace the month's snapshots with them in one transaction; a run
     with an error writes nothing, so the previous snapshots stay as they were."""
-    run = KpiJobRun.objects.get(pk=run_id)
+    run = KpiJobRun.objects.select_related("triggered_by__region").get(pk=run_id)
     if not run.errors:
         try:
             rows = [row_from_json(values) for chunk in results for values in chunk]
             run.snapshots_written = _replace_snapshots(run, rows)
         except Exception as exc:  # noqa: BLE001 - recorded on the run; the transaction kept the old snapshots
             run.errors = [*run.errors, {"error": repr(exc)}]
-    return job_run_close(run, also=("snapshots_written", "errors"))
+    run = job_run_close(run, also=("snapshots_written", "errors"))
+    audit.record(
+        user=run.triggered_by,
+        action=AuditAction.RUN,
+        obj=run,
+        region_path="",
+        detail={
+            "job": "compute_kpis",
+            "status": run.status,
+            "period": audit.plain(run.period),
+            "snapshots_written": run.snapshots_written,
+        },
+    )
+    return run
 
 
 @transaction.atomic
@@ -185,17 +199,69 @@ def kpi_compute(
     )
 
 
+def kpi_targets_version(region: Region) -> str:
+    """The version of a scope's own targets (`crm.versions`), which the targets page carries."""
+    own = KpiTarget.objects.filter(region=region).order_by("metric").values_list("metric", "value")
+    return versions.digest([[metric, audit.plain(value)] for metric, value in own])
+
+
+@transaction.atomic
+def kpi_targets_set(
+    *, user: User, region: Region, targets: dict[str, Decimal | None], version: str | None = None
+) -> None:
+    """Set a scope's targets at once (the targets page), one save of a scope at a time (its region's row locked);
+    with the `version` the user saw, targets changed meanwhile are not saved over (StaleVersion, with who changed
+    one last and when, and the targets now, as stored)."""
+    require(user, "kpis.set_target_of", region)
+    Region.objects.select_for_update().filter(pk=region.pk).first()
+    current = kpi_targets_version(region)
+    if version is not None and version != current:
+        last = (
+            AuditEntry.objects.filter(object_type="kpis.kpitarget", region_path=region.path)
+            .order_by("-id")
+            .values("username", "at")
+            .first()
+        )
+        own = dict(KpiTarget.objects.filter(region=region).values_list("metric", "value"))
+        raise versions.StaleVersion(
+            current=current,
+            changed_by=last["username"] if last else "",
+            changed_at=last["at"] if last else None,
+            now={code: own.get(code) for code in targets},
+        )
+    for code, value in targets.items():
+        kpi_target_set(user=user, metric=code, region=region, value=value)
+
+
 @transaction.atomic
 def kpi_target_set(*, user: User, metric: str, region: Region, value: Decimal | None) -> KpiTarget | None:
     """Set (or with None, clear) the target of a metric nationally or for a province."""
     require(user, "kpis.set_target_of", region)
-    existing = KpiTarget.objects.filter(metric=metric, region=region).first()
+    existing = KpiTarget.objects.select_for_update().filter(metric=metric, region=region).first()
+    before = existing.value if existing else None
     if value is None:
         if existing:
+            audit.record(
+                user=user,
+                action=AuditAction.DELETE,
+                obj=existing,
+                region_path=region.path,
+                changes={"value": [audit.plain(before), None]},
+            )
             existing.delete()
         return None
     target = existing or KpiTarget(metric=metric, region=region)
     target.value, target.updated_by = value, user
     target.full_clean()
     target.save()
+    target.refresh_from_db(fields=["value"])  # as stored (0.8000), as the trail's old values read
+    if existing is None or before != target.value:
+        audit.record(
+            user=user,
+            action=AuditAction.UPDATE if existing else AuditAction.CREATE,
+            obj=target,
+            region_path=region.path,
+            changes={"value": [audit.plain(before), audit.plain(target.value)]},
+            detail={"metric": metric},
+        )
     return target

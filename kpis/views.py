@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from campaigns.selectors import departments_without_activity
-from crm.forms import style_form
+from crm import versions
+from crm.forms import stale_shown, style_form
 from crm.models import Department, Region
 from crm.periods import Period
 from crm.permissions import may
@@ -303,7 +303,9 @@ class TargetsView(LoginRequiredMixin, View):
 
     def get(self, request):
         region = self._region(request)
-        form = KpiTargetsForm(initial_targets=selectors.own_targets(region))
+        form = KpiTargetsForm(
+            initial_targets=selectors.own_targets(region), initial={"version": services.kpi_targets_version(region)}
+        )
         return self._render(request, region, style_form(form, small=True))
 
     def post(self, request):
@@ -311,8 +313,14 @@ class TargetsView(LoginRequiredMixin, View):
         form = KpiTargetsForm(request.POST, initial_targets=selectors.own_targets(region))
         if not form.is_valid():
             return self._render(request, region, style_form(form, small=True), status=400)
-        with transaction.atomic():
-            for code, value in form.targets().items():
-                services.kpi_target_set(user=request.user, metric=code, region=region, value=value)
+        targets = form.targets()
+        try:
+            services.kpi_targets_set(
+                user=request.user, region=region, targets=targets, version=form.cleaned_data.get("version") or None
+            )
+        except versions.StaleVersion as refusal:
+            refusal.now = form.shown(refusal.now)  # in the page's units (percent), beside the user's
+            stale_shown(form, refusal, form.shown(targets))
+            return self._render(request, region, style_form(form, small=True), status=400)
         messages.success(request, _("The targets of %(region)s are saved.") % {"region": region.name})
         return HttpResponseRedirect(reverse("kpis:targets"))

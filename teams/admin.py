@@ -6,7 +6,7 @@ from accounts.models import Customer
 from crm.admin import ProvincialStaffAdminMixin
 
 from .models import ServiceStandard, TeamRole, Visit
-from .services import service_standard_update
+from .services import STANDARD_FIELDS, service_standard_update
 
 
 @admin.register(TeamRole)
@@ -26,8 +26,12 @@ class ServiceStandardAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     list_display = ["tier", "period", "visits_required", "visits_role", "visits_role_required", "updated_at"]
     readonly_fields = ["updated_at", "updated_by"]
 
+    def service_audits(self, change: bool) -> bool:
+        return True  # service_standard_update writes the trail
+
     def save_model(self, request, obj, form, change):
-        service_standard_update(by=request.user, standard=obj, data={})  # the form has set the values
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in STANDARD_FIELDS}
+        service_standard_update(by=request.user, standard=obj, data=data)
 
 
 @admin.register(Visit)

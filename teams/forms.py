@@ -147,6 +147,8 @@ class ServiceStandardForm(forms.ModelForm):
         choices=[(role.value, role.label) for role in SINGLE_ROLES],
         widget=forms.CheckboxSelectMultiple,
     )
+    # the version of the standard the page was opened on (`crm.versions`)
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = ServiceStandard

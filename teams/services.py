@@ -268,14 +268,26 @@ def _reassign_audited(*, by: User, leaving: User, plan, held: list[TeamRole]) ->
     )
 
 
+STANDARD_FIELDS = ("required_roles", "period", "visits_required", "visits_role", "visits_role_required")
+
+
 @transaction.atomic
-def service_standard_update(*, by: User, standard: ServiceStandard, data: dict[str, Any]) -> ServiceStandard:
+def service_standard_update(
+    *, by: User, standard: ServiceStandard, data: dict[str, Any], version: str | list[str] | None = None
+) -> ServiceStandard:
+    """Change a tier's service standard, its row locked; with the `version` the caller read, a change made on a
+    standard changed meanwhile is refused (StaleVersion). The change goes to the audit trail."""
     require(by, "teams.change_standards")
+    stored = ServiceStandard.objects.select_for_update().get(pk=standard.pk)
+    versions.check(stored, version, fields=[name for name in data if name in STANDARD_FIELDS])
+    versions.copy_stored(stored, standard)
+    before = audit.snapshot(standard, STANDARD_FIELDS)
     for field, value in data.items():
         setattr(standard, field, value)
     standard.updated_by = by
     standard.full_clean()
     standard.save()
+    audit.record_changed(user=by, obj=standard, before=before, fields=STANDARD_FIELDS)
     return standard
 
 

@@ -348,15 +348,24 @@ class ServiceStandardEditView(LoginRequiredMixin, View):
         return render(
             request,
             "teams/standard_form.html",
-            {"standard": standard, "form": style_form(ServiceStandardForm(instance=standard))},
+            {
+                "standard": standard,
+                "form": style_form(
+                    ServiceStandardForm(instance=standard, initial={"version": versions.version_of(standard)})
+                ),
+            },
         )
 
     def post(self, request, tier):
         standard = self._standard(request, tier)
         form = ServiceStandardForm(request.POST, instance=standard)
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version", None) or None
             try:
-                services.service_standard_update(by=request.user, standard=standard, data=form.cleaned_data)
+                services.service_standard_update(by=request.user, standard=standard, data=data, version=version)
+            except versions.StaleVersion as refusal:
+                stale_shown(form, refusal, data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

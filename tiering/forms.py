@@ -31,6 +31,9 @@ RuleFormSet = forms.inlineformset_factory(RuleSet, Rule, form=RuleForm, extra=1,
 
 
 class RuleSetForm(forms.ModelForm):
+    # the version of the draft with its rules as the page showed it (`services.rule_set_version`)
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = RuleSet
         fields = ["name", "effective_on", "target_a_share", "target_b_share", "target_c_share"]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer, GroupMember
 from accounts.services import customer_lock, vip_levels_apply
-from crm import audit
+from crm import audit, versions
 from crm.jobs import job_run_in_process, plan_id_ranges
 from crm.models import AuditAction, Region, RegionLevel, User
 from crm.permissions import require
@@ -313,19 +313,97 @@ def rule_set_draft_create(*, user: User) -> RuleSet:
         )
         for r in source.rules.all()
     )
+    audit.record(
+        user=user,
+        action=AuditAction.CREATE,
+        obj=draft,
+        region_path=scope.path,
+        changes=audit.diff({}, rule_set_facts(draft)),
+        detail={"copied_from": source.pk},
+    )
     return draft
 
 
+RULE_SET_FIELDS = ("name", "effective_on", "target_a_share", "target_b_share", "target_c_share")
+
+
+def rule_set_facts(rule_set: RuleSet) -> dict[str, Any]:
+    """A rule set as the audit trail and its version read it: its fields, its status and each of its rules."""
+    return {
+        **audit.snapshot(rule_set, (*RULE_SET_FIELDS, "status")),
+        "rules": sorted(
+            " ".join(
+                part
+                for part in (
+                    f"{rule.tier}:",
+                    rule.field,
+                    rule.operator,
+                    "" if rule.threshold is None else str(rule.threshold),
+                    ",".join(rule.industries),
+                    rule.label,
+                )
+                if part
+            )
+            for rule in Rule.objects.filter(rule_set=rule_set)
+        ),
+    }
+
+
+def rule_set_version(rule_set: RuleSet) -> str:
+    """The version of a rule set with its rules (`crm.versions`), which its page carries."""
+    return versions.digest(rule_set_facts(rule_set))
+
+
+def _rule_set_locked(rule_set: RuleSet, user: User, version: str | list[str] | None) -> dict[str, Any]:
+    """Lock the set's row, check the user may change it and that it is the version they saw; its facts now."""
+    stored = RuleSet.objects.select_for_update().select_related("scope").get(pk=rule_set.pk)
+    require(user, "tiering.change_rule_set", stored)
+    if stored.status != RuleSetStatus.DRAFT:
+        raise ValidationError({"status": _("Only a draft can be changed or published.")})
+    facts = rule_set_facts(stored)
+    versions.check(stored, version, fields=RULE_SET_FIELDS, current=versions.digest(facts), values=facts)
+    return facts
+
+
 @transaction.atomic
-def rule_set_publish(*, rule_set: RuleSet, user: User) -> RuleSet:
-    """Publish a draft: the set in force in its scope retires, this one takes over from the next recompute."""
+def rule_set_draft_save(
+    *, user: User, rule_set: RuleSet, save: Callable[[], None], version: str | list[str] | None = None
+) -> RuleSet:
+    """Save an edit of a draft: `save` writes it (the page's form and rule forms), with the set's row locked, after
+    the check that it is the version the user saw (StaleVersion); each field and rule changed goes to the trail."""
+    before = _rule_set_locked(rule_set, user, version)
+    save()
+    if changes := audit.diff(before, rule_set_facts(rule_set)):
+        audit.record(
+            user=user, action=AuditAction.UPDATE, obj=rule_set, region_path=rule_set.scope.path, changes=changes
+        )
+    return rule_set
+
+
+@transaction.atomic
+def rule_set_publish(*, rule_set: RuleSet, user: User, version: str | list[str] | None = None) -> RuleSet:
+    """Publish a draft: the set in force in its scope retires, this one takes over from the next recompute. With
+    the `version` the user saw, a draft changed meanwhile is not published (StaleVersion)."""
     if rule_set.status != RuleSetStatus.DRAFT:
         raise ValidationError({"status": _("Only a draft can be published.")})
     require(user, "tiering.change_rule_set", rule_set)
+    _rule_set_locked(rule_set, user, version)
     if not rule_set.rules.exists():
         raise ValidationError({"rules": _("A rule set needs at least one rule.")})
-    RuleSet.objects.filter(scope=rule_set.scope, status=RuleSetStatus.PUBLISHED).update(status=RuleSetStatus.RETIRED)
+    retired = list(RuleSet.objects.filter(scope=rule_set.scope, status=RuleSetStatus.PUBLISHED))
+    RuleSet.objects.filter(pk__in=[old.pk for old in retired]).update(status=RuleSetStatus.RETIRED)
     rule_set.status = RuleSetStatus.PUBLISHED
     rule_set.published_at = timezone.now()
     rule_set.save(update_fields=["status", "published_at"])
+    for changed, before, after in [
+        *((old, RuleSetStatus.PUBLISHED, RuleSetStatus.RETIRED) for old in retired),
+        (rule_set, RuleSetStatus.DRAFT, RuleSetStatus.PUBLISHED),
+    ]:
+        audit.record(
+            user=user,
+            action=AuditAction.UPDATE,
+            obj=changed,
+            region_path=rule_set.scope.path,
+            changes={"status": [str(before), str(after)]},
+        )
     return rule_set

@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from crm.forms import style_form
+from crm import versions
+from crm.forms import stale_shown, style_form
 from crm.jobs import BrokerUnavailable
 from crm.permissions import may
 from crm.services import JobBusy
@@ -86,6 +86,8 @@ class RuleSetView(RuleSetStaffMixin, View):
             "form": form,
             "formset": formset,
             "editable": rule_set.editable_by(self.request.user),
+            # the version the publish button sends: the draft as this page shows it, or as it is now after a refusal
+            "version": form["version"].value() or services.rule_set_version(rule_set),
         }
         if simulation is not None:
             mixes, movers = simulation
@@ -94,7 +96,8 @@ class RuleSetView(RuleSetStaffMixin, View):
 
     def get(self, request, pk: int):
         rule_set = self.get_rule_set(pk)
-        form, formset = style_form(RuleSetForm(instance=rule_set)), RuleFormSet(instance=rule_set)
+        form = style_form(RuleSetForm(instance=rule_set, initial={"version": services.rule_set_version(rule_set)}))
+        formset = RuleFormSet(instance=rule_set)
         for rule_form in formset:
             style_form(rule_form, small=True)
         simulation = selectors.simulate(rule_set=rule_set, user=request.user) if "simulate" in request.GET else None
@@ -106,18 +109,31 @@ class RuleSetView(RuleSetStaffMixin, View):
             raise PermissionDenied
         if "publish" in request.POST:
             try:
-                services.rule_set_publish(rule_set=rule_set, user=request.user)
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
+                services.rule_set_publish(
+                    rule_set=rule_set, user=request.user, version=request.POST.get("version") or None
+                )
+            except (ValidationError, versions.StaleVersion) as refused:
+                text = refused.message if isinstance(refused, versions.StaleVersion) else " ".join(refused.messages)
+                messages.error(request, _("Not published. %(reason)s") % {"reason": text})
                 return redirect("tiering:rule-set", pk=rule_set.pk)
             messages.success(request, _("Published. The next recompute applies these rules."))
             return redirect("tiering:rule-set", pk=rule_set.pk)
         form = RuleSetForm(request.POST, instance=rule_set)
         formset = RuleFormSet(request.POST, instance=rule_set)
         if form.is_valid() and formset.is_valid():
-            with transaction.atomic():
+
+            def save() -> None:
                 form.save()
                 formset.save()
+
+            try:
+                services.rule_set_draft_save(
+                    user=request.user, rule_set=rule_set, save=save, version=form.cleaned_data.get("version") or None
+                )
+            except versions.StaleVersion as refusal:
+                stale_shown(form, refusal, form.cleaned_data)
+                messages.error(request, refusal.message)
+                return self.render_page(rule_set, style_form(form), formset)
             messages.success(request, _("Draft saved."))
             return redirect(f"{request.path}?simulate=1")
         style_form(form)

@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer, GroupMember, KeyPerson
 from accounts.selectors import member_current
+from crm import audit
 from crm.bulk import analyze_after_load
-from crm.models import User
+from crm.models import AuditAction, User
 from crm.permissions import require
 
 from ..models import (
@@ -57,6 +58,7 @@ def do_not_call_add(*, user: User, mobile: str, reason: str) -> tuple[DoNotCall,
     entry = DoNotCall(mobile=mobile, reason=reason.strip(), added_by=user)
     entry.full_clean()
     entry.save()
+    audit.record_created(user=user, obj=entry, fields=("mobile", "reason"))
     _off_open_call_lists(mobile)
     return entry, True
 
@@ -65,8 +67,18 @@ def do_not_call_add(*, user: User, mobile: str, reason: str) -> tuple[DoNotCall,
 def do_not_call_remove(*, user: User, mobile: str) -> bool:
     """Take a number off the list: provincial staff and headquarters only."""
     require(user, "campaigns.manage_do_not_call")
-    deleted, _counts = DoNotCall.objects.filter(mobile=mobile.strip()).delete()
-    return bool(deleted)
+    _do_not_call_turn()
+    entry = DoNotCall.objects.filter(mobile=mobile.strip()).first()
+    if entry is None:
+        return False
+    audit.record(
+        user=user,
+        action=AuditAction.DELETE,
+        obj=entry,
+        changes=audit.diff(audit.snapshot(entry, ("mobile", "reason")), {}),
+    )
+    entry.delete()
+    return True
 
 
 # Plans still worth a call: not lost, not yet opened (an opened customer is served, not sold to).
@@ -186,6 +198,14 @@ def call_list_build(
         )
     CallEntry.objects.bulk_create(entries, batch_size=ENTRY_BATCH)
     analyze_after_load(CallEntry._meta.db_table, len(entries))
+    audit.record(
+        user=user,
+        action=AuditAction.CREATE,
+        obj=call_list,
+        region_path=campaign.region.path,
+        changes=audit.diff({}, {"campaign": campaign.pk, "agent": agent.username, "source": source}),
+        detail={"entries": len(entries)},
+    )
     built = cast("WithAnnotations[CallList, EntriesCount]", call_list)
     built.entries_count = len(entries)
     return built
@@ -236,6 +256,15 @@ def call_outcome_record(*, user: User, entry: CallEntry, outcome: str, note: str
     entry.last_outcome = outcome
     entry.last_called_at = call.called_at
     entry.save(update_fields=["attempts", "last_outcome", "last_called_at"])
+    audit.record(
+        user=user,
+        action=AuditAction.CREATE,
+        obj=call,
+        customer=Customer.objects.select_related("region").get(pk=entry.customer_id),
+        object_repr=f"{entry.name} · {call_list.pk}",
+        changes={"outcome": [None, outcome]},
+        detail={"call_list": call_list.pk, "attempt": entry.attempts},
+    )
     if outcome == CallOutcome.DO_NOT_CALL:
         # the agent's note stays with the call: the do-not-call list is national, and a note names the customer
         do_not_call_add(
@@ -251,4 +280,10 @@ def call_list_close(*, user: User, call_list: CallList) -> CallList:
     if call_list.is_open:
         call_list.closed_at = timezone.now()
         call_list.save(update_fields=["closed_at"])
+        audit.record(
+            user=user,
+            action=AuditAction.UPDATE,
+            obj=call_list,
+            changes={"closed_at": [None, audit.plain(call_list.closed_at)]},
+        )
     return call_list

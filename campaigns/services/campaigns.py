@@ -319,4 +319,12 @@ def activity_record(*, user: User, data: dict[str, Any]) -> Activity:
     activity.save()
     if staff is not None:
         activity.staff.set(staff)
+    facts = audit.snapshot(activity, [field.name for field in Activity._meta.concrete_fields if field.name != "id"])
+    audit.record(
+        user=user,
+        action=AuditAction.CREATE,
+        obj=activity,
+        region_path=activity.department.region.path,
+        changes=audit.diff({}, {**facts, "staff": sorted(member.username for member in staff or [])}),
+    )
     return activity

@@ -49,10 +49,12 @@ def _field(object_type: str, name: str):
 @register.simple_tag
 def field_value(object_type: str, name: str, value) -> str:
     """An audit entry's value as the user reads it: a choice by its label; nothing as a dash."""
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "—"
     field = _field(object_type, name)
-    choices = dict(field.flatchoices) if field is not None and field.choices else {}
+    choices = dict(field.flatchoices) if field is not None and getattr(field, "choices", None) else {}
+    if isinstance(value, list):  # a set's members (a team's assistants, a draft's rules): one after the other
+        return "、".join(str(choices.get(item, item)) for item in value)
     return str(choices.get(value, value))
 
 
@@ -65,4 +67,6 @@ def field_label(object_type: str, name: str) -> str:
     if name in TeamRoleKind.values:
         return str(TeamRoleKind(name).label)
     field = _field(object_type, name)
+    if field is not None and not hasattr(field, "verbose_name") and field.related_model is not None:
+        return str(field.related_model._meta.verbose_name_plural)  # the rows that hang off it (a draft's rules)
     return str(field.verbose_name) if field is not None and hasattr(field, "verbose_name") else name

@@ -334,6 +334,15 @@ def test_the_agent_records_a_call_and_the_entry_counts_it(alice_list, calling, c
     )
     assert call.called_at == entry.last_called_at
     assert _outcome(api(cast["alice"]), alice_list, entry.pk, outcome="call_back").json()["attempts"] == 2
+    # each call in the customer's history; the list's making in the trail
+    from crm.models import AuditEntry
+
+    calls = AuditEntry.objects.filter(object_type="campaigns.callattempt").order_by("id")
+    assert [(e.username, e.customer_id, e.changes["outcome"][1]) for e in calls] == [
+        ("alice", calling["alice"].pk, "no_answer"),
+        ("alice", calling["alice"].pk, "call_back"),
+    ]
+    assert AuditEntry.objects.filter(object_type="campaigns.calllist", object_id=str(alice_list), action="create")
 
 
 @pytest.mark.parametrize("who", ["dora", "paul", "hq"])

@@ -249,6 +249,14 @@ def test_an_activity_is_recorded_with_its_results(campaign, cast, login):
     activity = Activity.objects.get()
     assert (activity.department, activity.attendance, activity.revenue) == (campaign.department, 35, Decimal("880"))
     assert sorted(activity.staff.values_list("username", flat=True)) == ["alice", "bob"]
+    from crm.models import AuditEntry
+
+    (recorded,) = AuditEntry.objects.filter(object_type="campaigns.activity", object_id=str(activity.pk))
+    assert (recorded.action, recorded.username, recorded.changes["staff"]) == (
+        "create",
+        "dora",
+        [None, ["alice", "bob"]],
+    )
     future = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
     response = client.post("/campaigns/activities/new/", {**body, "held_on": future, "staff": "nobody"})
     assert response.status_code == 400

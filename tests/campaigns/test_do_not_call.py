@@ -9,6 +9,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from campaigns.models import DoNotCall
+from crm.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/do-not-call/"
@@ -78,6 +79,16 @@ def test_only_provincial_staff_take_a_number_off(cast, api):
     assert api(cast["paul"]).delete(URL, {"mobile": "13812345678"}).status_code == 204
     assert not DoNotCall.objects.exists()
     assert api(cast["paul"]).delete(f"{URL}13812345678/").status_code == 404
+    (removed,) = AuditEntry.objects.filter(object_type="campaigns.donotcall", action="delete")
+    assert (removed.username, removed.changes) == ("paul", {"mobile": ["13812345678", None], "reason": ["拒绝", None]})
+
+
+def test_each_number_put_on_the_list_is_in_the_audit_trail_once(cast, api):
+    api(cast["alice"]).post(URL, {"mobile": "13812345678", "reason": "客户明确拒绝营销电话"})
+    api(cast["bob"]).post(URL, {"mobile": "13812345678", "reason": "再次"})  # already listed: nothing written
+    (added,) = AuditEntry.objects.filter(object_type="campaigns.donotcall")
+    assert (added.action, added.username, added.source) == ("create", "alice", "api")
+    assert added.changes == {"mobile": [None, "13812345678"], "reason": [None, "客户明确拒绝营销电话"]}
 
 
 def test_an_anonymous_caller_is_refused(db):

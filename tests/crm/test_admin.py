@@ -41,6 +41,31 @@ def test_provincial_staff_edit_a_customer_in_the_admin(login, cast, customers):
     assert response.status_code == 302, response.content.decode()[:2000]
     customer.refresh_from_db()
     assert customer.name == "绵阳长虹电子股份有限公司" and customer.handset_count == 130
+    # a key person added on the same page, in its inline: in the customer's history, as is the edit (once)
+    from crm.models import AuditEntry
+
+    inline = {
+        "key_persons-TOTAL_FORMS": "1",
+        "key_persons-0-name": "李经理",
+        "key_persons-0-title": "信息中心经理",
+        "key_persons-0-mobile": "13900002222",
+        "key_persons-0-customer": str(customer.pk),
+    }
+    # (the inline is for those with Django's own permissions on key persons: a superuser here)
+    cast["hq"].is_staff = cast["hq"].is_superuser = True
+    cast["hq"].save()
+    assert login(cast["hq"]).post(url, data | inline).status_code == 302
+    (added,) = AuditEntry.objects.filter(customer_id=customer.pk, object_type="accounts.keyperson")
+    assert (added.action, added.source, added.changes["mobile"]) == ("create", "admin", [None, "13900002222"])
+    # and deleted there: the entry keeps the row's id and values
+    removal = inline | {"key_persons-INITIAL_FORMS": "1", "key_persons-0-id": added.object_id}
+    assert login(cast["hq"]).post(url, data | removal | {"key_persons-0-DELETE": "on"}).status_code == 302
+    deleted = AuditEntry.objects.get(customer_id=customer.pk, object_type="accounts.keyperson", action="delete")
+    assert (deleted.object_id, deleted.changes["name"]) == (added.object_id, ["李经理", None])
+    edits = AuditEntry.objects.filter(
+        customer_id=customer.pk, object_type="accounts.customer", changes__has_key="handset_count"
+    )
+    assert [edit.changes["handset_count"][1] for edit in edits] == [130]  # the service's entry, not the admin's too
 
 
 def test_account_managers_have_no_admin(login, cast):
@@ -151,3 +176,68 @@ def test_customer_autocomplete_offers_only_visible_customers(paul_admin, custome
     offered = {row["text"] for row in response.json()["results"]}
     assert any("CD0001" in text for text in offered)
     assert not any("GZ0001" in text for text in offered)
+
+
+def test_every_write_made_in_the_admin_is_in_the_audit_trail(paul_admin, cast, customers):
+    """Direct saves, inline rows and deletions alike, through the channel `admin`, with each field's values."""
+    from accounts.models import KeyPerson
+    from crm.models import AuditEntry
+
+    mianyang = customers["mianyang"]
+    response = paul_admin.post(
+        "/admin/accounts/keyperson/add/",
+        {"customer": mianyang.pk, "name": "王主任", "title": "办公室主任", "mobile": "13800001111"},
+    )
+    assert response.status_code == 302, response.content.decode()[:1500]
+    person = KeyPerson.objects.get(mobile="13800001111")
+    added = AuditEntry.objects.get(object_type="accounts.keyperson", object_id=str(person.pk), action="create")
+    assert (added.source, added.username, added.customer_id) == ("admin", "paul", mianyang.pk)
+    assert added.changes["title"] == [None, "办公室主任"]
+    paul_admin.post(
+        f"/admin/accounts/keyperson/{person.pk}/change/",
+        {"customer": mianyang.pk, "name": "王主任", "title": "副总经理", "mobile": "13800001111"},
+    )
+    changed = AuditEntry.objects.get(object_type="accounts.keyperson", object_id=str(person.pk), action="update")
+    assert changed.changes == {"title": ["办公室主任", "副总经理"]}
+    # a member of staff changed: the role, never the password's hash
+    staff = cast["alice"]
+    before = staff.password
+    paul_admin.post(
+        f"/admin/crm/user/{staff.pk}/change/",
+        {
+            "username": staff.username,
+            "role": "department_head",
+            "region": staff.region_id,
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "is_active": "on",
+        },
+    )
+    (entry,) = AuditEntry.objects.filter(object_type="crm.user", object_id=str(staff.pk), action="update")
+    assert entry.changes["role"] == ["account_manager", "department_head"]
+    assert "password" not in entry.changes and before not in str(entry.changes)
+    # deleted, by headquarters
+    cast["hq"].is_staff = True
+    cast["hq"].save()
+    from django.test import Client
+
+    hq = Client()
+    hq.force_login(cast["hq"])
+    assert hq.post(f"/admin/accounts/keyperson/{person.pk}/delete/", {"post": "yes"}).status_code == 302
+    deleted = AuditEntry.objects.get(object_type="accounts.keyperson", object_id=str(person.pk), action="delete")
+    assert deleted.changes["mobile"] == ["13800001111", None] and deleted.username == "hq"
+
+
+def test_a_password_set_in_the_admin_is_in_the_trail_without_its_hash(paul_admin, cast):
+    from crm.models import AuditEntry
+
+    staff = cast["alice"]
+    response = paul_admin.post(
+        f"/admin/crm/user/{staff.pk}/password/",
+        {"password1": "Another#Pass2026", "password2": "Another#Pass2026", "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content.decode()[:1500]
+    staff.refresh_from_db()
+    (entry,) = AuditEntry.objects.filter(object_type="crm.user", object_id=str(staff.pk))
+    assert (entry.username, entry.source, entry.changes) == ("paul", "admin", {"password": ["***", "***"]})
+    assert staff.password not in str(entry.changes)

@@ -18,3 +18,17 @@ def test_money_is_grouped_by_three_with_two_decimals(value, shown):
 def test_tier_badge_escapes_and_classes():
     assert 'class="tier tier-Aplus"' in tier_badge("A+")
     assert "tier-none" in tier_badge(None)
+
+
+def test_an_audit_entry_shows_a_list_one_after_the_other_and_rows_that_hang_off_by_their_name():
+    from django.utils import translation
+
+    from crm.templatetags.crm_tags import field_label, field_value
+
+    with translation.override("zh-hans"):
+        assert field_value(
+            "tiering.ruleset", "rules", ["A: handset_count gte 500.00", "B: monthly_spend gte 20000.00"]
+        ) == ("A: handset_count gte 500.00、B: monthly_spend gte 20000.00")
+        assert field_value("tiering.ruleset", "rules", []) == "—"
+        assert field_label("tiering.ruleset", "rules") != "rules"  # the rules' own name, in the user's language
+        assert field_value("teams.visit", "kind", "phone") == "电话"

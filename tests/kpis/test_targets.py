@@ -37,6 +37,23 @@ def test_an_emptied_field_returns_to_the_national_target(cast, territory, login)
     assert not KpiTarget.objects.exists()
 
 
+def test_each_target_set_changed_or_cleared_is_in_the_audit_trail(cast, territory, login):
+    from crm.models import AuditEntry
+
+    client = login(cast["paul"])
+    client.post(URL, {"stability_rate": "80"})
+    client.post(URL, {"stability_rate": "80"})  # the same again: nothing changed, nothing recorded
+    client.post(URL, {"stability_rate": "85"})
+    client.post(URL, {"stability_rate": ""})
+    entries = AuditEntry.objects.filter(object_type="kpis.kpitarget").order_by("id")
+    assert [(entry.action, entry.changes["value"]) for entry in entries] == [
+        ("create", [None, "0.8000"]),
+        ("update", ["0.8000", "0.8500"]),
+        ("delete", ["0.8500", None]),
+    ]
+    assert {(entry.username, entry.region_path) for entry in entries} == {("paul", territory["sichuan"].path)}
+
+
 def test_headquarters_set_the_national_targets(cast, territory, login):
     login(cast["hq"]).post(URL, {"member_coverage_rate": "30"})
     assert KpiTarget.objects.get().region == territory["root"]
@@ -84,3 +101,16 @@ def test_in_the_admin_provincial_staff_see_and_set_only_their_provinces_targets(
     )
     assert response.context["adminform"].form.errors.get("region")  # the national targets are headquarters'
     assert not KpiTarget.objects.filter(metric="member_coverage_rate").exists()
+
+
+def test_targets_changed_meanwhile_are_not_saved_over(cast, territory, login):
+    client = login(cast["paul"])
+    seen = client.get(URL).context["form"]["version"].value()
+    login(cast["paul"]).post(URL, {"stability_rate": "85"})  # another page, meanwhile
+    refused = client.post(URL, {"stability_rate": "80", "version": seen})
+    assert refused.status_code == 400 and "data-conflicts" in refused.content.decode()
+    assert [row[1:] for row in refused.context["form"].conflicts] == [("80", "85")]  # in percent, as the page shows
+    assert KpiTarget.objects.get().value == Decimal("0.85")
+    again = refused.context["form"].data["version"]
+    assert client.post(URL, {"stability_rate": "80", "version": again}).status_code == 302
+    assert KpiTarget.objects.get().value == Decimal("0.80")

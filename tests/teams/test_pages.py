@@ -296,3 +296,28 @@ def test_provincial_staff_edit_a_service_standard_and_bad_values_are_refused(log
     assert ServiceStandard.objects.get(tier="B").visits_role == ""
     response = client.post("/teams/standards/B/", data | {"required_roles": ["service_manager"]})
     assert "Every team needs a customer manager." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_service_standard_changed_meanwhile_is_not_saved_over_and_each_change_is_in_the_trail(login, cast, tiered):
+    from crm.models import AuditEntry
+
+    client = login(cast["paul"])
+    form = client.get("/teams/standards/B/").context["form"]
+    data = {
+        "required_roles": ["customer_manager", "service_manager"],
+        "period": "month",
+        "visits_required": 2,
+        "visits_role": "",
+        "visits_role_required": 0,
+        "version": form["version"].value(),
+    }
+    assert client.post("/teams/standards/B/", data).status_code == 302
+    standard = ServiceStandard.objects.get(tier="B")
+    (entry,) = AuditEntry.objects.filter(object_type="teams.servicestandard", object_id=str(standard.pk))
+    assert entry.username == "paul" and entry.changes["visits_required"][1] == 2
+    # the same page, still open, saved again on the version it was opened on: refused, both values shown
+    refused = client.post("/teams/standards/B/", data | {"visits_required": 4})
+    assert refused.status_code == 400 and "data-conflicts" in refused.content.decode()
+    assert [row[1:] for row in refused.context["form"].conflicts] == [(4, 2)]
+    assert ServiceStandard.objects.get(tier="B").visits_required == 2

@@ -182,3 +182,45 @@ def test_recompute_button_is_for_provincial_staff_only(client, login, cast, cust
     assert login(cast["alice"]).post("/tiering/recompute/").status_code == 403
     assert client.post("/tiering/recompute/")["Location"].startswith("/login/")
     assert not Customer.objects.filter(tier__isnull=False).exists()
+
+
+def test_a_draft_changed_meanwhile_is_neither_saved_nor_published_over_and_every_change_is_in_the_trail(
+    login, cast, computed
+):
+    from crm.models import AuditEntry
+
+    paul = login(cast["paul"])
+    paul.post("/tiering/rule-sets/")
+    draft = RuleSet.objects.get(scope_id="510000")
+    created = AuditEntry.objects.get(object_type="tiering.ruleset", object_id=str(draft.pk), action="create")
+    assert created.username == "paul" and len(created.changes["rules"][1]) == 19
+    seen = paul.get(f"/tiering/rule-sets/{draft.pk}/").context["version"]
+    # another staff member of the province saves the draft meanwhile
+    other = login(cast["paul"])
+    assert (
+        other.post(f"/tiering/rule-sets/{draft.pk}/", formset_data(draft, lower_a_threshold_to_100)).status_code == 302
+    )
+    (saved,) = AuditEntry.objects.filter(object_type="tiering.ruleset", object_id=str(draft.pk), action="update")
+    removed, added = saved.changes["rules"]
+    assert len(set(removed) - set(added)) == 1 and len(set(added) - set(removed)) == 1  # the one rule changed
+
+    # a save made on the version paul saw is refused with who and when; the targets he typed beside theirs
+    data = formset_data(draft) | {"version": seen, "target_a_share": "6"}
+    refused = paul.post(f"/tiering/rule-sets/{draft.pk}/", data)
+    assert refused.status_code == 200 and "data-conflicts" in refused.content.decode()
+    assert ("6", "5.00") in [(str(row[1]), str(row[2])) for row in refused.context["form"].conflicts]
+    draft.refresh_from_db()
+    assert draft.target_a_share == 5 and draft.rules.get(tier="A", field="handset_count").threshold == 100
+    # publishing the version paul saw is refused too; the page now carries the draft's version, which publishes
+    paul.post(f"/tiering/rule-sets/{draft.pk}/", {"publish": "1", "version": seen})
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    now = refused.context["version"]
+    assert now != seen
+    paul.post(f"/tiering/rule-sets/{draft.pk}/", {"publish": "1", "version": now})
+    draft.refresh_from_db()
+    assert draft.status == "published"
+    published = AuditEntry.objects.filter(object_type="tiering.ruleset", action="update", changes__status__isnull=False)
+    assert {(entry.object_id, tuple(entry.changes["status"])) for entry in published} == {
+        (str(draft.pk), ("draft", "published"))
+    }  # Sichuan had no set of its own in force to retire
