@@ -20,12 +20,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from baseline import ROOT, worktree  # bench/, the script's own directory, is on the path
+
 BASELINE = os.environ.get("BENCH_BASELINE") or "5992103"
 ROUNDS = ("baseline", "today", "today", "baseline")
 PARTS = os.environ.get("BENCH_AUDIT_PARTS", "recompute import").split()
@@ -88,16 +86,6 @@ def python(tree: Path, database_url: str, code: str, *args: str) -> list[str]:
 def psql(database_url: str, *statements: str) -> None:
     for statement in statements:
         subprocess.run(["psql", database_url, "-qc", statement], check=True)
-
-
-@contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
-    subprocess.run(["git", "worktree", "add", "--detach", str(path), revision], cwd=ROOT, check=True)
-    try:
-        yield path
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
 
 
 def compared(rounds: list[tuple[str, float]]) -> dict[str, float]:

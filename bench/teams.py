@@ -23,12 +23,9 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +36,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from baseline import worktree  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.db.models import Count  # noqa: E402
@@ -181,17 +179,6 @@ def _load(tree: Path, port: int, pairs_file: str) -> dict:
         stop(server)
 
 
-@contextmanager
-def _worktree(revision: str) -> Iterator[Path]:
-    """The product at `revision`, checked out beside this one for as long as the block runs."""
-    path = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
-    subprocess.run(["git", "worktree", "add", "--detach", str(path), revision], cwd=ROOT, check=True)
-    try:
-        yield path
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
-
-
 def log_visits_concurrently(figures: dict, rng: random.Random) -> None:
     lines, tokens = token_pairs(rng, WRK_MANAGERS, CUSTOMERS_PER_TOKEN)
     first_visit = (Visit.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
@@ -205,7 +192,7 @@ def log_visits_concurrently(figures: dict, rng: random.Random) -> None:
         if not baseline:
             result = _load(ROOT, port, pairs.name)
         else:
-            with _worktree(baseline) as tree:
+            with worktree(baseline) as tree:
                 # A B B A: each visit logged makes the tables larger, so neither side always runs on the larger.
                 order = (("baseline", tree), ("today", ROOT), ("today", ROOT), ("baseline", tree))
                 rounds = [(name, _load(path, port, pairs.name)) for name, path in order]

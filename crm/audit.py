@@ -202,6 +202,13 @@ def record_created(*, user: User | None, obj: models.Model, fields: Sequence[str
     )
 
 
+def record_deleted(*, user: User | None, obj: models.Model, fields: Sequence[str], customer: Any = None) -> AuditEntry:
+    """Records the removal of `obj` with the values its `fields` held (before the caller deletes it)."""
+    return record(
+        user=user, action=AuditAction.DELETE, obj=obj, customer=customer, changes=diff(snapshot(obj, fields), {})
+    )
+
+
 def record_changed(
     *, user: User | None, obj: models.Model, before: Mapping[str, Any], fields: Sequence[str], customer: Any = None
 ) -> AuditEntry | None:

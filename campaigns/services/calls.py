@@ -71,12 +71,7 @@ def do_not_call_remove(*, user: User, mobile: str) -> bool:
     entry = DoNotCall.objects.filter(mobile=mobile.strip()).first()
     if entry is None:
         return False
-    audit.record(
-        user=user,
-        action=AuditAction.DELETE,
-        obj=entry,
-        changes=audit.diff(audit.snapshot(entry, ("mobile", "reason")), {}),
-    )
+    audit.record_deleted(user=user, obj=entry, fields=("mobile", "reason"))
     entry.delete()
     return True
 

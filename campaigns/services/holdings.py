@@ -58,12 +58,6 @@ def holding_remove(*, customer: Customer, product: Product, user: User | None = 
     holding = CustomerProduct.objects.select_for_update().filter(customer=customer, product=product).first()
     if holding is None:
         return False
-    audit.record(
-        user=user,
-        action=AuditAction.DELETE,
-        obj=holding,
-        customer=customer,
-        changes=audit.diff(audit.snapshot(holding, HOLDING_FIELDS), {}),
-    )
+    audit.record_deleted(user=user, obj=holding, fields=HOLDING_FIELDS, customer=customer)
     holding.delete()
     return True

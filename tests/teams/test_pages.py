@@ -275,6 +275,16 @@ def test_the_reassign_page_previews_then_applies(login, cast, tiered):
     assert "outside your region" in response.context["form"].errors["targets"][0]
 
 
+# the standard page's form for tier B as both standard tests post it
+STANDARD_B = {
+    "required_roles": ["customer_manager", "service_manager"],
+    "period": "month",
+    "visits_required": 2,
+    "visits_role": "",
+    "visits_role_required": 0,
+}
+
+
 @pytest.mark.django_db
 def test_provincial_staff_edit_a_service_standard_and_bad_values_are_refused(login, cast, tiered):
     listing = login(cast["dora"]).get("/teams/standards/")
@@ -282,13 +292,7 @@ def test_provincial_staff_edit_a_service_standard_and_bad_values_are_refused(log
     assert login(cast["dora"]).get("/teams/standards/B/").status_code == 403
     client = login(cast["paul"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    data = {
-        "required_roles": ["customer_manager", "service_manager"],
-        "period": "month",
-        "visits_required": 2,
-        "visits_role": "",
-        "visits_role_required": 0,
-    }
+    data = dict(STANDARD_B)
     assert client.post("/teams/standards/B/", data).status_code == 302
     assert ServiceStandard.objects.get(tier="B").visits_required == 2
     response = client.post("/teams/standards/B/", data | {"visits_role": "second_manager", "visits_role_required": 3})
@@ -304,14 +308,7 @@ def test_a_service_standard_changed_meanwhile_is_not_saved_over_and_each_change_
 
     client = login(cast["paul"])
     form = client.get("/teams/standards/B/").context["form"]
-    data = {
-        "required_roles": ["customer_manager", "service_manager"],
-        "period": "month",
-        "visits_required": 2,
-        "visits_role": "",
-        "visits_role_required": 0,
-        "version": form["version"].value(),
-    }
+    data = STANDARD_B | {"version": form["version"].value()}
     assert client.post("/teams/standards/B/", data).status_code == 302
     standard = ServiceStandard.objects.get(tier="B")
     (entry,) = AuditEntry.objects.filter(object_type="teams.servicestandard", object_id=str(standard.pk))
