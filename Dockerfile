@@ -12,6 +12,7 @@ COPY teams teams
 COPY campaigns campaigns
 COPY kpis kpis
 COPY imports imports
+COPY workbench workbench
 COPY demo demo
 RUN pip install .
 
@@ -22,8 +23,8 @@ COPY locale locale
 # collectstatic needs settings that load; these values exist only for the build step.
 RUN DEBUG=false SECRET_KEY=build-only ALLOWED_HOSTS=build python manage.py collectstatic --no-input
 
-# The imports volume is mounted at /var/lib/crm/imports; created here so that it belongs to the app's user.
-RUN useradd --system --uid 1000 crm && mkdir -p /var/lib/crm/imports && chown -R crm /app /var/lib/crm
+# The imports and media volumes are mounted under /var/lib/crm; created here so that they belong to the app's user.
+RUN useradd --system --uid 1000 crm && mkdir -p /var/lib/crm/imports /var/lib/crm/media && chown -R crm /app /var/lib/crm
 USER crm
 EXPOSE 8000
 CMD ["gunicorn", "crm.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

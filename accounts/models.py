@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Self
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,7 +16,7 @@ from crm.models import TeamRoleKind
 from crm.visibility import territory_path
 
 from .rules import PROFILE_REQUIREMENTS, ProfileFacts, profile_missing
-from .validators import validate_customer_code, validate_mobile, validate_uscc
+from .validators import position_whole_and_in_range, validate_customer_code, validate_mobile, validate_uscc
 
 if TYPE_CHECKING:
     from typing import Any, Protocol
@@ -85,6 +85,14 @@ class Tier(models.TextChoices):
     C = "C", "C"
 
 
+class LocationSource(models.TextChoices):
+    """Where a customer's location came from: a BOSS extract, or the check-in of a visit on site that a department
+    head confirmed (`accounts.services.customer_location_set`)."""
+
+    IMPORT = "import", _("Import")
+    VISIT = "visit", _("Verified visit")
+
+
 class CustomerQuerySet(models.QuerySet["Customer"]):
     def visible_to(self, user: User | AnonymousUser) -> Self:
         """Every customer the user may see (SPEC §2, 数据权限): the starting point of every customer query.
@@ -139,6 +147,29 @@ class Customer(models.Model):
         "crm.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
+    # The position visits are checked against (外勤签到), in WGS-84 degrees as phones report them; no index: no query
+    # looks customers up by position, and recomputes keep rewriting rows without touching an index.
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    # A default in the database too: the imports and the demo write customers by SQL that names no location.
+    location_source = models.CharField(
+        _("location source"), max_length=10, choices=LocationSource.choices, blank=True, default="", db_default=""
+    )
+    location_confirmed_by = models.ForeignKey(
+        "crm.User",
+        verbose_name=_("location confirmed by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    location_confirmed_at = models.DateTimeField(_("location confirmed at"), null=True, blank=True, editable=False)
     list_level = models.CharField(_("list level"), max_length=10, choices=ListLevel.choices, default=ListLevel.CITY)
     handset_count = models.PositiveIntegerField(_("handset count"), default=0)
     employee_count = models.PositiveIntegerField(_("employee count"), default=0)
@@ -201,6 +232,11 @@ class Customer(models.Model):
             models.CheckConstraint(
                 condition=models.Q(informatization_revenue__gte=0), name="customer_informatization_gte_0"
             ),
+            models.CheckConstraint(
+                condition=position_whole_and_in_range("latitude", "longitude"),
+                name="customer_location_whole_and_in_range",
+                violation_error_message=_("A location has both a latitude (−90 to 90) and a longitude (−180 to 180)."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -238,6 +274,15 @@ class Customer(models.Model):
             handset_count=self.handset_count,
             has_customer_manager=has_customer_manager,
         )
+
+    @property
+    def location(self) -> tuple[float, float] | None:
+        """The position visits are checked against: an imported one, or one set from a visit once confirmed."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        if self.location_source == LocationSource.VISIT and self.location_confirmed_at is None:
+            return None
+        return (self.latitude, self.longitude)
 
     @property
     def profile_missing(self) -> list[str]:

@@ -70,3 +70,8 @@ def vip_level_for(arpu: Decimal) -> str | None:
         if arpu >= threshold:
             return level
     return None
+
+
+def mask_mobile(mobile: str) -> str:
+    """A mobile number as shown to someone who does not own the customer: 138****1234 (SPEC §6.3)."""
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Left
@@ -13,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from crm import audit
 from crm.models import AuditAction, AuditEntry, TeamRoleKind, User
 
-from .models import Customer, CustomerStatus, KeyPerson, StatusPeriod, team_roles
+from .models import Customer, CustomerStatus, GroupMember, KeyPerson, StatusPeriod, team_roles
 from .rules import FINE_REGION_LEVELS
 from .validators import CUSTOMER_CODE_RE
 
@@ -121,3 +122,67 @@ def mobiles_shown(*, user: User, customer: Customer, where: str, mobiles: int) -
     """Record whole numbers of the customer shown to someone who is not its customer manager."""
     if mobiles and not manages(user, customer):
         audit.mobiles_shown(user=user, where=where, count=mobiles, customer=customer)
+
+
+# -- the top bar's search ------------------------------------------------------------------------------------------
+
+SEARCH_SHOWN = 8
+SEARCH_MIN_LENGTH = 2
+SEARCH_MAX_LENGTH = 100
+
+
+@dataclass
+class SearchResults:
+    """What the top bar finds among what the user sees, grouped: customers, then key persons."""
+
+    query: str
+    customers: list[Customer] = field(default_factory=list)
+    more_customers: bool = False
+    key_persons: list[KeyPerson] = field(default_factory=list)
+    more_key_persons: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.customers and not self.key_persons
+
+
+def search(*, user: User, query: str, shown: int = SEARCH_SHOWN) -> SearchResults:
+    """Customers by part of the name, the start of the code or the whole USCC; key persons by part of the name or
+    the start of the mobile number; only among the customers the user sees (§2). Each group is one query that stops
+    at `shown` + 1 rows: the exact code or USCC first, then the shortest names (the closest to what was typed)."""
+    text = query.strip()[:SEARCH_MAX_LENGTH]
+    results = SearchResults(text)
+    if len(text) < SEARCH_MIN_LENGTH:
+        return results
+    visible = Customer.objects.visible_to(user)
+    found = list(
+        visible.filter(Q(name__icontains=text) | Q(code__istartswith=text) | Q(uscc=text.upper()))
+        .select_related("region")
+        .only("code", "name", "uscc", "tier", "region__name")[: shown + 1]
+    )
+    exact = text.upper()
+    found.sort(key=lambda c: (c.code.upper() != exact and c.uscc != exact, len(c.name), c.code))
+    results.customers, results.more_customers = found[:shown], len(found) > shown
+    people = Q(name__icontains=text)
+    if text.isdigit():
+        people |= Q(mobile__startswith=text)
+    persons = list(
+        KeyPerson.objects.filter(people, customer__in=visible)
+        .select_related("customer")
+        .only("name", "title", "mobile", "customer__code", "customer__name", "customer__tier")[: shown + 1]
+    )
+    persons.sort(key=lambda p: (len(p.name), p.name, p.customer.code))
+    results.key_persons, results.more_key_persons = persons[:shown], len(persons) > shown
+    return results
+
+
+def member_search(customer: Customer, text: str = "") -> QuerySet[GroupMember]:
+    """The customer's current group members, those whose mobile number starts with `text` (digits) or whose name
+    holds it, in the order they were added."""
+    members = customer.members.filter(member_current())
+    if text:
+        found = Q(name__icontains=text)
+        if text.isdigit():
+            found |= Q(mobile__startswith=text)
+        members = members.filter(found)
+    return members.order_by("id")

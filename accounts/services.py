@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, CharField, QuerySet, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import audit, versions
 from crm.models import AuditAction, User
+from crm.permissions import require
 from crm.visibility import filing_regions
 
 from . import hooks
-from .models import Customer, GroupMember, KeyPerson
+from .models import Customer, GroupMember, KeyPerson, LocationSource
 from .rules import VIP_THRESHOLDS, vip_level_for
 
 CUSTOMER_WRITABLE_FIELDS = (
@@ -96,13 +99,56 @@ def customer_lock(customer: Customer) -> Customer:
     return Customer.objects.select_for_update(of=("self",)).select_related("region").get(pk=customer.pk)
 
 
+LOCATION_FIELDS = ("latitude", "longitude", "location_source", "location_confirmed_by", "location_confirmed_at")
+
+
+@transaction.atomic
+def customer_location_set(
+    *, user: User, customer: Customer, latitude: float, longitude: float, source: str = LocationSource.VISIT
+) -> Customer:
+    """Set the position field visits are checked against, confirmed by `user` (a department head or above who
+    sees the customer: `accounts.confirm_location`). Visits logged before keep the distance they were checked at."""
+    require(user, "accounts.confirm_location", customer)
+    stored = customer_lock(customer)
+    before = audit.snapshot(stored, LOCATION_FIELDS)
+    stored.latitude, stored.longitude, stored.location_source = latitude, longitude, source
+    stored.location_confirmed_by, stored.location_confirmed_at = user, timezone.now()
+    stored.full_clean(
+        exclude=[field.name for field in Customer._meta.fields if field.name not in ("latitude", "longitude")],
+        validate_unique=False,
+    )
+    stored.save(update_fields=[*LOCATION_FIELDS, "updated_at"])
+    audit.record_changed(user=user, obj=stored, before=before, fields=LOCATION_FIELDS, customer=stored)
+    versions.copy_stored(stored, customer)
+    return stored
+
+
 KEY_PERSON_FIELDS = ("name", "title", "mobile", "is_decision_maker", "notes")
 MEMBER_FIELDS = ("name", "mobile", "on_net", "verified", "arpu", "vip_level", "left_on")
 
 
+def _require_people_right(user: User | None, customer: Customer) -> None:
+    """A person's write is refused unless they keep the customer's records; None is the system (an import, a
+    command), which has been checked before it writes."""
+    if user is not None:
+        require(user, "accounts.change_people", customer)
+
+
+def _check_key_person_mobile_free(person: KeyPerson) -> None:
+    """One key person per mobile number and customer (the database's constraint), said of the mobile field: the
+    constraint's own message names neither the field nor the number's owner."""
+    if not person.mobile:
+        return
+    taken = KeyPerson.objects.filter(customer_id=person.customer_id, mobile=person.mobile).exclude(pk=person.pk)
+    if taken.exists():
+        raise ValidationError({"mobile": _("This customer already has a key person with this mobile number.")})
+
+
 @transaction.atomic
 def key_person_create(*, customer: Customer, data: dict[str, Any], user: User | None = None) -> KeyPerson:
+    _require_people_right(user, customer)
     person = KeyPerson(customer=customer, **data)
+    _check_key_person_mobile_free(person)
     person.full_clean()
     person.save()
     audit.record_created(user=user, obj=person, fields=KEY_PERSON_FIELDS, customer=customer)
@@ -113,6 +159,7 @@ def key_person_create(*, customer: Customer, data: dict[str, Any], user: User | 
 def group_member_create(*, customer: Customer, data: dict[str, Any], user: User | None = None) -> GroupMember:
     """Add a member to the customer; a member who had left (`left_on`, set by a replacing import) rejoins with
     the data given instead."""
+    _require_people_right(user, customer)
     member = customer.members.select_for_update().filter(mobile=data.get("mobile")).first()
     if member is not None and member.left_on is None:
         raise ValidationError({"mobile": _("This customer already has a group member with this mobile number.")})
@@ -130,6 +177,88 @@ def group_member_create(*, customer: Customer, data: dict[str, Any], user: User 
     changes = audit.diff(before, audit.snapshot(member, MEMBER_FIELDS))
     audit.record(user=user, action=action, obj=member, customer=customer, changes=changes)
     return member
+
+
+@transaction.atomic
+def key_person_update(
+    *, user: User, person: KeyPerson, data: dict[str, Any], version: str | list[str] | None = None
+) -> KeyPerson:
+    """Write `data` over the key person as stored (the row locked); with the `version` the caller read, an edit
+    made on a key person changed meanwhile is refused (StaleVersion)."""
+    _require_people_right(user, person.customer)
+    stored = KeyPerson.objects.select_for_update().get(pk=person.pk)
+    versions.check(stored, version, fields=list(data), customer_id=stored.customer_id)
+    before = audit.snapshot(stored, KEY_PERSON_FIELDS)
+    unknown = set(data) - set(KEY_PERSON_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be written.") for field in sorted(unknown)})
+    for field, value in data.items():
+        setattr(stored, field, value)
+    _check_key_person_mobile_free(stored)
+    stored.full_clean()
+    stored.save()
+    audit.record_changed(user=user, obj=stored, before=before, fields=KEY_PERSON_FIELDS, customer=person.customer)
+    versions.copy_stored(stored, person)
+    return stored
+
+
+@transaction.atomic
+def key_person_delete(*, user: User, person: KeyPerson, version: str | list[str] | None = None) -> None:
+    """Remove a key person; the audit trail keeps what they were. Visits that met them keep the visit."""
+    _require_people_right(user, person.customer)
+    stored = KeyPerson.objects.select_for_update().get(pk=person.pk)
+    versions.check(stored, version, customer_id=stored.customer_id)
+    audit.record_deleted(user=user, obj=stored, fields=KEY_PERSON_FIELDS, customer=person.customer)
+    stored.delete()
+
+
+MEMBER_WRITABLE_FIELDS = ("name", "mobile", "on_net", "verified", "arpu")
+
+
+@transaction.atomic
+def group_member_update(
+    *, user: User, member: GroupMember, data: dict[str, Any], version: str | list[str] | None = None
+) -> GroupMember:
+    """Write `data` over the member as stored (the row locked); the VIP level follows a new ARPU at once (SPEC
+    §4.3). With the `version` the caller read, an edit made on a member changed meanwhile is refused
+    (StaleVersion)."""
+    _require_people_right(user, member.customer)
+    stored = GroupMember.objects.select_for_update().get(pk=member.pk)
+    versions.check(stored, version, fields=list(data), customer_id=stored.customer_id)
+    unknown = set(data) - set(MEMBER_WRITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be written.") for field in sorted(unknown)})
+    mobile = data.get("mobile", stored.mobile)
+    if mobile != stored.mobile and GroupMember.objects.filter(customer_id=stored.customer_id, mobile=mobile).exists():
+        raise ValidationError({"mobile": _("This customer already has a group member with this mobile number.")})
+    before = audit.snapshot(stored, MEMBER_FIELDS)
+    for field, value in data.items():
+        setattr(stored, field, value)
+    stored.vip_level = vip_level_for(stored.arpu)
+    stored.full_clean()
+    stored.save()
+    audit.record_changed(user=user, obj=stored, before=before, fields=MEMBER_FIELDS, customer=member.customer)
+    versions.copy_stored(stored, member)
+    return stored
+
+
+@transaction.atomic
+def group_member_remove(
+    *, user: User, member: GroupMember, version: str | list[str] | None = None, on: datetime.date | None = None
+) -> GroupMember:
+    """The member is no longer one of the customer's: marked as left (`left_on`, today), as a replacing import
+    marks them, and kept for their history; adding the number again brings them back (`group_member_create`)."""
+    _require_people_right(user, member.customer)
+    stored = GroupMember.objects.select_for_update().get(pk=member.pk)
+    versions.check(stored, version, customer_id=stored.customer_id)
+    if stored.left_on is not None:
+        return stored
+    before = audit.snapshot(stored, MEMBER_FIELDS)
+    stored.left_on = on or timezone.localdate()
+    stored.save(update_fields=["left_on"])
+    audit.record_changed(user=user, obj=stored, before=before, fields=MEMBER_FIELDS, customer=member.customer)
+    versions.copy_stored(stored, member)
+    return stored
 
 
 def vip_levels_apply(members: QuerySet[GroupMember]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 # GB 32100-2015: the 31 characters of the USCC alphabet (no I, O, S, V, Z); a character's value is its index.
@@ -64,3 +65,18 @@ def validate_mobile(value: str) -> None:
             _("A mobile number is 11 digits starting with 1 and a digit from 3 to 9, e.g. 13812345678."),
             code="invalid_mobile",
         )
+
+
+def position_whole_and_in_range(latitude: str, longitude: str) -> Q:
+    """A check constraint's condition on a position kept in two fields: both or neither, each in the globe's range
+    (the customer's location, a visit's check-in and check-out)."""
+    return Q(**{f"{latitude}__isnull": True, f"{longitude}__isnull": True}) | Q(
+        **{
+            f"{latitude}__isnull": False,
+            f"{longitude}__isnull": False,
+            f"{latitude}__gte": -90,
+            f"{latitude}__lte": 90,
+            f"{longitude}__gte": -180,
+            f"{longitude}__lte": 180,
+        }
+    )

@@ -6,20 +6,25 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
+from crm import versions
 from crm.forms import style_form
-from crm.permissions import may
+from crm.permissions import may, require
 
-from . import hooks, selectors
+from . import hooks, selectors, services, timeline
 from .filters import CustomerFilter
-from .forms import CustomerForm
-from .models import VipLevel
+from .forms import CustomerForm, GroupMemberForm, KeyPersonForm, PersonFormBase, VersionForm
+from .models import Customer, VipLevel
+from .rules import PROFILE_REQUIREMENTS, mask_mobile
 
 
 class CustomerListView(LoginRequiredMixin, View):
@@ -77,16 +82,39 @@ class CustomerDetailView(LoginRequiredMixin, View):
             where=request.path,
             mobiles=sum(1 for person in key_persons if person.mobile),
         )
+        may_change_people = may(request.user, "accounts.change_people", customer)
         context = {
             "customer": customer,
             "key_persons": key_persons,
             "members": members,
             "vip_counts": vip_counts,
+            "may_change_people": may_change_people,
+            "profile_missing": profile_missing_links(request, customer, may_change_people),
         }
         # The tier and its history, the team and visits, coverage and campaigns come from the floors above.
         for extra in hooks.customer_page_context(request=request, customer=customer):
             context.update(extra)
         return render(request, self.template_name, context)
+
+
+def profile_missing_links(request, customer: Customer, may_change_people: bool) -> list[tuple[str, str, str]]:
+    """What the profile lacks (SPEC §3) as (label, link, code), the link to the form that fixes it when the user may
+    use that form (else empty): the customer's own fields on its edit form (at the field), a key person with a
+    mobile on the key person form, the customer manager on the team form."""
+    back = urlencode({"next": request.get_full_path()})
+    edit = reverse("accounts:customer-edit", args=[customer.code])
+    links = {
+        "uscc": f"{edit}#id_uscc",
+        "industry": f"{edit}#id_industry",
+        "region": f"{edit}#id_region",
+        "address": f"{edit}#id_address",
+        "handset_count": f"{edit}#id_handset_count",
+    }
+    if may_change_people:
+        links["key_person"] = f"{reverse('accounts:key-person-create', args=[customer.code])}?{back}"
+    if may(request.user, "teams.manage"):
+        links["customer_manager"] = reverse("teams:team-edit", args=[customer.code])
+    return [(PROFILE_REQUIREMENTS[code], links.get(code, ""), code) for code in customer.profile_missing]
 
 
 class CustomerHistoryView(LoginRequiredMixin, View):
@@ -127,3 +155,206 @@ class CustomerFormView(LoginRequiredMixin, FormView):
             return self.form_invalid(style_form(form))
         messages.success(self.request, _("Customer %(name)s saved.") % {"name": customer.name})
         return HttpResponseRedirect(reverse("accounts:customer-detail", args=[customer.code]))
+
+
+class SearchView(LoginRequiredMixin, View):
+    """The top bar's search over what the user sees: a page of grouped results, or (`?partial=1`) the same list
+    alone for the type-ahead under the box. Mobile numbers are masked here; the customer page shows them whole."""
+
+    def get(self, request):
+        results = selectors.search(user=request.user, query=request.GET.get("q", ""))
+        for person in results.key_persons:
+            person.mobile_masked = mask_mobile(person.mobile) if person.mobile else ""
+        context = {"results": results, "min_length": selectors.SEARCH_MIN_LENGTH}
+        if request.GET.get("partial"):
+            return render(request, "accounts/_search_results.html", context)
+        return render(request, "accounts/search.html", context)
+
+
+# -- key persons and group members (SPEC §3) -------------------------------------------------------------------------
+
+MEMBER_PAGE_SIZE = 50
+
+
+def next_url(request, default: str) -> str:
+    """Where to go after a save: the page the user came from (`next`) when it is one of ours."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+class CustomerPeopleView(LoginRequiredMixin, View):
+    """Base of the pages that write a customer's key persons and members: an outsider gets 404 before anything,
+    an insider who does not keep the customer's records (`accounts.change_people`) 403."""
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.customer: Customer | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.customer = selectors.customer_get(user=request.user, code=kwargs["code"])
+        require(request.user, "accounts.change_people", self.customer)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class PersonFormView(CustomerPeopleView):
+    """Add (no pk) or edit a key person or a group member of the customer."""
+
+    template_name = "accounts/person_form.html"
+    form_class: type[PersonFormBase]
+    kind: str  # "key_person" or "member"
+
+    def get_object(self, pk: int | None):
+        return None
+
+    def default_next(self) -> str:
+        return reverse("accounts:customer-detail", args=[self.customer.code])
+
+    def render_form(self, request, form, obj):
+        return render(
+            request,
+            self.template_name,
+            {
+                "customer": self.customer,
+                "form": style_form(form),
+                "object": obj,
+                "kind": self.kind,
+                "next": next_url(request, self.default_next()),
+            },
+        )
+
+    def get(self, request, code: str, pk: int | None = None):
+        obj = self.get_object(pk)
+        form = self.form_class(instance=obj, user=request.user, customer=self.customer)
+        return self.render_form(request, form, obj)
+
+    def post(self, request, code: str, pk: int | None = None):
+        obj = self.get_object(pk)
+        form = self.form_class(request.POST, instance=obj, user=request.user, customer=self.customer)
+        if form.is_valid():
+            try:
+                saved = form.save()
+            except ValidationError:
+                return self.render_form(request, form, obj)
+            messages.success(request, _("%(name)s saved.") % {"name": saved.name})
+            return HttpResponseRedirect(next_url(request, self.default_next()))
+        return self.render_form(request, form, obj)
+
+
+class KeyPersonFormView(PersonFormView):
+    form_class = KeyPersonForm
+    kind = "key_person"
+
+    def get_object(self, pk: int | None):
+        return None if pk is None else get_object_or_404(self.customer.key_persons, pk=pk)
+
+
+class KeyPersonDeleteView(CustomerPeopleView):
+    http_method_names = ["post"]
+
+    def post(self, request, code: str, pk: int):
+        person = get_object_or_404(self.customer.key_persons, pk=pk)
+        form = VersionForm(request.POST)
+        form.is_valid()
+        try:
+            services.key_person_delete(
+                user=request.user, person=person, version=form.cleaned_data.get("version") or None
+            )
+        except versions.StaleVersion as stale:
+            messages.error(request, stale.message)
+            return HttpResponseRedirect(reverse("accounts:key-person-edit", args=[code, pk]))
+        messages.success(request, _("Key person %(name)s removed.") % {"name": person.name})
+        return HttpResponseRedirect(next_url(request, reverse("accounts:customer-detail", args=[code])))
+
+
+class GroupMemberFormView(PersonFormView):
+    form_class = GroupMemberForm
+    kind = "member"
+
+    def get_object(self, pk: int | None):
+        if pk is None:
+            return None
+        return get_object_or_404(self.customer.members.filter(selectors.member_current()), pk=pk)
+
+    def default_next(self) -> str:
+        return reverse("accounts:member-list", args=[self.customer.code])
+
+
+class GroupMemberRemoveView(CustomerPeopleView):
+    """A member removed is marked as left today (`left_on`), as a replacing import marks them: kept for history."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, code: str, pk: int):
+        member = get_object_or_404(self.customer.members.filter(selectors.member_current()), pk=pk)
+        form = VersionForm(request.POST)
+        form.is_valid()
+        try:
+            services.group_member_remove(
+                user=request.user, member=member, version=form.cleaned_data.get("version") or None
+            )
+        except versions.StaleVersion as stale:
+            messages.error(request, stale.message)
+            return HttpResponseRedirect(reverse("accounts:member-edit", args=[code, pk]))
+        messages.success(request, _("%(name)s is no longer a group member.") % {"name": member.name})
+        return HttpResponseRedirect(next_url(request, reverse("accounts:member-list", args=[code])))
+
+
+class GroupMemberListView(LoginRequiredMixin, View):
+    """The customer's current group members, paginated (a customer may have tens of thousands), searchable by
+    mobile number or name, each with their VIP level."""
+
+    template_name = "accounts/member_list.html"
+
+    def get(self, request, code: str):
+        customer = selectors.customer_get(user=request.user, code=code)
+        search = request.GET.get("q", "").strip()[:50]
+        page = Paginator(selectors.member_search(customer, search), MEMBER_PAGE_SIZE).get_page(request.GET.get("page"))
+        selectors.mobiles_shown(
+            user=request.user, customer=customer, where=request.path, mobiles=sum(1 for m in page if m.mobile)
+        )
+        return render(
+            request,
+            self.template_name,
+            {
+                "customer": customer,
+                "page": page,
+                "search": search,
+                "query": urlencode({"q": search}) if search else "",
+                "may_change": may(request.user, "accounts.change_people", customer),
+            },
+        )
+
+
+# -- the timeline ----------------------------------------------------------------------------------------------------
+
+
+class CustomerTimelineView(LoginRequiredMixin, View):
+    """The customer's one timeline: visits, calls, plan stage moves, opportunities, tier, team and status changes,
+    newest first; a page ends on a moment, and "more" asks for what came before it."""
+
+    template_name = "accounts/customer_timeline.html"
+
+    def get(self, request, code: str):
+        customer = selectors.customer_get(user=request.user, code=code)
+        before = parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
+        if request.GET.get("before") and (before is None or timezone.is_naive(before)):
+            return HttpResponseBadRequest(_("Give `before` as an ISO date and time with its offset."))
+        page = timeline.timeline_page(customer=customer, user=request.user, before=before)
+        more = ""
+        if page.next_before:
+            query = urlencode({"before": page.next_before.isoformat()})
+            more = f"{reverse('accounts:customer-timeline', args=[code])}?{query}"
+        return render(
+            request,
+            self.template_name,
+            {
+                "customer": customer,
+                "entries": [(entry, timeline.KIND_LABELS.get(entry.kind, entry.kind)) for entry in page.entries],
+                "more": more,
+                "before": before,
+            },
+        )

@@ -6,7 +6,8 @@
 - the same over the whole province, planned by provincial staff;
 - the campaign page for the department head (funnel, results, progress per manager, the first page of plans) and
   for an account manager, server time in-process as the other benchmarks measure pages;
-- a call list built by the department head over the whole campaign, and the agent's entries endpoint.
+- a call list built by the department head over the whole campaign, and the agent's entries endpoint;
+- the opportunity board of the same department (`bench/opportunities.py`).
 
 The campaigns it creates are deleted at the end, so that the database stays as the seed left it. Prints each
 figure and one JSON line.
@@ -32,6 +33,7 @@ from django.conf import settings  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from accounts.models import Customer  # noqa: E402
+from bench import opportunities  # noqa: E402
 from bench.kpis import time_page  # noqa: E402
 from campaigns.models import CallEntry, Campaign, PlanStage, Product  # noqa: E402
 from campaigns.services import call_list_build, campaign_create, plan_stage_set  # noqa: E402
@@ -90,6 +92,7 @@ def main() -> None:
         print(f"call_list_build: {figures['call_list_build']}")
         time_page(figures, "call_entries_api", head, f"/api/v1/call-lists/{call_list.pk}/entries/")
         time_page(figures, "call_list_page", head, f"/campaigns/call-lists/{call_list.pk}/")
+        opportunities.run(figures, head)  # the opportunity board of the same department (issue 17)
     finally:
         for campaign in created:
             campaign.delete()

@@ -51,11 +51,24 @@ function request()
         local body = string.format('{"address": "成都市高新区天府大道北段%d号"}', counter % 2000 + 1)
         return wrk.format("PATCH", "/api/v1/customers/" .. pair[2] .. "/", headers, body)
     end
+    -- An on-site visit checks in (外勤签到) as the phone does: a position in Chengdu and its accuracy, so that the
+    -- load pays for the distance and the verification.
+    local visit_kind = visit_kinds[counter % #visit_kinds + 1]
+    local check_in = ""
+    if visit_kind == "onsite" then
+        check_in = string.format(
+            ', "latitude": %.6f, "longitude": %.6f, "accuracy_m": %d',
+            30.5 + (counter % 997) / 2000,
+            104.0 + (counter % 991) / 2000,
+            10 + counter % 250
+        )
+    end
     local body = string.format(
-        '{"customer": "%s", "kind": "%s", "summary": "电话回访客户，确认专线使用情况（%d）。"}',
+        '{"customer": "%s", "kind": "%s", "summary": "电话回访客户，确认专线使用情况（%d）。"%s}',
         pair[2],
-        visit_kinds[counter % #visit_kinds + 1],
-        counter
+        visit_kind,
+        counter,
+        check_in
     )
     return wrk.format("POST", "/api/v1/visits/", headers, body)
 end

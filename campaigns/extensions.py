@@ -1,22 +1,51 @@
-"""What campaigns adds to the floors below it: the product-coverage filters of the customer list and the coverage
-and campaigns of the customer page (`accounts.hooks`), and the campaign plans a logged visit moves on
-(`teams.hooks.visit_plans`). `register()` runs in `CampaignsConfig.ready`."""
+"""What campaigns adds to the floors below it: the product-coverage filters of the customer list, the coverage,
+campaigns and open opportunities of the customer page and the customer's opportunities, calls and plan moves on its
+timeline (`accounts.hooks`), and the campaign plans a logged visit moves on (`teams.hooks.visit_plans`). `register()`
+runs in `CampaignsConfig.ready`."""
 
 from __future__ import annotations
+
+import datetime
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import hooks as customer_hooks
 from accounts.filters import customer_filter_add
+from crm import notifications as notification_hooks
+from crm.permissions import may
 from teams import hooks as team_hooks
+from teams.models import Visit
 
-from .models import CustomerPlan, PlanStage, Product
-from .rules import COVERAGE_LABELS
-from .selectors import coverage_condition, customer_campaigns, customer_coverage, plans_to_visit
-from .services import plans_advance_by_visit
+from . import digest
+from .models import (
+    CallAttempt,
+    CallOutcome,
+    CustomerPlan,
+    Opportunity,
+    OpportunityStage,
+    OpportunityStageChange,
+    PlanStage,
+    PlanStageChange,
+    Product,
+)
+from .rules import COVERAGE_LABELS, OPEN_OPPORTUNITY_STAGES
+from .selectors import (
+    TimelineRow,
+    campaigns_for,
+    coverage_condition,
+    customer_campaign_events,
+    customer_campaigns,
+    customer_coverage,
+    customer_opportunities,
+    plans_to_visit,
+)
+from .services import opportunities_by_visit, plans_advance_by_visit
 
 
 class CoverageFilter(django_filters.ChoiceFilter):
@@ -38,10 +67,107 @@ def coverage_needs_product(form: forms.Form, cleaned: dict) -> None:
 
 
 def customer_page_context(*, request, customer) -> dict:
+    coverage = customer_coverage(customer)
+    if may(request.user, "campaigns.change_holdings", customer):
+        # Each product of the coverage card opens the form of the customer's holding of it.
+        for item in coverage:
+            item.holding_url = reverse("campaigns:holding", args=[customer.code, item.product.code])
     return {
-        "coverage": customer_coverage(customer),
+        "coverage": coverage,
         "campaigns": customer_campaigns(customer, request.user),
     }
+
+
+# A visit logged this recently by the reader is what the customer page's "new opportunity" links the opportunity to.
+VISIT_FOUND_WITHIN = datetime.timedelta(days=7)
+
+
+def customer_opportunities_context(*, request, customer) -> dict:
+    """The customer's open opportunities and the reader's latest visit of it (of the last days), which the page's
+    "new opportunity" button passes on: an opportunity found on a visit in one tap."""
+    visit = (
+        Visit.objects.filter(
+            customer=customer, visitor=request.user, visited_at__gte=timezone.now() - VISIT_FOUND_WITHIN
+        )
+        .order_by("-visited_at", "-pk")
+        .only("pk")
+        .first()
+        if request.user.is_authenticated
+        else None
+    )
+    return {"open_opportunities": list(customer_opportunities(customer)), "opportunities_visit": visit}
+
+
+def _entry(row: TimelineRow, openable: set[int]) -> customer_hooks.TimelineEntry:
+    actor = row.actor.display_name if row.actor is not None else ""
+    subject = row.subject
+    if isinstance(subject, Opportunity):
+        return customer_hooks.TimelineEntry(
+            at=row.at,
+            kind="opportunity",
+            title=gettext("Opportunity found: %(title)s") % {"title": subject.title},
+            body=gettext("%(stage)s · %(amount)s CNY a month expected by %(day)s")
+            % {
+                "stage": OpportunityStage(subject.stage).label,
+                "amount": f"{subject.expected_monthly_revenue:,.2f}",
+                "day": subject.expected_close_on.isoformat(),
+            },
+            url=reverse("campaigns:opportunity", args=[subject.pk]),
+            actor=actor,
+        )
+    if isinstance(subject, OpportunityStageChange):
+        return customer_hooks.TimelineEntry(
+            at=row.at,
+            kind="opportunity",
+            title=gettext("Opportunity %(title)s: %(from)s → %(to)s")
+            % {
+                "title": subject.opportunity.title,
+                "from": OpportunityStage(subject.from_stage).label,
+                "to": OpportunityStage(subject.to_stage).label,
+            },
+            body=subject.opportunity.lost_reason if subject.to_stage == OpportunityStage.LOST else "",
+            url=reverse("campaigns:opportunity", args=[subject.opportunity_id]),
+            actor=actor,
+        )
+    if isinstance(subject, CallAttempt):
+        body = subject.campaign.name
+        if subject.call_back_on is not None:
+            body += " · " + gettext("call back on %(day)s") % {"day": subject.call_back_on.isoformat()}
+        if subject.note:
+            body += " · " + subject.note
+        return customer_hooks.TimelineEntry(
+            at=row.at,
+            kind="call",
+            title=gettext("Outbound call: %(outcome)s") % {"outcome": CallOutcome(subject.outcome).label},
+            body=body,
+            actor=actor,
+        )
+    assert isinstance(subject, PlanStageChange)
+    campaign = subject.plan.campaign
+    return customer_hooks.TimelineEntry(
+        at=row.at,
+        kind="plan",
+        title=gettext("Plan of %(campaign)s: %(from)s → %(to)s")
+        % {
+            "campaign": campaign.name,
+            "from": PlanStage(subject.from_stage).label,
+            "to": PlanStage(subject.to_stage).label,
+        },
+        body=subject.reason,
+        url=reverse("campaigns:campaign", args=[campaign.pk]) if campaign.pk in openable else "",
+        actor=actor,
+    )
+
+
+def customer_timeline(*, customer, user, before, limit) -> list[customer_hooks.TimelineEntry]:
+    """The customer's opportunities (found, moved), outbound calls and campaign plan moves, newest first, at most
+    `limit`, before `before`; a plan links to its campaign when the reader may open it."""
+    rows = customer_campaign_events(customer, before=before, limit=limit)
+    campaign_ids = {row.subject.plan.campaign_id for row in rows if isinstance(row.subject, PlanStageChange)}
+    openable = (
+        set(campaigns_for(user).filter(pk__in=campaign_ids).values_list("pk", flat=True)) if campaign_ids else set()
+    )
+    return [_entry(row, openable) for row in rows]
 
 
 def plan_label(plan: CustomerPlan) -> str:
@@ -49,7 +175,10 @@ def plan_label(plan: CustomerPlan) -> str:
 
 
 def register() -> None:
+    notification_hooks.digest_items.register("campaigns.due", digest.due_items)
     customer_hooks.customer_page_context.register("campaigns.coverage", customer_page_context)
+    customer_hooks.customer_page_context.register("campaigns.opportunities", customer_opportunities_context)
+    customer_hooks.customer_timeline.register("campaigns.timeline", customer_timeline)
     customer_filter_add(
         "product",
         django_filters.ModelChoiceFilter(
@@ -73,5 +202,15 @@ def register() -> None:
             to_visit=plans_to_visit,
             label=plan_label,
             advance=plans_advance_by_visit,
+        )
+    )
+    team_hooks.visit_opportunities.fill(
+        team_hooks.VisitOpportunities(
+            open_of=lambda customer: customer.opportunities.filter(stage__in=OPEN_OPPORTUNITY_STAGES).order_by(
+                "expected_close_on", "id"
+            ),
+            label=lambda opportunity: opportunity.title,
+            stages=lambda: [(stage, label) for stage, label in OpportunityStage.choices if stage != "lost"],
+            record=opportunities_by_visit,
         )
     )

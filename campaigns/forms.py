@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -13,7 +15,17 @@ from crm.periods import Period
 from crm.visibility import filing_regions, territory_departments
 from teams.forms import StaffField, StaffListField
 
-from .models import CallOutcome, CallSource, Campaign, CampaignKind, PlanStage, Product
+from .models import (
+    CallOutcome,
+    CallSource,
+    Campaign,
+    CampaignKind,
+    Competitor,
+    OpportunitySource,
+    OpportunityStage,
+    PlanStage,
+    Product,
+)
 from .rules import COVERAGE_LABELS
 from .selectors import products
 
@@ -141,6 +153,7 @@ class CallOutcomeForm(forms.Form):
         error_messages={"required": _("Choose an outcome of the call.")},
     )
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    call_back_on = forms.DateField(label=_("Call back on"), required=False, widget=date_picker())
 
 
 class CallListBuildForm(forms.Form):
@@ -157,3 +170,70 @@ class CallListBuildForm(forms.Form):
             self.fields["agent"].widget.attrs.update(list="staff-pool", autocomplete="off")
         else:
             del self.fields["agent"]
+
+
+class OpportunityForm(forms.Form):
+    """An opportunity (商机) as its owner records or changes it, one short form that works on a phone. `customer` is
+    asked only when the page was not opened from a customer; `owner` offers the customer's team."""
+
+    customer = forms.CharField(label=_("Customer code"), max_length=32)
+    title = forms.CharField(label=_("Name"), max_length=100)
+    stage = forms.ChoiceField(label=_("Stage"), choices=OpportunityStage.choices, initial=OpportunityStage.FOUND)
+    lost_reason = forms.CharField(label=_("Reason lost"), max_length=200, required=False)
+    expected_monthly_revenue = forms.DecimalField(
+        label=_("Expected monthly revenue (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        initial=0,
+        min_value=0,
+        error_messages={"min_value": _("The expected monthly revenue cannot be negative.")},
+    )
+    expected_one_off_revenue = forms.DecimalField(
+        label=_("Expected one-off revenue (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        initial=0,
+        min_value=0,
+        error_messages={"min_value": _("The expected one-off revenue cannot be negative.")},
+    )
+    probability = forms.IntegerField(
+        label=_("Probability (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text=_("Empty: the stage's usual probability."),
+        error_messages={
+            "min_value": _("The probability is a percentage from 0 to 100."),
+            "max_value": _("The probability is a percentage from 0 to 100."),
+        },
+    )
+    expected_close_on = forms.DateField(label=_("Expected close date"), widget=date_picker())
+    products = forms.ModelMultipleChoiceField(
+        label=_("Products"), queryset=Product.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    competitor = forms.ChoiceField(label=_("Competitor"), choices=[("", "—"), *Competitor.choices], required=False)
+    source = forms.ChoiceField(label=_("Source"), choices=OpportunitySource.choices, initial=OpportunitySource.VISIT)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    # the version of the opportunity as the page showed it (`crm.versions`)
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, owners: QuerySet[User] | None = None, ask_customer: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["products"].queryset = products()
+        if owners is None:
+            del self.fields["owner"]
+        else:
+            self.fields["owner"].queryset = owners
+            self.fields["owner"].label_from_instance = lambda user: user.display_name
+            self.fields["owner"].empty_label = _("— me, or the customer manager —")
+        if not ask_customer:
+            del self.fields["customer"]
+        if not self.is_bound:
+            self.initial.setdefault("expected_close_on", Period.of(timezone.localdate()).end + datetime.timedelta(-1))
+
+    def service_data(self) -> dict:
+        """The cleaned form as the opportunity services take it."""
+        data = {key: value for key, value in self.cleaned_data.items() if key not in ("customer", "version")}
+        if data.get("owner") is None:
+            data.pop("owner", None)
+        return data

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts.rules import mask_mobile  # noqa: F401  (campaigns' callers read it here)
+
 UNCOVERED, FAKE, THIN, COVERED = "uncovered", "fake", "thin", "covered"
 COVERAGE_LABELS = {
     UNCOVERED: _("Uncovered"),
@@ -58,11 +60,6 @@ def coverage_status(
     return COVERED
 
 
-def mask_mobile(mobile: str) -> str:
-    """A mobile number as shown to someone who does not own the customer: 138****1234 (SPEC §6.3)."""
-    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"
-
-
 # The five-step path of a plan (SPEC §6.2); `lost` leaves it from any step.
 PATH = ("screened", "opportunity", "visited", "opened", "after_sales")
 LOST = "lost"
@@ -75,3 +72,46 @@ def is_backwards(from_stage: str, to_stage: str) -> bool:
     if to_stage == LOST:
         return False
     return PATH.index(to_stage) < PATH.index(from_stage)
+
+
+# Opportunities (商机, issue 17): the stages in pipeline order, the open ones, and each stage's default probability.
+OPPORTUNITY_PATH = ("found", "proposal", "negotiation", "won", "opened")
+OPEN_OPPORTUNITY_STAGES = ("found", "proposal", "negotiation")
+OPPORTUNITY_PROBABILITY = {"found": 10, "proposal": 30, "negotiation": 60, "won": 90, "opened": 100, "lost": 0}
+CENT = Decimal("0.01")
+
+
+def weighted_revenue(amount: Decimal, probability: int) -> Decimal:
+    """The expected revenue weighted by its probability (in percent), to the fen."""
+    return (amount * probability / 100).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class ForecastMonth:
+    """One month of the weighted forecast: the opportunities expected to close in it."""
+
+    month: datetime.date  # its first day
+    count: int
+    monthly_revenue: Decimal  # Σ expected monthly revenue
+    weighted_revenue: Decimal  # Σ expected monthly revenue × probability
+
+
+def weighted_forecast(rows: list[tuple[datetime.date, int, int, Decimal]]) -> list[ForecastMonth]:
+    """The weighted forecast by month from rows of (expected close date or its month, probability, how many, Σ
+    expected monthly revenue): Σ revenue × probability per month, months in order."""
+    months: dict[datetime.date, list] = {}
+    for day, probability, count, revenue in rows:
+        month = day.replace(day=1)
+        total = months.setdefault(month, [0, Decimal("0"), Decimal("0")])
+        total[0] += count
+        total[1] += revenue
+        total[2] += revenue * probability / 100
+    return [
+        ForecastMonth(month, count, revenue.quantize(CENT), weighted.quantize(CENT))
+        for month, (count, revenue, weighted) in sorted(months.items())
+    ]
+
+
+def idle_days(stage_changed_at: datetime.datetime, now: datetime.datetime) -> int:
+    """Whole days since the opportunity last moved stage (or was found)."""
+    return max(0, (now - stage_changed_at).days)

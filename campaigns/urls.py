@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import holdings
 
 app_name = "campaigns"
 
@@ -16,4 +17,13 @@ urlpatterns = [
     path("call-lists/", views.CallListsView.as_view(), name="call-lists"),
     path("call-lists/<int:pk>/", views.CallListView.as_view(), name="call-list"),
     path("<int:pk>/calls/", views.CampaignCallsView.as_view(), name="calls"),
+    path("customers/<str:code>/products/<str:product>/", holdings.HoldingView.as_view(), name="holding"),
+    path(
+        "customers/<str:code>/products/<str:product>/remove/",
+        holdings.HoldingRemoveView.as_view(),
+        name="holding-remove",
+    ),
+    path("opportunities/", views.OpportunityBoardView.as_view(), name="opportunities"),
+    path("opportunities/new/", views.OpportunityFormView.as_view(), name="opportunity-create"),
+    path("opportunities/<int:pk>/", views.OpportunityFormView.as_view(), name="opportunity"),
 ]

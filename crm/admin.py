@@ -179,6 +179,8 @@ class DepartmentAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     list_display = ["name", "region", "head"]
     search_fields = ["name", "region__name"]
     autocomplete_fields = ["region", "head"]
+    # The group robot is the head's to set, on its own page (audited, its key never shown to others).
+    fields = ["name", "region", "head"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(region__in=filing_regions(request.user))

@@ -34,6 +34,12 @@ BEAT_SCHEDULE = {
         "task": "kpis.tasks.kpi_runs_sweep",
         "schedule": crontab(minute="*/10"),
     },
+    # 08:00 every day: each user's morning digest (visits due, idle plans, expiring overrides…) into their inbox,
+    # by e-mail to those who chose it, and one message per department to its group robot: who of the team is behind.
+    "notifications-digest-daily": {
+        "task": "crm.tasks.notifications_digest_daily",
+        "schedule": crontab(hour=8, minute=0),
+    },
     # 03:30 nightly: Idempotency-Key records past their day (crm.idempotency) are deleted.
     "idempotency-keys-sweep": {
         "task": "crm.tasks.idempotency_keys_sweep",

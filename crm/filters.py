@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from .models import AuditAction, AuditEntry, AuditSource
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, taken in UTC: Python reads offsets up to ±23:59, PostgreSQL refuses any beyond ±15:59
+    (a server error, before), so the moment is compared as the same instant in UTC, or refused when out of range."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None or timezone.is_naive(moment):
+            return moment
+        try:
+            return moment.astimezone(datetime.UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(_("This moment is out of range."), code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class AuditFilter(django_filters.FilterSet):
@@ -15,10 +38,10 @@ class AuditFilter(django_filters.FilterSet):
     customer = django_filters.CharFilter(
         field_name="customer_code", label=_("Customer code"), help_text=_("A customer's code, exactly.")
     )
-    since = django_filters.IsoDateTimeFilter(
+    since = UtcIsoDateTimeFilter(
         field_name="at", lookup_expr="gte", label=_("Since"), help_text=_("From this time (ISO 8601), inclusive.")
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = UtcIsoDateTimeFilter(
         field_name="at", lookup_expr="lt", label=_("Until"), help_text=_("Before this time (ISO 8601).")
     )
 

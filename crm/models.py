@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import ClassVar, Self
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -103,6 +104,35 @@ class Region(models.Model):
         return self.path.startswith(other.path)
 
 
+def webhook_url_validator(value: str) -> None:
+    """A robot's webhook is an http(s) address with a host. Not Django's URL validator: the operators' intranet
+    deployments of both robots are reached by names without a top-level domain (http://wecom-gw:8080/...)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https"):
+        raise ValidationError(
+            _("Robot webhook URL: only http:// and https:// addresses are accepted, not “%(value)s”."),
+            code="scheme",
+            params={"value": value[:100]},
+        )
+    if not parts.hostname or any(character.isspace() for character in value):
+        raise ValidationError(
+            _("Robot webhook URL: “%(value)s” is not a web address (http(s)://host/path)."),
+            code="invalid",
+            params={"value": value[:100]},
+        )
+
+
+class RobotKind(models.TextChoices):
+    """The group robots a department can post to, each with its own message format (`crm.notifications`)."""
+
+    WECOM = "wecom", _("WeCom group robot (企业微信)")
+    DINGTALK = "dingtalk", _("DingTalk group robot (钉钉)")
+
+
 class Department(models.Model):
     """A 政企客户部 of a city or county."""
 
@@ -116,6 +146,16 @@ class Department(models.Model):
         on_delete=models.SET_NULL,
         related_name="headed_departments",
     )
+    # The department's group robot (群机器人) that notifications and the daily digest are posted to, set by its head
+    # (`crm.notifications.department_robot_set`); the intranet deployments of both vendors have their own hosts.
+    robot_kind = models.CharField(_("robot kind"), max_length=10, choices=RobotKind.choices, blank=True)
+    robot_webhook_url = models.CharField(
+        _("robot webhook URL"), max_length=500, blank=True, validators=[webhook_url_validator]
+    )
+    # The last answer that was not a success, kept until a post succeeds again, so that the head sees it.
+    robot_failed_at = models.DateTimeField(_("last robot delivery failure at"), null=True, blank=True)
+    robot_failure = models.CharField(_("last robot delivery failure"), max_length=500, blank=True)
+    robot_delivered_at = models.DateTimeField(_("last robot delivery at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("department (政企客户部)")
@@ -347,3 +387,89 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_repr}"
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about (issue 17, point 5)."""
+
+    PLAN_ASSIGNED = "plan_assigned", _("Campaign plan assigned")
+    CUSTOMER_ASSIGNED = "customer_assigned", _("Customer assigned")
+    TEAM_ROLE_GIVEN = "team_role_given", _("Team role given")
+    TEAM_ROLE_TAKEN = "team_role_taken", _("Team role taken")
+    VISIT_OVERDUE = "visit_overdue", _("Visits due")
+    CALL_BACK_DUE = "call_back_due", _("Call-back due")
+    STAGE_IDLE = "stage_idle", _("Plan stage idle")
+    OPPORTUNITY_IDLE = "opportunity_idle", _("Opportunity idle")
+    OVERRIDE_EXPIRING = "override_expiring", _("Tier override expiring")
+    JOB_FINISHED = "job_finished", _("Job finished")
+    JOB_FAILED = "job_failed", _("Job failed")
+    IMPORT_FINISHED = "import_finished", _("Import finished")
+    IMPORT_FAILED = "import_failed", _("Import failed")
+
+
+class Notification(models.Model):
+    """One message in a user's inbox (消息). Written by `crm.notifications.notify`, which also hands it to the
+    channels the user chose (e-mail, the department's robot); the inbox row stays whatever a channel answers."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # the composite indexes below start with it
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)  # a path on this site, e.g. /customers/CD0001/
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # The event it tells of ("plan:42:owner:7"): the same event is never notified twice to the same user.
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("notification (消息)")
+        verbose_name_plural = _("notifications (消息)")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The unread count (recipient, read_at IS NULL) and the unread list, newest first, from one index.
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_unread_idx"),
+            # The whole inbox, newest first, for a user with thousands of messages.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notification_once_per_event",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind} {self.title}"
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """The channels a user chose besides the inbox, which always gets every notification. Without a row, the
+    defaults below hold (`crm.notifications.preferences_of`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        primary_key=True,
+    )
+    by_email = models.BooleanField(_("by e-mail"), default=False)
+    by_robot = models.BooleanField(_("through the department's group robot"), default=False)
+
+    class Meta:
+        verbose_name = _("notification channels")
+        verbose_name_plural = _("notification channels")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: e-mail {self.by_email}, robot {self.by_robot}"

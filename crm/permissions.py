@@ -48,6 +48,11 @@ def is_department_head(user) -> bool:
     return is_staff_member(user) and user.role == Role.DEPARTMENT_HEAD
 
 
+@rules.predicate
+def is_account_manager(user) -> bool:
+    return is_staff_member(user) and user.role == Role.ACCOUNT_MANAGER
+
+
 is_provincial_or_above = is_headquarters | is_provincial_staff
 manages_teams = is_provincial_or_above | is_department_head
 
@@ -93,8 +98,37 @@ def in_territory(user, thing) -> bool:
 
 
 @rules.predicate
+def heads_it(user, department) -> bool:
+    return department is not None and department.head_id == user.pk
+
+
+@rules.predicate
 def may_change_visit(user, visit) -> bool:
     return visit is not None and visit.editable_by(user)
+
+
+@rules.predicate
+def sees_its_customer(user, thing) -> bool:
+    """The customer the object belongs to (an opportunity's) is within what the user sees (§2)."""
+    return thing is not None and sees_customer(user, thing.customer)
+
+
+@rules.predicate
+def owns_it(user, thing) -> bool:
+    return thing is not None and thing.owner_id == user.pk
+
+
+@rules.predicate
+def on_its_customers_team(user, thing) -> bool:
+    """The user holds a role today on the team of the customer the object belongs to (read through the user's
+    team roles, so the ground floor never names the team model)."""
+    return thing is not None and user.team_roles.active().filter(customer_id=thing.customer_id).exists()
+
+
+# Who keeps a customer's records (key persons, group members, product holdings) up to date: whoever sees the
+# customer (§2) — its team, the department head and provincial staff over it, headquarters — as the API has always
+# let them; a customer outside what the user sees is refused.
+keeps_customer_records = is_staff_member & sees_customer
 
 
 # -- the actions ----------------------------------------------------------------------------------------------------
@@ -113,6 +147,22 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         is_provincial_or_above & sees_customer,
         _("Only provincial staff and headquarters set tiers by hand."),
     ),
+    # A customer's location, which field visits are checked against, is set from a visit on site by a department
+    # head (or provincial staff, headquarters) of the customer's territory, which confirms it.
+    "accounts.confirm_location": (
+        manages_teams & sees_customer,
+        _("Only department heads and provincial staff confirm a customer's location."),
+    ),
+    # Key persons and group members (SPEC §3) are kept by the customer's team, its department head and headquarters.
+    "accounts.change_people": (
+        keeps_customer_records,
+        _("Only staff who see the customer change its key persons and group members."),
+    ),
+    # Product holdings (SPEC §6.1): the same people, for the customer's products.
+    "campaigns.change_holdings": (
+        keeps_customer_records,
+        _("Only staff who see the customer change its product holdings."),
+    ),
     # Department heads, provincial staff and headquarters assign the roles on customers' teams (SPEC §1).
     "teams.manage": (manages_teams, _("Only department heads and provincial staff assign team roles.")),
     "teams.change_standards": (is_provincial_or_above, _("Only provincial staff change the service standards.")),
@@ -130,6 +180,16 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         _("Only department heads and provincial staff build call lists for someone else."),
     ),
     "campaigns.record_call": (is_agent, _("Only the agent of this call list records its calls.")),
+    # Opportunities (商机): whoever sees the customer records one; its owner, the customer's team and the managers
+    # above them change it.
+    "campaigns.record_opportunity": (
+        is_staff_member & sees_customer,
+        _("Only staff who see the customer record its opportunities."),
+    ),
+    "campaigns.change_opportunity": (
+        sees_its_customer & (owns_it | on_its_customers_team | manages_teams),
+        _("Only the owner, the customer's team and their managers change an opportunity."),
+    ),
     "campaigns.close_call_list": (is_agent | built_it, _("Only the agent of this call list or its builder closes it.")),
     # The do-not-call list is kept whole by provincial staff (SPEC §6.3): they see numbers whole and take them off.
     "campaigns.manage_do_not_call": (
@@ -150,6 +210,18 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "admin.use": (is_provincial_or_above, _("The admin site is for provincial staff and headquarters.")),
     "admin.change_reference_data": (is_headquarters, _("Only headquarters change national reference data.")),
     "admin.delete": (is_headquarters, _("Only headquarters delete records.")),
+    # The workbench (今日工作台) is the home of those who work customers: account managers and department heads, who
+    # also see their team's (who is behind).
+    "workbench.home": (
+        is_account_manager | is_department_head,
+        _("The workbench is for account managers and department heads."),
+    ),
+    "workbench.team": (is_department_head, _("Only department heads see their team's workbench.")),
+    # A department's group robot (企业微信/钉钉) is its head's to set (issue 17).
+    "crm.set_department_robot": (
+        is_department_head & heads_it,
+        _("Only the head of this department sets its group robot."),
+    ),
     # The audit trail of a province: its provincial staff; of every province: headquarters.
     "crm.view_audit": (is_provincial_or_above, _("Only provincial staff and headquarters read the audit trail.")),
 }

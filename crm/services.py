@@ -13,9 +13,21 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import audit
-from .models import AuditAction, ChunkedJobRun, Department, JobChunk, JobStatus, Region, Role, User
+from .models import (
+    AuditAction,
+    ChunkedJobRun,
+    Department,
+    JobChunk,
+    JobStatus,
+    NotificationKind,
+    Region,
+    Role,
+    User,
+)
+from .notifications import notify, phrase
 
 if TYPE_CHECKING:
     from .jobs import RunT
@@ -141,11 +153,33 @@ def job_chunk_failed(*, run_model: type[ChunkedJobRun], run_id: int, first_id: i
 
 
 def job_run_close(run: RunT, *, also: tuple[str, ...] = ()) -> RunT:
-    """End a run: failed when any error is recorded, succeeded otherwise; saves `also` with it."""
+    """End a run: failed when any error is recorded, succeeded otherwise; saves `also` with it. Whoever started it
+    hears how it ended."""
     run.status = JobStatus.FAILED if run.errors else JobStatus.SUCCEEDED
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at", *also])
+    _job_run_notified(run)
     return run
+
+
+def _job_run_notified(run: ChunkedJobRun) -> None:
+    """Tell the user who started the run (a nightly run has nobody) that it ended, once."""
+    if run.triggered_by_id is None:
+        return
+    failed = run.status == JobStatus.FAILED
+    job = phrase(run._meta.verbose_name)
+    body = phrase(
+        gettext_lazy("%(done)d of %(total)d chunks done; %(errors)d errors."),
+        {"done": run.chunks_done, "total": run.chunks_total, "errors": len(run.errors)},
+    )
+    notify(
+        recipients=[run.triggered_by_id],
+        kind=NotificationKind.JOB_FAILED if failed else NotificationKind.JOB_FINISHED,
+        title=phrase(gettext_lazy("Failed: %(job)s") if failed else gettext_lazy("Finished: %(job)s"), {"job": job}),
+        body=body,
+        url=run.get_absolute_url() if hasattr(run, "get_absolute_url") else "",
+        dedupe_key=f"job:{run._meta.label_lower}:{run.pk}",
+    )
 
 
 def job_runs_sweep(*, run_model: type[ChunkedJobRun], silence: datetime.timedelta) -> int:
@@ -174,5 +208,6 @@ def job_runs_sweep(*, run_model: type[ChunkedJobRun], silence: datetime.timedelt
             run.status = JobStatus.FAILED
             run.finished_at = timezone.now()
             run.save(update_fields=["errors", "status", "finished_at"])
+            _job_run_notified(run)
             swept += 1
     return swept

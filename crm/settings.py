@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "campaigns",
     "kpis",
     "imports",
+    "workbench",
     "demo",
 ]
 
@@ -105,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "crm.context_processors.notifications",
             ],
         },
     },
@@ -176,7 +178,7 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "accounts:customer-list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Internationalisation: Simplified Chinese first, English available.
@@ -199,8 +201,30 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
     "crm.staticfinders.PackageFileFinder",  # the chart library, from the plotly package
 ]
+# Uploaded files (visit photos) go through Django's storage API: the filesystem under MEDIA_ROOT by default, an
+# S3-compatible object store (MinIO on the intranet, or any S3) when MEDIA_S3_BUCKET is set. They are never served
+# as public files: a view checks that the reader may see the customer and streams the file (teams.views).
+MEDIA_ROOT = _read("MEDIA_ROOT", env.str, str(BASE_DIR / "var" / "media"))
+MEDIA_URL = "media/"
+MEDIA_S3_BUCKET = _read("MEDIA_S3_BUCKET", env.str, "")
+if MEDIA_S3_BUCKET:
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": _read("MEDIA_S3_ENDPOINT_URL", env.str, "") or None,  # MinIO: http://minio:9000
+            "access_key": _read("MEDIA_S3_ACCESS_KEY", env.str, "") or None,
+            "secret_key": _read("MEDIA_S3_SECRET_KEY", env.str, "") or None,
+            "region_name": _read("MEDIA_S3_REGION", env.str, "") or None,
+            "default_acl": None,  # the bucket stays private: the view above is the only way to a photo
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -260,6 +284,8 @@ SPECTACULAR_SETTINGS = {
         "CallOutcomeEnum": "campaigns.models.CallOutcome",  # a call's outcome and an entry's last outcome
         "AuditSourceEnum": "crm.models.AuditSource",
         "SourceEnum": "campaigns.models.CallSource",  # a call list's source, named as before the audit trail's
+        "StageEnum": "campaigns.models.PlanStage",  # a plan's stage, named as before the opportunities'
+        "OpportunityStageEnum": "campaigns.models.OpportunityStage",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     # Every operation documents the errors any may give (crm.api.schema), after the enums' own postprocessing.
@@ -268,6 +294,27 @@ SPECTACULAR_SETTINGS = {
         "crm.api.schema.add_common_errors",
     ],
 }
+
+# Verified field visits (外勤签到): an on-site visit is verified when checked in within the radius of the customer's
+# location, with a position the phone reports accurate to the limit or better; photos are images up to the size.
+VISIT_CHECK_IN_RADIUS_M = _read("VISIT_CHECK_IN_RADIUS_M", env.int, 500)
+VISIT_CHECK_IN_ACCURACY_M = _read("VISIT_CHECK_IN_ACCURACY_M", env.int, 200)
+VISIT_PHOTO_MAX_BYTES = _read("VISIT_PHOTO_MAX_BYTES", env.int, 10 * 1024 * 1024)
+
+# Notifications (issue 17): e-mail through Django's mail backend, configured by EMAIL_URL (smtp+tls://user:password@
+# mail.example.com:587; the console by default, which prints the messages), from DEFAULT_FROM_EMAIL. SITE_URL
+# (https://crm.example.com) makes the links in e-mails and robot messages absolute; without it they carry none.
+# A group robot that does not answer within NOTIFICATION_ROBOT_TIMEOUT_SECONDS is tried again later. A campaign plan
+# whose stage has not moved for PLAN_IDLE_DAYS is in its owner's morning digest.
+try:
+    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+except (ValueError, KeyError, ImproperlyConfigured) as exc:
+    raise ImproperlyConfigured(f"Environment variable EMAIL_URL has an invalid value: {exc}") from exc
+DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", env.str, "crm@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SITE_URL = _read("SITE_URL", env.str, "")
+NOTIFICATION_ROBOT_TIMEOUT_SECONDS = _read("NOTIFICATION_ROBOT_TIMEOUT_SECONDS", env.float, 5.0)
+PLAN_IDLE_DAYS = _read("PLAN_IDLE_DAYS", env.int, 14)
 
 # Imports (SPEC §8.4): uploads are streamed to disk, never held in memory, and kept in IMPORTS_DIR (a volume shared
 # by the web and the workers in production) for their check, preview and write.

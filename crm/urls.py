@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="accounts:customer-list"), name="home"),
+    path("", views.home, name="home"),
+    path("today/", include("workbench.urls")),
+    path("search/", include("accounts.search_urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -18,6 +19,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("imports/", include("imports.urls")),
     path("audit/", views.AuditListView.as_view(), name="audit"),
+    path("notifications/", include("crm.notification_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -18,11 +18,16 @@ from .csvstream import BOM, csv_chunks
 from .filters import AuditFilter
 from .forms import style_form
 from .models import AuditAction, AuditEntry
-from .permissions import require
+from .permissions import may, require
 
 AUDIT_PAGE_SIZE = 50
 # An export holds at most this many entries, newest first; a narrower filter gets the rest.
 AUDIT_EXPORT_LIMIT = 200_000
+
+
+def home(request):
+    """Account managers and department heads start on the workbench (今日工作台), everyone else on the customers."""
+    return redirect("workbench:today" if may(request.user, "workbench.home") else "accounts:customer-list")
 
 
 class AuditListView(LoginRequiredMixin, View):

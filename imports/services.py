@@ -52,6 +52,7 @@ from .files import FileRefused, Source, open_source
 from .kinds import KINDS
 from .kinds.base import CellError, Column, Kind, Lookups, as_text
 from .models import ImportIssue, ImportKind, ImportMode, ImportRun, ImportStatus
+from .notices import import_run_notified
 from .staging import Stage, distinct, q
 
 # Errors kept per run (all are counted): enough to fix any file, bounded for one that is wrong throughout.
@@ -341,6 +342,7 @@ def _run_failed(run: ImportRun, message: str) -> None:
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.FAILED, message=message, finished_at=timezone.now())
     run.refresh_from_db()
     progress_set(run, "failed")
+    import_run_notified(run)
 
 
 def _check(run: ImportRun) -> bool:
@@ -387,6 +389,7 @@ def _invalid(run: ImportRun, issues: Issues, message: str = "") -> bool:
         run.check_seconds = _seconds_since(run.started_at)
     run.save()
     progress_set(run, "invalid")
+    import_run_notified(run)
     return False
 
 
@@ -408,7 +411,7 @@ def _read(run: ImportRun, kind: Kind, source: Source, lookups: Lookups, issues: 
     stage.create()
     reader = RowReader(run, stage, header, _positions(header_cells, header), len(header_cells), lookups, issues)
     if sqlread.applies(source, header_line, header.columns):
-        count = sqlread.read(run, stage, Path(run.file_path), source.encoding, reader, lookups)
+        count = sqlread.read(run, stage, source, reader, lookups)
     else:
         count = sum(reader.row(line, cells) for line, cells in rows)
     stage.flush()
@@ -473,8 +476,8 @@ class RowReader:
                 issues.add(line, label, cell, message)
         return self._counted()
 
-    def progress(self, phase: str) -> None:
-        progress_set(self.run, phase, self.count)
+    def progress(self, phase: str, done: int | None = None) -> None:
+        progress_set(self.run, phase, self.count if done is None else done)
 
     def _counted(self) -> int:
         self.count += 1
@@ -740,6 +743,7 @@ def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
                         **{name: getattr(run, name) for name in ("created", "updated", "unchanged", "removed")},
                     },
                 )
+                import_run_notified(run)
         except Exception as exc:
             _run_failed(run, _("The write stopped and nothing was written: %(error)s") % {"error": exc})
             raise
@@ -1201,5 +1205,6 @@ def import_runs_recover() -> int:
             run.message = message
             run.finished_at = timezone.now()
             run.save(update_fields=["status", "message", "finished_at"])
+            import_run_notified(run)
             marked += 1
     return marked

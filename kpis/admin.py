@@ -5,7 +5,7 @@ from django.contrib import admin
 from crm.admin import ProvincialStaffAdminMixin
 
 from . import selectors
-from .models import KpiJobRun, KpiTarget
+from .models import KpiJobRun, KpiTarget, VisitCompliancePolicy
 
 
 @admin.register(KpiTarget)
@@ -21,6 +21,25 @@ class KpiTargetAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
         if request.user.sees_everything:
             return targets
         return targets.filter(region_id=selectors.province_code(request.user.region))
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(VisitCompliancePolicy)
+class VisitCompliancePolicyAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    """Each province chooses whether visit compliance counts only verified on-site visits (外勤签到); provincial
+    staff set their own province's, headquarters any."""
+
+    list_display = ["region", "verified_only", "updated_by", "updated_at"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def get_queryset(self, request):
+        policies = super().get_queryset(request).select_related("region", "updated_by")
+        if request.user.sees_everything:
+            return policies
+        return policies.filter(region_id=selectors.province_code(request.user.region))
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user

@@ -37,6 +37,11 @@ TOTAL_FIELDS = (
     "visit_base",  # tiered customers with a service standard
     "visit_met",  # … whose visit standard is met in the period
     "visit_overdue",  # … whose standard's last finished period (month or quarter) ended without it
+    "visits_logged",  # visits (internal syncs aside) logged in the period, to customers of every status
+    "opportunities_found",  # opportunities (商机) recorded in the period
+    "opportunities_won",  # … moved from an open stage to won or opened in the period
+    "opportunities_closed",  # … moved from an open stage to won, opened or lost in the period
+    "forecast",  # Σ expected monthly revenue × probability of the opportunities still to open closing in the period
     # Counted per scope over distinct people, not summed over customers:
     "managers",  # customer managers serving customers of the scope
     "managers_overloaded",  # … with more than 50 customers in all
@@ -173,6 +178,30 @@ METRICS: tuple[Metric, ...] = (
         default_target=_pct("0"),
     ),
     Metric(
+        "opportunity_discovery_rate",
+        _("Opportunities found per 100 visits"),
+        "opportunities_found",
+        "visits_logged",
+        _("opportunities recorded in the period"),
+        _("visits logged in the period (internal syncs aside)"),
+    ),
+    Metric(
+        "opportunity_win_rate",
+        _("Opportunity win rate"),
+        "opportunities_won",
+        "opportunities_closed",
+        _("opportunities won or opened in the period"),
+        _("opportunities won, opened or lost in the period"),
+    ),
+    Metric(
+        "opportunity_forecast",
+        _("Opportunity forecast"),
+        "forecast",
+        None,
+        _("expected monthly revenue weighted by probability, of the opportunities closing in the month, CNY"),
+        unit=CNY,
+    ),
+    Metric(
         "tier_share_a",
         _("Share of tier A+/A"),
         "tier_a",
@@ -225,8 +254,12 @@ TIER_SHARE_QUOTAS = {
 }
 
 
+# The totals in CNY (Decimal); the others are counts.
+MONEY_TOTALS = frozenset({"revenue", "forecast"})
+
+
 def zero_totals() -> dict[str, int | Decimal]:
-    return {name: Decimal(0) if name == "revenue" else 0 for name in TOTAL_FIELDS}
+    return {name: Decimal(0) if name in MONEY_TOTALS else 0 for name in TOTAL_FIELDS}
 
 
 def add_totals(into: dict[str, int | Decimal], other: dict[str, int | Decimal]) -> None:

@@ -60,6 +60,45 @@ class KpiTarget(models.Model):
             raise ValidationError({"value": _("A target cannot be negative.")})
 
 
+class VisitCompliancePolicy(models.Model):
+    """What a province's visit compliance (SPEC §7) counts: every visit to the customer (the default), or only the
+    on-site visits verified by their check-in (外勤签到: position within the radius of the customer)."""
+
+    region = models.OneToOneField(
+        "crm.Region",
+        verbose_name=_("province"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"level": "province"},
+    )
+    verified_only = models.BooleanField(
+        _("count only verified on-site visits"),
+        default=False,
+        help_text=_("Visit compliance then counts only on-site visits checked in within the radius of the customer."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("visit compliance policy (走访达标口径)")
+        verbose_name_plural = _("visit compliance policies (走访达标口径)")
+        ordering = ["region_id"]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} verified_only={self.verified_only}"
+
+    def clean(self) -> None:
+        if self.region_id and self.region.level != "province":
+            raise ValidationError({"region": _("A visit compliance policy is set per province.")})
+
+
 class ScopeKind(models.TextChoices):
     REGION = "region", _("Region")
     DEPARTMENT = "department", _("Department")

@@ -24,6 +24,7 @@ from teams.selectors import standards
 
 from .metrics import SNAPSHOT_METRICS
 from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind
+from .selectors import verified_only_provinces
 from .totals import Row, Scopes, count_rows, roll_up, row_from_json, row_to_json
 
 CHUNK_SIZE = 100_000
@@ -76,7 +77,9 @@ def kpi_chunk_count(*, run_id: int, first_id: int, last_id: int) -> list[list]:
         # A chunk delivered a second time (its worker died after committing) gives its totals again, for the chord
         # that collects them, but is counted once.
         claimed = job_chunk_claim(run_model=KpiJobRun, run_id=run_id, first_id=first_id)
-        rows = count_rows(customers, Period(run.period), run.as_of, standards())
+        rows = count_rows(
+            customers, Period(run.period), run.as_of, standards(), verified_only_in=verified_only_provinces()
+        )
         if claimed:
             KpiJobRun.objects.filter(pk=run_id).update(
                 chunks_done=F("chunks_done") + 1,

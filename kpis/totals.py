@@ -10,23 +10,31 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import Customer, CustomerStatus, GroupMember
 from accounts.selectors import active_on, member_current, profile_complete
+from campaigns.models import Opportunity, OpportunityStage, OpportunityStageChange
+from campaigns.rules import OPEN_OPPORTUNITY_STAGES
 from crm.periods import Period
+from teams.models import Visit, VisitKind
 from teams.rules import MANAGER_CAPACITY, Standard
 from teams.selectors import customer_manager_of, team_complete, visits_met, visits_overdue
 
-from .metrics import TOTAL_FIELDS, add_totals, zero_totals
+from .metrics import MONEY_TOTALS, TOTAL_FIELDS, add_totals, zero_totals
 
 SUMMED_FIELDS = TOTAL_FIELDS[: TOTAL_FIELDS.index("managers")]
 ACTIVE = Q(status=CustomerStatus.ACTIVE)
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+# An opportunity is won when it moves on to won, or straight to opened (开通).
+WON_STAGES = (OpportunityStage.WON, OpportunityStage.OPENED)
+CLOSED_STAGES = (*WON_STAGES, OpportunityStage.LOST)
 TIER_GROUPS = {"tier_a": ("A+", "A"), "tier_b": ("B",), "tier_c": ("C",), "tier_ab": ("A+", "A", "B")}
 
 
@@ -39,14 +47,74 @@ def _members(as_of: datetime.date, condition: Q | None = None) -> Coalesce:
     return Coalesce(Subquery(counted), 0)
 
 
+def _moments(period: Period, as_of: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The period up to the end of `as_of`, as [start, end) moments in the site's time zone."""
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime.combine(period.start, datetime.time.min, tzinfo=zone)
+    return start, datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+
+
+def _per_customer(rows: QuerySet, field: str = "customer") -> Coalesce:
+    """How many of `rows` (filtered by the outer customer through `field`) there are, per customer."""
+    counted = rows.order_by().values(field).annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+def _visits_logged(period: Period, as_of: datetime.date) -> Coalesce:
+    start, end = _moments(period, as_of)
+    visits = Visit.objects.filter(customer=OuterRef("pk"), visited_at__gte=start, visited_at__lt=end)
+    return _per_customer(visits.exclude(kind=VisitKind.INTERNAL))
+
+
+def _opportunities_found(period: Period, as_of: datetime.date) -> Coalesce:
+    start, end = _moments(period, as_of)
+    return _per_customer(Opportunity.objects.filter(customer=OuterRef("pk"), created_at__gte=start, created_at__lt=end))
+
+
+def _opportunities_closed(period: Period, as_of: datetime.date, stages: tuple[str, ...]) -> Coalesce:
+    """Moves of the customer's opportunities from an open stage to one of `stages` in the period."""
+    start, end = _moments(period, as_of)
+    moves = OpportunityStageChange.objects.filter(
+        opportunity__customer=OuterRef("pk"),
+        changed_at__gte=start,
+        changed_at__lt=end,
+        from_stage__in=OPEN_OPPORTUNITY_STAGES,
+        to_stage__in=stages,
+    )
+    return _per_customer(moves, "opportunity__customer")
+
+
+def _forecast(period: Period) -> Coalesce:
+    """Σ expected monthly revenue × probability of the customer's opportunities still to open (open or won)
+    expected to close in the period's month."""
+    weighted = (
+        Opportunity.objects.filter(
+            customer=OuterRef("pk"),
+            stage__in=[*OPEN_OPPORTUNITY_STAGES, OpportunityStage.WON],
+            expected_close_on__gte=period.start,
+            expected_close_on__lt=period.end,
+        )
+        .order_by()
+        .values("customer")
+        .annotate(amount=Sum(F("expected_monthly_revenue") * F("probability") / 100, output_field=MONEY))
+        .values("amount")
+    )
+    return Coalesce(Subquery(weighted, output_field=MONEY), Value(Decimal(0)), output_field=MONEY)
+
+
 def _count(condition: Q) -> Count:
     return Count("pk", filter=condition)
 
 
 def total_expressions(
-    period: Period, as_of: datetime.date, by_tier: dict[str, Standard], fields: tuple[str, ...] = SUMMED_FIELDS
+    period: Period,
+    as_of: datetime.date,
+    by_tier: dict[str, Standard],
+    fields: tuple[str, ...] = SUMMED_FIELDS,
+    verified_only_in: Sequence[str] = (),
 ) -> dict:
-    """Each summed total (of `fields`) as an aggregate over customers, for `period` described on `as_of`."""
+    """Each summed total (of `fields`) as an aggregate over customers, for `period` described on `as_of`; visit
+    compliance counts only verified on-site visits in the provinces whose paths are in `verified_only_in`."""
     tiered = Q(tier__isnull=False)
     expressions = {  # built on demand: compiling them all costs a page a few milliseconds
         "customers": lambda: Count("pk"),
@@ -68,8 +136,13 @@ def total_expressions(
         "profile_c": lambda: _count(Q(tier="C") & profile_complete(as_of)),
         "team_complete": lambda: _count(tiered & Q(team_complete(by_tier, as_of))),
         "visit_base": lambda: _count(Q(tier__in=list(by_tier))),
-        "visit_met": lambda: _count(visits_met(by_tier, as_of)),
-        "visit_overdue": lambda: _count(visits_overdue(by_tier, as_of)),
+        "visit_met": lambda: _count(visits_met(by_tier, as_of, verified_only_in)),
+        "visit_overdue": lambda: _count(visits_overdue(by_tier, as_of, verified_only_in)),
+        "visits_logged": lambda: Coalesce(Sum(_visits_logged(period, as_of)), 0),
+        "opportunities_found": lambda: Coalesce(Sum(_opportunities_found(period, as_of)), 0),
+        "opportunities_won": lambda: Coalesce(Sum(_opportunities_closed(period, as_of, WON_STAGES)), 0),
+        "opportunities_closed": lambda: Coalesce(Sum(_opportunities_closed(period, as_of, CLOSED_STAGES)), 0),
+        "forecast": lambda: Coalesce(Sum(_forecast(period)), Value(Decimal(0)), output_field=MONEY),
     }
     return {name: expressions[name]() for name in fields}
 
@@ -89,14 +162,15 @@ def count_rows(
     as_of: datetime.date,
     by_tier: dict[str, Standard],
     fields: tuple[str, ...] = SUMMED_FIELDS,
+    verified_only_in: Sequence[str] = (),
 ) -> list[Row]:
     """The totals of `customers`, one row per (region, customer manager on `as_of`); only `fields` are counted,
-    the others stay zero."""
+    the others stay zero. `verified_only_in`: the provinces (paths) counting only verified visits."""
     grouped = (
         customers.order_by()
         .annotate(manager=customer_manager_of(as_of))
         .values("region_id", "manager")
-        .annotate(**total_expressions(period, as_of, by_tier, fields))
+        .annotate(**total_expressions(period, as_of, by_tier, fields, verified_only_in))
     )
     rows = []
     for values in grouped:
@@ -115,7 +189,7 @@ def row_to_json(row: Row) -> list:
 def row_from_json(values: list) -> Row:
     totals = zero_totals()
     for name, value in zip(SUMMED_FIELDS, values[2:], strict=True):
-        totals[name] = Decimal(value) if name == "revenue" else int(value)
+        totals[name] = Decimal(value) if name in MONEY_TOTALS else int(value)
     return Row(values[0], values[1], totals)
 
 

@@ -36,12 +36,25 @@ class ServiceStandardAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
 
 @admin.register(Visit)
 class VisitAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
-    list_display = ["customer", "visited_at", "visitor", "visitor_role", "kind"]
-    list_filter = ["kind", "visitor_role"]
+    list_display = ["customer", "visited_at", "visitor", "visitor_role", "kind", "verified"]
+    list_filter = ["kind", "visitor_role", "verified"]
     search_fields = ["=customer__code", "visitor__username"]
     autocomplete_fields = ["customer", "visitor", "staff_present", "key_persons"]
     date_hierarchy = "visited_at"
     show_full_result_count = False
+    # What the phone reported at check-in and what it proved: shown, never typed in here.
+    readonly_fields = [
+        "latitude",
+        "longitude",
+        "accuracy_m",
+        "checkout_latitude",
+        "checkout_longitude",
+        "checkout_accuracy_m",
+        "checked_out_at",
+        "distance_m",
+        "verified",
+        "unverified_reason",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(customer__in=Customer.objects.visible_to(request.user))

@@ -5,14 +5,17 @@ customer list. `register()` runs in `TeamsConfig.ready`."""
 from __future__ import annotations
 
 import django_filters
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import hooks as customer_hooks
 from accounts.filters import COMPLETENESS, customer_filter_add
+from crm import notifications as notification_hooks
+from crm.permissions import may
 
-from . import selectors
+from . import digest, hooks, selectors, timeline
 from .services import team_customer_filed
 
 VISIT_CHOICES = [
@@ -29,9 +32,13 @@ def filter_team(queryset: QuerySet, name: str, value: str) -> QuerySet:
 
 def filter_visits(queryset: QuerySet, name: str, value: str) -> QuerySet:
     by_tier, today = selectors.standards(), timezone.localdate()
+    # The customers the visit compliance KPI counts (the figure links here): in a province that counts only verified
+    # on-site visits, only those.
+    provider = hooks.verified_only_provinces.provider
+    strict = provider() if provider is not None else ()
     if value == "overdue":
-        return queryset.filter(selectors.visits_overdue(by_tier, today))
-    met = selectors.visits_met(by_tier, today)
+        return queryset.filter(selectors.visits_overdue(by_tier, today, strict))
+    met = selectors.visits_met(by_tier, today, strict)
     return queryset.filter(met if value == "met" else Q(tier__in=list(by_tier)) & ~met)
 
 
@@ -53,13 +60,19 @@ def customer_page_context(*, request, customer) -> dict:
         "visits": visits.recent,
         "visit_status": visits.status,
         "second_manager_duties": visits.second_manager,
+        # A department head makes a verified visit's position the customer's location (外勤签到).
+        "may_confirm_location": may(request.user, "accounts.confirm_location", customer),
+        "check_in_accuracy_limit_m": settings.VISIT_CHECK_IN_ACCURACY_M,
     }
 
 
 def register() -> None:
+    notification_hooks.digest_items.register("teams.visits_due", digest.visits_due)
     customer_hooks.customer_filed.register("teams.customer_manager", team_customer_filed)
     customer_hooks.customer_list_context.register("teams.visits", customer_list_context)
     customer_hooks.customer_page_context.register("teams.team", customer_page_context)
+    customer_hooks.customer_timeline.register("teams.visits", timeline.visit_entries)
+    customer_hooks.customer_timeline.register("teams.team", timeline.team_entries)
     customer_filter_add(
         "team",
         django_filters.ChoiceFilter(choices=COMPLETENESS, method=filter_team, label=_("Team")),

@@ -33,10 +33,21 @@ class VisitFilter(django_filters.FilterSet):
     visitor = django_filters.CharFilter(field_name="visitor__username", label=_("Visitor (username)"))
     month = MonthFilter(method="filter_month", label=_("Month (YYYY-MM)"))
     kind = django_filters.ChoiceFilter(choices=VisitKind.choices, label=_("Kind"))
+    verified = django_filters.BooleanFilter(
+        method="filter_verified",
+        label=_("Verified on site"),
+        help_text=_("false: the on-site visits not verified by their check-in, for department heads to review."),
+    )
 
     class Meta:
         model = Visit
-        fields = ["customer", "visitor", "month", "kind"]
+        fields = ["customer", "visitor", "month", "kind", "verified"]
+
+    def filter_verified(self, queryset: QuerySet[Visit], name: str, value: bool | None) -> QuerySet[Visit]:
+        # Only an on-site visit can be verified: "not verified" means an on-site one that was not, never a call.
+        if value is None:
+            return queryset
+        return queryset.filter(verified=True) if value else queryset.filter(kind=VisitKind.ONSITE, verified=False)
 
     def filter_month(self, queryset: QuerySet[Visit], name: str, value: str) -> QuerySet[Visit]:
         year, month = (int(part) for part in value.split("-"))

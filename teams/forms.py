@@ -69,6 +69,9 @@ class TeamForm(forms.Form):
         self.conflicts: list[tuple[str, object, object]] = []
 
 
+OPPORTUNITY_PREFIX = "opportunity_"
+
+
 class VisitForm(forms.Form):
     """The one short form of the product (SPEC §5.3); defaults filled so that most visits need only a summary."""
 
@@ -85,11 +88,13 @@ class VisitForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # By username, as the API names staff: a visit kept in the browser offline is sent to the API as typed here.
     staff_present = forms.ModelMultipleChoiceField(
         label=_("Other staff present"),
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        to_field_name="username",
     )
     purpose = forms.CharField(label=_("Purpose"), max_length=200, required=False)
     summary = forms.CharField(label=_("Summary"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -105,9 +110,36 @@ class VisitForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    new_opportunity = forms.CharField(
+        label=_("New opportunity"),
+        help_text=_("A title, e.g. “专线扩容至 500M”: recorded as an opportunity (商机) found by this visit."),
+        max_length=100,
+        required=False,
+    )
     # the version of the visit being changed (`crm.versions`), so that saving over a change made meanwhile (on
     # another device) is refused with both values; empty when logging a new one
     version = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The check-in (外勤签到), filled by the page's "check in" button from the browser's geolocation
+    # (static/js/visit-check-in.js); a new visit takes the check-in, a visit being changed the check-out.
+    latitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
+    accuracy_m = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0)
+    checkout_latitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
+    checkout_longitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
+    checkout_accuracy_m = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    CHECK_IN = ("latitude", "longitude", "accuracy_m")
+
+    def opportunity_moves(self) -> tuple[str, dict[int, str]]:
+        """The title of an opportunity found, and the stage each open one is moved to (from `cleaned_data`)."""
+        moves = {
+            int(name.removeprefix(OPPORTUNITY_PREFIX)): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(OPPORTUNITY_PREFIX) and value
+        }
+        return self.cleaned_data.get("new_opportunity") or "", moves
+
+    CHECK_OUT = ("checkout_latitude", "checkout_longitude", "checkout_accuracy_m")
 
     def __init__(
         self,
@@ -117,9 +149,25 @@ class VisitForm(forms.Form):
         roles_held: list[str],
         team_ids: list[int],
         plans: QuerySet | None = None,
+        opportunities: list | None = None,
+        editing: bool = False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        provider = hooks.visit_opportunities.provider
+        if opportunities is None or provider is None:
+            del self.fields["new_opportunity"]
+        else:
+            # Each of the customer's open opportunities, its stage to move on to (unchanged by default).
+            for opportunity in opportunities:
+                self.fields[f"{OPPORTUNITY_PREFIX}{opportunity.pk}"] = forms.ChoiceField(
+                    label=_("Opportunity “%(title)s”") % {"title": provider.label(opportunity)},
+                    choices=provider.stages(),
+                    initial=opportunity.stage,
+                    required=False,
+                )
+        for name in self.CHECK_OUT if not editing else self.CHECK_IN:
+            del self.fields[name]
         if plans is None:
             del self.fields["plans"]
         else:

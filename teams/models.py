@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier
+from accounts.validators import position_whole_and_in_range
 from crm.models import TeamRoleKind
 
 # Every role but the assistants is held by one person at a time.
@@ -197,6 +199,20 @@ class VisitKind(models.TextChoices):
     INTERNAL = "internal", _("Internal sync")
 
 
+class UnverifiedReason(models.TextChoices):
+    """Why a visit is not verified on site (`teams.rules.check_in_verification`), as the visitor is told."""
+
+    NOT_ONSITE = "not_onsite", _("Only an on-site visit is checked in.")
+    NO_POSITION = "no_position", _("No position was recorded at check-in.")
+    NO_ACCURACY = "no_accuracy", _("The position came without its accuracy, so it cannot prove the visit.")
+    INACCURATE = "inaccurate", _("The position is less accurate than the limit; check in again outdoors.")
+    NO_CUSTOMER_LOCATION = (
+        "no_customer_location",
+        _("The customer has no confirmed location yet to compare with; a department head can set it from this visit."),
+    )
+    TOO_FAR = "too_far", _("The position is farther from the customer than the radius allowed.")
+
+
 # An internal sync (内部沟通) is among staff; it does not count as a visit to the customer.
 CUSTOMER_CONTACT_KINDS = [VisitKind.ONSITE, VisitKind.PHONE, VisitKind.ONLINE]
 
@@ -227,6 +243,39 @@ class Visit(models.Model):
     opportunities = models.TextField(_("opportunities found"), max_length=2000, blank=True)
     next_step = models.CharField(_("next step"), max_length=200, blank=True)
     next_visit_on = models.DateField(_("next visit on"), null=True, blank=True)
+    # The check-in (外勤签到): where the phone said it was, and how sure it was (the radius, in metres, within which
+    # the true position lies); optionally where and when the visitor left.
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    accuracy_m = models.FloatField(_("accuracy (m)"), null=True, blank=True, validators=[MinValueValidator(0)])
+    checkout_latitude = models.FloatField(
+        _("check-out latitude"), null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    checkout_longitude = models.FloatField(
+        _("check-out longitude"), null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    checkout_accuracy_m = models.FloatField(
+        _("check-out accuracy (m)"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    # Computed at check-in against the customer's location then (teams.rules.check_in_verification), and kept: a
+    # location set later does not rewrite what a visit proved when it was made.
+    distance_m = models.FloatField(_("distance to the customer (m)"), null=True, blank=True, editable=False)
+    # Defaults in the database too: the demo and bulk loads write visits by SQL that names no check-in.
+    verified = models.BooleanField(_("verified on site"), default=False, db_default=False, editable=False)
+    unverified_reason = models.CharField(
+        _("why not verified"),
+        max_length=30,
+        choices=UnverifiedReason.choices,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
     created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -249,6 +298,21 @@ class Visit(models.Model):
                 name="visit_kind_known",
                 violation_error_message=_("Unknown kind of visit."),
             ),
+            models.CheckConstraint(
+                condition=position_whole_and_in_range("latitude", "longitude"),
+                name="visit_position_whole_and_in_range",
+                violation_error_message=_("A position has both a latitude (−90 to 90) and a longitude (−180 to 180)."),
+            ),
+            models.CheckConstraint(
+                condition=position_whole_and_in_range("checkout_latitude", "checkout_longitude"),
+                name="visit_checkout_whole_and_in_range",
+                violation_error_message=_("A position has both a latitude (−90 to 90) and a longitude (−180 to 180)."),
+            ),
+            models.CheckConstraint(
+                condition=Q(verified=False) | Q(kind="onsite"),
+                name="visit_verified_only_on_site",
+                violation_error_message=_("Only an on-site visit is verified."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -258,3 +322,37 @@ class Visit(models.Model):
         """Only the visitor edits a visit, and only for 7 days after logging it."""
         now = now or timezone.now()
         return user.pk == self.visitor_id and now - self.created_at <= EDITABLE_FOR
+
+
+def visit_photo_path(photo: VisitPhoto, filename: str) -> str:
+    """Photos are filed by month and under a random name: the name a phone gives (IMG_0001.jpg) says nothing, and
+    guessing another photo's path gains nothing since photos are only ever served through the visibility check."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"visits/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+class VisitPhoto(models.Model):
+    """A photo taken at a visit (外勤拍照), stored through Django's storage API (the filesystem or an S3-compatible
+    store, settings.STORAGES) and served only to those who see the customer."""
+
+    visit = models.ForeignKey(Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("photo"), upload_to=visit_photo_path, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True, editable=False)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(_("taken at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("visit photo (走访照片)")
+        verbose_name_plural = _("visit photos (走访照片)")
+        ordering = ["visit_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.image.name}"

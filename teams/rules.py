@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 MONTH, QUARTER = "month", "quarter"
-INTERNAL = "internal"
+INTERNAL, ONSITE = "internal", "onsite"
 CUSTOMER_MANAGER, SECOND_MANAGER = "customer_manager", "second_manager"
 
 # One customer manager serves at most this many group customers (SPEC §5.2); above it they are overloaded.
@@ -33,6 +34,7 @@ class VisitFact:
     kind: str
     visitor_role: str
     present_roles: frozenset[str] = frozenset()
+    verified: bool = False  # an on-site visit checked in within the radius (`check_in_verification`)
 
 
 @dataclass(frozen=True)
@@ -63,17 +65,27 @@ def team_missing(required_roles: Iterable[str], held_roles: Iterable[str]) -> li
     return [role for role in required_roles if role not in held]
 
 
-def visit_status(standard: Standard, visits: Iterable[VisitFact], today: datetime.date) -> VisitStatus:
+def visit_counts(visit: VisitFact, verified_only: bool = False) -> bool:
+    """Whether a visit counts towards the standard: a visit to the customer (an internal sync does not), and, in a
+    province that counts only verified field visits (`verified_only`), an on-site visit checked in on site."""
+    if verified_only:
+        return visit.kind == ONSITE and visit.verified
+    return visit.kind != INTERNAL
+
+
+def visit_status(
+    standard: Standard, visits: Iterable[VisitFact], today: datetime.date, verified_only: bool = False
+) -> VisitStatus:
     """How far this period's visits go towards the standard.
 
-    Only visits to the customer count (an internal sync does not), and only those of the current period up to today.
+    Only visits that count (`visit_counts`) do, and only those of the current period up to today.
     Still needed is the larger of the visits missing overall and those missing of the named role: two visits by
     the customer manager leave an A-tier customer one visit short when its second manager has not come.
     """
     start, end = period_bounds(standard.period, today)
     done = by_role = 0
     for visit in visits:
-        if visit.kind == INTERNAL or not start <= visit.visited_on <= today:
+        if not visit_counts(visit, verified_only) or not start <= visit.visited_on <= today:
             continue
         done += 1
         if standard.visits_role and visit.visitor_role == standard.visits_role:
@@ -83,10 +95,20 @@ def visit_status(standard: Standard, visits: Iterable[VisitFact], today: datetim
     return VisitStatus(start, end, done, needed, role_needed)
 
 
-def urgency(status: VisitStatus, today: datetime.date) -> tuple[float, int]:
-    """Sort key, most urgent first: the fewest days left per visit still needed, then the most visits needed."""
+def urgency(
+    status: VisitStatus, today: datetime.date, tier_rank: int = 0, last_visited_on: datetime.date | None = None
+) -> tuple[float, int, int, int, datetime.date]:
+    """Sort key, most urgent first: the fewest days left per visit still needed, then the most visits needed, then
+    the higher tier (`tier_rank`, A+ highest), then a visit the standard's role (the second manager) still owes,
+    then the customer seen longest ago (never seen first)."""
     days_left = (status.period_end - today).days
-    return (days_left / status.needed if status.needed else float("inf"), -status.needed)
+    return (
+        days_left / status.needed if status.needed else float("inf"),
+        -status.needed,
+        -tier_rank,
+        -min(status.role_needed, 1),
+        last_visited_on or datetime.date.min,
+    )
 
 
 @dataclass(frozen=True)
@@ -125,3 +147,69 @@ def assign_round_robin(customers: Sequence[int], loads: dict[int, int]) -> dict[
         plan[customer] = target
         loads[target] += 1
     return plan
+
+
+# -- verified field visits (外勤签到) --------------------------------------------------------------------------------
+
+# The mean radius of the Earth (IUGG), in metres: the haversine's error against the ellipsoid stays under 0.5 %,
+# a few metres at the radius a visit is checked against.
+EARTH_RADIUS_M = 6_371_008.8
+
+# Why a visit is not verified, in the order they are looked at; "" when it is.
+NOT_ONSITE = "not_onsite"
+NO_POSITION = "no_position"
+NO_ACCURACY = "no_accuracy"
+INACCURATE = "inaccurate"
+NO_CUSTOMER_LOCATION = "no_customer_location"
+TOO_FAR = "too_far"
+
+
+def distance_m(latitude: float, longitude: float, other_latitude: float, other_longitude: float) -> float:
+    """The great-circle distance in metres between two positions in degrees (haversine)."""
+    phi1, phi2 = math.radians(latitude), math.radians(other_latitude)
+    d_phi = phi2 - phi1
+    d_lambda = math.radians(other_longitude - longitude)
+    h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+@dataclass(frozen=True)
+class Verification:
+    distance_m: float | None  # to the customer's location, when both positions are known
+    verified: bool
+    reason: str  # one of the reasons above, "" when verified
+
+
+def check_in_verification(
+    *,
+    kind: str,
+    position: tuple[float, float] | None,
+    accuracy_m: float | None,
+    customer_location: tuple[float, float] | None,
+    radius_m: float,
+    accuracy_limit_m: float,
+) -> Verification:
+    """Whether a check-in verifies the visit: an on-site visit, whose position, reported with an accuracy no worse
+    than `accuracy_limit_m`, lies within `radius_m` of the customer's location (both limits included).
+
+    A position is kept whatever its accuracy; the distance is given whenever both positions are known, so that a
+    department head sees how far off an unverified visit was.
+    """
+    distance = None
+    if position is not None and customer_location is not None:
+        distance = round(distance_m(*position, *customer_location), 1)
+    if kind != ONSITE:
+        reason = NOT_ONSITE
+    elif position is None:
+        reason = NO_POSITION
+    elif accuracy_m is None:
+        reason = NO_ACCURACY
+    elif accuracy_m > accuracy_limit_m:
+        reason = INACCURATE
+    elif distance is None:
+        reason = NO_CUSTOMER_LOCATION
+    elif distance > radius_m:
+        reason = TOO_FAR
+    else:
+        reason = ""
+    return Verification(distance, not reason, reason)

@@ -7,22 +7,34 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from accounts.models import Customer, CustomerStatus, KeyPerson
-from accounts.services import customer_lock
+from accounts.services import customer_location_set, customer_lock
 from crm import audit, versions
 from crm.models import AuditAction, Region, User
 from crm.periods import Period
 from crm.permissions import may, require
 from crm.visibility import province_path, territory_path
 
-from . import hooks, selectors
-from .models import SINGLE_ROLES, ServiceStandard, TeamRole, TeamRoleKind, Visit
-from .rules import MANAGER_CAPACITY
+from . import hooks, notices, selectors
+from .models import (
+    SINGLE_ROLES,
+    ServiceStandard,
+    TeamRole,
+    TeamRoleKind,
+    UnverifiedReason,
+    Visit,
+    VisitKind,
+    VisitPhoto,
+)
+from .rules import MANAGER_CAPACITY, check_in_verification
 
 
 def _check_assignee(*, customer: Customer, user: User, field: str) -> None:
@@ -138,7 +150,9 @@ def team_set(
         ]
     _save_roles(new_roles)
     change.started = len(new_roles)
-    audit.record_many([_team_entry(by=by, customer=customer, changes=audit.diff(before, team_lineup(customer)))])
+    after = team_lineup(customer)
+    audit.record_many([_team_entry(by=by, customer=customer, changes=audit.diff(before, after))])
+    notices.team_change_notified(by=by, customer=customer, before=before, after=after)
     return change
 
 
@@ -243,6 +257,7 @@ def team_reassign(
             new_roles.append(TeamRole(customer_id=role.customer_id, user=target, role=role.role, starts_on=on))
     _save_roles(new_roles)
     _reassign_audited(by=by, leaving=leaving, plan=plan, held=held_roles)
+    notices.reassign_notified(by=by, leaving=leaving, handed=plan.customers)
     return ReassignResult(customers=len(plan.customers), roles=ended)
 
 
@@ -294,6 +309,63 @@ def service_standard_update(
 # -- visits ------------------------------------------------------------------------------------------------------
 
 
+CHECK_IN_FIELDS = ("latitude", "longitude", "accuracy_m")
+CHECK_OUT_FIELDS = ("checkout_latitude", "checkout_longitude", "checkout_accuracy_m", "checked_out_at")
+
+
+def _positions_checked(visit: Visit, errors: dict[str, str]) -> None:
+    """A position is a latitude with its longitude; a check-out comes after the visit began."""
+    for latitude, longitude in (("latitude", "longitude"), ("checkout_latitude", "checkout_longitude")):
+        given = getattr(visit, latitude) is not None, getattr(visit, longitude) is not None
+        if given == (True, False):
+            errors.setdefault(longitude, _("Give the longitude together with the latitude."))
+        elif given == (False, True):
+            errors.setdefault(latitude, _("Give the latitude together with the longitude."))
+    if visit.checkout_latitude is not None and visit.checked_out_at is None:
+        visit.checked_out_at = timezone.now()
+    if visit.checked_out_at and visit.visited_at and visit.checked_out_at < visit.visited_at:
+        errors.setdefault("checked_out_at", _("A check-out cannot be before the visit began."))
+
+
+def visit_verify(visit: Visit) -> Visit:
+    """Compute the visit's distance to its customer's location and whether it is verified on site (SPEC §5.3,
+    外勤签到), with the radius and accuracy limit of the settings. Reads nothing: the customer is loaded already."""
+    position = (visit.latitude, visit.longitude) if visit.latitude is not None and visit.longitude is not None else None
+    result = check_in_verification(
+        kind=visit.kind,
+        position=position,
+        accuracy_m=visit.accuracy_m,
+        customer_location=visit.customer.location,
+        radius_m=settings.VISIT_CHECK_IN_RADIUS_M,
+        accuracy_limit_m=settings.VISIT_CHECK_IN_ACCURACY_M,
+    )
+    visit.distance_m, visit.verified, visit.unverified_reason = result.distance_m, result.verified, result.reason
+    return visit
+
+
+def visit_verification_text(visit: Visit) -> str:
+    """What the visitor is told of the check-in, in their language: verified and how far, or why not."""
+    if visit.verified:
+        return _("Verified on site, %(distance)s m from the customer.") % {"distance": round(visit.distance_m or 0)}
+    if not visit.unverified_reason or visit.unverified_reason == UnverifiedReason.NOT_ONSITE:
+        return ""  # a call or an online meeting has nothing to verify
+    reason = str(UnverifiedReason(visit.unverified_reason).label)
+    if visit.unverified_reason == UnverifiedReason.INACCURATE and visit.accuracy_m is not None:
+        reason = _(
+            "The position is accurate to %(accuracy)s m, worse than the %(limit)s m allowed; check in again "
+            "outdoors or with GPS on."
+        ) % {
+            "accuracy": round(visit.accuracy_m),
+            "limit": settings.VISIT_CHECK_IN_ACCURACY_M,
+        }
+    elif visit.unverified_reason == UnverifiedReason.TOO_FAR and visit.distance_m is not None:
+        reason = _("The position is %(distance)s m from the customer, beyond the %(radius)s m allowed.") % {
+            "distance": round(visit.distance_m),
+            "radius": settings.VISIT_CHECK_IN_RADIUS_M,
+        }
+    return _("Not verified: %(reason)s") % {"reason": reason}
+
+
 def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list[KeyPerson], list[User]]:
     """Check and set a visit's values; returns the key persons and staff present to link once it is saved (None
     when not given: a partial update leaves them as they are)."""
@@ -302,10 +374,17 @@ def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list
     staff_present = data.pop("staff_present", None)
     role_given = data.pop("visitor_role", None)
     dated = visit.visited_at
+    errors: dict[str, str] = {}
+    if visit.pk:
+        # The check-in proves where the visitor was when the visit was logged; it is not moved afterwards.
+        for field in CHECK_IN_FIELDS:
+            if field in data and data[field] != getattr(visit, field):
+                errors[field] = _("The check-in position is recorded when the visit is logged; it cannot be changed.")
+                del data[field]
     for field, value in data.items():
         setattr(visit, field, value)
     visit.summary = (visit.summary or "").strip()
-    errors: dict[str, str] = {}
+    _positions_checked(visit, errors)
     if visit.visited_at and visit.visited_at > timezone.now():
         errors["visited_at"] = _("A visit cannot be in the future.")
     elif visit.visited_at and (not visit.pk or visit.visited_at != dated):
@@ -344,6 +423,7 @@ def _visit_fill(*, user: User, visit: Visit, data: dict[str, Any]) -> tuple[list
             errors.setdefault(field, messages[0])
     if errors:
         raise ValidationError(errors)
+    visit_verify(visit)
     return key_persons, staff_present
 
 
@@ -425,6 +505,8 @@ VISIT_FIELDS = (
     "opportunities",
     "next_step",
     "next_visit_on",
+    *CHECK_OUT_FIELDS,
+    "verified",
 )
 
 
@@ -479,3 +561,88 @@ def team_customer_filed(*, customer: Customer, user: User) -> None:
     """An account manager who files a customer becomes its customer manager (run by `customer_create`)."""
     if user.sees_own_customers_only:
         TeamRole.objects.create(customer=customer, user=user, role=TeamRoleKind.CUSTOMER_MANAGER)
+
+
+# -- verified field visits: photos and the customer's location -------------------------------------------------------
+
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+def _photo_checked(photo: UploadedFile) -> str:
+    """The extension of an uploaded photo that is an image of a known format within the size limit; otherwise a
+    ValidationError on `photo` that says which."""
+    limit = settings.VISIT_PHOTO_MAX_BYTES
+    if photo.size is not None and photo.size > limit:
+        raise ValidationError(
+            {
+                "photo": _("The photo is %(size)s MB; photos may be up to %(limit)s MB.")
+                % {"size": f"{photo.size / 1024 / 1024:.1f}", "limit": f"{limit / 1024 / 1024:g}"}
+            }
+        )
+    try:
+        photo.seek(0)
+        with Image.open(photo) as image:
+            image_format = image.format
+            image.verify()  # reads the whole file: a truncated or forged image is refused here, not when shown
+    except Exception as error:  # Pillow raises many kinds for a file that is not an image it can read
+        raise ValidationError({"photo": _("The file is not an image; send a photo (JPEG, PNG or WebP).")}) from error
+    finally:
+        photo.seek(0)
+    if image_format not in PHOTO_FORMATS:
+        raise ValidationError({"photo": _("Send the photo as JPEG, PNG or WebP.")})
+    return PHOTO_FORMATS[image_format]
+
+
+@transaction.atomic
+def visit_photo_add(*, user: User, visit: Visit, photo: UploadedFile) -> VisitPhoto:
+    """Attach a photo taken at the visit (外勤拍照); the visitor does, while the visit can still be changed (7 days).
+    Stored through the default storage (settings.STORAGES)."""
+    require(user, "teams.change_visit", visit)
+    extension = _photo_checked(photo)
+    photo.name = f"photo.{extension}"
+    stored = VisitPhoto(visit=visit, uploaded_by=user, size=photo.size or 0)
+    stored.image.save(photo.name, photo, save=False)
+    try:
+        stored.save()
+    except Exception:
+        stored.image.delete(save=False)  # no file left behind without its row
+        raise
+    audit.record(
+        user=user,
+        action=AuditAction.CREATE,
+        obj=stored,
+        customer=visit.customer,
+        object_repr=_visit_repr(visit),
+        detail={"visit": visit.pk, "size": stored.size},
+    )
+    return stored
+
+
+@transaction.atomic
+def visit_location_confirm(*, user: User, visit: Visit) -> Visit:
+    """Make the check-in position of an on-site visit the customer's location, confirmed by `user` (a department
+    head or above: `accounts.confirm_location`), and verify the visit against it. Only a position accurate to the
+    limit can become a customer's location."""
+    require(user, "accounts.confirm_location", visit.customer)
+    if visit.kind != VisitKind.ONSITE or visit.latitude is None or visit.longitude is None:
+        raise ValidationError(_("Only an on-site visit checked in with a position can give the customer's location."))
+    if visit.accuracy_m is None or visit.accuracy_m > settings.VISIT_CHECK_IN_ACCURACY_M:
+        raise ValidationError(
+            _("This check-in is not accurate enough (%(limit)s m or better) to become the customer's location.")
+            % {"limit": settings.VISIT_CHECK_IN_ACCURACY_M}
+        )
+    visit.customer = customer_location_set(
+        user=user, customer=visit.customer, latitude=visit.latitude, longitude=visit.longitude
+    )
+    stored = Visit.objects.select_for_update(of=("self",)).get(pk=visit.pk)
+    before = audit.snapshot(stored, ("distance_m", "verified", "unverified_reason"))
+    visit_verify(visit)
+    visit.save(update_fields=["distance_m", "verified", "unverified_reason", "updated_at"])
+    audit.record_changed(
+        user=user,
+        obj=visit,
+        before=before,
+        fields=("distance_m", "verified", "unverified_reason"),
+        customer=visit.customer,
+    )
+    return visit

@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+import mimetypes
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.db import transaction
+from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
+from knox.auth import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
 from accounts.models import Customer
 from accounts.selectors import customer_get
@@ -22,8 +29,8 @@ from crm.permissions import require
 from tiering.selectors import TIER_RANK
 
 from . import hooks, selectors, services
-from .forms import ReassignForm, ServiceStandardForm, TeamForm, VisitForm
-from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind
+from .forms import OPPORTUNITY_PREFIX, ReassignForm, ServiceStandardForm, TeamForm, VisitForm
+from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitPhoto
 from .rules import MANAGER_CAPACITY
 
 STAFF_SUGGESTIONS = 2000
@@ -80,6 +87,8 @@ class VisitFormView(LoginRequiredMixin, View):
                 roles_held=selectors.roles_held(user=request.user, customer=customer),
                 team_ids=selectors.team_member_ids(customer),
                 plans=self._plans(customer, visit),
+                opportunities=self._opportunities(customer, visit),
+                editing=visit is not None,
             )
         )
 
@@ -90,6 +99,14 @@ class VisitFormView(LoginRequiredMixin, View):
             return None
         plans = hooks.visit_plans.provider.to_visit(customer)
         return plans if plans.exists() else None
+
+    @staticmethod
+    def _opportunities(customer, visit):
+        """The customer's open opportunities a new visit may move on (and the box for one it found); none when
+        editing a visit."""
+        if visit is not None or hooks.visit_opportunities.provider is None:
+            return None
+        return list(hooks.visit_opportunities.provider.open_of(customer))
 
     def _objects(self, request, code=None, pk=None):
         if pk is not None:
@@ -106,7 +123,12 @@ class VisitFormView(LoginRequiredMixin, View):
         customer, visit = self._objects(request, code, pk)
         form = self._form(request, customer, visit, data=request.POST)
         if form.is_valid():
-            data = dict(form.cleaned_data)
+            found, moves = form.opportunity_moves()
+            data = {
+                name: value
+                for name, value in form.cleaned_data.items()
+                if name != "new_opportunity" and not name.startswith(OPPORTUNITY_PREFIX)
+            }
             version = data.pop("version", None) or None
             if visit is not None and data.get("visited_at") == timezone.localtime(visit.visited_at).replace(
                 second=0, microsecond=0
@@ -114,22 +136,35 @@ class VisitFormView(LoginRequiredMixin, View):
                 # the form shows minutes: a visit logged to the second (through the API) keeps its time unless the
                 # user changed it
                 del data["visited_at"]
+            # A position not taken leaves the visit without one (the check-in is optional).
+            data = {name: value for name, value in data.items() if value is not None or name not in POSITION_FIELDS}
+            photos = request.FILES.getlist("photos")
             try:
-                if visit is None:
-                    services.visit_log(user=request.user, customer=customer, data=data)
-                else:
-                    services.visit_update(user=request.user, visit=visit, data=data, version=version)
+                # The visit and its photos together: a photo refused leaves nothing half saved.
+                with transaction.atomic():
+                    if visit is None:
+                        saved = services.visit_log(user=request.user, customer=customer, data=data)
+                        if found or moves:
+                            # Opportunities found or moved on by the visit, in its transaction (campaigns' floor).
+                            hooks.visit_opportunities.provider.record(
+                                user=request.user, visit=saved, found=found, moves=moves
+                            )
+                    else:
+                        saved = services.visit_update(user=request.user, visit=visit, data=data, version=version)
+                    for photo in photos:
+                        services.visit_photo_add(user=request.user, visit=saved, photo=photo)
             except versions.StaleVersion as refusal:
                 stale_shown(form, refusal, data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(
-                    request,
+                message = (
                     _("Visit to %(name)s saved.") % {"name": customer.name}
                     if visit
-                    else _("Visit to %(name)s logged.") % {"name": customer.name},
+                    else _("Visit to %(name)s logged.") % {"name": customer.name}
                 )
+                checked = services.visit_verification_text(saved) if saved.latitude is not None else ""
+                messages.success(request, f"{message} {checked}".strip())
                 return HttpResponseRedirect(
                     _next_url(request, reverse("accounts:customer-detail", args=[customer.code]))
                 )
@@ -140,9 +175,70 @@ class VisitFormView(LoginRequiredMixin, View):
         return render(
             request,
             self.template_name,
-            {"customer": customer, "visit": visit, "form": form, "next": back},
+            {
+                "customer": customer,
+                "visit": visit,
+                "form": form,
+                "next": back,
+                "check_in": {
+                    "radius_m": settings.VISIT_CHECK_IN_RADIUS_M,
+                    "accuracy_m": settings.VISIT_CHECK_IN_ACCURACY_M,
+                    "photo_max_bytes": settings.VISIT_PHOTO_MAX_BYTES,
+                    "location": customer.location,
+                },
+                "photos": list(visit.photos.order_by("id")) if visit is not None else [],
+            },
             status=status,
         )
+
+
+POSITION_FIELDS = (*VisitForm.CHECK_IN, *VisitForm.CHECK_OUT)
+
+
+class VisitPhotoFileView(View):
+    """A visit's photo, streamed from the storage to those who may see the customer (never a public file): others
+    get 404, as for anything of a customer they do not see. Signed-in staff by their session; a script by its API
+    token (`Authorization: Token …`), as the photo list of the API gives these addresses."""
+
+    def get(self, request, pk):
+        user = request.user
+        if not user.is_authenticated and request.headers.get("Authorization", "").startswith("Token "):
+            try:
+                found = TokenAuthentication().authenticate(Request(request))
+            except AuthenticationFailed:
+                found = None
+            if found is not None:
+                user = found[0]
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        photo = get_object_or_404(
+            VisitPhoto.objects.filter(visit__customer__in=Customer.objects.visible_to(user)), pk=pk
+        )
+        content_type = mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream"
+        response = FileResponse(photo.image.open("rb"), content_type=content_type)
+        # Private to the one who may see it: no shared cache keeps a customer's photo.
+        response["Cache-Control"] = "private, max-age=3600"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class VisitLocationConfirmView(LoginRequiredMixin, View):
+    """A department head makes a visit's check-in position the customer's location (the button on the customer
+    page), which confirms it; visits are then verified against it."""
+
+    def post(self, request, pk):
+        visit = get_object_or_404(selectors.visits_visible(request.user).select_related("customer__region"), pk=pk)
+        try:
+            services.visit_location_confirm(user=request.user, visit=visit)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("The location of %(name)s is now the position of the visit of %(day)s.")
+                % {"name": visit.customer.name, "day": f"{timezone.localtime(visit.visited_at):%Y-%m-%d}"},
+            )
+        return HttpResponseRedirect(_next_url(request, reverse("accounts:customer-detail", args=[visit.customer.code])))
 
 
 class DueVisitsView(LoginRequiredMixin, View):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import factory
@@ -96,3 +97,78 @@ class TeamRoleFactory(DjangoModelFactory):
         model = TeamRole
 
     role = "customer_manager"
+
+
+class OpportunityFactory(DjangoModelFactory):
+    """An open opportunity closing at the end of next month; give it a customer and an owner on the team."""
+
+    class Meta:
+        model = "campaigns.Opportunity"
+
+    title = factory.Sequence(lambda n: f"商机{n}")
+    expected_monthly_revenue = Decimal("1000.00")
+    stage = "found"
+    probability = 10
+    expected_close_on = factory.LazyFunction(
+        lambda: (
+            (datetime.date.today().replace(day=1) + datetime.timedelta(days=62)).replace(day=1)
+            - datetime.timedelta(days=1)
+        )
+    )
+
+
+class VisitFactory(DjangoModelFactory):
+    """A visit logged now; give it a customer and a visitor (the check-in fields as a test needs them)."""
+
+    class Meta:
+        model = "teams.Visit"
+
+    visited_at = factory.LazyFunction(lambda: datetime.datetime.now(datetime.UTC))
+    kind = "onsite"
+    summary = "走访了解需求"
+
+
+def image_bytes(image_format: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
+    """A small real image (a visit photo) made with Pillow."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 80, 40)).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+class HoldingFactory(DjangoModelFactory):
+    """A customer's holding of a product (a product code, e.g. "VPMN", as `product_id`); give it a customer."""
+
+    class Meta:
+        model = "campaigns.CustomerProduct"
+
+    product_id = "VPMN"
+    active_users = 10
+    monthly_revenue = Decimal("100.00")
+    subscribed_on = datetime.date(2026, 1, 1)
+
+
+class TierChangeFactory(DjangoModelFactory):
+    """A change of a customer's tier, made now; give it a customer."""
+
+    class Meta:
+        model = "tiering.TierChange"
+
+    from_tier = "C"
+    to_tier = "B"
+    changed_at = factory.LazyFunction(lambda: datetime.datetime.now(datetime.UTC))
+    source = "nightly"
+
+
+class NotificationFactory(DjangoModelFactory):
+    """A notification in someone's inbox; give it a recipient."""
+
+    class Meta:
+        model = "crm.Notification"
+
+    kind = "plan_assigned"
+    title = factory.Sequence(lambda n: f"提醒{n}")
+    body = "详情"

@@ -80,7 +80,23 @@ class World:
             kind="onsite",
             visited_at=timezone.now(),
             summary="走访",
+            # checked in with a good position, so that a department head may make it the customer's location
+            latitude=30.657,
+            longitude=104.066,
+            accuracy_m=20,
         )
+
+    @cached_property
+    def photo(self):
+        """A photo of alice's visit, stored through the default storage."""
+        from django.core.files.base import ContentFile
+
+        from teams.models import VisitPhoto
+        from tests.factories import image_bytes
+
+        photo = VisitPhoto(visit=self.visit, uploaded_by=self.cast["alice"])
+        photo.image.save("photo.jpg", ContentFile(image_bytes()), save=True)
+        return photo
 
     @cached_property
     def campaign(self) -> Campaign:
@@ -106,6 +122,24 @@ class World:
     @cached_property
     def entry(self):
         return self.call_list.entries.get(customer=self.customers["alice"])
+
+    @cached_property
+    def opportunity(self):
+        """alice's opportunity (商机) at her customer CD0001."""
+        return campaign_services.opportunity_create(
+            user=self.cast["alice"],
+            customer=self.customers["alice"],
+            data={"title": "云视讯", "expected_close_on": timezone.localdate() + datetime.timedelta(days=30)},
+        )
+
+    @cached_property
+    def notification(self):
+        """A notification in alice's inbox."""
+        from crm.models import Notification
+
+        return Notification.objects.create(
+            recipient=self.cast["alice"], kind="plan_assigned", title="新的营销计划", url="/campaigns/"
+        )
 
     @cached_property
     def rule_set(self) -> RuleSet:
@@ -213,6 +247,38 @@ def customer_read(kind: str) -> Route:
     )
 
 
+def key_person(world: World) -> dict[str, Any]:
+    """CD0001's key person (the `customers` fixture gives it one)."""
+    return {"code": "CD0001", "pk": world.customers["alice"].key_persons.first().pk}
+
+
+def member(world: World) -> dict[str, Any]:
+    """A current group member of CD0001."""
+    found, _created = world.customers["alice"].members.get_or_create(mobile="13700009999", defaults={"name": "成员"})
+    return {"code": "CD0001", "pk": found.pk}
+
+
+def holding_of(product: str) -> Kwargs:
+    return lambda world: {"code": "CD0001", "product": product}
+
+
+def people_write(
+    kwargs: Kwargs | None = None, *, method: str = "get", done: int = 200, needs: tuple[str, ...] = ()
+) -> Route:
+    """A page that writes CD0001's records (key persons, members, holdings): carol, who does not see it, gets 404;
+    whoever sees it keeps its records (as the API lets them), so no insider lacks the right; alice may."""
+    return Route(
+        PAGE,
+        kwargs=kwargs or code(),
+        method=method,
+        needs=needs,
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("alice", done),
+    )
+
+
 EXPECTATIONS: dict[str, Route] = {
     # -- the ground floor's pages ----------------------------------------------------------------------------------
     "home": Route(
@@ -236,6 +302,44 @@ EXPECTATIONS: dict[str, Route] = {
     "audit": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
     ),
+    # -- notifications: one's own inbox (another's notification is 404), the head's department robot -------------
+    "notifications:inbox": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    "notifications:read": Route(
+        PAGE,
+        kwargs=pk("notification"),
+        method="post",
+        anonymous=302,
+        outsider=Call("bob", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("alice", 302),
+    ),
+    "notifications:read-all": Route(
+        PAGE, method="post", anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=Call("alice", 302)
+    ),
+    "notifications:settings": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    "notifications:robot": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "notification-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "notification-read": Route(
+        API,
+        kwargs=pk("notification"),
+        method="post",
+        anonymous=401,
+        outsider=Call("bob", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "notification-read-all": Route(
+        API, method="post", anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    # -- the workbench and the top bar's search (what they list is the user's own: see their tests) --------------
+    "workbench:today": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "search:search": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     # -- teams -----------------------------------------------------------------------------------------------------
     "teams:due-visits": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     "teams:visit-edit": Route(
@@ -247,6 +351,23 @@ EXPECTATIONS: dict[str, Route] = {
         insider_with_right=ALICE_OK,
     ),
     "teams:visit-create": customer_read(PAGE),
+    "teams:visit-confirm-location": Route(
+        PAGE,
+        kwargs=pk("visit"),
+        method="post",
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("alice", 403),  # an account manager does not confirm a customer's location
+        insider_with_right=Call("dora", 302),
+    ),
+    "teams:visit-photo": Route(
+        PAGE,
+        kwargs=pk("photo"),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("dora", 200),
+    ),
     "teams:team-edit": Route(
         PAGE,
         kwargs=code(),
@@ -283,6 +404,15 @@ EXPECTATIONS: dict[str, Route] = {
     "accounts:customer-detail": customer_read(PAGE),
     "accounts:customer-edit": customer_read(PAGE),
     "accounts:customer-history": customer_read(PAGE),
+    "accounts:customer-timeline": customer_read(PAGE),
+    "accounts:member-list": customer_read(PAGE),
+    # The customer's key persons and members are kept by its team and department head; provincial staff only see them.
+    "accounts:key-person-create": people_write(),
+    "accounts:key-person-edit": people_write(key_person),
+    "accounts:key-person-delete": people_write(key_person, method="post", done=302),
+    "accounts:member-create": people_write(),
+    "accounts:member-edit": people_write(member),
+    "accounts:member-remove": people_write(member, method="post", done=302),
     # -- tiering ---------------------------------------------------------------------------------------------------
     "tiering:rule-sets": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
@@ -387,6 +517,29 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=NA,
         insider_with_right=ALICE_OK,
     ),
+    # whoever sees an opportunity's customer is on its team or manages it: nobody sees one without the right to it
+    "campaigns:opportunities": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    "campaigns:opportunity-create": Route(
+        PAGE,
+        query="?customer=CD0001",
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "campaigns:opportunity": Route(
+        PAGE,
+        kwargs=pk("opportunity"),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("dora", 200),
+    ),
+    # A customer's product holdings: kept like its people, from the customer page's coverage card.
+    "campaigns:holding": people_write(holding_of(PRODUCT)),
+    "campaigns:holding-remove": people_write(holding_of(PRODUCT), method="post", done=302, needs=("holding",)),
     # -- imports ---------------------------------------------------------------------------------------------------
     "imports:imports": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
@@ -489,6 +642,23 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=Call("dora", 403, method="patch", data={}),  # only its visitor changes a visit
         insider_with_right=ALICE_OK,
     ),
+    "visit-photos": Route(
+        API,
+        kwargs=pk("visit"),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("dora", 403, method="post", data={}),  # only its visitor adds photos
+        insider_with_right=ALICE_OK,
+    ),
+    "visit-confirm-location": Route(
+        API,
+        kwargs=pk("visit"),
+        method="post",
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("dora", 200),
+    ),
     # -- the API: campaigns ----------------------------------------------------------------------------------------
     "product-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     "product-detail": Route(
@@ -582,6 +752,15 @@ EXPECTATIONS: dict[str, Route] = {
         outsider=Call("carol", 404),
         insider_without_right=Call("dora", 403),  # sees the list and the number; only its agent records calls
         insider_with_right=ALICE_OK,
+    ),
+    "opportunity-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "opportunity-detail": Route(
+        API,
+        kwargs=pk("opportunity"),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("paul", 200),
     ),
     # -- the API: KPIs ---------------------------------------------------------------------------------------------
     "kpis": Route(

@@ -4,8 +4,13 @@ override in force. `register()` runs in `TieringConfig.ready`."""
 
 from __future__ import annotations
 
-from accounts import hooks as customer_hooks
+from django.utils.translation import gettext as _
 
+from accounts import hooks as customer_hooks
+from accounts.hooks import TimelineEntry
+from crm import notifications as notification_hooks
+
+from . import digest
 from .services import tier_refresh
 
 
@@ -20,6 +25,23 @@ def customer_page_context(*, request, customer) -> dict:
     }
 
 
+def tier_timeline(*, customer, user, before, limit) -> list[TimelineEntry]:
+    """The customer's changes of tier, newest first: one query over tierchange_customer_idx."""
+    changes = customer.tier_changes.all()
+    if before is not None:
+        changes = changes.filter(changed_at__lt=before)
+    entries = []
+    for change in changes.select_related("rule_set").order_by("-changed_at", "-id")[:limit]:
+        body = change.get_source_display()
+        if change.rule_set is not None:
+            body += f" · {change.rule_set.name} v{change.rule_set.version}"
+        title = _("Tier: %(old)s → %(new)s") % {"old": change.from_tier or "—", "new": change.to_tier or "—"}
+        entries.append(TimelineEntry(at=change.changed_at, kind="tier", title=title, body=body))
+    return entries
+
+
 def register() -> None:
+    notification_hooks.digest_items.register("tiering.overrides_expiring", digest.overrides_expiring)
     customer_hooks.customer_saved.register("tiering.refresh", customer_saved)
     customer_hooks.customer_page_context.register("tiering.history", customer_page_context)
+    customer_hooks.customer_timeline.register("tiering.changes", tier_timeline)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -7,6 +9,7 @@ from accounts.validators import validate_mobile
 from crm.api.serializers import RejectUnknownFieldsMixin, StrictModelSerializer
 from crm.models import Department, Region, User
 from crm.permissions import may
+from teams.api.serializers import VisibleCustomerField
 
 from ..models import (
     CallEntry,
@@ -14,9 +17,13 @@ from ..models import (
     CallOutcome,
     CallSource,
     Campaign,
+    Competitor,
     CustomerPlan,
     CustomerProduct,
     DoNotCall,
+    Opportunity,
+    OpportunitySource,
+    OpportunityStage,
     PlanStage,
     Product,
 )
@@ -172,13 +179,14 @@ class CallListSerializer(serializers.ModelSerializer):
 
 class CallEntrySerializer(serializers.ModelSerializer):
     """A number on a call list; whole for the customer's customer manager, masked (138****1234) for everyone else:
-    the context's `owned` holds the customers whose numbers are shown whole."""
+    the context's `owned` holds the customers whose numbers are shown whole. `call_back_on`: the day agreed to call
+    again, while the last outcome is `call_back`."""
 
     customer = serializers.CharField(source="customer.code", read_only=True)
 
     class Meta:
         model = CallEntry
-        fields = ["id", "name", "mobile", "customer", "attempts", "last_outcome"]
+        fields = ["id", "name", "mobile", "customer", "attempts", "last_outcome", "call_back_on"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -190,3 +198,72 @@ class CallEntrySerializer(serializers.ModelSerializer):
 class CallOutcomeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     outcome = serializers.ChoiceField(choices=CallOutcome.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    call_back_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="the day agreed to call again: required with `call_back`, today or later; no other outcome takes one",
+    )
+
+
+def _amount(negative) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False, error_messages={"min_value": negative}
+    )
+
+
+class OpportunitySerializer(StrictModelSerializer):
+    """An opportunity (商机, issue 17). `customer` is a code (set when created, never changed), `products` codes,
+    `owner` a username of someone on the customer's team (by default the creator when on the team, else the
+    customer manager); `probability` defaults to the stage's (found 10, proposal 30, negotiation 60, won 90,
+    opened 100, lost 0) when created or moved without one; `lost_reason` is required with `lost`; an open
+    opportunity's `expected_close_on` is today or later."""
+
+    customer = VisibleCustomerField()
+    products = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Product.objects.all(),
+        many=True,
+        required=False,
+        error_messages={"does_not_exist": _("No product has the code {value}.")},
+    )
+    expected_monthly_revenue = _amount(_("The expected monthly revenue cannot be negative."))
+    expected_one_off_revenue = _amount(_("The expected one-off revenue cannot be negative."))
+    stage = serializers.ChoiceField(choices=OpportunityStage.choices, required=False)
+    probability = serializers.IntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        error_messages={
+            "min_value": _("The probability is a percentage from 0 to 100."),
+            "max_value": _("The probability is a percentage from 0 to 100."),
+        },
+    )
+    competitor = serializers.ChoiceField(choices=Competitor.choices, required=False, allow_blank=True)
+    source = serializers.ChoiceField(choices=OpportunitySource.choices, required=False)
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        error_messages={"does_not_exist": _("No active member of staff has the username {value}.")},
+    )
+    lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "id",
+            "customer",
+            "title",
+            "products",
+            "expected_monthly_revenue",
+            "expected_one_off_revenue",
+            "stage",
+            "probability",
+            "expected_close_on",
+            "competitor",
+            "source",
+            "owner",
+            "lost_reason",
+        ]
+        read_only_fields = ["id"]

@@ -9,6 +9,7 @@ from . import views
 router = ApiRouter()
 router.register("products", views.ProductViewSet, basename="product")
 router.register("campaigns", views.CampaignViewSet, basename="campaign")
+router.register("opportunities", views.OpportunityViewSet, basename="opportunity")
 
 urlpatterns = [
     path("customers/<str:code>/products/<str:product>/", views.HoldingView.as_view(), name="customer-product"),

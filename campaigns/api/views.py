@@ -16,6 +16,7 @@ from crm.idempotency import idempotent
 from crm.permissions import may
 
 from .. import selectors, services
+from ..filters import OpportunityFilter
 from ..models import CallEntry, CustomerProduct, DoNotCall, Product
 from .serializers import (
     CallEntrySerializer,
@@ -27,6 +28,7 @@ from .serializers import (
     DoNotCallRemoveSerializer,
     DoNotCallSerializer,
     HoldingSerializer,
+    OpportunitySerializer,
     PlanSerializer,
     PlanUpdateSerializer,
     ProductSerializer,
@@ -276,3 +278,57 @@ class CallOutcomeView(APIView):
         recorded.customer = found.customer
         owned = selectors.customers_owned(request.user, [recorded.customer_id])
         return Response(CallEntrySerializer(recorded, context={"owned": owned}).data)
+
+
+class OpportunityViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Opportunities (商机, issue 17) of the customers the caller sees (SPEC §2), the soonest to close first;
+    filters `customer` (code), `owner` (username), `stage`, `closing` (YYYY-MM). POST records one (Idempotency-Key
+    honoured); PATCH changes one (its owner, the customer's team and their managers), a stale If-Match is 412."""
+
+    serializer_class = OpportunitySerializer
+    filterset_class = OpportunityFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            selectors.opportunities_for(self.request.user)
+            .prefetch_related("products")
+            .order_by("expected_close_on", "-id")
+        )
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer: OpportunitySerializer) -> None:
+        data = dict(serializer.validated_data)
+        customer = data.pop("customer")
+        opportunity = services.opportunity_create(user=self.request.user, customer=customer, data=data)
+        serializer.instance = self.get_queryset().get(pk=opportunity.pk)
+
+    @extend_schema(parameters=[versions_api.ETAG])
+    def retrieve(self, request, *args, **kwargs):
+        opportunity = self.get_object()
+        return versions_api.tagged(Response(self.get_serializer(opportunity).data), opportunity)
+
+    @extend_schema(
+        parameters=[versions_api.IF_MATCH, versions_api.ETAG],
+        responses={200: OpportunitySerializer, 412: versions_api.STALE},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        opportunity = services.opportunity_update(
+            user=request.user,
+            opportunity=serializer.instance,
+            data=dict(serializer.validated_data),
+            version=versions.if_match(request),
+        )
+        shown = self.get_queryset().get(pk=opportunity.pk)
+        return versions_api.tagged(Response(self.get_serializer(shown).data), shown)

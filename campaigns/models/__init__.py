@@ -20,6 +20,13 @@ from .campaigns import (
     PlanStage,
     PlanStageChange,
 )
+from .opportunities import (
+    Competitor,
+    Opportunity,
+    OpportunitySource,
+    OpportunityStage,
+    OpportunityStageChange,
+)
 from .products import (
     PERCENT,
     ZERO,
@@ -38,12 +45,17 @@ __all__ = [
     "CallSource",
     "Campaign",
     "CampaignKind",
+    "Competitor",
     "CoverageThresholds",
     "CustomerPlan",
     "CustomerProduct",
     "DoNotCall",
     "FINAL_OUTCOMES",
     "MAX_ATTEMPTS",
+    "Opportunity",
+    "OpportunitySource",
+    "OpportunityStage",
+    "OpportunityStageChange",
     "PERCENT",
     "PlanStage",
     "PlanStageChange",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_mobile
@@ -94,12 +95,19 @@ class CallEntry(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts in the campaign"), default=0)
     last_outcome = models.CharField(_("last outcome"), max_length=20, choices=CallOutcome.choices, blank=True)
     last_called_at = models.DateTimeField(_("last called at"), null=True, blank=True)
+    # The day the customer asked to be called again, while the last outcome is `call_back`: the call-backs due.
+    call_back_on = models.DateField(_("call back on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("call list entry")
         verbose_name_plural = _("call list entries")
         ordering = ["call_list_id", "id"]
-        indexes = [models.Index(fields=["mobile"], name="call_entry_mobile_idx")]
+        indexes = [
+            models.Index(fields=["mobile"], name="call_entry_mobile_idx"),
+            models.Index(
+                fields=["call_back_on"], condition=Q(call_back_on__isnull=False), name="call_entry_call_back_idx"
+            ),
+        ]
         constraints = [models.UniqueConstraint(fields=["call_list", "mobile"], name="call_entry_one_per_list_mobile")]
 
     def __str__(self) -> str:
@@ -128,6 +136,9 @@ class CallAttempt(models.Model):
     )
     outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    call_back_on = models.DateField(
+        _("call back on"), null=True, blank=True, help_text=_("The day agreed to call again (outcome: call back).")
+    )
     called_at = models.DateTimeField(_("called at"), auto_now_add=True)
 
     class Meta:
@@ -137,6 +148,11 @@ class CallAttempt(models.Model):
         indexes = [
             models.Index(fields=["campaign", "mobile"], name="call_campaign_mobile_idx"),
             models.Index(fields=["campaign", "agent", "called_at"], name="call_campaign_agent_day_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(call_back_on__isnull=True) | Q(outcome="call_back"), name="call_back_on_only_to_call_back"
+            )
         ]
 
     def __str__(self) -> str:

@@ -26,12 +26,21 @@ from .holdings import (
     holding_remove,
     holding_set,
 )
+from .opportunities import (
+    OPPORTUNITY_FIELDS,
+    opportunities_by_visit,
+    opportunity_create,
+    opportunity_create_from_visit,
+    opportunity_initial_from,
+    opportunity_update,
+)
 
 __all__ = [
     "CALLABLE_STAGES",
     "DO_NOT_CALL_LOCK",
     "ENTRY_BATCH",
     "HOLDING_FIELDS",
+    "OPPORTUNITY_FIELDS",
     "SEGMENT_KEYS",
     "VISIT_MOVES",
     "activity_record",
@@ -43,6 +52,11 @@ __all__ = [
     "do_not_call_remove",
     "holding_remove",
     "holding_set",
+    "opportunities_by_visit",
+    "opportunity_create",
+    "opportunity_create_from_visit",
+    "opportunity_initial_from",
+    "opportunity_update",
     "plan_stage_set",
     "plan_update",
     "plans_advance_by_visit",

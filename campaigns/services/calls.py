@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.core.exceptions import ValidationError
@@ -207,10 +208,14 @@ def call_list_build(
 
 
 @transaction.atomic
-def call_outcome_record(*, user: User, entry: CallEntry, outcome: str, note: str = "") -> CallEntry:
+def call_outcome_record(
+    *, user: User, entry: CallEntry, outcome: str, note: str = "", call_back_on: datetime.date | None = None
+) -> CallEntry:
     """Record a call of an entry (外呼结果) by the list's agent: a `CallAttempt`, and the entry's attempts, last
-    outcome and time. `do_not_call` puts the number on the do-not-call list at once, which takes it off every
-    open call list (this entry included: the returned entry is then gone from the database)."""
+    outcome and time. `call_back` needs the day agreed to call again (`call_back_on`, today or later), which the
+    entry keeps until its next call; no other outcome takes one. `do_not_call` puts the number on the do-not-call
+    list at once, which takes it off every open call list (this entry included: the returned entry is then gone
+    from the database)."""
     locked = CallEntry.objects.select_for_update(of=("self",)).select_related("call_list").filter(pk=entry.pk).first()
     if locked is None:  # its number went on the do-not-call list meanwhile
         raise ValidationError(_("This number is no longer on the list."))
@@ -235,6 +240,14 @@ def call_outcome_record(*, user: User, entry: CallEntry, outcome: str, note: str
         raise ValidationError(_("This number is on the do-not-call list: it is not called."))
     if outcome not in CallOutcome.values:
         raise ValidationError({"outcome": _("Choose an outcome of the call.")})
+    if outcome == CallOutcome.CALL_BACK and call_back_on is None:
+        raise ValidationError({"call_back_on": _("A call back needs the day to call again.")})
+    if outcome == CallOutcome.CALL_BACK and call_back_on is not None and call_back_on < timezone.localdate():
+        raise ValidationError(
+            {"call_back_on": _("The day to call back, %(day)s, is in the past.") % {"day": call_back_on.isoformat()}}
+        )
+    if outcome != CallOutcome.CALL_BACK and call_back_on is not None:
+        raise ValidationError({"call_back_on": _("Only a call back takes a day to call again.")})
     note = note.strip()
     call = CallAttempt(
         campaign_id=call_list.campaign_id,
@@ -244,20 +257,25 @@ def call_outcome_record(*, user: User, entry: CallEntry, outcome: str, note: str
         agent=user,
         outcome=outcome,
         note=note,
+        call_back_on=call_back_on,
     )
     call.full_clean(exclude=["campaign", "entry", "customer", "agent"])  # taken from the entry, not typed in
     call.save()
     entry.attempts = max(entry.attempts, tried) + 1
     entry.last_outcome = outcome
     entry.last_called_at = call.called_at
-    entry.save(update_fields=["attempts", "last_outcome", "last_called_at"])
+    entry.call_back_on = call_back_on
+    entry.save(update_fields=["attempts", "last_outcome", "last_called_at", "call_back_on"])
     audit.record(
         user=user,
         action=AuditAction.CREATE,
         obj=call,
         customer=Customer.objects.select_related("region").get(pk=entry.customer_id),
         object_repr=f"{entry.name} · {call_list.pk}",
-        changes={"outcome": [None, outcome]},
+        changes={
+            "outcome": [None, outcome],
+            **({"call_back_on": [None, audit.plain(call_back_on)]} if call_back_on else {}),
+        },
         detail={"call_list": call_list.pk, "attempt": entry.attempts},
     )
     if outcome == CallOutcome.DO_NOT_CALL:

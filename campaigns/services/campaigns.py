@@ -28,6 +28,7 @@ from ..models import (
     PlanStageChange,
     Product,
 )
+from ..notices import campaign_plans_notified, plan_owner_notified
 from ..rules import COVERAGE_LABELS, COVERED, UNCOVERED, is_backwards
 from ..selectors import coverage_condition, holding_status
 
@@ -118,6 +119,7 @@ def campaign_create(*, user: User, data: dict[str, Any]) -> Campaign:
         detail={"plans": len(customers)},
     )
     _plans_audited(user=user, campaign=campaign)
+    campaign_plans_notified(by=user, campaign=campaign)
     return campaign
 
 
@@ -265,6 +267,7 @@ def plan_update(
             )
         plan.owner = owner
         plan.save(update_fields=["owner"])
+        plan_owner_notified(by=user, plan=plan)
     after = {"owner": plan.owner.username if plan.owner is not None else None, "gap_products": plan_gap_codes(plan)}
     if changes := audit.diff(before, after):
         audit.record(user=user, action=AuditAction.UPDATE, obj=plan, customer=plan.customer, changes=changes)

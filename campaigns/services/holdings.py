@@ -9,6 +9,7 @@ from django.db import transaction
 from accounts.models import Customer
 from crm import audit, versions
 from crm.models import AuditAction, User
+from crm.permissions import require
 
 from ..models import (
     CustomerProduct,
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
     from django.db.models import Field
 
 HOLDING_FIELDS = ("active_users", "monthly_revenue", "subscribed_on", "last_used_on")
+
+
+def _require_holdings_right(user: User | None, customer: Customer) -> None:
+    """Refused unless `user` keeps the customer's records; None is the system (an import), checked before."""
+    if user is not None:
+        require(user, "campaigns.change_holdings", customer)
 
 
 @transaction.atomic
@@ -32,6 +39,7 @@ def holding_set(
 ) -> tuple[CustomerProduct, bool]:
     """Create or replace the customer's holding of the product; returns it and whether it is new. With the
     `version` the caller read, a replacement made on a stale holding is refused (StaleVersion)."""
+    _require_holdings_right(user, customer)
     holding = CustomerProduct.objects.select_for_update().filter(customer=customer, product=product).first()
     created = holding is None
     if holding is not None:
@@ -53,11 +61,16 @@ def holding_set(
 
 
 @transaction.atomic
-def holding_remove(*, customer: Customer, product: Product, user: User | None = None) -> bool:
-    """The customer no longer holds the product (退订); returns whether it did."""
+def holding_remove(
+    *, customer: Customer, product: Product, user: User | None = None, version: str | list[str] | None = None
+) -> bool:
+    """The customer no longer holds the product (退订); returns whether it did. With the `version` the caller read,
+    ending a holding changed meanwhile is refused (StaleVersion)."""
+    _require_holdings_right(user, customer)
     holding = CustomerProduct.objects.select_for_update().filter(customer=customer, product=product).first()
     if holding is None:
         return False
+    versions.check(holding, version, customer_id=customer.pk)
     audit.record_deleted(user=user, obj=holding, fields=HOLDING_FIELDS, customer=customer)
     holding.delete()
     return True

@@ -23,6 +23,11 @@ from .coverage import (
     STATUSES,
     GapMatrixView,
 )
+from .opportunities import (
+    OWNER_SUGGESTIONS,
+    OpportunityBoardView,
+    OpportunityFormView,
+)
 
 __all__ = [
     "ActivityCreateView",
@@ -37,6 +42,9 @@ __all__ = [
     "DoNotCallView",
     "GapMatrixView",
     "NO_OWNER",
+    "OWNER_SUGGESTIONS",
+    "OpportunityBoardView",
+    "OpportunityFormView",
     "PlanMoveView",
     "STAFF_SUGGESTIONS",
     "STATUSES",

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -117,6 +118,7 @@ class CallListView(LoginRequiredMixin, View):
             "pending": counted.pending_count,
             "max_attempts": MAX_ATTEMPTS,
             "outcomes": CallOutcome.choices,
+            "today": timezone.localdate(),
             "may_record": call_list.is_open and may(request.user, "campaigns.record_call", call_list),
             "may_close": call_list.is_open and may(request.user, "campaigns.close_call_list", call_list),
             "form": form,
@@ -148,7 +150,11 @@ class CallListView(LoginRequiredMixin, View):
         outcome = form.cleaned_data["outcome"]
         try:
             services.call_outcome_record(
-                user=request.user, entry=entry, outcome=outcome, note=form.cleaned_data["note"]
+                user=request.user,
+                entry=entry,
+                outcome=outcome,
+                note=form.cleaned_data["note"],
+                call_back_on=form.cleaned_data.get("call_back_on"),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -157,6 +163,12 @@ class CallListView(LoginRequiredMixin, View):
             messages.success(
                 request,
                 _("%(name)s is on the do-not-call list now, and off every open call list.") % {"name": entry.name},
+            )
+        elif outcome == CallOutcome.CALL_BACK:
+            messages.success(
+                request,
+                _("%(name)s: call back on %(day)s.")
+                % {"name": entry.name, "day": form.cleaned_data["call_back_on"].isoformat()},
             )
         else:
             messages.success(

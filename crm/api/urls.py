@@ -6,11 +6,13 @@ from __future__ import annotations
 from django.urls import include, path
 
 from . import views
+from .notifications import NotificationViewSet
 from .routers import ApiRouter, api_root_urls
 
 router = ApiRouter()
 router.register("regions", views.RegionViewSet, basename="region")
 router.register("audit", views.AuditViewSet, basename="audit")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", views.TokenLoginView.as_view(), name="auth-token"),

@@ -8,11 +8,12 @@ about 20 000 staff. Visits of the current period meet the service standard of ab
 Everything is written in bulk (COPY on PostgreSQL) so that a million customers load in minutes.
 
 Split by what is seeded: `territory` (regions, logins, departments and managers), `customers` (with their people
-and status history), `teams` (team roles and visits), `campaigns` (holdings and a month's campaign); `seeder` runs
-them in order.
+and status history), `teams` (team roles and visits), `campaigns` (holdings and a month's campaign), `opportunities`
+(a few per department); `seeder` runs them in order.
 """
 
 from .campaigns import seed_campaigns
+from .opportunities import seed_opportunities
 from .seeder import DemoSeeder, SeedReport
 from .territory import DEMO_MANAGER, DEMO_MANAGER_CITY, DEMO_PASSWORD, DemoLogin, seed_demo_logins, seed_territory
 
@@ -25,5 +26,6 @@ __all__ = [
     "SeedReport",
     "seed_campaigns",
     "seed_demo_logins",
+    "seed_opportunities",
     "seed_territory",
 ]

@@ -36,6 +36,7 @@ from .targets import (
     own_targets,
     province_code,
     targets_for,
+    verified_only_provinces,
 )
 
 __all__ = [
@@ -60,5 +61,6 @@ __all__ = [
     "scope_for",
     "targets_for",
     "trend",
+    "verified_only_provinces",
     "worst_coverage_gaps",
 ]

@@ -18,7 +18,7 @@ from ..metrics import METRIC_BY_CODE, SNAPSHOT_METRICS, Metric, add_totals, zero
 from ..models import KpiSnapshot, ScopeKind
 from ..totals import count_rows
 from .scopes import Scope
-from .targets import province_code, targets_for
+from .targets import province_code, targets_for, verified_only_provinces
 
 
 def latest_period() -> Period | None:
@@ -163,7 +163,8 @@ def live_figures(
     today = timezone.localdate()
     totals = zero_totals()
     by_tier = by_tier if by_tier is not None else standards()
-    for row in count_rows(customers, Period.of(today), today, by_tier, fields):
+    verified_only_in = verified_only_provinces() if {"visit_met", "visit_overdue"} & set(fields) else ()
+    for row in count_rows(customers, Period.of(today), today, by_tier, fields, verified_only_in):
         add_totals(totals, row.totals)
     by_metric = {  # only the metrics whose totals were counted
         metric.code: Figure(

@@ -9,7 +9,7 @@ from crm.visibility import NATIONAL_CODE
 from tiering.models import RuleSet, RuleSetStatus
 
 from ..metrics import SNAPSHOT_METRICS, TIER_SHARE_QUOTAS
-from ..models import KpiTarget
+from ..models import KpiTarget, VisitCompliancePolicy
 
 
 def targets_for(province: str | None) -> dict[str, Decimal | None]:
@@ -44,3 +44,13 @@ def province_code(region: Region | None) -> str | None:
     if region is None or region.depth < 1:
         return None
     return region.ancestor_codes()[1]
+
+
+def verified_only_provinces() -> list[str]:
+    """The paths of the provinces whose visit compliance counts only verified on-site visits (外勤签到), as
+    `teams.selectors.visits_met` takes them. One query."""
+    return list(
+        VisitCompliancePolicy.objects.filter(verified_only=True)
+        .order_by("region_id")
+        .values_list("region__path", flat=True)
+    )

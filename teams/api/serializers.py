@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -7,8 +8,8 @@ from accounts.models import Customer, KeyPerson
 from crm.api.serializers import RejectUnknownFieldsMixin, StrictModelSerializer
 from crm.models import User
 
-from .. import hooks
-from ..models import SINGLE_ROLES, TeamRoleKind, Visit
+from .. import hooks, services
+from ..models import SINGLE_ROLES, TeamRoleKind, Visit, VisitPhoto
 
 
 def _staff_field(**kwargs) -> serializers.SlugRelatedField:
@@ -47,6 +48,33 @@ def team_representation(status) -> dict:
     data["complete"] = status.complete
     data["missing"] = status.missing
     return data
+
+
+LATITUDE_RANGE = _("A latitude lies between -90 and 90 degrees.")
+LONGITUDE_RANGE = _("A longitude lies between -180 and 180 degrees.")
+
+
+class VisitPhotoSerializer(serializers.ModelSerializer):
+    """A photo of a visit, with the address that serves it to those who may see the customer."""
+
+    url = serializers.SerializerMethodField(help_text="where the photo is served (to those who see the customer)")
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+
+    class Meta:
+        model = VisitPhoto
+        fields = ["id", "url", "width", "height", "size", "uploaded_by", "created_at"]
+        read_only_fields = fields
+
+    def get_url(self, photo: VisitPhoto) -> str:
+        path = reverse("teams:visit-photo", args=[photo.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class VisitPhotoUploadSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    photo = serializers.FileField(
+        help_text="an image (JPEG, PNG or WebP) up to the size limit (settings.VISIT_PHOTO_MAX_BYTES, 10 MB by default)"
+    )
 
 
 class VisibleCustomerField(serializers.SlugRelatedField):
@@ -114,11 +142,47 @@ class VisitSerializer(StrictModelSerializer):
             "next_step",
             "next_visit_on",
             "plans",
+            "latitude",
+            "longitude",
+            "accuracy_m",
+            "checkout_latitude",
+            "checkout_longitude",
+            "checkout_accuracy_m",
+            "checked_out_at",
+            "distance_m",
+            "verified",
+            "unverified_reason",
+            "verification",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
-        extra_kwargs = {"visited_at": {"required": False}}
+        read_only_fields = ["id", "created_at", "updated_at", "distance_m", "verified", "unverified_reason"]
+        extra_kwargs = {
+            "visited_at": {"required": False},
+            **{
+                name: {"error_messages": {"min_value": LATITUDE_RANGE, "max_value": LATITUDE_RANGE}}
+                for name in ("latitude", "checkout_latitude")
+            },
+            **{
+                name: {"error_messages": {"min_value": LONGITUDE_RANGE, "max_value": LONGITUDE_RANGE}}
+                for name in ("longitude", "checkout_longitude")
+            },
+            **{
+                name: {
+                    "help_text": "metres: the radius within which the true position lies, as the browser or phone "
+                    "reports it (Geolocation API `coords.accuracy`)",
+                    "error_messages": {"min_value": _("An accuracy is a distance in metres, 0 or more.")},
+                }
+                for name in ("accuracy_m", "checkout_accuracy_m")
+            },
+        }
+
+    verification = serializers.SerializerMethodField(
+        help_text="what the check-in proved, in the reader's language: verified and how far, or why not"
+    )
+
+    def get_verification(self, visit: Visit) -> str:
+        return services.visit_verification_text(visit)
 
     def get_fields(self):
         fields = super().get_fields()

@@ -2,18 +2,27 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, as in get_object
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import customer_get
 from crm import versions
 from crm.api import versions as versions_api
-from crm.idempotency import idempotent
+from crm.idempotency import PARAMETER as IDEMPOTENCY_KEY
+from crm.idempotency import answer_once, idempotent
 from crm.permissions import require
 
 from .. import selectors, services
 from ..filters import VisitFilter
-from .serializers import TeamSerializer, VisitSerializer, team_representation
+from .serializers import (
+    TeamSerializer,
+    VisitPhotoSerializer,
+    VisitPhotoUploadSerializer,
+    VisitSerializer,
+    team_representation,
+)
 
 
 class CustomerTeamView(APIView):
@@ -73,6 +82,48 @@ class VisitViewSet(
             .select_related("customer", "visitor")
             .prefetch_related("staff_present", "key_persons")
         )
+
+    @extend_schema(
+        methods=["GET"],
+        responses=VisitPhotoSerializer(many=True),
+        description="The visit's photos, each with the address that serves it to those who see the customer.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": VisitPhotoUploadSerializer},
+        responses={201: VisitPhotoSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        description="Attach a photo taken at the visit (multipart field `photo`): an image up to the size limit. "
+        "The visitor does, within 7 days of logging the visit.",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="photos", filterset_class=None)
+    def photos(self, request, pk=None, format=None):
+        visit = get_object_or_404(selectors.visits_visible(request.user).select_related("customer__region"), pk=pk)
+        if request.method == "GET":
+            photos = visit.photos.select_related("uploaded_by").order_by("id")
+            page = self.paginator.paginate_queryset(photos, request, view=self)
+            data = VisitPhotoSerializer(page, many=True, context=self.get_serializer_context()).data
+            return self.paginator.get_paginated_response(data)
+        return answer_once(request, lambda: self._photo_add(request, visit))
+
+    def _photo_add(self, request, visit) -> Response:
+        require(request.user, "teams.change_visit", visit)  # who may, before what they sent
+        upload = VisitPhotoUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        photo = services.visit_photo_add(user=request.user, visit=visit, photo=upload.validated_data["photo"])
+        return Response(VisitPhotoSerializer(photo, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(
+        request=None,
+        responses={200: VisitSerializer},
+        description="Make the visit's check-in position the customer's location, confirmed by the caller (a "
+        "department head or above), and verify the visit against it.",
+    )
+    @action(detail=True, methods=["post"], url_path="confirm-location", filterset_class=None)
+    def confirm_location(self, request, pk=None, format=None):
+        visit = self.get_object()
+        services.visit_location_confirm(user=request.user, visit=visit)
+        return Response(self.get_serializer(self.get_queryset().get(pk=visit.pk)).data)
 
     @idempotent
     def create(self, request, *args, **kwargs):

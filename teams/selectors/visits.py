@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from accounts.models import Customer
 from crm.models import User
+from tiering.selectors import TIER_RANK
 
-from ..models import TeamRole, Visit, VisitKind
+from ..models import TeamRole, Visit, VisitKind, VisitPhoto
 from ..rules import (
     CUSTOMER_MANAGER,
     QUARTER,
@@ -48,8 +49,10 @@ def _facts(customer_ids: Iterable[int], since: datetime.date, today: datetime.da
     end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
     facts: dict[int, list[VisitFact]] = defaultdict(list)
     rows = Visit.objects.filter(customer_id__in=list(customer_ids), visited_at__gte=start, visited_at__lt=end)
-    for customer_id, visited_at, kind, role in rows.values_list("customer_id", "visited_at", "kind", "visitor_role"):
-        facts[customer_id].append(VisitFact(timezone.localdate(visited_at, tz), kind, role))
+    for customer_id, visited_at, kind, role, verified in rows.values_list(
+        "customer_id", "visited_at", "kind", "visitor_role", "verified"
+    ):
+        facts[customer_id].append(VisitFact(timezone.localdate(visited_at, tz), kind, role, verified=verified))
     return facts
 
 
@@ -114,9 +117,20 @@ def due_visits(user: User, today: datetime.date | None = None) -> list[DueVisit]
         .annotate(last=Max("visited_at"))
         .values_list("customer_id", "last")
     )
+    tz = timezone.get_current_timezone()
     for item in due:
         item.last_visit = last.get(item.customer.pk)
-    due.sort(key=lambda item: (urgency(item.status, today), item.customer.code))
+    due.sort(
+        key=lambda item: (
+            urgency(
+                item.status,
+                today,
+                TIER_RANK.get(item.customer.tier, 0),
+                timezone.localdate(item.last_visit, tz) if item.last_visit else None,
+            ),
+            item.customer.code,
+        )
+    )
     return due
 
 
@@ -203,7 +217,14 @@ class CustomerVisits:
 
 def customer_visits(*, user: User, customer: Customer, today: datetime.date | None = None) -> CustomerVisits:
     today = today or timezone.localdate()
-    visits = list(customer.visits.select_related("visitor").order_by("-visited_at", "-id")[:RECENT_VISITS])
+    photos = VisitPhoto.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("*"))
+    visits = list(
+        customer.visits.select_related("visitor")
+        .annotate(photo_count=Coalesce(Subquery(photos.values("n")), 0))
+        .order_by("-visited_at", "-id")[:RECENT_VISITS]
+    )
+    # The photos only of the visits that have some: the page costs no query more while nobody takes photos.
+    prefetch_related_objects([visit for visit in visits if visit.photo_count], "photos")
     # The same objects, typed with the flag the loop sets on them.
     recent = cast("list[WithAnnotations[Visit, Editable]]", visits)
     for visit in recent:
@@ -218,43 +239,67 @@ def customer_visits(*, user: User, customer: Customer, today: datetime.date | No
     return CustomerVisits(recent, status, duties)
 
 
-def _visits_in(since: datetime.date, on: datetime.date, role: str = "") -> Coalesce:
-    """How many visits to the customer (internal syncs do not count) from `since` to the end of `on`, optionally
-    only those made in `role`."""
+def _visits_in(since: datetime.date, on: datetime.date, role: str = "", verified_only: bool = False) -> Coalesce:
+    """How many visits that count (`rules.visit_counts`) to the customer from `since` to the end of `on`,
+    optionally only those made in `role`."""
     tz = timezone.get_current_timezone()
     visits = Visit.objects.filter(
         customer=OuterRef("pk"),
         visited_at__gte=datetime.datetime.combine(since, datetime.time.min, tzinfo=tz),
         visited_at__lt=datetime.datetime.combine(on + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
-    ).exclude(kind=VisitKind.INTERNAL)
+    )
+    visits = (
+        visits.filter(kind=VisitKind.ONSITE, verified=True)
+        if verified_only
+        else visits.exclude(kind=VisitKind.INTERNAL)
+    )
     if role:
         visits = visits.filter(visitor_role=role)
     return Coalesce(Subquery(visits.order_by().values("customer").annotate(n=Count("*")).values("n")), 0)
 
 
-def _met_on(tier: str, standard: Standard, on: datetime.date) -> Q:
+def _met_on(tier: str, standard: Standard, on: datetime.date, verified_only: bool = False) -> Q:
     since, _ = period_bounds(standard.period, on)
-    met = Q(tier=tier) & Q(GreaterThanOrEqual(_visits_in(since, on), standard.visits_required))
+    met = Q(tier=tier) & Q(
+        GreaterThanOrEqual(_visits_in(since, on, verified_only=verified_only), standard.visits_required)
+    )
     if standard.visits_role and standard.visits_role_required:
-        done_by_role = _visits_in(since, on, standard.visits_role)
+        done_by_role = _visits_in(since, on, standard.visits_role, verified_only)
         met &= Q(GreaterThanOrEqual(done_by_role, standard.visits_role_required))
     return met
 
 
-def visits_met(by_tier: dict[str, Standard], on: datetime.date) -> Q:
+def _in_any(paths: Sequence[str]) -> Q:
+    """Customers of the regions under any of `paths` (provinces' paths)."""
+    inside = Q(pk__in=[])
+    for path in paths:
+        inside |= Q(region__path__startswith=path)
+    return inside
+
+
+def _met(tier: str, standard: Standard, on: datetime.date, verified_only_in: Sequence[str]) -> Q:
+    """`_met_on`, counting only verified on-site visits for the customers of the provinces that choose so."""
+    if not verified_only_in:
+        return _met_on(tier, standard, on)
+    strict = _in_any(verified_only_in)
+    return (strict & _met_on(tier, standard, on, verified_only=True)) | (~strict & _met_on(tier, standard, on))
+
+
+def visits_met(by_tier: dict[str, Standard], on: datetime.date, verified_only_in: Sequence[str] = ()) -> Q:
     """The SQL twin of `rules.visit_status(...).met` on `on`: the customer's tier has a standard, and the visits of
-    the standard's period up to `on` meet it, overall and by the standard's role (SPEC §5.2)."""
+    the standard's period up to `on` meet it, overall and by the standard's role (SPEC §5.2). In the provinces
+    whose paths are in `verified_only_in` only verified on-site visits count (`rules.visit_counts`)."""
     met = Q(pk__in=[])
     for tier, standard in by_tier.items():
-        met |= _met_on(tier, standard, on)
+        met |= _met(tier, standard, on, verified_only_in)
     return met
 
 
-def visits_overdue(by_tier: dict[str, Standard], today: datetime.date) -> Q:
+def visits_overdue(by_tier: dict[str, Standard], today: datetime.date, verified_only_in: Sequence[str] = ()) -> Q:
     """Customers whose standard's last finished period (the month or quarter before the one of `today`) ended
-    without its visits (逾期)."""
+    without its visits (逾期); `verified_only_in` as for `visits_met`."""
     overdue = Q(pk__in=[])
     for tier, standard in by_tier.items():
         last_day = period_bounds(standard.period, today)[0] - datetime.timedelta(days=1)
-        overdue |= Q(tier=tier) & ~_met_on(tier, standard, last_day)
+        overdue |= Q(tier=tier) & ~_met(tier, standard, last_day, verified_only_in)
     return overdue

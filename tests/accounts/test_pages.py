@@ -79,8 +79,8 @@ def test_list_page_query_count_is_pinned(login, cast, customers, territory, djan
     client = login(cast["hq"])
     # session, user, user's region (header), count, one page of customers with their region, industry and
     # profile facts, the service standards and this period's visits of the page (due badges), whether the user
-    # is on any team, the region, industry and product choices of the filter form
-    with django_assert_num_queries(11):
+    # is on any team, the region, industry and product choices of the filter form, the frame's unread notifications
+    with django_assert_num_queries(12):
         response = client.get(LIST)
     assert response.status_code == 200
 
@@ -91,8 +91,9 @@ def test_account_manager_list_query_count_is_pinned(login, cast, customers, terr
     client = login(cast["alice"])
     # the same queries (the user's home region, fetched once, serves the header and the region choices), plus
     # the due-visits badge: all of her customers with their tiers, and their visits this period; plus her own
-    # figures counted live: the KPI targets, the tier quotas in force, and one grouped count of her customers
-    with django_assert_num_queries(16):
+    # figures counted live: the KPI targets, the tier quotas in force, and one grouped count of her customers; the
+    # frame's unread notifications
+    with django_assert_num_queries(17):
         response = client.get(LIST)
     assert response.context["page"].paginator.count == 31
 
@@ -105,8 +106,8 @@ def test_customer_page_shows_profile_gaps_people_and_team(login, cast, customers
     html = response.content.decode()
     assert "成都锦程科技有限公司" in html
     gaps = html[html.index('data-testid="profile-completeness"') :].split("</div></div>")[0]
-    assert "尚缺：" in gaps and "<li>地址</li>" in gaps
-    assert "<li>" + "有手机号码的关键人" + "</li>" not in gaps
+    assert "尚缺：" in gaps and ">地址</a></li>" in gaps  # each gap links to the form that fixes it
+    assert "有手机号码的关键人" not in gaps
     assert customer.key_persons.get().name in html
     assert "alice" in html
 

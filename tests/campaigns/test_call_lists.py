@@ -250,6 +250,7 @@ def test_entries_have_the_contract_fields(dora_list, cast, api):
         "customer": "CD0001",
         "attempts": 0,
         "last_outcome": "",
+        "call_back_on": None,
     }
 
 
@@ -319,6 +320,7 @@ def test_the_agent_records_a_call_and_the_entry_counts_it(alice_list, calling, c
         "customer": "CD0001",
         "attempts": 1,
         "last_outcome": "no_answer",
+        "call_back_on": None,
     }
     entry.refresh_from_db()
     assert (entry.attempts, entry.last_outcome, entry.last_called_at is not None) == (1, "no_answer", True)
@@ -333,7 +335,9 @@ def test_the_agent_records_a_call_and_the_entry_counts_it(alice_list, calling, c
         "无人接听",
     )
     assert call.called_at == entry.last_called_at
-    assert _outcome(api(cast["alice"]), alice_list, entry.pk, outcome="call_back").json()["attempts"] == 2
+    tomorrow = (datetime.datetime.now(SHANGHAI) + datetime.timedelta(days=1)).date().isoformat()
+    answer = _outcome(api(cast["alice"]), alice_list, entry.pk, outcome="call_back", call_back_on=tomorrow).json()
+    assert (answer["attempts"], answer["call_back_on"]) == (2, tomorrow)
     # each call in the customer's history; the list's making in the trail
     from crm.models import AuditEntry
 

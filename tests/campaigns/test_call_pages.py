@@ -148,12 +148,18 @@ def test_the_pages_send_an_anonymous_visitor_to_log_in(alice_list, calling):
 def test_the_agent_records_a_call_from_the_page(alice_list, cast, login):
     entry = CallEntry.objects.get(mobile=MEMBER_A)
     client = _english(login(cast["alice"]))
-    response = client.post(_page(alice_list), {"entry": entry.pk, "outcome": "call_back", "note": "下午再打"})
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = client.post(
+        _page(alice_list),
+        {"entry": entry.pk, "outcome": "call_back", "note": "下午再打", "call_back_on": tomorrow.isoformat()},
+    )
     assert response.status_code == 302 and response["Location"] == _page(alice_list)
     call = CallAttempt.objects.get()
     assert (call.mobile, call.outcome, call.note, call.agent) == (MEMBER_A, "call_back", "下午再打", cast["alice"])
+    assert call.call_back_on == tomorrow
     page = client.get(_page(alice_list))
-    assert "成员甲: Call back recorded." in page.content.decode()
+    assert f"成员甲: call back on {tomorrow.isoformat()}." in page.content.decode()
+    assert f"Call back on {tomorrow:%Y-%m-%d}" in page.content.decode()
     assert (MEMBER_A, "1/7", True) in _rows(page)
 
 
@@ -219,14 +225,14 @@ def test_the_list_page_reads_a_fixed_number_of_queries(calling, cast, login, dja
     small = services.call_list_build(user=cast["alice"], campaign=calling["campaign"])
     client.get(_page(small))  # warm the session and the translations
     # session, user, list, both counts (numbers and those still to call), page, ownership of the page's customers,
-    # the nav's home region
-    with django_assert_num_queries(7):
+    # the nav's home region and unread notifications
+    with django_assert_num_queries(8):
         client.get(_page(small))
     services.call_list_close(user=cast["alice"], call_list=small)
     for n in range(30):
         GroupMemberFactory(customer=calling["alice"], mobile=f"1360000{n:04d}")
     big = services.call_list_build(user=cast["alice"], campaign=calling["campaign"])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert len(_rows(client.get(_page(big)))) == 34
 
 

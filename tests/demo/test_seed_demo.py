@@ -199,3 +199,15 @@ def test_active_customers_hold_products_with_every_kind_of_coverage(seeded):
     for customer in holders.order_by("id")[:300]:
         statuses |= {item.status for item in customer_coverage(customer)}
     assert statuses == {"uncovered", "fake", "thin", "covered"}
+
+
+def test_every_department_and_the_demo_manager_have_opportunities(seeded):
+    from campaigns.models import Opportunity
+    from crm.models import Department
+    from demo.seed import DEMO_MANAGER
+
+    assert "opportunities across the departments" in seeded
+    for department in Department.objects.exclude(region__code="510000").select_related("region"):
+        assert Opportunity.objects.filter(customer__region__path__startswith=department.region.path).exists()
+    mine = Opportunity.objects.filter(owner__username=DEMO_MANAGER)
+    assert mine.count() >= 3 and mine.values("stage").distinct().count() >= 2

@@ -4,13 +4,15 @@ whether `COPY` reads the file straight, or Python's csv reader feeds it (quoted 
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 
 from imports import sqlread
 from imports.staging import q
 
-from .conftest import csv_bytes
+from .conftest import csv_bytes, xlsx_bytes
 
 pytestmark = [
     pytest.mark.django_db,
@@ -85,3 +87,45 @@ def test_the_database_reads_a_csv_as_python_does(cast, run_file, monkeypatch, wr
         assert len(in_sql[3]) >= 7
     else:
         assert len(in_sql[4]) == 3
+
+
+# A workbook's cells as typed: numbers (whole floats, fractions, negatives, exponents), yes/no, a date where text is
+# expected, codes typed as numbers, a blank row. Rows with only plain cells go through the database, the others
+# through the parsers with their cells as typed; the run is the one the parsers alone make.
+XLSX_HEADER = ["客户编码", "客户名称", "区域", "手机数量", "月均消费", "重大社会影响力", "状态", "地址"]
+XLSX_GOOD = [
+    ["X001", "整数与小数", 510104, 12, 2500.5, "否", "active", "红星路1号"],
+    [5102, "编码是数字", "510107", 12.0, 3, 0, "在网", ""],
+    ["X003", "是否为布尔", "510104-G01", "007", 1234.56, True, "prospect", 7],
+]
+XLSX_BAD = [
+    ["X004", "手机数是小数", "510104", 12.5, 1.505, "也许", "active", ""],
+    ["X005", "负数", "510104", -1, -3, 2, "active", ""],
+    ["X006", "指数形式", "510104", 1, 1e-05, 0, "active", ""],
+    ["X007", datetime.datetime(2026, 3, 1), "510104", 1, 1, 0, "active", ""],
+    ["X001", "重复", "510104", 1, 1, 0, "active", ""],
+]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["calamine", "streamed"])
+@pytest.mark.parametrize("bad", [False, True], ids=["good", "bad"])
+def test_the_database_reads_a_workbook_as_python_does(cast, run_file, monkeypatch, tmp_path, streamed, bad):
+    if streamed:
+        monkeypatch.setattr("imports.files.CALAMINE_MAX_CELLS", 0)
+    rows = [XLSX_HEADER, *XLSX_GOOD, [], *(XLSX_BAD if bad else [])]
+    content = xlsx_bytes(rows, tmp_path / "typed.xlsx")
+    piped = []
+    pipe = sqlread._pipe_cells
+    monkeypatch.setattr(sqlread, "_pipe_cells", lambda *args: piped.append(1) or pipe(*args))
+    in_sql = _outcome(run_file(cast["paul"], "customers", content, name="typed.xlsx", then=""))
+    assert piped, "the workbook did not go through the database"
+    monkeypatch.setattr(sqlread, "applies", lambda *args: False)
+    in_python = _outcome(run_file(cast["paul"], "customers", content, name="typed.xlsx", then=""))
+    assert in_sql[:4] == in_python[:4]
+    assert [row[1:] for row in in_sql[4]] == [row[1:] for row in in_python[4]]
+    assert in_sql[0] == ("invalid" if bad else "previewed")
+    if bad:
+        # line 9 is good: a date where text is expected reads as its text, both ways
+        assert {line for line, *_ in in_sql[3]} == {6, 7, 8, 10}
+    else:
+        assert [row[1] for row in in_sql[4]] == ["X001", "5102", "X003"]

@@ -41,7 +41,13 @@ SICHUAN = {
     "tier_share_a": _ratio(1, 6),
     "tier_share_b": _ratio(2, 6),
     "tier_share_c": _ratio(3, 6),
+    # October's three visits (internal syncs aside) found no opportunity; none closed, none expected (their own
+    # figures: tests/kpis/test_opportunity_kpis.py)
+    "opportunity_discovery_rate": _ratio(0, 3),
+    "opportunity_win_rate": (Decimal(0), Decimal(0), None),
+    "opportunity_forecast": (Decimal(0), None, Decimal(0)),
 }
+NO_OPPORTUNITY = {metric: SICHUAN[metric] for metric in SICHUAN if metric.startswith("opportunity_")}
 
 
 def test_every_metric_of_the_province_matches_the_hand_worked_values(province, territory):
@@ -80,6 +86,7 @@ def test_a_department_counts_the_customers_of_its_region(province, cast):
         "tier_share_a": _ratio(1, 5),
         "tier_share_b": _ratio(1, 5),
         "tier_share_c": _ratio(3, 5),
+        **NO_OPPORTUNITY,
     }
     assert _figures(region=cast["dora"].department.region) == figures
 
@@ -112,7 +119,7 @@ def test_every_region_level_down_to_the_grid_has_its_snapshots(province, territo
     assert jinjiang["manager_overload_share"] == _ratio(0, 1)  # alice only
     scopes = KpiSnapshot.objects.filter(period=OCTOBER.start, kind="region").values_list("region", flat=True)
     assert set(scopes) == {"000000", "510000", "510100", "510104", "510104-G01", "510107", "510700", "510703"}
-    assert KpiSnapshot.objects.filter(period=OCTOBER.start).count() % 14 == 0  # every metric and fact of every scope
+    assert KpiSnapshot.objects.filter(period=OCTOBER.start).count() % 17 == 0  # every metric and fact of every scope
 
 
 def test_recomputing_a_month_replaces_its_snapshots(province, territory):

@@ -9,6 +9,7 @@ import pytest
 from teams.rules import (
     Standard,
     VisitFact,
+    VisitStatus,
     assign_round_robin,
     period_bounds,
     second_manager_duties,
@@ -83,6 +84,29 @@ def test_urgency_puts_few_days_per_missing_visit_first():
     met = visit_status(C_TIER, [VisitFact(today, "onsite", "customer_manager")], today)
     ordered = sorted([met, quarter_one_short, month_two_short], key=lambda s: urgency(s, today))
     assert ordered == [month_two_short, quarter_one_short, met]
+
+
+def test_urgency_breaks_ties_by_tier_then_the_second_managers_duty_then_the_oldest_last_visit():
+    today = D(2026, 11, 24)
+    plain = VisitStatus(D(2026, 11, 1), D(2026, 12, 1), 0, 1, 0)
+    owed_by_second = VisitStatus(D(2026, 11, 1), D(2026, 12, 1), 0, 1, 1)
+    rows = [
+        ("B, seen last week", plain, 2, D(2026, 11, 17)),
+        ("A, seen in March", plain, 3, D(2026, 3, 2)),
+        ("A, seen last week", plain, 3, D(2026, 11, 17)),
+        ("A, never seen", plain, 3, None),
+        ("A, second manager owes a visit", owed_by_second, 3, D(2026, 11, 20)),
+        ("A+, seen yesterday", plain, 4, D(2026, 11, 23)),
+    ]
+    ordered = [name for name, *_ in sorted(rows, key=lambda row: urgency(row[1], today, row[2], row[3]))]
+    assert ordered == [
+        "A+, seen yesterday",
+        "A, second manager owes a visit",
+        "A, never seen",
+        "A, seen in March",
+        "A, seen last week",
+        "B, seen last week",
+    ]
 
 
 def test_second_manager_duties_need_their_own_visit_and_an_internal_sync_with_the_customer_manager():

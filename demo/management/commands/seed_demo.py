@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.periods import Period
-from demo.seed import DEMO_MANAGER, DEMO_PASSWORD, DemoSeeder, seed_campaigns
+from demo.seed import DEMO_MANAGER, DEMO_PASSWORD, DemoSeeder, seed_campaigns, seed_opportunities
 from kpis.services import kpi_compute
 
 # Above this many customers a year of visits is millions of rows and each month's KPI snapshots take seconds: the
@@ -70,6 +70,7 @@ class Command(BaseCommand):
                 f"A campaign of the Chengdu department with {campaigns['plans']} customer plans and a call list of "
                 f"{campaigns['call_entries']} numbers for {DEMO_MANAGER}."
             )
+            self.stdout.write(f"{seed_opportunities()} opportunities across the departments.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in report.logins:
             self.stdout.write(f"  {login.role:<17} {login.username:<10} {login.description}")

@@ -1,0 +1,130 @@
+"""Campaigns' part of the morning digest (`crm.notifications.digest_items`): each owner's campaign plans (in a
+campaign still running) and open opportunities (商机) whose stage has not moved for PLAN_IDLE_DAYS days, and each
+agent's call-backs due (回访) on their open call lists."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Count, Min
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from crm.models import NotificationKind, User
+from crm.notifications import DigestItem, phrase
+
+from .models import CallEntry, CallOutcome, CustomerPlan, Opportunity, PlanStage
+from .rules import OPEN_OPPORTUNITY_STAGES
+
+# The steps where a plan is still in play; a plan opened, in after-sales or lost does not idle.
+OPEN_STAGES = (PlanStage.SCREENED, PlanStage.OPPORTUNITY, PlanStage.VISITED)
+
+
+def due_items(*, users: list[User], today: datetime.date) -> dict[int, list[DigestItem]]:
+    """The receiver: three grouped queries for the batch."""
+    items: dict[int, list[DigestItem]] = {}
+    for part in (idle_plans, idle_opportunities, call_backs_due):
+        for user_id, given in part(users=users, today=today).items():
+            items.setdefault(user_id, []).extend(given)
+    return items
+
+
+def idle_plans(*, users: list[User], today: datetime.date) -> dict[int, list[DigestItem]]:
+    """One query for the batch: per owner, how many plans idle and since when the oldest has."""
+    days = settings.PLAN_IDLE_DAYS
+    rows = (
+        CustomerPlan.objects.filter(
+            owner_id__in=[user.pk for user in users],
+            stage__in=OPEN_STAGES,
+            stage_changed_at__lt=timezone.now() - datetime.timedelta(days=days),
+            campaign__starts_on__lte=today,
+            campaign__ends_on__gte=today,
+        )
+        .values("owner_id")
+        .annotate(count=Count("*"), oldest=Min("stage_changed_at"))
+        .order_by()
+    )
+    url = reverse("campaigns:campaigns")
+    items: dict[int, list[DigestItem]] = {}
+    for row in rows:
+        title = ngettext_lazy(
+            "%(count)d campaign plan has not moved for %(days)d days",
+            "%(count)d campaign plans have not moved for %(days)d days",
+            row["count"],
+        )
+        items[row["owner_id"]] = [
+            DigestItem(
+                kind=NotificationKind.STAGE_IDLE,
+                title=phrase(title, {"count": row["count"], "days": days}),
+                body=phrase(
+                    _("The oldest has been at its stage since %(date)s."),
+                    {"date": timezone.localdate(row["oldest"]).isoformat()},
+                ),
+                url=url,
+            )
+        ]
+    return items
+
+
+def idle_opportunities(*, users: list[User], today: datetime.date) -> dict[int, list[DigestItem]]:
+    """Per owner, how many open opportunities have not moved for PLAN_IDLE_DAYS days, and the oldest move."""
+    days = settings.PLAN_IDLE_DAYS
+    rows = (
+        Opportunity.objects.filter(
+            owner_id__in=[user.pk for user in users],
+            stage__in=OPEN_OPPORTUNITY_STAGES,
+            stage_changed_at__lt=timezone.now() - datetime.timedelta(days=days),
+        )
+        .values("owner_id")
+        .annotate(count=Count("*"), oldest=Min("stage_changed_at"))
+        .order_by()
+    )
+    items: dict[int, list[DigestItem]] = {}
+    for row in rows:
+        title = ngettext_lazy(
+            "%(count)d opportunity has not moved for %(days)d days",
+            "%(count)d opportunities have not moved for %(days)d days",
+            row["count"],
+        )
+        items[row["owner_id"]] = [
+            DigestItem(
+                kind=NotificationKind.OPPORTUNITY_IDLE,
+                title=phrase(title, {"count": row["count"], "days": days}),
+                body=phrase(
+                    _("The oldest has been at its stage since %(date)s."),
+                    {"date": timezone.localdate(row["oldest"]).isoformat()},
+                ),
+            )
+        ]
+    return items
+
+
+def call_backs_due(*, users: list[User], today: datetime.date) -> dict[int, list[DigestItem]]:
+    """Per agent, the numbers on their open call lists whose last outcome asked to call back by today."""
+    rows = (
+        CallEntry.objects.filter(
+            call_list__agent_id__in=[user.pk for user in users],
+            call_list__closed_at__isnull=True,
+            last_outcome=CallOutcome.CALL_BACK,
+            call_back_on__lte=today,
+        )
+        .values("call_list__agent_id")
+        .annotate(count=Count("*"), earliest=Min("call_back_on"))
+        .order_by()
+    )
+    url = reverse("campaigns:call-lists")
+    items: dict[int, list[DigestItem]] = {}
+    for row in rows:
+        title = ngettext_lazy("%(count)d call-back is due", "%(count)d call-backs are due", row["count"])
+        items[row["call_list__agent_id"]] = [
+            DigestItem(
+                kind=NotificationKind.CALL_BACK_DUE,
+                title=phrase(title, {"count": row["count"]}),
+                body=phrase(_("The earliest was promised for %(date)s."), {"date": row["earliest"].isoformat()}),
+                url=url,
+            )
+        ]
+    return items

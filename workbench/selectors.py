@@ -1,0 +1,289 @@
+"""What the workbench (今日工作台) reads: the day of an account manager, and for a department head the team's.
+
+The workbench stands on the top floor but one: it reads visits and teams, campaign plans and KPI snapshots through
+their own selectors and models, each part one or two queries over the user's own rows (by owner, by team role),
+never over the territory.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from accounts.models import Customer
+from campaigns.models import CallEntry, CallOutcome, CustomerPlan, Opportunity, PlanStage
+from campaigns.rules import OPEN_OPPORTUNITY_STAGES
+from crm.models import Notification, User
+from kpis.models import KpiSnapshot, ScopeKind
+from kpis.selectors.snapshots import latest_period
+from teams.models import Visit
+from teams.selectors import DueVisit, due_visits, my_customers
+
+# Stages where a plan is still in play: one that sits in them for IDLE_DAYS is idle.
+OPEN_STAGES = [PlanStage.SCREENED, PlanStage.OPPORTUNITY, PlanStage.VISITED]
+SHOWN = 10  # rows of each list on the workbench; the full lists are a link away
+WEEK = 7
+
+
+def idle_days() -> int:
+    """How long a plan's or an opportunity's stage may rest before it is idle (the morning digest's setting too)."""
+    return settings.PLAN_IDLE_DAYS
+
+
+@dataclass
+class PlannedVisit:
+    """A customer whose last visit set the next one (next_visit_on) and who has not been visited since."""
+
+    customer: Customer
+    on: datetime.date
+    days_late: int  # 0 when planned for today or later
+
+
+def planned_visits(user: User, today: datetime.date, days: int = WEEK) -> list[PlannedVisit]:
+    """The user's customers whose latest visit planned the next one up to `days` ahead (overdue ones included),
+    soonest first: one query, the latest visit of each of the user's customers by the (customer, visited_at)
+    index."""
+    latest = Visit.objects.filter(customer=OuterRef("pk")).order_by("-visited_at", "-id").values("next_visit_on")[:1]
+    rows = (
+        my_customers(user)
+        .annotate(planned_on=Subquery(latest))
+        .filter(planned_on__isnull=False, planned_on__lt=today + datetime.timedelta(days=days))
+        .only("code", "name", "tier")
+        .order_by("planned_on", "code")
+    )
+    return [PlannedVisit(c, c.planned_on, max((today - c.planned_on).days, 0)) for c in rows]
+
+
+@dataclass
+class WeekDay:
+    day: datetime.date
+    visits: list[PlannedVisit] = field(default_factory=list)
+
+
+def week_of(planned: list[PlannedVisit], today: datetime.date, days: int = WEEK) -> list[WeekDay]:
+    """The next `days` days from today, each with the visits planned on it (the overdue ones stay off the week)."""
+    week = [WeekDay(today + datetime.timedelta(days=offset)) for offset in range(days)]
+    by_day = {item.day: item for item in week}
+    for visit in planned:
+        if visit.on in by_day:
+            by_day[visit.on].visits.append(visit)
+    return week
+
+
+def idle_plans(user: User, today: datetime.date) -> QuerySet[CustomerPlan]:
+    """The user's campaign plans still in play, in a running campaign, whose stage has not moved for IDLE_DAYS
+    days; the longest idle first."""
+    since = timezone.now() - datetime.timedelta(days=idle_days())
+    return (
+        CustomerPlan.objects.filter(
+            owner=user,
+            customer__in=Customer.objects.visible_to(user),
+            stage__in=OPEN_STAGES,
+            stage_changed_at__lt=since,
+            campaign__starts_on__lte=today,
+            campaign__ends_on__gte=today,
+        )
+        .select_related("customer", "campaign")
+        .only("stage", "stage_changed_at", "customer__code", "customer__name", "customer__tier", "campaign__name")
+        .order_by("stage_changed_at", "id")
+    )
+
+
+def call_backs_due(user: User, today: datetime.date) -> QuerySet[CallEntry]:
+    """The numbers on the user's open call lists whose last outcome asked to call back on or before today, the
+    earliest first."""
+    return (
+        CallEntry.objects.filter(
+            call_list__agent=user,
+            call_list__closed_at__isnull=True,
+            last_outcome=CallOutcome.CALL_BACK,
+            call_back_on__lte=today,
+            customer__in=Customer.objects.visible_to(user),
+        )
+        .select_related("customer", "call_list__campaign")
+        .only("name", "call_back_on", "call_list_id", "call_list__campaign__name", "customer__code", "customer__name")
+        .order_by("call_back_on", "id")
+    )
+
+
+def idle_opportunities(user: User) -> QuerySet[Opportunity]:
+    """The user's open opportunities (商机) whose stage has not moved for IDLE_DAYS days; the longest idle first."""
+    since = timezone.now() - datetime.timedelta(days=idle_days())
+    return (
+        Opportunity.objects.filter(
+            owner=user,
+            stage__in=OPEN_OPPORTUNITY_STAGES,
+            stage_changed_at__lt=since,
+            customer__in=Customer.objects.visible_to(user),
+        )
+        .select_related("customer")
+        .only("title", "stage", "stage_changed_at", "expected_close_on", "customer__code", "customer__name")
+        .order_by("stage_changed_at", "id")
+    )
+
+
+NOTIFICATIONS_SHOWN = 5
+
+
+def unread_notifications(user: User) -> list[Notification]:
+    """The user's newest unread notifications (the unread count is every page's, from the top bar's bell)."""
+    return list(
+        Notification.objects.filter(recipient=user, read_at__isnull=True).order_by("-created_at", "-id")[
+            :NOTIFICATIONS_SHOWN
+        ]
+    )
+
+
+def _first_and_count(rows: QuerySet) -> tuple[list, int]:
+    """The first SHOWN rows, and how many there are (counted only when there are more)."""
+    shown = list(rows[: SHOWN + 1])
+    return shown[:SHOWN], len(shown) if len(shown) <= SHOWN else rows.count()
+
+
+@dataclass
+class Day:
+    """An account manager's day: what to visit (by urgency), what was planned, the plans that stalled."""
+
+    today: datetime.date
+    due: list[DueVisit]
+    planned: list[PlannedVisit]
+    week: list[WeekDay]
+    idle_plans: list[CustomerPlan]
+    idle_plan_count: int
+    call_backs: list[CallEntry]
+    call_back_count: int
+    idle_opportunities: list[Opportunity]
+    idle_opportunity_count: int
+    notifications: list[Notification]
+
+    @property
+    def overdue_planned(self) -> list[PlannedVisit]:
+        return [visit for visit in self.planned if visit.on < self.today]
+
+    @property
+    def today_planned(self) -> list[PlannedVisit]:
+        return [visit for visit in self.planned if visit.on == self.today]
+
+    @property
+    def due_shown(self) -> list[DueVisit]:
+        return self.due[:SHOWN]
+
+
+def day_of(user: User, today: datetime.date | None = None) -> Day:
+    today = today or timezone.localdate()
+    due = due_visits(user, today)
+    for item in due:
+        item.days_left = (item.status.period_end - today).days  # type: ignore[attr-defined]
+    planned = planned_visits(user, today)
+    return Day(
+        today,
+        due,
+        planned,
+        week_of(planned, today),
+        *_first_and_count(idle_plans(user, today)),
+        *_first_and_count(call_backs_due(user, today)),
+        *_first_and_count(idle_opportunities(user)),
+        unread_notifications(user),
+    )
+
+
+@dataclass
+class ManagerRow:
+    """One account manager of the department as the head sees the team: how far behind on visits and plans."""
+
+    manager: User
+    customers: int | None = None  # as customer manager, from the last KPI run
+    visit_base: int | None = None
+    visit_met: int | None = None
+    visit_overdue: int | None = None
+    idle_plans: int = 0
+    idle_opportunities: int = 0
+
+    @property
+    def compliance(self) -> float | None:
+        if not self.visit_base:
+            return None
+        return 100 * (self.visit_met or 0) / self.visit_base
+
+    @property
+    def behind(self) -> int:
+        """Customers still owed a visit this period (from the last KPI run)."""
+        return (self.visit_base or 0) - (self.visit_met or 0)
+
+
+# The KPI snapshots the team rows read (SPEC §7): customers managed, visit compliance (met over base), overdue.
+SNAPSHOT_METRICS = ["customer_count", "visit_compliance_rate", "visits_overdue"]
+
+
+def team_rows(head: User, today: datetime.date | None = None) -> tuple[list[ManagerRow], datetime.date | None]:
+    """The head's department's account managers, the furthest behind first: visits from the last nightly KPI run
+    (its date returned beside), idle plans and opportunities counted now. Five queries whatever the department's
+    size."""
+    today = today or timezone.localdate()
+    if head.department_id is None:
+        return [], None
+    managers = list(
+        User.objects.filter(department_id=head.department_id, is_active=True)
+        .account_managers()
+        .only("username", "first_name", "last_name")
+        .order_by("username")
+    )
+    rows = {manager.pk: ManagerRow(manager) for manager in managers}
+    period = latest_period()
+    as_of = None
+    if period is not None and rows:
+        snapshots = KpiSnapshot.objects.filter(
+            period=period.start, kind=ScopeKind.MANAGER, manager_id__in=list(rows), metric__in=SNAPSHOT_METRICS
+        ).values_list("manager_id", "metric", "numerator", "denominator", "as_of")
+        for manager_id, metric, numerator, denominator, day in snapshots:
+            row = rows[manager_id]
+            if metric == "customer_count":
+                row.customers = int(numerator)
+            elif metric == "visits_overdue":
+                row.visit_overdue = int(numerator)
+            else:
+                row.visit_met, row.visit_base = int(numerator), int(denominator or 0)
+            as_of = day
+    since = timezone.now() - datetime.timedelta(days=idle_days())
+    idle: defaultdict[int, int] = defaultdict(int)
+    for owner_id, count in (
+        CustomerPlan.objects.filter(
+            owner_id__in=list(rows),
+            stage__in=OPEN_STAGES,
+            stage_changed_at__lt=since,
+            campaign__starts_on__lte=today,
+            campaign__ends_on__gte=today,
+        )
+        .values("owner_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
+        .order_by()
+    ):
+        idle[owner_id] = count
+    for manager_id, count in idle.items():
+        rows[manager_id].idle_plans = count
+    for owner_id, count in (
+        Opportunity.objects.filter(
+            owner_id__in=list(rows), stage__in=OPEN_OPPORTUNITY_STAGES, stage_changed_at__lt=since
+        )
+        .values("owner_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
+        .order_by()
+    ):
+        rows[owner_id].idle_opportunities = count
+    ordered = sorted(
+        rows.values(),
+        key=lambda row: (
+            row.compliance if row.compliance is not None else 101.0,
+            -(row.visit_overdue or 0),
+            -row.idle_plans - row.idle_opportunities,
+            row.manager.username,
+        ),
+    )
+    return ordered, as_of

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import render
+from django.utils import timezone
+from django.views import View
+
+from crm.permissions import may
+
+from . import selectors
+
+
+class TodayView(LoginRequiredMixin, View):
+    """The workbench (今日工作台): what an account manager does today, phone first; a department head also sees the
+    team, the furthest behind first."""
+
+    def get(self, request):
+        today = timezone.localdate()
+        context = {"day": selectors.day_of(request.user, today), "today": today, "idle_days": selectors.idle_days()}
+        if may(request.user, "workbench.team"):
+            context["team"], context["team_as_of"] = selectors.team_rows(request.user, today)
+        return render(request, "workbench/today.html", context)
