@@ -129,6 +129,8 @@ def mobiles_shown(*, user: User, customer: Customer, where: str, mobiles: int) -
 SEARCH_SHOWN = 8
 SEARCH_MIN_LENGTH = 2
 SEARCH_MAX_LENGTH = 100
+# From three characters a name matches anywhere (trigram indexes); shorter, at its start (prefix indexes).
+SEARCH_ANYWHERE_LENGTH = 3
 
 
 @dataclass
@@ -148,26 +150,34 @@ class SearchResults:
 
 def search(*, user: User, query: str, shown: int = SEARCH_SHOWN) -> SearchResults:
     """Customers by part of the name, the start of the code or the whole USCC; key persons by part of the name or
-    the start of the mobile number; only among the customers the user sees (§2). Each group is one query that stops
-    at `shown` + 1 rows: the exact code or USCC first, then the shortest names (the closest to what was typed)."""
+    the start of the mobile number; only among the customers the user sees (§2). A name matches anywhere from
+    SEARCH_ANYWHERE_LENGTH characters on, at its start below (a surname, a city: what an index can find among a
+    million). Each group is one query that stops at `shown` + 1 rows, in no order the database must sort: the exact
+    code or USCC first, then the shortest names (the closest to what was typed)."""
     text = query.strip()[:SEARCH_MAX_LENGTH]
     results = SearchResults(text)
     if len(text) < SEARCH_MIN_LENGTH:
         return results
+    anywhere = len(text) >= SEARCH_ANYWHERE_LENGTH
+    name = Q(name__icontains=text) if anywhere else Q(name__startswith=text)
+    # Codes are compared as typed and in capitals (the code's own index serves both), USCCs in capitals.
+    code = Q(code__startswith=text) | Q(code__startswith=text.upper())
     visible = Customer.objects.visible_to(user)
     found = list(
-        visible.filter(Q(name__icontains=text) | Q(code__istartswith=text) | Q(uscc=text.upper()))
+        visible.filter(name | code | Q(uscc=text.upper()))
+        .order_by()
         .select_related("region")
         .only("code", "name", "uscc", "tier", "region__name")[: shown + 1]
     )
     exact = text.upper()
     found.sort(key=lambda c: (c.code.upper() != exact and c.uscc != exact, len(c.name), c.code))
     results.customers, results.more_customers = found[:shown], len(found) > shown
-    people = Q(name__icontains=text)
+    people = name
     if text.isdigit():
         people |= Q(mobile__startswith=text)
     persons = list(
         KeyPerson.objects.filter(people, customer__in=visible)
+        .order_by()
         .select_related("customer")
         .only("name", "title", "mobile", "customer__code", "customer__name", "customer__tier")[: shown + 1]
     )

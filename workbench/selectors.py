@@ -27,6 +27,7 @@ from teams.selectors import DueVisit, due_visits, my_customers
 # Stages where a plan is still in play: one that sits in them for IDLE_DAYS is idle.
 OPEN_STAGES = [PlanStage.SCREENED, PlanStage.OPPORTUNITY, PlanStage.VISITED]
 SHOWN = 10  # rows of each list on the workbench; the full lists are a link away
+TEAM_SHOWN = 25  # the department's managers furthest behind, on a head's workbench
 WEEK = 7
 
 

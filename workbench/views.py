@@ -18,5 +18,7 @@ class TodayView(LoginRequiredMixin, View):
         today = timezone.localdate()
         context = {"day": selectors.day_of(request.user, today), "today": today, "idle_days": selectors.idle_days()}
         if may(request.user, "workbench.team"):
-            context["team"], context["team_as_of"] = selectors.team_rows(request.user, today)
+            rows, context["team_as_of"] = selectors.team_rows(request.user, today)
+            # the furthest behind; the whole department is on the manager load page
+            context["team"], context["team_count"] = rows[: selectors.TEAM_SHOWN], len(rows)
         return render(request, "workbench/today.html", context)

@@ -27,9 +27,18 @@ def _found(response) -> tuple[list[str], list[str]]:
 @pytest.mark.django_db
 def test_finds_customers_by_part_of_the_name_the_start_of_the_code_and_the_whole_uscc(login, cast, searchable):
     client = login(cast["hq"])
-    assert _found(client.get(SEARCH, {"q": "锦程"}))[0] == ["CD0001"]
+    assert _found(client.get(SEARCH, {"q": "锦程科"}))[0] == ["CD0001"]
     assert _found(client.get(SEARCH, {"q": "cd00"}))[0] == ["CD0001", "CD0002"]
     assert _found(client.get(SEARCH, {"q": make_uscc(4242).lower()}))[0] == ["CD0001"]
+
+
+@pytest.mark.django_db
+def test_two_characters_match_the_start_of_a_name_three_anywhere_in_it(login, cast, searchable):
+    client = login(cast["hq"])
+    assert _found(client.get(SEARCH, {"q": "成都"}))[0] == ["CD0001", "CD0002"]
+    assert _found(client.get(SEARCH, {"q": "锦程"}))[0] == []  # in the middle: too short to look there
+    assert _found(client.get(SEARCH, {"q": "建国"}))[1] == []
+    assert _found(client.get(SEARCH, {"q": "张建国"}))[1] == ["张建国"]
 
 
 @pytest.mark.django_db
@@ -69,7 +78,7 @@ def test_a_short_query_asks_for_more_and_a_long_one_is_cut_not_refused(login, ca
 @pytest.mark.django_db
 def test_the_type_ahead_gets_the_results_alone_and_every_page_has_the_box(login, cast, searchable):
     client = login(cast["alice"])
-    fragment = client.get(SEARCH, {"q": "锦程", "partial": "1"}).content.decode()
+    fragment = client.get(SEARCH, {"q": "锦程科", "partial": "1"}).content.decode()
     assert "<html" not in fragment and 'data-code="CD0001"' in fragment
     for page in ("/today/", "/customers/", "/customers/CD0001/", "/visits/due/"):
         assert 'data-testid="top-search"' in client.get(page).content.decode(), page

@@ -242,3 +242,15 @@ def test_the_newest_unread_notifications_are_on_the_workbench(login, cast):
     shown = [notification.title for notification in response.context["day"].notifications]
     assert len(shown) == 5 and "已读的" not in shown and "鲍勃的" not in shown
     assert "7 条未读" in response.content.decode() or "7 unread" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_heads_team_shows_the_furthest_behind_and_links_to_the_whole_department(login, cast, settings, monkeypatch):
+    from tests.factories import UserFactory
+    from workbench import selectors
+
+    monkeypatch.setattr(selectors, "TEAM_SHOWN", 2)
+    UserFactory(username="zed", department=cast["alice"].department, region=cast["alice"].region)
+    response = login(cast["dora"]).get(TODAY)
+    assert len(response.context["team"]) == 2 and response.context["team_count"] == 3
+    assert 'data-testid="team-all"' in response.content.decode()
