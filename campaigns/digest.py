@@ -16,11 +16,8 @@ from django.utils.translation import ngettext_lazy
 from crm.models import NotificationKind, User
 from crm.notifications import DigestItem, phrase
 
-from .models import CallEntry, CallOutcome, CustomerPlan, Opportunity, PlanStage
-from .rules import OPEN_OPPORTUNITY_STAGES
-
-# The steps where a plan is still in play; a plan opened, in after-sales or lost does not idle.
-OPEN_STAGES = (PlanStage.SCREENED, PlanStage.OPPORTUNITY, PlanStage.VISITED)
+from .selectors import call_backs_due as call_backs_due_on
+from .selectors import opportunities_idle, plans_idle
 
 
 def due_items(*, users: list[User], today: datetime.date) -> dict[int, list[DigestItem]]:
@@ -36,13 +33,8 @@ def idle_plans(*, users: list[User], today: datetime.date) -> dict[int, list[Dig
     """One query for the batch: per owner, how many plans idle and since when the oldest has."""
     days = settings.PLAN_IDLE_DAYS
     rows = (
-        CustomerPlan.objects.filter(
-            owner_id__in=[user.pk for user in users],
-            stage__in=OPEN_STAGES,
-            stage_changed_at__lt=timezone.now() - datetime.timedelta(days=days),
-            campaign__starts_on__lte=today,
-            campaign__ends_on__gte=today,
-        )
+        plans_idle(today)
+        .filter(owner_id__in=[user.pk for user in users])
         .values("owner_id")
         .annotate(count=Count("*"), oldest=Min("stage_changed_at"))
         .order_by()
@@ -73,11 +65,8 @@ def idle_opportunities(*, users: list[User], today: datetime.date) -> dict[int, 
     """Per owner, how many open opportunities have not moved for PLAN_IDLE_DAYS days, and the oldest move."""
     days = settings.PLAN_IDLE_DAYS
     rows = (
-        Opportunity.objects.filter(
-            owner_id__in=[user.pk for user in users],
-            stage__in=OPEN_OPPORTUNITY_STAGES,
-            stage_changed_at__lt=timezone.now() - datetime.timedelta(days=days),
-        )
+        opportunities_idle()
+        .filter(owner_id__in=[user.pk for user in users])
         .values("owner_id")
         .annotate(count=Count("*"), oldest=Min("stage_changed_at"))
         .order_by()
@@ -105,12 +94,8 @@ def idle_opportunities(*, users: list[User], today: datetime.date) -> dict[int, 
 def call_backs_due(*, users: list[User], today: datetime.date) -> dict[int, list[DigestItem]]:
     """Per agent, the numbers on their open call lists whose last outcome asked to call back by today."""
     rows = (
-        CallEntry.objects.filter(
-            call_list__agent_id__in=[user.pk for user in users],
-            call_list__closed_at__isnull=True,
-            last_outcome=CallOutcome.CALL_BACK,
-            call_back_on__lte=today,
-        )
+        call_backs_due_on(today)
+        .filter(call_list__agent_id__in=[user.pk for user in users])
         .values("call_list__agent_id")
         .annotate(count=Count("*"), earliest=Min("call_back_on"))
         .order_by()

@@ -74,6 +74,10 @@ def is_backwards(from_stage: str, to_stage: str) -> bool:
     return PATH.index(to_stage) < PATH.index(from_stage)
 
 
+# A plan still in play: not lost, not yet opened (an opened customer is served, not sold to). Such a plan is called
+# (call lists) and idles when its stage rests.
+OPEN_PLAN_STAGES = PATH[:3]
+
 # Opportunities (商机, issue 17): the stages in pipeline order, the open ones, and each stage's default probability.
 OPPORTUNITY_PATH = ("found", "proposal", "negotiation", "won", "opened")
 OPEN_OPPORTUNITY_STAGES = ("found", "proposal", "negotiation")

@@ -8,32 +8,23 @@ never over the territory.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Customer
-from campaigns.models import CallEntry, CallOutcome, CustomerPlan, Opportunity, PlanStage
-from campaigns.rules import OPEN_OPPORTUNITY_STAGES
+from campaigns.models import CallEntry, CustomerPlan, Opportunity
+from campaigns.selectors import call_backs_due, opportunities_idle, plans_idle
 from crm.models import Notification, User
 from kpis.models import KpiSnapshot, ScopeKind
 from kpis.selectors.snapshots import latest_period
 from teams.models import Visit
 from teams.selectors import DueVisit, due_visits, my_customers
 
-# Stages where a plan is still in play: one that sits in them for IDLE_DAYS is idle.
-OPEN_STAGES = [PlanStage.SCREENED, PlanStage.OPPORTUNITY, PlanStage.VISITED]
 SHOWN = 10  # rows of each list on the workbench; the full lists are a link away
 TEAM_SHOWN = 25  # the department's managers furthest behind, on a head's workbench
 WEEK = 7
-
-
-def idle_days() -> int:
-    """How long a plan's or an opportunity's stage may rest before it is idle (the morning digest's setting too)."""
-    return settings.PLAN_IDLE_DAYS
 
 
 @dataclass
@@ -77,35 +68,23 @@ def week_of(planned: list[PlannedVisit], today: datetime.date, days: int = WEEK)
 
 
 def idle_plans(user: User, today: datetime.date) -> QuerySet[CustomerPlan]:
-    """The user's campaign plans still in play, in a running campaign, whose stage has not moved for IDLE_DAYS
+    """The user's campaign plans still in play, in a running campaign, whose stage has not moved for PLAN_IDLE_DAYS
     days; the longest idle first."""
-    since = timezone.now() - datetime.timedelta(days=idle_days())
     return (
-        CustomerPlan.objects.filter(
-            owner=user,
-            customer__in=Customer.objects.visible_to(user),
-            stage__in=OPEN_STAGES,
-            stage_changed_at__lt=since,
-            campaign__starts_on__lte=today,
-            campaign__ends_on__gte=today,
-        )
+        plans_idle(today)
+        .filter(owner=user, customer__in=Customer.objects.visible_to(user))
         .select_related("customer", "campaign")
         .only("stage", "stage_changed_at", "customer__code", "customer__name", "customer__tier", "campaign__name")
         .order_by("stage_changed_at", "id")
     )
 
 
-def call_backs_due(user: User, today: datetime.date) -> QuerySet[CallEntry]:
+def my_call_backs_due(user: User, today: datetime.date) -> QuerySet[CallEntry]:
     """The numbers on the user's open call lists whose last outcome asked to call back on or before today, the
     earliest first."""
     return (
-        CallEntry.objects.filter(
-            call_list__agent=user,
-            call_list__closed_at__isnull=True,
-            last_outcome=CallOutcome.CALL_BACK,
-            call_back_on__lte=today,
-            customer__in=Customer.objects.visible_to(user),
-        )
+        call_backs_due(today)
+        .filter(call_list__agent=user, customer__in=Customer.objects.visible_to(user))
         .select_related("customer", "call_list__campaign")
         .only("name", "call_back_on", "call_list_id", "call_list__campaign__name", "customer__code", "customer__name")
         .order_by("call_back_on", "id")
@@ -113,15 +92,10 @@ def call_backs_due(user: User, today: datetime.date) -> QuerySet[CallEntry]:
 
 
 def idle_opportunities(user: User) -> QuerySet[Opportunity]:
-    """The user's open opportunities (商机) whose stage has not moved for IDLE_DAYS days; the longest idle first."""
-    since = timezone.now() - datetime.timedelta(days=idle_days())
+    """The user's open opportunities (商机) whose stage has rested PLAN_IDLE_DAYS days; the longest idle first."""
     return (
-        Opportunity.objects.filter(
-            owner=user,
-            stage__in=OPEN_OPPORTUNITY_STAGES,
-            stage_changed_at__lt=since,
-            customer__in=Customer.objects.visible_to(user),
-        )
+        opportunities_idle()
+        .filter(owner=user, customer__in=Customer.objects.visible_to(user))
         .select_related("customer")
         .only("title", "stage", "stage_changed_at", "expected_close_on", "customer__code", "customer__name")
         .order_by("stage_changed_at", "id")
@@ -187,7 +161,7 @@ def day_of(user: User, today: datetime.date | None = None) -> Day:
         planned,
         week_of(planned, today),
         *_first_and_count(idle_plans(user, today)),
-        *_first_and_count(call_backs_due(user, today)),
+        *_first_and_count(my_call_backs_due(user, today)),
         *_first_and_count(idle_opportunities(user)),
         unread_notifications(user),
     )
@@ -250,28 +224,18 @@ def team_rows(head: User, today: datetime.date | None = None) -> tuple[list[Mana
             else:
                 row.visit_met, row.visit_base = int(numerator), int(denominator or 0)
             as_of = day
-    since = timezone.now() - datetime.timedelta(days=idle_days())
-    idle: defaultdict[int, int] = defaultdict(int)
     for owner_id, count in (
-        CustomerPlan.objects.filter(
-            owner_id__in=list(rows),
-            stage__in=OPEN_STAGES,
-            stage_changed_at__lt=since,
-            campaign__starts_on__lte=today,
-            campaign__ends_on__gte=today,
-        )
+        plans_idle(today)
+        .filter(owner_id__in=list(rows))
         .values("owner_id")
         .annotate(n=Count("id"))
         .values_list("owner_id", "n")
         .order_by()
     ):
-        idle[owner_id] = count
-    for manager_id, count in idle.items():
-        rows[manager_id].idle_plans = count
+        rows[owner_id].idle_plans = count
     for owner_id, count in (
-        Opportunity.objects.filter(
-            owner_id__in=list(rows), stage__in=OPEN_OPPORTUNITY_STAGES, stage_changed_at__lt=since
-        )
+        opportunities_idle()
+        .filter(owner_id__in=list(rows))
         .values("owner_id")
         .annotate(n=Count("id"))
         .values_list("owner_id", "n")

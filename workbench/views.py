@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,7 +17,7 @@ class TodayView(LoginRequiredMixin, View):
 
     def get(self, request):
         today = timezone.localdate()
-        context = {"day": selectors.day_of(request.user, today), "today": today, "idle_days": selectors.idle_days()}
+        context = {"day": selectors.day_of(request.user, today), "today": today, "idle_days": settings.PLAN_IDLE_DAYS}
         if may(request.user, "workbench.team"):
             rows, context["team_as_of"] = selectors.team_rows(request.user, today)
             # the furthest behind; the whole department is on the manager load page

@@ -28,8 +28,8 @@ from ..models import (
     CallSource,
     Campaign,
     DoNotCall,
-    PlanStage,
 )
+from ..rules import OPEN_PLAN_STAGES
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -77,8 +77,8 @@ def do_not_call_remove(*, user: User, mobile: str) -> bool:
     return True
 
 
-# Plans still worth a call: not lost, not yet opened (an opened customer is served, not sold to).
-CALLABLE_STAGES = (PlanStage.SCREENED, PlanStage.OPPORTUNITY, PlanStage.VISITED)
+# Plans still worth a call: those still in play.
+CALLABLE_STAGES = OPEN_PLAN_STAGES
 ENTRY_BATCH = 2000
 
 
