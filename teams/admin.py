@@ -6,7 +6,7 @@ from accounts.models import Customer
 from crm.admin import ProvincialStaffAdminMixin
 
 from .models import ServiceStandard, TeamRole, Visit
-from .services import STANDARD_FIELDS, service_standard_update
+from .services import CHECK_IN_FIELDS, CHECK_OUT_FIELDS, STANDARD_FIELDS, service_standard_update
 
 
 @admin.register(TeamRole)
@@ -43,18 +43,7 @@ class VisitAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     date_hierarchy = "visited_at"
     show_full_result_count = False
     # What the phone reported at check-in and what it proved: shown, never typed in here.
-    readonly_fields = [
-        "latitude",
-        "longitude",
-        "accuracy_m",
-        "checkout_latitude",
-        "checkout_longitude",
-        "checkout_accuracy_m",
-        "checked_out_at",
-        "distance_m",
-        "verified",
-        "unverified_reason",
-    ]
+    readonly_fields = [*CHECK_IN_FIELDS, *CHECK_OUT_FIELDS, "distance_m", "verified", "unverified_reason"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(customer__in=Customer.objects.visible_to(request.user))

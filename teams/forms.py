@@ -13,6 +13,7 @@ from crm.models import User
 
 from . import hooks
 from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitKind
+from .services import CHECK_IN_FIELDS, CHECK_OUT_POSITION
 
 USERNAME_SPLIT = re.compile(r"[\s,，、;；]+")
 
@@ -128,7 +129,7 @@ class VisitForm(forms.Form):
     checkout_longitude = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
     checkout_accuracy_m = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0)
 
-    CHECK_IN = ("latitude", "longitude", "accuracy_m")
+    CHECK_IN = CHECK_IN_FIELDS
 
     def opportunity_moves(self) -> tuple[str, dict[int, str]]:
         """The title of an opportunity found, and the stage each open one is moved to (from `cleaned_data`)."""
@@ -139,7 +140,7 @@ class VisitForm(forms.Form):
         }
         return self.cleaned_data.get("new_opportunity") or "", moves
 
-    CHECK_OUT = ("checkout_latitude", "checkout_longitude", "checkout_accuracy_m")
+    CHECK_OUT = CHECK_OUT_POSITION
 
     def __init__(
         self,

@@ -310,7 +310,8 @@ def service_standard_update(
 
 
 CHECK_IN_FIELDS = ("latitude", "longitude", "accuracy_m")
-CHECK_OUT_FIELDS = ("checkout_latitude", "checkout_longitude", "checkout_accuracy_m", "checked_out_at")
+CHECK_OUT_POSITION = ("checkout_latitude", "checkout_longitude", "checkout_accuracy_m")
+CHECK_OUT_FIELDS = (*CHECK_OUT_POSITION, "checked_out_at")
 
 
 def _positions_checked(visit: Visit, errors: dict[str, str]) -> None:
