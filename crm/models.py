@@ -133,6 +133,28 @@ class RobotKind(models.TextChoices):
     DINGTALK = "dingtalk", _("DingTalk group robot (钉钉)")
 
 
+# What a 钉钉 robot's signing secret (加签) begins with; the rest is what DingTalk generated, printable ASCII.
+DINGTALK_SECRET_PREFIX = "SEC"
+
+
+def robot_secret_validator(value: str) -> None:
+    """A 钉钉 robot's signing secret as DingTalk shows it: `SEC` then letters and digits, no spaces. Checked here so
+    that a secret pasted with a stray character is refused when it is set, not on every post ("sign not match")."""
+    if not value.startswith(DINGTALK_SECRET_PREFIX):
+        raise ValidationError(
+            _(
+                "Robot signing secret: a 钉钉 signing secret (加签) starts with SEC; copy it whole from the robot's "
+                "settings."
+            ),
+            code="prefix",
+        )
+    if not all("!" <= character <= "~" for character in value):
+        raise ValidationError(
+            _("Robot signing secret: only letters, digits and ASCII signs, without spaces, as 钉钉 shows it."),
+            code="characters",
+        )
+
+
 class Department(models.Model):
     """A 政企客户部 of a city or county."""
 
@@ -152,6 +174,16 @@ class Department(models.Model):
     robot_webhook_url = models.CharField(
         _("robot webhook URL"), max_length=500, blank=True, validators=[webhook_url_validator]
     )
+    # The signing secret of a 钉钉 robot created with 加签: each post then carries a timestamp and its HMAC. A
+    # credential: never shown back, kept out of the audit trail (`crm.notifications.department_robot_set`).
+    robot_secret = models.CharField(
+        _("robot signing secret (加签密钥)"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[robot_secret_validator],
+    )
     # The last answer that was not a success, kept until a post succeeds again, so that the head sees it.
     robot_failed_at = models.DateTimeField(_("last robot delivery failure at"), null=True, blank=True)
     robot_failure = models.CharField(_("last robot delivery failure"), max_length=500, blank=True)
@@ -161,9 +193,27 @@ class Department(models.Model):
         verbose_name = _("department (政企客户部)")
         verbose_name_plural = _("departments (政企客户部)")
         ordering = ["region_id", "name"]
+        constraints = [
+            # 企业微信 robots do not sign: a secret belongs to a 钉钉 robot only.
+            models.CheckConstraint(
+                condition=models.Q(robot_secret="") | models.Q(robot_kind=RobotKind.DINGTALK),
+                name="department_robot_secret_dingtalk_only",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.robot_secret and self.robot_kind != RobotKind.DINGTALK:
+            raise ValidationError(
+                {
+                    "robot_secret": _(
+                        "Robot signing secret: only a 钉钉 robot signs its messages (加签); 企业微信 robots take "
+                        "none. Leave the secret empty, or choose 钉钉."
+                    )
+                }
+            )
 
 
 class Role(models.TextChoices):
@@ -453,6 +503,21 @@ class Notification(models.Model):
         return self.read_at is not None
 
 
+def muted_kinds_validator(value: object) -> None:
+    """A list of kinds of notification (`NotificationKind`), each once."""
+    if not isinstance(value, list):
+        raise ValidationError(_("Muted kinds: a list of kinds of notification is expected."), code="not_a_list")
+    for kind in value:
+        if kind not in NotificationKind.values:
+            raise ValidationError(
+                _("Muted kinds: “%(value)s” is not a kind of notification."),
+                code="unknown_kind",  # not "invalid_choice": the field would put its own message in its place
+                params={"value": str(kind)[:50]},
+            )
+    if len(set(value)) != len(value):
+        raise ValidationError(_("Muted kinds: each kind only once."), code="duplicate")
+
+
 class NotificationPreference(models.Model):
     """The channels a user chose besides the inbox, which always gets every notification. Without a row, the
     defaults below hold (`crm.notifications.preferences_of`)."""
@@ -466,6 +531,15 @@ class NotificationPreference(models.Model):
     )
     by_email = models.BooleanField(_("by e-mail"), default=False)
     by_robot = models.BooleanField(_("through the department's group robot"), default=False)
+    # The kinds the user does not want by e-mail or robot (免打扰); they still reach the inbox. A list of
+    # NotificationKind values (JSON: the project runs on SQLite too).
+    muted_kinds = models.JSONField(
+        _("kinds not sent by e-mail or robot"),
+        default=list,
+        db_default=models.Value([], models.JSONField()),
+        blank=True,
+        validators=[muted_kinds_validator],
+    )
 
     class Meta:
         verbose_name = _("notification channels")

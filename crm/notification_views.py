@@ -15,7 +15,7 @@ from django.views import View
 
 from . import notifications
 from .forms import add_service_errors, style_form
-from .models import Department, RobotKind
+from .models import Department, NotificationKind, RobotKind
 from .permissions import may
 from .tasks import robot_message_post
 
@@ -59,6 +59,15 @@ class ChannelsForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("E-mail address"), required=False, max_length=254)
     by_email = forms.BooleanField(label=gettext_lazy("Also by e-mail"), required=False)
     by_robot = forms.BooleanField(label=gettext_lazy("Also through my department's group robot"), required=False)
+    # Ticked: muted. Left out of a post (an older page, a script): nothing muted, as before there was a choice.
+    muted_kinds = forms.MultipleChoiceField(
+        label=gettext_lazy("Not by e-mail or robot (still in the inbox)"),
+        choices=NotificationKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": gettext_lazy("Muted kinds: “%(value)s” is not a kind of notification.")},
+        help_text=gettext_lazy("Tick the kinds you do not want by e-mail or through the robot; the inbox keeps them."),
+    )
 
 
 class ChannelsView(LoginRequiredMixin, View):
@@ -69,7 +78,12 @@ class ChannelsView(LoginRequiredMixin, View):
     def get(self, request):
         preference = notifications.preferences_of(request.user)
         form = ChannelsForm(
-            initial={"email": request.user.email, "by_email": preference.by_email, "by_robot": preference.by_robot}
+            initial={
+                "email": request.user.email,
+                "by_email": preference.by_email,
+                "by_robot": preference.by_robot,
+                "muted_kinds": preference.muted_kinds,
+            }
         )
         return self.render(request, form)
 
@@ -109,6 +123,37 @@ class RobotForm(forms.Form):
         ),
         widget=forms.URLInput(attrs={"inputmode": "url", "autocomplete": "off"}),
     )
+    # A credential: never rendered back, not even when the form comes back with an error.
+    robot_secret = forms.CharField(
+        label=gettext_lazy("Robot signing secret (钉钉 加签)"),
+        required=False,
+        max_length=200,
+        strip=True,
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "new-password", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+    )
+    robot_secret_clear = forms.BooleanField(label=gettext_lazy("Remove the signing secret"), required=False)
+
+    def __init__(self, *args, secret_set: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        secret = self.fields["robot_secret"]
+        if secret_set:
+            secret.help_text = gettext_lazy(
+                "A signing secret is set; it is never shown. Leave this empty to keep it, or enter a new one to "
+                "replace it."
+            )
+        else:
+            secret.help_text = gettext_lazy(
+                "Only for a 钉钉 robot created with 加签: the secret starting with SEC. 企业微信 robots take none."
+            )
+            del self.fields["robot_secret_clear"]
+
+    def secret(self) -> str | None:
+        """The secret for `department_robot_set`: a new one, "" to remove it, None to keep it."""
+        if self.cleaned_data["robot_secret"]:
+            return self.cleaned_data["robot_secret"]
+        return "" if self.cleaned_data.get("robot_secret_clear") else None
 
 
 class DepartmentRobotView(LoginRequiredMixin, View):
@@ -130,7 +175,8 @@ class DepartmentRobotView(LoginRequiredMixin, View):
     def get(self, request):
         department = self.department(request)
         form = RobotForm(
-            initial={"robot_kind": department.robot_kind, "robot_webhook_url": department.robot_webhook_url}
+            initial={"robot_kind": department.robot_kind, "robot_webhook_url": department.robot_webhook_url},
+            secret_set=bool(department.robot_secret),
         )
         return self.render(request, department, form)
 
@@ -145,7 +191,7 @@ class DepartmentRobotView(LoginRequiredMixin, View):
             )
             messages.info(request, _("A test message was sent; its result shows below."))
             return redirect("notifications:robot")
-        form = RobotForm(request.POST)
+        form = RobotForm(request.POST, secret_set=bool(department.robot_secret))
         if form.is_valid():
             try:
                 notifications.department_robot_set(
@@ -153,6 +199,7 @@ class DepartmentRobotView(LoginRequiredMixin, View):
                     department=department,
                     kind=form.cleaned_data["robot_kind"],
                     url=form.cleaned_data["robot_webhook_url"],
+                    secret=form.secret(),
                 )
             except ValidationError as error:
                 add_service_errors(form, error)

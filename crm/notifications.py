@@ -9,19 +9,27 @@ Every morning `digest_send` asks the floors above, through the `digest_items` ho
 (visits, idle plans, expiring overrides…), puts it in their inboxes, mails it to those who chose e-mail, and posts
 one digest per department to its robot: the head's team, who is behind.
 
+A user may mute kinds of notification (`NotificationPreference.muted_kinds`, 免打扰): those are neither mailed to
+them nor posted for them, and still reach their inbox. Muting is the user's, for what is delivered to the user; the
+department's morning digest on its robot is the head's view of the team and lists everyone who is behind.
+
 Texts are written in the site's language (LANGUAGE_CODE) whoever causes the event: `phrase` keeps a message and its
 values apart until then.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
+import hmac
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -210,12 +218,21 @@ def preferences_of(user: User) -> NotificationPreference:
         return NotificationPreference(user=user)
 
 
-PREFERENCE_FIELDS = ("by_email", "by_robot")
+PREFERENCE_FIELDS = ("by_email", "by_robot", "muted_kinds")
 
 
 @transaction.atomic
-def notification_preferences_set(*, user: User, by_email: bool, by_robot: bool, email: str | None = None) -> None:
-    """Set the user's channels, and their e-mail address when given. E-mail needs an address."""
+def notification_preferences_set(
+    *,
+    user: User,
+    by_email: bool,
+    by_robot: bool,
+    email: str | None = None,
+    muted_kinds: Iterable[str] | None = None,
+) -> None:
+    """Set the user's channels, and their e-mail address when given. E-mail needs an address. `muted_kinds`, when
+    given, are the kinds of notification neither mailed nor posted for the user (an unknown kind is refused); they
+    are kept in the order of `NotificationKind`, each once."""
     if email is not None:
         user.email = email.strip()
     if by_email and not user.email:
@@ -225,12 +242,25 @@ def notification_preferences_set(*, user: User, by_email: bool, by_robot: bool, 
         User.objects.filter(pk=user.pk).update(email=user.email)
     preference = preferences_of(user)
     preference.by_email, preference.by_robot = by_email, by_robot
+    if muted_kinds is not None:
+        given = list(muted_kinds)
+        known = [kind for kind in NotificationKind.values if kind in given]
+        # Unknown ones are left in for full_clean to refuse by name.
+        preference.muted_kinds = known + [kind for kind in dict.fromkeys(given) if kind not in known]
+    preference.full_clean()
     preference.save()
+
+
+def delivered_by_channels(preference: NotificationPreference, kind: str) -> bool:
+    """Whether a notification of `kind` goes beyond the inbox for the user (e-mail, robot): not when muted."""
+    return kind not in (preference.muted_kinds or ())
 
 
 # -- the department's robot -------------------------------------------------------------------------------------------
 
-ROBOT_FIELDS = ("robot_kind", "robot_webhook_url")
+ROBOT_FIELDS = ("robot_kind", "robot_webhook_url", "robot_secret")
+# What the audit trail keeps of a secret: that there is one, never any of it.
+HIDDEN = "***"
 
 
 def masked(url: str) -> str:
@@ -243,26 +273,42 @@ def masked(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
+def _audited(robot: dict[str, str]) -> dict[str, str]:
+    """The robot's settings as the audit trail keeps them: the URL's key hidden, of the secret only that it is set."""
+    return {
+        **robot,
+        "robot_webhook_url": masked(robot["robot_webhook_url"]),
+        "robot_secret": HIDDEN if robot["robot_secret"] else "",
+    }
+
+
 @transaction.atomic
-def department_robot_set(*, user: User, department: Department, kind: str, url: str) -> Department:
+def department_robot_set(
+    *, user: User, department: Department, kind: str, url: str, secret: str | None = None
+) -> Department:
     """Set (or, with an empty URL, remove) the department's group robot. Only its head; an http(s) address only.
-    The change goes to the audit trail, the key in the URL hidden."""
+
+    `secret` is the signing secret (加签) of a 钉钉 robot: None keeps the one set, "" removes it, any other value
+    replaces it; a 企业微信 robot takes none (refused when given, and one kept from a 钉钉 robot before is dropped).
+    The change goes to the audit trail, the key in the URL and the secret hidden."""
     require(user, "crm.set_department_robot", department)
     url = url.strip()
     if url and kind not in RobotKind.values:
         raise ValidationError({"robot_kind": _("Robot kind: choose 企业微信 or 钉钉 for this webhook.")})
     department = Department.objects.select_for_update().get(pk=department.pk)
     before = {name: getattr(department, name) for name in ROBOT_FIELDS}
-    department.robot_kind, department.robot_webhook_url = (kind, url) if url else ("", "")
+    if secret is None:
+        secret = department.robot_secret if kind == RobotKind.DINGTALK else ""
+    department.robot_kind, department.robot_webhook_url, department.robot_secret = (
+        (kind, url, secret.strip()) if url else ("", "", "")
+    )
     department.full_clean()
     department.save(update_fields=list(ROBOT_FIELDS))
     after = {name: getattr(department, name) for name in ROBOT_FIELDS}
-    changes = audit.diff(
-        {**before, "robot_webhook_url": masked(before["robot_webhook_url"])},
-        {**after, "robot_webhook_url": masked(after["robot_webhook_url"])},
-    )
-    if before != after and not changes:
-        changes = {"robot_webhook_url": ["***", "***"]}  # only the key changed: that it did, never the key
+    changes = audit.diff(_audited(before), _audited(after))
+    for name in ("robot_webhook_url", "robot_secret"):
+        if before[name] != after[name] and name not in changes:
+            changes[name] = [HIDDEN, HIDDEN]  # only the key or the secret changed: that it did, never what it is
     if changes:
         audit.record(
             user=user, action=AuditAction.UPDATE, obj=department, region_path=department.region.path, changes=changes
@@ -272,6 +318,25 @@ def department_robot_set(*, user: User, department: Department, kind: str, url: 
 
 class RobotUnavailable(Exception):
     """The robot did not take the message for now (no answer, a server error, too many messages): try later."""
+
+
+def dingtalk_signed(url: str, secret: str, timestamp_ms: int) -> str:
+    """The webhook URL of a 钉钉 robot with 加签, for a post at `timestamp_ms` (milliseconds since the epoch): with
+    `timestamp` and `sign`, the Base64 HMAC-SHA256, keyed by the secret, of the timestamp, a newline and the secret.
+    DingTalk refuses a timestamp more than an hour off, so each post (each retry too) is signed when it is sent. A
+    `timestamp` or `sign` already in the URL (pasted from an old signed address) gives way to the new ones."""
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
+    parts = urlsplit(url)
+    kept = [item for item in parts.query.split("&") if item and item.split("=", 1)[0] not in ("timestamp", "sign")]
+    signature = f"timestamp={timestamp_ms}&sign={quote_plus(base64.b64encode(digest).decode())}"
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join([*kept, signature]), parts.fragment))
+
+
+def robot_url(department: Department) -> str:
+    """Where to post now: the webhook, signed when the department's 钉钉 robot has a secret."""
+    if department.robot_secret and department.robot_kind == RobotKind.DINGTALK:
+        return dingtalk_signed(department.robot_webhook_url, department.robot_secret, int(time.time() * 1000))
+    return department.robot_webhook_url
 
 
 def robot_payload(kind: str, title: str, text: str) -> dict[str, Any]:
@@ -290,12 +355,10 @@ def robot_post(*, department_id: int, title: str, text: str) -> bool:
         return False
     payload = robot_payload(department.robot_kind, title, text)
     try:
-        answer = requests.post(
-            department.robot_webhook_url, json=payload, timeout=settings.NOTIFICATION_ROBOT_TIMEOUT_SECONDS
-        )
+        answer = requests.post(robot_url(department), json=payload, timeout=settings.NOTIFICATION_ROBOT_TIMEOUT_SECONDS)
     except requests.RequestException as exc:
         _robot_failed(department, _("No answer from the robot: %(error)s") % {"error": type(exc).__name__})
-        raise RobotUnavailable(str(exc)) from exc
+        raise RobotUnavailable(type(exc).__name__) from exc  # the message names the URL, with its key
     if answer.status_code >= 400:
         _robot_failed(
             department,
@@ -346,7 +409,7 @@ class Deliveries:
 
 
 def deliveries(ids: Sequence[int]) -> Deliveries:
-    """Sort the notifications by channel, as their recipients chose (one query)."""
+    """Sort the notifications by channel, as their recipients chose, leaving out the kinds each muted (one query)."""
     emails: dict[int, list[int]] = defaultdict(list)
     robots: dict[int, list[str]] = defaultdict(list)
     rows = (
@@ -357,6 +420,8 @@ def deliveries(ids: Sequence[int]) -> Deliveries:
     for notification in rows:
         recipient = notification.recipient
         preference = preferences_of(recipient)
+        if not delivered_by_channels(preference, notification.kind):
+            continue
         if preference.by_email and recipient.email:
             emails[recipient.pk].append(notification.pk)
         department = recipient.department
@@ -421,7 +486,8 @@ class DigestOutcome:
 
 def digest_send(*, today: datetime.date | None = None) -> DigestOutcome:
     """Each active user's due items into their inbox (once a day: run again, it adds nothing), one e-mail to those
-    who chose e-mail, and one message per department with a robot naming who of the team has what due."""
+    who chose e-mail (of the kinds they did not mute), and one message per department with a robot naming who of the
+    team has what due (all of it: the team's digest is the department's, not a delivery to the user)."""
     from .tasks import notification_email_send, robot_message_post  # the tasks module imports this one
 
     today = today or timezone.localdate()
@@ -452,7 +518,7 @@ def digest_send(*, today: datetime.date | None = None) -> DigestOutcome:
         with transaction.atomic():
             created = set(_write(rows))
         written = defaultdict(list)
-        for row in Notification.objects.filter(pk__in=created).values_list("recipient_id", "pk", "title"):
+        for row in Notification.objects.filter(pk__in=created).values_list("recipient_id", "pk", "title", "kind"):
             written[row[0]].append(row)
         outcome.notifications += len(created)
         for user in users:
@@ -460,11 +526,13 @@ def digest_send(*, today: datetime.date | None = None) -> DigestOutcome:
             if not mine:
                 continue
             outcome.users += 1
-            if preferences_of(user).by_email and user.email:
-                later(notification_email_send, notification_ids=[pk for _user, pk, _title in mine], digest=True)
+            preference = preferences_of(user)
+            mailed = [pk for _user, pk, _title, kind in mine if delivered_by_channels(preference, kind)]
+            if preference.by_email and user.email and mailed:
+                later(notification_email_send, notification_ids=mailed, digest=True)
                 outcome.emails += 1
             if user.department_id in with_robot:
-                titles = "；".join(title for _user, _pk, title in mine)
+                titles = "；".join(title for _user, _pk, title, _kind in mine)
                 team_lines[user.department_id].append(f"- {user.display_name}：{titles}")
     with translation.override(settings.LANGUAGE_CODE):
         title = _("Daily digest %(date)s: who is behind") % {"date": today.isoformat()}

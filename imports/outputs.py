@@ -211,7 +211,7 @@ def template_xlsx(kind: Kind) -> bytes:
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     sheet = workbook.add_worksheet(kind.name)
     for position, column in enumerate(kind.columns):
-        numeric = column.sql_type in ("integer", "numeric")
+        numeric = column.sql_type in ("integer", "numeric", "float")
         width = max(_width(column.label), _width(column.example), len(column.name)) + 4
         sheet.set_column(position, position, min(width, 60), None if numeric else text)
         sheet.write_string(0, position, column.label, bold)

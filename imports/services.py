@@ -295,6 +295,20 @@ def read_header(kind: Kind, cells: list[Any], issues: Issues) -> Header | None:
                 _("The required column %(name)s (%(label)s) is missing.")
                 % {"name": column.name, "label": column.label},
             )
+    for pair in kind.together:
+        for name, other in (pair, pair[::-1]):
+            if other in seen and name not in seen:
+                column, partner = kind.column(name), kind.column(other)
+                issues.add(
+                    1,
+                    column.label,
+                    "",
+                    _(
+                        "The column %(name)s (%(label)s) is missing: it goes together with %(other)s "
+                        "(%(other_label)s), in the file and in each row."
+                    )
+                    % {"name": name, "label": column.label, "other": other, "other_label": partner.label},
+                )
     return Header(columns, labels) if issues.count == 0 else None
 
 
@@ -580,6 +594,8 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
         source, source_params = stage.source(path)
         target = q(kind.model._meta.db_table)
         new_rows = f"{source} LEFT JOIN {target} t ON {stage.key_match()} WHERE t.id IS NULL"
+    for pair in kind.together:
+        _check_together(run, stage, issues, pair)
     missing = [name for name in kind.required_for_new if name not in stage.names]
     if missing:
         params = [] if kind.customer_column is None else source_params
@@ -594,6 +610,27 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
         )
     if kind.name == "holdings":
         _check_holding_dates(run, kind, stage, issues, path)
+
+
+def _check_together(run: ImportRun, stage: Stage, issues: Issues, pair: tuple[str, str]) -> None:
+    """Each row fills both columns of `pair` or leaves both empty (a location's latitude and longitude); the
+    header's check saw to it that the file has both or neither."""
+    if not set(pair) <= set(stage.names):
+        return
+    table = q(stage.table)
+    for name, other in (pair, pair[::-1]):
+        message = _(
+            "“%(column)s” is empty while “%(other)s” is filled in: the two are filled in together or left empty "
+            "together."
+        ) % {"column": header_of(run, name), "other": header_of(run, other)}
+        _sql_issues(
+            stage,
+            issues,
+            f"SELECT s.line, '' FROM {table} s WHERE s.{q(name)} IS NULL AND s.{q(other)} IS NOT NULL",
+            [],
+            header_of(run, name),
+            lambda row: message,  # noqa: B023 (read at once, within this turn of the loop)
+        )
 
 
 def _check_holding_dates(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, path: str) -> None:

@@ -24,8 +24,22 @@ from crm.models import Region
 
 from .kinds.base import Column, Kind
 
-PG_TYPES = {"text": "text", "integer": "bigint", "numeric": "numeric(20, 2)", "boolean": "boolean", "date": "date"}
-SQLITE_TYPES = {"text": "TEXT", "integer": "INTEGER", "numeric": "NUMERIC", "boolean": "INTEGER", "date": "TEXT"}
+PG_TYPES = {
+    "text": "text",
+    "integer": "bigint",
+    "numeric": "numeric(20, 2)",
+    "float": "double precision",
+    "boolean": "boolean",
+    "date": "date",
+}
+SQLITE_TYPES = {
+    "text": "TEXT",
+    "integer": "INTEGER",
+    "numeric": "NUMERIC",
+    "float": "REAL",
+    "boolean": "INTEGER",
+    "date": "TEXT",
+}
 BATCH = 20_000
 
 

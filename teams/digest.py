@@ -22,7 +22,8 @@ NAMED = 3  # customers named in the digest line; the due-visits page has them al
 
 def visits_due(*, users: list[User], today: datetime.date) -> dict[int, list[DigestItem]]:
     """For each user, the customers on whose team they hold a role and whose service standard is not met yet this
-    period (as *due visits* counts them): two queries for the whole batch."""
+    period (as *due visits* counts them, in a province counting only verified on-site visits only those): two
+    queries for the whole batch, and one for those provinces when a visit this period is not verified."""
     held = (
         TeamRole.objects.active(today)
         .filter(user_id__in=[user.pk for user in users], customer__tier__isnull=False)

@@ -45,16 +45,22 @@ def filter_visits(queryset: QuerySet, name: str, value: str) -> QuerySet:
 def customer_list_context(*, request, page) -> dict:
     """Each listed customer's visit status, and the count of one's own due visits (only staff on teams have
     customers of their own that fall due)."""
-    standards = selectors.standards_of(request)
-    statuses = selectors.visit_statuses([(c.pk, c.tier) for c in page], by_tier=standards)
+    standards, verified_only = selectors.standards_of(request), selectors.verified_only_of(request)
+    statuses = selectors.visit_statuses([(c.pk, c.tier) for c in page], by_tier=standards, verified_only=verified_only)
     for customer in page:
         customer.visit_status = statuses.get(customer.pk)
-    due = selectors.due_visit_count(request.user, by_tier=standards) if request.user.team_roles.exists() else None
+    due = (
+        selectors.due_visit_count(request.user, by_tier=standards, verified_only=verified_only)
+        if request.user.team_roles.exists()
+        else None
+    )
     return {"due_count": due}
 
 
 def customer_page_context(*, request, customer) -> dict:
-    visits = selectors.customer_visits(user=request.user, customer=customer)
+    visits = selectors.customer_visits(
+        user=request.user, customer=customer, verified_only=selectors.verified_only_of(request)
+    )
     return {
         "team": selectors.team_status(customer),
         "visits": visits.recent,

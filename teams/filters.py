@@ -6,12 +6,26 @@ import datetime
 
 import django_filters
 from django import forms
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Visit, VisitKind
+from .models import UnverifiedReason, Visit, VisitKind
+
+# A visit logged before check-ins existed (or loaded by SQL) was never checked: on site, not verified, no reason.
+NO_CHECK_IN = "no_check_in"
+
+# Why an on-site visit is not verified, in the few words a list shows (the visitor is told the whole sentence of
+# `UnverifiedReason`); the most telling first.
+UNVERIFIED_REASONS = [
+    (UnverifiedReason.TOO_FAR.value, _("Too far from the customer")),
+    (UnverifiedReason.INACCURATE.value, _("Position not accurate enough")),
+    (UnverifiedReason.NO_CUSTOMER_LOCATION.value, _("Customer has no location yet")),
+    (UnverifiedReason.NO_POSITION.value, _("No position")),
+    (UnverifiedReason.NO_ACCURACY.value, _("Position without accuracy")),
+    (NO_CHECK_IN, _("No check-in")),
+]
 
 
 class MonthField(forms.CharField):
@@ -28,6 +42,19 @@ class MonthFilter(django_filters.CharFilter):
     field_class = MonthField
 
 
+class DayField(forms.DateField):
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the phone's date picker
+    # The same years as a month (1900–2999): a day at either end of what a date holds has no local start.
+    default_validators = [
+        MinValueValidator(datetime.date(1900, 1, 1), _("Give a day from 1900-01-01 to 2999-12-31.")),
+        MaxValueValidator(datetime.date(2999, 12, 31), _("Give a day from 1900-01-01 to 2999-12-31.")),
+    ]
+
+
+class DayFilter(django_filters.DateFilter):
+    field_class = DayField
+
+
 class VisitFilter(django_filters.FilterSet):
     customer = django_filters.CharFilter(field_name="customer__code", label=_("Customer code"))
     visitor = django_filters.CharFilter(field_name="visitor__username", label=_("Visitor (username)"))
@@ -38,16 +65,40 @@ class VisitFilter(django_filters.FilterSet):
         label=_("Verified on site"),
         help_text=_("false: the on-site visits not verified by their check-in, for department heads to review."),
     )
+    reason = django_filters.ChoiceFilter(
+        choices=UNVERIFIED_REASONS,
+        method="filter_reason",
+        label=_("Why not verified"),
+        help_text=_("The on-site visits not verified for this reason."),
+    )
+    visited_from = DayFilter(method="filter_visited_from", label=_("Visited from"))
+    visited_to = DayFilter(method="filter_visited_to", label=_("Visited to"))
 
     class Meta:
         model = Visit
-        fields = ["customer", "visitor", "month", "kind", "verified"]
+        fields = ["customer", "visitor", "month", "kind", "verified", "reason", "visited_from", "visited_to"]
 
     def filter_verified(self, queryset: QuerySet[Visit], name: str, value: bool | None) -> QuerySet[Visit]:
         # Only an on-site visit can be verified: "not verified" means an on-site one that was not, never a call.
         if value is None:
             return queryset
         return queryset.filter(verified=True) if value else queryset.filter(kind=VisitKind.ONSITE, verified=False)
+
+    def filter_reason(self, queryset: QuerySet[Visit], name: str, value: str) -> QuerySet[Visit]:
+        return queryset.filter(
+            kind=VisitKind.ONSITE, verified=False, unverified_reason="" if value == NO_CHECK_IN else value
+        )
+
+    # The days are the local calendar's, both included, as a visit's day is everywhere else.
+    def filter_visited_from(self, queryset: QuerySet[Visit], name: str, value: datetime.date) -> QuerySet[Visit]:
+        start = datetime.datetime.combine(value, datetime.time.min, tzinfo=timezone.get_current_timezone())
+        return queryset.filter(visited_at__gte=start)
+
+    def filter_visited_to(self, queryset: QuerySet[Visit], name: str, value: datetime.date) -> QuerySet[Visit]:
+        end = value + datetime.timedelta(days=1)
+        return queryset.filter(
+            visited_at__lt=datetime.datetime.combine(end, datetime.time.min, tzinfo=timezone.get_current_timezone())
+        )
 
     def filter_month(self, queryset: QuerySet[Visit], name: str, value: str) -> QuerySet[Visit]:
         year, month = (int(part) for part in value.split("-"))

@@ -73,6 +73,12 @@ def visit_counts(visit: VisitFact, verified_only: bool = False) -> bool:
     return visit.kind != INTERNAL
 
 
+def verification_matters(visits: Iterable[VisitFact]) -> bool:
+    """Whether counting only verified on-site visits would change what these visits count for: some visit counts,
+    yet not as a verified one. When none does, a province's choice need not be asked."""
+    return any(visit_counts(visit) != visit_counts(visit, True) for visit in visits)
+
+
 def visit_status(
     standard: Standard, visits: Iterable[VisitFact], today: datetime.date, verified_only: bool = False
 ) -> VisitStatus:
@@ -119,8 +125,11 @@ class SecondManagerDuties:
     synced: bool  # held the monthly internal sync with the customer manager
 
 
-def second_manager_duties(visits: Iterable[VisitFact], today: datetime.date) -> SecondManagerDuties:
-    """A sync is an `internal` visit logged by one of the pair with the other present."""
+def second_manager_duties(
+    visits: Iterable[VisitFact], today: datetime.date, verified_only: bool = False
+) -> SecondManagerDuties:
+    """A sync is an `internal` visit logged by one of the pair with the other present; the visit is one that counts
+    (`visit_counts`: in a province counting only verified field visits, an on-site visit checked in on site)."""
     start, _ = period_bounds(MONTH, today)
     visited = synced = False
     for visit in visits:
@@ -129,7 +138,7 @@ def second_manager_duties(visits: Iterable[VisitFact], today: datetime.date) -> 
         if visit.kind == INTERNAL:
             pair = {visit.visitor_role} | visit.present_roles
             synced = synced or {CUSTOMER_MANAGER, SECOND_MANAGER} <= pair
-        elif visit.visitor_role == SECOND_MANAGER:
+        elif visit.visitor_role == SECOND_MANAGER and visit_counts(visit, verified_only):
             visited = True
     return SecondManagerDuties(visited, synced)
 

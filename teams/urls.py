@@ -6,6 +6,7 @@ app_name = "teams"
 
 urlpatterns = [
     path("visits/due/", views.DueVisitsView.as_view(), name="due-visits"),
+    path("visits/unverified/", views.UnverifiedVisitsView.as_view(), name="visits-unverified"),
     path("visits/<int:pk>/edit/", views.VisitFormView.as_view(), name="visit-edit"),
     path("visits/<int:pk>/confirm-location/", views.VisitLocationConfirmView.as_view(), name="visit-confirm-location"),
     path("visits/photos/<int:pk>/", views.VisitPhotoFileView.as_view(), name="visit-photo"),

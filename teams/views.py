@@ -9,7 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from crm.permissions import require
 from tiering.selectors import TIER_RANK
 
 from . import hooks, selectors, services
+from .filters import NO_CHECK_IN, UNVERIFIED_REASONS, VisitFilter
 from .forms import OPPORTUNITY_PREFIX, ReassignForm, ServiceStandardForm, TeamForm, VisitForm
 from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitPhoto
 from .rules import MANAGER_CAPACITY
@@ -246,7 +247,8 @@ class DueVisitsView(LoginRequiredMixin, View):
 
     def get(self, request):
         today = timezone.localdate()
-        due = selectors.due_visits(request.user, today)
+        verified_only = selectors.verified_only_of(request)
+        due = selectors.due_visits(request.user, today, verified_only)
         for item in due:
             item.days_left = (item.status.period_end - today).days
         return render(
@@ -254,9 +256,54 @@ class DueVisitsView(LoginRequiredMixin, View):
             "teams/due_visits.html",
             {
                 "due": due,
-                "second_manager_rows": selectors.second_manager_rows(request.user, today),
+                "second_manager_rows": selectors.second_manager_rows(request.user, today, verified_only),
                 "today": today,
             },
+        )
+
+
+UNVERIFIED_PAGE_SIZE = 50
+UNVERIFIED_FILTERS = ("reason", "visited_from", "visited_to")
+
+
+class UnverifiedVisitsView(LoginRequiredMixin, View):
+    """The on-site visits of the customers one sees that their check-in did not verify (外勤签到), the newest
+    first, for department heads (and provincial staff, headquarters) to review: why not, how far off, and where
+    the customer has no location yet, the button that makes an accurate check-in its location."""
+
+    def get(self, request):
+        _require_team_managers(request)
+        # The visit FilterSet of the API, by the page's own filters only.
+        data = QueryDict(mutable=True)
+        for name in UNVERIFIED_FILTERS:
+            if name in request.GET:
+                data[name] = request.GET[name]
+        filterset = VisitFilter(data, queryset=selectors.unverified_visits(request.user), request=request)
+        visits = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        for name in list(filterset.form.fields):
+            if name not in UNVERIFIED_FILTERS:
+                del filterset.form.fields[name]
+        style_form(filterset.form, small=True)
+        page = Paginator(visits, UNVERIFIED_PAGE_SIZE).get_page(request.GET.get("page"))
+        labels = dict(UNVERIFIED_REASONS)
+        limit = settings.VISIT_CHECK_IN_ACCURACY_M
+        for visit in page:
+            visit.reason_label = (
+                labels.get(visit.unverified_reason or NO_CHECK_IN) or visit.get_unverified_reason_display()
+            )
+            # What `visit_location_confirm` takes: a position accurate to the limit, for a customer without a
+            # location. Every row's customer is one the user sees and the page is for those who manage teams, which
+            # is what `accounts.confirm_location` asks: no query per row.
+            visit.may_confirm_location = (
+                visit.customer.location is None
+                and visit.latitude is not None
+                and visit.accuracy_m is not None
+                and visit.accuracy_m <= limit
+            )
+        return render(
+            request,
+            "teams/unverified_visits.html",
+            {"filter": filterset, "page": page, "query": data.urlencode(), "filtered": bool(data)},
         )
 
 

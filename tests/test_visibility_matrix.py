@@ -342,6 +342,9 @@ EXPECTATIONS: dict[str, Route] = {
     "search:search": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     # -- teams -----------------------------------------------------------------------------------------------------
     "teams:due-visits": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "teams:visits-unverified": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
     "teams:visit-edit": Route(
         PAGE,
         kwargs=pk("visit"),

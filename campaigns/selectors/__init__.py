@@ -41,12 +41,14 @@ from .opportunities import (
     FORECAST_MONTHS,
     Board,
     BoardColumn,
+    OpportunityTotal,
     TimelineRow,
     customer_campaign_events,
     customer_opportunities,
     opportunities_for,
     opportunity_board,
     opportunity_forecast,
+    opportunity_totals,
 )
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "GapRow",
     "ManagerProgress",
     "OPENED_STAGES",
+    "OpportunityTotal",
     "Progress",
     "TimelineRow",
     "activities_for",
@@ -86,6 +89,7 @@ __all__ = [
     "opportunities_idle",
     "opportunity_board",
     "opportunity_forecast",
+    "opportunity_totals",
     "plan_counts",
     "plans_for",
     "plans_idle",

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber, TruncMonth
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import Customer
@@ -35,10 +35,9 @@ FORECAST_MONTHS = 12
 
 
 def opportunities_for(user: User) -> QuerySet[Opportunity]:
-    """The opportunities of the customers the user sees, with their customer and owner."""
-    return Opportunity.objects.filter(customer__in=Customer.objects.visible_to(user)).select_related(
-        "customer", "owner"
-    )
+    """The opportunities of the customers the user sees (SPEC §2, `Customer.objects.restrict`), with their customer
+    and owner."""
+    return Customer.objects.restrict(Opportunity.objects.select_related("customer", "owner"), user)
 
 
 def customer_opportunities(customer: Customer, *, open_only: bool = True) -> QuerySet[Opportunity]:
@@ -74,21 +73,62 @@ class Board:
         return sum(column.count for column in self.columns) + self.lost.count
 
 
-def opportunity_board(opportunities: QuerySet[Opportunity], *, cards: int = BOARD_CARDS) -> Board:
+@dataclass(frozen=True)
+class OpportunityTotal:
+    """How many opportunities of one stage, expected close month and probability, and their Σ expected monthly
+    revenue: a row of `opportunity_totals`."""
+
+    stage: str
+    month: datetime.date  # the first day
+    probability: int
+    count: int
+    monthly_revenue: Decimal
+
+
+def opportunity_totals(opportunities: QuerySet[Opportunity]) -> list[OpportunityTotal]:
+    """`opportunities` counted and summed by stage, expected close month and probability: one grouped query (a few
+    hundred rows), from which the board's columns and the forecast are both read, so that the reader's visibility
+    is checked once per opportunity."""
+    rows = (
+        opportunities.order_by()
+        .annotate(month=TruncMonth("expected_close_on"))
+        .values("stage", "month", "probability")
+        .annotate(n=Count("pk"), revenue=Sum("expected_monthly_revenue"))
+    )
+    return [
+        OpportunityTotal(row["stage"], row["month"], row["probability"], row["n"], row["revenue"] or Decimal("0"))
+        for row in rows
+    ]
+
+
+def opportunity_board(
+    opportunities: QuerySet[Opportunity], *, cards: int = BOARD_CARDS, totals: list[OpportunityTotal] | None = None
+) -> Board:
     """The board by stage of `opportunities` (already filtered to the reader's): per stage the count and Σ expected
-    monthly revenue (one grouped query), and the first `cards` of each stage, the soonest to close first (one query,
-    numbered per stage by a window function), each with its `idle_days` since it last moved."""
+    monthly revenue (from `totals`, or `opportunity_totals` when not given), and the first `cards` of each stage,
+    the soonest to close first, each with its `idle_days` since it last moved.
+
+    The cards are one query: the first `cards` of each stage picked by a subquery per stage, which reads an index in
+    closing order and stops at `cards` — where numbering every opportunity by a window had to read (and check the
+    visibility of) them all."""
     labels = dict(OpportunityStage.choices)
     columns = {stage: BoardColumn(stage, labels[stage]) for stage in (*OPPORTUNITY_PATH, OpportunityStage.LOST)}
-    totals = opportunities.order_by().values("stage").annotate(n=Count("pk"), revenue=Sum("expected_monthly_revenue"))
-    for row in totals:
-        column = columns[row["stage"]]
-        column.count, column.monthly_revenue = row["n"], row["revenue"] or Decimal("0")
-    numbered = opportunities.annotate(
-        place=Window(RowNumber(), partition_by=[F("stage")], order_by=[F("expected_close_on").asc(), F("pk").desc()])
-    )
+    for total in opportunity_totals(opportunities) if totals is None else totals:
+        column = columns[total.stage]
+        column.count += total.count
+        column.monthly_revenue += total.monthly_revenue
+    firsts, shown = Q(), 0
+    for stage, column in columns.items():
+        if column.count:
+            first = opportunities.filter(stage=stage).order_by("expected_close_on", "-pk").values("pk")[:cards]
+            firsts, shown = firsts | Q(pk__in=first), shown + cards
+    # Picked among `opportunities` again (so that a reader's few are found by their indexes, not by reading every
+    # opportunity), and limited to as many as the subqueries can give: told that few rows come, the planner fetches
+    # each card's customer and owner by key instead of joining the whole customer table.
+    firsts_ids = opportunities.filter(firsts).order_by().values("pk")[:shown]
+    found = Opportunity.objects.select_related("customer", "owner").filter(pk__in=firsts_ids) if shown else []
     now = timezone.now()
-    for card in numbered.filter(place__lte=cards).order_by("stage", "place"):
+    for card in sorted(found, key=lambda card: (card.expected_close_on, -card.pk)):
         card.idle_days = idle_days(card.stage_changed_at, now)  # type: ignore[attr-defined]  # shown on the card
         columns[card.stage].cards.append(card)
     lost = columns.pop(OpportunityStage.LOST)
@@ -96,25 +136,25 @@ def opportunity_board(opportunities: QuerySet[Opportunity], *, cards: int = BOAR
 
 
 def opportunity_forecast(
-    opportunities: QuerySet[Opportunity], *, today: datetime.date | None = None, months: int = FORECAST_MONTHS
+    opportunities: QuerySet[Opportunity],
+    *,
+    today: datetime.date | None = None,
+    months: int = FORECAST_MONTHS,
+    totals: list[OpportunityTotal] | None = None,
 ) -> list[ForecastMonth]:
     """The weighted forecast by month (Σ expected monthly revenue × probability by expected close month) of the
-    opportunities not lost that close from this month on, `months` months ahead: one query grouped by month and
-    probability, the arithmetic in decimals (`rules.weighted_forecast`)."""
+    opportunities not lost that close from this month on, `months` months ahead: read from `totals` (or
+    `opportunity_totals` when not given), the arithmetic in decimals (`rules.weighted_forecast`)."""
     start = Period.of(today or timezone.localdate()).start
     end = start
     for _month in range(months):
         end = Period.of(end).end
-    rows = (
-        opportunities.exclude(stage=OpportunityStage.LOST)
-        .filter(expected_close_on__gte=start, expected_close_on__lt=end)
-        .order_by()
-        .annotate(month=TruncMonth("expected_close_on"))
-        .values("month", "probability")
-        .annotate(n=Count("pk"), revenue=Sum("expected_monthly_revenue"))
-    )
     return weighted_forecast(
-        [(row["month"], row["probability"], row["n"], row["revenue"] or Decimal("0")) for row in rows]
+        [
+            (total.month, total.probability, total.count, total.monthly_revenue)
+            for total in (opportunity_totals(opportunities) if totals is None else totals)
+            if total.stage != OpportunityStage.LOST and start <= total.month < end
+        ]
     )
 
 

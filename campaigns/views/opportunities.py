@@ -52,6 +52,7 @@ class OpportunityBoardView(LoginRequiredMixin, View):
             owners = staff_pool(request.user).order_by("username").only("username", "first_name", "last_name")
             owners = owners[:OWNER_SUGGESTIONS]
         owner = params.get("owner", "")
+        totals = selectors.opportunity_totals(opportunities)  # the columns' counts and the forecast, in one query
         context = {
             "filters": filters,
             "owner": owner,
@@ -59,8 +60,8 @@ class OpportunityBoardView(LoginRequiredMixin, View):
             "owners": owners,
             "stages": OpportunityStage.choices,
             "today": timezone.localdate(),
-            "board": selectors.opportunity_board(opportunities),
-            "forecast": selectors.opportunity_forecast(opportunities),
+            "board": selectors.opportunity_board(opportunities, totals=totals),
+            "forecast": selectors.opportunity_forecast(opportunities, totals=totals),
             "query": urlencode({key: value for key, value in params.items() if value and key != "page"}),
         }
         return render(request, self.template_name, context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import math
 import operator
 import re
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.validators import CUSTOMER_CODE_RE, MOBILE_RE, USCC_ALPHABET, USCC_WEIGHTS, uscc_error
 
@@ -309,6 +311,88 @@ def parse_money(max_digits: int = 14) -> Callable[[Any, Lookups], Decimal | str]
     return parse
 
 
+# The customer's location is a pair of doubles (FloatField): a double keeps any decimal of 15 significant digits
+# exactly, and degrees have at most 3 whole digits, so 12 decimal places (a tenth of a micrometre) are what it keeps
+# for every value in range. More would be rounded by the database: refused, never rounded.
+COORDINATE_DECIMALS = 12
+COORDINATE_RE = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+def decimal_places(number: Decimal) -> int:
+    """The decimal places a finite number needs, trailing zeros aside (read from its digits: no rounding)."""
+    _sign, digits, exponent = number.as_tuple()
+    if not any(digits):
+        return 0
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(int(exponent) + trailing))
+
+
+def parse_coordinate(limit: int, spelling: Any, in_range: Any) -> Callable[[Any, Lookups], float | None]:
+    """A latitude (`limit` 90) or a longitude (180) in decimal degrees, WGS-84 as phones report them; empty is
+    None. `spelling` and `in_range` are the messages (lazily translated) of a cell that is no number, or is one
+    out of range."""
+
+    def parse(value: Any, lookups: Lookups) -> float | None:
+        if value in BLANK:
+            return None
+        if isinstance(value, bool):
+            raise CellError(str(spelling))
+        if isinstance(value, int | float):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise CellError(str(spelling))
+            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        else:
+            text = value.strip() if type(value) is str else as_text(value)
+            if text[:1] == "'" and text[1:2] == "-":
+                text = text[1:]  # the apostrophe our error file puts before a minus sign (see parse_text)
+            if not text:
+                return None
+            if not COORDINATE_RE.match(text):
+                raise CellError(str(spelling))
+            number = Decimal(text)
+        if not -limit <= number <= limit:
+            raise CellError(str(in_range))
+        places = decimal_places(number)
+        if places > COORDINATE_DECIMALS:
+            raise CellError(
+                _(
+                    "A latitude or longitude has at most %(max)d decimal places (what the customer's location keeps "
+                    "exactly); this has %(count)d."
+                )
+                % {"max": COORDINATE_DECIMALS, "count": places}
+            )
+        return float(number)
+
+    def twin(cell: str, lookups: Lookups) -> CellSQL:
+        # Digits with an optional minus sign and decimal point, at most COORDINATE_DECIMALS of them after it (a
+        # trailing zero too: such a cell goes to the parser), short enough to cast; then the range, on the double.
+        places = f"(strpos({cell}, '.') = 0 OR char_length({cell}) - strpos({cell}, '.') <= {COORDINATE_DECIMALS})"
+        shape = f"{cell} ~ '^-?[0-9]+([.][0-9]+)?$' AND char_length({cell}) <= 20 AND {places}"
+        in_range = f"CAST({cell} AS double precision) BETWEEN -{int(limit)} AND {int(limit)}"
+        ok = f"({cell} IS NULL OR CASE WHEN {shape} THEN {in_range} ELSE false END)"
+        return CellSQL(ok, f"CAST({cell} AS double precision)")
+
+    SQL_TWINS[parse] = twin
+    return parse
+
+
+parse_latitude = parse_coordinate(
+    90,
+    gettext_lazy(
+        "A latitude is written in decimal degrees: digits, one decimal point, a minus sign for the south (e.g. 30.657)."
+    ),
+    gettext_lazy("A latitude lies between -90 and 90 degrees."),
+)
+parse_longitude = parse_coordinate(
+    180,
+    gettext_lazy(
+        "A longitude is written in decimal degrees: digits, one decimal point, a minus sign for the west "
+        "(e.g. 104.066)."
+    ),
+    gettext_lazy("A longitude lies between -180 and 180 degrees."),
+)
+
+
 BOOL_WORDS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
 
 
@@ -459,7 +543,7 @@ class Column:
     name: str
     label: str
     parse: Callable[[Any, Lookups], Any]
-    sql_type: str  # "text", "integer", "numeric", "boolean", "date"
+    sql_type: str  # "text", "integer", "numeric" (amounts), "float" (degrees), "boolean", "date"
     example: str
     rule: str  # the rule, as the template documents it
     required: bool = False  # the column must be in the file
@@ -482,7 +566,9 @@ class Kind:
     - `customer_column`: the file column holding the customer's code in the kinds that hang off a customer;
     - `replaceable`: whether `replace` mode applies (the file is the whole list of every customer it names);
     - `removal`: in replace mode, "delete" the rows not in the file, or "leave" (mark `left_on`);
-    - `required_for_new`: columns a new row cannot do without, even when a file that only updates may omit them.
+    - `required_for_new`: columns a new row cannot do without, even when a file that only updates may omit them;
+    - `together`: pairs of columns that go together (a location's latitude and longitude): a file has both of a
+      pair or neither, a row fills both or leaves both empty.
     """
 
     name: str
@@ -495,8 +581,10 @@ class Kind:
     replaceable: bool = False
     removal: str = "delete"
     required_for_new: tuple[str, ...] = ()
-    # Columns of the table set by the merge from staged values: column → (SQL over the staged row `s`, the staged
-    # columns it reads); one whose columns the file has not is left alone.
+    together: tuple[tuple[str, str], ...] = ()
+    # Columns of the table set by the merge from staged values: column → (SQL over the staged row `s` and the
+    # table's row `t`, NULL for a new one; the staged columns it reads); one whose columns the file has not is
+    # left alone.
     computed: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def column(self, name: str) -> Column:

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Customer, CustomerStatus, ListLevel
+from accounts.models import Customer, CustomerStatus, ListLevel, LocationSource
 
 from .base import (
     Column,
@@ -12,11 +12,17 @@ from .base import (
     parse_customer_code,
     parse_industry,
     parse_integer,
+    parse_latitude,
+    parse_longitude,
     parse_money,
     parse_region,
     parse_text,
     parse_uscc,
 )
+
+# The location a row gives is the one the customer already has (`t`, NULL for a new customer).
+SAME_LOCATION = "s.latitude = t.latitude AND s.longitude = t.longitude"
+LOCATION = ("latitude", "longitude")
 
 KIND = Kind(
     name="customers",
@@ -24,6 +30,19 @@ KIND = Kind(
     key=("code",),
     conflict=("code",),
     required_for_new=("name", "region"),
+    together=(LOCATION,),
+    # An imported location counts as it is (`Customer.location`): it comes from the import, and the confirmation of
+    # a location set from a visit goes with the location it confirmed. A row that gives the location the customer
+    # has keeps where it came from; one with both cells empty clears it, like any other column present and empty.
+    computed={
+        "location_source": (
+            f"CASE WHEN s.latitude IS NULL THEN '' WHEN {SAME_LOCATION} THEN t.location_source "
+            f"ELSE '{LocationSource.IMPORT.value}' END",
+            LOCATION,
+        ),
+        "location_confirmed_by_id": (f"CASE WHEN {SAME_LOCATION} THEN t.location_confirmed_by_id END", LOCATION),
+        "location_confirmed_at": (f"CASE WHEN {SAME_LOCATION} THEN t.location_confirmed_at END", LOCATION),
+    },
     columns=(
         Column(
             "code",
@@ -71,6 +90,24 @@ KIND = Kind(
             target="region_id",
         ),
         Column("address", "地址", parse_text(300), "text", "锦江区红星路三段1号", _("at most 300 characters")),
+        Column(
+            "latitude",
+            "纬度",
+            parse_latitude,
+            "float",
+            "30.657",
+            _("decimal degrees (WGS-84), −90 to 90, at most 12 decimals; with the longitude, or both empty"),
+            nullable=True,
+        ),
+        Column(
+            "longitude",
+            "经度",
+            parse_longitude,
+            "float",
+            "104.066",
+            _("decimal degrees (WGS-84), −180 to 180, at most 12 decimals; with the latitude, or both empty"),
+            nullable=True,
+        ),
         Column(
             "list_level",
             "清单级别",

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
@@ -17,6 +17,7 @@ from accounts.models import Customer
 from crm.models import User
 from tiering.selectors import TIER_RANK
 
+from .. import hooks
 from ..models import TeamRole, Visit, VisitKind, VisitPhoto
 from ..rules import (
     CUSTOMER_MANAGER,
@@ -29,6 +30,7 @@ from ..rules import (
     period_bounds,
     second_manager_duties,
     urgency,
+    verification_matters,
     visit_status,
 )
 from .service_standards import standards
@@ -43,27 +45,70 @@ def visits_visible(user: User) -> QuerySet[Visit]:
     return Visit.objects.filter(customer__in=Customer.objects.visible_to(user))
 
 
-def _facts(customer_ids: Iterable[int], since: datetime.date, today: datetime.date) -> dict[int, list[VisitFact]]:
+class VerifiedOnly:
+    """Which customers' visit standard counts only verified on-site visits (外勤签到): those of the provinces that
+    choose so (`hooks.verified_only_provinces`, which kpis fills; none while it is empty), as the visit compliance
+    KPI counts them.
+
+    The provinces cost a query, so they are asked at most once per instance (one per request: `verified_only_of`),
+    and only for a customer whose visits the choice changes (`rules.verification_matters`): while this period's
+    visits are all verified on site, or internal, the due lists read nothing more.
+    """
+
+    def __init__(self) -> None:
+        self._paths: tuple[str, ...] | None = None
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The strict provinces' region paths."""
+        if self._paths is None:
+            provider = hooks.verified_only_provinces.provider
+            self._paths = tuple(provider()) if provider is not None else ()
+        return self._paths
+
+    def applies(self, region_path: str, visits: Iterable[VisitFact]) -> bool:
+        """Whether only verified on-site visits are to count among these visits of a customer of this region; no
+        matter (False) when that would change nothing. A region under a province's path is in it (`_in_any`)."""
+        return verification_matters(visits) and any(region_path.startswith(path) for path in self.paths)
+
+
+def verified_only_of(request) -> VerifiedOnly:
+    """The strict provinces, asked at most once per request: the parts of one page share them."""
+    if not hasattr(request, "_verified_only"):
+        request._verified_only = VerifiedOnly()
+    return request._verified_only
+
+
+def _facts(
+    customer_ids: Iterable[int], since: datetime.date, today: datetime.date
+) -> tuple[dict[int, list[VisitFact]], dict[int, str]]:
+    """The customers' visits from `since` to the end of `today`, and the region path of each customer visited (read
+    with them, for `VerifiedOnly`)."""
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(since, datetime.time.min, tzinfo=tz)
     end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
     facts: dict[int, list[VisitFact]] = defaultdict(list)
+    paths: dict[int, str] = {}
     rows = Visit.objects.filter(customer_id__in=list(customer_ids), visited_at__gte=start, visited_at__lt=end)
-    for customer_id, visited_at, kind, role, verified in rows.values_list(
-        "customer_id", "visited_at", "kind", "visitor_role", "verified"
+    for customer_id, visited_at, kind, role, verified, path in rows.values_list(
+        "customer_id", "visited_at", "kind", "visitor_role", "verified", "customer__region__path"
     ):
         facts[customer_id].append(VisitFact(timezone.localdate(visited_at, tz), kind, role, verified=verified))
-    return facts
+        paths[customer_id] = path
+    return facts, paths
 
 
 def visit_statuses(
     customers: Iterable[tuple[int, str | None]],
     today: datetime.date | None = None,
     by_tier: dict[str, Standard] | None = None,
+    verified_only: VerifiedOnly | None = None,
 ) -> dict[int, VisitStatus]:
     """The visit status of each (customer id, tier) this period; customers without a tier or standard are left out.
+    In a province that counts only verified on-site visits only those count, as for the KPI (`visits_met`).
 
-    One query for the visits of all of them since the start of the quarter (the longest period).
+    One query for the visits of all of them since the start of the quarter (the longest period); one more for the
+    strict provinces when some visit is not verified on site (`VerifiedOnly`, shared by the parts of a page).
     """
     today = today or timezone.localdate()
     customers = [(pk, tier) for pk, tier in customers if tier]
@@ -74,8 +119,16 @@ def visit_statuses(
     if not tiered:
         return {}
     since, _ = period_bounds(QUARTER, today)
-    facts = _facts([pk for pk, _ in tiered], since, today)
-    return {pk: visit_status(standard, facts.get(pk, []), today) for pk, standard in tiered}
+    facts, paths = _facts([pk for pk, _ in tiered], since, today)
+    verified_only = verified_only or VerifiedOnly()
+    statuses = {}
+    for pk, standard in tiered:
+        visits = facts.get(pk, [])
+        start, _ = period_bounds(standard.period, today)
+        this_period = [visit for visit in visits if visit.visited_on >= start]
+        strict = bool(this_period) and verified_only.applies(paths[pk], this_period)
+        statuses[pk] = visit_status(standard, visits, today, verified_only=strict)
+    return statuses
 
 
 def my_customers(user: User) -> QuerySet[Customer]:
@@ -93,22 +146,33 @@ class DueVisit:
 
 
 def _my_statuses(
-    user: User, today: datetime.date, by_tier: dict[str, Standard] | None = None
+    user: User,
+    today: datetime.date,
+    by_tier: dict[str, Standard] | None = None,
+    verified_only: VerifiedOnly | None = None,
 ) -> tuple[dict[int, Customer], dict[int, VisitStatus]]:
     customers = {c.pk: c for c in my_customers(user).filter(tier__isnull=False).select_related("region")}
-    return customers, visit_statuses(((pk, c.tier) for pk, c in customers.items()), today, by_tier)
+    return customers, visit_statuses(((pk, c.tier) for pk, c in customers.items()), today, by_tier, verified_only)
 
 
-def due_visit_count(user: User, today: datetime.date | None = None, by_tier: dict[str, Standard] | None = None) -> int:
+def due_visit_count(
+    user: User,
+    today: datetime.date | None = None,
+    by_tier: dict[str, Standard] | None = None,
+    verified_only: VerifiedOnly | None = None,
+) -> int:
     """How many of the user's customers still need a visit this period (the badge on *my customers*)."""
-    _, statuses = _my_statuses(user, today or timezone.localdate(), by_tier)
+    _, statuses = _my_statuses(user, today or timezone.localdate(), by_tier, verified_only)
     return sum(not status.met for status in statuses.values())
 
 
-def due_visits(user: User, today: datetime.date | None = None) -> list[DueVisit]:
-    """The user's customers whose standard is not met yet this period, most urgent first (SPEC §5.3)."""
+def due_visits(
+    user: User, today: datetime.date | None = None, verified_only: VerifiedOnly | None = None
+) -> list[DueVisit]:
+    """The user's customers whose standard is not met yet this period, most urgent first (SPEC §5.3). The last
+    visit shown is the last contact, verified or not."""
     today = today or timezone.localdate()
-    customers, statuses = _my_statuses(user, today)
+    customers, statuses = _my_statuses(user, today, verified_only=verified_only)
     due = [DueVisit(customers[pk], status) for pk, status in statuses.items() if not status.met]
     last = dict(
         Visit.objects.filter(customer_id__in=[item.customer.pk for item in due])
@@ -134,8 +198,9 @@ def due_visits(user: User, today: datetime.date | None = None) -> list[DueVisit]
     return due
 
 
-def _duty_facts(ids: list[int], today: datetime.date) -> dict[int, list[VisitFact]]:
-    """This month's visits of the customers, each with the roles (customer or second manager) of the staff present."""
+def _duty_facts(ids: list[int], today: datetime.date) -> tuple[dict[int, list[VisitFact]], dict[int, str]]:
+    """This month's visits of the customers, each with the roles (customer or second manager) of the staff present;
+    and the region path of each customer visited (for `VerifiedOnly`)."""
     # customer → user → role, to name who else was at an internal sync
     roles_on: defaultdict[int, dict[int, str]] = defaultdict(dict)
     for customer_id, user_id, role in (
@@ -152,9 +217,11 @@ def _duty_facts(ids: list[int], today: datetime.date) -> dict[int, list[VisitFac
             visited_at__gte=datetime.datetime.combine(month_start, datetime.time.min, tzinfo=tz),
         )
         .prefetch_related("staff_present")
-        .only("customer_id", "visited_at", "kind", "visitor_role")
+        .annotate(region_path=F("customer__region__path"))
+        .only("customer_id", "visited_at", "kind", "visitor_role", "verified")
     )
     facts: dict[int, list[VisitFact]] = defaultdict(list)
+    paths: dict[int, str] = {}
     for visit in visits:
         present = frozenset(
             roles_on[visit.customer_id][staff.pk]
@@ -162,9 +229,17 @@ def _duty_facts(ids: list[int], today: datetime.date) -> dict[int, list[VisitFac
             if staff.pk in roles_on[visit.customer_id]
         )
         facts[visit.customer_id].append(
-            VisitFact(timezone.localdate(visit.visited_at, tz), visit.kind, visit.visitor_role, present)
+            VisitFact(timezone.localdate(visit.visited_at, tz), visit.kind, visit.visitor_role, present, visit.verified)
         )
-    return facts
+        paths[visit.customer_id] = visit.region_path
+    return facts, paths
+
+
+def _duties(
+    visits: list[VisitFact], region_path: str | None, today: datetime.date, verified_only: VerifiedOnly
+) -> SecondManagerDuties:
+    strict = bool(visits) and region_path is not None and verified_only.applies(region_path, visits)
+    return second_manager_duties(visits, today, verified_only=strict)
 
 
 @dataclass
@@ -174,9 +249,11 @@ class SecondManagerRow:
     duties: SecondManagerDuties
 
 
-def second_manager_rows(user: User, today: datetime.date | None = None) -> list[SecondManagerRow]:
-    """The customers the user is second manager of, with this month's duties: a visit, and the sync with the
-    customer manager (SPEC §5.1). Those with a duty still open come first."""
+def second_manager_rows(
+    user: User, today: datetime.date | None = None, verified_only: VerifiedOnly | None = None
+) -> list[SecondManagerRow]:
+    """The customers the user is second manager of, with this month's duties: a visit (one that counts, as for the
+    standard), and the sync with the customer manager (SPEC §5.1). Those with a duty still open come first."""
     today = today or timezone.localdate()
     ids = list(
         TeamRole.objects.active(today)
@@ -192,9 +269,13 @@ def second_manager_rows(user: User, today: datetime.date | None = None) -> list[
         .filter(customer_id__in=ids, role=CUSTOMER_MANAGER)
         .select_related("user")
     }
-    facts = _duty_facts(ids, today)
+    facts, paths = _duty_facts(ids, today)
+    verified_only = verified_only or VerifiedOnly()
     rows = [
-        SecondManagerRow(customers[pk], managers.get(pk), second_manager_duties(facts.get(pk, []), today)) for pk in ids
+        SecondManagerRow(
+            customers[pk], managers.get(pk), _duties(facts.get(pk, []), paths.get(pk), today, verified_only)
+        )
+        for pk in ids
     ]
     rows.sort(key=lambda row: (row.duties.visited and row.duties.synced, row.customer.code))
     return rows
@@ -215,7 +296,9 @@ class CustomerVisits:
     second_manager: SecondManagerDuties | None
 
 
-def customer_visits(*, user: User, customer: Customer, today: datetime.date | None = None) -> CustomerVisits:
+def customer_visits(
+    *, user: User, customer: Customer, today: datetime.date | None = None, verified_only: VerifiedOnly | None = None
+) -> CustomerVisits:
     today = today or timezone.localdate()
     photos = VisitPhoto.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("*"))
     visits = list(
@@ -229,13 +312,13 @@ def customer_visits(*, user: User, customer: Customer, today: datetime.date | No
     recent = cast("list[WithAnnotations[Visit, Editable]]", visits)
     for visit in recent:
         visit.editable = visit.editable_by(user)
-    status = visit_statuses([(customer.pk, customer.tier)], today).get(customer.pk)
+    verified_only = verified_only or VerifiedOnly()  # the status and the duties ask the provinces once at most
+    status = visit_statuses([(customer.pk, customer.tier)], today, verified_only=verified_only).get(customer.pk)
     has_second_manager = TeamRole.objects.active(today).filter(customer=customer, role=SECOND_MANAGER).exists()
-    duties = (
-        second_manager_duties(_duty_facts([customer.pk], today).get(customer.pk, []), today)
-        if has_second_manager
-        else None
-    )
+    duties = None
+    if has_second_manager:
+        facts, paths = _duty_facts([customer.pk], today)
+        duties = _duties(facts.get(customer.pk, []), paths.get(customer.pk), today, verified_only)
     return CustomerVisits(recent, status, duties)
 
 
@@ -303,3 +386,14 @@ def visits_overdue(by_tier: dict[str, Standard], today: datetime.date, verified_
         last_day = period_bounds(standard.period, today)[0] - datetime.timedelta(days=1)
         overdue |= Q(tier=tier) & ~_met(tier, standard, last_day, verified_only_in)
     return overdue
+
+
+def unverified_visits(user: User) -> QuerySet[Visit]:
+    """The on-site visits to the customers the user sees (§2) that their check-in did not verify (外勤签到), the
+    newest first: what a department head reviews."""
+    return (
+        visits_visible(user)
+        .filter(kind=VisitKind.ONSITE, verified=False)
+        .select_related("customer", "visitor")
+        .order_by("-visited_at", "-id")
+    )

@@ -106,3 +106,43 @@ def test_the_head_sets_the_robot_on_a_phone_and_a_bad_address_is_explained(brows
     _width_fits(page, 390)
     page.screenshot(path="/tmp/notif-settings-phone.png", full_page=True)
     context.close()
+
+
+def test_a_manager_mutes_kinds_and_the_head_signs_the_robot_on_a_phone(browser, live_server, cast):
+    from crm.models import Department, NotificationPreference
+
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/notifications/settings/")
+    page.fill("#id_email", "alice@example.com")
+    page.check("#id_by_email")
+    page.get_by_label("待走访", exact=True).check()
+    page.get_by_label("任务已完成", exact=True).check()
+    _width_fits(page, 390)
+    page.screenshot(path="/tmp/notif-muted-phone.png", full_page=True)
+    page.click("button:has-text('保存')")
+    page.wait_for_url("**/notifications/settings/")
+    assert NotificationPreference.objects.get(user=cast["alice"]).muted_kinds == ["visit_overdue", "job_finished"]
+    assert (
+        page.get_by_label("待走访", exact=True).is_checked()
+        and not page.get_by_label("客户已分配", exact=True).is_checked()
+    )
+    context.close()
+
+    secret = "SEC" + "9a8b" * 16
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    log_in(page, live_server, "dora")
+    page.goto(f"{live_server.url}/notifications/robot/")
+    page.select_option("#id_robot_kind", "dingtalk")
+    page.fill("#id_robot_webhook_url", "https://oapi.dingtalk.com/robot/send?access_token=x")
+    page.fill("#id_robot_secret", secret)
+    page.click("button:has-text('保存')")
+    page.wait_for_url("**/notifications/robot/")
+    assert Department.objects.get(pk=cast["dora"].department_id).robot_secret == secret
+    assert secret not in page.content() and page.input_value("#id_robot_secret") == ""
+    assert page.locator("[data-testid=robot-signing]").inner_text() == "已开启：已设置密钥"
+    _width_fits(page, 390)
+    page.screenshot(path="/tmp/notif-robot-signed-phone.png", full_page=True)
+    context.close()

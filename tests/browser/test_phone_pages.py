@@ -125,3 +125,38 @@ def test_every_page_of_an_account_manager_fits_a_phone(browser, live_server, cas
     row.scroll_into_view_if_needed()
     screenshot(page, "campaign-plans-phone")
     context.close()
+
+
+def test_the_unverified_visits_page_of_a_department_head_fits_a_phone(
+    browser, live_server, cast, portfolio, screenshot
+):
+    """The head's review of unverified check-ins (issue 17, point 4): each visit a card, the long name wrapped, the
+    button that makes a check-in the customer's location within reach."""
+    customer = portfolio["customer"]
+    visit = Visit.objects.create(
+        customer=customer,
+        visitor=cast["alice"],
+        visitor_role="customer_manager",
+        kind="onsite",
+        summary="上门拜访",
+        visited_at=timezone.now() - datetime.timedelta(hours=2),
+        latitude=30.657,
+        longitude=104.066,
+        accuracy_m=25,
+        unverified_reason="no_customer_location",
+    )
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, live_server, "dora")
+    response = page.goto(f"{live_server.url}/visits/unverified/")
+    assert response is not None and response.status == 200
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        screenshot(page, "too-wide-visits-unverified")
+    assert width <= PHONE["width"], f"wider than the phone's 390 px: {width}"
+    row = page.locator(f"[data-testid=unverified-visits] tr[data-visit='{visit.pk}']")
+    assert "客户尚无位置" in row.inner_text()
+    box = row.locator("button[data-testid=confirm-location]").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    screenshot(page, "visits-unverified-phone")
+    context.close()

@@ -8,17 +8,19 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils import timezone, translation
 
 from accounts import hooks as customer_hooks
+from accounts.models import Customer
 from campaigns import selectors, services
 from campaigns.models import Opportunity, OpportunityStageChange
 from campaigns.rules import ForecastMonth, weighted_forecast, weighted_revenue
 from crm.models import AuditEntry
 from teams.models import Visit
-from tests.factories import OpportunityFactory, TeamRoleFactory
+from tests.factories import OpportunityFactory, TeamRoleFactory, UserFactory
 
 URL = "/api/v1/opportunities/"
 FIELDS = {
@@ -307,6 +309,89 @@ def test_the_board_counts_every_stage_and_shows_the_soonest_cards(customers, cas
     assert (board.lost.count, board.count) == (1, 5)
 
 
+def _everyone(cast, territory) -> dict:
+    """The cast, a superuser, a department head without a department and the anonymous."""
+    return {
+        **cast,
+        "root": UserFactory(username="root", is_superuser=True, region=territory["jinjiang"]),
+        "headless": UserFactory(username="headless", role="department_head", region=territory["chengdu"]),
+        "anonymous": AnonymousUser(),
+    }
+
+
+def test_the_opportunities_a_user_sees_are_those_of_the_customers_they_see(opportunities, customers, cast, territory):
+    """`opportunities_for` asks the visibility rule its own way for a territory (each opportunity's customer's
+    region): it gives exactly the opportunities of `Customer.objects.visible_to`, for every kind of reader."""
+    OpportunityFactory(customer=customers["guangzhou"], owner=cast["gd_paul"], title="广州专线")
+    # dora holds a role on a team outside her department: heads see their territory, not their teams.
+    TeamRoleFactory(customer=customers["mianyang"], user=cast["dora"], role="service_manager")
+    for name, user in _everyone(cast, territory).items():
+        expected = Opportunity.objects.filter(customer__in=Customer.objects.visible_to(user))
+        assert sorted(o.title for o in selectors.opportunities_for(user)) == sorted(o.title for o in expected), name
+    titles = {name: sorted(o.title for o in selectors.opportunities_for(user)) for name, user in cast.items()}
+    assert titles["dora"] == ["专线扩容", "集团V网"]  # her department's, the grid below a county included
+    assert titles["carol"] == ["云桌面"] and titles["gd_paul"] == ["广州专线"]
+    assert titles["alice"] == ["专线扩容"] and titles["bob"] == ["集团V网"]
+    assert titles["paul"] == ["专线扩容", "云桌面", "集团V网"]
+    assert len(titles["hq"]) == 4
+
+
+def test_an_opportunity_follows_its_customer_to_another_region(opportunities, customers, cast, territory):
+    Customer.objects.filter(pk=customers["wuhou"].pk).update(region=territory["fucheng"])
+    assert [o.title for o in selectors.opportunities_for(cast["dora"])] == ["专线扩容"]
+    assert sorted(o.title for o in selectors.opportunities_for(cast["carol"])) == ["云桌面"]  # not on that team
+
+
+def test_the_board_and_forecast_agree_with_counting_every_opportunity(customers, cast):
+    """Against a reckoning over every opportunity in Python: the counts and sums of each stage, its first cards
+    (the soonest to close, the newest first on the same day), and the forecast by month."""
+    today = timezone.localdate()
+    stages = ["found", "found", "proposal", "negotiation", "won", "opened", "lost"]
+    for index in range(40):
+        stage = stages[index % len(stages)]
+        OpportunityFactory(
+            customer=customers["alice" if index % 3 else "wuhou"],
+            owner=cast["alice" if index % 3 else "bob"],
+            stage=stage,
+            lost_reason="预算" if stage == "lost" else "",
+            probability=(10, 30, 60, 90)[index % 4],
+            expected_monthly_revenue=Decimal(index * 37) + Decimal("0.25"),
+            # five days, 100 days apart (the last beyond the forecast): a column's first cards tie on the day
+            expected_close_on=today + datetime.timedelta(days=index % 5 * 100),
+        )
+    OpportunityFactory(customer=customers["mianyang"], owner=cast["carol"])  # not dora's
+    mine = selectors.opportunities_for(cast["dora"])
+    totals = selectors.opportunity_totals(mine)
+    board = selectors.opportunity_board(mine, cards=3, totals=totals)
+    everything = sorted(
+        Opportunity.objects.exclude(customer=customers["mianyang"]), key=lambda o: (o.expected_close_on, -o.pk)
+    )
+    for column in [*board.columns, board.lost]:
+        in_stage = [o for o in everything if o.stage == column.stage]
+        assert column.count == len(in_stage), column.stage
+        assert column.monthly_revenue == sum((o.expected_monthly_revenue for o in in_stage), Decimal("0"))
+        assert [card.pk for card in column.cards] == [o.pk for o in in_stage[:3]], column.stage
+    assert len({card.expected_close_on for card in board.columns[0].cards}) == 1  # three found on one day
+    assert board.count == 40
+    end = datetime.date(today.year + 1, today.month, 1)  # twelve months from this one
+    expected = weighted_forecast(
+        [
+            (o.expected_close_on, o.probability, 1, o.expected_monthly_revenue)
+            for o in everything
+            if o.stage != "lost" and o.expected_close_on < end
+        ]
+    )
+    assert expected and sum(month.count for month in expected) < 40  # some lost, some too far ahead
+    assert selectors.opportunity_forecast(mine, today=today, totals=totals) == expected
+    assert selectors.opportunity_forecast(mine, today=today) == expected  # reading the totals itself
+
+
+def test_an_empty_board_asks_for_no_cards(cast, django_assert_num_queries):
+    with django_assert_num_queries(2):  # the territory's regions, the totals
+        board = selectors.opportunity_board(selectors.opportunities_for(cast["dora"]))
+    assert board.count == 0 and all(not column.cards for column in board.columns)
+
+
 def test_the_list_endpoint_runs_a_fixed_number_of_queries(customers, cast, api, django_assert_num_queries):
     for _ in range(12):
         OpportunityFactory.create(customer=customers["alice"], owner=cast["alice"]).products.set(
@@ -324,7 +409,8 @@ def test_the_board_page_runs_a_fixed_number_of_queries(customers, cast, login, d
         OpportunityFactory(customer=customers["alice"], owner=cast["alice"])
     client = login(cast["dora"])
     client.get("/campaigns/opportunities/")  # warm the session
-    # session, user, totals, cards, forecast, owners; the page's own frame (notifications, the menu's rules) beside
+    # session, user, the territory's regions, totals (and forecast), cards, owners; the page's own frame
+    # (notifications, the menu's rules) beside
     with django_assert_max_num_queries(14):
         response = client.get("/campaigns/opportunities/")
     assert response.status_code == 200

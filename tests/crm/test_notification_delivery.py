@@ -222,3 +222,122 @@ def test_the_morning_digest_reaches_e_mail_and_the_heads_robot_once_per_departme
 def test_no_robot_no_post_and_no_failure(cast):
     assert robot_message_post.delay(department_id=cast["dora"].department_id, title="t", text="x").get() is False
     assert NotificationPreference.objects.count() == 0
+
+
+# -- the kinds a user mutes (免打扰) ----------------------------------------------------------------------------------
+
+
+def test_a_muted_kind_is_neither_mailed_nor_posted_yet_stays_in_the_inbox(
+    cast, robot, mailoutbox, django_capture_on_commit_callbacks
+):
+    _robot_set(cast, "wecom", robot.url("/send?key=team"))
+    notifications.notification_preferences_set(
+        user=cast["alice"], email="alice@example.com", by_email=True, by_robot=True, muted_kinds=["customer_assigned"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notify(recipients=[cast["alice"]], kind="customer_assigned", title="新客户")
+    assert mailoutbox == [] and robot.received == []
+    assert list(Notification.objects.filter(recipient=cast["alice"]).values_list("title", flat=True)) == ["新客户"]
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notify(recipients=[cast["alice"]], kind="plan_assigned", title="计划已分配")
+    [mail] = mailoutbox
+    assert "计划已分配" in mail.subject
+    [(_path, payload)] = robot.received
+    assert "计划已分配" in payload["markdown"]["content"] and "新客户" not in payload["markdown"]["content"]
+
+
+def test_one_users_muting_does_not_mute_another(cast, mailoutbox, django_capture_on_commit_callbacks):
+    notifications.notification_preferences_set(
+        user=cast["alice"], email="alice@example.com", by_email=True, by_robot=False, muted_kinds=["job_failed"]
+    )
+    _choose(cast["bob"], email="bob@example.com", by_email=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notify(recipients=[cast["alice"], cast["bob"]], kind="job_failed", title="任务失败")
+    assert [mail.to for mail in mailoutbox] == [["bob@example.com"]]
+    assert Notification.objects.filter(kind="job_failed").count() == 2
+
+
+def test_the_digest_mails_only_the_kinds_not_muted_while_the_team_robot_lists_everyone(
+    cast, customers, robot, mailoutbox
+):
+    """Muting is the user's, for what reaches the user; the department's digest on its robot is the head's view of
+    the team, and still names who is behind."""
+    from accounts.models import Customer
+
+    Customer.objects.filter(pk__in=[customers["alice"].pk, customers["wuhou"].pk]).update(tier="B")
+    _robot_set(cast, "wecom", robot.url("/send?key=team"))
+    notifications.notification_preferences_set(
+        user=cast["alice"], email="alice@example.com", by_email=True, by_robot=True, muted_kinds=["visit_overdue"]
+    )
+    outcome = notifications.digest_send()
+    assert mailoutbox == [] and outcome.emails == 0
+    assert Notification.objects.filter(recipient=cast["alice"], kind="visit_overdue").exists()
+    [(_path, payload)] = robot.received
+    assert "alice" in payload["markdown"]["content"] and "bob" in payload["markdown"]["content"]
+
+
+# -- 钉钉 robots with 加签 --------------------------------------------------------------------------------------------
+
+SECRET = "SEC" + "0123456789abcdef" * 4
+
+
+def _query(path: str) -> dict[str, str]:
+    from urllib.parse import parse_qs, urlsplit
+
+    return {name: values[0] for name, values in parse_qs(urlsplit(path).query, strict_parsing=True).items()}
+
+
+def _sign(timestamp: str, secret: str) -> str:
+    """DingTalk's own recipe (its documentation's Python sample), written out again here."""
+    import base64
+    import hashlib
+    import hmac
+
+    string_to_sign = f"{timestamp}\n{secret}"
+    return base64.b64encode(hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).digest()).decode()
+
+
+def test_a_dingtalk_robot_with_a_secret_gets_each_post_signed_when_it_is_sent(cast, robot, monkeypatch):
+    import time
+    from types import SimpleNamespace
+
+    notifications.department_robot_set(
+        user=cast["dora"],
+        department=cast["dora"].department,
+        kind="dingtalk",
+        url=robot.url("/robot/send?access_token=xyz"),
+        secret=SECRET,
+    )
+    before = int(time.time() * 1000)
+    robot.reply = {"errcode": 130101, "errmsg": "send too fast"}  # busy: the task would try again later
+    with pytest.raises(notifications.RobotUnavailable):
+        notifications.robot_post(department_id=cast["dora"].department_id, title="每日提醒", text="- 张伟")
+    # the retry, an hour later: signed anew, with its own timestamp
+    monkeypatch.setattr(notifications, "time", SimpleNamespace(time=lambda: before / 1000 + 3600))
+    robot.reply = {"errcode": 0, "errmsg": "ok"}
+    assert notifications.robot_post(department_id=cast["dora"].department_id, title="每日提醒", text="- 张伟")
+    first, retry = (_query(path) for path, _payload in robot.received)
+    for query in (first, retry):
+        assert query["access_token"] == "xyz"
+        assert query["sign"] == _sign(query["timestamp"], SECRET)  # parse_qs has undone the URL encoding
+    assert before <= int(first["timestamp"]) <= int(time.time() * 1000)
+    assert int(retry["timestamp"]) == before + 3600 * 1000
+    # the sign went URL-encoded (Base64 has + / =), and the secret itself never
+    path = robot.received[0][0]
+    assert "sign=" in path and SECRET not in path
+    assert not any(character in path.split("sign=")[1] for character in "+/=")
+
+
+def test_without_a_secret_a_dingtalk_post_carries_no_sign(cast, robot):
+    _robot_set(cast, "dingtalk", robot.url("/robot/send?access_token=xyz"))
+    assert notifications.robot_post(department_id=cast["dora"].department_id, title="t", text="x")
+    [(path, _payload)] = robot.received
+    assert _query(path) == {"access_token": "xyz"}
+
+
+def test_a_signed_url_replaces_a_timestamp_and_sign_pasted_with_the_address():
+    url = notifications.dingtalk_signed(
+        "https://oapi.dingtalk.com/robot/send?access_token=xyz&timestamp=1&sign=old", SECRET, 1700000000000
+    )
+    query = _query(url)
+    assert query == {"access_token": "xyz", "timestamp": "1700000000000", "sign": _sign("1700000000000", SECRET)}

@@ -506,3 +506,206 @@ def test_a_bad_notification_setting_stops_start_up_naming_it(variable, value):
     result = manage("check", **{variable: value})
     assert result.returncode != 0
     assert variable in result.stderr
+
+
+# -- the kinds a user mutes (免打扰) ----------------------------------------------------------------------------------
+
+
+def test_muted_kinds_round_trip_through_the_settings_page(login, cast):
+    client = login(cast["alice"])
+    page = client.get("/notifications/settings/").content.decode()
+    assert 'name="muted_kinds"' in page and "免打扰的消息类型" in page and "客户已分配" in page
+    response = client.post(
+        "/notifications/settings/",
+        {"email": "alice@example.com", "by_email": "on", "muted_kinds": ["visit_overdue", "job_finished"]},
+    )
+    assert response.status_code == 302
+    preference = NotificationPreference.objects.get(user=cast["alice"])
+    assert preference.muted_kinds == ["visit_overdue", "job_finished"]
+    page = client.get("/notifications/settings/").content.decode()
+    assert _checked(page, "visit_overdue") and _checked(page, "job_finished")
+    assert not _checked(page, "customer_assigned")
+    # every box unticked: nothing muted
+    assert client.post("/notifications/settings/", {"email": "alice@example.com", "by_email": "on"}).status_code == 302
+    preference.refresh_from_db()
+    assert preference.muted_kinds == [] and preference.by_email
+
+
+def _checked(page: str, kind: str) -> bool:
+    import re
+
+    tag = re.search(rf'<input[^>]*name="muted_kinds"[^>]*value="{kind}"[^>]*>', page)
+    assert tag, kind
+    return "checked" in tag.group(0)
+
+
+def test_an_unknown_kind_is_refused_with_a_message_naming_the_field(login, cast):
+    from django.core.exceptions import ValidationError
+
+    response = login(cast["alice"]).post("/notifications/settings/", {"muted_kinds": ["visit_overdue", "spam"]})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-field="muted_kinds"' in html and "免打扰的消息类型：“spam”不是有效的消息类型。" in html
+    assert not NotificationPreference.objects.filter(user=cast["alice"]).exists()
+    with pytest.raises(ValidationError) as refused:
+        notifications.notification_preferences_set(
+            user=cast["alice"], by_email=False, by_robot=False, muted_kinds=["spam"]
+        )
+    assert refused.value.message_dict["muted_kinds"] == ["免打扰的消息类型：“spam”不是有效的消息类型。"]
+
+
+def test_muted_kinds_are_kept_in_the_kinds_order_once_each(cast):
+    notifications.notification_preferences_set(
+        user=cast["alice"], by_email=False, by_robot=False, muted_kinds=["job_failed", "plan_assigned", "job_failed"]
+    )
+    assert NotificationPreference.objects.get(user=cast["alice"]).muted_kinds == ["plan_assigned", "job_failed"]
+    # not given: kept as they are
+    notifications.notification_preferences_set(user=cast["alice"], by_email=False, by_robot=True)
+    assert NotificationPreference.objects.get(user=cast["alice"]).muted_kinds == ["plan_assigned", "job_failed"]
+
+
+@pytest.mark.parametrize("value", ["visit_overdue", ["visit_overdue", 3], ["visit_overdue", "visit_overdue"]])
+def test_the_muted_kinds_rule_takes_a_list_of_known_kinds_once_each(value):
+    from django.core.exceptions import ValidationError
+
+    from crm.models import muted_kinds_validator
+
+    muted_kinds_validator(["visit_overdue", "job_failed"])
+    with pytest.raises(ValidationError):
+        muted_kinds_validator(value)
+
+
+# -- the 钉钉 robot's signing secret (加签) ---------------------------------------------------------------------------
+
+DINGTALK = "https://oapi.dingtalk.com/robot/send?access_token=6f4e"
+SECRET = "SEC" + "b7d3" * 16
+
+
+def _robot_post(client, **data):
+    return client.post("/notifications/robot/", {"robot_kind": "dingtalk", "robot_webhook_url": DINGTALK, **data})
+
+
+def test_the_secret_is_set_on_the_robot_page_and_never_shown_back(login, cast):
+    client = login(cast["dora"])
+    assert _robot_post(client, robot_secret=SECRET).status_code == 302
+    department = Department.objects.get(name="成都市政企客户部")
+    assert department.robot_secret == SECRET
+    page = client.get("/notifications/robot/").content.decode()
+    assert SECRET not in page and SECRET[3:] not in page and "b7d3b7d3" not in page
+    assert "已开启：已设置密钥" in page and 'name="robot_secret_clear"' in page
+    assert 'name="robot_secret"' in page and "留空则保持不变" in page
+    # saved again with the field empty (as the page always shows it): kept
+    assert _robot_post(client).status_code == 302
+    department.refresh_from_db()
+    assert department.robot_secret == SECRET
+    # a new one replaces it; the box removes it
+    assert _robot_post(client, robot_secret="SECnew").status_code == 302
+    department.refresh_from_db()
+    assert department.robot_secret == "SECnew"
+    assert _robot_post(client, robot_secret_clear="on").status_code == 302
+    department.refresh_from_db()
+    assert department.robot_secret == ""
+    assert 'name="robot_secret_clear"' not in client.get("/notifications/robot/").content.decode()
+
+
+def test_a_refused_secret_is_not_shown_back_either(login, cast):
+    response = login(cast["dora"]).post(
+        "/notifications/robot/", {"robot_kind": "wecom", "robot_webhook_url": WECOM, "robot_secret": SECRET}
+    )
+    assert response.status_code == 200
+    assert SECRET not in response.content.decode()
+
+
+def test_the_secret_is_kept_out_of_the_audit_trail(cast):
+    dora, department = cast["dora"], cast["dora"].department
+
+    def robot_set(**secret):
+        notifications.department_robot_set(user=dora, department=department, kind="dingtalk", url=DINGTALK, **secret)
+        return AuditEntry.objects.filter(object_type="crm.department").order_by("-id").first().changes
+
+    assert robot_set(secret=SECRET)["robot_secret"] == ["", "***"]
+    assert robot_set(secret="SECother")["robot_secret"] == ["***", "***"]
+    assert robot_set(secret="")["robot_secret"] == ["***", ""]
+    trail = str(list(AuditEntry.objects.values_list("changes", "detail")))
+    assert SECRET not in trail and "SECother" not in trail and "b7d3" not in trail
+
+
+def test_a_wecom_robot_refuses_a_secret_with_a_message_naming_the_field(login, cast):
+    response = login(cast["dora"]).post(
+        "/notifications/robot/", {"robot_kind": "wecom", "robot_webhook_url": WECOM, "robot_secret": SECRET}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-field="robot_secret"' in html and "机器人加签密钥：只有钉钉机器人使用加签" in html
+    department = Department.objects.get(name="成都市政企客户部")
+    assert (department.robot_webhook_url, department.robot_secret) == ("", "")
+    assert not AuditEntry.objects.filter(object_type="crm.department").exists()
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [("b7d3b7d3", "以 SEC 开头"), ("SEC b7d3", "不含空格"), ("SEC密钥", "不含空格")],
+)
+def test_a_secret_not_as_dingtalk_shows_it_is_refused(cast, secret, message):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        notifications.department_robot_set(
+            user=cast["dora"], department=cast["dora"].department, kind="dingtalk", url=DINGTALK, secret=secret
+        )
+    [text] = refused.value.message_dict["robot_secret"]
+    assert text.startswith("机器人加签密钥：") and message in text
+
+
+def test_a_robot_turned_wecom_or_removed_drops_its_secret(cast):
+    dora, department = cast["dora"], cast["dora"].department
+    notifications.department_robot_set(user=dora, department=department, kind="dingtalk", url=DINGTALK, secret=SECRET)
+    notifications.department_robot_set(user=dora, department=department, kind="wecom", url=WECOM)
+    assert Department.objects.get(pk=department.pk).robot_secret == ""
+    notifications.department_robot_set(user=dora, department=department, kind="dingtalk", url=DINGTALK, secret=SECRET)
+    notifications.department_robot_set(user=dora, department=department, kind="", url="")
+    robot = Department.objects.values_list("robot_kind", "robot_webhook_url", "robot_secret").get(pk=department.pk)
+    assert robot == ("", "", "")
+
+
+def test_the_database_refuses_a_secret_on_a_wecom_robot(cast):
+    from django.db import IntegrityError, transaction
+
+    Department.objects.filter(pk=cast["dora"].department_id).update(robot_kind="wecom", robot_webhook_url=WECOM)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Department.objects.filter(pk=cast["dora"].department_id).update(robot_secret=SECRET)
+
+
+def test_a_row_written_without_the_new_columns_gets_their_defaults(cast):
+    """Raw-SQL writers that predate the secret and the muting keep working: the database fills both in."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO crm_notificationpreference (user_id, by_email, by_robot) VALUES (%s, %s, %s)",
+            [cast["bob"].pk, True, False],
+        )
+        cursor.execute(
+            "INSERT INTO crm_department (name, region_id, robot_kind, robot_webhook_url, robot_failure) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            ["原始写入部", cast["dora"].department.region_id, "", "", ""],
+        )
+    assert NotificationPreference.objects.get(user=cast["bob"]).muted_kinds == []
+    assert Department.objects.get(name="原始写入部").robot_secret == ""
+
+
+def test_a_department_removed_in_the_admin_leaves_its_robots_key_and_secret_out_of_the_trail(login, cast):
+    department = Department.objects.create(
+        name="待撤销部",
+        region=cast["dora"].department.region,
+        robot_kind="dingtalk",
+        robot_webhook_url=DINGTALK,
+        robot_secret=SECRET,
+    )
+    cast["hq"].is_staff = True
+    cast["hq"].save()
+    hq = login(cast["hq"])
+    assert hq.post(f"/admin/crm/department/{department.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not Department.objects.filter(pk=department.pk).exists()
+    entry = AuditEntry.objects.get(object_type="crm.department", object_id=str(department.pk), action="delete")
+    assert entry.changes["robot_secret"] == ["***", None]
+    assert entry.changes["robot_webhook_url"] == ["https://oapi.dingtalk.com/robot/send?access_token=***", None]
+    assert SECRET not in str(entry.changes) and "6f4e" not in str(entry.changes)

@@ -249,7 +249,7 @@ def test_the_xlsx_template_has_the_headers_an_example_and_a_sheet_documenting_ev
     assert list(rows[0]) == [column.label for column in columns]
     assert len(rows) == 2
     for column, value in zip(columns, rows[1], strict=True):
-        if column.sql_type in ("integer", "numeric"):
+        if column.sql_type in ("integer", "numeric", "float"):
             assert float(value) == float(column.example), column.name
         else:
             assert (value or "") == column.example, column.name

@@ -232,3 +232,80 @@ def test_errors_are_in_the_importers_language(paul, run_file):
     run = run_file(paul, "customers", csv_bytes([HEADER, ["bad code!", "甲", "510104"]]), language="zh-hans")
     assert run.language == "zh-hans"
     assert issues(run)[0][2] == "客户编码为1至32位字母、数字、“-”或“_”，须以字母或数字开头。"
+
+
+# -- a location: latitude and longitude (纬度, 经度) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "column", "message"),
+    [
+        ("90.5", "104", "latitude", "A latitude lies between -90 and 90 degrees."),
+        ("30", "-180.01", "longitude", "A longitude lies between -180 and 180 degrees."),
+        (
+            "30.1234567890123",
+            "104",
+            "latitude",
+            "A latitude or longitude has at most 12 decimal places (what the customer's location keeps exactly); "
+            "this has 13.",
+        ),
+        (
+            "北纬30度",
+            "104",
+            "latitude",
+            "A latitude is written in decimal degrees: digits, one decimal point, a minus sign for the south "
+            "(e.g. 30.657).",
+        ),
+        (
+            "30",
+            "1.04e2",
+            "longitude",
+            "A longitude is written in decimal degrees: digits, one decimal point, a minus sign for the west "
+            "(e.g. 104.066).",
+        ),
+        (
+            "30.657",
+            "",
+            "longitude",
+            "“longitude” is empty while “latitude” is filled in: the two are filled in "
+            "together or left empty together.",
+        ),
+        (
+            "",
+            "104.066",
+            "latitude",
+            "“latitude” is empty while “longitude” is filled in: the two are filled in "
+            "together or left empty together.",
+        ),
+    ],
+    ids=[
+        "latitude out of range",
+        "longitude out of range",
+        "too many decimals",
+        "no number",
+        "exponent",
+        "no longitude",
+        "no latitude",
+    ],
+)
+def test_location_rules_name_the_column_and_the_rule(paul, run_file, latitude, longitude, column, message):
+    rows = [[*HEADER, "latitude", "longitude"], ["G1", "名", "510104", latitude, longitude]]
+    run = run_file(paul, "customers", csv_bytes(rows))
+    assert (run.status, issues(run)) == ("invalid", [(2, column, message)])
+    assert not Customer.objects.exists()
+
+
+def test_a_row_with_half_a_location_is_named_in_chinese(paul, run_file):
+    rows = [["客户编码", "客户名称", "区域", "纬度", "经度"], ["G1", "名", "510104", "30.657", ""]]
+    run = run_file(paul, "customers", csv_bytes(rows), language="zh-hans")
+    assert issues(run) == [(2, "经度", "“经度”为空而“纬度”已填写：这两列须同时填写或同时留空。")]
+
+
+@pytest.mark.parametrize(
+    "present, missing", [("纬度", "longitude (经度)"), ("longitude", "latitude (纬度)")], ids=["纬度", "longitude"]
+)
+def test_a_file_with_half_a_location_is_refused_at_its_header(paul, run_file, present, missing):
+    run = run_file(paul, "customers", csv_bytes([[*HEADER, present], ["G1", "名", "510104", "30"]]))
+    [(line, column, message)] = issues(run)
+    assert (run.status, line, column) == ("invalid", 1, missing[-3:-1])
+    assert message.startswith(f"The column {missing} is missing: it goes together with "), message

@@ -138,6 +138,39 @@ TRICKY = [
     "x" * 300,
     "x" * 301,
     "𠀀" * 3,
+    # degrees: a location's latitude and longitude
+    "30.657",
+    "104.066",
+    "-33.8688",
+    "'-33.8688",
+    "-0",
+    "-0.0",
+    "0030.5",
+    "90",
+    "-90",
+    "90.0",
+    "90.000000000001",
+    "-90.5",
+    "180",
+    "-180",
+    "180.000000000001",
+    "181",
+    "-181",
+    "1.123456789012",
+    "-179.123456789012",
+    "1.1234567890123",
+    "1.12345678901230",
+    "0.000000000000001",
+    "-",
+    "--1",
+    "- 1",
+    "1.5.5",
+    "1.-5",
+    "30,657",
+    "３０.５",
+    "9" * 25,
+    "1" + "0" * 400,
+    "0." + "0" * 30 + "1",
 ]
 
 
@@ -163,6 +196,7 @@ def _normal(column: Column, value: Any) -> Any:
     return {
         "integer": int,
         "numeric": lambda v: Decimal(str(v)).quantize(Decimal("0.01")),
+        "float": float,
         "boolean": bool,
         "date": lambda v: v if isinstance(v, datetime.date) else datetime.date.fromisoformat(v),
         "text": str,
@@ -214,3 +248,14 @@ def test_a_twin_takes_the_common_spelling(label, column, lookups):
 
 def test_the_whitespace_the_twins_strip_is_what_python_strips():
     assert set(WHITESPACE) == {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL twins are PostgreSQL's")
+@pytest.mark.parametrize("name", ["latitude", "longitude"])
+def test_the_twins_of_degrees_take_what_boss_and_phones_write(name, lookups):
+    """Degrees south and west, whole degrees, twelve decimals, an empty cell: read in SQL, not left to Python."""
+    column = KINDS["customers"].column(name)
+    for cell in ["", "30.657", "-33.8688", "90", "-90", "0", "30.123456789012", "-89.999999999999"]:
+        ok, value = _twin(column, cell, lookups)
+        assert ok, f"{name}: the twin leaves {cell!r} to the parser"
+        assert value == column.parse(cell, lookups)

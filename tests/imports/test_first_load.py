@@ -92,8 +92,8 @@ def test_a_first_load_that_also_moves_a_customer(cast, customers, run_file, few_
     """The update of an existing customer leaves checks pending in the transaction; they run before the keys go."""
     from accounts.models import Customer
 
-    rows = [["code", "name", "region"], ["CD0001", "搬到武侯", "510107"]]
-    rows += [[f"N{n:04d}", f"新客户{n}", "510104"] for n in range(40)]
+    rows = [["code", "name", "region", "latitude", "longitude"], ["CD0001", "搬到武侯", "510107", "30.642", "104.043"]]
+    rows += [[f"N{n:04d}", f"新客户{n}", "510104", *(["30.657", "-104.066"] if n % 2 else ["", ""])] for n in range(40)]
     table = Customer._meta.db_table
     indexes = _indexes(table)
     assert len(indexes) > 5, "unique, search and sort indexes"
@@ -103,6 +103,13 @@ def test_a_first_load_that_also_moves_a_customer(cast, customers, run_file, few_
     run = run_file(cast["paul"], "customers", csv_bytes(rows), then="write")
     assert (run.status, run.created, run.updated) == ("done", 40, 1), run.message
     assert Customer.objects.get(code="CD0001").region_id == "510107"
+    # the location, and where it came from, through the same statements
+    located = Customer.objects.filter(code__in=["CD0001", "N0000", "N0001"]).order_by("code")
+    assert list(located.values_list("code", "latitude", "longitude", "location_source")) == [
+        ("CD0001", 30.642, 104.043, "import"),
+        ("N0000", None, None, ""),
+        ("N0001", 30.657, -104.066, "import"),
+    ]
     assert _foreign_keys(table), "the keys are back"
     assert _same_but_new(indexes, _indexes(table)), "the indexes dropped and built again"
     assert Customer.objects.filter(name__icontains="新客户3").count() == 11, "found through the rebuilt indexes"

@@ -4,7 +4,9 @@ very same file a second time changes nothing and says so (SPEC §8.4)."""
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
@@ -294,3 +296,121 @@ def test_a_run_no_worker_started_within_an_hour_is_marked_failed(paul, run_file)
     ImportRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
     assert import_runs_recover() == 1
     assert ImportRun.objects.get(pk=run.pk).status == "failed"
+
+
+# -- a customer's location (纬度, 经度) -----------------------------------------------------------------------------
+
+
+def _location(code: str) -> tuple:
+    customer = Customer.objects.get(code=code)
+    return (
+        customer.latitude,
+        customer.longitude,
+        customer.location_source,
+        customer.location_confirmed_by,
+        customer.location_confirmed_at is not None,
+        customer.location,
+    )
+
+
+def test_an_imported_location_is_the_customers_location(paul, run_file):
+    rows = [
+        ["客户编码", "客户名称", "区域", "纬度", "经度"],
+        ["P0001", "有位置", "510104", "30.657", "104.066"],
+        ["P0002", "南半球西经", "510104", "-33.8688", "-70.5"],
+        ["P0003", "无位置", "510104", "", ""],
+    ]
+    run = run_file(paul, "customers", csv_bytes(rows), then="write")
+    assert (run.status, run.created) == ("done", 3), list(run.issues.values_list("line", "message"))
+    assert _location("P0001") == (30.657, 104.066, "import", None, False, (30.657, 104.066))
+    assert _location("P0002") == (-33.8688, -70.5, "import", None, False, (-33.8688, -70.5))
+    assert _location("P0003") == (None, None, "", None, False, None)
+    again = run_file(paul, "customers", csv_bytes(rows), then="write")
+    assert (again.updated, again.unchanged) == (0, 3)
+
+
+def test_a_location_from_a_workbook_is_read_as_typed(paul, run_file, tmp_path, xlsx_reader):
+    rows = [["code", "name", "region", "latitude", "longitude"], ["P0001", "表格", "510104", 30.657, -104]]
+    run = run_file(paul, "customers", xlsx_bytes(rows, tmp_path / "l.xlsx"), name="l.xlsx", then="write")
+    assert run.status == "done", list(run.issues.values_list("line", "message"))
+    assert _location("P0001")[:3] == (30.657, -104.0, "import")
+
+
+@pytest.fixture
+def located(customers, cast):
+    """A customer whose location was set from a visit and confirmed by the department head."""
+    from django.utils import timezone
+
+    alice = customers["alice"]
+    Customer.objects.filter(pk=alice.pk).update(
+        latitude=30.6571,
+        longitude=104.0662,
+        location_source="visit",
+        location_confirmed_by=cast["dora"],
+        location_confirmed_at=timezone.now(),
+    )
+    return alice
+
+
+def test_a_file_without_the_location_columns_leaves_the_location_alone(paul, run_file, located, cast):
+    run = run_file(paul, "customers", csv_bytes([["code", "address"], ["CD0001", "新地址"]]), then="write")
+    assert (run.status, run.updated) == ("done", 1)
+    assert _location("CD0001") == (30.6571, 104.0662, "visit", cast["dora"], True, (30.6571, 104.0662))
+
+
+def test_the_same_location_keeps_the_confirmation_of_the_visit(paul, run_file, located, cast):
+    rows = [["code", "latitude", "longitude"], ["CD0001", "30.6571", "104.06620"]]
+    run = run_file(paul, "customers", csv_bytes(rows), then="write")
+    assert (run.status, run.updated, run.unchanged) == ("done", 0, 1)
+    assert _location("CD0001")[:4] == (30.6571, 104.0662, "visit", cast["dora"])
+
+
+def test_another_location_replaces_a_confirmed_one_and_the_trail_shows_the_change(paul, run_file, located, cast):
+    rows = [["code", "latitude", "longitude"], ["CD0001", "30.7", "104.1"]]
+    preview = run_file(paul, "customers", csv_bytes(rows))
+    assert (preview.status, preview.updated) == ("previewed", 1)
+    assert _location("CD0001")[2] == "visit"  # a preview writes nothing
+    from imports.services import import_run_write
+
+    import_run_write(preview)
+    assert _location("CD0001") == (30.7, 104.1, "import", None, False, (30.7, 104.1))
+    entries = AuditEntry.objects.filter(action="update", object_type="accounts.customer", customer_code="CD0001")
+    (entry,) = entries.filter(detail__import=preview.pk)
+    assert entry.source == "import"
+    assert {name: entry.changes[name] for name in ("latitude", "longitude", "location_source")} == {
+        "latitude": [30.6571, 30.7],
+        "longitude": [104.0662, 104.1],
+        "location_source": ["visit", "import"],
+    }
+    assert entry.changes["location_confirmed_by"] == [cast["dora"].pk, None]
+    assert set(entry.changes) == {
+        "latitude",
+        "longitude",
+        "location_source",
+        "location_confirmed_by",
+        "location_confirmed_at",
+    }
+
+
+def test_both_cells_empty_clear_the_location_as_an_empty_cell_clears_any_column(paul, run_file, located):
+    rows = [["code", "uscc", "latitude", "longitude"], ["CD0001", "", "", ""]]
+    run = run_file(paul, "customers", csv_bytes(rows), then="write")
+    assert (run.status, run.updated) == ("done", 1)
+    assert _location("CD0001") == (None, None, "", None, False, None)
+
+
+def test_negative_degrees_come_back_from_the_error_file_as_they_went_in(paul, run_file):
+    """The error file puts an apostrophe before a cell starting with a minus sign (so that a spreadsheet does not
+    run it); degrees south and west, fixed in that file and uploaded again, are read without it."""
+    from imports.outputs import ErrorFileCSV
+
+    rows = [["code", "name", "region", "latitude", "longitude"], ["P0001", "南美", "510199", "-33.8688", "-70.5"]]
+    invalid = run_file(paul, "customers", csv_bytes(rows))
+    assert invalid.status == "invalid"
+    written = list(csv.reader(io.StringIO(b"".join(ErrorFileCSV(invalid)).decode("utf-8-sig"))))
+    assert written[1][:5] == ["P0001", "南美", "510199", "'-33.8688", "'-70.5"]
+    fixed = [row[:-1] for row in written]  # the reasons column could stay, too
+    fixed[1][2] = "510104"
+    run = run_file(paul, "customers", csv_bytes(fixed), then="write")
+    assert run.status == "done", (run.message, list(run.issues.values_list("line", "message")))
+    assert _location("P0001")[:3] == (-33.8688, -70.5, "import")

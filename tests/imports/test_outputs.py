@@ -186,7 +186,7 @@ def test_text_columns_of_the_template_are_text_so_that_codes_keep_their_digits(k
     sheet = workbook.worksheets[0]
     for position, column in enumerate(KINDS[kind].columns, start=1):
         cell = sheet.cell(row=2, column=position)
-        if column.sql_type in ("integer", "numeric"):
+        if column.sql_type in ("integer", "numeric", "float"):
             assert isinstance(cell.value, int | float), column.name
         elif column.example:
             assert (cell.value, cell.number_format) == (column.example, "@"), column.name

@@ -129,3 +129,111 @@ def test_the_database_reads_a_workbook_as_python_does(cast, run_file, monkeypatc
         assert {line for line, *_ in in_sql[3]} == {6, 7, 8, 10}
     else:
         assert [row[1] for row in in_sql[4]] == ["X001", "5102", "X003"]
+
+
+# A location's latitude and longitude: the twins read degrees (negative, whole, up to 12 decimals) in the database,
+# the parsers the rest; a number out of range, with too many decimals or no number at all is the same error both
+# ways, and a row that fills one of the pair and not the other is named by the whole-file check, both ways alike.
+LOCATION_HEADER = ["客户编码", "客户名称", "区域", "纬度", "经度"]
+LOCATION_GOOD = [
+    ["L001", "成都", "510104", "30.657", "104.066"],
+    ["L002", "南半球", "510104", "-33.8688", "151.2093"],
+    ["L003", "无位置", "510104", "", ""],
+    ["L004", "十二位小数", "510104", "30.123456789012", "-104.123456789012"],
+    ["L005", "边界", "510104", "90", "-180"],
+    ["L006", "错误文件改好的", "510104", "'-33.5", "0030.5"],
+    ["L007", "末尾零", "510104", "30.65700000000000", "104.0660"],
+]
+LOCATION_BAD = [
+    ["L101", "纬度超出", "510104", "90.5", "104"],
+    ["L102", "经度超出", "510104", "30", "-180.000000000001"],
+    ["L103", "缺经度", "510104", "30.657", ""],
+    ["L104", "缺纬度", "510104", "", "104.066"],
+    ["L105", "小数太多", "510104", "30.1234567890123", "104"],
+    ["L106", "不是数字", "510104", "北纬30度", "104"],
+    ["L107", "指数", "510104", "3e1", "+104"],
+    ["L108", "两处错", "510104", "-91", ""],
+]
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["straight", "quoted"])
+@pytest.mark.parametrize("bad", [False, True], ids=["good", "bad"])
+def test_the_database_reads_a_location_as_python_does(cast, run_file, monkeypatch, quoted, bad):
+    rows = [LOCATION_HEADER, *LOCATION_GOOD, *(LOCATION_BAD if bad else [])]
+    if quoted:
+        rows[1] = [*rows[1][:1], "成都,\n锦江", *rows[1][2:]]
+    content = csv_bytes(rows, "utf-8")
+    in_sql = _outcome(run_file(cast["paul"], "customers", content, then=""))
+    monkeypatch.setattr(sqlread, "applies", lambda *args: False)
+    in_python = _outcome(run_file(cast["paul"], "customers", content, then=""))
+    assert in_sql[:4] == in_python[:4]
+    assert [row[1:] for row in in_sql[4]] == [row[1:] for row in in_python[4]]
+    if not bad:
+        assert in_sql[0] == "previewed"
+        assert [row[-2:] for row in in_sql[4]] == [
+            (30.657, 104.066),
+            (-33.8688, 151.2093),
+            (None, None),
+            (30.123456789012, -104.123456789012),
+            (90.0, -180.0),
+            (-33.5, 30.5),
+            (30.657, 104.066),
+        ]
+        return
+    assert in_sql[0] == "invalid"
+    # A row with a bad cell is not staged, so the pair is looked at only in rows whose cells are good (line 11).
+    shift = 1 if quoted else 0  # the line break in a quoted field
+    assert [(line - shift, column) for line, column, *_ in in_sql[3]] == [
+        (9, "纬度"),
+        (10, "经度"),
+        (11, "经度"),
+        (12, "纬度"),
+        (13, "纬度"),
+        (14, "纬度"),
+        (15, "纬度"),
+        (15, "经度"),
+        (16, "纬度"),
+    ]
+
+
+LOCATION_XLSX_GOOD = [
+    ["LX01", "小数", "510104", 30.657, 104.066],
+    ["LX02", "负数", "510104", -33.8688, -70.5],
+    ["LX03", "整数", "510104", 30, 104],
+    ["LX04", "文本", "510104", "30.5", "'-104.5"],
+    ["LX05", "无位置", "510104", None, None],
+]
+LOCATION_XLSX_BAD = [
+    ["LX11", "超出", "510104", 90.5, 104],
+    ["LX12", "小数太多", "510104", 30.12345678901234, 104],
+    ["LX13", "缺经度", "510104", 30.5, None],
+    ["LX14", "是否", "510104", True, 104],
+    ["LX15", "负数超出", "510104", -30.5, -180.5],
+]
+
+
+@pytest.mark.parametrize("bad", [False, True], ids=["good", "bad"])
+def test_the_database_reads_a_workbooks_location_as_python_does(cast, run_file, monkeypatch, tmp_path, bad):
+    rows = [LOCATION_HEADER, *LOCATION_XLSX_GOOD, *(LOCATION_XLSX_BAD if bad else [])]
+    content = xlsx_bytes(rows, tmp_path / "located.xlsx")
+    in_sql = _outcome(run_file(cast["paul"], "customers", content, name="located.xlsx", then=""))
+    monkeypatch.setattr(sqlread, "applies", lambda *args: False)
+    in_python = _outcome(run_file(cast["paul"], "customers", content, name="located.xlsx", then=""))
+    assert in_sql[:4] == in_python[:4]
+    assert [row[1:] for row in in_sql[4]] == [row[1:] for row in in_python[4]]
+    if bad:
+        assert [(line, column) for line, column, *_ in in_sql[3]] == [
+            (7, "纬度"),
+            (8, "纬度"),
+            (9, "经度"),
+            (10, "纬度"),
+            (11, "经度"),
+        ]
+    else:
+        assert [row[-2:] for row in in_sql[4]] == [
+            (30.657, 104.066),
+            (-33.8688, -70.5),
+            (30.0, 104.0),
+            (30.5, -104.5),
+            (None, None),
+        ]

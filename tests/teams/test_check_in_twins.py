@@ -1,6 +1,7 @@
 """A province that counts only verified on-site visits (外勤签到): the pure rule (`rules.visit_status(...,
 verified_only=True)`) and the SQL condition the KPIs count with (`selectors.visits_met(..., verified_only_in)`) must
-say the same of every customer, in that province and beside it in one that counts every visit."""
+say the same of every customer, in that province and beside it in one that counts every visit; and so must the due
+lists' statuses (`selectors.visit_statuses`), which learn of the province's choice through the slot kpis fills."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Customer
+from kpis.models import VisitCompliancePolicy
+from kpis.selectors import verified_only_provinces
 from teams.models import Visit
 from teams.rules import VisitFact, period_bounds, visit_status
-from teams.selectors import standards, visits_met, visits_overdue
+from teams.selectors import standards, visit_statuses, visits_met, visits_overdue
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +90,22 @@ def test_verified_only_agrees_between_the_pure_rule_and_sql(generated, territory
 def test_without_a_strict_province_every_visit_counts_as_before(generated):
     by_tier = standards()
     assert _ids(visits_met(by_tier, DAYS[-1], [])) == _ids(visits_met(by_tier, DAYS[-1]))
+
+
+def test_the_due_lists_statuses_follow_the_provinces_choice_as_the_kpi_does(generated, territory):
+    VisitCompliancePolicy.objects.create(region=territory["sichuan"], verified_only=True)
+    VisitCompliancePolicy.objects.create(region=territory["guangdong"], verified_only=False)
+    by_tier = standards()
+    customers = list(Customer.objects.select_related("region"))
+    judged = Counter()
+    for day in DAYS:
+        met = _ids(visits_met(by_tier, day, verified_only_provinces()))
+        statuses = visit_statuses([(c.pk, c.tier) for c in customers], day, by_tier)
+        for customer in customers:
+            only_verified = customer.region.path.startswith(territory["sichuan"].path)
+            status = visit_status(by_tier[customer.tier], generated[customer.pk], day, verified_only=only_verified)
+            context = (day, customer.tier, only_verified, generated[customer.pk])
+            assert statuses[customer.pk] == status, context
+            assert (customer.pk in met) == status.met, context
+            judged[only_verified, status.met] += 1
+    assert min(judged.values()) >= 10 and len(judged) == 4, judged

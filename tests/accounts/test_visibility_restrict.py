@@ -1,0 +1,50 @@
+"""`Customer.objects.restrict`: the visibility rule of SPEC §2 asked of rows that point at a customer, one index
+probe per row for a territory. It must give exactly the rows of the customers `visible_to` gives, for every kind of
+reader, whatever the rows are."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.models import Customer, KeyPerson
+from teams.models import TeamRole
+from tests.factories import KeyPersonFactory, TeamRoleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def readers(cast, territory):
+    return {
+        **cast,
+        "root": UserFactory(username="root", is_superuser=True, region=territory["jinjiang"]),
+        "headless": UserFactory(username="headless", role="department_head", region=territory["chengdu"]),
+        "anonymous": AnonymousUser(),
+    }
+
+
+@pytest.mark.parametrize("model", [TeamRole, KeyPerson])
+def test_restrict_gives_the_rows_of_the_customers_visible_to_the_reader(model, readers, customers, cast):
+    # a head holding a role on a team outside her territory sees her territory, not her teams
+    TeamRoleFactory(customer=customers["mianyang"], user=cast["dora"], role="service_manager")
+    for customer in customers.values():  # rows on every customer, in every territory
+        KeyPersonFactory(customer=customer)
+        TeamRoleFactory(customer=customer, user=cast["hq"], role="billing_manager")
+    assert model.objects.values("customer").distinct().count() == len(customers) > 3
+    for name, user in readers.items():
+        expected = set(
+            model.objects.filter(customer__in=Customer.objects.visible_to(user)).values_list("pk", flat=True)
+        )
+        restricted = set(Customer.objects.restrict(model.objects.all(), user).values_list("pk", flat=True))
+        assert restricted == expected, name
+    assert Customer.objects.restrict(model.objects.all(), AnonymousUser()).count() == 0
+    outsider = Customer.objects.restrict(model.objects.filter(customer=customers["guangzhou"]), cast["dora"])
+    assert not outsider.exists()
+
+
+def test_a_row_follows_its_customer_to_another_region(customers, cast, territory):
+    rows = TeamRole.objects.filter(customer=customers["wuhou"])
+    assert Customer.objects.restrict(rows, cast["dora"]).exists()
+    Customer.objects.filter(pk=customers["wuhou"].pk).update(region=territory["guangzhou"])
+    assert not Customer.objects.restrict(rows, cast["dora"]).exists()
