@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import audit
 from .models import AuditAction, Department, Region, Role, User
-from .notifications import HIDDEN, masked
+from .notifications import robot_audited
 from .permissions import may
 from .visibility import filing_regions, territory_departments
 
@@ -22,9 +22,6 @@ def staff_in_territory(user: User):
 
 # What the audit trail never copies from a record the admin writes.
 UNAUDITED_FIELDS = {"password", "last_login"}
-# What it copies only in part: a department's robot, whose webhook key and signing secret let anyone post to the
-# group, as `crm.notifications.department_robot_set` records them (when a department is added or removed here).
-MASKED_FIELDS = {"robot_webhook_url": masked, "robot_secret": lambda value: HIDDEN if value else ""}
 
 
 class ProvincialStaffAdminMixin:
@@ -47,9 +44,8 @@ class ProvincialStaffAdminMixin:
             for field in obj._meta.concrete_fields
             if field.name not in UNAUDITED_FIELDS and not getattr(field, "auto_now", False)
         }
-        for name, mask in MASKED_FIELDS.items():
-            if isinstance(facts.get(name), str):
-                facts[name] = mask(facts[name])
+        # A department's robot only in part: its webhook key and signing secret let anyone post to the group.
+        facts = robot_audited(facts)
         if obj.pk is not None:
             for field in obj._meta.many_to_many:
                 facts[field.name] = sorted(str(pk) for pk in getattr(obj, field.name).values_list("pk", flat=True))

@@ -273,13 +273,15 @@ def masked(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
-def _audited(robot: dict[str, str]) -> dict[str, str]:
-    """The robot's settings as the audit trail keeps them: the URL's key hidden, of the secret only that it is set."""
-    return {
-        **robot,
-        "robot_webhook_url": masked(robot["robot_webhook_url"]),
-        "robot_secret": HIDDEN if robot["robot_secret"] else "",
-    }
+def robot_audited(facts: dict[str, Any]) -> dict[str, Any]:
+    """A department's facts as the audit trail keeps them, here and in the admin: the robot URL's key hidden, of the
+    secret only that it is set."""
+    audited = dict(facts)
+    if isinstance(facts.get("robot_webhook_url"), str):
+        audited["robot_webhook_url"] = masked(facts["robot_webhook_url"])
+    if isinstance(facts.get("robot_secret"), str):
+        audited["robot_secret"] = HIDDEN if facts["robot_secret"] else ""
+    return audited
 
 
 @transaction.atomic
@@ -305,7 +307,7 @@ def department_robot_set(
     department.full_clean()
     department.save(update_fields=list(ROBOT_FIELDS))
     after = {name: getattr(department, name) for name in ROBOT_FIELDS}
-    changes = audit.diff(_audited(before), _audited(after))
+    changes = audit.diff(robot_audited(before), robot_audited(after))
     for name in ("robot_webhook_url", "robot_secret"):
         if before[name] != after[name] and name not in changes:
             changes[name] = [HIDDEN, HIDDEN]  # only the key or the secret changed: that it did, never what it is

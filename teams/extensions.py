@@ -5,7 +5,6 @@ customer list. `register()` runs in `TeamsConfig.ready`."""
 from __future__ import annotations
 
 import django_filters
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -68,7 +67,6 @@ def customer_page_context(*, request, customer) -> dict:
         "second_manager_duties": visits.second_manager,
         # A department head makes a verified visit's position the customer's location (外勤签到).
         "may_confirm_location": may(request.user, "accounts.confirm_location", customer),
-        "check_in_accuracy_limit_m": settings.VISIT_CHECK_IN_ACCURACY_M,
     }
 
 

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import UnverifiedReason, Visit, VisitKind
+from .models import UNVERIFIED_ON_SITE, UnverifiedReason, Visit, VisitKind
 
 # A visit logged before check-ins existed (or loaded by SQL) was never checked: on site, not verified, no reason.
 NO_CHECK_IN = "no_check_in"
@@ -82,12 +82,10 @@ class VisitFilter(django_filters.FilterSet):
         # Only an on-site visit can be verified: "not verified" means an on-site one that was not, never a call.
         if value is None:
             return queryset
-        return queryset.filter(verified=True) if value else queryset.filter(kind=VisitKind.ONSITE, verified=False)
+        return queryset.filter(verified=True) if value else queryset.filter(UNVERIFIED_ON_SITE)
 
     def filter_reason(self, queryset: QuerySet[Visit], name: str, value: str) -> QuerySet[Visit]:
-        return queryset.filter(
-            kind=VisitKind.ONSITE, verified=False, unverified_reason="" if value == NO_CHECK_IN else value
-        )
+        return queryset.filter(UNVERIFIED_ON_SITE, unverified_reason="" if value == NO_CHECK_IN else value)
 
     # The days are the local calendar's, both included, as a visit's day is everywhere else.
     def filter_visited_from(self, queryset: QuerySet[Visit], name: str, value: datetime.date) -> QuerySet[Visit]:

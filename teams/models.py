@@ -216,6 +216,10 @@ class UnverifiedReason(models.TextChoices):
 # An internal sync (内部沟通) is among staff; it does not count as a visit to the customer.
 CUSTOMER_CONTACT_KINDS = [VisitKind.ONSITE, VisitKind.PHONE, VisitKind.ONLINE]
 
+# The visits a department head reviews (`/visits/unverified/`, `?verified=false`): on site, and not verified by
+# their check-in. Only an on-site visit can be verified, so "not verified" never means a call.
+UNVERIFIED_ON_SITE = Q(kind=VisitKind.ONSITE, verified=False)
+
 EDITABLE_FOR = datetime.timedelta(days=7)
 
 
@@ -322,6 +326,21 @@ class Visit(models.Model):
         """Only the visitor edits a visit, and only for 7 days after logging it."""
         now = now or timezone.now()
         return user.pk == self.visitor_id and now - self.created_at <= EDITABLE_FOR
+
+    @property
+    def checked_in_on_site(self) -> bool:
+        """An on-site visit checked in with a position."""
+        return self.kind == VisitKind.ONSITE and self.latitude is not None and self.longitude is not None
+
+    @property
+    def gives_location(self) -> bool:
+        """Whether its check-in may become the customer's location (`services.visit_location_confirm`): on site,
+        with a position accurate to VISIT_CHECK_IN_ACCURACY_M."""
+        return (
+            self.checked_in_on_site
+            and self.accuracy_m is not None
+            and self.accuracy_m <= settings.VISIT_CHECK_IN_ACCURACY_M
+        )
 
 
 def visit_photo_path(photo: VisitPhoto, filename: str) -> str:

@@ -31,7 +31,6 @@ from .models import (
     TeamRoleKind,
     UnverifiedReason,
     Visit,
-    VisitKind,
     VisitPhoto,
 )
 from .rules import MANAGER_CAPACITY, check_in_verification
@@ -625,16 +624,16 @@ def visit_location_confirm(*, user: User, visit: Visit) -> Visit:
     head or above: `accounts.confirm_location`), and verify the visit against it. Only a position accurate to the
     limit can become a customer's location."""
     require(user, "accounts.confirm_location", visit.customer)
-    if visit.kind != VisitKind.ONSITE or visit.latitude is None or visit.longitude is None:
+    if not visit.checked_in_on_site:
         raise ValidationError(_("Only an on-site visit checked in with a position can give the customer's location."))
-    if visit.accuracy_m is None or visit.accuracy_m > settings.VISIT_CHECK_IN_ACCURACY_M:
+    if not visit.gives_location:
         raise ValidationError(
             _("This check-in is not accurate enough (%(limit)s m or better) to become the customer's location.")
             % {"limit": settings.VISIT_CHECK_IN_ACCURACY_M}
         )
-    visit.customer = customer_location_set(
-        user=user, customer=visit.customer, latitude=visit.latitude, longitude=visit.longitude
-    )
+    latitude, longitude = visit.latitude, visit.longitude
+    assert latitude is not None and longitude is not None  # gives_location holds only with both
+    visit.customer = customer_location_set(user=user, customer=visit.customer, latitude=latitude, longitude=longitude)
     stored = Visit.objects.select_for_update(of=("self",)).get(pk=visit.pk)
     before = audit.snapshot(stored, ("distance_m", "verified", "unverified_reason"))
     visit_verify(visit)

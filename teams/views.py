@@ -286,20 +286,14 @@ class UnverifiedVisitsView(LoginRequiredMixin, View):
         style_form(filterset.form, small=True)
         page = Paginator(visits, UNVERIFIED_PAGE_SIZE).get_page(request.GET.get("page"))
         labels = dict(UNVERIFIED_REASONS)
-        limit = settings.VISIT_CHECK_IN_ACCURACY_M
         for visit in page:
             visit.reason_label = (
                 labels.get(visit.unverified_reason or NO_CHECK_IN) or visit.get_unverified_reason_display()
             )
-            # What `visit_location_confirm` takes: a position accurate to the limit, for a customer without a
-            # location. Every row's customer is one the user sees and the page is for those who manage teams, which
-            # is what `accounts.confirm_location` asks: no query per row.
-            visit.may_confirm_location = (
-                visit.customer.location is None
-                and visit.latitude is not None
-                and visit.accuracy_m is not None
-                and visit.accuracy_m <= limit
-            )
+            # What `visit_location_confirm` takes, for a customer without a location. Every row's customer is one
+            # the user sees and the page is for those who manage teams, which is what `accounts.confirm_location`
+            # asks: no query per row.
+            visit.may_confirm_location = visit.customer.location is None and visit.gives_location
         return render(
             request,
             "teams/unverified_visits.html",

@@ -18,7 +18,7 @@ from crm.models import User
 from tiering.selectors import TIER_RANK
 
 from .. import hooks
-from ..models import TeamRole, Visit, VisitKind, VisitPhoto
+from ..models import UNVERIFIED_ON_SITE, TeamRole, Visit, VisitKind, VisitPhoto
 from ..rules import (
     CUSTOMER_MANAGER,
     QUARTER,
@@ -393,7 +393,7 @@ def unverified_visits(user: User) -> QuerySet[Visit]:
     newest first: what a department head reviews."""
     return (
         visits_visible(user)
-        .filter(kind=VisitKind.ONSITE, verified=False)
+        .filter(UNVERIFIED_ON_SITE)
         .select_related("customer", "visitor")
         .order_by("-visited_at", "-id")
     )
