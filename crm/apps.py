@@ -11,6 +11,7 @@ class CrmConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
         from . import lookups  # noqa: F401 - registers `distinct_from`
+        from .api import schema  # noqa: F401 - registers the API token's OpenAPI scheme
 
         user_logged_in.connect(_refreshed_at_login, dispatch_uid="crm.session_refreshed")
         user_logged_in.connect(_login_audited, dispatch_uid="crm.login_audited")

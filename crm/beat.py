@@ -40,6 +40,11 @@ BEAT_SCHEDULE = {
         "task": "crm.tasks.notifications_digest_daily",
         "schedule": crontab(hour=8, minute=0),
     },
+    # 03:15 nightly: API tokens past their expiry are deleted (crm.security.TokenAuthentication refuses them at once).
+    "api-tokens-sweep": {
+        "task": "crm.tasks.api_tokens_sweep",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # 03:30 nightly: Idempotency-Key records past their day (crm.idempotency) are deleted.
     "idempotency-keys-sweep": {
         "task": "crm.tasks.idempotency_keys_sweep",

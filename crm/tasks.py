@@ -14,6 +14,7 @@ from . import notifications
 from .idempotency import KEPT_FOR
 from .jobs import retry_countdown
 from .models import IdempotencyRecord
+from .security import api_tokens_expired_delete
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,13 @@ def idempotency_keys_sweep() -> int:
     """Deletes the Idempotency-Key records past their day; returns how many."""
     deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - KEPT_FOR).delete()
     return deleted
+
+
+@shared_task(name="crm.tasks.api_tokens_sweep")
+def api_tokens_sweep() -> int:
+    """Deletes the API tokens past their expiry (crm.security.TokenAuthentication no longer does on every call);
+    returns how many."""
+    return api_tokens_expired_delete()
 
 
 @shared_task(name="crm.tasks.notifications_deliver", acks_late=True, time_limit=120, soft_time_limit=100)

@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
-from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
@@ -26,6 +25,7 @@ from crm import versions
 from crm.forms import add_service_errors, stale_shown, style_form
 from crm.paginator import CountedPaginator
 from crm.permissions import require
+from crm.security import TokenAuthentication
 from tiering.selectors import TIER_RANK
 
 from . import hooks, selectors, services

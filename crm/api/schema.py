@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The API's tokens (`crm.security.TokenAuthentication`, django-rest-knox's) under knox's own scheme, as
+    drf-spectacular describes knox: `Authorization: Token …`. Registered by being imported (`CrmConfig.ready`)."""
+
+    target_class = "crm.security.TokenAuthentication"
+
 ERROR = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},

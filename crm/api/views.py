@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny
 from crm import audit
 from crm.filters import AuditFilter
 from crm.models import Region, RegionLevel
+from crm.security import TokenAuthentication
 
 from .permissions import May
 from .serializers import AuditEntrySerializer, RegionSerializer
@@ -57,6 +58,8 @@ class TokenLoginView(knox_views.LoginView):
 
 class TokenLogoutView(knox_views.LogoutView):
     """`POST /api/v1/auth/logout/`: revokes the token the request carries (204)."""
+
+    authentication_classes = (TokenAuthentication,)
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, format=None):

@@ -290,14 +290,14 @@ def test_an_unknown_list_is_not_found(cast, api, db):
 def test_entries_read_a_fixed_number_of_queries(calling, cast, api, django_assert_num_queries):
     client = api(cast["alice"])
     first = _build(client, calling["campaign"]).json()["id"]
-    # token and the user's other tokens (knox), list, count, page, ownership of the page's customers
-    with django_assert_num_queries(6):
+    # token, list, count, page, ownership of the page's customers
+    with django_assert_num_queries(5):
         assert _entries(client, first).json()["count"] == 4
     CallList.objects.update(closed_at=datetime.datetime.now(SHANGHAI))
     for n in range(30):
         GroupMemberFactory(customer=calling["alice"], mobile=f"1360000{n:04d}")
     second = _build(client, calling["campaign"]).json()["id"]
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert _entries(client, second).json()["count"] == 34
 
 

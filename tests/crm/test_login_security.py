@@ -10,11 +10,14 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from crm.tasks import api_tokens_sweep
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +50,27 @@ def test_an_expired_token_is_refused(cast, customers):
     token = _token("alice").json()["token"]
     AuthToken.objects.update(expiry=timezone.now() - datetime.timedelta(seconds=1))
     assert _with(token).get("/api/v1/customers/").status_code == 401
+
+
+def test_an_expired_token_is_deleted_when_shown_and_the_others_by_the_nightly_sweep(cast, customers):
+    shown, other, fresh = (_token("alice").json()["token"] for _ in range(3))
+    past = timezone.now() - datetime.timedelta(seconds=1)
+    AuthToken.objects.filter(token_key__in=[shown[:15], other[:15]]).update(expiry=past)
+    assert _with(shown).get("/api/v1/customers/").status_code == 401
+    assert AuthToken.objects.filter(user=cast["alice"]).count() == 2, "the one shown is deleted"
+    assert _with(fresh).get("/api/v1/customers/").status_code == 200
+    assert api_tokens_sweep() == 1
+    assert list(AuthToken.objects.values_list("token_key", flat=True)) == [fresh[:15]]
+
+
+def test_an_api_call_reads_its_token_once_not_every_token_of_the_caller(cast, customers):
+    """knox alone would read all of the caller's tokens on every call, to delete the expired ones."""
+    tokens = [_token("alice").json()["token"] for _ in range(3)]
+    client = _with(tokens[0])
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/api/v1/customers/").status_code == 200
+    knox_reads = [query["sql"] for query in captured.captured_queries if '"knox_authtoken"' in query["sql"]]
+    assert len(knox_reads) == 1, knox_reads
 
 
 def test_a_password_change_or_a_deactivation_revokes_every_token(cast, customers):

@@ -144,7 +144,7 @@ def test_a_managers_month_that_reached_beyond_the_viewers_territory_is_not_shown
 
 def test_the_endpoint_reads_a_fixed_number_of_queries(computed, cast, api, django_assert_num_queries):
     client = api(cast["paul"])
-    # token, the user's other tokens (knox), the scope's region, the latest month, the KPI targets, the tier
+    # token, the scope's region, the latest month, the KPI targets, the tier
     # quotas, the snapshots, and the user's home region for the visibility check
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert client.get(URL, {"region": "510100"}).status_code == 200

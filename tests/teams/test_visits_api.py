@@ -200,9 +200,8 @@ def test_visit_list_query_count_is_pinned(api, cast, tiered, django_assert_num_q
     client = api(cast["alice"])
     for _ in range(5):
         _visit(client)
-    # token with user, the user's other tokens (knox), count, page of visits with customer and visitor, staff
-    # present, key persons
-    with django_assert_num_queries(6):
+    # token with user, count, page of visits with customer and visitor, staff present, key persons
+    with django_assert_num_queries(5):
         response = client.get(URL)
     assert response.json()["count"] == 5
 
@@ -211,10 +210,10 @@ def test_visit_list_query_count_is_pinned(api, cast, tiered, django_assert_num_q
 def test_logging_a_visit_query_count_is_pinned(api, cast, tiered, django_assert_num_queries):
     client = api(cast["alice"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    # token with user, the user's other tokens (knox), the customer among the visible ones, the visitor's roles
-    # (which for an account manager also prove the customer visible), savepoint, insert, its audit entry, release;
-    # the answer reads nobody back
-    with django_assert_num_queries(8):
+    # token with user (crm.security.TokenAuthentication reads no other token), the customer among the visible ones,
+    # the visitor's roles (which for an account manager also prove the customer visible), savepoint, insert, its
+    # audit entry, release; the answer reads nobody back
+    with django_assert_num_queries(7):
         response = client.post(URL, {"customer": "CD0001", "summary": "拜访"}, format="json")
     assert response.status_code == 201
 
