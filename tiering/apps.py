@@ -1,20 +1,14 @@
-import json
-
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
-
-def tier_reasons_text(reasons: str | None) -> str:
-    """SQLite's `tier_reasons_text(json)`: the reasons of a customer as `reason_text` writes them."""
-    from .rules import reason_text
-
-    return "; ".join(reason_text(reason) for reason in json.loads(reasons or "[]"))
+from .reasons import sqlite_reasons_text
 
 
 def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    """SQLite's `tier_reasons_text(reasons, words)` for the tier lists: `tiering.reasons.reason_display` itself."""
     if connection.vendor == "sqlite":
-        connection.connection.create_function("tier_reasons_text", 1, tier_reasons_text, deterministic=True)
+        connection.connection.create_function("tier_reasons_text", 2, sqlite_reasons_text, deterministic=True)
 
 
 class TieringConfig(AppConfig):

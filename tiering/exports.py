@@ -1,9 +1,10 @@
 """Tier lists (分级清单, SPEC §4.4): CSV (UTF-8 with BOM) and XLSX, streamed in constant memory.
 
-One query defines the list: every column, labels in the user's language and the reasons as text, is computed by
-the database (`columns`). On PostgreSQL the CSV is that query's own `COPY … TO STDOUT` in batches of codes; on
-SQLite the same rows go through Python's csv writer. The XLSX is written row by row by XlsxWriter in its
-constant-memory mode.
+One query defines the list: every column, labels in the user's language, the manager by name and the reasons as
+people read them (`tiering.reasons`), is computed by the database (`tier_list_sql`). On PostgreSQL the CSV is that
+query's own `COPY … TO STDOUT` in batches of codes; on SQLite the same rows go through Python's csv writer. The XLSX
+is written row by row by XlsxWriter in its constant-memory mode, ready to send: columns sized, the header frozen
+and filtered, money as `#,##0.00`, printed landscape one page wide with the header on every page.
 
 Spreadsheet formulas are neutralised: a text cell that starts with = + - @, a tab or a carriage return is written
 as text (CSV: prefixed with an apostrophe; XLSX: a string cell, never a formula), while numbers stay numbers.
@@ -12,12 +13,15 @@ as text (CSV: prefixed with an apostrophe; XLSX: a string cell, never a formula)
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import tempfile
 from collections.abc import Iterator
 from typing import IO
+from urllib.parse import quote
 
 import xlsxwriter
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
@@ -32,7 +36,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -40,7 +44,7 @@ from accounts.models import Customer, CustomerStatus, Segment, team_roles
 from crm.csvstream import BOM, csv_chunks
 from crm.models import TeamRoleKind
 
-from .rules import OPERATORS
+from .reasons import ReasonWords, reason_words, reasons_sql
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header row included
@@ -48,60 +52,54 @@ BATCH = 50_000  # customers per COPY batch (≈ 8 MB of CSV)
 FETCH = 5_000  # rows per fetch from the server-side cursor: Python holds rows as objects, twenty times the bytes
 
 
-TEXT, NUMBER = "text", "number"
+TEXT, NUMBER, MONEY = "text", "number", "money"
 COLUMNS = [
-    # (header, kind)
-    (gettext_lazy("Customer code"), TEXT),
-    (gettext_lazy("Customer name"), TEXT),
-    (gettext_lazy("Tier"), TEXT),
-    (gettext_lazy("Region code"), TEXT),
-    (gettext_lazy("Region"), TEXT),
-    (gettext_lazy("Industry code"), TEXT),
-    (gettext_lazy("Industry"), TEXT),
-    (gettext_lazy("Segment"), TEXT),
-    (gettext_lazy("Status"), TEXT),
-    (gettext_lazy("Handsets"), NUMBER),
-    (gettext_lazy("Monthly spend (CNY)"), NUMBER),
-    (gettext_lazy("Informatization revenue (CNY/month)"), NUMBER),
-    (gettext_lazy("Unified social credit code"), TEXT),
-    (gettext_lazy("Customer manager"), TEXT),
-    (gettext_lazy("Tier reasons"), TEXT),
+    # (header, kind, width in the XLSX: characters of the default font, a Chinese character counting two)
+    (gettext_lazy("Customer code"), TEXT, 12),
+    (gettext_lazy("Customer name"), TEXT, 32),
+    (gettext_lazy("Tier"), TEXT, 6),
+    (gettext_lazy("Region code"), TEXT, 10),
+    (gettext_lazy("Region"), TEXT, 12),
+    (gettext_lazy("Industry code"), TEXT, 9),
+    (gettext_lazy("Industry"), TEXT, 24),
+    (gettext_lazy("Segment"), TEXT, 12),
+    (gettext_lazy("Status"), TEXT, 8),
+    (gettext_lazy("Handsets"), NUMBER, 10),
+    (gettext_lazy("Monthly spend (CNY)"), MONEY, 16),
+    (gettext_lazy("Informatization revenue (CNY/month)"), MONEY, 18),
+    (gettext_lazy("Unified social credit code"), TEXT, 21),
+    (gettext_lazy("Customer manager"), TEXT, 12),
+    (gettext_lazy("Tier reasons"), TEXT, 40),
 ]
+MONEY_FORMAT = "#,##0.00"
 
 
 def headers() -> list[str]:
-    return [str(header) for header, _kind in COLUMNS]
+    return [str(header) for header, _kind, _width in COLUMNS]
 
 
 class TierReasonsText(Func):
-    """The reasons as `tiering.rules.reason_text` writes them, joined by "; " (empty when there are none).
+    """The reasons as people read them (`tiering.reasons.reason_display`, in the language active when built),
+    joined by "; " (empty when there are none).
 
-    PostgreSQL formats them in the query; SQLite calls `reason_text` itself through a function registered on
-    each connection (tiering.apps). Tests hold the two to the same text.
+    PostgreSQL writes them in the query (`tiering.reasons.reasons_sql`, from the same words); SQLite calls
+    `reason_display` itself through a function registered on each connection (tiering.apps). Tests hold the two
+    to the same text.
     """
 
     output_field = TextField()
 
+    def __init__(self, expression, words: ReasonWords | None = None, **extra):
+        self.words = reason_words() if words is None else words
+        super().__init__(expression, **extra)
+
     def as_postgresql(self, compiler, connection, **extra):
         reasons, params = compiler.compile(self.source_expressions[0])
-        symbols = " ".join("WHEN %s THEN %s" for _op in OPERATORS)
-        symbol_params = [item for pair in OPERATORS.items() for item in pair]
-        number = "trim_scale((r->>'{key}')::numeric)::text"
-        text = (
-            "CASE r->>'operator' WHEN 'is_true' THEN r->>'field' "
-            "WHEN 'in' THEN concat(r->>'field', ' ', r->>'value', ' ∈ ', coalesce(nullif(r->>'label', ''), '…')) "
-            f"ELSE concat(r->>'field', ' ', {number.format(key='value')}, ' ', "
-            f"CASE r->>'operator' {symbols} END, ' ', {number.format(key='threshold')}) END"
-        )
-        return (
-            f"CASE WHEN jsonb_array_length({reasons}) = 0 THEN '' ELSE (SELECT string_agg({text}, '; ' ORDER BY n) "
-            f"FROM jsonb_array_elements({reasons}) WITH ORDINALITY AS t(r, n)) END",
-            [*params, *symbol_params, *params],
-        )
+        return reasons_sql(reasons, params, self.words)
 
     def as_sqlite(self, compiler, connection, **extra):
         reasons, params = compiler.compile(self.source_expressions[0])
-        return f"tier_reasons_text({reasons})", params
+        return f"tier_reasons_text({reasons}, %s)", [*params, self.words.as_json()]
 
 
 def _labels(field: str, choices) -> Case:
@@ -112,14 +110,28 @@ def _labels(field: str, choices) -> Case:
     )
 
 
-def tier_list_sql(customers: QuerySet[Customer], *, for_csv: bool) -> tuple[str, list]:
+def tier_list_sql(
+    customers: QuerySet[Customer], *, for_csv: bool, words: ReasonWords | None = None
+) -> tuple[str, list]:
     """The tier list as one SELECT, a row per customer in COLUMNS order, sorted by code.
 
     For CSV the text columns are neutralised (in an outer SELECT, so that each column is computed once); for
     XLSX they are left as they are (string cells are never formulas) and amounts come as floats, which is what
-    a spreadsheet stores.
+    a spreadsheet stores. The manager is named as `User.display_name` names him (family name first, else the
+    username).
     """
-    manager = team_roles().active().filter(customer=OuterRef("pk"), role=TeamRoleKind.CUSTOMER_MANAGER)
+    manager = (
+        team_roles()
+        .active()
+        .filter(customer=OuterRef("pk"), role=TeamRoleKind.CUSTOMER_MANAGER)
+        .annotate(
+            shown=Coalesce(
+                NullIf(Concat("user__last_name", "user__first_name", output_field=CharField()), Value("")),
+                "user__username",
+                output_field=CharField(),
+            )
+        )
+    )
     amount = F if for_csv else (lambda name: Cast(name, FloatField()))
     expressions = [
         F("code"),
@@ -135,8 +147,8 @@ def tier_list_sql(customers: QuerySet[Customer], *, for_csv: bool) -> tuple[str,
         amount("monthly_spend"),
         amount("informatization_revenue"),
         F("uscc"),
-        Subquery(manager.order_by().values("user__username")[:1]),
-        TierReasonsText(F("tier_reasons")),
+        Subquery(manager.order_by().values("shown")[:1]),
+        TierReasonsText(F("tier_reasons"), words),
     ]
     names = [f"column_{index}" for index in range(len(expressions))]
     inner = customers.annotate(**dict(zip(names, expressions, strict=True))).order_by("code").values_list(*names)
@@ -148,15 +160,18 @@ def tier_list_sql(customers: QuerySet[Customer], *, for_csv: bool) -> tuple[str,
         f"CASE WHEN substr({name}, 1, 1) IN ({starts}) THEN '''' || {name} ELSE {name} END"
         if for_csv and kind == TEXT
         else name
-        for name, (_header, kind) in zip(names, COLUMNS, strict=True)
+        for name, (_header, kind, _width) in zip(names, COLUMNS, strict=True)
     ]
-    outer_params = [start for _header, kind in COLUMNS if for_csv and kind == TEXT for start in FORMULA_STARTS]
+    outer_params = [start for _header, kind, _width in COLUMNS if for_csv and kind == TEXT for start in FORMULA_STARTS]
     return f"SELECT {', '.join(outer)} FROM ({sql}{fence}) AS list ORDER BY list.column_0", [*outer_params, *params]
 
 
-def _rows(customers: QuerySet[Customer], *, for_csv: bool) -> Iterator[tuple]:
+def _rows(customers: QuerySet[Customer], *, for_csv: bool, words: ReasonWords | None = None) -> Iterator[tuple]:
     """The rows of the list from a server-side cursor (on PostgreSQL), FETCH at a time."""
-    sql, params = tier_list_sql(customers, for_csv=for_csv)
+    try:
+        sql, params = tier_list_sql(customers, for_csv=for_csv, words=words)
+    except EmptyResultSet:  # e.g. `.none()`: no statement to run, and nobody to list
+        return
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(FETCH):
@@ -165,20 +180,23 @@ def _rows(customers: QuerySet[Customer], *, for_csv: bool) -> Iterator[tuple]:
 
 class TierListCSV:
     """The CSV as an iterable of byte pieces: a BOM so that Excel reads UTF-8, a header, then the customers in
-    batches; `rows` counts the customers written so far."""
+    batches; `rows` counts the customers written so far. The words are those of the language active when it is
+    made: a streamed response is read after the view has returned."""
 
     def __init__(self, customers: QuerySet[Customer]):
         self.customers = customers
         self.rows = 0
+        self.headers = headers()
+        self.words = reason_words()
 
     def __iter__(self) -> Iterator[bytes]:
         header = io.StringIO()
-        csv.writer(header).writerow(headers())
+        csv.writer(header).writerow(self.headers)
         yield (BOM + header.getvalue()).encode("utf-8")
         if connection.vendor == "postgresql":
             yield from self._copy_batches()
             return
-        yield from csv_chunks(self._counted(_rows(self.customers, for_csv=True)))
+        yield from csv_chunks(self._counted(_rows(self.customers, for_csv=True, words=self.words)))
 
     def _counted(self, rows: Iterator[list]) -> Iterator[list]:
         for row in rows:
@@ -188,7 +206,10 @@ class TierListCSV:
     def _copy_batches(self) -> Iterator[bytes]:
         """`COPY (rows) TO STDOUT` for one range of codes after another, so that memory holds one batch at most;
         the ranges end at every BATCH-th code of the list, found by one pass over the codes."""
-        codes_sql, codes_params = self.customers.order_by().values("code").query.sql_with_params()
+        try:
+            codes_sql, codes_params = self.customers.order_by().values("code").query.sql_with_params()
+        except EmptyResultSet:
+            return
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT code FROM (SELECT code, row_number() OVER (ORDER BY code) AS n FROM ({codes_sql}) AS c) "
@@ -200,7 +221,7 @@ class TierListCSV:
             for end in ends:
                 batch = self.customers if after is None else self.customers.filter(code__gt=after)
                 batch = batch if end is None else batch.filter(code__lte=end)
-                sql, params = tier_list_sql(batch, for_csv=True)
+                sql, params = tier_list_sql(batch, for_csv=True, words=self.words)
                 out = io.BytesIO()
                 cursor.copy_expert(f"COPY ({cursor.mogrify(sql, params).decode()}) TO STDOUT WITH (FORMAT csv)", out)
                 self.rows += cursor.rowcount
@@ -216,19 +237,45 @@ def write_csv(customers: QuerySet[Customer], target: IO[bytes]) -> int:
     return export.rows
 
 
+def _xlsx_sheet(workbook: xlsxwriter.Workbook, title: str, header: list[str], header_format, money_format):
+    """A sheet of the list, ready for its rows: columns sized (money as #,##0.00), the header written and frozen,
+    printed landscape on A4, one page wide, the header repeated on every page and the page number in the footer."""
+    sheet = workbook.add_worksheet(title)
+    for column, (_header, kind, width) in enumerate(COLUMNS):
+        sheet.set_column(column, column, width, money_format if kind == MONEY else None)
+    sheet.write_row(0, 0, header, header_format)
+    sheet.freeze_panes(1, 0)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)  # one page wide, as many pages down as it takes
+    sheet.repeat_rows(0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    sheet.set_footer("&C&P / &N")
+    return sheet
+
+
 def write_xlsx(customers: QuerySet[Customer], target: IO[bytes] | str, max_rows: int = XLSX_MAX_ROWS) -> int:
-    """Write the list as XLSX, row by row in constant memory, continuing on a new sheet past `max_rows`;
-    returns the number of customers written."""
+    """Write the list as XLSX, row by row in constant memory, continuing on a new sheet past `max_rows` (rows of
+    a sheet, its header included); returns the number of customers written."""
     workbook = xlsxwriter.Workbook(target, {"constant_memory": True})
-    title = _("Tier list")
+    # a long header wraps (Excel grows the row) rather than being cut by the next column
+    header_format = workbook.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "valign": "vcenter", "text_wrap": True}
+    )
+    money_format = workbook.add_format({"num_format": MONEY_FORMAT})
+    title, header, words = _("Tier list"), headers(), reason_words()
+    last_column = len(COLUMNS) - 1
     sheet, row_number, sheets, written = None, max_rows, 0, 0
-    for row in _rows(customers, for_csv=False):
+    for row in _rows(customers, for_csv=False, words=words):
         if row_number >= max_rows:
+            if sheet is not None:
+                sheet.autofilter(0, 0, row_number - 1, last_column)
             sheets += 1
-            sheet = workbook.add_worksheet(title if sheets == 1 else f"{title} {sheets}")
-            sheet.write_row(0, 0, headers())
+            sheet = _xlsx_sheet(
+                workbook, title if sheets == 1 else f"{title} {sheets}", header, header_format, money_format
+            )
             # Numbers as numbers; text as string cells, which are never formulas whatever they start with.
-            writers = [sheet.write_number if kind == NUMBER else sheet.write_string for _header, kind in COLUMNS]
+            writers = [sheet.write_string if kind == TEXT else sheet.write_number for _header, kind, _w in COLUMNS]
             row_number = 1
         for column, value in enumerate(row):
             if value is not None and value != "":
@@ -236,9 +283,22 @@ def write_xlsx(customers: QuerySet[Customer], target: IO[bytes] | str, max_rows:
         row_number += 1
         written += 1
     if sheet is None:
-        workbook.add_worksheet(title).write_row(0, 0, headers())
+        sheet, row_number = _xlsx_sheet(workbook, title, header, header_format, money_format), 1
+    sheet.autofilter(0, 0, row_number - 1, last_column)
     workbook.close()
     return written
+
+
+def file_name(*, region_name: str | None, tier: str | None, day: datetime.date, extension: str) -> str:
+    """What the list is called on the user's disk, in the user's language: `分级清单-成都市-A-2026-12-03.xlsx`."""
+    parts = [_("Tier list"), region_name, tier, day.isoformat()]
+    return "-".join(part for part in parts if part) + f".{extension}"
+
+
+def attachment(name: str, fallback: str) -> str:
+    """A Content-Disposition for a download named `name` (RFC 6266): `filename*` in UTF-8 (RFC 5987) for the
+    Chinese, and an ASCII `filename` for the clients that read only that."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def xlsx_file(customers: QuerySet[Customer]) -> IO[bytes]:

@@ -11,6 +11,7 @@ from accounts.hooks import TimelineEntry
 from crm import notifications as notification_hooks
 
 from . import digest
+from .reasons import COMPARISONS, customer_reasons_text
 from .services import tier_refresh
 
 
@@ -19,9 +20,15 @@ def customer_saved(*, customer, user) -> None:
 
 
 def customer_page_context(*, request, customer) -> dict:
+    reasons = customer.tier_reasons or []
     return {
         "tier_changes": customer.tier_changes.select_related("rule_set")[:12],
         "tier_override": customer.tier_overrides.active().select_related("set_by").first(),
+        # each reason as people read it, with the rule's own name where it names a threshold
+        "tier_reasons_shown": [
+            (text, reason.get("label", "") if reason["operator"] in COMPARISONS else "")
+            for text, reason in zip(customer_reasons_text(customer), reasons, strict=True)
+        ],
     }
 
 

@@ -95,7 +95,7 @@ def test_provincial_staff_import_a_customer_extract(browser, live_server, custom
     page.wait_for_url(f"{live_server.url}/customers/")
     page.goto(f"{live_server.url}/customers/N0001/")
     assert page.locator("[data-testid=tier] .tier").inner_text() == "A"
-    assert "handset_count 600" in page.locator("[data-testid=tier-reasons]").inner_text()
+    assert "手机数量 600 ≥ 500" in page.locator("[data-testid=tier-reasons]").inner_text()
     context.close()
 
     # The same pages on a phone: nothing wider than the screen.

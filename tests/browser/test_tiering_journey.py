@@ -48,5 +48,5 @@ def test_threshold_change_to_a_list_in_excel(browser, live_server, customers, sc
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["CD0001", "CD0002"]
 
     page.goto(f"{live_server.url}/customers/CD0001/")
-    assert "handset_count 120 ≥ 100" in page.locator("[data-testid=tier-reasons]").inner_text()
+    assert "手机数量 120 ≥ 100" in page.locator("[data-testid=tier-reasons]").inner_text()
     context.close()

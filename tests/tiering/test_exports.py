@@ -1,18 +1,24 @@
 """Tier lists: CSV with BOM and XLSX, the filters and visibility of /customers/, formulas neutralised."""
 
 import csv
+import datetime
 import io
+import re
+from decimal import Decimal
 from io import StringIO
+from urllib.parse import unquote
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from accounts.models import Customer
 from tiering import exports
 from tiering.bulk import apply_rules
-from tiering.rules import reason_text
+from tiering.reasons import reasons_text
 
 from .samples import rule_sets
 
@@ -50,7 +56,7 @@ def test_csv_neutralises_formulas_and_keeps_numbers(api, cast, listed):
     assert by_code["CD0001"][1] == '\'=HYPERLINK("http://x")'
     assert by_code["CD0002"][1] == "'+86 集团"
     assert by_code["CD0001"][9] == "612"
-    assert by_code["CD0001"][14] == "handset_count 612 ≥ 500"
+    assert by_code["CD0001"][14] == "手机数量 612 ≥ 500"
 
 
 def test_csv_takes_the_customer_filters(api, cast, listed):
@@ -107,13 +113,18 @@ def test_command_exports_a_region(listed, tmp_path):
     assert [row[0] for row in load_workbook(xlsx).worksheets[0].iter_rows(values_only=True)][1:] == ["CD0001"]
 
 
-def test_reasons_in_the_list_read_as_on_the_customer_page(generated):
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_reasons_in_the_list_read_as_on_the_customer_page(generated, language):
     national, (_rules, extra) = rule_sets()
     apply_rules(Customer.objects.all(), extra, national.pk)
-    listed = Customer.objects.annotate(text=exports.TierReasonsText("tier_reasons"))
-    assert listed.exclude(tier_reasons=[]).count() > 50
-    for customer in listed:
-        assert customer.text == "; ".join(reason_text(reason) for reason in customer.tier_reasons), customer.code
+    with translation.override(language):
+        listed = Customer.objects.annotate(text=exports.TierReasonsText("tier_reasons"))
+        assert listed.exclude(tier_reasons=[]).count() > 50
+        operators = set()
+        for customer in listed:
+            operators |= {reason["operator"] for reason in customer.tier_reasons}
+            assert customer.text == "; ".join(reasons_text(customer.tier_reasons)), customer.code
+    assert {"gte", "gt", "in", "is_true"} <= operators  # every kind of sentence was compared
 
 
 def test_csv_in_batches_lists_every_customer_once_in_code_order(generated, monkeypatch):
@@ -130,3 +141,107 @@ def test_command_counts_what_it_wrote(generated, tmp_path):
     out = StringIO()
     call_command("export_tier_list", "--region", "510104", "-o", str(tmp_path / "list.csv"), stdout=out)
     assert "Wrote 300 customers" in out.getvalue()
+
+
+# A tier list fit to send (issue 18, point 3): read back as Excel would.
+
+
+def xlsx_of(response):
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_xlsx_is_laid_out_to_be_sent(api, cast, listed):
+    Customer.objects.filter(code="CD0001").update(monthly_spend=Decimal("1936.30"))
+    sheet = xlsx_of(api(cast["hq"]).get(XLSX)).worksheets[0]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:O5"  # the header and the four customers, every column
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABGNO"}
+    assert widths["A"] >= 12 and widths["B"] >= 30 and widths["G"] >= 20 and widths["O"] >= 40, widths
+    assert sheet.cell(row=1, column=1).font.b
+    spend = sheet.cell(row=2, column=11)
+    assert spend.value == 1936.3 and spend.number_format == "#,##0.00"
+    assert sheet.cell(row=2, column=12).number_format == "#,##0.00"
+    assert sheet.cell(row=2, column=10).number_format == "General"  # handsets are a count, not money
+
+
+def test_xlsx_prints_landscape_one_page_wide_with_the_header_on_every_page(api, cast, listed):
+    sheet = xlsx_of(api(cast["hq"]).get(XLSX)).worksheets[0]
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.paperSize == 9  # A4
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    # one page wide (1 is the attribute's default, left out of the file), as many down as it takes (0)
+    assert (sheet.page_setup.fitToWidth or 1, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$1:$1"
+
+
+def test_xlsx_names_the_manager(api, cast, listed):
+    cast["alice"].last_name, cast["alice"].first_name = "李", "娜"
+    cast["alice"].save()
+    rows = list(xlsx_of(api(cast["hq"]).get(XLSX)).worksheets[0].iter_rows(values_only=True))
+    managers = {row[0]: row[13] for row in rows[1:]}
+    assert managers["CD0001"] == "李娜"
+    assert managers["CD0002"] == "bob"  # no name on file: the username, as everywhere else
+    assert managers["GZ0001"] is None
+
+
+def test_xlsx_reasons_read_in_the_users_language(api, cast, listed):
+    client = api(cast["hq"])
+    rows = list(xlsx_of(client.get(XLSX)).worksheets[0].iter_rows(values_only=True))
+    assert rows[1][14] == "手机数量 612 ≥ 500"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    rows = list(xlsx_of(client.get(XLSX)).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][0] == "Customer code" and rows[1][14] == "Handset count 612 ≥ 500"
+
+
+def test_csv_reasons_read_in_the_users_language(api, cast, listed):
+    client = api(cast["hq"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    table = read_csv(client.get(CSV, {"region": "510100"}))
+    assert {row[0]: row[14] for row in table[1:]}["CD0001"] == "Handset count 612 ≥ 500"
+
+
+def disposition(response) -> tuple[str, str]:
+    """The ASCII `filename` and the decoded `filename*` of a Content-Disposition."""
+    header = response["Content-Disposition"]
+    assert header.startswith("attachment; ")
+    fallback = re.search(r'filename="([^"]*)"', header).group(1)
+    encoded = re.search(r"filename\*=UTF-8''(\S+)", header).group(1)
+    return fallback, unquote(encoded)
+
+
+def test_the_file_is_named_for_the_region_the_tier_and_the_day(api, cast, listed, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda: datetime.date(2026, 12, 3))
+    client = api(cast["hq"])
+    assert disposition(client.get(XLSX, {"region": "510100", "tier": "A"})) == (
+        "tier-list-510100-A-2026-12-03.xlsx",
+        "分级清单-成都市-A-2026-12-03.xlsx",
+    )
+    assert disposition(client.get(CSV, {"region": "510100"})) == (
+        "tier-list-510100-2026-12-03.csv",
+        "分级清单-成都市-2026-12-03.csv",
+    )
+    # no region asked for: the user's territory; headquarters' whole country is no region
+    assert disposition(api(cast["dora"]).get(XLSX))[1] == "分级清单-成都市-2026-12-03.xlsx"
+    assert disposition(client.get(XLSX, {"tier_group": "a"}))[1] == "分级清单-A+A-2026-12-03.xlsx"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert disposition(client.get(XLSX, {"region": "510100"}))[1] == "Tier list-成都市-2026-12-03.xlsx"
+
+
+def test_every_sheet_past_the_row_limit_is_laid_out_alike(listed):
+    target = io.BytesIO()
+    with translation.override("zh-hans"):
+        assert exports.write_xlsx(Customer.objects.order_by(), target, max_rows=3) == 4
+    first, second = load_workbook(io.BytesIO(target.getvalue())).worksheets
+    assert (first.title, second.title) == ("分级清单", "分级清单 2")
+    assert (first.auto_filter.ref, second.auto_filter.ref) == ("A1:O3", "A1:O3")
+    for sheet in (first, second):
+        assert sheet.freeze_panes == "A2" and sheet.print_title_rows == "$1:$1"
+        assert sheet.page_setup.orientation == "landscape"
+        assert sheet.cell(row=2, column=11).number_format == "#,##0.00"
+
+
+def test_an_empty_list_is_still_a_laid_out_sheet(db, territory):
+    target = io.BytesIO()
+    assert exports.write_xlsx(Customer.objects.none(), target) == 0
+    sheet = load_workbook(io.BytesIO(target.getvalue())).worksheets[0]
+    assert sheet.max_row == 1 and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:O1"

@@ -141,7 +141,7 @@ def test_recompute_endpoint_is_for_provincial_staff_and_keeps_to_their_province(
 def test_customer_page_shows_the_tier_and_why(login, cast, tiered):
     call_command("recompute_tiers", stdout=StringIO())
     html = login(cast["alice"]).get("/customers/CD0001/").content.decode()
-    assert "handset_count 612 ≥ 500" in html
+    assert "手机数量 612 ≥ 500" in html and "handset_count" not in html
     assert "全国默认分级规则 v1" in html
 
 

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tiering.models import RuleSet, TierOverride
+from tiering.reasons import customer_reasons_text
 from tiering.rules import reason_text
 
 
@@ -15,7 +16,10 @@ class ReasonSerializer(serializers.Serializer):
     value = serializers.JSONField()
     threshold = serializers.CharField(allow_null=True)
     label = serializers.CharField(allow_blank=True)
-    text = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField(
+        help_text="The reason in the field's code, as it always was: `handset_count 612 ≥ 500`. For people, read "
+        "`reasons_text`."
+    )
 
     def get_text(self, reason: dict) -> str:
         return reason_text(reason)
@@ -42,8 +46,17 @@ class CustomerTierSerializer(serializers.Serializer):
     tier = serializers.CharField(allow_null=True)
     computed_tier = serializers.CharField(allow_null=True)
     reasons = ReasonSerializer(many=True, source="tier_reasons")
+    reasons_text = serializers.SerializerMethodField(
+        help_text="The reasons as people read them, one line each in the order of `reasons`, in the language of the "
+        "request (the language cookie; Simplified Chinese by default): the field's name, the value with digits "
+        "grouped and money with two decimals, the operator and the threshold, e.g. `手机数量 3 576 ≥ 500`, "
+        "`行业 S92 国家机构 ∈ 党政机关`. For display only: scripts read `reasons`."
+    )
     rule_set = RuleSetBriefSerializer(source="tier_rule_set", allow_null=True)
     override = serializers.SerializerMethodField()
+
+    def get_reasons_text(self, customer) -> list[str]:
+        return customer_reasons_text(customer)
 
     @extend_schema_field(TierOverrideSerializer(allow_null=True))
     def get_override(self, customer) -> dict | None:

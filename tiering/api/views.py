@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
-from accounts.filters import CustomerFilter
+from accounts.filters import TIER_GROUPS, CustomerFilter
 from accounts.models import Customer
 from crm import audit
 from crm.api.permissions import May
@@ -19,7 +19,7 @@ from crm.jobs import BrokerUnavailable, tasks_run_here
 from crm.models import AuditAction
 from crm.permissions import require
 from crm.services import JobBusy
-from crm.visibility import territory_region
+from crm.visibility import NATIONAL_CODE, territory_region
 from tiering import exports
 from tiering.services import tier_override_remove, tier_override_set, tier_recompute
 from tiering.tasks import tier_recompute_launch
@@ -97,13 +97,30 @@ class TierListExportView(APIView):
     permission_classes = [May("tiering.export_tier_lists")]
     file_format = "csv"
 
-    def filtered(self, request):
+    def filtered(self, request) -> CustomerFilter:
         filterset = CustomerFilter(
             request.query_params, queryset=Customer.objects.visible_to(request.user), request=request
         )
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        return filterset.qs
+        return filterset
+
+    def file_names(self, request, filterset: CustomerFilter) -> tuple[str, str]:
+        """The file's name and its ASCII stand-in: the region asked for (else the user's territory), the tier asked
+        for and today's date, e.g. `分级清单-成都市-A-2026-12-03.xlsx` and `tier-list-510100-A-2026-12-03.xlsx`."""
+        region = filterset.form.cleaned_data.get("region") or territory_region(request.user)
+        if region is not None and region.code == NATIONAL_CODE:
+            region = None
+        tier = filterset.form.cleaned_data.get("tier") or None
+        group = filterset.form.cleaned_data.get("tier_group")
+        if tier is None and group in TIER_GROUPS and group != "tiered":
+            tier = "".join(TIER_GROUPS[group])  # A+A, A+AB
+        day = timezone.localdate()
+        name = exports.file_name(
+            region_name=region.name if region else None, tier=tier, day=day, extension=self.file_format
+        )
+        parts = ["tier-list", region.code if region else None, tier, day.isoformat()]
+        return name, "-".join(part for part in parts if part) + f".{self.file_format}"
 
     @extend_schema(
         parameters=[
@@ -116,7 +133,8 @@ class TierListExportView(APIView):
         },
     )
     def get(self, request):
-        customers = self.filtered(request)
+        filterset = self.filtered(request)
+        customers = filterset.qs
         audit.record(
             user=request.user,
             action=AuditAction.EXPORT,
@@ -124,14 +142,13 @@ class TierListExportView(APIView):
             object_repr=_("Tier list"),
             detail={"format": self.file_format, "filter": request.query_params.dict(), "rows": customers.count()},
         )
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        name, fallback = self.file_names(request, filterset)
         if self.file_format == "csv":
             response = StreamingHttpResponse(exports.TierListCSV(customers), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="tier-list-{stamp}.csv"'
-            return response
-        return FileResponse(
-            exports.xlsx_file(customers),
-            as_attachment=True,
-            filename=f"tier-list-{stamp}.xlsx",
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        else:
+            response = FileResponse(
+                exports.xlsx_file(customers),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        response["Content-Disposition"] = exports.attachment(name, fallback)
+        return response
