@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from teams.rules import MANAGER_CAPACITY
+
 RATIO, CNY, COUNT = "ratio", "cny", "count"
 AT_LEAST, AT_MOST, NEAR = "at_least", "at_most", "near"
 # A tier share is on target within 3 percentage points of its quota (SPEC §4.1).
@@ -245,6 +247,19 @@ FACTS: tuple[Metric, ...] = (
     ),
 )
 SNAPSHOT_METRICS = METRICS + FACTS
+# A customer manager's own load (SPEC §5.2): the customers they manage, of every status, against the line. A manager's
+# card and row show it where a scope of many managers shows `manager_overload_share`, which for one person is 0 % or
+# 100 % by construction. Read from the `customer_count` snapshot, with the line as its target.
+MANAGER_LOAD = Metric(
+    "customer_count",
+    _("Customers managed"),
+    "customers",
+    None,
+    _("customers the manager manages, of every status; more than 50 is overloaded"),
+    unit=COUNT,
+    direction=AT_MOST,
+    default_target=Decimal(MANAGER_CAPACITY),
+)
 METRIC_BY_CODE = {metric.code: metric for metric in SNAPSHOT_METRICS}
 # The tier shares' targets are the quotas of the rule set in force (SPEC §4.1), kept there and nowhere else.
 TIER_SHARE_QUOTAS = {

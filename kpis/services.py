@@ -92,10 +92,11 @@ def kpi_chunk_failed(*, run_id: int, first_id: int, last_id: int, error: str) ->
     job_chunk_failed(run_model=KpiJobRun, run_id=run_id, first_id=first_id, last_id=last_id, error=error)
 
 
-def _scope_maps() -> tuple[dict[str, list[str]], dict[int, str]]:
+def _scope_maps() -> tuple[dict[str, list[str]], dict[int, str], dict[int, int]]:
     ancestors = {code: [c for c in path.split("/") if c] for code, path in Region.objects.values_list("code", "path")}
     departments = dict(Department.objects.values_list("id", "region_id"))
-    return ancestors, departments
+    manager_departments = dict(User.objects.filter(department__isnull=False).values_list("id", "department_id"))
+    return ancestors, departments, manager_departments
 
 
 def _snapshot_rows(scopes: Scopes, run: KpiJobRun) -> Iterator[tuple]:
@@ -156,8 +157,8 @@ def kpi_run_finish(*, run_id: int, results: list[list[list]]) -> KpiJobRun:
 
 @transaction.atomic
 def _replace_snapshots(run: KpiJobRun, rows: list[Row]) -> int:
-    ancestors, departments = _scope_maps()
-    scopes = roll_up(rows, ancestors, departments)
+    ancestors, departments, manager_departments = _scope_maps()
+    scopes = roll_up(rows, ancestors, departments, manager_departments)
     KpiSnapshot.objects.filter(period=run.period).delete()
     writer = BulkWriter(KpiSnapshot._meta.db_table, SNAPSHOT_COLUMNS)
     for row in _snapshot_rows(scopes, run):

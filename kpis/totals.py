@@ -219,13 +219,21 @@ def _common_ancestor(paths: Iterable[list[str]]) -> str:
     return common[-1]
 
 
-def roll_up(rows: Iterable[Row], ancestors: dict[str, list[str]], departments: dict[int, str]) -> Scopes:
+def roll_up(
+    rows: Iterable[Row],
+    ancestors: dict[str, list[str]],
+    departments: dict[int, str],
+    manager_departments: dict[int, int] | None = None,
+) -> Scopes:
     """Sum the rows up to every scope.
 
-    `ancestors`: each region's codes from the national root down to itself; `departments`: each department's region.
+    `ancestors`: each region's codes from the national root down to itself; `departments`: each department's region;
+    `manager_departments`: the department of each member of staff who has one.
     A department's customers are those of its region's subtree (SPEC §2), so it has its region's totals. A manager
     is overloaded with more than MANAGER_CAPACITY customers in all (whatever their status, as the manager load page
-    counts); each scope counts the distinct managers serving any of its customers.
+    counts); a region counts the distinct managers serving any of its customers, a department its own customer
+    managers: its members serving customers all within its region (`kpis.selectors.department_managers`, the
+    managers its head sees whole, which its load chart and manager table list).
     """
     scopes = Scopes()
     by_region: dict[str, dict] = {}
@@ -247,5 +255,15 @@ def roll_up(rows: Iterable[Row], ancestors: dict[str, list[str]], departments: d
             totals["managers_overloaded"] += overloaded
     scopes.department_regions = dict(departments)
     for department, region in departments.items():
-        scopes.departments[department] = dict(scopes.regions.get(region) or zero_totals())
+        totals = dict(scopes.regions.get(region) or zero_totals())
+        totals["managers"] = totals["managers_overloaded"] = 0
+        scopes.departments[department] = totals
+    for manager, department in (manager_departments or {}).items():
+        if manager not in scopes.managers or department not in scopes.departments:
+            continue
+        if departments[department] in ancestors[scopes.extent[manager]]:  # all their customers lie in its region
+            scopes.departments[department]["managers"] += 1
+            scopes.departments[department]["managers_overloaded"] += (
+                scopes.managers[manager]["customers"] > MANAGER_CAPACITY
+            )
     return scopes

@@ -29,7 +29,7 @@ from teams.rules import MANAGER_CAPACITY
 from . import selectors, services
 from .drills import DRILLS
 from .forms import EDITABLE, KpiTargetsForm
-from .metrics import METRIC_BY_CODE, METRICS, Metric
+from .metrics import MANAGER_LOAD, METRIC_BY_CODE, METRICS, Metric
 from .models import ScopeKind
 
 TREND_MONTHS = 12
@@ -87,6 +87,22 @@ class Card:
         return self.figure.metric
 
 
+def _shown_metrics(kind: str) -> tuple[Metric, ...]:
+    """The measures a scope of `kind` is shown by. One customer manager is shown by their own load against the line,
+    first, and never by the share of overloaded managers, which for one person is 0 % or 100 % by construction."""
+    if kind != ScopeKind.MANAGER:
+        return METRICS
+    return (MANAGER_LOAD, *(metric for metric in METRICS if metric.code != "manager_overload_share"))
+
+
+def _measure(found: selectors.Figures, metric: Metric) -> selectors.Figure | None:
+    """The figure of `metric` among a scope's figures; the load is the customer count against the line."""
+    figure = found.by_metric.get(metric.code)
+    if figure is None or metric is not MANAGER_LOAD:
+        return figure
+    return selectors.Figure(metric, figure.numerator, None, figure.value, metric.default_target)
+
+
 def _card(figure: selectors.Figure, scope: selectors.Scope, period: Period, linked: bool) -> Card:
     on_target = figure.on_target
     status = "secondary" if on_target is None else ("success" if on_target else "danger")
@@ -101,26 +117,39 @@ def _card(figure: selectors.Figure, scope: selectors.Scope, period: Period, link
 
 
 @dataclass
+class Cell:
+    display: str
+    status: str = ""  # a CSS class: on target or off
+    link: str | None = None  # the customers behind a count, when the figures are today's
+    link_count: int | None = None
+
+
+@dataclass
 class Row:
     """One scope of the drill-down table."""
 
     scope: selectors.Scope
     url: str
-    cells: list[tuple[str, str]]  # (display, status) per metric
+    cells: list[Cell]  # one per metric shown
 
 
-def _rows(scopes: list[selectors.Scope], period: Period, targets: dict) -> list[Row]:
+def _rows(
+    scopes: list[selectors.Scope], period: Period, targets: dict, metrics: tuple[Metric, ...], linked: bool
+) -> list[Row]:
     rows = []
     for found in selectors.figures_of_many(scopes, period, targets):
         cells = []
-        for metric in METRICS:
-            figure = found.by_metric.get(metric.code)
+        for metric in metrics:
+            figure = _measure(found, metric)
             if figure is None:
-                cells.append(("—", ""))
+                cells.append(Cell("—"))
                 continue
             on_target = figure.on_target
             status = "" if on_target is None else ("text-success" if on_target else "text-danger fw-semibold")
-            cells.append((metric.display(figure.value), status))
+            cell = Cell(metric.display(figure.value), status)
+            if metric is MANAGER_LOAD and linked:
+                cell.link, cell.link_count = customers_url(found.scope), int(figure.numerator)
+            cells.append(cell)
         rows.append(Row(found.scope, dashboard_url(found.scope, period), cells))
     return rows
 
@@ -180,7 +209,9 @@ class DashboardView(LoginRequiredMixin, View):
             context["empty"] = True
             return render(request, self.template_name, context)
         linked = period == latest  # lists show today's customers: only the latest month's figures match them
-        cards = [_card(found[m.code], scope, period, linked) for m in METRICS if m.code in found.by_metric]
+        metrics = _shown_metrics(scope.kind)
+        measures = {m.code: figure for m in metrics if (figure := _measure(found, m)) is not None}
+        cards = [_card(figure, scope, period, linked) for figure in measures.values()]
         facts = {code: _card(found[code], scope, period, linked) for code in ("customer_count", "visits_overdue")}
         periods = period.months_back(TREND_MONTHS)
         trend = selectors.trend(scope, periods)
@@ -189,7 +220,9 @@ class DashboardView(LoginRequiredMixin, View):
         children, children_total = selectors.child_scopes(
             scope, period, sort=sort, descending=descending, offset=(page - 1) * ROWS_PER_PAGE, limit=ROWS_PER_PAGE
         )
-        rows = _rows(children, period, targets)
+        child_kind = children[0].kind if children else None
+        row_metrics = _shown_metrics(child_kind) if child_kind else METRICS
+        rows = _rows(children, period, targets, row_metrics, linked)
         context.update(
             {
                 "figures": found,
@@ -197,8 +230,9 @@ class DashboardView(LoginRequiredMixin, View):
                 "facts": facts,
                 "linked": linked,
                 "months": [str(p) for p in periods],
-                "trend_rows": [(str(p), [m.display(trend[m.code][i]) for m in METRICS]) for i, p in enumerate(periods)],
-                "metrics": METRICS,
+                "trend_rows": [(str(p), [m.display(trend[m.code][i]) for m in metrics]) for i, p in enumerate(periods)],
+                "metrics": metrics,
+                "row_metrics": row_metrics,
                 "chart_data": {
                     "months": [str(p) for p in periods],
                     "series": [
@@ -207,9 +241,9 @@ class DashboardView(LoginRequiredMixin, View):
                             "label": str(m.label),
                             "unit": m.unit,
                             "values": [_number(v) for v in trend[m.code]],
-                            "target": _number(found[m.code].target) if m.code in found.by_metric else None,
+                            "target": _number(measures[m.code].target) if m.code in measures else None,
                         }
-                        for m in METRICS
+                        for m in metrics
                     ],
                     "tiers": self._tier_mix(found),
                     "load": None,
@@ -228,10 +262,10 @@ class DashboardView(LoginRequiredMixin, View):
                     m.code: dashboard_url(
                         scope, period, sort=m.code, dir="asc" if sort == m.code and descending else "desc"
                     )
-                    for m in METRICS
+                    for m in row_metrics
                 },
                 "worst_gaps": _worst_gaps(scope, period),
-                "child_kind": rows[0].scope.kind if rows else None,
+                "child_kind": child_kind,
                 "previous_url": dashboard_url(scope, period.previous()),
                 "next_url": dashboard_url(scope, Period(period.end))
                 if latest and period.start < latest.start
@@ -246,7 +280,9 @@ class DashboardView(LoginRequiredMixin, View):
                     "name": manager.display_name,
                     "customers": customers,
                     "overloaded": customers > MANAGER_CAPACITY,
-                    "url": f"{reverse('accounts:customer-list')}?{urlencode({'manager': manager.username})}",
+                    "url": f"{reverse('accounts:customer-list')}?{urlencode({'manager': manager.username})}"
+                    if linked
+                    else None,
                 }
                 for manager, customers in load.busiest
             ]

@@ -15,6 +15,7 @@ from .jobs import (
 from .scopes import (
     Scope,
     child_scopes,
+    department_managers,
     own_scope,
     scope_for,
     worst_coverage_gaps,
@@ -49,6 +50,7 @@ __all__ = [
     "Scope",
     "child_scopes",
     "department_load",
+    "department_managers",
     "figures",
     "figures_of_many",
     "job_state",

@@ -147,17 +147,27 @@ def _scope_of(row: KpiSnapshot) -> Scope:
     return Scope(ScopeKind.REGION, region=row.region, extent=row.region)
 
 
+def department_managers(department: Department, period: Period) -> QuerySet[KpiSnapshot]:
+    """The snapshots (every metric) of a department's customer managers in the period: its members who served
+    customers then, all of them within its region — the managers its head sees whole.
+
+    The one definition of which managers a department counts: its manager table, its load chart and summary read
+    these rows, and its overload figure counts the same people (`kpis.totals.roll_up`)."""
+    return KpiSnapshot.objects.filter(
+        period=period.start,
+        kind=ScopeKind.MANAGER,
+        manager__department=department,
+        extent__path__startswith=department.region.path,
+    )
+
+
 def _children(scope: Scope, period: Period) -> QuerySet[KpiSnapshot]:
     """The snapshots of the scopes one level down, every metric: a region's child regions and the departments of
-    the region itself; a department's customer managers (members of it whose customers all lie in its region).
+    the region itself; a department's customer managers (`department_managers`).
     Whoever sees a scope sees these whole: they lie within its extent."""
-    snapshots = KpiSnapshot.objects.filter(period=period.start)
     if scope.kind == ScopeKind.DEPARTMENT:
-        return snapshots.filter(
-            kind=ScopeKind.MANAGER,
-            manager__department=scope.department,
-            extent__path__startswith=scope.scoped_department.region.path,
-        )
+        return department_managers(scope.scoped_department, period)
+    snapshots = KpiSnapshot.objects.filter(period=period.start)
     if scope.kind == ScopeKind.REGION:
         return snapshots.filter(
             Q(kind=ScopeKind.REGION, region__parent=scope.region)

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from crm.models import Department, User
@@ -15,9 +15,9 @@ from teams.rules import MANAGER_CAPACITY, Standard
 from teams.selectors import standards
 
 from ..metrics import METRIC_BY_CODE, SNAPSHOT_METRICS, Metric, add_totals, zero_totals
-from ..models import KpiSnapshot, ScopeKind
+from ..models import KpiSnapshot
 from ..totals import count_rows
-from .scopes import Scope
+from .scopes import Scope, department_managers
 from .targets import province_code, targets_for, verified_only_provinces
 
 
@@ -77,23 +77,20 @@ def trend(scope: Scope, periods: list[Period]) -> dict[str, list[Decimal | None]
 @dataclass
 class ManagerLoad:
     busiest: list[tuple[User, int]]
-    managers: int  # account managers of the department
-    overloaded: int
+    managers: int  # the department's customer managers (`department_managers`)
+    overloaded: int  # … with more than MANAGER_CAPACITY customers
 
 
 def department_load(department: Department, period: Period, limit: int = 25) -> ManagerLoad:
-    """The department's account managers by the customers they manage, from the snapshots: the busiest, and how
-    many are above the line (SPEC §5.2)."""
-    rows = KpiSnapshot.objects.filter(
-        period=period.start, kind=ScopeKind.MANAGER, metric="customer_count", manager__department=department
-    )
+    """The department's customer managers by the customers they manage, from the snapshots: the busiest, and how
+    many there are and are above the line (SPEC §5.2) — the same managers its overload figure counts."""
+    rows = department_managers(department, period).filter(metric="customer_count")
     busiest: list[tuple[User, int]] = []
     for row in rows.select_related("manager").order_by("-numerator", "manager__username")[:limit]:
         assert row.manager is not None, "a manager's snapshot names its manager (KpiSnapshot's constraint)"
         busiest.append((row.manager, int(row.numerator)))
-    overloaded = rows.filter(numerator__gt=MANAGER_CAPACITY).count()
-    members = User.objects.filter(department=department, is_active=True).account_managers().count()
-    return ManagerLoad(busiest, members, overloaded)
+    counts = rows.aggregate(managers=Count("pk"), overloaded=Count("pk", filter=Q(numerator__gt=MANAGER_CAPACITY)))
+    return ManagerLoad(busiest, counts["managers"], counts["overloaded"])
 
 
 def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Decimal | None]) -> list[Figures]:
