@@ -4,49 +4,79 @@ import re
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Customer, KeyPerson
+from accounts.models import Customer, KeyPerson, Tier
 from crm.forms import date_picker
-from crm.models import User
+from crm.models import Region, RegionLevel, User
+from crm.visibility import filing_regions
 
 from . import hooks
 from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitKind
+from .rules import staff_username, staff_usernames
+from .selectors import ReassignScope
 from .services import CHECK_IN_FIELDS, CHECK_OUT_POSITION
 
-USERNAME_SPLIT = re.compile(r"[\s,，、;；]+")
+CODE_SPLIT = re.compile(r"[\s,，、;；]+")
+REASSIGN_CODES_MAX = 2000
+STAFF_SEARCH_URL = reverse_lazy("teams:staff-search")
+
+
+def _unknown_staff(field: forms.Field, values: list[str]) -> forms.ValidationError:
+    """The error for people nobody is: it names the field, as the message may be read away from it."""
+    return forms.ValidationError(
+        _("%(field)s: No active member of staff has the username %(value)s."),
+        code="unknown_staff",
+        params={"field": field.label, "value": "、".join(values)},
+    )
+
+
+def staff_picker(field: forms.Field, *, many: bool = False) -> None:
+    """Mark a staff field's input for the combobox of static/js/staff-picker.js, which searches the staff of the
+    user's territory by name or username as they type (`teams:staff-search`) and fills in the username. Without
+    script the field takes usernames, with the page's datalist of suggestions."""
+    field.widget.attrs.update(
+        {
+            "list": "staff-pool",
+            "autocomplete": "off",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+            "placeholder": _("Name or username") if not many else _("Names or usernames"),
+            "data-staff-picker": "many" if many else "one",
+            "data-staff-url": STAFF_SEARCH_URL,
+            "data-staff-empty": _("No member of staff of your territory matches."),
+            "data-staff-more": _("More match: type more of the name."),
+        }
+    )
 
 
 class StaffField(forms.CharField):
-    """A member of staff named by username (the page offers suggestions); empty means nobody."""
+    """A member of staff named by username, or as the pickers show one, "姓名 (username)"; empty means nobody."""
 
     def to_python(self, value):
         value = super().to_python(value).strip()
         if not value:
             return None
-        user = User.objects.filter(username=value, is_active=True).select_related("region").first()
+        username = staff_username(value)
+        user = User.objects.filter(username=username, is_active=True).select_related("region").first()
         if user is None:
-            raise forms.ValidationError(
-                _("No active member of staff has the username %(value)s."), params={"value": value}
-            )
+            raise _unknown_staff(self, [username])
         return user
 
 
 class StaffListField(forms.CharField):
-    """Several members of staff by username, separated by spaces or commas."""
+    """Several members of staff by username (or "姓名 (username)"), separated by spaces, commas or semicolons."""
 
     def to_python(self, value):
-        names = [name for name in USERNAME_SPLIT.split(super().to_python(value)) if name]
-        names = list(dict.fromkeys(names))
+        names = staff_usernames(super().to_python(value))
         users = {
             u.username: u for u in User.objects.filter(username__in=names, is_active=True).select_related("region")
         }
         unknown = [name for name in names if name not in users]
         if unknown:
-            raise forms.ValidationError(
-                _("No active member of staff has the username %(value)s."), params={"value": "、".join(unknown)}
-            )
+            raise _unknown_staff(self, unknown)
         return [users[name] for name in names]
 
 
@@ -55,7 +85,9 @@ class TeamForm(forms.Form):
     (`services.team_version`), so that saving over a change made meanwhile is refused with both lineups."""
 
     assistants = StaffListField(
-        label=_("Sales assistants"), required=False, help_text=_("Usernames, separated by spaces or commas.")
+        label=_("Sales assistants"),
+        required=False,
+        help_text=_("Names or usernames, separated by spaces or commas; pick each from the list as you type."),
     )
     version = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -65,8 +97,9 @@ class TeamForm(forms.Form):
         for name in required_roles:
             roles[name].is_required_role = True
         for field in roles.values():
-            field.widget.attrs.update(list="staff-pool", autocomplete="off")
+            staff_picker(field)
         self.fields = {**roles, **self.fields}
+        staff_picker(self.fields["assistants"], many=True)
         self.conflicts: list[tuple[str, object, object]] = []
 
 
@@ -205,13 +238,59 @@ class ServiceStandardForm(forms.ModelForm):
 
 
 class ReassignForm(forms.Form):
-    leaving = StaffField(label=_("Leaving manager (username)"))
-    targets = StaffListField(label=_("Managers taking over (usernames)"), help_text=_("Separated by spaces or commas."))
+    """A leaving manager's customers handed to others: all of them, or those of chosen customers, a grid or a tier
+    (every part given must match), as `selectors.ReassignScope`."""
+
+    leaving = StaffField(label=_("Leaving manager"))
+    targets = StaffListField(
+        label=_("Managers taking over"),
+        help_text=_("Names or usernames, separated by spaces or commas; pick each from the list as you type."),
+    )
+    customers = forms.CharField(
+        label=_("Only these customers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "autocapitalize": "none", "spellcheck": "false"}),
+        help_text=_("Customer codes, separated by spaces, commas or new lines. Empty: every customer."),
+    )
+    region = forms.CharField(
+        label=_("Only this grid"),
+        required=False,
+        help_text=_("A grid's code (or a county's: its whole area). Empty: every grid."),
+    )
+    tier = forms.ChoiceField(label=_("Only this tier"), required=False, choices=[("", _("Every tier")), *Tier.choices])
     confirm_overload = forms.BooleanField(
         label=_("I know this puts a manager above 50 customers; go ahead."), required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("leaving", "targets"):
-            self.fields[name].widget.attrs.update(list="staff-pool", autocomplete="off")
+        self.user = user
+        staff_picker(self.fields["leaving"])
+        staff_picker(self.fields["targets"], many=True)
+        self.fields["region"].widget.attrs.update(list="grid-pool", autocomplete="off", autocapitalize="none")
+
+    def clean_customers(self) -> tuple[str, ...]:
+        codes = tuple(dict.fromkeys(code for code in CODE_SPLIT.split(self.cleaned_data["customers"]) if code))
+        if len(codes) > REASSIGN_CODES_MAX:
+            raise forms.ValidationError(
+                _("At most %(max)s customers at a time; choose a grid or a tier for more."),
+                params={"max": REASSIGN_CODES_MAX},
+            )
+        return codes
+
+    def clean_region(self) -> Region | None:
+        value = self.cleaned_data["region"].strip()
+        if not value:
+            return None
+        code = staff_username(value)  # a grid as the list shows one, "春熙路网格 (510104-G01)", works too
+        region = filing_regions(self.user).exclude(level=RegionLevel.NATIONAL).filter(code=code).first()
+        if region is None:
+            raise forms.ValidationError(
+                _("%(field)s: no region of your territory has the code %(value)s."),
+                params={"field": self.fields["region"].label, "value": value},
+            )
+        return region
+
+    def scope(self) -> ReassignScope:
+        data = self.cleaned_data
+        return ReassignScope(codes=data["customers"], region=data["region"], tier=data["tier"])

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 MONTH, QUARTER = "month", "quarter"
 INTERNAL, ONSITE = "internal", "onsite"
 CUSTOMER_MANAGER, SECOND_MANAGER = "customer_manager", "second_manager"
+
+# A member of staff as the pickers show one, "姓名 (username)" (full-width brackets too); the username is what counts.
+_NAMED_USERNAME = re.compile(r"^.*?[（(]\s*([^\s()（）]+)\s*[)）]\s*$", re.DOTALL)
+# In a list, each person is either "Name (username)" or a bare username, separated by spaces, commas or semicolons.
+_STAFF_ITEM = re.compile(r"(?:[^\s,，、;；()（）]+\s*)?[（(]\s*([^\s,，、;；()（）]+)\s*[)）]|([^\s,，、;；()（）]+)")
+
+
+def staff_username(text: str) -> str:
+    """The username in what was typed for one member of staff: "张伟 (zhangwei)" or "zhangwei" give "zhangwei"."""
+    text = text.strip()
+    named = _NAMED_USERNAME.match(text)
+    return named.group(1) if named else text
+
+
+def staff_usernames(text: str) -> list[str]:
+    """The usernames in what was typed for several members of staff, in order, each once:
+    "张伟 (zhangwei), lisi 王五（wangwu）" gives ["zhangwei", "lisi", "wangwu"]."""
+    found = (named or bare for named, bare in _STAFF_ITEM.findall(text))
+    return list(dict.fromkeys(found))
+
 
 # One customer manager serves at most this many group customers (SPEC §5.2); above it they are overloaded.
 MANAGER_CAPACITY = 50

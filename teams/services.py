@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from accounts.models import Customer, CustomerStatus, KeyPerson
+from accounts.models import Customer, CustomerStatus, KeyPerson, Tier
 from accounts.services import customer_location_set, customer_lock
 from crm import audit, versions
 from crm.models import AuditAction, Region, User
@@ -202,7 +202,16 @@ class ReassignResult:
     roles: int
 
 
-def team_reassign_check(*, by: User, leaving: User, targets: list[User]) -> None:
+def team_reassign_check(
+    *,
+    by: User,
+    leaving: User,
+    targets: list[User],
+    scope: selectors.ReassignScope = selectors.WHOLE_PORTFOLIO,
+    on: datetime.date | None = None,
+) -> None:
+    """Refuse a reassignment that cannot be made, each reason on its field: the preview asks this before showing
+    the plan, and `team_reassign` before applying it."""
     require(by, "teams.manage")
     if not targets:
         raise ValidationError({"targets": _("Choose at least one manager to take the customers over.")})
@@ -217,22 +226,59 @@ def team_reassign_check(*, by: User, leaving: User, targets: list[User]) -> None
             raise ValidationError(
                 {field: _("%(name)s works outside your region; choose staff of your own region.") % {"name": user}}
             )
+    _reassign_scope_check(by=by, leaving=leaving, scope=scope, path=path, on=on)
+
+
+def _reassign_scope_check(
+    *, by: User, leaving: User, scope: selectors.ReassignScope, path: str | None, on: datetime.date | None
+) -> None:
+    if scope.region is not None and (path is None or not scope.region.path.startswith(path)):
+        raise ValidationError(
+            {
+                "region": _("%(region)s lies outside your territory.")
+                % {"region": f"{scope.region.name} {scope.region.code}"}
+            }
+        )
+    if scope.tier and scope.tier not in Tier.values:
+        raise ValidationError({"tier": _("Unknown tier %(tier)s.") % {"tier": scope.tier}})
+    if scope.codes:
+        outside = selectors.reassign_codes_outside(by=by, leaving=leaving, codes=scope.codes, on=on)
+        if outside:
+            raise ValidationError(
+                {
+                    "customers": _("Not customers of %(name)s: %(codes)s.")
+                    % {"name": leaving.display_name, "codes": "、".join(outside)}
+                }
+            )
 
 
 @transaction.atomic
 def team_reassign(
-    *, by: User, leaving: User, targets: list[User], confirm_overload: bool = False, on: datetime.date | None = None
+    *,
+    by: User,
+    leaving: User,
+    targets: list[User],
+    scope: selectors.ReassignScope = selectors.WHOLE_PORTFOLIO,
+    confirm_overload: bool = False,
+    on: datetime.date | None = None,
 ) -> ReassignResult:
-    """Hand every customer of a leaving manager to the targets, all roles of one customer to one target, evenly by
-    customer-manager load (SPEC §5.2). All or nothing; the leaving manager's roles end `on` (today) and stay as
-    history. A plan that would put a target above 50 customers needs `confirm_overload`.
+    """Hand the customers of a leaving manager in `scope` (by default all of them: chosen customers, a grid or a
+    tier otherwise) to the targets, all roles of one customer to one target, evenly by customer-manager load
+    (SPEC §5.2). All or nothing; the leaving manager's roles end `on` (today) and stay as history. A plan that
+    would put a target above 50 customers needs `confirm_overload`. The scope is read as the preview read it
+    (`selectors.reassign_roles`).
     """
-    team_reassign_check(by=by, leaving=leaving, targets=targets)
     on = on or timezone.localdate()
+    team_reassign_check(by=by, leaving=leaving, targets=targets, scope=scope, on=on)
     # Lock the leaving manager's roles so that a second reassign of the same manager waits, then sees none.
     list(TeamRole.objects.active(on).select_for_update().filter(user=leaving).values_list("pk", flat=True))
-    plan = selectors.reassign_plan(by=by, leaving=leaving, targets=targets, on=on)
+    plan = selectors.reassign_plan(by=by, leaving=leaving, targets=targets, scope=scope, on=on)
     if not plan.customers:
+        if not scope.whole:
+            raise ValidationError(
+                _("No customer of %(name)s matches what you chose.") % {"name": leaving.display_name},
+                code="empty_scope",
+            )
         raise ValidationError({"leaving": _("%(name)s holds no role on a customer you can see.") % {"name": leaving}})
     if plan.overloaded and not confirm_overload:
         raise ValidationError(

@@ -15,6 +15,7 @@ urlpatterns = [
     path("teams/incomplete/", views.IncompleteTeamsView.as_view(), name="incomplete-teams"),
     path("teams/load/", views.ManagerLoadView.as_view(), name="manager-load"),
     path("teams/reassign/", views.ReassignView.as_view(), name="reassign"),
+    path("teams/staff/", views.StaffSearchView.as_view(), name="staff-search"),
     path("teams/standards/", views.ServiceStandardListView.as_view(), name="standards"),
     path("teams/standards/<str:tier>/", views.ServiceStandardEditView.as_view(), name="standard-edit"),
 ]

@@ -9,7 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpResponseRedirect, QueryDict
+from django.http import FileResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,9 +23,11 @@ from accounts.models import Customer
 from accounts.selectors import customer_get
 from crm import versions
 from crm.forms import add_service_errors, stale_shown, style_form
+from crm.models import RegionLevel
 from crm.paginator import CountedPaginator
 from crm.permissions import require
 from crm.security import TokenAuthentication
+from crm.visibility import filing_regions
 from tiering.selectors import TIER_RANK
 
 from . import hooks, selectors, services
@@ -35,6 +37,8 @@ from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitPhoto
 from .rules import MANAGER_CAPACITY
 
 STAFF_SUGGESTIONS = 2000
+STAFF_SEARCH_RESULTS = 20  # what a picker lists as the user types; more is a longer name to type
+GRID_SUGGESTIONS = 500
 
 
 def _next_url(request, default: str) -> str:
@@ -56,6 +60,31 @@ def _staff_suggestions(request):
         .order_by("username")
         .only("username", "first_name", "last_name")[:STAFF_SUGGESTIONS]
     )
+
+
+class StaffSearchView(LoginRequiredMixin, View):
+    """The staff pickers' search (static/js/staff-picker.js): `GET ?q=` gives, as JSON, at most 20 active members
+    of staff of the caller's territory (`selectors.staff_pool`, never anyone outside it) whose name or username
+    contains `q`, best match first: `{"results": [{"username", "name", "label", "role", "region"}], "more"}`,
+    where `label` is what the picker shows, "姓名 (username)", and `more` says that more people match."""
+
+    def get(self, request):
+        found = list(selectors.staff_search(request.user, request.GET.get("q", ""))[: STAFF_SEARCH_RESULTS + 1])
+        people = found[:STAFF_SEARCH_RESULTS]
+        results = [
+            {
+                "username": person.username,
+                "name": person.display_name,
+                "label": f"{person.display_name} ({person.username})",
+                "role": person.get_role_display(),
+                "region": person.region.name if person.region is not None else "",
+            }
+            for person in people
+        ]
+        response = JsonResponse({"results": results, "more": len(found) > len(people)})
+        # Who works where is nothing for a shared cache to keep.
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class VisitFormView(LoginRequiredMixin, View):
@@ -399,30 +428,41 @@ class ManagerLoadView(LoginRequiredMixin, View):
         return render(request, "teams/manager_load.html", {"page": page, "capacity": MANAGER_CAPACITY})
 
 
+REASSIGN_SCOPE_FIELDS = ("customers", "region", "tier")
+
+
 class ReassignView(LoginRequiredMixin, View):
-    """Hand every customer of a leaving manager to others: preview first, then apply, all or nothing."""
+    """Hand the customers of a leaving manager to others, all of them or those of chosen customers, a grid or a tier:
+    preview first, then apply, all or nothing."""
 
     template_name = "teams/reassign.html"
 
     def get(self, request):
         _require_team_managers(request)
-        form = ReassignForm(initial={"leaving": request.GET.get("leaving", "")})
+        form = ReassignForm(initial={"leaving": request.GET.get("leaving", "")}, user=request.user)
         return self._render(request, style_form(form))
 
     def post(self, request):
         _require_team_managers(request)
-        form = ReassignForm(request.POST)
+        form = ReassignForm(request.POST, user=request.user)
         plan = None
         if form.is_valid():
             data = form.cleaned_data
+            scope = form.scope()
             try:
-                services.team_reassign_check(by=request.user, leaving=data["leaving"], targets=data["targets"])
-                plan = selectors.reassign_plan(by=request.user, leaving=data["leaving"], targets=data["targets"])
+                # The preview and the apply read the same scope through the same selector (`reassign_roles`).
+                services.team_reassign_check(
+                    by=request.user, leaving=data["leaving"], targets=data["targets"], scope=scope
+                )
+                plan = selectors.reassign_plan(
+                    by=request.user, leaving=data["leaving"], targets=data["targets"], scope=scope
+                )
                 if "apply" in request.POST:
                     result = services.team_reassign(
                         by=request.user,
                         leaving=data["leaving"],
                         targets=data["targets"],
+                        scope=scope,
                         confirm_overload=data["confirm_overload"],
                     )
                     messages.success(
@@ -446,14 +486,24 @@ class ReassignView(LoginRequiredMixin, View):
         if plan is not None:
             names = Customer.objects.in_bulk(list(plan.customers)[:500])
             customers = [(names[pk], target) for pk, target in plan.customers.items() if pk in names]
+        grids = (
+            filing_regions(request.user)
+            .filter(level=RegionLevel.GRID)
+            .order_by("code")
+            .only("code", "name")[:GRID_SUGGESTIONS]
+        )
         return render(
             request,
             self.template_name,
             {
                 "form": form,
+                "people_fields": [form[name] for name in ("leaving", "targets")],
+                "scope_fields": [form[name] for name in REASSIGN_SCOPE_FIELDS],
+                "confirm_fields": [form[name] for name in ("confirm_overload",) if name in form.fields],
                 "plan": plan,
                 "plan_customers": customers,
                 "staff": _staff_suggestions(request),
+                "grids": grids,
                 "capacity": MANAGER_CAPACITY,
             },
             status=status,

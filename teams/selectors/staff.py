@@ -1,4 +1,5 @@
-"""Reads of a department head's staff: the pool, the account managers' loads, the reassignment plan."""
+"""Reads of a department head's staff: the pool, the search of the staff pickers, the account managers' loads, the
+reassignment plan and its scope."""
 
 from __future__ import annotations
 
@@ -6,16 +7,16 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from accounts.models import Customer
-from crm.models import StaffQuerySet, User
+from crm.models import Region, StaffQuerySet, User
 from crm.visibility import territory_path
 
 from ..models import TeamRole
-from ..rules import CUSTOMER_MANAGER, MANAGER_CAPACITY, assign_round_robin
+from ..rules import CUSTOMER_MANAGER, MANAGER_CAPACITY, assign_round_robin, staff_username
 
 
 def staff_pool(user: User) -> StaffQuerySet:
@@ -28,6 +29,37 @@ def staff_pool(user: User) -> StaffQuerySet:
     if path is None:
         return staff.none()
     return staff.filter(region__path__startswith=path) if path else staff
+
+
+STAFF_QUERY_MAX = 100  # characters of a picker's query that are read
+
+
+def staff_search(user: User, query: str) -> StaffQuerySet:
+    """The staff of the user's pool (`staff_pool`: their territory, never anyone else's) whose display name or
+    username contains `query`, best first: an exact username or name, then those starting with it, then the rest,
+    each by name. A query typed as the pickers show a person, "张伟 (zhangwei)", looks for the username."""
+    query = staff_username(query[:STAFF_QUERY_MAX])
+    name = "".join(query.split())  # display names read family name first, without a space: 张伟
+    staff = (
+        staff_pool(user)
+        .select_related("region")
+        .annotate(full_name=Concat("last_name", "first_name"))
+        .only("username", "first_name", "last_name", "role", "region__name")
+    )
+    if not query:
+        return staff.order_by("last_name", "first_name", "username")
+    return (
+        staff.filter(Q(username__icontains=query) | Q(full_name__icontains=name))
+        .annotate(
+            rank=Case(
+                When(Q(username__iexact=query) | Q(full_name__iexact=name), then=Value(0)),
+                When(Q(username__istartswith=query) | Q(full_name__istartswith=name), then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("rank", "last_name", "first_name", "username")
+    )
 
 
 def manager_load(user: User) -> QuerySet[User]:
@@ -64,6 +96,57 @@ def customer_manager_loads(user_ids: Iterable[int]) -> dict[int, int]:
     return counts
 
 
+@dataclass(frozen=True)
+class ReassignScope:
+    """Which of a leaving manager's customers a reassignment hands over: all of them (the empty scope), or those
+    matching every part given: chosen customers (by code), a grid (or any region: its whole subtree), a tier."""
+
+    codes: tuple[str, ...] = ()
+    region: Region | None = None
+    tier: str = ""
+
+    @property
+    def whole(self) -> bool:
+        return not (self.codes or self.region is not None or self.tier)
+
+
+WHOLE_PORTFOLIO = ReassignScope()
+
+
+def reassign_portfolio(*, by: User, leaving: User, on: datetime.date | None = None) -> QuerySet[TeamRole]:
+    """The leaving manager's roles, active `on` (today), on the customers `by` sees: what a reassignment can hand."""
+    on = on or timezone.localdate()
+    return TeamRole.objects.active(on).filter(user=leaving, customer__in=Customer.objects.visible_to(by))
+
+
+def reassign_roles(
+    *, by: User, leaving: User, scope: ReassignScope = WHOLE_PORTFOLIO, on: datetime.date | None = None
+) -> QuerySet[TeamRole]:
+    """The roles a reassignment in `scope` hands over: the one definition of its scope, for the preview (the plan)
+    and for applying it alike."""
+    roles = reassign_portfolio(by=by, leaving=leaving, on=on)
+    if scope.codes:
+        roles = roles.filter(customer__code__in=scope.codes)
+    if scope.region is not None:
+        roles = roles.filter(customer__region__path__startswith=scope.region.path)
+    if scope.tier:
+        roles = roles.filter(customer__tier=scope.tier)
+    return roles
+
+
+def reassign_codes_outside(
+    *, by: User, leaving: User, codes: Iterable[str], on: datetime.date | None = None
+) -> list[str]:
+    """Those of `codes` that are not customers of the leaving manager that `by` sees, in the order given."""
+    codes = list(dict.fromkeys(codes))
+    held = set(
+        reassign_portfolio(by=by, leaving=leaving, on=on)
+        .filter(customer__code__in=codes)
+        .values_list("customer__code", flat=True)
+    )
+    return [code for code in codes if code not in held]
+
+
 @dataclass
 class ReassignPlan:
     leaving: User
@@ -72,6 +155,7 @@ class ReassignPlan:
     loads_after: dict[int, int]
     targets: list[User]
     overloaded: list[tuple[User, int]] = field(default_factory=list)
+    scope: ReassignScope = WHOLE_PORTFOLIO
 
     def rows(self) -> list[tuple[User, int, int, int]]:
         """(target, customers managed now, taken over as customer manager, afterwards) per target."""
@@ -81,13 +165,20 @@ class ReassignPlan:
         ]
 
 
-def reassign_plan(*, by: User, leaving: User, targets: list[User], on: datetime.date | None = None) -> ReassignPlan:
-    """Which target takes which customer of the leaving manager: the customers they manage go to whoever has
-    the fewest customers then; the loads count customers as customer manager (SPEC §5.2)."""
+def reassign_plan(
+    *,
+    by: User,
+    leaving: User,
+    targets: list[User],
+    scope: ReassignScope = WHOLE_PORTFOLIO,
+    on: datetime.date | None = None,
+) -> ReassignPlan:
+    """Which target takes which customer of the leaving manager (those in `scope`, by default all): the customers
+    they manage go to whoever has the fewest customers then; the loads count customers as customer manager
+    (SPEC §5.2)."""
     on = on or timezone.localdate()
     held = (
-        TeamRole.objects.active(on)
-        .filter(user=leaving, customer__in=Customer.objects.visible_to(by))
+        reassign_roles(by=by, leaving=leaving, scope=scope, on=on)
         .values_list("customer_id", "role")
         .order_by("customer_id")
     )
@@ -112,4 +203,5 @@ def reassign_plan(*, by: User, leaving: User, targets: list[User], on: datetime.
         loads_after=after,
         targets=targets,
         overloaded=overloaded,
+        scope=scope,
     )
