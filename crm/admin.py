@@ -12,6 +12,12 @@ from .notifications import robot_audited
 from .permissions import may
 from .visibility import filing_regions, territory_departments
 
+# The admin carries the product's name, not Django's ("Django 管理"), in the user's language; its own stylesheet
+# and icon are added by templates/admin/base_site.html.
+admin.site.site_header = _("Group-customer CRM")
+admin.site.site_title = _("Group-customer CRM")
+admin.site.index_title = _("Administration")
+
 
 def staff_in_territory(user: User):
     """Staff whose home region lies in the user's territory: the people a provincial admin may manage."""

@@ -1,4 +1,4 @@
-"""Filters of the ground floor's lists: the audit trail."""
+"""Filters of the ground floor's lists: the audit trail, the departments."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import datetime
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
-from .models import AuditAction, AuditEntry, AuditSource
+from .models import AuditAction, AuditEntry, AuditSource, Department, Region
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -48,3 +49,20 @@ class AuditFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEntry
         fields = ["user", "action", "source", "customer", "since", "until"]
+
+
+class DepartmentFilter(django_filters.FilterSet):
+    region = django_filters.ModelChoiceFilter(
+        queryset=Region.objects.all(),
+        to_field_name="code",
+        method="filter_region",
+        label=_("Region"),
+        help_text=_("A region's code: the departments of its whole subtree (510000: every department of 四川省)."),
+    )
+
+    class Meta:
+        model = Department
+        fields = ["region"]
+
+    def filter_region(self, queryset: QuerySet[Department], name: str, value: Region) -> QuerySet[Department]:
+        return queryset.filter(region__path__startswith=value.path)

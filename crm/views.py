@@ -1,4 +1,4 @@
-"""The ground floor's pages: the audit trail."""
+"""The ground floor's pages: the audit trail, and the icon browsers ask for at /favicon.ico."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -28,6 +29,12 @@ AUDIT_EXPORT_LIMIT = 200_000
 def home(request):
     """Account managers and department heads start on the workbench (今日工作台), everyone else on the customers."""
     return redirect("workbench:today" if may(request.user, "workbench.home") else "accounts:customer-list")
+
+
+def favicon(request):
+    """Pages name their icon (base.html); a browser still asks for /favicon.ico where nothing names one (the API's
+    JSON, a downloaded file): it is sent on to the same icon among our static files."""
+    return redirect(static("favicon.ico"))
 
 
 class AuditListView(LoginRequiredMixin, View):

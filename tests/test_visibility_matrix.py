@@ -289,6 +289,15 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=NA,
         insider_with_right=Call("alice", 302),
     ),
+    # The icon a browser asks for where no page names one: sent on to our static files, for anyone.
+    "favicon": Route(
+        PAGE,
+        anonymous=302,
+        anonymous_location=settings.STATIC_URL,
+        outsider=NA,
+        insider_without_right=NA,
+        insider_with_right=Call("alice", 302),
+    ),
     "login": Route(
         PAGE,
         anonymous=200,
@@ -387,6 +396,10 @@ EXPECTATIONS: dict[str, Route] = {
     ),
     "teams:reassign": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    # the staff pickers' search: anyone signed in, over the staff of their own territory only (its tests)
+    "teams:staff-search": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
     ),
     "teams:standards": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     "teams:standard-edit": Route(
@@ -588,6 +601,16 @@ EXPECTATIONS: dict[str, Route] = {
     ),
     "audit-list": Route(
         API, anonymous=401, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    # The departments of the caller's territory: carol (绵阳) does not see 成都's, which alice belongs to.
+    "department-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "department-detail": Route(
+        API,
+        kwargs=lambda world: {"pk": world.cast["alice"].department_id},
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
     ),
     "schema": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     "api-docs": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),

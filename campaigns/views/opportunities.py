@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views import View
 
 from accounts.models import Customer
@@ -44,7 +45,10 @@ class OpportunityBoardView(LoginRequiredMixin, View):
             params["owner"] = request.user.username  # my opportunities
         filters = OpportunityFilter(params, queryset=selectors.opportunities_for(request.user).order_by())
         if not filters.is_valid():
-            errors = [f"{filters.form[name].label}: {text}" for name, texts in filters.errors.items() for text in texts]
+            colon = pgettext("label separator", ": ")
+            errors = [
+                f"{filters.form[name].label}{colon}{text}" for name, texts in filters.errors.items() for text in texts
+            ]
             return render(request, self.template_name, {"errors": errors, "filters": filters}, status=400)
         opportunities = filters.qs
         owners = []

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from crm.models import AuditEntry, Region
+from crm.models import AuditEntry, Department, Region
 
 
 class RejectUnknownFieldsMixin:
@@ -31,6 +31,20 @@ class RegionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Region
         fields = ["code", "name", "level", "parent"]
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    """A department (政企客户部): its id (what other endpoints take as `department`), name, region code and head."""
+
+    region = serializers.CharField(source="region_id", read_only=True, help_text=_("The region's code."))
+    head = serializers.CharField(
+        source="head.username", read_only=True, allow_null=True, default=None, help_text=_("The head's username.")
+    )
+
+    class Meta:
+        model = Department
+        fields = ["id", "name", "region", "head"]
+        read_only_fields = fields
 
 
 class HistoryEntrySerializer(serializers.ModelSerializer):

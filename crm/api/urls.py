@@ -11,6 +11,7 @@ from .routers import ApiRouter, api_root_urls
 
 router = ApiRouter()
 router.register("regions", views.RegionViewSet, basename="region")
+router.register("departments", views.DepartmentViewSet, basename="department")
 router.register("audit", views.AuditViewSet, basename="audit")
 router.register("notifications", NotificationViewSet, basename="notification")
 

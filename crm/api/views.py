@@ -8,12 +8,13 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 
 from crm import audit
-from crm.filters import AuditFilter
-from crm.models import Region, RegionLevel
+from crm.filters import AuditFilter, DepartmentFilter
+from crm.models import Department, Region, RegionLevel
 from crm.security import TokenAuthentication
+from crm.visibility import territory_departments
 
 from .permissions import May
-from .serializers import AuditEntrySerializer, RegionSerializer
+from .serializers import AuditEntrySerializer, DepartmentSerializer, RegionSerializer
 
 
 class TokenSerializer(serializers.Serializer):
@@ -37,6 +38,21 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegionSerializer
     filterset_class = RegionFilter
     lookup_field = "code"
+
+
+class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """The departments (政企客户部) of the caller's territory (`crm.visibility.territory_departments`), so that a
+    script can name one by its id; `?region=` narrows to a region's subtree. A department outside the territory
+    does not exist for the caller (404)."""
+
+    serializer_class = DepartmentSerializer
+    filterset_class = DepartmentFilter
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Department.objects.none()
+        return territory_departments(self.request.user).select_related("head").order_by("region_id", "name", "pk")
 
 
 class TokenLoginView(knox_views.LoginView):

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from crm import versions
 
@@ -18,6 +19,22 @@ def tier_badge(tier: str | None):
     if not tier:
         return format_html('<span class="tier tier-none" title="{}">—</span>', _("Tier not computed yet"))
     return format_html('<span class="tier tier-{}">{}</span>', tier.replace("+", "plus"), tier)
+
+
+@register.simple_tag
+def colon() -> str:
+    """What follows a label ("客户：12"): the full-width "：" in Chinese, ": " in English — a translation, so that
+    each language writes its own."""
+    return pgettext("label separator", ": ")
+
+
+@register.filter
+def percent(value, places: int = 1) -> str:
+    """A share already in percent (33.3) written the one way the product writes percentages, as the KPI figures
+    are: one decimal and the sign right after the number, "33.3%"; "—" when there is none."""
+    if value in (None, ""):
+        return "—"
+    return f"{Decimal(str(value)):.{int(places)}f}%"
 
 
 @register.filter

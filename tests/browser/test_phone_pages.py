@@ -160,3 +160,48 @@ def test_the_unverified_visits_page_of_a_department_head_fits_a_phone(
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     screenshot(page, "visits-unverified-phone")
     context.close()
+
+
+# A name with no break opportunity at all (Latin letters and digits, no space): CJK text wraps between any two
+# characters by itself, this does not, and it widened its cell or header past the screen (issue 18).
+UNBROKEN_NAME = "ChengduJinjiangZhongxinInformationTechnologyServiceCoLtd2026FirstBranchOffice"
+
+
+def test_a_long_unbroken_name_pushes_no_button_off_a_phone(browser, live_server, cast, customers, screenshot):
+    customer = CustomerFactory(code="CD0098", name=UNBROKEN_NAME, region=customers["alice"].region)
+    Customer.objects.filter(pk=customer.pk).update(tier="B")
+    TeamRoleFactory(customer=customer, user=cast["alice"])
+    Visit.objects.create(
+        customer=customer,
+        visitor=cast["alice"],
+        visitor_role="customer_manager",
+        kind="onsite",
+        summary="上门拜访",
+        visited_at=timezone.now() - datetime.timedelta(days=40),
+        next_visit_on=timezone.localdate() + datetime.timedelta(days=1),
+    )
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, live_server, "alice")
+    code = customer.code
+    # Each page with the name, and the buttons beside it that must stay on the screen.
+    buttons = {
+        "/customers/": f"tr:has(a[href='/customers/{code}/']) [data-testid=row-log-visit]",
+        f"/customers/{code}/": "[data-testid=log-visit]",
+        "/visits/due/": f"[data-customer={code}] a.btn",
+        "/today/": f"[data-testid=workbench-planned] [data-customer={code}] a.btn",
+    }
+    off_screen = []
+    for path, selector in buttons.items():
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None and response.status == 200, path
+        assert UNBROKEN_NAME in page.content(), path
+        button = page.locator(selector).first
+        assert button.inner_text().strip() == "记录走访", path
+        box = button.bounding_box()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if box is None or box["x"] < 0 or box["x"] + box["width"] > PHONE["width"] or width > PHONE["width"]:
+            off_screen.append((path, box, width))
+            screenshot(page, "unbroken-name-" + path.strip("/").replace("/", "-"))
+    context.close()
+    assert not off_screen, f"a button off the 390 px screen, or the page wider than it: {off_screen}"

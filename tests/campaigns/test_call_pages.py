@@ -264,7 +264,9 @@ def test_the_calls_page_reports_calls_per_agent_per_day(calling, cast, login):
     html = response.content.decode()
     report = html.split('data-testid="call-report"')[1].split("</table>")[0]
     assert 'data-agent="alice" data-day="2026-12-03"' in report
-    assert "33.3 %" in report and "25.0 %" in report
+    assert "33.3%" in report and "25.0%" in report
+    # a call that reached someone was answered: 已接通, not 已到达; percentages written as everywhere (33.3%)
+    assert "已接通" in html and "已到达" not in html
     assert response.context["total"].rate == Decimal("33.3")
 
 

@@ -241,3 +241,25 @@ def test_a_password_set_in_the_admin_is_in_the_trail_without_its_hash(paul_admin
     (entry,) = AuditEntry.objects.filter(object_type="crm.user", object_id=str(staff.pk))
     assert (entry.username, entry.source, entry.changes) == ("paul", "admin", {"password": ["***", "***"]})
     assert staff.password not in str(entry.changes)
+
+
+def test_the_admin_carries_the_products_name_in_chinese_by_default(login, cast):
+    cast["hq"].is_staff = cast["hq"].is_superuser = True
+    cast["hq"].save()
+    html = login(cast["hq"]).get("/admin/").content.decode()
+    assert "<title>系统管理 | 集团客户管理系统</title>" in html
+    assert ">集团客户管理系统</a>" in html
+    assert "Django" not in html
+    # its own stylesheet (readable change lists) and the product's icon, from our static files
+    assert "/static/css/admin.css" in html and "/static/favicon.ico" in html
+
+
+def test_the_admin_carries_the_products_name_in_english_too(login, cast):
+    from django.conf import settings
+
+    cast["hq"].is_staff = cast["hq"].is_superuser = True
+    cast["hq"].save()
+    client = login(cast["hq"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switcher's choice
+    html = client.get("/admin/").content.decode()
+    assert ">Group-customer CRM</a>" in html and "Django" not in html

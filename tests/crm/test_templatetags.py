@@ -32,3 +32,24 @@ def test_an_audit_entry_shows_a_list_one_after_the_other_and_rows_that_hang_off_
         assert field_value("tiering.ruleset", "rules", []) == "—"
         assert field_label("tiering.ruleset", "rules") != "rules"  # the rules' own name, in the user's language
         assert field_value("teams.visit", "kind", "phone") == "电话"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(Decimal("33.3"), "33.3%"), (Decimal("100"), "100.0%"), (27, "27.0%"), (12.345, "12.3%"), (None, "—")],
+)
+def test_percentages_are_written_one_way_as_the_kpi_figures_are(value, shown):
+    from crm.templatetags.crm_tags import percent
+
+    assert percent(value) == shown
+
+
+def test_a_label_is_followed_by_a_full_width_colon_in_chinese_and_a_colon_and_space_in_english():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template('{% load i18n crm_tags %}{% translate "Agent" %}{% colon %}alice')
+    with translation.override("zh-hans"):
+        assert template.render(Context()) == "外呼人员：alice"
+    with translation.override("en"):
+        assert template.render(Context()) == "Agent: alice"
