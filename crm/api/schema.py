@@ -18,6 +18,7 @@ class TokenScheme(KnoxTokenScheme):
 
     target_class = "crm.security.TokenAuthentication"
 
+
 ERROR = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
