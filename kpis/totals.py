@@ -223,7 +223,7 @@ def roll_up(
     rows: Iterable[Row],
     ancestors: dict[str, list[str]],
     departments: dict[int, str],
-    manager_departments: dict[int, int] | None = None,
+    manager_departments: dict[int, int],
 ) -> Scopes:
     """Sum the rows up to every scope.
 
@@ -258,7 +258,7 @@ def roll_up(
         totals = dict(scopes.regions.get(region) or zero_totals())
         totals["managers"] = totals["managers_overloaded"] = 0
         scopes.departments[department] = totals
-    for manager, department in (manager_departments or {}).items():
+    for manager, department in manager_departments.items():
         if manager not in scopes.managers or department not in scopes.departments:
             continue
         if departments[department] in ancestors[scopes.extent[manager]]:  # all their customers lie in its region
