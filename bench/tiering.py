@@ -136,8 +136,7 @@ def simulation(figures: dict) -> None:
         figures["simulation_no_movers_s"] = timed(draft)
         draft.rules.filter(tier="B", field="handset_count").update(threshold=90)
         figures["simulation_s"] = timed(draft)
-        mixes, _movers = simulate(rule_set=draft, user=staff)
-        figures["simulation_movers"] = sum(mix.up + mix.down for mix in mixes)
+        figures["simulation_movers"] = simulate(rule_set=draft, user=staff).moved
         transaction.set_rollback(True)
 
 

@@ -22,7 +22,7 @@ import rules
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role
+from .models import Role, TeamRoleKind
 from .visibility import NATIONAL_CODE, territory_path
 
 # -- who the user is ------------------------------------------------------------------------------------------------
@@ -125,6 +125,21 @@ def on_its_customers_team(user, thing) -> bool:
     return thing is not None and user.team_roles.active().filter(customer_id=thing.customer_id).exists()
 
 
+@rules.predicate
+def manages_the_customer(user, customer) -> bool:
+    """The user is the customer's manager (客户经理) today (read through the user's team roles)."""
+    return (
+        customer is not None
+        and user.team_roles.active().filter(customer_id=customer.pk, role=TeamRoleKind.CUSTOMER_MANAGER).exists()
+    )
+
+
+@rules.predicate
+def requested_it(user, thing) -> bool:
+    """The user asked for the object (a tier override request)."""
+    return thing is not None and thing.requested_by_id == user.pk
+
+
 # Who keeps a customer's records (key persons, group members, product holdings) up to date: whoever sees the
 # customer (§2) — its team, the department head and provincial staff over it, headquarters — as the API has always
 # let them; a customer outside what the user sees is refused.
@@ -147,6 +162,21 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         is_provincial_or_above & sees_customer,
         _("Only provincial staff and headquarters set tiers by hand."),
     ),
+    # A manual tier is requested by the customer's department head or its customer manager, and approved or rejected
+    # by provincial staff (or headquarters) over the customer, never by whoever asked for it (issue 18).
+    "tiering.request_override": (
+        (is_department_head & sees_customer) | (is_staff_member & manages_the_customer),
+        _("Only the customer's department head or customer manager request a manual tier."),
+    ),
+    "tiering.review_overrides": (
+        is_provincial_or_above,
+        _("Only provincial staff and headquarters review manual tier requests."),
+    ),
+    "tiering.decide_override": (
+        is_provincial_or_above & sees_its_customer & ~requested_it,
+        _("Only provincial staff over the customer decide on a manual tier request, and never on their own."),
+    ),
+    "tiering.withdraw_override": (requested_it, _("Only who requested a manual tier withdraws the request.")),
     # A customer's location, which field visits are checked against, is set from a visit on site by a department
     # head (or provincial staff, headquarters) of the customer's territory, which confirms it.
     "accounts.confirm_location": (
@@ -224,6 +254,8 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     ),
     # The audit trail of a province: its provincial staff; of every province: headquarters.
     "crm.view_audit": (is_provincial_or_above, _("Only provincial staff and headquarters read the audit trail.")),
+    # The jobs page (tier recomputes, KPI computations, imports): those who run and review the jobs (SPEC §1).
+    "crm.view_jobs": (is_provincial_or_above, _("Only provincial staff and headquarters see the jobs.")),
 }
 
 for _name, (_predicate, _message) in ACTIONS.items():

@@ -16,7 +16,8 @@ class TieringConfig(AppConfig):
     verbose_name = _("Tiering")
 
     def ready(self) -> None:
-        from . import extensions
+        from . import extensions, jobboard
 
         extensions.register()
+        jobboard.register()
         connection_created.connect(register_sqlite_functions, dispatch_uid="tiering_sqlite_functions")

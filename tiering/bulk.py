@@ -26,6 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
@@ -92,7 +93,11 @@ class ReasonJSON(Func):
     def as_sql(self, compiler, connection, **extra):
         # The keys in RuleSpec.reason's order: SQLite keeps JSON as text, compared as text by the next run.
         keys = ("rule", "tier", "field", "operator", "value", "threshold", "label")
-        items = {key: self.source_expressions[0] if key == "value" else Value(self.facts[key]) for key in keys}
+        value = self.source_expressions[0]
+        if self.facts["operator"] == "is_true":  # SQLite keeps a flag as 1 or 0: the reason says true, as elsewhere
+            flag, params = compiler.compile(value)
+            value = RawSQL(f"json(CASE WHEN {flag} THEN 'true' ELSE 'false' END)", params)
+        items = {key: value if key == "value" else Value(self.facts[key]) for key in keys}
         return compiler.compile(JSONObject(**items))
 
     def as_postgresql(self, compiler, connection, **extra):

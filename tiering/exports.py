@@ -307,3 +307,74 @@ def xlsx_file(customers: QuerySet[Customer]) -> IO[bytes]:
     write_xlsx(customers, handle)
     handle.seek(0)
     return handle
+
+
+MOVER_COLUMNS = [
+    gettext_lazy("Customer code"),
+    gettext_lazy("Customer name"),
+    gettext_lazy("City"),
+    gettext_lazy("Region"),
+    gettext_lazy("Tier now"),
+    gettext_lazy("Tier under the rule set"),
+    gettext_lazy("Reasons under the rule set"),
+    gettext_lazy("Reasons now"),
+]
+
+
+def _neutralised(value):
+    """A text cell a spreadsheet would read as a formula, written as text (an apostrophe in front)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class MoversCSV:
+    """Every customer a simulated rule set would move (`tiering.selectors.simulation_movers`), as streamed CSV: a
+    BOM, a header, then a row per customer from a server-side cursor, FETCH at a time, in constant memory. The
+    reasons are written by the database in the user's language (`TierReasonsText`), the city named from the few
+    cities at hand; `rows` counts the customers written so far."""
+
+    def __init__(self, movers: QuerySet[Customer], city_names: dict[str, str]):
+        self.movers = movers
+        self.city_names = city_names
+        self.rows = 0
+        self.headers = [str(header) for header in MOVER_COLUMNS]
+        self.words = reason_words()
+
+    def __iter__(self) -> Iterator[bytes]:
+        header = io.StringIO()
+        csv.writer(header).writerow(self.headers)
+        yield (BOM + header.getvalue()).encode("utf-8")
+        yield from csv_chunks(self._rows())
+
+    def _rows(self) -> Iterator[list]:
+        listed = self.movers.annotate(
+            new_reasons_text=TierReasonsText(F("new_reasons"), self.words),
+            reasons_text=TierReasonsText(F("tier_reasons"), self.words),
+        ).values_list("code", "name", "city", "region__name", "tier", "new_tier", "new_reasons_text", "reasons_text")
+        try:
+            sql, params = listed.query.sql_with_params()
+        except EmptyResultSet:
+            return
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(FETCH):
+                for code, name, city, region, tier, new_tier, new_reasons, reasons in batch:
+                    self.rows += 1
+                    yield [
+                        _neutralised(code),
+                        _neutralised(name),
+                        self.city_names.get(city, city),
+                        _neutralised(region),
+                        tier or "",
+                        new_tier or "",
+                        new_reasons or "",
+                        reasons or "",
+                    ]
+
+
+def movers_file_names(*, scope_name: str, scope_code: str, version: int, day: datetime.date) -> tuple[str, str]:
+    """The movers' file name in the user's language and its ASCII stand-in:
+    `分级模拟变动清单-四川省-v3-2026-12-03.csv` and `tier-simulation-movers-510000-v3-2026-12-03.csv`."""
+    name = "-".join([_("Tier simulation movers"), scope_name, f"v{version}", day.isoformat()]) + ".csv"
+    return name, f"tier-simulation-movers-{scope_code}-v{version}-{day.isoformat()}.csv"

@@ -1,17 +1,21 @@
 """What tiering adds to the customers' floor below it (`accounts.hooks`): a saved customer's tier follows its
-values at once, not only at the next nightly recompute; the customer page shows the tier's history and the
-override in force. `register()` runs in `TieringConfig.ready`."""
+values at once, not only at the next nightly recompute; the customer page shows the tier's history, the override in
+force, the request waiting and the ways to ask for, decide on or end one. `register()` runs in
+`TieringConfig.ready`."""
 
 from __future__ import annotations
 
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from accounts import hooks as customer_hooks
 from accounts.hooks import TimelineEntry
 from crm import notifications as notification_hooks
+from crm.permissions import may
 
 from . import digest
 from .reasons import COMPARISONS, customer_reasons_text
+from .selectors import customer_overrides
 from .services import tier_refresh
 
 
@@ -21,9 +25,22 @@ def customer_saved(*, customer, user) -> None:
 
 def customer_page_context(*, request, customer) -> dict:
     reasons = customer.tier_reasons or []
+    overrides = customer_overrides(customer)
+    user = request.user
+    panel = {
+        "customer": customer,
+        "overrides": overrides,
+        "may_request": may(user, "tiering.request_override", customer),
+        "may_set": may(user, "tiering.override_tier", customer),
+        "may_decide": overrides["waiting"] is not None and may(user, "tiering.decide_override", overrides["waiting"]),
+        "may_withdraw": overrides["waiting"] is not None
+        and may(user, "tiering.withdraw_override", overrides["waiting"]),
+    }
     return {
         "tier_changes": customer.tier_changes.select_related("rule_set")[:12],
-        "tier_override": customer.tier_overrides.active().select_related("set_by").first(),
+        "tier_override": overrides["in_force"],
+        # the override in force, the request waiting and what the user may do about them, with earlier requests
+        "tier_override_panel": render_to_string("tiering/_customer_override.html", panel, request=request),
         # each reason as people read it, with the rule's own name where it names a threshold
         "tier_reasons_shown": [
             (text, reason.get("label", "") if reason["operator"] in COMPARISONS else "")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Tier
 from crm.forms import date_picker
 
 from .models import Rule, RuleSet
@@ -38,3 +39,35 @@ class RuleSetForm(forms.ModelForm):
         model = RuleSet
         fields = ["name", "effective_on", "target_a_share", "target_b_share", "target_c_share"]
         widgets = {"effective_on": date_picker()}
+
+
+# -- manual tier overrides (人工调级) ----------------------------------------------------------------------------------
+
+
+class TierOverrideForm(forms.Form):
+    """A manual tier asked for (or, by provincial staff, set): the rules of what may be asked live in the services
+    (`tier_override_request`, `tier_override_set`), whose field errors the page shows on these fields."""
+
+    tier = forms.ChoiceField(label=_("tier"), choices=Tier.choices)
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why the rules' tier does not fit this customer; provincial staff read it to decide."),
+        error_messages={"required": _("Say why the tier is set by hand.")},
+    )
+    expires_on = forms.DateField(
+        label=_("expires on"),
+        widget=date_picker(),
+        help_text=_("Within one year; the rules' tier comes back after this day."),
+        error_messages={
+            "required": _("Give the day the manual tier ends."),
+            "invalid": _("Give a date as 2026-12-31."),
+        },
+    )
+
+
+class OverrideDecisionForm(forms.Form):
+    """Approve or reject a request from the queue; a rejection says why."""
+
+    note = forms.CharField(label=_("note"), max_length=300, required=False)

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Tier
 from crm.models import ChunkedJobRun
@@ -206,13 +207,34 @@ class TierChange(models.Model):
         return f"{self.customer_id}: {self.from_tier or '—'} → {self.to_tier or '—'}"
 
 
+class OverrideStatus(models.TextChoices):
+    """Where a tier override stands: a request waits for provincial staff, who approve or reject it; its requester
+    may withdraw it while it waits; an approved one is in force until it expires or is removed (replaced by the next
+    approved one, or ended by staff)."""
+
+    REQUESTED = "requested", pgettext_lazy("tier override", "Requested")
+    APPROVED = "approved", pgettext_lazy("tier override", "Approved")
+    REJECTED = "rejected", pgettext_lazy("tier override", "Rejected")
+    WITHDRAWN = "withdrawn", pgettext_lazy("tier override", "Withdrawn")
+    REMOVED = "removed", pgettext_lazy("tier override", "Removed")
+
+
 class TierOverrideQuerySet(models.QuerySet):
     def active(self, on=None):
-        return self.filter(removed_at__isnull=True, expires_on__gte=on or timezone.localdate())
+        """The overrides in force on `on` (today): approved, not removed, not expired. Only these set a tier."""
+        return self.filter(
+            status=OverrideStatus.APPROVED, removed_at__isnull=True, expires_on__gte=on or timezone.localdate()
+        )
+
+    def pending(self):
+        """The requests that wait for a decision."""
+        return self.filter(status=OverrideStatus.REQUESTED)
 
 
 class TierOverride(models.Model):
-    """A tier set by hand (人工调级) by provincial staff, with a reason, kept by every recompute until it expires."""
+    """A tier set by hand (人工调级), with a reason, kept by every recompute until it expires. Provincial staff set one
+    directly (approved at once); a department head or the customer's manager requests one, which provincial staff
+    approve or reject. Every row is kept: the request, the decision and the end are its history."""
 
     customer = models.ForeignKey(
         "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tier_overrides"
@@ -220,10 +242,25 @@ class TierOverride(models.Model):
     tier = models.CharField(_("tier"), max_length=2, choices=Tier.choices)
     reason = models.CharField(_("reason"), max_length=300)
     expires_on = models.DateField(_("expires on"))
-    set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("set by"), on_delete=models.PROTECT, related_name="+"
+    status = models.CharField(
+        _("status"), max_length=10, choices=OverrideStatus.choices, default=OverrideStatus.APPROVED
     )
-    set_at = models.DateTimeField(_("set at"), auto_now_add=True)
+    # who asked for the tier (provincial staff setting one directly ask and decide at once), and when
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    set_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
+    # when and by whom an approved override was ended, or a request withdrawn
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -241,10 +278,27 @@ class TierOverride(models.Model):
         verbose_name_plural = _("tier overrides (人工调级)")
         ordering = ["-set_at"]
         constraints = [
+            # At most one override in force and one request waiting per customer: a request may ask to extend or
+            # change the override in force, which stays until the request is approved.
             models.UniqueConstraint(
-                fields=["customer"], condition=Q(removed_at__isnull=True), name="tieroverride_one_open_per_customer"
-            )
+                fields=["customer"],
+                condition=Q(status="approved", removed_at__isnull=True),
+                name="tieroverride_one_approved_per_customer",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(status="requested"), name="tieroverride_one_request_per_customer"
+            ),
         ]
+        indexes = [models.Index(fields=["status", "expires_on"], name="tieroverride_status_expiry_idx")]
 
     def __str__(self) -> str:
         return f"{self.customer_id} → {self.tier} ({self.expires_on})"
+
+    @property
+    def requested_by_id(self) -> int:
+        """Who asked for the tier (`crm.permissions.requested_it`): the requester, or the staff member who set it."""
+        return self.set_by_id
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == OverrideStatus.REQUESTED

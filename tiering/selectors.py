@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Substr
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Customer
-from crm.models import Region, User
+from crm.models import Region, RegionLevel, User
 from crm.visibility import filing_regions
 
-from .models import RuleSet, RuleSetStatus, TierJobRun
+from .models import OverrideStatus, RuleSet, RuleSetStatus, TierJobRun, TierOverride
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -58,47 +63,231 @@ def city_of() -> Substr:
     return Substr("region__path", 15, 6)
 
 
-@dataclass
-class CityMix:
-    city: str
-    name: str
-    now: dict[str | None, int] = field(default_factory=dict)
-    then: dict[str | None, int] = field(default_factory=dict)
-    up: int = 0
-    down: int = 0
-
-
 class SimulatedTier(TypedDict):
-    """What `simulate` annotates on the customers who would move."""
+    """What `simulation_movers` annotates on the customers who would move."""
 
     new_tier: str | None
+    new_reasons: list[dict]
     city: str
 
 
-def simulate(
-    *, rule_set: RuleSet, user: User, sample: int = 100
-) -> tuple[list[CityMix], list[WithAnnotations[Customer, SimulatedTier]]]:
-    """What the rule set would do to the customers the user sees in its scope: tier mix per city, now and then,
-    how many would move up or down, and a sample of those who would move."""
+def _simulated(*, rule_set: RuleSet, user: User) -> QuerySet[Customer]:
+    """The customers the user sees in the rule set's scope, each with the tier the recompute would write under it
+    (`new_tier`, overrides in force kept, as `bulk.apply_rules` writes it) and its city's code."""
     from .bulk import tier_expression, tier_with_overrides
 
     customers = Customer.objects.visible_to(user)
     if rule_set.scope_id != NATIONAL:
         customers = customers.filter(region__path__startswith=rule_set.scope.path)
-    new_tier = tier_with_overrides(tier_expression(rule_set.specs()))  # what the recompute would write
-    simulated = customers.annotate(new_tier=new_tier, city=city_of())
-    names = dict(Region.objects.filter(level="city").values_list("code", "name"))
-    mixes: dict[str, CityMix] = {}
-    for row in simulated.values("city", "tier", "new_tier").annotate(n=Count("id")).order_by():
-        mix = mixes.setdefault(row["city"], CityMix(row["city"], names.get(row["city"], row["city"])))
-        mix.now[row["tier"]] = mix.now.get(row["tier"], 0) + row["n"]
-        mix.then[row["new_tier"]] = mix.then.get(row["new_tier"], 0) + row["n"]
-        if TIER_RANK[row["new_tier"]] > TIER_RANK[row["tier"]]:
-            mix.up += row["n"]
-        elif TIER_RANK[row["new_tier"]] < TIER_RANK[row["tier"]]:
-            mix.down += row["n"]
-    movers = list(simulated.filter(tier__distinct_from=new_tier).select_related("region").order_by("code")[:sample])
-    return sorted(mixes.values(), key=lambda mix: mix.city), movers
+    return customers.annotate(new_tier=tier_with_overrides(tier_expression(rule_set.specs())), city=city_of())
+
+
+def simulation_movers(
+    *, rule_set: RuleSet, user: User, city: Region | None = None
+) -> QuerySet[WithAnnotations[Customer, SimulatedTier]]:
+    """Every customer the rule set would move (in `city` only, when given), by code, with its tier now (`tier`),
+    under the rule set (`new_tier`), the reasons the rule set would give (`new_reasons`, as
+    `bulk.reasons_expression` stores them) and its city."""
+    from .bulk import reasons_expression
+
+    simulated = _simulated(rule_set=rule_set, user=user)
+    if city is not None:
+        simulated = simulated.filter(region__path__startswith=city.path)
+    movers = (
+        simulated.filter(tier__distinct_from=F("new_tier"))
+        .annotate(new_reasons=reasons_expression(rule_set.specs()))
+        .select_related("region")
+        .order_by("code")
+    )
+    return cast("QuerySet[WithAnnotations[Customer, SimulatedTier]]", movers)  # the stubs see one annotation of three
+
+
+def simulation_city(*, rule_set: RuleSet, code: str | None) -> Region | None:
+    """The city a list of movers is narrowed to (`?city=`): a city in the rule set's scope; None for every city."""
+    if not code:
+        return None
+    cities = Region.objects.filter(code=code, level=RegionLevel.CITY)
+    if rule_set.scope_id != NATIONAL:
+        cities = cities.filter(path__startswith=rule_set.scope.path)
+    city = cities.first()
+    if city is None:
+        raise ValidationError(
+            {
+                "city": _("City: %(code)s is not the code of a city within %(scope)s.")
+                % {"code": code, "scope": rule_set.scope.name}
+            }
+        )
+    return city
+
+
+@dataclass
+class SimulationRow:
+    """A province or one of its cities: the tier mix now and under the rule set, against the rule set's targets."""
+
+    code: str
+    name: str
+    level: str
+    now: QuotaRow
+    then: QuotaRow
+    up: int = 0
+    down: int = 0
+
+    @property
+    def moved(self) -> int:
+        return self.up + self.down
+
+    @property
+    def groups(self) -> list[GroupShare]:
+        return [
+            GroupShare(
+                group=group,
+                label=QUOTA_LABELS[group],
+                now=self.now.shares[group],
+                then=self.then.shares[group],
+                target=self.then.targets[group],
+                deviation=self.then.deviations[group],
+                flagged=group in self.then.flagged,
+                now_flagged=group in self.now.flagged,
+            )
+            for group in QUOTA_GROUPS
+        ]
+
+    @property
+    def flagged(self) -> list[GroupShare]:
+        return [group for group in self.groups if group.flagged]
+
+
+@dataclass(frozen=True)
+class GroupShare:
+    """One quota group's share in a row: now, under the rule set, the target, and the deviation from it."""
+
+    group: str
+    label: str
+    now: Decimal
+    then: Decimal
+    target: Decimal
+    deviation: Decimal  # of the share under the rule set, in percentage points
+    flagged: bool  # the deviation under the rule set is over QUOTA_TOLERANCE
+    now_flagged: bool  # the current tiers' share is off by as much
+
+    @property
+    def off_by(self) -> Decimal:
+        """How far the share under the rule set is from the target, in points to a tenth, whichever way."""
+        return abs(self.deviation).quantize(Decimal("0.1"))
+
+    @property
+    def above(self) -> bool:
+        return self.deviation > 0
+
+
+@dataclass
+class Simulation:
+    """What publishing a rule set would do (SPEC §4.1), in the user's territory: per province (the total) and per
+    city, the tier shares now and under the rule set against its target shares; how many customers move."""
+
+    rows: list[SimulationRow]
+    tiers_now: dict[str, int]
+    tiers_then: dict[str, int]
+
+    @property
+    def totals(self) -> list[SimulationRow]:
+        return [row for row in self.rows if row.level == "province"]
+
+    @property
+    def up(self) -> int:
+        return sum(row.up for row in self.totals)
+
+    @property
+    def down(self) -> int:
+        return sum(row.down for row in self.totals)
+
+    @property
+    def moved(self) -> int:
+        return self.up + self.down
+
+    @property
+    def flagged_rows(self) -> list[SimulationRow]:
+        return [row for row in self.rows if row.flagged]
+
+    @property
+    def tier_counts(self) -> list[tuple[str, int, int]]:
+        """(tier, customers now, under the rule set), highest tier first."""
+        return [(tier, self.tiers_now.get(tier, 0), self.tiers_then.get(tier, 0)) for tier in ("A+", "A", "B", "C")]
+
+
+def simulate(*, rule_set: RuleSet, user: User) -> Simulation:
+    """The tier mix the rule set would give the customers the user sees in its scope, per province and city, now
+    and then, against the rule set's target shares. One grouped query, whatever the number of customers."""
+    simulated = _simulated(rule_set=rule_set, user=user).annotate(province=Substr("region__path", 8, 6))
+    targets = {"A": rule_set.target_a_share, "B": rule_set.target_b_share, "C": rule_set.target_c_share}
+    rows: dict[tuple[str, str], SimulationRow] = {}
+    tiers_now: dict[str, int] = {}
+    tiers_then: dict[str, int] = {}
+    grouped = simulated.values("province", "city", "tier", "new_tier").annotate(n=Count("id")).order_by()
+    for line in grouped:
+        n, before, after = line["n"], line["tier"], line["new_tier"]
+        keys = (
+            [(line["province"], "province"), (line["city"], "city")]
+            if line["city"]
+            else [(line["province"], "province")]
+        )
+        for code, level in keys:
+            row = rows.get((code, level))
+            if row is None:
+                row = rows[(code, level)] = SimulationRow(
+                    code,
+                    code,
+                    level,
+                    QuotaRow(code, code, level, dict.fromkeys(QUOTA_GROUPS, 0), targets),
+                    QuotaRow(code, code, level, dict.fromkeys(QUOTA_GROUPS, 0), targets),
+                )
+            if before is not None:
+                row.now.counts[QUOTA_GROUP_OF[before]] += n
+            if after is not None:
+                row.then.counts[QUOTA_GROUP_OF[after]] += n
+            if TIER_RANK[after] > TIER_RANK[before]:
+                row.up += n
+            elif TIER_RANK[after] < TIER_RANK[before]:
+                row.down += n
+        if before is not None:
+            tiers_now[before] = tiers_now.get(before, 0) + n
+        if after is not None:
+            tiers_then[after] = tiers_then.get(after, 0) + n
+    names = dict(Region.objects.filter(code__in=[code for code, _level in rows]).values_list("code", "name"))
+    for row in rows.values():
+        row.name = row.now.name = row.then.name = names.get(row.code, row.code)
+    # each province, its total first, then its cities
+    ordered = sorted(rows.values(), key=lambda row: (row.code[:2], row.level != "province", row.code))
+    return Simulation(rows=ordered, tiers_now=tiers_now, tiers_then=tiers_then)
+
+
+@dataclass(frozen=True)
+class RecomputeScope:
+    """What "recompute now" would recompute: the user's territory, its customers, and the rule sets in force."""
+
+    region: Region
+    customers: int
+    active: int
+    rule_sets: list[RuleSet]
+    running: list[TierJobRun]
+
+
+def recompute_preview(*, user: User, scope: Region) -> RecomputeScope:
+    """The scope of a recompute of `scope` as the user confirms it: every customer in it is recomputed (the active
+    ones get a tier; the others lose theirs), under the rule set in force in its province."""
+    customers = (
+        Customer.objects.all()
+        if scope.code == NATIONAL
+        else Customer.objects.filter(region__path__startswith=scope.path)
+    )
+    counts = customers.aggregate(total=Count("id"), active=Count("id", filter=Q(status="active")))
+    published = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).select_related("scope")
+    if scope.code == NATIONAL:
+        rule_sets = list(published.order_by("scope_id"))
+    else:
+        rule_sets = [rule_set_for_region(scope)]
+    running = list(job_runs_for(user).filter(status="running"))
+    return RecomputeScope(scope, counts["total"], counts["active"], rule_sets, running)
 
 
 def share(part: int, whole: int) -> Decimal:
@@ -132,6 +321,8 @@ class QuotaRow:
 
 QUOTA_TOLERANCE = Decimal("3")  # percentage points (SPEC §4.1)
 QUOTA_GROUPS = {"A": ("A+", "A"), "B": ("B",), "C": ("C",)}
+QUOTA_GROUP_OF = {tier: group for group, tiers in QUOTA_GROUPS.items() for tier in tiers}
+QUOTA_LABELS = {"A": "A+/A", "B": "B", "C": "C"}
 
 
 def quota_report(*, user: User) -> list[QuotaRow]:
@@ -159,3 +350,63 @@ def quota_report(*, user: User) -> list[QuotaRow]:
             name = regions[city].name if city in regions else city
             report.append(QuotaRow(city, name, "city", by_city[city], targets_of[province]))
     return report
+
+
+# -- manual tier overrides (人工调级) ----------------------------------------------------------------------------------
+
+EXPIRING_WITHIN_DAYS = 7
+
+
+def overrides_for(user: User) -> QuerySet[TierOverride]:
+    """The overrides and requests of the customers the user sees (§2), with what their lists show."""
+    return TierOverride.objects.filter(customer__in=Customer.objects.visible_to(user)).select_related(
+        "customer__region", "set_by", "decided_by"
+    )
+
+
+def override_get(*, user: User, pk: int) -> TierOverride:
+    """One override or request of a customer the user sees; 404 for any other."""
+    found = overrides_for(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def override_requests_waiting(user: User) -> QuerySet[TierOverride]:
+    """The requests that wait for a decision on customers the user sees, oldest first (the order to decide them)."""
+    return overrides_for(user).filter(status=OverrideStatus.REQUESTED).order_by("set_at", "pk")
+
+
+def overrides_expiring(user: User, today: datetime.date | None = None) -> QuerySet[TierOverride]:
+    """The overrides in force on customers the user sees that expire within the next 7 days (today included),
+    soonest first."""
+    today = today or timezone.localdate()
+    return (
+        overrides_for(user)
+        .filter(pk__in=TierOverride.objects.active(today).values("pk"))
+        .filter(expires_on__lte=today + datetime.timedelta(days=EXPIRING_WITHIN_DAYS))
+        .order_by("expires_on", "customer__code")
+    )
+
+
+def customer_overrides(customer: Customer) -> dict[str, Any]:
+    """What the customer page shows of manual tiers: the override in force, the request waiting, and the earlier
+    requests and overrides (newest first, a few)."""
+    rows = list(
+        customer.tier_overrides.select_related("set_by", "decided_by", "removed_by").order_by("-set_at", "-pk")[:6]
+    )
+    today = timezone.localdate()
+    in_force = next(
+        (
+            row
+            for row in rows
+            if row.status == OverrideStatus.APPROVED and row.removed_at is None and row.expires_on >= today
+        ),
+        None,
+    )
+    waiting = next((row for row in rows if row.status == OverrideStatus.REQUESTED), None)
+    return {
+        "in_force": in_force,
+        "waiting": waiting,
+        "earlier": [row for row in rows if row is not in_force and row is not waiting][:4],
+    }

@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer, GroupMember
+from accounts.models import Customer, GroupMember, Tier
 from accounts.services import customer_lock, vip_levels_apply
 from crm import audit, versions
 from crm.jobs import job_run_in_process, plan_id_ranges
@@ -23,7 +23,8 @@ from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_r
 from crm.visibility import territory_region
 
 from .bulk import apply_rules
-from .models import Rule, RuleSet, RuleSetStatus, TierChange, TierJobRun, TierOverride
+from .models import OverrideStatus, Rule, RuleSet, RuleSetStatus, TierChange, TierJobRun, TierOverride
+from .notices import override_decided_notified
 from .selectors import NATIONAL, published_rule_set, rule_set_for_region
 
 CHUNK_SIZE = 50_000
@@ -197,11 +198,15 @@ def one_year_after(day: datetime.date) -> datetime.date:
         return day.replace(year=day.year + 1, day=28)
 
 
-@transaction.atomic
-def tier_override_set(*, customer: Customer, user: User, tier: str, reason: str, expires_on) -> TierOverride:
-    """Set a customer's tier by hand until `expires_on`; replaces an override already in force."""
-    require(user, "tiering.override_tier", customer)
-    errors = {}
+OVERRIDE_FIELDS = ("tier", "reason", "expires_on")
+REQUEST_FIELDS = (*OVERRIDE_FIELDS, "status")
+
+
+def _override_errors(*, tier: str, reason: str, expires_on: datetime.date | None) -> dict[str, str]:
+    """What is wrong with a manual tier, by field (empty when nothing is): the same for a request and a direct set."""
+    errors: dict[str, str] = {}
+    if tier not in Tier.values:
+        errors["tier"] = _("Choose one of the tiers %(tiers)s.") % {"tiers": "、".join(Tier.values)}
     if not (reason or "").strip():
         errors["reason"] = _("Say why the tier is set by hand.")
     today = timezone.localdate()
@@ -212,25 +217,71 @@ def tier_override_set(*, customer: Customer, user: User, tier: str, reason: str,
         errors["expires_on"] = _("An override expires within one year, on %(last)s at the latest.") % {
             "last": one_year_after(today)
         }
-    if errors:
-        raise ValidationError(errors)
+    return errors
+
+
+def _override_put_in_force(*, override: TierOverride, stored: Customer, user: User, save: Callable[[], None]) -> None:
+    """The customer takes the override's tier now. The override in force before (if any) is removed first, replaced
+    (at most one is in force: a constraint), then `save` stores the new one as approved; the change of tier is
+    appended to the history (source `override`) and to the audit trail. The caller holds the customer's lock
+    (`customer_lock`)."""
     now = timezone.now()
-    stored = customer_lock(customer)  # tier changes of one customer follow one another, and so does its history
-    TierOverride.objects.filter(customer=customer, removed_at__isnull=True).update(removed_at=now, removed_by=user)
-    override = TierOverride(customer=customer, tier=tier, reason=reason.strip(), expires_on=expires_on, set_by=user)
-    override.full_clean()
-    override.save()
-    audit.record_created(user=user, obj=override, fields=OVERRIDE_FIELDS, customer=stored)
-    Customer.objects.filter(pk=customer.pk).update(tier=tier)
-    _log_change(customer, stored.tier, tier, "override")
-    if stored.tier != tier:
+    in_force = TierOverride.objects.filter(
+        customer_id=stored.pk, status=OverrideStatus.APPROVED, removed_at__isnull=True
+    )
+    replaced = list(in_force.exclude(pk=override.pk))
+    TierOverride.objects.filter(pk__in=[old.pk for old in replaced]).update(
+        status=OverrideStatus.REMOVED, removed_at=now, removed_by=user
+    )
+    save()
+    for old in replaced:
         audit.record(
-            user=user, action=AuditAction.UPDATE, obj=stored, customer=stored, changes={"tier": [stored.tier, tier]}
+            user=user,
+            action=AuditAction.UPDATE,
+            obj=old,
+            customer=stored,
+            changes={"status": [OverrideStatus.APPROVED.value, OverrideStatus.REMOVED.value]},
+            detail={"replaced_by": override.pk},
         )
+    Customer.objects.filter(pk=stored.pk).update(tier=override.tier)
+    _log_change(stored, stored.tier, override.tier, "override")
+    if stored.tier != override.tier:
+        audit.record(
+            user=user,
+            action=AuditAction.UPDATE,
+            obj=stored,
+            customer=stored,
+            changes={"tier": [stored.tier, override.tier]},
+        )
+
+
+@transaction.atomic
+def tier_override_set(*, customer: Customer, user: User, tier: str, reason: str, expires_on) -> TierOverride:
+    """Set a customer's tier by hand until `expires_on` (provincial staff, headquarters): approved at once, it
+    replaces an override already in force. A request waiting for a decision is left to be decided."""
+    require(user, "tiering.override_tier", customer)
+    if errors := _override_errors(tier=tier, reason=reason, expires_on=expires_on):
+        raise ValidationError(errors)
+    stored = customer_lock(customer)  # tier changes of one customer follow one another, and so does its history
+    now = timezone.now()
+    override = TierOverride(
+        customer=customer,
+        tier=tier,
+        reason=reason.strip(),
+        expires_on=expires_on,
+        status=OverrideStatus.APPROVED,
+        set_by=user,
+        decided_by=user,
+        decided_at=now,
+    )
+    override.full_clean(validate_constraints=False)  # the override in force makes way when it is saved
+
+    def save() -> None:
+        override.save()
+        audit.record_created(user=user, obj=override, fields=OVERRIDE_FIELDS, customer=stored)
+
+    _override_put_in_force(override=override, stored=stored, user=user, save=save)
     return override
-
-
-OVERRIDE_FIELDS = ("tier", "reason", "expires_on")
 
 
 @transaction.atomic
@@ -238,14 +289,148 @@ def tier_override_remove(*, customer: Customer, user: User) -> None:
     """End the override in force; the customer goes back to the tier the rules give."""
     require(user, "tiering.override_tier", customer)
     stored = customer_lock(customer)
-    in_force = list(TierOverride.objects.filter(customer=customer, removed_at__isnull=True))
+    in_force = list(
+        TierOverride.objects.filter(customer=customer, status=OverrideStatus.APPROVED, removed_at__isnull=True)
+    )
     if not in_force:
         raise ValidationError({"tier": _("This customer has no override in force.")})
     now = timezone.now()
-    TierOverride.objects.filter(pk__in=[override.pk for override in in_force]).update(removed_at=now, removed_by=user)
+    TierOverride.objects.filter(pk__in=[override.pk for override in in_force]).update(
+        status=OverrideStatus.REMOVED, removed_at=now, removed_by=user
+    )
     for override in in_force:
-        audit.record(user=user, action=AuditAction.DELETE, obj=override, customer=stored)
+        audit.record(
+            user=user,
+            action=AuditAction.DELETE,
+            obj=override,
+            customer=stored,
+            changes={"status": [OverrideStatus.APPROVED.value, OverrideStatus.REMOVED.value]},
+        )
     tier_refresh(customer=customer, source="override", user=user)
+
+
+@transaction.atomic
+def tier_override_request(
+    *, customer: Customer, user: User, tier: str, reason: str, expires_on: datetime.date | None
+) -> TierOverride:
+    """Ask provincial staff to set a customer's tier by hand (a department head or the customer's manager): the
+    tier must differ from the one the rules give; one request per customer waits at a time. Nothing changes until
+    the request is approved (`tier_override_approve`)."""
+    require(user, "tiering.request_override", customer)
+    stored = customer_lock(customer)  # one request at a time, against the tier the rules give now
+    errors = _override_errors(tier=tier, reason=reason, expires_on=expires_on)
+    if "tier" not in errors and stored.computed_tier and tier == stored.computed_tier:
+        errors["tier"] = _("The rules give tier %(tier)s already: ask for another tier.") % {"tier": tier}
+    waiting = TierOverride.objects.pending().filter(customer=customer).select_related("set_by").first()
+    if waiting is not None:
+        errors[NON_FIELD_ERRORS] = _(
+            "A request for tier %(tier)s by %(who)s on %(on)s waits for a decision already: wait for it, or ask its "
+            "requester to withdraw it."
+        ) % {
+            "tier": waiting.tier,
+            "who": waiting.set_by.display_name,
+            "on": timezone.localtime(waiting.set_at).strftime("%Y-%m-%d"),
+        }
+    if errors:
+        raise ValidationError(errors)
+    assert expires_on is not None  # an expiry is required (`_override_errors`)
+    override = TierOverride(
+        customer=customer,
+        tier=tier,
+        reason=reason.strip(),
+        expires_on=expires_on,
+        status=OverrideStatus.REQUESTED,
+        set_by=user,
+    )
+    override.full_clean()
+    override.save()
+    audit.record_created(user=user, obj=override, fields=REQUEST_FIELDS, customer=stored)
+    return override
+
+
+def _pending_locked(override: TierOverride) -> tuple[TierOverride, Customer]:
+    """The customer locked, then the request as stored; refused unless it still waits for a decision."""
+    stored = customer_lock(override.customer)
+    current = TierOverride.objects.select_related("set_by").get(pk=override.pk)
+    if current.status != OverrideStatus.REQUESTED:
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _("This request no longer waits for a decision: it is %(status)s.")
+                % {"status": current.get_status_display()}
+            }
+        )
+    return current, stored
+
+
+def _decide(*, override: TierOverride, stored: Customer, user: User, status: str, note: str) -> None:
+    """Record the decision on a request, and put it on the audit trail."""
+    override.status = status
+    override.decided_by = user
+    override.decided_at = timezone.now()
+    override.decision_note = note
+    override.full_clean(validate_constraints=False)  # an approval replaces the override in force as it is saved
+    override.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit.record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=override,
+        customer=stored,
+        changes={"status": [OverrideStatus.REQUESTED.value, status]},
+        detail={"note": note} if note else {},
+    )
+    override_decided_notified(by=user, override=override)
+
+
+@transaction.atomic
+def tier_override_approve(*, override: TierOverride, user: User, note: str = "") -> TierOverride:
+    """Approve a request (provincial staff or headquarters over the customer, not its requester): the customer
+    takes the tier at once, as when staff set it directly, replacing the override in force."""
+    require(user, "tiering.decide_override", override)
+    current, stored = _pending_locked(override)
+    if current.expires_on < timezone.localdate():
+        raise ValidationError(
+            {
+                "expires_on": _("The request expired on %(on)s before it was decided: reject it.")
+                % {"on": current.expires_on}
+            }
+        )
+
+    def save() -> None:
+        _decide(override=current, stored=stored, user=user, status=OverrideStatus.APPROVED, note=(note or "").strip())
+
+    _override_put_in_force(override=current, stored=stored, user=user, save=save)
+    return current
+
+
+@transaction.atomic
+def tier_override_reject(*, override: TierOverride, user: User, note: str) -> TierOverride:
+    """Reject a request, saying why (provincial staff or headquarters over the customer, not its requester); the
+    tier stays as it is."""
+    require(user, "tiering.decide_override", override)
+    if not (note or "").strip():
+        raise ValidationError({"note": _("Say why the request is rejected.")})
+    current, stored = _pending_locked(override)
+    _decide(override=current, stored=stored, user=user, status=OverrideStatus.REJECTED, note=note.strip())
+    return current
+
+
+@transaction.atomic
+def tier_override_withdraw(*, override: TierOverride, user: User) -> TierOverride:
+    """Withdraw one's own request while it waits for a decision."""
+    require(user, "tiering.withdraw_override", override)
+    current, stored = _pending_locked(override)
+    current.status = OverrideStatus.WITHDRAWN
+    current.removed_at = timezone.now()
+    current.removed_by = user
+    current.save(update_fields=["status", "removed_at", "removed_by"])
+    audit.record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=current,
+        customer=stored,
+        changes={"status": [OverrideStatus.REQUESTED.value, OverrideStatus.WITHDRAWN.value]},
+    )
+    return current
 
 
 def tier_refresh(*, customer: Customer, source: str = "manual", user: User | None = None) -> Customer:

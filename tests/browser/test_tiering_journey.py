@@ -33,9 +33,17 @@ def test_threshold_change_to_a_list_in_excel(browser, live_server, customers, sc
     assert {"CD0001", "CD0002", "MY0001"} <= set(movers.inner_text().split())
     screenshot(page, "tier-simulation")
 
-    page.click("[data-testid=publish]")
+    page.click("[data-testid=publish]")  # a preview first: who would move, the shares against the quota
+    preview = page.locator("[data-testid=publish-preview]")
+    preview.wait_for()
+    assert "3 位客户将在下次重算时变更等级" in preview.inner_text()
+    screenshot(page, "tier-publish-preview")
+    page.click("[data-testid=confirm-publish]")
+    page.wait_for_selector("text=已发布")
     page.goto(f"{live_server.url}/tiering/rule-sets/")
-    page.click("[data-testid=recompute]")
+    page.click("[data-testid=recompute]")  # a preview of the scope and the count, then the confirmation
+    assert page.locator("[data-testid=recompute-count]").inner_text().startswith("3")
+    page.click("[data-testid=confirm-recompute]")
     page.wait_for_url(f"{live_server.url}/tiering/rule-sets/")
     latest = page.locator("[data-testid=runs] tbody tr").first
     assert "成功" in latest.inner_text() and "手动" in latest.inner_text()

@@ -1,8 +1,10 @@
 """The set-based recompute agrees with the pure function, writes nothing the second time, and keeps to its chunk."""
 
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from accounts.models import Customer
 from tiering.bulk import apply_rules
@@ -56,3 +58,12 @@ def test_a_rule_set_without_rules_makes_every_active_customer_c(generated):
     for customer in Customer.objects.all():
         assert customer.tier == ("C" if customer.status == "active" else None)
         assert customer.tier_reasons == []
+
+
+def test_a_flag_reason_reads_true_on_every_database(customers):
+    """SQLite keeps a flag as 1: the reason the bulk recompute writes still says `true`, as PostgreSQL's does, so a
+    rerun sees the same reasons and the API shows the same value."""
+    Customer.objects.filter(code="CD0001").update(is_tax_top500=True)
+    call_command("recompute_tiers", stdout=StringIO())
+    (reason,) = [r for r in Customer.objects.get(code="CD0001").tier_reasons if r["operator"] == "is_true"]
+    assert reason["value"] is True and reason["field"] == "is_tax_top500"

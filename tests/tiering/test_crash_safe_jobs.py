@@ -47,7 +47,10 @@ def test_a_second_recompute_over_the_same_territory_is_refused_while_one_runs(ap
 
 def test_the_recompute_button_says_why_it_did_not_start(login, cast, customers, eager):
     _running("000000")
-    response = login(cast["paul"]).post("/tiering/recompute/", follow=True)
+    client = login(cast["paul"])
+    preview = client.get("/tiering/recompute/")  # the preview says so already
+    assert 'data-testid="recompute-running"' in preview.content.decode() and "集团总部" in preview.content.decode()
+    response = client.post("/tiering/recompute/", {"confirm": "1", "scope": "510000"}, follow=True)
     assert response.status_code == 200
     assert any("集团总部" in str(message) for message in response.context["messages"])
     assert TierJobRun.objects.count() == 1

@@ -73,11 +73,14 @@ def test_draft_simulate_publish_recompute(login, cast, computed):
     page = client.get(f"/tiering/rule-sets/{draft.pk}/", {"simulate": 1})
     movers = {customer.code for customer in page.context["movers"]}
     assert movers == {"CD0001", "CD0002", "MY0001"}  # 120 handsets each: B → A; Guangdong is not in scope
-    mix = {m.city: m for m in page.context["mixes"]}
-    assert mix["510100"].up == 2 and mix["510100"].then.get("A") == 2
+    rows = {(row.code, row.level): row for row in page.context["simulation"].rows}
+    assert rows["510100", "city"].up == 2 and rows["510100", "city"].then.counts["A"] == 2
     assert Customer.objects.get(code="CD0001").tier == "B"  # a simulation changes nothing
 
-    client.post(f"/tiering/rule-sets/{draft.pk}/", {"publish": "1"})
+    preview = client.get(f"/tiering/rule-sets/{draft.pk}/", {"publish": 1})
+    client.post(
+        f"/tiering/rule-sets/{draft.pk}/", {"publish": "1", "confirm": "1", "version": preview.context["version"]}
+    )
     draft.refresh_from_db()
     assert draft.status == "published"
     assert RuleSet.objects.get(scope_id="000000").status == "published"  # the national set stays for the rest
@@ -102,7 +105,7 @@ def test_simulation_leaves_out_customers_whose_override_holds_their_tier(login, 
 
     page = client.get(f"/tiering/rule-sets/{draft.pk}/", {"simulate": 1})
     assert {customer.code for customer in page.context["movers"]} == {"CD0002", "MY0001"}
-    assert {m.city: m for m in page.context["mixes"]}["510100"].up == 1
+    assert {(row.code, row.level): row for row in page.context["simulation"].rows}["510100", "city"].up == 1
 
 
 def test_a_bad_rule_is_shown_on_its_field_and_nothing_is_saved(login, cast, computed):
@@ -169,7 +172,7 @@ def test_recompute_button_runs_the_job_for_the_staff_territory(login, cast, cust
     from tiering.models import TierJobRun
 
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    response = login(cast["paul"]).post("/tiering/recompute/")
+    response = login(cast["paul"]).post("/tiering/recompute/", {"confirm": "1", "scope": "510000"})
     assert response.status_code == 302 and response["Location"] == "/tiering/rule-sets/"
     run = TierJobRun.objects.get()
     assert (run.scope_id, run.source, run.triggered_by, run.status) == ("510000", "manual", cast["paul"], "succeeded")
@@ -212,12 +215,12 @@ def test_a_draft_changed_meanwhile_is_neither_saved_nor_published_over_and_every
     draft.refresh_from_db()
     assert draft.target_a_share == 5 and draft.rules.get(tier="A", field="handset_count").threshold == 100
     # publishing the version paul saw is refused too; the page now carries the draft's version, which publishes
-    paul.post(f"/tiering/rule-sets/{draft.pk}/", {"publish": "1", "version": seen})
+    paul.post(f"/tiering/rule-sets/{draft.pk}/", {"publish": "1", "confirm": "1", "version": seen})
     draft.refresh_from_db()
     assert draft.status == "draft"
     now = refused.context["version"]
     assert now != seen
-    paul.post(f"/tiering/rule-sets/{draft.pk}/", {"publish": "1", "version": now})
+    paul.post(f"/tiering/rule-sets/{draft.pk}/", {"publish": "1", "confirm": "1", "version": now})
     draft.refresh_from_db()
     assert draft.status == "published"
     published = AuditEntry.objects.filter(object_type="tiering.ruleset", action="update", changes__status__isnull=False)
