@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Industry, Tier
+from accounts.models import Industry, Segment, Tier
 from accounts.validators import validate_mobile
 from crm.forms import date_picker
 from crm.models import Department, Region, RegionLevel, User
@@ -71,8 +71,8 @@ class CampaignForm(forms.Form):
         label=_("Industries"),
         queryset=Industry.objects.order_by("code"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text=_("None chosen: every industry. Hold Ctrl to choose several."),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every industry."),
     )
     goal_openings = forms.IntegerField(label=_("Goal: customers opened"), min_value=0, required=False)
     goal_revenue = forms.DecimalField(
@@ -97,6 +97,27 @@ class CampaignForm(forms.Form):
             self.initial.setdefault("starts_on", today)
             self.initial.setdefault("ends_on", Period.of(today).last_day)
 
+    def fields_before_industries(self) -> list:
+        names = list(self.fields)
+        return [self[name] for name in names[: names.index("industries")]]
+
+    def fields_after_industries(self) -> list:
+        names = list(self.fields)
+        return [self[name] for name in names[names.index("industries") + 1 :]]
+
+    def industry_groups(self) -> list[dict]:
+        """The industry checkboxes grouped under their segment (行业客户), in the segments' order, each with how many
+        are ticked: the picker a phone taps and a keyboard walks, which posts the same `industries` field."""
+        groups: dict[str, dict] = {
+            value: {"segment": value, "label": label, "choices": [], "checked": 0} for value, label in Segment.choices
+        }
+        for choice in self["industries"]:
+            industry = choice.data["value"].instance
+            group = groups[industry.segment]
+            group["choices"].append(choice)
+            group["checked"] += bool(choice.data["selected"])
+        return [group for group in groups.values() if group["choices"]]
+
     def service_data(self) -> dict:
         """The cleaned form as `campaign_create` takes it."""
         data = dict(self.cleaned_data)
@@ -106,6 +127,18 @@ class CampaignForm(forms.Form):
             "coverage": data.pop("coverage"),
         }
         return data
+
+
+class CampaignCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for cancelling"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": _("Give the reason for cancelling the campaign."),
+            "max_length": _("The reason is at most 200 characters."),
+        },
+    )
 
 
 class PlanMoveForm(forms.Form):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.CampaignListView.as_view(), name="campaigns"),
     path("new/", views.CampaignCreateView.as_view(), name="campaign-create"),
     path("<int:pk>/", views.CampaignDetailView.as_view(), name="campaign"),
+    path("<int:pk>/cancel/", views.CampaignCancelView.as_view(), name="campaign-cancel"),
     path("<int:pk>/plans/<int:plan>/move/", views.PlanMoveView.as_view(), name="plan-move"),
     path("activities/", views.ActivityListView.as_view(), name="activities"),
     path("activities/new/", views.ActivityCreateView.as_view(), name="activity-create"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("do-not-call/", views.DoNotCallView.as_view(), name="do-not-call"),
     path("call-lists/", views.CallListsView.as_view(), name="call-lists"),
     path("call-lists/<int:pk>/", views.CallListView.as_view(), name="call-list"),
+    path("call-lists/<int:pk>/close/", views.CallListCloseView.as_view(), name="call-list-close"),
     path("<int:pk>/calls/", views.CampaignCallsView.as_view(), name="calls"),
     path("customers/<str:code>/products/<str:product>/", holdings.HoldingView.as_view(), name="holding"),
     path(

@@ -153,6 +153,12 @@ class PlanUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     )
 
 
+class CampaignCancelSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Why the campaign is cancelled: its plans are kept, closed."""
+
+    reason = serializers.CharField(max_length=200)
+
+
 class CallListBuildSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """What builds a call list: whom to call (key persons, group members or both) and the agent who calls them
     (the caller by default; naming someone else is for department heads and provincial staff)."""

@@ -23,6 +23,7 @@ from .serializers import (
     CallListBuildSerializer,
     CallListSerializer,
     CallOutcomeSerializer,
+    CampaignCancelSerializer,
     CampaignSerializer,
     CoverageSerializer,
     DoNotCallRemoveSerializer,
@@ -198,6 +199,18 @@ class CampaignViewSet(
         campaign = self.get_object()
         page = self.paginate_queryset(selectors.plans_for(request.user, campaign))
         return self.get_paginated_response(PlanSerializer(page, many=True).data)
+
+    @extend_schema(request=CampaignCancelSerializer, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None, format=None):  # noqa: A002 - the router's .json suffix
+        """Cancel the campaign with a `reason` (department heads and provincial staff of its territory): its plans are
+        kept, closed (read-only, no longer a channel conflict), its open call lists closed. A campaign already
+        cancelled is 400."""
+        campaign = self.get_object()
+        serializer = CampaignCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.campaign_cancel(user=request.user, campaign=campaign, reason=serializer.validated_data["reason"])
+        return Response(self.get_serializer(self._counted([self.get_queryset().get(pk=campaign.pk)])[0]).data)
 
 
 class PlanView(APIView):

@@ -170,3 +170,30 @@ def call_total(rows: list[CallDay]) -> CallDay:
         reached=sum(row.reached for row in rows),
         accepted=sum(row.accepted for row in rows),
     )
+
+
+@dataclass
+class ClosePreview:
+    """What closing a call list ends: its numbers, how many are still to call, the call-backs promised on them."""
+
+    entries: int
+    pending: int
+    call_backs: int
+    call_backs_due: int
+
+
+def call_list_close_preview(call_list: CallList, today: datetime.date) -> ClosePreview:
+    """The counts over every entry of the list (closing ends them all): one query."""
+    promised = Q(last_outcome=CallOutcome.CALL_BACK, call_back_on__isnull=False) & ~_entry_done()
+    counts = call_list.entries.aggregate(
+        entries=Count("pk"),
+        pending=Count("pk", filter=~_entry_done()),
+        call_backs=Count("pk", filter=promised),
+        due=Count("pk", filter=promised & Q(call_back_on__lte=today)),
+    )
+    return ClosePreview(
+        entries=counts["entries"],
+        pending=counts["pending"],
+        call_backs=counts["call_backs"],
+        call_backs_due=counts["due"],
+    )

@@ -24,7 +24,10 @@ from crm.periods import Period
 from crm.visibility import filing_regions, territory_departments
 
 from ..models import (
+    FINAL_OUTCOMES,
+    MAX_ATTEMPTS,
     Activity,
+    CallEntry,
     Campaign,
     CustomerPlan,
     PlanStage,
@@ -87,10 +90,12 @@ def conflicts_of(campaign: Campaign, among: QuerySet[Campaign] | None = None) ->
 
     Few campaigns overlap in time, and each is asked only whether one of its plans is for a customer of this one: an
     index probe per plan that stops at the first shared customer, rather than a join of every plan of both."""
+    if campaign.is_cancelled:
+        return []  # a cancelled campaign works no customer: it conflicts with nobody
     shared = CustomerPlan.objects.filter(campaign=OuterRef("pk"), customer_id__in=campaign.plans.values("customer_id"))
     candidates = Campaign.objects.all() if among is None else among
     return list(
-        candidates.filter(starts_on__lte=campaign.ends_on, ends_on__gte=campaign.starts_on)
+        candidates.filter(starts_on__lte=campaign.ends_on, ends_on__gte=campaign.starts_on, cancelled_at__isnull=True)
         .exclude(department=campaign.department_id)
         .exclude(pk=campaign.pk)
         .filter(Exists(shared))
@@ -103,7 +108,11 @@ def plans_to_visit(customer: Customer, today: datetime.date | None = None) -> Qu
     """The customer's plans a visit may move on to `visited`: of campaigns not yet over, before that step."""
     today = today or timezone.localdate()
     return (
-        customer.plans.filter(stage__in=[PlanStage.SCREENED, PlanStage.OPPORTUNITY], campaign__ends_on__gte=today)
+        customer.plans.filter(
+            stage__in=[PlanStage.SCREENED, PlanStage.OPPORTUNITY],
+            campaign__ends_on__gte=today,
+            campaign__cancelled_at__isnull=True,
+        )
         .select_related("campaign")
         .order_by("campaign__ends_on", "pk")
     )
@@ -120,7 +129,9 @@ def customer_campaigns(customer: Customer, user: User) -> list[dict]:
         rivals = [
             other.campaign
             for other in plans
-            if other.campaign.department_id != campaign.department_id
+            if not campaign.is_cancelled
+            and not other.campaign.is_cancelled
+            and other.campaign.department_id != campaign.department_id
             and other.campaign.starts_on <= campaign.ends_on
             and other.campaign.ends_on >= campaign.starts_on
         ]
@@ -129,6 +140,92 @@ def customer_campaigns(customer: Customer, user: User) -> list[dict]:
 
 
 OPENED_STAGES = (PlanStage.OPENED, PlanStage.AFTER_SALES)
+
+
+@dataclass
+class Overlap:
+    """A campaign running in the same window as one being planned, and how many of the planned customers it
+    already has a plan for; of another department it is a channel conflict (渠道冲突)."""
+
+    campaign: Campaign
+    customers: int
+    conflict: bool
+    openable: bool
+    shared_products: list[str]
+
+
+def overlapping_campaigns(
+    user: User,
+    *,
+    customers: QuerySet[Customer],
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    department: Department,
+    product_codes: Iterable[str] = (),
+) -> list[Overlap]:
+    """The campaigns (not cancelled) whose period overlaps `starts_on`–`ends_on` and that have a plan for one of
+    `customers`, with how many of them: one grouped query over the plans. Channel conflicts (other departments) first,
+    most shared customers first, the way `conflicts_of` will flag them once the campaign exists."""
+    rows = (
+        CustomerPlan.objects.filter(
+            customer__in=customers.values("pk"),
+            campaign__starts_on__lte=ends_on,
+            campaign__ends_on__gte=starts_on,
+            campaign__cancelled_at__isnull=True,
+        )
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = {row["campaign"]: row["n"] for row in rows}
+    if not counts:
+        return []
+    campaigns = Campaign.objects.filter(pk__in=counts).select_related("department").prefetch_related("target_products")
+    openable = set(campaigns_for(user).filter(pk__in=counts).values_list("pk", flat=True))
+    wanted = set(product_codes)
+    overlaps = [
+        Overlap(
+            campaign=campaign,
+            customers=counts[campaign.pk],
+            conflict=campaign.department_id != department.pk,
+            openable=campaign.pk in openable,
+            shared_products=[product.name for product in campaign.target_products.all() if product.code in wanted],
+        )
+        for campaign in campaigns
+    ]
+    return sorted(overlaps, key=lambda overlap: (not overlap.conflict, -overlap.customers, overlap.campaign.pk))
+
+
+@dataclass
+class CancelPreview:
+    """What cancelling a campaign closes: its plans by where they stand, and its open call lists."""
+
+    plans: int
+    in_play: int
+    opened: int
+    lost: int
+    open_call_lists: int
+    numbers_to_call: int
+
+
+def cancel_preview(campaign: Campaign) -> CancelPreview:
+    """The counts over every plan of the campaign (cancelling closes them all, seen by the reader or not)."""
+    by_stage = dict(campaign.plans.values("stage").annotate(n=Count("pk")).order_by().values_list("stage", "n"))
+    open_lists = campaign.call_lists.filter(closed_at__isnull=True)
+    pending = (
+        CallEntry.objects.filter(call_list__in=open_lists)
+        .exclude(last_outcome__in=FINAL_OUTCOMES)
+        .filter(attempts__lt=MAX_ATTEMPTS)
+        .count()
+    )
+    return CancelPreview(
+        plans=sum(by_stage.values()),
+        in_play=sum(by_stage.get(stage, 0) for stage in PATH if stage not in OPENED_STAGES),
+        opened=sum(by_stage.get(stage, 0) for stage in OPENED_STAGES),
+        lost=by_stage.get(LOST, 0),
+        open_call_lists=open_lists.count(),
+        numbers_to_call=pending,
+    )
 
 
 @dataclass

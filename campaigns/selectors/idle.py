@@ -19,12 +19,13 @@ def idle_since() -> datetime.datetime:
 
 
 def plans_idle(today: datetime.date) -> QuerySet[CustomerPlan]:
-    """Plans still in play, in a campaign running today, whose stage is idle."""
+    """Plans still in play, in a campaign running today (not cancelled), whose stage is idle."""
     return CustomerPlan.objects.filter(
         stage__in=OPEN_PLAN_STAGES,
         stage_changed_at__lt=idle_since(),
         campaign__starts_on__lte=today,
         campaign__ends_on__gte=today,
+        campaign__cancelled_at__isnull=True,
     )
 
 

@@ -133,6 +133,8 @@ def call_list_build(
     created.
     """
     agent = agent or user
+    if campaign.is_cancelled:
+        raise ValidationError(_("The campaign is cancelled: nobody is called for it any more."))
     if agent.pk != user.pk:
         require(user, "campaigns.build_call_list_for_others")
     if source not in CallSource.values:

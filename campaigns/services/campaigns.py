@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -14,12 +16,13 @@ from accounts.models import Customer, CustomerStatus, Industry, Tier
 from crm import audit, versions
 from crm.bulk import BulkWriter, analyze_after_load
 from crm.models import AuditAction, Region, User
-from crm.permissions import require
+from crm.permissions import may, require
 from crm.visibility import filing_regions, territory_departments
 from teams.models import TeamRole, TeamRoleKind, Visit
 
 from ..models import (
     Activity,
+    CallList,
     Campaign,
     CoverageThresholds,
     CustomerPlan,
@@ -30,7 +33,7 @@ from ..models import (
 )
 from ..notices import campaign_plans_notified, plan_owner_notified
 from ..rules import COVERAGE_LABELS, COVERED, UNCOVERED, is_backwards
-from ..selectors import coverage_condition, holding_status
+from ..selectors import Overlap, coverage_condition, holding_status, overlapping_campaigns
 
 # A visit moves a plan to `visited` from these steps.
 VISIT_MOVES = (PlanStage.SCREENED, PlanStage.OPPORTUNITY)
@@ -70,11 +73,45 @@ def _check_segment(segment: dict) -> dict:
     return {key: list(segment.get(key) or []) for key in SEGMENT_KEYS}
 
 
-@transaction.atomic
-def campaign_create(*, user: User, data: dict[str, Any]) -> Campaign:
-    """Create a campaign and one plan per matching customer the user sees (一户一案, SPEC §6.2): its gap products
-    (the targets it is not covered in), an objective, its customer manager as owner, at `screened`. A segment that
-    matches nobody creates nothing."""
+@dataclass
+class CampaignPreview:
+    """What creating a campaign would do, computed before anything is created: how many plans, and the campaigns
+    (not cancelled) in an overlapping period that already work some of the same customers, with how many.
+    `fingerprint` pins the customers and the overlaps: a confirmation made on a stale preview is refused."""
+
+    plans: int
+    overlaps: list[Overlap]
+    fingerprint: str
+
+    @property
+    def conflicts(self) -> list[Overlap]:
+        """The overlaps of other departments: channel conflicts (渠道冲突)."""
+        return [overlap for overlap in self.overlaps if overlap.conflict]
+
+    @property
+    def same_department(self) -> list[Overlap]:
+        return [overlap for overlap in self.overlaps if not overlap.conflict]
+
+
+class PreviewChanged(ValidationError):
+    """The campaign was not created: its plans or conflicts differ from the preview the user confirmed."""
+
+    def __init__(self, preview: CampaignPreview) -> None:
+        super().__init__(_("The numbers changed since the preview: nothing was created. Check them and confirm again."))
+        self.preview = preview
+
+
+@dataclass
+class _Planned:
+    campaign: Campaign
+    products: list[Product]
+    customers: list[int]
+    preview: CampaignPreview
+
+
+def _plan(*, user: User, data: dict[str, Any]) -> _Planned:
+    """Check what the user asks for and find the customers it would plan: shared by the preview and the creation,
+    so that both see the same thing."""
     require(user, "campaigns.plan")
     products = list(data.get("target_products") or [])
     if not products:
@@ -100,13 +137,52 @@ def campaign_create(*, user: User, data: dict[str, Any]) -> Campaign:
         created_by=user,
     )
     campaign.full_clean()
-    customers = list(
-        Customer.objects.visible_to(user)
-        .filter(_segment_condition(segment, products), region__path__startswith=region.path)
-        .values_list("pk", flat=True)
+    matching = Customer.objects.visible_to(user).filter(
+        _segment_condition(segment, products), region__path__startswith=region.path
     )
+    customers = sorted(matching.values_list("pk", flat=True))
+    overlaps = (
+        overlapping_campaigns(
+            user,
+            customers=matching,
+            starts_on=campaign.starts_on,
+            ends_on=campaign.ends_on,
+            department=department,
+            product_codes=[product.code for product in products],
+        )
+        if customers
+        else []
+    )
+    digest = hashlib.sha256()
+    digest.update(",".join(map(str, customers)).encode())
+    digest.update(b"|" + ",".join(f"{o.campaign.pk}:{o.customers}" for o in sorted(overlaps, key=_by_pk)).encode())
+    preview = CampaignPreview(plans=len(customers), overlaps=overlaps, fingerprint=digest.hexdigest()[:32])
+    return _Planned(campaign=campaign, products=products, customers=customers, preview=preview)
+
+
+def _by_pk(overlap: Overlap) -> int:
+    return overlap.campaign.pk
+
+
+def campaign_preview(*, user: User, data: dict[str, Any]) -> CampaignPreview:
+    """What `campaign_create` would do with `data`, checked the same way, creating nothing: the plan count and the
+    campaigns working the same customers in an overlapping period (SPEC §6.2), with their overlap counts."""
+    return _plan(user=user, data=data).preview
+
+
+@transaction.atomic
+def campaign_create(*, user: User, data: dict[str, Any], expected: str | None = None) -> Campaign:
+    """Create a campaign and one plan per matching customer the user sees (一户一案, SPEC §6.2): its gap products
+    (the targets it is not covered in), an objective, its customer manager as owner, at `screened`. A segment that
+    matches nobody creates nothing. With `expected` (the fingerprint of the preview the user confirmed), a campaign
+    whose customers or conflicts changed meanwhile is not created (PreviewChanged, carrying the new preview)."""
+    planned = _plan(user=user, data=data)
+    campaign, products, customers = planned.campaign, planned.products, planned.customers
     if not customers:
         raise ValidationError({"segment": _("The segment matches no customer in the region: nothing was created.")})
+    if expected is not None and expected != planned.preview.fingerprint:
+        raise PreviewChanged(planned.preview)
+    region = campaign.region
     campaign.save()
     campaign.target_products.set(products)
     _create_plans(campaign, customers, products)
@@ -121,6 +197,73 @@ def campaign_create(*, user: User, data: dict[str, Any]) -> Campaign:
     _plans_audited(user=user, campaign=campaign)
     campaign_plans_notified(by=user, campaign=campaign)
     return campaign
+
+
+def campaign_may_cancel(user: User, campaign: Campaign) -> bool:
+    """Those who plan campaigns (department heads, provincial staff, headquarters) cancel those of the departments
+    of their territory."""
+    return may(user, "campaigns.plan") and territory_departments(user).filter(pk=campaign.department_id).exists()
+
+
+@transaction.atomic
+def campaign_cancel(*, user: User, campaign: Campaign, reason: str) -> Campaign:
+    """Cancel a campaign (取消): its plans are kept, closed (read-only, off the lists of work, no longer a channel
+    conflict), its open call lists closed; with a reason, in the audit trail and in each customer's history."""
+    if not campaign_may_cancel(user, campaign):
+        raise PermissionDenied(_("Only department heads and provincial staff of its territory cancel a campaign."))
+    # the row locked: two cancellations, or a cancellation and a call list being built, follow one another
+    stored = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if stored.is_cancelled:
+        raise ValidationError(_("The campaign is already cancelled."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for cancelling the campaign.")})
+    if len(reason) > 200:
+        raise ValidationError({"reason": _("The reason is at most 200 characters.")})
+    now = timezone.now()
+    campaign.cancelled_at, campaign.cancelled_by, campaign.cancel_reason = now, user, reason
+    campaign.full_clean(exclude=["created_by", "department", "region", "cancelled_by"])
+    campaign.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
+    lists = list(campaign.call_lists.filter(closed_at__isnull=True).values_list("pk", flat=True))
+    CallList.objects.filter(pk__in=lists).update(closed_at=now)
+    plans = campaign.plans.count()
+    audit.record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=campaign,
+        region_path=campaign.region.path,
+        changes={"cancelled_at": [None, audit.plain(now)], "cancel_reason": ["", reason]},
+        detail={"plans": plans, "call_lists_closed": lists},
+    )
+    _plans_closed_audited(user=user, campaign=campaign, reason=reason)
+    return campaign
+
+
+def _plans_closed_audited(*, user: User, campaign: Campaign, reason: str) -> None:
+    """One entry per plan closed, in each customer's history: one INSERT … SELECT."""
+    plan, customer, region = (
+        connection.ops.quote_name(model._meta.db_table) for model in (CustomerPlan, Customer, Region)
+    )
+    closed = audit.changes_sql({"closed": ("NULL", "'cancelled'")})
+    audit.record_select(
+        user=user,
+        action=AuditAction.UPDATE,
+        object_type=CustomerPlan._meta.label_lower,
+        select_sql=(
+            f"SELECT CAST({plan}.id AS text) AS object_id, {customer}.name AS object_repr, "
+            f"{customer}.id AS customer_id, {customer}.code AS customer_code, {region}.path AS region_path, "
+            f"{closed} AS changes "
+            f"FROM {plan} JOIN {customer} ON {customer}.id = {plan}.customer_id "
+            f"JOIN {region} ON {region}.code = {customer}.region_id WHERE {plan}.campaign_id = %s"
+        ),
+        params=[campaign.pk],
+        detail={"campaign": campaign.pk, "reason": reason},
+    )
+
+
+def _refuse_if_cancelled(campaign: Campaign) -> None:
+    if campaign.is_cancelled:
+        raise ValidationError(_("The campaign is cancelled: its plans are closed and read-only."))
 
 
 CAMPAIGN_FIELDS = ("name", "kind", "department", "region", "starts_on", "ends_on", "segment")
@@ -201,6 +344,7 @@ def plan_stage_set(
     (or out of lost) needs a reason. With the `version` of the plan the caller saw, a move made on a plan changed
     meanwhile is refused (StaleVersion)."""
     # the plan as it is now, its row locked: two moves at once are made one after the other
+    _refuse_if_cancelled(plan.campaign)
     stored = CustomerPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
     versions.check(stored, version, fields=["stage"], customer_id=stored.customer_id)
     plan.stage = stored.stage
@@ -236,6 +380,7 @@ def plan_update(
     only) and its owner (department heads and provincial staff only; someone who sees the customer under SPEC §2,
     so that the plan is on their lists). The plan's row is locked, so changes follow one another; with the
     `version` the caller read, a change made on a stale plan is refused (StaleVersion)."""
+    _refuse_if_cancelled(plan.campaign)
     stored = CustomerPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
     versions.check(
         stored, version, fields=[name for name in ("stage", "owner") if name in data], customer_id=stored.customer_id

@@ -19,7 +19,7 @@ from django.views import View
 from crm import audit
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator
-from crm.permissions import may
+from crm.permissions import may, require
 from teams.selectors import staff_pool
 
 from .. import selectors, services
@@ -137,9 +137,9 @@ class CallListView(LoginRequiredMixin, View):
         if request.GET.get("page", "").isdigit():
             back += f"?page={request.GET['page']}"
         if "close" in request.POST:
-            services.call_list_close(user=request.user, call_list=call_list)
-            messages.success(request, _("The call list is closed."))
-            return HttpResponseRedirect(back)
+            # closing goes through its preview (what it ends), then the confirmation there
+            require(request.user, "campaigns.close_call_list", call_list)
+            return HttpResponseRedirect(reverse("campaigns:call-list-close", args=[call_list.pk]))
         form = CallOutcomeForm(request.POST)
         if not form.is_valid():
             return self._render(request, call_list, form, status=400)
@@ -176,6 +176,45 @@ class CallListView(LoginRequiredMixin, View):
                 _("%(name)s: %(outcome)s recorded.") % {"name": entry.name, "outcome": CallOutcome(outcome).label},
             )
         return HttpResponseRedirect(back)
+
+
+class CallListCloseView(LoginRequiredMixin, View):
+    """Close a call list: a preview of what closing ends (its numbers still to call, the call-backs promised on
+    them), then the confirmation. The list's agent or its builder only."""
+
+    template_name = "campaigns/call_list_close.html"
+
+    def _list(self, request, pk: int) -> CallList:
+        call_list = get_object_or_404(
+            selectors.call_lists_for(request.user).select_related("campaign", "agent", "created_by"), pk=pk
+        )
+        require(request.user, "campaigns.close_call_list", call_list)
+        return call_list
+
+    def get(self, request, pk: int):
+        call_list = self._list(request, pk)
+        if not call_list.is_open:
+            messages.info(request, _("The call list is already closed."))
+            return HttpResponseRedirect(reverse("campaigns:call-list", args=[call_list.pk]))
+        preview = selectors.call_list_close_preview(call_list, timezone.localdate())
+        return render(request, self.template_name, {"call_list": call_list, "preview": preview})
+
+    def post(self, request, pk: int):
+        call_list = self._list(request, pk)
+        preview = selectors.call_list_close_preview(call_list, timezone.localdate())
+        was_open = call_list.is_open
+        services.call_list_close(user=request.user, call_list=call_list)
+        if was_open:
+            messages.success(
+                request,
+                ngettext(
+                    "The call list is closed: %(count)d number was still to call.",
+                    "The call list is closed: %(count)d numbers were still to call.",
+                    preview.pending,
+                )
+                % {"count": preview.pending},
+            )
+        return HttpResponseRedirect(reverse("campaigns:call-list", args=[call_list.pk]))
 
 
 class CampaignCallsView(LoginRequiredMixin, View):

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -24,7 +24,7 @@ from crm.permissions import may, require
 from crm.visibility import territory_departments
 
 from .. import selectors, services
-from ..forms import ActivityForm, CampaignForm, PlanMoveForm
+from ..forms import ActivityForm, CampaignCancelForm, CampaignForm, PlanMoveForm
 from ..models import PlanStage
 from ..rules import COVERAGE_LABELS
 
@@ -61,20 +61,92 @@ class CampaignCreateView(LoginRequiredMixin, View):
         return render(request, self.template_name, {"form": style_form(CampaignForm(user=request.user))})
 
     def post(self, request):
+        """Two steps: the form posts to a preview (the plans and the conflicts, nothing created); the preview posts
+        the same fields back with `step=confirm` and the preview's fingerprint, and only then is the campaign
+        created, exactly as previewed, or the changed numbers shown again. `step=edit` goes back to the form."""
         form = CampaignForm(request.POST, user=request.user)
-        if form.is_valid():
-            try:
-                campaign = services.campaign_create(user=request.user, data=form.service_data())
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
+        step = request.POST.get("step", "preview")
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": style_form(form)}, status=400)
+        if step == "edit":
+            return render(request, self.template_name, {"form": style_form(form)})
+        data = form.service_data()
+        try:
+            if step == "confirm":
+                campaign = services.campaign_create(
+                    user=request.user, data=data, expected=request.POST.get("fingerprint", "")
+                )
                 messages.success(
                     request,
                     _("Campaign %(name)s planned: %(count)s customer plans.")
                     % {"name": campaign.name, "count": campaign.plans.count()},
                 )
                 return HttpResponseRedirect(reverse("campaigns:campaign", args=[campaign.pk]))
-        return render(request, self.template_name, {"form": style_form(form)}, status=400)
+            preview = services.campaign_preview(user=request.user, data=data)
+            if not preview.plans:
+                raise ValidationError(
+                    {"segment": _("The segment matches no customer in the region: nothing to create.")}
+                )
+        except services.PreviewChanged as changed:
+            return self._preview(request, form, data, changed.preview, changed=True)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return render(request, self.template_name, {"form": style_form(form)}, status=400)
+        return self._preview(request, form, data, preview)
+
+    def _preview(self, request, form, data: dict, preview, changed: bool = False):
+        context = {
+            "form": form,
+            "data": data,
+            "department": data.get("department") or request.user.department,
+            "preview": preview,
+            "changed": changed,
+            "coverage_labels": [COVERAGE_LABELS[status] for status in data["segment"]["coverage"]],
+            "industries": form.cleaned_data["industries"],
+        }
+        # 409: the confirmation met numbers other than those the user confirmed; nothing was created
+        return render(request, "campaigns/campaign_preview.html", context, status=409 if changed else 200)
+
+
+class CampaignCancelView(LoginRequiredMixin, View):
+    """Cancel a campaign: a preview of what it closes (its plans by where they stand, its open call lists), and a
+    reason, then the confirmation. The plans are kept, closed."""
+
+    template_name = "campaigns/campaign_cancel.html"
+
+    def _campaign(self, request, pk: int):
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
+        if not services.campaign_may_cancel(request.user, campaign):
+            raise PermissionDenied(_("Only department heads and provincial staff of its territory cancel a campaign."))
+        return campaign
+
+    def _render(self, request, campaign, form, status: int = 200):
+        context = {"campaign": campaign, "form": style_form(form), "preview": selectors.cancel_preview(campaign)}
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request, pk: int):
+        campaign = self._campaign(request, pk)
+        if campaign.is_cancelled:
+            messages.info(request, _("The campaign is already cancelled."))
+            return HttpResponseRedirect(reverse("campaigns:campaign", args=[campaign.pk]))
+        return self._render(request, campaign, CampaignCancelForm())
+
+    def post(self, request, pk: int):
+        campaign = self._campaign(request, pk)
+        form = CampaignCancelForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, campaign, form, status=400)
+        try:
+            services.campaign_cancel(user=request.user, campaign=campaign, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self._render(request, campaign, form, status=400)
+        messages.success(
+            request,
+            _("Campaign %(name)s cancelled: its %(count)s plans are closed and kept.")
+            % {"name": campaign.name, "count": campaign.plans.count()},
+        )
+        return HttpResponseRedirect(reverse("campaigns:campaign", args=[campaign.pk]))
 
 
 # The owner filter's value for plans without an owner: no username can be it (usernames are letters, digits, @.+-_).
@@ -126,6 +198,7 @@ class CampaignDetailView(LoginRequiredMixin, View):
             "activities": campaign.activities.prefetch_related("staff")[:20],
             "openable": {campaign.pk},
             "move_form": PlanMoveForm(),
+            "may_cancel": not campaign.is_cancelled and services.campaign_may_cancel(request.user, campaign),
             "chart_data": {
                 "funnel": [{"label": str(label), "plans": count} for _stage, label, count in progress.funnel],
             },
@@ -208,7 +281,7 @@ class ActivityCreateView(LoginRequiredMixin, View):
     template_name = "campaigns/activity_form.html"
 
     def _form(self, request, data=None):
-        campaigns = selectors.campaigns_for(request.user).order_by("-starts_on")
+        campaigns = selectors.campaigns_for(request.user).filter(cancelled_at__isnull=True).order_by("-starts_on")
         form = ActivityForm(data, user=request.user, campaigns=campaigns)
         if data is None and request.GET.get("campaign", "").isdigit():
             form.initial["campaign"] = campaigns.filter(pk=request.GET["campaign"]).first()

@@ -105,7 +105,7 @@ def test_the_agent_sees_her_numbers_whole_to_call_first_each_with_a_form(alice_l
     html = response.content.decode()
     assert f'href="/customers/{calling["alice"].code}/"' in html and calling["alice"].name in html
     assert f'href="tel:{MEMBER_A}"' in html
-    assert 'name="close"' in html
+    assert 'data-testid="close-list"' in html and f'href="{_page(alice_list)}close/"' in html
     assert response.context["pending"] == 3
 
 
@@ -119,7 +119,7 @@ def test_a_department_head_sees_the_list_masked_and_without_forms(alice_list, ca
         ("138****0012", False),
     ]
     assert WANG not in response.content.decode()
-    assert 'name="close"' not in response.content.decode()
+    assert 'data-testid="close-list"' not in response.content.decode()
 
 
 @pytest.mark.parametrize("who", ["carol", "gd_paul"])
@@ -209,13 +209,19 @@ def test_only_the_agent_records_on_the_page(alice_list, cast, login):
 
 def test_the_agent_closes_the_list_and_the_forms_go(alice_list, cast, login):
     assert login(cast["dora"]).post(_page(alice_list), {"close": "1"}).status_code == 403  # neither agent nor builder
+    assert login(cast["dora"]).post(f"{_page(alice_list)}close/").status_code == 403
     client = login(cast["alice"])
-    assert client.post(_page(alice_list), {"close": "1"}).status_code == 302
+    # the old one-click close now leads to the preview, and closes nothing
+    response = client.post(_page(alice_list), {"close": "1"})
+    assert response.status_code == 302 and response["Location"] == f"{_page(alice_list)}close/"
+    alice_list.refresh_from_db()
+    assert alice_list.is_open
+    assert client.post(f"{_page(alice_list)}close/").status_code == 302
     alice_list.refresh_from_db()
     assert not alice_list.is_open
     page = client.get(_page(alice_list))
     assert not any(form for _mobile, _attempts, form in _rows(page))
-    assert 'name="close"' not in page.content.decode()
+    assert 'data-testid="close-list"' not in page.content.decode()
 
 
 def test_the_list_page_reads_a_fixed_number_of_queries(calling, cast, login, django_assert_num_queries):

@@ -65,7 +65,11 @@ def campaign(b_tier, cast) -> Campaign:
 def test_a_department_head_plans_a_campaign_from_the_form(b_tier, cast, login):
     client = login(cast["dora"])
     form = _form(department=str(cast["dora"].department_id))
-    response = client.post("/campaigns/new/", form)
+    preview = client.post("/campaigns/new/", form)
+    assert preview.status_code == 200 and not Campaign.objects.exists()  # the preview first, nothing created
+    response = client.post(
+        "/campaigns/new/", {**form, "step": "confirm", "fingerprint": preview.context["preview"].fingerprint}
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     campaign = Campaign.objects.get()
     assert response["Location"] == f"/campaigns/{campaign.pk}/"
