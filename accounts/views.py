@@ -19,6 +19,7 @@ from django.views.generic import FormView
 from crm import versions
 from crm.forms import style_form
 from crm.permissions import may, require
+from crm.visibility import province_path, territory_region
 
 from . import hooks, selectors, services, timeline
 from .filters import CustomerFilter
@@ -39,9 +40,9 @@ class CustomerListView(LoginRequiredMixin, View):
         page = Paginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
-        # What the floors above add: each customer's visit status and one's due visits (teams), an account
-        # manager's own figures (kpis).
-        extra: dict = {"mine": None, "due_count": None}
+        # What the floors above add: each customer's visit status and one's due visits, and for those who read a
+        # territory each customer's manager and last visit (teams); an account manager's own figures (kpis).
+        extra: dict = {"mine": None, "due_count": None, "team_columns": False}
         for context in hooks.customer_list_context(request=request, page=page):
             extra.update(context)
         return render(
@@ -49,6 +50,7 @@ class CustomerListView(LoginRequiredMixin, View):
             self.template_name,
             {
                 **extra,
+                "title": customer_list_title(request.user),
                 "filter": filterset,
                 "page": page,
                 "query": query.urlencode(),
@@ -58,6 +60,21 @@ class CustomerListView(LoginRequiredMixin, View):
                 or bool(filterset.errors),
             },
         )
+
+
+def customer_list_title(user) -> str:
+    """The customer list says whose customers it lists: an account manager's own (我的客户), a department's
+    (成都市政企客户部的客户), a province's for its staff (四川省的客户), everyone's for headquarters."""
+    if user.sees_own_customers_only:
+        return _("My customers")
+    if user.sees_everything:
+        return _("All customers")
+    if user.heads_a_department and user.department is not None:  # loaded already by the visibility rule
+        return _("Customers of %(name)s") % {"name": user.department.name}
+    region = user.region
+    if region is not None and user.is_provincial_staff and region.path != province_path(region):
+        region = territory_region(user)  # staff whose home is below the province see the whole province
+    return _("Customers of %(name)s") % {"name": region.name} if region is not None else _("My customers")
 
 
 class CustomerDetailView(LoginRequiredMixin, View):

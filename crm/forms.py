@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .audit import plain
 from .versions import StaleVersion
@@ -79,3 +80,16 @@ def stale_shown(form: forms.BaseForm, refusal: StaleVersion, yours: Mapping[str,
     form.add_error(None, refusal.message)
     form.data = form.data.copy()
     form.data[form.add_prefix("version")] = refusal.current
+
+
+class JobFilterForm(forms.Form):
+    """The jobs page's filters: the kind of job (those the user sees) and the board's status."""
+
+    kind = forms.ChoiceField(label=pgettext_lazy("job", "Kind"), required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+
+    def __init__(self, *args: Any, kinds: list[tuple[str, Any]], statuses: list[tuple[str, Any]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        everything = [("", gettext_lazy("All"))]
+        self.fields["kind"].choices = everything + kinds
+        self.fields["status"].choices = everything + statuses

@@ -20,6 +20,8 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("imports/", include("imports.urls")),
     path("audit/", views.AuditListView.as_view(), name="audit"),
+    path("jobs/", views.JobsView.as_view(), name="jobs"),
+    path("jobs/progress/", views.JobProgressView.as_view(), name="jobs-progress"),
     path("notifications/", include("crm.notification_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),

@@ -1,27 +1,32 @@
-"""The ground floor's pages: the audit trail, and the icon browsers ask for at /favicon.ico."""
+"""The ground floor's pages: the audit trail, the one jobs page, and the icon browsers ask for at /favicon.ico."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from . import audit
+from . import audit, jobboard
 from .csvstream import BOM, csv_chunks
 from .filters import AuditFilter
-from .forms import style_form
+from .forms import JobFilterForm, style_form
 from .models import AuditAction, AuditEntry
 from .permissions import may, require
 
 AUDIT_PAGE_SIZE = 50
+JOBS_PAGE_SIZE = 30
+# The runs one poll of the jobs page may ask about ("tiers-12,imports-3"), at most this many.
+JOB_KEY_RE = re.compile(r"^[a-z_]+-[0-9]{1,18}$")
+JOB_KEYS_MAX = 100
 # An export holds at most this many entries, newest first; a narrower filter gets the rest.
 AUDIT_EXPORT_LIMIT = 200_000
 
@@ -92,3 +97,57 @@ def _csv(entries) -> Iterator[bytes]:
     )
     yield from csv_chunks([header])
     yield from csv_chunks(rows)
+
+
+class JobsView(LoginRequiredMixin, View):
+    """One page for every job run the user may review (tier recomputes, KPI computations, imports: `crm.jobboard`),
+    newest first, filterable by kind and status; the running ones follow their progress (`JobProgressView`)."""
+
+    template_name = "crm/jobs.html"
+
+    def get(self, request):
+        require(request.user, "crm.view_jobs")
+        visible = jobboard.kinds(request.user)
+        form = JobFilterForm(
+            request.GET, kinds=[(kind.key, kind.label) for kind in visible], statuses=jobboard.STATUS_CHOICES
+        )
+        valid = form.is_valid()
+        kind, status = (form.cleaned_data["kind"], form.cleaned_data["status"]) if valid else ("", "")
+        chosen = [job_kind for job_kind in visible if not kind or job_kind.key == kind] if valid else []
+        style_form(form, small=True)
+        page = Paginator(jobboard.MergedRuns(request.user, chosen, status), JOBS_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        query = request.GET.copy()
+        query.pop("page", None)
+        # Something running anywhere the user sees (not only on this page) keeps the page polling.
+        running = any(row.running for row in page) or any(
+            job_kind.visible(request.user, jobboard.RUNNING).exists() for job_kind in visible
+        )
+        return render(
+            request,
+            self.template_name,
+            {"form": form, "page": page, "query": query.urlencode(), "running": running, "kinds": visible},
+        )
+
+
+class JobProgressView(LoginRequiredMixin, View):
+    """What the jobs page polls while something runs: the runs it names (`?runs=tiers-12,imports-3`) as they are
+    now, and the keys of the other runs running that the user sees. Runs the user does not see are left out."""
+
+    def get(self, request):
+        require(request.user, "crm.view_jobs")
+        keys = [key for key in request.GET.get("runs", "").split(",") if key]
+        if len(keys) > JOB_KEYS_MAX or not all(JOB_KEY_RE.match(key) for key in keys):
+            message = _("runs: give at most %(max)d runs, each as its kind and number (tiers-12), separated by commas.")
+            return JsonResponse({"errors": {"runs": [message % {"max": JOB_KEYS_MAX}]}}, status=400)
+        rows = jobboard.rows_by_key(request.user, keys)
+        running = [row.key for row in jobboard.running_rows(request.user)]
+        return JsonResponse(
+            {
+                "running": bool(running) or any(row.running for row in rows.values()),
+                "runs": {key: row.as_json() for key, row in rows.items()},
+                "others": [key for key in running if key not in rows],
+            },
+            headers={"Cache-Control": "no-store"},
+        )

@@ -7,6 +7,7 @@ class KpisConfig(AppConfig):
     verbose_name = _("KPIs and dashboards")
 
     def ready(self) -> None:
-        from . import extensions
+        from . import extensions, jobboard
 
         extensions.register()
+        jobboard.register()

@@ -43,7 +43,7 @@ def filter_visits(queryset: QuerySet, name: str, value: str) -> QuerySet:
 
 def customer_list_context(*, request, page) -> dict:
     """Each listed customer's visit status, and the count of one's own due visits (only staff on teams have
-    customers of their own that fall due)."""
+    customers of their own that fall due); for those who read a territory, each customer's manager and last visit."""
     standards, verified_only = selectors.standards_of(request), selectors.verified_only_of(request)
     statuses = selectors.visit_statuses([(c.pk, c.tier) for c in page], by_tier=standards, verified_only=verified_only)
     for customer in page:
@@ -53,7 +53,17 @@ def customer_list_context(*, request, page) -> dict:
         if request.user.team_roles.exists()
         else None
     )
-    return {"due_count": due}
+    # Those who read a territory's customers (department heads, provincial staff, headquarters) see whose each one
+    # is and when it was last visited: one query for the page.
+    team_columns = not request.user.sees_own_customers_only
+    if team_columns:
+        tz = timezone.get_current_timezone()
+        facts = selectors.managers_and_last_visits([customer.pk for customer in page])
+        for customer in page:
+            manager_name, last_visit = facts.get(customer.pk, ("", None))
+            customer.manager_name = manager_name
+            customer.last_visited_on = timezone.localdate(last_visit, tz) if last_visit else None
+    return {"due_count": due, "team_columns": team_columns}
 
 
 def customer_page_context(*, request, customer) -> dict:

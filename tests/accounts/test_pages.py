@@ -79,8 +79,9 @@ def test_list_page_query_count_is_pinned(login, cast, customers, territory, djan
     client = login(cast["hq"])
     # session, user, user's region (header), count, one page of customers with their region, industry and
     # profile facts, the service standards and this period's visits of the page (due badges), whether the user
-    # is on any team, the region, industry and product choices of the filter form, the frame's unread notifications
-    with django_assert_num_queries(12):
+    # is on any team, the page's customer managers and last visits (one query, issue 18), the region, industry and
+    # product choices of the filter form, the frame's unread notifications
+    with django_assert_num_queries(13):
         response = client.get(LIST)
     assert response.status_code == 200
 
