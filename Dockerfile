@@ -15,6 +15,8 @@ COPY imports imports
 COPY workbench workbench
 COPY demo demo
 RUN pip install .
+# The chart library, pinned in crm/vendor.py, into /app/var/vendor/ for collectstatic below.
+RUN python crm/vendor.py
 
 COPY manage.py ./
 COPY templates templates

@@ -15,7 +15,13 @@ $(VENV)/.installed: pyproject.toml $(VENV)/pyvenv.cfg
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The chart library, pinned in crm/vendor.py and fetched from the npm registry (integrity checked) into var/vendor/.
+VENDORED := var/vendor/plotly/plotly-basic.min.js.integrity
+$(VENDORED): crm/vendor.py $(VENV)/pyvenv.cfg
+	$(BIN)/python crm/vendor.py
+	touch $@
+
+install: $(VENV)/.installed $(VENDORED)
 
 run: install
 	$(BIN)/python manage.py migrate --no-input

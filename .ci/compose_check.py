@@ -94,7 +94,7 @@ def check_web(service: dict) -> None:
                     sys.exit("web: gunicorn did not serve /login/ within 60 s")
                 time.sleep(0.5)
         assert "登录" in body, "web: the login page is not in Chinese"
-        for path in ("bootstrap/css/bootstrap.min.css", "plotly/plotly.min.js", "js/dashboard.js"):
+        for path in ("bootstrap/css/bootstrap.min.css", "plotly/plotly-basic.min.js", "js/dashboard.js"):
             static = urllib.request.Request(
                 f"http://127.0.0.1:18765/static/{path}", headers={"Host": "localhost", "X-Forwarded-Proto": "https"}
             )

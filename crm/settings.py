@@ -199,7 +199,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "crm.staticfinders.PackageFileFinder",  # the chart library, from the plotly package
+    "crm.staticfinders.VendoredFileFinder",  # the chart library, fetched at install time (crm/vendor.py)
 ]
 # Uploaded files (visit photos) go through Django's storage API: the filesystem under MEDIA_ROOT by default, an
 # S3-compatible object store (MinIO on the intranet, or any S3) when MEDIA_S3_BUCKET is set. They are never served

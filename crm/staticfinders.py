@@ -1,36 +1,47 @@
-"""Static files shipped inside installed Python packages, served as if they were ours: the chart library comes
-from the plotly package the setup installs (no CDN on the operator's intranet), and only the one file we use."""
+"""Static files fetched at install time, served as if they were ours: the chart library (plotly.js's partial bundle
+with bar, scatter and pie) is pinned in `crm/vendor.py`, which `make install` and the Dockerfile run to write it
+under `var/vendor/` (git-ignored; no CDN on the operator's intranet). When the file is missing, the system checks
+(`manage.py check`, runserver, collectstatic) say so and how to fetch it."""
 
 from __future__ import annotations
 
-from importlib.util import find_spec
 from pathlib import Path
 
 from django.contrib.staticfiles.finders import BaseFinder
+from django.core.checks import Error
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage
 
-# static path → (package, file inside it)
-PACKAGE_FILES = {"plotly/plotly.min.js": ("plotly", "package_data/plotly.min.js")}
+from crm.vendor import FILES, Vendored
+
+VENDORED = {item.static_path: item for item in FILES}
 
 
-def _source(package: str, name: str) -> Path:
-    spec = find_spec(package)
-    return Path(spec.origin).parent / name
+def _missing(item: Vendored) -> str:
+    return (
+        f"{item.target} is missing (static file {item.static_path}, pinned in crm/vendor.py): "
+        "run `make install` or `python crm/vendor.py` to fetch it"
+    )
 
 
-class PackageFileFinder(BaseFinder):
+class VendoredFileFinder(BaseFinder):
     def check(self, **kwargs):
-        return []
+        return [
+            Error(_missing(item), id="crm.E010")  # staticfiles runs the finders' checks
+            for item in FILES
+            if not item.target.is_file()
+        ]
 
     def find(self, path: str, find_all: bool = False, **kwargs):
-        if path not in PACKAGE_FILES:
-            return [] if find_all else None
-        source = str(_source(*PACKAGE_FILES[path]))
-        return [source] if find_all else source
+        item = VENDORED.get(path)
+        if item is None or not item.target.is_file():
+            return []  # no match, as Django's own finders say it (a None would end up in `finders.find`'s list)
+        return [str(item.target)] if find_all else str(item.target)
 
     def list(self, ignore_patterns):
-        for path, (package, name) in PACKAGE_FILES.items():
-            source = _source(package, name)
-            storage = FileSystemStorage(location=str(source.parent))
-            storage.prefix = str(Path(path).parent)  # collectstatic writes prefix/name, as FileSystemFinder does
-            yield source.name, storage
+        for item in FILES:
+            if not item.target.is_file():
+                raise ImproperlyConfigured(_missing(item))
+            storage = FileSystemStorage(location=str(item.target.parent))
+            storage.prefix = str(Path(item.static_path).parent)  # collectstatic writes prefix/name, as FileSystemFinder
+            yield item.target.name, storage

@@ -1,6 +1,10 @@
-// Charts of the KPI dashboard, drawn with plotly.js (served from our own host) from the page's #chart-data.
+// Charts of the KPI dashboard, drawn with plotly.js (its partial bundle, served from our own host) from the page's
+// #chart-data. The figures are plain HTML and need no script; the chart library (the URL in this script tag's
+// data-chart-library) is loaded only when the first chart comes near the screen, and each chart is drawn when it
+// comes near the screen itself (issue 18: a dashboard light on a phone).
 (function () {
   "use strict";
+  var libraryUrl = document.currentScript.dataset.chartLibrary;
   var data = JSON.parse(document.getElementById("chart-data").textContent);
   var config = { displayModeBar: false, responsive: true, staticPlot: false };
   var font = { family: getComputedStyle(document.body).fontFamily, size: 11 };
@@ -41,9 +45,11 @@
     }], layout({ showlegend: false, margin: { l: 24, r: 24, t: 24, b: 24 } }), config);
   }
 
+  function loadHeight() { return Math.max(160, 22 * data.load.names.length + 50); }
+
   function load(element) {
     var loadData = data.load;
-    var height = Math.max(160, 22 * loadData.names.length + 50);
+    var height = loadHeight();
     Plotly.newPlot(element, [{
       type: "bar", orientation: "h", y: loadData.names, x: loadData.customers, name: data.labels.customers,
       marker: { color: loadData.customers.map(function (n) { return n > loadData.capacity ? "#dc3545" : "#0d6efd"; }) },
@@ -58,5 +64,44 @@
   }
 
   var draw = { trend: trend, tiers: tiers, load: load };
-  document.querySelectorAll("[data-chart]").forEach(function (element) { draw[element.dataset.chart](element); });
+  var library = null;  // the promise of the chart library, once asked for
+
+  function loadLibrary() {
+    if (!library) {
+      library = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = libraryUrl;
+        script.onload = resolve;
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    }
+    return library;
+  }
+
+  function show(element) {
+    loadLibrary().then(function () {
+      draw[element.dataset.chart](element);
+      element.dataset.drawn = "true";
+    }, function () { element.dataset.drawn = "failed"; });  // the table under each chart still has the figures
+  }
+
+  var charts = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
+  // Each chart's place is kept at its height before it is drawn, so that nothing under it moves when it is.
+  charts.forEach(function (element) {
+    if (element.dataset.chart === "load") { element.style.minHeight = loadHeight() + "px"; }
+  });
+  if (!("IntersectionObserver" in window)) {
+    charts.forEach(show);
+    return;
+  }
+  var observer = new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (entry.isIntersecting) {
+        observer.unobserve(entry.target);
+        show(entry.target);
+      }
+    });
+  }, { rootMargin: "300px 0px" });  // a little ahead of the scroll, so that a chart is there when it is reached
+  charts.forEach(function (element) { observer.observe(element); });
 })();
