@@ -44,8 +44,8 @@ from kpis.services import kpi_compute
 from teams.models import Visit
 from tests.campaigns.test_call_lists import make_campaign
 from tests.factories import PASSWORD
-from tiering.models import RuleSet
-from tiering.services import rule_set_draft_create
+from tiering.models import RuleSet, TierOverride
+from tiering.services import rule_set_draft_create, tier_override_request, tier_override_set
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +145,35 @@ class World:
     def rule_set(self) -> RuleSet:
         """A draft of Sichuan's tier rules."""
         return rule_set_draft_create(user=self.cast["paul"])
+
+    @cached_property
+    def override_request(self) -> TierOverride:
+        """dora's request (she heads CD0001's department) for a manual tier of CD0001, waiting for a decision."""
+        return tier_override_request(
+            customer=self.customers["alice"],
+            user=self.cast["dora"],
+            tier="A+",
+            reason="省重点保障客户",
+            expires_on=timezone.localdate() + datetime.timedelta(days=30),
+        )
+
+    @cached_property
+    def override_in_force(self) -> TierOverride:
+        """paul's manual tier of CD0001, set directly and in force."""
+        return tier_override_set(
+            customer=self.customers["alice"],
+            user=self.cast["paul"],
+            tier="A+",
+            reason="省重点保障客户",
+            expires_on=timezone.localdate() + datetime.timedelta(days=30),
+        )
+
+    @cached_property
+    def service_manager(self):
+        """bob as CD0001's service manager: he sees it, and is not its customer manager."""
+        from tests.factories import TeamRoleFactory
+
+        return TeamRoleFactory(customer=self.customers["alice"], user=self.cast["bob"], role="service_manager")
 
     @cached_property
     def national_rule_set(self) -> RuleSet:
@@ -311,6 +340,19 @@ EXPECTATIONS: dict[str, Route] = {
     "audit": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
     ),
+    # The one jobs page and what it polls: provincial staff and headquarters; the runs of another province are
+    # simply not listed (tests/crm/test_job_board.py).
+    "jobs": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("dora", 403), insider_with_right=Call("paul", 200)
+    ),
+    "jobs-progress": Route(
+        PAGE,
+        query="?runs=imports-1",
+        anonymous=302,
+        outsider=NA,
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("paul", 200),
+    ),
     # -- notifications: one's own inbox (another's notification is 404), the head's department robot -------------
     "notifications:inbox": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
@@ -443,14 +485,63 @@ EXPECTATIONS: dict[str, Route] = {
     ),
     "tiering:recompute": Route(
         PAGE,
-        method="post",
         anonymous=302,
         outsider=NA,
-        insider_without_right=Call("alice", 403),
-        insider_with_right=Call("paul", 302),  # back to the rule sets, where the run is listed
+        # the preview of the scope and count, and its confirmation (tests/tiering/test_simulation.py)
+        insider_without_right=Call("alice", 403, method="post", data={"confirm": "1", "scope": "510000"}),
+        insider_with_right=Call("paul", 200),
+    ),
+    "tiering:simulation-movers": Route(
+        PAGE,
+        kwargs=pk("rule_set"),
+        anonymous=302,
+        outsider=Call("gd_paul", 404),  # Guangdong's staff do not see Sichuan's draft
+        insider_without_right=Call("alice", 403, kwargs=pk("national_rule_set")),
+        insider_with_right=Call("paul", 200),
     ),
     "tiering:quota": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    # Manual tiers: asked for by the customer's head or customer manager, decided by provincial staff (issue 18).
+    "tiering:overrides": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    "tiering:override-request": Route(
+        PAGE,
+        kwargs=code(),
+        needs=("service_manager",),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("bob", 403),  # on CD0001's team, not its customer manager
+        insider_with_right=Call("dora", 200),
+    ),
+    "tiering:override-decide": Route(
+        PAGE,
+        kwargs=pk("override_request"),
+        method="post",
+        data={"decision": "approve"},
+        anonymous=302,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("paul", 302),  # back to the queue
+    ),
+    "tiering:override-withdraw": Route(
+        PAGE,
+        kwargs=pk("override_request"),
+        method="post",
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("alice", 403),  # not hers: dora asked
+        insider_with_right=Call("dora", 302),
+    ),
+    "tiering:override-remove": Route(
+        PAGE,
+        kwargs=pk("override_in_force"),
+        method="post",
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("dora", 403),
+        insider_with_right=Call("paul", 302),
     ),
     # -- KPIs ------------------------------------------------------------------------------------------------------
     "kpis:dashboard": Route(
@@ -479,6 +570,15 @@ EXPECTATIONS: dict[str, Route] = {
         outsider=Call("carol", 404),
         insider_without_right=NA,
         insider_with_right=ALICE_OK,
+    ),
+    "campaigns:campaign-cancel": Route(
+        PAGE,
+        kwargs=pk("campaign"),
+        needs=("plan",),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("alice", 403),  # she sees the campaign (a plan of hers), but does not plan
+        insider_with_right=Call("dora", 200),  # the preview of what cancelling closes
     ),
     "campaigns:plan-move": Route(
         PAGE,
@@ -523,6 +623,14 @@ EXPECTATIONS: dict[str, Route] = {
         # bob sees the list (its campaign has a plan of his), but only its agent or builder closes it
         insider_without_right=Call("bob", 403, method="post", data={"close": "1"}),
         insider_with_right=ALICE_OK,
+    ),
+    "campaigns:call-list-close": Route(
+        PAGE,
+        kwargs=pk("call_list"),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("bob", 403),  # he sees the list, but only its agent or builder closes it
+        insider_with_right=ALICE_OK,  # the preview of what closing ends
     ),
     "campaigns:calls": Route(
         PAGE,
@@ -731,6 +839,17 @@ EXPECTATIONS: dict[str, Route] = {
         outsider=Call("carol", 404),
         insider_without_right=NA,
         insider_with_right=ALICE_OK,
+    ),
+    "campaign-cancel": Route(
+        API,
+        kwargs=pk("campaign"),
+        needs=("plan",),
+        method="post",
+        data={"reason": "预算取消"},
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("alice", 403),  # she sees the campaign, but does not plan campaigns
+        insider_with_right=Call("dora", 200),
     ),
     "campaign-plans": Route(
         API,

@@ -75,14 +75,14 @@ class HoldingSeeder:
             )
 
 
-def seed_campaigns(*, seed: int = 2026) -> dict[str, int]:
+def seed_campaigns(*, seed: int = 2026, today: datetime.date | None = None) -> dict[str, int]:
     """A month's campaign of the Chengdu department as its head plans it (B-tier customers whose 集团V网 coverage is
     thin or missing), its plans spread along the five-step path, a site activity and a call list for the demo
     account manager; through the services, so the demo holds what the product itself writes. For demos up to
     `LARGE_DEMO` customers."""
     rng = random.Random(seed)
     head = User.objects.get(username="cd_head")
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     start = today.replace(day=1)
     campaign = campaign_create(
         user=head,

@@ -16,7 +16,7 @@ from tiering.data import DEFAULT_NATIONAL_RULES
 from tiering.models import RuleSet
 from tiering.rules import INDUSTRY_FIELD, evaluate
 
-from .base import SeedClock, person_name
+from .base import CityProfile, SeedClock, person_name
 
 
 def _industries_rated(tier: str) -> list[str]:
@@ -78,6 +78,10 @@ COMMON_INDUSTRIES = {
     "B06": 1,
 }
 
+
+# What an incomplete profile misses (SPEC §7, 建档完整): a USCC, a county or grid (only the city is known), an
+# address, or a key person's mobile.
+PROFILE_GAPS = ("uscc", "uscc", "region", "address", "key_person", "key_person", "key_person")
 
 BRAND_WORDS = [
     "天府",
@@ -210,9 +214,17 @@ class CustomerSeeder:
     history comes from a generator of its own, so that it leaves the customers' figures as they were."""
 
     def __init__(
-        self, *, rng: random.Random, seed: int, clock: SeedClock, history_months: int, rule_set: RuleSet
+        self,
+        *,
+        rng: random.Random,
+        seed: int,
+        clock: SeedClock,
+        history_months: int,
+        rule_set: RuleSet,
+        full_members: bool = True,
     ) -> None:
         self.rng = rng
+        self.full_members = full_members
         self.history_rng = random.Random(seed + 2)
         self.clock = clock
         self.history_months = history_months
@@ -255,7 +267,8 @@ class CustomerSeeder:
             "accounts_keyperson", ["customer_id", "name", "title", "mobile", "is_decision_maker", "notes"]
         )
         self.member_writer = BulkWriter(
-            "accounts_groupmember", ["customer_id", "name", "mobile", "on_net", "verified", "arpu", "vip_level"]
+            "accounts_groupmember",
+            ["customer_id", "name", "mobile", "on_net", "verified", "arpu", "vip_level", "left_on"],
         )
         self.tier_history_writer = BulkWriter(
             "tiering_tierchange", ["customer_id", "from_tier", "to_tier", "changed_at", "source", "rule_set_id"]
@@ -263,10 +276,20 @@ class CustomerSeeder:
         self.status_writer = BulkWriter("accounts_statusperiod", ["customer_id", "status", "starts_on", "ends_on"])
         self.customer_id = next_id("accounts_customer")
         self.serial = 0  # of the people's mobile numbers
+        # Group members' names and monthly bills (ARPU, VIP level) are drawn from these pools.
+        self.member_names = [person_name(rng) for _ in range(4000)]
+        self.member_bills = []
+        for _ in range(1000):
+            arpu = Decimal(rng.choice((rng.uniform(20, 300), rng.uniform(20, 300), rng.uniform(300, 3600))))
+            arpu = arpu.quantize(Decimal("0.01"))
+            self.member_bills.append((arpu, vip_level_for(arpu)))
 
-    def add(self, city: Region, counties: list[Region], grids: dict[str, list[Region]]) -> SeededCustomer:
-        """One customer of `city`, in one of its `counties` (and their `grids`) mostly, with its key persons and
-        group members."""
+    def add(
+        self, city: Region, counties: list[Region], grids: dict[str, list[Region]], profile: CityProfile
+    ) -> SeededCustomer:
+        """One customer of `city`, in one of its `counties` (and their `grids`), with its key persons and group
+        members; whether its profile is complete (建档完整) and how many of its handsets are members on our
+        network follow the city's `profile`."""
         rng = self.rng
         now = self.clock.now
         customer_id = self.customer_id
@@ -274,32 +297,18 @@ class CustomerSeeder:
         code = f"28{customer_id:08d}"
         industry = rng.choices(self.industry_choices, self.industry_weights)[0]
         section = industry[0]
-        region = city
-        if counties and rng.random() < 0.9:
-            region = rng.choice(counties)
-            if grids[region.code] and rng.random() < 0.4:
-                region = rng.choice(grids[region.code])
+        # Handsets skewed towards the low end of each band (most groups are small), which keeps the tiers' shares.
         roll = rng.random()
         if roll < 0.025:
-            handsets = rng.randint(500, 6000)
+            handsets = int(500 * 12 ** (rng.random() ** 3))
         elif roll < 0.245:
-            handsets = rng.randint(100, 499)
+            handsets = int(100 * 5 ** (rng.random() ** 1.5))
         else:
-            handsets = rng.randint(3, 99)
+            handsets = int(3 * 33 ** rng.random())
         spend = Decimal(handsets * rng.uniform(35, 115)).quantize(Decimal("0.01"))
         revenue = (spend * Decimal(rng.uniform(0, 0.4))).quantize(Decimal("0.01"))
         status_roll = rng.random()
         status = "active" if status_roll < 0.9 else ("prospect" if status_roll < 0.96 else "churned")
-        name = f"{city.name.removesuffix('市')}{rng.choice(BRAND_WORDS)}{rng.choice(SUFFIX_BY_SECTION[section])}"
-        if section == "S":
-            name = f"{region.name if region.level == 'county' else city.name}{rng.choice(SUFFIX_BY_SECTION['S'])}"
-        uscc = _uscc(customer_id, region.code, section) if rng.random() < 0.88 else None
-        address = (
-            f"{city.name}{region.name if region.level != 'city' else ''}{rng.choice(STREETS)}{rng.randint(1, 999)}号"
-            if rng.random() < 0.93
-            else ""
-        )
-        list_level = "provincial" if handsets >= 2000 else "city"
         is_tax_top500, is_major_influence = rng.random() < 0.003, rng.random() < 0.002
         values = {
             "status": status,
@@ -311,9 +320,29 @@ class CustomerSeeder:
             "is_tax_top500": is_tax_top500,
             "is_major_influence": is_major_influence,
         }
-        # The tier as the rules in force give it, so that the demo shows tiers from the start.
+        # The tier as the rules in force give it, so that the demo shows tiers from the start (the seeder has the
+        # tiering code itself write them over at the end, as a recompute would).
         result = evaluate(values, self.rules)
         reasons = json.dumps(result.reasons, default=float, ensure_ascii=False, separators=(",", ":"))
+        # A complete profile has a USCC, a county or grid, an address and a key person's mobile; an incomplete one
+        # misses one of them.
+        complete_share = profile.profile_ab if result.tier in ("A+", "A", "B") else profile.profile_c
+        gap = None if rng.random() < complete_share else rng.choice(PROFILE_GAPS)
+        region = city
+        if gap != "region" and counties:
+            region = rng.choice(counties)
+            if grids[region.code] and rng.random() < 0.4:
+                region = rng.choice(grids[region.code])
+        name = f"{city.name.removesuffix('市')}{rng.choice(BRAND_WORDS)}{rng.choice(SUFFIX_BY_SECTION[section])}"
+        if section == "S":
+            name = f"{region.name if region.level == 'county' else city.name}{rng.choice(SUFFIX_BY_SECTION['S'])}"
+        uscc = None if gap == "uscc" else _uscc(customer_id, region.code, section)
+        address = (
+            ""
+            if gap == "address"
+            else f"{city.name}{region.name if region.level != 'city' else ''}{rng.choice(STREETS)}{rng.randint(1, 999)}号"  # noqa: E501
+        )
+        list_level = "provincial" if handsets >= 2000 else "city"
         self.customer_writer.add(
             (
                 customer_id,
@@ -342,40 +371,55 @@ class CustomerSeeder:
         self._status_history(customer_id, status)
         if result.tier:  # the tier's first entry in the customer's history: set on import
             self.tier_history_writer.add((customer_id, "", result.tier, now, "import", self.rule_set.pk))
-        self._people(customer_id, handsets)
+        self._key_persons(customer_id, with_mobile=gap != "key_person")
+        self._members(customer_id, handsets, status, profile)
         return SeededCustomer(customer_id, industry, handsets, status, result.tier)
 
-    def _people(self, customer_id: int, handsets: int) -> None:
-        """Up to three key persons, the first the decision maker, and up to five of the group's members."""
+    def _key_persons(self, customer_id: int, *, with_mobile: bool) -> None:
+        """One to three key persons, the first the decision maker; none with a mobile (or none at all) when the
+        profile misses them."""
         rng = self.rng
-        for number in range(rng.choice((0, 1, 1, 2, 2, 3))):
-            self.serial += 1
-            self.person_writer.add(
-                (
-                    customer_id,
-                    person_name(rng),
-                    rng.choice(TITLES),
-                    _mobile(self.serial) if rng.random() < 0.9 else "",
-                    number == 0,
-                    "",
-                )
-            )
-        for _ in range(min(handsets, rng.choice((0, 1, 2, 3, 4, 5)))):
-            self.serial += 1
-            arpu = Decimal(rng.choice((rng.uniform(20, 300), rng.uniform(20, 300), rng.uniform(300, 3600))))
-            arpu = arpu.quantize(Decimal("0.01"))
-            on_net = rng.random() < 0.3
-            self.member_writer.add(
-                (
-                    customer_id,
-                    person_name(rng),
-                    _mobile(self.serial),
-                    on_net,
-                    on_net and rng.random() < 0.7,
-                    arpu,
-                    vip_level_for(arpu),
-                )
-            )
+        count = rng.choice((1, 1, 2, 2, 3)) if with_mobile else rng.choice((0, 1))
+        for number in range(count):
+            mobile = ""
+            if with_mobile and (number == 0 or rng.random() < 0.8):
+                self.serial += 1
+                mobile = _mobile(self.serial)
+            self.person_writer.add((customer_id, person_name(rng), rng.choice(TITLES), mobile, number == 0, ""))
+
+    def _members(self, customer_id: int, handsets: int, status: str, profile: CityProfile) -> None:
+        """The group's members (集团成员). An active customer's members on our network are a share of its handsets
+        around its city's coverage, with a few more on other networks; most are verified as the city's profile
+        says. Some members left within the history (离网, most of them never verified), so the coverage and the
+        authenticity of past months differ from today's. A large demo (`full_members` off) keeps a sample of up
+        to five members a customer: a realistic coverage there would be tens of millions of rows."""
+        rng = self.rng
+        random_ = rng.random
+        if not self.full_members:
+            for _ in range(min(handsets, rng.choice((0, 1, 2, 3, 4, 5)))):
+                on_net = random_() < 0.3
+                self._member(customer_id, on_net, on_net and random_() < 0.7, None)
+            return
+        if status != "active":
+            for _ in range(min(handsets, rng.choice((0, 0, 1, 2, 3)))):
+                self._member(customer_id, random_() < 0.5, random_() < 0.5, None)
+            return
+        on_net_count = min(handsets, int(handsets * profile.coverage * (0.3 + 1.4 * random_()) + random_()))
+        off_net_count = int(on_net_count * 0.15 * random_() + random_())
+        for number in range(on_net_count + off_net_count):
+            self._member(customer_id, number < on_net_count, random_() < profile.verified, None)
+        history_days = self.history_months * 30
+        for _ in range(int(on_net_count * 0.08 * random_() + random_() * 0.6)):
+            left_on = self.clock.today - datetime.timedelta(days=1 + int(random_() * history_days))
+            self._member(customer_id, random_() < 0.5, random_() < 0.2, left_on.isoformat())
+
+    def _member(self, customer_id: int, on_net: bool, verified: bool, left_on: str | None) -> None:
+        """One group member, named and billed from the pools drawn once (a demo has a hundred thousand of them)."""
+        random_ = self.rng.random
+        self.serial += 1
+        name = self.member_names[int(random_() * len(self.member_names))]
+        arpu, vip_level = self.member_bills[int(random_() * len(self.member_bills))]
+        self.member_writer.add((customer_id, name, _mobile(self.serial), on_net, verified, arpu, vip_level, left_on))
 
     def _status_history(self, customer_id: int, status: str) -> None:
         """Where the customer's status came from: most active customers have been so for years, about one in

@@ -3,6 +3,7 @@ visits and holdings, written in bulk."""
 
 from __future__ import annotations
 
+import datetime
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,13 +14,19 @@ from accounts.models import Customer
 from crm.bulk import reset_sequence
 from crm.models import Region
 from teams.models import MANAGER_PERIODS_CONSTRAINT, MANAGER_PERIODS_SQL
+from tiering.bulk import apply_rules
 from tiering.selectors import published_rule_set
 
-from .base import SeedClock
+from .base import SeedClock, city_profiles
 from .campaigns import HoldingSeeder
 from .customers import CustomerSeeder
 from .teams import TeamSeeder
 from .territory import DemoLogin, city_counts, seed_demo_logins, seed_staff, seed_territory
+
+# Above this many customers the demo is a benchmark's load: a quarter of history, a sample of up to five group members
+# a customer (a realistic coverage would be tens of millions of rows), the stored tiers left as the seed drew them,
+# and no KPI snapshots, campaign or opportunities: a million customers seed in under three minutes (issue 2).
+LARGE_DEMO = 100_000
 
 
 @dataclass
@@ -77,9 +84,15 @@ def _add_foreign_keys(keys: list[tuple[str, str, str]]) -> None:
 
 class DemoSeeder:
     def __init__(
-        self, customers: int, seed: int = 2260, progress: Callable[[str], None] = print, history_months: int = 12
+        self,
+        customers: int,
+        seed: int = 2260,
+        progress: Callable[[str], None] = print,
+        history_months: int = 12,
+        today: datetime.date | None = None,
     ):
         self.total = customers
+        self.large = customers > LARGE_DEMO
         # How far back visits and customers' statuses go: the KPIs' 12-month trend needs a year.
         self.history_months = max(history_months, 1)
         self.seed = seed
@@ -87,7 +100,7 @@ class DemoSeeder:
         # holdings each from one of their own.
         self.rng = random.Random(seed)
         self.progress = progress
-        self.clock = SeedClock()
+        self.clock = SeedClock(today)
 
     def run(self) -> SeedReport:
         report = SeedReport()
@@ -113,13 +126,16 @@ class DemoSeeder:
         counts = city_counts(self.total)
         pools, report.staff = seed_staff(regions, counts, rng=self.rng, clock=self.clock, progress=self.progress)
         teams = TeamSeeder(rng=self.rng, seed=self.seed, clock=self.clock, history_months=self.history_months)
+        rule_set = published_rule_set(None)
         customers = CustomerSeeder(
             rng=self.rng,
             seed=self.seed,
             clock=self.clock,
             history_months=self.history_months,
-            rule_set=published_rule_set(None),
+            rule_set=rule_set,
+            full_members=not self.large,
         )
+        profiles = city_profiles(list(counts), self.seed)
         holdings = HoldingSeeder(seed=self.seed, clock=self.clock)
         done = 0
         step = max(self.total // 20, 1)
@@ -132,10 +148,11 @@ class DemoSeeder:
             for manager_id, load in zip(pool.get("customer_manager", []), pool.get("loads", []), strict=True):
                 manager_of.extend([manager_id] * load)
             for index in range(count):
-                customer = customers.add(city, counties, grids)
+                customer = customers.add(city, counties, grids, profiles[city_code])
                 if customer.status == "active":
                     holdings.add(customer.id, customer.tier, customer.handsets)
-                teams.add(customer, manager_of[index] if index < len(manager_of) else None, pool)
+                manager = manager_of[index] if index < len(manager_of) else None
+                teams.add(customer, manager, pool, city_code, profiles[city_code])
                 done += 1
                 if done % step == 0:
                     self.progress(f"customers: {done}/{self.total} ({done * 100 // self.total} %)")
@@ -161,6 +178,11 @@ class DemoSeeder:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute(MANAGER_PERIODS_SQL)
             _add_foreign_keys(foreign_keys)
+        if not self.large:
+            # The tiers and reasons as the tiering code itself writes them (the seed drew them with the same rules,
+            # but reasons' JSON may be spelt otherwise, e.g. SQLite's 1 for true): the first recompute changes
+            # nobody. Tiers do not change here, so no history or audit entry is written.
+            apply_rules(Customer.objects.all(), rule_set.specs(), rule_set.pk, source="import")
         report.customers = customers.customer_writer.written
         report.key_persons = customers.person_writer.written
         report.members = customers.member_writer.written

@@ -12,12 +12,16 @@ from crm.bulk import BulkWriter, next_id
 from teams.models import ServiceStandard
 from teams.rules import CUSTOMER_MANAGER, INTERNAL, SECOND_MANAGER, period_bounds
 
-from .base import SeedClock
+from .base import CityProfile, SeedClock
 from .customers import A_INDUSTRIES, TITLES, SeededCustomer
 from .territory import TEAM_EXTRA_ROLES
 
-# The share of tiered customers whose service standard is already met this period (if their team can meet it).
-VISITS_MET_SHARE = 0.6
+# In the running period the share of customers whose standard is met grows from this part of the city's share of
+# closed periods, at the period's start, to all of it at its end (visits come early in a period rather than late).
+RUNNING_PERIOD_HEAD_START = 0.6
+# The share of customers whose customer manager, or another role of their team, came within the history (a new
+# customer, a portfolio handed over): they were not served before, so completeness and visits grow over the year.
+ASSIGNED_WITHIN_HISTORY = 0.1
 
 # Visits (走访): what is said of them, by kind.
 VISIT_PURPOSES = [
@@ -92,6 +96,8 @@ class VisitPlan:
     role: str
     role_required: int
     periods: list[tuple[datetime.datetime, datetime.datetime]]
+    elapsed: float  # the part of the running period gone by
+    skew: float  # visits' days are drawn as start + u ** skew × length: early in the period
 
 
 class TeamSeeder:
@@ -101,9 +107,13 @@ class TeamSeeder:
     def __init__(self, *, rng: random.Random, seed: int, clock: SeedClock, history_months: int) -> None:
         self.rng = rng
         self.visit_rng = random.Random(seed + 1)
+        self.role_rng = random.Random(seed + 4)
+        self.drift_rng = random.Random(seed + 6)
+        self.drifts: dict[str, list[float]] = {}
         self.clock = clock
         self.history_months = history_months
-        self.starts_on = (clock.today - datetime.timedelta(days=365)).isoformat()
+        self.history_days = history_months * 30
+        self.starts_on = clock.today - datetime.timedelta(days=365)
         self.role_writer = BulkWriter("teams_teamrole", ["customer_id", "user_id", "role", "starts_on", "ends_on"])
         self.visit_writer = BulkWriter(
             "teams_visit",
@@ -127,9 +137,12 @@ class TeamSeeder:
         self.visit_id = next_id("teams_visit")
         self.visit_plans = self._visit_plans()
 
-    def add(self, customer: SeededCustomer, manager: int | None, pool: dict[str, list]) -> None:
+    def add(
+        self, customer: SeededCustomer, manager: int | None, pool: dict[str, list], city: str, profile: CityProfile
+    ) -> None:
         """The customer's team from its city's `pool`: its customer `manager`, a service manager from 100 handsets
-        (or an A-rated industry) and most other roles from 500; then the visits of a tiered customer's team."""
+        (or an A-rated industry) and most other roles from 500, about one in ten of them come within the history;
+        then the visits of a tiered customer's team as its `city`'s `profile` has them."""
         rng = self.rng
         holders = {}
         if manager is not None:
@@ -140,10 +153,16 @@ class TeamSeeder:
             for role in TEAM_EXTRA_ROLES[1:]:
                 if rng.random() < 0.8:
                     holders[role] = rng.choice(pool[role])
+        since = {}
+        random_ = self.role_rng.random
         for role, user_id in holders.items():
-            self.role_writer.add((customer.id, user_id, role, self.starts_on, None))
+            starts_on = self.starts_on
+            if random_() < ASSIGNED_WITHIN_HISTORY:
+                starts_on = self.clock.today - datetime.timedelta(days=1 + int(random_() * (self.history_days - 1)))
+            since[role] = starts_on
+            self.role_writer.add((customer.id, user_id, role, starts_on.isoformat(), None))
         if customer.tier and CUSTOMER_MANAGER in holders:
-            self._visits(customer.id, customer.tier, holders)
+            self._visits(customer.id, customer.tier, holders, since, city, profile)
 
     def _visit_plans(self) -> dict[str, VisitPlan]:
         tz = timezone.get_current_timezone()
@@ -157,8 +176,9 @@ class TeamSeeder:
         for _ in range(self.history_months - 1):
             history_start = period_bounds("month", history_start - datetime.timedelta(days=1))[0]
         for standard in ServiceStandard.objects.all():
-            start, _ = period_bounds(standard.period, today)
+            start, end = period_bounds(standard.period, today)
             periods = [(midnight(start), self.clock.moment)]
+            elapsed = (self.clock.moment - midnight(start)) / (midnight(end) - midnight(start))
             while True:  # every earlier period that lies wholly within the history
                 previous, _ = period_bounds(standard.period, start - datetime.timedelta(days=1))
                 if previous < history_start:
@@ -166,7 +186,12 @@ class TeamSeeder:
                 periods.append((midnight(previous), midnight(start)))
                 start = previous
             plans[standard.tier] = VisitPlan(
-                standard.visits_required, standard.visits_role, standard.visits_role_required, periods
+                standard.visits_required,
+                standard.visits_role,
+                standard.visits_role_required,
+                periods,
+                elapsed,
+                1.5 if standard.period == "month" else 4.0,
             )
         month_start, _ = period_bounds("month", today)
         self.month_start = midnight(month_start)
@@ -189,21 +214,42 @@ class TeamSeeder:
         ]
         return plans
 
-    def _visits(self, customer_id: int, tier: str, holders: dict[str, int]) -> None:
-        """The visits of one customer in each period of its standard within the history: in the running period
-        enough to meet the standard for about 60 % of customers, in closed ones for about 75 % (a little less the
-        further back), never for a customer whose team lacks the role the standard wants visits of, fewer for the
-        rest; for half of those with a second manager, this month's internal sync."""
+    def _visits(
+        self,
+        customer_id: int,
+        tier: str,
+        holders: dict[str, int],
+        since: dict[str, datetime.date],
+        city: str,
+        profile: CityProfile,
+    ) -> None:
+        """The visits of one customer in each period of its standard within the history: in each closed period
+        enough to meet the standard for the city's share of customers (moving a few points from one period to
+        the next), in the running one for part of it (`RUNNING_PERIOD_HEAD_START`), never before its customer
+        manager came, nor for a customer whose team lacks (or did not yet have) the role the standard wants visits
+        of; fewer for the rest; for half of those with a second manager, this month's internal sync."""
         plan = self.visit_plans.get(tier)
         if plan is None:
             return
         rng = self.visit_rng
         manager = holders[CUSTOMER_MANAGER]
         role_holder = holders.get(plan.role) if plan.role else None
+        drifts = self.drifts.get(city)
+        if drifts is None:
+            drifts = self.drifts[city] = [self.drift_rng.uniform(-0.07, 0.04) for _ in range(self.history_months * 3)]
+        tz = timezone.get_current_timezone()
+        manager_since = datetime.datetime.combine(since[CUSTOMER_MANAGER], datetime.time.min, tzinfo=tz)
+        role_since = datetime.datetime.combine(since[plan.role], datetime.time.min, tzinfo=tz) if role_holder else None
         for back, (start, end) in enumerate(plan.periods):
-            met_share = VISITS_MET_SHARE if back == 0 else 0.78 - 0.02 * back
-            if rng.random() < met_share and (role_holder or not plan.role):
-                visitors = [(role_holder, plan.role)] * plan.role_required
+            if end <= manager_since:
+                break  # earlier periods: the customer had no manager yet
+            start = max(start, manager_since)
+            met_share = min(profile.visits_met + drifts[back], 1.0)
+            if back == 0:
+                met_share *= RUNNING_PERIOD_HEAD_START + (1 - RUNNING_PERIOD_HEAD_START) * plan.elapsed
+            role_there = role_holder is not None and role_since is not None and role_since < end
+            if rng.random() < met_share and (role_there or not plan.role):
+                visitors = [(role_holder, plan.role)] * plan.role_required if role_holder is not None else []
                 visitors += [(manager, CUSTOMER_MANAGER)] * (plan.required - plan.role_required)
                 if rng.random() < 0.15:
                     visitors.append((manager, CUSTOMER_MANAGER))
@@ -211,11 +257,15 @@ class TeamSeeder:
                 # Not met: fewer visits than required, or (with a role to visit) none of that role's.
                 most = plan.required if plan.role_required else plan.required - 1
                 visitors = [(manager, CUSTOMER_MANAGER)] * rng.randint(0, most)
+            start_by_role = max(start, role_since) if role_since is not None else start
             for visitor, role in visitors:
-                self._visit(customer_id, visitor, role, self._contact_kind(), start, end)
+                first = start_by_role if plan.role and role == plan.role else start
+                self._visit(customer_id, visitor, role, self._contact_kind(), first, end, plan.skew)
         second = holders.get(SECOND_MANAGER)
         if second and rng.random() < 0.5:
-            visit_id = self._visit(customer_id, second, SECOND_MANAGER, INTERNAL, self.month_start, self.clock.moment)
+            visit_id = self._visit(
+                customer_id, second, SECOND_MANAGER, INTERNAL, self.month_start, self.clock.moment, 1.0
+            )
             self.present_writer.add((visit_id, manager))
 
     def _contact_kind(self) -> str:
@@ -230,12 +280,14 @@ class TeamSeeder:
         kind: str,
         start: datetime.datetime,
         end: datetime.datetime,
+        skew: float,
     ) -> int:
-        """One visit in [start, end), in working hours when the range allows; `end` is at most now."""
+        """One visit in [start, end), in working hours when the range allows, on a day drawn as start +
+        u ** `skew` × length (early in the range for a skew above 1); `end` is at most now."""
         random_ = self.visit_rng.random
         stamp = self.clock.stamp
         when = start + datetime.timedelta(
-            days=int(random_() * ((end - start).days + 1)), minutes=540 + int(random_() * 540)
+            days=int(random_() ** skew * ((end - start).days + 1)), minutes=540 + int(random_() * 540)
         )
         if when >= end:
             when = start + (end - start) * random_()

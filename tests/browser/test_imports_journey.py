@@ -59,6 +59,7 @@ def test_provincial_staff_import_a_customer_extract(browser, live_server, custom
     page = context.new_page()
     log_in(page, live_server, "paul")
 
+    page.click("[data-testid=nav-manage]")
     page.click("[data-testid=nav-imports]")
     page.wait_for_url(f"{live_server.url}/imports/")
     template = page.locator("[data-testid=template-customers-xlsx]")

@@ -6,7 +6,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count, F
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Customer, GroupMember, KeyPerson, StatusPeriod
@@ -58,11 +60,16 @@ def default_tier(c: Customer) -> str:
     return "C"
 
 
-@pytest.fixture
-def seeded():
-    out = StringIO()
-    call_command("seed_demo", customers=N, stdout=out)
-    return out.getvalue()
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The province seeded once for the module, as Django's `setUpTestData` does: in a transaction around the
+    module's tests, each of which runs in a savepoint of its own, rolled back at the end."""
+    fast_hashing = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), transaction.atomic(), fast_hashing:  # the hasher the tests check with
+        out = StringIO()
+        call_command("seed_demo", customers=N, stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
 
 
 def test_seed_builds_the_province(seeded):
@@ -70,6 +77,9 @@ def test_seed_builds_the_province(seeded):
     assert Region.objects.filter(level="city", parent_id="510000").count() == 21
     for city in ("510100", "510600", "510700", "511500"):
         assert Region.objects.filter(level="county", parent_id=city).count() >= 6
+    # every city has counties: a profile is complete only in a county or a grid
+    for city in Region.objects.filter(level="city", parent_id="510000"):
+        assert Region.objects.filter(level="county", parent=city).count() >= 3, city.name
     assert Region.objects.filter(level="grid").count() >= 10
     assert Region.objects.get(code="510104").name == "锦江区"
     assert Department.objects.count() == 22  # one per city plus the provincial department
@@ -149,9 +159,14 @@ def test_data_is_valid_and_realistic(seeded):
         customer.full_clean()
         assert customer.uscc is None or uscc_error(customer.uscc) is None
     assert all(all("\u4e00" <= ch <= "\u9fff" for ch in c.name) for c in sample)  # Chinese names only
-    members = GroupMember.objects.all()
+    members = GroupMember.objects.filter(customer__status="active", left_on__isnull=True)
     on_net = members.filter(on_net=True).count() / members.count()
-    assert 0.25 <= on_net <= 0.35
+    assert 0.8 <= on_net <= 0.95
+    # some members left within the year, none in the future
+    left = GroupMember.objects.filter(left_on__isnull=False)
+    assert left.exists()
+    assert not left.filter(left_on__gt=timezone.localdate()).exists()
+    assert left.filter(left_on__lt=timezone.localdate() - timedelta(days=180)).exists()
     for member in members[:500]:
         assert member.vip_level == vip_level_for(member.arpu)
     industries = Customer.objects.values("industry_id").distinct().count()
@@ -211,3 +226,85 @@ def test_every_department_and_the_demo_manager_have_opportunities(seeded):
         assert Opportunity.objects.filter(customer__region__path__startswith=department.region.path).exists()
     mine = Opportunity.objects.filter(owner__username=DEMO_MANAGER)
     assert mine.count() >= 3 and mine.values("stage").distinct().count() >= 2
+
+
+# -- a demo that looks like a province (issue 18, point 11) ---------------------------------------------------------
+
+# Plausible bands of the latest month's figures, for the province and for every city (SPEC §7 targets: coverage
+# 27 %, profiles 95 % (A+/A/B) and 80 % (C), authenticity 100 %, visits 100 %).
+PROVINCE_BANDS = {
+    "member_coverage_rate": (0.22, 0.32),
+    "archive_rate_ab": (0.88, 0.98),
+    "archive_rate_c": (0.74, 0.88),
+    "member_authenticity_rate": (0.86, 0.97),
+    "team_completeness_rate": (0.85, 1.0),
+    "visit_compliance_rate": (0.55, 0.97),
+}
+CITY_BANDS = {
+    "member_coverage_rate": (0.12, 0.45),
+    "archive_rate_ab": (0.8, 1.0),
+    "archive_rate_c": (0.6, 0.97),
+    "member_authenticity_rate": (0.75, 1.0),
+    "visit_compliance_rate": (0.4, 1.0),
+}
+
+
+def _latest(metric: str, least: int = 0) -> dict[str, Decimal]:
+    """The latest month's values by region, of the regions with at least `least` in the denominator."""
+    period = KpiSnapshot.objects.order_by("-period").values_list("period", flat=True).first()
+    rows = KpiSnapshot.objects.filter(kind="region", period=period, metric=metric, denominator__gte=least)
+    return dict(rows.values_list("region_id", "value"))
+
+
+def _trend(metric: str) -> list[Decimal]:
+    rows = KpiSnapshot.objects.filter(kind="region", region_id="510000", metric=metric).order_by("period")
+    return list(rows.values_list("value", flat=True))
+
+
+def test_the_demo_looks_like_a_province(seeded):
+    """Issue 18, point 11: the headline KPIs near their targets with cities on both sides, trend lines that move,
+    and a first recompute that changes nobody. One test, as each seeds a province."""
+    from kpis.metrics import METRICS
+    from tiering.models import TierJobRun
+
+    cities = set(Region.objects.filter(level="city", parent_id="510000").values_list("code", flat=True))
+    for metric, (low, high) in PROVINCE_BANDS.items():
+        assert low <= _latest(metric)["510000"] <= high, (metric, _latest(metric)["510000"])
+    for metric, (low, high) in CITY_BANDS.items():
+        # the cities with enough customers to count (a small city of a 3 000-customer demo has a dozen in tier B)
+        values = [value for code, value in _latest(metric, least=40).items() if code in cities]
+        assert len(values) >= 5, metric
+        assert all(low <= value <= high for value in values), (metric, values)
+        assert max(values) - min(values) >= Decimal("0.03"), (metric, values)  # a spread between cities
+    coverage = [value for code, value in _latest("member_coverage_rate", least=1000).items() if code in cities]
+    assert min(coverage) < Decimal("0.27") <= max(coverage), coverage  # cities on both sides of the target
+    profiles = [value for code, value in _latest("archive_rate_c", least=40).items() if code in cities]
+    assert min(profiles) < Decimal("0.8") <= max(profiles), profiles
+
+    # the trend lines move: only what the KPIs read as it stands today (revenue, the tier shares) may stay flat
+    assert len(set(KpiSnapshot.objects.order_by().values_list("period", flat=True))) == 12
+    moving = {metric.code for metric in METRICS if len(set(_trend(metric.code))) > 1}
+    assert len(moving) >= 11, moving
+    assert moving >= {
+        "member_coverage_rate",
+        "member_authenticity_rate",
+        "archive_rate_ab",
+        "archive_rate_c",
+        "team_completeness_rate",
+        "visit_compliance_rate",
+        "opportunity_discovery_rate",
+    }, moving
+    # profiles fill in over the year as customers get their managers
+    profiles_ab = _trend("archive_rate_ab")
+    assert profiles_ab[-1] - profiles_ab[0] >= Decimal("0.03"), profiles_ab
+
+    # the first recompute after seeding changes no tier, no reason and no member's VIP level
+    history = TierChange.objects.count()
+    reasons = dict(Customer.objects.values_list("pk", "tier_reasons"))
+    out = StringIO()
+    call_command("recompute_tiers", stdout=out)
+    run = TierJobRun.objects.latest("pk")
+    assert run.status == "succeeded", run.errors
+    assert (run.customers_seen, run.customers_changed, run.members_changed) == (N, 0, 0), out.getvalue()
+    assert TierChange.objects.count() == history
+    assert dict(Customer.objects.values_list("pk", "tier_reasons")) == reasons
