@@ -318,6 +318,10 @@ def test_cancelling_closes_the_plans_keeps_them_and_is_audited(calling, cast, lo
     with pytest.raises(Exception, match="cancelled"):
         services.call_list_build(user=cast["alice"], campaign=campaign)
     assert not selectors.plans_to_visit(calling["alice"]).filter(campaign=campaign).exists()
+    # the customer page marks the plan as one of a cancelled campaign
+    customer_page = client_alice.get(f"/customers/{calling['alice'].code}/").content.decode()
+    row = customer_page[customer_page.index(f'<tr data-campaign="{campaign.pk}"') :].split("</tr>")[0]
+    assert 'data-testid="plan-cancelled"' in row and "与行业部活动重复" in row
     assert not selectors.plans_idle(timezone.localdate()).filter(campaign=campaign).exists()
     # cancelling twice is refused
     assert client.get(f"/campaigns/{campaign.pk}/cancel/").status_code == 302
