@@ -105,12 +105,16 @@ def reason_display(reason: Mapping[str, Any], words: ReasonWords) -> str:
     return f"{name} {value} {OPERATORS[operator]} {threshold}"
 
 
+def words_for(reasons: Iterable[Mapping[str, Any]]) -> ReasonWords:
+    """The active language's words and the names of the industries these reasons mention (one query, only when one
+    does): for one customer's reasons, or a page of customers' at once."""
+    codes = [reason["value"] for reason in reasons if reason["operator"] == "in"]
+    return reason_words(industries=industry_names(codes))
+
+
 def reasons_text(reasons: Sequence[Mapping[str, Any]], words: ReasonWords | None = None) -> list[str]:
-    """The reasons of one customer as people read them, in order. Without `words`, the active language's and the
-    names of the industries the reasons mention (one query, only when one does)."""
-    if words is None:
-        codes = [reason["value"] for reason in reasons if reason["operator"] == "in"]
-        words = reason_words(industries=industry_names(codes))
+    """The reasons of one customer as people read them, in order. Without `words`, those of `words_for`."""
+    words = words_for(reasons) if words is None else words
     return [reason_display(reason, words) for reason in reasons]
 
 

@@ -23,7 +23,7 @@ from crm.visibility import territory_region
 
 from . import exports, selectors, services
 from .forms import OverrideDecisionForm, RuleFormSet, RuleSetForm, TierOverrideForm
-from .reasons import ReasonWords, field_names, industry_names, reasons_text
+from .reasons import reasons_text, words_for
 from .tasks import tier_recompute_launch
 
 MOVERS_PAGE_SIZE = 50
@@ -171,8 +171,7 @@ class RuleSetView(RuleSetStaffMixin, View):
         page = CountedPaginator(movers, MOVERS_PAGE_SIZE, count=moved).get_page(self.request.GET.get("page"))
         page.city = city
         reasons = [reason for mover in page for reason in (*(mover.new_reasons or []), *(mover.tier_reasons or []))]
-        codes = [reason["value"] for reason in reasons if reason["operator"] == "in"]
-        words = ReasonWords(fields=field_names(), industries=industry_names(codes))
+        words = words_for(reasons)
         cities = {row.code: row.name for row in simulation.rows}
         for mover in page:
             mover.city_name = cities.get(mover.city, "")
