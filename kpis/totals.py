@@ -18,7 +18,7 @@ from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Customer, CustomerStatus, GroupMember
+from accounts.models import BillingPeriod, Customer, CustomerStatus, GroupMember
 from accounts.selectors import active_on, member_current, profile_complete
 from campaigns.models import Opportunity, OpportunityStage, OpportunityStageChange
 from campaigns.rules import OPEN_OPPORTUNITY_STAGES
@@ -84,6 +84,15 @@ def _opportunities_closed(period: Period, as_of: datetime.date, stages: tuple[st
     return _per_customer(moves, "opportunity__customer")
 
 
+def _revenue(period: Period) -> F | Coalesce:
+    """The customer's informatization revenue of the period: what the customer says (its latest bill) for the month
+    running; for a month gone by, that month's bill where the billing system sent one (SPEC §8.4)."""
+    if period.end > timezone.localdate():
+        return F("informatization_revenue")
+    bill = BillingPeriod.objects.filter(customer=OuterRef("pk"), period=period.start).values("informatization_revenue")
+    return Coalesce(Subquery(bill[:1]), F("informatization_revenue"), output_field=MONEY)
+
+
 def _forecast(period: Period) -> Coalesce:
     """Σ expected monthly revenue × probability of the customer's opportunities still to open (open or won)
     expected to close in the period's month."""
@@ -124,7 +133,7 @@ def total_expressions(
         "members_on_net": lambda: Coalesce(Sum(_members(as_of, Q(on_net=True)), filter=ACTIVE), 0),
         "members_verified": lambda: Coalesce(Sum(_members(as_of, Q(verified=True)), filter=ACTIVE), 0),
         "revenue": lambda: Coalesce(
-            Sum("informatization_revenue", filter=ACTIVE),
+            Sum(_revenue(period), filter=ACTIVE),
             Value(Decimal(0)),
             output_field=DecimalField(max_digits=20, decimal_places=2),
         ),

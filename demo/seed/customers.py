@@ -12,11 +12,14 @@ from accounts.rules import vip_level_for
 from accounts.validators import USCC_ALPHABET, uscc_check_character
 from crm.bulk import BulkWriter, next_id
 from crm.models import Region
+from crm.periods import Period
 from tiering.data import DEFAULT_NATIONAL_RULES
 from tiering.models import RuleSet
 from tiering.rules import INDUSTRY_FIELD, evaluate
 
 from .base import CityProfile, SeedClock, person_name
+
+CENT = Decimal("0.01")
 
 
 def _industries_rated(tier: str) -> list[str]:
@@ -274,6 +277,16 @@ class CustomerSeeder:
             "tiering_tierchange", ["customer_id", "from_tier", "to_tier", "changed_at", "source", "rule_set_id"]
         )
         self.status_writer = BulkWriter("accounts_statusperiod", ["customer_id", "status", "starts_on", "ends_on"])
+        self.billing_writer = BulkWriter(
+            "accounts_billingperiod",
+            ["customer_id", "period", "monthly_spend", "informatization_revenue", "updated_at"],
+        )
+        # A year of monthly bills (SPEC §8.4) for a demo of full size, the latest month what the customer's figures
+        # say, so that the informatization revenue of past months differs from today's; drawn from a generator of
+        # their own, which leaves the customers' figures as they were.
+        self.billing_rng = random.Random(seed + 5)
+        last_month = Period.of(clock.today).previous()
+        self.billing_months = last_month.months_back(history_months) if full_members else []
         self.customer_id = next_id("accounts_customer")
         self.serial = 0  # of the people's mobile numbers
         # Group members' names and monthly bills (ARPU, VIP level) are drawn from these pools.
@@ -369,11 +382,30 @@ class CustomerSeeder:
             )
         )
         self._status_history(customer_id, status)
+        if status == "active":
+            self._bills(customer_id, spend, revenue)
         if result.tier:  # the tier's first entry in the customer's history: set on import
             self.tier_history_writer.add((customer_id, "", result.tier, now, "import", self.rule_set.pk))
         self._key_persons(customer_id, with_mobile=gap != "key_person")
         self._members(customer_id, handsets, status, profile)
         return SeededCustomer(customer_id, industry, handsets, status, result.tier)
+
+    def _bills(self, customer_id: int, spend: Decimal, revenue: Decimal) -> None:
+        """The customer's bills of the history's months, the latest its figures as they stand; earlier ones a little
+        lower the further back (informatization grows about 1.5 % a month), with some noise."""
+        uniform = self.billing_rng.uniform
+        months = len(self.billing_months)
+        for back, month in enumerate(self.billing_months, start=1 - months):  # the latest month: back = 0
+            factor = Decimal(1) if back == 0 else Decimal((1 + 0.015 * back) * uniform(0.95, 1.05))
+            self.billing_writer.add(
+                (
+                    customer_id,
+                    month.start.isoformat(),
+                    spend if back == 0 else (spend * (1 + (factor - 1) / 4)).quantize(CENT),
+                    (revenue * factor).quantize(CENT),
+                    self.clock.now,
+                )
+            )
 
     def _key_persons(self, customer_id: int, *, with_mobile: bool) -> None:
         """One to three key persons, the first the decision maker; none with a mobile (or none at all) when the

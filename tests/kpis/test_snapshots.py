@@ -151,3 +151,17 @@ def test_a_run_is_recorded_with_its_counts(province):
     assert run.customers_seen == 7 + 48 + 1
     assert run.snapshots_written == KpiSnapshot.objects.count()
     assert KpiJobRun.objects.get().finished_at is not None
+
+
+def test_a_past_months_revenue_is_that_months_bill_where_the_billing_system_sent_one(province, territory):
+    """SPEC §8.4: a customer's figure is its latest bill; a month gone by reads its own bill, and falls back on the
+    customer's figure where it has none (c1's October bill 800, c2 none: 800 + 500.50)."""
+    from accounts.models import BillingPeriod
+
+    BillingPeriod.objects.create(customer=province["c1"], period=OCTOBER.start, informatization_revenue=Decimal(800))
+    BillingPeriod.objects.create(  # another month's bill is not October's
+        customer=province["c2"], period=datetime.date(2026, 9, 1), informatization_revenue=Decimal(1)
+    )
+    assert kpi_compute(period=OCTOBER).status == "succeeded"
+    revenue = Decimal("1300.50")
+    assert _figures(region=territory["sichuan"])["informatization_revenue"] == (revenue, None, revenue)
