@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -263,7 +264,7 @@ def chunked_row(
     kind: JobKind, run: ChunkedJobRun, *, scope: str, counts: list[tuple[str, int]], url: str = ""
 ) -> JobRow:
     """A chunked job's run read into a row: its progress is its chunks done of its chunks (select_related
-    `triggered_by` in the kind's `runs`)."""
+    `triggered_by` in the kind's `runs`); it links to `url`, by default the kind's own page."""
     running = run.status == JobStatus.RUNNING
     errors = [_chunk_error_text(error) for error in run.errors or []]
     return JobRow(
@@ -287,7 +288,7 @@ def chunked_row(
             if running
             else None
         ),
-        url=url,
+        url=url or (reverse(kind.home) if kind.home else ""),
     )
 
 

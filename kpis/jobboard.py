@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +20,6 @@ def _row(run: KpiJobRun) -> jobboard.JobRow:
         scope=_("%(month)s, as of %(as_of)s")
         % {"month": run.period.strftime("%Y-%m"), "as_of": date_format(run.as_of, "Y-m-d")},
         counts=[(_("customers seen"), run.customers_seen), (_("snapshots written"), run.snapshots_written)],
-        url=reverse("kpis:targets"),
     )
     row.started_by = row.started_by or run.get_source_display()
     return row

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,7 +22,6 @@ def _row(run: TierJobRun) -> jobboard.JobRow:
             (_("changed"), run.customers_changed),
             (_("VIP levels changed"), run.members_changed),
         ],
-        url=reverse("tiering:rule-sets"),
     )
     row.started_by = row.started_by or run.get_source_display()
     return row

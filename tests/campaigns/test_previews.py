@@ -19,24 +19,10 @@ from campaigns import selectors, services
 from campaigns.models import CallEntry, CallList, Campaign, CustomerPlan, PlanStage, Product
 from crm.models import AuditEntry
 from tests.campaigns.test_call_lists import WANG, build_calling
+from tests.campaigns.test_campaign_pages import _form
 from tests.factories import CustomerFactory, DepartmentFactory, TeamRoleFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _form(**overrides) -> dict:
-    today = timezone.localdate()
-    return {
-        "name": "V网薄覆盖提升",
-        "kind": "product_push",
-        "department": "",
-        "region": "510100",
-        "starts_on": today.isoformat(),
-        "ends_on": (today + datetime.timedelta(days=30)).isoformat(),
-        "target_products": ["VPMN"],
-        "tiers": ["B"],
-        **overrides,
-    }
 
 
 def _english(client: Client) -> Client:
