@@ -193,6 +193,30 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
 USE_I18N = True
 USE_TZ = True
 
+# Benchmarks only (bench/run), never production: BENCH_TODAY=YYYY-MM-DD runs the process as if it were that day, so
+# that the seed draws the same data and every page, job and campaign of the benchmark reads the same rows on any day
+# (issue 19). The clock starts at 09:00 of that day plus the seconds since BENCH_STARTED, a Unix time bench/run takes
+# once, so that every process of a run (the seed, Celery workers, Gunicorn) shares one clock that moves on.
+# time-machine (a dev dependency) moves the process's clock: every reader of the time, Django's and the libraries',
+# sees it, where a "today" of our own would have to be passed to each of them.
+BENCH_TODAY = _read("BENCH_TODAY", env.str, "")
+if BENCH_TODAY:
+    try:
+        _bench_day = datetime.date.fromisoformat(BENCH_TODAY)
+    except ValueError as exc:
+        message = f"Environment variable BENCH_TODAY is not a date YYYY-MM-DD: {BENCH_TODAY!r}"
+        raise ImproperlyConfigured(message) from exc
+    import time
+
+    import time_machine
+
+    _bench_started = _read("BENCH_STARTED", env.float, time.time())
+    time_machine.travel(
+        datetime.datetime.combine(_bench_day, datetime.time(9), tzinfo=zoneinfo.ZoneInfo(TIME_ZONE))
+        + datetime.timedelta(seconds=max(0.0, time.time() - _bench_started)),
+        tick=True,
+    ).start()
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -23,6 +23,8 @@ CONFIG_VARIABLES = (
     "CELERY_BROKER_URL",
     "TIME_ZONE",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "BENCH_TODAY",
+    "BENCH_STARTED",
 )
 
 
@@ -47,12 +49,35 @@ def test_no_environment_means_sqlite_and_eager_celery():
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("DEBUG", "maybe"), ("DATABASE_URL", "mysqlx://nowhere"), ("TIME_ZONE", "Mars/Olympus"), ("CONN_MAX_AGE", "x")],
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "mysqlx://nowhere"),
+        ("TIME_ZONE", "Mars/Olympus"),
+        ("CONN_MAX_AGE", "x"),
+        ("BENCH_TODAY", "2026-13-01"),
+    ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(variable, value):
     result = manage("check", **{variable: value})
     assert result.returncode != 0
     assert variable in result.stderr
+
+
+def test_a_benchmark_day_is_every_clocks_today_moving_on_from_the_runs_start():
+    """Issue 19: with BENCH_TODAY every process of a bench run takes that day for today, Django's clock and Python's
+    alike, its time the seconds since BENCH_STARTED after 09:00."""
+    import time
+
+    result = manage(
+        "shell",
+        "-c",
+        "import datetime; from django.utils import timezone;"
+        " print(timezone.localtime().strftime('%Y-%m-%d %H:%M'), datetime.date.today(), timezone.localdate())",
+        BENCH_TODAY="2026-11-30",
+        BENCH_STARTED=str(int(time.time()) - 3 * 3600),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2026-11-30 12:0" in result.stdout and result.stdout.strip().endswith("2026-11-30 2026-11-30")
 
 
 def test_production_without_secret_key_refuses_to_start():

@@ -1,0 +1,208 @@
+"""Every page the navigation reaches and every list endpoint of the API, as each role that can open it (issue 19).
+
+For each role (an account manager, a department head, a province's staff, headquarters) the benchmark reads the
+home page's navigation bar, then every page it links to, then every page those link to in their content: one URL
+per view (the first link found), downloads aside (CSV, XLSX: jobs with benchmarks of their own). Then the API's
+list endpoints, from its OpenAPI schema (every GET without a path parameter), and a few named cases the crawl does
+not reach (a deep page of the list, a search, a filter by tier). Each URL is timed in-process with Django's test
+client (server time, no network), `--runs` times after one warm-up, its queries counted on the warm-up; p50 and p95
+in milliseconds. A page over the budget (150 ms p95 or 15 queries, issue 19) is listed at the end, and the run
+ends with one JSON line for `bench/compare.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from collections import OrderedDict
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import Resolver404, resolve  # noqa: E402
+from drf_spectacular.generators import SchemaGenerator  # noqa: E402
+
+from accounts.models import Customer  # noqa: E402
+from crm.models import User  # noqa: E402
+
+BUDGET_P95_MS = 150
+BUDGET_QUERIES = 15
+# The demo's logins, one per role (seed_demo): who opens what.
+ROLES = OrderedDict(
+    [("account_manager", "cd_am01"), ("head", "cd_head"), ("provincial_staff", "sc_staff"), ("hq", "admin")]
+)
+# Not pages: leaving, switching language, the admin (Django's own), the API's documentation, files to download.
+SKIPPED = re.compile(
+    r"^/(logout|i18n|admin|api/docs|api/schema|static|media)(/|$)|\.(csv|xlsx|json|js|css|png|ico)$|/(export|download)"
+)
+# Named cases the crawl does not reach: where the list pages were slowest before (issue 19's list).
+EXTRA = [
+    ("provincial_staff", "/customers/?page=1000"),
+    ("hq", "/customers/?page=1000"),
+    ("provincial_staff", "/customers/?tier=A"),
+    ("head", "/customers/?tier=B"),
+    ("hq", "/customers/?search=天府科技"),
+]
+
+
+class Links(HTMLParser):
+    """The links of a page: those inside its <nav> and those outside it, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nav: list[str] = []
+        self.content: list[str] = []
+        self.depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "nav":
+            self.depth += 1
+        if tag == "a":
+            href = dict(attrs).get("href") or ""
+            (self.nav if self.depth else self.content).append(href)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav" and self.depth:
+            self.depth -= 1
+
+
+def _local(href: str) -> str | None:
+    """The path (and query) of a link within the product, or None for one outside it or not a page."""
+    href, _fragment = urldefrag(href)
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or SKIPPED.search(parts.path):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _view(path: str) -> str | None:
+    try:
+        return resolve(urlsplit(path).path).view_name
+    except Resolver404:
+        return None
+
+
+def crawl(client: Client) -> list[str]:
+    """The pages the role reaches: the navigation's, then one per view of the links in their content."""
+    home = client.get("/", follow=True)
+    parser = Links()
+    parser.feed(home.content.decode())
+    first = [path for path in map(_local, parser.nav) if path]
+    seen_views: set[str] = set()
+    pages: list[str] = []
+
+    def add(path: str) -> bool:
+        view = _view(path)
+        if view is None or view in seen_views:
+            return False
+        seen_views.add(view)
+        pages.append(path)
+        return True
+
+    for path in first:
+        add(path)
+    for path in list(pages):
+        response = client.get(path)
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+            continue
+        links = Links()
+        links.feed(response.content.decode())
+        for href in links.content:
+            local = _local(href)
+            if local:
+                add(local)
+    return pages
+
+
+def list_endpoints() -> list[str]:
+    """The API's GET endpoints without a path parameter, from its OpenAPI schema."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return sorted(
+        path
+        for path, operations in schema["paths"].items()
+        if "get" in operations and "{" not in path and path.startswith("/api/v1/") and not SKIPPED.search(path)
+    )
+
+
+def timed(client: Client, path: str, runs: int) -> dict[str, object]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    result: dict[str, object] = {"status": response.status_code, "queries": len(queries)}
+    if response.status_code != 200:
+        return result
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        client.get(path)
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    result["p50_ms"] = round(statistics.median(samples), 1)
+    result["p95_ms"] = round(samples[max(0, int(len(samples) * 0.95 + 0.5) - 1)], 1)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_PAGE_RUNS", "20")))
+    parser.add_argument("--roles", default=",".join(ROLES), help="comma-separated, of " + ", ".join(ROLES))
+    args = parser.parse_args()
+    settings.ALLOWED_HOSTS.append("testserver")
+    settings.DEBUG = False  # as served: templates cached
+    for noisy in ("axes", "django.request"):  # a line per login and per refusal
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+    figures: dict[str, object] = {
+        "part": "pages",
+        "today": settings.BENCH_TODAY or None,
+        "customers": Customer.objects.count(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "runs": args.runs,
+    }
+    pages: dict[str, dict[str, object]] = {}
+    over: list[str] = []
+    endpoints = list_endpoints()
+    for role in args.roles.split(","):
+        client = Client()
+        client.force_login(User.objects.get(username=ROLES[role]))
+        paths = crawl(client) + endpoints + [path for extra_role, path in EXTRA if extra_role == role]
+        for path in paths:
+            result = timed(client, path, args.runs)
+            key = f"{role} {path}"
+            if result["status"] in (301, 302, 403, 404):
+                continue  # a redirect (its target is crawled) or not this role's (the visibility tests hold that)
+            pages[key] = result
+            late = result.get("p95_ms", 0) > BUDGET_P95_MS or result["queries"] > BUDGET_QUERIES
+            if late or result["status"] != 200:
+                over.append(key)
+            print(
+                f"{'!' if late else ' '} {key:<70} {result['status']} "
+                f"p50 {result.get('p50_ms', '-'):>8} ms  p95 {result.get('p95_ms', '-'):>8} ms  "
+                f"{result['queries']:>3} queries",
+                flush=True,
+            )
+    figures["pages"] = pages
+    figures["over_budget"] = over
+    print(f"{len(pages)} pages and endpoints, {len(over)} over {BUDGET_P95_MS} ms p95 or {BUDGET_QUERIES} queries")
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
