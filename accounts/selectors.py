@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 
 from crm import audit
 from crm.models import AuditAction, AuditEntry, TeamRoleKind, User
+from crm.permissions import customer_seen, manages_the_customer
 
 from .models import Customer, CustomerStatus, GroupMember, KeyPerson, StatusPeriod, team_roles
 from .rules import FINE_REGION_LEVELS
@@ -101,7 +102,9 @@ def customer_get(*, user: User, code: str) -> Customer:
     """The customer with this code if the user may see it; Http404 otherwise, whether it exists or not."""
     if not CUSTOMER_CODE_RE.match(code):  # e.g. a NUL byte, which PostgreSQL refuses outright
         raise Http404
-    return get_object_or_404(customer_list(user=user), code=code)
+    customer = get_object_or_404(customer_list(user=user).select_related("tier_rule_set"), code=code)
+    customer_seen(user, customer)
+    return customer
 
 
 def customer_history(customer: Customer) -> QuerySet[AuditEntry]:
@@ -115,7 +118,7 @@ def customer_history(customer: Customer) -> QuerySet[AuditEntry]:
 def manages(user: User, customer: Customer) -> bool:
     """Whether `user` is the customer's customer manager today: the one who sees its numbers without the audit
     trail noting it (`crm.audit.mobiles_shown`)."""
-    return customer.team_roles.active().filter(role=TeamRoleKind.CUSTOMER_MANAGER, user=user).exists()
+    return manages_the_customer(user, customer)
 
 
 def mobiles_shown(*, user: User, customer: Customer, where: str, mobiles: int) -> None:

@@ -36,7 +36,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
@@ -179,12 +180,14 @@ def notification_read(*, user: User, notification: Notification) -> Notification
     if notification.read_at is None:
         notification.read_at = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+        _forget_unread_count(user)
     return notification
 
 
 @transaction.atomic
 def notifications_read_all(*, user: User) -> int:
     """Mark every unread notification of the user read; returns how many."""
+    _forget_unread_count(user)
     return unread(user).update(read_at=timezone.now())
 
 
@@ -202,9 +205,33 @@ def unread(user: User) -> QuerySet[Notification]:
     return inbox(user).filter(read_at__isnull=True)
 
 
+# The unread count as the request found it, read with the signed-in user (`crm.security.UserBackend`); reading or
+# marking notifications read in the request forgets it.
+UNREAD_AT_START = "unread_notifications_at_start"
+
+
+def unread_count_expression() -> Coalesce:
+    """The unread count of the outer user, as an annotation: one indexed COUNT (notification_unread_idx)."""
+    counted = (
+        Notification.objects.filter(recipient_id=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def _forget_unread_count(user: User) -> None:
+    if getattr(user, UNREAD_AT_START, None) is not None:
+        delattr(user, UNREAD_AT_START)  # through request.user's lazy wrapper too
+
+
 def unread_count(user: User) -> int:
-    """The bell's number on every page: one indexed COUNT (notification_unread_idx, an index-only scan)."""
-    return unread(user).count()
+    """The bell's number on every page: read with the user when the request began, or one indexed COUNT
+    (notification_unread_idx, an index-only scan)."""
+    at_start = getattr(user, UNREAD_AT_START, None)
+    return at_start if at_start is not None else unread(user).count()
 
 
 # -- channels the user chooses ---------------------------------------------------------------------------------------

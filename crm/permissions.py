@@ -20,10 +20,11 @@ from typing import Any
 
 import rules
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role, TeamRoleKind
-from .visibility import NATIONAL_CODE, territory_path
+from .models import Region, Role, TeamRoleKind, User
+from .visibility import NATIONAL_CODE, province_path, territory_path
 
 # -- who the user is ------------------------------------------------------------------------------------------------
 
@@ -62,8 +63,31 @@ manages_teams = is_provincial_or_above | is_department_head
 
 @rules.predicate
 def sees_customer(user, customer) -> bool:
-    """The customer is within what the user sees (§2); the customer's own queryset knows how."""
-    return customer is not None and type(customer).objects.visible_to(user).filter(pk=customer.pk).exists()
+    """The customer is within what the user sees (§2); the customer's own queryset knows how. The answer is kept on
+    the user (one request's) for the customer in its region: a page asks it for each of its sections."""
+    if customer is None:
+        return False
+    seen = _seen(user)
+    key = (customer.pk, getattr(customer, "region_id", None))
+    if key not in seen:
+        seen[key] = type(customer).objects.visible_to(user).filter(pk=customer.pk).exists()
+    return seen[key]
+
+
+_SEEN = "_sees_customer"
+
+
+def _seen(user) -> dict:
+    seen = getattr(user, _SEEN, None)
+    if seen is None:
+        seen = {}
+        setattr(user, _SEEN, seen)  # on the user itself, through request.user's lazy wrapper too
+    return seen
+
+
+def customer_seen(user, customer) -> None:
+    """Tell `sees_customer` that the user sees `customer`, which was just read through what the user sees."""
+    _seen(user)[(customer.pk, getattr(customer, "region_id", None))] = True
 
 
 @rules.predicate
@@ -127,11 +151,16 @@ def on_its_customers_team(user, thing) -> bool:
 
 @rules.predicate
 def manages_the_customer(user, customer) -> bool:
-    """The user is the customer's manager (客户经理) today (read through the user's team roles)."""
-    return (
-        customer is not None
-        and user.team_roles.active().filter(customer_id=customer.pk, role=TeamRoleKind.CUSTOMER_MANAGER).exists()
-    )
+    """The user is the customer's manager (客户经理) today (read through the user's team roles); kept on the user for
+    the request, as `sees_customer` is."""
+    if customer is None or not user.is_authenticated:
+        return False
+    seen = _seen(user)
+    key = ("manager", customer.pk)
+    if key not in seen:
+        roles = user.team_roles.active().filter(customer_id=customer.pk, role=TeamRoleKind.CUSTOMER_MANAGER)
+        seen[key] = roles.exists()
+    return seen[key]
 
 
 @rules.predicate
@@ -165,7 +194,7 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     # A manual tier is requested by the customer's department head or its customer manager, and approved or rejected
     # by provincial staff (or headquarters) over the customer, never by whoever asked for it (issue 18).
     "tiering.request_override": (
-        (is_department_head & sees_customer) | (is_staff_member & manages_the_customer),
+        (is_department_head & sees_customer) | (is_account_manager & manages_the_customer),
         _("Only the customer's department head or customer manager request a manual tier."),
     ),
     "tiering.review_overrides": (
@@ -228,6 +257,10 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     ),
     # KPI targets: headquarters the national ones, provincial staff their province's.
     "kpis.set_targets": (is_provincial_or_above, _("Only provincial staff and headquarters set KPI targets.")),
+    "kpis.compute_now": (
+        is_provincial_or_above,
+        _("Only provincial staff and headquarters compute the KPIs outside the nightly run."),
+    ),
     "kpis.set_target_of": (
         (is_headquarters & is_national) | (is_provincial_staff & ~is_national & in_territory),
         _("Headquarters set the national targets, provincial staff those of their province."),
@@ -260,6 +293,15 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
 
 for _name, (_predicate, _message) in ACTIONS.items():
     rules.set_rule(_name, _predicate)
+
+
+def provincial_deciders(region: Region) -> QuerySet[User]:
+    """The active staff who decide for a customer of `region` what only provincial staff and headquarters may (a
+    manual tier: `tiering.decide_override`): the provincial staff of its province and headquarters (hq_admin)."""
+    province = province_path(region)
+    return User.objects.filter(is_active=True).filter(
+        Q(role=Role.PROVINCIAL_STAFF, region__path__startswith=province) | Q(role=Role.HQ_ADMIN)
+    )
 
 
 def may(user, action: str, obj: Any = None) -> bool:

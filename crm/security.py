@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import knox.auth
 from axes.helpers import get_cool_off
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -15,6 +17,7 @@ from knox.models import get_token_model
 from knox.signals import token_expired
 
 from .errors import refusal
+from .notifications import UNREAD_AT_START, unread_count_expression
 
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None):
@@ -71,6 +74,18 @@ class UsernameNotInPasswordValidator:
 
     def get_help_text(self) -> str:
         return _("Your password cannot contain your username.")
+
+
+class UserBackend(ModelBackend):
+    """Django's own backend (username and password, active users only) that reads a signed-in user with their
+    department and regions, which every page's territory reads (`crm.visibility`), and the bell's unread count
+    (`crm.notifications.unread_count`): up to four queries fewer on every page. Sessions opened under Django's
+    backend (before this one) sign in again once."""
+
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.select_related("department__region", "region")
+        user = users.annotate(**{UNREAD_AT_START: unread_count_expression()}).filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class TokenAuthentication(knox.auth.TokenAuthentication):

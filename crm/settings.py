@@ -145,7 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # last one, and a failure while locked starts the lock again (axes' defaults).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "crm.security.UserBackend",  # Django's ModelBackend, reading the user's department and regions with them
 ]
 AXES_FAILURE_LIMIT = _read("LOGIN_FAILURE_LIMIT", env.int, 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=_read("LOGIN_LOCKOUT_MINUTES", env.int, 30))

@@ -15,6 +15,7 @@ from crm import notifications as notification_hooks
 from crm.permissions import may
 
 from . import digest, hooks, selectors, timeline
+from .rules import SECOND_MANAGER
 from .services import team_customer_filed
 
 VISIT_CHOICES = [
@@ -67,11 +68,17 @@ def customer_list_context(*, request, page) -> dict:
 
 
 def customer_page_context(*, request, customer) -> dict:
+    standards = selectors.standards_of(request)
+    team = selectors.team_status(customer, standards)
     visits = selectors.customer_visits(
-        user=request.user, customer=customer, verified_only=selectors.verified_only_of(request)
+        user=request.user,
+        customer=customer,
+        verified_only=selectors.verified_only_of(request),
+        has_second_manager=team.holders.get(SECOND_MANAGER) is not None,
+        by_tier=standards,
     )
     return {
-        "team": selectors.team_status(customer),
+        "team": team,
         "visits": visits.recent,
         "visit_status": visits.status,
         "second_manager_duties": visits.second_manager,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Case,
@@ -17,9 +17,11 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -55,14 +57,34 @@ class Coverage:
         return COVERAGE_LABELS[self.status]
 
 
+# The columns of a holding the customer page reads.
+HOLDING_COLUMNS = ("id", "active_users", "monthly_revenue", "subscribed_on", "last_used_on", "updated_at")
+THRESHOLD_COLUMNS = ("idle_days", "fake_share", "thin_share")  # `Thresholds` in its order
+
+
 def customer_coverage(customer: Customer, today: datetime.date | None = None) -> list[Coverage]:
     """The customer's coverage of every product on sale, and of any it still holds that is off sale (SPEC §6.1)."""
     today = today or timezone.localdate()
-    thresholds = CoverageThresholds.current()
-    holdings = {h.product_id: h for h in customer.holdings.select_related("product")}
-    catalogue = list(products())
-    on_sale = {product.code for product in catalogue}
-    catalogue += [holding.product for code, holding in holdings.items() if code not in on_sale]
+    # The catalogue, the customer's holdings and the thresholds in one query: each product on sale or held, with its
+    # holding's columns joined (those on sale first, in their order; then those off sale it still holds).
+    mine = FilteredRelation("holdings", condition=Q(holdings__customer=customer))
+    setting = CoverageThresholds.objects.order_by("pk")
+    rows: list[Any] = list(  # products with the annotations below
+        Product.objects.annotate(mine=mine)
+        .filter(Q(is_active=True) | Q(mine__isnull=False))
+        .annotate(**{f"held_{name}": F(f"mine__{name}") for name in HOLDING_COLUMNS})
+        .annotate(**{f"setting_{name}": Subquery(setting.values(name)[:1]) for name in THRESHOLD_COLUMNS})
+        .order_by("-is_active", "sort_order", "code")
+    )
+    thresholds = Thresholds()  # the defaults, while headquarters set none
+    if rows and rows[0].setting_idle_days is not None:
+        thresholds = Thresholds(*(getattr(rows[0], f"setting_{name}") for name in THRESHOLD_COLUMNS))
+    catalogue, holdings = [], {}
+    for product in rows:
+        catalogue.append(product)
+        if product.held_id is not None:
+            values = {name: getattr(product, f"held_{name}") for name in HOLDING_COLUMNS}
+            holdings[product.code] = CustomerProduct(customer=customer, product=product, **values)
     return [
         Coverage(
             product,

@@ -3,6 +3,7 @@ or changes one (opened from a customer or a visit: found in one tap)."""
 
 from __future__ import annotations
 
+import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,6 +24,7 @@ from crm import versions
 from crm.forms import add_service_errors, stale_shown, style_form
 from crm.models import User
 from crm.permissions import may, require
+from teams.models import Visit
 from teams.selectors import staff_pool, visits_visible
 
 from .. import selectors, services
@@ -87,6 +89,10 @@ def _team(customer: Customer):
     )
 
 
+# How recent the reader's visit must be for `visit=latest` (the customer page's button) to link an opportunity to it.
+VISIT_FOUND_WITHIN = datetime.timedelta(days=7)
+
+
 class OpportunityFormView(LoginRequiredMixin, View):
     """Record an opportunity (`?customer=CODE`, and `&visit=ID` when found on a visit: the form comes prefilled)
     or change one (its owner, the customer's team and their managers)."""
@@ -104,7 +110,15 @@ class OpportunityFormView(LoginRequiredMixin, View):
         customer = customer_get(user=request.user, code=code) if code else None
         links = {}
         visit_id = request.GET.get("visit", "")
-        if customer is not None and visit_id.isdigit():
+        if customer is not None and visit_id == "latest":  # the customer page's button: the reader's latest visit
+            links["visit"] = (
+                Visit.objects.filter(
+                    customer=customer, visitor=request.user, visited_at__gte=timezone.now() - VISIT_FOUND_WITHIN
+                )
+                .order_by("-visited_at", "-pk")
+                .first()
+            )
+        elif customer is not None and visit_id.isdigit():
             links["visit"] = (
                 visits_visible(request.user).filter(customer=customer, pk=visit_id).first()
             )  # a visit of another customer is ignored

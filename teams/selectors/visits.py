@@ -297,8 +297,16 @@ class CustomerVisits:
 
 
 def customer_visits(
-    *, user: User, customer: Customer, today: datetime.date | None = None, verified_only: VerifiedOnly | None = None
+    *,
+    user: User,
+    customer: Customer,
+    today: datetime.date | None = None,
+    verified_only: VerifiedOnly | None = None,
+    has_second_manager: bool | None = None,
+    by_tier: dict[str, Standard] | None = None,
 ) -> CustomerVisits:
+    """The customer's recent visits, this period's status and the second manager's duties (`has_second_manager`:
+    whether the customer has one today, and `by_tier`: the service standards, when the caller read them already)."""
     today = today or timezone.localdate()
     photos = VisitPhoto.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("*"))
     visits = list(
@@ -313,8 +321,9 @@ def customer_visits(
     for visit in recent:
         visit.editable = visit.editable_by(user)
     verified_only = verified_only or VerifiedOnly()  # the status and the duties ask the provinces once at most
-    status = visit_statuses([(customer.pk, customer.tier)], today, verified_only=verified_only).get(customer.pk)
-    has_second_manager = TeamRole.objects.active(today).filter(customer=customer, role=SECOND_MANAGER).exists()
+    status = visit_statuses([(customer.pk, customer.tier)], today, by_tier, verified_only).get(customer.pk)
+    if has_second_manager is None:
+        has_second_manager = TeamRole.objects.active(today).filter(customer=customer, role=SECOND_MANAGER).exists()
     duties = None
     if has_second_manager:
         facts, paths = _duty_facts([customer.pk], today)

@@ -95,9 +95,9 @@ def test_the_columns_cost_one_query_whatever_the_page(login, cast, territory, cu
         _visit(customer, cast["bob"], days_ago=number + 1)
     client = login(cast["dora"])
     client.get(LIST)
-    # headquarters' 13 (tests/accounts/test_pages.py), plus the head's department and its region (her territory),
-    # and the provinces that count only verified visits (some of the page's visits are not verified on site)
-    with django_assert_num_queries(16):
+    # headquarters' 11 (tests/accounts/test_pages.py), plus the provinces that count only verified visits (some of
+    # the page's visits are not verified on site); the head's department and region come with her user
+    with django_assert_num_queries(12):
         response = client.get(LIST)
     listed = [customer for customer in response.context["page"] if customer.code.startswith("WH")]
     assert len(listed) == 30

@@ -77,11 +77,11 @@ def test_list_paginates(login, cast, customers, territory):
 def test_list_page_query_count_is_pinned(login, cast, customers, territory, django_assert_num_queries):
     CustomerFactory.create_batch(30, region=territory["wuhou"], tier="B")
     client = login(cast["hq"])
-    # session, user, user's region (header), count, one page of customers with their region, industry and
-    # profile facts, the service standards and this period's visits of the page (due badges), whether the user
-    # is on any team, the page's customer managers and last visits (one query, issue 18), the region, industry and
-    # product choices of the filter form, the frame's unread notifications
-    with django_assert_num_queries(13):
+    # session, the user with their region, department and unread notifications (crm.security.UserBackend), count,
+    # one page of customers with their region, industry and profile facts, the service standards and this period's
+    # visits of the page (due badges), whether the user is on any team, the page's customer managers and last visits
+    # (one query, issue 18), the region, industry and product choices of the filter form
+    with django_assert_num_queries(11):
         response = client.get(LIST)
     assert response.status_code == 200
 
@@ -92,9 +92,8 @@ def test_account_manager_list_query_count_is_pinned(login, cast, customers, terr
     client = login(cast["alice"])
     # the same queries (the user's home region, fetched once, serves the header and the region choices), plus
     # the due-visits badge: all of her customers with their tiers, and their visits this period; plus her own
-    # figures counted live: the KPI targets, the tier quotas in force, and one grouped count of her customers; the
-    # frame's unread notifications
-    with django_assert_num_queries(17):
+    # figures counted live: the KPI targets, the tier quotas in force, and one grouped count of her customers
+    with django_assert_num_queries(15):
         response = client.get(LIST)
     assert response.context["page"].paginator.count == 31
 
@@ -184,3 +183,23 @@ def test_english_is_available(login, cast, customers):
 def test_chinese_is_the_default_whatever_the_browser_asks(login, cast, customers):
     html = login(cast["alice"]).get(LIST, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "我的客户" in html
+
+
+@pytest.mark.parametrize("who", ["alice", "dora", "paul", "hq"])
+def test_the_customer_page_reads_at_most_15_queries_for_every_role(
+    who, login, cast, customers, territory, django_assert_max_num_queries
+):
+    """Issue 19: ≤ 15 queries a page. Each section asks whether the reader sees the customer (and whether they
+    manage it); the answer is read once a request (crm.permissions), the user with their territory and bell. (A
+    customer with a second manager reads his duties besides: 4 queries more, still to fold in.)"""
+    from tests.factories import TierChangeFactory, VisitFactory
+
+    customer = customers["alice"]
+    for _ in range(3):
+        VisitFactory(customer=customer, visitor=cast["alice"])
+        TierChangeFactory(customer=customer)
+    client = login(cast[who])
+    client.get(f"/customers/{customer.code}/")
+    with django_assert_max_num_queries(15):
+        response = client.get(f"/customers/{customer.code}/")
+    assert response.status_code == 200 and customer.name in response.content.decode()

@@ -299,9 +299,9 @@ def test_the_member_list_costs_a_fixed_number_of_queries(login, cast, customers,
     )
     client = login(cast["alice"])
     client.get(MEMBERS)  # the session and the user are read once
-    # session, user, customer, the count, the page, whether alice manages it (the audit of numbers shown), the right
-    # to change (sees it), and the frame's unread notifications and the user's region
-    with django_assert_num_queries(9):
+    # session, the user (with their region and unread notifications), customer, the count, the page, whether alice
+    # manages it (the audit of numbers shown, and the right to change: asked once a request)
+    with django_assert_num_queries(6):
         assert client.get(MEMBERS).status_code == 200
 
 

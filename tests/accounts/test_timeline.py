@@ -135,9 +135,9 @@ def test_the_page_costs_a_fixed_number_of_queries(login, cast, customers, django
     client = login(cast["alice"])
     client.get(TIMELINE)
     # session, user, customer; one per receiver here (the customer's edits, tier changes, visits, team) and the
-    # campaigns' four (opportunities, their stage moves, calls, plan stage moves); the frame's unread notifications
-    # and the user's region. However many visits and tier changes the customer has.
-    with django_assert_num_queries(13):
+    # campaigns' four (opportunities, their stage moves, calls, plan stage moves); the user comes with their region
+    # and unread notifications. However many visits and tier changes the customer has.
+    with django_assert_num_queries(11):
         assert client.get(TIMELINE).status_code == 200
 
 

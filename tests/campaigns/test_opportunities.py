@@ -441,10 +441,19 @@ def test_an_opportunity_is_found_on_a_visit_in_one_tap(customers, cast, login):
     )
     client = login(cast["alice"])
     page = client.get("/customers/CD0001/")
-    assert f"/campaigns/opportunities/new/?customer=CD0001&amp;visit={visit.pk}" in page.content.decode()
-    url = f"/campaigns/opportunities/new/?customer=CD0001&visit={visit.pk}"
+    assert "/campaigns/opportunities/new/?customer=CD0001&amp;visit=latest" in page.content.decode()
+    url = "/campaigns/opportunities/new/?customer=CD0001&visit=latest"  # the reader's latest visit of the week
     form = client.get(url)
     assert form.status_code == 200 and form.context["form"].initial["title"] == "云视讯会议室"
+    # the same from the visit's own page, by its id
+    by_id = client.get(f"/campaigns/opportunities/new/?customer=CD0001&visit={visit.pk}")
+    assert by_id.context["form"].initial["title"] == "云视讯会议室"
+    # a visit of more than a week ago, or someone else's, is not the one found on
+    Visit.objects.filter(pk=visit.pk).update(visited_at=timezone.now() - datetime.timedelta(days=8))
+    assert client.get(url).context["form"].initial.get("title", "") == ""
+    Visit.objects.filter(pk=visit.pk).update(visited_at=timezone.now(), visitor=cast["bob"])
+    assert client.get(url).context["form"].initial.get("title", "") == ""
+    Visit.objects.filter(pk=visit.pk).update(visitor=cast["alice"])
     response = client.post(
         url,
         {

@@ -265,8 +265,8 @@ def test_the_page_reads_a_fixed_number_of_queries(login, cast, territory, runs, 
         _import(cast, territory, status="invalid", errors_count=3)
     client = login(cast["paul"])
     client.get(PAGE)
-    # session, user, the user's region (frame, territory), then per kind: count, keys, the page's runs; and
-    # whether anything runs, per kind; the frame's unread notifications
-    with django_assert_num_queries(16):
+    # session, user (with their region and unread notifications), then per kind: count, keys, the page's runs; and
+    # whether anything runs, per kind
+    with django_assert_num_queries(14):
         response = client.get(PAGE)
     assert response.status_code == 200

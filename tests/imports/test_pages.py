@@ -93,9 +93,8 @@ def test_history_reads_a_page_of_runs_in_a_fixed_number_of_queries(cast, login, 
         run_file(cast["paul"], "customers", csv_bytes(BAD_USCC, "gb18030"))
     client = login(cast["paul"])
     client.get(reverse("imports:imports"))  # the session's first read
-    # session, user, the user's region (territory), count, the page of runs with their importers, the frame's unread
-    # notifications
-    with django_assert_num_queries(6):
+    # session, user (with their region and unread notifications), count, the page of runs with their importers
+    with django_assert_num_queries(4):
         response = client.get(reverse("imports:imports"))
     assert len(response.context["page"]) == 3
 

@@ -204,9 +204,9 @@ def test_the_page_reads_a_fixed_number_of_queries(login, cast, customers, checke
     for days in range(30):
         VisitFactory(customer=customers["wuhou"], visitor=cast["bob"], visited_at=_days_ago(days + 5))
     client = login(cast["dora"])
-    # session, user, the head's department and its region (what she sees), the count, one page of visits with their
-    # customers and visitors, the frame's unread notifications, the user's region (header): however many rows
-    with django_assert_num_queries(8):
+    # session, user (with her department and its region, her region and unread notifications), the count, one page
+    # of visits with their customers and visitors: however many rows
+    with django_assert_num_queries(4):
         assert client.get(PAGE).status_code == 200
 
 
