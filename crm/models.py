@@ -452,6 +452,7 @@ class NotificationKind(models.TextChoices):
     OPPORTUNITY_IDLE = "opportunity_idle", _("Opportunity idle")
     OVERRIDE_EXPIRING = "override_expiring", _("Tier override expiring")
     OVERRIDE_DECIDED = "override_decided", _("Tier override decided")
+    OVERRIDE_REQUESTED = "override_requested", _("Tier override requested")
     JOB_FINISHED = "job_finished", _("Job finished")
     JOB_FAILED = "job_failed", _("Job failed")
     IMPORT_FINISHED = "import_finished", _("Import finished")

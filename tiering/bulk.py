@@ -166,7 +166,9 @@ def apply_rules(
     source: str = "manual",
     user: User | None = None,
 ) -> int:
-    """Recompute the tier of `customers` with one UPDATE; returns how many rows changed.
+    """Recompute the tier of `customers` with one UPDATE; returns how many customers changed tier (the rows it
+    appends to the history), not how many rows it rewrote: a new rule set rewrites every row's rule set and
+    reasons, while only those whose tier differs have changed.
 
     Only rows whose tier, computed tier, reasons or rule set differ are written (`IS DISTINCT FROM`, the reasons
     compared last so that the cheap comparisons decide most rows). A customer with an override in force keeps
@@ -215,8 +217,10 @@ def apply_rules(
         ).query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(log.format(rows=select_sql), [*log_params, *params])
+            changed = cursor.rowcount  # a row in the history per change of tier
             cursor.execute(audit_sql.format(rows=select_sql), [*audit_params, *params])
-        return pending.update(**values)
+        pending.update(**values)
+        return changed
     query = pending.query.chain(UpdateQuery)
     query.add_update_values(values)
     update_sql, params = query.get_compiler(connection.alias).as_sql()
@@ -231,7 +235,8 @@ def apply_rules(
         cursor.execute(
             f"WITH changed AS ({update_sql} {returning}), logged AS ({log.format(rows=rows)} RETURNING 1), "
             f"audited AS ({audit_sql.format(rows=rows)} RETURNING 1) "
-            "SELECT COUNT(*) FROM changed",
+            # the customers whose tier changed, the rows logged: not every row rewritten (rule set, reasons)
+            "SELECT COUNT(*) FROM changed WHERE old_tier IS DISTINCT FROM new_tier",
             [*params, *log_params, *audit_params],
         )
         return cursor.fetchone()[0]

@@ -16,6 +16,7 @@ import csv
 import datetime
 import io
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from typing import IO
 from urllib.parse import quote
@@ -40,6 +41,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.data.industries import DIVISIONS
 from accounts.models import Customer, CustomerStatus, Segment, team_roles
 from crm.csvstream import BOM, csv_chunks
 from crm.models import TeamRoleKind
@@ -53,6 +55,19 @@ FETCH = 5_000  # rows per fetch from the server-side cursor: Python holds rows a
 
 
 TEXT, NUMBER, MONEY = "text", "number", "money"
+
+
+def display_width(text: str) -> int:
+    """How many characters of the default font `text` takes: a Chinese (wide) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+# The industry's column holds the longest name of the classification (GB/T 4754 divisions) uncut.
+INDUSTRY_WIDTH = max(display_width(name) for _code, name, _segment in DIVISIONS) + 1
+# The reasons wrap within their column (Excel grows the row): two or three lines for the longest
+# (`手机数量 3 576 ≥ 500；月均消费（元） 203 247.20 ≥ 100 000.00；…`), not one line cut at the page's edge.
+REASONS_WIDTH = 50
+
 COLUMNS = [
     # (header, kind, width in the XLSX: characters of the default font, a Chinese character counting two)
     (gettext_lazy("Customer code"), TEXT, 12),
@@ -61,7 +76,7 @@ COLUMNS = [
     (gettext_lazy("Region code"), TEXT, 10),
     (gettext_lazy("Region"), TEXT, 12),
     (gettext_lazy("Industry code"), TEXT, 9),
-    (gettext_lazy("Industry"), TEXT, 24),
+    (gettext_lazy("Industry"), TEXT, INDUSTRY_WIDTH),
     (gettext_lazy("Segment"), TEXT, 12),
     (gettext_lazy("Status"), TEXT, 8),
     (gettext_lazy("Handsets"), NUMBER, 10),
@@ -69,7 +84,7 @@ COLUMNS = [
     (gettext_lazy("Informatization revenue (CNY/month)"), MONEY, 18),
     (gettext_lazy("Unified social credit code"), TEXT, 21),
     (gettext_lazy("Customer manager"), TEXT, 12),
-    (gettext_lazy("Tier reasons"), TEXT, 40),
+    (gettext_lazy("Tier reasons"), TEXT, REASONS_WIDTH),
 ]
 MONEY_FORMAT = "#,##0.00"
 
@@ -80,7 +95,7 @@ def headers() -> list[str]:
 
 class TierReasonsText(Func):
     """The reasons as people read them (`tiering.reasons.reason_display`, in the language active when built),
-    joined by "; " (empty when there are none).
+    joined by the language's separator (`；` in Chinese, `; ` in English; empty when there are none).
 
     PostgreSQL writes them in the query (`tiering.reasons.reasons_sql`, from the same words); SQLite calls
     `reason_display` itself through a function registered on each connection (tiering.apps). Tests hold the two
@@ -237,12 +252,24 @@ def write_csv(customers: QuerySet[Customer], target: IO[bytes]) -> int:
     return export.rows
 
 
-def _xlsx_sheet(workbook: xlsxwriter.Workbook, title: str, header: list[str], header_format, money_format):
-    """A sheet of the list, ready for its rows: columns sized (money as #,##0.00), the header written and frozen,
-    printed landscape on A4, one page wide, the header repeated on every page and the page number in the footer."""
+def _column_formats(workbook: xlsxwriter.Workbook) -> list:
+    """Each column's format, set on the column (`set_column`), not on each cell: a cell written without a format
+    takes its column's, at no cost per row. Money as #,##0.00; the reasons wrapped, from the top of the row."""
+    money = workbook.add_format({"num_format": MONEY_FORMAT})
+    reasons = workbook.add_format({"text_wrap": True, "valign": "top"})
+    last = len(COLUMNS) - 1
+    return [
+        reasons if index == last else money if kind == MONEY else None for index, (_h, kind, _w) in enumerate(COLUMNS)
+    ]
+
+
+def _xlsx_sheet(workbook: xlsxwriter.Workbook, title: str, header: list[str], header_format, column_formats: list):
+    """A sheet of the list, ready for its rows: columns sized and formatted (`_column_formats`), the header written
+    and frozen, printed landscape on A4, one page wide, the header repeated on every page and the page number in
+    the footer."""
     sheet = workbook.add_worksheet(title)
-    for column, (_header, kind, width) in enumerate(COLUMNS):
-        sheet.set_column(column, column, width, money_format if kind == MONEY else None)
+    for column, ((_header, _kind, width), column_format) in enumerate(zip(COLUMNS, column_formats, strict=True)):
+        sheet.set_column(column, column, width, column_format)
     sheet.write_row(0, 0, header, header_format)
     sheet.freeze_panes(1, 0)
     sheet.set_landscape()
@@ -262,7 +289,7 @@ def write_xlsx(customers: QuerySet[Customer], target: IO[bytes] | str, max_rows:
     header_format = workbook.add_format(
         {"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "valign": "vcenter", "text_wrap": True}
     )
-    money_format = workbook.add_format({"num_format": MONEY_FORMAT})
+    column_formats = _column_formats(workbook)
     title, header, words = _("Tier list"), headers(), reason_words()
     last_column = len(COLUMNS) - 1
     sheet, row_number, sheets, written = None, max_rows, 0, 0
@@ -272,7 +299,7 @@ def write_xlsx(customers: QuerySet[Customer], target: IO[bytes] | str, max_rows:
                 sheet.autofilter(0, 0, row_number - 1, last_column)
             sheets += 1
             sheet = _xlsx_sheet(
-                workbook, title if sheets == 1 else f"{title} {sheets}", header, header_format, money_format
+                workbook, title if sheets == 1 else f"{title} {sheets}", header, header_format, column_formats
             )
             # Numbers as numbers; text as string cells, which are never formulas whatever they start with.
             writers = [sheet.write_string if kind == TEXT else sheet.write_number for _header, kind, _w in COLUMNS]
@@ -283,7 +310,7 @@ def write_xlsx(customers: QuerySet[Customer], target: IO[bytes] | str, max_rows:
         row_number += 1
         written += 1
     if sheet is None:
-        sheet, row_number = _xlsx_sheet(workbook, title, header, header_format, money_format), 1
+        sheet, row_number = _xlsx_sheet(workbook, title, header, header_format, column_formats), 1
     sheet.autofilter(0, 0, row_number - 1, last_column)
     workbook.close()
     return written

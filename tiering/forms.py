@@ -66,6 +66,15 @@ class TierOverrideForm(forms.Form):
         },
     )
 
+    def __init__(self, *args, direct: bool = False, **kwargs):
+        """`direct`: staff set the tier themselves (nobody else decides on it), so the reason is worded for them."""
+        super().__init__(*args, **kwargs)
+        if direct:
+            self.fields["reason"].help_text = _(
+                "Why the rules' tier does not fit this customer; kept with the manual tier and shown on the customer "
+                "page."
+            )
+
 
 class OverrideDecisionForm(forms.Form):
     """Approve or reject a request from the queue; a rejection says why."""

@@ -292,7 +292,9 @@ class TierOverride(models.Model):
         indexes = [models.Index(fields=["status", "expires_on"], name="tieroverride_status_expiry_idx")]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} → {self.tier} ({self.expires_on})"
+        """`CD0001 → A (2027-03-31)`, as the audit trail and the customer's history name it: the customer by its code
+        (read with the override — `select_related("customer")` — where overrides are listed)."""
+        return f"{self.customer.code} → {self.tier} ({self.expires_on})"
 
     @property
     def requested_by_id(self) -> int:

@@ -22,34 +22,44 @@ from functools import lru_cache
 from typing import Any
 
 from django.utils.text import capfirst
+from django.utils.translation import pgettext
 
 from .rules import OPERATORS
 
 MONEY_FIELDS = ("monthly_spend", "informatization_revenue")
 COMPARISONS = ("gte", "gt", "lte", "lt")
 GROUP_SEPARATOR = " "
-SEPARATOR = "; "  # between the reasons of one customer, where they share one cell or line
+
+
+def reasons_separator() -> str:
+    """Between the reasons of one customer where they share one cell or line, in the active language: `；` in
+    Chinese, `; ` in English."""
+    return pgettext("between a customer's tier reasons", "; ")
 
 
 @dataclass(frozen=True)
 class ReasonWords:
-    """What a reason's text needs besides the reason: the fields' names in the user's language and the names of
-    the industries it may mention (code → name)."""
+    """What a reason's text needs besides the reason: the fields' names in the user's language, the names of
+    the industries it may mention (code → name) and what joins the reasons of one customer."""
 
     fields: Mapping[str, str]
     industries: Mapping[str, str] = field(default_factory=dict)
+    separator: str = field(default_factory=reasons_separator)
 
     def __hash__(self) -> int:  # an expression's arguments are hashed (`TierReasonsText`)
         return hash(self.as_json())
 
     def as_json(self) -> str:
-        return json.dumps({"fields": dict(self.fields), "industries": dict(self.industries)}, ensure_ascii=False)
+        return json.dumps(
+            {"fields": dict(self.fields), "industries": dict(self.industries), "separator": self.separator},
+            ensure_ascii=False,
+        )
 
     @staticmethod
     @lru_cache(maxsize=8)
     def from_json(text: str) -> ReasonWords:
         words = json.loads(text)
-        return ReasonWords(fields=words["fields"], industries=words["industries"])
+        return ReasonWords(fields=words["fields"], industries=words["industries"], separator=words["separator"])
 
 
 def field_names() -> dict[str, str]:
@@ -132,7 +142,8 @@ def customer_reasons_text(customer: Any) -> list[str]:
 
 def sqlite_reasons_text(reasons: str | None, words: str) -> str:
     """SQLite's `tier_reasons_text(reasons, words)` (registered by tiering.apps): `reason_display` itself."""
-    return SEPARATOR.join(reasons_text(json.loads(reasons or "[]"), ReasonWords.from_json(words)))
+    words_given = ReasonWords.from_json(words)
+    return words_given.separator.join(reasons_text(json.loads(reasons or "[]"), words_given))
 
 
 # The same numbers in PostgreSQL: to_char with a fixed comma (not the server's locale), then the separator.
@@ -141,8 +152,9 @@ MONEY_PATTERN = INTEGER_PATTERN + ".00"
 
 
 def reasons_sql(reasons: str, reasons_params: Sequence[Any], words: ReasonWords) -> tuple[str, list[Any]]:
-    """PostgreSQL for the reasons' text of each row, joined by SEPARATOR ('' when there are none): `reason_display`
-    written in SQL over the jsonb array `reasons` (an SQL expression with its parameters), `words` a constant."""
+    """PostgreSQL for the reasons' text of each row, joined by the words' separator ('' when there are none):
+    `reason_display` written in SQL over the jsonb array `reasons` (an SQL expression with its parameters), `words`
+    a constant."""
     operators = " ".join("WHEN %s THEN %s" for _op in COMPARISONS)
     operator_params = [item for op in COMPARISONS for item in (op, OPERATORS[op])]
 
@@ -172,4 +184,4 @@ def reasons_sql(reasons: str, reasons_params: Sequence[Any], words: ReasonWords)
         "CROSS JOIN LATERAL (SELECT coalesce(w.words->'fields'->>(r->>'field'), r->>'field') AS name, "
         f"(r->>'field') IN ({money}) AS money) AS l) END"
     )
-    return sql, [*reasons_params, *text_params, SEPARATOR, words.as_json(), *reasons_params, *MONEY_FIELDS]
+    return sql, [*reasons_params, *text_params, words.separator, words.as_json(), *reasons_params, *MONEY_FIELDS]

@@ -24,7 +24,7 @@ from crm.visibility import territory_region
 
 from .bulk import apply_rules
 from .models import OverrideStatus, Rule, RuleSet, RuleSetStatus, TierChange, TierJobRun, TierOverride
-from .notices import override_decided_notified
+from .notices import override_decided_notified, override_requested_notified
 from .selectors import NATIONAL, published_rule_set, rule_set_for_region
 
 CHUNK_SIZE = 50_000
@@ -229,7 +229,7 @@ def _override_put_in_force(*, override: TierOverride, stored: Customer, user: Us
     in_force = TierOverride.objects.filter(
         customer_id=stored.pk, status=OverrideStatus.APPROVED, removed_at__isnull=True
     )
-    replaced = list(in_force.exclude(pk=override.pk))
+    replaced = list(in_force.exclude(pk=override.pk).select_related("customer"))  # named by code on the trail
     TierOverride.objects.filter(pk__in=[old.pk for old in replaced]).update(
         status=OverrideStatus.REMOVED, removed_at=now, removed_by=user
     )
@@ -290,7 +290,9 @@ def tier_override_remove(*, customer: Customer, user: User) -> None:
     require(user, "tiering.override_tier", customer)
     stored = customer_lock(customer)
     in_force = list(
-        TierOverride.objects.filter(customer=customer, status=OverrideStatus.APPROVED, removed_at__isnull=True)
+        TierOverride.objects.filter(
+            customer=customer, status=OverrideStatus.APPROVED, removed_at__isnull=True
+        ).select_related("customer")
     )
     if not in_force:
         raise ValidationError({"tier": _("This customer has no override in force.")})
@@ -345,13 +347,14 @@ def tier_override_request(
     override.full_clean()
     override.save()
     audit.record_created(user=user, obj=override, fields=REQUEST_FIELDS, customer=stored)
+    override_requested_notified(override=override)
     return override
 
 
 def _pending_locked(override: TierOverride) -> tuple[TierOverride, Customer]:
     """The customer locked, then the request as stored; refused unless it still waits for a decision."""
     stored = customer_lock(override.customer)
-    current = TierOverride.objects.select_related("set_by").get(pk=override.pk)
+    current = TierOverride.objects.select_related("set_by", "customer").get(pk=override.pk)
     if current.status != OverrideStatus.REQUESTED:
         raise ValidationError(
             {

@@ -7,6 +7,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -23,6 +24,7 @@ from crm.visibility import territory_region
 
 from . import exports, selectors, services
 from .forms import OverrideDecisionForm, RuleFormSet, RuleSetForm, TierOverrideForm
+from .models import RuleSetStatus
 from .reasons import reasons_text, words_for
 from .tasks import tier_recompute_launch
 
@@ -146,6 +148,8 @@ class RuleSetView(RuleSetStaffMixin, View):
             "form": form,
             "formset": formset,
             "editable": rule_set.editable_by(self.request.user),
+            # the rules in force: the way on is a recompute now (its preview), for those who may start one
+            "may_recompute": self.in_force_for_user(rule_set),
             # the version the publish button sends: the draft as this page shows it, or as it is now after a refusal
             "version": form["version"].value() or services.rule_set_version(rule_set),
         }
@@ -155,6 +159,19 @@ class RuleSetView(RuleSetStaffMixin, View):
             if movers.city is not None:
                 context["query"] += f"&city={movers.city.code}"
         return render(self.request, self.template_name, context)
+
+    def in_force_for_user(self, rule_set) -> bool:
+        """The set is published and the user's recompute would apply it: it lies within their territory (a province's
+        own set, for its staff or headquarters), or it is the one in force there (the national set, for the staff of
+        a province without its own)."""
+        if rule_set.status != RuleSetStatus.PUBLISHED:
+            return False
+        territory = territory_region(self.request.user)
+        if territory is None:
+            return False
+        return rule_set.scope.path.startswith(territory.path) or (
+            selectors.rule_set_for_region(territory).pk == rule_set.pk
+        )
 
     def movers_page(self, rule_set, simulation):
         """One page of the customers who would move, each with its reasons now and under the rule set as people read
@@ -258,12 +275,26 @@ class TierOverrideRequestView(LoginRequiredMixin, View):
 
     def get(self, request, code: str):
         customer, direct = self.get_customer(request, code)
-        initial = {"expires_on": timezone.localdate() + datetime.timedelta(days=90)}
-        return self.render_page(request, customer, direct, TierOverrideForm(initial=initial))
+        today = timezone.localdate()
+        initial = {"expires_on": today + datetime.timedelta(days=90)}
+        renewed = self.renewed(request, customer)
+        if renewed is not None:
+            # a renewal (from the queue's list of overrides about to expire): the same tier and reason, 90 more days
+            # from the day it would end, within the year a manual tier may last
+            until = min(max(renewed.expires_on, today) + datetime.timedelta(days=90), services.one_year_after(today))
+            initial = {"tier": renewed.tier, "reason": renewed.reason, "expires_on": until}
+        return self.render_page(request, customer, direct, TierOverrideForm(initial=initial, direct=direct))
+
+    @staticmethod
+    def renewed(request, customer):
+        """The customer's override in force that `?renew=<id>` names, or None (any other id is ignored)."""
+        wanted = request.GET.get("renew", "")
+        in_force = selectors.customer_overrides(customer)["in_force"] if wanted.isdigit() else None
+        return in_force if in_force is not None and str(in_force.pk) == wanted else None
 
     def post(self, request, code: str):
         customer, direct = self.get_customer(request, code)
-        form = TierOverrideForm(request.POST)
+        form = TierOverrideForm(request.POST, direct=direct)
         if form.is_valid():
             service = services.tier_override_set if direct else services.tier_override_request
             try:
@@ -294,6 +325,10 @@ class OverrideQueueView(LoginRequiredMixin, View):
         context = {
             "waiting": waiting,
             "expiring": selectors.overrides_expiring(request.user),
+            # ending or renewing one (`tiering.override_tier`: provincial staff or headquarters over the customer):
+            # whoever reviews the queue holds that role, and its rows are within what they see (the services ask the
+            # whole rule again)
+            "may_set": True,
             "days": selectors.EXPIRING_WITHIN_DAYS,
             "form": style_form(OverrideDecisionForm(), small=True),
         }
@@ -355,4 +390,6 @@ class OverrideRemoveView(LoginRequiredMixin, View):
             messages.error(request, " ".join(refused.messages))
         else:
             messages.success(request, _("The manual tier has ended; the rules' tier applies again."))
+        if request.POST.get("next") == "queue":  # removed from the queue's list of overrides about to expire
+            return redirect(f"{reverse('tiering:overrides')}#expiring")
         return redirect("accounts:customer-detail", code=override.customer.code)

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Customer
+from crm.models import User
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,8 +40,11 @@ def test_a_head_asks_and_staff_approve_a_manual_tier(browser, live_server, custo
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = desk.new_page()
     log_in(page, live_server, "paul")
-    page.click("[data-testid=nav-manage]")
-    page.click("[data-testid=nav-overrides]")
+    # told of the request: the bell counts it, and the notification leads to the queue
+    assert page.locator("[data-testid=unread-count]").inner_text() == "1"
+    page.click("[data-testid=nav-bell]")
+    page.click("[data-testid=open]:has-text('申请人工调级为 A')")
+    page.wait_for_url(f"{live_server.url}/tiering/overrides/**")
     row = page.locator("[data-request=CD0001]")
     assert "省重点保障客户" in row.inner_text()
     screenshot(page, "override-queue")
@@ -50,5 +54,8 @@ def test_a_head_asks_and_staff_approve_a_manual_tier(browser, live_server, custo
     assert "已批准" in page.locator(".alert-success").inner_text()
     assert Customer.objects.get(code="CD0001").tier == "A"
     page.goto(f"{live_server.url}/customers/CD0001/")
-    assert "省重点保障客户" in page.locator("[data-testid=tier-override]").inner_text()
+    card = page.locator("[data-testid=tier-override]").inner_text()
+    assert "省重点保障客户" in card
+    dora, paul = (User.objects.get(username=name).display_name for name in ("dora", "paul"))
+    assert f"{dora}申请、{paul}批准人工调整为 A" in card  # who asked and who approved
     desk.close()

@@ -38,7 +38,9 @@ def test_bulk_recompute_agrees_with_the_pure_function(generated, variant):
 
 def test_second_run_writes_nothing(generated):
     national, (rules, _extra) = rule_sets()
-    assert apply_rules(Customer.objects.all(), rules, national.pk) == len(generated)
+    # the customers who got a tier (the active ones): the others stay without, which is no change
+    assert apply_rules(Customer.objects.all(), rules, national.pk) == Customer.objects.exclude(tier=None).count() > 0
+    assert Customer.objects.filter(tier_rule_set=national).count() == len(generated)
     assert apply_rules(Customer.objects.all(), rules, national.pk) == 0
 
 
@@ -67,3 +69,29 @@ def test_a_flag_reason_reads_true_on_every_database(customers):
     call_command("recompute_tiers", stdout=StringIO())
     (reason,) = [r for r in Customer.objects.get(code="CD0001").tier_reasons if r["operator"] == "is_true"]
     assert reason["value"] is True and reason["field"] == "is_tax_top500"
+
+
+def test_the_count_is_of_customers_whose_tier_changed_not_of_rows_rewritten(generated, territory):
+    """A new rule set rewrites every row (its rule set, and the reasons of those it gives other reasons), but only
+    the customers whose tier differs have changed: the count the run, the audit and the notification report is
+    that of the tier history (issue 18: a recompute that moved 456 reported all 5 000)."""
+    from tiering.models import RuleSet, TierChange
+
+    national, (rules, extra) = rule_sets()
+    apply_rules(Customer.objects.all(), rules, national.pk)
+    before = dict(Customer.objects.values_list("pk", "tier"))
+    logged = TierChange.objects.count()
+    newer = RuleSet.objects.create(
+        scope=territory["sichuan"], version=1, name="四川省分级规则", status="draft", effective_on=national.effective_on
+    )
+    changed = apply_rules(Customer.objects.all(), extra, newer.pk)
+    after = dict(Customer.objects.values_list("pk", "tier"))
+    moved = sum(1 for pk, tier in after.items() if before[pk] != tier)
+    assert 0 < moved < Customer.objects.filter(tier_rule_set=newer).count() == len(generated)
+    assert changed == moved == TierChange.objects.count() - logged
+    # the same rules under yet another set: every row rewritten (its rule set), nobody changes tier
+    again = RuleSet.objects.create(
+        scope=territory["sichuan"], version=2, name="四川省分级规则", status="draft", effective_on=national.effective_on
+    )
+    assert apply_rules(Customer.objects.all(), extra, again.pk) == 0
+    assert Customer.objects.filter(tier_rule_set=again).count() == len(generated)

@@ -123,7 +123,9 @@ def test_reasons_in_the_list_read_as_on_the_customer_page(generated, language):
         operators = set()
         for customer in listed:
             operators |= {reason["operator"] for reason in customer.tier_reasons}
-            assert customer.text == "; ".join(reasons_text(customer.tier_reasons)), customer.code
+            separator = "；" if language == "zh-hans" else "; "  # Chinese punctuation in Chinese
+            assert customer.text == separator.join(reasons_text(customer.tier_reasons)), customer.code
+    assert any(len(customer.tier_reasons) > 1 for customer in listed)  # the separator was written
     assert {"gte", "gt", "in", "is_true"} <= operators  # every kind of sentence was compared
 
 
@@ -162,6 +164,23 @@ def test_xlsx_is_laid_out_to_be_sent(api, cast, listed):
     assert spend.value == 1936.3 and spend.number_format == "#,##0.00"
     assert sheet.cell(row=2, column=12).number_format == "#,##0.00"
     assert sheet.cell(row=2, column=10).number_format == "General"  # handsets are a count, not money
+
+
+def test_xlsx_holds_the_longest_industry_and_wraps_the_reasons(api, cast, listed):
+    """行业 is as wide as the longest industry name (a Chinese character two widths); 定级依据 wraps, from the top,
+    so that a long list of reasons is neither cut on screen nor clipped when printed (issue 18's walk)."""
+    from accounts.data.industries import DIVISIONS
+
+    Customer.objects.filter(code="CD0001").update(industry_id="C37")  # 铁路、船舶、航空航天和其他运输设备制造业
+    sheet = xlsx_of(api(cast["hq"]).get(XLSX)).worksheets[0]
+    longest = max(sum(2 if ord(char) > 0x2E80 else 1 for char in name) for _code, name, _segment in DIVISIONS)
+    assert longest == 40
+    assert sheet.column_dimensions["G"].width >= longest
+    assert sheet.cell(row=2, column=7).value == "铁路、船舶、航空航天和其他运输设备制造业"
+    reasons = sheet.cell(row=2, column=15)
+    assert reasons.value and reasons.alignment.wrap_text and reasons.alignment.vertical == "top"
+    assert 40 <= sheet.column_dimensions["O"].width <= 60
+    assert not sheet.cell(row=2, column=2).alignment.wrap_text  # the other columns as they were
 
 
 def test_xlsx_prints_landscape_one_page_wide_with_the_header_on_every_page(api, cast, listed):

@@ -336,3 +336,81 @@ def test_the_requester_hears_the_decision(login, cast, computed):
     (approved,) = Notification.objects.filter(recipient=cast["alice"], kind="override_decided")
     assert "批准" in approved.title and in_days(30).isoformat() in approved.body
     assert not Notification.objects.filter(recipient=cast["paul"], kind="override_decided").exists()
+
+
+# -- after the walk of issue 18: who hears of a request, who asked and who approved, renew and remove ---------------
+
+
+def test_staff_who_may_decide_hear_of_a_new_request(login, cast, computed):
+    """Sichuan's provincial staff and headquarters are told (they may decide it), with the reason and a link to
+    the queue; Guangdong's staff, the requester and the customer's manager are not."""
+    from crm.models import Notification
+    from crm.permissions import may
+
+    ask(login(cast["dora"]), reason="省重点保障客户")
+    request = TierOverride.objects.get()
+    told = Notification.objects.filter(kind="override_requested")
+    assert set(told.values_list("recipient__username", flat=True)) == {"paul", "hq"}
+    for notice in told:
+        assert may(notice.recipient, "tiering.decide_override", request)
+        assert "成都锦程科技有限公司" in notice.title and "A" in notice.title
+        assert "省重点保障客户" in notice.body and cast["dora"].display_name in notice.body
+        assert notice.url == QUEUE_URL
+    assert not may(cast["gd_paul"], "tiering.decide_override", request)
+    queue = login(cast["paul"]).get(QUEUE_URL).content.decode()
+    assert 'data-testid="waiting-heading-count">1<' in queue  # the count of requests waiting, on the heading
+
+
+def test_the_tier_card_names_who_asked_and_who_approved(login, cast, computed):
+    ask(login(cast["dora"]))
+    decide(login(cast["paul"]), TierOverride.objects.get(), "approve", "同意")
+    html = login(cast["alice"]).get("/customers/CD0001/").content.decode()
+    card = html[html.index('data-testid="tier-override"') :][:800]
+    dora, paul = cast["dora"].display_name, cast["paul"].display_name
+    assert f"{dora}申请、{paul}批准人工调整为 A" in card
+    assert f"已由{dora}人工调整" not in card
+
+
+def test_the_form_is_worded_for_who_fills_it(login, cast, computed):
+    staff = login(cast["paul"]).get(REQUEST_URL).content.decode()
+    head = login(cast["dora"]).get(REQUEST_URL).content.decode()
+    assert "省公司人员据此审批" in head
+    assert "省公司人员据此审批" not in staff and "随人工调级保存" in staff
+
+
+def test_an_override_is_named_by_its_customers_code_on_the_trail(login, cast, computed):
+    ask(login(cast["paul"]), tier="C", reason="客户要求", days=30)
+    override = TierOverride.objects.select_related("customer").get()
+    assert str(override) == f"CD0001 → C ({in_days(30)})"
+    entry = AuditEntry.objects.filter(object_type="tiering.tieroverride", object_id=str(override.pk)).get()
+    assert entry.object_repr == str(override)
+
+
+def test_an_override_about_to_expire_is_renewed_or_removed_from_the_queue(login, cast, computed):
+    paul = login(cast["paul"])
+    services.tier_override_set(
+        customer=computed["alice"], user=cast["paul"], tier="A", reason="省重点保障客户", expires_on=in_days(3)
+    )
+    override = TierOverride.objects.get()
+    html = paul.get(QUEUE_URL).content.decode()
+    row = html[html.index('data-expiring="CD0001"') :]
+    assert f'href="/tiering/overrides/new/CD0001/?renew={override.pk}"' in row
+    assert 'data-testid="override-remove-confirm"' in row and "<details" in row  # asked before it is done
+
+    # 续期: the form prefilled with the same tier and reason, 90 more days from its end
+    form = paul.get(f"/tiering/overrides/new/CD0001/?renew={override.pk}").context["form"]
+    assert (form.initial["tier"], form.initial["reason"], form.initial["expires_on"]) == (
+        "A",
+        "省重点保障客户",
+        in_days(93),
+    )
+    assert "tier" not in paul.get("/tiering/overrides/new/CD0001/?renew=999999").context["form"].initial
+    ask(paul, tier="A", reason="省重点保障客户", days=93)
+    assert TierOverride.objects.get(status="approved", removed_at__isnull=True).expires_on == in_days(93)
+
+    # 移除: back to the queue, the rules' tier again
+    renewed = TierOverride.objects.get(status="approved", removed_at__isnull=True)
+    response = paul.post(f"/tiering/overrides/{renewed.pk}/remove/", {"next": "queue"})
+    assert response.status_code == 302 and response["Location"] == f"{QUEUE_URL}#expiring"
+    assert Customer.objects.get(code="CD0001").tier == "B"
+    assert login(cast["dora"]).post(f"/tiering/overrides/{renewed.pk}/remove/", {"next": "queue"}).status_code == 403

@@ -149,6 +149,9 @@ def test_quota_report_flags_deviations_over_three_points(login, cast, computed):
     assert sichuan.shares["B"] == 100 and sichuan.flagged == {"A", "B", "C"}
     html = response.content.decode()
     assert 'data-flagged="510000-B"' in html
+    # shares and targets written one way, as the simulation writes them (the `percent` filter): 目标 25.0%
+    assert "100.0%" in html and "目标 25.0%" in html and "(25%)" not in html
+    assert "偏差超过 3 个百分点" in html
 
 
 def test_quota_within_tolerance_is_not_flagged():

@@ -215,9 +215,37 @@ def test_publishing_is_previewed_and_nothing_is_published_before_the_confirmatio
     )
     province.refresh_from_db()
     assert province.status == "draft"
-    client.post(url, {"publish": "1", "confirm": "1", "version": again.context["version"]})
+    assert 'data-testid="recompute-now"' not in again.content.decode()  # a draft: nothing to recompute with yet
+    response = client.post(url, {"publish": "1", "confirm": "1", "version": again.context["version"]}, follow=True)
     province.refresh_from_db()
     assert province.status == "published"
+    # the way on from the page that says the next recompute applies the rules: its preview, at once
+    html = response.content.decode()
+    assert 'data-testid="recompute-now"' in html and 'href="/tiering/recompute/"' in html
+    # not on the national set, no longer in force in Sichuan, nor for Guangdong's staff (their own rules: national)
+    national = RuleSet.objects.get(scope_id="000000", status="published")
+    assert 'data-testid="recompute-now"' not in client.get(f"/tiering/rule-sets/{national.pk}/").content.decode()
+    guangdong = login(cast["gd_paul"]).get(f"/tiering/rule-sets/{national.pk}/").content.decode()
+    assert 'data-testid="recompute-now"' in guangdong
+
+
+def test_the_previews_ask_their_question_in_each_languages_punctuation(login, cast, province):
+    client = login(cast["paul"])
+    url = f"/tiering/rule-sets/{province.pk}/"
+    assert f"发布 {province.name} v{province.version}？" in client.get(url, {"publish": 1}).content.decode()
+    assert "立即重算四川省的客户等级？" in client.get("/tiering/recompute/").content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert f"Publish {province.name} v{province.version}?" in client.get(url, {"publish": 1}).content.decode()
+    assert "Recompute the tiers of" in client.get("/tiering/recompute/").content.decode()
+
+
+def test_reasons_of_movers_are_joined_with_the_languages_separator(login, cast, province):
+    client = login(cast["paul"])
+    html = page(client, province).content.decode()
+    # CDB…: 150 handsets and 25 000 spent, two B reasons now
+    assert "手机数量 150 ≥ 100；月均消费（元） 25 000.00 ≥ 20 000.00" in html and "; 月均" not in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Handset count 150 ≥ 100; Monthly spend" in page(client, province).content.decode()
 
 
 def test_a_set_that_cannot_be_published_shows_no_confirmation(login, cast, province):
