@@ -51,3 +51,12 @@ class Slot:
 
     def fill(self, provider: Any) -> None:
         self.provider = provider
+
+
+customer_data_written = Hook(
+    "crm.customer_data_written",
+    """Jobs of the floors above that rewrite customers' data in bulk (an import), so that a figure computed before
+    one can say it predates it (the KPI dashboard). Called with `region` (a Region); each receiver returns
+    `(key, label, runs)`: a short key of its kind, what it is in the user's language ("an import"), and a QuerySet
+    of its finished runs that wrote customers of that region, with a `finished_at` field.""",
+)

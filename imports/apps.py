@@ -7,6 +7,7 @@ class ImportsConfig(AppConfig):
     verbose_name = _("Imports")
 
     def ready(self) -> None:
-        from . import jobboard
+        from . import extensions, jobboard
 
         jobboard.register()
+        extensions.register()

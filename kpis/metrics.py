@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from crm.templatetags.crm_tags import percent
 from teams.rules import MANAGER_CAPACITY
 
 RATIO, CNY, COUNT = "ratio", "cny", "count"
@@ -80,7 +81,7 @@ class Metric:
             return f"{value:,.2f}"
         if self.unit == COUNT:
             return f"{int(value):,}"
-        return f"{value * 100:.1f}%"
+        return percent(value * 100)  # the one way the product writes a percentage (27.3%)
 
     def on_target(self, value: Decimal | None, target: Decimal | None) -> bool | None:
         """Whether the value meets the target; None when either is missing."""

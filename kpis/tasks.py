@@ -9,9 +9,10 @@ from celery import chord, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from crm.jobs import ChunkTask
+from crm.jobs import BROKER_ERRORS, BrokerUnavailable, ChunkTask, broker_check, broker_down_message, tasks_run_here
+from crm.models import User
 from crm.periods import Period
-from crm.services import JobBusy, job_runs_sweep
+from crm.services import JobBusy, job_run_close, job_runs_sweep
 
 from .models import KpiJobRun
 from .services import kpi_chunk_count, kpi_chunk_failed, kpi_run_finish, kpi_run_start, plan_chunks
@@ -52,6 +53,34 @@ def kpi_snapshots_nightly(*_results, period: str | None = None, chunk_size: int 
         return run.pk
     chord(kpi_chunk.s(run.pk, first, last) for first, last in chunks)(kpi_finish.s(run.pk))
     return run.pk
+
+
+def kpi_recompute_launch(*, period: Period, triggered_by: User) -> KpiJobRun:
+    """Compute a month's snapshots now, as of today, on the workers (the dashboard's "recompute now"); returns the
+    run. Refused at once while that month is being computed (JobBusy) or when the broker is down
+    (BrokerUnavailable: the run recorded but not handed on is failed with the reason)."""
+    if not tasks_run_here():
+        broker_check()
+    chunks = list(plan_chunks())
+    today = timezone.localdate()
+    run = kpi_run_start(
+        period=period,
+        as_of=period.as_of(today),
+        source=KpiJobRun.Source.MANUAL,
+        triggered_by=triggered_by,
+        chunks_total=len(chunks),
+    )
+    try:
+        if not chunks:
+            kpi_finish.delay([], run.pk)
+        else:
+            chord(kpi_chunk.s(run.pk, first, last) for first, last in chunks)(kpi_finish.s(run.pk))
+    except BROKER_ERRORS as exc:
+        run.errors = [*run.errors, {"error": broker_down_message()}]
+        job_run_close(run, also=("errors",))
+        raise BrokerUnavailable(broker_down_message()) from exc
+    run.refresh_from_db()
+    return run
 
 
 @shared_task(name="kpis.tasks.kpi_runs_sweep")

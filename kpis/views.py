@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Window
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,13 +21,15 @@ from django.views import View
 from campaigns.selectors import departments_without_activity
 from crm import versions
 from crm.forms import stale_shown, style_form
+from crm.jobs import BrokerUnavailable
 from crm.models import Department, Region
 from crm.periods import Period
 from crm.permissions import may
+from crm.services import JobBusy
 from crm.visibility import NATIONAL_CODE
 from teams.rules import MANAGER_CAPACITY
 
-from . import selectors, services
+from . import selectors, services, tasks
 from .drills import DRILLS
 from .forms import EDITABLE, KpiTargetsForm
 from .metrics import MANAGER_LOAD, METRIC_BY_CODE, METRICS, Metric
@@ -35,6 +38,9 @@ from .models import ScopeKind
 TREND_MONTHS = 12
 ROWS_PER_PAGE = 50
 IDLE_SHOWN = 30  # departments without an activity named on the dashboard; the activities page lists them all
+# Who may compute the KPIs again now from the dashboard: those who set their targets (provincial staff and
+# headquarters), who also follow the computations on the jobs page.
+RECOMPUTE_RULE = "kpis.compute_now"
 
 
 def _page_number(text: str | None) -> int:
@@ -160,7 +166,7 @@ def _worst_gaps(scope: selectors.Scope, period: Period) -> list[dict]:
         {
             "scope": child,
             "url": dashboard_url(child, period),
-            "gap": int(row.gap),
+            "gap": f"{int(row.gap):,}",
             "rate": METRIC_BY_CODE[row.metric].display(row.value),
             "link": customers_url(child, status="active", ordering="-handset_count"),
         }
@@ -169,17 +175,37 @@ def _worst_gaps(scope: selectors.Scope, period: Period) -> list[dict]:
 
 
 def _idle_departments(scope: selectors.Scope, month: Period) -> dict | None:
-    """The scope's departments that held no activity in the month shown (SPEC §6.2), counted live."""
+    """The scope's departments that held no activity in the month shown (SPEC §6.2), counted live: the first
+    IDLE_SHOWN and how many there are in one query (a window count); whether there are any departments at all only
+    when none is idle."""
     if scope.kind == ScopeKind.MANAGER:
         return None
     if scope.kind == ScopeKind.DEPARTMENT:
-        departments = Department.objects.filter(pk=scope.department.pk)
+        departments = Department.objects.filter(pk=scope.scoped_department.pk)
     else:
-        departments = Department.objects.filter(region__path__startswith=scope.region.path)
-    if not departments.exists():
-        return None
+        departments = Department.objects.filter(region__path__startswith=scope.scoped_region.path)
     idle = departments_without_activity(departments, month)
-    return {"month": month, "count": idle.count(), "first": list(idle[:IDLE_SHOWN]), "shown": IDLE_SHOWN}
+    first = list(idle.annotate(idle_count=Window(Count("pk")))[:IDLE_SHOWN])
+    if not first and scope.kind == ScopeKind.REGION and not departments.exists():
+        return None
+    count = first[0].idle_count if first else 0
+    return {"month": month, "count": count, "first": first, "shown": IDLE_SHOWN}
+
+
+def _staleness(user, scope: selectors.Scope, found: selectors.Figures, period: Period) -> dict | None:
+    """When the figures were computed, and the jobs that rewrote their customers since (a tier recompute, an
+    import), so that the page says they predate them; for those who may, the way to compute them again now."""
+    run = found.run
+    if run is None or run.finished_at is None:
+        return None
+    changes = selectors.changes_since(run.finished_at, scope.extent) if scope.extent is not None else []
+    return {
+        "computed_at": run.finished_at,
+        "as_of": found.as_of,
+        "changes": changes,
+        "may_recompute": bool(changes) and may(user, RECOMPUTE_RULE),
+        "period": period,
+    }
 
 
 class DashboardView(LoginRequiredMixin, View):
@@ -204,17 +230,20 @@ class DashboardView(LoginRequiredMixin, View):
         context = {"scope": scope, "period": period, "job": selectors.job_state(), "capacity": MANAGER_CAPACITY}
         context["idle_departments"] = _idle_departments(scope, period or Period.of(timezone.localdate()))
         targets = selectors.targets_for(selectors.province_code(scope.extent))
-        found = selectors.figures(scope, period, targets) if period else None
-        if not found or not found.by_metric:
+        if period is None:
+            context["empty"] = True
+            return render(request, self.template_name, context)
+        periods = period.months_back(TREND_MONTHS)
+        found, trend = selectors.figures_and_trend(scope, periods, targets)
+        if not found.by_metric:
             context["empty"] = True
             return render(request, self.template_name, context)
         linked = period == latest  # lists show today's customers: only the latest month's figures match them
+        context["freshness"] = _staleness(user, scope, found, period) if linked else None
         metrics = _shown_metrics(scope.kind)
         measures = {m.code: figure for m in metrics if (figure := _measure(found, m)) is not None}
         cards = [_card(figure, scope, period, linked) for figure in measures.values()]
         facts = {code: _card(found[code], scope, period, linked) for code in ("customer_count", "visits_overdue")}
-        periods = period.months_back(TREND_MONTHS)
-        trend = selectors.trend(scope, periods)
         sort, descending = params.get("sort", ""), params.get("dir") == "desc"
         page = _page_number(params.get("page"))
         children, children_total = selectors.child_scopes(
@@ -251,6 +280,7 @@ class DashboardView(LoginRequiredMixin, View):
                         "target": _("Target"),
                         "capacity": _("%(count)s customers") % {"count": MANAGER_CAPACITY},
                         "customers": _("Customers"),
+                        "money": _("CNY per month"),
                     },
                 },
                 "rows": rows,
@@ -273,7 +303,7 @@ class DashboardView(LoginRequiredMixin, View):
             }
         )
         if scope.kind == ScopeKind.DEPARTMENT:
-            load = selectors.department_load(scope.department, period)
+            load = selectors.department_load(scope.scoped_department, period, limit=selectors.LOAD_DRAWN)
             context["load"] = load
             context["load_rows"] = [
                 {
@@ -286,6 +316,7 @@ class DashboardView(LoginRequiredMixin, View):
                 }
                 for manager, customers in load.busiest
             ]
+            context["load_drawn"] = selectors.LOAD_DRAWN
             context["chart_data"]["load"] = {
                 "names": [row["name"] for row in context["load_rows"]],
                 "customers": [row["customers"] for row in context["load_rows"]],
@@ -360,3 +391,30 @@ class TargetsView(LoginRequiredMixin, View):
             return self._render(request, region, style_form(form, small=True), status=400)
         messages.success(request, _("The targets of %(region)s are saved.") % {"region": region.name})
         return HttpResponseRedirect(reverse("kpis:targets"))
+
+
+class RecomputeView(LoginRequiredMixin, View):
+    """Compute the latest month's KPIs again now, on the workers, from the dashboard's notice that its figures
+    predate a tier recompute or an import; the run is followed on the jobs page. POST only, from that notice, which
+    states what it computes."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not may(request.user, RECOMPUTE_RULE):
+            raise PermissionDenied(_("Only provincial staff and headquarters compute the KPIs again."))
+        latest = selectors.latest_period() or Period.of(timezone.localdate())
+        if request.POST.get("period") != str(latest):
+            messages.error(
+                request,
+                _("Not started: the latest month is now %(period)s, not the one shown. Look at the figures again.")
+                % {"period": latest},
+            )
+            return HttpResponseRedirect(reverse("kpis:dashboard"))
+        try:
+            tasks.kpi_recompute_launch(period=latest, triggered_by=request.user)
+        except (JobBusy, BrokerUnavailable) as refused:
+            messages.error(request, str(refused))
+            return HttpResponseRedirect(reverse("kpis:dashboard"))
+        messages.success(request, _("The KPIs of %(period)s are being computed again.") % {"period": latest})
+        return HttpResponseRedirect(reverse("jobs"))

@@ -555,6 +555,15 @@ EXPECTATIONS: dict[str, Route] = {
     "kpis:targets": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
     ),
+    "kpis:recompute": Route(  # the KPIs are nation-wide: no outsider; back to the dashboard when no longer latest
+        PAGE,
+        method="post",
+        data=lambda world: {"period": str(Period.of(timezone.localdate())), "confirm": "1"},
+        anonymous=302,
+        outsider=NA,
+        insider_without_right=Call("dora", 403),
+        insider_with_right=Call("paul", 302),
+    ),
     # -- campaigns -------------------------------------------------------------------------------------------------
     "campaigns:campaigns": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK

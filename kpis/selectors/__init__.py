@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from .jobs import (
     JobState,
+    LaterChange,
+    changes_since,
     job_state,
     runs_for,
 )
@@ -22,12 +24,14 @@ from .scopes import (
 )
 from .snapshots import (
     LIVE_FIELDS,
+    LOAD_DRAWN,
     Figure,
     Figures,
     LiveFigures,
     ManagerLoad,
     department_load,
     figures,
+    figures_and_trend,
     figures_of_many,
     latest_period,
     live_figures,
@@ -45,13 +49,17 @@ __all__ = [
     "Figures",
     "JobState",
     "LIVE_FIELDS",
+    "LOAD_DRAWN",
+    "LaterChange",
     "LiveFigures",
     "ManagerLoad",
     "Scope",
+    "changes_since",
     "child_scopes",
     "department_load",
     "department_managers",
     "figures",
+    "figures_and_trend",
     "figures_of_many",
     "job_state",
     "latest_period",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import Count, F, OrderBy, Q, QuerySet, Window
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -189,8 +189,11 @@ def child_scopes(
     ordering: Sequence[str | OrderBy] = by_name
     if sort in METRIC_BY_CODE:
         ordering = [F("value").desc(nulls_last=True) if descending else F("value").asc(nulls_last=True), *by_name]
-    total = rows.count()
-    page = rows.select_related(*related).order_by(*ordering)[offset : offset + limit]
+    # How many there are rides on the page's rows (a window count): one query, unless the page is past the end.
+    page = list(
+        rows.annotate(total=Window(Count("pk"))).select_related(*related).order_by(*ordering)[offset : offset + limit]
+    )
+    total = page[0].total if page else (rows.count() if offset else 0)
     return [_scope_of(row) for row in page], total
 
 

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When, Window
 from django.utils import timezone
 
 from crm.models import Department, User
@@ -15,7 +15,7 @@ from teams.rules import MANAGER_CAPACITY, Standard
 from teams.selectors import standards
 
 from ..metrics import METRIC_BY_CODE, SNAPSHOT_METRICS, Metric, add_totals, zero_totals
-from ..models import KpiSnapshot
+from ..models import KpiJobRun, KpiSnapshot
 from ..totals import count_rows
 from .scopes import Scope, department_managers
 from .targets import province_code, targets_for, verified_only_provinces
@@ -48,6 +48,7 @@ class Figures:
     period: Period
     by_metric: dict[str, Figure] = field(default_factory=dict)
     as_of: datetime.date | None = None
+    run: KpiJobRun | None = None  # the computation that wrote them, when read (`figures_and_trend`)
 
     def __iter__(self):
         return iter(self.by_metric.values())
@@ -74,23 +75,64 @@ def trend(scope: Scope, periods: list[Period]) -> dict[str, list[Decimal | None]
     return values
 
 
+def figures_and_trend(
+    scope: Scope, periods: list[Period], targets: dict[str, Decimal | None]
+) -> tuple[Figures, dict[str, list[Decimal | None]]]:
+    """The figures of the last of `periods` (with the computation that wrote them) and each metric's value in
+    each of `periods`, as `figures` and `trend` give them, in one query."""
+    period = periods[-1]
+    found = Figures(scope, period)
+    index = {p.start: i for i, p in enumerate(periods)}
+    values: dict[str, list[Decimal | None]] = {metric.code: [None] * len(periods) for metric in SNAPSHOT_METRICS}
+    rows = KpiSnapshot.objects.filter(
+        period__gte=periods[0].start, period__lte=period.start, **scope.snapshot_filter
+    ).select_related("run")
+    for row in rows:
+        values[row.metric][index[row.period]] = row.value
+        if row.period == period.start:
+            metric = METRIC_BY_CODE[row.metric]
+            found.by_metric[row.metric] = Figure(metric, row.numerator, row.denominator, row.value, targets[row.metric])
+            found.as_of, found.run = row.as_of, row.run
+    found.by_metric = {m.code: found.by_metric[m.code] for m in SNAPSHOT_METRICS if m.code in found.by_metric}
+    return found, values
+
+
+# The load chart draws this many managers at most, the busiest: a department of a big city has thousands, which no
+# chart shows readably; the chart then says how many it leaves out, and the manager load page lists them all.
+LOAD_DRAWN = 60
+
+
 @dataclass
 class ManagerLoad:
     busiest: list[tuple[User, int]]
     managers: int  # the department's customer managers (`department_managers`)
     overloaded: int  # … with more than MANAGER_CAPACITY customers
 
+    @property
+    def left_out(self) -> int:
+        """The managers counted but not drawn (beyond the busiest `LOAD_DRAWN`)."""
+        return self.managers - len(self.busiest)
 
-def department_load(department: Department, period: Period, limit: int = 25) -> ManagerLoad:
-    """The department's customer managers by the customers they manage, from the snapshots: the busiest, and how
-    many there are and are above the line (SPEC §5.2) — the same managers its overload figure counts."""
-    rows = department_managers(department, period).filter(metric="customer_count")
+
+def department_load(department: Department, period: Period, limit: int = LOAD_DRAWN) -> ManagerLoad:
+    """The department's customer managers by the customers they manage, from the snapshots: the `limit` busiest,
+    and how many there are and are above the line (SPEC §5.2) — the same managers its overload figure counts. One
+    query: the counts are window aggregates over every manager, read off the rows of the busiest."""
+    over = Case(When(numerator__gt=MANAGER_CAPACITY, then=Value(1)), default=Value(0), output_field=IntegerField())
+    rows = (
+        department_managers(department, period)
+        .filter(metric="customer_count")
+        .annotate(managers=Window(Count("pk")), overloaded=Window(Sum(over)))
+        .select_related("manager")
+        .order_by("-numerator", "manager__username")[:limit]
+    )
     busiest: list[tuple[User, int]] = []
-    for row in rows.select_related("manager").order_by("-numerator", "manager__username")[:limit]:
+    managers = overloaded = 0
+    for row in rows:
         assert row.manager is not None, "a manager's snapshot names its manager (KpiSnapshot's constraint)"
         busiest.append((row.manager, int(row.numerator)))
-    counts = rows.aggregate(managers=Count("pk"), overloaded=Count("pk", filter=Q(numerator__gt=MANAGER_CAPACITY)))
-    return ManagerLoad(busiest, counts["managers"], counts["overloaded"])
+        managers, overloaded = row.managers, int(row.overloaded or 0)
+    return ManagerLoad(busiest, managers, overloaded)
 
 
 def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Decimal | None]) -> list[Figures]:

@@ -16,13 +16,22 @@
     }, extra);
   }
 
+  // Numbers as the figures above write them: percentages with one decimal (27.3%), money with two and its unit,
+  // counts whole; thousands grouped with commas, never SI suffixes (1M, 2k) in a Chinese page.
+  var HOVER = {
+    ratio: "%{x}: %{y:.1%}<extra></extra>",
+    cny: "%{x}: %{y:,.2f} " + data.labels.money + "<extra></extra>",
+    count: "%{x}: %{y:,d}<extra></extra>",
+  };
+  var NUMBER_AXIS = { exponentformat: "none", separatethousands: true };
+
   function trend(element) {
     var series = data.series.find(function (s) { return s.code === element.dataset.metric; });
     var ratio = series.unit === "ratio";
     var traces = [{
       x: data.months, y: series.values, type: "scatter", mode: "lines+markers", name: series.label,
       connectgaps: false, line: { color: "#0d6efd" },
-      hovertemplate: ratio ? "%{x}: %{y:.1%}<extra></extra>" : "%{x}: %{y:,}<extra></extra>",
+      hovertemplate: HOVER[series.unit] || HOVER.count,
     }];
     if (series.target !== null) {
       traces.push({
@@ -32,7 +41,7 @@
     }
     Plotly.newPlot(element, traces, layout({
       title: { text: series.label, font: { size: 12 }, x: 0.02 },
-      yaxis: { tickformat: ratio ? ".0%" : "~s", rangemode: "tozero", automargin: true },
+      yaxis: Object.assign({ tickformat: ratio ? ".1%" : ",~r", rangemode: "tozero", automargin: true }, NUMBER_AXIS),
       xaxis: { type: "category", tickangle: 0, nticks: 6 },
     }), config);
   }
@@ -41,7 +50,10 @@
     Plotly.newPlot(element, [{
       type: "pie", hole: 0.5, sort: false, labels: data.tiers.map(function (t) { return t.label; }),
       values: data.tiers.map(function (t) { return t.customers; }),
-      marker: { colors: ["#b02a37", "#fd7e14", "#6c757d"] }, textinfo: "label+percent", automargin: true,
+      // The shares as the cards write them (4.8%), not plotly's own rounding of the slices (4.85%).
+      text: data.tiers.map(function (t) { return t.share_display; }), textinfo: "label+text",
+      hovertemplate: "%{label}: %{value:,d} · %{text}<extra></extra>",
+      marker: { colors: ["#b02a37", "#fd7e14", "#6c757d"] }, automargin: true,
     }], layout({ showlegend: false, margin: { l: 24, r: 24, t: 24, b: 24 } }), config);
   }
 
@@ -53,9 +65,10 @@
     Plotly.newPlot(element, [{
       type: "bar", orientation: "h", y: loadData.names, x: loadData.customers, name: data.labels.customers,
       marker: { color: loadData.customers.map(function (n) { return n > loadData.capacity ? "#dc3545" : "#0d6efd"; }) },
-      hovertemplate: "%{y}: %{x}<extra></extra>",
+      hovertemplate: "%{y}: %{x:,d}<extra></extra>",
     }], layout({
       height: height, margin: { l: 80, r: 8, t: 8, b: 28 }, yaxis: { autorange: "reversed", type: "category" },
+      xaxis: Object.assign({ tickformat: ",d", rangemode: "tozero" }, NUMBER_AXIS),
       shapes: [{ type: "line", x0: loadData.capacity, x1: loadData.capacity, yref: "paper", y0: 0, y1: 1,
                  line: { color: "#dc3545", dash: "dash", width: 1 } }],
       annotations: [{ x: loadData.capacity, yref: "paper", y: 1, text: data.labels.capacity, showarrow: false,
