@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
+from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Upper
+from django.db.models.functions import Concat, Upper
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Region, TeamRoleKind
+from crm.models import Region, TeamRoleKind, User
 from crm.periods import Period
 from crm.visibility import visible_regions
 
@@ -60,6 +64,34 @@ def _regions_for(request) -> QuerySet[Region]:
     return visible_regions(request.user).order_by("path")
 
 
+# A person as the staff picker shows one: "王建国 (cd_head)".
+PICKED = re.compile(r".*\(\s*([^()\s]+)\s*\)")
+
+
+def _staff_search_url() -> str:
+    # The staff pickers' search lives on a floor above (teams); named, not imported. Without it the field
+    # still takes a username as typed.
+    try:
+        return reverse("teams:staff-search")
+    except NoReverseMatch:
+        return ""
+
+
+def staff_picker_attrs() -> dict[str, Any]:
+    """The attributes that make a text input the staff picker of static/js/staff-picker.js: it searches the staff
+    of the user's territory by name or username as they type (keyboard and touch) and fills in the username."""
+    return {
+        "autocomplete": "off",
+        "autocapitalize": "none",
+        "spellcheck": "false",
+        "placeholder": _("Name or username"),
+        "data-staff-picker": "one",
+        "data-staff-url": lazy(_staff_search_url, str)(),
+        "data-staff-empty": _("No member of staff of your territory matches."),
+        "data-staff-more": _("More match: type more of the name."),
+    }
+
+
 class CustomerFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
@@ -79,7 +111,12 @@ class CustomerFilter(django_filters.FilterSet):
     )
     segment = django_filters.ChoiceFilter(field_name="industry__segment", choices=Segment.choices, label=_("Segment"))
     status = django_filters.ChoiceFilter(choices=CustomerStatus.choices, label=_("Status"))
-    manager = django_filters.CharFilter(method="filter_manager", label=_("Customer manager (username)"))
+    manager = django_filters.CharFilter(
+        method="filter_manager",
+        label=_("Customer manager"),
+        widget=forms.TextInput(attrs=staff_picker_attrs()),
+        help_text=_("Type a name or a username and pick the person."),
+    )
     # The conditions behind the KPIs (SPEC §7), so that every figure of a dashboard links to its customers.
     tier_group = django_filters.ChoiceFilter(choices=TIER_GROUP_CHOICES, method="filter_tier_group", label=_("Tiers"))
     profile = django_filters.ChoiceFilter(choices=COMPLETENESS, method="filter_profile", label=_("Profile"))
@@ -141,7 +178,19 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(region__path__startswith=value.path)
 
     def filter_manager(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
-        managed = team_roles().active().filter(role=TeamRoleKind.CUSTOMER_MANAGER, user__username=value)
+        """By the manager's username (`?manager=cd_am01`, what links and scripts send), as the staff picker shows a
+        person ("王建国 (cd_head)"), or by the full name typed without the picker's help."""
+        value = value.strip()
+        if not value:
+            return queryset
+        shown = PICKED.fullmatch(value)
+        username = shown.group(1) if shown else value
+        people = (
+            User.objects.annotate(full_name=Concat("last_name", "first_name"))
+            .filter(Q(username=username) | Q(full_name=value))
+            .values("pk")
+        )
+        managed = team_roles().active().filter(role=TeamRoleKind.CUSTOMER_MANAGER, user__in=people)
         return queryset.filter(pk__in=managed.values("customer_id"))
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
-from crm import versions
+from crm import audit_display, versions
 from crm.forms import style_form
 from crm.permissions import may, require
 from crm.visibility import province_path, territory_region
@@ -142,6 +142,8 @@ class CustomerHistoryView(LoginRequiredMixin, View):
     def get(self, request, code: str):
         customer = selectors.customer_get(user=request.user, code=code)
         page = Paginator(selectors.customer_history(customer), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+        # people, products and regions by their names, read once for the page (`crm.audit_display`)
+        page.object_list = audit_display.readable(page.object_list, request.user)
         return render(request, self.template_name, {"customer": customer, "page": page, "query": ""})
 
 

@@ -311,3 +311,36 @@ def duration_text(seconds: float | None) -> str:
         return _("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": rest}
     hours, rest = divmod(round(seconds), 3600)
     return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest // 60}
+
+
+def kind_for(run: ChunkedJobRun | Any, user: User | None = None) -> JobKind | None:
+    """The registered kind whose runs are of `run`'s model (asked as `user`, by default the run's starter)."""
+    user = user if user is not None else getattr(run, "triggered_by", None)
+    for kind in kinds():
+        try:
+            model = kind.runs(user).model  # type: ignore[arg-type]  # a kind lists runs lazily, for anyone
+        except Exception:  # noqa: BLE001, S112  # a kind that cannot list for this user does not name the run
+            continue
+        if model is type(run):
+            return kind
+    return None
+
+
+def run_described(run: ChunkedJobRun) -> tuple[str, str]:
+    """What a run is and for which scope, as the board names them: ("等级重算", "四川省 · 手动重算"). A run of a
+    kind nobody registered: its model's name, and no scope."""
+    kind = kind_for(run)
+    if kind is None:
+        return str(run._meta.verbose_name), ""
+    return str(kind.label), str(kind.row(run).scope)
+
+
+# Digits grouped by three with a space, as the tier reasons write them (`tiering.reasons`): 5 000 — a no-break
+# one, so that a figure is never cut in two at the end of a line.
+GROUP_SEPARATOR = "\u00a0"
+
+
+def grouped(value: int | float) -> str:
+    """A count as people read it: 5 000, 1 234 567."""
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+    return text.replace(",", GROUP_SEPARATOR)

@@ -7,15 +7,16 @@ import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext, pgettext
 
-from . import audit
+from . import audit, jobboard
 from .models import (
     AuditAction,
     ChunkedJobRun,
@@ -27,7 +28,7 @@ from .models import (
     Role,
     User,
 )
-from .notifications import notify, phrase
+from .notifications import notify
 
 if TYPE_CHECKING:
     from .jobs import RunT
@@ -163,23 +164,48 @@ def job_run_close(run: RunT, *, also: tuple[str, ...] = ()) -> RunT:
 
 
 def _job_run_notified(run: ChunkedJobRun) -> None:
-    """Tell the user who started the run (a nightly run has nobody) that it ended, once."""
+    """Tell the user who started the run (a nightly run has nobody) that it ended, once: what ran, for which
+    scope, what it counted and how long it took — in the words of the jobs page, not the run's model."""
     if run.triggered_by_id is None:
         return
     failed = run.status == JobStatus.FAILED
-    job = phrase(run._meta.verbose_name)
-    body = phrase(
-        gettext_lazy("%(done)d of %(total)d chunks done; %(errors)d errors."),
-        {"done": run.chunks_done, "total": run.chunks_total, "errors": len(run.errors)},
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # a notification is written in the site's language
+        job, scope = jobboard.run_described(run)
+        facts = [f"{label} {jobboard.grouped(value)}" for label, value in _job_counts(run)]
+        if failed:
+            facts.append(ngettext("%(count)d error", "%(count)d errors", len(run.errors)) % {"count": len(run.errors)})
+        seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else None
+        if scope:
+            title = _("%(job)s failed: %(scope)s") if failed else _("%(job)s finished: %(scope)s")
+        else:
+            title = _("%(job)s failed") if failed else _("%(job)s finished")
+        title %= {"job": job, "scope": scope}
+        listed = pgettext("list separator", ", ").join(facts)
+        body = _("%(facts)s. Took %(duration)s.") % {
+            "facts": listed[:1].upper() + listed[1:] if listed else "—",
+            "duration": jobboard.duration_text(seconds),
+        }
     notify(
         recipients=[run.triggered_by_id],
         kind=NotificationKind.JOB_FAILED if failed else NotificationKind.JOB_FINISHED,
-        title=phrase(gettext_lazy("Failed: %(job)s") if failed else gettext_lazy("Finished: %(job)s"), {"job": job}),
+        title=title,
         body=body,
         url=run.get_absolute_url() if hasattr(run, "get_absolute_url") else "",
         dedupe_key=f"job:{run._meta.label_lower}:{run.pk}",
     )
+
+
+def _job_counts(run: ChunkedJobRun) -> list[tuple[str, int]]:
+    """What a run counted (customers seen, tiers changed, snapshots written…), by its fields' own names; the
+    chunks are the machinery's, not the user's."""
+    return [
+        (str(field.verbose_name), getattr(run, field.attname))
+        for field in run._meta.concrete_fields
+        if isinstance(field, models.IntegerField)
+        and not field.primary_key
+        and not field.is_relation
+        and field.name not in {"chunks_total", "chunks_done"}
+    ]
 
 
 def job_runs_sweep(*, run_model: type[ChunkedJobRun], silence: datetime.timedelta) -> int:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from . import audit, jobboard
+from . import audit, audit_display, jobboard
 from .csvstream import BOM, csv_chunks
 from .filters import AuditFilter
 from .forms import JobFilterForm, style_form
@@ -56,6 +56,7 @@ class AuditListView(LoginRequiredMixin, View):
             return self.export(request, filterset, entries)
         style_form(filterset.form, small=True)
         page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = audit_display.readable(page.object_list, request.user)
         query = request.GET.copy()
         query.pop("page", None)
         return render(request, self.template_name, {"filter": filterset, "page": page, "query": query.urlencode()})

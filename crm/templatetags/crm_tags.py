@@ -87,3 +87,12 @@ def field_label(object_type: str, name: str) -> str:
     if field is not None and not hasattr(field, "verbose_name") and field.related_model is not None:
         return str(field.related_model._meta.verbose_name_plural)  # the rows that hang off it (a draft's rules)
     return str(field.verbose_name) if field is not None and hasattr(field, "verbose_name") else name
+
+
+@register.simple_tag
+def customers_label(user) -> str:
+    """What the navigation and the breadcrumbs call the customer list: "My customers" (我的客户) for an account
+    manager, who lists their own; "Customers" for whoever reads a department's, a province's or all customers."""
+    if getattr(user, "is_authenticated", False) and not user.sees_own_customers_only:
+        return _("Customers")
+    return _("My customers")
