@@ -130,6 +130,7 @@ class TierListExportView(APIView):
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(description="The list grew past a sheet's last row while it was written (XLSX)."),
         },
     )
     def get(self, request):
@@ -146,9 +147,12 @@ class TierListExportView(APIView):
         if self.file_format == "csv":
             response = StreamingHttpResponse(exports.TierListCSV(customers), content_type="text/csv; charset=utf-8")
         else:
+            try:
+                workbook = exports.xlsx_file(customers)
+            except exports.ListChanged as changed:  # an import grew it past a sheet meanwhile
+                return Response({"detail": str(changed)}, status=status.HTTP_409_CONFLICT)
             response = FileResponse(
-                exports.xlsx_file(customers),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                workbook, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             )
         response["Content-Disposition"] = exports.attachment(name, fallback)
         return response

@@ -27,6 +27,8 @@ class Command(BaseCommand):
             with open(options["output"], "wb") as target:
                 written = exports.write_csv(customers, target)
         else:
-            with open(options["output"], "wb") as target:
-                written = exports.write_xlsx(customers, target)
+            try:
+                written = exports.write_xlsx(customers, options["output"])
+            except exports.ListChanged as changed:
+                raise CommandError(str(changed)) from changed
         self.stdout.write(self.style.SUCCESS(f"Wrote {written} customers of {region.name} to {options['output']}."))
