@@ -173,15 +173,18 @@ def tier_list_sql(
     sql, params = inner.query.sql_with_params()
     # OFFSET 0 keeps PostgreSQL from merging the two SELECTs, which would compute a column once per mention.
     fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
-    starts = ", ".join("%s" for _start in FORMULA_STARTS)
+    # A text that starts like a formula is told by its first character's code point (`ascii` on PostgreSQL,
+    # `unicode` on SQLite), compared with integers: cheaper than comparing its first letter as text, which cost a
+    # third of the CSV's time over a million rows.
+    first = "ascii" if connection.vendor == "postgresql" else "unicode"
+    starts = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
     outer = [
-        f"CASE WHEN substr({name}, 1, 1) IN ({starts}) THEN '''' || {name} ELSE {name} END"
+        f"CASE WHEN {first}({name}) IN ({starts}) THEN '''' || {name} ELSE {name} END"
         if for_csv and kind == TEXT
         else name
         for name, (_header, kind, _width) in zip(names, COLUMNS, strict=True)
     ]
-    outer_params = [start for _header, kind, _width in COLUMNS if for_csv and kind == TEXT for start in FORMULA_STARTS]
-    return f"SELECT {', '.join(outer)} FROM ({sql}{fence}) AS list ORDER BY list.column_0", [*outer_params, *params]
+    return f"SELECT {', '.join(outer)} FROM ({sql}{fence}) AS list ORDER BY list.column_0", list(params)
 
 
 def _rows(customers: QuerySet[Customer], *, for_csv: bool, words: ReasonWords | None = None) -> Iterator[tuple]:

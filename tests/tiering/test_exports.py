@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from accounts.models import Customer
+from crm.models import User
 from tiering import exports
 from tiering.bulk import apply_rules
 from tiering.reasons import reasons_text
@@ -57,6 +58,20 @@ def test_csv_neutralises_formulas_and_keeps_numbers(api, cast, listed):
     assert by_code["CD0002"][1] == "'+86 集团"
     assert by_code["CD0001"][9] == "612"
     assert by_code["CD0001"][14] == "手机数量 612 ≥ 500"
+
+
+@pytest.mark.parametrize("start", exports.FORMULA_STARTS)
+def test_csv_neutralises_every_start_of_a_formula_in_every_text_column(api, cast, listed, start):
+    """Each character a spreadsheet reads as the start of a formula, in a name and in a manager's name; a text
+    that merely contains one is left as it is."""
+    Customer.objects.filter(code="CD0001").update(name=f"{start}1+1 集团")
+    Customer.objects.filter(code="CD0002").update(name=f"集团 {start}1")
+    User.objects.filter(team_roles__customer__code="CD0001").update(last_name=f"{start}cmd", first_name="")
+    table = read_csv(api(cast["hq"]).get(CSV, {"region": "510100"}))
+    by_code = {row[0]: row for row in table[1:]}
+    assert by_code["CD0001"][1] == f"'{start}1+1 集团"
+    assert by_code["CD0002"][1] == f"集团 {start}1"
+    assert by_code["CD0001"][13] == f"'{start}cmd"
 
 
 def test_csv_takes_the_customer_filters(api, cast, listed):
