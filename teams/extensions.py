@@ -15,7 +15,6 @@ from crm import notifications as notification_hooks
 from crm.permissions import may
 
 from . import digest, hooks, selectors, timeline
-from .rules import SECOND_MANAGER
 from .services import team_customer_filed
 
 VISIT_CHOICES = [
@@ -74,7 +73,7 @@ def customer_page_context(*, request, customer) -> dict:
         user=request.user,
         customer=customer,
         verified_only=selectors.verified_only_of(request),
-        has_second_manager=team.holders.get(SECOND_MANAGER) is not None,
+        holders=team.holders,
         by_tier=standards,
     )
     return {

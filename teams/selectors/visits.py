@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value, prefetch_related_objects
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce, Concat, NullIf
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
@@ -198,40 +198,44 @@ def due_visits(
     return due
 
 
-def _duty_facts(ids: list[int], today: datetime.date) -> tuple[dict[int, list[VisitFact]], dict[int, str]]:
+def _duty_facts(
+    ids: list[int], today: datetime.date, roles: Mapping[int, Mapping[int, str]] | None = None
+) -> tuple[dict[int, list[VisitFact]], dict[int, str]]:
     """This month's visits of the customers, each with the roles (customer or second manager) of the staff present;
-    and the region path of each customer visited (for `VerifiedOnly`)."""
-    # customer → user → role, to name who else was at an internal sync
-    roles_on: defaultdict[int, dict[int, str]] = defaultdict(dict)
-    for customer_id, user_id, role in (
-        TeamRole.objects.active(today)
-        .filter(customer_id__in=ids, role__in=[CUSTOMER_MANAGER, SECOND_MANAGER])
-        .values_list("customer_id", "user_id", "role")
-    ):
-        roles_on[customer_id][user_id] = role
+    and the region path of each customer visited (for `VerifiedOnly`). `roles` (customer → user → role), when the
+    caller holds the teams already; else they are read. The visits come with their staff present in one query (a
+    row per visit and person present)."""
+    if roles is None:
+        # customer → user → role, to name who else was at an internal sync
+        read: defaultdict[int, dict[int, str]] = defaultdict(dict)
+        for customer_id, user_id, role in (
+            TeamRole.objects.active(today)
+            .filter(customer_id__in=ids, role__in=[CUSTOMER_MANAGER, SECOND_MANAGER])
+            .values_list("customer_id", "user_id", "role")
+        ):
+            read[customer_id][user_id] = role
+        roles = read
     month_start, _ = period_bounds("month", today)
     tz = timezone.get_current_timezone()
-    visits = (
-        Visit.objects.filter(
-            customer_id__in=ids,
-            visited_at__gte=datetime.datetime.combine(month_start, datetime.time.min, tzinfo=tz),
-        )
-        .prefetch_related("staff_present")
-        .annotate(region_path=F("customer__region__path"))
-        .only("customer_id", "visited_at", "kind", "visitor_role", "verified")
+    rows = Visit.objects.filter(
+        customer_id__in=ids, visited_at__gte=datetime.datetime.combine(month_start, datetime.time.min, tzinfo=tz)
+    ).values_list(
+        "pk", "customer_id", "visited_at", "kind", "visitor_role", "verified", "customer__region__path", "staff_present"
     )
+    visits: dict[int, tuple] = {}
+    present: defaultdict[int, set[str]] = defaultdict(set)
+    for *visit, staff_id in rows.order_by("visited_at", "pk"):
+        visits.setdefault(visit[0], tuple(visit))
+        role = roles.get(visit[1], {}).get(staff_id) if staff_id is not None else None
+        if role:
+            present[visit[0]].add(role)
     facts: dict[int, list[VisitFact]] = defaultdict(list)
     paths: dict[int, str] = {}
-    for visit in visits:
-        present = frozenset(
-            roles_on[visit.customer_id][staff.pk]
-            for staff in visit.staff_present.all()
-            if staff.pk in roles_on[visit.customer_id]
+    for pk, customer_id, visited_at, kind, visitor_role, verified, path in visits.values():
+        facts[customer_id].append(
+            VisitFact(timezone.localdate(visited_at, tz), kind, visitor_role, frozenset(present[pk]), verified)
         )
-        facts[visit.customer_id].append(
-            VisitFact(timezone.localdate(visit.visited_at, tz), visit.kind, visit.visitor_role, present, visit.verified)
-        )
-        paths[visit.customer_id] = visit.region_path
+        paths[customer_id] = path
     return facts, paths
 
 
@@ -304,9 +308,11 @@ def customer_visits(
     verified_only: VerifiedOnly | None = None,
     has_second_manager: bool | None = None,
     by_tier: dict[str, Standard] | None = None,
+    holders: Mapping[str, User | None] | None = None,
 ) -> CustomerVisits:
     """The customer's recent visits, this period's status and the second manager's duties (`has_second_manager`:
-    whether the customer has one today, and `by_tier`: the service standards, when the caller read them already)."""
+    whether the customer has one today; `holders`: today's holder of each single role, from `team_status`, which
+    says that and who they are; `by_tier`: the service standards — each when the caller read them already)."""
     today = today or timezone.localdate()
     photos = VisitPhoto.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("*"))
     visits = list(
@@ -322,11 +328,17 @@ def customer_visits(
         visit.editable = visit.editable_by(user)
     verified_only = verified_only or VerifiedOnly()  # the status and the duties ask the provinces once at most
     status = visit_statuses([(customer.pk, customer.tier)], today, by_tier, verified_only).get(customer.pk)
+    roles = None
+    if holders is not None:  # the team as the page read it: who holds the customer and second manager's roles
+        has_second_manager = holders.get(SECOND_MANAGER) is not None
+        roles = {
+            customer.pk: {user.pk: role for role in (CUSTOMER_MANAGER, SECOND_MANAGER) if (user := holders.get(role))}
+        }
     if has_second_manager is None:
         has_second_manager = TeamRole.objects.active(today).filter(customer=customer, role=SECOND_MANAGER).exists()
     duties = None
     if has_second_manager:
-        facts, paths = _duty_facts([customer.pk], today)
+        facts, paths = _duty_facts([customer.pk], today, roles)
         duties = _duties(facts.get(customer.pk, []), paths.get(customer.pk), today, verified_only)
     return CustomerVisits(recent, status, duties)
 
