@@ -224,11 +224,12 @@ def _duty_facts(
     )
     visits: dict[int, tuple] = {}
     present: defaultdict[int, set[str]] = defaultdict(set)
-    for *visit, staff_id in rows.order_by("visited_at", "pk"):
-        visits.setdefault(visit[0], tuple(visit))
-        role = roles.get(visit[1], {}).get(staff_id) if staff_id is not None else None
-        if role:
-            present[visit[0]].add(role)
+    for row in rows.order_by("visited_at", "pk"):
+        pk, customer_id, staff_id = row[0], row[1], row[-1]
+        visits.setdefault(pk, row[:-1])
+        held = roles.get(customer_id, {}).get(staff_id) if staff_id is not None else None
+        if held:
+            present[pk].add(held)
     facts: dict[int, list[VisitFact]] = defaultdict(list)
     paths: dict[int, str] = {}
     for pk, customer_id, visited_at, kind, visitor_role, verified, path in visits.values():
@@ -332,7 +333,9 @@ def customer_visits(
     if holders is not None:  # the team as the page read it: who holds the customer and second manager's roles
         has_second_manager = holders.get(SECOND_MANAGER) is not None
         roles = {
-            customer.pk: {user.pk: role for role in (CUSTOMER_MANAGER, SECOND_MANAGER) if (user := holders.get(role))}
+            customer.pk: {
+                holder.pk: role for role in (CUSTOMER_MANAGER, SECOND_MANAGER) if (holder := holders.get(role))
+            }
         }
     if has_second_manager is None:
         has_second_manager = TeamRole.objects.active(today).filter(customer=customer, role=SECOND_MANAGER).exists()
