@@ -328,15 +328,18 @@ QUOTA_LABELS = {"A": "A+/A", "B": "B", "C": "C"}
 def quota_report(*, user: User) -> list[QuotaRow]:
     """Actual tier shares against the targets of the rules in force, per province and per city."""
     customers = Customer.objects.visible_to(user).filter(tier__isnull=False)
-    province_of = Substr("region__path", 8, 6)
     by_city: dict[str, dict[str, int]] = {}
     by_province: dict[str, dict[str, int]] = {}
-    grouped = customers.annotate(province=province_of, city=city_of()).values("province", "city", "tier")
-    for row in grouped.annotate(n=Count("id")).order_by():
-        group = next(name for name, tiers in QUOTA_GROUPS.items() if row["tier"] in tiers)
-        for table, key in ((by_province, row["province"]), (by_city, row["city"])):
+    # Counted per region and tier, then added up per province and city from the regions' paths: grouping a
+    # province's million customers by pieces of their region's path cut from each row cost half as much again.
+    counted = list(customers.values_list("region_id", "tier").annotate(n=Count("id")).order_by())
+    paths = dict(Region.objects.filter(code__in={region for region, _tier, _n in counted}).values_list("code", "path"))
+    for region, tier, n in counted:
+        group = QUOTA_GROUP_OF[tier]
+        path = paths[region]  # "000000/510000/510100/…": the province, then the city
+        for table, key in ((by_province, path[7:13]), (by_city, path[14:20])):
             counts = table.setdefault(key, dict.fromkeys(QUOTA_GROUPS, 0))
-            counts[group] += row["n"]
+            counts[group] += n
     regions = {r.code: r for r in Region.objects.filter(code__in=[*by_province, *by_city])}
     targets_of: dict[str, dict[str, Decimal]] = {}
     for code in by_province:

@@ -146,6 +146,8 @@ def test_quota_report_flags_deviations_over_three_points(login, cast, computed):
     assert set(rows) == {"510000", "510100", "510700"}  # Guangdong is not Paul's
     sichuan = rows["510000"]
     assert sichuan.counts == {"A": 0, "B": 3, "C": 0}
+    # each city counts its own customers, those filed in its districts and grids included
+    assert rows["510100"].counts == {"A": 0, "B": 2, "C": 0} and rows["510700"].counts == {"A": 0, "B": 1, "C": 0}
     assert sichuan.shares["B"] == 100 and sichuan.flagged == {"A", "B", "C"}
     html = response.content.decode()
     assert 'data-flagged="510000-B"' in html
