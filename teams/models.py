@@ -378,3 +378,26 @@ class VisitPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visit_id} {self.image.name}"
+
+
+class TeamGapCount(models.Model):
+    """The nightly count of tiered customers per region, tier and single roles held (a bit mask,
+    `selectors.completeness.ROLE_BITS`): what the incomplete-teams page adds up for a territory, where counting
+    live reads every customer and team role of a province (issue 19). The whole table is one night's snapshot,
+    replaced at once (`services.team_gaps_snapshot`); its `computed_at` is what the page says the figures are as of."""
+
+    region = models.ForeignKey(
+        "crm.Region", verbose_name=_("region"), on_delete=models.CASCADE, to_field="code", related_name="+"
+    )
+    tier = models.CharField(_("tier"), max_length=2, choices=Tier.choices)
+    held = models.PositiveIntegerField(_("roles held"))
+    customers = models.PositiveIntegerField(_("customers"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("team gap count")
+        verbose_name_plural = _("team gap counts")
+        constraints = [models.UniqueConstraint(fields=["region", "tier", "held"], name="team_gap_count_once")]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.tier} {self.held}: {self.customers}"

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
@@ -27,6 +27,7 @@ from . import hooks, notices, selectors
 from .models import (
     SINGLE_ROLES,
     ServiceStandard,
+    TeamGapCount,
     TeamRole,
     TeamRoleKind,
     UnverifiedReason,
@@ -692,3 +693,20 @@ def visit_location_confirm(*, user: User, visit: Visit) -> Visit:
         customer=visit.customer,
     )
     return visit
+
+
+@transaction.atomic
+def team_gaps_snapshot() -> int:
+    """The night's counts of tiered customers per region, tier and single roles held (`TeamGapCount`), in place of
+    the last night's, at once: the incomplete-teams page adds a territory's up (`selectors.team_gaps`) instead of
+    reading every customer and team role of it. One INSERT … SELECT; returns the number of rows written."""
+    TeamGapCount.objects.all().delete()
+    sql, params = selectors.per_customer_roles(Customer.objects.all()).query.sql_with_params()
+    table = connection.ops.quote_name(TeamGapCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (region_id, tier, held, customers, computed_at) "
+            f"SELECT region_id, tier, held, COUNT(*), %s FROM ({sql}) AS customers GROUP BY region_id, tier, held",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), *params],
+        )
+        return cursor.rowcount

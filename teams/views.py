@@ -24,7 +24,7 @@ from accounts.selectors import customer_get
 from crm import versions
 from crm.forms import add_service_errors, stale_shown, style_form
 from crm.models import RegionLevel
-from crm.paginator import CountedPaginator
+from crm.paginator import CountedPaginator, OpenPaginator
 from crm.permissions import require
 from crm.security import TokenAuthentication
 from crm.visibility import filing_regions
@@ -398,11 +398,15 @@ class IncompleteTeamsView(LoginRequiredMixin, View):
         by_tier = selectors.standards()
         gaps = selectors.team_gaps(request.user, by_tier)
         customers = selectors.incomplete_teams(request.user, role, by_tier).select_related("region").order_by("code")
-        # The gaps' counts are exact, so the page needs no count of its own (a second pass over the customers).
         count = gaps.by_role[role] if role else gaps.incomplete
-        page = CountedPaginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE, count=count).get_page(
-            request.GET.get("page")
+        # Counted now, the gaps are exact: the list needs no count of its own (a second pass over the customers).
+        # From the night's counts they are not the live list's: it is paged without a count, page after page.
+        paginator = (
+            CountedPaginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE, count=count)
+            if gaps.as_of is None
+            else OpenPaginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE)
         )
+        page = paginator.get_page(request.GET.get("page"))
         labels = dict(TeamRoleKind.choices)
         for customer in page:
             customer.missing_labels = [labels[missing] for missing in selectors.team_missing_of(customer, by_tier)]
@@ -412,6 +416,8 @@ class IncompleteTeamsView(LoginRequiredMixin, View):
             {
                 "page": page,
                 "role": role,
+                "count": count,
+                "as_of": gaps.as_of,
                 "role_counts": [(r.value, r.label, gaps.by_role[r.value]) for r in SINGLE_ROLES],
                 "query": f"role={role}" if role else "",
             },
