@@ -7,8 +7,8 @@ from crm.admin import HeadquartersWritesMixin, ProvincialStaffAdminMixin
 from crm.permissions import may
 
 from . import services
-from .models import Activity, Campaign, CoverageThresholds, CustomerProduct, DoNotCall, Product
-from .selectors import activities_for, campaigns_for
+from .models import Activity, Campaign, CampaignCreationRun, CoverageThresholds, CustomerProduct, DoNotCall, Product
+from .selectors import activities_for, campaigns_for, creation_runs_for
 
 
 @admin.register(Product)
@@ -89,6 +89,24 @@ class CampaignAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).filter(pk__in=campaigns_for(request.user).values("pk"))
 
     def has_add_permission(self, request, *args) -> bool:
+        return False
+
+
+@admin.register(CampaignCreationRun)
+class CampaignCreationRunAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    """Campaigns created by a worker, to look up (their errors in full); they are started on the campaign form."""
+
+    list_display = ["started_at", "name", "region", "triggered_by", "status", "plans", "campaign", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return creation_runs_for(request.user)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 

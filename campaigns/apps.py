@@ -7,6 +7,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
-        from . import extensions
+        from . import extensions, jobboard
 
         extensions.register()
+        jobboard.register()

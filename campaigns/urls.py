@@ -8,6 +8,7 @@ app_name = "campaigns"
 urlpatterns = [
     path("", views.CampaignListView.as_view(), name="campaigns"),
     path("new/", views.CampaignCreateView.as_view(), name="campaign-create"),
+    path("creations/<int:pk>/", views.CampaignCreationView.as_view(), name="creation"),
     path("<int:pk>/", views.CampaignDetailView.as_view(), name="campaign"),
     path("<int:pk>/cancel/", views.CampaignCancelView.as_view(), name="campaign-cancel"),
     path("<int:pk>/plans/<int:plan>/move/", views.PlanMoveView.as_view(), name="plan-move"),

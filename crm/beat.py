@@ -34,6 +34,18 @@ BEAT_SCHEDULE = {
         "task": "kpis.tasks.kpi_runs_sweep",
         "schedule": crontab(minute="*/10"),
     },
+    # Campaigns created by a worker that died mid-way (nothing of them was written: one transaction) are failed the
+    # same way, so that their planners confirm them again.
+    "campaign-creations-sweep": {
+        "task": "campaigns.tasks.campaign_creations_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
+    # 04:30 nightly, once the tiers are recomputed: the counts per region, tier and roles held that the
+    # incomplete-teams page adds up for a territory, as of that time (teams.TeamGapCount).
+    "team-gaps-nightly": {
+        "task": "teams.tasks.team_gaps_nightly",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # 08:00 every day: each user's morning digest (visits due, idle plans, expiring overrides…) into their inbox,
     # by e-mail to those who chose it, and one message per department to its group robot: who of the team is behind.
     "notifications-digest-daily": {

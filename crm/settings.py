@@ -339,6 +339,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = _read("SITE_URL", env.str, "")
 NOTIFICATION_ROBOT_TIMEOUT_SECONDS = _read("NOTIFICATION_ROBOT_TIMEOUT_SECONDS", env.float, 5.0)
 PLAN_IDLE_DAYS = _read("PLAN_IDLE_DAYS", env.int, 14)
+# A campaign confirmed on the page with this many plans or more is created by a worker while the page shows its
+# progress (a province's takes tens of seconds); a smaller one at once. The API always creates at once.
+CAMPAIGN_BACKGROUND_PLANS = _read("CAMPAIGN_BACKGROUND_PLANS", env.int, 5_000)
 
 # Imports (SPEC §8.4): uploads are streamed to disk, never held in memory, and kept in IMPORTS_DIR (a volume shared
 # by the web and the workers in production) for their check, preview and write.

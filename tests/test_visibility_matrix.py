@@ -37,7 +37,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from campaigns import services as campaign_services
-from campaigns.models import CallList, Campaign, CustomerPlan, CustomerProduct
+from campaigns.models import CallList, Campaign, CampaignCreationRun, CustomerPlan, CustomerProduct
 from crm.periods import Period
 from imports.models import ImportRun
 from kpis.services import kpi_compute
@@ -190,6 +190,20 @@ class World:
             territory=self.territory["sichuan"],
             file_name="客户.csv",
             file_path="/nonexistent/imports/客户.csv",
+        )
+
+    @cached_property
+    def campaign_creation(self) -> CampaignCreationRun:
+        """dora's campaign over 成都, waiting for a worker to create it (issue 19, point 5)."""
+        return CampaignCreationRun.objects.create(
+            triggered_by=self.cast["dora"],
+            name="全市V网推广",
+            department=self.cast["dora"].department,
+            region=self.territory["chengdu"],
+            fingerprint="0" * 32,
+            request_key="0" * 64,
+            plans=6000,
+            chunks_total=1,
         )
 
     @cached_property
@@ -570,6 +584,14 @@ EXPECTATIONS: dict[str, Route] = {
     ),
     "campaigns:campaign-create": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "campaigns:creation": Route(
+        PAGE,
+        kwargs=pk("campaign_creation"),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,  # only its starter and the planners of its territory see it at all
+        insider_with_right=Call("dora", 200),
     ),
     "campaigns:campaign": Route(
         PAGE,

@@ -15,6 +15,7 @@ from .calls import (
 from .campaigns import (
     Activity,
     Campaign,
+    CampaignCreationRun,
     CampaignKind,
     CustomerPlan,
     PlanStage,
@@ -44,6 +45,7 @@ __all__ = [
     "CallOutcome",
     "CallSource",
     "Campaign",
+    "CampaignCreationRun",
     "CampaignKind",
     "Competitor",
     "CoverageThresholds",

@@ -7,7 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from crm.models import ChunkedJobRun
 
 from .products import ZERO, Product
 
@@ -200,3 +203,38 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.held_on} {self.place}"
+
+
+class CampaignCreationRun(ChunkedJobRun):
+    """A campaign too large to create while its planner waits (CAMPAIGN_BACKGROUND_PLANS plans or more), created by a
+    worker (`campaigns.tasks.campaign_creation_run`): what to create, as confirmed on its preview (`data`, and the
+    preview's `fingerprint`: customers changed meanwhile fail the run), and the campaign it created. One chunk: the
+    whole campaign is written in one transaction."""
+
+    name = models.CharField(_("name"), max_length=100)
+    department = models.ForeignKey(
+        "crm.Department", verbose_name=_("owning department"), on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey("crm.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    # The confirmed form as `campaigns.services.creation_data` reads it back: ids, codes and ISO dates.
+    data = models.JSONField(_("campaign data"), default=dict)
+    fingerprint = models.CharField(_("preview fingerprint"), max_length=64)
+    # The same confirmation sent twice (a double click) finds its first run by this key: data and fingerprint.
+    request_key = models.CharField(max_length=64, editable=False)
+    # The planner's language when confirming: a failure is written in it.
+    language = models.CharField(max_length=10, blank=True, editable=False)
+    plans = models.PositiveIntegerField(_("plans"), default=0)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(ChunkedJobRun.Meta):
+        verbose_name = _("campaign creation run")
+        verbose_name_plural = _("campaign creation runs")
+        indexes = [models.Index(fields=["triggered_by", "request_key"], name="campaign_run_request_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:creation", args=[self.pk])

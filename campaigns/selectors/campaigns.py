@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import Customer
 from crm.models import Department, User
 from crm.periods import Period
+from crm.permissions import may
 from crm.visibility import filing_regions, territory_departments
 
 from ..models import (
@@ -29,6 +30,7 @@ from ..models import (
     Activity,
     CallEntry,
     Campaign,
+    CampaignCreationRun,
     CustomerPlan,
     PlanStage,
 )
@@ -46,6 +48,17 @@ def campaigns_for(user: User) -> QuerySet[Campaign]:
         planned = CustomerPlan.objects.filter(customer__in=Customer.objects.visible_to(user)).values("campaign_id")
         return campaigns.filter(pk__in=planned)
     return campaigns.filter(region__in=filing_regions(user))
+
+
+def creation_runs_for(user: User) -> QuerySet[CampaignCreationRun]:
+    """The campaign creations by a worker the user follows: their own, and, for those who plan campaigns, those over
+    a region of their territory; newest first, with the region, the starter and the campaign."""
+    runs = CampaignCreationRun.objects.select_related("region", "triggered_by", "campaign").order_by("-started_at")
+    if not user.is_authenticated:
+        return runs.none()
+    if not may(user, "campaigns.plan"):
+        return runs.filter(triggered_by=user)
+    return runs.filter(Q(triggered_by=user) | Q(region__in=filing_regions(user)))
 
 
 class PlanCounts(TypedDict):

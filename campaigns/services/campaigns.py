@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,12 +171,24 @@ def campaign_preview(*, user: User, data: dict[str, Any]) -> CampaignPreview:
     return _plan(user=user, data=data).preview
 
 
+# A campaign's plans are reported written (`campaign_create`'s `progress`) every this many.
+PROGRESS_EVERY = 50_000
+
+# What `campaign_create` tells its `progress`: a step ("planning", "writing", "recording") and the plans so far.
+ProgressHook = Callable[[str, int], None]
+
+
 @transaction.atomic
-def campaign_create(*, user: User, data: dict[str, Any], expected: str | None = None) -> Campaign:
+def campaign_create(
+    *, user: User, data: dict[str, Any], expected: str | None = None, progress: ProgressHook | None = None
+) -> Campaign:
     """Create a campaign and one plan per matching customer the user sees (一户一案, SPEC §6.2): its gap products
     (the targets it is not covered in), an objective, its customer manager as owner, at `screened`. A segment that
     matches nobody creates nothing. With `expected` (the fingerprint of the preview the user confirmed), a campaign
-    whose customers or conflicts changed meanwhile is not created (PreviewChanged, carrying the new preview)."""
+    whose customers or conflicts changed meanwhile is not created (PreviewChanged, carrying the new preview).
+    `progress(step, plans)` hears how far it got (a background creation shows it: `campaigns.services.creations`)."""
+    report = progress or _no_progress
+    report("planning", 0)
     planned = _plan(user=user, data=data)
     campaign, products, customers = planned.campaign, planned.products, planned.customers
     if not customers:
@@ -185,7 +198,8 @@ def campaign_create(*, user: User, data: dict[str, Any], expected: str | None = 
     region = campaign.region
     campaign.save()
     campaign.target_products.set(products)
-    _create_plans(campaign, customers, products)
+    _create_plans(campaign, customers, products, report)
+    report("recording", len(customers))
     audit.record(
         user=user,
         action=AuditAction.CREATE,
@@ -197,6 +211,10 @@ def campaign_create(*, user: User, data: dict[str, Any], expected: str | None = 
     _plans_audited(user=user, campaign=campaign)
     campaign_plans_notified(by=user, campaign=campaign)
     return campaign
+
+
+def _no_progress(step: str, plans: int) -> None:
+    """Nobody follows the creation."""
 
 
 def campaign_may_cancel(user: User, campaign: Campaign) -> bool:
@@ -291,7 +309,7 @@ def _plans_audited(*, user: User, campaign: Campaign) -> None:
     )
 
 
-def _create_plans(campaign: Campaign, customers: list[int], products: list[Product]) -> None:
+def _create_plans(campaign: Campaign, customers: list[int], products: list[Product], report: ProgressHook) -> None:
     today = timezone.localdate()
     statuses = {
         (row["customer_id"], row["product_id"]): row["coverage"]
@@ -312,7 +330,8 @@ def _create_plans(campaign: Campaign, customers: list[int], products: list[Produ
         ["campaign_id", "customer_id", "objective", "owner_id", "stage", "stage_changed_at"],
     )
     gaps = {}
-    for customer_id in customers:
+    report("writing", 0)
+    for count, customer_id in enumerate(customers, 1):
         gap = [p for p in products if statuses.get((customer_id, p.code), UNCOVERED) != COVERED]
         names = "、".join(p.name for p in (gap or products))
         objective = (_("Open or deepen: %(products)s") if gap else _("Keep and grow: %(products)s")) % {
@@ -320,7 +339,10 @@ def _create_plans(campaign: Campaign, customers: list[int], products: list[Produ
         }
         plans.add((campaign.pk, customer_id, objective[:300], owners.get(customer_id), PlanStage.SCREENED, stamp))
         gaps[customer_id] = gap
+        if count % PROGRESS_EVERY == 0:
+            report("writing", count)
     plans.flush()
+    report("writing", len(customers))
     links = BulkWriter(CustomerPlan.gap_products.through._meta.db_table, ["customerplan_id", "product_id"])
     for plan_id, customer_id in campaign.plans.values_list("pk", "customer_id").iterator(chunk_size=20_000):
         for product in gaps[customer_id]:

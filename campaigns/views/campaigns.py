@@ -8,25 +8,29 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
-from crm import versions
+from crm import jobboard, versions
 from crm.forms import add_service_errors, style_form
+from crm.jobs import BrokerUnavailable
 from crm.paginator import CountedPaginator
 from crm.periods import Period
 from crm.permissions import may, require
 from crm.visibility import territory_departments
 
+from .. import jobboard as creation_board
 from .. import selectors, services
 from ..forms import ActivityForm, CampaignCancelForm, CampaignForm, PlanMoveForm
 from ..models import PlanStage
 from ..rules import COVERAGE_LABELS
+from ..services import creations
+from ..tasks import campaign_creation_launch
 
 
 class CampaignListView(LoginRequiredMixin, View):
@@ -73,6 +77,9 @@ class CampaignCreateView(LoginRequiredMixin, View):
         data = form.service_data()
         try:
             if step == "confirm":
+                plans, fingerprint = _previewed_plans(request), request.POST.get("fingerprint", "")
+                if fingerprint and creations.background_wanted(plans):
+                    return self._in_background(request, form, data, fingerprint, plans or 0)
                 campaign = services.campaign_create(
                     user=request.user, data=data, expected=request.POST.get("fingerprint", "")
                 )
@@ -94,6 +101,22 @@ class CampaignCreateView(LoginRequiredMixin, View):
             return render(request, self.template_name, {"form": style_form(form)}, status=400)
         return self._preview(request, form, data, preview)
 
+    def _in_background(self, request, form, data: dict, fingerprint: str, plans: int):
+        """A large campaign is created by a worker: the page answers at once with the run's page, which follows
+        it. The same confirmation sent again lands on the same run."""
+        try:
+            run = campaign_creation_launch(
+                user=request.user,
+                data=data,
+                fingerprint=fingerprint,
+                plans=plans,
+                language=translation.get_language() or "",
+            )
+        except BrokerUnavailable as down:
+            form.add_error(None, str(down))
+            return render(request, self.template_name, {"form": style_form(form)}, status=503)
+        return HttpResponseRedirect(run.get_absolute_url())
+
     def _preview(self, request, form, data: dict, preview, changed: bool = False):
         context = {
             "form": form,
@@ -101,11 +124,53 @@ class CampaignCreateView(LoginRequiredMixin, View):
             "department": data.get("department") or request.user.department,
             "preview": preview,
             "changed": changed,
+            "background": creations.background_wanted(preview.plans),
             "coverage_labels": [COVERAGE_LABELS[status] for status in data["segment"]["coverage"]],
             "industries": form.cleaned_data["industries"],
         }
         # 409: the confirmation met numbers other than those the user confirmed; nothing was created
         return render(request, "campaigns/campaign_preview.html", context, status=409 if changed else 200)
+
+
+def _previewed_plans(request) -> int | None:
+    """The plan count of the preview being confirmed (the preview posts it back); None when not given."""
+    value = request.POST.get("plans", "")
+    return int(value) if value.isdigit() and len(value) <= 9 else None
+
+
+class CampaignCreationView(LoginRequiredMixin, View):
+    """A campaign being created by a worker: its step and progress, followed in place (`?poll=1` answers the run as
+    JSON); once over, the campaign it created, or why it failed with a way to preview it again. Its starter and
+    the planners of its territory see it; anyone else gets a 404."""
+
+    template_name = "campaigns/campaign_creation.html"
+
+    def get(self, request, pk: int):
+        run = get_object_or_404(selectors.creation_runs_for(request.user), pk=pk)
+        row = creation_board.KIND.row(run)
+        campaign_url = reverse("campaigns:campaign", args=[run.campaign_id]) if run.campaign_id else ""
+        if request.GET.get("poll"):
+            return JsonResponse({**row.as_json(), "campaign_url": campaign_url}, headers={"Cache-Control": "no-store"})
+        context = {
+            "run": run,
+            "row": row,
+            "campaign_url": campaign_url,
+            "again": _form_fields(run.data) if row.status == jobboard.FAILED else [],
+            "may_plan": may(request.user, "campaigns.plan"),
+        }
+        return render(request, self.template_name, context)
+
+
+def _form_fields(stored: dict) -> list[tuple[str, str]]:
+    """A run's campaign as the campaign form's fields, to preview it again."""
+    segment = stored.get("segment") or {}
+    fields: list[tuple[str, str]] = [
+        (name, "" if stored.get(name) is None else str(stored[name]))
+        for name in ("name", "kind", "department", "region", "starts_on", "ends_on", "goal_openings", "goal_revenue")
+    ]
+    fields += [("target_products", code) for code in stored.get("target_products") or []]
+    fields += [(key, str(value)) for key in ("tiers", "industries", "coverage") for value in segment.get(key) or []]
+    return fields
 
 
 class CampaignCancelView(LoginRequiredMixin, View):
