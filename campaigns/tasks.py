@@ -13,6 +13,7 @@ from crm.models import User
 from crm.services import job_runs_sweep
 
 from .models import CampaignCreationRun
+from .services.coverage import coverage_snapshot
 from .services.creations import creation_execute, creation_failed, creation_start
 
 # Tasks are named explicitly, by the module path they were first registered under: the names travel in queued
@@ -56,3 +57,9 @@ def campaign_creations_sweep() -> int:
     return job_runs_sweep(
         run_model=CampaignCreationRun, silence=datetime.timedelta(minutes=settings.JOB_SILENCE_MINUTES)
     )
+
+
+@shared_task(name="campaigns.tasks.coverage_nightly")
+def coverage_nightly() -> int:
+    """The night's gap matrix per region (`services.coverage_snapshot`); the rows written."""
+    return coverage_snapshot()

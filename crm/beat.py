@@ -46,6 +46,12 @@ BEAT_SCHEDULE = {
         "task": "teams.tasks.team_gaps_nightly",
         "schedule": crontab(hour=4, minute=30),
     },
+    # 04:40 nightly: the gap matrix per region that its page adds up for a territory, as of that time
+    # (campaigns.CoverageCount).
+    "coverage-nightly": {
+        "task": "campaigns.tasks.coverage_nightly",
+        "schedule": crontab(hour=4, minute=40),
+    },
     # 08:00 every day: each user's morning digest (visits due, idle plans, expiring overrides…) into their inbox,
     # by e-mail to those who chose it, and one message per department to its group robot: who of the team is behind.
     "notifications-digest-daily": {

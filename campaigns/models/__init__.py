@@ -31,6 +31,7 @@ from .opportunities import (
 from .products import (
     PERCENT,
     ZERO,
+    CoverageCount,
     CoverageThresholds,
     CustomerProduct,
     Product,
@@ -48,6 +49,7 @@ __all__ = [
     "CampaignCreationRun",
     "CampaignKind",
     "Competitor",
+    "CoverageCount",
     "CoverageThresholds",
     "CustomerPlan",
     "CustomerProduct",

@@ -134,3 +134,26 @@ class CoverageThresholds(models.Model):
     def current(cls) -> Thresholds:
         row = cls.objects.order_by("pk").first()
         return row.rules() if row is not None else Thresholds()
+
+
+class CoverageCount(models.Model):
+    """The night's gap matrix per region (SPEC §6.1): of a region's active customers, how many are uncovered, fake,
+    thin or covered for a product. The gap matrix page adds up its territory's regions (`selectors.gap_matrix_counted`)
+    where counting live reads every holding of a province (issue 19). The whole table is one night's, replaced at
+    once (`services.coverage_snapshot`); its `computed_at` is what the page says the figures are as of."""
+
+    region = models.ForeignKey("crm.Region", verbose_name=_("region"), on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("coverage"), max_length=10)
+    customers = models.PositiveIntegerField(_("customers"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("coverage count")
+        verbose_name_plural = _("coverage counts")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "product", "status"], name="coverage_count_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.product_id} {self.status}: {self.customers}"

@@ -39,6 +39,7 @@ from .coverage import (
     coverage_condition,
     customer_coverage,
     gap_matrix,
+    gap_matrix_counted,
     holding_status,
     products,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "customers_owned",
     "departments_without_activity",
     "gap_matrix",
+    "gap_matrix_counted",
     "holding_status",
     "idle_since",
     "opportunities_for",

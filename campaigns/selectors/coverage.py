@@ -18,10 +18,12 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
+    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -31,6 +33,7 @@ from django.utils import timezone
 from accounts.models import Customer, CustomerStatus
 
 from ..models import (
+    CoverageCount,
     CoverageThresholds,
     CustomerProduct,
     Product,
@@ -162,3 +165,23 @@ def gap_matrix(customers: QuerySet[Customer], today: datetime.date | None = None
         counts = {status: held.get(product.code, {}).get(status, 0) for status in (FAKE, THIN, COVERED)}
         matrix.append(GapRow(product, {UNCOVERED: total - sum(counts.values()), **counts}))
     return matrix
+
+
+def gap_matrix_counted(path: str | None) -> tuple[list[GapRow], datetime.datetime] | None:
+    """The gap matrix of the regions under `path` (every region for None) added up from the night's counts
+    (`CoverageCount`), and when they were computed; None while the night has counted nothing. A product put on
+    sale since is counted as nobody's yet: all of the territory's active customers uncovered."""
+    as_of = CoverageCount.objects.aggregate(at=Max("computed_at"))["at"]
+    if as_of is None:
+        return None
+    rows = CoverageCount.objects.all() if path is None else CoverageCount.objects.filter(region__path__startswith=path)
+    counted: dict[str, dict[str, int]] = {}
+    for product, status, n in rows.values_list("product_id", "status").annotate(n=Sum("customers")).order_by():
+        counted.setdefault(product, {})[status] = n
+    # every product's four counts add up to the territory's active customers
+    total = max((sum(counts.values()) for counts in counted.values()), default=0)
+    matrix = []
+    for product in products():
+        counts = counted.get(product.code, {UNCOVERED: total})
+        matrix.append(GapRow(product, {status: counts.get(status, 0) for status in (UNCOVERED, FAKE, THIN, COVERED)}))
+    return matrix, as_of

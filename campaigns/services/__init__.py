@@ -26,6 +26,7 @@ from .campaigns import (
     plan_update,
     plans_advance_by_visit,
 )
+from .coverage import coverage_snapshot
 from .holdings import (
     HOLDING_FIELDS,
     holding_remove,
@@ -41,6 +42,7 @@ from .opportunities import (
 )
 
 __all__ = [
+    "coverage_snapshot",
     "CALLABLE_STAGES",
     "DO_NOT_CALL_LOCK",
     "CampaignPreview",

@@ -12,11 +12,11 @@ from django.views import View
 
 from accounts.models import Customer
 from crm.models import RegionLevel
-from crm.visibility import visible_regions
+from crm.visibility import territory_path, visible_regions
 
 from ..models import CoverageThresholds
 from ..rules import COVERAGE_LABELS, COVERED, FAKE, THIN, UNCOVERED
-from ..selectors import gap_matrix
+from ..selectors import gap_matrix, gap_matrix_counted
 
 STATUSES = (UNCOVERED, FAKE, THIN, COVERED)
 
@@ -36,6 +36,13 @@ class GapMatrixView(LoginRequiredMixin, View):
             if region is None:
                 raise Http404
             customers = customers.filter(region__path__startswith=region.path)
+        # A territory's matrix is added up from the night's counts, said as of when (issue 19); an account
+        # manager's own customers, or an install whose night has not run, are counted now.
+        counted = None
+        path = region.path if region else territory_path(request.user)  # the picker offers the territory's regions
+        if not request.user.sees_own_customers_only and path is not None:
+            counted = gap_matrix_counted(path or None)  # headquarters': every region
+        matrix, as_of = counted if counted is not None else (gap_matrix(customers), None)
         base = {"status": "active", **({"region": region.code} if region else {})}
         rows = [
             {
@@ -51,12 +58,13 @@ class GapMatrixView(LoginRequiredMixin, View):
                     for status in STATUSES
                 ],
             }
-            for row in gap_matrix(customers)
+            for row in matrix
         ]
         context = {
             "regions": regions.order_by("path"),
             "region": region,
             "rows": rows,
+            "as_of": as_of,
             "statuses": [(status, COVERAGE_LABELS[status]) for status in STATUSES],
             "thresholds": CoverageThresholds.current(),
         }

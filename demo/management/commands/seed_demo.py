@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns.services import coverage_snapshot
 from crm.periods import Period
 from demo.seed import DEMO_MANAGER, DEMO_PASSWORD, DemoSeeder, seed_campaigns, seed_opportunities
 from demo.seed.seeder import LARGE_DEMO
@@ -75,8 +76,10 @@ class Command(BaseCommand):
             for period in Period.of(timezone.localdate()).months_back(history_months):
                 run = kpi_compute(period=period)
                 self.stdout.write(f"KPIs of {period}: {run.status}, {run.snapshots_written} snapshots")
-        if not report.skipped:  # as the night would: the counts the incomplete-teams page adds up
-            self.stdout.write(f"Team gap counts: {team_gaps_snapshot()} rows.")
+        if not report.skipped:  # as the night would: the counts the incomplete-teams and gap matrix pages add up
+            self.stdout.write(
+                f"Team gap counts: {team_gaps_snapshot()} rows; coverage counts: {coverage_snapshot()} rows."
+            )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in report.logins:
             self.stdout.write(f"  {login.role:<17} {login.username:<10} {login.description}")
