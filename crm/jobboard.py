@@ -192,7 +192,8 @@ class MergedRuns:
     def count(self) -> int:
         """How many runs of every kind, in one statement (a count per kind, added up), not one per kind."""
         if self._count is None:
-            parts, params = [], []
+            parts: list[str] = []
+            params: list[Any] = []
             for _kind, runs in self.sources:
                 try:
                     sql, kind_params = runs.order_by().values("pk").query.sql_with_params()
