@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple, TypeVar
 
 from celery import Task
+from django.core.cache import cache
 from django.db import OperationalError
 from django.db.models import Max, Min, QuerySet
 from django.utils.translation import gettext as _
@@ -175,3 +176,23 @@ def broker_down_message() -> str:
         "The job queue (Redis) cannot be reached, so the job was not started. Try again in a few minutes; if it "
         "persists, tell the system administrator."
     )
+
+
+class CachedProgress:
+    """Where a run of one kind is, kept in the cache for the page that follows it: a run that writes in one
+    transaction (an import, a campaign created by a worker) shows nothing of its rows until it commits. Kept a day,
+    under "<prefix>:<run id>:progress"."""
+
+    TIMEOUT = 24 * 3600
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def key(self, run_id: int) -> str:
+        return f"{self.prefix}:{run_id}:progress"
+
+    def set(self, run_id: int, values: dict[str, Any]) -> None:
+        cache.set(self.key(run_id), values, timeout=self.TIMEOUT)
+
+    def get(self, run_id: int) -> dict[str, Any] | None:
+        return cache.get(self.key(run_id))

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.move import file_move_safe
 from django.core.files.uploadedfile import UploadedFile
@@ -39,6 +38,7 @@ from accounts.models import BillingPeriod, Customer, Industry, StatusPeriod
 from campaigns.models import Product
 from crm import audit
 from crm.bulk import analyze_after_load, first_load
+from crm.jobs import CachedProgress
 from crm.models import AuditAction, AuditSource, Region, User
 from crm.permissions import require
 from crm.visibility import NATIONAL_CODE, filing_regions, territory_region
@@ -189,18 +189,17 @@ def _sha256(path: Path) -> str:
 # -- progress ------------------------------------------------------------------------------------------------------
 
 
-def progress_key(run_id: int) -> str:
-    return f"imports:run:{run_id}:progress"
+PROGRESS = CachedProgress("imports:run")
 
 
 def progress_set(run: ImportRun, phase: str, done: int = 0, total: int = 0) -> None:
     """Where the run is, for the page that watches it: in the cache, because the run's own row is written only
     when its transaction commits."""
-    cache.set(progress_key(run.pk), {"phase": phase, "done": done, "total": total}, timeout=24 * 3600)
+    PROGRESS.set(run.pk, {"phase": phase, "done": done, "total": total})
 
 
 def progress_of(run: ImportRun) -> dict[str, Any]:
-    return cache.get(progress_key(run.pk)) or {"phase": run.status, "done": 0, "total": 0}
+    return PROGRESS.get(run.pk) or {"phase": run.status, "done": 0, "total": 0}
 
 
 # -- checking ------------------------------------------------------------------------------------------------------

@@ -12,13 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.jobs import CachedProgress
 from crm.models import Department, JobStatus, Region, User
 from crm.services import JobBusy, job_chunk_claim, job_run_close, job_run_exclusive
 
@@ -179,13 +179,12 @@ def creation_failed(*, run_id: int, error: str) -> CampaignCreationRun:
 # -- progress: in the cache, since the campaign's transaction hides its rows until it commits ------------------------
 
 
-def progress_key(run_id: int) -> str:
-    return f"campaigns:creation:{run_id}:progress"
+PROGRESS = CachedProgress("campaigns:creation")
 
 
 def progress_set(run: CampaignCreationRun, step: str, done: int = 0, total: int = 0) -> None:
-    cache.set(progress_key(run.pk), {"step": step, "done": done, "total": total}, timeout=24 * 3600)
+    PROGRESS.set(run.pk, {"step": step, "done": done, "total": total})
 
 
 def progress_of(run: CampaignCreationRun) -> dict[str, Any]:
-    return cache.get(progress_key(run.pk)) or {"step": "queued", "done": 0, "total": run.plans}
+    return PROGRESS.get(run.pk) or {"step": "queued", "done": 0, "total": run.plans}

@@ -9,7 +9,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -18,7 +17,7 @@ from crm.permissions import may
 
 from ...kinds import KINDS
 from ...models import ImportMode, ImportRun, ImportStatus
-from ...services import import_run_check, import_run_create, imports_dir, progress_key
+from ...services import PROGRESS, import_run_check, import_run_create, imports_dir
 
 USAGE_ERROR = 2
 FILE_ERROR = 1
@@ -40,7 +39,7 @@ class ProgressWatch(threading.Thread):
             self.report()
 
     def report(self) -> None:
-        progress = cache.get(progress_key(self.run_id))
+        progress = PROGRESS.get(self.run_id)
         if not progress or progress == self.last:
             return
         self.last = progress
