@@ -18,6 +18,7 @@ from django.views.generic import FormView
 
 from crm import audit_display, versions
 from crm.forms import style_form
+from crm.paginator import EstimatingPaginator
 from crm.permissions import may, require
 from crm.visibility import province_path, territory_region
 
@@ -37,7 +38,7 @@ class CustomerListView(LoginRequiredMixin, View):
         filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(user=request.user), request=request)
         customers = filterset.qs if filterset.is_valid() else filterset.queryset.none()
         style_form(filterset.form, small=True)
-        page = Paginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = EstimatingPaginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         # What the floors above add: each customer's visit status and one's due visits, and for those who read a
@@ -331,7 +332,9 @@ class GroupMemberListView(LoginRequiredMixin, View):
     def get(self, request, code: str):
         customer = selectors.customer_get(user=request.user, code=code)
         search = request.GET.get("q", "").strip()[:50]
-        page = Paginator(selectors.member_search(customer, search), MEMBER_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = EstimatingPaginator(selectors.member_search(customer, search), MEMBER_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
         selectors.mobiles_shown(
             user=request.user, customer=customer, where=request.path, mobiles=sum(1 for m in page if m.mobile)
         )

@@ -342,6 +342,11 @@ PLAN_IDLE_DAYS = _read("PLAN_IDLE_DAYS", env.int, 14)
 # A campaign confirmed on the page with this many plans or more is created by a worker while the page shows its
 # progress (a province's takes tens of seconds); a smaller one at once. The API always creates at once.
 CAMPAIGN_BACKGROUND_PLANS = _read("CAMPAIGN_BACKGROUND_PLANS", env.int, 5_000)
+# A list longer than this is not counted row by row: PostgreSQL's planner estimates its length, said as "about N"
+# (crm.paginator.EstimatingPaginator); a count of a territory's million rows would cost more than the page.
+EXACT_COUNT_LIMIT = _read("EXACT_COUNT_LIMIT", env.int, 5_000)
+if EXACT_COUNT_LIMIT < 0:
+    raise ImproperlyConfigured("Environment variable EXACT_COUNT_LIMIT must be 0 or more.")
 
 # Imports (SPEC §8.4): uploads are streamed to disk, never held in memory, and kept in IMPORTS_DIR (a volume shared
 # by the web and the workers in production) for their check, preview and write.

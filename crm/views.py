@@ -20,6 +20,7 @@ from .csvstream import BOM, csv_chunks
 from .filters import AuditFilter
 from .forms import JobFilterForm, style_form
 from .models import AuditAction, AuditEntry
+from .paginator import EstimatingPaginator
 from .permissions import may, require
 
 AUDIT_PAGE_SIZE = 50
@@ -55,7 +56,7 @@ class AuditListView(LoginRequiredMixin, View):
         if request.GET.get("export") == "csv" and filterset.is_valid():
             return self.export(request, filterset, entries)
         style_form(filterset.form, small=True)
-        page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = EstimatingPaginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = audit_display.readable(page.object_list, request.user)
         query = request.GET.copy()
         query.pop("page", None)

@@ -24,7 +24,7 @@ from accounts.selectors import customer_get
 from crm import versions
 from crm.forms import add_service_errors, stale_shown, style_form
 from crm.models import RegionLevel
-from crm.paginator import CountedPaginator, OpenPaginator
+from crm.paginator import CountedPaginator, EstimatingPaginator, OpenPaginator
 from crm.permissions import require
 from crm.security import TokenAuthentication
 from crm.visibility import filing_regions
@@ -313,7 +313,7 @@ class UnverifiedVisitsView(LoginRequiredMixin, View):
             if name not in UNVERIFIED_FILTERS:
                 del filterset.form.fields[name]
         style_form(filterset.form, small=True)
-        page = Paginator(visits, UNVERIFIED_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = EstimatingPaginator(visits, UNVERIFIED_PAGE_SIZE).get_page(request.GET.get("page"))
         labels = dict(UNVERIFIED_REASONS)
         for visit in page:
             visit.reason_label = (

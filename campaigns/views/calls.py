@@ -18,7 +18,7 @@ from django.views import View
 
 from crm import audit
 from crm.forms import add_service_errors, style_form
-from crm.paginator import CountedPaginator
+from crm.paginator import CountedPaginator, EstimatingPaginator
 from crm.permissions import may, require
 from teams.selectors import staff_pool
 
@@ -40,7 +40,7 @@ class DoNotCallView(LoginRequiredMixin, View):
         search = request.GET.get("mobile", "").strip()
         if search:
             entries = entries.filter(mobile=search)
-        page = Paginator(entries, self.page_size).get_page(request.GET.get("page"))
+        page = EstimatingPaginator(entries, self.page_size).get_page(request.GET.get("page"))
         whole = may(request.user, "campaigns.manage_do_not_call")
         for entry in page:
             entry.shown = entry.mobile if whole else mask_mobile(entry.mobile)

@@ -55,6 +55,8 @@ def test_no_environment_means_sqlite_and_eager_celery():
         ("TIME_ZONE", "Mars/Olympus"),
         ("CONN_MAX_AGE", "x"),
         ("BENCH_TODAY", "2026-13-01"),
+        ("EXACT_COUNT_LIMIT", "-1"),
+        ("EXACT_COUNT_LIMIT", "many"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(variable, value):

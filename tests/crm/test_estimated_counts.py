@@ -1,0 +1,108 @@
+"""Long lists are counted exactly only up to EXACT_COUNT_LIMIT; past it PostgreSQL's planner estimates them, the
+pages say "about N" and page on without a last page, and the API says so in a header (issue 19, point 2)."""
+
+import pytest
+from django.core.paginator import EmptyPage
+from django.db import connection
+from django.db.models import Count
+
+from accounts.models import Customer
+from crm.paginator import EstimatingPaginator, count_rows
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+ON_POSTGRES = connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def twelve(territory):
+    return CustomerFactory.create_batch(12, region=territory["wuhou"])
+
+
+def test_a_short_list_is_counted_exactly(twelve):
+    assert count_rows(Customer.objects.all(), exact_below=12) == (12, False)
+    paginator = EstimatingPaginator(Customer.objects.order_by("code"), 5, exact_below=12)
+    assert (paginator.count, paginator.estimated, paginator.open, paginator.num_pages) == (12, False, False, 3)
+    with pytest.raises(EmptyPage):
+        paginator.page(4)
+
+
+def test_a_long_list_is_estimated_on_postgresql_and_counted_elsewhere(twelve):
+    count, estimated = count_rows(Customer.objects.all(), exact_below=5)
+    if ON_POSTGRES:
+        assert estimated and count >= 5  # the planner's figure, never below what the list is known to pass
+    else:
+        assert (count, estimated) == (12, False)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the planner's estimate is PostgreSQL's")
+def test_an_estimated_list_pages_on_its_rows_not_its_estimate(twelve):
+    paginator = EstimatingPaginator(Customer.objects.order_by("code"), 5, exact_below=5)
+    assert paginator.estimated and paginator.open
+    seen, number = [], 1
+    while True:
+        page = paginator.get_page(number)
+        seen += [customer.code for customer in page]
+        if not page.has_next():
+            break
+        number = page.next_page_number()
+    assert seen == sorted(customer.code for customer in twelve) and number == 3
+    with pytest.raises(EmptyPage):
+        paginator.page(4)
+    assert paginator.get_page(4).number == 1  # past the end: the first page, as a page that is no number
+    assert paginator.get_page("x").number == 1
+
+
+def test_the_customer_list_says_about_n_past_the_limit(login, cast, twelve, settings):
+    settings.EXACT_COUNT_LIMIT = 5
+    response = login(cast["paul"]).get("/customers/")
+    html = response.content.decode()
+    paginator = response.context["page"].paginator
+    assert response.status_code == 200
+    if ON_POSTGRES:
+        assert paginator.estimated and "约 " in html and "估计值" in html
+        page = response.context["page"]  # one page of 50 holds the twelve: known from the rows, not the estimate
+        assert len(page.object_list) == 12 and not page.has_next() and "末页" not in html
+    else:
+        assert not paginator.estimated and "共 12 个客户" in html
+    settings.EXACT_COUNT_LIMIT = 100
+    html = login(cast["paul"]).get("/customers/").content.decode()
+    assert "共 12 个客户" in html and "估计值" not in html
+
+
+def test_the_api_keeps_its_four_keys_and_says_in_a_header(api, cast, twelve, settings):
+    settings.EXACT_COUNT_LIMIT = 5
+    client = api(cast["paul"])
+    response = client.get("/api/v1/customers/", {"page_size": 5})
+    body = response.json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert response["X-Count-Estimated"] == ("true" if ON_POSTGRES else "false")
+    codes, url = [], "/api/v1/customers/?page_size=5"
+    while url:
+        page = client.get(url).json()
+        codes += [row["code"] for row in page["results"]]
+        url = page["next"]
+    assert sorted(codes) == sorted(customer.code for customer in twelve)
+    assert client.get("/api/v1/customers/", {"page_size": 5, "page": 4}).status_code == 404
+    settings.EXACT_COUNT_LIMIT = 100
+    response = client.get("/api/v1/customers/", {"page_size": 5})
+    assert response["X-Count-Estimated"] == "false" and response.json()["count"] == 12
+
+
+def test_the_unverified_visits_page_and_the_audit_page_take_the_estimating_paginator(login, cast, settings):
+    settings.EXACT_COUNT_LIMIT = 5
+    for path in ("/visits/unverified/", "/audit/"):
+        response = login(cast["hq"]).get(path)
+        assert response.status_code == 200
+        assert isinstance(response.context["page"].paginator, EstimatingPaginator)
+
+
+@pytest.mark.parametrize("exact_below", [100, 5])
+def test_a_deep_page_reads_its_keys_first_and_keeps_the_lists_order(twelve, monkeypatch, exact_below):
+    monkeypatch.setattr("crm.paginator.DEFERRED_FROM", 4)  # every page past the first skips 4 rows or more
+    listed = Customer.objects.annotate(n=Count("key_persons")).order_by("-code")
+    paginator = EstimatingPaginator(listed, 4, exact_below=exact_below)
+    pages = [[customer.code for customer in paginator.page(number)] for number in (1, 2, 3)]
+    assert sum(pages, []) == sorted((customer.code for customer in twelve), reverse=True)
+    assert all(hasattr(customer, "n") for customer in paginator.page(3))  # the list's own columns, read by key
