@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Left
+from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject, Left
 from django.db.models.lookups import In
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from crm import audit
 from crm.models import AuditAction, AuditEntry, TeamRoleKind, User
-from crm.permissions import customer_seen, manages_the_customer
+from crm.permissions import customer_managed, customer_seen, manages_the_customer
 
-from .models import Customer, CustomerStatus, GroupMember, KeyPerson, StatusPeriod, team_roles
+from .models import Customer, CustomerStatus, GroupMember, KeyPerson, StatusPeriod, VipLevel, team_roles
 from .rules import FINE_REGION_LEVELS
 from .validators import CUSTOMER_CODE_RE
 
@@ -104,6 +105,46 @@ def customer_get(*, user: User, code: str) -> Customer:
         raise Http404
     customer = get_object_or_404(customer_list(user=user).select_related("tier_rule_set"), code=code)
     customer_seen(user, customer)
+    return customer
+
+
+def customer_page_get(*, user: User, code: str) -> Customer:
+    """`customer_get` with, in the same query, what the customer page shows of the customer besides: its group
+    members counted as the KPIs count them (`member_counts`: `total`, `on_net`, `verified`, `left` — those who left
+    are kept for history, and only counted — and one per VIP level), and whether the reader is its customer manager
+    (told to `crm.permissions`, which would ask it apart)."""
+    if not CUSTOMER_CODE_RE.match(code):
+        raise Http404
+    current = member_current()
+    counts = (
+        GroupMember.objects.filter(customer=OuterRef("pk"))
+        .order_by()
+        .values("customer")
+        .annotate(
+            counts=JSONObject(
+                total=Count("id", filter=current),
+                on_net=Count("id", filter=current & Q(on_net=True)),
+                verified=Count("id", filter=current & Q(verified=True)),
+                left=Count("id", filter=~current),
+                **{level: Count("id", filter=current & Q(vip_level=level)) for level in VipLevel.values},
+            )
+        )
+        .values("counts")
+    )
+    managed = team_roles().active().filter(customer=OuterRef("pk"), user=user, role=TeamRoleKind.CUSTOMER_MANAGER)
+    customer: Any = get_object_or_404(  # annotated, and given `member_counts` below
+        customer_list(user=user)
+        .select_related("tier_rule_set")
+        .annotate(
+            member_count_row=Subquery(counts, output_field=JSONField()),
+            reader_manages=Exists(managed),
+        ),
+        code=code,
+    )
+    customer_seen(user, customer)
+    customer_managed(user, customer, customer.reader_manages)
+    zero = dict.fromkeys(["total", "on_net", "verified", "left", *VipLevel.values], 0)
+    customer.member_counts = {**zero, **(customer.member_count_row or {})}
     return customer
 
 

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -82,16 +81,8 @@ class CustomerDetailView(LoginRequiredMixin, View):
     template_name = "accounts/customer_detail.html"
 
     def get(self, request, code: str):
-        customer = selectors.customer_get(user=request.user, code=code)
-        # The current members, counted as the KPIs count them; those who left are kept for history, and only counted.
-        current = selectors.member_current()
-        members = customer.members.aggregate(
-            total=Count("id", filter=current),
-            on_net=Count("id", filter=current & Q(on_net=True)),
-            verified=Count("id", filter=current & Q(verified=True)),
-            left=Count("id", filter=~current),
-            **{level: Count("id", filter=current & Q(vip_level=level)) for level in VipLevel.values},
-        )
+        customer = selectors.customer_page_get(user=request.user, code=code)
+        members = customer.member_counts
         vip_counts = [(label, members[level]) for level, label in VipLevel.choices]
         key_persons = list(customer.key_persons.all())
         selectors.mobiles_shown(

@@ -40,6 +40,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 from drf_spectacular.generators import SchemaGenerator  # noqa: E402
 
+import crm.wsgi  # noqa: E402, F401  (the process as each Gunicorn worker starts it: long-lived objects frozen)
 from accounts.models import Customer  # noqa: E402
 from crm.models import User  # noqa: E402
 

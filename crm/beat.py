@@ -46,6 +46,12 @@ BEAT_SCHEDULE = {
         "task": "teams.tasks.team_gaps_nightly",
         "schedule": crontab(hour=4, minute=30),
     },
+    # 04:35 nightly: each account manager's customers, which the manager load page sorts a province's managers by,
+    # as of that time (teams.ManagerLoad).
+    "manager-loads-nightly": {
+        "task": "teams.tasks.manager_loads_nightly",
+        "schedule": crontab(hour=4, minute=35),
+    },
     # 04:40 nightly: the gap matrix per region that its page adds up for a territory, as of that time
     # (campaigns.CoverageCount).
     "coverage-nightly": {

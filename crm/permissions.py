@@ -90,6 +90,11 @@ def customer_seen(user, customer) -> None:
     _seen(user)[(customer.pk, getattr(customer, "region_id", None))] = True
 
 
+def customer_managed(user, customer, manages: bool) -> None:
+    """Tell `manages_the_customer` whether the user is the customer's manager today, read with the customer."""
+    _seen(user)[("manager", customer.pk)] = bool(manages)
+
+
 @rules.predicate
 def is_agent(user, call_list) -> bool:
     return call_list is not None and call_list.agent_id == user.pk

@@ -48,11 +48,9 @@ def customer_list_context(*, request, page) -> dict:
     statuses = selectors.visit_statuses([(c.pk, c.tier) for c in page], by_tier=standards, verified_only=verified_only)
     for customer in page:
         customer.visit_status = statuses.get(customer.pk)
-    due = (
-        selectors.due_visit_count(request.user, by_tier=standards, verified_only=verified_only)
-        if request.user.team_roles.exists()
-        else None
-    )
+    # An account manager whose page lists customers holds a role on their teams: no need to ask.
+    on_teams = (request.user.sees_own_customers_only and len(page) > 0) or request.user.team_roles.exists()
+    due = selectors.due_visit_count(request.user, by_tier=standards, verified_only=verified_only) if on_teams else None
     # Those who read a territory's customers (department heads, provincial staff, headquarters) see whose each one
     # is and when it was last visited: one query for the page.
     team_columns = not request.user.sees_own_customers_only

@@ -401,3 +401,27 @@ class TeamGapCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_id} {self.tier} {self.held}: {self.customers}"
+
+
+class ManagerLoad(models.Model):
+    """The nightly count of the customers each account manager manages as customer manager: what the manager load
+    page sorts a province's managers by, where counting live reads every team role of the province (issue 19). The
+    whole table is replaced at once (`services.manager_loads_snapshot`); a reassignment recounts the managers it
+    touched (`services.manager_loads_recount`), so each row keeps when it was counted."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="load_counted",
+    )
+    customers = models.PositiveIntegerField(_("customers"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("manager load")
+        verbose_name_plural = _("manager loads")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.customers}"

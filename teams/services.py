@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
@@ -26,6 +27,7 @@ from crm.visibility import province_path, territory_path
 from . import hooks, notices, selectors
 from .models import (
     SINGLE_ROLES,
+    ManagerLoad,
     ServiceStandard,
     TeamGapCount,
     TeamRole,
@@ -34,7 +36,7 @@ from .models import (
     Visit,
     VisitPhoto,
 )
-from .rules import MANAGER_CAPACITY, check_in_verification
+from .rules import CUSTOMER_MANAGER, MANAGER_CAPACITY, check_in_verification
 
 
 def _check_assignee(*, customer: Customer, user: User, field: str) -> None:
@@ -302,6 +304,7 @@ def team_reassign(
         if (role.customer_id, target.pk, role.role) not in roles_of_targets:
             new_roles.append(TeamRole(customer_id=role.customer_id, user=target, role=role.role, starts_on=on))
     _save_roles(new_roles)
+    manager_loads_recount([leaving.pk, *(target.pk for target in targets)])
     _reassign_audited(by=by, leaving=leaving, plan=plan, held=held_roles)
     notices.reassign_notified(by=by, leaving=leaving, handed=plan.customers)
     return ReassignResult(customers=len(plan.customers), roles=ended)
@@ -710,3 +713,36 @@ def team_gaps_snapshot() -> int:
             [connection.ops.adapt_datetimefield_value(timezone.now()), *params],
         )
         return cursor.rowcount
+
+
+@transaction.atomic
+def manager_loads_snapshot() -> int:
+    """The night's count of each account manager's customers (`ManagerLoad`), in place of the last night's, at once:
+    the manager load page sorts a province's managers by it (`selectors.manager_load`). One INSERT … SELECT over the
+    team roles' index; returns the number of rows written."""
+    ManagerLoad.objects.all().delete()
+    managed = TeamRole.objects.active().filter(role=CUSTOMER_MANAGER).order_by().values("user_id")
+    sql, params = managed.annotate(n=Count("pk")).values_list("user_id", "n").query.sql_with_params()
+    table = connection.ops.quote_name(ManagerLoad._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, customers, computed_at) SELECT user_id, n, %s FROM ({sql}) AS counted",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), *params],
+        )
+        return cursor.rowcount
+
+
+def manager_loads_recount(user_ids: Iterable[int]) -> None:
+    """Count the given managers' customers again, once the night has counted (a reassignment changed them): the
+    load page shows what the reassignment did at once. A manager who no longer manages anyone counts 0."""
+    user_ids = list(user_ids)
+    if not ManagerLoad.objects.exists():
+        return  # nothing counted yet: the page counts live
+    counts = selectors.customer_manager_loads(user_ids)
+    now = timezone.now()
+    ManagerLoad.objects.bulk_create(
+        [ManagerLoad(user_id=user, customers=n, computed_at=now) for user, n in counts.items()],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["customers", "computed_at"],
+    )

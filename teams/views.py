@@ -429,9 +429,10 @@ class ManagerLoadView(LoginRequiredMixin, View):
 
     def get(self, request):
         _require_team_managers(request)
-        managers = selectors.manager_load(request.user).select_related("region")
-        page = Paginator(managers, 100).get_page(request.GET.get("page"))
-        return render(request, "teams/manager_load.html", {"page": page, "capacity": MANAGER_CAPACITY})
+        loads = selectors.manager_load(request.user)
+        page = Paginator(loads.managers.select_related("region"), 100).get_page(request.GET.get("page"))
+        context = {"page": page, "capacity": MANAGER_CAPACITY, "as_of": loads.as_of}
+        return render(request, "teams/manager_load.html", context)
 
 
 REASSIGN_SCOPE_FIELDS = ("customers", "region", "tier")

@@ -207,6 +207,28 @@ class TierChange(models.Model):
         return f"{self.customer_id}: {self.from_tier or '—'} → {self.to_tier or '—'}"
 
 
+class TierCount(models.Model):
+    """The count of tiered customers per region and tier, as of `computed_at`: what the quota report adds up for a
+    province (`selectors.quota_report`), where counting live groups a province's million customers (issue 19).
+    The whole table is replaced at once at the end of every recompute, the nightly one included
+    (`services.tier_counts_snapshot`)."""
+
+    region = models.ForeignKey(
+        "crm.Region", verbose_name=_("region"), on_delete=models.CASCADE, to_field="code", related_name="+"
+    )
+    tier = models.CharField(_("tier"), max_length=2, choices=Tier.choices)
+    customers = models.PositiveIntegerField(_("customers"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("tier count")
+        verbose_name_plural = _("tier counts")
+        constraints = [models.UniqueConstraint(fields=["region", "tier"], name="tier_count_once")]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.tier}: {self.customers}"
+
+
 class OverrideStatus(models.TextChoices):
     """Where a tier override stands: a request waits for provincial staff, who approve or reject it; its requester
     may withdraw it while it waits; an approved one is in force until it expires or is removed (replaced by the next

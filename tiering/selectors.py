@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Substr
@@ -16,9 +17,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from crm.models import Region, RegionLevel, User
-from crm.visibility import filing_regions
+from crm.paginator import count_rows
+from crm.snapshots import counted_under
+from crm.visibility import filing_regions, territory_path
 
-from .models import OverrideStatus, RuleSet, RuleSetStatus, TierJobRun, TierOverride
+from .models import OverrideStatus, RuleSet, RuleSetStatus, TierCount, TierJobRun, TierOverride
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -270,6 +273,7 @@ class RecomputeScope:
     active: int
     rule_sets: list[RuleSet]
     running: list[TierJobRun]
+    estimated: bool = False  # the counts are the planner's, past EXACT_COUNT_LIMIT (`crm.paginator.count_rows`)
 
 
 def recompute_preview(*, user: User, scope: Region) -> RecomputeScope:
@@ -280,14 +284,16 @@ def recompute_preview(*, user: User, scope: Region) -> RecomputeScope:
         if scope.code == NATIONAL
         else Customer.objects.filter(region__path__startswith=scope.path)
     )
-    counts = customers.aggregate(total=Count("id"), active=Count("id", filter=Q(status="active")))
+    # Counted exactly up to EXACT_COUNT_LIMIT, estimated past it: a province's million took 0.17 s to count.
+    total, total_estimated = count_rows(customers, exact_below=settings.EXACT_COUNT_LIMIT)
+    active, active_estimated = count_rows(customers.filter(status="active"), exact_below=settings.EXACT_COUNT_LIMIT)
     published = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).select_related("scope")
     if scope.code == NATIONAL:
         rule_sets = list(published.order_by("scope_id"))
     else:
         rule_sets = [rule_set_for_region(scope)]
     running = list(job_runs_for(user).filter(status="running"))
-    return RecomputeScope(scope, counts["total"], counts["active"], rule_sets, running)
+    return RecomputeScope(scope, total, active, rule_sets, running, estimated=total_estimated or active_estimated)
 
 
 def share(part: int, whole: int) -> Decimal:
@@ -325,14 +331,31 @@ QUOTA_GROUP_OF = {tier: group for group, tiers in QUOTA_GROUPS.items() for tier 
 QUOTA_LABELS = {"A": "A+/A", "B": "B", "C": "C"}
 
 
-def quota_report(*, user: User) -> list[QuotaRow]:
-    """Actual tier shares against the targets of the rules in force, per province and per city."""
-    customers = Customer.objects.visible_to(user).filter(tier__isnull=False)
+@dataclass
+class QuotaReport:
+    rows: list[QuotaRow]
+    as_of: datetime.datetime | None  # when the counts were taken (`TierCount`); None: counted now
+
+
+def quota_report(*, user: User, live: bool = False) -> QuotaReport:
+    """Actual tier shares against the targets of the rules in force, per province and per city.
+
+    Added up from the counts per region and tier that every recompute leaves (`TierCount`), saying as of when,
+    where there are some; otherwise, or with `live`, counted now (0.4–0.5 s over a province of a million)."""
     by_city: dict[str, dict[str, int]] = {}
     by_province: dict[str, dict[str, int]] = {}
-    # Counted per region and tier, then added up per province and city from the regions' paths: grouping a
-    # province's million customers by pieces of their region's path cut from each row cost half as much again.
-    counted = list(customers.values_list("region_id", "tier").annotate(n=Count("id")).order_by())
+    found = None
+    if not live:
+        path = None if user.sees_everything else territory_path(user)
+        if user.sees_everything or path is not None:
+            found = counted_under(TierCount, path, ["region_id", "tier"])
+    if found is not None:
+        counted, as_of = found
+    else:
+        # Counted per region and tier, then added up per province and city from the regions' paths: grouping a
+        # province's million customers by pieces of their region's path cut from each row cost half as much again.
+        customers = Customer.objects.visible_to(user).filter(tier__isnull=False)
+        counted, as_of = list(customers.values_list("region_id", "tier").annotate(n=Count("id")).order_by()), None
     paths = dict(Region.objects.filter(code__in={region for region, _tier, _n in counted}).values_list("code", "path"))
     for region, tier, n in counted:
         group = QUOTA_GROUP_OF[tier]
@@ -352,7 +375,7 @@ def quota_report(*, user: User) -> list[QuotaRow]:
         for city in sorted(code for code in by_city if code[:2] == province[:2]):
             name = regions[city].name if city in regions else city
             report.append(QuotaRow(city, name, "city", by_city[city], targets_of[province]))
-    return report
+    return QuotaReport(report, as_of)
 
 
 # -- manual tier overrides (人工调级) ----------------------------------------------------------------------------------

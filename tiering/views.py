@@ -102,7 +102,8 @@ class QuotaReportView(RuleSetStaffMixin, View):
     flagged."""
 
     def get(self, request):
-        return render(request, "tiering/quota.html", {"rows": selectors.quota_report(user=request.user)})
+        report = selectors.quota_report(user=request.user)
+        return render(request, "tiering/quota.html", {"rows": report.rows, "as_of": report.as_of})
 
 
 class SimulationMoversExportView(RuleSetStaffMixin, View):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, FloatField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.utils import timezone
 
 from accounts.models import Customer
@@ -195,60 +197,66 @@ class ManagerRow:
 SNAPSHOT_METRICS = ["customer_count", "visit_compliance_rate", "visits_overdue"]
 
 
-def team_rows(head: User, today: datetime.date | None = None) -> tuple[list[ManagerRow], datetime.date | None]:
-    """The head's department's account managers, the furthest behind first: visits from the last nightly KPI run
-    (its date returned beside), idle plans and opportunities counted now. Five queries whatever the department's
-    size."""
+@dataclass
+class Team:
+    """The department's managers furthest behind (at most `TEAM_SHOWN`), how many managers it has, and the day of
+    the KPI run its visit figures come from (None: no run yet)."""
+
+    rows: list[ManagerRow]
+    count: int
+    as_of: datetime.date | None
+
+
+def _snapshots_of(period: datetime.date, metric: str) -> QuerySet[KpiSnapshot]:
+    return KpiSnapshot.objects.filter(
+        period=period, kind=ScopeKind.MANAGER, manager=OuterRef("pk"), metric=metric
+    ).order_by()
+
+
+def _count_of(rows: QuerySet) -> Coalesce:
+    per_owner = rows.filter(owner=OuterRef("pk")).order_by().values("owner").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(per_owner), 0)
+
+
+def team_rows(head: User, today: datetime.date | None = None) -> Team:
+    """The head's department's account managers, the furthest behind first: the lowest visit compliance (none
+    measured last), then the most overdue, then the most idle plans and opportunities. Visits come from the last
+    nightly KPI run, idle plans and opportunities are counted now. Ranked in the database, so that a department of
+    6 562 managers (成都 at a million customers) reads the rows shown only; two queries whatever its size."""
     today = today or timezone.localdate()
     if head.department_id is None:
-        return [], None
-    managers = list(
-        User.objects.filter(department_id=head.department_id, is_active=True)
-        .account_managers()
-        .only("username", "first_name", "last_name")
-        .order_by("username")
+        return Team([], 0, None)
+    team = User.objects.filter(department_id=head.department_id, is_active=True).account_managers()
+    idle = F("idle_plans") + F("idle_opportunities")
+    ranked = team.only("username", "first_name", "last_name").annotate(
+        idle_plans=_count_of(plans_idle(today)), idle_opportunities=_count_of(opportunities_idle())
     )
-    rows = {manager.pk: ManagerRow(manager) for manager in managers}
     period = latest_period()
-    as_of = None
-    if period is not None and rows:
-        snapshots = KpiSnapshot.objects.filter(
-            period=period.start, kind=ScopeKind.MANAGER, manager_id__in=list(rows), metric__in=SNAPSHOT_METRICS
-        ).values_list("manager_id", "metric", "numerator", "denominator", "as_of")
-        for manager_id, metric, numerator, denominator, day in snapshots:
-            row = rows[manager_id]
-            if metric == "customer_count":
-                row.customers = int(numerator)
-            elif metric == "visits_overdue":
-                row.visit_overdue = int(numerator)
-            else:
-                row.visit_met, row.visit_base = int(numerator), int(denominator or 0)
-            as_of = day
-    for owner_id, count in (
-        plans_idle(today)
-        .filter(owner_id__in=list(rows))
-        .values("owner_id")
-        .annotate(n=Count("id"))
-        .values_list("owner_id", "n")
-        .order_by()
-    ):
-        rows[owner_id].idle_plans = count
-    for owner_id, count in (
-        opportunities_idle()
-        .filter(owner_id__in=list(rows))
-        .values("owner_id")
-        .annotate(n=Count("id"))
-        .values_list("owner_id", "n")
-        .order_by()
-    ):
-        rows[owner_id].idle_opportunities = count
-    ordered = sorted(
-        rows.values(),
-        key=lambda row: (
-            row.compliance if row.compliance is not None else 101.0,
-            -(row.visit_overdue or 0),
-            -row.idle_plans - row.idle_opportunities,
-            row.manager.username,
-        ),
-    )
-    return ordered, as_of
+    if period is None:
+        ranked = ranked.order_by(idle.desc(), "username")
+    else:
+        rate = _snapshots_of(period.start, "visit_compliance_rate")
+        percent = Cast("numerator", FloatField()) * 100 / Cast("denominator", FloatField())
+        ranked = ranked.annotate(
+            # ranked by one subquery each, over every manager of the department; the rest is read for those shown
+            compliance=Coalesce(Subquery(rate.filter(denominator__gt=0).annotate(p=percent).values("p")[:1]), 101.0),
+            visit_overdue=Subquery(_snapshots_of(period.start, "visits_overdue").values("numerator")[:1]),
+            visit_rate=Subquery(rate.values(pair=JSONObject(met="numerator", base="denominator", as_of="as_of"))[:1]),
+            customers=Subquery(_snapshots_of(period.start, "customer_count").values("numerator")[:1]),
+        ).order_by("compliance", Coalesce("visit_overdue", 0).desc(), idle.desc(), "username")
+    rows, as_of = [], None
+    for manager in ranked[:TEAM_SHOWN]:
+        row = ManagerRow(manager, idle_plans=manager.idle_plans, idle_opportunities=manager.idle_opportunities)
+        if period is not None:
+            row.customers = _whole(manager.customers)
+            row.visit_overdue = _whole(manager.visit_overdue)
+            if manager.visit_rate is not None:
+                row.visit_met, row.visit_base = _whole(manager.visit_rate["met"]), _whole(manager.visit_rate["base"])
+                as_of = max(as_of or "", manager.visit_rate["as_of"])
+        rows.append(row)
+    return Team(rows, team.count(), datetime.date.fromisoformat(as_of) if as_of else None)
+
+
+def _whole(value) -> int | None:
+    """A count of a snapshot, read as a decimal or from JSON (a number, or text on SQLite)."""
+    return None if value is None else int(Decimal(str(value)))

@@ -19,7 +19,7 @@ class TodayView(LoginRequiredMixin, View):
         today = timezone.localdate()
         context = {"day": selectors.day_of(request.user, today), "today": today, "idle_days": settings.PLAN_IDLE_DAYS}
         if may(request.user, "workbench.team"):
-            rows, context["team_as_of"] = selectors.team_rows(request.user, today)
             # the furthest behind; the whole department is on the manager load page
-            context["team"], context["team_count"] = rows[: selectors.TEAM_SHOWN], len(rows)
+            team = selectors.team_rows(request.user, today)
+            context.update(team=team.rows, team_count=team.count, team_as_of=team.as_of)
         return render(request, "workbench/today.html", context)

@@ -18,12 +18,10 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
-    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -31,6 +29,7 @@ from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
 from accounts.models import Customer, CustomerStatus
+from crm.snapshots import counted_under
 
 from ..models import (
     CoverageCount,
@@ -171,12 +170,12 @@ def gap_matrix_counted(path: str | None) -> tuple[list[GapRow], datetime.datetim
     """The gap matrix of the regions under `path` (every region for None) added up from the night's counts
     (`CoverageCount`), and when they were computed; None while the night has counted nothing. A product put on
     sale since is counted as nobody's yet: all of the territory's active customers uncovered."""
-    as_of = CoverageCount.objects.aggregate(at=Max("computed_at"))["at"]
-    if as_of is None:
+    found = counted_under(CoverageCount, path, ["product_id", "status"])
+    if found is None:
         return None
-    rows = CoverageCount.objects.all() if path is None else CoverageCount.objects.filter(region__path__startswith=path)
+    rows, as_of = found
     counted: dict[str, dict[str, int]] = {}
-    for product, status, n in rows.values_list("product_id", "status").annotate(n=Sum("customers")).order_by():
+    for product, status, n in rows:
         counted.setdefault(product, {})[status] = n
     # every product's four counts add up to the territory's active customers
     total = max((sum(counts.values()) for counts in counted.values()), default=0)

@@ -20,6 +20,7 @@ from .service_standards import (
 )
 from .staff import (
     WHOLE_PORTFOLIO,
+    ManagerLoads,
     ReassignPlan,
     ReassignScope,
     customer_manager_loads,
@@ -76,6 +77,7 @@ __all__ = [
     "due_visit_count",
     "due_visits",
     "incomplete_teams",
+    "ManagerLoads",
     "manager_load",
     "managers_and_last_visits",
     "my_customers",

@@ -26,6 +26,7 @@ from django.db.models.lookups import Exact
 
 from accounts.models import Customer
 from crm.models import User
+from crm.snapshots import counted_under
 from crm.visibility import territory_path
 
 from ..models import SINGLE_ROLES, TeamGapCount, TeamRole, held_on
@@ -164,17 +165,13 @@ def team_gaps(user: User, by_tier: dict[str, Standard] | None = None, *, live: b
 def _counted_last_night(user: User) -> tuple[list[tuple[str, int, int]], datetime.datetime] | None:
     """The night's counts of the user's territory, per (tier, roles held), and when they were computed; None when
     the night has counted nothing yet."""
-    as_of = TeamGapCount.objects.aggregate(at=Max("computed_at"))["at"]
-    if as_of is None:
-        return None
-    counts = TeamGapCount.objects.all()
-    if not user.sees_everything:
-        path = territory_path(user)
-        if path is None:
-            return [], as_of
-        counts = counts.filter(region__path__startswith=path)
-    rows = counts.values("tier", "held").annotate(n=Sum("customers")).order_by().values_list("tier", "held", "n")
-    return list(rows), as_of
+    if user.sees_everything:
+        return counted_under(TeamGapCount, None, ["tier", "held"])
+    path = territory_path(user)
+    if path is None:
+        as_of = TeamGapCount.objects.aggregate(at=Max("computed_at"))["at"]
+        return None if as_of is None else ([], as_of)
+    return counted_under(TeamGapCount, path, ["tier", "held"])
 
 
 def _gaps(

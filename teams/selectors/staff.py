@@ -7,7 +7,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
@@ -15,7 +15,7 @@ from accounts.models import Customer
 from crm.models import Region, StaffQuerySet, User
 from crm.visibility import territory_path
 
-from ..models import TeamRole
+from ..models import ManagerLoad, TeamRole
 from ..rules import CUSTOMER_MANAGER, MANAGER_CAPACITY, assign_round_robin, staff_username
 
 
@@ -62,8 +62,24 @@ def staff_search(user: User, query: str) -> StaffQuerySet:
     )
 
 
-def manager_load(user: User) -> QuerySet[User]:
-    """Account managers of the user's pool with how many customers each manages as customer manager, busiest first."""
+@dataclass
+class ManagerLoads:
+    managers: QuerySet[User]  # with `customer_count`, busiest first
+    as_of: datetime.datetime | None  # when the counts were taken (`ManagerLoad`); None: counted now
+
+
+def manager_load(user: User, *, live: bool = False) -> ManagerLoads:
+    """Account managers of the user's pool with how many customers each manages as customer manager, busiest first.
+
+    Sorted by the night's counts (`ManagerLoad`, recounted for the managers a reassignment touched), saying as of
+    when, where there are some; otherwise, or with `live`, counted now (0.6 s over a province of a million, 0.1 s over
+    成都's department of 6 562 managers)."""
+    managers = staff_pool(user).account_managers()
+    if not live:
+        as_of = ManagerLoad.objects.aggregate(at=Min("computed_at"))["at"]
+        if as_of is not None:
+            counted = managers.annotate(customer_count=Coalesce("load_counted__customers", 0))
+            return ManagerLoads(counted.order_by("-customer_count", "username"), as_of)
     # Counted per manager from the index on (user, customer), which carries the role and its dates: no table rows
     # are read, where a join would aggregate every role of the territory.
     managed = (
@@ -74,12 +90,8 @@ def manager_load(user: User) -> QuerySet[User]:
         .annotate(n=Count("*"))
         .values("n")
     )
-    return (
-        staff_pool(user)
-        .account_managers()
-        .annotate(customer_count=Coalesce(Subquery(managed), 0))
-        .order_by("-customer_count", "username")
-    )
+    counted = managers.annotate(customer_count=Coalesce(Subquery(managed), 0))
+    return ManagerLoads(counted.order_by("-customer_count", "username"), None)
 
 
 def customer_manager_loads(user_ids: Iterable[int]) -> dict[int, int]:

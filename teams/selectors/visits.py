@@ -120,7 +120,17 @@ def visit_statuses(
         return {}
     since, _ = period_bounds(QUARTER, today)
     facts, paths = _facts([pk for pk, _ in tiered], since, today)
-    verified_only = verified_only or VerifiedOnly()
+    return _statuses(tiered, facts, paths, today, verified_only or VerifiedOnly())
+
+
+def _statuses(
+    tiered: list[tuple[int, Standard]],
+    facts: Mapping[int, list[VisitFact]],
+    paths: Mapping[int, str],
+    today: datetime.date,
+    verified_only: VerifiedOnly,
+) -> dict[int, VisitStatus]:
+    """Each customer's visit status from its visits since the start of the quarter (`_facts`, `_duty_facts`)."""
     statuses = {}
     for pk, standard in tiered:
         visits = facts.get(pk, [])
@@ -199,12 +209,15 @@ def due_visits(
 
 
 def _duty_facts(
-    ids: list[int], today: datetime.date, roles: Mapping[int, Mapping[int, str]] | None = None
+    ids: list[int],
+    today: datetime.date,
+    roles: Mapping[int, Mapping[int, str]] | None = None,
+    since: datetime.date | None = None,
 ) -> tuple[dict[int, list[VisitFact]], dict[int, str]]:
-    """This month's visits of the customers, each with the roles (customer or second manager) of the staff present;
-    and the region path of each customer visited (for `VerifiedOnly`). `roles` (customer → user → role), when the
-    caller holds the teams already; else they are read. The visits come with their staff present in one query (a
-    row per visit and person present)."""
+    """This month's visits of the customers (from `since`, when given), each with the roles (customer or second
+    manager) of the staff present; and the region path of each customer visited (for `VerifiedOnly`). `roles`
+    (customer → user → role), when the caller holds the teams already; else they are read. The visits come with
+    their staff present in one query (a row per visit and person present)."""
     if roles is None:
         # customer → user → role, to name who else was at an internal sync
         read: defaultdict[int, dict[int, str]] = defaultdict(dict)
@@ -215,10 +228,13 @@ def _duty_facts(
         ):
             read[customer_id][user_id] = role
         roles = read
-    month_start, _ = period_bounds("month", today)
+    if since is None:
+        since, _ = period_bounds("month", today)
     tz = timezone.get_current_timezone()
     rows = Visit.objects.filter(
-        customer_id__in=ids, visited_at__gte=datetime.datetime.combine(month_start, datetime.time.min, tzinfo=tz)
+        customer_id__in=ids,
+        visited_at__gte=datetime.datetime.combine(since, datetime.time.min, tzinfo=tz),
+        visited_at__lt=datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
     ).values_list(
         "pk", "customer_id", "visited_at", "kind", "visitor_role", "verified", "customer__region__path", "staff_present"
     )
@@ -328,7 +344,6 @@ def customer_visits(
     for visit in recent:
         visit.editable = visit.editable_by(user)
     verified_only = verified_only or VerifiedOnly()  # the status and the duties ask the provinces once at most
-    status = visit_statuses([(customer.pk, customer.tier)], today, by_tier, verified_only).get(customer.pk)
     roles = None
     if holders is not None:  # the team as the page read it: who holds the customer and second manager's roles
         has_second_manager = holders.get(SECOND_MANAGER) is not None
@@ -339,10 +354,19 @@ def customer_visits(
         }
     if has_second_manager is None:
         has_second_manager = TeamRole.objects.active(today).filter(customer=customer, role=SECOND_MANAGER).exists()
-    duties = None
-    if has_second_manager:
-        facts, paths = _duty_facts([customer.pk], today, roles)
-        duties = _duties(facts.get(customer.pk, []), paths.get(customer.pk), today, verified_only)
+    if not has_second_manager:
+        status = visit_statuses([(customer.pk, customer.tier)], today, by_tier, verified_only).get(customer.pk)
+        return CustomerVisits(recent, status, None)
+    # The status's visits (since the quarter began) and the duties' (this month, with who was present) in one read.
+    by_tier = by_tier if by_tier is not None else standards()
+    facts, paths = _duty_facts([customer.pk], today, roles, since=period_bounds(QUARTER, today)[0])
+    standard = by_tier.get(customer.tier) if customer.tier else None
+    status = (
+        _statuses([(customer.pk, standard)], facts, paths, today, verified_only).get(customer.pk) if standard else None
+    )
+    month_start, _ = period_bounds("month", today)
+    this_month = [visit for visit in facts.get(customer.pk, []) if visit.visited_on >= month_start]
+    duties = _duties(this_month, paths.get(customer.pk), today, verified_only)
     return CustomerVisits(recent, status, duties)
 
 

@@ -260,6 +260,36 @@ def test_manager_load_highlights_managers_above_fifty(login, cast, territory, cu
 
 
 @pytest.mark.django_db
+def test_provincial_staff_sort_managers_by_the_nights_counts_and_a_reassignment_recounts_its_own(
+    login, cast, territory, customers
+):
+    """Issue 19: managers are sorted by the night's counts (teams.ManagerLoad) and the page says as of when; a
+    reassignment recounts the managers it touched."""
+    from teams import selectors
+    from teams.models import ManagerLoad
+    from teams.services import manager_loads_snapshot, team_reassign
+
+    def loads(user):
+        response = login(user).get("/teams/load/")
+        return {m.username: m.customer_count for m in response.context["page"]}, response
+
+    live, response = loads(cast["paul"])
+    assert live == {"bob": 1, "alice": 1, "carol": 1}  # carol works in Mianyang
+    assert 'data-testid="counts-as-of"' not in response.content.decode()
+    assert manager_loads_snapshot() == ManagerLoad.objects.count() >= 3
+    for customer in CustomerFactory.create_batch(3, region=territory["wuhou"]):
+        TeamRoleFactory(customer=customer, user=cast["bob"])  # after the night: not counted for the province yet
+    counted, response = loads(cast["paul"])
+    assert counted == {"bob": 1, "alice": 1, "carol": 1}
+    assert 'data-testid="counts-as-of"' in response.content.decode()
+    assert loads(cast["dora"])[0] == {"bob": 1, "alice": 1}
+    assert selectors.manager_load(cast["dora"], live=True).managers.get(username="bob").customer_count == 4
+    team_reassign(by=cast["dora"], leaving=cast["bob"], targets=[cast["alice"]], confirm_overload=True)
+    assert loads(cast["paul"])[0] == {"alice": 5, "bob": 0, "carol": 1}
+    assert loads(cast["dora"])[0] == {"alice": 5, "bob": 0}
+
+
+@pytest.mark.django_db
 def test_the_reassign_page_previews_then_applies(login, cast, tiered):
     client = login(cast["dora"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 
 from accounts.models import Customer
 from crm.models import AuditEntry
@@ -283,6 +284,22 @@ def test_recompute_is_previewed_with_its_scope_and_count_and_starts_only_when_co
     assert response["Location"] == "/tiering/rule-sets/"
     run = TierJobRun.objects.get()
     assert (run.scope_id, run.customers_seen, run.status) == ("510000", 30, "succeeded")
+
+
+def test_a_large_territorys_recompute_preview_says_its_counts_are_estimates(login, cast, province, settings):
+    """Issue 19: past EXACT_COUNT_LIMIT customers the preview gives PostgreSQL's estimate and says so (a province of
+    a million took 0.17 s to count); SQLite, the demo's database, counts them."""
+    settings.EXACT_COUNT_LIMIT = 10
+    response = login(cast["paul"]).get("/tiering/recompute/")
+    scope, html = response.context["preview"], response.content.decode()
+    if connection.vendor == "postgresql":
+        assert scope.estimated and scope.customers >= 10 and scope.active >= 10
+        assert "估计值：辖区客户过多，不逐行计数" in html and "约 " in html
+    else:
+        assert (scope.estimated, scope.customers, scope.active) == (False, 30, 30)
+    settings.EXACT_COUNT_LIMIT = 30  # the 30 customers are counted exactly
+    scope = login(cast["paul"]).get("/tiering/recompute/").context["preview"]
+    assert (scope.estimated, scope.customers, scope.active) == (False, 30, 30)
 
 
 def test_recompute_preview_is_for_provincial_staff_only(client, login, cast, province):

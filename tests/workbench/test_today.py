@@ -254,3 +254,22 @@ def test_a_heads_team_shows_the_furthest_behind_and_links_to_the_whole_departmen
     response = login(cast["dora"]).get(TODAY)
     assert len(response.context["team"]) == 2 and response.context["team_count"] == 3
     assert 'data-testid="team-all"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_heads_team_is_ranked_in_the_database_whatever_its_size(cast, customers, django_assert_num_queries):
+    """Issue 19: 成都's department has 6 562 managers at a million customers; the rows shown are all that is read."""
+    from tests.factories import UserFactory
+    from workbench import selectors
+
+    today = timezone.localdate()
+    kpi_compute(period=Period(today.replace(day=1)), as_of=today)
+    selectors.team_rows(cast["dora"], today)  # warm up: SQLite's JSON support is asked once
+    with django_assert_num_queries(3):  # the latest period, the ranked rows, the department's count
+        small = selectors.team_rows(cast["dora"], today)
+    for n in range(30):
+        UserFactory(username=f"m{n:02}", department=cast["alice"].department, region=cast["alice"].region)
+    with django_assert_num_queries(3):
+        large = selectors.team_rows(cast["dora"], today)
+    assert large.count == small.count + 30 and len(large.rows) == selectors.TEAM_SHOWN
+    assert large.as_of == small.as_of == today

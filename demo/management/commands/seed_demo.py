@@ -11,7 +11,8 @@ from crm.periods import Period
 from demo.seed import DEMO_MANAGER, DEMO_PASSWORD, DemoSeeder, seed_campaigns, seed_opportunities
 from demo.seed.seeder import LARGE_DEMO
 from kpis.services import kpi_compute
-from teams.services import team_gaps_snapshot
+from teams.services import manager_loads_snapshot, team_gaps_snapshot
+from tiering.services import tier_counts_snapshot
 
 
 class Command(BaseCommand):
@@ -76,9 +77,10 @@ class Command(BaseCommand):
             for period in Period.of(timezone.localdate()).months_back(history_months):
                 run = kpi_compute(period=period)
                 self.stdout.write(f"KPIs of {period}: {run.status}, {run.snapshots_written} snapshots")
-        if not report.skipped:  # as the night would: the counts the incomplete-teams and gap matrix pages add up
+        if not report.skipped:  # as the night would: the counts the quota, teams and gap matrix pages add up
             self.stdout.write(
-                f"Team gap counts: {team_gaps_snapshot()} rows; coverage counts: {coverage_snapshot()} rows."
+                f"Tier counts: {tier_counts_snapshot()} rows; team gap counts: {team_gaps_snapshot()} rows; "
+                f"manager loads: {manager_loads_snapshot()} rows; coverage counts: {coverage_snapshot()} rows."
             )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in report.logins:
