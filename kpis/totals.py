@@ -191,8 +191,14 @@ def count_rows(
 
 
 def row_to_json(row: Row) -> list:
-    """A row as plain values for a Celery result: [region, manager, total, …] with the revenue as text."""
-    return [row.region, row.manager, *(str(row.totals[name]) for name in SUMMED_FIELDS)]
+    """A row as plain values for a Celery result: [region, manager, total, …], counts as numbers and money as text
+    (exact). A month at a million customers is 227 000 rows, all held until the run's end: as numbers, most of them
+    the interpreter's shared small ints, they take a quarter of the memory they took as text (issue 19)."""
+    return [
+        row.region,
+        row.manager,
+        *(str(row.totals[name]) if name in MONEY_TOTALS else int(row.totals[name]) for name in SUMMED_FIELDS),
+    ]
 
 
 def row_from_json(values: list) -> Row:
