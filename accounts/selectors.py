@@ -101,9 +101,15 @@ def customer_list(*, user: User) -> QuerySet[Customer]:
 
 def customer_get(*, user: User, code: str) -> Customer:
     """The customer with this code if the user may see it; Http404 otherwise, whether it exists or not."""
+    return _visible_customer(user, code, customer_list(user=user).select_related("tier_rule_set"))
+
+
+def _visible_customer(user: User, code: str, customers: QuerySet[Customer]) -> Any:
+    """The customer of `customers` (the user's, as `customer_list` reads them) with this code, seen by the user
+    (`crm.permissions.customer_seen`); Http404 otherwise, whether it exists or not."""
     if not CUSTOMER_CODE_RE.match(code):  # e.g. a NUL byte, which PostgreSQL refuses outright
         raise Http404
-    customer = get_object_or_404(customer_list(user=user).select_related("tier_rule_set"), code=code)
+    customer = get_object_or_404(customers, code=code)
     customer_seen(user, customer)
     return customer
 
@@ -113,8 +119,6 @@ def customer_page_get(*, user: User, code: str) -> Customer:
     members counted as the KPIs count them (`member_counts`: `total`, `on_net`, `verified`, `left` — those who left
     are kept for history, and only counted — and one per VIP level), and whether the reader is its customer manager
     (told to `crm.permissions`, which would ask it apart)."""
-    if not CUSTOMER_CODE_RE.match(code):
-        raise Http404
     current = member_current()
     counts = (
         GroupMember.objects.filter(customer=OuterRef("pk"))
@@ -132,16 +136,13 @@ def customer_page_get(*, user: User, code: str) -> Customer:
         .values("counts")
     )
     managed = team_roles().active().filter(customer=OuterRef("pk"), user=user, role=TeamRoleKind.CUSTOMER_MANAGER)
-    customer: Any = get_object_or_404(  # annotated, and given `member_counts` below
+    customer = _visible_customer(  # annotated, and given `member_counts` below
+        user,
+        code,
         customer_list(user=user)
         .select_related("tier_rule_set")
-        .annotate(
-            member_count_row=Subquery(counts, output_field=JSONField()),
-            reader_manages=Exists(managed),
-        ),
-        code=code,
+        .annotate(member_count_row=Subquery(counts, output_field=JSONField()), reader_manages=Exists(managed)),
     )
-    customer_seen(user, customer)
     customer_managed(user, customer, customer.reader_manages)
     zero = dict.fromkeys(["total", "on_net", "verified", "left", *VipLevel.values], 0)
     customer.member_counts = {**zero, **(customer.member_count_row or {})}

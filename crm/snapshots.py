@@ -1,15 +1,33 @@
-"""The nightly counts per region that province-wide pages add up for a territory instead of counting it live
-(issue 19): the incomplete teams (`teams.TeamGapCount`), the coverage gap matrix (`campaigns.CoverageCount`), the
-quota report (`tiering.TierCount`). Each is a table of counts per region and some keys, written at once with one
-`computed_at`, which the page says its figures are as of."""
+"""The counts that province-wide pages read instead of counting a territory live (issue 19): per region, the
+incomplete teams (`teams.TeamGapCount`), the coverage gap matrix (`campaigns.CoverageCount`) and the quota report
+(`tiering.TierCount`); per manager, the manager load (`teams.ManagerLoad`). Each is a table of counts replaced at
+once, each row with the `computed_at` the page says its figures are as of."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Max, Sum
+from django.utils import timezone
+
+from .models import User
+from .visibility import territory_path
+
+
+def counts_replace(model: type[models.Model], columns: Sequence[str], sql: str, params: Sequence[Any]) -> int:
+    """Replace every row of `model` by those of a SELECT of `columns` (in that order), stamped with one
+    `computed_at`: one INSERT … SELECT in the caller's transaction. Returns the number of rows written."""
+    model._default_manager.all().delete()
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}, computed_at) SELECT counted.*, %s FROM ({sql}) AS counted",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), *params],
+        )
+        return cursor.rowcount
 
 
 def counted_under(
@@ -22,6 +40,17 @@ def counted_under(
     if as_of is None:
         return None
     rows = model._default_manager.all()
-    if path is not None:
+    if path:
         rows = rows.filter(region__path__startswith=path)
     return list(rows.values_list(*keys).annotate(n=Sum(total)).order_by()), as_of
+
+
+def counted_for(
+    user: User, model: type[models.Model], keys: Sequence[str], total: str = "customers"
+) -> tuple[list[tuple], datetime.datetime] | None:
+    """`counted_under` the user's territory: nothing counted, as of the last count, for a user without one."""
+    path = territory_path(user)
+    if path is not None:
+        return counted_under(model, path, keys, total)
+    as_of = model._default_manager.aggregate(at=Max("computed_at"))["at"]
+    return None if as_of is None else ([], as_of)

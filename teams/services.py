@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from crm import audit, versions
 from crm.models import AuditAction, Region, User
 from crm.periods import Period
 from crm.permissions import may, require
+from crm.snapshots import counts_replace
 from crm.visibility import province_path, territory_path
 
 from . import hooks, notices, selectors
@@ -703,16 +704,9 @@ def team_gaps_snapshot() -> int:
     """The night's counts of tiered customers per region, tier and single roles held (`TeamGapCount`), in place of
     the last night's, at once: the incomplete-teams page adds a territory's up (`selectors.team_gaps`) instead of
     reading every customer and team role of it. One INSERT … SELECT; returns the number of rows written."""
-    TeamGapCount.objects.all().delete()
     sql, params = selectors.per_customer_roles(Customer.objects.all()).query.sql_with_params()
-    table = connection.ops.quote_name(TeamGapCount._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (region_id, tier, held, customers, computed_at) "
-            f"SELECT region_id, tier, held, COUNT(*), %s FROM ({sql}) AS customers GROUP BY region_id, tier, held",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), *params],
-        )
-        return cursor.rowcount
+    grouped = f"SELECT region_id, tier, held, COUNT(*) FROM ({sql}) AS customers GROUP BY region_id, tier, held"
+    return counts_replace(TeamGapCount, ["region_id", "tier", "held", "customers"], grouped, params)
 
 
 @transaction.atomic
@@ -720,16 +714,9 @@ def manager_loads_snapshot() -> int:
     """The night's count of each account manager's customers (`ManagerLoad`), in place of the last night's, at once:
     the manager load page sorts a province's managers by it (`selectors.manager_load`). One INSERT … SELECT over the
     team roles' index; returns the number of rows written."""
-    ManagerLoad.objects.all().delete()
     managed = TeamRole.objects.active().filter(role=CUSTOMER_MANAGER).order_by().values("user_id")
     sql, params = managed.annotate(n=Count("pk")).values_list("user_id", "n").query.sql_with_params()
-    table = connection.ops.quote_name(ManagerLoad._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, customers, computed_at) SELECT user_id, n, %s FROM ({sql}) AS counted",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), *params],
-        )
-        return cursor.rowcount
+    return counts_replace(ManagerLoad, ["user_id", "customers"], sql, params)
 
 
 def manager_loads_recount(user_ids: Iterable[int]) -> None:

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Customer
 from crm.models import Region, RegionLevel, User
 from crm.paginator import count_rows
-from crm.snapshots import counted_under
-from crm.visibility import filing_regions, territory_path
+from crm.snapshots import counted_for
+from crm.visibility import filing_regions
 
 from .models import OverrideStatus, RuleSet, RuleSetStatus, TierCount, TierJobRun, TierOverride
 
@@ -344,11 +344,7 @@ def quota_report(*, user: User, live: bool = False) -> QuotaReport:
     where there are some; otherwise, or with `live`, counted now (0.4–0.5 s over a province of a million)."""
     by_city: dict[str, dict[str, int]] = {}
     by_province: dict[str, dict[str, int]] = {}
-    found = None
-    if not live:
-        path = None if user.sees_everything else territory_path(user)
-        if user.sees_everything or path is not None:
-            found = counted_under(TierCount, path, ["region_id", "tier"])
+    found = None if live else counted_for(user, TierCount, ["region_id", "tier"])
     if found is not None:
         counted, as_of = found
     else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from crm.jobs import job_run_in_process, plan_id_ranges
 from crm.models import AuditAction, Region, RegionLevel, User
 from crm.permissions import require
 from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_run_exclusive
+from crm.snapshots import counts_replace
 from crm.visibility import territory_region
 
 from .bulk import apply_rules
@@ -135,17 +136,9 @@ def tier_counts_snapshot() -> int:
     """The tiered customers counted per region and tier (`TierCount`), in place of the last counts at once: the
     quota report adds a province's up instead of grouping its customers. One INSERT … SELECT (0.3–0.5 s at a million
     customers); returns the number of rows written."""
-    TierCount.objects.all().delete()
     grouped = Customer.objects.filter(tier__isnull=False).order_by().values_list("region_id", "tier")
     sql, params = grouped.annotate(n=Count("pk")).query.sql_with_params()
-    table = connection.ops.quote_name(TierCount._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (region_id, tier, customers, computed_at) SELECT region_id, tier, n, %s FROM ({sql}) "
-            "AS counted",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), *params],
-        )
-        return cursor.rowcount
+    return counts_replace(TierCount, ["region_id", "tier", "customers"], sql, params)
 
 
 def tier_recompute(

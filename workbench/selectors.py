@@ -193,10 +193,6 @@ class ManagerRow:
         return (self.visit_base or 0) - (self.visit_met or 0)
 
 
-# The KPI snapshots the team rows read (SPEC §7): customers managed, visit compliance (met over base), overdue.
-SNAPSHOT_METRICS = ["customer_count", "visit_compliance_rate", "visits_overdue"]
-
-
 @dataclass
 class Team:
     """The department's managers furthest behind (at most `TEAM_SHOWN`), how many managers it has, and the day of

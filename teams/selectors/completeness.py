@@ -13,7 +13,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    Max,
     OuterRef,
     QuerySet,
     Subquery,
@@ -26,8 +25,7 @@ from django.db.models.lookups import Exact
 
 from accounts.models import Customer
 from crm.models import User
-from crm.snapshots import counted_under
-from crm.visibility import territory_path
+from crm.snapshots import counted_for
 
 from ..models import SINGLE_ROLES, TeamGapCount, TeamRole, held_on
 from ..rules import Standard, team_missing
@@ -165,13 +163,7 @@ def team_gaps(user: User, by_tier: dict[str, Standard] | None = None, *, live: b
 def _counted_last_night(user: User) -> tuple[list[tuple[str, int, int]], datetime.datetime] | None:
     """The night's counts of the user's territory, per (tier, roles held), and when they were computed; None when
     the night has counted nothing yet."""
-    if user.sees_everything:
-        return counted_under(TeamGapCount, None, ["tier", "held"])
-    path = territory_path(user)
-    if path is None:
-        as_of = TeamGapCount.objects.aggregate(at=Max("computed_at"))["at"]
-        return None if as_of is None else ([], as_of)
-    return counted_under(TeamGapCount, path, ["tier", "held"])
+    return counted_for(user, TeamGapCount, ["tier", "held"])
 
 
 def _gaps(
