@@ -46,13 +46,14 @@ def timed(client: Client, path: str, params: dict | None = None) -> dict[str, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=1_000_000, help="of each province")
+    parser.add_argument("--provinces", default="sichuan")
     args = parser.parse_args()
 
     start = time.perf_counter()
-    call_command("seed_demo", customers=args.customers, stdout=sys.stdout)
+    call_command("seed_demo", customers=args.customers, provinces=args.provinces, stdout=sys.stdout)
     seed_seconds = round(time.perf_counter() - start, 1)
-    print(f"seed_demo --customers {args.customers}: {seed_seconds} s")
+    print(f"seed_demo --customers {args.customers} --provinces {args.provinces}: {seed_seconds} s")
 
     figures: dict[str, object] = {
         "customers": Customer.objects.count(),

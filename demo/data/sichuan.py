@@ -3,6 +3,9 @@ county-level cities): a customer's profile is complete only in a county or a gri
 
 PROVINCE = ("510000", "四川省")
 
+# The department of the province's staff, and its login (one of the demo logins).
+STAFF = ("sc_staff", "四川省政企客户部", "李娜")
+
 CITIES = [
     ("510100", "成都市"),
     ("510300", "自贡市"),
@@ -26,6 +29,31 @@ CITIES = [
     ("513300", "甘孜藏族自治州"),
     ("513400", "凉山彝族自治州"),
 ]
+
+# How the province's customers spread over its cities (the capital, first, takes the rounding's remainder).
+WEIGHTS = {
+    "510100": 34,
+    "510700": 7,
+    "510600": 6,
+    "511500": 6,
+    "511300": 6,
+    "510500": 5,
+    "511700": 5,
+    "511100": 4,
+    "510300": 3,
+    "510400": 3,
+    "510800": 3,
+    "510900": 3,
+    "511000": 3,
+    "511400": 3,
+    "511600": 3,
+    "511800": 2,
+    "511900": 2,
+    "512000": 2,
+    "513200": 1,
+    "513300": 1,
+    "513400": 4,
+}
 
 COUNTIES = {
     "510100": [

@@ -1,5 +1,5 @@
-"""The whole demo province in one transaction: territory and staff, then customers with their people, teams,
-visits and holdings, written in bulk."""
+"""The whole demo in one transaction: territory and staff, then customers with their people, teams, visits and
+holdings, written in bulk; province after province, Sichuan first."""
 
 from __future__ import annotations
 
@@ -15,13 +15,22 @@ from crm.bulk import reset_sequence
 from crm.models import Region
 from teams.models import MANAGER_PERIODS_CONSTRAINT, MANAGER_PERIODS_SQL
 from tiering.bulk import apply_rules
+from tiering.models import RuleSet
 from tiering.selectors import published_rule_set
 
 from .base import SeedClock, city_profiles
 from .campaigns import HoldingSeeder
 from .customers import CustomerSeeder
 from .teams import TeamSeeder
-from .territory import DemoLogin, city_counts, seed_demo_logins, seed_staff, seed_territory
+from .territory import (
+    PROVINCES,
+    DemoLogin,
+    city_counts,
+    province_logins,
+    seed_demo_logins,
+    seed_staff,
+    seed_territory,
+)
 
 # Above this many customers the demo is a benchmark's load: a quarter of history, a sample of up to five group members
 # a customer (a realistic coverage would be tens of millions of rows), the stored tiers left as the seed drew them,
@@ -91,9 +100,17 @@ class DemoSeeder:
         progress: Callable[[str], None] = print,
         history_months: int = 12,
         today: datetime.date | None = None,
+        provinces: tuple[str, ...] = ("sichuan",),
     ):
-        self.total = customers
-        self.large = customers > LARGE_DEMO
+        unknown = sorted(set(provinces) - set(PROVINCES))
+        if unknown:
+            raise ValueError(f"Unknown province {', '.join(unknown)}: one of {', '.join(PROVINCES)}.")
+        # Sichuan first, whatever the order asked: its rows are drawn first and so are the same as when it is seeded
+        # alone (the demo's logins and the one-province benchmark).
+        self.provinces = ("sichuan", *dict.fromkeys(p for p in provinces if p != "sichuan"))
+        self.per_province = customers
+        self.total = customers * len(self.provinces)
+        self.large = customers > LARGE_DEMO  # per province
         # How far back visits and customers' statuses go: the KPIs' 12-month trend needs a year.
         self.history_months = max(history_months, 1)
         self.seed = seed
@@ -105,16 +122,31 @@ class DemoSeeder:
 
     def run(self) -> SeedReport:
         report = SeedReport()
-        regions = seed_territory()
+        regions = seed_territory(self.provinces)
         report.logins = seed_demo_logins()
         existing = Customer.objects.count()
         if existing:
             self.progress(f"The database already holds {existing} customers; demo customers are not added again.")
+            report.logins += province_logins(self.provinces)
             report.skipped = True
             return report
         with transaction.atomic():
             self._seed(regions, report)
+            # after the seed, so that Sichuan's staff and departments take the ids they take when seeded alone
+            report.logins += province_logins(self.provinces)
         return report
+
+    def _seeders(self, rule_set: RuleSet) -> tuple[TeamSeeder, CustomerSeeder, HoldingSeeder]:
+        teams = TeamSeeder(rng=self.rng, seed=self.seed, clock=self.clock, history_months=self.history_months)
+        customers = CustomerSeeder(
+            rng=self.rng,
+            seed=self.seed,
+            clock=self.clock,
+            history_months=self.history_months,
+            rule_set=rule_set,
+            full_members=not self.large,
+        )
+        return teams, customers, HoldingSeeder(seed=self.seed, clock=self.clock)
 
     def _seed(self, regions: dict[str, Region], report: SeedReport) -> None:
         postgres = self.clock.postgres
@@ -124,39 +156,37 @@ class DemoSeeder:
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER TABLE teams_teamrole DROP CONSTRAINT IF EXISTS {MANAGER_PERIODS_CONSTRAINT}")
             foreign_keys = _drop_foreign_keys(BULK_TABLES)
-        counts = city_counts(self.total)
-        pools, report.staff = seed_staff(regions, counts, rng=self.rng, clock=self.clock, progress=self.progress)
-        teams = TeamSeeder(rng=self.rng, seed=self.seed, clock=self.clock, history_months=self.history_months)
         rule_set = published_rule_set(None)
-        customers = CustomerSeeder(
-            rng=self.rng,
-            seed=self.seed,
-            clock=self.clock,
-            history_months=self.history_months,
-            rule_set=rule_set,
-            full_members=not self.large,
-        )
-        profiles = city_profiles(list(counts), self.seed)
-        holdings = HoldingSeeder(seed=self.seed, clock=self.clock)
+        seeders: tuple[TeamSeeder, CustomerSeeder, HoldingSeeder] | None = None
         done = 0
         step = max(self.total // 20, 1)
-        for city_code, count in counts.items():
-            city = regions[city_code]
-            counties = [r for r in regions.values() if r.parent_id == city_code]
-            grids = {c.code: [r for r in regions.values() if r.parent_id == c.code] for c in counties}
-            pool = pools[city_code]
-            manager_of = []
-            for manager_id, load in zip(pool.get("customer_manager", []), pool.get("loads", []), strict=True):
-                manager_of.extend([manager_id] * load)
-            for index in range(count):
-                customer = customers.add(city, counties, grids, profiles[city_code])
-                if customer.status == "active":
-                    holdings.add(customer.id, customer.tier, customer.handsets)
-                manager = manager_of[index] if index < len(manager_of) else None
-                teams.add(customer, manager, pool, city_code, profiles[city_code])
-                done += 1
-                if done % step == 0:
-                    self.progress(f"customers: {done}/{self.total} ({done * 100 // self.total} %)")
+        for number, province in enumerate(self.provinces):
+            counts = city_counts(self.per_province, province)
+            pools, staff = seed_staff(regions, counts, rng=self.rng, clock=self.clock, progress=self.progress)
+            report.staff += staff
+            if seeders is None:  # after the first province's staff, as the generator has always been drawn
+                seeders = self._seeders(rule_set)
+            teams, customers, holdings = seeders
+            profiles = city_profiles(list(counts), self.seed + 100 * number)
+            for city_code, count in counts.items():
+                city = regions[city_code]
+                counties = [r for r in regions.values() if r.parent_id == city_code]
+                grids = {c.code: [r for r in regions.values() if r.parent_id == c.code] for c in counties}
+                pool = pools[city_code]
+                manager_of = []
+                for manager_id, load in zip(pool.get("customer_manager", []), pool.get("loads", []), strict=True):
+                    manager_of.extend([manager_id] * load)
+                for index in range(count):
+                    customer = customers.add(city, counties, grids, profiles[city_code])
+                    if customer.status == "active":
+                        holdings.add(customer.id, customer.tier, customer.handsets)
+                    manager = manager_of[index] if index < len(manager_of) else None
+                    teams.add(customer, manager, pool, city_code, profiles[city_code])
+                    done += 1
+                    if done % step == 0:
+                        self.progress(f"customers: {done}/{self.total} ({done * 100 // self.total} %)")
+        assert seeders is not None  # there is always Sichuan
+        teams, customers, holdings = seeders
         writers = (
             customers.customer_writer,
             customers.person_writer,

@@ -1,18 +1,20 @@
-"""The demo province's territory and staff: regions down to grids, one well-known login per role, and the
-department, head and managers of every city."""
+"""The demo provinces' territory and staff: regions down to grids, one well-known login per role, and the
+department, head and managers of every city. Sichuan is the demo; Guizhou and Yunnan are there for the
+three-province benchmark (issue 19), each in a module of `demo.data`."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 from django.contrib.auth.hashers import make_password
 
 from crm.bulk import BulkWriter, next_id, reset_sequence
 from crm.models import Department, Region, RegionLevel, Role, User
 from crm.services import region_upsert, staff_upsert
-from demo.data import sichuan
+from demo.data import guizhou, sichuan, yunnan
 
 from .base import SeedClock, person_name
 
@@ -24,29 +26,9 @@ CUSTOMERS_PER_MANAGER = (40, 70)
 CUSTOMER_MANAGERS_PER_EXTRA = 40
 TEAM_EXTRA_ROLES = ["service_manager", "product_manager", "network_manager", "billing_manager", "second_manager"]
 
-CITY_WEIGHTS = {
-    "510100": 34,
-    "510700": 7,
-    "510600": 6,
-    "511500": 6,
-    "511300": 6,
-    "510500": 5,
-    "511700": 5,
-    "511100": 4,
-    "510300": 3,
-    "510400": 3,
-    "510800": 3,
-    "510900": 3,
-    "511000": 3,
-    "511400": 3,
-    "511600": 3,
-    "511800": 2,
-    "511900": 2,
-    "512000": 2,
-    "513200": 1,
-    "513300": 1,
-    "513400": 4,
-}
+# The provinces `seed_demo --provinces` knows, by the name it takes; Sichuan, which carries the demo logins, is
+# always seeded, and first, so that its rows are the same whatever else is seeded beside it.
+PROVINCES: dict[str, ModuleType] = {"sichuan": sichuan, "guizhou": guizhou, "yunnan": yunnan}
 
 
 @dataclass
@@ -56,31 +38,53 @@ class DemoLogin:
     description: str
 
 
-def seed_territory() -> dict[str, Region]:
-    """The province, its cities, the counties of four cities and grids under a few districts (upserted)."""
+def seed_territory(provinces: tuple[str, ...] = ("sichuan",)) -> dict[str, Region]:
+    """Each province, its cities, counties of each city and grids under a few districts (upserted), and the
+    province's staff login for those other than Sichuan (whose is one of `seed_demo_logins`)."""
     root = Region.objects.get(code="000000")
     regions: dict[str, Region] = {}
-    province = region_upsert(
-        code=sichuan.PROVINCE[0], name=sichuan.PROVINCE[1], level=RegionLevel.PROVINCE, parent=root
-    )
-    regions[province.code] = province
-    for code, name in sichuan.CITIES:
-        regions[code] = region_upsert(code=code, name=name, level=RegionLevel.CITY, parent=province)
-    for city_code, counties in sichuan.COUNTIES.items():
-        for code, name in counties:
-            regions[code] = region_upsert(code=code, name=name, level=RegionLevel.COUNTY, parent=regions[city_code])
-    for county_code, grids in sichuan.GRIDS.items():
-        for number, name in enumerate(grids, start=1):
-            code = f"{county_code}-G{number:02d}"
-            regions[code] = region_upsert(code=code, name=name, level=RegionLevel.GRID, parent=regions[county_code])
+    for key in provinces:
+        data = PROVINCES[key]
+        code, name = data.PROVINCE
+        province = region_upsert(code=code, name=name, level=RegionLevel.PROVINCE, parent=root)
+        regions[province.code] = province
+        for code, name in data.CITIES:
+            regions[code] = region_upsert(code=code, name=name, level=RegionLevel.CITY, parent=province)
+        for city_code, counties in data.COUNTIES.items():
+            for code, name in counties:
+                regions[code] = region_upsert(code=code, name=name, level=RegionLevel.COUNTY, parent=regions[city_code])
+        for county_code, grids in data.GRIDS.items():
+            for number, name in enumerate(grids, start=1):
+                code = f"{county_code}-G{number:02d}"
+                regions[code] = region_upsert(code=code, name=name, level=RegionLevel.GRID, parent=regions[county_code])
     return regions
+
+
+def province_logins(provinces: tuple[str, ...]) -> list[DemoLogin]:
+    """The staff login of each province but Sichuan (upserted), with the demo's password."""
+    logins = []
+    for key in provinces:
+        data = PROVINCES[key]
+        if data is sichuan:
+            continue
+        username, department, name = data.STAFF
+        staff_upsert(
+            username=username,
+            role=Role.PROVINCIAL_STAFF,
+            region_code=data.PROVINCE[0],
+            department_name=department,
+            password=DEMO_PASSWORD,
+            full_name=name,
+        )
+        logins.append(DemoLogin("provincial_staff", username, f"{key.capitalize()} provincial staff"))
+    return logins
 
 
 def seed_demo_logins() -> list[DemoLogin]:
     """One well-known login per role, upserted, so a seeded database always has them."""
     specs = [
         ("hq_admin", "admin", "000000", None, "周海", "headquarters administrator, sees everything"),
-        ("provincial_staff", "sc_staff", "510000", "四川省政企客户部", "李娜", "Sichuan provincial staff"),
+        ("provincial_staff", sichuan.STAFF[0], "510000", *sichuan.STAFF[1:], "Sichuan provincial staff"),
         ("department_head", "cd_head", "510100", "成都市政企客户部", "王建国", "head of the Chengdu department"),
         ("account_manager", DEMO_MANAGER, "510104", "成都市政企客户部", "张伟", "Chengdu account manager"),
     ]
@@ -98,11 +102,13 @@ def seed_demo_logins() -> list[DemoLogin]:
     return logins
 
 
-def city_counts(total: int) -> dict[str, int]:
-    """How many of `total` customers each city gets; Chengdu takes the remainder of the rounding."""
-    total_weight = sum(CITY_WEIGHTS.values())
-    counts = {code: total * w // total_weight for code, w in CITY_WEIGHTS.items()}
-    counts["510100"] += total - sum(counts.values())
+def city_counts(total: int, province: str = "sichuan") -> dict[str, int]:
+    """How many of `total` customers each city of `province` gets; its capital takes the remainder of the
+    rounding."""
+    weights = PROVINCES[province].WEIGHTS
+    total_weight = sum(weights.values())
+    counts = {code: total * w // total_weight for code, w in weights.items()}
+    counts[next(iter(weights))] += total - sum(counts.values())
     return counts
 
 

@@ -10,16 +10,28 @@ from campaigns.services import coverage_snapshot
 from crm.periods import Period
 from demo.seed import DEMO_MANAGER, DEMO_PASSWORD, DemoSeeder, seed_campaigns, seed_opportunities
 from demo.seed.seeder import LARGE_DEMO
+from demo.seed.territory import PROVINCES
 from kpis.services import kpi_compute
 from teams.services import manager_loads_snapshot, team_gaps_snapshot
 from tiering.services import tier_counts_snapshot
 
 
 class Command(BaseCommand):
-    help = "Seed a realistic demo province (四川省) with customers, their people and staff in every role."
+    help = (
+        "Seed a realistic demo province (四川省) with customers, their people and staff in every role; with "
+        "--provinces, more provinces beside it, each with as many customers."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=5000, help="number of customers (default 5000)")
+        parser.add_argument(
+            "--customers", type=int, default=5000, help="number of customers of each province (default 5000)"
+        )
+        parser.add_argument(
+            "--provinces",
+            default="sichuan",
+            help=f"comma-separated, of {', '.join(PROVINCES)} (default sichuan; Sichuan, with the demo logins, is "
+            "always seeded, and first)",
+        )
         parser.add_argument("--seed", type=int, default=2260, help="random seed, for repeatable data")
         parser.add_argument(
             "--history-months",
@@ -39,9 +51,17 @@ class Command(BaseCommand):
         history_months = options["history_months"] or (3 if large else 12)
         if history_months < 1:
             raise CommandError("--history-months must be 1 or more.")
+        provinces = tuple(name.strip() for name in options["provinces"].split(",") if name.strip())
+        unknown = sorted(set(provinces) - set(PROVINCES))
+        if unknown:
+            raise CommandError(f"--provinces: unknown {', '.join(unknown)}; known: {', '.join(PROVINCES)}.")
         started = time.monotonic()
         seeder = DemoSeeder(
-            options["customers"], seed=options["seed"], progress=self.stdout.write, history_months=history_months
+            options["customers"],
+            seed=options["seed"],
+            progress=self.stdout.write,
+            history_months=history_months,
+            provinces=provinces,
         )
         report = seeder.run()
         if connection.vendor == "postgresql" and not report.skipped:
@@ -51,7 +71,8 @@ class Command(BaseCommand):
         if not report.skipped:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Seeded {report.customers} customers, {report.key_persons} key persons, {report.members} "
+                    f"Seeded {report.customers} customers in {len(seeder.provinces)} province(s), "
+                    f"{report.key_persons} key persons, {report.members} "
                     f"group members, {report.team_roles} team roles, {report.holdings} product holdings and "
                     f"{report.staff} managers in {elapsed:.1f} s."
                 )
