@@ -197,3 +197,23 @@ class KpiJobRun(ChunkedJobRun):
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class KpiChunkTotals(models.Model):
+    """What one chunk of a computation counted for one (region, customer manager): kept in the database, written in
+    the chunk's transaction with its claim, until the run sums the chunks up, so that neither the broker carrying
+    the chunks' results nor the process summing them holds a month's rows, whose number grows with the managers
+    (issue 19: `compute_kpis` in bounded memory whatever the scope). `totals` are `totals.SUMMED_FIELDS` in order,
+    money as text."""
+
+    run = models.ForeignKey(KpiJobRun, on_delete=models.CASCADE, related_name="+")
+    region_code = models.CharField(max_length=16)
+    manager_id = models.IntegerField(null=True)
+    totals = models.JSONField()
+
+    class Meta:
+        # the run's rows manager after manager, as the roll-up reads them
+        indexes = [models.Index(fields=["run", "manager_id"], name="kpichunktotals_run_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.region_code} {self.manager_id}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
@@ -23,9 +24,9 @@ from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_r
 from teams.selectors import standards
 
 from .metrics import SNAPSHOT_METRICS
-from .models import KpiJobRun, KpiSnapshot, KpiTarget, ScopeKind
+from .models import KpiChunkTotals, KpiJobRun, KpiSnapshot, KpiTarget
 from .selectors import verified_only_provinces
-from .totals import Row, Scopes, count_rows, roll_up, row_from_json, row_to_json
+from .totals import Row, Scope, count_rows, roll_up, row_from_json, totals_to_json
 
 CHUNK_SIZE = 100_000
 SNAPSHOT_COLUMNS = (
@@ -64,28 +65,34 @@ def kpi_run_start(
 
     # One computation of a month at a time: two would write the same snapshots.
     job_run_exclusive(KpiJobRun, Q(period=period.start), busy)
+    # What the chunks of runs that ended without summing them up (their workers died) left behind.
+    KpiChunkTotals.objects.filter(run__finished_at__isnull=False).delete()
     return KpiJobRun.objects.create(
         period=period.start, as_of=as_of, source=source, triggered_by=triggered_by, chunks_total=chunks_total
     )
 
 
-def kpi_chunk_count(*, run_id: int, first_id: int, last_id: int) -> list[list]:
-    """The totals of one id range of customers, as rows of plain values (see `totals.row_to_json`)."""
+def kpi_chunk_count(*, run_id: int, first_id: int, last_id: int) -> int:
+    """Count the totals of one id range of customers into the run's `KpiChunkTotals`, in one transaction with the
+    chunk's claim; returns how many rows it wrote (none when the chunk had been counted already: its worker died
+    after committing, and the chunk was delivered again)."""
     run = KpiJobRun.objects.get(pk=run_id)
     customers = Customer.objects.filter(id__gte=first_id, id__lte=last_id)
     with transaction.atomic():
-        # A chunk delivered a second time (its worker died after committing) gives its totals again, for the chord
-        # that collects them, but is counted once.
-        claimed = job_chunk_claim(run_model=KpiJobRun, run_id=run_id, first_id=first_id)
+        if not job_chunk_claim(run_model=KpiJobRun, run_id=run_id, first_id=first_id):
+            return 0
         rows = count_rows(
             customers, Period(run.period), run.as_of, standards(), verified_only_in=verified_only_provinces()
         )
-        if claimed:
-            KpiJobRun.objects.filter(pk=run_id).update(
-                chunks_done=F("chunks_done") + 1,
-                customers_seen=F("customers_seen") + sum(r.totals["customers"] for r in rows),
-            )
-    return [row_to_json(row) for row in rows]
+        writer = BulkWriter(KpiChunkTotals._meta.db_table, ("run_id", "region_code", "manager_id", "totals"))
+        for row in rows:
+            writer.add((run_id, row.region, row.manager, json.dumps(totals_to_json(row))))
+        writer.flush()
+        KpiJobRun.objects.filter(pk=run_id).update(
+            chunks_done=F("chunks_done") + 1,
+            customers_seen=F("customers_seen") + sum(r.totals["customers"] for r in rows),
+        )
+    return writer.written
 
 
 def kpi_chunk_failed(*, run_id: int, first_id: int, last_id: int, error: str) -> None:
@@ -99,27 +106,20 @@ def _scope_maps() -> tuple[dict[str, list[str]], dict[int, str], dict[int, int]]
     return ancestors, departments, manager_departments
 
 
-def _snapshot_rows(scopes: Scopes, run: KpiJobRun) -> Iterator[tuple]:
+def _snapshot_rows(scopes: Iterable[Scope], run: KpiJobRun) -> Iterator[tuple]:
     period, as_of = run.period.isoformat(), run.as_of.isoformat()
-    scoped = [
-        *((ScopeKind.REGION, (code, None, None), code, totals) for code, totals in scopes.regions.items()),
-        *(
-            (ScopeKind.DEPARTMENT, (None, pk, None), region, scopes.departments[pk])
-            for pk, region in scopes.department_regions.items()
-        ),
-        *((ScopeKind.MANAGER, (None, None, pk), scopes.extent[pk], totals) for pk, totals in scopes.managers.items()),
-    ]
-    for kind, (region, department, manager), extent, totals in scoped:
+    for scope in scopes:
+        totals = scope.totals
         for metric in SNAPSHOT_METRICS:
             denominator = totals[metric.denominator] if metric.denominator else None
             value = metric.value(totals)
             yield (
                 period,
-                kind.value,
-                region,
-                department,
-                manager,
-                extent,
+                scope.kind.value,
+                scope.region,
+                scope.department,
+                scope.manager,
+                scope.extent,
                 metric.code,
                 Decimal(totals[metric.numerator]),
                 None if denominator is None else Decimal(denominator),
@@ -129,17 +129,24 @@ def _snapshot_rows(scopes: Scopes, run: KpiJobRun) -> Iterator[tuple]:
             )
 
 
-def kpi_run_finish(*, run_id: int, results: list[list[list]]) -> KpiJobRun:
-    """Sum the chunks' rows up to every scope and replace the month's snapshots with them in one transaction; a run
-    with an error writes nothing, so the previous snapshots stay as they were."""
+def _chunk_rows(run: KpiJobRun) -> Iterator[Row]:
+    """The run's chunks' rows, manager after manager, read from the database a few thousand at a time."""
+    staged = KpiChunkTotals.objects.filter(run=run).order_by("manager_id", "region_code")
+    for region, manager, totals in staged.values_list("region_code", "manager_id", "totals").iterator(5_000):
+        yield row_from_json(region, manager, totals)
+
+
+def kpi_run_finish(*, run_id: int, results: list | None = None) -> KpiJobRun:
+    """Sum the chunks' rows (`KpiChunkTotals`) up to every scope and replace the month's snapshots with them in one
+    transaction; a run with an error writes nothing, so the previous snapshots stay as they were. The chunks' rows
+    are removed either way. `results`, what the chunks returned (the rows they wrote), is not needed."""
     run = KpiJobRun.objects.select_related("triggered_by__region").get(pk=run_id)
     if not run.errors:
         try:
-            # read one at a time as they are summed up: as a list of rows they took 280 MB more at a million customers
-            rows = (row_from_json(values) for chunk in results for values in chunk)
-            run.snapshots_written = _replace_snapshots(run, rows)
+            run.snapshots_written = _replace_snapshots(run)
         except Exception as exc:  # noqa: BLE001 - recorded on the run; the transaction kept the old snapshots
             run.errors = [*run.errors, {"error": repr(exc)}]
+    KpiChunkTotals.objects.filter(run=run).delete()
     run = job_run_close(run, also=("snapshots_written", "errors"))
     audit.record(
         user=run.triggered_by,
@@ -157,9 +164,9 @@ def kpi_run_finish(*, run_id: int, results: list[list[list]]) -> KpiJobRun:
 
 
 @transaction.atomic
-def _replace_snapshots(run: KpiJobRun, rows: Iterable[Row]) -> int:
+def _replace_snapshots(run: KpiJobRun) -> int:
     ancestors, departments, manager_departments = _scope_maps()
-    scopes = roll_up(rows, ancestors, departments, manager_departments)
+    scopes = roll_up(_chunk_rows(run), ancestors, departments, manager_departments)
     KpiSnapshot.objects.filter(period=run.period).delete()
     writer = BulkWriter(KpiSnapshot._meta.db_table, SNAPSHOT_COLUMNS)
     for row in _snapshot_rows(scopes, run):
@@ -188,7 +195,7 @@ def kpi_compute(
             chunks_total=chunks_total,
         )
 
-    def apply(*, run_id: int, chunk: IdRange) -> list[list]:
+    def apply(*, run_id: int, chunk: IdRange) -> int:
         return kpi_chunk_count(run_id=run_id, first_id=chunk.first_id, last_id=chunk.last_id)
 
     def record_failure(*, run_id: int, chunk: IdRange, error: str) -> None:

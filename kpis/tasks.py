@@ -24,15 +24,16 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(base=ChunkTask, name="kpis.tasks.kpi_chunk", record_failure=kpi_chunk_failed)
-def kpi_chunk(run_id: int, first_id: int, last_id: int) -> list | None:
-    """One id range's totals. ChunkTask retries transient database errors and records what still fails on the
-    run (which then writes nothing), returning None."""
+def kpi_chunk(run_id: int, first_id: int, last_id: int) -> int | None:
+    """One id range's totals, into the database (`KpiChunkTotals`); returns how many rows. ChunkTask retries
+    transient database errors and records what still fails on the run (which then writes nothing), returning
+    None."""
     return kpi_chunk_count(run_id=run_id, first_id=first_id, last_id=last_id)
 
 
 @shared_task(name="kpis.tasks.kpi_finish", acks_late=True, time_limit=20 * 60, soft_time_limit=19 * 60)
 def kpi_finish(results: list, run_id: int) -> str:
-    return kpi_run_finish(run_id=run_id, results=[chunk for chunk in results if chunk is not None]).status
+    return kpi_run_finish(run_id=run_id, results=results).status
 
 
 @shared_task(name="kpis.tasks.kpi_snapshots_nightly")

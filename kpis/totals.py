@@ -1,7 +1,8 @@
 """Counting the totals behind the KPIs (`metrics.TOTAL_FIELDS`) in the database, and summing them up the scopes.
 
 The database reduces a range of customers to one row per (region, customer manager) with every total summed; the
-rows of all ranges then roll up in Python to every region above, every department and every manager. Each total
+rows of all ranges, kept in the database until the run's end (`models.KpiChunkTotals`), then roll up in Python to
+every region above, every department and every manager, read manager after manager. Each total
 is one of the conditions the customer list filters by (`accounts.selectors`, `teams.selectors`), so a figure and
 the list behind it count the same customers.
 """
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -28,6 +30,7 @@ from teams.rules import MANAGER_CAPACITY, Standard
 from teams.selectors import customer_manager_of, team_complete, visits_met, visits_overdue
 
 from .metrics import MONEY_TOTALS, TOTAL_FIELDS, add_totals, zero_totals
+from .models import ScopeKind
 
 SUMMED_FIELDS = TOTAL_FIELDS[: TOTAL_FIELDS.index("managers")]
 ACTIVE = Q(status=CustomerStatus.ACTIVE)
@@ -190,37 +193,33 @@ def count_rows(
     return rows
 
 
-def row_to_json(row: Row) -> list:
-    """A row as plain values for a Celery result: [region, manager, total, …], counts as numbers and money as text
-    (exact). A month at a million customers is 227 000 rows, all held until the run's end: as numbers, most of them
-    the interpreter's shared small ints, they take a quarter of the memory they took as text (issue 19)."""
-    return [
-        row.region,
-        row.manager,
-        *(str(row.totals[name]) if name in MONEY_TOTALS else int(row.totals[name]) for name in SUMMED_FIELDS),
-    ]
+def totals_to_json(row: Row) -> list:
+    """A row's totals as plain values, `SUMMED_FIELDS` in order: counts as numbers, money as text (exact)."""
+    return [str(row.totals[name]) if name in MONEY_TOTALS else int(row.totals[name]) for name in SUMMED_FIELDS]
 
 
-def row_from_json(values: list) -> Row:
+def row_from_json(region: str, manager: int | None, values: list) -> Row:
     totals = zero_totals()
-    for name, value in zip(SUMMED_FIELDS, values[2:], strict=True):
+    for name, value in zip(SUMMED_FIELDS, values, strict=True):
         totals[name] = Decimal(value) if name in MONEY_TOTALS else int(value)
-    return Row(values[0], values[1], totals)
+    return Row(region, manager, totals)
 
 
 # -- summing up the scopes ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Scopes:
-    """The totals of every scope: regions by code, departments and managers by id; `extent` is the region that
-    holds all of a manager's customers (their lowest common ancestor), by which visibility is judged."""
+@dataclass(frozen=True)
+class Scope:
+    """The totals of one scope: a region (by code), a department or a manager (by id); `extent` is the region that
+    holds all of the scope's customers, by which visibility is judged (a manager's: the lowest common ancestor of
+    their customers' regions)."""
 
-    regions: dict[str, dict] = field(default_factory=dict)
-    departments: dict[int, dict] = field(default_factory=dict)
-    department_regions: dict[int, str] = field(default_factory=dict)
-    managers: dict[int, dict] = field(default_factory=dict)
-    extent: dict[int, str] = field(default_factory=dict)
+    kind: ScopeKind
+    region: str | None
+    department: int | None
+    manager: int | None
+    extent: str
+    totals: dict
 
 
 def _common_ancestor(paths: Iterable[list[str]]) -> str:
@@ -239,8 +238,11 @@ def roll_up(
     ancestors: dict[str, list[str]],
     departments: dict[int, str],
     manager_departments: dict[int, int],
-) -> Scopes:
-    """Sum the rows up to every scope.
+) -> Iterator[Scope]:
+    """Sum the rows up to every scope: each manager's as soon as their rows are read, then the regions' and the
+    departments'. The rows come manager after manager (the rows without a manager anywhere), so that no more than
+    one manager's are held: what is kept grows with the regions and departments, not with the managers or the
+    customers (issue 19).
 
     `ancestors`: each region's codes from the national root down to itself; `departments`: each department's region;
     `manager_departments`: the department of each member of staff who has one.
@@ -250,35 +252,42 @@ def roll_up(
     managers: its members serving customers all within its region (`kpis.selectors.department_managers`, the
     managers its head sees whole, which its load chart and manager table list).
     """
-    scopes = Scopes()
     by_region: dict[str, dict] = {}
-    regions_of: dict[int, set[str]] = defaultdict(set)
-    for row in rows:
-        add_totals(by_region.setdefault(row.region, zero_totals()), row.totals)
-        if row.manager is not None:
-            add_totals(scopes.managers.setdefault(row.manager, zero_totals()), row.totals)
-            regions_of[row.manager].add(row.region)
+    region_managers: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # [managers, overloaded] serving a region
+    department_managers: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    done: int | None = None
+    for manager, group in groupby(rows, key=lambda row: row.manager):
+        totals = zero_totals()
+        regions = set()
+        for row in group:
+            add_totals(by_region.setdefault(row.region, zero_totals()), row.totals)
+            add_totals(totals, row.totals)
+            regions.add(row.region)
+        if manager is None:
+            continue
+        if done is not None and manager <= done:
+            raise ValueError(f"The rows of manager {manager} do not come together, in order of the managers.")
+        done = manager
+        overloaded = int(totals["customers"] > MANAGER_CAPACITY)
+        totals["managers"], totals["managers_overloaded"] = 1, overloaded
+        extent = _common_ancestor(ancestors[region] for region in regions)
+        for code in {code for region in regions for code in ancestors[region]}:
+            region_managers[code][0] += 1
+            region_managers[code][1] += overloaded
+        department = manager_departments.get(manager)
+        # their own department's when all their customers lie in its region
+        if department in departments and departments[department] in ancestors[extent]:
+            department_managers[department][0] += 1
+            department_managers[department][1] += overloaded
+        yield Scope(ScopeKind.MANAGER, None, None, manager, extent, totals)
+    regions: dict[str, dict] = {}
     for region, totals in by_region.items():
         for code in ancestors[region]:
-            add_totals(scopes.regions.setdefault(code, zero_totals()), totals)
-    for manager, regions in regions_of.items():
-        overloaded = scopes.managers[manager]["customers"] > MANAGER_CAPACITY
-        scopes.extent[manager] = _common_ancestor(ancestors[region] for region in regions)
-        served = {code for region in regions for code in ancestors[region]}
-        for totals in [*(scopes.regions[code] for code in served), scopes.managers[manager]]:
-            totals["managers"] += 1
-            totals["managers_overloaded"] += overloaded
-    scopes.department_regions = dict(departments)
+            add_totals(regions.setdefault(code, zero_totals()), totals)
+    for code, totals in regions.items():
+        totals["managers"], totals["managers_overloaded"] = region_managers.get(code, (0, 0))
+        yield Scope(ScopeKind.REGION, code, None, None, code, totals)
     for department, region in departments.items():
-        totals = dict(scopes.regions.get(region) or zero_totals())
-        totals["managers"] = totals["managers_overloaded"] = 0
-        scopes.departments[department] = totals
-    for manager, department in manager_departments.items():
-        if manager not in scopes.managers or department not in scopes.departments:
-            continue
-        if departments[department] in ancestors[scopes.extent[manager]]:  # all their customers lie in its region
-            scopes.departments[department]["managers"] += 1
-            scopes.departments[department]["managers_overloaded"] += (
-                scopes.managers[manager]["customers"] > MANAGER_CAPACITY
-            )
-    return scopes
+        totals = dict(regions.get(region) or zero_totals())
+        totals["managers"], totals["managers_overloaded"] = department_managers.get(department, (0, 0))
+        yield Scope(ScopeKind.DEPARTMENT, None, department, None, region, totals)

@@ -7,10 +7,14 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import Max, Min
+from django.utils import timezone
 
-from kpis.metrics import METRICS
-from kpis.models import KpiJobRun, KpiSnapshot
-from kpis.services import kpi_chunk_failed, kpi_compute, kpi_run_finish, kpi_run_start
+from accounts.models import Customer
+from kpis.metrics import METRICS, zero_totals
+from kpis.models import KpiChunkTotals, KpiJobRun, KpiSnapshot
+from kpis.services import kpi_chunk_count, kpi_chunk_failed, kpi_compute, kpi_run_finish, kpi_run_start
+from kpis.totals import Row, roll_up
 
 from .conftest import OCTOBER
 
@@ -165,3 +169,53 @@ def test_a_past_months_revenue_is_that_months_bill_where_the_billing_system_sent
     assert kpi_compute(period=OCTOBER).status == "succeeded"
     revenue = Decimal("1300.50")
     assert _figures(region=territory["sichuan"])["informatization_revenue"] == (revenue, None, revenue)
+
+
+def _snapshots() -> set[tuple]:
+    return set(
+        KpiSnapshot.objects.filter(period=OCTOBER.start).values_list(
+            "kind", "region", "department", "manager", "extent", "metric", "numerator", "denominator", "value"
+        )
+    )
+
+
+def test_a_chunk_delivered_twice_is_counted_once_and_its_rows_leave_with_the_run(province, territory):
+    kpi_compute(period=OCTOBER)
+    expected = _snapshots()
+    run = kpi_run_start(period=OCTOBER, as_of=LAST_DAY, source="nightly", chunks_total=1)
+    ids = Customer.objects.aggregate(first=Min("id"), last=Max("id"))
+    written = kpi_chunk_count(run_id=run.pk, first_id=ids["first"], last_id=ids["last"])
+    assert written == KpiChunkTotals.objects.filter(run=run).count() > 0
+    # its worker died after committing: the broker hands the chunk to another, which finds it counted
+    assert kpi_chunk_count(run_id=run.pk, first_id=ids["first"], last_id=ids["last"]) == 0
+    assert KpiChunkTotals.objects.filter(run=run).count() == written
+    finished = kpi_run_finish(run_id=run.pk)
+    assert (finished.status, finished.customers_seen) == ("succeeded", 7 + 48 + 1)
+    assert _snapshots() == expected
+    assert not KpiChunkTotals.objects.exists()
+
+
+def test_the_rows_of_a_run_whose_worker_died_go_when_the_next_run_starts(province, territory):
+    dead = kpi_run_start(period=OCTOBER, as_of=LAST_DAY, source="nightly", chunks_total=2)
+    ids = Customer.objects.aggregate(first=Min("id"), last=Max("id"))
+    kpi_chunk_count(run_id=dead.pk, first_id=ids["first"], last_id=ids["last"])
+    KpiJobRun.objects.filter(pk=dead.pk).update(status="failed", finished_at=timezone.now())  # as the sweep fails it
+    assert KpiChunkTotals.objects.filter(run=dead).exists()
+    kpi_compute(period=OCTOBER)
+    assert not KpiChunkTotals.objects.exists()
+    assert _figures(region=territory["sichuan"]) == SICHUAN
+
+
+def test_the_roll_up_refuses_rows_that_do_not_come_manager_after_manager():
+    ancestors = {"000000": ["000000"], "510000": ["000000", "510000"]}
+    rows = [Row("510000", manager, zero_totals()) for manager in (1, 2, 1)]
+    with pytest.raises(ValueError, match="manager 1"):
+        list(roll_up(rows, ancestors, {}, {}))
+    scopes = list(roll_up([Row("510000", None, zero_totals()), *rows[:2]], ancestors, {}, {}))
+    assert [(scope.kind, scope.manager or scope.region) for scope in scopes] == [
+        ("manager", 1),
+        ("manager", 2),
+        ("region", "000000"),
+        ("region", "510000"),
+    ]
+    assert [scope.totals["managers"] for scope in scopes] == [1, 1, 2, 2]
