@@ -417,6 +417,9 @@ class ManagerLoad(models.Model):
         related_name="load_counted",
     )
     customers = models.PositiveIntegerField(_("customers"))
+    # The path of the manager's home region when counted: the load page of a territory reads its own managers'
+    # counts by it (an index of prefixes), not the whole country's.
+    region_path = models.CharField(_("region path"), max_length=200, db_index=True, db_default="")
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
@@ -715,8 +716,9 @@ def manager_loads_snapshot() -> int:
     the manager load page sorts a province's managers by it (`selectors.manager_load`). One INSERT … SELECT over the
     team roles' index; returns the number of rows written."""
     managed = TeamRole.objects.active().filter(role=CUSTOMER_MANAGER).order_by().values("user_id")
-    sql, params = managed.annotate(n=Count("pk")).values_list("user_id", "n").query.sql_with_params()
-    return counts_replace(ManagerLoad, ["user_id", "customers"], sql, params)
+    counted = managed.annotate(path=Coalesce("user__region__path", Value("")), n=Count("pk"))
+    sql, params = counted.values_list("user_id", "path", "n").query.sql_with_params()
+    return counts_replace(ManagerLoad, ["user_id", "region_path", "customers"], sql, params)
 
 
 def manager_loads_recount(user_ids: Iterable[int]) -> None:
@@ -726,10 +728,14 @@ def manager_loads_recount(user_ids: Iterable[int]) -> None:
     if not ManagerLoad.objects.exists():
         return  # nothing counted yet: the page counts live
     counts = selectors.customer_manager_loads(user_ids)
+    paths = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "region__path"))
     now = timezone.now()
     ManagerLoad.objects.bulk_create(
-        [ManagerLoad(user_id=user, customers=n, computed_at=now) for user, n in counts.items()],
+        [
+            ManagerLoad(user_id=user, customers=n, region_path=paths.get(user) or "", computed_at=now)
+            for user, n in counts.items()
+        ],
         update_conflicts=True,
         unique_fields=["user"],
-        update_fields=["customers", "computed_at"],
+        update_fields=["customers", "region_path", "computed_at"],
     )

@@ -360,9 +360,12 @@ def quota_report(*, user: User, live: bool = False) -> QuotaReport:
             counts = table.setdefault(key, dict.fromkeys(QUOTA_GROUPS, 0))
             counts[group] += n
     regions = {r.code: r for r in Region.objects.filter(code__in=[*by_province, *by_city])}
+    # the sets in force, every province's in one query: a query or three per province would grow with the country
+    published = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED, scope_id__in=[NATIONAL, *by_province])
+    in_force = {rule_set.scope_id: rule_set for rule_set in published}
     targets_of: dict[str, dict[str, Decimal]] = {}
     for code in by_province:
-        rule_set = published_rule_set(regions.get(code))
+        rule_set = in_force.get(code) or in_force[NATIONAL]
         targets_of[code] = {"A": rule_set.target_a_share, "B": rule_set.target_b_share, "C": rule_set.target_c_share}
     report = []
     for province in sorted(by_province):

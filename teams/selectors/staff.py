@@ -7,7 +7,19 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    FilteredRelation,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
@@ -76,9 +88,21 @@ def manager_load(user: User, *, live: bool = False) -> ManagerLoads:
     成都's department of 6 562 managers)."""
     managers = staff_pool(user).account_managers()
     if not live:
-        as_of = ManagerLoad.objects.aggregate(at=Min("computed_at"))["at"]
+        path = None if user.heads_a_department else territory_path(user)
+        if path:
+            # The territory's counts only, by their path's index, joined to its managers: what the page reads grows
+            # with the territory, not with the country (issue 19). A manager counted elsewhere (moved since the night)
+            # is counted again by a reassignment or the next night.
+            loads = ManagerLoad.objects.filter(region_path__startswith=path)
+            managers = managers.annotate(
+                load=FilteredRelation("load_counted", condition=Q(load_counted__region_path__startswith=path))
+            )
+            count = "load__customers"
+        else:
+            loads, count = ManagerLoad.objects.all(), "load_counted__customers"
+        as_of = loads.aggregate(at=Min("computed_at"))["at"]
         if as_of is not None:
-            counted = managers.annotate(customer_count=Coalesce("load_counted__customers", 0))
+            counted = managers.annotate(customer_count=Coalesce(count, 0))
             return ManagerLoads(counted.order_by("-customer_count", "username"), as_of)
     # Counted per manager from the index on (user, customer), which carries the role and its dates: no table rows
     # are read, where a join would aggregate every role of the territory.

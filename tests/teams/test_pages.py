@@ -348,3 +348,22 @@ def test_a_service_standard_changed_meanwhile_is_not_saved_over_and_each_change_
     assert refused.status_code == 400 and "data-conflicts" in refused.content.decode()
     assert [row[1:] for row in refused.context["form"].conflicts] == [(4, 2)]
     assert ServiceStandard.objects.get(tier="B").visits_required == 2
+
+
+@pytest.mark.django_db
+def test_the_nights_counts_carry_each_managers_region_which_a_recount_follows(login, cast, territory, customers):
+    """The load page reads its territory's counts by the managers' region paths (issue 19, point 3): the night
+    writes each manager's, and a recount after a move writes the new one."""
+    from teams.models import ManagerLoad
+    from teams.services import manager_loads_recount, manager_loads_snapshot
+
+    manager_loads_snapshot()
+    bob = cast["bob"]
+    assert ManagerLoad.objects.get(user=bob).region_path == bob.region.path
+    bob.region = territory["mianyang"]
+    bob.save()
+    manager_loads_recount([bob.pk])
+    assert ManagerLoad.objects.get(user=bob).region_path == territory["mianyang"].path
+    response = login(cast["paul"]).get("/teams/load/")
+    assert {m.username: m.customer_count for m in response.context["page"]} == {"bob": 1, "alice": 1, "carol": 1}
+    assert 'data-testid="counts-as-of"' in response.content.decode()
