@@ -21,9 +21,10 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.db.models.functions import Substr
 from django.utils import timezone
 
-from .models import AuditAction, AuditEntry, AuditSource, User
+from .models import PROVINCE_PATH_LENGTH, AuditAction, AuditEntry, AuditSource, User
 from .visibility import province_path
 
 
@@ -302,5 +303,8 @@ def visible_to(user: User) -> models.QuerySet[AuditEntry]:
     if user.sees_everything:
         return AuditEntry.objects.all()
     if user.is_provincial_staff and user.region is not None:
-        return AuditEntry.objects.filter(region_path__startswith=province_path(user.region))
+        # the province's part of the path, as its index has it (`AuditEntry.Meta`): the newest of the province's
+        # own, not everyone's newest skipped until the province's come
+        province = Substr("region_path", 1, PROVINCE_PATH_LENGTH)
+        return AuditEntry.objects.alias(province=province).filter(province=province_path(user.region))
     return AuditEntry.objects.none()

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models, transaction
-from django.db.models import Value
+from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +44,10 @@ class RegionQuerySet(models.QuerySet["Region"]):
     def subtree(self, region: Region) -> Self:
         """The region itself and everything below it."""
         return self.filter(path__startswith=region.path)
+
+
+# A province's path, "000000/510000/": the national root's code and the province's, six digits each (GB/T 2260).
+PROVINCE_PATH_LENGTH = len("000000/510000/")
 
 
 class Region(models.Model):
@@ -431,9 +435,15 @@ class AuditEntry(models.Model):
         # Entries are numbered as they are written: newest first is by id, the primary key's own index.
         ordering = ["-id"]
         # Few indexes, as every write pays for each: a customer's history (and the last change of one of its
-        # records, `crm.versions`); on PostgreSQL a BRIN index for a time range (migration 0008), tiny and near free
-        # to keep on an append-only table. The audit list's other filters read the newest entries backwards by id.
-        indexes = [models.Index(fields=["customer_id", "-id"], name="audit_customer_idx")]
+        # records, `crm.versions`); a province's newest entries, which its staff's audit list reads
+        # (`crm.audit.visible_to`: read backwards by id alone, a quiet province's list skipped the other provinces'
+        # newer entries one by one, 0.46 s at three provinces); on PostgreSQL a BRIN index for a time range
+        # (migration 0008), tiny and near free to keep on an append-only table. The audit list's other filters read
+        # the newest entries backwards by id.
+        indexes = [
+            models.Index(fields=["customer_id", "-id"], name="audit_customer_idx"),
+            models.Index(Substr("region_path", 1, PROVINCE_PATH_LENGTH), F("id").desc(), name="audit_province_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_repr}"
