@@ -132,28 +132,44 @@ class EstimatingPaginator(OpenPaginator):
         return super().get_page(number) if self.estimated else Paginator.get_page(self, number)
 
 
+# A planner's estimate this many times past the limit is taken without counting: the list is long.
+FAR_PAST = 10
+
+
 def count_rows(rows, *, exact_below: int) -> tuple[int, bool]:
     """How many rows a list holds, and whether that is an estimate.
 
-    Up to `exact_below` rows the count is exact, read by a `COUNT(*)` over at most `exact_below + 1` rows (a few
-    milliseconds whatever the table). Past it, on PostgreSQL, it is the planner's estimate of the list's own query
-    (`EXPLAIN`, a millisecond), rounded to three significant figures and never below `exact_below`, which the
-    list is known to pass; elsewhere (the embedded SQLite of a demo) the list is counted.
+    On PostgreSQL the planner's estimate of the list's own query (`EXPLAIN`, a millisecond), rounded to three
+    significant figures, is asked first: FAR_PAST times past `exact_below` or more, it stands for the count.
+    Otherwise the count is exact up to `exact_below` rows, read by a `COUNT(*)` over at most `exact_below + 1` rows;
+    past it, the estimate again, never below `exact_below`, which the list is known to pass. Elsewhere (the embedded
+    SQLite of a demo) the list is counted.
+
+    Counting the first rows is quick when they come early, not when the territory's rows come last in the order
+    the plan reads them (a city of the third province of three: 1.2 s to find 5 001 of its visits past the two
+    other provinces' 2.7 million), hence the estimate first.
     """
     if not isinstance(rows, QuerySet):
         return len(rows), False
     rows = rows.order_by().values("pk")  # the list's own columns (subqueries, some) are not needed to count it
+    connection = connections[rows.db]
+    estimate = _planned_rows(rows) if connection.vendor == "postgresql" else None
+    if estimate is not None and estimate >= exact_below * FAR_PAST:
+        return estimate, True
     capped = rows[: exact_below + 1].count()
     if capped <= exact_below:
         return capped, False
-    connection = connections[rows.db]
-    if connection.vendor != "postgresql":
+    if estimate is None:
         return rows.count(), False
+    return max(estimate, exact_below), True
+
+
+def _planned_rows(rows: QuerySet) -> int:
+    """The planner's estimate of how many rows a query returns, to three significant figures."""
     sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cursor:
+    with connections[rows.db].cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):
         plan = json.loads(plan)
-    estimate = int(float(f"{plan[0]['Plan']['Plan Rows']:.3g}"))
-    return max(estimate, exact_below), True
+    return int(float(f"{plan[0]['Plan']['Plan Rows']:.3g}"))
