@@ -247,7 +247,8 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["name"], name="customer_name_idx"),
             models.Index(fields=["status"], name="customer_status_idx"),
-            models.Index(fields=["region"], name="customer_region_idx"),
+            # A territory's customers in code order, read region by region (`crm.paginator`), and a region's.
+            models.Index(fields=["region", "code"], name="customer_region_code_idx"),
             models.Index(fields=["industry"], name="customer_industry_idx"),
             models.Index(fields=["-updated_at"], name="customer_updated_idx"),
             # The list page sorts by these.

@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+
+from .models import Region
 
 # A page that skips this many rows of a query set or more reads its keys first, its rows after (`OpenPaginator._rows`).
 DEFERRED_FROM = 1_000
@@ -48,6 +51,13 @@ class OpenPaginator(Paginator):
 
     open = True
 
+    def __init__(self, object_list, per_page, *, territory: str | None = None, **kwargs):
+        """`territory`: the path of the territory the list is the customers (or rows with a `region`) of, when it is
+        one (`crm.visibility.territory_path` of a department head or provincial staff): pages in code order are
+        then read region by region (`_territory_keys`)."""
+        super().__init__(object_list, per_page, **kwargs)
+        self.territory = territory
+
     def validate_number(self, number) -> int:
         try:
             number = int(number)
@@ -79,11 +89,61 @@ class OpenPaginator(Paginator):
         row an `OFFSET` skips, and a list's columns can be subqueries (a customer's profile checks, 50 000 of them
         on page 1 000). Keys come from the list's indexes alone."""
         rows = self.object_list
-        if bottom < DEFERRED_FROM or not isinstance(rows, QuerySet):
-            return list(rows[bottom:top])
-        keys = list(rows.values_list("pk", flat=True)[bottom:top])
+        keys = _territory_keys(rows, self.territory, bottom, top) if self.territory else None
+        if keys is None:
+            if bottom < DEFERRED_FROM or not isinstance(rows, QuerySet):
+                return list(rows[bottom:top])
+            keys = list(rows.values_list("pk", flat=True)[bottom:top])
         found = rows.order_by().in_bulk(keys)
         return [found[key] for key in keys if key in found]
+
+
+# Pages are read region by region while they end within this many rows of the list (five pages of 50): deeper,
+# `top` rows of each region would outgrow the list's own walk.
+TERRITORY_TOP_MAX = 250
+# A value no region has, standing in one region's query for each region of the territory in turn.
+_EACH_REGION = "\x00region"
+
+
+def _territory_keys(rows, territory: str, bottom: int, top: int) -> list | None:
+    """The keys of the rows `bottom` to `top` of a list in code order, read region by region: each region's first
+    `top` rows from the index on (region, code) (`LATERAL`, once per region under `territory`), the page cut from
+    them by code. None where this does not apply (another order, another database, a deep page), and the list is
+    read as it is.
+
+    A territory's list read in code order and filtered by territory walks every row of the territories whose codes
+    come before its own (issue 19: 凉山's head, the last city of a province, waited 490 ms for a page that 成都's
+    head read in 2 ms); region by region it reads at most `top` rows of each of its regions (凉山's nine: 2 ms; a
+    province's 193: 10–15 ms)."""
+    if not isinstance(rows, QuerySet) or top > TERRITORY_TOP_MAX:
+        return None
+    ordering = rows.query.order_by or (rows.model._meta.ordering if rows.query.default_ordering else ())
+    if list(ordering) != ["code"]:
+        return None
+    connection = connections[rows.db]
+    if connection.vendor != "postgresql" or not hasattr(rows.model, "region_id"):
+        return None
+    branch = rows.filter(region_id=_EACH_REGION).order_by("code").values_list("pk", "code")[:top]
+    try:
+        sql, params = branch.query.sql_with_params()
+    except EmptyResultSet:  # a list that can hold nothing, e.g. of a territory without regions
+        return []
+    pieces = sql.split("%s")
+    where = [index for index, param in enumerate(params) if param == _EACH_REGION]
+    if len(where) != 1 or len(pieces) != len(params) + 1 or "%%" in sql:
+        return None
+    # the region's placeholder becomes the region of the row of `each` (a column, not a parameter)
+    each_sql = "".join(piece + ("each.code" if index == where[0] else "%s") for index, piece in enumerate(pieces[:-1]))
+    each_sql += pieces[-1]
+    each_params = [param for index, param in enumerate(params) if index != where[0]]
+    region = connection.ops.quote_name(Region._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT page.col1 FROM (SELECT code FROM {region} WHERE starts_with(path, %s)) AS each (code) "
+            f"CROSS JOIN LATERAL ({each_sql}) AS page (col1, col2) ORDER BY page.col2 LIMIT %s OFFSET %s",
+            [territory, *each_params, top - bottom, bottom],
+        )
+        return [key for (key,) in cursor.fetchall()]
 
 
 class EstimatingPaginator(OpenPaginator):
@@ -95,13 +155,18 @@ class EstimatingPaginator(OpenPaginator):
     page is promised that the list does not hold, none hidden.
     """
 
-    def __init__(self, object_list, per_page, *, exact_below: int | None = None, **kwargs):
+    def __init__(
+        self, object_list, per_page, *, exact_below: int | None = None, estimate_first: bool = False, **kwargs
+    ):
+        """`estimate_first`: for a territory's lists, long as a rule (`count_rows`); an account manager's are short
+        and counted at once, without the planner's query."""
         super().__init__(object_list, per_page, **kwargs)
         self.exact_below = settings.EXACT_COUNT_LIMIT if exact_below is None else exact_below
+        self.estimate_first = estimate_first
 
     @cached_property
     def _counted(self) -> tuple[int, bool]:
-        return count_rows(self.object_list, exact_below=self.exact_below)
+        return count_rows(self.object_list, exact_below=self.exact_below, estimate_first=self.estimate_first)
 
     @property
     def count(self) -> int:  # type: ignore[override]
@@ -139,12 +204,12 @@ FAR_PAST = 2
 TRUSTED_FROM = 10_000
 
 
-def count_rows(rows, *, exact_below: int) -> tuple[int, bool]:
+def count_rows(rows, *, exact_below: int, estimate_first: bool = False) -> tuple[int, bool]:
     """How many rows a list holds, and whether that is an estimate.
 
-    On PostgreSQL the planner's estimate of the list's own query (`EXPLAIN`, a millisecond), rounded to three
-    significant figures, is asked first: FAR_PAST times `exact_below` or more (and TRUSTED_FROM rows at least), it
-    stands for the count.
+    On PostgreSQL, with `estimate_first`, the planner's estimate of the list's own query (`EXPLAIN`, a millisecond),
+    rounded to three significant figures, is asked first: FAR_PAST times `exact_below` or more (and TRUSTED_FROM
+    rows at least), it stands for the count.
     Otherwise the count is exact up to `exact_below` rows, read by a `COUNT(*)` over at most `exact_below + 1` rows;
     past it, the estimate again, never below `exact_below`, which the list is known to pass. Elsewhere (the embedded
     SQLite of a demo) the list is counted.
@@ -156,22 +221,28 @@ def count_rows(rows, *, exact_below: int) -> tuple[int, bool]:
     """
     if not isinstance(rows, QuerySet):
         return len(rows), False
+    if rows.query.is_empty():  # `.none()`: nothing to ask the database
+        return 0, False
     rows = rows.order_by().values("pk")  # the list's own columns (subqueries, some) are not needed to count it
     connection = connections[rows.db]
-    estimate = _planned_rows(rows) if connection.vendor == "postgresql" else None
+    postgresql = connection.vendor == "postgresql"
+    estimate = _planned_rows(rows) if postgresql and estimate_first else None
     if estimate is not None and estimate >= max(exact_below * FAR_PAST, TRUSTED_FROM):
         return estimate, True
     capped = rows[: exact_below + 1].count()
     if capped <= exact_below:
         return capped, False
-    if estimate is None:
+    if not postgresql:
         return rows.count(), False
-    return max(estimate, exact_below), True
+    return max(_planned_rows(rows) if estimate is None else estimate, exact_below), True
 
 
 def _planned_rows(rows: QuerySet) -> int:
     """The planner's estimate of how many rows a query returns, to three significant figures."""
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return 0
     with connections[rows.db].cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]

@@ -56,7 +56,8 @@ class AuditListView(LoginRequiredMixin, View):
         if request.GET.get("export") == "csv" and filterset.is_valid():
             return self.export(request, filterset, entries)
         style_form(filterset.form, small=True)
-        page = EstimatingPaginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+        # provincial staff and headquarters: a long trail as a rule, estimated first
+        page = EstimatingPaginator(entries, AUDIT_PAGE_SIZE, estimate_first=True).get_page(request.GET.get("page"))
         page.object_list = audit_display.readable(page.object_list, request.user)
         query = request.GET.copy()
         query.pop("page", None)

@@ -52,6 +52,15 @@ def territory_region(user: User) -> Region | None:
     return Region.objects.get(path=path or Region.build_path(NATIONAL_CODE, None))
 
 
+def territory_of_lists(user: User) -> str | None:
+    """The path of the territory whose customers are exactly a department head's or provincial staff's (for
+    `crm.paginator`, which reads such a list region by region); None for anyone else (headquarters see
+    everything, an account manager the customers of their teams)."""
+    if not user.is_authenticated or user.sees_everything or user.sees_own_customers_only:
+        return None
+    return territory_path(user) or None
+
+
 def filing_regions(user: User) -> QuerySet[Region]:
     """The regions a user may file a customer under, or move one into."""
     path = territory_path(user)

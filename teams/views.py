@@ -313,7 +313,10 @@ class UnverifiedVisitsView(LoginRequiredMixin, View):
             if name not in UNVERIFIED_FILTERS:
                 del filterset.form.fields[name]
         style_form(filterset.form, small=True)
-        page = EstimatingPaginator(visits, UNVERIFIED_PAGE_SIZE).get_page(request.GET.get("page"))
+        paginator = EstimatingPaginator(
+            visits, UNVERIFIED_PAGE_SIZE, estimate_first=not request.user.sees_own_customers_only
+        )
+        page = paginator.get_page(request.GET.get("page"))
         labels = dict(UNVERIFIED_REASONS)
         for visit in page:
             visit.reason_label = (

@@ -69,6 +69,8 @@ class CustomerViewSet(
 
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
+    # a territory's list: long, estimated first, read region by region (`crm.api.pagination`)
+    long_lists = territory_lists = True
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "head", "options"]

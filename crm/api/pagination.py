@@ -1,6 +1,7 @@
 from rest_framework.pagination import PageNumberPagination
 
 from crm.paginator import EstimatingPaginator
+from crm.visibility import territory_of_lists
 
 COUNT_ESTIMATED_HEADER = "X-Count-Estimated"
 
@@ -16,7 +17,27 @@ class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
-    django_paginator_class = EstimatingPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # A view of a territory's customers (`territory_lists`) reads its whole list, in code order, region by
+        # region (`crm.paginator`); a filtered one as it is: a region's rows that pass a filter can be far apart in
+        # its own order.
+        filtered = set(request.query_params) - {self.page_query_param, self.page_size_query_param, "ordering"}
+        by_region = getattr(view, "territory_lists", False) and not filtered
+        self.territory = territory_of_lists(request.user) if by_region else None
+        # A view whose lists are long as a rule for a territory (`long_lists`: customers, visits) asks the planner's
+        # estimate first; an account manager's lists are short.
+        long_lists = getattr(view, "long_lists", False)
+        self.estimate_first = long_lists and not getattr(request.user, "sees_own_customers_only", True)
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, queryset, page_size):  # type: ignore[override]
+        return EstimatingPaginator(
+            queryset,
+            page_size,
+            territory=getattr(self, "territory", None),
+            estimate_first=getattr(self, "estimate_first", False),
+        )
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)

@@ -74,6 +74,7 @@ class VisitViewSet(
 
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
+    long_lists = True  # a territory's visits: estimated first (`crm.api.pagination`)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

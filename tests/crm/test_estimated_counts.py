@@ -119,9 +119,41 @@ def test_a_list_the_planner_puts_far_past_the_limit_is_not_counted(twelve, monke
     with db.cursor() as cursor:
         cursor.execute("ANALYZE accounts_customer")
     with CaptureQueriesContext(db) as far:
-        count, estimated = count_rows(Customer.objects.all(), exact_below=1)
+        count, estimated = count_rows(Customer.objects.all(), exact_below=1, estimate_first=True)
     assert estimated and count >= 2
     assert not [query for query in far.captured_queries if "COUNT(" in query["sql"]]
     with CaptureQueriesContext(db) as near:
-        assert count_rows(Customer.objects.all(), exact_below=12) == (12, False)
+        assert count_rows(Customer.objects.all(), exact_below=12, estimate_first=True) == (12, False)
     assert [query for query in near.captured_queries if "COUNT(" in query["sql"]]
+    with CaptureQueriesContext(db) as short:  # without estimate_first: counted first, estimated past the limit
+        assert count_rows(Customer.objects.all(), exact_below=1) == (count, True)
+    assert [query["sql"][:7] for query in short.captured_queries] == ["SELECT ", "EXPLAIN"]
+
+
+def test_a_territorys_list_in_code_order_pages_region_by_region_as_it_pages_whole(login, cast, territory):
+    """A department head's or provincial staff's list in code order is read region by region on PostgreSQL (issue
+    19: the territories whose codes come last no longer walk every other territory's rows): the same rows, in the
+    same order, page after page, as the list read whole."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.selectors import customer_list
+    from crm.visibility import territory_of_lists
+
+    for index, region in enumerate(["wuhou", "fucheng", "jinjiang", "mianyang", "chengdu", "tianhe"] * 3):
+        CustomerFactory(region=territory[region], code=f"ZZ{(index * 7) % 18:04d}")
+    for who in ("paul", "dora"):
+        user = cast[who]
+        territory = territory_of_lists(user)
+        assert territory
+        whole = EstimatingPaginator(customer_list(user=user), 4)
+        by_region = EstimatingPaginator(customer_list(user=user), 4, territory=territory)
+        assert whole.count == by_region.count > 4
+        for number in range(1, whole.num_pages + 1):
+            with CaptureQueriesContext(db) as read:
+                codes = [customer.code for customer in by_region.page(number)]
+            assert codes == [customer.code for customer in whole.page(number)], (who, number)
+            assert any("LATERAL" in query["sql"] for query in read.captured_queries) == ON_POSTGRES
+    assert territory_of_lists(cast["alice"]) is None and territory_of_lists(cast["hq"]) is None
+    html = login(cast["dora"]).get("/customers/").content.decode()
+    assert "ZZ0000" in html
