@@ -104,7 +104,7 @@ class DemoSeeder:
     ):
         unknown = sorted(set(provinces) - set(PROVINCES))
         if unknown:
-            raise ValueError(f"Unknown province {', '.join(unknown)}: one of {', '.join(PROVINCES)}.")
+            raise ValueError(f"unknown {', '.join(unknown)}; known: {', '.join(PROVINCES)}.")
         # Sichuan first, whatever the order asked: its rows are drawn first and so are the same as when it is seeded
         # alone (the demo's logins and the one-province benchmark).
         self.provinces = ("sichuan", *dict.fromkeys(p for p in provinces if p != "sichuan"))
