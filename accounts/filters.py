@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Region, TeamRoleKind, User
 from crm.periods import Period
-from crm.visibility import visible_regions
+from crm.visibility import territory_of_lists, visible_regions
 
 from .models import Customer, CustomerStatus, Industry, Segment, Tier, team_roles
 from .selectors import active_on, profile_complete
@@ -149,6 +149,25 @@ class CustomerFilter(django_filters.FilterSet):
         model = Customer
         form = CustomerFilterForm
         fields = ["search", "tier", "region", "industry", "segment", "status", "manager"]
+
+    # Filters that find few of a territory's customers, through indexes of their own (a name's trigrams, a manager's
+    # team roles, the month's status changes): their lists are read as they are, not region by region.
+    SPARSE = ("search", "manager", "lost_in")
+
+    def territory_of_list(self, user: User) -> tuple[str | None, bool]:
+        """The path of the territory whose list this is, for `crm.paginator` to read it region by region: the
+        user's (`territory_of_lists`), or the region filtered on within it; None for a sparse filter, an invalid
+        one, or a user without such a territory. And whether the list is every customer of that territory (no
+        filter but the region)."""
+        territory = territory_of_lists(user)
+        if territory is None or not self.is_valid():
+            return None, False
+        data = self.form.cleaned_data
+        if any(data.get(name) for name in self.SPARSE):
+            return None, False
+        region = data.get("region")
+        whole = not any(value for name, value in data.items() if name not in ("region", "ordering"))
+        return (region.path if region is not None else territory), whole
 
     def filter_tier_group(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         return queryset.filter(tier__in=TIER_GROUPS[value])

@@ -69,6 +69,11 @@ EXTRA = [
     ("provincial_staff", "/customers/?tier=A"),
     ("head", "/customers/?tier=B"),
     ("hq", "/customers/?search=天府科技"),
+    # the filtered lists of the territory seeded last, and a page past the first of its incomplete teams
+    ("head_last_city", "/customers/?tier=A"),
+    ("head_last_city", "/customers/?status=active&page=3"),
+    ("head_last_city", "/teams/incomplete/?page=2"),
+    ("provincial_staff", "/teams/incomplete/?page=2"),
 ]
 
 

@@ -15,21 +15,39 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Region
 
-# A page that skips this many rows of a query set or more reads its keys first, its rows after (`OpenPaginator._rows`).
+# A page that skips this many rows of a query set or more reads its keys first, its rows after (`_read_rows`).
 DEFERRED_FROM = 1_000
+
+
+def _counted_page(paginator: CountedPaginator | EstimatingPaginator, number) -> Page:
+    """Page `number` of a paginator that knows its count, its rows read as `_read_rows` reads them."""
+    number = paginator.validate_number(number)
+    bottom = (number - 1) * paginator.per_page
+    top = bottom + paginator.per_page
+    if top + paginator.orphans >= paginator.count:
+        top = paginator.count
+    rows = _read_rows(paginator.object_list, bottom, top, paginator.territory, whole=paginator.whole)
+    return paginator._get_page(rows, number, paginator)
 
 
 class CountedPaginator(Paginator):
     """A paginator told how many objects the list holds, for lists whose length the caller has counted more cheaply
-    than `COUNT(*)` of the list's own query could."""
+    than `COUNT(*)` of the list's own query could. `territory`, `whole`: as for `OpenPaginator`."""
 
-    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+    def __init__(
+        self, object_list, per_page, *, count: int, territory: str | None = None, whole: bool = False, **kwargs
+    ):
         super().__init__(object_list, per_page, **kwargs)
         self._known_count = count
+        self.territory = territory
+        self.whole = whole
 
     @cached_property
     def count(self) -> int:
         return self._known_count
+
+    def page(self, number) -> Page:
+        return _counted_page(self, number) if self.territory else super().page(number)
 
 
 class OpenPage(Page):
@@ -51,12 +69,14 @@ class OpenPaginator(Paginator):
 
     open = True
 
-    def __init__(self, object_list, per_page, *, territory: str | None = None, **kwargs):
+    def __init__(self, object_list, per_page, *, territory: str | None = None, whole: bool = False, **kwargs):
         """`territory`: the path of the territory the list is the customers (or rows with a `region`) of, when it is
-        one (`crm.visibility.territory_path` of a department head or provincial staff): pages in code order are
-        then read region by region (`_territory_keys`)."""
+        one (`crm.visibility.territory_path` of a department head or provincial staff, or a region of it): pages in
+        code order are then read region by region (`_territory_keys`). `whole`: the list is every row of the
+        territory (it is not filtered)."""
         super().__init__(object_list, per_page, **kwargs)
         self.territory = territory
+        self.whole = whole
 
     def validate_number(self, number) -> int:
         try:
@@ -70,7 +90,7 @@ class OpenPaginator(Paginator):
     def page(self, number) -> OpenPage:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = self._rows(bottom, bottom + self.per_page + 1)
+        rows = _read_rows(self.object_list, bottom, bottom + self.per_page + 1, self.territory, whole=self.whole)
         if not rows and number > 1:
             raise EmptyPage(_("That page contains no results"))
         return OpenPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
@@ -83,67 +103,143 @@ class OpenPaginator(Paginator):
         except (PageNotAnInteger, EmptyPage):
             return self.page(1)
 
-    def _rows(self, bottom: int, top: int) -> list:
-        """The rows `bottom` to `top` of the list. Deep in a query set (`DEFERRED_FROM` rows skipped or more), the
-        keys of the page are found first and its rows read after by key: PostgreSQL computes the columns of every
-        row an `OFFSET` skips, and a list's columns can be subqueries (a customer's profile checks, 50 000 of them
-        on page 1 000). Keys come from the list's indexes alone."""
-        rows = self.object_list
-        keys = _territory_keys(rows, self.territory, bottom, top) if self.territory else None
-        if keys is None:
-            if bottom < DEFERRED_FROM or not isinstance(rows, QuerySet):
-                return list(rows[bottom:top])
-            keys = list(rows.values_list("pk", flat=True)[bottom:top])
-        found = rows.order_by().in_bulk(keys)
-        return [found[key] for key in keys if key in found]
+
+def _read_rows(rows, bottom: int, top: int, territory: str | None, *, whole: bool) -> list:
+    """The rows `bottom` to `top` of the list `rows`, region by region for a `territory` (`_territory_keys`). Deep in
+    a query set (`DEFERRED_FROM` rows skipped or more), the keys of the page are found first and its rows read after
+    by key: PostgreSQL computes the columns of every row an `OFFSET` skips, and a list's columns can be subqueries (a
+    customer's profile checks, 50 000 of them on page 1 000). Keys come from the list's indexes alone."""
+    keys = _territory_keys(rows, territory, bottom, top, whole=whole) if territory else None
+    if keys is None:
+        if bottom < DEFERRED_FROM or not isinstance(rows, QuerySet):
+            return list(rows[bottom:top])
+        keys = list(rows.values_list("pk", flat=True)[bottom:top])
+    found = rows.order_by().in_bulk(keys)
+    return [found[key] for key in keys if key in found]
 
 
-# Pages are read region by region while they end within this many rows of the list (five pages of 50): deeper,
-# `top` rows of each region would outgrow the list's own walk.
-TERRITORY_TOP_MAX = 250
-# A value no region has, standing in one region's query for each region of the territory in turn.
+# A filtered list's pages are read region by region while they end within this many rows of the list (twenty pages
+# of 50 and the row past them); deeper, the list's own walk. A whole list's at any depth.
+TERRITORY_TOP_MAX = 1_001
+# A territory's whole list (no filter) takes the first rows of each region while pages end within this many rows
+# (five pages of 50): one branch to plan; deeper, `top` rows of each region would outgrow the merge.
+WHOLE_TOP_MAX = 250
+# Of a territory's rows, at most CHECKED_MAX + CHECKED_PER_ROW × the page's end are checked against a filtered list:
+# a filter sparser than that (a name searched, one manager's customers) finds its rows sooner through its own indexes.
+CHECKED_MAX = 10_000
+CHECKED_PER_ROW = 20
+# Values no region and no row have, standing in a list's query for each region of a territory or each row read.
 _EACH_REGION = "\x00region"
+_EACH_ROW = -7_390_211_553
 
 
-def _territory_keys(rows, territory: str, bottom: int, top: int) -> list | None:
-    """The keys of the rows `bottom` to `top` of a list in code order, read region by region: each region's first
-    `top` rows from the index on (region, code) (`LATERAL`, once per region under `territory`), the page cut from
-    them by code. None where this does not apply (another order, another database, a deep page), and the list is
-    read as it is.
+def _territory_keys(rows, territory: str, bottom: int, top: int, *, whole: bool) -> list | None:
+    """The keys of the rows `bottom` to `top` of a territory's list in code order, read region by region from the
+    index on (region, code). None where this does not apply (another order, another database, a deep page, a
+    sparse filter), and the list is read as it is.
 
-    A territory's list read in code order and filtered by territory walks every row of the territories whose codes
-    come before its own (issue 19: 凉山's head, the last city of a province, waited 490 ms for a page that 成都's
-    head read in 2 ms); region by region it reads at most `top` rows of each of its regions (凉山's nine: 2 ms; a
-    province's 193: 10–15 ms)."""
-    if not isinstance(rows, QuerySet) or top > TERRITORY_TOP_MAX:
+    A territory's list read in code order walks every row of the territories whose codes come before its own
+    (issue 19: 凉山's head, the last city of a province, waited 490 ms for a page of customers that 成都's head read
+    in 2 ms, and 2 s for the incomplete teams). `whole`: the list is every row of the territory (no filter)."""
+    if not isinstance(rows, QuerySet) or (top > TERRITORY_TOP_MAX and not whole):
         return None
     ordering = rows.query.order_by or (rows.model._meta.ordering if rows.query.default_ordering else ())
     if list(ordering) != ["code"]:
         return None
-    connection = connections[rows.db]
-    if connection.vendor != "postgresql" or not hasattr(rows.model, "region_id"):
+    if connections[rows.db].vendor != "postgresql" or not hasattr(rows.model, "region_id"):
         return None
-    branch = rows.filter(region_id=_EACH_REGION).order_by("code").values_list("pk", "code")[:top]
     try:
-        sql, params = branch.query.sql_with_params()
-    except EmptyResultSet:  # a list that can hold nothing, e.g. of a territory without regions
+        if whole and top <= WHOLE_TOP_MAX:
+            return _first_of_each_region(rows, territory, bottom, top)
+        return _merged_regions(rows, territory, bottom, top, whole=whole)
+    except EmptyResultSet:  # a list that can hold nothing
         return []
-    pieces = sql.split("%s")
-    where = [index for index, param in enumerate(params) if param == _EACH_REGION]
-    if len(where) != 1 or len(pieces) != len(params) + 1 or "%%" in sql:
+
+
+def _first_of_each_region(rows, territory: str, bottom: int, top: int) -> list | None:
+    """Each region's first `top` rows of the list (`LATERAL`, once per region under `territory`), the page cut from
+    them by code: at most `top` rows of each region (凉山's nine: 2 ms; a province's 193: 10–15 ms), one branch to
+    plan."""
+    branch = rows.filter(region_id=_EACH_REGION).order_by("code").values_list("pk", "code")[:top]
+    compiled = _with_column(branch, _EACH_REGION, "each.code")
+    if compiled is None:
         return None
-    # the region's placeholder becomes the region of the row of `each` (a column, not a parameter)
-    each_sql = "".join(piece + ("each.code" if index == where[0] else "%s") for index, piece in enumerate(pieces[:-1]))
-    each_sql += pieces[-1]
-    each_params = [param for index, param in enumerate(params) if index != where[0]]
-    region = connection.ops.quote_name(Region._meta.db_table)
-    with connection.cursor() as cursor:
+    each_sql, each_params = compiled
+    region = connections[rows.db].ops.quote_name(Region._meta.db_table)
+    with connections[rows.db].cursor() as cursor:
         cursor.execute(
             f"SELECT page.col1 FROM (SELECT code FROM {region} WHERE starts_with(path, %s)) AS each (code) "
             f"CROSS JOIN LATERAL ({each_sql}) AS page (col1, col2) ORDER BY page.col2 LIMIT %s OFFSET %s",
             [territory, *each_params, top - bottom, bottom],
         )
         return [key for (key,) in cursor.fetchall()]
+
+
+def _merged_regions(rows, territory: str, bottom: int, top: int, *, whole: bool) -> list | None:
+    """The territory's rows in code order, its regions merged as they are read (`Merge Append`, a branch per region,
+    a few index pages each, from the index alone). A whole list takes them as they come, at any depth (a province's
+    page 1 000 at 3 M customers: 50 000 index entries, where the walk read the two other provinces first). A
+    filtered list checks each against its own query by key (its filters and visibility, `LATERAL`) until the page
+    is found: the cost is the territory's rows up to the page's end, however far apart the filter's rows lie in the
+    whole table (凉山's incomplete teams at a million customers: 31 ms where the walk took 2 s). At most
+    CHECKED_MAX + CHECKED_PER_ROW × `top` rows are checked: None past them, for a filter that sparse."""
+    check_sql, check_params = "", []
+    if not whole:
+        # One row of the list by its key; LIMIT 1 keeps it a check per row (as a join, the planner reads the
+        # territory's rows whole and sorts them when it takes the filter to be rare).
+        compiled = _with_column(rows.filter(pk=_EACH_ROW).order_by().values("pk")[:1], _EACH_ROW, "each.pk")
+        if compiled is None:
+            return None
+        check_sql, check_params = compiled
+    regions = list(Region.objects.filter(path__startswith=territory).order_by().values_list("code", flat=True))
+    if not regions:
+        return []
+    connection = connections[rows.db]
+    quote = connection.ops.quote_name
+    meta = rows.model._meta
+    # Each branch's first rows, as many as the merge can take of it: what keeps the planner reading it in index
+    # order rather than sorting the region whole.
+    branch = (
+        f"(SELECT {quote(meta.pk.column)}, {quote(meta.get_field('code').column)} FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field('region').column)} = %s ORDER BY 2 LIMIT %s)"
+    )
+    merged = " UNION ALL ".join([branch] * len(regions))
+    cap = top if whole else CHECKED_MAX + CHECKED_PER_ROW * top
+    branches = [param for region in regions for param in (region, cap)]
+    with connection.cursor() as cursor:
+        if whole:
+            cursor.execute(
+                f"SELECT pk FROM ({merged}) AS merged (pk, code) ORDER BY code LIMIT %s OFFSET %s",
+                [*branches, top - bottom, bottom],
+            )
+            return [key for (key,) in cursor.fetchall()]
+        # The territory's first `cap` rows in code order, numbered: those the list holds, and the last, which says
+        # that all `cap` were read.
+        cursor.execute(
+            f"SELECT each.pk, listed.pk IS NOT NULL, each.n = %s FROM ("
+            f"SELECT pk, code, row_number() OVER (ORDER BY code) FROM ({merged}) AS merged (pk, code) "
+            f"ORDER BY code LIMIT %s) AS each (pk, code, n) "
+            f"LEFT JOIN LATERAL ({check_sql}) AS listed (pk) ON true "
+            f"WHERE listed.pk IS NOT NULL OR each.n = %s ORDER BY each.code LIMIT %s",
+            [cap, *branches, cap, *check_params, cap, top + 1],
+        )
+        read = cursor.fetchall()
+    keys = [key for key, listed, _ in read if listed]
+    if len(keys) < top and any(last for _, _, last in read):
+        return None  # `cap` rows read and the page not found: a sparse filter, for the list's own plan
+    return keys[bottom:top]
+
+
+def _with_column(rows: QuerySet, stand_in, column: str) -> tuple[str, list] | None:
+    """The SQL and parameters of `rows`, the one parameter `stand_in` replaced by `column` (of the query it is
+    set in); None where the stand-in is not found once. Raises EmptyResultSet for a list that can hold nothing."""
+    sql, params = rows.query.sql_with_params()
+    pieces = sql.split("%s")
+    where = [index for index, param in enumerate(params) if param == stand_in]
+    if len(where) != 1 or len(pieces) != len(params) + 1 or "%%" in sql:
+        return None
+    column_sql = "".join(piece + (column if index == where[0] else "%s") for index, piece in enumerate(pieces[:-1]))
+    return column_sql + pieces[-1], [param for index, param in enumerate(params) if index != where[0]]
 
 
 class EstimatingPaginator(OpenPaginator):
@@ -184,14 +280,7 @@ class EstimatingPaginator(OpenPaginator):
         return super().validate_number(number) if self.estimated else Paginator.validate_number(self, number)
 
     def page(self, number) -> Page:
-        if self.estimated:
-            return super().page(number)
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        return self._get_page(self._rows(bottom, top), number, self)
+        return super().page(number) if self.estimated else _counted_page(self, number)
 
     def get_page(self, number) -> Page:
         return super().get_page(number) if self.estimated else Paginator.get_page(self, number)

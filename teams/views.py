@@ -27,7 +27,7 @@ from crm.models import RegionLevel
 from crm.paginator import CountedPaginator, EstimatingPaginator, OpenPaginator
 from crm.permissions import require
 from crm.security import TokenAuthentication
-from crm.visibility import filing_regions
+from crm.visibility import filing_regions, territory_of_lists
 from tiering.selectors import TIER_RANK
 
 from . import hooks, selectors, services
@@ -404,10 +404,13 @@ class IncompleteTeamsView(LoginRequiredMixin, View):
         count = gaps.by_role[role] if role else gaps.incomplete
         # Counted now, the gaps are exact: the list needs no count of its own (a second pass over the customers).
         # From the night's counts they are not the live list's: it is paged without a count, page after page.
+        # A territory's list is read region by region (`crm.paginator`): its customers lacking a role are a few in
+        # a hundred, far apart in code order.
+        territory = territory_of_lists(request.user)
         paginator = (
-            CountedPaginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE, count=count)
+            CountedPaginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE, count=count, territory=territory)
             if gaps.as_of is None
-            else OpenPaginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE)
+            else OpenPaginator(customers, settings.CUSTOMER_LIST_PAGE_SIZE, territory=territory)
         )
         page = paginator.get_page(request.GET.get("page"))
         labels = dict(TeamRoleKind.choices)
