@@ -154,6 +154,34 @@ def test_csv_in_batches_lists_every_customer_once_in_code_order(generated, monke
     assert {row[0]: row[1] for row in table[1:]}[generated[0].code] == '甲, "乙"\n丙'
 
 
+def test_the_written_csv_is_the_streamed_csv_byte_for_byte(cast, listed, monkeypatch):
+    """`write_csv` (the command's, one statement with the managers joined on PostgreSQL) writes what the download
+    streams in batches (the managers asked per customer): the same bytes, managers and formulas included."""
+    from tests.factories import TeamRoleFactory
+
+    cast["alice"].last_name, cast["alice"].first_name = "=李", "娜"  # a manager's name that starts like a formula
+    cast["alice"].save()
+    gz = Customer.objects.get(code="GZ0001")
+    ended = {"starts_on": datetime.date(2019, 1, 1), "ends_on": datetime.date(2020, 1, 1)}
+    TeamRoleFactory(customer=gz, user=cast["bob"], role="customer_manager", **ended)
+    monkeypatch.setattr(exports, "BATCH", 2)
+    for customers in (Customer.objects.all(), Customer.objects.filter(code__startswith="CD"), Customer.objects.none()):
+        streamed = exports.TierListCSV(customers)
+        expected = b"".join(streamed)
+        written = io.BytesIO()
+        assert exports.write_csv(customers, written) == streamed.rows
+        assert written.getvalue() == expected
+    table = list(csv.reader(io.StringIO(expected.decode("utf-8")[1:])))
+    assert table[0][0] == "客户编码"
+    whole = list(csv.reader(io.StringIO(written.getvalue().decode("utf-8")[1:])))
+    assert whole == table[:1]  # nobody listed: the header alone
+    listed_all = io.BytesIO()
+    exports.write_csv(Customer.objects.all(), listed_all)
+    managers = {row[0]: row[13] for row in csv.reader(io.StringIO(listed_all.getvalue().decode("utf-8")[1:]))}
+    assert managers["CD0001"] == "'=李娜" and managers["CD0002"] == "bob"
+    assert managers["GZ0001"] == ""  # the manager's role ended: nobody, not the old one
+
+
 def test_command_counts_what_it_wrote(generated, tmp_path):
     out = StringIO()
     call_command("export_tier_list", "--region", "510104", "-o", str(tmp_path / "list.csv"), stdout=out)
