@@ -1,7 +1,6 @@
 from rest_framework.pagination import PageNumberPagination
 
 from crm.paginator import EstimatingPaginator
-from crm.visibility import territory_of_lists
 
 COUNT_ESTIMATED_HEADER = "X-Count-Estimated"
 
@@ -20,17 +19,13 @@ class StandardPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         # A view of a territory's customers (`territory_lists`) reads its list, in code order, region by region
-        # (`crm.paginator`); filtered, the territory is its filter set's to say (`territory_of_list`: none for a
-        # sparse filter, which finds its few rows quicker through its own indexes).
+        # (`crm.paginator`), the territory as its filter set says (`territory_of_list`: none for a sparse filter,
+        # which finds its few rows quicker through its own indexes).
         self.territory, self.whole = None, False
-        if getattr(view, "territory_lists", False):
-            filtered = set(request.query_params) - {self.page_query_param, self.page_size_query_param, "ordering"}
-            filterset_class = getattr(view, "filterset_class", None)
-            if not filtered:
-                self.territory, self.whole = territory_of_lists(request.user), True
-            elif hasattr(filterset_class, "territory_of_list"):
-                filterset = filterset_class(request.query_params, queryset=queryset, request=request)
-                self.territory, self.whole = filterset.territory_of_list(request.user)
+        filterset_class = getattr(view, "filterset_class", None)
+        if getattr(view, "territory_lists", False) and hasattr(filterset_class, "territory_of_list"):
+            filterset = filterset_class(request.query_params, queryset=queryset, request=request)
+            self.territory, self.whole = filterset.territory_of_list(request.user)
         # A view whose lists are long as a rule for a territory (`long_lists`: customers, visits) asks the planner's
         # estimate first; an account manager's lists are short.
         long_lists = getattr(view, "long_lists", False)

@@ -238,3 +238,24 @@ def test_the_customer_filter_says_which_lists_are_read_region_by_region(cast, te
     assert read("dora", f"region={territory['fucheng'].code}") == (None, False)  # outside her territory: invalid
     assert read("paul", "") == (territory["sichuan"].path, True)
     assert read("alice", "") == (None, False)
+
+
+def test_the_customers_api_reads_a_territorys_list_region_by_region_unless_the_filter_is_sparse(api, cast, territory):
+    """`GET /api/v1/customers/` as a department head: the whole list and a tier's read region by region on
+    PostgreSQL (`crm.api.pagination` asks the filter set), a search as it is; the same codes in code order."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(12):
+        made = CustomerFactory(region=territory[("wuhou", "jinjiang")[index % 2]], code=f"ZZ{(index * 5) % 12:04d}")
+        Customer.objects.filter(pk=made.pk).update(tier="AB"[index % 3 // 2], name=f"天府科技{index}")
+    client = api(cast["dora"])
+    for query, shape in (("", "LATERAL"), ("?tier=A", "UNION ALL"), ("?search=天府科技", None)):
+        with CaptureQueriesContext(db) as read:
+            body = client.get(f"/api/v1/customers/{query}&page_size=5".replace("/&", "/?")).json()
+        codes = [row["code"] for row in body["results"]]
+        assert codes == sorted(codes) and len(codes) == 5, query
+        region_by_region = any(("LATERAL" in q["sql"] or "UNION ALL" in q["sql"]) for q in read.captured_queries)
+        assert region_by_region == (ON_POSTGRES and shape is not None), query
+        if ON_POSTGRES and shape:
+            assert any(shape in q["sql"] for q in read.captured_queries), query

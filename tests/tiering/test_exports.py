@@ -155,8 +155,8 @@ def test_csv_in_batches_lists_every_customer_once_in_code_order(generated, monke
 
 
 def test_the_written_csv_is_the_streamed_csv_byte_for_byte(cast, listed, monkeypatch):
-    """`write_csv` (the command's, one statement with the managers joined on PostgreSQL) writes what the download
-    streams in batches (the managers asked per customer): the same bytes, managers and formulas included."""
+    """`write_csv` (the command's, one statement on PostgreSQL) writes what the download streams in batches of
+    codes: the same bytes, managers and formulas included."""
     from tests.factories import TeamRoleFactory
 
     cast["alice"].last_name, cast["alice"].first_name = "=李", "娜"  # a manager's name that starts like a formula
