@@ -19,15 +19,20 @@ from .visibility import territory_path
 
 def counts_replace(model: type[models.Model], columns: Sequence[str], sql: str, params: Sequence[Any]) -> int:
     """Replace every row of `model` by those of a SELECT of `columns` (in that order), stamped with one
-    `computed_at`: one INSERT … SELECT in the caller's transaction. Returns the number of rows written."""
-    model._default_manager.all().delete()
-    table = connection.ops.quote_name(model._meta.db_table)
+    `computed_at`, in the caller's transaction. Returns the number of rows written.
+
+    The counts are read first and then written, not as one INSERT … SELECT: PostgreSQL 15 plans no parallel query
+    for a statement that writes, and the SELECT over a million customers takes two thirds of the time on two cores
+    (a few thousand counts at most come back)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}, computed_at) SELECT counted.*, %s FROM ({sql}) AS counted",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), *params],
-        )
-        return cursor.rowcount
+        cursor.execute(sql, params)
+        counted = cursor.fetchall()
+    computed_at = timezone.now()
+    model._default_manager.all().delete()
+    model._default_manager.bulk_create(
+        [model(**dict(zip(columns, row, strict=True)), computed_at=computed_at) for row in counted], batch_size=5_000
+    )
+    return len(counted)
 
 
 def counted_under(

@@ -27,7 +27,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import JSONObject
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, JSONObject
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -114,7 +115,13 @@ def rule_q(rule: RuleSpec) -> Q:
 
 
 def _any(rules: Sequence[RuleSpec]) -> Q | None:
-    return reduce(operator.or_, (rule_q(rule) for rule in rules)) if rules else None
+    """Whether any of `rules` holds. The industry rules are one test of the industry against all their codes: a
+    hashed lookup once the list is long, where a test per rule costs a tenth of a second a million rows each."""
+    industries = frozenset().union(*(rule.industries for rule in rules if rule.operator == "in"))
+    tests = [rule_q(rule) for rule in rules if rule.operator != "in"]
+    if industries:
+        tests.append(Q(industry_id__in=sorted(industries)))
+    return reduce(operator.or_, tests) if tests else None
 
 
 def _tiers(rules: Sequence[RuleSpec]) -> Iterator[tuple[str, list[RuleSpec]]]:
@@ -143,6 +150,14 @@ def reasons_expression(rules: Sequence[RuleSpec]) -> Case:
         ]
         whens.append(When(Q(status="active") & _any(tier_rules), then=CompactJSONArray(*items)))
     return Case(*whens, default=Value([], output_field=JSONField()), output_field=JSONField())
+
+
+def tier_of_reasons() -> Coalesce:
+    """The computed tier that a customer's stored reasons and status imply, read without evaluating the rules."""
+    return Coalesce(
+        KT("tier_reasons__0__tier"),
+        Case(When(status="active", then=Value(DEFAULT_TIER)), default=Value(None), output_field=CharField()),
+    )
 
 
 def tier_with_overrides(computed: Case | F) -> Case:
@@ -178,10 +193,12 @@ def apply_rules(
     computed = tier_expression(rules)
     reasons = reasons_expression(rules)
     tier = tier_with_overrides(computed)
-    # Once the stored computed tier is right, the tier is right when it equals the override or that stored value:
-    # comparing with the column spares evaluating the rules a second time for every row.
+    # The rules are evaluated once per row, for the reasons, which decide the rest: the computed tier is the tier of
+    # the first reason (`reasons_expression` lists the rules of the winning tier), or the default for an active
+    # customer none matches. So once the stored reasons are right, the stored computed tier is right when it
+    # agrees with them, and the tier when it equals the override or that computed tier.
     pending = customers.order_by().filter(
-        Q(computed_tier__distinct_from=computed)
+        Q(computed_tier__distinct_from=tier_of_reasons())
         | Q(tier__distinct_from=tier_with_overrides(F("computed_tier")))
         | Q(tier_rule_set_id__distinct_from=rule_set_id)
         | Q(tier_reasons__distinct_from=reasons)

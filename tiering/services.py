@@ -28,7 +28,10 @@ from .models import OverrideStatus, Rule, RuleSet, RuleSetStatus, TierChange, Ti
 from .notices import override_decided_notified, override_requested_notified
 from .selectors import NATIONAL, published_rule_set, rule_set_for_region
 
-CHUNK_SIZE = 50_000
+# Customers per chunk: a no-change rerun costs each chunk 20–25 ms beside its SQL (the statement built, the run
+# recorded, the task handed over), a fifth of a 50 000-customer chunk's time; at 100 000 the nightly job on two
+# workers reruns a million unchanged customers in 1.6–1.8 s against 1.9–2.0 s.
+CHUNK_SIZE = 100_000
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,24 @@ def test_a_changed_value_is_picked_up(generated):
     assert target.tier == "A"
 
 
+def test_a_stored_tier_that_disagrees_with_its_stored_reasons_is_rewritten(generated):
+    """The rerun evaluates the rules once, for the reasons, and reads the computed tier from them: a row whose
+    reasons are right but whose computed tier or tier are not (written by hand, or by an older version) is
+    still found and put right."""
+    national, (rules, _extra) = rule_sets()
+    apply_rules(Customer.objects.all(), rules, national.pk)
+    plain = Customer.objects.filter(status="active", tier="C").first()
+    ruled = Customer.objects.filter(status="active", tier="A").first()
+    inactive = Customer.objects.exclude(status="active").first()
+    Customer.objects.filter(pk=plain.pk).update(computed_tier="B", tier="B")
+    Customer.objects.filter(pk=ruled.pk).update(computed_tier="C")
+    Customer.objects.filter(pk=inactive.pk).update(computed_tier="C", tier="C")
+    assert apply_rules(Customer.objects.all(), rules, national.pk) == 2  # the tiers of `plain` and `inactive`
+    for customer, tier in ((plain, "C"), (ruled, "A"), (inactive, None)):
+        customer.refresh_from_db()
+        assert (customer.computed_tier, customer.tier) == (tier, tier)
+
+
 def test_a_rule_set_without_rules_makes_every_active_customer_c(generated):
     national, _variants = rule_sets()
     apply_rules(Customer.objects.all(), [], national.pk)
