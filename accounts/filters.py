@@ -21,7 +21,7 @@ from crm.periods import Period
 from crm.visibility import territory_of_lists, visible_regions
 
 from .models import Customer, CustomerStatus, Industry, Segment, Tier, team_roles
-from .selectors import active_on, profile_complete
+from .selectors import SEARCH_ANYWHERE_LENGTH, active_on, profile_complete
 
 COMPLETENESS = [("complete", _("Complete")), ("incomplete", _("Incomplete"))]
 TIER_GROUPS = {"a": ("A+", "A"), "ab": ("A+", "A", "B"), "tiered": ("A+", "A", "B", "C")}
@@ -92,6 +92,11 @@ def staff_picker_attrs() -> dict[str, Any]:
     }
 
 
+def searched_by_index(value: str | None) -> bool:
+    """Whether a search of the customer list finds its names through the trigram indexes (three characters on)."""
+    return len((value or "").strip()) >= SEARCH_ANYWHERE_LENGTH
+
+
 class CustomerFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
@@ -151,7 +156,9 @@ class CustomerFilter(django_filters.FilterSet):
         fields = ["search", "tier", "region", "industry", "segment", "status", "manager"]
 
     # Filters that find few of a territory's customers, through indexes of their own (a name's trigrams, a manager's
-    # team roles, the month's status changes): their lists are read as they are, not region by region.
+    # team roles, the month's status changes): their lists are read as they are, not region by region. A search
+    # shorter than a trigram has no index to find it by: it is read region by region like a tier (a common word such
+    # as 科技 is in every tenth name, so its first pages come soon), and as it is once the rows checked run out.
     SPARSE = ("search", "manager", "lost_in")
 
     def territory_of_list(self, user: User) -> tuple[str | None, bool]:
@@ -163,7 +170,7 @@ class CustomerFilter(django_filters.FilterSet):
         if territory is None or not self.is_valid():
             return None, False
         data = self.form.cleaned_data
-        if any(data.get(name) for name in self.SPARSE):
+        if any(data.get(name) for name in self.SPARSE if name != "search") or searched_by_index(data.get("search")):
             return None, False
         region = data.get("region")
         whole = not any(value for name, value in data.items() if name not in ("region", "ordering"))
@@ -187,9 +194,10 @@ class CustomerFilter(django_filters.FilterSet):
         if not value:
             return queryset
         matches = queryset.filter(Q(name__icontains=value) | Q(code__istartswith=value) | Q(uscc=value.upper()))
-        if not self.data.get("ordering"):
+        if searched_by_index(value) and not self.data.get("ordering"):
             # Matches are few; ordering by an unindexed expression of the code keeps PostgreSQL from walking the
-            # whole code index in order for a LIMIT and lets it sort the few rows the trigram indexes found.
+            # whole code index in order for a LIMIT and lets it sort the few rows the trigram indexes found. A
+            # shorter word has no trigram: the planner weighs walking the code index against reading every name.
             matches = matches.order_by(Upper("code"))
         return matches
 
