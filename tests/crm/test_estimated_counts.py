@@ -130,6 +130,31 @@ def test_a_list_the_planner_puts_far_past_the_limit_is_not_counted(twelve, monke
     assert [query["sql"][:7] for query in short.captured_queries] == ["SELECT ", "EXPLAIN"]
 
 
+def test_a_territorys_filtered_list_is_counted_with_its_regions_named_on_postgresql(cast, territory):
+    """The planner cannot tell from a path how many rows lie under it: a small territory's filtered list, counted
+    with its regions named, is read from the region index, not the whole table (凉山's two-character search). The
+    count is the same; the whole list, estimated first, and SQLite are counted as they were."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.visibility import territory_of_lists
+
+    for index in range(7):
+        CustomerFactory(region=territory[("wuhou", "jinjiang", "fucheng")[index % 3]], name=f"天府科技{index}")
+    dora = cast["dora"]
+    path = territory_of_lists(dora)
+    rows = Customer.objects.visible_to(dora).filter(name__icontains="科技").order_by("code")
+    expected = rows.count()
+    assert 0 < expected < Customer.objects.filter(name__icontains="科技").count()  # 绵阳's are not hers
+    for whole in (False, True):
+        paginator = EstimatingPaginator(rows, 2, territory=path, whole=whole)
+        with CaptureQueriesContext(db) as read:
+            assert (paginator.count, paginator.estimated) == (expected, False)
+        (counted,) = [query["sql"] for query in read.captured_queries if "COUNT(" in query["sql"]]
+        named = '"accounts_customer"."region_id" IN (' in counted
+        assert named == (ON_POSTGRES and not whole), whole
+
+
 @pytest.mark.parametrize("first_of_each_region", [True, False])
 def test_a_territorys_list_in_code_order_pages_region_by_region_as_it_pages_whole(
     login, cast, territory, monkeypatch, first_of_each_region
