@@ -17,7 +17,7 @@ from django.views.generic import FormView
 
 from crm import audit_display, versions
 from crm.forms import style_form
-from crm.paginator import EstimatingPaginator
+from crm.paginator import EstimatingPaginator, lists_are_long
 from crm.permissions import may, require
 from crm.visibility import province_path, territory_region
 
@@ -45,7 +45,7 @@ class CustomerListView(LoginRequiredMixin, View):
             settings.CUSTOMER_LIST_PAGE_SIZE,
             territory=territory,
             whole=whole,
-            estimate_first=not request.user.sees_own_customers_only,
+            estimate_first=lists_are_long(request.user),
         )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()

@@ -268,6 +268,13 @@ def _with_column(rows: QuerySet, stand_in, column: str) -> tuple[str, list] | No
     return column_sql + pieces[-1], [param for index, param in enumerate(params) if index != where[0]]
 
 
+def lists_are_long(user) -> bool:
+    """Whether the customer-wide lists a user reads (customers, visits) are long as a rule, a territory's or the
+    whole country's: their count asks the planner's estimate first (`count_rows`). An account manager's are the
+    customers of their own teams, short, and counted at once."""
+    return not getattr(user, "sees_own_customers_only", True)
+
+
 class EstimatingPaginator(OpenPaginator):
     """A paginator that counts a list exactly up to `EXACT_COUNT_LIMIT` rows (`count_rows`) and, past it, takes
     PostgreSQL's estimate: a territory's million customers or visits are not counted row by row on every page.

@@ -24,7 +24,7 @@ from accounts.selectors import customer_get
 from crm import versions
 from crm.forms import add_service_errors, stale_shown, style_form
 from crm.models import RegionLevel
-from crm.paginator import CountedPaginator, EstimatingPaginator, OpenPaginator
+from crm.paginator import CountedPaginator, EstimatingPaginator, OpenPaginator, lists_are_long
 from crm.permissions import require
 from crm.security import TokenAuthentication
 from crm.visibility import filing_regions, territory_of_lists
@@ -313,9 +313,7 @@ class UnverifiedVisitsView(LoginRequiredMixin, View):
             if name not in UNVERIFIED_FILTERS:
                 del filterset.form.fields[name]
         style_form(filterset.form, small=True)
-        paginator = EstimatingPaginator(
-            visits, UNVERIFIED_PAGE_SIZE, estimate_first=not request.user.sees_own_customers_only
-        )
+        paginator = EstimatingPaginator(visits, UNVERIFIED_PAGE_SIZE, estimate_first=lists_are_long(request.user))
         page = paginator.get_page(request.GET.get("page"))
         labels = dict(UNVERIFIED_REASONS)
         for visit in page:

@@ -1,6 +1,6 @@
 from rest_framework.pagination import PageNumberPagination
 
-from crm.paginator import EstimatingPaginator
+from crm.paginator import EstimatingPaginator, lists_are_long
 
 COUNT_ESTIMATED_HEADER = "X-Count-Estimated"
 
@@ -29,7 +29,7 @@ class StandardPagination(PageNumberPagination):
         # A view whose lists are long as a rule for a territory (`long_lists`: customers, visits) asks the planner's
         # estimate first; an account manager's lists are short.
         long_lists = getattr(view, "long_lists", False)
-        self.estimate_first = long_lists and not getattr(request.user, "sees_own_customers_only", True)
+        self.estimate_first = long_lists and lists_are_long(request.user)
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, queryset, page_size):  # type: ignore[override]
