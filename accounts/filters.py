@@ -155,11 +155,12 @@ class CustomerFilter(django_filters.FilterSet):
         form = CustomerFilterForm
         fields = ["search", "tier", "region", "industry", "segment", "status", "manager"]
 
-    # Filters that find few of a territory's customers, through indexes of their own (a name's trigrams, a manager's
-    # team roles, the month's status changes): their lists are read as they are, not region by region. A search
-    # shorter than a trigram has no index to find it by: it is read region by region like a tier (a common word such
-    # as 科技 is in every tenth name, so its first pages come soon), and as it is once the rows checked run out.
-    SPARSE = ("search", "manager", "lost_in")
+    # Filters that find few of a territory's customers, through indexes of their own (a manager's team roles, the
+    # month's status changes; a search of three characters or more, the name's trigrams: `searched_by_index`):
+    # their lists are read as they are, not region by region. A shorter search has no index to find it by: it is
+    # read region by region like a tier (a common word such as 科技 is in every tenth name, so its first pages come
+    # soon), and as it is once the rows checked run out.
+    SPARSE = ("manager", "lost_in")
 
     def territory_of_list(self, user: User) -> tuple[str | None, bool]:
         """The path of the territory whose list this is, for `crm.paginator` to read it region by region: the
@@ -170,7 +171,7 @@ class CustomerFilter(django_filters.FilterSet):
         if territory is None or not self.is_valid():
             return None, False
         data = self.form.cleaned_data
-        if any(data.get(name) for name in self.SPARSE if name != "search") or searched_by_index(data.get("search")):
+        if any(data.get(name) for name in self.SPARSE) or searched_by_index(data.get("search")):
             return None, False
         region = data.get("region")
         whole = not any(value for name, value in data.items() if name not in ("region", "ordering"))

@@ -140,7 +140,7 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         path = territory_path(user)
         if path is None:
             return rows.none()
-        regions = list(Region.objects.filter(path__startswith=path).order_by().values_list("code", flat=True))
+        regions = Region.objects.codes_under(path)
         in_territory = self.filter(pk=OuterRef(f"{field}_id"), region__in=regions).order_by().values("pk")
         return rows.filter(IsNull(Subquery(in_territory), False))
 

@@ -45,6 +45,10 @@ class RegionQuerySet(models.QuerySet["Region"]):
         """The region itself and everything below it."""
         return self.filter(path__startswith=region.path)
 
+    def codes_under(self, path: str) -> list[str]:
+        """The codes of the regions under a territory's `path` (the region at its top included)."""
+        return list(self.filter(path__startswith=path).order_by().values_list("code", flat=True))
+
 
 # A province's path, "000000/510000/": the national root's code and the province's, six digits each (GB/T 2260).
 PROVINCE_PATH_LENGTH = len("000000/510000/")

@@ -33,24 +33,39 @@ def _counted_page(paginator: CountedPaginator | EstimatingPaginator, number) -> 
     return paginator._get_page(rows, number, paginator)
 
 
-class CountedPaginator(Paginator):
-    """A paginator told how many objects the list holds, for lists whose length the caller has counted more cheaply
-    than `COUNT(*)` of the list's own query could. `territory`, `whole`: as for `OpenPaginator`."""
+class TerritoryPages(Paginator):
+    """A paginator whose list may be a territory's, read region by region (`_read_rows`).
 
-    def __init__(
-        self, object_list, per_page, *, count: int, territory: str | None = None, whole: bool = False, **kwargs
-    ):
+    `territory`: the path of the territory the list is the customers (or rows with a `region`) of, when it is one
+    (`crm.visibility.territory_path` of a department head or provincial staff, or a region of it): pages in code
+    order are then read region by region (`_territory_keys`). `whole`: the list is every row of the territory (it
+    is not filtered)."""
+
+    def __init__(self, object_list, per_page, *, territory: str | None = None, whole: bool = False, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self._known_count = count
         self.territory = territory
         self.whole = whole
+        self._regions: list[str] | None = None
+
+    def regions(self) -> list[str]:
+        """The codes of the territory's regions, read once for the page and the count."""
+        if self._regions is None:
+            db = self.object_list.db if isinstance(self.object_list, QuerySet) else "default"
+            self._regions = Region.objects.using(db).codes_under(self.territory) if self.territory else []
+        return self._regions
+
+
+class CountedPaginator(TerritoryPages):
+    """A paginator told how many objects the list holds, for lists whose length the caller has counted more cheaply
+    than `COUNT(*)` of the list's own query could."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
 
     @cached_property
     def count(self) -> int:
         return self._known_count
-
-    def regions(self) -> list[str]:
-        return _regions_under(self.territory, self.object_list)
 
     def page(self, number) -> Page:
         return _counted_page(self, number) if self.territory else super().page(number)
@@ -67,29 +82,13 @@ class OpenPage(Page):
         return self.more
 
 
-class OpenPaginator(Paginator):
+class OpenPaginator(TerritoryPages):
     """A paginator that never counts the list: each page reads one row more than it shows, to know whether another
     page follows. For a live list whose length is known only roughly (a nightly count, said as of when) or would
     cost a pass over a territory to count: no page is promised that the list does not hold, none is hidden.
     Its pages say their number, not of how many (`includes/pagination.html`: `paginator.open`)."""
 
     open = True
-
-    def __init__(self, object_list, per_page, *, territory: str | None = None, whole: bool = False, **kwargs):
-        """`territory`: the path of the territory the list is the customers (or rows with a `region`) of, when it is
-        one (`crm.visibility.territory_path` of a department head or provincial staff, or a region of it): pages in
-        code order are then read region by region (`_territory_keys`). `whole`: the list is every row of the
-        territory (it is not filtered)."""
-        super().__init__(object_list, per_page, **kwargs)
-        self.territory = territory
-        self.whole = whole
-        self._regions: list[str] | None = None
-
-    def regions(self) -> list[str]:
-        """The codes of the territory's regions, read once for the page and the count."""
-        if self._regions is None:
-            self._regions = _regions_under(self.territory, self.object_list)
-        return self._regions
 
     def validate_number(self, number) -> int:
         try:
@@ -117,14 +116,6 @@ class OpenPaginator(Paginator):
             return self.page(number)
         except (PageNotAnInteger, EmptyPage):
             return self.page(1)
-
-
-def _regions_under(territory: str | None, rows) -> list[str]:
-    """The codes of the regions under `territory` (a path), from the database `rows` are read from."""
-    if territory is None:
-        return []
-    db = rows.db if isinstance(rows, QuerySet) else "default"
-    return list(Region.objects.using(db).filter(path__startswith=territory).order_by().values_list("code", flat=True))
 
 
 def _read_rows(

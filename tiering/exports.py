@@ -141,6 +141,7 @@ def tier_list_sql(
     exclusion constraint), so the join adds no row.
     """
     amount = F if for_csv else (lambda name: Cast(name, FloatField()))
+    joined = F("pk")  # the key the manager is joined by, in the manager's column
     expressions = [
         F("code"),
         F("name"),
@@ -155,7 +156,7 @@ def tier_list_sql(
         amount("monthly_spend"),
         amount("informatization_revenue"),
         F("uscc"),
-        F("pk"),  # the key the manager is joined by, in the manager's column
+        joined,
         TierReasonsText(F("tier_reasons"), words),
     ]
     names = [f"column_{index}" for index in range(len(expressions))]
@@ -177,7 +178,8 @@ def tier_list_sql(
     )
     managers_sql, managers_params = managers.query.sql_with_params()
     columns = [f"list.{name}" for name in names]
-    columns[13] = "manager.shown"
+    manager_at = expressions.index(joined)
+    key_column, columns[manager_at] = columns[manager_at], "manager.shown"
     # OFFSET 0 keeps PostgreSQL from merging the two SELECTs, which would compute a column once per mention.
     fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
     # A text that starts like a formula is told by its first character's code point (`ascii` on PostgreSQL,
@@ -193,7 +195,7 @@ def tier_list_sql(
     ]
     return (
         f"SELECT {', '.join(outer)} FROM ({sql}{fence}) AS list "
-        f"LEFT JOIN ({managers_sql}) AS manager ON manager.customer_id = list.column_13 ORDER BY list.column_0",
+        f"LEFT JOIN ({managers_sql}) AS manager ON manager.customer_id = {key_column} ORDER BY list.column_0",
         [*params, *managers_params],
     )
 
