@@ -105,10 +105,34 @@ def check_web(service: dict) -> None:
         process.wait(timeout=30)
 
 
+def check_db(service: dict) -> None:
+    """Every `-c name=value` of the db service is a setting this PostgreSQL knows, with a value it takes: a memory
+    or size setting in its unit, an enumerated one among its values (so that a typo cannot stop production's
+    database from starting)."""
+    import psycopg2
+
+    command = service["command"]
+    assert command[0] == "postgres", command
+    settings = dict(arg.split("=", 1) for flag, arg in zip(command[1::2], command[2::2], strict=True) if flag == "-c")
+    assert len(settings) * 2 == len(command) - 1, f"db: every argument is a -c setting: {command}"
+    with psycopg2.connect(os.environ["DATABASE_URL"]) as db, db.cursor() as cursor:
+        for name, value in settings.items():
+            cursor.execute("SELECT vartype, enumvals, unit FROM pg_settings WHERE name = %s", [name])
+            known = cursor.fetchone()
+            assert known, f"db: {name} is not a PostgreSQL setting"
+            vartype, enumvals, unit = known
+            if vartype == "enum":
+                assert value in enumvals, f"db: {name}={value} is none of {enumvals}"
+            elif unit:
+                assert re.fullmatch(r"\d+(kB|MB|GB|TB|ms|s|min|h|d)", value), f"db: {name}={value} needs a unit"
+    print(f"db: {len(settings)} settings, each known to PostgreSQL with a value it takes")
+
+
 def main() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert set(services) == {"db", "redis", "web", "worker", "beat"}, services.keys()
+    check_db(services["db"])
     check_web(services["web"])
     run_until(services["worker"]["command"] + ["--pool=solo"], environment(services["worker"]), "ready.", 60)
     print("worker: celery worker connected and ready")

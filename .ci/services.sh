@@ -23,6 +23,12 @@ install_packages() {
     fi
 }
 
+# The `-c name=value` settings of docker-compose.yml's db service (its `command:` line), as postgres options.
+production_settings() {
+    grep -o '"postgres", "-c".*\]' "$(dirname "${BASH_SOURCE[0]}")/../docker-compose.yml" |
+        grep -o '"[a-z_]*=[^"]*"' | tr -d '"' | sed 's/^/-c /' | tr '\n' ' '
+}
+
 start_postgres() {
     local data="$SERVICES_DIR/pg"
     mkdir -p "$SERVICES_DIR"
@@ -39,6 +45,9 @@ start_postgres() {
     if [ "${PG_DURABLE:-0}" != 1 ]; then
         # CI's throwaway cluster need not survive a crash; benchmarks set PG_DURABLE=1 to measure real writes.
         options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    else
+        # Durable, as production runs it: the settings of docker-compose.yml's db service.
+        options="$options $(production_settings)"
     fi
     "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$SERVICES_DIR/pg.log" -w -o "$options" start >/dev/null
     psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='crm'" | grep -q 1 ||
@@ -49,7 +58,9 @@ start_postgres() {
 }
 
 stop_postgres() {
-    "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$SERVICES_DIR/pg" -m fast stop >/dev/null 2>&1 || true
+    local run_as=()
+    [ "$(id -u)" != 0 ] || run_as=(runuser -u postgres --)
+    "${run_as[@]}" "$PG_BIN/pg_ctl" -D "$SERVICES_DIR/pg" -m fast stop >/dev/null 2>&1 || true
 }
 
 start_redis() {

@@ -99,10 +99,12 @@ def customer_rows(count: int, prefix: str):
 
 
 def write_csv(path: Path, header: list[str], rows, encoding: str) -> None:
-    with path.open("w", encoding=encoding, newline="") as file:
+    part = path.with_name(path.name + ".part")  # a run cut short leaves no file a later run would take as whole
+    with part.open("w", encoding=encoding, newline="") as file:
         writer = csv.writer(file, lineterminator="\r\n")
         writer.writerow(header)
         writer.writerows(rows)
+    part.rename(path)
 
 
 def member_rows(customers: int, per_customer: int):
@@ -124,7 +126,8 @@ def member_rows(customers: int, per_customer: int):
 def write_xlsx(path: Path, rows) -> None:
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    part = path.with_name(path.name + ".part")
+    workbook = xlsxwriter.Workbook(str(part), {"constant_memory": True})
     sheet = workbook.add_worksheet()
     sheet.write_row(0, 0, CUSTOMER_HEADER)
     for number, row in enumerate(rows, start=1):
@@ -136,6 +139,7 @@ def write_xlsx(path: Path, rows) -> None:
             typed[position] = float(typed[position])
         sheet.write_row(number, 0, typed)
     workbook.close()
+    part.rename(path)
 
 
 def generate(customers: int, per_customer: int, xlsx_rows: int) -> dict[str, Path]:

@@ -174,16 +174,17 @@ def test_key_persons_upsert_and_replace(paul, run_file, customers):
         {"import": run.pk, "replace": True},
     )
     assert entry.changes["name"] == ["将被删除", None] and entry.changes["mobile"] == ["13900000002", None]
-    # the person added, under the customer it hangs off
+    # the person added, under the customer it hangs off: one entry per customer, naming the rows it gained
     new = KeyPerson.objects.get(customer=alice, mobile="13900000009")
     (added,) = AuditEntry.objects.filter(object_type="accounts.keyperson", action="create")
     assert (added.object_id, added.customer_id, added.customer_code, added.object_repr, added.region_path) == (
-        str(new.pk),
+        "",
         alice.pk,
         "CD0001",
         alice.name,
         alice.region.path,
     )
+    assert (added.changes, added.detail) == ({"id": [None, [new.pk]]}, {"import": run.pk})
     assert set(KeyPerson.objects.filter(customer=alice).values_list("mobile", "title", "is_decision_maker")) == {
         ("13900000001", "主任", True),
         ("13900000009", "", False),
@@ -213,6 +214,34 @@ def test_members_replace_marks_the_unlisted_as_left_and_a_rejoin_clears_it(paul,
     again = run_file(paul, "members", csv_bytes(rows + [["CD0001", "13700000002", "乙", "0", "0", "0"]]), then="write")
     assert (again.updated, again.unchanged) == (1, 1)
     assert GroupMember.objects.get(mobile="13700000002").left_on is None
+
+
+def test_members_created_by_an_import_are_one_audit_entry_per_customer(paul, run_file, customers):
+    alice, wuhou = customers["alice"], customers["wuhou"]
+    rows = [
+        ["customer", "mobile", "name", "on_net", "verified", "arpu"],
+        ["CD0001", "13700000011", "甲", "1", "1", "10"],
+        ["CD0002", "13700000021", "丙", "1", "1", "10"],
+        ["CD0001", "13700000012", "乙", "1", "0", "10"],
+        ["CD0001", "13700000013", "丁", "0", "0", "10"],
+    ]
+    run = run_file(paul, "members", csv_bytes(rows), then="write")
+    assert (run.status, run.created) == ("done", 4)
+    entries = AuditEntry.objects.filter(object_type="accounts.groupmember", action="create")
+    by_customer = {entry.customer_id: entry for entry in entries}
+    assert sorted(by_customer) == sorted([alice.pk, wuhou.pk]) and entries.count() == 2
+    for customer in (alice, wuhou):
+        entry = by_customer[customer.pk]
+        ids = sorted(GroupMember.objects.filter(customer=customer).values_list("pk", flat=True))
+        assert (entry.object_id, entry.object_repr, entry.customer_code, entry.username, entry.source) == (
+            "",
+            customer.name,
+            customer.code,
+            "paul",
+            "import",
+        )
+        assert sorted(entry.changes["id"][1]) == ids and entry.changes["id"][0] is None
+        assert entry.detail == {"import": run.pk}
 
 
 def test_holdings_replace_removes_products_not_listed_and_coverage_follows(paul, run_file, customers):
