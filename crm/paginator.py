@@ -161,45 +161,73 @@ def _territory_keys(
     in 2 ms, and 2 s for the incomplete teams). `whole`: the list is every row of the territory (no filter)."""
     if not isinstance(rows, QuerySet) or (top > TERRITORY_TOP_MAX and not whole):
         return None
-    ordering = rows.query.order_by or (rows.model._meta.ordering if rows.query.default_ordering else ())
-    if list(ordering) != ["code"]:
-        return None
     if connections[rows.db].vendor != "postgresql" or not hasattr(rows.model, "region_id"):
         return None
+    order = _region_order(rows)
+    if order is None:
+        return None
     try:
-        if whole and top <= WHOLE_TOP_MAX:
-            return _first_of_each_region(rows, territory, bottom, top)
-        return _merged_regions(rows, regions(), bottom, top, whole=whole)
+        if whole and top <= WHOLE_TOP_MAX and order == [("code", False)]:
+            return _first_of_each_region(rows, territory, bottom, top, order)
+        return _merged_regions(rows, regions(), bottom, top, order, whole=whole)
     except EmptyResultSet:  # a list that can hold nothing
         return []
 
 
-def _first_of_each_region(rows, territory: str, bottom: int, top: int) -> list | None:
+# The orders a territory's list is read in region by region, each served by an index on (region, …) in that order:
+# customers by code (`customer_region_code_tier_idx`), visits newest first (`visit_region_when_idx`).
+REGION_ORDERS = (("code",), ("-visited_at", "-id"))
+
+
+def _region_order(rows: QuerySet) -> list[tuple[str, bool]] | None:
+    """The list's order as (column, descending) pairs when it is one of REGION_ORDERS; else None."""
+    ordering = tuple(rows.query.order_by or (rows.model._meta.ordering if rows.query.default_ordering else ()))
+    if ordering not in REGION_ORDERS:
+        return None
+    meta = rows.model._meta
+    try:
+        return [(str(meta.get_field(name.lstrip("-")).column), name.startswith("-")) for name in ordering]
+    except LookupError:
+        return None
+
+
+def _order_sql(names: list[str], order: list[tuple[str, bool]]) -> str:
+    pairs = zip(names, order, strict=True)
+    return ", ".join(f"{name} DESC" if descending else name for name, (_column, descending) in pairs)
+
+
+def _first_of_each_region(rows, territory: str, bottom: int, top: int, order: list[tuple[str, bool]]) -> list | None:
     """Each region's first `top` rows of the list (`LATERAL`, once per region under `territory`), the page cut from
-    them by code: at most `top` rows of each region (凉山's nine: 2 ms; a province's 193: 10–15 ms), one branch to
-    plan."""
-    branch = rows.filter(region_id=_EACH_REGION).order_by("code").values_list("pk", "code")[:top]
+    them in the list's `order`: at most `top` rows of each region (凉山's nine: 2 ms; a province's 193: 10–15 ms),
+    one branch to plan."""
+    ordering = rows.query.order_by or rows.model._meta.ordering
+    names = [name.lstrip("-") for name in ordering]
+    branch = rows.filter(region_id=_EACH_REGION).order_by(*ordering).values_list("pk", *names)[:top]
     compiled = _with_column(branch, _EACH_REGION, "each.code")
     if compiled is None:
         return None
     each_sql, each_params = compiled
     region = connections[rows.db].ops.quote_name(Region._meta.db_table)
+    columns = [f"o{number}" for number in range(len(order))]
     with connections[rows.db].cursor() as cursor:
         cursor.execute(
-            f"SELECT page.col1 FROM (SELECT code FROM {region} WHERE starts_with(path, %s)) AS each (code) "
-            f"CROSS JOIN LATERAL ({each_sql}) AS page (col1, col2) ORDER BY page.col2 LIMIT %s OFFSET %s",
+            f"SELECT page.pk FROM (SELECT code FROM {region} WHERE starts_with(path, %s)) AS each (code) "
+            f"CROSS JOIN LATERAL ({each_sql}) AS page (pk, {', '.join(columns)}) "
+            f"ORDER BY {_order_sql([f'page.{c}' for c in columns], order)} LIMIT %s OFFSET %s",
             [territory, *each_params, top - bottom, bottom],
         )
         return [key for (key,) in cursor.fetchall()]
 
 
-def _merged_regions(rows, regions: list[str], bottom: int, top: int, *, whole: bool) -> list | None:
-    """The territory's rows in code order, its regions merged as they are read (`Merge Append`, a branch per region,
-    a few index pages each, from the index alone). A whole list takes them as they come, at any depth (a province's
-    page 1 000 at 3 M customers: 50 000 index entries, where the walk read the two other provinces first). A
-    filtered list checks each against its own query by key (its filters and visibility, `LATERAL`) until the page
-    is found: the cost is the territory's rows up to the page's end, however far apart the filter's rows lie in the
-    whole table (凉山's incomplete teams at a million customers: 31 ms where the walk took 2 s). At most
+def _merged_regions(
+    rows, regions: list[str], bottom: int, top: int, order: list[tuple[str, bool]], *, whole: bool
+) -> list | None:
+    """The territory's rows in the list's `order`, its regions merged as they are read (`Merge Append`, a branch per
+    region, a few index pages each, from the index alone). A whole list takes them as they come, at any depth (a
+    province's page 1 000 at 3 M customers: 50 000 index entries, where the walk read the two other provinces
+    first). A filtered list checks each against its own query by key (its filters and visibility, `LATERAL`) until
+    the page is found: the cost is the territory's rows up to the page's end, however far apart the filter's rows
+    lie in the whole table (凉山's incomplete teams at a million customers: 31 ms where the walk took 2 s). At most
     CHECKED_MAX + CHECKED_PER_ROW × `top` rows are checked: None past them, for a filter that sparse."""
     check_sql, check_params = "", []
     if not whole:
@@ -216,28 +244,35 @@ def _merged_regions(rows, regions: list[str], bottom: int, top: int, *, whole: b
     meta = rows.model._meta
     # Each branch's first rows, as many as the merge can take of it: what keeps the planner reading it in index
     # order rather than sorting the region whole.
+    columns = [f"o{number}" for number in range(len(order))]
+    ordered = _order_sql(columns, order)
     branch = (
-        f"(SELECT {quote(meta.pk.column)}, {quote(meta.get_field('code').column)} FROM {quote(meta.db_table)} "
-        f"WHERE {quote(meta.get_field('region').column)} = %s ORDER BY 2 LIMIT %s)"
+        f"(SELECT {quote(meta.pk.column)}, {', '.join(quote(column) for column, _descending in order)} "
+        f"FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('region').column)} = %s "
+        f"ORDER BY {_order_sql([str(n + 2) for n in range(len(order))], order)} LIMIT %s)"
     )
     merged = " UNION ALL ".join([branch] * len(regions))
+    named = f"merged (pk, {', '.join(columns)})"
     cap = top if whole else CHECKED_MAX + CHECKED_PER_ROW * top
     branches = [param for region in regions for param in (region, cap)]
     with connection.cursor() as cursor:
         if whole:
             cursor.execute(
-                f"SELECT pk FROM ({merged}) AS merged (pk, code) ORDER BY code LIMIT %s OFFSET %s",
+                f"SELECT pk FROM ({merged}) AS {named} ORDER BY {ordered} LIMIT %s OFFSET %s",
                 [*branches, top - bottom, bottom],
             )
             return [key for (key,) in cursor.fetchall()]
-        # The territory's first `cap` rows in code order, numbered: those the list holds, and the last, which says
-        # that all `cap` were read.
+        # The territory's first `cap` rows in the list's order, numbered: those the list holds, and the last, which
+        # says that all `cap` were read.
+        # Ordered outside by the list's own columns, whose order the planner carries up from the merge (by the row
+        # numbers, it would check every one of the `cap` rows and sort them).
         cursor.execute(
             f"SELECT each.pk, listed.pk IS NOT NULL, each.n = %s FROM ("
-            f"SELECT pk, code, row_number() OVER (ORDER BY code) FROM ({merged}) AS merged (pk, code) "
-            f"ORDER BY code LIMIT %s) AS each (pk, code, n) "
+            f"SELECT pk, {', '.join(columns)}, row_number() OVER (ORDER BY {ordered}) FROM ({merged}) AS {named} "
+            f"ORDER BY {ordered} LIMIT %s) AS each (pk, {', '.join(columns)}, n) "
             f"LEFT JOIN LATERAL ({check_sql}) AS listed (pk) ON true "
-            f"WHERE listed.pk IS NOT NULL OR each.n = %s ORDER BY each.code LIMIT %s",
+            f"WHERE listed.pk IS NOT NULL OR each.n = %s ORDER BY {_order_sql([f'each.{c}' for c in columns], order)} "
+            "LIMIT %s",
             [cap, *branches, cap, *check_params, cap, top + 1],
         )
         read = cursor.fetchall()

@@ -229,6 +229,19 @@ class Visit(models.Model):
     customer = models.ForeignKey(
         "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="visits"
     )
+    # The customer's region, a copy the database keeps (triggers of migration 0010: set on every visit written,
+    # moved with a customer that moves), so that a territory's visits are read region by region in time order.
+    region = models.ForeignKey(
+        "crm.Region",
+        verbose_name=_("region"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        db_constraint=False,
+    )
     visited_at = models.DateTimeField(_("visited at"))
     visitor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("visitor"), on_delete=models.PROTECT, related_name="visits"
@@ -293,6 +306,8 @@ class Visit(models.Model):
             # The newest visits first, whatever the customer (the visits list and its API, as a territory reads
             # them): a walk down this index stops after a page, where a sort took every visit of the territory.
             models.Index(fields=["visited_at", "id"], name="visit_when_idx"),
+            # A territory's visits newest first, region by region (`crm.paginator`, merged as they are read).
+            models.Index(fields=["region", "-visited_at", "-id"], name="visit_region_when_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -309,11 +309,15 @@ class UnverifiedVisitsView(LoginRequiredMixin, View):
                 data[name] = request.GET[name]
         filterset = VisitFilter(data, queryset=selectors.unverified_visits(request.user), request=request)
         visits = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        # A territory's unverified visits are read region by region, newest first (`crm.paginator`).
+        territory, _whole = filterset.territory_of_list(request.user)
         for name in list(filterset.form.fields):
             if name not in UNVERIFIED_FILTERS:
                 del filterset.form.fields[name]
         style_form(filterset.form, small=True)
-        paginator = EstimatingPaginator(visits, UNVERIFIED_PAGE_SIZE, estimate_first=lists_are_long(request.user))
+        paginator = EstimatingPaginator(
+            visits, UNVERIFIED_PAGE_SIZE, territory=territory, estimate_first=lists_are_long(request.user)
+        )
         page = paginator.get_page(request.GET.get("page"))
         labels = dict(UNVERIFIED_REASONS)
         for visit in page:

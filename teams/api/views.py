@@ -75,6 +75,7 @@ class VisitViewSet(
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
     long_lists = True  # a territory's visits: estimated first (`crm.api.pagination`)
+    territory_lists = True  # and read region by region, newest first (`VisitFilter.territory_of_list`)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

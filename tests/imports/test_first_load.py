@@ -138,3 +138,11 @@ def test_a_duplicate_key_that_slipped_in_fails_the_load_whole(customers, few_row
                 )
     assert Customer.objects.count() == before
     assert _indexes(table) == indexes, "rolled back: the very indexes of before"
+
+
+def test_the_customers_table_carries_no_index_no_query_reads():
+    """Every index is paid for by every customer written and rebuilt by every first load: the USCC, looked up
+    whole only, has its unique index and not the pattern index Django adds beside it (migration accounts 0018)."""
+    definitions = _indexes("accounts_customer").values()
+    assert not [definition for _oid, definition in definitions if "(uscc varchar_pattern_ops)" in definition]
+    assert [definition for _oid, definition in definitions if "UNIQUE" in definition and "(uscc)" in definition]
