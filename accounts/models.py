@@ -13,7 +13,7 @@ from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Region, TeamRoleKind
+from crm.models import Partner, Region, TeamRoleKind
 from crm.visibility import territory_path
 
 from .rules import PROFILE_REQUIREMENTS, ProfileFacts, profile_missing
@@ -105,7 +105,9 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         - provincial staff see the subtree of their home region's province, department heads their department's
           region subtree (`crm.visibility.territory_path`);
         - account managers see the customers on whose team they currently hold any role, read through the
-          reverse relation of their team roles, so the ground floor never names the team model.
+          reverse relation of their team roles, so the ground floor never names the team model;
+        - partner staff see the customers given to their company while it works (active, under contract): by a plan
+          of a campaign in force, or by an assignment in force (`partner_customer_ids`).
 
         A customer outside this set does not exist for the caller: callers look objects up *in* this queryset,
         so an outsider gets 404, never 403.
@@ -114,6 +116,9 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
             return self.none()
         if user.sees_everything:
             return self
+        if user.is_partner_staff:
+            plans, assignments = partner_customer_ids(user)
+            return self.filter(Q(pk__in=plans) | Q(pk__in=assignments))
         if user.sees_own_customers_only:
             return self.filter(pk__in=user.team_roles.active().values("customer_id"))
         path = territory_path(user)
@@ -143,6 +148,20 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         regions = Region.objects.codes_under(path)
         in_territory = self.filter(pk=OuterRef(f"{field}_id"), region__in=regions).order_by().values("pk")
         return rows.filter(IsNull(Subquery(in_territory), False))
+
+
+def partner_customer_ids(user: User) -> tuple[QuerySet, QuerySet]:
+    """The ids of the customers given to a partner user's company, as two subqueries: by the plans given to it in
+    campaigns in force, by its assignments in force; empty unless the company works today (`Partner.working`). Read
+    through the reverse relations the floors above declare on the partner (campaigns' plans, partners'
+    assignments), so customers import neither."""
+    working = Partner.objects.working().filter(pk=user.partner_id)
+    plans = Partner._meta.get_field("plans").related_model.objects.in_force()
+    assignments = Partner._meta.get_field("assignments").related_model.objects.active()
+    return (
+        plans.filter(partner__in=working).values("customer_id"),
+        assignments.filter(partner__in=working).values("customer_id"),
+    )
 
 
 def team_roles() -> TeamRoles:

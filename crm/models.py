@@ -16,6 +16,8 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .validators import validate_uscc
+
 
 class RegionLevel(models.TextChoices):
     NATIONAL = "national", _("National")
@@ -224,11 +226,89 @@ class Department(models.Model):
             )
 
 
+class PartnerKind(models.TextChoices):
+    """What a partner company does for the operator (合作伙伴), and how it is paid (酬金): one or more of these."""
+
+    SALES_AGENT = "sales_agent", _("Sales agent (营销代理商)")
+    SERVICE_AGENT = "service_agent", _("Service agent (服务代理商)")
+    SOLUTION_PROVIDER = "solution_provider", _("Solution provider (解决方案提供商)")
+
+
+class PartnerStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    ENDED = "ended", _("Ended")
+
+
+class PartnerQuerySet(models.QuerySet["Partner"]):
+    def working(self, on=None) -> Self:
+        """Partners whose staff work today: active, with a contract in force on the day (`on`, today by default)."""
+        day = on or timezone.localdate()
+        return self.filter(status=PartnerStatus.ACTIVE, contract_starts_on__lte=day, contract_ends_on__gte=day)
+
+
+class Partner(models.Model):
+    """A partner company (合作伙伴) that sells or serves for the operator in a territory: its kinds (one or more), its
+    contract, its status. Its staff are users of the `partner` role (`User.partner`); the products it may sell and the
+    customers it works are kept by the floors above (campaigns, partners), as their own relations to it."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc])
+    kinds = models.JSONField(
+        _("kinds"), default=list, help_text=_("One or more of: sales_agent, service_agent, solution_provider.")
+    )
+    region = models.ForeignKey(Region, verbose_name=_("territory"), on_delete=models.PROTECT, related_name="partners")
+    contract_starts_on = models.DateField(_("contract starts on"))
+    contract_ends_on = models.DateField(_("contract ends on"))
+    status = models.CharField(_("status"), max_length=10, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = PartnerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("partner (合作伙伴)")
+        verbose_name_plural = _("partners (合作伙伴)")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contract_ends_on__gte=F("contract_starts_on")),
+                name="partner_contract_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        kinds = self.kinds if isinstance(self.kinds, list) else None
+        if not kinds:
+            errors["kinds"] = _("A partner has at least one kind: %(kinds)s.") % {
+                "kinds": ", ".join(PartnerKind.values)
+            }
+        elif unknown := sorted({str(kind) for kind in kinds} - set(PartnerKind.values)):
+            errors["kinds"] = _("Unknown partner kind %(kind)s; choose from: %(kinds)s.") % {
+                "kind": ", ".join(unknown),
+                "kinds": ", ".join(PartnerKind.values),
+            }
+        elif len(set(kinds)) != len(kinds):
+            errors["kinds"] = _("Each kind is named once.")
+        if self.contract_starts_on and self.contract_ends_on and self.contract_ends_on < self.contract_starts_on:
+            errors["contract_ends_on"] = _("A contract cannot end before it starts.")
+        if errors:
+            raise ValidationError(errors)
+
+    def has_kind(self, kind: str) -> bool:
+        return kind in (self.kinds or [])
+
+
 class Role(models.TextChoices):
     ACCOUNT_MANAGER = "account_manager", _("Account manager")
     DEPARTMENT_HEAD = "department_head", _("Department head")
     PROVINCIAL_STAFF = "provincial_staff", _("Provincial staff")
     HQ_ADMIN = "hq_admin", _("HQ administrator")
+    PARTNER = "partner", _("Partner staff")
 
 
 class TeamRoleKind(models.TextChoices):
@@ -274,6 +354,10 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="members",
     )
+    # Staff of a partner company (role `partner`): they see only the customers given to their company.
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
 
     objects = StaffManager()
 
@@ -296,6 +380,10 @@ class User(AbstractUser):
         super().clean()
         if self.role != Role.HQ_ADMIN and not self.is_superuser and self.region_id is None:
             raise ValidationError({"region": _("Every member of staff below headquarters needs a home region.")})
+        if self.role == Role.PARTNER and self.partner_id is None:
+            raise ValidationError({"partner": _("Partner staff belong to a partner company: name it.")})
+        if self.role != Role.PARTNER and self.partner_id is not None:
+            raise ValidationError({"partner": _("Only partner staff belong to a partner company.")})
 
     @property
     def sees_everything(self) -> bool:
@@ -303,8 +391,14 @@ class User(AbstractUser):
 
     @property
     def sees_own_customers_only(self) -> bool:
-        """Account managers see the customers on whose team they are, not a territory (SPEC §2)."""
-        return self.role == Role.ACCOUNT_MANAGER and not self.sees_everything
+        """Account managers see the customers on whose team they are, partner staff those given to their company:
+        customers, not a territory (SPEC §2)."""
+        return self.role in (Role.ACCOUNT_MANAGER, Role.PARTNER) and not self.sees_everything
+
+    @property
+    def is_partner_staff(self) -> bool:
+        """Partner staff see the customers given to their company (plans, assignments), nothing else."""
+        return self.role == Role.PARTNER and not self.sees_everything
 
     @property
     def heads_a_department(self) -> bool:

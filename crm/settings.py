@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "campaigns",
     "kpis",
     "imports",
+    "partners",
     "workbench",
     "demo",
 ]

@@ -8,6 +8,7 @@ from .calls import (
     CallAttempt,
     CallEntry,
     CallList,
+    CallMode,
     CallOutcome,
     CallSource,
     DoNotCall,
@@ -18,9 +19,11 @@ from .campaigns import (
     CampaignCreationRun,
     CampaignKind,
     CustomerPlan,
+    CustomerPlanQuerySet,
     PlanStage,
     PlanStageChange,
 )
+from .channels import CHANNELS, Channel
 from .opportunities import (
     Competitor,
     Opportunity,
@@ -43,6 +46,9 @@ __all__ = [
     "CallAttempt",
     "CallEntry",
     "CallList",
+    "CallMode",
+    "CHANNELS",
+    "Channel",
     "CallOutcome",
     "CallSource",
     "Campaign",
@@ -52,6 +58,7 @@ __all__ = [
     "CoverageCount",
     "CoverageThresholds",
     "CustomerPlan",
+    "CustomerPlanQuerySet",
     "CustomerProduct",
     "DoNotCall",
     "FINAL_OUTCOMES",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.validators import validate_mobile
 
 from .campaigns import Campaign
+from .channels import channel_field
 
 
 class DoNotCall(models.Model):
@@ -52,6 +53,14 @@ FINAL_OUTCOMES = (CallOutcome.ACCEPTED, CallOutcome.DECLINED, CallOutcome.DO_NOT
 MAX_ATTEMPTS = 7
 
 
+class CallMode(models.TextChoices):
+    """How a list is called (issue 20): by agents one number at a time, or broadcast by a dialer platform whose
+    results come back as a file."""
+
+    MANUAL = "manual", _("Manual (agents call)")
+    AUTO = "auto", _("Automatic (dialer broadcast)")
+
+
 class CallList(models.Model):
     """An outbound call list (外呼清单) of a campaign, worked by one agent (SPEC §6.3); open until closed."""
 
@@ -62,6 +71,10 @@ class CallList(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="call_lists"
     )
     source = models.CharField(_("called"), max_length=20, choices=CallSource.choices, default=CallSource.ALL)
+    mode = models.CharField(
+        _("mode"), max_length=10, choices=CallMode.choices, default=CallMode.MANUAL, db_default=CallMode.MANUAL
+    )
+    channel = channel_field()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("built by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -97,6 +110,7 @@ class CallEntry(models.Model):
     last_called_at = models.DateTimeField(_("last called at"), null=True, blank=True)
     # The day the customer asked to be called again, while the last outcome is `call_back`: the call-backs due.
     call_back_on = models.DateField(_("call back on"), null=True, blank=True)
+    call_back_at = models.DateTimeField(_("call back at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("call list entry")
@@ -139,6 +153,10 @@ class CallAttempt(models.Model):
     call_back_on = models.DateField(
         _("call back on"), null=True, blank=True, help_text=_("The day agreed to call again (outcome: call back).")
     )
+    call_back_at = models.DateTimeField(
+        _("call back at"), null=True, blank=True, help_text=_("The time agreed to call again (outcome: call back).")
+    )
+    channel = channel_field()
     called_at = models.DateTimeField(_("called at"), auto_now_add=True)
 
     class Meta:
@@ -152,7 +170,10 @@ class CallAttempt(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(call_back_on__isnull=True) | Q(outcome="call_back"), name="call_back_on_only_to_call_back"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(call_back_at__isnull=True) | Q(outcome="call_back"), name="call_back_at_only_to_call_back"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import ChunkedJobRun
 
+from .channels import channel_field
 from .products import ZERO, Product
 
 
@@ -95,8 +96,19 @@ class PlanStage(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
+class CustomerPlanQuerySet(models.QuerySet["CustomerPlan"]):
+    def in_force(self, on=None) -> CustomerPlanQuerySet:
+        """Plans of campaigns that run today (or on `on`): not cancelled, not yet ended. A plan given to a partner
+        lets its staff see the customer while it is in force (`Customer.objects.visible_to`)."""
+        from django.utils import timezone
+
+        day = on or timezone.localdate()
+        return self.filter(campaign__cancelled_at__isnull=True, campaign__ends_on__gte=day)
+
+
 class CustomerPlan(models.Model):
-    """One customer's plan in a campaign (一户一案): objective, gap products, owner and stage on the five-step path."""
+    """One customer's plan in a campaign (一户一案): objective, gap products, owner and stage on the five-step path;
+    the channel working it, and the partner company when it is given to one."""
 
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="plans")
     customer = models.ForeignKey(
@@ -112,6 +124,16 @@ class CustomerPlan(models.Model):
         on_delete=models.SET_NULL,
         related_name="campaign_plans",
     )
+    channel = channel_field()
+    partner = models.ForeignKey(
+        "crm.Partner",
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plans",
+        help_text=_("The partner company the plan is given to; its staff then see the customer."),
+    )
     stage = models.CharField(_("stage"), max_length=20, choices=PlanStage.choices, default=PlanStage.SCREENED)
     stage_changed_at = models.DateTimeField(_("stage changed at"), auto_now_add=True)
     stage_changed_by = models.ForeignKey(
@@ -123,11 +145,14 @@ class CustomerPlan(models.Model):
         related_name="+",
     )
 
+    objects = CustomerPlanQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("customer plan (一户一案)")
         verbose_name_plural = _("customer plans (一户一案)")
         ordering = ["campaign_id", "customer_id"]
         constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="plan_one_per_campaign_customer")]
+        indexes = [models.Index(fields=["partner", "customer"], name="plan_partner_customer_idx")]
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.customer_id} {self.stage}"
@@ -183,6 +208,7 @@ class Activity(models.Model):
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("staff"), blank=True, related_name="activities_staffed"
     )
+    channel = channel_field()
     attendance = models.PositiveIntegerField(_("attendance"), default=0)
     new_subscriptions = models.PositiveIntegerField(_("new subscriptions"), default=0)
     revenue = models.DecimalField(

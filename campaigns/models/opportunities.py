@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ..rules import OPEN_OPPORTUNITY_STAGES, OPPORTUNITY_PROBABILITY
 from .calls import CallAttempt
 from .campaigns import CustomerPlan
+from .channels import channel_field
 from .products import ZERO, Product
 
 
@@ -81,6 +82,7 @@ class Opportunity(models.Model):
     source = models.CharField(
         _("source"), max_length=10, choices=OpportunitySource.choices, default=OpportunitySource.VISIT
     )
+    channel = channel_field()
     source_visit = models.ForeignKey(
         "teams.Visit",
         verbose_name=_("found on visit"),

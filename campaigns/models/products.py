@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..rules import Holding, Thresholds
+from .channels import channel_field
 
 ZERO = Decimal("0")
 PERCENT = [MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))]
@@ -44,6 +45,10 @@ class Product(models.Model):
     )
     is_active = models.BooleanField(_("on sale"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    # The partner companies that may sell it (issue 20): partner.products, read the other way.
+    partners = models.ManyToManyField(
+        "crm.Partner", verbose_name=_("partners that may sell it"), blank=True, related_name="products"
+    )
 
     class Meta:
         verbose_name = _("product (集团产品)")
@@ -67,6 +72,12 @@ class CustomerProduct(models.Model):
     )
     subscribed_on = models.DateField(_("subscribed on"))
     last_used_on = models.DateField(_("last used on"), null=True, blank=True)
+    # The channel of the holding's last change (its sale, a change of users or revenue), and the partner company
+    # credited with it when the channel is a partner.
+    channel = channel_field()
+    partner = models.ForeignKey(
+        "crm.Partner", verbose_name=_("partner"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
