@@ -12,6 +12,7 @@ COPY teams teams
 COPY campaigns campaigns
 COPY kpis kpis
 COPY imports imports
+COPY partners partners
 COPY workbench workbench
 COPY demo demo
 RUN pip install .

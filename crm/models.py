@@ -235,7 +235,7 @@ class PartnerKind(models.TextChoices):
 
 
 class PartnerStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", _("Working with us")
     SUSPENDED = "suspended", _("Suspended")
     ENDED = "ended", _("Ended")
 

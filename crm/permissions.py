@@ -260,6 +260,12 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         is_provincial_or_above,
         _("Only provincial staff take a number off the do-not-call list."),
     ),
+    # Partner companies (issue 20) are registered and kept by provincial staff within their province, and headquarters.
+    "partners.manage": (is_provincial_or_above, _("Only provincial staff and headquarters register partners.")),
+    "partners.change": (
+        is_provincial_or_above & in_territory,
+        _("Only provincial staff of the partner's territory and headquarters change a partner."),
+    ),
     # KPI targets: headquarters the national ones, provincial staff their province's.
     "kpis.set_targets": (is_provincial_or_above, _("Only provincial staff and headquarters set KPI targets.")),
     "kpis.compute_now": (

@@ -24,6 +24,7 @@ from .models import (
     JobChunk,
     JobStatus,
     NotificationKind,
+    Partner,
     Region,
     Role,
     User,
@@ -55,10 +56,12 @@ def staff_upsert(
     department_name: str | None = None,
     password: str | None = None,
     full_name: str = "",
+    partner_name: str | None = None,
 ) -> tuple[User, bool]:
     """Create or update a member of staff; returns (user, created).
 
-    A department named but not yet known is created in the user's home region.
+    A department named but not yet known is created in the user's home region. Partner staff (role `partner`) name
+    their partner company, which must exist (provincial staff register partners).
     """
     if role not in Role.values:
         raise ValidationError(
@@ -78,7 +81,14 @@ def staff_upsert(
     department = user.department if user.department_id else None  # kept unless a new one is named
     if department_name:
         department, _created = Department.objects.get_or_create(name=department_name, defaults={"region": region})
-    user.role, user.region, user.department = role, region, department
+    partner = None
+    if partner_name:
+        partner = Partner.objects.filter(name=partner_name).first()
+        if partner is None:
+            raise ValidationError({"partner": _("Unknown partner %(name)s.") % {"name": partner_name}})
+    elif role == Role.PARTNER:
+        partner = user.partner if user.partner_id else None  # kept unless another is named
+    user.role, user.region, user.department, user.partner = role, region, department, partner
     user.is_staff = role in ADMIN_ROLES
     user.is_superuser = role == Role.HQ_ADMIN
     if full_name:
@@ -110,7 +120,17 @@ def staff_upsert(
     return user, created
 
 
-STAFF_FIELDS = ("role", "region", "department", "is_staff", "is_superuser", "first_name", "last_name", "is_active")
+STAFF_FIELDS = (
+    "role",
+    "region",
+    "department",
+    "partner",
+    "is_staff",
+    "is_superuser",
+    "first_name",
+    "last_name",
+    "is_active",
+)
 
 
 class JobBusy(Exception):

@@ -5,7 +5,8 @@ member of staff works in. The customers a user sees are `Customer.objects.visibl
 - `hq_admin` (and superusers) see everything;
 - `provincial_staff` see the subtree of their home region's province;
 - `department_head` see their department's region subtree;
-- `account_manager` see the customers on whose team they currently hold any role.
+- `account_manager` see the customers on whose team they currently hold any role;
+- `partner` staff see the customers given to their company (plans, assignments; issue 20), and have no territory.
 
 A customer outside this set does not exist for the caller: callers look objects up *in* these querysets, so an
 outsider gets 404, never 403.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from .models import Department, Region, User
+from .models import Department, Partner, Region, User
 
 NATIONAL_CODE = "000000"
 
@@ -35,6 +36,8 @@ def territory_path(user: User) -> str | None:
         return None
     if user.sees_everything:
         return ""
+    if user.is_partner_staff:
+        return None  # customers given to their company, not a territory: they file none
     if user.heads_a_department:
         return user.department.region.path if user.department is not None else None
     if user.region is None:
@@ -84,3 +87,26 @@ def visible_regions(user: User) -> QuerySet[Region]:
     if user.is_authenticated and user.sees_own_customers_only and user.region is not None:
         return Region.objects.filter(path__startswith=province_path(user.region))
     return filing_regions(user)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """The paths of a region and of every region above it ("000000/510000/" → "000000/", "000000/510000/")."""
+    codes = [code for code in path.split("/") if code]
+    return ["".join(f"{code}/" for code in codes[: depth + 1]) for depth in range(len(codes))]
+
+
+def visible_partners(user: User) -> QuerySet[Partner]:
+    """The partner companies (issue 20) the user may see: headquarters all of them; partner staff their own company;
+    everyone else those working where they do — a partner whose territory lies within theirs, or contains it (a
+    province-wide partner works in every city of it). Anyone else: none; a partner outside this set is 404."""
+    partners = Partner.objects.select_related("region")
+    if not user.is_authenticated:
+        return partners.none()
+    if user.sees_everything:
+        return partners
+    if user.is_partner_staff:
+        return partners.none() if user.partner_id is None else partners.filter(pk=user.partner_id)
+    path = territory_path(user)
+    if path is None:
+        return partners.none()
+    return partners.filter(Q(region__path__startswith=path) | Q(region__path__in=_ancestor_paths(path)))

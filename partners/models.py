@@ -34,8 +34,8 @@ class PartnerAssignment(models.Model):
         "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="partner_assignments"
     )
     role = models.CharField(_("role"), max_length=10, choices=AssignmentRole.choices, default=AssignmentRole.SERVICE)
-    starts_on = models.DateField(_("from"))
-    ends_on = models.DateField(_("until"), null=True, blank=True)
+    starts_on = models.DateField(_("valid from"))
+    ends_on = models.DateField(_("valid until"), null=True, blank=True)
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -497,8 +497,11 @@ def _may_log(*, user: User, customer: Customer, held: list[str]) -> bool:
     """Whether `user` may log a visit to the customer, given the roles they hold on its team today.
 
     An account manager sees exactly the customers on whose team they are (SPEC §2), so their roles answer it without
-    another query; department heads and provincial staff log visits to any customer in their territory.
+    another query; partner staff log visits to the customers given to their company (issue 20); department heads and
+    provincial staff log visits to any customer in their territory.
     """
+    if user.is_partner_staff:
+        return Customer.objects.visible_to(user).filter(pk=customer.pk).exists()
     if user.sees_own_customers_only:
         return bool(held)
     if not (held or may(user, "teams.manage")):

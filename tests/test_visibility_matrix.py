@@ -99,6 +99,20 @@ class World:
         return photo
 
     @cached_property
+    def partner(self):
+        """A solution provider working in 成都, under contract."""
+        from crm.models import Partner
+
+        return Partner.objects.create(
+            name="成都数智方案有限公司",
+            uscc="91510100MA6123456W",
+            kinds=["solution_provider"],
+            region=self.territory["chengdu"],
+            contract_starts_on=timezone.localdate() - datetime.timedelta(days=30),
+            contract_ends_on=timezone.localdate() + datetime.timedelta(days=335),
+        )
+
+    @cached_property
     def campaign(self) -> Campaign:
         """A campaign over 成都 with a plan for bob's CD0002 (alice's CD0001 gets one from `plan`)."""
         campaign = make_campaign(self.cast, self.territory)
@@ -275,6 +289,17 @@ def _override(world: World) -> dict:
 
 
 ALICE_OK = Call("alice", 200)
+
+
+def _partner_data(world: World) -> dict:
+    return {
+        "name": "成都新伙伴有限公司",
+        "uscc": "91510100MA6ABCDEF3",
+        "kinds": ["sales_agent"],
+        "region": "510100",
+        "contract_starts_on": str(timezone.localdate()),
+        "contract_ends_on": str(timezone.localdate() + datetime.timedelta(days=365)),
+    }
 
 
 def customer_read(kind: str) -> Route:
@@ -825,6 +850,15 @@ EXPECTATIONS: dict[str, Route] = {
         insider_with_right=Call("dora", 200),
     ),
     # -- the API: campaigns ----------------------------------------------------------------------------------------
+    "channel-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "channel-detail": Route(
+        API,
+        kwargs=lambda world: {"code": "hotline_10000"},
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
     "product-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     "product-detail": Route(
         API,
@@ -882,6 +916,17 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=Call("alice", 403),  # she sees the campaign, but does not plan campaigns
         insider_with_right=Call("dora", 200),
     ),
+    "campaign-give-to-partner": Route(
+        API,
+        kwargs=pk("campaign"),
+        needs=("plan",),
+        method="post",
+        data=lambda world: {"partner": world.partner.pk},
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("alice", 403),  # she sees the campaign, but does not hand plans over
+        insider_with_right=Call("dora", 200),
+    ),
     "campaign-plans": Route(
         API,
         kwargs=pk("campaign"),
@@ -936,6 +981,22 @@ EXPECTATIONS: dict[str, Route] = {
         anonymous=401,
         outsider=Call("carol", 404),
         insider_without_right=NA,
+        insider_with_right=Call("paul", 200),
+    ),
+    # -- the API: partners (issue 20): seen where they work, registered and changed by provincial staff ----------------
+    "partner-list": Route(
+        API,
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=Call("dora", 403, method="post", data=lambda world: _partner_data(world)),
+        insider_with_right=Call("paul", 200),
+    ),
+    "partner-detail": Route(
+        API,
+        kwargs=pk("partner"),
+        anonymous=401,
+        outsider=Call("carol", 404),  # 绵阳's account manager: the partner works in 成都
+        insider_without_right=Call("dora", 403, method="patch", data={"status": "suspended"}),
         insider_with_right=Call("paul", 200),
     ),
     # -- the API: KPIs ---------------------------------------------------------------------------------------------

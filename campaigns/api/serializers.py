@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from accounts.validators import validate_mobile
 from crm.api.serializers import RejectUnknownFieldsMixin, StrictModelSerializer
-from crm.models import Department, Region, User
+from crm.models import Department, Partner, Region, User
 from crm.permissions import may
 from teams.api.serializers import VisibleCustomerField
 
@@ -17,6 +17,7 @@ from ..models import (
     CallOutcome,
     CallSource,
     Campaign,
+    Channel,
     Competitor,
     CustomerPlan,
     CustomerProduct,
@@ -28,6 +29,15 @@ from ..models import (
     Product,
 )
 from ..rules import COVERED, FAKE, THIN, UNCOVERED, mask_mobile
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    """A channel (渠道, issue 20): its code and its name in Chinese and English."""
+
+    class Meta:
+        model = Channel
+        fields = ["code", "name", "name_en"]
+        read_only_fields = fields
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -130,10 +140,25 @@ class PlanSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name")
     gap_products = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     owner = serializers.CharField(source="owner.username", default=None)
+    channel = serializers.CharField(source="channel_id", read_only=True, help_text=_("The channel's code."))
+    partner = serializers.IntegerField(
+        source="partner_id", read_only=True, allow_null=True, help_text=_("The partner company's id, if given one.")
+    )
 
     class Meta:
         model = CustomerPlan
-        fields = ["id", "customer", "customer_name", "objective", "gap_products", "owner", "stage", "stage_changed_at"]
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "objective",
+            "gap_products",
+            "owner",
+            "stage",
+            "stage_changed_at",
+            "channel",
+            "partner",
+        ]
 
 
 class PlanUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -157,6 +182,31 @@ class CampaignCancelSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
     """Why the campaign is cancelled: its plans are kept, closed."""
 
     reason = serializers.CharField(max_length=200)
+
+
+class GiveToPartnerSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Which partner company the campaign's plans go to (null: taken back to the direct channel), and optionally the
+    region whose customers' plans go (the whole campaign as the caller sees it by default)."""
+
+    partner = serializers.PrimaryKeyRelatedField(
+        queryset=Partner.objects.all(),
+        allow_null=True,
+        error_messages={"does_not_exist": _("No partner has the id {pk_value}.")},
+    )
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Region.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": _("Unknown region code {value}.")},
+    )
+
+
+class PlansGivenSerializer(serializers.Serializer):
+    plans = serializers.IntegerField(help_text=_("Plans given to the partner (or taken back)."))
+    outside_territory = serializers.IntegerField(
+        help_text=_("Plans of customers outside the partner's territory, left as they were.")
+    )
 
 
 class CallListBuildSerializer(RejectUnknownFieldsMixin, serializers.Serializer):

@@ -7,6 +7,7 @@ from crm.api.routers import ApiRouter
 from . import views
 
 router = ApiRouter()
+router.register("channels", views.ChannelViewSet, basename="channel")
 router.register("products", views.ProductViewSet, basename="product")
 router.register("campaigns", views.CampaignViewSet, basename="campaign")
 router.register("opportunities", views.OpportunityViewSet, basename="opportunity")

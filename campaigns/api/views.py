@@ -17,7 +17,7 @@ from crm.permissions import may
 
 from .. import selectors, services
 from ..filters import OpportunityFilter
-from ..models import CallEntry, CustomerProduct, DoNotCall, Product
+from ..models import CallEntry, Channel, CustomerProduct, DoNotCall, Product
 from .serializers import (
     CallEntrySerializer,
     CallListBuildSerializer,
@@ -25,15 +25,28 @@ from .serializers import (
     CallOutcomeSerializer,
     CampaignCancelSerializer,
     CampaignSerializer,
+    ChannelSerializer,
     CoverageSerializer,
     DoNotCallRemoveSerializer,
     DoNotCallSerializer,
+    GiveToPartnerSerializer,
     HoldingSerializer,
     OpportunitySerializer,
     PlanSerializer,
+    PlansGivenSerializer,
     PlanUpdateSerializer,
     ProductSerializer,
 )
+
+
+class ChannelViewSet(viewsets.ReadOnlyModelViewSet):
+    """The channels (渠道, issue 20) a plan, an activity, an opportunity, a call or a holding comes through."""
+
+    serializer_class = ChannelSerializer
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return Channel.objects.order_by("sort_order", "code")
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
@@ -199,6 +212,23 @@ class CampaignViewSet(
         campaign = self.get_object()
         page = self.paginate_queryset(selectors.plans_for(request.user, campaign))
         return self.get_paginated_response(PlanSerializer(page, many=True).data)
+
+    @extend_schema(request=GiveToPartnerSerializer, responses=PlansGivenSerializer)
+    @action(detail=True, methods=["post"], url_path="give-to-partner")
+    def give_to_partner(self, request, pk=None, format=None):  # noqa: A002 - the router's .json suffix
+        """Give the campaign's plans (of the customers the caller sees, within `region` when given) to a partner
+        company, through the partner channel; `partner: null` takes them back. Department heads and provincial
+        staff; plans of customers outside the partner's territory are left as they were, and counted."""
+        campaign = self.get_object()
+        serializer = GiveToPartnerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        given = services.plans_give_to_partner(
+            user=request.user,
+            campaign=campaign,
+            partner=serializer.validated_data["partner"],
+            region=serializer.validated_data.get("region"),
+        )
+        return Response(PlansGivenSerializer(given).data)
 
     @extend_schema(request=CampaignCancelSerializer, responses=CampaignSerializer)
     @action(detail=True, methods=["post"])

@@ -40,8 +40,11 @@ from .opportunities import (
     opportunity_initial_from,
     opportunity_update,
 )
+from .partners import PlansGiven, plans_give_to_partner
 
 __all__ = [
+    "PlansGiven",
+    "plans_give_to_partner",
     "coverage_snapshot",
     "CALLABLE_STAGES",
     "DO_NOT_CALL_LOCK",

@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("campaigns.api.urls")),
     path("", include("kpis.api.urls")),
     path("", include("imports.api.urls")),
+    path("", include("partners.api.urls")),
     *api_root_urls(),
 ]

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('kinds', models.JSONField(default=list, help_text='One or more of: sales_agent, service_agent, solution_provider.', verbose_name='kinds')),
                 ('contract_starts_on', models.DateField(verbose_name='contract starts on')),
                 ('contract_ends_on', models.DateField(verbose_name='contract ends on')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('suspended', 'Suspended'), ('ended', 'Ended')], default='active', max_length=10, verbose_name='status')),
+                ('status', models.CharField(choices=[('active', 'Working with us'), ('suspended', 'Suspended'), ('ended', 'Ended')], default='active', max_length=10, verbose_name='status')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
                 ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='partners', to='crm.region', verbose_name='territory')),

@@ -21,8 +21,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('role', models.CharField(choices=[('sales', 'Sells to the customer'), ('service', 'Serves the customer')], default='service', max_length=10, verbose_name='role')),
-                ('starts_on', models.DateField(verbose_name='from')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='until')),
+                ('starts_on', models.DateField(verbose_name='valid from')),
+                ('ends_on', models.DateField(blank=True, null=True, verbose_name='valid until')),
                 ('assigned_at', models.DateTimeField(auto_now_add=True, verbose_name='assigned at')),
                 ('assigned_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assigned by')),
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partner_assignments', to='accounts.customer', verbose_name='customer')),

@@ -11,13 +11,17 @@ from crm.services import staff_upsert
 
 
 class Command(BaseCommand):
-    help = "Create or update a member of staff with a role, a home region and optionally a department."
+    help = (
+        "Create or update a member of staff with a role, a home region and optionally a department "
+        "(or, for partner staff, their partner company)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--role", required=True, help=f"one of: {', '.join(Role.values)}")
         parser.add_argument("--region", required=True, help="home region code, e.g. 510104")
         parser.add_argument("--department", help="department name; created in the home region when new")
+        parser.add_argument("--partner", help="the partner company of partner staff (role partner), by name")
         parser.add_argument("--password", help="asked for when not given")
         parser.add_argument("--name", default="", help="full name in Chinese, e.g. 张伟")
 
@@ -33,6 +37,7 @@ class Command(BaseCommand):
                 department_name=options["department"],
                 password=password,
                 full_name=options["name"],
+                partner_name=options["partner"],
             )
         except ValidationError as exc:
             messages = [f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()]
