@@ -8,6 +8,7 @@ import datetime
 
 from django.conf import settings
 from django.db.models import Count, Min
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -92,11 +93,13 @@ def idle_opportunities(*, users: list[User], today: datetime.date) -> dict[int, 
 
 
 def call_backs_due(*, users: list[User], today: datetime.date) -> dict[int, list[DigestItem]]:
-    """Per agent, the numbers on their open call lists whose last outcome asked to call back by today."""
+    """Per agent, the numbers they call (given to them from a pool, or of their lists given to nobody) on open call
+    lists whose last outcome asked to call back by today."""
     rows = (
         call_backs_due_on(today)
-        .filter(call_list__agent_id__in=[user.pk for user in users])
-        .values("call_list__agent_id")
+        .annotate(caller=Coalesce("assigned_to_id", "call_list__agent_id"))
+        .filter(caller__in=[user.pk for user in users])
+        .values("caller")
         .annotate(count=Count("*"), earliest=Min("call_back_on"))
         .order_by()
     )
@@ -104,7 +107,7 @@ def call_backs_due(*, users: list[User], today: datetime.date) -> dict[int, list
     items: dict[int, list[DigestItem]] = {}
     for row in rows:
         title = ngettext_lazy("%(count)d call-back is due", "%(count)d call-backs are due", row["count"])
-        items[row["call_list__agent_id"]] = [
+        items[row["caller"]] = [
             DigestItem(
                 kind=NotificationKind.CALL_BACK_DUE,
                 title=phrase(title, {"count": row["count"]}),

@@ -42,6 +42,7 @@ from .selectors import (
     plans_to_visit,
 )
 from .services import opportunities_by_visit, plans_advance_by_visit
+from .touches import local_minute
 
 
 class CoverageFilter(django_filters.ChoiceFilter):
@@ -114,7 +115,9 @@ def _entry(row: TimelineRow, openable: set[int]) -> customer_hooks.TimelineEntry
         )
     if isinstance(subject, CallAttempt):
         body = subject.campaign.name
-        if subject.call_back_on is not None:
+        if subject.call_back_at is not None:
+            body += " · " + gettext("call back at %(time)s") % {"time": local_minute(subject.call_back_at)}
+        elif subject.call_back_on is not None:
             body += " · " + gettext("call back on %(day)s") % {"day": subject.call_back_on.isoformat()}
         if subject.note:
             body += " · " + subject.note

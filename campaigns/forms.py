@@ -13,9 +13,10 @@ from crm.forms import date_picker
 from crm.models import Department, Region, RegionLevel, User
 from crm.periods import Period
 from crm.visibility import filing_regions, territory_departments
-from teams.forms import StaffField, StaffListField
+from teams.forms import StaffField, StaffListField, staff_picker
 
 from .models import (
+    CallMode,
     CallOutcome,
     CallSource,
     Campaign,
@@ -186,13 +187,20 @@ class CallOutcomeForm(forms.Form):
         error_messages={"required": _("Choose an outcome of the call.")},
     )
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
-    call_back_on = forms.DateField(label=_("Call back on"), required=False, widget=date_picker())
+    call_back_at = forms.DateTimeField(
+        label=_("Call back at"),
+        required=False,
+        # the browser's picker of a local date and time, which reads and writes 2026-12-06T14:30 in any language
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
 
 
 class CallListBuildForm(forms.Form):
     """Build a call list of a campaign: whom to call, and (department heads and provincial staff) for which agent."""
 
     source = forms.ChoiceField(label=_("Whom to call"), choices=CallSource.choices, initial=CallSource.ALL)
+    mode = forms.ChoiceField(label=_("How"), choices=CallMode.choices, initial=CallMode.MANUAL, required=False)
     agent = StaffField(
         label=_("Agent"), required=False, help_text=_("A username; empty: you."), widget=forms.TextInput()
     )
@@ -203,6 +211,25 @@ class CallListBuildForm(forms.Form):
             self.fields["agent"].widget.attrs.update(list="staff-pool", autocomplete="off")
         else:
             del self.fields["agent"]
+
+
+class CallListDistributeForm(forms.Form):
+    """Share a list's numbers still to call among the agents of a pool."""
+
+    agents = StaffListField(
+        label=_("Agents"),
+        help_text=_("Names or usernames, separated by spaces or commas: the numbers still to call are dealt evenly."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        staff_picker(self.fields["agents"], many=True)
+
+
+class DialerResultsForm(forms.Form):
+    """A dialer's results file for an automatic list."""
+
+    file = forms.FileField(label=_("Results file (CSV)"), allow_empty_file=False)
 
 
 class OpportunityForm(forms.Form):

@@ -13,6 +13,7 @@ from crm.models import User
 from crm.services import job_runs_sweep
 
 from .models import CampaignCreationRun
+from .notices import call_backs_remind as call_backs_due_told
 from .services.coverage import coverage_snapshot
 from .services.creations import creation_execute, creation_failed, creation_start
 
@@ -63,3 +64,10 @@ def campaign_creations_sweep() -> int:
 def coverage_nightly() -> int:
     """The night's gap matrix per region (`services.coverage_snapshot`); the rows written."""
     return coverage_snapshot()
+
+
+@shared_task(name="campaigns.tasks.call_backs_remind")
+def call_backs_remind() -> int:
+    """Tell each agent of the call-backs whose time has come (`campaigns.notices.call_backs_remind`); returns how
+    many were due."""
+    return call_backs_due_told()

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import holdings
+from .views import call_pool, holdings
 
 app_name = "campaigns"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("call-lists/", views.CallListsView.as_view(), name="call-lists"),
     path("call-lists/<int:pk>/", views.CallListView.as_view(), name="call-list"),
     path("call-lists/<int:pk>/close/", views.CallListCloseView.as_view(), name="call-list-close"),
+    path("call-lists/<int:pk>/distribute/", call_pool.CallListDistributeView.as_view(), name="call-list-distribute"),
+    path("call-lists/<int:pk>/left-out.csv", call_pool.CallLeftOutCsvView.as_view(), name="call-list-left-out"),
+    path("call-lists/<int:pk>/dialer.csv", call_pool.DialerFileView.as_view(), name="call-list-dialer-file"),
+    path("call-lists/<int:pk>/dialer-results/", call_pool.DialerResultsView.as_view(), name="call-list-dialer-results"),
     path("<int:pk>/calls/", views.CampaignCallsView.as_view(), name="calls"),
     path("customers/<str:code>/products/<str:product>/", holdings.HoldingView.as_view(), name="holding"),
     path(

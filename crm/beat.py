@@ -40,6 +40,11 @@ BEAT_SCHEDULE = {
         "task": "campaigns.tasks.campaign_creations_sweep",
         "schedule": crontab(minute="*/10"),
     },
+    # Every 5 minutes: the call-backs (回拨) promised for now, each told once to the agent who calls the number.
+    "call-backs-remind": {
+        "task": "campaigns.tasks.call_backs_remind",
+        "schedule": crontab(minute="*/5"),
+    },
     # 04:30 nightly, once the tiers are recomputed: the counts per region, tier and roles held that the
     # incomplete-teams page adds up for a territory, as of that time (teams.TeamGapCount).
     "team-gaps-nightly": {

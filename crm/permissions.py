@@ -101,6 +101,12 @@ def is_agent(user, call_list) -> bool:
 
 
 @rules.predicate
+def calls_the_entry(user, entry) -> bool:
+    """The user calls this number of a call list: the pool agent it is assigned to, else the list's agent."""
+    return entry is not None and entry.calling_agent_id == user.pk
+
+
+@rules.predicate
 def built_it(user, call_list) -> bool:
     return call_list is not None and call_list.created_by_id == user.pk
 
@@ -243,7 +249,17 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         manages_teams,
         _("Only department heads and provincial staff build call lists for someone else."),
     ),
-    "campaigns.record_call": (is_agent, _("Only the agent of this call list records its calls.")),
+    "campaigns.record_call": (calls_the_entry, _("Only the agent who calls this number records its calls.")),
+    # A list's numbers are shared among the agents of a pool (the 10000 desk) by whoever built it or manages teams;
+    # an automatic list's dialer file goes out, and its results come back, through its agent or its builder.
+    "campaigns.distribute_call_list": (
+        built_it | manages_teams,
+        _("Only the builder of this call list, department heads and provincial staff share it among agents."),
+    ),
+    "campaigns.run_dialer": (
+        is_agent | built_it,
+        _("Only the agent of this call list or its builder exports it to the dialer and imports its results."),
+    ),
     # Opportunities (商机): whoever sees the customer records one; its owner, the customer's team and the managers
     # above them change it.
     "campaigns.record_opportunity": (

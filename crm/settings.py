@@ -343,6 +343,17 @@ PLAN_IDLE_DAYS = _read("PLAN_IDLE_DAYS", env.int, 14)
 # A campaign confirmed on the page with this many plans or more is created by a worker while the page shows its
 # progress (a province's takes tens of seconds); a smaller one at once. The API always creates at once.
 CAMPAIGN_BACKGROUND_PLANS = _read("CAMPAIGN_BACKGROUND_PLANS", env.int, 5_000)
+# Outbound calls (issue 20): the seven-touch rule (七次触达), over every campaign at once. A number is called (by an
+# agent or a dialer, whatever the outcome) at most CALL_TOUCH_MAX times in any CALL_TOUCH_WINDOW_DAYS days, and never
+# again within CALL_TOUCH_INTERVAL_HOURS of its last call. Deployment settings like the others, not a table: the rule
+# is the operator's, the same for every province, and changes with a release note, not from a page.
+CALL_TOUCH_WINDOW_DAYS = _read("CALL_TOUCH_WINDOW_DAYS", env.int, 90)
+CALL_TOUCH_MAX = _read("CALL_TOUCH_MAX", env.int, 7)
+CALL_TOUCH_INTERVAL_HOURS = _read("CALL_TOUCH_INTERVAL_HOURS", env.int, 48)
+if CALL_TOUCH_WINDOW_DAYS < 1 or CALL_TOUCH_MAX < 1 or CALL_TOUCH_INTERVAL_HOURS < 0:
+    raise ImproperlyConfigured(
+        "CALL_TOUCH_WINDOW_DAYS and CALL_TOUCH_MAX must be 1 or more, CALL_TOUCH_INTERVAL_HOURS 0 or more."
+    )
 # A list longer than this is not counted row by row: PostgreSQL's planner estimates its length, said as "about N"
 # (crm.paginator.EstimatingPaginator); a count of a territory's million rows would cost more than the page.
 EXACT_COUNT_LIMIT = _read("EXACT_COUNT_LIMIT", env.int, 5_000)

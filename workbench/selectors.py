@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Customer
 from campaigns.models import CallEntry, CustomerPlan, Opportunity
-from campaigns.selectors import call_backs_due, opportunities_idle, plans_idle
+from campaigns.selectors import call_backs_due, called_by, entries_seen, opportunities_idle, plans_idle
 from crm.models import Notification, User
 from kpis.models import KpiSnapshot, ScopeKind
 from kpis.selectors.snapshots import latest_period
@@ -82,14 +82,22 @@ def idle_plans(user: User, today: datetime.date) -> QuerySet[CustomerPlan]:
 
 
 def my_call_backs_due(user: User, today: datetime.date) -> QuerySet[CallEntry]:
-    """The numbers on the user's open call lists whose last outcome asked to call back on or before today, the
-    earliest first."""
+    """The numbers the user calls on open call lists (their lists', or given to them from a pool) whose last outcome
+    asked to call back on or before today, the earliest first."""
     return (
         call_backs_due(today)
-        .filter(call_list__agent=user, customer__in=Customer.objects.visible_to(user))
+        .filter(called_by(user), entries_seen(user))
         .select_related("customer", "call_list__campaign")
-        .only("name", "call_back_on", "call_list_id", "call_list__campaign__name", "customer__code", "customer__name")
-        .order_by("call_back_on", "id")
+        .only(
+            "name",
+            "call_back_on",
+            "call_back_at",
+            "call_list_id",
+            "call_list__campaign__name",
+            "customer__code",
+            "customer__name",
+        )
+        .order_by("call_back_on", "call_back_at", "id")
     )
 
 

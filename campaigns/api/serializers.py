@@ -14,6 +14,7 @@ from teams.api.serializers import VisibleCustomerField
 from ..models import (
     CallEntry,
     CallList,
+    CallMode,
     CallOutcome,
     CallSource,
     Campaign,
@@ -210,10 +211,12 @@ class PlansGivenSerializer(serializers.Serializer):
 
 
 class CallListBuildSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    """What builds a call list: whom to call (key persons, group members or both) and the agent who calls them
-    (the caller by default; naming someone else is for department heads and provincial staff)."""
+    """What builds a call list: whom to call (key persons, group members or both), the agent who calls them
+    (the caller by default; naming someone else is for department heads and provincial staff), and how: `manual`
+    (agents call) or `auto` (a dialer broadcasts it from its file)."""
 
     source = serializers.ChoiceField(choices=CallSource.choices, default=CallSource.ALL)
+    mode = serializers.ChoiceField(choices=CallMode.choices, default=CallMode.MANUAL)
     agent = serializers.SlugRelatedField(
         slug_field="username",
         queryset=User.objects.filter(is_active=True),
@@ -227,26 +230,56 @@ class CallListSerializer(serializers.ModelSerializer):
     agent = serializers.CharField(source="agent.username", read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
     entries_count = serializers.IntegerField(read_only=True)
+    left_out = serializers.DictField(
+        child=serializers.IntegerField(),
+        source="left_out_counts",
+        read_only=True,
+        help_text="the numbers the build left out, per reason (`do_not_call`, `done_in_campaign`, "
+        "`tried_in_campaign`, `on_open_list`, `touch_limit`); listed at /call-lists/{id}/left-out/",
+    )
 
     class Meta:
         model = CallList
-        fields = ["id", "campaign", "agent", "source", "created_by", "created_at", "closed_at", "entries_count"]
+        fields = [
+            "id",
+            "campaign",
+            "agent",
+            "source",
+            "mode",
+            "created_by",
+            "created_at",
+            "closed_at",
+            "entries_count",
+            "left_out",
+        ]
 
 
 class CallEntrySerializer(serializers.ModelSerializer):
-    """A number on a call list; whole for the customer's customer manager, masked (138****1234) for everyone else:
-    the context's `owned` holds the customers whose numbers are shown whole. `call_back_on`: the day agreed to call
-    again, while the last outcome is `call_back`."""
+    """A number on a call list; whole for the customer's customer manager and, on an open list, for the agent who
+    calls it, masked (138****1234) for everyone else: the context's `whole` holds the entries shown whole.
+    `call_back_at`: the moment agreed to call again, while the last outcome is `call_back`, and `call_back_on` its day
+    (Beijing time); `assigned_to`: the pool agent who calls the number (null: the list's agent)."""
 
     customer = serializers.CharField(source="customer.code", read_only=True)
+    assigned_to = serializers.CharField(source="assigned_to.username", read_only=True, default=None)
 
     class Meta:
         model = CallEntry
-        fields = ["id", "name", "mobile", "customer", "attempts", "last_outcome", "call_back_on"]
+        fields = [
+            "id",
+            "name",
+            "mobile",
+            "customer",
+            "attempts",
+            "last_outcome",
+            "call_back_at",
+            "call_back_on",
+            "assigned_to",
+        ]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if instance.customer_id not in self.context.get("owned", ()):
+        if instance.pk not in self.context.get("whole", ()):
             data["mobile"] = mask_mobile(data["mobile"])
         return data
 
@@ -254,11 +287,12 @@ class CallEntrySerializer(serializers.ModelSerializer):
 class CallOutcomeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     outcome = serializers.ChoiceField(choices=CallOutcome.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    call_back_on = serializers.DateField(
+    call_back_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
         default=None,
-        help_text="the day agreed to call again: required with `call_back`, today or later; no other outcome takes one",
+        help_text="the date and time agreed to call again: required with `call_back`, in the future; no other "
+        "outcome takes one",
     )
 
 

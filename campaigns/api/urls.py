@@ -4,7 +4,7 @@ from django.urls import path
 
 from crm.api.routers import ApiRouter
 
-from . import views
+from . import calls, views
 
 router = ApiRouter()
 router.register("channels", views.ChannelViewSet, basename="channel")
@@ -19,6 +19,10 @@ urlpatterns = [
     path("campaigns/<int:pk>/plans/<int:plan>/", views.PlanView.as_view(), name="campaign-plan"),
     path("campaigns/<int:pk>/call-list/", views.CallListBuildView.as_view(), name="campaign-call-list"),
     path("call-lists/<int:pk>/entries/", views.CallEntryListView.as_view(), name="call-list-entries"),
+    path("call-lists/<int:pk>/distribute/", calls.CallListDistributeView.as_view(), name="call-list-distribute"),
+    path("call-lists/<int:pk>/left-out/", calls.CallLeftOutListView.as_view(), name="call-list-left-out"),
+    path("call-lists/<int:pk>/dialer-file/", calls.DialerFileView.as_view(), name="call-list-dialer-file"),
+    path("call-lists/<int:pk>/dialer-results/", calls.DialerResultsView.as_view(), name="call-list-dialer-results"),
     path(
         "call-lists/<int:pk>/entries/<int:entry>/outcome/", views.CallOutcomeView.as_view(), name="call-entry-outcome"
     ),

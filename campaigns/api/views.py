@@ -272,10 +272,12 @@ class PlanView(APIView):
 
 class CallListBuildView(APIView):
     """POST builds an outbound call list (外呼清单, SPEC §6.3) of the campaign: `source` (`key_persons`, `members`
-    or `all`, the default) and `agent` (a username; the caller by default). Its entries are the numbers of the
-    customers of the campaign's open plans that both the caller and the agent see, never one on the do-not-call
-    list, tried 7 times or done in the campaign, or on another of its open lists. Returns the list with
-    `entries_count` (201); a campaign with nothing to call is 400 and builds nothing."""
+    or `all`, the default), `agent` (a username; the caller by default) and `mode` (`manual`, the default: agents
+    call; `auto`: a dialer broadcasts it). Its entries are the numbers of the customers of the campaign's open plans
+    that both the caller and the agent see, never one on the do-not-call list, tried 7 times or done in the campaign,
+    on another of its open lists, or called CALL_TOUCH_MAX times in the last CALL_TOUCH_WINDOW_DAYS days across all
+    campaigns (the seven-touch rule). Returns the list with `entries_count` and the numbers left out per reason,
+    `left_out` (201); a campaign with nothing to call is 400 and builds nothing."""
 
     @extend_schema(request=CallListBuildSerializer, responses={201: CallListSerializer})
     def post(self, request, pk: int):
@@ -287,9 +289,10 @@ class CallListBuildView(APIView):
 
 
 class CallEntryListView(generics.ListAPIView):
-    """The entries of a call list (the numbers still to call first) of the customers the caller sees. A list is
-    seen by its agent, its builder and those who see its campaign; numbers are whole only for the customer's
-    customer manager."""
+    """The entries of a call list (the numbers still to call first) the caller sees: of the customers they see, and
+    those given to them from a pool. A list is seen by its agent, its builder, the pool agents it was shared among
+    and those who see its campaign; numbers are whole for the customer's customer manager and, on an open list, for
+    the agent who calls them (each such showing on the audit trail)."""
 
     serializer_class = CallEntrySerializer
     queryset = CallEntry.objects.none()  # names the model for the schema; get_queryset gives the rows
@@ -300,15 +303,22 @@ class CallEntryListView(generics.ListAPIView):
         return selectors.call_entries_for(self.request.user, call_list)
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
-        owned = selectors.customers_owned(request.user, {entry.customer_id for entry in page})
-        return self.get_paginated_response(CallEntrySerializer(page, many=True, context={"owned": owned}).data)
+        call_list = get_object_or_404(selectors.call_lists_for(request.user), pk=self.kwargs["pk"])
+        page = self.paginate_queryset(selectors.call_entries_for(request.user, call_list))
+        whole = selectors.entries_shown_whole(request.user, page, call_list)
+        services.call_numbers_shown(
+            user=request.user, call_list=call_list, entry_ids=whole.revealed, where=request.path
+        )
+        return self.get_paginated_response(CallEntrySerializer(page, many=True, context={"whole": whole.ids}).data)
 
 
 class CallOutcomeView(APIView):
-    """POST the outcome of a call of an entry (`outcome`, `note`): the list's agent only (403 for anyone else),
-    on an open list, an entry not yet done. `do_not_call` puts the number on the do-not-call list at once and
-    takes it off every open call list. Returns the entry as recorded."""
+    """POST the outcome of a call of an entry (`outcome`, `note`, and `call_back_at` with `call_back`): the agent
+    who calls it only (the pool agent it is assigned to, else the list's agent; 403 for anyone else), on an open
+    list, an entry not yet done, a number the seven-touch rule lets be called now (across all campaigns: at most
+    CALL_TOUCH_MAX calls in CALL_TOUCH_WINDOW_DAYS days, CALL_TOUCH_INTERVAL_HOURS apart). `call_back` makes the
+    time a to-do of the agent (a notification now and when it is due). `do_not_call` puts the number on the
+    do-not-call list at once and takes it off every open call list. Returns the entry as recorded."""
 
     @extend_schema(request=CallOutcomeSerializer, responses=CallEntrySerializer)
     @idempotent
@@ -319,8 +329,11 @@ class CallOutcomeView(APIView):
         serializer.is_valid(raise_exception=True)
         recorded = services.call_outcome_record(user=request.user, entry=found, **serializer.validated_data)
         recorded.customer = found.customer
-        owned = selectors.customers_owned(request.user, [recorded.customer_id])
-        return Response(CallEntrySerializer(recorded, context={"owned": owned}).data)
+        whole = selectors.entries_shown_whole(request.user, [recorded], call_list)
+        services.call_numbers_shown(
+            user=request.user, call_list=call_list, entry_ids=whole.revealed, where=request.path
+        )
+        return Response(CallEntrySerializer(recorded, context={"whole": whole.ids}).data)
 
 
 class OpportunityViewSet(

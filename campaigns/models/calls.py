@@ -106,9 +106,19 @@ class CallEntry(models.Model):
     name = models.CharField(_("name"), max_length=50)
     mobile = models.CharField(_("mobile"), max_length=11, validators=[validate_mobile])
     attempts = models.PositiveSmallIntegerField(_("attempts in the campaign"), default=0)
+    # The agent of the 10000 desk's pool who calls this number (issue 20); nobody: the list's agent.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_call_entries",
+    )
     last_outcome = models.CharField(_("last outcome"), max_length=20, choices=CallOutcome.choices, blank=True)
     last_called_at = models.DateTimeField(_("last called at"), null=True, blank=True)
-    # The day the customer asked to be called again, while the last outcome is `call_back`: the call-backs due.
+    # The moment the customer asked to be called again, while the last outcome is `call_back`, and its day in
+    # Asia/Shanghai (kept for the day's lists: the call-backs due, the workbench, the morning digest).
     call_back_on = models.DateField(_("call back on"), null=True, blank=True)
     call_back_at = models.DateTimeField(_("call back at"), null=True, blank=True)
 
@@ -130,6 +140,44 @@ class CallEntry(models.Model):
     @property
     def is_done(self) -> bool:
         return self.last_outcome in FINAL_OUTCOMES or self.attempts >= MAX_ATTEMPTS
+
+    @property
+    def calling_agent_id(self) -> int:
+        """Who calls this number: the pool agent it is assigned to, else the list's agent."""
+        return self.assigned_to_id or self.call_list.agent_id
+
+
+class LeftOutReason(models.TextChoices):
+    """Why a build left a number off its call list (issue 20), in the order the build asks."""
+
+    DO_NOT_CALL = "do_not_call", _("On the do-not-call list")
+    DONE_IN_CAMPAIGN = "done_in_campaign", _("Done in the campaign (accepted, declined or do not call)")
+    TRIED_IN_CAMPAIGN = "tried_in_campaign", _("Tried 7 times in the campaign")
+    ON_OPEN_LIST = "on_open_list", _("On another open list of the campaign")
+    TOUCH_LIMIT = "touch_limit", _("Called the most times allowed across all campaigns (seven-touch rule)")
+
+
+class CallLeftOut(models.Model):
+    """A number a build left off its call list, and why: the explanation of the build, kept as it was then."""
+
+    call_list = models.ForeignKey(
+        CallList, verbose_name=_("call list"), on_delete=models.CASCADE, related_name="left_out"
+    )
+    customer = models.ForeignKey(
+        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    mobile = models.CharField(_("mobile"), max_length=11)
+    reason = models.CharField(_("reason"), max_length=20, choices=LeftOutReason.choices)
+
+    class Meta:
+        verbose_name = _("number left out of a call list")
+        verbose_name_plural = _("numbers left out of call lists")
+        ordering = ["call_list_id", "id"]
+        indexes = [models.Index(fields=["call_list", "reason"], name="call_left_out_list_reason_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.mobile} {self.reason}"
 
 
 class CallAttempt(models.Model):
@@ -166,6 +214,8 @@ class CallAttempt(models.Model):
         indexes = [
             models.Index(fields=["campaign", "mobile"], name="call_campaign_mobile_idx"),
             models.Index(fields=["campaign", "agent", "called_at"], name="call_campaign_agent_day_idx"),
+            # a number's calls across every campaign, newest last: the seven-touch rule
+            models.Index(fields=["mobile", "called_at"], name="call_mobile_touch_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, cast
@@ -13,6 +13,7 @@ from django.db.models import (
     Case,
     Count,
     F,
+    Max,
     Q,
     QuerySet,
     Value,
@@ -29,10 +30,13 @@ from ..models import (
     MAX_ATTEMPTS,
     CallAttempt,
     CallEntry,
+    CallLeftOut,
     CallList,
     CallOutcome,
     Campaign,
+    LeftOutReason,
 )
+from ..touches import TouchRefusal, TouchRule, touch_refusal
 from .campaigns import campaigns_for
 
 if TYPE_CHECKING:
@@ -40,16 +44,40 @@ if TYPE_CHECKING:
 
 
 def call_lists_for(user: User) -> QuerySet[CallList]:
-    """The call lists a user may open: those they work or built, and those of the campaigns they see. Their entries
-    are still only the ones of customers the user sees (`call_entries_for`)."""
+    """The call lists a user may open: those they work or built, those with numbers given to them (a pool's), and
+    those of the campaigns they see. Their entries are still only the ones the user sees (`call_entries_for`)."""
     if not user.is_authenticated:
         return CallList.objects.none()
     return CallList.objects.filter(
-        Q(agent=user) | Q(created_by=user) | Q(campaign__in=campaigns_for(user).values("pk"))
+        Q(agent=user)
+        | Q(created_by=user)
+        | Q(pk__in=_assigned_lists(user))
+        | Q(campaign__in=campaigns_for(user).values("pk"))
     ).select_related("campaign", "agent")
 
 
-def _entry_done() -> Q:
+def _assigned_lists(user: User) -> QuerySet:
+    return CallEntry.objects.filter(assigned_to=user).values("call_list_id")
+
+
+def call_lists_worked_by(user: User) -> QuerySet[CallList]:
+    """The lists the user calls: as their agent, or with numbers given to them from a pool."""
+    return CallList.objects.filter(Q(agent=user) | Q(pk__in=_assigned_lists(user)))
+
+
+def entries_seen(user: User) -> Q:
+    """The entries a user sees on a list they may open: those of customers they see (SPEC §2), and the numbers
+    given to them from a pool — an agent of the 10000 desk calls numbers of customers on nobody's team of theirs."""
+    return Q(customer__in=Customer.objects.visible_to(user)) | Q(assigned_to=user)
+
+
+def called_by(user: User) -> Q:
+    """The entries the user calls: those assigned to them, and those of their lists assigned to nobody."""
+    return Q(assigned_to=user) | Q(assigned_to__isnull=True, call_list__agent=user)
+
+
+def entry_done() -> Q:
+    """The entries whose number is done: a final outcome, or tried MAX_ATTEMPTS times in the campaign."""
     return Q(last_outcome__in=FINAL_OUTCOMES) | Q(attempts__gte=MAX_ATTEMPTS)
 
 
@@ -71,9 +99,9 @@ def call_lists_counted(user: User, call_lists: Iterable[CallList]) -> list[WithA
     lists = list(call_lists)
     counts = (
         CallEntry.objects.filter(call_list__in=[call_list.pk for call_list in lists])
-        .filter(customer__in=Customer.objects.visible_to(user))
+        .filter(entries_seen(user))
         .values("call_list")
-        .annotate(entries=Count("pk"), pending=Count("pk", filter=~_entry_done()))
+        .annotate(entries=Count("pk"), pending=Count("pk", filter=~entry_done()))
         .order_by()
     )
     by_list = {row["call_list"]: row for row in counts}
@@ -86,12 +114,12 @@ def call_lists_counted(user: User, call_lists: Iterable[CallList]) -> list[WithA
 
 
 def call_entries_for(user: User, call_list: CallList) -> QuerySet[CallEntry]:
-    """The list's entries of customers the user sees: the ones still to call first (never called, then called
+    """The list's entries the user sees (`entries_seen`): the ones still to call first (never called, then called
     longest ago), then the done ones; each with `done`."""
     return (
-        call_list.entries.filter(customer__in=Customer.objects.visible_to(user))
-        .select_related("customer")
-        .annotate(done=Case(When(_entry_done(), then=Value(True)), default=Value(False), output_field=BooleanField()))
+        call_list.entries.filter(entries_seen(user))
+        .select_related("customer", "assigned_to")
+        .annotate(done=Case(When(entry_done(), then=Value(True)), default=Value(False), output_field=BooleanField()))
         .order_by("done", F("last_called_at").asc(nulls_first=True), "pk")
     )
 
@@ -103,6 +131,120 @@ def customers_owned(user: User, customer_ids, today: datetime.date | None = None
         TeamRole.objects.active(today)
         .filter(user_id=user.pk, role=TeamRoleKind.CUSTOMER_MANAGER, customer_id__in=customer_ids)
         .values_list("customer_id", flat=True)
+    )
+
+
+@dataclass
+class WholeNumbers:
+    """Of some entries, those whose number the reader sees whole (`ids`), and of them those shown whole only because
+    the reader calls them (`revealed`: not the customer's manager; each showing goes on the audit trail)."""
+
+    ids: set[int]
+    revealed: list[int]
+
+
+def entries_shown_whole(user: User, entries: Collection[CallEntry], call_list: CallList) -> WholeNumbers:
+    """Numbers are whole for the customer's customer manager (SPEC §6.3), and, while the list is open, for the agent
+    who calls them (the pool agent an entry is assigned to, else the list's agent: issue 20); masked (138****1234)
+    for everyone else. One query however many entries."""
+    owned = customers_owned(user, {entry.customer_id for entry in entries})
+    calls = {
+        entry.pk for entry in entries if call_list.is_open and (entry.assigned_to_id or call_list.agent_id) == user.pk
+    }
+    managed = {entry.pk for entry in entries if entry.customer_id in owned}
+    return WholeNumbers(ids=managed | calls, revealed=sorted(calls - managed))
+
+
+def touches_of(
+    mobiles: Iterable[str], now: datetime.datetime, rule: TouchRule | None = None
+) -> dict[str, tuple[int, datetime.datetime | None]]:
+    """Per number (of those given that were ever called), its calls across all campaigns in the seven-touch window
+    that ends `now`, and its latest call: what `touch_refusal` takes. One grouped query per 5000 numbers."""
+    rule = rule or TouchRule.current()
+    since = rule.window_start(now)
+    numbers = sorted(set(mobiles))
+    found: dict[str, tuple[int, datetime.datetime | None]] = {}
+    for start in range(0, len(numbers), TOUCH_BATCH):
+        rows = (
+            CallAttempt.objects.filter(mobile__in=numbers[start : start + TOUCH_BATCH])
+            .values("mobile")
+            .annotate(touches=Count("pk", filter=Q(called_at__gte=since)), last=Max("called_at"))
+            .order_by()
+        )
+        found.update({row["mobile"]: (row["touches"], row["last"]) for row in rows})
+    return found
+
+
+TOUCH_BATCH = 5000
+
+
+def entries_resting(entries: Iterable[CallEntry], now: datetime.datetime) -> dict[int, TouchRefusal]:
+    """Of the entries, those whose number may not be called now under the seven-touch rule, and why."""
+    rule = TouchRule.current()
+    entries = list(entries)
+    touches = touches_of([entry.mobile for entry in entries], now, rule)
+    resting = {}
+    for entry in entries:
+        count, last = touches.get(entry.mobile, (0, None))
+        refusal = touch_refusal(rule, touches=count, last_touch=last, now=now)
+        if refusal is not None:
+            resting[entry.pk] = refusal
+    return resting
+
+
+def left_out_for(user: User, call_list: CallList) -> QuerySet[CallLeftOut]:
+    """The numbers the list's build left out, of customers the user sees, in the build's order."""
+    return (
+        call_list.left_out.filter(customer__in=Customer.objects.visible_to(user))
+        .select_related("customer")
+        .order_by("pk")
+    )
+
+
+def left_out_counts(user: User, call_list: CallList) -> dict[str, int]:
+    """How many numbers the build left out per reason (every reason, zeros too), of customers the user sees."""
+    rows = left_out_for(user, call_list).order_by().values("reason").annotate(n=Count("pk"))
+    counts = {row["reason"]: row["n"] for row in rows}
+    return {reason: counts.get(reason, 0) for reason in LeftOutReason.values}
+
+
+@dataclass
+class PoolShare:
+    """One agent's share of a list distributed among a pool: numbers given, and how many are still to call."""
+
+    agent: User
+    entries: int
+    pending: int
+
+
+def pool_shares(user: User, call_list: CallList) -> list[PoolShare]:
+    """The agents the list's numbers (those the reader sees) are assigned to, by name; empty for a list never
+    distributed. One grouped query and one for the agents."""
+    rows = (
+        call_list.entries.filter(entries_seen(user), assigned_to__isnull=False)
+        .values("assigned_to")
+        .annotate(entries=Count("pk"), pending=Count("pk", filter=~entry_done()))
+        .order_by()
+    )
+    agents = User.objects.in_bulk([row["assigned_to"] for row in rows])
+    shares = [PoolShare(agents[row["assigned_to"]], row["entries"], row["pending"]) for row in rows]
+    return sorted(shares, key=lambda share: share.agent.username)
+
+
+def my_call_backs(user: User, until: datetime.datetime) -> QuerySet[CallEntry]:
+    """The call-backs the user promised on open lists (the numbers they call whose last outcome is `call_back`) due
+    by `until`, the earliest first."""
+    return (
+        CallEntry.objects.filter(
+            called_by(user),
+            entries_seen(user),
+            call_list__closed_at__isnull=True,
+            last_outcome=CallOutcome.CALL_BACK,
+            attempts__lt=MAX_ATTEMPTS,
+            call_back_at__lte=until,
+        )
+        .select_related("customer", "call_list__campaign")
+        .order_by("call_back_at", "pk")
     )
 
 
@@ -184,10 +326,10 @@ class ClosePreview:
 
 def call_list_close_preview(call_list: CallList, today: datetime.date) -> ClosePreview:
     """The counts over every entry of the list (closing ends them all): one query."""
-    promised = Q(last_outcome=CallOutcome.CALL_BACK, call_back_on__isnull=False) & ~_entry_done()
+    promised = Q(last_outcome=CallOutcome.CALL_BACK, call_back_on__isnull=False) & ~entry_done()
     counts = call_list.entries.aggregate(
         entries=Count("pk"),
-        pending=Count("pk", filter=~_entry_done()),
+        pending=Count("pk", filter=~entry_done()),
         call_backs=Count("pk", filter=promised),
         due=Count("pk", filter=promised & Q(call_back_on__lte=today)),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .call_pool import call_list_audited, call_list_distribute, call_numbers_shown
 from .calls import (
     CALLABLE_STAGES,
     DO_NOT_CALL_LOCK,
@@ -11,6 +12,7 @@ from .calls import (
     call_outcome_record,
     do_not_call_add,
     do_not_call_remove,
+    left_out_text,
 )
 from .campaigns import (
     SEGMENT_KEYS,
@@ -27,6 +29,13 @@ from .campaigns import (
     plans_advance_by_visit,
 )
 from .coverage import coverage_snapshot
+from .dialer import (
+    DialerFile,
+    ResultsImported,
+    dialer_file_export,
+    dialer_results_import,
+    dialer_results_size_check,
+)
 from .holdings import (
     HOLDING_FIELDS,
     holding_remove,
@@ -56,8 +65,17 @@ __all__ = [
     "SEGMENT_KEYS",
     "VISIT_MOVES",
     "activity_record",
+    "DialerFile",
+    "ResultsImported",
+    "call_list_audited",
     "call_list_build",
     "call_list_close",
+    "call_list_distribute",
+    "call_numbers_shown",
+    "dialer_file_export",
+    "dialer_results_import",
+    "dialer_results_size_check",
+    "left_out_text",
     "call_outcome_record",
     "campaign_cancel",
     "campaign_create",

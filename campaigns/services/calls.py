@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, TypedDict, cast
+import zoneinfo
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Case, F, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,13 +25,19 @@ from ..models import (
     MAX_ATTEMPTS,
     CallAttempt,
     CallEntry,
+    CallLeftOut,
     CallList,
+    CallMode,
     CallOutcome,
     CallSource,
     Campaign,
     DoNotCall,
+    LeftOutReason,
 )
+from ..notices import call_back_promised
 from ..rules import OPEN_PLAN_STAGES
+from ..selectors.calls import touches_of
+from ..touches import TouchRule, local_minute, touch_refusal
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -88,49 +96,168 @@ def _off_open_call_lists(mobile: str) -> int:
     return removed
 
 
-def _candidates(source: str, customers, excluded: Q) -> list[tuple]:
-    """(customer id, name, mobile) of the customers' people of `source` with a number, minus the excluded numbers:
-    key persons (decision makers first) before group members, each by customer code. Two queries at most."""
-    rows: list[tuple] = []
+# The numbers a build considers, each once with the reason it is left out (none: it goes on the list): a temporary
+# table of the build's transaction, read by the two INSERT … SELECT that write the entries and the left-out numbers.
+BUILD_TABLE = "call_build_numbers"
+
+
+def _candidates_sql(source: str, customers: QuerySet) -> tuple[str, list[Any]]:
+    """The SELECT of the customers' people of `source` with a number — key persons, then current group members (not
+    those who left) — as (customer_id, name, mobile, kind, code, priority, person): the columns that order them, key
+    persons before members, by customer code, decision makers first."""
+    parts: list[tuple[str, tuple[Any, ...]]] = []
+    columns = "customer_id, name, mobile, kind, code, priority, person"
     if source in (CallSource.KEY_PERSONS, CallSource.ALL):
         key_persons = (
             KeyPerson.objects.filter(customer__in=customers)
             .exclude(mobile="")
-            .exclude(excluded)
-            .order_by("customer__code", "-is_decision_maker", "pk")
-            .values_list("customer_id", "name", "mobile")
+            .annotate(
+                kind=Value(0),
+                code=F("customer__code"),
+                priority=Case(When(is_decision_maker=True, then=Value(0)), default=Value(1)),
+                person=F("pk"),
+            )
+            .values("customer_id", "name", "mobile", "kind", "code", "priority", "person")
+            .order_by()
         )
-        rows += list(key_persons)
+        parts.append(key_persons.query.sql_with_params())
     if source in (CallSource.MEMBERS, CallSource.ALL):
         members = (
             GroupMember.objects.filter(member_current(), customer__in=customers)  # nobody who has left is called
-            .exclude(excluded)
-            .order_by("customer__code", "pk")
-            .values_list("customer_id", "name", "mobile")
+            .exclude(mobile="")
+            .annotate(kind=Value(1), code=F("customer__code"), priority=Value(0), person=F("pk"))
+            .values("customer_id", "name", "mobile", "kind", "code", "priority", "person")
+            .order_by()
         )
-        rows += list(members)
-    return rows
+        parts.append(members.query.sql_with_params())
+    sql = " UNION ALL ".join(f"SELECT {columns} FROM ({part}) AS people" for part, _params in parts)
+    return sql, [param for _part, params in parts for param in params]
 
 
-class EntriesCount(TypedDict):
-    """What `call_list_build` sets on the list it builds."""
+def _numbers_sql(*, campaign: Campaign, candidates: str, now: datetime.datetime) -> tuple[str, list[Any]]:
+    """The SELECT of the build's numbers, one row per number (the first person by the candidates' order), with its
+    calls in the campaign (`tried`) and the reason it is left out, the first that holds in LeftOutReason's order:
+    on the do-not-call list, done or tried MAX_ATTEMPTS times in the campaign, on another open list of the campaign,
+    or called CALL_TOUCH_MAX times in the window across all campaigns (the SQL twin of `touch_refusal`'s limit)."""
+    rule = TouchRule.current()
+    q = connection.ops.quote_name
+    calls, entries, lists, blocked = (
+        q(model._meta.db_table) for model in (CallAttempt, CallEntry, CallList, DoNotCall)
+    )
+    final = ", ".join(["%s"] * len(FINAL_OUTCOMES))
+    sql = f"""
+        WITH candidates AS ({candidates}),
+        numbers AS (
+            SELECT customer_id, name, mobile, kind, code, priority, person,
+                   ROW_NUMBER() OVER (PARTITION BY mobile ORDER BY kind, code, priority, person) AS nth
+            FROM candidates
+        ),
+        campaign_calls AS (
+            SELECT mobile, COUNT(*) AS tried, SUM(CASE WHEN outcome IN ({final}) THEN 1 ELSE 0 END) AS final
+            FROM {calls} WHERE campaign_id = %s GROUP BY mobile
+        ),
+        touches AS (
+            SELECT mobile, COUNT(*) AS touched FROM {calls}
+            WHERE called_at >= %s AND mobile IN (SELECT mobile FROM numbers WHERE nth = 1)
+            GROUP BY mobile
+        )
+        SELECT n.customer_id, SUBSTR(n.name, 1, 50) AS name, n.mobile, n.kind, n.code, n.priority, n.person,
+               COALESCE(c.tried, 0) AS tried,
+               CASE
+                   WHEN EXISTS (SELECT 1 FROM {blocked} AS d WHERE d.mobile = n.mobile) THEN %s
+                   WHEN c.final > 0 THEN %s
+                   WHEN c.tried >= %s THEN %s
+                   WHEN EXISTS (
+                       SELECT 1 FROM {entries} AS e JOIN {lists} AS l ON l.id = e.call_list_id
+                       WHERE l.campaign_id = %s AND l.closed_at IS NULL AND e.mobile = n.mobile
+                   ) THEN %s
+                   WHEN t.touched >= %s THEN %s
+               END AS reason
+        FROM numbers AS n
+        LEFT JOIN campaign_calls AS c ON c.mobile = n.mobile
+        LEFT JOIN touches AS t ON t.mobile = n.mobile
+        WHERE n.nth = 1
+    """
+    params = [
+        *FINAL_OUTCOMES,
+        campaign.pk,
+        connection.ops.adapt_datetimefield_value(rule.window_start(now)),
+        LeftOutReason.DO_NOT_CALL,
+        LeftOutReason.DONE_IN_CAMPAIGN,
+        MAX_ATTEMPTS,
+        LeftOutReason.TRIED_IN_CAMPAIGN,
+        campaign.pk,
+        LeftOutReason.ON_OPEN_LIST,
+        rule.max_touches,
+        LeftOutReason.TOUCH_LIMIT,
+    ]
+    return sql, params
+
+
+def _numbers_write(call_list: CallList, source: str, customers: QuerySet) -> dict[str | None, int]:
+    """Write the list's entries and its left-out numbers from the customers' people, set-based (three statements
+    over a temporary table, however many numbers); how many numbers per reason left out (None: on the list)."""
+    candidates, candidate_params = _candidates_sql(source, customers)
+    numbers, number_params = _numbers_sql(campaign=call_list.campaign, candidates=candidates, now=timezone.now())
+    q = connection.ops.quote_name
+    order = "ORDER BY kind, code, priority, person"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {BUILD_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {BUILD_TABLE} AS {numbers}", [*candidate_params, *number_params])
+        cursor.execute(
+            f"INSERT INTO {q(CallEntry._meta.db_table)} (call_list_id, customer_id, name, mobile, attempts, "
+            f"last_outcome) SELECT %s, customer_id, name, mobile, tried, '' FROM {BUILD_TABLE} "
+            f"WHERE reason IS NULL {order}",
+            [call_list.pk],
+        )
+        cursor.execute(
+            f"INSERT INTO {q(CallLeftOut._meta.db_table)} (call_list_id, customer_id, name, mobile, reason) "
+            f"SELECT %s, customer_id, name, mobile, reason FROM {BUILD_TABLE} WHERE reason IS NOT NULL {order}",
+            [call_list.pk],
+        )
+        cursor.execute(f"SELECT reason, COUNT(*) FROM {BUILD_TABLE} GROUP BY reason")
+        counts = dict(cursor.fetchall())
+        cursor.execute(f"DROP TABLE {BUILD_TABLE}")
+    return counts
+
+
+def left_out_text(counts: Mapping[str, int]) -> str:
+    """ "On the do-not-call list: 3; …" over the reasons with numbers, in LeftOutReason's order."""
+    return "; ".join(
+        _("%(reason)s: %(count)d") % {"reason": reason.label, "count": counts[reason.value]}
+        for reason in LeftOutReason
+        if counts.get(reason.value)
+    )
+
+
+class BuildCounts(TypedDict):
+    """What `call_list_build` sets on the list it builds: its entries, and the numbers left out per reason (every
+    reason, zeros too)."""
 
     entries_count: int
+    left_out_counts: dict[str, int]
 
 
 @transaction.atomic
 def call_list_build(
-    *, user: User, campaign: Campaign, source: str = CallSource.ALL, agent: User | None = None
-) -> WithAnnotations[CallList, EntriesCount]:
+    *,
+    user: User,
+    campaign: Campaign,
+    source: str = CallSource.ALL,
+    agent: User | None = None,
+    mode: str = CallMode.MANUAL,
+) -> WithAnnotations[CallList, BuildCounts]:
     """Build an outbound call list (外呼清单) of the campaign for `agent` (the builder by default; naming someone
-    else is for department heads and provincial staff), sets its `entries_count`.
+    else is for department heads and provincial staff), `manual` (agents call) or `auto` (a dialer broadcasts it);
+    sets its `entries_count` and `left_out_counts`.
 
     Entries: the key persons with a mobile and/or the current group members (not those who left) of the customers
     of the campaign's plans that are still open (not lost, not opened or in after-sales) and that both builder and
-    agent see (SPEC §2); one entry per number. Never a number on the do-not-call list, one tried `MAX_ATTEMPTS`
-    times in the campaign or whose call in the campaign had a final outcome, or one on another open list of the
-    campaign. An entry starts at the number's attempts so far in the campaign. A list with nothing to call is not
-    created.
+    agent see (SPEC §2); one entry per number. Left out, each with its reason (`CallLeftOut`): a number on the
+    do-not-call list, one done or tried `MAX_ATTEMPTS` times in the campaign, one on another open list of the
+    campaign, one called CALL_TOUCH_MAX times across all campaigns in the last CALL_TOUCH_WINDOW_DAYS days. An entry
+    starts at the number's attempts so far in the campaign. Set-based: a few statements whatever the numbers. A list
+    with nothing to call is not created; the refusal counts the numbers left out per reason.
     """
     agent = agent or user
     if campaign.is_cancelled:
@@ -139,6 +266,8 @@ def call_list_build(
         require(user, "campaigns.build_call_list_for_others")
     if source not in CallSource.values:
         raise ValidationError({"source": _("Call key persons, members or all.")})
+    if mode not in CallMode.values:
+        raise ValidationError({"mode": _("A call list is manual or automatic.")})
     if not agent.is_active:
         raise ValidationError({"agent": _("%(name)s is no longer active.") % {"name": agent.display_name}})
     # One build of a campaign at a time, so that "not on another open list" holds (PostgreSQL; SQLite serialises);
@@ -154,102 +283,128 @@ def call_list_build(
             raise ValidationError(
                 {"agent": _("%(name)s sees none of the campaign's customers you see.") % {"name": agent.display_name}}
             )
-    calls = CallAttempt.objects.filter(campaign=campaign).values("mobile").order_by()
-    spent = (
-        calls.annotate(n=Count("pk"), final=Count("pk", filter=Q(outcome__in=FINAL_OUTCOMES)))
-        .filter(Q(n__gte=MAX_ATTEMPTS) | Q(final__gt=0))
-        .values("mobile")
-    )
-    on_open_list = CallEntry.objects.filter(call_list__campaign=campaign, call_list__closed_at__isnull=True)
-    excluded = (
-        Q(mobile__in=DoNotCall.objects.values("mobile"))
-        | Q(mobile__in=spent)
-        | Q(mobile__in=on_open_list.values("mobile"))
-    )
-    candidates = _candidates(source, plans.values("customer_id"), excluded)
-    if not candidates:
-        raise ValidationError(
-            _(
-                "No number to call: the customers have none on file, or every one is on the do-not-call list, "
-                "done in this campaign, tried %(max)d times or on another open list of it."
-            )
-            % {"max": MAX_ATTEMPTS}
-        )
-    attempts = dict(calls.annotate(n=Count("pk")).values_list("mobile", "n"))
-    call_list = CallList(campaign=campaign, agent=agent, source=source, created_by=user)
-    call_list.full_clean(exclude=["campaign", "agent", "created_by"])  # given, not typed in
+    call_list = CallList(campaign=campaign, agent=agent, source=source, mode=mode, created_by=user)
+    call_list.full_clean(exclude=["campaign", "agent", "created_by", "channel"])  # given, not typed in
     call_list.save()
-    seen: set[str] = set()
-    entries = []
-    for customer_id, name, mobile in candidates:
-        if mobile in seen:
-            continue
-        seen.add(mobile)
-        entries.append(
-            CallEntry(
-                call_list=call_list,
-                customer_id=customer_id,
-                name=name[:50],
-                mobile=mobile,
-                attempts=attempts.get(mobile, 0),
-            )
+    counts = _numbers_write(call_list, source, plans.values("customer_id"))
+    entries = counts.pop(None, 0)
+    left_out = {reason: counts.get(reason, 0) for reason in LeftOutReason.values}
+    if not entries:
+        if not counts:
+            raise ValidationError(_("No number to call: the customers have none on file."))
+        raise ValidationError(
+            _("No number to call: every one of the %(count)d numbers was left out (%(reasons)s).")
+            % {"count": sum(counts.values()), "reasons": left_out_text(left_out)}
         )
-    CallEntry.objects.bulk_create(entries, batch_size=ENTRY_BATCH)
-    analyze_after_load(CallEntry._meta.db_table, len(entries))
+    analyze_after_load(CallEntry._meta.db_table, entries)
     audit.record(
         user=user,
         action=AuditAction.CREATE,
         obj=call_list,
         region_path=campaign.region.path,
-        changes=audit.diff({}, {"campaign": campaign.pk, "agent": agent.username, "source": source}),
-        detail={"entries": len(entries)},
+        changes=audit.diff({}, {"campaign": campaign.pk, "agent": agent.username, "source": source, "mode": mode}),
+        detail={"entries": entries, "left_out": {reason: n for reason, n in left_out.items() if n}},
     )
-    built = cast("WithAnnotations[CallList, EntriesCount]", call_list)
-    built.entries_count = len(entries)
+    built = cast("WithAnnotations[CallList, BuildCounts]", call_list)
+    built.entries_count = entries
+    built.left_out_counts = left_out
     return built
+
+
+# A number's calls are counted and written one recording at a time (PostgreSQL advisory locks: shared by each
+# recording with a lock on its own number; a dialer's results file takes the whole space, its numbers being many).
+TOUCH_LOCK = 630_004
+NUMBER_LOCK = 630_005
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def _number_turn(mobile: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [TOUCH_LOCK])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [NUMBER_LOCK, mobile])
+
+
+def touches_turn() -> None:
+    """Every number's turn at once: no single recording runs while the caller writes many."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TOUCH_LOCK])
+
+
+def call_back_day(call_back_at: datetime.datetime | None) -> datetime.date | None:
+    """The day of a call-back in Asia/Shanghai: what the day's lists (`call_back_on`) read."""
+    return call_back_at.astimezone(SHANGHAI).date() if call_back_at is not None else None
+
+
+def outcome_refusal(
+    *, entry: CallEntry, outcome: str, call_back_at: datetime.datetime | None, now: datetime.datetime
+) -> dict[str, str] | str | None:
+    """Why this outcome cannot be recorded on the entry now, before its number's calls are counted: a message on
+    a field (`{field: message}`), one on the whole, or None. Shared by the agents' recordings and the dialer's
+    results file."""
+    if entry.last_outcome in FINAL_OUTCOMES:
+        return _("This number is done: its last outcome, “%(outcome)s”, is final.") % {
+            "outcome": entry.get_last_outcome_display()
+        }
+    if entry.attempts >= MAX_ATTEMPTS:
+        return _("This number was tried %(max)d times in the campaign: no more calls.") % {"max": MAX_ATTEMPTS}
+    if outcome not in CallOutcome.values:
+        return {"outcome": _("Choose an outcome of the call.")}
+    if outcome == CallOutcome.CALL_BACK and call_back_at is None:
+        return {"call_back_at": _("A call back needs the date and time to call again.")}
+    if outcome == CallOutcome.CALL_BACK and call_back_at is not None and call_back_at <= now:
+        return {
+            "call_back_at": _("The time to call back, %(time)s, is in the past.") % {"time": local_minute(call_back_at)}
+        }
+    if outcome != CallOutcome.CALL_BACK and call_back_at is not None:
+        return {"call_back_at": _("Only a call back takes a time to call again.")}
+    return None
 
 
 @transaction.atomic
 def call_outcome_record(
-    *, user: User, entry: CallEntry, outcome: str, note: str = "", call_back_on: datetime.date | None = None
+    *,
+    user: User,
+    entry: CallEntry,
+    outcome: str,
+    note: str = "",
+    call_back_at: datetime.datetime | None = None,
 ) -> CallEntry:
-    """Record a call of an entry (外呼结果) by the list's agent: a `CallAttempt`, and the entry's attempts, last
-    outcome and time. `call_back` needs the day agreed to call again (`call_back_on`, today or later), which the
-    entry keeps until its next call; no other outcome takes one. `do_not_call` puts the number on the do-not-call
-    list at once, which takes it off every open call list (this entry included: the returned entry is then gone
-    from the database)."""
+    """Record a call of an entry (外呼结果) by the agent who calls it (the pool agent it is assigned to, else the
+    list's agent): a `CallAttempt`, and the entry's attempts, last outcome and time. `call_back` needs the moment
+    agreed to call again (`call_back_at`, in the future), which the entry keeps until its next call (with its day,
+    `call_back_on`) and which becomes a notification to the agent; no other outcome takes one. A number called
+    CALL_TOUCH_MAX times in the window, or within CALL_TOUCH_INTERVAL_HOURS, across all campaigns, is refused (the
+    seven-touch rule). `do_not_call` puts the number on the do-not-call list at once, which takes it off every open
+    call list (this entry included: the returned entry is then gone from the database)."""
     locked = CallEntry.objects.select_for_update(of=("self",)).select_related("call_list").filter(pk=entry.pk).first()
     if locked is None:  # its number went on the do-not-call list meanwhile
         raise ValidationError(_("This number is no longer on the list."))
     entry = locked
     call_list = entry.call_list
-    require(user, "campaigns.record_call", call_list)
+    require(user, "campaigns.record_call", entry)
     if not call_list.is_open:
         raise ValidationError(_("The call list is closed: no more calls are recorded on it."))
-    if entry.last_outcome in FINAL_OUTCOMES:
-        raise ValidationError(
-            _("This number is done: its last outcome, “%(outcome)s”, is final.")
-            % {"outcome": entry.get_last_outcome_display()}
-        )
+    if call_back_at is not None and timezone.is_naive(call_back_at):
+        call_back_at = timezone.make_aware(call_back_at)
+    _number_turn(entry.mobile)
     # the calls themselves are counted, not only the entry's copy: the number may have been called on an earlier
     # list of the campaign while this one was built
-    tried = CallAttempt.objects.filter(campaign_id=call_list.campaign_id, mobile=entry.mobile).count()
-    if max(entry.attempts, tried) >= MAX_ATTEMPTS:
-        raise ValidationError(
-            _("This number was tried %(max)d times in the campaign: no more calls.") % {"max": MAX_ATTEMPTS}
-        )
+    entry.attempts = max(
+        entry.attempts, CallAttempt.objects.filter(campaign_id=call_list.campaign_id, mobile=entry.mobile).count()
+    )
+    now = timezone.now()
+    refusal = outcome_refusal(entry=entry, outcome=outcome, call_back_at=call_back_at, now=now)
+    if refusal is not None:
+        raise ValidationError(refusal)
     if outcome != CallOutcome.DO_NOT_CALL and DoNotCall.objects.filter(mobile=entry.mobile).exists():
         raise ValidationError(_("This number is on the do-not-call list: it is not called."))
-    if outcome not in CallOutcome.values:
-        raise ValidationError({"outcome": _("Choose an outcome of the call.")})
-    if outcome == CallOutcome.CALL_BACK and call_back_on is None:
-        raise ValidationError({"call_back_on": _("A call back needs the day to call again.")})
-    if outcome == CallOutcome.CALL_BACK and call_back_on is not None and call_back_on < timezone.localdate():
-        raise ValidationError(
-            {"call_back_on": _("The day to call back, %(day)s, is in the past.") % {"day": call_back_on.isoformat()}}
-        )
-    if outcome != CallOutcome.CALL_BACK and call_back_on is not None:
-        raise ValidationError({"call_back_on": _("Only a call back takes a day to call again.")})
+    rule = TouchRule.current()
+    touches, last_touch = touches_of([entry.mobile], now, rule).get(entry.mobile, (0, None))
+    too_many = touch_refusal(rule, touches=touches, last_touch=last_touch, now=now)
+    if too_many is not None:
+        raise ValidationError(too_many.message(rule))
     note = note.strip()
     call = CallAttempt(
         campaign_id=call_list.campaign_id,
@@ -259,15 +414,17 @@ def call_outcome_record(
         agent=user,
         outcome=outcome,
         note=note,
-        call_back_on=call_back_on,
+        call_back_on=call_back_day(call_back_at),
+        call_back_at=call_back_at,
+        channel_id=call_list.channel_id,
     )
-    call.full_clean(exclude=["campaign", "entry", "customer", "agent"])  # taken from the entry, not typed in
+    call.full_clean(exclude=["campaign", "entry", "customer", "agent", "channel"])  # taken from the entry
     call.save()
-    entry.attempts = max(entry.attempts, tried) + 1
+    entry.attempts += 1
     entry.last_outcome = outcome
     entry.last_called_at = call.called_at
-    entry.call_back_on = call_back_on
-    entry.save(update_fields=["attempts", "last_outcome", "last_called_at", "call_back_on"])
+    entry.call_back_at, entry.call_back_on = call.call_back_at, call.call_back_on
+    entry.save(update_fields=["attempts", "last_outcome", "last_called_at", "call_back_on", "call_back_at"])
     audit.record(
         user=user,
         action=AuditAction.CREATE,
@@ -276,10 +433,12 @@ def call_outcome_record(
         object_repr=f"{entry.name} · {call_list.pk}",
         changes={
             "outcome": [None, outcome],
-            **({"call_back_on": [None, audit.plain(call_back_on)]} if call_back_on else {}),
+            **({"call_back_at": [None, audit.plain(call_back_at)]} if call_back_at else {}),
         },
         detail={"call_list": call_list.pk, "attempt": entry.attempts},
     )
+    if call_back_at is not None:
+        call_back_promised(entries=[entry], call_list=call_list)
     if outcome == CallOutcome.DO_NOT_CALL:
         # the agent's note stays with the call: the do-not-call list is national, and a note names the customer
         do_not_call_add(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
+from accounts.models import Customer
 from crm import audit
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator, EstimatingPaginator
@@ -23,9 +24,10 @@ from crm.permissions import may, require
 from teams.selectors import staff_pool
 
 from .. import selectors, services
-from ..forms import CallListBuildForm, CallOutcomeForm, DoNotCallForm
-from ..models import MAX_ATTEMPTS, CallList, CallOutcome, DoNotCall
+from ..forms import CallListBuildForm, CallListDistributeForm, CallOutcomeForm, DialerResultsForm, DoNotCallForm
+from ..models import MAX_ATTEMPTS, CallList, CallMode, CallOutcome, DoNotCall, LeftOutReason
 from ..rules import mask_mobile
+from ..touches import TouchRule, local_minute
 
 
 class DoNotCallView(LoginRequiredMixin, View):
@@ -79,38 +81,89 @@ STAFF_SUGGESTIONS = 2000
 CAMPAIGN_CALL_LISTS_SHOWN = 100
 
 
+def _staff(request):
+    """The staff the user gives calls to, for the pickers' suggestions."""
+    return staff_pool(request.user).order_by("username").only("username", "first_name", "last_name")[:STAFF_SUGGESTIONS]
+
+
+def _left_out_rows(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(reason, its label, how many) of the reasons a build left numbers out for."""
+    return [(reason.value, reason.label, counts[reason.value]) for reason in LeftOutReason if counts.get(reason.value)]
+
+
+CALL_BACKS_SHOWN = 50
+
+
 class CallListsView(LoginRequiredMixin, View):
-    """My call lists (我的外呼): the lists I call, open ones first, with how many numbers are still to call."""
+    """My call lists (我的外呼): the call-backs I promised that are due by the end of today, the earliest first, and
+    the lists I call (as their agent, or with numbers given to me from a pool), open ones first, with how many
+    numbers are still to call."""
 
     template_name = "campaigns/call_lists.html"
     page_size = 50
 
     def get(self, request):
         lists = selectors.call_lists_ordered(
-            CallList.objects.filter(agent=request.user).select_related("campaign", "created_by")
+            selectors.call_lists_worked_by(request.user).select_related("campaign", "created_by")
         )
         page = Paginator(lists, self.page_size).get_page(request.GET.get("page"))
         page.object_list = selectors.call_lists_counted(request.user, page.object_list)
-        return render(request, self.template_name, {"page": page, "query": ""})
+        end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59, microsecond=999999)
+        call_backs = selectors.my_call_backs(request.user, end_of_today)
+        context = {
+            "page": page,
+            "query": "",
+            "call_backs": call_backs[:CALL_BACKS_SHOWN],
+            "call_backs_count": call_backs.count(),
+            "now": timezone.now(),
+        }
+        return render(request, self.template_name, context)
 
 
 class CallListView(LoginRequiredMixin, View):
-    """One call list: its numbers (the ones still to call first), and for its agent a form per number to record a
-    call's outcome, and a button to close the list. Seen by its agent, its builder and those who see its campaign;
-    numbers whole only for the customer's customer manager."""
+    """One call list: its numbers (the ones still to call first), for the agent who calls each number a form to
+    record a call's outcome, and a button to close the list; what its build left out, per reason; for a list shared
+    among a pool, each agent's share, and the form that shares it (its builder, department heads, provincial staff);
+    for an automatic list, its dialer file and the form of the dialer's results. Seen by its agent, its builder, its
+    pool's agents (the numbers given to them) and those who see its campaign. Numbers are whole for the customer's
+    customer manager and, on an open list, for the agent who calls them (a `tel:` link; each showing audited);
+    masked for everyone else. A number the seven-touch rule rests now says until when, without a form."""
 
     template_name = "campaigns/call_list.html"
     page_size = 50
 
-    def _render(self, request, call_list: CallList, form: CallOutcomeForm | None = None, status: int = 200):
+    def _render(self, request, call_list: CallList, form: CallOutcomeForm | None = None, status: int = 200, **extra):
         entries = selectors.call_entries_for(request.user, call_list)
         (counted,) = selectors.call_lists_counted(request.user, [call_list])  # both counts in one query
         page = CountedPaginator(entries, self.page_size, count=counted.entries_count).get_page(request.GET.get("page"))
-        owned = selectors.customers_owned(request.user, {entry.customer_id for entry in page})
+        whole = selectors.entries_shown_whole(request.user, page.object_list, call_list)
+        services.call_numbers_shown(
+            user=request.user, call_list=call_list, entry_ids=whole.revealed, where=request.get_full_path()
+        )
+        now = timezone.now()
+        open_entries = [entry for entry in page if not entry.done] if call_list.is_open else []
+        resting = selectors.entries_resting(open_entries, now)
+        rule = TouchRule.current()
+        # a pool agent calls numbers of customers they may not see: no link to a page they would not find
+        seen = set(
+            Customer.objects.visible_to(request.user)
+            .filter(pk__in={entry.customer_id for entry in page})
+            .values_list("pk", flat=True)
+        )
         for entry in page:
-            entry.shown = entry.mobile if entry.customer_id in owned else mask_mobile(entry.mobile)
+            entry.customer_seen = entry.customer_id in seen
+            entry.shown = entry.mobile if entry.pk in whole.ids else mask_mobile(entry.mobile)
+            entry.whole = entry.pk in whole.ids
+            entry.mine = call_list.is_open and (entry.assigned_to_id or call_list.agent_id) == request.user.pk
+            entry.resting = resting[entry.pk].message(rule) if entry.pk in resting else ""
         errors = [text for texts in form.errors.values() for text in texts] if form is not None else []
         failed = str(form.data.get("entry", "")) if errors else ""
+        shares = selectors.pool_shares(request.user, call_list)
+        may_distribute = (
+            call_list.is_open
+            and call_list.mode == CallMode.MANUAL
+            and may(request.user, "campaigns.distribute_call_list", call_list)
+        )
         context = {
             "call_list": call_list,
             "page": page,
@@ -118,12 +171,22 @@ class CallListView(LoginRequiredMixin, View):
             "pending": counted.pending_count,
             "max_attempts": MAX_ATTEMPTS,
             "outcomes": CallOutcome.choices,
-            "today": timezone.localdate(),
-            "may_record": call_list.is_open and may(request.user, "campaigns.record_call", call_list),
+            "now": now,
+            "may_record": any(entry.mine for entry in page),
             "may_close": call_list.is_open and may(request.user, "campaigns.close_call_list", call_list),
             "form": form,
             "failed_entry": int(failed) if failed.isdigit() else None,  # the row the errors belong to
             "errors": errors,
+            "left_out": _left_out_rows(selectors.left_out_counts(request.user, call_list)),
+            "shares": shares,
+            "may_distribute": may_distribute,
+            "distribute_form": style_form(extra.get("distribute_form") or CallListDistributeForm(), small=True),
+            "may_run_dialer": call_list.is_open
+            and call_list.mode == CallMode.AUTO
+            and may(request.user, "campaigns.run_dialer", call_list),
+            "results_form": extra.get("results_form") or DialerResultsForm(),
+            "results_errors": extra.get("results_errors", []),
+            "staff": _staff(request) if may_distribute else [],
         }
         return render(request, self.template_name, context, status=status)
 
@@ -154,7 +217,7 @@ class CallListView(LoginRequiredMixin, View):
                 entry=entry,
                 outcome=outcome,
                 note=form.cleaned_data["note"],
-                call_back_on=form.cleaned_data.get("call_back_on"),
+                call_back_at=form.cleaned_data.get("call_back_at"),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -167,8 +230,8 @@ class CallListView(LoginRequiredMixin, View):
         elif outcome == CallOutcome.CALL_BACK:
             messages.success(
                 request,
-                _("%(name)s: call back on %(day)s.")
-                % {"name": entry.name, "day": form.cleaned_data["call_back_on"].isoformat()},
+                _("%(name)s: call back at %(time)s.")
+                % {"name": entry.name, "time": local_minute(form.cleaned_data["call_back_at"])},
             )
         else:
             messages.success(
@@ -231,13 +294,7 @@ class CampaignCallsView(LoginRequiredMixin, View):
         lists = selectors.call_lists_ordered(
             selectors.call_lists_for(request.user).filter(campaign=campaign).select_related("created_by")
         )
-        staff = []
-        if may(request.user, "campaigns.build_call_list_for_others"):
-            staff = (
-                staff_pool(request.user)
-                .order_by("username")
-                .only("username", "first_name", "last_name")[:STAFF_SUGGESTIONS]
-            )
+        staff = _staff(request) if may(request.user, "campaigns.build_call_list_for_others") else []
         context = {
             "campaign": campaign,
             "rows": rows,
@@ -246,6 +303,7 @@ class CampaignCallsView(LoginRequiredMixin, View):
             "form": style_form(form, small=True),
             "staff": staff,
             "max_attempts": MAX_ATTEMPTS,
+            "touch_rule": TouchRule.current(),
         }
         return render(request, self.template_name, context, status=status)
 
@@ -264,6 +322,7 @@ class CampaignCallsView(LoginRequiredMixin, View):
                 campaign=campaign,
                 source=form.cleaned_data["source"],
                 agent=form.cleaned_data.get("agent"),
+                mode=form.cleaned_data.get("mode") or CallMode.MANUAL,
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -277,6 +336,11 @@ class CampaignCallsView(LoginRequiredMixin, View):
             )
             % {"count": call_list.entries_count, "agent": call_list.agent.display_name},
         )
+        if any(call_list.left_out_counts.values()):
+            messages.info(
+                request,
+                _("Left out: %(reasons)s.") % {"reasons": services.left_out_text(call_list.left_out_counts)},
+            )
         if call_list.agent_id == request.user.pk:
             return HttpResponseRedirect(reverse("campaigns:call-list", args=[call_list.pk]))
         return HttpResponseRedirect(reverse("campaigns:calls", args=[campaign.pk]))

@@ -149,7 +149,7 @@ def test_never_a_do_not_call_number_one_tried_7_times_one_done_or_one_on_another
     DoNotCall.objects.create(mobile=WANG, reason="拒绝营销")
     _calls(campaign, MEMBER_A, 7, alice)  # the cap: 7 calls in this campaign
     _calls(campaign, MEMBER_B, 6, alice)  # one more call allowed
-    _calls(other_campaign, LI, 7, alice)  # calls of another campaign do not count
+    _calls(other_campaign, LI, 6, alice)  # calls of another campaign do not count against the campaign's cap
     _calls(campaign, BOB_MEMBER, 1, alice, outcome="declined")  # done in this campaign
     held = CallList.objects.create(campaign=campaign, agent=cast["bob"], created_by=cast["dora"])
     CallEntry.objects.create(call_list=held, customer=calling["wuhou"], name="蜀道刘总", mobile=BOB_KP)
@@ -246,11 +246,13 @@ def test_entries_have_the_contract_fields(dora_list, cast, api):
     assert first == {
         "id": CallEntry.objects.get(mobile=WANG).pk,
         "name": "王总",
-        "mobile": "137****0011",  # dora is nobody's customer manager
+        "mobile": WANG,  # dora is nobody's customer manager, but she calls the list's numbers
         "customer": "CD0001",
         "attempts": 0,
         "last_outcome": "",
+        "call_back_at": None,
         "call_back_on": None,
+        "assigned_to": None,
     }
 
 
@@ -261,8 +263,9 @@ def test_entries_have_the_contract_fields(dora_list, cast, api):
         ("alice", 200, {WANG, LI, MEMBER_A, MEMBER_B}),
         # a colleague of the same department: only his own customer's numbers, whole
         ("bob", 200, {BOB_KP, BOB_MEMBER}),
-        # the department head and provincial staff: everything, masked
-        ("dora", 200, {"137****0011", "137****0012", "137****0021", "138****0011", "138****0012", "138****0021"}),
+        # the department head, who is the list's agent: every number whole, to call it
+        ("dora", 200, {WANG, LI, BOB_KP, MEMBER_A, MEMBER_B, BOB_MEMBER}),
+        # provincial staff: everything, masked
         ("paul", 200, {"137****0011", "137****0012", "137****0021", "138****0011", "138****0012", "138****0021"}),
         # another city, another province: the list does not exist for them
         ("carol", 404, None),
@@ -320,7 +323,9 @@ def test_the_agent_records_a_call_and_the_entry_counts_it(alice_list, calling, c
         "customer": "CD0001",
         "attempts": 1,
         "last_outcome": "no_answer",
+        "call_back_at": None,
         "call_back_on": None,
+        "assigned_to": None,
     }
     entry.refresh_from_db()
     assert (entry.attempts, entry.last_outcome, entry.last_called_at is not None) == (1, "no_answer", True)
@@ -335,9 +340,13 @@ def test_the_agent_records_a_call_and_the_entry_counts_it(alice_list, calling, c
         "无人接听",
     )
     assert call.called_at == entry.last_called_at
-    tomorrow = (datetime.datetime.now(SHANGHAI) + datetime.timedelta(days=1)).date().isoformat()
-    answer = _outcome(api(cast["alice"]), alice_list, entry.pk, outcome="call_back", call_back_on=tomorrow).json()
-    assert (answer["attempts"], answer["call_back_on"]) == (2, tomorrow)
+    CallAttempt.objects.update(called_at=call.called_at - datetime.timedelta(days=3))  # past the touch interval
+    tomorrow = datetime.datetime.now(SHANGHAI).replace(microsecond=0) + datetime.timedelta(days=1)
+    answer = _outcome(
+        api(cast["alice"]), alice_list, entry.pk, outcome="call_back", call_back_at=tomorrow.isoformat()
+    ).json()
+    assert (answer["attempts"], answer["call_back_on"]) == (2, tomorrow.date().isoformat())
+    assert datetime.datetime.fromisoformat(answer["call_back_at"]) == tomorrow
     # each call in the customer's history; the list's making in the trail
     from crm.models import AuditEntry
 
@@ -354,7 +363,7 @@ def test_someone_else_than_the_agent_may_not_record_and_nothing_is_saved(alice_l
     entry = CallEntry.objects.get(mobile=WANG)
     response = _outcome(_english(api(cast[who])), alice_list, entry.pk, outcome="accepted")
     assert response.status_code == 403
-    assert "Only the agent of this call list" in response.json()["detail"]
+    assert "Only the agent who calls this number" in response.json()["detail"]
     entry.refresh_from_db()
     assert (entry.attempts, entry.last_outcome) == (0, "")
     assert not CallAttempt.objects.exists()
@@ -393,7 +402,9 @@ def test_the_seventh_call_is_the_last(alice_list, cast, api):
     entry = CallEntry.objects.get(mobile=WANG)
     client = _english(api(cast["alice"]))
     assert _outcome(client, alice_list, entry.pk, outcome="no_answer").json()["attempts"] == 7
-    assert _outcome(client, alice_list, entry.pk, outcome="no_answer").status_code == 400
+    CallAttempt.objects.update(called_at=datetime.datetime.now(SHANGHAI) - datetime.timedelta(days=3))
+    refused = _outcome(client, alice_list, entry.pk, outcome="no_answer")
+    assert refused.status_code == 400 and "tried 7 times" in refused.json()["non_field_errors"][0]
     assert CallAttempt.objects.count() == 1
 
 

@@ -151,16 +151,20 @@ def test_the_agent_records_a_call_from_the_page(alice_list, cast, login):
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     response = client.post(
         _page(alice_list),
-        {"entry": entry.pk, "outcome": "call_back", "note": "下午再打", "call_back_on": tomorrow.isoformat()},
+        {"entry": entry.pk, "outcome": "call_back", "note": "下午再打", "call_back_at": f"{tomorrow}T14:30"},
     )
     assert response.status_code == 302 and response["Location"] == _page(alice_list)
     call = CallAttempt.objects.get()
     assert (call.mobile, call.outcome, call.note, call.agent) == (MEMBER_A, "call_back", "下午再打", cast["alice"])
+    assert call.call_back_at == datetime.datetime.combine(tomorrow, datetime.time(14, 30), SHANGHAI)
     assert call.call_back_on == tomorrow
     page = client.get(_page(alice_list))
-    assert f"成员甲: call back on {tomorrow.isoformat()}." in page.content.decode()
-    assert f"Call back on {tomorrow:%Y-%m-%d}" in page.content.decode()
-    assert (MEMBER_A, "1/7", True) in _rows(page)
+    assert f"成员甲: call back at {tomorrow.isoformat()} 14:30." in page.content.decode()
+    assert f"Call back at {tomorrow:%Y-%m-%d} 14:30" in page.content.decode()
+    # just called: the number rests for the seven-touch rule's interval, said on its row instead of a form
+    assert (MEMBER_A, "1/7", False) in _rows(page)
+    row = page.content.decode().split(f'data-entry="{entry.pk}"')[1].split("</tr>")[0]
+    assert 'data-testid="resting"' in row and "the next call is allowed from" in row
 
 
 def test_do_not_call_on_the_page_takes_the_number_away(alice_list, cast, login):
@@ -231,14 +235,15 @@ def test_the_list_page_reads_a_fixed_number_of_queries(calling, cast, login, dja
     small = services.call_list_build(user=cast["alice"], campaign=calling["campaign"])
     client.get(_page(small))  # warm the session and the translations
     # session, user (with the nav's home region and unread notifications), list, both counts (numbers and those
-    # still to call), page, ownership of the page's customers
-    with django_assert_num_queries(6):
+    # still to call), page, ownership of the page's customers, the numbers' calls (seven-touch rule), the customers
+    # the reader sees (links), the pool's shares, the numbers left out per reason, the staff to share the list among
+    with django_assert_num_queries(11):
         client.get(_page(small))
     services.call_list_close(user=cast["alice"], call_list=small)
     for n in range(30):
         GroupMemberFactory(customer=calling["alice"], mobile=f"1360000{n:04d}")
     big = services.call_list_build(user=cast["alice"], campaign=calling["campaign"])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(11):
         assert len(_rows(client.get(_page(big)))) == 34
 
 

@@ -362,7 +362,7 @@ def test_closing_a_call_list_shows_what_it_ends_then_closes(calling, cast, login
         entry=entry,
         outcome="call_back",
         note="",
-        call_back_on=timezone.localdate() + datetime.timedelta(days=2),
+        call_back_at=timezone.now() + datetime.timedelta(days=2),
     )
     pending = call_list.entries.count() - CallEntry.objects.filter(call_list=call_list, attempts__gte=7).count()
     client = _english(login(cast["alice"]))

@@ -204,8 +204,12 @@ def test_call_backs_due_are_those_of_my_open_lists_agreed_for_today_or_before(lo
     entries = {entry.name: entry for entry in call_list.entries.all()}
     for name in ("回访甲", "回访乙"):
         campaign_services.call_outcome_record(
-            user=cast["alice"], entry=entries[name], outcome="call_back", call_back_on=today
+            user=cast["alice"],
+            entry=entries[name],
+            outcome="call_back",
+            call_back_at=timezone.now() + datetime.timedelta(minutes=5),
         )
+    CallEntry.objects.filter(pk=entries["回访甲"].pk).update(call_back_on=today)
     CallEntry.objects.filter(pk=entries["回访乙"].pk).update(call_back_on=today + datetime.timedelta(days=2))
     day = login(cast["alice"]).get(TODAY).context["day"]
     assert [entry.name for entry in day.call_backs] == ["回访甲"] and day.call_back_count == 1
