@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import hooks as customer_hooks
 from accounts.filters import customer_filter_add
+from accounts.models import Customer
 from crm import notifications as notification_hooks
 from crm.permissions import may
 from teams import hooks as team_hooks
@@ -41,6 +42,7 @@ from .selectors import (
     customer_opportunities,
     plans_to_visit,
 )
+from .selectors.channels import channel_conflicts
 from .services import opportunities_by_visit, plans_advance_by_visit
 from .touches import local_minute
 
@@ -72,6 +74,8 @@ def customer_page_context(*, request, customer) -> dict:
     return {
         "coverage": coverage,
         "campaigns": customer_campaigns(customer, request.user),
+        # Who else works this customer's products at the same time (issue 20): flagged on every side's page.
+        "channel_conflicts": channel_conflicts(Customer.objects.filter(pk=customer.pk)),
     }
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import call_pool, holdings
+from .views import call_pool, channels, holdings
 
 app_name = "campaigns"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("activities/", views.ActivityListView.as_view(), name="activities"),
     path("activities/new/", views.ActivityCreateView.as_view(), name="activity-create"),
     path("coverage/", views.GapMatrixView.as_view(), name="gap-matrix"),
+    path("conflicts/", channels.ChannelConflictsView.as_view(), name="channel-conflicts"),
     path("do-not-call/", views.DoNotCallView.as_view(), name="do-not-call"),
     path("call-lists/", views.CallListsView.as_view(), name="call-lists"),
     path("call-lists/<int:pk>/", views.CallListView.as_view(), name="call-list"),

@@ -54,6 +54,11 @@ def is_account_manager(user) -> bool:
     return is_staff_member(user) and user.role == Role.ACCOUNT_MANAGER
 
 
+@rules.predicate
+def is_partner_staff(user) -> bool:
+    return is_staff_member(user) and user.role == Role.PARTNER
+
+
 is_provincial_or_above = is_headquarters | is_provincial_staff
 manages_teams = is_provincial_or_above | is_department_head
 
@@ -222,6 +227,11 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "accounts.confirm_location": (
         manages_teams & sees_customer,
         _("Only department heads and provincial staff confirm a customer's location."),
+    ),
+    # Customers are filed by staff in their territory; partner staff have none (issue 20): they work what is given.
+    "accounts.file_customers": (
+        is_staff_member & ~is_partner_staff,
+        _("Partner staff work the customers given to their company; they file none."),
     ),
     # Key persons and group members (SPEC §3) are kept by the customer's team, its department head and headquarters.
     "accounts.change_people": (

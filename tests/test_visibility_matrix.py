@@ -902,6 +902,17 @@ EXPECTATIONS: dict[str, Route] = {
         insider_with_right=Call("dora", 200),
     ),
     # -- the API: campaigns ----------------------------------------------------------------------------------------
+    "channel-conflicts": Route(
+        API,
+        query="?customer=CD0001",
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "campaigns:channel-conflicts": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
     "channel-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     "channel-detail": Route(
         API,

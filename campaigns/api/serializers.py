@@ -52,10 +52,33 @@ class HoldingSerializer(StrictModelSerializer):
 
     customer = serializers.CharField(source="customer.code", read_only=True)
     product = serializers.CharField(source="product.code", read_only=True)
+    # A channel's code is its key: read off the row, with no query for the channel.
+    channel = serializers.PrimaryKeyRelatedField(
+        queryset=Channel.objects.all(),
+        required=False,
+        help_text=_("The channel the sale came through (issue 20); direct when not given."),
+        error_messages={"does_not_exist": _("Unknown channel {pk_value}.")},
+    )
+    partner = serializers.PrimaryKeyRelatedField(
+        queryset=Partner.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("The partner credited with the sale, for the partner channel."),
+        error_messages={"does_not_exist": _("No partner has the id {pk_value}.")},
+    )
 
     class Meta:
         model = CustomerProduct
-        fields = ["customer", "product", "active_users", "monthly_revenue", "subscribed_on", "last_used_on"]
+        fields = [
+            "customer",
+            "product",
+            "active_users",
+            "monthly_revenue",
+            "subscribed_on",
+            "last_used_on",
+            "channel",
+            "partner",
+        ]
         validators = []  # one holding per customer and product: the service upserts it
 
 
@@ -331,6 +354,12 @@ class OpportunitySerializer(StrictModelSerializer):
     )
     competitor = serializers.ChoiceField(choices=Competitor.choices, required=False, allow_blank=True)
     source = serializers.ChoiceField(choices=OpportunitySource.choices, required=False)
+    channel = serializers.PrimaryKeyRelatedField(
+        queryset=Channel.objects.all(),
+        required=False,
+        help_text=_("The channel it came through (issue 20): direct by default, a call's channel when found on one."),
+        error_messages={"does_not_exist": _("Unknown channel {pk_value}.")},
+    )
     owner = serializers.SlugRelatedField(
         slug_field="username",
         queryset=User.objects.filter(is_active=True),
@@ -353,7 +382,53 @@ class OpportunitySerializer(StrictModelSerializer):
             "expected_close_on",
             "competitor",
             "source",
+            "channel",
             "owner",
             "lost_reason",
         ]
         read_only_fields = ["id"]
+
+
+class WorkSerializer(serializers.Serializer):
+    """One side of a channel conflict: what works the customer (a campaign plan, an opportunity, a call list), through
+    which channel, for which department or partner, over which days."""
+
+    kind = serializers.CharField()
+    id = serializers.IntegerField(source="ref")
+    channel = serializers.CharField()
+    department = serializers.IntegerField(source="department_id", allow_null=True)
+    partner = serializers.IntegerField(source="partner_id", allow_null=True)
+    campaign = serializers.IntegerField(source="campaign_id", allow_null=True)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+
+
+class ChannelConflictSerializer(serializers.Serializer):
+    """Two works of one customer and some of its products in overlapping windows (渠道冲突, issue 20)."""
+
+    customer = serializers.CharField(source="customer.code")
+    customer_name = serializers.CharField(source="customer.name")
+    products = serializers.ListField(child=serializers.CharField())
+    overlap_from = serializers.DateField()
+    overlap_to = serializers.DateField()
+    first = WorkSerializer()
+    second = WorkSerializer()
+
+
+class ChannelConflictFilterSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Whose conflicts: a region's subtree, a department's territory or one customer, within what the caller sees."""
+
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Region.objects.all(),
+        required=False,
+        error_messages={"does_not_exist": _("Unknown region code {value}.")},
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.select_related("region"),
+        required=False,
+        error_messages={"does_not_exist": _("No department has the id {pk_value}.")},
+    )
+    customer = serializers.CharField(required=False, max_length=32)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("customers/<str:code>/products/<str:product>/", views.HoldingView.as_view(), name="customer-product"),
     path("customers/<str:code>/coverage/", views.CoverageView.as_view(), name="customer-coverage"),
     path("do-not-call/", views.DoNotCallView.as_view(), name="do-not-call"),
+    path("channel-conflicts/", views.ChannelConflictsView.as_view(), name="channel-conflicts"),
     path("campaigns/<int:pk>/plans/<int:plan>/", views.PlanView.as_view(), name="campaign-plan"),
     path("campaigns/<int:pk>/call-list/", views.CallListBuildView.as_view(), name="campaign-call-list"),
     path("call-lists/<int:pk>/entries/", views.CallEntryListView.as_view(), name="call-list-entries"),

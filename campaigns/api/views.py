@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Customer
 from accounts.selectors import customer_get
 from crm import audit, versions
 from crm.api import versions as versions_api
@@ -18,6 +19,7 @@ from crm.permissions import may
 from .. import selectors, services
 from ..filters import OpportunityFilter
 from ..models import CallEntry, Channel, CustomerProduct, DoNotCall, Product
+from ..selectors.channels import channel_conflicts
 from .serializers import (
     CallEntrySerializer,
     CallListBuildSerializer,
@@ -25,6 +27,8 @@ from .serializers import (
     CallOutcomeSerializer,
     CampaignCancelSerializer,
     CampaignSerializer,
+    ChannelConflictFilterSerializer,
+    ChannelConflictSerializer,
     ChannelSerializer,
     CoverageSerializer,
     DoNotCallRemoveSerializer,
@@ -47,6 +51,37 @@ class ChannelViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Channel.objects.order_by("sort_order", "code")
+
+
+# The conflicts a list reads at most: past this many, narrow it to a region, a department or a customer.
+CONFLICTS_LISTED = 10_000
+
+
+class ChannelConflictsView(generics.GenericAPIView):
+    """Channel conflicts (渠道冲突, issue 20) among the customers the caller sees: two channels, departments or partners
+    working the same customer and product in overlapping windows, the newest overlap first; `?region=` (a subtree),
+    `?department=` (its territory) or `?customer=` (a code) narrow them. A region, department or customer the caller
+    does not see lists nothing (a customer: 404)."""
+
+    serializer_class = ChannelConflictSerializer
+
+    @extend_schema(parameters=[ChannelConflictFilterSerializer], responses=ChannelConflictSerializer(many=True))
+    def get(self, request):
+        filters = ChannelConflictFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        customers = Customer.objects.visible_to(request.user)
+        region = filters.validated_data.get("region")
+        if "customer" in filters.validated_data:
+            found = customer_get(user=request.user, code=filters.validated_data["customer"])
+            customers, region = customers.filter(pk=found.pk), found.region
+        if region is not None:
+            customers = customers.filter(region__path__startswith=region.path)
+        if department := filters.validated_data.get("department"):
+            customers = customers.filter(region__path__startswith=department.region.path)
+            region = region or department.region
+        conflicts = channel_conflicts(customers, limit=CONFLICTS_LISTED)
+        page = self.paginate_queryset(conflicts)
+        return self.get_paginated_response(ChannelConflictSerializer(page, many=True).data)
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):

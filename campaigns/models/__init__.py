@@ -25,7 +25,7 @@ from .campaigns import (
     PlanStage,
     PlanStageChange,
 )
-from .channels import CHANNELS, Channel
+from .channels import CHANNELS, Attribution, Channel, ChannelPolicy
 from .opportunities import (
     Competitor,
     Opportunity,
@@ -39,12 +39,16 @@ from .products import (
     CoverageCount,
     CoverageThresholds,
     CustomerProduct,
+    HoldingEnd,
     Product,
     ProductCategory,
 )
 
 __all__ = [
     "Activity",
+    "Attribution",
+    "ChannelPolicy",
+    "HoldingEnd",
     "CallAttempt",
     "CallEntry",
     "CallLeftOut",

@@ -56,3 +56,45 @@ def channel_field(default: str = DIRECT, **extra) -> models.ForeignKey:
         db_default=default,
         **extra,
     )
+
+
+class Attribution(models.TextChoices):
+    """Who is credited with a sale that several channels worked (issue 20): the first to touch the customer and
+    product before it, or the last."""
+
+    FIRST_TOUCH = "first_touch", _("First touch")
+    LAST_TOUCH = "last_touch", _("Last touch")
+
+
+# Without a policy of its own, a province credits the last touch and looks back 30 days for a withdrawn sale.
+DEFAULT_ATTRIBUTION = Attribution.LAST_TOUCH
+DEFAULT_WITHDRAWAL_DAYS = 30
+
+
+class ChannelPolicy(models.Model):
+    """A province's rules of channels (issue 20): who is credited with a sale (first or last touch), and within how
+    many days a sale withdrawn after another channel's is flagged as a conflict (强行撤单)."""
+
+    province = models.OneToOneField(
+        "crm.Region",
+        verbose_name=_("province"),
+        on_delete=models.CASCADE,
+        related_name="channel_policy",
+        limit_choices_to={"level": "province"},
+    )
+    attribution = models.CharField(
+        _("sale credited to"), max_length=12, choices=Attribution.choices, default=DEFAULT_ATTRIBUTION
+    )
+    withdrawal_days = models.PositiveSmallIntegerField(
+        _("withdrawal window (days)"),
+        default=DEFAULT_WITHDRAWAL_DAYS,
+        help_text=_("A sale withdrawn within this many days of another channel's sale is a channel conflict."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel policy")
+        verbose_name_plural = _("channel policies")
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.attribution}"

@@ -104,6 +104,35 @@ class CustomerProduct(models.Model):
         return Holding(self.active_users, self.last_used_on)
 
 
+class HoldingEnd(models.Model):
+    """A holding that ended (退订): the customer, the product, the channel and partner that had sold it, when it was
+    subscribed and when it ended. What the channel conflicts read to find a sale withdrawn soon after another
+    channel's (issue 20)."""
+
+    customer = models.ForeignKey(
+        "accounts.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="holding_ends"
+    )
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    channel = channel_field()
+    partner = models.ForeignKey(
+        "crm.Partner", verbose_name=_("partner"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subscribed_on = models.DateField(_("subscribed on"))
+    ended_on = models.DateField(_("ended on"))
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("ended by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("ended holding")
+        verbose_name_plural = _("ended holdings")
+        ordering = ["-ended_on", "-id"]
+        indexes = [models.Index(fields=["customer", "product"], name="holding_end_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.product_id} {self.ended_on}"
+
+
 class CoverageThresholds(models.Model):
     """The thresholds of fake and thin coverage (SPEC §6.1): one row, edited by headquarters."""
 

@@ -27,6 +27,7 @@ from ..models import (
     OpportunityStageChange,
     Product,
 )
+from ..models.channels import PARTNER
 from ..rules import OPEN_OPPORTUNITY_STAGES, OPPORTUNITY_PROBABILITY
 
 # What a caller may set on an opportunity (`customer` only when creating it).
@@ -40,6 +41,7 @@ OPPORTUNITY_FIELDS = (
     "expected_close_on",
     "competitor",
     "source",
+    "channel",
     "source_visit",
     "source_plan",
     "source_call",
@@ -128,6 +130,9 @@ def _set_fields(opportunity: Opportunity, data: dict[str, Any]) -> list[Product]
     for link, source in SOURCE_LINKS.items():
         if data.get(link) is not None and "source" not in data:
             opportunity.source = source
+    # found on a call: the channel the call came through, unless the caller named one
+    if data.get("source_call") is not None and data.get("channel") is None:
+        opportunity.channel_id = data["source_call"].channel_id
     return list(products) if products is not None else None
 
 
@@ -147,6 +152,8 @@ def opportunity_create(*, user: User, customer: Customer, data: dict[str, Any]) 
     data = dict(data)
     data.pop("customer", None)
     opportunity = Opportunity(customer=customer, created_by=user)
+    if user.is_partner_staff and data.get("channel") is None:
+        opportunity.channel_id = PARTNER  # a partner's staff find what their company sells
     products = _set_fields(opportunity, data)
     if data.get("owner") is None:
         opportunity.owner = _default_owner(user, customer)  # type: ignore[assignment]  # None is refused in _check

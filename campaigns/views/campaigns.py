@@ -29,6 +29,7 @@ from .. import selectors, services
 from ..forms import ActivityForm, CampaignCancelForm, CampaignForm, PlanMoveForm
 from ..models import PlanStage
 from ..rules import COVERAGE_LABELS
+from ..selectors.channels import credits_for
 from ..services import creations
 from ..tasks import campaign_creation_launch
 
@@ -242,6 +243,10 @@ class CampaignDetailView(LoginRequiredMixin, View):
             count = (mine.stages.get(stage, 0) if stage in PlanStage.values else mine.total) if mine else 0
         # the counts above are those of the plans shown: no COUNT(*) of the plans again
         page = CountedPaginator(shown, self.page_size, count=count).get_page(request.GET.get("page"))
+        # Beside each opening, who is credited with the sale (issue 20: the province's first- or last-touch rule).
+        credits = credits_for(page)
+        for plan in page:
+            plan.credit = credits.get(plan.pk)
         conflicts = (
             selectors.campaigns_for(request.user)
             .filter(pk__in=selectors.conflicts_of(campaign))

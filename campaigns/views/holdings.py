@@ -18,11 +18,13 @@ from django.views import View
 from accounts.selectors import customer_get
 from crm import versions
 from crm.forms import add_service_errors, date_picker, stale_shown, style_form
+from crm.models import Partner
 from crm.permissions import require
+from crm.visibility import visible_partners
 
 from .. import services
 from ..models import CustomerProduct, Product
-from ..services.holdings import HOLDING_FIELDS
+from ..services.holdings import HOLDING_FIELDS, SALE_FIELDS
 
 
 class HoldingForm(forms.ModelForm):
@@ -34,7 +36,7 @@ class HoldingForm(forms.ModelForm):
 
     class Meta:
         model = CustomerProduct
-        fields = list(HOLDING_FIELDS)
+        fields = [*HOLDING_FIELDS, *SALE_FIELDS]
         widgets = {
             "subscribed_on": date_picker(),
             "last_used_on": date_picker(),
@@ -42,10 +44,14 @@ class HoldingForm(forms.ModelForm):
             "monthly_revenue": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01", "min": "0"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, product=None, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = versions.version_of(self.instance)
+        # The partners offered: those the user sees that may sell the product (the service checks the rest).
+        partners = visible_partners(user) if user is not None else Partner.objects.none()
+        self.fields["partner"].queryset = partners.filter(products=product) if product is not None else partners
+        self.fields["channel"].required = False
         self.conflicts: list[tuple[str, Any, Any]] = []
 
     def validate_unique(self) -> None:
@@ -80,13 +86,18 @@ class HoldingView(LoginRequiredMixin, View):
         return render(request, self.template_name, {**context, "back": self.back()})
 
     def get(self, request, code: str, product: str):
-        return self.render_form(request, HoldingForm(instance=self.holding))
+        return self.render_form(request, HoldingForm(instance=self.holding, user=request.user, product=self.product))
 
     def post(self, request, code: str, product: str):
-        form = HoldingForm(request.POST, instance=self.holding or CustomerProduct(customer=self.customer))
+        form = HoldingForm(
+            request.POST,
+            instance=self.holding or CustomerProduct(customer=self.customer),
+            user=request.user,
+            product=self.product,
+        )
         if not form.is_valid():
             return self.render_form(request, form)
-        data = {name: form.cleaned_data[name] for name in HOLDING_FIELDS}
+        data = {name: form.cleaned_data[name] for name in (*HOLDING_FIELDS, *SALE_FIELDS)}
         try:
             services.holding_set(
                 customer=self.customer,

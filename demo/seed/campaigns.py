@@ -10,12 +10,21 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from campaigns.models import CampaignKind, PlanStage, Product
-from campaigns.services import activity_record, call_list_build, campaign_create, plan_stage_set
+from campaigns.services import (
+    activity_record,
+    call_list_build,
+    campaign_create,
+    plan_stage_set,
+    plans_give_to_partner,
+)
 from crm.bulk import BulkWriter
 from crm.models import Region, User
 
 from .base import SeedClock
-from .territory import DEMO_MANAGER, DEMO_MANAGER_CITY
+from .territory import DEMO_MANAGER, DEMO_MANAGER_CITY, seed_demo_partner
+
+# The county whose plans the demo's campaign gives to the demo's partner company (武侯区).
+PARTNER_COUNTY = "510107"
 
 # Product holdings of active customers: product, per member, chance for tier A+/A, B, C, monthly CNY per user.
 HOLDING_PLAN = [
@@ -121,6 +130,10 @@ def seed_campaigns(*, seed: int = 2026, today: datetime.date | None = None) -> d
             "staff": list(User.objects.filter(username__in=["cd_head", DEMO_MANAGER])),
         },
     )
+    # The partner sells the campaign's product and is given the plans of one county: its staff work those customers.
+    partner = seed_demo_partner()
+    partner.products.add(*campaign.target_products.all())
+    plans_give_to_partner(user=head, campaign=campaign, partner=partner, region=Region.objects.get(code=PARTNER_COUNTY))
     agent = User.objects.get(username=DEMO_MANAGER)
     try:
         call_list = call_list_build(user=head, campaign=campaign, agent=agent)

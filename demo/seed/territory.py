@@ -4,6 +4,7 @@ three-province benchmark (issue 19), each in a module of `demo.data`."""
 
 from __future__ import annotations
 
+import datetime
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ from types import ModuleType
 from django.contrib.auth.hashers import make_password
 
 from crm.bulk import BulkWriter, next_id, reset_sequence
-from crm.models import Department, Region, RegionLevel, Role, User
+from crm.models import Department, Partner, Region, RegionLevel, Role, User
 from crm.services import region_upsert, staff_upsert
+from crm.validators import uscc_check_character
 from demo.data import guizhou, sichuan, yunnan
 
 from .base import SeedClock, person_name
@@ -80,13 +82,36 @@ def province_logins(provinces: tuple[str, ...]) -> list[DemoLogin]:
     return logins
 
 
+# The demo's partner company (合作伙伴, issue 20): a solution provider and sales agent of 成都, under a contract
+# covering any demo day, its staff login below; the campaign gives it its plans of one county (demo.seed.campaigns).
+DEMO_PARTNER = "成都数智方案科技有限公司"
+DEMO_PARTNER_USCC = "91510100MA6DEMQ01"  # its check character computed
+
+
+def seed_demo_partner() -> Partner:
+    """The demo's partner company, under a contract long enough for any demo day (the same rows every day)."""
+    partner, _created = Partner.objects.update_or_create(
+        name=DEMO_PARTNER,
+        defaults={
+            "uscc": DEMO_PARTNER_USCC[:17] + uscc_check_character(DEMO_PARTNER_USCC[:17]),
+            "kinds": ["solution_provider", "sales_agent"],
+            "region": Region.objects.get(code="510100"),
+            "contract_starts_on": datetime.date(2024, 1, 1),
+            "contract_ends_on": datetime.date(2030, 12, 31),
+        },
+    )
+    return partner
+
+
 def seed_demo_logins() -> list[DemoLogin]:
     """One well-known login per role, upserted, so a seeded database always has them."""
+    seed_demo_partner()
     specs = [
         ("hq_admin", "admin", "000000", None, "周海", "headquarters administrator, sees everything"),
         ("provincial_staff", sichuan.STAFF[0], "510000", *sichuan.STAFF[1:], "Sichuan provincial staff"),
         ("department_head", "cd_head", "510100", "成都市政企客户部", "王建国", "head of the Chengdu department"),
         ("account_manager", DEMO_MANAGER, "510104", "成都市政企客户部", "张伟", "Chengdu account manager"),
+        ("partner", "cd_partner", "510100", None, "刘洋", f"staff of the partner {DEMO_PARTNER}"),
     ]
     logins = []
     for role, username, region, department, name, description in specs:
@@ -97,6 +122,7 @@ def seed_demo_logins() -> list[DemoLogin]:
             department_name=department,
             password=DEMO_PASSWORD,
             full_name=name,
+            partner_name=DEMO_PARTNER if role == Role.PARTNER else None,
         )
         logins.append(DemoLogin(role, username, description))
     return logins

@@ -46,7 +46,7 @@ def test_a_holding_is_put_replaced_and_shows_in_the_coverage(catalogue, cast, cu
     body = {"active_users": 30, "monthly_revenue": "300.00", "subscribed_on": "2025-01-01", "last_used_on": str(today)}
     response = client.put(HOLDING, body, format="json")
     assert response.status_code == 201, response.content
-    assert response.json() == {**body, "customer": "CD0001", "product": "VPMN"}
+    assert response.json() == {**body, "customer": "CD0001", "product": "VPMN", "channel": "direct", "partner": None}
     coverage = {item["product"]: item for item in client.get(COVERAGE).json()}
     assert coverage["VPMN"]["status"] == "thin"  # 30 of 120 handsets: 25 %
     assert coverage["DEDICATED_LINE"]["status"] == "uncovered"

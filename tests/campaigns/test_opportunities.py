@@ -35,6 +35,7 @@ FIELDS = {
     "expected_close_on",
     "competitor",
     "source",
+    "channel",
     "owner",
     "lost_reason",
 }
@@ -82,6 +83,7 @@ def test_an_account_manager_records_an_opportunity_with_the_stage_defaults(custo
         "expected_close_on": _later(),
         "competitor": "ctcc",
         "source": "inbound",
+        "channel": "direct",
         "owner": "alice",  # the recorder, on the team
         "lost_reason": "",
     }

@@ -299,3 +299,10 @@ def test_partner_staff_file_no_customer(api, territory):
     assert response.status_code in (400, 403)
     assert not Customer.objects.filter(code="PT0001").exists()
     assert Product.objects.filter(partners=partner).count() == 0
+
+
+def test_partner_staff_are_offered_no_new_customer_button(login, cast, territory):
+    partner = make_partner(territory)
+    pat = partner_user(partner, territory)
+    assert "/customers/new/" not in login(pat).get("/customers/").content.decode()
+    assert "/customers/new/" in login(cast["alice"]).get("/customers/").content.decode()
