@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import call_pool, channels, holdings
+from .views import call_pool, channels, holdings, leads
 
 app_name = "campaigns"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("activities/new/", views.ActivityCreateView.as_view(), name="activity-create"),
     path("coverage/", views.GapMatrixView.as_view(), name="gap-matrix"),
     path("conflicts/", channels.ChannelConflictsView.as_view(), name="channel-conflicts"),
+    path("leads/", leads.LeadListView.as_view(), name="leads"),
+    path("leads/<int:pk>/close/", leads.LeadWorkView.as_view(action="close"), name="lead-close"),
+    path("leads/<int:pk>/convert/", leads.LeadWorkView.as_view(action="convert"), name="lead-convert"),
     path("do-not-call/", views.DoNotCallView.as_view(), name="do-not-call"),
     path("call-lists/", views.CallListsView.as_view(), name="call-lists"),
     path("call-lists/<int:pk>/", views.CallListView.as_view(), name="call-list"),

@@ -565,6 +565,7 @@ class NotificationKind(models.TextChoices):
     JOB_FAILED = "job_failed", _("Job failed")
     IMPORT_FINISHED = "import_finished", _("Import finished")
     IMPORT_FAILED = "import_failed", _("Import failed")
+    LEAD_ASSIGNED = "lead_assigned", _("Inbound lead")
 
 
 class Notification(models.Model):

@@ -180,6 +180,12 @@ def manages_the_customer(user, customer) -> bool:
 
 
 @rules.predicate
+def is_assignee(user, thing) -> bool:
+    """The object (an inbound lead) is assigned to the user."""
+    return thing is not None and thing.assigned_to_id == user.pk
+
+
+@rules.predicate
 def requested_it(user, thing) -> bool:
     """The user asked for the object (a tier override request)."""
     return thing is not None and thing.requested_by_id == user.pk
@@ -269,6 +275,13 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "campaigns.run_dialer": (
         is_agent | built_it,
         _("Only the agent of this call list or its builder exports it to the dialer and imports its results."),
+    ),
+    # Inbound leads (来电商机, issue 20): any member of staff who takes a call records one (the 10000 desk above all);
+    # its assignee and the department heads and provincial staff over its region work it.
+    "campaigns.record_lead": (is_staff_member, _("Only staff record inbound leads.")),
+    "campaigns.work_lead": (
+        is_assignee | (manages_teams & in_territory),
+        _("Only the lead's assignee and the managers over its region work a lead."),
     ),
     # Opportunities (商机): whoever sees the customer records one; its owner, the customer's team and the managers
     # above them change it.

@@ -99,6 +99,16 @@ class World:
         return photo
 
     @cached_property
+    def lead(self):
+        """A caller's interest in CD0001, recorded by bob (who may not work it), sent to alice, its manager."""
+        from campaigns.services import lead_record
+
+        return lead_record(
+            user=self.cast["bob"],
+            data={"caller_name": "王总", "caller_mobile": "13800138000", "customer": "CD0001"},
+        )
+
+    @cached_property
     def partner(self):
         """A solution provider working in 成都, under contract."""
         from crm.models import Partner
@@ -912,6 +922,57 @@ EXPECTATIONS: dict[str, Route] = {
     ),
     "campaigns:channel-conflicts": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    # -- inbound leads (issue 20): the recorder and the assignee see one, the assignee and managers work it ----------
+    "lead-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "lead-detail": Route(
+        API,
+        kwargs=pk("lead"),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "lead-close": Route(
+        API,
+        kwargs=pk("lead"),
+        method="post",
+        data={"note": "只是咨询"},
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("bob", 403),  # recorded it, may not work it
+        insider_with_right=ALICE_OK,
+    ),
+    "lead-convert": Route(
+        API,
+        kwargs=pk("lead"),
+        method="post",
+        data={"expected_close_on": str(timezone.localdate() + datetime.timedelta(days=30))},
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("bob", 403),
+        insider_with_right=ALICE_OK,
+    ),
+    "campaigns:leads": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "campaigns:lead-close": Route(
+        PAGE,
+        kwargs=pk("lead"),
+        method="post",
+        data={"note": "只是咨询"},
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("bob", 403),
+        insider_with_right=Call("alice", 302),
+    ),
+    "campaigns:lead-convert": Route(
+        PAGE,
+        kwargs=pk("lead"),
+        method="post",
+        data={"expected_close_on": str(timezone.localdate() + datetime.timedelta(days=30))},
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("bob", 403),
+        insider_with_right=Call("alice", 302),
     ),
     "channel-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     "channel-detail": Route(

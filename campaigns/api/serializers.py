@@ -23,6 +23,7 @@ from ..models import (
     CustomerPlan,
     CustomerProduct,
     DoNotCall,
+    Lead,
     Opportunity,
     OpportunitySource,
     OpportunityStage,
@@ -432,3 +433,91 @@ class ChannelConflictFilterSerializer(RejectUnknownFieldsMixin, serializers.Seri
     customer = serializers.CharField(required=False, max_length=32)
     page = serializers.IntegerField(required=False, min_value=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+
+class LeadSerializer(StrictModelSerializer):
+    """An inbound lead (来电商机, issue 20): who called, for which customer (its code) or company (its name, its USCC
+    to find it among the customers, its region), which products, what they said, through which channel (the 10000
+    hotline by default); read-only: whom it was routed to, its status and the opportunity recorded from it."""
+
+    customer = serializers.CharField(
+        source="customer.code",
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=32,
+        help_text=_("The customer's code."),
+    )
+    uscc = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=18, help_text=_("Finds the customer by it.")
+    )
+    company = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Region.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": _("Unknown region code {value}.")},
+    )
+    products = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        queryset=Product.objects.all(),
+        required=False,
+        error_messages={"does_not_exist": _("No product has the code {value}.")},
+    )
+    channel = serializers.PrimaryKeyRelatedField(
+        queryset=Channel.objects.all(),
+        required=False,
+        error_messages={"does_not_exist": _("Unknown channel {pk_value}.")},
+    )
+    assigned_to = serializers.CharField(source="assigned_to.username", read_only=True, default=None)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, default=None)
+    opportunity = serializers.IntegerField(source="opportunity_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "caller_name",
+            "caller_mobile",
+            "customer",
+            "uscc",
+            "company",
+            "region",
+            "products",
+            "notes",
+            "channel",
+            "status",
+            "assigned_to",
+            "recorded_by",
+            "opportunity",
+            "closed_note",
+            "created_at",
+        ]
+        read_only_fields = ["id", "status", "assigned_to", "recorded_by", "opportunity", "closed_note", "created_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        customer = attrs.pop("customer", None)
+        if isinstance(customer, dict):
+            attrs["customer"] = customer.get("code")
+        return attrs
+
+
+class LeadCloseSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    note = serializers.CharField(max_length=200, help_text=_("Why the lead is closed."))
+
+
+class LeadConvertSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The opportunity recorded from a lead: its name (the company's by default), expected close date and products
+    (the lead's by default)."""
+
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    expected_close_on = serializers.DateField()
+    products = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        queryset=Product.objects.all(),
+        required=False,
+        error_messages={"does_not_exist": _("No product has the code {value}.")},
+    )

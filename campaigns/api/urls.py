@@ -11,6 +11,7 @@ router.register("channels", views.ChannelViewSet, basename="channel")
 router.register("products", views.ProductViewSet, basename="product")
 router.register("campaigns", views.CampaignViewSet, basename="campaign")
 router.register("opportunities", views.OpportunityViewSet, basename="opportunity")
+router.register("leads", views.LeadViewSet, basename="lead")
 
 urlpatterns = [
     path("customers/<str:code>/products/<str:product>/", views.HoldingView.as_view(), name="customer-product"),

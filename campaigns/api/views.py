@@ -20,6 +20,7 @@ from .. import selectors, services
 from ..filters import OpportunityFilter
 from ..models import CallEntry, Channel, CustomerProduct, DoNotCall, Product
 from ..selectors.channels import channel_conflicts
+from ..selectors.leads import leads_for
 from .serializers import (
     CallEntrySerializer,
     CallListBuildSerializer,
@@ -35,6 +36,9 @@ from .serializers import (
     DoNotCallSerializer,
     GiveToPartnerSerializer,
     HoldingSerializer,
+    LeadCloseSerializer,
+    LeadConvertSerializer,
+    LeadSerializer,
     OpportunitySerializer,
     PlanSerializer,
     PlansGivenSerializer,
@@ -423,3 +427,45 @@ class OpportunityViewSet(
         )
         shown = self.get_queryset().get(pk=opportunity.pk)
         return versions_api.tagged(Response(self.get_serializer(shown).data), shown)
+
+
+class LeadViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Inbound leads (来电商机, issue 20) the caller sees (`leads_for`): recorded by them, assigned to them, or of their
+    territory for department heads and provincial staff; another's is 404. POST records one — any member of staff who
+    takes a call — routed to the customer's manager, or for a company not yet a customer to the department head over
+    its region, who is told. `close` (with a note) and `convert` (records the opportunity) are for its assignee and
+    the managers over its region."""
+
+    serializer_class = LeadSerializer
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        return leads_for(self.request.user).prefetch_related("products").order_by("-created_at", "-id")
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer: LeadSerializer) -> None:
+        lead = services.lead_record(user=self.request.user, data=dict(serializer.validated_data))
+        serializer.instance = self.get_queryset().get(pk=lead.pk)
+
+    @extend_schema(request=LeadCloseSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None, format=None):  # noqa: A002 - the router's .json suffix
+        """Close the lead with a `note` saying why."""
+        lead = self.get_object()
+        serializer = LeadCloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.lead_close(user=request.user, lead=lead, note=serializer.validated_data["note"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=lead.pk)).data)
+
+    @extend_schema(request=LeadConvertSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def convert(self, request, pk=None, format=None):  # noqa: A002 - the router's .json suffix
+        """Record the opportunity the lead is: `expected_close_on`, optionally `title` and `products`."""
+        lead = self.get_object()
+        serializer = LeadConvertSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.lead_convert(user=request.user, lead=lead, data=dict(serializer.validated_data))
+        return Response(self.get_serializer(self.get_queryset().get(pk=lead.pk)).data)

@@ -26,6 +26,7 @@ from .campaigns import (
     PlanStageChange,
 )
 from .channels import CHANNELS, Attribution, Channel, ChannelPolicy
+from .leads import Lead, LeadStatus
 from .opportunities import (
     Competitor,
     Opportunity,
@@ -49,6 +50,8 @@ __all__ = [
     "Attribution",
     "ChannelPolicy",
     "HoldingEnd",
+    "Lead",
+    "LeadStatus",
     "CallAttempt",
     "CallEntry",
     "CallLeftOut",

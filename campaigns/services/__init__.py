@@ -41,6 +41,7 @@ from .holdings import (
     holding_remove,
     holding_set,
 )
+from .leads import lead_close, lead_convert, lead_record, lead_route
 from .opportunities import (
     OPPORTUNITY_FIELDS,
     opportunities_by_visit,
@@ -52,6 +53,10 @@ from .opportunities import (
 from .partners import PlansGiven, plans_give_to_partner
 
 __all__ = [
+    "lead_close",
+    "lead_convert",
+    "lead_record",
+    "lead_route",
     "PlansGiven",
     "plans_give_to_partner",
     "coverage_snapshot",
