@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import call_pool, channels, holdings, leads
+from .views import call_pool, channels, desk, holdings, leads
 
 app_name = "campaigns"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("coverage/", views.GapMatrixView.as_view(), name="gap-matrix"),
     path("conflicts/", channels.ChannelConflictsView.as_view(), name="channel-conflicts"),
     path("leads/", leads.LeadListView.as_view(), name="leads"),
+    path("desk/", desk.DeskView.as_view(), name="desk"),
     path("leads/<int:pk>/close/", leads.LeadWorkView.as_view(action="close"), name="lead-close"),
     path("leads/<int:pk>/convert/", leads.LeadWorkView.as_view(action="convert"), name="lead-convert"),
     path("do-not-call/", views.DoNotCallView.as_view(), name="do-not-call"),

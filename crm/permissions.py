@@ -265,6 +265,8 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         manages_teams,
         _("Only department heads and provincial staff build call lists for someone else."),
     ),
+    # The outbound desk's productivity (issue 20): those who run campaigns and teams.
+    "campaigns.view_desk": (manages_teams, _("Only department heads and provincial staff see the desk's figures.")),
     "campaigns.record_call": (calls_the_entry, _("Only the agent who calls this number records its calls.")),
     # A list's numbers are shared among the agents of a pool (the 10000 desk) by whoever built it or manages teams;
     # an automatic list's dialer file goes out, and its results come back, through its agent or its builder.

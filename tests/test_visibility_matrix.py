@@ -974,6 +974,16 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=Call("bob", 403),
         insider_with_right=Call("alice", 302),
     ),
+    # -- the outbound desk's figures (issue 20): department heads and provincial staff ------------------------------
+    "desk-agents": Route(
+        API, anonymous=401, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "desk-lists": Route(
+        API, anonymous=401, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "campaigns:desk": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
     "channel-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     "channel-detail": Route(
         API,

@@ -521,3 +521,31 @@ class LeadConvertSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         required=False,
         error_messages={"does_not_exist": _("No product has the code {value}.")},
     )
+
+
+class AgentDaySerializer(serializers.Serializer):
+    """One agent's day at the outbound desk (issue 20)."""
+
+    agent = serializers.CharField(source="username")
+    name = serializers.CharField()
+    day = serializers.DateField()
+    attempts = serializers.IntegerField()
+    effective_contacts = serializers.IntegerField(source="effective")
+    accepted = serializers.IntegerField()
+    acceptance_rate = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    call_backs_due = serializers.IntegerField()
+    call_backs_kept = serializers.IntegerField()
+
+
+class ListFiguresSerializer(serializers.Serializer):
+    """A call list's reach (numbers answered at least once) and conversion (numbers that accepted), in percent."""
+
+    call_list = serializers.IntegerField(source="call_list.pk")
+    campaign = serializers.IntegerField(source="call_list.campaign_id")
+    mode = serializers.CharField(source="call_list.mode")
+    channel = serializers.CharField(source="call_list.channel_id")
+    numbers = serializers.IntegerField()
+    reached = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    reach = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    conversion = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)

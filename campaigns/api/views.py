@@ -21,7 +21,9 @@ from ..filters import OpportunityFilter
 from ..models import CallEntry, Channel, CustomerProduct, DoNotCall, Product
 from ..selectors.channels import channel_conflicts
 from ..selectors.leads import leads_for
+from ..views.desk import desk_figures
 from .serializers import (
+    AgentDaySerializer,
     CallEntrySerializer,
     CallListBuildSerializer,
     CallListSerializer,
@@ -39,6 +41,7 @@ from .serializers import (
     LeadCloseSerializer,
     LeadConvertSerializer,
     LeadSerializer,
+    ListFiguresSerializer,
     OpportunitySerializer,
     PlanSerializer,
     PlansGivenSerializer,
@@ -469,3 +472,32 @@ class LeadViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Retriev
         serializer.is_valid(raise_exception=True)
         services.lead_convert(user=request.user, lead=lead, data=dict(serializer.validated_data))
         return Response(self.get_serializer(self.get_queryset().get(pk=lead.pk)).data)
+
+
+class DeskAgentsView(generics.GenericAPIView):
+    """The outbound desk per agent and day (issue 20): attempts, effective contacts, acceptances, the acceptance rate,
+    call-backs due and kept, over the calls of the campaigns the caller sees; `?since=` and `?until=` (YYYY-MM-DD,
+    the last 7 days by default, 92 at most), `?campaign=`. Department heads and provincial staff."""
+
+    serializer_class = AgentDaySerializer
+
+    @extend_schema(responses=AgentDaySerializer(many=True))
+    def get(self, request):
+        filters, days, _lists = desk_figures(request.user, request.query_params)
+        if filters.errors:
+            return Response(filters.errors, status=status.HTTP_400_BAD_REQUEST)
+        return self.get_paginated_response(AgentDaySerializer(self.paginate_queryset(days), many=True).data)
+
+
+class DeskListsView(generics.GenericAPIView):
+    """Each call list's reach and conversion (issue 20), of the campaigns the caller sees, newest first;
+    `?campaign=`. Department heads and provincial staff."""
+
+    serializer_class = ListFiguresSerializer
+
+    @extend_schema(responses=ListFiguresSerializer(many=True))
+    def get(self, request):
+        filters, _days, lists = desk_figures(request.user, request.query_params)
+        if filters.errors:
+            return Response(filters.errors, status=status.HTTP_400_BAD_REQUEST)
+        return self.get_paginated_response(ListFiguresSerializer(self.paginate_queryset(lists), many=True).data)
