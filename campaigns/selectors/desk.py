@@ -139,14 +139,14 @@ def list_figures(user: User, *, campaign: Campaign | None = None) -> list[ListFi
         .annotate(numbers=Count("entry_id", distinct=True))
         .order_by()
     )
-    by_list: dict[int, dict[str, int]] = {row["call_list_id"]: row for row in counts}
+    by_list = {row["call_list_id"]: (row["numbers"], row["accepted"]) for row in counts}
     answered = {row["entry__call_list_id"]: row["numbers"] for row in reached}
     return [
         ListFigures(
             call_list=call_list,
-            numbers=by_list.get(call_list.pk, {}).get("numbers", 0),
+            numbers=by_list.get(call_list.pk, (0, 0))[0],
             reached=answered.get(call_list.pk, 0),
-            accepted=by_list.get(call_list.pk, {}).get("accepted", 0),
+            accepted=by_list.get(call_list.pk, (0, 0))[1],
         )
         for call_list in lists
     ]
