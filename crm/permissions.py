@@ -191,6 +191,12 @@ def requested_it(user, thing) -> bool:
     return thing is not None and thing.requested_by_id == user.pk
 
 
+@rules.predicate
+def works_for_it(user, partner) -> bool:
+    """The user is staff of this partner company (issue 20)."""
+    return partner is not None and user.partner_id is not None and user.partner_id == partner.pk
+
+
 # Who keeps a customer's records (key persons, group members, product holdings) up to date: whoever sees the
 # customer (§2) — its team, the department head and provincial staff over it, headquarters — as the API has always
 # let them; a customer outside what the user sees is refused.
@@ -306,6 +312,33 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "partners.change": (
         is_provincial_or_above & in_territory,
         _("Only provincial staff of the partner's territory and headquarters change a partner."),
+    ),
+    # Commissions (酬金, issue 20): rules kept by provincial staff for their province and by headquarters nationally; a
+    # month's settlements computed and approved by provincial staff of the partner's territory (and headquarters),
+    # read by them and by the partner's own staff.
+    "partners.view_commission_rules": (
+        is_provincial_or_above,
+        _("Only provincial staff and headquarters read the commission rules."),
+    ),
+    "partners.keep_commission_rules": (
+        is_provincial_or_above & in_territory & (is_headquarters | ~is_national),
+        _("Only provincial staff keep their province's commission rules, and headquarters the national ones."),
+    ),
+    "partners.list_settlements": (
+        is_provincial_or_above | is_partner_staff,
+        _("Only provincial staff, headquarters and partner staff read commission settlements."),
+    ),
+    "partners.view_settlement": (
+        (is_provincial_or_above & in_territory) | (is_partner_staff & works_for_it),
+        _("Only provincial staff of the partner's territory, headquarters and its own staff read its settlements."),
+    ),
+    "partners.settle": (
+        is_provincial_or_above & in_territory,
+        _("Only provincial staff of the partner's territory and headquarters compute commission settlements."),
+    ),
+    "partners.approve_settlement": (
+        is_provincial_or_above & in_territory,
+        _("Only provincial staff of the partner's territory and headquarters approve commission settlements."),
     ),
     # KPI targets: headquarters the national ones, provincial staff their province's.
     "kpis.set_targets": (is_provincial_or_above, _("Only provincial staff and headquarters set KPI targets.")),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("kpis/", include("kpis.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("imports/", include("imports.urls")),
+    path("partners/", include("partners.urls")),
     path("audit/", views.AuditListView.as_view(), name="audit"),
     path("jobs/", views.JobsView.as_view(), name="jobs"),
     path("jobs/progress/", views.JobProgressView.as_view(), name="jobs-progress"),

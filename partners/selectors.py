@@ -1,13 +1,79 @@
-"""Reading partner companies (issue 20) as the caller may."""
+"""Reading partner companies (issue 20) as the caller may: the partners, their commission rules and settlements."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime
+
+from django.db.models import F, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from crm.models import Partner, User
-from crm.visibility import visible_partners
+from crm.visibility import NATIONAL_CODE, province_path, visible_partners
+
+from .models import CommissionRule, Settlement, SettlementLine
 
 
 def partners_for(user: User) -> QuerySet[Partner]:
     """The partners the caller sees (`crm.visibility.visible_partners`), with the products they may sell."""
     return visible_partners(user).prefetch_related("products")
+
+
+def partner_get(*, user: User, pk: int) -> Partner:
+    """A partner the caller sees; 404 otherwise."""
+    return get_object_or_404(visible_partners(user), pk=pk)
+
+
+def commission_rules_for(user: User) -> QuerySet[CommissionRule]:
+    """The rules provincial staff and headquarters read: headquarters every one; provincial staff the national ones
+    and their province's; nobody else any (a rule outside them is 404)."""
+    rules = CommissionRule.objects.select_related("scope", "product", "created_by")
+    if not user.is_authenticated or not user.is_active:
+        return rules.none()
+    if user.sees_everything:
+        return rules
+    if user.is_provincial_staff and user.region is not None:
+        return rules.filter(Q(scope_id=NATIONAL_CODE) | Q(scope__path=province_path(user.region)))
+    return rules.none()
+
+
+def settlements_for(user: User) -> QuerySet[Settlement]:
+    """The settlements the caller reads: headquarters all; provincial staff those of the partners of their province;
+    partner staff their own company's; nobody else any."""
+    settlements = Settlement.objects.select_related("partner", "partner__region", "computed_by", "approved_by")
+    if not user.is_authenticated or not user.is_active:
+        return settlements.none()
+    if user.sees_everything:
+        return settlements
+    if user.is_partner_staff:
+        return settlements.filter(partner_id=user.partner_id) if user.partner_id else settlements.none()
+    if user.is_provincial_staff and user.region is not None:
+        return settlements.filter(partner__region__path__startswith=province_path(user.region))
+    return settlements.none()
+
+
+def settlement_of(*, user: User, partner: Partner, month: datetime.date) -> Settlement:
+    """The partner's settlement of the month as the caller reads it; 404 when it has none (yet)."""
+    found = settlements_for(user).filter(partner=partner, period=month).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def settlement_get(*, user: User, pk: int) -> Settlement:
+    """A settlement of a partner the caller sees (the right to read it is asked after: 403); 404 otherwise."""
+    return get_object_or_404(
+        Settlement.objects.select_related("partner", "partner__region", "computed_by", "approved_by").filter(
+            partner__in=visible_partners(user)
+        ),
+        pk=pk,
+    )
+
+
+def settlement_lines(settlement: Settlement) -> QuerySet[SettlementLine]:
+    """A settlement's lines with what they name, the month's own first, then the corrections by month corrected."""
+    return (
+        SettlementLine.objects.filter(settlement=settlement)
+        .select_related("customer", "product", "rule")
+        .order_by(F("corrects_period").asc(nulls_first=True), "basis", "customer__code", "product_id", "pk")
+    )

@@ -26,6 +26,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -41,6 +42,7 @@ from campaigns.models import CallList, Campaign, CampaignCreationRun, CustomerPl
 from crm.periods import Period
 from imports.models import ImportRun
 from kpis.services import kpi_compute
+from partners.months import last_closed
 from teams.models import Visit
 from tests.campaigns.test_call_lists import make_campaign
 from tests.factories import PASSWORD
@@ -56,6 +58,9 @@ CALLERS = ("anonymous", "outsider", "insider_without_right", "insider_with_right
 # Top-level parts of the URLconf that are not the product's own routes.
 SKIPPED_PREFIXES = ("admin/", "i18n/")
 
+# The month of the partner's settlement (World.settlement): the last one over.
+SETTLED_MONTH = last_closed(timezone.localdate())
+SETTLED = f"period={SETTLED_MONTH:%Y-%m}"
 DNC_MOBILE = "13912345678"  # a number on the do-not-call list (World.do_not_call)
 PRODUCT = "VPMN"  # 集团V网, held by CD0001 (World.holding)
 
@@ -120,6 +125,46 @@ class World:
             region=self.territory["chengdu"],
             contract_starts_on=timezone.localdate() - datetime.timedelta(days=30),
             contract_ends_on=timezone.localdate() + datetime.timedelta(days=335),
+        )
+
+    @cached_property
+    def settlement(self):
+        """The partner's settlement of the last month over, computed by paul: waiting for review."""
+        from partners.services import settlements_compute
+
+        if self.partner.contract_starts_on > SETTLED_MONTH:  # under contract during the month (the 31st of a month)
+            self.partner.contract_starts_on = SETTLED_MONTH
+            self.partner.save()
+        settlements_compute(user=self.cast["paul"], month=SETTLED_MONTH, partner=self.partner)
+        return self.partner.settlements.get()
+
+    @cached_property
+    def commission_rule(self):
+        """Sichuan's own commission rule: a one-off amount for solutions."""
+        from partners.models import CommissionRule
+
+        return CommissionRule.objects.create(
+            scope=self.territory["sichuan"],
+            partner_kind="solution_provider",
+            product_id=PRODUCT,
+            basis="one_off",
+            amount=Decimal("800.00"),
+            valid_from=SETTLED_MONTH,
+        )
+
+    @cached_property
+    def national_commission_rule(self):
+        """A national commission rule, which every provincial staff reads and only headquarters changes."""
+        from partners.models import CommissionRule
+
+        return CommissionRule.objects.create(
+            scope=self.territory["root"],
+            partner_kind="sales_agent",
+            product_id=PRODUCT,
+            basis="revenue_share",
+            rate=Decimal("10.00"),
+            months=3,
+            valid_from=SETTLED_MONTH,
         )
 
     @cached_property
@@ -370,6 +415,23 @@ def people_write(
         outsider=Call("carol", 404),
         insider_without_right=NA,
         insider_with_right=Call("alice", done),
+    )
+
+
+def partner_money(kind: str, *, method: str = "get", kwargs: Kwargs | None = None, done: int = 200) -> Route:
+    """A route of a partner's commissions (World.partner's settlement of SETTLED_MONTH): carol, who does not see the
+    partner (it works in 成都), gets 404; dora sees the partner but not its money: 403; paul, Sichuan's staff, may."""
+    return Route(
+        kind,
+        kwargs=kwargs or pk("partner"),
+        method=method,
+        query="" if method == "post" or kind == PAGE else f"?{SETTLED}",
+        data={"period": f"{SETTLED_MONTH:%Y-%m}"} if method == "post" and kind == API else None,
+        needs=("settlement",),
+        anonymous=401 if kind == API else 302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("dora", 403),
+        insider_with_right=Call("paul", done),
     )
 
 
@@ -629,6 +691,22 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=Call("dora", 403),
         insider_with_right=Call("paul", 302),
     ),
+    # -- commissions (issue 20): provincial staff list, compute and approve; a partner's staff read their own --------
+    "partners:settlements": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    "partners:settlements-compute": Route(
+        PAGE,
+        method="post",
+        data={"period": f"{SETTLED_MONTH:%Y-%m}"},
+        needs=("partner",),
+        anonymous=302,
+        outsider=NA,
+        insider_without_right=Call("dora", 403),
+        insider_with_right=Call("paul", 302),  # back to the month's list
+    ),
+    "partners:settlement": partner_money(PAGE, kwargs=pk("settlement")),
+    "partners:settlement-approve": partner_money(PAGE, method="post", kwargs=pk("settlement"), done=302),
     # -- campaigns -------------------------------------------------------------------------------------------------
     "campaigns:campaigns": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
@@ -1170,6 +1248,45 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=Call("dora", 403, method="patch", data={"status": "suspended"}),
         insider_with_right=Call("paul", 200),
     ),
+    # -- the API: commissions (issue 20): rules kept by provincial staff (national ones by headquarters); a partner's
+    # month read by its territory's staff and its own, computed and approved by provincial staff ----------------------
+    "commission-rule-list": Route(
+        API, anonymous=401, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    "commission-rule-detail": Route(
+        API,
+        kwargs=pk("commission_rule"),
+        anonymous=401,
+        outsider=Call("gd_paul", 404),  # Guangdong's staff do not see Sichuan's rules
+        # the national rules are read by every province's staff, changed by headquarters only
+        insider_without_right=Call(
+            "gd_paul", 403, method="patch", data={"rate": "12.00"}, kwargs=pk("national_commission_rule")
+        ),
+        insider_with_right=Call("paul", 200),
+    ),
+    "settlement-list": Route(
+        API,
+        query=f"?{SETTLED}",
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("paul", 200),
+    ),
+    "settlements-compute": Route(
+        API,
+        method="post",
+        data={"period": f"{SETTLED_MONTH:%Y-%m}"},
+        needs=("partner",),
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=Call("dora", 403),
+        insider_with_right=Call("paul", 200),
+    ),
+    "partner-settlement": partner_money(API),
+    "partner-settlement-compute": partner_money(API, method="post"),
+    "partner-settlement-approve": partner_money(API, method="post"),
+    "partner-settlement-csv": partner_money(API),
+    "partner-settlement-xlsx": partner_money(API),
     # -- the API: KPIs ---------------------------------------------------------------------------------------------
     "kpis": Route(
         API,
