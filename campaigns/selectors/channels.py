@@ -91,30 +91,56 @@ def _differs(left: str, right: str) -> str:
     return f"{left} IS DISTINCT FROM {right}" if _postgres() else f"{left} IS NOT {right}"
 
 
-def works_sql(customers_sql: str) -> str:
+def works_sql(customers_sql: str, *, by_product: bool = True) -> str:
     """SQL of every work of the customers `customers_sql` selects (a SELECT of customer ids): kind, ref, customer_id,
-    product_id, channel_id, department_id, partner_id, campaign_id, starts_on, ends_on."""
+    then product_id (one row per product) — or, with `by_product` false, one row per work and its product set's key
+    `product_set` (a campaign's, "c<id>", or an opportunity's, "o<id>"; see `product_sets_sql`) — then channel_id,
+    department_id, partner_id, campaign_id, starts_on, ends_on."""
     plan, campaign, targets = _table(CustomerPlan), _table(Campaign), _m2m(Campaign, "target_products")
     opportunity, products, user = _table(Opportunity), _m2m(Opportunity, "products"), _table(User)
     call_list, entry = _table(CallList), _table(CallEntry)
+    if by_product:
+        plan_products, plan_set = f"JOIN {targets} tp ON tp.campaign_id = c.id", "tp.product_id"
+        opportunity_products, opportunity_set = f"JOIN {products} op ON op.opportunity_id = o.id", "op.product_id"
+        list_set, list_products = "tp.product_id", f"JOIN {targets} tp ON tp.campaign_id = c.id"
+    else:
+        plan_products, plan_set = "", _concat("'c'", "c.id")
+        opportunity_products, opportunity_set = "", _concat("'o'", "o.id")
+        list_set, list_products = _concat("'c'", "c.id"), ""
+    column = "product_id" if by_product else "product_set"
     return (
-        f"SELECT 'plan' AS kind, p.id AS ref, p.customer_id, tp.product_id, p.channel_id, c.department_id, "
+        f"SELECT 'plan' AS kind, p.id AS ref, p.customer_id, {plan_set} AS {column}, p.channel_id, c.department_id, "
         f"p.partner_id, c.id AS campaign_id, c.starts_on, c.ends_on "
-        f"FROM {plan} p JOIN {campaign} c ON c.id = p.campaign_id JOIN {targets} tp ON tp.campaign_id = c.id "
+        f"FROM {plan} p JOIN {campaign} c ON c.id = p.campaign_id {plan_products} "
         f"WHERE c.cancelled_at IS NULL AND p.stage <> '{PlanStage.LOST}' AND p.customer_id IN ({customers_sql}) "
         f"UNION ALL "
-        f"SELECT 'opportunity', o.id, o.customer_id, op.product_id, o.channel_id, u.department_id, u.partner_id, "
+        f"SELECT 'opportunity', o.id, o.customer_id, {opportunity_set}, o.channel_id, u.department_id, u.partner_id, "
         f"sp.campaign_id, {_day('o.created_at')}, {_later('o.expected_close_on', _day('o.created_at'))} "
-        f"FROM {opportunity} o JOIN {products} op ON op.opportunity_id = o.id JOIN {user} u ON u.id = o.owner_id "
+        f"FROM {opportunity} o {opportunity_products} JOIN {user} u ON u.id = o.owner_id "
         f"LEFT JOIN {plan} sp ON sp.id = o.source_plan_id "
         f"WHERE o.stage <> 'lost' AND o.customer_id IN ({customers_sql}) "
         f"UNION ALL "
-        f"SELECT 'call_list', l.id, e.customer_id, tp.product_id, l.channel_id, c.department_id, NULL, c.id, "
+        f"SELECT 'call_list', l.id, e.customer_id, {list_set}, l.channel_id, c.department_id, NULL, c.id, "
         f"{_day('l.created_at')}, COALESCE({_day('l.closed_at')}, c.ends_on) "
-        f"FROM {call_list} l JOIN {campaign} c ON c.id = l.campaign_id JOIN {targets} tp ON tp.campaign_id = c.id "
+        f"FROM {call_list} l JOIN {campaign} c ON c.id = l.campaign_id "
+        f"{list_products} "
         f"JOIN (SELECT DISTINCT call_list_id, customer_id FROM {entry} WHERE customer_id IN ({customers_sql})) e "
         f"ON e.call_list_id = l.id WHERE c.cancelled_at IS NULL"
     )
+
+
+def product_sets_sql() -> str:
+    """The product sets the works name: each campaign's target products, each opportunity's products."""
+    targets, products = _m2m(Campaign, "target_products"), _m2m(Opportunity, "products")
+    campaign_set, opportunity_set = _concat("'c'", "campaign_id"), _concat("'o'", "opportunity_id")
+    return (
+        f"SELECT {campaign_set} AS product_set, product_id FROM {targets} "
+        f"UNION ALL SELECT {opportunity_set}, product_id FROM {products}"
+    )
+
+
+def _concat(prefix: str, number: str) -> str:
+    return f"({prefix} || CAST({number} AS text))" if _postgres() else f"({prefix} || {number})"
 
 
 @dataclass(frozen=True)
@@ -192,20 +218,20 @@ def channel_conflicts(customers: QuerySet[Customer], *, limit: int | None = None
     one customer), the newest overlap first; one row per pair of works, with the products they share and the days
     they overlap.
 
-    The works are gathered once; only the customers and products worked by more than one channel, department or
-    partner are paired (most are worked by one), and each pair is grouped by the two works' keys alone: what else a
-    work says is the same for all its products."""
+    The works are read once, one row each (not one per product: a campaign's plans name their campaign's product
+    set); only the customers worked by more than one channel, department or partner are paired (most are worked by
+    one); the pairs keep those whose product sets meet, the few distinct pairs of sets intersected once."""
     customers_sql, params = _customers_sql(customers)
-    works = works_sql(customers_sql)
-    products = "string_agg(product_id, ',')" if _postgres() else "group_concat(product_id)"
-    # Some two works of a customer and product differ in channel, department or partner exactly when these differ.
+    works = works_sql(customers_sql, by_product=False)
+    shared = "string_agg(sa.product_id, ',' ORDER BY sa.product_id)" if _postgres() else "group_concat(sa.product_id)"
+    # Some two works of a customer differ in channel, department or partner exactly when these differ.
     differing = " OR ".join(
         f"MIN({column}) <> MAX({column})"
         for column in ("channel_id", "COALESCE(department_id, 0)", "COALESCE(partner_id, 0)")
     )
     columns = ("channel_id", "department_id", "partner_id", "campaign_id", "starts_on", "ends_on")
-    sides = ", ".join(f"MIN({side}_{name})" for side in ("a", "b") for name in columns)
     paired = ", ".join(f"{side}.{name} AS {side}_{name}" for side in ("a", "b") for name in columns)
+    sides = ", ".join(f"p.{side}_{name}" for side in ("a", "b") for name in columns)
     own_effort = (
         "(a.campaign_id = b.campaign_id AND a.kind <> 'opportunity' AND b.kind <> 'opportunity' "
         "AND a.partner_id IS NULL AND b.partner_id IS NULL)"
@@ -213,21 +239,27 @@ def channel_conflicts(customers: QuerySet[Customer], *, limit: int | None = None
     earlier = "CASE WHEN a.ends_on < b.ends_on THEN a.ends_on ELSE b.ends_on END"
     sql = (
         f"WITH w AS MATERIALIZED ({works}), "
-        f"k AS (SELECT customer_id, product_id FROM w GROUP BY customer_id, product_id "
-        f"HAVING {differing}), "
-        f"x AS MATERIALIZED (SELECT w.* FROM w JOIN k ON k.customer_id = w.customer_id "
-        f"AND k.product_id = w.product_id), "
-        f"pairs AS (SELECT a.customer_id, a.kind AS a_kind, a.ref AS a_ref, b.kind AS b_kind, b.ref AS b_ref, "
-        f"a.product_id, {_later('a.starts_on', 'b.starts_on')} AS overlap_from, {earlier} AS overlap_to, {paired} "
-        f"FROM x a JOIN x b ON b.customer_id = a.customer_id AND b.product_id = a.product_id "
+        f"k AS (SELECT customer_id FROM w GROUP BY customer_id HAVING {differing}), "
+        f"x AS MATERIALIZED (SELECT w.* FROM w JOIN k ON k.customer_id = w.customer_id), "
+        f"pairs AS MATERIALIZED (SELECT a.customer_id, a.kind AS a_kind, a.ref AS a_ref, b.kind AS b_kind, "
+        f"b.ref AS b_ref, a.product_set AS a_set, b.product_set AS b_set, "
+        f"{_later('a.starts_on', 'b.starts_on')} AS overlap_from, {earlier} AS overlap_to, {paired} "
+        f"FROM x a JOIN x b ON b.customer_id = a.customer_id "
         f"AND a.starts_on <= b.ends_on AND b.starts_on <= a.ends_on "
         f"AND (a.kind < b.kind OR (a.kind = b.kind AND a.ref < b.ref)) "
         f"AND (a.channel_id <> b.channel_id OR {_differs('a.department_id', 'b.department_id')} "
         f"OR {_differs('a.partner_id', 'b.partner_id')}) "
-        f"AND NOT {own_effort}) "
-        f"SELECT customer_id, a_kind, a_ref, b_kind, b_ref, {products}, MAX(overlap_from), MIN(overlap_to), {sides} "
-        f"FROM pairs GROUP BY customer_id, a_kind, a_ref, b_kind, b_ref "
-        f"ORDER BY MAX(overlap_from) DESC, customer_id, a_kind, a_ref, b_kind, b_ref"
+        f"AND NOT {own_effort}), "
+        f"sets AS ({product_sets_sql()}), "
+        f"shared AS (SELECT s.a_set, s.b_set, {shared} AS products "
+        f"FROM (SELECT DISTINCT a_set, b_set FROM pairs) s "
+        f"JOIN sets sa ON sa.product_set = s.a_set "
+        f"JOIN sets sb ON sb.product_set = s.b_set AND sb.product_id = sa.product_id "
+        f"GROUP BY s.a_set, s.b_set) "
+        f"SELECT p.customer_id, p.a_kind, p.a_ref, p.b_kind, p.b_ref, shared.products, p.overlap_from, "
+        f"p.overlap_to, {sides} "
+        f"FROM pairs p JOIN shared ON shared.a_set = p.a_set AND shared.b_set = p.b_set "
+        f"ORDER BY p.overlap_from DESC, p.customer_id, p.a_kind, p.a_ref, p.b_kind, p.b_ref"
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
