@@ -52,8 +52,8 @@ INSERT INTO campaigns_calllist (campaign_id, agent_id, source, created_at, mode,
 SELECT id, %(agent)s, 'all', '2026-12-02', 'manual', 'hotline_10000' FROM campaigns_campaign
 WHERE name = '基准·成都V网推广';
 INSERT INTO campaigns_callentry (call_list_id, customer_id, name, mobile, attempts, last_outcome)
-SELECT (SELECT max(id) FROM campaigns_calllist), p.customer_id, '某某', '139' || lpad((p.customer_id * 3 + k)::text, 8, '0'),
-       0, ''
+SELECT (SELECT max(id) FROM campaigns_calllist), p.customer_id, '某某',
+       '139' || lpad((p.customer_id * 3 + k)::text, 8, '0'), 0, ''
 FROM (SELECT customer_id FROM campaigns_customerplan
       WHERE campaign_id = (SELECT id FROM campaigns_campaign WHERE name = '基准·成都V网推广')
       ORDER BY customer_id LIMIT 100000) p, generate_series(0, 2) k
