@@ -21,6 +21,7 @@ from .models import (
     CallSource,
     Campaign,
     CampaignKind,
+    Channel,
     Competitor,
     OpportunitySource,
     OpportunityStage,
@@ -162,6 +163,12 @@ class ActivityForm(forms.Form):
     )
     held_on = forms.DateField(label=_("Date"), widget=date_picker())
     place = forms.CharField(label=_("Place"), max_length=200)
+    channel = forms.ModelChoiceField(
+        label=_("Channel"),
+        queryset=Channel.objects.all(),
+        required=False,
+        help_text=_("Who held it: the department's own staff (direct) unless another channel did."),
+    )
     staff = StaffListField(label=_("Staff"), required=False)
     attendance = forms.IntegerField(label=_("Attendance"), min_value=0, initial=0)
     new_subscriptions = forms.IntegerField(label=_("New subscriptions"), min_value=0, initial=0)

@@ -472,6 +472,8 @@ def activity_record(*, user: User, data: dict[str, Any]) -> Activity:
     a campaign belongs to the campaign's department."""
     data = dict(data)
     staff = data.pop("staff", None)
+    if data.get("channel") is None:
+        data.pop("channel", None)  # the direct channel, the model's default
     activity = Activity(created_by=user)
     for field, value in data.items():
         setattr(activity, field, value)

@@ -250,3 +250,14 @@ def test_the_holding_form_records_a_partners_sale(login, cast, customers, territ
     assert response.status_code == 302
     holding = CustomerProduct.objects.get()
     assert (holding.channel_id, holding.partner_id) == ("partner", partner.pk)
+
+
+def test_an_activity_records_its_channel(login, cast, territory):
+    from campaigns.models import Activity
+
+    body = {"department": cast["dora"].department_id, "held_on": str(TODAY), "place": "天府软件园", "attendance": "30"}
+    body.update({"new_subscriptions": "0", "revenue": "0"})
+    client = login(cast["dora"])
+    assert client.post("/campaigns/activities/new/", {**body, "channel": "hall"}).status_code == 302
+    assert client.post("/campaigns/activities/new/", body).status_code == 302
+    assert sorted(Activity.objects.values_list("channel_id", flat=True)) == ["direct", "hall"]
