@@ -147,7 +147,9 @@ class PartnerSettlementView(APIView):
 class PartnerSettlementComputeView(APIView):
     """Compute (again) the partner's settlement of a month once it is over; an approved one is refused (400)."""
 
-    @extend_schema(request=PeriodSerializer, responses=SettlementRunSerializer)
+    @extend_schema(
+        operation_id="partner_settlement_compute", request=PeriodSerializer, responses=SettlementRunSerializer
+    )
     def post(self, request, pk: int):
         partner = selectors.partner_get(user=request.user, pk=pk)
         require(request.user, "partners.settle", partner)
@@ -246,7 +248,9 @@ class SettlementsComputeView(APIView):
 
     permission_classes = [May("partners.list_settlements")]
 
-    @extend_schema(request=SettlementsComputeSerializer, responses=SettlementRunSerializer)
+    @extend_schema(
+        operation_id="settlements_compute", request=SettlementsComputeSerializer, responses=SettlementRunSerializer
+    )
     def post(self, request):
         serializer = SettlementsComputeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
