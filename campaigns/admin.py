@@ -4,10 +4,21 @@ from django.contrib import admin
 
 from accounts.models import Customer
 from crm.admin import HeadquartersWritesMixin, ProvincialStaffAdminMixin
+from crm.models import RegionLevel
 from crm.permissions import may
+from crm.visibility import filing_regions
 
 from . import services
-from .models import Activity, Campaign, CampaignCreationRun, CoverageThresholds, CustomerProduct, DoNotCall, Product
+from .models import (
+    Activity,
+    Campaign,
+    CampaignCreationRun,
+    ChannelPolicy,
+    CoverageThresholds,
+    CustomerProduct,
+    DoNotCall,
+    Product,
+)
 from .selectors import activities_for, campaigns_for, creation_runs_for
 
 
@@ -48,6 +59,23 @@ class CoverageThresholdsAdmin(HeadquartersWritesMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ChannelPolicy)
+class ChannelPolicyAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    """A province's rules of channels (issue 20): whom a sale is credited to (first or last touch) and the window of
+    a withdrawn sale; provincial staff keep their province's."""
+
+    list_display = ["province", "attribution", "withdrawal_days", "updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(province__in=filing_regions(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "province":
+            field.queryset = field.queryset.filter(level=RegionLevel.PROVINCE)
+        return field
 
 
 @admin.register(DoNotCall)

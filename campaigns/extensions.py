@@ -71,11 +71,14 @@ def customer_page_context(*, request, customer) -> dict:
         # Each product of the coverage card opens the form of the customer's holding of it.
         for item in coverage:
             item.holding_url = reverse("campaigns:holding", args=[customer.code, item.product.code])
+    campaigns = customer_campaigns(customer, request.user)
     return {
         "coverage": coverage,
-        "campaigns": customer_campaigns(customer, request.user),
-        # Who else works this customer's products at the same time (issue 20): flagged on every side's page.
-        "channel_conflicts": channel_conflicts(Customer.objects.filter(pk=customer.pk)),
+        "campaigns": campaigns,
+        # Who else works this customer's products at the same time (issue 20), flagged on every side's page: asked
+        # of a customer in a campaign (a plan, its call lists), which is where channels meet; two opportunities alone
+        # in conflict show on the report (/campaigns/conflicts/), so that a page of no campaign pays no query more.
+        "channel_conflicts": channel_conflicts(Customer.objects.filter(pk=customer.pk)) if campaigns else [],
     }
 
 

@@ -7,10 +7,10 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import audit
-from .models import AuditAction, Department, Region, Role, User
+from .models import AuditAction, Department, Partner, Region, Role, User
 from .notifications import robot_audited
 from .permissions import may
-from .visibility import filing_regions, territory_departments
+from .visibility import filing_regions, territory_departments, visible_partners
 
 # The admin carries the product's name, not Django's ("Django 管理"), in the user's language; its own stylesheet
 # and icon are added by templates/admin/base_site.html.
@@ -162,6 +162,8 @@ class ProvincialStaffAdminMixin:
             kwargs["queryset"] = territory_departments(user)
         elif model is User:
             kwargs["queryset"] = staff_in_territory(user)
+        elif model is Partner:
+            kwargs["queryset"] = visible_partners(user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -195,14 +197,33 @@ class DepartmentAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).filter(region__in=filing_regions(request.user))
 
 
+@admin.register(Partner)
+class PartnerAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    """Partner companies (issue 20) working in the territory, as the API registers and changes them."""
+
+    list_display = ["name", "uscc", "region", "contract_starts_on", "contract_ends_on", "status"]
+    list_filter = ["status"]
+    search_fields = ["name", "=uscc"]
+    autocomplete_fields = ["region"]
+
+    def get_queryset(self, request):
+        return visible_partners(request.user)
+
+
 @admin.register(User)
 class UserAdmin(ProvincialStaffAdminMixin, BaseUserAdmin):
     list_display = ["username", "last_name", "first_name", "role", "region", "department", "is_active"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "first_name", "last_name", "region__name", "department__name"]
     autocomplete_fields = ["region", "department"]
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("Organisation"), {"fields": ("role", "region", "department")}))
-    add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Organisation"), {"fields": ("role", "region", "department")}))
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("Organisation"), {"fields": ("role", "region", "department", "partner")}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        (_("Organisation"), {"fields": ("role", "region", "department", "partner")}),
+    )
 
     def get_queryset(self, request):
         return staff_in_territory(request.user)

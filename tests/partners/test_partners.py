@@ -306,3 +306,25 @@ def test_partner_staff_are_offered_no_new_customer_button(login, cast, territory
     pat = partner_user(partner, territory)
     assert "/customers/new/" not in login(pat).get("/customers/").content.decode()
     assert "/customers/new/" in login(cast["alice"]).get("/customers/").content.decode()
+
+
+def test_the_admin_keeps_partners_and_channel_policies_within_the_territory(login, cast, territory):
+    partner = make_partner(territory)
+    for name in ("paul", "gd_paul"):  # provincial staff work in the admin
+        cast[name].is_staff = True
+        cast[name].save()
+    paul, gd_paul = login(cast["paul"]), login(cast["gd_paul"])
+    assert partner.name in paul.get("/admin/crm/partner/").content.decode()
+    assert partner.name not in gd_paul.get("/admin/crm/partner/").content.decode()
+    assert gd_paul.get(f"/admin/crm/partner/{partner.pk}/change/").status_code in (302, 404)
+    form = paul.get("/admin/campaigns/channelpolicy/add/").content.decode()
+    assert "四川省" in form and "广东省" not in form and "成都市" not in form  # provinces of the territory only
+    response = paul.post(
+        "/admin/campaigns/channelpolicy/add/",
+        {"province": "510000", "attribution": "first_touch", "withdrawal_days": "15"},
+    )
+    assert response.status_code == 302
+    from campaigns.models import ChannelPolicy
+
+    assert ChannelPolicy.objects.get().attribution == "first_touch"
+    assert AuditEntry.objects.filter(object_type="campaigns.channelpolicy", source="admin").exists()
