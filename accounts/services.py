@@ -76,6 +76,8 @@ def customer_update(
     edits of different fields made at once all persist and what the floors above append (the tier's history)
     follows in the order of the writes. With the `version` the caller read (`crm.versions`), a stale edit is
     refused (StaleVersion). Returns the customer as written."""
+    if user is not None:
+        require(user, "accounts.change_customer")
     # The stored customer, not the instance: a ModelForm (the page's, the admin's) has set its values on it.
     stored = customer_lock(customer)
     versions.check(stored, version, fields=list(data), customer_id=stored.pk)

@@ -240,10 +240,15 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         manages_teams & sees_customer,
         _("Only department heads and provincial staff confirm a customer's location."),
     ),
-    # Customers are filed by staff in their territory; partner staff have none (issue 20): they work what is given.
+    # Customers are filed by staff in their territory; partner staff have none (issue 20): they work what is given,
+    # and leave the customer's own record (name, USCC, region, figures) to the operator's staff.
     "accounts.file_customers": (
         is_staff_member & ~is_partner_staff,
         _("Partner staff work the customers given to their company; they file none."),
+    ),
+    "accounts.change_customer": (
+        is_staff_member & ~is_partner_staff,
+        _("Partner staff work the customers given to their company; the operator's staff keep their records."),
     ),
     # Key persons and group members (SPEC §3) are kept by the customer's team, its department head and headquarters.
     "accounts.change_people": (

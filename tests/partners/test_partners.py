@@ -328,3 +328,18 @@ def test_the_admin_keeps_partners_and_channel_policies_within_the_territory(logi
 
     assert ChannelPolicy.objects.get().attribution == "first_touch"
     assert AuditEntry.objects.filter(object_type="campaigns.channelpolicy", source="admin").exists()
+
+
+def test_partner_staff_do_not_change_a_customers_record(api, login, cast, customers, territory):
+    partner = make_partner(territory)
+    pat = partner_user(partner, territory)
+    campaign = campaign_over_chengdu(cast, territory)
+    CustomerPlan.objects.create(campaign=campaign, customer=customers["alice"], objective="V网", partner=partner)
+    response = api(pat).patch("/api/v1/customers/CD0001/", {"name": "改名"}, format="json")
+    assert response.status_code == 403
+    assert Customer.objects.get(code="CD0001").name == "成都锦程科技有限公司"
+    page = login(pat).get("/customers/CD0001/").content.decode()
+    assert (
+        "/customers/CD0001/edit/" not in page
+        and "/customers/CD0001/edit/" in login(cast["alice"]).get("/customers/CD0001/").content.decode()
+    )
