@@ -13,6 +13,7 @@ from accounts.models import Customer
 from crm import audit, versions
 from crm.models import AuditAction, Partner, User
 from crm.permissions import require
+from crm.visibility import visible_partners
 
 from ..models import (
     Channel,
@@ -30,9 +31,10 @@ HOLDING_FIELDS = ("active_users", "monthly_revenue", "subscribed_on", "last_used
 SALE_FIELDS = ("channel", "partner")
 
 
-def _sale(product: Product, data: dict[str, Any], on) -> tuple[Channel | str, Partner | None]:
+def _sale(product: Product, data: dict[str, Any], on, user: User | None = None) -> tuple[Channel | str, Partner | None]:
     """The channel and partner of a holding as written: the direct sale unless said otherwise; a partner's sale
-    names a partner that works on the day and may sell the product, and only a partner's sale names one."""
+    names a partner the user sees (partner staff: their own company; the holding form offers no other) that works
+    on the day and may sell the product, and only a partner's sale names one. None is the system (an import)."""
     channel = data.get("channel") or DIRECT
     partner = data.get("partner")
     code = channel.pk if isinstance(channel, Channel) else channel
@@ -40,6 +42,8 @@ def _sale(product: Product, data: dict[str, Any], on) -> tuple[Channel | str, Pa
         raise ValidationError({"partner": _("A sale through the partner channel names its partner.")})
     if code != PARTNER and partner is not None:
         raise ValidationError({"partner": _("Only a sale through the partner channel names a partner.")})
+    if partner is not None and user is not None and not visible_partners(user).filter(pk=partner.pk).exists():
+        raise ValidationError({"partner": _("No partner has the id %(id)s.") % {"id": partner.pk}})
     if partner is not None:
         if not Partner.objects.working(on=on).filter(pk=partner.pk).exists():
             raise ValidationError(
@@ -85,7 +89,7 @@ def holding_set(
         # HOLDING_FIELDS are the holding's own columns, never a relation's reverse side.
         field = cast("Field[Any, Any]", CustomerProduct._meta.get_field(name))
         setattr(holding, name, data.get(name, field.get_default()))
-    channel, holding.partner = _sale(product, data, holding.subscribed_on or timezone.localdate())
+    channel, holding.partner = _sale(product, data, holding.subscribed_on or timezone.localdate(), user)
     if isinstance(channel, Channel):
         holding.channel = channel
     else:
