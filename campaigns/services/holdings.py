@@ -37,7 +37,11 @@ def _sale(product: Product, data: dict[str, Any], on, user: User | None = None) 
     on the day and may sell the product, and only a partner's sale names one. None is the system (an import)."""
     channel = data.get("channel") or DIRECT
     partner = data.get("partner")
+    if user is not None and user.is_partner_staff and channel in (DIRECT, None) and partner is None:
+        channel, partner = PARTNER, user.partner  # what partner staff sell, their company sold
     code = channel.pk if isinstance(channel, Channel) else channel
+    if user is not None and user.is_partner_staff and (code != PARTNER or partner != user.partner):
+        raise ValidationError({"channel": _("Partner staff record the sales of their own company.")})
     if code == PARTNER and partner is None:
         raise ValidationError({"partner": _("A sale through the partner channel names its partner.")})
     if code != PARTNER and partner is not None:

@@ -343,3 +343,21 @@ def test_partner_staff_do_not_change_a_customers_record(api, login, cast, custom
         "/customers/CD0001/edit/" not in page
         and "/customers/CD0001/edit/" in login(cast["alice"]).get("/customers/CD0001/").content.decode()
     )
+
+
+def test_what_partner_staff_sell_is_their_companys_sale(api, cast, customers, territory):
+    partner = make_partner(territory)
+    partner.products.add("VPMN")
+    other = make_partner(territory, name="另一家伙伴", uscc="91510100MA6ABCDEF3")
+    other.products.add("VPMN")
+    pat = partner_user(partner, territory)
+    campaign = campaign_over_chengdu(cast, territory)
+    CustomerPlan.objects.create(campaign=campaign, customer=customers["alice"], objective="V网", partner=partner)
+    url = "/api/v1/customers/CD0001/products/VPMN/"
+    body = {"active_users": 20, "monthly_revenue": "200.00", "subscribed_on": str(TODAY)}
+    response = api(pat).put(url, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["channel"], response.json()["partner"]) == ("partner", partner.pk)
+    for wrong in ({"channel": "direct"}, {"channel": "hall"}, {"channel": "partner", "partner": other.pk}):
+        response = api(pat).put(url, {**body, **wrong}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert response.status_code == 400, (wrong, response.json())
