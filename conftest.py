@@ -50,6 +50,7 @@ def territory(db) -> dict[str, Region]:
     import_module("tiering.migrations.0002_default_national_rule_set").create_default(apps, None)
     import_module("teams.migrations.0003_standards_and_role_periods").create_standards(apps, None)
     import_module("campaigns.migrations.0002_products").load_products(apps, None)
+    import_module("campaigns.migrations.0012_channels_partners_call_modes").seed_channels(apps, None)
     sichuan = _region("510000", "四川省", "province", root)
     chengdu = _region("510100", "成都市", "city", sichuan)
     jinjiang = _region("510104", "锦江区", "county", chengdu)

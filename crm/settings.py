@@ -311,6 +311,10 @@ SPECTACULAR_SETTINGS = {
         "SourceEnum": "campaigns.models.CallSource",  # a call list's source, named as before the audit trail's
         "StageEnum": "campaigns.models.PlanStage",  # a plan's stage, named as before the opportunities'
         "OpportunityStageEnum": "campaigns.models.OpportunityStage",
+        "PartnerKindEnum": "crm.models.PartnerKind",  # a partner's kinds and a commission rule's kind
+        "PartnerStatusEnum": "crm.models.PartnerStatus",
+        "LeadStatusEnum": "campaigns.models.LeadStatus",
+        "SettlementStatusEnum": "partners.models.SettlementStatus",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     # Every operation documents the errors any may give (crm.api.schema), after the enums' own postprocessing.
