@@ -40,14 +40,14 @@ def _sale(product: Product, data: dict[str, Any], on, user: User | None = None) 
     if user is not None and user.is_partner_staff and channel in (DIRECT, None) and partner is None:
         channel, partner = PARTNER, user.partner  # what partner staff sell, their company sold
     code = channel.pk if isinstance(channel, Channel) else channel
-    if user is not None and user.is_partner_staff and (code != PARTNER or partner != user.partner):
-        raise ValidationError({"channel": _("Partner staff record the sales of their own company.")})
     if code == PARTNER and partner is None:
         raise ValidationError({"partner": _("A sale through the partner channel names its partner.")})
     if code != PARTNER and partner is not None:
         raise ValidationError({"partner": _("Only a sale through the partner channel names a partner.")})
     if partner is not None and user is not None and not visible_partners(user).filter(pk=partner.pk).exists():
         raise ValidationError({"partner": _("No partner has the id %(id)s.") % {"id": partner.pk}})
+    if user is not None and user.is_partner_staff and (code != PARTNER or partner != user.partner):
+        raise ValidationError({"channel": _("Partner staff record the sales of their own company.")})
     if partner is not None:
         if not Partner.objects.working(on=on).filter(pk=partner.pk).exists():
             raise ValidationError(
