@@ -69,13 +69,21 @@ class TouchRefusal:
 
 
 def touch_refusal(
-    rule: TouchRule, *, touches: int, last_touch: datetime.datetime | None, now: datetime.datetime
+    rule: TouchRule,
+    *,
+    touches: int,
+    last_touch: datetime.datetime | None,
+    now: datetime.datetime,
+    call_back: bool = False,
 ) -> TouchRefusal | None:
     """Whether a number may be called at `now`, given its calls in the window that ends then (`touches`, counted
-    across all campaigns) and its latest call ever (`last_touch`): None when it may, else why not."""
+    across all campaigns) and its latest call ever (`last_touch`): None when it may, else why not. A call-back the
+    customer asked for (`call_back`: the number's last outcome promised one) keeps to the limit, not to the interval:
+    "call me this afternoon" is the customer's own wish, which the interval, against calls nobody asked for, would
+    otherwise forbid."""
     if touches >= rule.max_touches:
         return TouchRefusal(reason=LIMIT, touches=touches, last_touch=last_touch)
-    if last_touch is not None and now < last_touch + rule.interval:
+    if not call_back and last_touch is not None and now < last_touch + rule.interval:
         return TouchRefusal(reason=INTERVAL, touches=touches, last_touch=last_touch, next_at=last_touch + rule.interval)
     return None
 

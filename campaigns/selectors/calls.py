@@ -32,6 +32,7 @@ from ..models import (
     CallEntry,
     CallLeftOut,
     CallList,
+    CallMode,
     CallOutcome,
     Campaign,
     LeftOutReason,
@@ -144,15 +145,21 @@ class WholeNumbers:
 
 
 def entries_shown_whole(user: User, entries: Collection[CallEntry], call_list: CallList) -> WholeNumbers:
-    """Numbers are whole for the customer's customer manager (SPEC §6.3), and, while the list is open, for the agent
-    who calls them (the pool agent an entry is assigned to, else the list's agent: issue 20); masked (138****1234)
-    for everyone else. One query however many entries."""
+    """Numbers are whole for the customer's customer manager (SPEC §6.3), and for the agent who dials them now
+    (`called_by_hand`: issue 20); masked (138****1234) for everyone else. One query however many entries."""
     owned = customers_owned(user, {entry.customer_id for entry in entries})
-    calls = {
-        entry.pk for entry in entries if call_list.is_open and (entry.assigned_to_id or call_list.agent_id) == user.pk
-    }
+    calls = {entry.pk for entry in entries if called_by_hand(user, entry, call_list)}
     managed = {entry.pk for entry in entries if entry.customer_id in owned}
     return WholeNumbers(ids=managed | calls, revealed=sorted(calls - managed))
+
+
+def called_by_hand(user: User, entry: CallEntry, call_list: CallList) -> bool:
+    """Whether the user dials this number now: the list is open and the user calls the entry (the pool agent it is
+    given to, else the list's agent); on an automatic list, whose numbers the dialer calls, only a promised
+    call-back is dialled by hand."""
+    if not call_list.is_open or (entry.assigned_to_id or call_list.agent_id) != user.pk:
+        return False
+    return call_list.mode == CallMode.MANUAL or entry.last_outcome == CallOutcome.CALL_BACK
 
 
 def touches_of(
@@ -180,15 +187,21 @@ TOUCH_BATCH = 5000
 
 def entries_resting(entries: Iterable[CallEntry], now: datetime.datetime) -> dict[int, TouchRefusal]:
     """Of the entries, those whose number may not be called now under the seven-touch rule, and why."""
+    return numbers_resting([(entry.pk, entry.mobile, entry.last_outcome) for entry in entries], now)
+
+
+def numbers_resting(numbers: Collection[tuple[int, str, str]], now: datetime.datetime) -> dict[int, TouchRefusal]:
+    """Of the (entry id, number, last outcome) given, the entries whose number may not be called now under the
+    seven-touch rule (a promised call-back keeps to the limit only), and why. One query per 5000 numbers."""
     rule = TouchRule.current()
-    entries = list(entries)
-    touches = touches_of([entry.mobile for entry in entries], now, rule)
+    touches = touches_of([mobile for _pk, mobile, _outcome in numbers], now, rule)
     resting = {}
-    for entry in entries:
-        count, last = touches.get(entry.mobile, (0, None))
-        refusal = touch_refusal(rule, touches=count, last_touch=last, now=now)
+    for pk, mobile, last_outcome in numbers:
+        count, last = touches.get(mobile, (0, None))
+        promised = last_outcome == CallOutcome.CALL_BACK
+        refusal = touch_refusal(rule, touches=count, last_touch=last, now=now, call_back=promised)
         if refusal is not None:
-            resting[entry.pk] = refusal
+            resting[pk] = refusal
     return resting
 
 

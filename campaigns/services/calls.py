@@ -134,90 +134,84 @@ def _candidates_sql(source: str, customers: QuerySet) -> tuple[str, list[Any]]:
     return sql, [param for _part, params in parts for param in params]
 
 
-def _numbers_sql(*, campaign: Campaign, candidates: str, now: datetime.datetime) -> tuple[str, list[Any]]:
-    """The SELECT of the build's numbers, one row per number (the first person by the candidates' order), with its
-    calls in the campaign (`tried`) and the reason it is left out, the first that holds in LeftOutReason's order:
-    on the do-not-call list, done or tried MAX_ATTEMPTS times in the campaign, on another open list of the campaign,
-    or called CALL_TOUCH_MAX times in the window across all campaigns (the SQL twin of `touch_refusal`'s limit)."""
-    rule = TouchRule.current()
+def _numbers_write(call_list: CallList, source: str, customers: QuerySet) -> dict[str | None, int]:
+    """Write the list's entries and its left-out numbers from the customers' people, set-based (a few statements
+    however many numbers); how many numbers per reason left out (None: on the list).
+
+    The numbers go first into a temporary table, one row per number (its first person in the candidates' order),
+    which PostgreSQL then analyses: the statements that follow are planned on its true size, not on a guess about a
+    campaign whose plans were written a moment ago. Each reason is then set on the numbers that have none yet, in
+    LeftOutReason's order: on the do-not-call list, done or tried MAX_ATTEMPTS times in the campaign, on another open
+    list of the campaign, called CALL_TOUCH_MAX times in the window across all campaigns (the SQL twin of
+    `touch_refusal`'s limit). Two INSERT … SELECT write the entries and the numbers left out."""
+    campaign_id, rule = call_list.campaign_id, TouchRule.current()
+    candidates, candidate_params = _candidates_sql(source, customers)
     q = connection.ops.quote_name
     calls, entries, lists, blocked = (
         q(model._meta.db_table) for model in (CallAttempt, CallEntry, CallList, DoNotCall)
     )
+    numbers = BUILD_TABLE
     final = ", ".join(["%s"] * len(FINAL_OUTCOMES))
-    sql = f"""
-        WITH candidates AS ({candidates}),
-        numbers AS (
-            SELECT customer_id, name, mobile, kind, code, priority, person,
-                   ROW_NUMBER() OVER (PARTITION BY mobile ORDER BY kind, code, priority, person) AS nth
-            FROM candidates
+    since = connection.ops.adapt_datetimefield_value(rule.window_start(timezone.now()))
+    reasons: list[tuple[str, str, list[Any]]] = [
+        (LeftOutReason.DO_NOT_CALL, f"SELECT mobile FROM {blocked}", []),
+        (
+            LeftOutReason.DONE_IN_CAMPAIGN,
+            f"SELECT mobile FROM {calls} WHERE campaign_id = %s AND outcome IN ({final})",
+            [campaign_id, *FINAL_OUTCOMES],
         ),
-        campaign_calls AS (
-            SELECT mobile, COUNT(*) AS tried, SUM(CASE WHEN outcome IN ({final}) THEN 1 ELSE 0 END) AS final
-            FROM {calls} WHERE campaign_id = %s GROUP BY mobile
+        (LeftOutReason.TRIED_IN_CAMPAIGN, f"SELECT mobile FROM {numbers} WHERE tried >= %s", [MAX_ATTEMPTS]),
+        (
+            LeftOutReason.ON_OPEN_LIST,
+            f"SELECT e.mobile FROM {entries} AS e JOIN {lists} AS l ON l.id = e.call_list_id "
+            "WHERE l.campaign_id = %s AND l.closed_at IS NULL AND l.id <> %s",
+            [campaign_id, call_list.pk],
         ),
-        touches AS (
-            SELECT mobile, COUNT(*) AS touched FROM {calls}
-            WHERE called_at >= %s AND mobile IN (SELECT mobile FROM numbers WHERE nth = 1)
-            GROUP BY mobile
-        )
-        SELECT n.customer_id, SUBSTR(n.name, 1, 50) AS name, n.mobile, n.kind, n.code, n.priority, n.person,
-               COALESCE(c.tried, 0) AS tried,
-               CASE
-                   WHEN EXISTS (SELECT 1 FROM {blocked} AS d WHERE d.mobile = n.mobile) THEN %s
-                   WHEN c.final > 0 THEN %s
-                   WHEN c.tried >= %s THEN %s
-                   WHEN EXISTS (
-                       SELECT 1 FROM {entries} AS e JOIN {lists} AS l ON l.id = e.call_list_id
-                       WHERE l.campaign_id = %s AND l.closed_at IS NULL AND e.mobile = n.mobile
-                   ) THEN %s
-                   WHEN t.touched >= %s THEN %s
-               END AS reason
-        FROM numbers AS n
-        LEFT JOIN campaign_calls AS c ON c.mobile = n.mobile
-        LEFT JOIN touches AS t ON t.mobile = n.mobile
-        WHERE n.nth = 1
-    """
-    params = [
-        *FINAL_OUTCOMES,
-        campaign.pk,
-        connection.ops.adapt_datetimefield_value(rule.window_start(now)),
-        LeftOutReason.DO_NOT_CALL,
-        LeftOutReason.DONE_IN_CAMPAIGN,
-        MAX_ATTEMPTS,
-        LeftOutReason.TRIED_IN_CAMPAIGN,
-        campaign.pk,
-        LeftOutReason.ON_OPEN_LIST,
-        rule.max_touches,
-        LeftOutReason.TOUCH_LIMIT,
+        (
+            LeftOutReason.TOUCH_LIMIT,
+            f"SELECT a.mobile FROM {calls} AS a WHERE a.called_at >= %s AND a.mobile IN (SELECT mobile FROM {numbers}) "
+            "GROUP BY a.mobile HAVING COUNT(*) >= %s",
+            [since, rule.max_touches],
+        ),
     ]
-    return sql, params
-
-
-def _numbers_write(call_list: CallList, source: str, customers: QuerySet) -> dict[str | None, int]:
-    """Write the list's entries and its left-out numbers from the customers' people, set-based (three statements
-    over a temporary table, however many numbers); how many numbers per reason left out (None: on the list)."""
-    candidates, candidate_params = _candidates_sql(source, customers)
-    numbers, number_params = _numbers_sql(campaign=call_list.campaign, candidates=candidates, now=timezone.now())
-    q = connection.ops.quote_name
     order = "ORDER BY kind, code, priority, person"
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {BUILD_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {BUILD_TABLE} AS {numbers}", [*candidate_params, *number_params])
+        cursor.execute(f"DROP TABLE IF EXISTS {numbers}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {numbers} AS "
+            "SELECT customer_id, SUBSTR(name, 1, 50) AS name, mobile, kind, code, priority, person, "
+            "0 AS tried, CAST(NULL AS VARCHAR(20)) AS reason FROM ("
+            "SELECT candidates.*, ROW_NUMBER() OVER (PARTITION BY mobile ORDER BY kind, code, priority, person) AS nth "
+            f"FROM ({candidates}) AS candidates) AS ranked WHERE nth = 1",
+            candidate_params,
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {numbers}")
+        # each number's calls in the campaign so far, which its entry starts at
+        cursor.execute(
+            f"UPDATE {numbers} SET tried = (SELECT COUNT(*) FROM {calls} AS a "
+            f"WHERE a.campaign_id = %s AND a.mobile = {numbers}.mobile) "
+            f"WHERE mobile IN (SELECT mobile FROM {calls} WHERE campaign_id = %s)",
+            [campaign_id, campaign_id],
+        )
+        for reason, select, params in reasons:
+            cursor.execute(
+                f"UPDATE {numbers} SET reason = %s WHERE reason IS NULL AND mobile IN ({select})", [reason, *params]
+            )
         cursor.execute(
             f"INSERT INTO {q(CallEntry._meta.db_table)} (call_list_id, customer_id, name, mobile, attempts, "
-            f"last_outcome) SELECT %s, customer_id, name, mobile, tried, '' FROM {BUILD_TABLE} "
+            f"last_outcome) SELECT %s, customer_id, name, mobile, tried, '' FROM {numbers} "
             f"WHERE reason IS NULL {order}",
             [call_list.pk],
         )
         cursor.execute(
             f"INSERT INTO {q(CallLeftOut._meta.db_table)} (call_list_id, customer_id, name, mobile, reason) "
-            f"SELECT %s, customer_id, name, mobile, reason FROM {BUILD_TABLE} WHERE reason IS NOT NULL {order}",
+            f"SELECT %s, customer_id, name, mobile, reason FROM {numbers} WHERE reason IS NOT NULL {order}",
             [call_list.pk],
         )
-        cursor.execute(f"SELECT reason, COUNT(*) FROM {BUILD_TABLE} GROUP BY reason")
+        cursor.execute(f"SELECT reason, COUNT(*) FROM {numbers} GROUP BY reason")
         counts = dict(cursor.fetchall())
-        cursor.execute(f"DROP TABLE {BUILD_TABLE}")
+        cursor.execute(f"DROP TABLE {numbers}")
     return counts
 
 
@@ -386,6 +380,10 @@ def call_outcome_record(
     require(user, "campaigns.record_call", entry)
     if not call_list.is_open:
         raise ValidationError(_("The call list is closed: no more calls are recorded on it."))
+    if call_list.mode == CallMode.AUTO and entry.last_outcome != CallOutcome.CALL_BACK:
+        raise ValidationError(
+            _("The dialer calls this list: its results come back in its file; only call-backs are dialled by hand.")
+        )
     if call_back_at is not None and timezone.is_naive(call_back_at):
         call_back_at = timezone.make_aware(call_back_at)
     _number_turn(entry.mobile)
@@ -402,7 +400,8 @@ def call_outcome_record(
         raise ValidationError(_("This number is on the do-not-call list: it is not called."))
     rule = TouchRule.current()
     touches, last_touch = touches_of([entry.mobile], now, rule).get(entry.mobile, (0, None))
-    too_many = touch_refusal(rule, touches=touches, last_touch=last_touch, now=now)
+    promised = entry.last_outcome == CallOutcome.CALL_BACK
+    too_many = touch_refusal(rule, touches=touches, last_touch=last_touch, now=now, call_back=promised)
     if too_many is not None:
         raise ValidationError(too_many.message(rule))
     note = note.strip()

@@ -28,12 +28,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from crm import audit
+from crm.bulk import analyze_after_load
 from crm.models import AuditAction, Region, User
 from crm.permissions import require
 
 from ..models import CallAttempt, CallEntry, CallList, CallMode, CallOutcome
 from ..notices import call_back_promised
-from ..selectors.calls import call_entries_for, entries_resting, entries_seen, entry_done, touches_of
+from ..selectors.calls import call_entries_for, entries_seen, entry_done, numbers_resting, touches_of
 from ..touches import TouchRule, touch_refusal
 from .call_pool import call_list_audited
 from .calls import ENTRY_BATCH, call_back_day, do_not_call_add, outcome_refusal, touches_turn
@@ -75,24 +76,18 @@ def dialer_file_export(*, user: User, call_list: CallList) -> DialerFile:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(DIALER_COLUMNS)
-    pending = (
+    # plain rows, not instances: a list's hundred thousand numbers are read in one query, their calls in a few
+    pending = list(
         call_entries_for(user, call_list)
         .exclude(entry_done())
-        .select_related(None)
-        .select_related("customer")
-        .only("pk", "mobile", "name", "customer__code")
         .order_by("pk")
+        .values_list("pk", "mobile", "name", "customer__code", "last_outcome")
     )
-    rows = resting = last = 0
-    while batch := list(pending.filter(pk__gt=last)[:ENTRY_BATCH]):
-        last = batch[-1].pk
-        rests = entries_resting(batch, now)
-        for entry in batch:
-            if entry.pk in rests:
-                resting += 1
-                continue
-            writer.writerow([entry.pk, entry.mobile, entry.name, entry.customer.code])
-            rows += 1
+    rests = numbers_resting([(pk, mobile, outcome) for pk, mobile, _name, _code, outcome in pending], now)
+    for pk, mobile, name, code, _outcome in pending:
+        if pk not in rests:
+            writer.writerow([pk, mobile, name, code])
+    rows, resting = len(pending) - len(rests), len(rests)
     call_list_audited(
         user=user,
         call_list=call_list,
@@ -248,6 +243,7 @@ def dialer_results_import(*, user: User, call_list: CallList, data: bytes) -> Re
     rule = TouchRule.current()
     touches = touches_of([entry.mobile for entry in entries.values()], now, rule)
     first_line: dict[int, int] = {}
+    lagging: list[CallEntry] = []
     for result in lines:
         entry = entries.get(result.entry_id)
         if entry is None:
@@ -258,19 +254,24 @@ def dialer_results_import(*, user: User, call_list: CallList, data: bytes) -> Re
             problems.append((result.line, again))
             continue
         first_line[entry.pk] = result.line
-        entry.attempts = max(entry.attempts, tried.get(entry.mobile, 0))
+        if tried.get(entry.mobile, 0) > entry.attempts:  # called on an earlier list of the campaign meanwhile
+            entry.attempts = tried[entry.mobile]
+            lagging.append(entry)
         refusal = outcome_refusal(entry=entry, outcome=result.outcome, call_back_at=result.call_back_at, now=now)
         if refusal is not None:
             problems.append((result.line, _reason(refusal)))
             continue
         count, last = touches.get(entry.mobile, (0, None))
-        too_many = touch_refusal(rule, touches=count, last_touch=last, now=now)
+        promised = entry.last_outcome == CallOutcome.CALL_BACK
+        too_many = touch_refusal(rule, touches=count, last_touch=last, now=now, call_back=promised)
         if too_many is not None:
             problems.append((result.line, too_many.message(rule)))
             continue
         result.entry = entry
     if problems:
         raise _refused(sorted(problems))
+    for entry in lagging:  # rare: their attempts catch up with the campaign's calls first
+        CallEntry.objects.filter(pk=entry.pk).update(attempts=entry.attempts)
     return _results_write(user=user, call_list=locked, lines=lines)
 
 
@@ -309,20 +310,18 @@ def _results_write(*, user: User, call_list: CallList, lines: list[ResultLine]) 
         if result.entry is not None
     ]
     CallAttempt.objects.bulk_create(calls, batch_size=ENTRY_BATCH)
+    analyze_after_load(CallAttempt._meta.db_table, len(calls))
     q = connection.ops.quote_name
     table, attempts = q(CallEntry._meta.db_table), q(CallAttempt._meta.db_table)
     for start in range(0, len(calls), ENTRY_BATCH):
         chunk = [call.pk for call in calls[start : start + ENTRY_BATCH]]
         marks = ", ".join(["%s"] * len(chunk))
         with connection.cursor() as cursor:
-            # an entry's attempts are its number's calls in the campaign, the one just recorded included
             cursor.execute(
-                f"UPDATE {table} SET attempts = (SELECT COUNT(*) FROM {attempts} AS tried "
-                f"WHERE tried.campaign_id = %s AND tried.mobile = {table}.mobile), "
-                f"last_outcome = made.outcome, last_called_at = made.called_at, "
-                f"call_back_at = made.call_back_at, call_back_on = made.call_back_on "
+                f"UPDATE {table} SET attempts = attempts + 1, last_outcome = made.outcome, "
+                f"last_called_at = made.called_at, call_back_at = made.call_back_at, call_back_on = made.call_back_on "
                 f"FROM {attempts} AS made WHERE made.entry_id = {table}.id AND made.id IN ({marks})",
-                [call_list.campaign_id, *chunk],
+                chunk,
             )
         _calls_audited(user=user, call_list=call_list, ids=chunk)
     promised = []

@@ -154,7 +154,7 @@ class CallListView(LoginRequiredMixin, View):
             entry.customer_seen = entry.customer_id in seen
             entry.shown = entry.mobile if entry.pk in whole.ids else mask_mobile(entry.mobile)
             entry.whole = entry.pk in whole.ids
-            entry.mine = call_list.is_open and (entry.assigned_to_id or call_list.agent_id) == request.user.pk
+            entry.mine = selectors.called_by_hand(request.user, entry, call_list)
             entry.resting = resting[entry.pk].message(rule) if entry.pk in resting else ""
         errors = [text for texts in form.errors.values() for text in texts] if form is not None else []
         failed = str(form.data.get("entry", "")) if errors else ""

@@ -137,6 +137,28 @@ def test_a_good_results_file_records_every_line(auto_list, cast, api):
     assert Notification.objects.filter(recipient=cast["alice"], kind="call_back_due").count() == 1
 
 
+def test_an_entry_counts_the_calls_its_number_had_in_the_campaign_meanwhile(auto_list, cast, api):
+    made = CallAttempt.objects.bulk_create(
+        CallAttempt(
+            campaign=auto_list.campaign,
+            customer=auto_list.entries.first().customer,
+            mobile=LI,
+            agent=cast["bob"],
+            outcome="no_answer",
+        )
+        for _ in range(2)
+    )  # on another list of the campaign, after this one was built
+    CallAttempt.objects.filter(pk__in=[call.pk for call in made]).update(
+        called_at=timezone.now() - datetime.timedelta(days=5)
+    )
+    ids = _ids()
+    response = _results(
+        api(cast["alice"]), auto_list, f"entry_id,outcome\n{ids[LI]},no_answer\n{ids[WANG]},no_answer\n"
+    )
+    assert response.status_code == 201, response.content
+    assert dict(CallEntry.objects.filter(mobile__in=[LI, WANG]).values_list("mobile", "attempts")) == {LI: 3, WANG: 1}
+
+
 def test_a_results_file_in_gb18030_with_chinese_headers_is_read(auto_list, cast, api):
     ids = _ids()
     text = f"条目编号,结果\r\n{ids[WANG]},拒绝\r\n"
@@ -205,6 +227,24 @@ def test_a_malformed_file_is_a_400_never_a_server_error(auto_list, cast, api, da
     assert response.status_code == 400, response.content
     assert "file" in response.json()
     _untouched(auto_list)
+
+
+def test_the_dialer_calls_an_automatic_list_and_its_agent_dials_only_its_call_backs(auto_list, cast, api, login):
+    ids = _ids()
+    url = f"/api/v1/call-lists/{auto_list.pk}/entries/{ids[WANG]}/outcome/"
+    refused = api(cast["alice"]).post(url, {"outcome": "accepted"}, format="json")
+    assert refused.status_code == 400 and "外呼平台" in refused.json()["non_field_errors"][0]
+    page = login(cast["alice"]).get(f"/campaigns/call-lists/{auto_list.pk}/").content.decode()
+    assert "outcome-form" not in page  # the dialer calls them (alice, CD0001's manager, sees its numbers whole)
+    when = timezone.localtime() + datetime.timedelta(hours=2)
+    line = f"entry_id,outcome,call_back_at\n{ids[WANG]},call_back,{when:%Y-%m-%d %H:%M}\n"
+    assert _results(api(cast["alice"]), auto_list, line).status_code == 201
+    page = login(cast["alice"]).get(f"/campaigns/call-lists/{auto_list.pk}/").content.decode()
+    row = page.split(f'data-entry="{ids[WANG]}"')[1].split("</tr>")[0]
+    assert f'href="tel:{WANG}"' in row and "outcome-form" in row  # the call-back is dialled by hand
+    answered = api(cast["alice"]).post(url, {"outcome": "accepted"}, format="json")
+    assert answered.status_code == 200, answered.content
+    assert list(CallAttempt.objects.order_by("pk").values_list("outcome", flat=True)) == ["call_back", "accepted"]
 
 
 def test_a_manual_list_has_no_dialer_file_nor_results(cast, customers, territory, api):

@@ -60,6 +60,13 @@ def test_the_rule_counts_calls_in_the_window_and_the_time_since_the_last(touches
         assert refusal.next_at == last + datetime.timedelta(hours=48)
 
 
+def test_a_call_back_the_customer_asked_for_keeps_to_the_limit_not_to_the_interval():
+    just_now = NOW - datetime.timedelta(hours=1)
+    assert touch_refusal(RULE, touches=1, last_touch=just_now, now=NOW, call_back=True) is None
+    assert touch_refusal(RULE, touches=1, last_touch=just_now, now=NOW).reason == INTERVAL
+    assert touch_refusal(RULE, touches=7, last_touch=just_now, now=NOW, call_back=True).reason == LIMIT
+
+
 def test_the_refusals_say_why_and_until_when():
     with translation.override("en"):
         limit = touch_refusal(RULE, touches=7, last_touch=NOW, now=NOW).message(RULE)
@@ -278,6 +285,15 @@ def test_the_eighth_call_in_the_window_across_campaigns_is_refused(alice_list, c
         services.call_outcome_record(user=cast["alice"], entry=entry, outcome="no_answer")
     assert "called 7 times in the last 90 days, across all campaigns" in refusal.value.messages[0]
     assert not CallAttempt.objects.filter(campaign=alice_list.campaign).exists()
+
+
+@pytest.mark.django_db
+def test_a_promised_call_back_is_dialled_when_promised_within_the_interval(alice_list, cast):
+    entry = alice_list.entries.get(mobile=MEMBER_A)
+    soon = timezone.now() + datetime.timedelta(hours=2)
+    services.call_outcome_record(user=cast["alice"], entry=entry, outcome="call_back", call_back_at=soon)
+    services.call_outcome_record(user=cast["alice"], entry=entry, outcome="accepted")  # the customer's own wish
+    assert list(CallAttempt.objects.order_by("pk").values_list("outcome", flat=True)) == ["call_back", "accepted"]
 
 
 @pytest.mark.django_db
