@@ -189,3 +189,19 @@ def test_an_automatic_list_is_not_shared_among_agents(cast, customers, territory
     response = api(cast["dora"]).post(f"/api/v1/call-lists/{auto.pk}/distribute/", {"agents": ["desk1"]}, format="json")
     assert response.status_code == 400
     assert "自动外呼" in response.json()["non_field_errors"][0]
+
+
+def test_a_call_back_promised_by_a_pool_agent_is_on_their_digest_and_workbench_list(dora_list, desk, cast):
+    from campaigns.digest import call_backs_due
+    from campaigns.selectors import my_call_backs
+
+    services.call_list_distribute(user=cast["dora"], call_list=dora_list, agents=[desk["desk1"]])
+    entry = CallEntry.objects.get(mobile=BOB_KP)
+    soon = timezone.now() + datetime.timedelta(minutes=30)
+    services.call_outcome_record(user=desk["desk1"], entry=entry, outcome="call_back", call_back_at=soon)
+    today = timezone.localdate(soon)
+    items = call_backs_due(users=[desk["desk1"], cast["dora"]], today=today)
+    assert set(items) == {desk["desk1"].pk}  # not dora's, whose list it is: the agent who promised calls back
+    assert "1" in str(items[desk["desk1"].pk][0].title)
+    assert [e.pk for e in my_call_backs(desk["desk1"], soon)] == [entry.pk]
+    assert entry.pk not in [e.pk for e in my_call_backs(cast["dora"], soon + datetime.timedelta(days=2))]
