@@ -208,6 +208,12 @@ class CallListBuildForm(forms.Form):
 
     source = forms.ChoiceField(label=_("Whom to call"), choices=CallSource.choices, initial=CallSource.ALL)
     mode = forms.ChoiceField(label=_("How"), choices=CallMode.choices, initial=CallMode.MANUAL, required=False)
+    channel = forms.ModelChoiceField(
+        label=_("Channel"),
+        queryset=Channel.objects.all(),
+        required=False,
+        help_text=_("The 10000 desk's lists: 10000号; empty: direct."),
+    )
     agent = StaffField(
         label=_("Agent"), required=False, help_text=_("A username; empty: you."), widget=forms.TextInput()
     )

@@ -247,10 +247,17 @@ class CallListBuildSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         required=False,
         error_messages={"does_not_exist": _("No active member of staff has the username {value}.")},
     )
+    channel = serializers.PrimaryKeyRelatedField(
+        queryset=Channel.objects.all(),
+        required=False,
+        help_text=_("Through which channel it is called: hotline_10000 for the 10000 desk; direct by default."),
+        error_messages={"does_not_exist": _("Unknown channel {pk_value}.")},
+    )
 
 
 class CallListSerializer(serializers.ModelSerializer):
     campaign = serializers.IntegerField(source="campaign_id", read_only=True)
+    channel = serializers.CharField(source="channel_id", read_only=True)
     agent = serializers.CharField(source="agent.username", read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
     entries_count = serializers.IntegerField(read_only=True)
@@ -270,6 +277,7 @@ class CallListSerializer(serializers.ModelSerializer):
             "agent",
             "source",
             "mode",
+            "channel",
             "created_by",
             "created_at",
             "closed_at",

@@ -31,9 +31,11 @@ from ..models import (
     CallOutcome,
     CallSource,
     Campaign,
+    Channel,
     DoNotCall,
     LeftOutReason,
 )
+from ..models.channels import DIRECT, PARTNER
 from ..notices import call_back_promised
 from ..rules import OPEN_PLAN_STAGES
 from ..selectors.calls import touches_of
@@ -240,6 +242,7 @@ def call_list_build(
     source: str = CallSource.ALL,
     agent: User | None = None,
     mode: str = CallMode.MANUAL,
+    channel: Channel | str | None = None,
 ) -> WithAnnotations[CallList, BuildCounts]:
     """Build an outbound call list (外呼清单) of the campaign for `agent` (the builder by default; naming someone
     else is for department heads and provincial staff), `manual` (agents call) or `auto` (a dialer broadcasts it);
@@ -252,6 +255,10 @@ def call_list_build(
     campaign, one called CALL_TOUCH_MAX times across all campaigns in the last CALL_TOUCH_WINDOW_DAYS days. An entry
     starts at the number's attempts so far in the campaign. Set-based: a few statements whatever the numbers. A list
     with nothing to call is not created; the refusal counts the numbers left out per reason.
+
+    The list works through `channel` (issue 20): the 10000 desk's `hotline_10000`, a partner's staff's `partner`, the
+    direct sale by default. The customers whose plans were given to a partner company are its to work: a list for
+    anyone else leaves them out.
     """
     agent = agent or user
     if campaign.is_cancelled:
@@ -269,6 +276,10 @@ def call_list_build(
     Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk").first()
     _do_not_call_turn()
     plans = campaign.plans.filter(stage__in=CALLABLE_STAGES, customer__in=Customer.objects.visible_to(user))
+    if not agent.is_partner_staff:
+        plans = plans.filter(partner__isnull=True)  # given to a partner: its staff call them
+    if channel is None:
+        channel = PARTNER if agent.is_partner_staff else DIRECT
     if not plans.exists():
         raise ValidationError(_("The campaign has no plan you see that is still open: nobody to call."))
     if agent.pk != user.pk:
@@ -278,6 +289,10 @@ def call_list_build(
                 {"agent": _("%(name)s sees none of the campaign's customers you see.") % {"name": agent.display_name}}
             )
     call_list = CallList(campaign=campaign, agent=agent, source=source, mode=mode, created_by=user)
+    if isinstance(channel, Channel):
+        call_list.channel = channel
+    else:
+        call_list.channel_id = channel
     call_list.full_clean(exclude=["campaign", "agent", "created_by", "channel"])  # given, not typed in
     call_list.save()
     counts = _numbers_write(call_list, source, plans.values("customer_id"))

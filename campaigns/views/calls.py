@@ -323,6 +323,7 @@ class CampaignCallsView(LoginRequiredMixin, View):
                 source=form.cleaned_data["source"],
                 agent=form.cleaned_data.get("agent"),
                 mode=form.cleaned_data.get("mode") or CallMode.MANUAL,
+                channel=form.cleaned_data.get("channel"),
             )
         except ValidationError as error:
             add_service_errors(form, error)

@@ -16,7 +16,8 @@ go to the partner; the desk calls 武侯区: dora builds the list (manual) and s
 What is set with the ORM, and why: the customers and their key persons (filed by imports, not under test), the
 month's bills (the billing import), a rival partner company the partner's user tries to credit, and — see
 `test_a_desk_list_is_built_on_the_10000_channel_through_the_api` — the desk list's channel, which no public call sets.
-The tests after the walk hold what it found: one fixed with it, two still broken (strict xfail).
+The tests after the walk hold what it found, each fixed since: a sale credited only to a partner its recorder sees,
+a desk list built on the 10000 channel, a desk list that leaves the partner's customers to the partner.
 
 The months: the partner's sales are subscribed in the last month that is over (`months.last_closed`), so that the
 settlement of that month can be computed today; everything else happens today.
@@ -35,7 +36,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import BillingPeriod
-from campaigns.models import CallEntry, CallList, CustomerPlan, CustomerProduct
+from campaigns.models import CallEntry, CustomerPlan, CustomerProduct
 from crm.models import Notification, Partner, User
 from partners import months
 from partners.models import Settlement
@@ -284,15 +285,11 @@ def test_done_means_walked_end_to_end(api, login, cast, started):
     assert len(credits) == 2 and all(f"合作伙伴 · {PARTNER_NAME}" in credit for credit in credits), credits
 
     # 5. The 10000 desk works the rest of the list in manual mode: dora builds it, shares it with desk1.
-    response = build_desk_list(api, cast, campaign_id)
+    response = build_desk_list(api, cast, campaign_id, channel=HOTLINE)
     assert response.status_code == 201, response.json()
     built = response.json()
-    assert (built["mode"], built["entries_count"]) == ("manual", 3)
+    assert (built["mode"], built["entries_count"], built["channel"]) == ("manual", 3, HOTLINE)
     list_id = built["id"]
-    # No public call builds a list on the 10000 channel (see the xfail test below): it is set here, by hand, so that
-    # the rest of the walk can be checked.
-    assert desk_list_row(api, cast, list_id)["channel"] == "direct"
-    CallList.objects.filter(pk=list_id).update(channel_id=HOTLINE)
     assert desk_list_row(api, cast, list_id)["channel"] == HOTLINE
 
     response = dora.post(f"/api/v1/call-lists/{list_id}/distribute/", {"agents": ["desk1"]}, format="json")
@@ -501,25 +498,12 @@ def test_a_sale_is_credited_only_to_a_partner_its_recorder_sees(api, cast, custo
     assert not CustomerProduct.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="No public call puts a call list on the 10000 channel: POST /campaigns/{id}/call-list/ takes no `channel` "
-    "(CallListBuildSerializer refuses it as unknown) and campaigns.services.calls.call_list_build never sets one, so "
-    "every list built is `direct` and the desk's lists never conflict with the account managers' direct work.",
-)
 def test_a_desk_list_is_built_on_the_10000_channel_through_the_api(api, cast, started):
     response = build_desk_list(api, cast, started["campaign"]["id"], channel=HOTLINE)
     assert response.status_code == 201, response.json()
     assert desk_list_row(api, cast, response.json()["id"])["channel"] == HOTLINE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A call list is built over every open plan of the campaign, the plans given to a partner included "
-    "(campaigns.services.calls.call_list_build filters plans by stage and visibility only): while the partner works "
-    "its plans the desk cannot be given 'the rest of the list' - it calls the partner's customers too, which the "
-    "conflict report then flags - and the build does not name the partner's numbers among those it left out.",
-)
 def test_a_desk_list_leaves_out_the_customers_given_to_a_partner(api, cast, started):
     response = build_desk_list(api, cast, started["campaign"]["id"])  # the partner has opened nothing yet
     assert response.status_code == 201, response.json()
