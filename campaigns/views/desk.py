@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from crm.forms import style_form
 from crm.permissions import require
 
 from ..models import Campaign
@@ -75,7 +76,7 @@ class DeskView(LoginRequiredMixin, View):
             total["per_day"] = round(total["effective"] / total["days"]) if total["days"] else 0
         status = 400 if filters.errors else 200
         context = {
-            "filters": filters,
+            "filters": style_form(filters, small=True),
             "days": days,
             "lists": lists,
             "totals": sorted(totals.values(), key=lambda t: -t["per_day"]),
