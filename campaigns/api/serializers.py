@@ -33,6 +33,17 @@ from ..models import (
 from ..rules import COVERED, FAKE, THIN, UNCOVERED, mask_mobile
 
 
+def channel_named(help_text: str | None = None) -> serializers.PrimaryKeyRelatedField:
+    """A channel (issue 20) given by its code, optional. The code is the channel's key: it is read off the row, with
+    no query for the channel."""
+    return serializers.PrimaryKeyRelatedField(
+        queryset=Channel.objects.all(),
+        required=False,
+        help_text=help_text,
+        error_messages={"does_not_exist": _("Unknown channel {pk_value}.")},
+    )
+
+
 class ChannelSerializer(serializers.ModelSerializer):
     """A channel (渠道, issue 20): its code and its name in Chinese and English."""
 
@@ -53,13 +64,7 @@ class HoldingSerializer(StrictModelSerializer):
 
     customer = serializers.CharField(source="customer.code", read_only=True)
     product = serializers.CharField(source="product.code", read_only=True)
-    # A channel's code is its key: read off the row, with no query for the channel.
-    channel = serializers.PrimaryKeyRelatedField(
-        queryset=Channel.objects.all(),
-        required=False,
-        help_text=_("The channel the sale came through (issue 20); direct when not given."),
-        error_messages={"does_not_exist": _("Unknown channel {pk_value}.")},
-    )
+    channel = channel_named(_("The channel the sale came through (issue 20); direct when not given."))
     partner = serializers.PrimaryKeyRelatedField(
         queryset=Partner.objects.all(),
         required=False,
@@ -247,11 +252,8 @@ class CallListBuildSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         required=False,
         error_messages={"does_not_exist": _("No active member of staff has the username {value}.")},
     )
-    channel = serializers.PrimaryKeyRelatedField(
-        queryset=Channel.objects.all(),
-        required=False,
-        help_text=_("Through which channel it is called: hotline_10000 for the 10000 desk; direct by default."),
-        error_messages={"does_not_exist": _("Unknown channel {pk_value}.")},
+    channel = channel_named(
+        _("Through which channel it is called: hotline_10000 for the 10000 desk; direct by default.")
     )
 
 
@@ -363,11 +365,8 @@ class OpportunitySerializer(StrictModelSerializer):
     )
     competitor = serializers.ChoiceField(choices=Competitor.choices, required=False, allow_blank=True)
     source = serializers.ChoiceField(choices=OpportunitySource.choices, required=False)
-    channel = serializers.PrimaryKeyRelatedField(
-        queryset=Channel.objects.all(),
-        required=False,
-        help_text=_("The channel it came through (issue 20): direct by default, a call's channel when found on one."),
-        error_messages={"does_not_exist": _("Unknown channel {pk_value}.")},
+    channel = channel_named(
+        _("The channel it came through (issue 20): direct by default, a call's channel when found on one.")
     )
     owner = serializers.SlugRelatedField(
         slug_field="username",
@@ -474,11 +473,7 @@ class LeadSerializer(StrictModelSerializer):
         required=False,
         error_messages={"does_not_exist": _("No product has the code {value}.")},
     )
-    channel = serializers.PrimaryKeyRelatedField(
-        queryset=Channel.objects.all(),
-        required=False,
-        error_messages={"does_not_exist": _("Unknown channel {pk_value}.")},
-    )
+    channel = channel_named()
     assigned_to = serializers.CharField(source="assigned_to.username", read_only=True, default=None)
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, default=None)
     opportunity = serializers.IntegerField(source="opportunity_id", read_only=True, allow_null=True)

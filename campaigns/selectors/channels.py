@@ -190,10 +190,7 @@ class Conflict:
         ]
 
     def party(self, work: Work) -> str:
-        names = self.names or {}
-        if work.partner_id is not None:
-            return names.get(("partner", work.partner_id), "")
-        return names.get(("department", work.department_id), "")
+        return _party_of(work, self.names or {})
 
     def channel_name(self, work: Work) -> str:
         return (self.names or {}).get(("channel", work.channel), work.channel)
@@ -289,10 +286,7 @@ def _name(conflicts: list[Conflict]) -> None:
     customers = Customer.objects.in_bulk({conflict.customer_id for conflict in conflicts})
     works = [work for conflict in conflicts for work in (conflict.first, conflict.second)]
     names: dict = {("channel", channel.code): channel.label for channel in Channel.objects.all()}
-    for department in Department.objects.filter(pk__in={work.department_id for work in works}):
-        names[("department", department.pk)] = department.name
-    for partner in Partner.objects.filter(pk__in={work.partner_id for work in works}):
-        names[("partner", partner.pk)] = partner.name
+    names.update(_party_names(works))
     products = dict(
         Product.objects.filter(code__in={code for conflict in conflicts for code in conflict.products}).values_list(
             "code", "name"
@@ -387,7 +381,7 @@ def credits_for(plans: Iterable[CustomerPlan]) -> dict[int, Credit]:
     regions = Region.objects.in_bulk({plan.customer.region_id for plan in opened})
     policies = {policy.province.path: policy.attribution for policy in ChannelPolicy.objects.select_related("province")}
     credits: dict[int, Credit] = {}
-    parties = _parties(rows)
+    parties = _party_names(_work(row[2:10]) for row in rows)
     for customer_id, customer_plans in by_customer.items():
         region = regions.get(customer_plans[0].customer.region_id)
         rule = policies.get(province_path(region), DEFAULT_ATTRIBUTION) if region is not None else DEFAULT_ATTRIBUTION
@@ -408,16 +402,19 @@ def credits_for(plans: Iterable[CustomerPlan]) -> dict[int, Credit]:
     return credits
 
 
-def _parties(rows: Sequence[Sequence]) -> dict:
+def _party_names(works: Iterable[Work]) -> dict:
+    """The names of the works' departments and partners, keyed ("department", id) and ("partner", id)."""
+    works = list(works)
     names: dict = {}
-    for department in Department.objects.filter(pk__in={row[5] for row in rows if row[5] is not None}):
+    for department in Department.objects.filter(pk__in={work.department_id for work in works}):
         names[("department", department.pk)] = department.name
-    for partner in Partner.objects.filter(pk__in={row[6] for row in rows if row[6] is not None}):
+    for partner in Partner.objects.filter(pk__in={work.partner_id for work in works}):
         names[("partner", partner.pk)] = partner.name
     return names
 
 
 def _party_of(work: Work, names: dict) -> str:
+    """Who works: the partner company when the work is a partner's, else the department."""
     if work.partner_id is not None:
         return names.get(("partner", work.partner_id), "")
     return names.get(("department", work.department_id), "")

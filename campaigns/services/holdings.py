@@ -13,7 +13,6 @@ from accounts.models import Customer
 from crm import audit, versions
 from crm.models import AuditAction, Partner, User
 from crm.permissions import require
-from crm.visibility import visible_partners
 
 from ..models import (
     Channel,
@@ -22,6 +21,7 @@ from ..models import (
     Product,
 )
 from ..models.channels import DIRECT, PARTNER
+from .partners import refuse_idle_partner, refuse_unseen_partner
 
 if TYPE_CHECKING:
     from django.db.models import Field
@@ -44,18 +44,12 @@ def _sale(product: Product, data: dict[str, Any], on, user: User | None = None) 
         raise ValidationError({"partner": _("A sale through the partner channel names its partner.")})
     if code != PARTNER and partner is not None:
         raise ValidationError({"partner": _("Only a sale through the partner channel names a partner.")})
-    if partner is not None and user is not None and not visible_partners(user).filter(pk=partner.pk).exists():
-        raise ValidationError({"partner": _("No partner has the id %(id)s.") % {"id": partner.pk}})
+    if partner is not None and user is not None:
+        refuse_unseen_partner(user, partner)
     if user is not None and user.is_partner_staff and (code != PARTNER or partner != user.partner):
         raise ValidationError({"channel": _("Partner staff record the sales of their own company.")})
     if partner is not None:
-        if not Partner.objects.working(on=on).filter(pk=partner.pk).exists():
-            raise ValidationError(
-                {
-                    "partner": _("%(name)s is not working: it is suspended, ended or out of contract.")
-                    % {"name": partner.name}
-                }
-            )
+        refuse_idle_partner(partner, on=on)
         if not partner.products.filter(pk=product.pk).exists():
             raise ValidationError(
                 {"partner": _("%(name)s may not sell %(product)s.") % {"name": partner.name, "product": product.name}}

@@ -4,6 +4,7 @@ and work the plans (`Customer.objects.visible_to`). Taken back, a plan returns t
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,23 @@ from crm.visibility import visible_partners
 
 from ..models import Campaign, CustomerPlan
 from ..models.channels import DIRECT, PARTNER
+
+
+def refuse_unseen_partner(user: User, partner: Partner) -> None:
+    """A partner the user does not see (`crm.visibility.visible_partners`) is refused as if it did not exist."""
+    if not visible_partners(user).filter(pk=partner.pk).exists():
+        raise ValidationError({"partner": _("No partner has the id %(id)s.") % {"id": partner.pk}})
+
+
+def refuse_idle_partner(partner: Partner, *, on: datetime.date) -> None:
+    """A partner that does not work on the day (suspended, ended, out of contract) is refused."""
+    if not Partner.objects.working(on=on).filter(pk=partner.pk).exists():
+        raise ValidationError(
+            {
+                "partner": _("%(name)s is not working: it is suspended, ended or out of contract.")
+                % {"name": partner.name}
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -49,15 +67,8 @@ def plans_give_to_partner(
     plans = _plans(user, campaign, region)
     outside = 0
     if partner is not None:
-        if not visible_partners(user).filter(pk=partner.pk).exists():
-            raise ValidationError({"partner": _("No partner has the id %(id)s.") % {"id": partner.pk}})
-        if not Partner.objects.working(on=max(campaign.starts_on, timezone.localdate())).filter(pk=partner.pk).exists():
-            raise ValidationError(
-                {
-                    "partner": _("%(name)s is not working: it is suspended, ended or out of contract.")
-                    % {"name": partner.name}
-                }
-            )
+        refuse_unseen_partner(user, partner)
+        refuse_idle_partner(partner, on=max(campaign.starts_on, timezone.localdate()))
         if partner.contract_ends_on < campaign.ends_on:
             raise ValidationError(
                 {
