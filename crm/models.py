@@ -309,6 +309,7 @@ class Role(models.TextChoices):
     PROVINCIAL_STAFF = "provincial_staff", _("Provincial staff")
     HQ_ADMIN = "hq_admin", _("HQ administrator")
     PARTNER = "partner", _("Partner staff")
+    GRID_MANAGER = "grid_manager", _("Grid manager")
 
 
 class TeamRoleKind(models.TextChoices):
@@ -566,6 +567,9 @@ class NotificationKind(models.TextChoices):
     IMPORT_FINISHED = "import_finished", _("Import finished")
     IMPORT_FAILED = "import_failed", _("Import failed")
     LEAD_ASSIGNED = "lead_assigned", _("Inbound lead")
+    CALLS_DEALT = "calls_dealt", _("Call-list numbers dealt")
+    ARREARS_CASE = "arrears_case", _("Arrears collection case")
+    PROSPECT_RETURNED = "prospect_returned", _("Prospect returned to the pool")
 
 
 class Notification(models.Model):
