@@ -217,6 +217,17 @@ class Customer(models.Model):
     )
     location_confirmed_at = models.DateTimeField(_("location confirmed at"), null=True, blank=True, editable=False)
     list_level = models.CharField(_("list level"), max_length=10, choices=ListLevel.choices, default=ListLevel.CITY)
+    # The group headquarters this customer is a branch of (issue 21); indexed in Meta where set, so the many
+    # customers that belong to no group cost the index nothing.
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        db_index=False,
+    )
     handset_count = models.PositiveIntegerField(_("handset count"), default=0)
     employee_count = models.PositiveIntegerField(_("employee count"), default=0)
     monthly_spend = models.DecimalField(
@@ -276,6 +287,8 @@ class Customer(models.Model):
             # The list page sorts by these.
             models.Index(fields=["handset_count"], name="customer_handsets_idx"),
             models.Index(fields=["monthly_spend"], name="customer_spend_idx"),
+            # A group's branches (issue 21): only customers that have a parent are in it.
+            models.Index(fields=["parent"], name="customer_parent_idx", condition=models.Q(parent__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(monthly_spend__gte=0), name="customer_monthly_spend_gte_0"),
@@ -432,6 +445,10 @@ class BillingPeriod(models.Model):
         default=ZERO,
         validators=[MinValueValidator(ZERO)],
     )
+    arrears_amount = models.DecimalField(
+        _("arrears (CNY)"), max_digits=14, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    arrears_since = models.DateField(_("in arrears since"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -442,6 +459,7 @@ class BillingPeriod(models.Model):
             models.UniqueConstraint(fields=["customer", "period"], name="billing_one_per_customer_month"),
             models.CheckConstraint(condition=Q(monthly_spend__gte=0), name="billing_spend_gte_0"),
             models.CheckConstraint(condition=Q(informatization_revenue__gte=0), name="billing_informatization_gte_0"),
+            models.CheckConstraint(condition=Q(arrears_amount__gte=0), name="billing_arrears_gte_0"),
         ]
 
     def __str__(self) -> str:
