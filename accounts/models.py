@@ -6,9 +6,11 @@ import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Self, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -105,7 +107,9 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         - provincial staff see the subtree of their home region's province, department heads their department's
           region subtree (`crm.visibility.territory_path`);
         - account managers see the customers on whose team they currently hold any role, read through the
-          reverse relation of their team roles, so the ground floor never names the team model;
+          reverse relation of their team roles, so the ground floor never names the team model; and where such a
+          customer is on a national or provincial list, every branch of its group below it (`group_reach`,
+          issue 21): the group's account team sees its branches in every territory;
         - partner staff see the customers given to their company while it works (active, under contract): by a plan
           of a campaign in force, or by an assignment in force (`partner_customer_ids`).
 
@@ -120,7 +124,7 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
             plans, assignments = partner_customer_ids(user)
             return self.filter(Q(pk__in=plans) | Q(pk__in=assignments))
         if user.sees_own_customers_only:
-            return self.filter(pk__in=user.team_roles.active().values("customer_id"))
+            return self.filter(pk__in=group_reach(user.team_roles.active().values("customer_id")))
         path = territory_path(user)
         if path is None:
             return self.none()
@@ -148,6 +152,75 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         regions = Region.objects.codes_under(path)
         in_territory = self.filter(pk=OuterRef(f"{field}_id"), region__in=regions).order_by().values("pk")
         return rows.filter(IsNull(Subquery(in_territory), False))
+
+
+# The list levels (清单级别) above the city's: a customer on one, with its whole group below it, is owned by an account
+# team at that level (issue 21), whose members see every branch of it wherever it lies.
+GROUP_LIST_LEVELS = ("national", "provincial")
+
+
+def group_reach(seed: QuerySet) -> RawSQL:
+    """The ids of the customers `seed` (a queryset of customer ids: the ones a user holds team roles on) reaches: the
+    customers themselves and, below each one on a national or provincial list, every branch of its group, at any
+    depth (issue 21).
+
+    A recursive query walks down from the seed by `customer_parent_idx`, one index probe per branch: a group is
+    found where it is kept, by its branches' `parent`, and nothing else is stored — no root or path column that an
+    import or a move of a branch would have to rewrite, no index more on the customers table. It is one subquery,
+    so `pk IN (…)` stays a semi-join driven by the user's few customers. `UNION` keeps it finite even over a cycle,
+    which the services refuse anyway.
+    """
+    seed_sql, params = seed.query.sql_with_params()
+    table = Customer._meta.db_table
+    levels = ", ".join(f"'{level}'" for level in GROUP_LIST_LEVELS)
+    return RawSQL(
+        f"WITH RECURSIVE reach(id, down) AS ("
+        f"SELECT c.id, CASE WHEN c.list_level IN ({levels}) THEN 1 ELSE 0 END FROM {table} c "
+        f"WHERE c.id IN ({seed_sql}) "
+        f"UNION SELECT b.id, 1 FROM {table} b INNER JOIN reach r ON b.parent_id = r.id WHERE r.down = 1"
+        f") SELECT id FROM reach",
+        params,
+    )
+
+
+def group_branches(customer_id: int) -> RawSQL:
+    """The ids of every branch below a customer, at any depth (not the customer itself): a group's roll-up."""
+    table = Customer._meta.db_table
+    return RawSQL(
+        f"WITH RECURSIVE branch(id) AS (SELECT b.id FROM {table} b WHERE b.parent_id = %s "
+        f"UNION SELECT b.id FROM {table} b INNER JOIN branch r ON b.parent_id = r.id) SELECT id FROM branch",
+        (customer_id,),
+    )
+
+
+def group_line(parent_id: int | None) -> list[tuple[int, str, int | None]]:
+    """A customer's parent and every customer above it, nearest first, as (id, list_level, parent_id): what decides
+    who manages a branch, and whether a new parent would make a cycle. Stops at a customer met twice."""
+    if parent_id is None:
+        return []
+    table = Customer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE up(id, list_level, parent_id, depth) AS ("
+            f"SELECT c.id, c.list_level, c.parent_id, 0 FROM {table} c WHERE c.id = %s "
+            f"UNION SELECT c.id, c.list_level, c.parent_id, up.depth + 1 FROM {table} c "
+            f"INNER JOIN up ON c.id = up.parent_id WHERE up.depth < %s"
+            f") SELECT id, list_level, parent_id FROM up ORDER BY depth",
+            (parent_id, GROUP_DEPTH_LIMIT),
+        )
+        rows = cursor.fetchall()
+    line, met = [], set()
+    for row in rows:
+        if row[0] in met:
+            break
+        met.add(row[0])
+        line.append((row[0], row[1], row[2]))
+    return line
+
+
+# How far up a customer's group line is walked: far beyond any real group (headquarters, province, city, county), and
+# a bound on the walk should the data ever hold a cycle.
+GROUP_DEPTH_LIMIT = 20
 
 
 def partner_customer_ids(user: User) -> tuple[QuerySet, QuerySet]:
@@ -338,6 +411,38 @@ class Customer(models.Model):
             has_customer_manager=has_customer_manager,
         )
 
+    def clean(self) -> None:
+        super().clean()
+        if self.parent_id is not None and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("Parent group: a customer cannot be its own parent.")})
+        if self.parent_id is not None and self.pk is not None:
+            line = group_line(self.parent_id)
+            if any(pk == self.pk for pk, _level, _parent in line):
+                raise ValidationError(
+                    {
+                        "parent": _(
+                            "Parent group: %(code)s cannot be the parent of this customer, which is itself above it "
+                            "in the group (a cycle)."
+                        )
+                        % {"code": self.parent.code}
+                    }
+                )
+
+    def list_governance(self) -> tuple[str, list[int]]:
+        """Which list level governs the customer and who owns it there (issue 21): the highest list level of the
+        customer and of every customer above it in its group, and the ids of those of them on a national or
+        provincial list, whose account teams manage it (`crm.permissions.manages_by_list_level`). Read for the
+        parent it has now, so a parent just given counts; kept on the instance for that parent."""
+        cached = getattr(self, "_list_governance", None)
+        if cached is not None and cached[0] == (self.parent_id, self.list_level):
+            return cached[1]
+        line = [(self.pk, self.list_level), *((pk, level) for pk, level, _parent in group_line(self.parent_id))]
+        listed = [pk for pk, level in line if level in GROUP_LIST_LEVELS and pk is not None]
+        levels = {level for _pk, level in line}
+        governing = next((level for level in ListLevel.values if level in levels), ListLevel.CITY)
+        self._list_governance = ((self.parent_id, self.list_level), (governing, listed))
+        return governing, listed
+
     @property
     def location(self) -> tuple[float, float] | None:
         """The position visits are checked against: an imported one, or one set from a visit once confirmed."""
@@ -446,7 +551,12 @@ class BillingPeriod(models.Model):
         validators=[MinValueValidator(ZERO)],
     )
     arrears_amount = models.DecimalField(
-        _("arrears (CNY)"), max_digits=14, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+        _("arrears (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        default=ZERO,
+        db_default=ZERO,  # the seeding and older extracts write billing months by SQL that names no arrears
+        validators=[MinValueValidator(ZERO)],
     )
     arrears_since = models.DateField(_("in arrears since"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

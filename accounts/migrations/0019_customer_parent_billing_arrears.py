@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='billingperiod',
             name='arrears_amount',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='arrears (CNY)'),
+            field=models.DecimalField(decimal_places=2, db_default=Decimal('0'), default=Decimal('0'), max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='arrears (CNY)'),
         ),
         migrations.AddField(
             model_name='billingperiod',
