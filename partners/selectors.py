@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from crm.models import Partner, User
-from crm.visibility import NATIONAL_CODE, province_path, visible_partners
+from crm.models import Partner, Region, User
+from crm.visibility import NATIONAL_CODE, province_path, territory_path, visible_partners
 
-from .models import CommissionRule, Settlement, SettlementLine
+from .models import CommissionRule, Settlement, SettlementLine, SettlementStatus
 
 
 def partners_for(user: User) -> QuerySet[Partner]:
@@ -35,6 +35,18 @@ def commission_rules_for(user: User) -> QuerySet[CommissionRule]:
     if user.is_provincial_staff and user.region is not None:
         return rules.filter(Q(scope_id=NATIONAL_CODE) | Q(scope__path=province_path(user.region)))
     return rules.none()
+
+
+def approved_until(user: User, *, scope: Region | None = None) -> datetime.date | None:
+    """The latest month with an approved settlement in `scope` (the user's territory by default): a rule of that
+    scope, or of the national root, may change from the month after it only (`services.commission_rule_update`)."""
+    path = scope.path if scope is not None else territory_path(user)
+    if path is None:
+        return None
+    approved = Settlement.objects.filter(status=SettlementStatus.APPROVED)
+    if path:
+        approved = approved.filter(partner__region__path__startswith=path)
+    return approved.aggregate(last=Max("period"))["last"]
 
 
 def settlements_for(user: User) -> QuerySet[Settlement]:

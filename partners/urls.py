@@ -10,4 +10,9 @@ urlpatterns = [
     path("settlements/compute/", views.SettlementsComputeView.as_view(), name="settlements-compute"),
     path("settlements/<int:pk>/", views.SettlementView.as_view(), name="settlement"),
     path("settlements/<int:pk>/approve/", views.SettlementApproveView.as_view(), name="settlement-approve"),
+    # commission rules (酬金规则): provincial staff keep their province's, headquarters the national ones
+    path("commission-rules/", views.CommissionRuleListView.as_view(), name="commission-rules"),
+    path("commission-rules/new/", views.CommissionRuleFormView.as_view(), name="commission-rule-create"),
+    path("commission-rules/<int:pk>/", views.CommissionRuleFormView.as_view(), name="commission-rule"),
+    path("commission-rules/<int:pk>/end/", views.CommissionRuleEndView.as_view(), name="commission-rule-end"),
 ]

@@ -5,25 +5,31 @@ from __future__ import annotations
 
 import datetime
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
-from crm.models import Partner
-from crm.permissions import may, require
+from campaigns.models import Product
+from crm.forms import add_service_errors, style_form
+from crm.models import Partner, PartnerKind
+from crm.permissions import ACTIONS, may, require
 from crm.visibility import territory_region
 
 from . import months, selectors, services
-from .models import CommissionBasis, SettlementStatus
+from .forms import CommissionRuleForm, RuleEndForm, rule_scopes
+from .models import CommissionBasis, CommissionRule, SettlementStatus
 from .rules import month_end
+from .services.commissions import RULE_FIELDS
 
 LINES_PER_PAGE = 100
 
@@ -75,6 +81,7 @@ class SettlementListView(LoginRequiredMixin, View):
             "unsettled": unsettled,
             "over": months.is_over(month, timezone.localdate()),
             "may_compute": region is not None and may(request.user, "partners.settle", region),
+            "may_rules": may(request.user, "partners.view_commission_rules"),
             "query": f"period={months.format_month(month)}",
         }
         return render(request, "partners/settlement_list.html", context)
@@ -135,6 +142,7 @@ class SettlementView(LoginRequiredMixin, View):
             "corrections": lines.filter(corrects_period__isnull=False).aggregate(
                 amount=Sum("amount"), count=Count("pk")
             ),
+            "may_rules": may(request.user, "partners.view_commission_rules"),
             "may_approve": not settlement.is_approved
             and may(request.user, "partners.approve_settlement", settlement.partner),
             "query": "",
@@ -163,3 +171,172 @@ class SettlementApproveView(LoginRequiredMixin, View):
                 % {"month": months.format_month(settlement.period), "partner": settlement.partner.name},
             )
         return redirect("partners:settlement", pk=settlement.pk)
+
+
+# -- commission rules (酬金规则): kept from the browser through the services the API uses ------------------------------
+
+
+class RuleFilterForm(forms.Form):
+    """The rules list's filters: partner kind, product, basis and whether the rule pays this month."""
+
+    kind = forms.ChoiceField(label=_lazy("Partner kind"), required=False)
+    product = forms.ChoiceField(label=_lazy("Product"), required=False)
+    basis = forms.ChoiceField(label=_lazy("Basis"), required=False)
+    state = forms.ChoiceField(
+        label=_lazy("In force"),
+        required=False,
+        choices=[
+            ("", _lazy("All")),
+            ("current", _lazy("Pays this month")),
+            ("future", _lazy("Starts later")),
+            ("ended", _lazy("Ended")),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        every = [("", _lazy("All"))]
+        self.fields["kind"].choices = every + list(PartnerKind.choices)
+        self.fields["basis"].choices = every + list(CommissionBasis.choices)
+        self.fields["product"].choices = every + [
+            (code, f"{code} {name}") for code, name in Product.objects.order_by("code").values_list("code", "name")
+        ]
+
+    def apply(self, rules, month: datetime.date):
+        if not self.is_valid():
+            return rules
+        data = self.cleaned_data
+        if data["kind"]:
+            rules = rules.filter(partner_kind=data["kind"])
+        if data["product"]:
+            rules = rules.filter(product_id=data["product"])
+        if data["basis"]:
+            rules = rules.filter(basis=data["basis"])
+        if data["state"] == "current":
+            rules = rules.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=month), valid_from__lte=month)
+        elif data["state"] == "future":
+            rules = rules.filter(valid_from__gt=month)
+        elif data["state"] == "ended":
+            rules = rules.filter(valid_until__lt=month)
+        return rules
+
+
+class CommissionRuleListView(LoginRequiredMixin, View):
+    """Provincial staff: the national rules and their province's, theirs to keep; headquarters every one. Filtered by
+    partner kind, product, basis and whether a rule pays this month."""
+
+    def get(self, request):
+        require(request.user, "partners.view_commission_rules")
+        this_month = timezone.localdate().replace(day=1)
+        filters = RuleFilterForm(request.GET or None)
+        rules = filters.apply(selectors.commission_rules_for(request.user), this_month)
+        rules = rules.order_by("product_id", "partner_kind", "basis", "scope__path", "-valid_from", "pk")
+        page = Paginator(rules, 50).get_page(request.GET.get("page"))
+        rows = [
+            {
+                "rule": rule,
+                "keeps": may(request.user, "partners.keep_commission_rules", rule),
+                "in_force": rule.in_force(this_month),
+                "ended": rule.valid_until is not None and rule.valid_until < this_month,
+            }
+            for rule in page
+        ]
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            "filters": style_form(filters if filters.is_bound else RuleFilterForm(), small=True),
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "may_add": region_keeps_rules(request.user),
+            "frozen_until": selectors.approved_until(request.user),
+        }
+        return render(request, "partners/commission_rule_list.html", context)
+
+
+def region_keeps_rules(user) -> bool:
+    """Whether the user keeps any scope's rules (their province's, or headquarters the national ones)."""
+    return any(may(user, "partners.keep_commission_rules", CommissionRule(scope=scope)) for scope in rule_scopes(user))
+
+
+class CommissionRuleFormView(LoginRequiredMixin, View):
+    """GET the form of a new rule (no pk) or of one the user keeps, POST to save it through the service: a negative
+    rate or amount, a field the basis does not take, an overlap with another rule or a change that would reach a
+    month already approved is refused on its field, nothing saved. A rule the user does not read is 404; one they
+    read but do not keep (a national rule, for provincial staff) 403."""
+
+    template_name = "partners/commission_rule_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        require(request.user, "partners.view_commission_rules")
+        self.rule = None
+        if "pk" in kwargs:
+            self.rule = get_object_or_404(selectors.commission_rules_for(request.user), pk=kwargs["pk"])
+            require(request.user, "partners.keep_commission_rules", self.rule)
+        elif not region_keeps_rules(request.user):
+            raise PermissionDenied(str(ACTIONS["partners.keep_commission_rules"][1]))
+        return super().dispatch(request, *args, **kwargs)
+
+    def render_form(self, request, form: CommissionRuleForm, end_form: RuleEndForm | None = None, status: int = 200):
+        context = {
+            "rule": self.rule,
+            "form": style_form(form),
+            "end_form": style_form(end_form or RuleEndForm(initial=self.end_initial())) if self.rule else None,
+            "frozen_until": selectors.approved_until(request.user, scope=self.rule.scope if self.rule else None),
+            "lines": self.rule.lines.count() if self.rule else 0,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def end_initial(self) -> dict:
+        if self.rule is None:
+            return {}
+        return {"valid_until": self.rule.valid_until or max(self.rule.valid_from, timezone.localdate().replace(day=1))}
+
+    def get(self, request, pk: int | None = None):
+        return self.render_form(request, CommissionRuleForm(instance=self.rule, user=request.user))
+
+    def post(self, request, pk: int | None = None):
+        form = CommissionRuleForm(request.POST, instance=self.rule or CommissionRule(), user=request.user)
+        if not form.is_valid():
+            return self.render_form(request, form)
+        data = {name: form.cleaned_data.get(name) for name in RULE_FIELDS}
+        try:
+            if self.rule is None:
+                rule = services.commission_rule_create(user=request.user, data=data)
+            else:
+                rule = services.commission_rule_update(user=request.user, rule=self.rule, data=data)
+        except ValidationError as refused:
+            add_service_errors(form, refused)
+            return self.render_form(request, form)
+        messages.success(request, _("Commission rule #%(rule)s saved.") % {"rule": rule.pk})
+        return redirect(f"{reverse('partners:commission-rules')}#rule-{rule.pk}")
+
+
+class CommissionRuleEndView(CommissionRuleFormView):
+    """POST the last month a rule pays (its `valid_until`), through the same service: a month already approved in
+    its scope cannot be reached."""
+
+    def get(self, request, pk: int | None = None):
+        return redirect("partners:commission-rule", pk=pk)
+
+    def post(self, request, pk: int | None = None):
+        assert self.rule is not None
+        end_form = RuleEndForm(request.POST)
+        if end_form.is_valid():
+            try:
+                services.commission_rule_update(
+                    user=request.user, rule=self.rule, data={"valid_until": end_form.cleaned_data["valid_until"]}
+                )
+            except ValidationError as refused:
+                add_service_errors(end_form, refused)
+            else:
+                messages.success(
+                    request,
+                    _("Commission rule #%(rule)s ends with %(month)s.")
+                    % {"rule": self.rule.pk, "month": months.format_month(end_form.cleaned_data["valid_until"])},
+                )
+                return redirect(f"{reverse('partners:commission-rules')}#rule-{self.rule.pk}")
+        self.rule.refresh_from_db()
+        return self.render_form(request, CommissionRuleForm(instance=self.rule, user=request.user), end_form)

@@ -706,6 +706,32 @@ EXPECTATIONS: dict[str, Route] = {
         insider_with_right=Call("paul", 302),  # back to the month's list
     ),
     "partners:settlement": partner_money(PAGE, kwargs=pk("settlement")),
+    # commission rules: provincial staff read the national ones and keep their province's; Guangdong's do not see
+    # Sichuan's (404); headquarters keep the national ones
+    "partners:commission-rules": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    "partners:commission-rule-create": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("dora", 403), insider_with_right=Call("paul", 200)
+    ),
+    "partners:commission-rule": Route(
+        PAGE,
+        kwargs=pk("commission_rule"),
+        anonymous=302,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=Call("paul", 403, kwargs=pk("national_commission_rule")),
+        insider_with_right=Call("paul", 200),
+    ),
+    "partners:commission-rule-end": Route(
+        PAGE,
+        method="post",
+        kwargs=pk("commission_rule"),
+        data={"valid_until": f"{SETTLED_MONTH:%Y-%m}"},
+        anonymous=302,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=Call("paul", 403, kwargs=pk("national_commission_rule")),
+        insider_with_right=Call("paul", 302),
+    ),
     "partners:settlement-approve": partner_money(PAGE, method="post", kwargs=pk("settlement"), done=302),
     # -- campaigns -------------------------------------------------------------------------------------------------
     "campaigns:campaigns": Route(
