@@ -345,6 +345,29 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         is_provincial_or_above & in_territory,
         _("Only provincial staff of the partner's territory and headquarters approve commission settlements."),
     ),
+    # Arrears collection (大额欠费, issue 21): the operator's staff who see the customer read its arrears (partner staff
+    # work what is given to their company, not its bills); the customer's team and the managers over it record what
+    # the chase gave; thresholds are kept by provincial staff for their province and by headquarters nationally.
+    "arrears.view": (
+        is_staff_member & ~is_partner_staff & sees_customer,
+        _("Only the operator's staff who see the customer read its arrears."),
+    ),
+    "arrears.view_cases": (
+        is_staff_member & ~is_partner_staff,
+        _("Only the operator's staff read collection cases."),
+    ),
+    "arrears.record_outcome": (
+        ~is_partner_staff & sees_its_customer & (on_its_customers_team | manages_teams),
+        _("Only the customer's team and the managers over it record the outcome of a collection case."),
+    ),
+    "arrears.view_thresholds": (
+        is_provincial_or_above,
+        _("Only provincial staff and headquarters keep the arrears thresholds."),
+    ),
+    "arrears.set_thresholds": (
+        is_provincial_or_above & in_territory & (is_headquarters | ~is_national),
+        _("Provincial staff set their province's arrears thresholds, headquarters the national ones."),
+    ),
     # KPI targets: headquarters the national ones, provincial staff their province's.
     "kpis.set_targets": (is_provincial_or_above, _("Only provincial staff and headquarters set KPI targets.")),
     "kpis.compute_now": (

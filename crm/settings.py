@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "tiering",
     "teams",
     "campaigns",
+    "arrears",
     "kpis",
     "imports",
     "partners",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("tiering/", include("tiering.urls")),
     path("kpis/", include("kpis.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("arrears/", include("arrears.urls")),
     path("imports/", include("imports.urls")),
     path("partners/", include("partners.urls")),
     path("audit/", views.AuditListView.as_view(), name="audit"),

@@ -35,6 +35,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import BillingPeriod, Customer, Industry, StatusPeriod
+from arrears.services import arrears_cases_sync, arrears_refresh
 from campaigns.models import Product
 from crm import audit
 from crm.bulk import analyze_after_load, first_load
@@ -609,6 +610,8 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
         )
     if kind.name == "holdings":
         _check_holding_dates(run, kind, stage, issues, path)
+    if kind.name == "billing" and "arrears_since" in stage.names:
+        _check_arrears_since(run, stage, issues)
 
 
 def _check_together(run: ImportRun, stage: Stage, issues: Issues, pair: tuple[str, str]) -> None:
@@ -630,6 +633,21 @@ def _check_together(run: ImportRun, stage: Stage, issues: Issues, pair: tuple[st
             header_of(run, name),
             lambda row: message,  # noqa: B023 (read at once, within this turn of the loop)
         )
+
+
+def _check_arrears_since(run: ImportRun, stage: Stage, issues: Issues) -> None:
+    """Arrears have a day they began only when something is owed."""
+    table = q(stage.table)
+    amount = "s.arrears_amount" if "arrears_amount" in stage.names else "0"
+    _sql_issues(
+        stage,
+        issues,
+        f"SELECT s.line, CAST(s.arrears_since AS TEXT) FROM {table} s "
+        f"WHERE s.arrears_since IS NOT NULL AND COALESCE({amount}, 0) = 0",
+        [],
+        header_of(run, "arrears_since"),
+        lambda row: _("Arrears have a day they began only when an amount is owed: the arrears amount is 0 or empty."),
+    )
 
 
 def _check_holding_dates(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, path: str) -> None:
@@ -846,6 +864,8 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
     }
     if kind.name == "billing":
         _billing_to_customers(stage, path, moment)
+        if "arrears_amount" in stage.names:
+            outcome.update(_arrears(stage, path, moment, run.created_by))
     if kind.name in ("customers", "billing"):
         progress_set(run, "tiers", rows, rows)
         if kind.name == "customers":
@@ -1179,6 +1199,16 @@ def _billing_to_customers(stage: Stage, path: str, moment) -> None:
     for name, value in values.items():
         differs |= Q(**{f"{name}__distinct_from": value})
     customers.filter(differs).update(**values, updated_at=moment)
+
+
+def _arrears(stage: Stage, path: str, moment, user: User | None) -> dict[str, int]:
+    """What the customers billed owe as their latest bill says, and their collection cases opened and closed over
+    it (issue 21), set-based for the customers the file names."""
+    source, params = stage.source(path)
+    customers = Customer.objects.filter(pk__in=RawSQL(f"SELECT c.id {source}", params))
+    arrears_refresh(customers=customers, moment=moment)
+    synced = arrears_cases_sync(customers=customers, user=user)
+    return {"arrears_cases_opened": synced.opened, "arrears_cases_closed": synced.closed}
 
 
 def _status_history(stage: Stage, moment) -> None:

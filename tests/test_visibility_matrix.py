@@ -298,6 +298,19 @@ class World:
         return DNC_MOBILE
 
     @cached_property
+    def arrears_case(self):
+        """An open collection case over CD0001's arrears of 86 000 (issue 21)."""
+        from arrears.models import ArrearsCase
+
+        return ArrearsCase.objects.create(
+            customer=self.customers["alice"],
+            opened_amount=Decimal("86000.00"),
+            amount=Decimal("86000.00"),
+            threshold=Decimal("50000.00"),
+            due_on=timezone.localdate() + datetime.timedelta(days=14),
+        )
+
+    @cached_property
     def snapshots(self):
         """This month's KPI snapshots (the API answers 404 for a scope without any)."""
         return kpi_compute(period=Period.of(timezone.localdate()))
@@ -1057,6 +1070,18 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=Call("bob", 403),
         insider_with_right=ALICE_OK,
     ),
+    "arrears:cases": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "arrears:outcome": Route(
+        PAGE,
+        kwargs=pk("arrears_case"),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "arrears:thresholds": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
     "campaigns:leads": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     "campaigns:lead-close": Route(
         PAGE,
@@ -1116,6 +1141,19 @@ EXPECTATIONS: dict[str, Route] = {
         insider_with_right=ALICE_OK,
     ),
     "customer-coverage": customer_read(API),
+    # -- arrears collection (issue 21): read by the operator's staff who see the customer, chased by its team ------
+    "customer-arrears": customer_read(API),
+    "customer-arrears-outcome": Route(
+        API,
+        kwargs=code(),
+        method="post",
+        data={"kind": "disputed", "note": "账单有误"},
+        needs=("arrears_case",),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("alice", 201),
+    ),
     "do-not-call": Route(
         API,
         needs=("do_not_call",),

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("tiering.api.urls")),
     path("", include("teams.api.urls")),
     path("", include("campaigns.api.urls")),
+    path("", include("arrears.api.urls")),
     path("", include("kpis.api.urls")),
     path("", include("imports.api.urls")),
     path("", include("partners.api.urls")),

@@ -1,0 +1,48 @@
+"""What arrears adds to the floors below it (`accounts.hooks`, `accounts.filters`): the arrears card of the customer
+page, and the customer list's arrears filter, where the KPI figures link. `register()` runs in
+`ArrearsConfig.ready`."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from accounts import hooks as customer_hooks
+from accounts.filters import customer_filter_add
+from crm.permissions import may
+
+from .rules import AGE_BUCKETS, AGE_LABELS
+from .selectors import arrears_condition, customer_arrears
+
+ARREARS_CHOICES = [
+    ("any", _("In arrears")),
+    ("case", _("Open collection case")),
+    *((code, format_lazy(_("In arrears {age}"), age=AGE_LABELS[code])) for code, _first, _last in AGE_BUCKETS),
+]
+
+
+def filter_arrears(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    return queryset.filter(arrears_condition(value)) if value else queryset
+
+
+def customer_page_context(*, request, customer) -> dict:
+    """The arrears card, for the operator's staff who see the customer, when it owes something or had a case: one
+    query for a customer that never had a case."""
+    if not may(request.user, "arrears.view", customer):
+        return {}
+    arrears = customer_arrears(customer)
+    if not arrears.shown:
+        return {}
+    may_record = arrears.case is not None and may(request.user, "arrears.record_outcome", arrears.case)
+    return {"arrears": arrears, "arrears_may_record": may_record}
+
+
+def register() -> None:
+    customer_hooks.customer_page_context.register("arrears.card", customer_page_context)
+    customer_filter_add(
+        "arrears",
+        django_filters.ChoiceFilter(choices=ARREARS_CHOICES, method=filter_arrears, label=_("Arrears")),
+        after="coverage",
+    )
