@@ -63,6 +63,12 @@ BEAT_SCHEDULE = {
         "task": "campaigns.tasks.coverage_nightly",
         "schedule": crontab(hour=4, minute=40),
     },
+    # 05:00 nightly: prospects claimed from a grid's pool (公海) and left without a visit for their province's days go
+    # back to the pool, and their managers are told (issue 21).
+    "prospects-return-nightly": {
+        "task": "prospects.tasks.prospects_return_nightly",
+        "schedule": crontab(hour=5, minute=0),
+    },
     # 08:00 every day: each user's morning digest (visits due, idle plans, expiring overrides…) into their inbox,
     # by e-mail to those who chose it, and one message per department to its group robot: who of the team is behind.
     "notifications-digest-daily": {

@@ -59,6 +59,11 @@ def is_partner_staff(user) -> bool:
     return is_staff_member(user) and user.role == Role.PARTNER
 
 
+@rules.predicate
+def is_grid_manager(user) -> bool:
+    return is_staff_member(user) and user.role == Role.GRID_MANAGER
+
+
 is_provincial_or_above = is_headquarters | is_provincial_staff
 manages_teams = is_provincial_or_above | is_department_head
 
@@ -189,6 +194,18 @@ def is_assignee(user, thing) -> bool:
 def requested_it(user, thing) -> bool:
     """The user asked for the object (a tier override request)."""
     return thing is not None and thing.requested_by_id == user.pk
+
+
+@rules.predicate
+def claimed_it(user, prospect) -> bool:
+    """The user holds this prospect, claimed from the pool (公海, issue 21)."""
+    return prospect is not None and prospect.claimed_by_id is not None and prospect.claimed_by_id == user.pk
+
+
+@rules.predicate
+def nobody_claimed_it(user, prospect) -> bool:
+    """The prospect is in the pool (公海): nobody holds it."""
+    return prospect is not None and prospect.claimed_by_id is None
 
 
 @rules.predicate
@@ -344,6 +361,58 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "partners.approve_settlement": (
         is_provincial_or_above & in_territory,
         _("Only provincial staff of the partner's territory and headquarters approve commission settlements."),
+    ),
+    # Arrears collection (大额欠费, issue 21): the operator's staff who see the customer read its arrears (partner staff
+    # work what is given to their company, not its bills); the customer's team and the managers over it record what
+    # the chase gave; thresholds are kept by provincial staff for their province and by headquarters nationally.
+    "arrears.view": (
+        is_staff_member & ~is_partner_staff & sees_customer,
+        _("Only the operator's staff who see the customer read its arrears."),
+    ),
+    "arrears.view_cases": (
+        is_staff_member & ~is_partner_staff,
+        _("Only the operator's staff read collection cases."),
+    ),
+    "arrears.record_outcome": (
+        ~is_partner_staff & sees_its_customer & (on_its_customers_team | manages_teams),
+        _("Only the customer's team and the managers over it record the outcome of a collection case."),
+    ),
+    "arrears.view_thresholds": (
+        is_provincial_or_above,
+        _("Only provincial staff and headquarters keep the arrears thresholds."),
+    ),
+    "arrears.set_thresholds": (
+        is_provincial_or_above & in_territory & (is_headquarters | ~is_national),
+        _("Provincial staff set their province's arrears thresholds, headquarters the national ones."),
+    ),
+    # Prospects (潜在客户, issue 21): filed by the staff of a territory (grid managers above all) within it; claimed
+    # from the pool (公海) by those who work customers — grid managers and account managers — in their territory,
+    # up to the province's limit; worked (visited, converted into a customer) by the one who holds it, by its grid's
+    # manager while nobody does, and by the managers over its region.
+    "prospects.file": (
+        is_staff_member & ~is_partner_staff & in_territory,
+        _("Only staff file prospects, within their own territory."),
+    ),
+    "prospects.claim": (
+        (is_grid_manager | is_account_manager) & in_territory,
+        _("Only grid managers and account managers of its territory claim a prospect."),
+    ),
+    "prospects.work": (
+        claimed_it | (manages_teams & in_territory) | (is_grid_manager & in_territory & nobody_claimed_it),
+        _(
+            "Only who claimed the prospect, its grid's manager while nobody holds it, and the managers over its region "
+            "work it."
+        ),
+    ),
+    "prospects.keep_rules": (
+        is_provincial_or_above & in_territory,
+        _("Only provincial staff and headquarters keep the claim rules and new-customer targets."),
+    ),
+    # A grid's page (its customers, profiles, coverage, prospects and visits): those with a territory over it — its grid
+    # manager, department heads, provincial staff — not the account managers and partners, who see customers only.
+    "prospects.view_grid": (
+        is_staff_member & ~is_account_manager & ~is_partner_staff,
+        _("A grid's page is for its grid manager, department heads and provincial staff."),
     ),
     # Arrears collection (大额欠费, issue 21): the operator's staff who see the customer read its arrears (partner staff
     # work what is given to their company, not its bills); the customer's team and the managers over it record what

@@ -26,6 +26,7 @@ from .models import (
     NotificationKind,
     Partner,
     Region,
+    RegionLevel,
     Role,
     User,
 )
@@ -73,6 +74,13 @@ def staff_upsert(
     region = Region.objects.filter(code=region_code).first()
     if region is None:
         raise ValidationError({"region": _("Unknown region code %(code)s.") % {"code": region_code}})
+    if role == Role.GRID_MANAGER and region.level != RegionLevel.GRID:
+        raise ValidationError(
+            {
+                "region": _("A grid manager's home region is a grid (such as 510104-G01), not %(code)s.")
+                % {"code": region.code}
+            }
+        )
     user = User.objects.filter(username=username).first()
     created = user is None
     if user is None:

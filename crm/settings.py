@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "kpis",
     "imports",
     "partners",
+    "prospects",
     "workbench",
     "demo",
 ]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("arrears/", include("arrears.urls")),
     path("imports/", include("imports.urls")),
     path("partners/", include("partners.urls")),
+    path("prospects/", include("prospects.urls")),
     path("audit/", views.AuditListView.as_view(), name="audit"),
     path("jobs/", views.JobsView.as_view(), name="jobs"),
     path("jobs/progress/", views.JobProgressView.as_view(), name="jobs-progress"),

@@ -618,6 +618,22 @@ def team_customer_filed(*, customer: Customer, user: User) -> None:
         TeamRole.objects.create(customer=customer, user=user, role=TeamRoleKind.CUSTOMER_MANAGER)
 
 
+@transaction.atomic
+def team_found(*, by: User, customer: Customer, customer_manager: User) -> None:
+    """The first customer manager of a customer just converted from a prospect (issue 21), named by who converted it
+    (its grid manager, who may not otherwise assign team roles): only on a customer that has none yet; later
+    changes are `team_set`'s. The manager is told, and the change is on the team's history."""
+    customer_lock(customer)
+    before = team_lineup(customer)
+    if TeamRole.objects.active().filter(customer=customer, role=TeamRoleKind.CUSTOMER_MANAGER).exists():
+        return
+    _check_assignee(customer=customer, user=customer_manager, field="customer_manager")
+    _save_roles([TeamRole(customer=customer, user=customer_manager, role=TeamRoleKind.CUSTOMER_MANAGER)])
+    after = team_lineup(customer)
+    audit.record_many([_team_entry(by=by, customer=customer, changes=audit.diff(before, after))])
+    notices.team_change_notified(by=by, customer=customer, before=before, after=after)
+
+
 # -- verified field visits: photos and the customer's location -------------------------------------------------------
 
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}

@@ -298,6 +298,11 @@ class World:
         return DNC_MOBILE
 
     @cached_property
+    def snapshots(self):
+        """This month's KPI snapshots (the API answers 404 for a scope without any)."""
+        return kpi_compute(period=Period.of(timezone.localdate()))
+
+    @cached_property
     def arrears_case(self):
         """An open collection case over CD0001's arrears of 86 000 (issue 21)."""
         from arrears.models import ArrearsCase
@@ -311,9 +316,29 @@ class World:
         )
 
     @cached_property
-    def snapshots(self):
-        """This month's KPI snapshots (the API answers 404 for a scope without any)."""
-        return kpi_compute(period=Period.of(timezone.localdate()))
+    def grid_manager(self):
+        """gina, the grid manager (网格经理) of 春熙路网格 (510104-G01), in the cast from then on."""
+        from tests.factories import UserFactory
+
+        self.cast["gina"] = UserFactory(username="gina", role="grid_manager", region=self.territory["grid"])
+        return self.cast["gina"]
+
+    @cached_property
+    def prospect(self):
+        """A company of 春熙路网格 in its pool (公海, issue 21), filed by its grid manager."""
+        from prospects.services import prospect_file
+
+        return prospect_file(
+            user=self.grid_manager,
+            data={"name": "成都春熙咖啡有限公司", "region": self.territory["grid"], "address": "春熙路9号"},
+        )
+
+    @cached_property
+    def claimed_prospect(self):
+        """The pool's prospect, claimed by alice, an account manager of 锦江区."""
+        from prospects.services import prospect_claim
+
+        return prospect_claim(user=self.cast["alice"], prospect=self.prospect)
 
 
 # -- the expectations ----------------------------------------------------------------------------------------------
@@ -1039,6 +1064,121 @@ EXPECTATIONS: dict[str, Route] = {
     ),
     "campaigns:channel-conflicts": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
+    ),
+    # -- prospects (潜在客户, issue 21): those of the reader's territory; the grid and account managers claim one, its
+    # holder (and the managers over it) works it; gina, the grid's manager, sees alice's claim but does not hold it
+    "prospect-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "prospect-detail": Route(
+        API,
+        kwargs=pk("prospect"),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "prospect-claim": Route(
+        API,
+        kwargs=pk("prospect"),
+        method="post",
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("dora", 403),  # a department head manages, does not claim
+        insider_with_right=ALICE_OK,
+    ),
+    "prospect-release": Route(
+        API,
+        kwargs=pk("claimed_prospect"),
+        method="post",
+        needs=("grid_manager",),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("gina", 403),
+        insider_with_right=ALICE_OK,
+    ),
+    "prospect-visits": Route(
+        API,
+        kwargs=pk("claimed_prospect"),
+        method="post",
+        data={"summary": "初次拜访"},
+        needs=("grid_manager",),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("gina", 403),
+        insider_with_right=Call("alice", 201),
+    ),
+    "prospect-convert": Route(
+        API,
+        kwargs=pk("claimed_prospect"),
+        method="post",
+        data={"code": "PR0001"},
+        needs=("grid_manager",),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("gina", 403),
+        insider_with_right=Call("alice", 201),
+    ),
+    "prospects:list": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "prospects:detail": Route(
+        PAGE,
+        kwargs=pk("prospect"),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
+    "prospects:claim": Route(
+        PAGE,
+        kwargs=pk("prospect"),
+        method="post",
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("dora", 403),
+        insider_with_right=Call("alice", 302),
+    ),
+    "prospects:release": Route(
+        PAGE,
+        kwargs=pk("claimed_prospect"),
+        method="post",
+        needs=("grid_manager",),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("gina", 403),
+        insider_with_right=Call("alice", 302),
+    ),
+    "prospects:visit": Route(
+        PAGE,
+        kwargs=pk("claimed_prospect"),
+        method="post",
+        data={"summary": "初次拜访"},
+        needs=("grid_manager",),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("gina", 403),
+        insider_with_right=Call("alice", 302),
+    ),
+    "prospects:convert": Route(
+        PAGE,
+        kwargs=pk("claimed_prospect"),
+        method="post",
+        data={"code": "PR0001"},
+        needs=("grid_manager",),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("gina", 403),
+        insider_with_right=Call("alice", 302),
+    ),
+    # grids (网格, issue 21): their grid manager, the department heads and provincial staff over them; an account
+    # manager sees customers, not a territory (403); a grid of another province is 404
+    "kpis:grids": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "kpis:grid": Route(
+        PAGE,
+        kwargs=lambda world: {"code": "510104-G01"},
+        anonymous=302,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("dora", 200),
     ),
     # -- inbound leads (issue 20): the recorder and the assignee see one, the assignee and managers work it ----------
     "lead-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),

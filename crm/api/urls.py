@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("kpis.api.urls")),
     path("", include("imports.api.urls")),
     path("", include("partners.api.urls")),
+    path("", include("prospects.api.urls")),
     *api_root_urls(),
 ]

@@ -1,0 +1,206 @@
+"""Pages of the prospect pool (公海, issue 21): the prospects of the reader's territory with the form that files one —
+its possible duplicates shown before it is saved — and a prospect's page, where it is claimed, visited, given back
+or converted into a customer."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from accounts.models import Industry
+from crm.forms import add_service_errors, style_form
+from crm.models import Region, User
+from crm.permissions import may
+from crm.visibility import filing_regions
+
+from . import selectors, services
+from .models import ProspectStatus
+from .rules import claim_expires_at
+
+PROSPECTS_SHOWN = 100
+
+
+class ProspectForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("name"), max_length=200)
+    uscc = forms.CharField(label=gettext_lazy("unified social credit code"), max_length=18, required=False)
+    region = forms.ModelChoiceField(label=gettext_lazy("region"), queryset=Region.objects.none())
+    address = forms.CharField(label=gettext_lazy("address"), max_length=300)
+    latitude = forms.FloatField(label=gettext_lazy("latitude"), required=False, widget=forms.HiddenInput)
+    longitude = forms.FloatField(label=gettext_lazy("longitude"), required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions = filing_regions(user).order_by("path") if user is not None else Region.objects.none()
+        self.fields["region"].queryset = regions
+        if user is not None and user.region is not None and user.region.level == "grid":
+            self.fields["region"].initial = user.region
+
+
+class ConvertForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("customer code"), max_length=32, help_text=gettext_lazy("The BOSS group id.")
+    )
+    industry = forms.ModelChoiceField(label=gettext_lazy("industry"), queryset=Industry.objects.all(), required=False)
+    customer_manager = forms.ModelChoiceField(
+        label=gettext_lazy("customer manager"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=gettext_lazy("Whoever claimed it, when left empty."),
+    )
+
+    def __init__(self, *args, prospect=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if prospect is not None:
+            province = prospect.region.path.split("/")[1]
+            self.fields["customer_manager"].queryset = (
+                User.objects.filter(is_active=True, region__path__startswith=f"000000/{province}/")
+                .exclude(role="partner")
+                .order_by("last_name", "first_name", "username")
+            )
+
+
+class VisitForm(forms.Form):
+    summary = forms.CharField(label=gettext_lazy("summary"), max_length=2000, widget=forms.Textarea({"rows": 2}))
+
+
+SHOW = {"pool": ProspectStatus.POOL, "claimed": ProspectStatus.CLAIMED, "converted": ProspectStatus.CONVERTED}
+
+
+class ProspectListView(LoginRequiredMixin, View):
+    """The prospects the reader sees — the pool by default, or theirs, the claimed, the converted — and the form
+    that files one: a first save with possible duplicates shows them and asks again."""
+
+    template_name = "prospects/list.html"
+
+    def render_page(self, request, form: ProspectForm, duplicates=None, status: int = 200):
+        show = request.GET.get("show", "pool")
+        prospects = selectors.prospects_for(request.user)
+        if show == "mine":
+            prospects = prospects.claimed_by(request.user)
+        elif show in SHOW:
+            prospects = prospects.filter(status=SHOW[show])
+        else:
+            show = "all"
+        limits = selectors.claim_limits(request.user.region) if request.user.region is not None else None
+        context = {
+            "form": style_form(form),
+            "duplicates": duplicates,
+            "prospects": list(prospects.order_by("-created_at", "-id")[:PROSPECTS_SHOWN]),
+            "show": show,
+            "shown": PROSPECTS_SHOWN,
+            "held": selectors.claimed_count(request.user),
+            "limits": limits,
+            "may_file": may(request.user, "prospects.file", request.user.region),
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self.render_page(request, ProspectForm(user=request.user))
+
+    def post(self, request):
+        form = ProspectForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return self.render_page(request, form, status=400)
+        data = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
+        if not request.POST.get("confirm"):
+            duplicates = selectors.possible_duplicates(
+                user=request.user, name=data["name"], address=data["address"], uscc=data.get("uscc")
+            )
+            if duplicates:
+                return self.render_page(request, form, duplicates=duplicates)
+        try:
+            prospect = services.prospect_file(user=request.user, data=data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.render_page(request, form, status=400)
+        messages.success(request, _("%(name)s filed into the pool.") % {"name": prospect.name})
+        return HttpResponseRedirect(reverse("prospects:detail", args=[prospect.pk]))
+
+
+class ProspectDetailView(LoginRequiredMixin, View):
+    """One prospect: where it is, its possible duplicates, who holds it and until when, its visits; claim, give back,
+    log a visit, convert."""
+
+    template_name = "prospects/detail.html"
+
+    def get(self, request, pk: int, convert_form: ConvertForm | None = None, status: int = 200):
+        prospect = selectors.prospect_get(user=request.user, pk=pk)
+        user = request.user
+        limits = selectors.claim_limits(prospect.region)
+        expires = None
+        if prospect.status == ProspectStatus.CLAIMED and prospect.claimed_at is not None:
+            expires = claim_expires_at(
+                claimed_at=prospect.claimed_at,
+                last_visited_at=prospect.last_visited_at,
+                return_after_days=limits.return_after_days,
+            )
+        workable = prospect.status != ProspectStatus.CONVERTED and may(user, "prospects.work", prospect)
+        context = {
+            "prospect": prospect,
+            "duplicates": []
+            if prospect.status == ProspectStatus.CONVERTED
+            else selectors.possible_duplicates(
+                user=user, name=prospect.name, address=prospect.address, uscc=prospect.uscc, exclude=prospect
+            ),
+            "visits": prospect.visits.select_related("visitor")[:50],
+            "limits": limits,
+            "expires": expires,
+            "may_claim": prospect.status == ProspectStatus.POOL and may(user, "prospects.claim", prospect),
+            "workable": workable,
+            "may_release": workable and prospect.status == ProspectStatus.CLAIMED,
+            "visit_form": style_form(VisitForm(), small=True),
+            "convert_form": style_form(convert_form or ConvertForm(prospect=prospect)),
+        }
+        return render(request, self.template_name, context, status=status)
+
+
+class ProspectActionView(LoginRequiredMixin, View):
+    """Claim, give back, visit or convert a prospect, then back to its page with what happened."""
+
+    http_method_names = ["post"]
+    action = "claim"
+
+    def post(self, request, pk: int):
+        prospect = selectors.prospect_get(user=request.user, pk=pk)
+        back = HttpResponseRedirect(reverse("prospects:detail", args=[prospect.pk]))
+        try:
+            if self.action == "claim":
+                services.prospect_claim(user=request.user, prospect=prospect)
+                messages.success(request, _("Claimed: it is yours to visit and convert."))
+            elif self.action == "release":
+                services.prospect_release(user=request.user, prospect=prospect)
+                messages.success(request, _("Given back to the pool."))
+            elif self.action == "visit":
+                form = VisitForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form.errors["summary"])
+                services.prospect_visit_log(
+                    user=request.user, prospect=prospect, data={"summary": form.cleaned_data["summary"]}
+                )
+                messages.success(
+                    request, _("Visit logged at %(time)s.") % {"time": timezone.localtime().strftime("%H:%M")}
+                )
+            else:
+                form = ConvertForm(request.POST, prospect=prospect)
+                if not form.is_valid():
+                    return ProspectDetailView().get(request, pk, convert_form=form, status=400)
+                data = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
+                try:
+                    customer = services.prospect_convert(user=request.user, prospect=prospect, data=data)
+                except ValidationError as error:
+                    add_service_errors(form, error)
+                    return ProspectDetailView().get(request, pk, convert_form=form, status=400)
+                messages.success(request, _("%(name)s is a customer now.") % {"name": customer.name})
+                return HttpResponseRedirect(reverse("accounts:customer-detail", args=[customer.code]))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return back
