@@ -214,6 +214,32 @@ def works_for_it(user, partner) -> bool:
     return partner is not None and user.partner_id is not None and user.partner_id == partner.pk
 
 
+# How deep the territory of the staff who own a list level lies: the national root ("000000/"), a province.
+_LIST_LEVEL_DEPTH = {"national": 1, "provincial": 2}
+
+
+@rules.predicate
+def manages_by_list_level(user, customer) -> bool:
+    """The list level (清单级别) lets the user manage the customer (issue 21). A city-list customer is managed as §2
+    says, by whoever sees it. One on a national or provincial list, and every branch of such a group
+    (`Customer.list_governance`), belongs to an account team at that level: headquarters; staff whose territory is
+    that level's and holds it — the headquarters' group-customer department for a national list, the province's
+    (its department, its provincial staff) for a provincial one; and the account teams of the customer and of the
+    listed customers above it. City staff still see such a branch in their territory, but do not manage it.
+    Asked without a customer, it answers for customers in general."""
+    if customer is None:
+        return True
+    level, listed = customer.list_governance()
+    if level not in _LIST_LEVEL_DEPTH or user.sees_everything:
+        return True
+    path = territory_path(user)
+    if path is not None and not user.sees_own_customers_only and path.count("/") <= _LIST_LEVEL_DEPTH[level]:
+        if customer.region.path.startswith(path):
+            return True
+    owners = [pk for pk in (customer.pk, *listed) if pk is not None]
+    return bool(owners) and user.team_roles.active().filter(customer_id__in=owners).exists()
+
+
 # Who keeps a customer's records (key persons, group members, product holdings) up to date: whoever sees the
 # customer (§2) — its team, the department head and provincial staff over it, headquarters — as the API has always
 # let them; a customer outside what the user sees is refused.
@@ -263,8 +289,17 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         is_staff_member & ~is_partner_staff,
         _("Partner staff work the customers given to their company; they file none."),
     ),
+    # A national- or provincial-list customer, and each branch of such a group, is kept by its account team and the
+    # staff at that level (issue 21); city staff who see it in their territory are refused (403).
+    "accounts.keep_listed_customer": (
+        is_staff_member & manages_by_list_level,
+        _(
+            "This customer is on a national or provincial list (or a branch of such a group): only its account team "
+            "and the group-customer department at that level change it."
+        ),
+    ),
     "accounts.change_customer": (
-        is_staff_member & ~is_partner_staff,
+        is_staff_member & ~is_partner_staff & manages_by_list_level,
         _("Partner staff work the customers given to their company; the operator's staff keep their records."),
     ),
     # Key persons and group members (SPEC §3) are kept by the customer's team, its department head and headquarters.
@@ -280,6 +315,12 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     # Department heads, provincial staff and headquarters assign the roles on customers' teams (SPEC §1).
     "teams.manage": (manages_teams, _("Only department heads and provincial staff assign team roles.")),
     "teams.change_standards": (is_provincial_or_above, _("Only provincial staff change the service standards.")),
+    # Personal VIPs (SPEC §4.3) are put in a personal-VIP manager's care by the department heads and provincial staff
+    # of their territory (issue 21), and by headquarters.
+    "teams.assign_vips": (
+        manages_teams & in_territory,
+        _("Only department heads and provincial staff of the territory assign personal VIPs to their managers."),
+    ),
     "teams.change_visit": (
         may_change_visit,
         _("Only the visitor can change a visit, and only within 7 days of logging it."),
@@ -362,29 +403,6 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         is_provincial_or_above & in_territory,
         _("Only provincial staff of the partner's territory and headquarters approve commission settlements."),
     ),
-    # Arrears collection (大额欠费, issue 21): the operator's staff who see the customer read its arrears (partner staff
-    # work what is given to their company, not its bills); the customer's team and the managers over it record what
-    # the chase gave; thresholds are kept by provincial staff for their province and by headquarters nationally.
-    "arrears.view": (
-        is_staff_member & ~is_partner_staff & sees_customer,
-        _("Only the operator's staff who see the customer read its arrears."),
-    ),
-    "arrears.view_cases": (
-        is_staff_member & ~is_partner_staff,
-        _("Only the operator's staff read collection cases."),
-    ),
-    "arrears.record_outcome": (
-        ~is_partner_staff & sees_its_customer & (on_its_customers_team | manages_teams),
-        _("Only the customer's team and the managers over it record the outcome of a collection case."),
-    ),
-    "arrears.view_thresholds": (
-        is_provincial_or_above,
-        _("Only provincial staff and headquarters keep the arrears thresholds."),
-    ),
-    "arrears.set_thresholds": (
-        is_provincial_or_above & in_territory & (is_headquarters | ~is_national),
-        _("Provincial staff set their province's arrears thresholds, headquarters the national ones."),
-    ),
     # Prospects (潜在客户, issue 21): filed by the staff of a territory (grid managers above all) within it; claimed
     # from the pool (公海) by those who work customers — grid managers and account managers — in their territory,
     # up to the province's limit; worked (visited, converted into a customer) by the one who holds it, by its grid's
@@ -446,6 +464,11 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "kpis.set_target_of": (
         (is_headquarters & is_national) | (is_provincial_staff & ~is_national & in_territory),
         _("Headquarters set the national targets, provincial staff those of their province."),
+    ),
+    # Revenue targets per product (issue 21): provincial staff their province's, headquarters any province's.
+    "kpis.set_product_targets": (
+        is_headquarters | (is_provincial_staff & in_territory),
+        _("Only provincial staff of the province and headquarters set its revenue targets per product."),
     ),
     # The KPI computations are nation-wide: provincial staff and above see their record.
     "kpis.view_job_runs": (is_provincial_or_above, _("Only provincial staff and headquarters see the computations.")),

@@ -5,7 +5,7 @@ from django.contrib import admin
 from accounts.models import Customer
 from crm.admin import ProvincialStaffAdminMixin
 
-from .models import ServiceStandard, TeamRole, Visit
+from .models import ServiceStandard, TeamRole, VipAssignment, Visit
 from .services import CHECK_IN_FIELDS, CHECK_OUT_FIELDS, STANDARD_FIELDS, service_standard_update
 
 
@@ -47,3 +47,23 @@ class VisitAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(customer__in=Customer.objects.visible_to(request.user))
+
+
+@admin.register(VipAssignment)
+class VipAssignmentAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    """Personal VIPs in their managers' care (SPEC §4.3), read here; they are dealt and moved from the load page."""
+
+    list_display = ["member", "manager", "starts_on", "ends_on", "assigned_by"]
+    search_fields = ["=member__customer__code", "manager__username"]
+    list_select_related = ["member", "manager", "assigned_by"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        visible = Customer.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(member__customer__in=visible)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -294,3 +294,55 @@ class ReassignForm(forms.Form):
     def scope(self) -> ReassignScope:
         data = self.cleaned_data
         return ReassignScope(codes=data["customers"], region=data["region"], tier=data["tier"])
+
+
+class VipDealForm(forms.Form):
+    """The personal VIPs of a region in nobody's care, dealt among chosen personal-VIP managers (SPEC §4.3)."""
+
+    region = forms.CharField(
+        label=_("Personal VIPs of"),
+        help_text=_("A region's code: a city, a county or a grid of your territory (its whole area)."),
+    )
+    managers = StaffListField(
+        label=_("Personal-VIP managers"),
+        help_text=_("Names or usernames, separated by spaces or commas; pick each from the list as you type."),
+    )
+    confirm_overload = forms.BooleanField(
+        label=_("I know this puts a manager above 400 personal VIPs; go ahead."), required=False
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        staff_picker(self.fields["managers"], many=True)
+        self.fields["region"].widget.attrs.update(list="region-pool", autocomplete="off", autocapitalize="none")
+
+    def clean_region(self) -> Region:
+        value = self.cleaned_data["region"].strip()
+        code = staff_username(value)  # as the list shows one, "锦江区 (510104)"
+        region = filing_regions(self.user).exclude(level=RegionLevel.NATIONAL).filter(code=code).first()
+        if region is None:
+            raise forms.ValidationError(
+                _("%(field)s: no region of your territory has the code %(value)s."),
+                params={"field": self.fields["region"].label, "value": value},
+            )
+        return region
+
+
+class VipMoveForm(forms.Form):
+    """Chosen personal VIPs of one manager put in another's care, or out of anyone's."""
+
+    members = forms.TypedMultipleChoiceField(label=_("Personal VIPs"), coerce=int, choices=())
+    manager = StaffField(
+        label=_("Into the care of"),
+        required=False,
+        help_text=_("Empty: out of anyone's care (the VIPs become unassigned)."),
+    )
+    confirm_overload = forms.BooleanField(
+        label=_("I know this puts a manager above 400 personal VIPs; go ahead."), required=False
+    )
+
+    def __init__(self, *args, member_ids: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].choices = [(pk, pk) for pk in member_ids]
+        staff_picker(self.fields["manager"])

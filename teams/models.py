@@ -443,3 +443,108 @@ class ManagerLoad(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.customers}"
+
+
+class VipAssignmentQuerySet(models.QuerySet["VipAssignment"]):
+    def active(self, on: datetime.date | None = None) -> Self:
+        """Assignments held on the given day (today by default), as team roles are (`held_on`)."""
+        return self.filter(held_on(on))
+
+
+class VipAssignment(models.Model):
+    """A personal VIP (a group member with a VIP level, SPEC §4.3) in the care of a personal-VIP manager
+    (个人VIP客户经理) for a period, from `starts_on` up to, not including, `ends_on`; ended ones stay as history.
+    A member is in one manager's care at a time (the database holds it)."""
+
+    member = models.ForeignKey(
+        "accounts.GroupMember",
+        verbose_name=_("group member"),
+        on_delete=models.CASCADE,
+        related_name="vip_assignments",
+        db_index=False,
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("personal-VIP manager"),
+        on_delete=models.PROTECT,
+        related_name="vip_assignments",
+        db_index=False,
+    )
+    starts_on = models.DateField(_("starts on"), default=timezone.localdate)
+    ends_on = models.DateField(
+        _("ends on"),
+        null=True,
+        blank=True,
+        help_text=_("The first day the member is no longer in this manager's care."),
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
+    objects = VipAssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("personal-VIP assignment (个人VIP分配)")
+        verbose_name_plural = _("personal-VIP assignments (个人VIP分配)")
+        ordering = ["member_id", "starts_on"]
+        indexes = [
+            # A member's history (and the cascade when a member is deleted).
+            models.Index(fields=["member", "starts_on"], name="vipassignment_member_idx"),
+            # A manager's VIPs and their load: the member rides along, so counting reads the index alone.
+            models.Index(
+                fields=["manager", "starts_on"], include=["member", "ends_on"], name="vipassignment_manager_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(ends_on__isnull=True),
+                name="vipassignment_one_open_per_member",
+                violation_error_message=_("A personal VIP is in one manager's care at a time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="vipassignment_ends_after_start",
+                violation_error_message=_("An assignment cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} → {self.manager_id}"
+
+    def clean(self) -> None:
+        if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("An assignment cannot end before it starts.")})
+
+
+class VipLoad(models.Model):
+    """How many personal VIPs each personal-VIP manager has in their care (members with a VIP level who are still
+    the customer's): what the load page sorts a territory's VIP managers by against the 400 line, where counting
+    live joins every assignment of a province to its members. Replaced whole by the nightly KPI computation
+    (`services.vip_loads_snapshot`), which first takes the night's VIP levels; an assignment recounts the managers
+    it touched (`services.vip_loads_recount`), so each row keeps when it was counted."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="vip_load_counted",
+    )
+    vips = models.PositiveIntegerField(_("personal VIPs"))
+    # The path of the manager's home region when counted: a territory's page reads its own managers' by it.
+    region_path = models.CharField(_("region path"), max_length=200, db_index=True, db_default="")
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("personal-VIP manager load")
+        verbose_name_plural = _("personal-VIP manager loads")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.vips}"

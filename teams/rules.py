@@ -34,6 +34,8 @@ def staff_usernames(text: str) -> list[str]:
 
 # One customer manager serves at most this many group customers (SPEC §5.2); above it they are overloaded.
 MANAGER_CAPACITY = 50
+# One personal-VIP manager (个人VIP客户经理) serves at most this many personal VIPs (SPEC §4.3); above it, overloaded.
+VIP_MANAGER_CAPACITY = 400
 
 
 @dataclass(frozen=True)
@@ -243,3 +245,35 @@ def check_in_verification(
     else:
         reason = ""
     return Verification(distance, not reason, reason)
+
+
+def deal_quotas(count: int, loads: dict[int, int]) -> dict[int, int]:
+    """How many of `count` personal VIPs each manager takes when they are dealt one at a time to whoever then has
+    the fewest, ties to the first named (as `assign_round_robin` deals customers): the least loaded are filled up
+    level by level. `loads` maps each manager, in the order named, to the VIPs they have; returns manager → taken.
+    Counts only, so that dealing a province's hundred thousand VIPs is arithmetic, not a loop over them."""
+    order = list(loads)
+    quotas = dict.fromkeys(order, 0)
+    if not order or count <= 0:
+        return quotas
+    position = {manager: i for i, manager in enumerate(order)}
+    ranked = sorted(order, key=lambda manager: (loads[manager], position[manager]))
+    remaining, level, lowest = count, loads[ranked[0]], 1
+    while remaining:
+        while lowest < len(ranked) and loads[ranked[lowest]] <= level:
+            lowest += 1
+        raised = ranked[:lowest]
+        step = loads[ranked[lowest]] - level if lowest < len(ranked) else None
+        if step is not None and step * lowest <= remaining:
+            for manager in raised:
+                quotas[manager] += step
+            remaining -= step * lowest
+            level += step
+            continue
+        whole, extra = divmod(remaining, lowest)
+        for manager in raised:
+            quotas[manager] += whole
+        for manager in sorted(raised, key=position.__getitem__)[:extra]:
+            quotas[manager] += 1
+        remaining = 0
+    return quotas

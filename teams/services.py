@@ -10,21 +10,21 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Value
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from accounts.models import Customer, CustomerStatus, KeyPerson, Tier
+from accounts.models import Customer, CustomerStatus, GroupMember, KeyPerson, ListLevel, Tier
 from accounts.services import customer_location_set, customer_lock
 from crm import audit, versions
 from crm.models import AuditAction, Region, User
 from crm.periods import Period
 from crm.permissions import may, require
 from crm.snapshots import counts_replace
-from crm.visibility import province_path, territory_path
+from crm.visibility import province_path, territory_path, territory_region
 
 from . import hooks, notices, selectors
 from .models import (
@@ -35,16 +35,21 @@ from .models import (
     TeamRole,
     TeamRoleKind,
     UnverifiedReason,
+    VipAssignment,
+    VipLoad,
     Visit,
     VisitPhoto,
 )
-from .rules import CUSTOMER_MANAGER, MANAGER_CAPACITY, check_in_verification
+from .rules import CUSTOMER_MANAGER, MANAGER_CAPACITY, VIP_MANAGER_CAPACITY, check_in_verification
 
 
 def _check_assignee(*, customer: Customer, user: User, field: str) -> None:
-    """A role goes to an active member of staff of the customer's own province."""
+    """A role goes to an active member of staff of the customer's own province; on a national-list group (issue 21),
+    also to staff of headquarters (home region the national root), its account team at that level."""
     if not user.is_active:
         raise ValidationError({field: _("%(name)s is no longer an active member of staff.") % {"name": user}})
+    if user.region is not None and user.region.depth == 0 and customer.list_governance()[0] == ListLevel.NATIONAL:
+        return
     if user.region is None or not user.region.path.startswith(province_path(customer.region)):
         raise ValidationError(
             {
@@ -758,3 +763,205 @@ def manager_loads_recount(user_ids: Iterable[int]) -> None:
         unique_fields=["user"],
         update_fields=["customers", "region_path", "computed_at"],
     )
+
+
+# -- personal-VIP staffing (SPEC §4.3: one personal-VIP manager per 400 personal VIPs) ---------------------------
+
+
+@transaction.atomic
+def vip_loads_snapshot() -> int:
+    """Each personal-VIP manager's personal VIPs in care (`VipLoad`), in place of the last count, at once: the load
+    page sorts a territory's VIP managers by it (`selectors.vip_manager_load`). Run by the nightly KPI computation,
+    after the night's VIP levels; one SELECT over today's assignments; returns the number of rows written."""
+    cared = VipAssignment.objects.active().filter(selectors.VIP_OF_ASSIGNMENT).order_by().values("manager_id")
+    counted = cared.annotate(path=Coalesce("manager__region__path", Value("")), n=Count("pk"))
+    sql, params = counted.values_list("manager_id", "path", "n").query.sql_with_params()
+    return counts_replace(VipLoad, ["user_id", "region_path", "vips"], sql, params)
+
+
+def vip_loads_recount(user_ids: Iterable[int]) -> None:
+    """Count the given managers' personal VIPs again (an assignment changed them), once the night has counted: the
+    load page shows what the assignment did at once."""
+    user_ids = list(user_ids)
+    if not VipLoad.objects.exists():
+        return  # nothing counted yet: the page counts live
+    counts = selectors.vip_counts(user_ids)
+    paths = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "region__path"))
+    now = timezone.now()
+    VipLoad.objects.bulk_create(
+        [
+            VipLoad(user_id=user, vips=n, region_path=paths.get(user) or "", computed_at=now)
+            for user, n in counts.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["vips", "region_path", "computed_at"],
+    )
+
+
+def _vip_managers_checked(*, by: User, managers: list[User]) -> None:
+    """Personal VIPs go to active account managers of `by`'s own pool (`selectors.vip_manager_candidates`)."""
+    if not managers:
+        raise ValidationError({"managers": _("Choose at least one personal-VIP manager.")})
+    allowed = set(
+        selectors.vip_manager_candidates(by).filter(pk__in=[m.pk for m in managers]).values_list("pk", flat=True)
+    )
+    outside = [m for m in managers if m.pk not in allowed]
+    if outside:
+        raise ValidationError(
+            {
+                "managers": _(
+                    "%(names)s: personal VIPs go only to active account managers of your department or territory."
+                )
+                % {"names": "、".join(m.username for m in outside)}
+            }
+        )
+
+
+def _vip_overload_refused(overloaded: list[tuple[User, int]], confirm_overload: bool) -> None:
+    if overloaded and not confirm_overload:
+        raise ValidationError(
+            _("This would put %(names)s above %(capacity)s personal VIPs; confirm to go ahead.")
+            % {
+                "names": "、".join(f"{u.display_name} ({n})" for u, n in overloaded),
+                "capacity": VIP_MANAGER_CAPACITY,
+            },
+            code="overload",
+        )
+
+
+@dataclass
+class VipDealResult:
+    dealt: int
+    per_manager: dict[str, int]
+
+
+@transaction.atomic
+def vip_deal(
+    *,
+    by: User,
+    region: Region,
+    managers: list[User],
+    confirm_overload: bool = False,
+    on: datetime.date | None = None,
+) -> VipDealResult:
+    """Deal the personal VIPs of `region` in nobody's care among `managers` (SPEC §4.3), as the preview showed
+    (`selectors.vip_deal_plan`): one at a time to whoever then has the fewest, each manager a run of them in
+    customer order. One INSERT … SELECT, all or nothing; a deal that puts a manager above 400 needs
+    `confirm_overload`. Department heads deal within their department's region, provincial staff their province."""
+    on = on or timezone.localdate()
+    require(by, "teams.assign_vips", region)
+    _vip_managers_checked(by=by, managers=managers)
+    plan = selectors.vip_deal_plan(by=by, region=region, managers=managers, on=on)
+    if not plan.unassigned:
+        raise ValidationError(
+            {"region": _("Every personal VIP of %(region)s is in a manager's care already.") % {"region": region.name}}
+        )
+    _vip_overload_refused(plan.overloaded, confirm_overload)
+    ranked = (
+        selectors.vips_unassigned(by=by, region=region, on=on)
+        .annotate(member_ref=F("pk"), rank=Window(RowNumber(), order_by=[F("customer_id").asc(), F("pk").asc()]))
+        .values("member_ref", "rank")
+    )
+    select_sql, select_params = ranked.query.sql_with_params()
+    arms, arm_params, upto = [], [], 0
+    for manager in managers:
+        if plan.taken[manager.pk]:
+            upto += plan.taken[manager.pk]
+            arms.append("WHEN q.rank <= %s THEN %s")
+            arm_params += [upto, manager.pk]
+    table = VipAssignment._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (member_id, manager_id, starts_on, assigned_by_id) "  # noqa: S608 - names are ours
+        f"SELECT q.member_ref, CASE {' '.join(arms)} END, %s, %s FROM ({select_sql}) AS q WHERE q.rank <= %s"
+    )
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [*arm_params, on, by.pk, *select_params, upto])
+            dealt = cursor.rowcount
+    except IntegrityError as error:
+        raise ValidationError(_("Someone else assigned these personal VIPs at the same time; look again.")) from error
+    per_manager = {m.username: plan.taken[m.pk] for m in managers if plan.taken[m.pk]}
+    audit.record(
+        user=by,
+        action=AuditAction.CREATE,
+        object_type=VipAssignment._meta.label_lower,
+        object_repr=f"{region.name}: {dealt}",
+        region_path=region.path,
+        detail={"vip_deal": region.code, "dealt": per_manager},
+    )
+    vip_loads_recount(m.pk for m in managers)
+    return VipDealResult(dealt, per_manager)
+
+
+@transaction.atomic
+def vip_assign(
+    *,
+    by: User,
+    member_ids: Iterable[int],
+    manager: User | None,
+    confirm_overload: bool = False,
+    on: datetime.date | None = None,
+) -> int:
+    """Put chosen personal VIPs in `manager`'s care from `on` (today), ending the care they were in; with no
+    manager, only end it. The members are those of customers `by` sees; one that is not (or is no personal VIP)
+    refuses the whole. Returns how many changed hands."""
+    on = on or timezone.localdate()
+    ids = list(dict.fromkeys(member_ids))
+    territory = territory_region(by)
+    require(by, "teams.assign_vips", territory)
+    if not ids:
+        raise ValidationError({"members": _("Choose at least one personal VIP.")})
+    found = set(
+        GroupMember.objects.filter(selectors.VIP_MEMBER, pk__in=ids)
+        .filter(customer__in=Customer.objects.visible_to(by))
+        .values_list("pk", flat=True)
+    )
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise ValidationError(
+            {
+                "members": _("These are not personal VIPs of customers you see: %(ids)s")
+                % {"ids": ", ".join(map(str, missing))}
+            }
+        )
+    if manager is not None:
+        _vip_managers_checked(by=by, managers=[manager])
+    current = list(VipAssignment.objects.select_for_update().filter(member_id__in=ids, ends_on__isnull=True))
+    moving = [a for a in current if manager is None or a.manager_id != manager.pk]
+    kept = {a.member_id for a in current if manager is not None and a.manager_id == manager.pk}
+    new_ids = [pk for pk in ids if pk not in kept]
+    if manager is not None:
+        before = selectors.vip_counts([manager.pk], on)[manager.pk]
+        after = before + len(new_ids)
+        _vip_overload_refused([(manager, after)] if new_ids and after > VIP_MANAGER_CAPACITY else [], confirm_overload)
+    touched = {a.manager_id for a in moving}
+    for assignment in moving:
+        # an assignment that began today and ends today covered no day: it is removed, not kept as history
+        if assignment.starts_on >= on:
+            assignment.delete()
+        else:
+            assignment.ends_on = on
+            assignment.save(update_fields=["ends_on"])
+    if manager is not None and new_ids:
+        try:
+            with transaction.atomic():
+                VipAssignment.objects.bulk_create(
+                    [VipAssignment(member_id=pk, manager=manager, starts_on=on, assigned_by=by) for pk in new_ids],
+                    batch_size=2000,
+                )
+        except IntegrityError as error:
+            raise ValidationError(
+                _("Someone else assigned these personal VIPs at the same time; look again.")
+            ) from error
+        touched.add(manager.pk)
+    audit.record(
+        user=by,
+        action=AuditAction.UPDATE if manager is not None else AuditAction.DELETE,
+        object_type=VipAssignment._meta.label_lower,
+        object_repr=f"{len(ids)} → {manager.username if manager else '—'}",
+        region_path=territory.path if territory else "",
+        detail={"members": ids, "manager": manager.username if manager else None},
+    )
+    vip_loads_recount(touched)
+    return len(new_ids) if manager is not None else len(moving)

@@ -25,16 +25,16 @@ from crm import versions
 from crm.forms import add_service_errors, stale_shown, style_form
 from crm.models import RegionLevel
 from crm.paginator import CountedPaginator, EstimatingPaginator, OpenPaginator, lists_are_long
-from crm.permissions import require
+from crm.permissions import may, require
 from crm.security import TokenAuthentication
-from crm.visibility import filing_regions, territory_of_lists
+from crm.visibility import filing_regions, territory_of_lists, territory_region
 from tiering.selectors import TIER_RANK
 
 from . import hooks, selectors, services
 from .filters import NO_CHECK_IN, UNVERIFIED_REASONS, VisitFilter
-from .forms import OPPORTUNITY_PREFIX, ReassignForm, ServiceStandardForm, TeamForm, VisitForm
+from .forms import OPPORTUNITY_PREFIX, ReassignForm, ServiceStandardForm, TeamForm, VipDealForm, VipMoveForm, VisitForm
 from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitPhoto
-from .rules import MANAGER_CAPACITY
+from .rules import MANAGER_CAPACITY, VIP_MANAGER_CAPACITY
 
 STAFF_SUGGESTIONS = 2000
 STAFF_SEARCH_RESULTS = 20  # what a picker lists as the user types; more is a longer name to type
@@ -433,14 +433,152 @@ class IncompleteTeamsView(LoginRequiredMixin, View):
 
 
 class ManagerLoadView(LoginRequiredMixin, View):
-    """Customers per customer manager; above 50 a manager is overloaded (SPEC §5.2)."""
+    """Customers per customer manager; above 50 a manager is overloaded (SPEC §5.2). Beside them, personal VIPs per
+    personal-VIP manager against the 400 line (SPEC §4.3); `?vip=overloaded` lists only those above it."""
 
     def get(self, request):
         _require_team_managers(request)
         loads = selectors.manager_load(request.user)
         page = Paginator(loads.managers.select_related("region"), 100).get_page(request.GET.get("page"))
-        context = {"page": page, "capacity": MANAGER_CAPACITY, "as_of": loads.as_of}
+        vip_loads = selectors.vip_manager_load(request.user)
+        vip_only_overloaded = request.GET.get("vip") == "overloaded"
+        vip_managers = vip_loads.managers
+        if vip_only_overloaded:
+            vip_managers = vip_managers.filter(vip_count__gt=VIP_MANAGER_CAPACITY)
+        vip_page = Paginator(vip_managers.select_related("region"), 100).get_page(request.GET.get("vip_page"))
+        context = {
+            "page": page,
+            "capacity": MANAGER_CAPACITY,
+            "as_of": loads.as_of,
+            "vip_page": vip_page,
+            "vip_capacity": VIP_MANAGER_CAPACITY,
+            "vip_as_of": vip_loads.as_of,
+            "vip_summary": selectors.vip_load_summary(vip_loads),
+            "vip_only_overloaded": vip_only_overloaded,
+            "may_assign_vips": may(request.user, "teams.assign_vips", territory_region(request.user)),
+        }
         return render(request, "teams/manager_load.html", context)
+
+
+class VipDealView(LoginRequiredMixin, View):
+    """Deal a region's personal VIPs in nobody's care among chosen personal-VIP managers, evenly by load: preview
+    first, then apply, all or nothing (SPEC §4.3)."""
+
+    template_name = "teams/vip_deal.html"
+
+    def get(self, request):
+        _require_team_managers(request)
+        region = territory_region(request.user)
+        initial = {"region": request.GET.get("region") or (region.code if region and region.depth else "")}
+        return self._render(request, style_form(VipDealForm(initial=initial, user=request.user)))
+
+    def post(self, request):
+        _require_team_managers(request)
+        form = VipDealForm(request.POST, user=request.user)
+        plan = None
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                require(request.user, "teams.assign_vips", data["region"])
+                plan = selectors.vip_deal_plan(by=request.user, region=data["region"], managers=data["managers"])
+                if "apply" in request.POST:
+                    result = services.vip_deal(
+                        by=request.user,
+                        region=data["region"],
+                        managers=data["managers"],
+                        confirm_overload=data["confirm_overload"],
+                    )
+                    messages.success(
+                        request,
+                        _("%(count)s personal VIPs of %(region)s dealt among %(managers)s managers.")
+                        % {"count": result.dealt, "region": data["region"].name, "managers": len(result.per_manager)},
+                    )
+                    return HttpResponseRedirect(reverse("teams:manager-load") + "#vip-load")
+            except ValidationError as error:
+                add_service_errors(form, error)
+        return self._render(request, style_form(form), plan, status=400 if form.errors else 200)
+
+    def _render(self, request, form, plan=None, status=200):
+        if not (plan and plan.overloaded):
+            form.fields.pop("confirm_overload", None)
+        regions = (
+            filing_regions(request.user)
+            .exclude(level__in=[RegionLevel.NATIONAL, RegionLevel.GRID])
+            .order_by("code")
+            .only("code", "name")[:GRID_SUGGESTIONS]
+        )
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "fields": [form[name] for name in ("region", "managers")],
+                "confirm_fields": [form[name] for name in ("confirm_overload",) if name in form.fields],
+                "plan": plan,
+                "regions": regions,
+                "staff": _staff_suggestions(request),
+                "capacity": VIP_MANAGER_CAPACITY,
+            },
+            status=status,
+        )
+
+
+class VipManagerView(LoginRequiredMixin, View):
+    """The personal VIPs in one manager's care, of the customers the user sees; chosen ones moved into another
+    manager's care, or out of anyone's."""
+
+    template_name = "teams/vip_manager.html"
+
+    def _manager(self, request, username):
+        _require_team_managers(request)
+        return get_object_or_404(selectors.staff_pool(request.user), username=username)
+
+    def _members(self, request, manager):
+        members = selectors.vip_members_of(manager).filter(customer__in=Customer.objects.visible_to(request.user))
+        return Paginator(members.select_related("customer"), 100).get_page(request.GET.get("page"))
+
+    def get(self, request, username):
+        manager = self._manager(request, username)
+        page = self._members(request, manager)
+        form = VipMoveForm(member_ids=[m.pk for m in page])
+        return self._render(request, manager, page, style_form(form))
+
+    def post(self, request, username):
+        manager = self._manager(request, username)
+        page = self._members(request, manager)
+        form = VipMoveForm(request.POST, member_ids=[m.pk for m in page])
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                moved = services.vip_assign(
+                    by=request.user,
+                    member_ids=data["members"],
+                    manager=data["manager"],
+                    confirm_overload=data["confirm_overload"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("%(count)s personal VIPs moved.") % {"count": moved})
+                return HttpResponseRedirect(reverse("teams:vip-manager", args=[manager.username]))
+        return self._render(request, manager, page, style_form(form), status=400)
+
+    def _render(self, request, manager, page, form, status=200):
+        return render(
+            request,
+            self.template_name,
+            {
+                "manager": manager,
+                "page": page,
+                "form": form,
+                "move_fields": [form[name] for name in ("manager", "confirm_overload")],
+                "chosen": set(form["members"].value() or []),
+                "staff": _staff_suggestions(request),
+                "capacity": VIP_MANAGER_CAPACITY,
+                "vip_count": selectors.vip_counts([manager.pk])[manager.pk],
+            },
+            status=status,
+        )
 
 
 REASSIGN_SCOPE_FIELDS = ("customers", "region", "tier")
