@@ -45,6 +45,7 @@ TOTAL_FIELDS = (
     "opportunities_won",  # … moved from an open stage to won or opened in the period
     "opportunities_closed",  # … moved from an open stage to won, opened or lost in the period
     "forecast",  # Σ expected monthly revenue × probability of the opportunities still to open closing in the period
+    "prospects_converted",  # customers converted from a prospect of the pool (公海) in the period (issue 21)
     # Counted per scope over distinct people, not summed over customers:
     "managers",  # customer managers serving customers of the scope
     "managers_overloaded",  # … with more than 50 customers in all
@@ -203,6 +204,14 @@ METRICS: tuple[Metric, ...] = (
         None,
         _("expected monthly revenue weighted by probability, of the opportunities closing in the month, CNY"),
         unit=CNY,
+    ),
+    Metric(
+        "prospect_conversion",
+        _("Prospects converted"),
+        "prospects_converted",
+        None,
+        _("prospects of the pool (公海) converted into customers in the period"),
+        unit=COUNT,
     ),
     Metric(
         "tier_share_a",

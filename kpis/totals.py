@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
 
-from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from accounts.selectors import active_on, member_current, profile_complete
 from campaigns.models import Opportunity, OpportunityStage, OpportunityStageChange
 from campaigns.rules import OPEN_OPPORTUNITY_STAGES
 from crm.periods import Period
+from prospects.models import Prospect
 from teams.models import Visit, VisitKind
 from teams.rules import MANAGER_CAPACITY, Standard
 from teams.selectors import customer_manager_of, team_complete, visits_met, visits_overdue
@@ -114,7 +115,13 @@ def _forecast(period: Period) -> Coalesce:
     return Coalesce(Subquery(weighted, output_field=MONEY), Value(Decimal(0)), output_field=MONEY)
 
 
-def _count(condition: Q) -> Count:
+def _converted(period: Period, as_of: datetime.date) -> QuerySet[Prospect]:
+    """The prospect the customer was converted from, in the period (issue 21)."""
+    start, end = _moments(period, as_of)
+    return Prospect.objects.filter(customer=OuterRef("pk"), converted_at__gte=start, converted_at__lt=end)
+
+
+def _count(condition: Q | Exists) -> Count:
     return Count("pk", filter=condition)
 
 
@@ -155,6 +162,7 @@ def total_expressions(
         "opportunities_won": lambda: Coalesce(Sum(_opportunities_closed(period, as_of, WON_STAGES)), 0),
         "opportunities_closed": lambda: Coalesce(Sum(_opportunities_closed(period, as_of, CLOSED_STAGES)), 0),
         "forecast": lambda: Coalesce(Sum(_forecast(period)), Value(Decimal(0)), output_field=MONEY),
+        "prospects_converted": lambda: _count(Exists(_converted(period, as_of))),
     }
     return {name: expressions[name]() for name in fields}
 

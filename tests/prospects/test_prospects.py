@@ -446,3 +446,25 @@ def test_done_means_the_grid_manager_files_three_prospects_one_flagged_and_conve
         client.post(f"/api/v1/prospects/{filed[1]['id']}/convert/", {"code": "CD0101"}, format="json").status_code
         == 400
     )
+
+
+# -- the KPI --------------------------------------------------------------------------------------------------------
+
+
+def test_the_prospect_conversion_kpi_counts_the_customers_converted_in_the_period(gina, customers):
+    from crm.periods import Period
+    from kpis.metrics import METRIC_BY_CODE
+    from kpis.totals import count_rows
+
+    services.prospect_convert(user=gina, prospect=file(gina), data={"code": "PR0500"})
+    today = timezone.localdate()
+    metric = METRIC_BY_CODE["prospect_conversion"]
+
+    def counted(period: Period) -> int:
+        as_of = min(today, period.end - datetime.timedelta(days=1))
+        rows = count_rows(Customer.objects.all(), period, as_of, {}, fields=("prospects_converted",))
+        return sum(row.totals["prospects_converted"] for row in rows if row.region == "510104-G01")
+
+    assert counted(Period.of(today)) == 1
+    assert counted(Period.of(today - datetime.timedelta(days=62))) == 0
+    assert metric.value({"prospects_converted": 1}) == 1
