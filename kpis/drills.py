@@ -46,4 +46,11 @@ DRILLS: dict[str, Drill] = {
     "tier_share_c": Drill(_("customers in C"), _fixed(tier="C"), _numerator),
     "customer_count": Drill(_("customers"), _fixed(), _numerator),
     "visits_overdue": Drill(_("customers overdue a visit"), _fixed(visits="overdue"), _numerator),
+    # Arrears (issue 21): amounts, not counts; each links to its customers.
+    "arrears_recovery_rate": Drill(_("See the customers with an open collection case"), _fixed(arrears="case"), None),
+    "arrears_amount": Drill(_("See the customers in arrears"), _fixed(arrears="any"), None),
+    **{
+        f"arrears_age_{bucket}": Drill(_("See the customers"), _fixed(arrears=bucket), None)
+        for bucket in ("30", "60", "90", "over_90")
+    },
 }

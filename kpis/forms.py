@@ -26,7 +26,8 @@ class KpiTargetsForm(forms.Form):
                 field = forms.DecimalField(min_value=0, max_value=100, max_digits=6, decimal_places=2, required=False)
                 value = None if value is None else (value * 100).normalize()
             field.label = metric.label
-            field.help_text = _("CNY per month") if metric.unit == CNY else _("percent")
+            money = _("CNY per month") if metric.per_month else _("CNY")
+            field.help_text = money if metric.unit == CNY else _("percent")
             field.initial = value
             self.fields[metric.code] = field
 

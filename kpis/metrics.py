@@ -45,6 +45,16 @@ TOTAL_FIELDS = (
     "opportunities_won",  # … moved from an open stage to won or opened in the period
     "opportunities_closed",  # … moved from an open stage to won, opened or lost in the period
     "forecast",  # Σ expected monthly revenue × probability of the opportunities still to open closing in the period
+    # Arrears (大额欠费, issue 21), counted apart over the few customers in arrears or with a case (kpis.totals):
+    "arrears",  # Σ what customers owe as their latest bill says, CNY
+    "arrears_age_30",  # … of arrears up to 30 days old on the day described
+    "arrears_age_60",  # … 31 to 60 days old
+    "arrears_age_90",  # … 61 to 90 days old
+    "arrears_age_over_90",  # … over 90 days old
+    "arrears_customers",  # customers in arrears
+    "arrears_due",  # Σ arrears of the collection cases worked in the period, each as when it opened
+    "arrears_recovered",  # … recovered by the day described: all of a case closed paid, else what it fell by
+    "prospects_converted",  # customers converted from a prospect of the pool (公海) in the period (issue 21)
     "prospects_converted",  # customers converted from a prospect of the pool (公海) in the period (issue 21)
     # Counted per scope over distinct people, not summed over customers:
     "managers",  # customer managers serving customers of the scope
@@ -63,6 +73,7 @@ class Metric:
     unit: str = RATIO
     direction: str = AT_LEAST
     default_target: Decimal | None = None
+    per_month: bool = True  # a sum in CNY per month (revenue), or an amount at a day (what is owed)
 
     def value(self, totals: dict[str, int | Decimal]) -> Decimal | None:
         """numerator ÷ denominator (a fraction, 0.27 for 27 %), or the numerator for a sum; None over nothing."""
@@ -206,6 +217,50 @@ METRICS: tuple[Metric, ...] = (
         unit=CNY,
     ),
     Metric(
+        "arrears_recovery_rate",
+        _("Arrears recovery rate"),
+        "arrears_recovered",
+        "arrears_due",
+        _("arrears recovered of the collection cases worked in the month, CNY"),
+        _("arrears of the collection cases worked in the month, as when each opened, CNY"),
+        default_target=_pct("80"),
+    ),
+    Metric(
+        "arrears_amount",
+        _("Arrears"),
+        "arrears",
+        None,
+        _("what customers owe as their latest bill says, CNY"),
+        unit=CNY,
+        direction=AT_MOST,
+        per_month=False,
+    ),
+    *(
+        Metric(
+            f"arrears_age_{bucket}",
+            label,
+            f"arrears_age_{bucket}",
+            "arrears",
+            numerator_label,
+            _("what customers owe as their latest bill says, CNY"),
+            direction=AT_MOST,
+        )
+        for bucket, label, numerator_label in (
+            ("30", _("Arrears up to 30 days old"), _("arrears up to 30 days old, CNY")),
+            ("60", _("Arrears 31–60 days old"), _("arrears 31 to 60 days old, CNY")),
+            ("90", _("Arrears 61–90 days old"), _("arrears 61 to 90 days old, CNY")),
+            ("over_90", _("Arrears over 90 days old"), _("arrears over 90 days old, CNY")),
+        )
+    ),
+    Metric(
+        "prospect_conversion",
+        _("Prospects converted"),
+        "prospects_converted",
+        None,
+        _("prospects of the pool (公海) converted into customers in the period"),
+        unit=COUNT,
+    ),
+    Metric(
         "prospect_conversion",
         _("Prospects converted"),
         "prospects_converted",
@@ -271,6 +326,9 @@ MANAGER_LOAD = Metric(
     default_target=Decimal(MANAGER_CAPACITY),
 )
 METRIC_BY_CODE = {metric.code: metric for metric in SNAPSHOT_METRICS}
+# The ageing of arrears (账龄): KPIs of their own (the API, the targets), shown on the dashboard as one table beside
+# the arrears amount rather than as cards.
+AGEING_METRICS = ("arrears_age_30", "arrears_age_60", "arrears_age_90", "arrears_age_over_90")
 # The tier shares' targets are the quotas of the rule set in force (SPEC §4.1), kept there and nowhere else.
 TIER_SHARE_QUOTAS = {
     "tier_share_a": "target_a_share",
@@ -280,7 +338,19 @@ TIER_SHARE_QUOTAS = {
 
 
 # The totals in CNY (Decimal); the others are counts.
-MONEY_TOTALS = frozenset({"revenue", "forecast"})
+MONEY_TOTALS = frozenset(
+    {
+        "revenue",
+        "forecast",
+        "arrears",
+        "arrears_age_30",
+        "arrears_age_60",
+        "arrears_age_90",
+        "arrears_age_over_90",
+        "arrears_due",
+        "arrears_recovered",
+    }
+)
 
 
 def zero_totals() -> dict[str, int | Decimal]:

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
 
-from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import BillingPeriod, Customer, CustomerStatus, GroupMember
 from accounts.selectors import active_on, member_current, profile_complete
+from arrears.rules import AGE_BUCKETS
+from arrears.selectors import age_condition
 from campaigns.models import Opportunity, OpportunityStage, OpportunityStageChange
 from campaigns.rules import OPEN_OPPORTUNITY_STAGES
 from crm.periods import Period
@@ -186,19 +188,106 @@ def count_rows(
 ) -> list[Row]:
     """The totals of `customers`, one row per (region, customer manager on `as_of`); only `fields` are counted,
     the others stay zero. `verified_only_in`: the provinces (paths) counting only verified visits."""
+    dense = tuple(name for name in fields if name not in ARREARS_TOTALS)
     grouped = (
         customers.order_by()
         .annotate(manager=customer_manager_of(as_of))
         .values("region_id", "manager")
-        .annotate(**total_expressions(period, as_of, by_tier, fields, verified_only_in))
+        .annotate(**total_expressions(period, as_of, by_tier, dense, verified_only_in))
     )
     rows = []
     for values in grouped:
         totals = zero_totals()
-        for name in fields:
+        for name in dense:
             totals[name] = values[name]
         rows.append(Row(values["region_id"], values["manager"], totals))
+    sparse = [name for name in fields if name in ARREARS_TOTALS]
+    if sparse:
+        _add_arrears(rows, customers, period, as_of, sparse)
     return rows
+
+
+# -- arrears (大额欠费, issue 21) -----------------------------------------------------------------------------------
+
+ARREARS_TOTALS = frozenset(
+    {
+        "arrears",
+        "arrears_age_30",
+        "arrears_age_60",
+        "arrears_age_90",
+        "arrears_age_over_90",
+        "arrears_customers",
+        "arrears_due",
+        "arrears_recovered",
+    }
+)
+
+
+def _add_arrears(
+    rows: list[Row], customers: QuerySet[Customer], period: Period, as_of: datetime.date, fields: Sequence[str]
+) -> None:
+    """Add the arrears totals into `rows`: counted apart, by joining the few customers in arrears (a row of
+    `arrears.CustomerArrears` each) and the few with a collection case worked in the period, instead of asking every
+    customer of the range. The arrears are what the latest bill says (a month gone by, recomputed, reads them as
+    last billed too), aged on `as_of` as the customer list's arrears filter ages them."""
+    by_key = {(row.region, row.manager): row for row in rows}
+
+    def add(grouped: QuerySet, names: Sequence[str]) -> None:
+        for values in grouped:
+            key = (values["region_id"], values["manager"])
+            row = by_key.get(key)
+            if row is None:  # every customer of the range has a row already; kept for safety
+                row = by_key[key] = Row(key[0], key[1], zero_totals())
+                rows.append(row)
+            for name in names:
+                row.totals[name] += values[f"total_{name}"] or 0
+
+    owed = [name for name in fields if name.startswith("arrears") and name not in ("arrears_due", "arrears_recovered")]
+    if owed:
+        ages = {f"arrears_age_{code}": (first, last) for code, first, last in AGE_BUCKETS}
+        expressions = {
+            "arrears": lambda: Sum("arrears__amount"),
+            "arrears_customers": lambda: Count("pk"),
+            **{
+                name: (
+                    lambda first=first, last=last: Sum(
+                        "arrears__amount", filter=age_condition(first, last, as_of, "arrears__")
+                    )
+                )
+                for name, (first, last) in ages.items()
+            },
+        }
+        add(
+            customers.order_by()
+            .filter(arrears__isnull=False)
+            .annotate(manager=customer_manager_of(as_of))
+            .values("region_id", "manager")
+            .annotate(**{f"total_{name}": expressions[name]() for name in owed}),  # apart from the relation
+            owed,
+        )
+    worked = [name for name in fields if name in ("arrears_due", "arrears_recovered")]
+    if worked:
+        opened = F("arrears_cases__opened_amount")
+        recovered = Case(
+            When(arrears_cases__closed_on__lte=as_of, then=opened),
+            default=Greatest(opened - F("arrears_cases__amount"), Value(Decimal(0))),
+            output_field=MONEY,
+        )
+        expressions = {
+            "arrears_due": lambda: Sum(opened, output_field=MONEY),
+            "arrears_recovered": lambda: Sum(recovered, output_field=MONEY),
+        }
+        add(
+            customers.order_by()
+            .filter(
+                Q(arrears_cases__opened_on__lte=as_of),
+                Q(arrears_cases__closed_on__isnull=True) | Q(arrears_cases__closed_on__gte=period.start),
+            )
+            .annotate(manager=customer_manager_of(as_of))
+            .values("region_id", "manager")
+            .annotate(**{f"total_{name}": expressions[name]() for name in worked}),
+            worked,
+        )
 
 
 def totals_to_json(row: Row) -> list:

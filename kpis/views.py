@@ -32,7 +32,7 @@ from teams.rules import MANAGER_CAPACITY
 from . import selectors, services, tasks
 from .drills import DRILLS
 from .forms import EDITABLE, KpiTargetsForm
-from .metrics import MANAGER_LOAD, METRIC_BY_CODE, METRICS, Metric
+from .metrics import AGEING_METRICS, MANAGER_LOAD, METRIC_BY_CODE, METRICS, Metric
 from .models import ScopeKind
 
 TREND_MONTHS = 12
@@ -96,9 +96,15 @@ class Card:
 def _shown_metrics(kind: str) -> tuple[Metric, ...]:
     """The measures a scope of `kind` is shown by. One customer manager is shown by their own load against the line,
     first, and never by the share of overloaded managers, which for one person is 0 % or 100 % by construction."""
+    carded = tuple(metric for metric in METRICS if metric.code not in AGEING_METRICS)  # the ageing: one table
     if kind != ScopeKind.MANAGER:
-        return METRICS
-    return (MANAGER_LOAD, *(metric for metric in METRICS if metric.code != "manager_overload_share"))
+        return carded
+    return (MANAGER_LOAD, *(metric for metric in carded if metric.code != "manager_overload_share"))
+
+
+def _ageing(found: selectors.Figures, scope: selectors.Scope, period: Period, linked: bool) -> list[Card]:
+    """The arrears by age (账龄): each bucket's amount and share of the arrears, linked to its customers."""
+    return [_card(found.by_metric[code], scope, period, linked) for code in AGEING_METRICS if code in found.by_metric]
 
 
 def _measure(found: selectors.Figures, metric: Metric) -> selectors.Figure | None:
@@ -265,7 +271,7 @@ class DashboardView(LoginRequiredMixin, View):
             total=_managers_counted(scope, found),
         )
         child_kind = children[0].kind if children else None
-        row_metrics = _shown_metrics(child_kind) if child_kind else METRICS
+        row_metrics = _shown_metrics(child_kind or ScopeKind.REGION)
         rows = _rows(children, period, targets, row_metrics, linked)
         context.update(
             {
@@ -310,6 +316,7 @@ class DashboardView(LoginRequiredMixin, View):
                     for m in row_metrics
                 },
                 "worst_gaps": _worst_gaps(scope, period),
+                "ageing": _ageing(found, scope, period, linked),
                 "child_kind": child_kind,
                 "previous_url": dashboard_url(scope, period.previous()),
                 "next_url": dashboard_url(scope, Period(period.end))
