@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BillingPeriod, Customer
 from crm import audit
@@ -237,10 +237,10 @@ def cases_opened_notified(cases: Sequence[ArrearsCase]) -> None:
                 recipients=[user_id],
                 kind=NotificationKind.ARREARS_CASE,
                 title=phrase(
-                    _lazy("Collect the arrears of %(customer)s: %(amount)s CNY"),
+                    _("Collect the arrears of %(customer)s: %(amount)s CNY"),
                     {"customer": case.customer_name, "amount": f"{case.amount:,.2f}"},
                 ),
-                body=phrase(_lazy("A collection case is yours, due on %(day)s."), {"day": case.due_on.isoformat()}),
+                body=phrase(_("A collection case is yours, due on %(day)s."), {"day": case.due_on.isoformat()}),
                 url=reverse("accounts:customer-detail", args=[case.customer_code]) + "#arrears",
                 dedupe_key=f"arrears-case:{case.pk}",
             )
@@ -249,8 +249,8 @@ def cases_opened_notified(cases: Sequence[ArrearsCase]) -> None:
         notify(
             recipients=[user_id],
             kind=NotificationKind.ARREARS_CASE,
-            title=phrase(_lazy("%(count)d arrears collection cases are yours"), {"count": len(theirs)}),
-            body=phrase(_lazy("The first is due on %(day)s."), {"day": first.due_on.isoformat()}),
+            title=phrase(_("%(count)d arrears collection cases are yours"), {"count": len(theirs)}),
+            body=phrase(_("The first is due on %(day)s."), {"day": first.due_on.isoformat()}),
             url=reverse("arrears:cases"),
             dedupe_key=f"arrears-cases:{min(case.pk for case in theirs)}:{len(theirs)}",
         )
@@ -282,10 +282,10 @@ def arrears_outcome_record(
     require(user, "arrears.record_outcome", case)
     locked = ArrearsCase.objects.select_for_update().select_related("customer__region").get(pk=case.pk)
     if not locked.is_open:
-        raise ValidationError({"case": _lazy("This collection case is closed: the arrears were paid.")})
+        raise ValidationError({"case": _("This collection case is closed: the arrears were paid.")})
     if kind not in OutcomeKind.values:
         raise ValidationError(
-            {"kind": _lazy("One of %(values)s is expected.") % {"values": ", ".join(OutcomeKind.values)}}
+            {"kind": _("One of %(values)s is expected.") % {"values": ", ".join(OutcomeKind.values)}}
         )
     outcome = ArrearsOutcome(
         case=locked, kind=kind, promised_on=promised_on, amount=amount, note=note, recorded_by=user
