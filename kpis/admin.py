@@ -5,7 +5,7 @@ from django.contrib import admin
 from crm.admin import ProvincialStaffAdminMixin
 
 from . import selectors
-from .models import KpiJobRun, KpiTarget, VisitCompliancePolicy
+from .models import KpiJobRun, KpiTarget, ProductRevenueTarget, VisitCompliancePolicy
 
 
 @admin.register(KpiTarget)
@@ -59,3 +59,22 @@ class KpiJobRunAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ProductRevenueTarget)
+class ProductRevenueTargetAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
+    """The same targets as /kpis/product-targets/; provincial staff only ever pick their own province."""
+
+    list_display = ["region", "product", "year", "month", "amount", "updated_by", "updated_at"]
+    list_filter = ["year", "product"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def get_queryset(self, request):
+        targets = super().get_queryset(request).select_related("region", "product", "updated_by")
+        if request.user.sees_everything:
+            return targets
+        return targets.filter(region_id=selectors.province_code(request.user.region))
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

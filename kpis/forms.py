@@ -5,6 +5,8 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.models import Product
+
 from .metrics import CNY, METRICS, TIER_SHARE_QUOTAS
 
 EDITABLE = [metric for metric in METRICS if metric.code not in TIER_SHARE_QUOTAS]
@@ -47,3 +49,25 @@ class KpiTargetsForm(forms.Form):
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
+
+
+class ProductRevenueTargetForm(forms.Form):
+    """One revenue target of a province for a product: the year's, or a month's; an empty amount clears it."""
+
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.all(), to_field_name="code")
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    month = forms.TypedChoiceField(
+        label=_("Month"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("The whole year")), *[(m, m) for m in range(1, 13)]],
+    )
+    amount = forms.DecimalField(
+        label=_("Revenue target (CNY)"),
+        required=False,
+        min_value=0,
+        max_digits=16,
+        decimal_places=2,
+        help_text=_("Empty: no target (an existing one is removed)."),
+    )

@@ -55,10 +55,11 @@ TOTAL_FIELDS = (
     "arrears_due",  # Σ arrears of the collection cases worked in the period, each as when it opened
     "arrears_recovered",  # … recovered by the day described: all of a case closed paid, else what it fell by
     "prospects_converted",  # customers converted from a prospect of the pool (公海) in the period (issue 21)
-    "prospects_converted",  # customers converted from a prospect of the pool (公海) in the period (issue 21)
     # Counted per scope over distinct people, not summed over customers:
     "managers",  # customer managers serving customers of the scope
     "managers_overloaded",  # … with more than 50 customers in all
+    "vip_managers",  # personal-VIP managers with personal VIPs of the scope in their care (SPEC §4.3)
+    "vip_managers_overloaded",  # … with more than 400 personal VIPs in their care in all
 )
 
 
@@ -193,6 +194,16 @@ METRICS: tuple[Metric, ...] = (
         default_target=_pct("0"),
     ),
     Metric(
+        "vip_manager_overload_share",
+        _("Overloaded personal-VIP managers"),
+        "vip_managers_overloaded",
+        "vip_managers",
+        _("personal-VIP managers with more than 400 personal VIPs in their care"),
+        _("personal-VIP managers with personal VIPs of the scope in their care"),
+        direction=AT_MOST,
+        default_target=_pct("0"),
+    ),
+    Metric(
         "opportunity_discovery_rate",
         _("Opportunities found per 100 visits"),
         "opportunities_found",
@@ -251,14 +262,6 @@ METRICS: tuple[Metric, ...] = (
             ("90", _("Arrears 61–90 days old"), _("arrears 61 to 90 days old, CNY")),
             ("over_90", _("Arrears over 90 days old"), _("arrears over 90 days old, CNY")),
         )
-    ),
-    Metric(
-        "prospect_conversion",
-        _("Prospects converted"),
-        "prospects_converted",
-        None,
-        _("prospects of the pool (公海) converted into customers in the period"),
-        unit=COUNT,
     ),
     Metric(
         "prospect_conversion",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -217,3 +220,103 @@ class KpiChunkTotals(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.region_code} {self.manager_id}"
+
+
+class ProductRevenueTarget(models.Model):
+    """A province's revenue target for one group product (集团彩铃 3000万) for a year, or for one month of it: the
+    KPI system's targets per product, against which the revenue of the holdings is read (issue 21)."""
+
+    region = models.ForeignKey(
+        "crm.Region",
+        verbose_name=_("province"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"level": "province"},
+    )
+    product = models.ForeignKey(
+        "campaigns.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    month = models.PositiveSmallIntegerField(
+        _("month"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("Empty: the target of the whole year."),
+    )
+    amount = models.DecimalField(
+        _("revenue target (CNY)"), max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("revenue target per product (产品收入目标)")
+        verbose_name_plural = _("revenue targets per product (产品收入目标)")
+        ordering = ["region_id", "year", "product_id", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "product", "year"],
+                condition=Q(month__isnull=True),
+                name="productrevenuetarget_one_per_year",
+                violation_error_message=_("This product already has a target for that year."),
+            ),
+            models.UniqueConstraint(
+                fields=["region", "product", "year", "month"],
+                condition=Q(month__isnull=False),
+                name="productrevenuetarget_one_per_month",
+                violation_error_message=_("This product already has a target for that month."),
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="productrevenuetarget_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(month__isnull=True) | Q(month__gte=1, month__lte=12),
+                name="productrevenuetarget_month_1_12",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = f"{self.year}-{self.month:02d}" if self.month else str(self.year)
+        return f"{self.region_id} {self.product_id} {when} {self.amount}"
+
+    def clean(self) -> None:
+        if self.region_id and self.region.level != "province":
+            raise ValidationError({"region": _("Revenue targets per product are set per province.")})
+        if self.amount is not None and self.amount < 0:
+            raise ValidationError({"amount": _("A target cannot be negative.")})
+
+
+class ProductRevenue(models.Model):
+    """The revenue of one product in one region (of every level) in one month, as the KPI computation of that month
+    counted it: Σ monthly revenue of the holdings (订购) of the region's active customers subscribed by then. Holdings
+    carry no history, so a month keeps what its last computation read; written with the month's snapshots."""
+
+    period = models.DateField(_("period (first day of the month)"))
+    region = models.ForeignKey("crm.Region", verbose_name=_("region"), on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(
+        "campaigns.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
+    )
+    revenue = models.DecimalField(_("revenue (CNY/month)"), max_digits=20, decimal_places=2)
+    holdings = models.PositiveIntegerField(_("holdings"))
+    as_of = models.DateField(_("as of"))
+    run = models.ForeignKey(
+        "kpis.KpiJobRun", verbose_name=_("run"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+
+    class Meta:
+        verbose_name = _("product revenue")
+        verbose_name_plural = _("product revenues")
+        ordering = ["period", "region_id", "product_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "period", "product"], name="productrevenue_once"),
+        ]
+        indexes = [models.Index(fields=["period"], name="productrevenue_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.region_id} {self.product_id} {self.revenue}"

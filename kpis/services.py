@@ -9,11 +9,12 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer
+from accounts.models import Customer, CustomerStatus
+from campaigns.models import CustomerProduct, Product
 from crm import audit, versions
 from crm.bulk import BulkWriter
 from crm.jobs import IdRange, job_run_in_process, plan_id_ranges
@@ -22,11 +23,21 @@ from crm.periods import Period
 from crm.permissions import require
 from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_run_exclusive
 from teams.selectors import standards
+from teams.services import vip_loads_snapshot
 
 from .metrics import SNAPSHOT_METRICS
-from .models import KpiChunkTotals, KpiJobRun, KpiSnapshot, KpiTarget
+from .models import KpiChunkTotals, KpiJobRun, KpiSnapshot, KpiTarget, ProductRevenue, ProductRevenueTarget
 from .selectors import verified_only_provinces
-from .totals import Row, Scope, count_rows, roll_up, row_from_json, totals_to_json
+from .totals import (
+    Row,
+    Scope,
+    VipManagerCounts,
+    count_rows,
+    roll_up,
+    row_from_json,
+    totals_to_json,
+    vip_manager_counts,
+)
 
 CHUNK_SIZE = 100_000
 SNAPSHOT_COLUMNS = (
@@ -144,6 +155,8 @@ def kpi_run_finish(*, run_id: int, results: list | None = None) -> KpiJobRun:
     if not run.errors:
         try:
             run.snapshots_written = _replace_snapshots(run)
+            # the personal-VIP managers' loads the load page sorts by, after the night's VIP levels (SPEC §4.3)
+            vip_loads_snapshot()
         except Exception as exc:  # noqa: BLE001 - recorded on the run; the transaction kept the old snapshots
             run.errors = [*run.errors, {"error": repr(exc)}]
     KpiChunkTotals.objects.filter(run=run).delete()
@@ -166,13 +179,58 @@ def kpi_run_finish(*, run_id: int, results: list | None = None) -> KpiJobRun:
 @transaction.atomic
 def _replace_snapshots(run: KpiJobRun) -> int:
     ancestors, departments, manager_departments = _scope_maps()
-    scopes = roll_up(_chunk_rows(run), ancestors, departments, manager_departments)
+    vip = vip_manager_counts(run.as_of, ancestors, departments, manager_departments)
+    scopes = _with_vip_managers(roll_up(_chunk_rows(run), ancestors, departments, manager_departments), vip)
     KpiSnapshot.objects.filter(period=run.period).delete()
     writer = BulkWriter(KpiSnapshot._meta.db_table, SNAPSHOT_COLUMNS)
     for row in _snapshot_rows(scopes, run):
         writer.add(row)
     writer.flush()
+    product_revenue_replace(run, ancestors)
     return writer.written
+
+
+def _with_vip_managers(scopes: Iterable[Scope], vip: VipManagerCounts) -> Iterator[Scope]:
+    """The scopes with their personal-VIP managers counted (`totals.vip_manager_counts`), which are people, not
+    sums over customers."""
+    for scope in scopes:
+        scope.totals["vip_managers"], scope.totals["vip_managers_overloaded"] = vip.of(scope)
+        yield scope
+
+
+def product_revenue_replace(run: KpiJobRun, ancestors: dict[str, list[str]]) -> int:
+    """The revenue of every product in every region (summed up the tree) for the run's month, in place of the
+    month's last (`ProductRevenue`): Σ monthly revenue of the holdings of active customers subscribed by the run's
+    day. One query grouped by region and product; returns the rows written."""
+    counted = (
+        CustomerProduct.objects.filter(customer__status=CustomerStatus.ACTIVE, subscribed_on__lte=run.as_of)
+        .order_by()
+        .values_list("customer__region_id", "product_id")
+        .annotate(revenue=Sum("monthly_revenue"), holdings=Count("pk"))
+    )
+    summed: dict[tuple[str, str], list] = {}
+    for region, product, revenue, holdings in counted:
+        for code in ancestors[region]:
+            totals = summed.setdefault((code, product), [Decimal(0), 0])
+            totals[0] += revenue or 0
+            totals[1] += holdings
+    ProductRevenue.objects.filter(period=run.period).delete()
+    ProductRevenue.objects.bulk_create(
+        [
+            ProductRevenue(
+                period=run.period,
+                region_id=code,
+                product_id=product,
+                revenue=revenue,
+                holdings=holdings,
+                as_of=run.as_of,
+                run=run,
+            )
+            for (code, product), (revenue, holdings) in summed.items()
+        ],
+        batch_size=5_000,
+    )
+    return len(summed)
 
 
 def kpi_compute(
@@ -275,5 +333,52 @@ def kpi_target_set(*, user: User, metric: str, region: Region, value: Decimal | 
             region_path=region.path,
             changes={"value": [audit.plain(before), audit.plain(target.value)]},
             detail={"metric": metric},
+        )
+    return target
+
+
+@transaction.atomic
+def product_revenue_target_set(
+    *,
+    user: User,
+    region: Region,
+    product: Product,
+    year: int,
+    month: int | None = None,
+    amount: Decimal | None,
+) -> ProductRevenueTarget | None:
+    """Set (or with None, clear) a province's revenue target for a product, for a year or one month of it
+    (issue 21); provincial staff their province's, headquarters any."""
+    require(user, "kpis.set_product_targets", region)
+    existing = (
+        ProductRevenueTarget.objects.select_for_update()
+        .filter(region=region, product=product, year=year, month=month)
+        .first()
+    )
+    before = existing.amount if existing else None
+    if amount is None:
+        if existing:
+            audit.record(
+                user=user,
+                action=AuditAction.DELETE,
+                obj=existing,
+                region_path=region.path,
+                changes={"amount": [audit.plain(before), None]},
+            )
+            existing.delete()
+        return None
+    target = existing or ProductRevenueTarget(region=region, product=product, year=year, month=month)
+    target.amount, target.updated_by = amount, user
+    target.full_clean()
+    target.save()
+    target.refresh_from_db(fields=["amount"])
+    if existing is None or before != target.amount:
+        audit.record(
+            user=user,
+            action=AuditAction.UPDATE if existing else AuditAction.CREATE,
+            obj=target,
+            region_path=region.path,
+            changes={"amount": [audit.plain(before), audit.plain(target.amount)]},
+            detail={"product": product.pk, "year": year, "month": month},
         )
     return target

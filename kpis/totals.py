@@ -28,8 +28,8 @@ from campaigns.models import Opportunity, OpportunityStage, OpportunityStageChan
 from campaigns.rules import OPEN_OPPORTUNITY_STAGES
 from crm.periods import Period
 from prospects.models import Prospect
-from teams.models import Visit, VisitKind
-from teams.rules import MANAGER_CAPACITY, Standard
+from teams.models import VipAssignment, Visit, VisitKind
+from teams.rules import MANAGER_CAPACITY, VIP_MANAGER_CAPACITY, Standard
 from teams.selectors import customer_manager_of, team_complete, visits_met, visits_overdue
 
 from .metrics import MONEY_TOTALS, TOTAL_FIELDS, add_totals, zero_totals
@@ -388,3 +388,58 @@ def roll_up(
         totals = dict(regions.get(region) or zero_totals())
         totals["managers"], totals["managers_overloaded"] = department_managers.get(department, (0, 0))
         yield Scope(ScopeKind.DEPARTMENT, None, department, None, region, totals)
+
+
+# -- personal-VIP managers (SPEC §4.3) ------------------------------------------------------------------------------
+
+
+@dataclass
+class VipManagerCounts:
+    """[personal-VIP managers, … of them overloaded] per region (every level, by code), department and customer
+    manager (the one person: [1, 0 or 1] when they care for personal VIPs too)."""
+
+    regions: dict[str, list[int]]
+    departments: dict[int, list[int]]
+    managers: dict[int, list[int]]
+
+    def of(self, scope: Scope) -> list[int]:
+        if scope.kind == ScopeKind.REGION:
+            return self.regions.get(scope.region or "", [0, 0])
+        if scope.kind == ScopeKind.DEPARTMENT:
+            return self.departments.get(scope.department or 0, [0, 0])
+        return self.managers.get(scope.manager or 0, [0, 0])
+
+
+def vip_manager_counts(
+    as_of: datetime.date,
+    ancestors: dict[str, list[str]],
+    departments: dict[int, str],
+    manager_departments: dict[int, int],
+) -> VipManagerCounts:
+    """Who cares for personal VIPs at the end of `as_of`, counted the way `roll_up` counts customer managers: a region
+    counts the distinct personal-VIP managers caring for VIPs of its customers, a department its own members whose
+    VIPs all lie within its region; a manager is overloaded above VIP_MANAGER_CAPACITY personal VIPs in all. One
+    query, grouped by manager and the VIPs' customers' region: rows grow with the managers, not the members."""
+    rows = (
+        VipAssignment.objects.active(as_of)
+        .filter(Q(member__left_on__isnull=True) | Q(member__left_on__gt=as_of), member__vip_level__isnull=False)
+        .order_by()
+        .values_list("manager_id", "member__customer__region_id")
+        .annotate(n=Count("pk"))
+        .order_by("manager_id")
+    )
+    counts = VipManagerCounts(defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0]), {})
+    for manager, group in groupby(rows, key=lambda row: row[0]):
+        by_region = [(region, n) for _manager, region, n in group]
+        overloaded = int(sum(n for _region, n in by_region) > VIP_MANAGER_CAPACITY)
+        regions = {region for region, _n in by_region}
+        for code in {code for region in regions for code in ancestors[region]}:
+            counts.regions[code][0] += 1
+            counts.regions[code][1] += overloaded
+        extent = _common_ancestor(ancestors[region] for region in regions)
+        department = manager_departments.get(manager)
+        if department in departments and departments[department] in ancestors[extent]:
+            counts.departments[department][0] += 1
+            counts.departments[department][1] += overloaded
+        counts.managers[manager] = [1, overloaded]
+    return counts

@@ -7,6 +7,7 @@ app_name = "kpis"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("targets/", views.TargetsView.as_view(), name="targets"),
+    path("product-targets/", views.ProductTargetsView.as_view(), name="product-targets"),
     path("recompute/", views.RecomputeView.as_view(), name="recompute"),
     # grids (网格, issue 21): the territory's grids, and one grid's page
     path("grids/", grids.GridListView.as_view(), name="grids"),

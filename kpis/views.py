@@ -9,20 +9,21 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Window
-from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from campaigns.selectors import departments_without_activity
 from crm import versions
-from crm.forms import stale_shown, style_form
+from crm.forms import add_service_errors, stale_shown, style_form
 from crm.jobs import BrokerUnavailable
-from crm.models import Department, Region
+from crm.models import Department, Region, RegionLevel
 from crm.periods import Period
 from crm.permissions import may
 from crm.services import JobBusy
@@ -31,7 +32,7 @@ from teams.rules import MANAGER_CAPACITY
 
 from . import selectors, services, tasks
 from .drills import DRILLS
-from .forms import EDITABLE, KpiTargetsForm
+from .forms import EDITABLE, KpiTargetsForm, ProductRevenueTargetForm
 from .metrics import AGEING_METRICS, MANAGER_LOAD, METRIC_BY_CODE, METRICS, Metric
 from .models import ScopeKind
 
@@ -93,13 +94,20 @@ class Card:
         return self.figure.metric
 
 
+# Figures that count staff rather than customers link to the staff behind them: the personal-VIP managers above the
+# 400 line, on the manager load page (SPEC §4.3).
+STAFF_DRILLS = {"vip_manager_overload_share": ("teams:manager-load", _lazy("overloaded personal-VIP managers"))}
+# Shares of overloaded people, which for one person are 0 % or 100 % by construction.
+PER_PERSON_SHARES = ("manager_overload_share", "vip_manager_overload_share")
+
+
 def _shown_metrics(kind: str) -> tuple[Metric, ...]:
     """The measures a scope of `kind` is shown by. One customer manager is shown by their own load against the line,
-    first, and never by the share of overloaded managers, which for one person is 0 % or 100 % by construction."""
+    first, and never by the shares of overloaded managers, which for one person are 0 % or 100 % by construction."""
     carded = tuple(metric for metric in METRICS if metric.code not in AGEING_METRICS)  # the ageing: one table
     if kind != ScopeKind.MANAGER:
         return carded
-    return (MANAGER_LOAD, *(metric for metric in carded if metric.code != "manager_overload_share"))
+    return (MANAGER_LOAD, *(metric for metric in carded if metric.code not in PER_PERSON_SHARES))
 
 
 def _ageing(found: selectors.Figures, scope: selectors.Scope, period: Period, linked: bool) -> list[Card]:
@@ -119,6 +127,14 @@ def _card(figure: selectors.Figure, scope: selectors.Scope, period: Period, link
     on_target = figure.on_target
     status = "secondary" if on_target is None else ("success" if on_target else "danger")
     card = Card(figure, figure.metric.display(figure.value), figure.metric.display(figure.target), status)
+    if linked and figure.metric.code in STAFF_DRILLS:
+        url, label = STAFF_DRILLS[figure.metric.code]
+        card.link, card.link_label, card.link_count = (
+            reverse(url) + "?vip=overloaded#vip-load",
+            str(label),
+            int(figure.numerator),
+        )
+        return card
     drill = DRILLS.get(figure.metric.code)
     if linked and drill is not None:
         card.link = customers_url(scope, **drill.filters(period))
@@ -221,6 +237,16 @@ def _staleness(user, scope: selectors.Scope, found: selectors.Figures, period: P
         "may_recompute": bool(changes) and may(user, RECOMPUTE_RULE),
         "period": period,
     }
+
+
+def _product_revenue(scope: selectors.Scope, period: Period) -> dict | None:
+    """Revenue per product of a region's or department's territory in the month and the year so far, against the
+    province's targets (issue 21); None for a manager."""
+    if scope.kind == ScopeKind.MANAGER:
+        return None
+    region = scope.scoped_region if scope.kind == ScopeKind.REGION else scope.scoped_department.region
+    rows = selectors.product_revenue(region, period)
+    return {"rows": rows, "with_targets": region.level == RegionLevel.PROVINCE, "region": region} if rows else None
 
 
 class DashboardView(LoginRequiredMixin, View):
@@ -345,6 +371,7 @@ class DashboardView(LoginRequiredMixin, View):
                 "capacity": MANAGER_CAPACITY,
             }
         context["may_see_quota"] = may(user, "tiering.manage_rules") and scope.kind == ScopeKind.REGION
+        context["product_revenue"] = _product_revenue(scope, period)
         return render(request, self.template_name, context)
 
     @staticmethod
@@ -440,3 +467,77 @@ class RecomputeView(LoginRequiredMixin, View):
             return HttpResponseRedirect(reverse("kpis:dashboard"))
         messages.success(request, _("The KPIs of %(period)s are being computed again.") % {"period": latest})
         return HttpResponseRedirect(reverse("jobs"))
+
+
+class ProductTargetsView(LoginRequiredMixin, View):
+    """A province's revenue targets per product (issue 21), for a year and its months: provincial staff set their
+    province's, headquarters any province's (`?region=`)."""
+
+    template_name = "kpis/product_targets.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not may(request.user, "kpis.set_targets"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def _province(self, request) -> Region:
+        if request.user.sees_everything:
+            code = request.GET.get("region") or request.POST.get("region")
+            provinces = Region.objects.filter(level=RegionLevel.PROVINCE)
+            province = provinces.filter(code=code).first() if code else provinces.order_by("code").first()
+            if province is None:
+                raise Http404
+            return province
+        code = selectors.province_code(request.user.region)
+        return get_object_or_404(Region, code=code, level=RegionLevel.PROVINCE)
+
+    @staticmethod
+    def _year(request) -> int:
+        text = request.GET.get("year", "")
+        return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else timezone.localdate().year
+
+    def _render(self, request, province: Region, year: int, form, status: int = 200):
+        context = {
+            "province": province,
+            "year": year,
+            "form": form,
+            "targets": selectors.product_targets(province, year),
+            "provinces": Region.objects.filter(level=RegionLevel.PROVINCE).order_by("code")
+            if request.user.sees_everything
+            else None,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        province, year = self._province(request), self._year(request)
+        initial = {"year": year, "product": request.GET.get("product"), "month": request.GET.get("month")}
+        return self._render(request, province, year, style_form(ProductRevenueTargetForm(initial=initial)))
+
+    def post(self, request):
+        province = self._province(request)
+        form = ProductRevenueTargetForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.product_revenue_target_set(
+                    user=request.user,
+                    region=province,
+                    product=data["product"],
+                    year=data["year"],
+                    month=data["month"],
+                    amount=data["amount"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("The revenue target of %(product)s in %(region)s is saved.")
+                    % {"product": data["product"].name, "region": province.name},
+                )
+                query = urlencode(
+                    {"year": data["year"], **({"region": province.code} if request.user.sees_everything else {})}
+                )
+                return HttpResponseRedirect(f"{reverse('kpis:product-targets')}?{query}")
+        year = form.cleaned_data.get("year") if form.is_valid() else self._year(request)
+        return self._render(request, province, year or self._year(request), style_form(form), status=400)

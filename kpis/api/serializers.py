@@ -47,3 +47,39 @@ class KpiSerializer(serializers.Serializer):
     denominator = NumberField(allow_null=True)
     target = NumberField(allow_null=True)
     on_target = serializers.BooleanField(allow_null=True)
+
+
+class ProductRevenueQuerySerializer(serializers.Serializer):
+    region = serializers.CharField(required=False, help_text=_("a region code: the region and everything below it"))
+    department = serializers.CharField(required=False, help_text=_("a department's id or name"))
+    period = serializers.CharField(required=False, help_text=_("YYYY-MM (default: the latest month computed)"))
+
+    validate_period = KpiQuerySerializer.validate_period
+
+    def validate(self, attrs):
+        if attrs.get("region") and attrs.get("department"):
+            raise serializers.ValidationError({"region": _("Give one scope: region or department.")})
+        return attrs
+
+
+class ProductRevenueSerializer(serializers.Serializer):
+    """One product's revenue in the scope's region against its province's targets (issue 21)."""
+
+    product = serializers.CharField(source="product.code")
+    label = serializers.CharField(source="product.name")
+    revenue = serializers.DecimalField(
+        max_digits=20, decimal_places=2, help_text=_("revenue of the holdings in the month, CNY")
+    )
+    target = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True, help_text=_("the month's target, CNY (provinces only)")
+    )
+    year_to_date = serializers.DecimalField(
+        max_digits=20, decimal_places=2, help_text=_("revenue from January to the month, CNY")
+    )
+    year_target = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True, help_text=_("the year's target, CNY (provinces only)")
+    )
+    year_share = NumberField(allow_null=True, help_text=_("year to date ÷ the year's target, a fraction"))
+    on_target = serializers.BooleanField(
+        allow_null=True, help_text=_("the month's target met, else the year's on pace; null without a target")
+    )

@@ -14,6 +14,11 @@ from .jobs import (
     job_state,
     runs_for,
 )
+from .revenue import (
+    ProductRevenueRow,
+    product_revenue,
+    product_targets,
+)
 from .scopes import (
     Scope,
     child_scopes,
@@ -53,6 +58,7 @@ __all__ = [
     "LaterChange",
     "LiveFigures",
     "ManagerLoad",
+    "ProductRevenueRow",
     "Scope",
     "changes_since",
     "child_scopes",
@@ -66,6 +72,8 @@ __all__ = [
     "live_figures",
     "own_scope",
     "own_targets",
+    "product_revenue",
+    "product_targets",
     "province_code",
     "runs_for",
     "scope_for",
