@@ -139,6 +139,15 @@ class World:
         return self.partner.settlements.get()
 
     @cached_property
+    def settlement_run(self):
+        """A computation of Sichuan's settlements of the last month over, started by paul, still running."""
+        from partners.models import SettlementJobRun
+
+        return SettlementJobRun.objects.create(
+            triggered_by=self.cast["paul"], region=self.territory["sichuan"], period=SETTLED_MONTH
+        )
+
+    @cached_property
     def commission_rule(self):
         """Sichuan's own commission rule: a one-off amount for solutions."""
         from partners.models import CommissionRule
@@ -314,6 +323,19 @@ class World:
             threshold=Decimal("50000.00"),
             due_on=timezone.localdate() + datetime.timedelta(days=14),
         )
+
+    @cached_property
+    def national_group(self):
+        """A national bank (issue 21): its headquarters BANK00 in 锦江区 on the national list, a branch BANK44 in 广州;
+        its account team at headquarters, hq_am (an account manager whose home is the national root), in the cast
+        from then on."""
+        from tests.factories import CustomerFactory, TeamRoleFactory, UserFactory
+
+        head = CustomerFactory(code="BANK00", region=self.territory["jinjiang"], list_level="national")
+        CustomerFactory(code="BANK44", region=self.territory["tianhe"], parent=head)
+        self.cast["hq_am"] = UserFactory(username="hq_am", region=self.territory["root"])
+        TeamRoleFactory(customer=head, user=self.cast["hq_am"])
+        return head
 
     @cached_property
     def grid_manager(self):
@@ -604,6 +626,18 @@ EXPECTATIONS: dict[str, Route] = {
     "teams:reassign": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
     ),
+    # personal-VIP staffing (issue 21): the territory's department heads and provincial staff deal and move VIPs
+    "teams:vip-deal": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
+    "teams:vip-manager": Route(  # a manager of another territory does not exist for the caller
+        PAGE,
+        kwargs=lambda world: {"username": "bob"},
+        anonymous=302,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=Call("alice", 403),
+        insider_with_right=Call("dora", 200),
+    ),
     # the staff pickers' search: anyone signed in, over the staff of their own territory only (its tests)
     "teams:staff-search": Route(
         PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
@@ -625,7 +659,26 @@ EXPECTATIONS: dict[str, Route] = {
         PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
     ),
     "accounts:customer-detail": customer_read(PAGE),
-    "accounts:customer-edit": customer_read(PAGE),
+    # A national group's headquarters: dora sees it in her territory but does not manage it (issue 21).
+    "accounts:customer-edit": Route(
+        PAGE,
+        kwargs=code(),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("dora", 403, kwargs=code("BANK00")),
+        insider_with_right=ALICE_OK,
+        needs=("national_group",),
+    ),
+    # A group's branches (issue 21), across provinces for its account team at headquarters.
+    "accounts:customer-group": Route(
+        PAGE,
+        kwargs=code("BANK00"),
+        anonymous=302,
+        outsider=Call("carol", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("hq_am", 200),
+        needs=("national_group",),
+    ),
     "accounts:customer-history": customer_read(PAGE),
     "accounts:customer-timeline": customer_read(PAGE),
     "accounts:member-list": customer_read(PAGE),
@@ -718,6 +771,9 @@ EXPECTATIONS: dict[str, Route] = {
         insider_with_right=Call("dora", 200),
     ),
     "kpis:targets": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
+    ),
+    "kpis:product-targets": Route(  # a province's own; headquarters pick one
         PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("paul", 200)
     ),
     "kpis:recompute": Route(  # the KPIs are nation-wide: no outsider; back to the dashboard when no longer latest
@@ -988,7 +1044,16 @@ EXPECTATIONS: dict[str, Route] = {
         API, kwargs=code("C39"), anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK
     ),
     "customer-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
-    "customer-detail": customer_read(API),
+    # a PATCH of a national group's headquarters by the head of the city it lies in: seen, not hers to change (issue 21)
+    "customer-detail": Route(
+        API,
+        kwargs=code(),
+        anonymous=401,
+        outsider=Call("carol", 404),
+        insider_without_right=Call("dora", 403, method="patch", data={"name": "改名"}, kwargs=code("BANK00")),
+        insider_with_right=ALICE_OK,
+        needs=("national_group",),
+    ),
     "customer-key-persons": customer_read(API),
     "customer-members": customer_read(API),
     "customer-history": customer_read(API),
@@ -1484,6 +1549,14 @@ EXPECTATIONS: dict[str, Route] = {
         anonymous=401,
         outsider=NA,
         insider_without_right=Call("dora", 403),
+        insider_with_right=Call("paul", 202),  # the computation handed to the workers (run here: eager)
+    ),
+    "settlement-run": Route(
+        API,
+        kwargs=pk("settlement_run"),
+        anonymous=401,
+        outsider=Call("gd_paul", 404),  # a computation of Sichuan's partners
+        insider_without_right=Call("alice", 403),
         insider_with_right=Call("paul", 200),
     ),
     "partner-settlement": partner_money(API),
@@ -1493,6 +1566,15 @@ EXPECTATIONS: dict[str, Route] = {
     "partner-settlement-xlsx": partner_money(API),
     # -- the API: KPIs ---------------------------------------------------------------------------------------------
     "kpis": Route(
+        API,
+        query="?region=510100",
+        needs=("snapshots",),
+        anonymous=401,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("dora", 200),
+    ),
+    "kpis-product-revenue": Route(
         API,
         query="?region=510100",
         needs=("snapshots",),
