@@ -21,6 +21,8 @@ from tiering.selectors import published_rule_set
 from .base import SeedClock, city_profiles
 from .campaigns import HoldingSeeder
 from .customers import CustomerSeeder
+from .groups import seed_national_group
+from .prospects import seed_prospects
 from .teams import TeamSeeder
 from .territory import (
     PROVINCES,
@@ -129,11 +131,15 @@ class DemoSeeder:
             self.progress(f"The database already holds {existing} customers; demo customers are not added again.")
             report.logins += province_logins(self.provinces)
             report.skipped = True
+            seed_prospects(self.clock.today)
+            seed_national_group()
             return report
         with transaction.atomic():
             self._seed(regions, report)
             # after the seed, so that Sichuan's staff and departments take the ids they take when seeded alone
             report.logins += province_logins(self.provinces)
+            seed_prospects(self.clock.today)  # a grid's pool beside its customers (issue 21)
+            seed_national_group()  # a national bank and its branches in four cities (issue 21)
         return report
 
     def _seeders(self, rule_set: RuleSet) -> tuple[TeamSeeder, CustomerSeeder, HoldingSeeder]:

@@ -111,6 +111,15 @@ def seed_demo_logins() -> list[DemoLogin]:
         ("provincial_staff", sichuan.STAFF[0], "510000", *sichuan.STAFF[1:], "Sichuan provincial staff"),
         ("department_head", "cd_head", "510100", "成都市政企客户部", "王建国", "head of the Chengdu department"),
         ("account_manager", DEMO_MANAGER, "510104", "成都市政企客户部", "张伟", "Chengdu account manager"),
+        (
+            "account_manager",
+            "hq_bank_am",
+            "000000",
+            "集团总部政企客户部",
+            "赵敏",
+            "account team at headquarters of the national bank group 中国示范银行 (its branches in four cities)",
+        ),
+        ("grid_manager", "cd_grid01", "510104-G01", "成都市政企客户部", "李娜", "grid manager of 春熙路网格 (锦江区)"),
         ("partner", "cd_partner", "510100", None, "刘洋", f"staff of the partner {DEMO_PARTNER}"),
     ]
     logins = []
