@@ -40,6 +40,12 @@ BEAT_SCHEDULE = {
         "task": "campaigns.tasks.campaign_creations_sweep",
         "schedule": crontab(minute="*/10"),
     },
+    # Commission settlements computed by workers that died are failed the same way: their chunks that ended keep
+    # their settlements, and provincial staff compute the month again.
+    "settlement-runs-sweep": {
+        "task": "partners.tasks.settlement_runs_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
     # Every 5 minutes: the call-backs (回拨) promised for now, each told once to the agent who calls the number.
     "call-backs-remind": {
         "task": "campaigns.tasks.call_backs_remind",

@@ -74,8 +74,11 @@ def month_params(month: datetime.date) -> dict[str, Any]:
     }
 
 
-def scope_partners(*, region: Region | None = None, partner: Partner | None = None) -> tuple[str, dict[str, Any]]:
-    """SQL for the ids of the partners of a scope: one partner, or those whose territory lies in `region`."""
+def scope_partners(
+    *, region: Region | None = None, partner: Partner | None = None, id_range: tuple[int, int] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """SQL for the ids of the partners of a scope: one partner, or those whose territory lies in `region` (and whose
+    ids lie in `id_range`, a chunk's, when given)."""
     if partner is not None:
         return "SELECT %(scope_partner)s", {"scope_partner": partner.pk}
     assert region is not None
@@ -83,7 +86,11 @@ def scope_partners(*, region: Region | None = None, partner: Partner | None = No
         f"SELECT sp.id FROM {TABLES['partner']} sp JOIN {TABLES['region']} spr ON spr.code = sp.region_id "
         "WHERE spr.path LIKE %(scope_path)s"
     )
-    return sql, {"scope_path": region.path + "%"}
+    params: dict[str, Any] = {"scope_path": region.path + "%"}
+    if id_range is not None:
+        sql += " AND sp.id BETWEEN %(scope_first)s AND %(scope_last)s"
+        params.update(scope_first=id_range[0], scope_last=id_range[1])
+    return sql, params
 
 
 def _should(targets: str) -> str:

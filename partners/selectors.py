@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from crm.models import Partner, Region, User
 from crm.visibility import NATIONAL_CODE, province_path, territory_path, visible_partners
 
-from .models import CommissionRule, Settlement, SettlementLine, SettlementStatus
+from .models import CommissionRule, Settlement, SettlementJobRun, SettlementLine, SettlementStatus
 
 
 def partners_for(user: User) -> QuerySet[Partner]:
@@ -62,6 +62,29 @@ def settlements_for(user: User) -> QuerySet[Settlement]:
     if user.is_provincial_staff and user.region is not None:
         return settlements.filter(partner__region__path__startswith=province_path(user.region))
     return settlements.none()
+
+
+def settlement_runs_for(user: User) -> QuerySet[SettlementJobRun]:
+    """The computations of settlements the caller follows: headquarters all; provincial staff those of their
+    province; nobody else any (a run outside them is 404)."""
+    runs = SettlementJobRun.objects.select_related("region", "triggered_by")
+    if not user.is_authenticated or not user.is_active:
+        return runs.none()
+    if user.sees_everything:
+        return runs
+    if user.is_provincial_staff and user.region is not None:
+        return runs.filter(region__path__startswith=province_path(user.region))
+    return runs.none()
+
+
+def settlement_run_running(user: User, *, region: Region, month: datetime.date) -> SettlementJobRun | None:
+    """The computation of the month now running over the territory (or a part of it), if the caller follows it."""
+    return (
+        settlement_runs_for(user)
+        .filter(period=month, status="running", region__path__startswith=region.path)
+        .order_by("-started_at")
+        .first()
+    )
 
 
 def settlement_of(*, user: User, partner: Partner, month: datetime.date) -> Settlement:

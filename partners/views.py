@@ -11,9 +11,10 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -21,15 +22,19 @@ from django.views import View
 
 from campaigns.models import Product
 from crm.forms import add_service_errors, style_form
-from crm.models import Partner, PartnerKind
+from crm.jobs import BrokerUnavailable
+from crm.models import JobStatus, Partner, PartnerKind
 from crm.permissions import ACTIONS, may, require
+from crm.services import JobBusy
 from crm.visibility import territory_region
 
+from . import jobboard as partner_board
 from . import months, selectors, services
 from .forms import CommissionRuleForm, RuleEndForm, rule_scopes
-from .models import CommissionBasis, CommissionRule, SettlementStatus
+from .models import CommissionBasis, CommissionRule, SettlementJobRun, SettlementStatus
 from .rules import month_end
 from .services.commissions import RULE_FIELDS
+from .tasks import settlements_launch
 
 LINES_PER_PAGE = 100
 
@@ -72,8 +77,21 @@ class SettlementListView(LoginRequiredMixin, View):
                 contract_ends_on__gte=month,
             )
             unsettled = under_contract.exclude(settlements__period=month).count()
+        run = None
+        if (asked := request.GET.get("run", "")).isdigit() and len(asked) < 19:
+            run = selectors.settlement_runs_for(request.user).filter(pk=int(asked)).first()
+        elif region is not None:
+            run = selectors.settlement_run_running(request.user, region=region, month=month)
+        row = partner_board.KIND.row(run) if run is not None else None
+        if request.GET.get("poll"):
+            if row is None:
+                raise Http404
+            return JsonResponse(row.as_json(), headers={"Cache-Control": "no-store"})
         page = Paginator(of_month, 50).get_page(request.GET.get("page"))
         context = {
+            "run": run,
+            "row": row,
+            "outcome": run_outcome(run) if run is not None and run.status == JobStatus.SUCCEEDED else "",
             "page": page,
             "month": month,
             "period": months.format_month(month),
@@ -88,7 +106,9 @@ class SettlementListView(LoginRequiredMixin, View):
 
 
 class SettlementsComputeView(LoginRequiredMixin, View):
-    """Compute (again) the settlements of the month posted for the caller's territory; back to the list."""
+    """Compute (again) the settlements of the month posted for the caller's territory: handed to the workers, a
+    chunk of partners at a time; back at once to the month's list, which follows the computation's progress (and the
+    starter is notified when it ends)."""
 
     def post(self, request):
         region = territory_region(request.user)
@@ -99,26 +119,31 @@ class SettlementsComputeView(LoginRequiredMixin, View):
             messages.error(request, str(wrong))
             return redirect("partners:settlements")
         try:
-            run = services.settlements_compute(user=request.user, month=month, region=region)
+            run = settlements_launch(
+                user=request.user, month=month, region=region, language=translation.get_language() or ""
+            )
         except ValidationError as refused:
             messages.error(request, " ".join(refused.messages))
+        except (JobBusy, BrokerUnavailable) as refused:
+            messages.error(request, str(refused))
         else:
-            messages.success(
-                request,
-                _(
-                    "%(month)s computed: %(computed)s settlements, %(lines)s lines (%(corrections)s corrections of "
-                    "earlier months), %(total)s CNY; %(approved)s approved settlements left as they are."
-                )
-                % {
-                    "month": run.period,
-                    "computed": run.computed,
-                    "lines": run.lines,
-                    "corrections": run.corrections,
-                    "total": f"{run.total:,.2f}",
-                    "approved": run.approved_left,
-                },
-            )
+            return redirect(run.get_absolute_url())
         return redirect(f"{reverse('partners:settlements')}?period={months.format_month(month)}")
+
+
+def run_outcome(run: SettlementJobRun) -> str:
+    """What a computation that ended found, in a sentence."""
+    return _(
+        "%(month)s computed: %(computed)s settlements, %(lines)s lines (%(corrections)s corrections of earlier "
+        "months), %(total)s CNY; %(approved)s approved settlements left as they are."
+    ) % {
+        "month": months.format_month(run.period),
+        "computed": run.computed,
+        "lines": run.lines,
+        "corrections": run.corrections,
+        "total": f"{run.total:,.2f}",
+        "approved": run.approved_left,
+    }
 
 
 class SettlementView(LoginRequiredMixin, View):

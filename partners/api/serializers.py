@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from campaigns.models import Product
 from crm.models import Partner, PartnerKind, Region
 
-from ..models import CommissionRule, Settlement, SettlementLine
+from ..models import CommissionRule, Settlement, SettlementJobRun, SettlementLine
 from ..months import format_month, parse_month
 from ..selectors import settlement_lines
 from ..services.commissions import RULE_FIELDS
@@ -205,3 +206,43 @@ class SettlementRunSerializer(serializers.Serializer):
     lines = serializers.IntegerField()
     corrections = serializers.IntegerField(help_text=_("Lines correcting approved earlier months."))
     total = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class SettlementJobSerializer(serializers.ModelSerializer):
+    """A month's settlements of a territory computed by the workers: `running` while its chunks of partners are
+    computed (`chunks_done` of `chunks_total`), then `succeeded` with what the month's settlements hold (the counts
+    of `SettlementRun`), or `failed` with its `errors` (the chunks that succeeded keep their settlements)."""
+
+    period = MonthField(read_only=True)
+    region = serializers.CharField(source="region_id", read_only=True)
+    started_by = serializers.SlugRelatedField(source="triggered_by", slug_field="username", read_only=True)
+    errors = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text=_("Where to follow it: GET it until it is no longer running."))
+
+    class Meta:
+        model = SettlementJobRun
+        fields = [
+            "id",
+            "period",
+            "region",
+            "status",
+            "started_by",
+            "started_at",
+            "finished_at",
+            "chunks_total",
+            "chunks_done",
+            "computed",
+            "approved_left",
+            "lines",
+            "corrections",
+            "total",
+            "errors",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_errors(self, run: SettlementJobRun) -> list[str]:
+        return [str(error.get("error", error)) if isinstance(error, dict) else str(error) for error in run.errors]
+
+    def get_url(self, run: SettlementJobRun) -> str:
+        return reverse("settlement-run", args=[run.pk])

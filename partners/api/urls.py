@@ -14,6 +14,7 @@ urlpatterns = [
     # commissions (酬金, issue 20): a month's settlements of a territory, and one partner's
     path("partners/settlements/", views.SettlementListView.as_view(), name="settlement-list"),
     path("partners/settlements/compute/", views.SettlementsComputeView.as_view(), name="settlements-compute"),
+    path("partners/settlements/runs/<int:pk>/", views.SettlementJobView.as_view(), name="settlement-run"),
     path("partners/<int:pk>/settlements/", views.PartnerSettlementView.as_view(), name="partner-settlement"),
     path(
         "partners/<int:pk>/settlements/compute/",

@@ -5,30 +5,34 @@ from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import audit
 from crm.api.permissions import May
 from crm.idempotency import idempotent
+from crm.jobs import BrokerUnavailable
 from crm.models import AuditAction, Partner
 from crm.permissions import ACTIONS, require
+from crm.services import JobBusy
 from crm.visibility import territory_region
 
 from .. import exports, months, selectors, services
-from ..models import CommissionRule, Settlement
+from ..models import CommissionRule, Settlement, SettlementJobRun
+from ..tasks import settlements_launch
 from .serializers import (
     CommissionRuleSerializer,
     PartnerSerializer,
     PeriodSerializer,
     SettlementApproveSerializer,
+    SettlementJobSerializer,
     SettlementRunSerializer,
     SettlementsComputeSerializer,
     SettlementSerializer,
@@ -244,12 +248,21 @@ class SettlementListView(ListAPIView):
 class SettlementsComputeView(APIView):
     """Compute (again) the settlements of a month that is over for every partner of a territory (`region`: a province
     or the national root; the caller's territory by default) under contract in the month: one draft per partner with
-    its lines and the corrections of approved earlier months; approved settlements are left as they are."""
+    its lines and the corrections of approved earlier months; approved settlements are left as they are. The work is
+    handed to the workers, a chunk of partners at a time: `202` with the computation, to follow at its `url` (its
+    starter is also notified when it ends); `409` while the month of the territory is being computed, `503` when the
+    job queue cannot be reached."""
 
     permission_classes = [May("partners.list_settlements")]
 
     @extend_schema(
-        operation_id="settlements_compute", request=SettlementsComputeSerializer, responses=SettlementRunSerializer
+        operation_id="settlements_compute",
+        request=SettlementsComputeSerializer,
+        responses={
+            202: SettlementJobSerializer,
+            409: OpenApiResponse(description="The month of the territory is being computed already."),
+            503: OpenApiResponse(description="The job queue cannot be reached; nothing was started."),
+        },
     )
     def post(self, request):
         serializer = SettlementsComputeSerializer(data=request.data)
@@ -257,5 +270,32 @@ class SettlementsComputeView(APIView):
         region = serializer.validated_data.get("region") or territory_region(request.user)
         if region is None:
             raise PermissionDenied(str(ACTIONS["partners.settle"][1]))
-        run = services.settlements_compute(user=request.user, month=serializer.validated_data["period"], region=region)
-        return Response(SettlementRunSerializer(run).data)
+        try:
+            run = settlements_launch(
+                user=request.user,
+                month=serializer.validated_data["period"],
+                region=region,
+                language=translation.get_language() or "",
+            )
+        except JobBusy as busy:
+            return Response({"detail": str(busy)}, status=status.HTTP_409_CONFLICT)
+        except BrokerUnavailable as down:
+            return Response({"detail": str(down)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        run = selectors.settlement_runs_for(request.user).get(pk=run.pk)
+        return Response(
+            SettlementJobSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class SettlementJobView(RetrieveAPIView):
+    """A computation of a territory's month of settlements (`POST /api/v1/partners/settlements/compute/`): its
+    progress while it runs, what it found once over. Provincial staff of its province and headquarters; anyone else
+    404."""
+
+    serializer_class = SettlementJobSerializer
+    permission_classes = [May("partners.list_settlements")]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SettlementJobRun.objects.none()
+        return selectors.settlement_runs_for(self.request.user)

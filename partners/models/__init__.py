@@ -7,6 +7,7 @@ from .commissions import (
     CommissionBasis,
     CommissionRule,
     Settlement,
+    SettlementJobRun,
     SettlementLine,
     SettlementStatus,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "CommissionRule",
     "PartnerAssignment",
     "Settlement",
+    "SettlementJobRun",
     "SettlementLine",
     "SettlementStatus",
 ]

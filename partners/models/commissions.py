@@ -20,9 +20,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import PartnerKind
+from crm.models import ChunkedJobRun, PartnerKind
 
 ZERO = Decimal("0")
 
@@ -248,3 +249,30 @@ class SettlementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.settlement_id} {self.customer_id} {self.product_id} {self.basis} {self.amount}"
+
+
+class SettlementJobRun(ChunkedJobRun):
+    """A month's settlements of a territory's partners computed by the workers (`partners.tasks`), a chunk of
+    partners at a time (each chunk's settlements in its own transaction), while the page that started it follows its
+    progress: the month, the territory, and what the computation found once over."""
+
+    region = models.ForeignKey("crm.Region", verbose_name=_("territory"), on_delete=models.PROTECT, related_name="+")
+    period = models.DateField(_("month"), help_text=_("The first day of the month settled."))
+    # The starter's language: a failure is written in it.
+    language = models.CharField(max_length=10, blank=True, editable=False)
+    computed = models.PositiveIntegerField(_("settlements computed"), default=0)
+    approved_left = models.PositiveIntegerField(_("approved settlements left as they are"), default=0)
+    lines = models.PositiveIntegerField(_("lines"), default=0)
+    corrections = models.PositiveIntegerField(_("corrections of earlier months"), default=0)
+    total = models.DecimalField(_("total (CNY)"), max_digits=16, decimal_places=2, default=ZERO)
+
+    class Meta(ChunkedJobRun.Meta):
+        verbose_name = _("settlement computation")
+        verbose_name_plural = _("settlement computations")
+        indexes = [models.Index(fields=["region", "period", "status"], name="settlement_run_scope_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.period:%Y-%m} {self.status}"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('partners:settlements')}?period={self.period:%Y-%m}&run={self.pk}"

@@ -8,17 +8,20 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Sum
-from django.utils import timezone
+from django.db.models import Count, F, Max, Q, Sum
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm import audit
-from crm.models import AuditAction, Partner, Region, User
+from crm.jobs import IdRange, plan_id_ranges
+from crm.models import AuditAction, JobStatus, Partner, Region, User
 from crm.permissions import require
+from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_run_exclusive
 from partners import bulk
-from partners.models import Settlement, SettlementLine, SettlementStatus
+from partners.models import Settlement, SettlementJobRun, SettlementLine, SettlementStatus
 
 from ..months import format_month, is_over, months_before, open_month_message
 
@@ -72,6 +75,18 @@ def settlements_compute(
             )
     scope_sql, params = bulk.scope_partners(region=region, partner=partner)
     partners = Partner.objects.filter(pk=partner.pk) if partner is not None else _partners_in(region)
+    scope = _scope_name(region, partner)
+    _compute(user=user, month=month, scope_sql=scope_sql, params=params, partners=partners, scope=scope)
+    return _facts(month, partners)
+
+
+def _scope_name(region: Region | None, partner: Partner | None) -> str:
+    return partner.name if partner is not None else region.code  # type: ignore[union-attr]
+
+
+def _compute(*, user: User, month: datetime.date, scope_sql: str, params: dict, partners, scope: str) -> None:
+    """The month's settlements of `partners` (the ids `scope_sql` selects) computed again, in the caller's
+    transaction: each a draft with its lines and the corrections of approved earlier months; approved ones left."""
     # Computing and approving a partner's settlements take its row first: two of them never cross.
     list(partners.select_for_update().order_by("pk").values_list("pk", flat=True))
     now = timezone.now()
@@ -81,12 +96,17 @@ def settlements_compute(
     for corrected in months_before(month, bulk.CORRECTION_MONTHS):
         bulk.insert_corrections(scope_sql=scope_sql, params=params, month=month, corrected=corrected)
     bulk.total_drafts(scope_sql=scope_sql, params=params, month=month, now=now, user_id=user.pk)
+    drafts = Settlement.objects.filter(period=month, partner__in=partners, status=SettlementStatus.DRAFT)
+    _audit(user, drafts, month=month, scope=scope)
+
+
+def _facts(month: datetime.date, partners) -> SettlementRun:
+    """What the month's settlements of `partners` hold now."""
     of_month = Settlement.objects.filter(period=month, partner__in=partners)
     drafts = of_month.filter(status=SettlementStatus.DRAFT)
     facts = drafts.aggregate(count=Count("pk"), total=Sum("total"), lines=Sum("lines_count"))
     # counted, not taken from the statements' row counts: SQLite's driver has none for a statement opening WITH
     corrections = SettlementLine.objects.filter(settlement__in=drafts, corrects_period__isnull=False).count()
-    _audit(user, drafts, month=month, scope=partner.name if partner is not None else region.code)  # type: ignore[union-attr]
     return SettlementRun(
         period=format_month(month) or "",
         computed=facts["count"],
@@ -181,3 +201,99 @@ def settlement_approve(
         detail={"period": month, "total": audit.plain(settlement.total), "lines": settlement.lines_count},
     )
     return settlement
+
+
+# -- a territory's month computed by the workers (`partners.tasks`), a chunk of partners at a time --------------------
+
+# Partners per chunk: a province's 500 partners in ten chunks, each a transaction of a few seconds at a million
+# customers, so that several workers share the month and a chunk that fails leaves the others' settlements written.
+CHUNK_PARTNERS = 50
+
+
+def settlement_chunks(region: Region, chunk_size: int | None = None) -> list[IdRange]:
+    """The id ranges of the territory's partners, `chunk_size` ids each."""
+    return list(plan_id_ranges(_partners_in(region), chunk_size or CHUNK_PARTNERS))
+
+
+@transaction.atomic
+def settlement_run_start(
+    *,
+    user: User,
+    month: datetime.date,
+    region: Region,
+    chunks_total: int,
+    language: str = "",
+    today: datetime.date | None = None,
+) -> SettlementJobRun:
+    """Record the computation of `month`'s settlements of `region`'s partners by the workers (its starter must
+    settle the territory; the month must be over). One at a time per month over any part of a territory: refused
+    (JobBusy) while one over it, or over a territory around it, runs."""
+    require(user, "partners.settle", region)
+    _refuse_open(month, today or timezone.localdate())
+    ancestors = [region.path[: index + 1] for index, char in enumerate(region.path) if char == "/"]
+    overlapping = Q(period=month) & (Q(region__path__startswith=region.path) | Q(region__path__in=ancestors))
+
+    def busy(run: SettlementJobRun) -> str:
+        return _(
+            "The settlements of %(month)s of %(scope)s, started at %(at)s, are still being computed: wait for them to "
+            "end."
+        ) % {
+            "month": format_month(run.period),
+            "scope": run.region.name,
+            "at": timezone.localtime(run.started_at).strftime("%Y-%m-%d %H:%M"),
+        }
+
+    job_run_exclusive(SettlementJobRun, overlapping, busy)
+    return SettlementJobRun.objects.create(
+        triggered_by=user, region=region, period=month, chunks_total=chunks_total, language=language[:10]
+    )
+
+
+def settlement_chunk_compute(*, run_id: int, first_id: int, last_id: int) -> int:
+    """Compute the month's settlements of the run's partners with ids in [first_id, last_id] in one transaction, as
+    its starter (who must still settle the territory); returns how many drafts. A chunk delivered again (its worker
+    died after committing) finds itself over and does nothing."""
+    run = SettlementJobRun.objects.select_related("triggered_by", "region").get(pk=run_id)
+    if run.status != JobStatus.RUNNING:
+        return 0
+    user = run.triggered_by
+    with translation.override(run.language or settings.LANGUAGE_CODE), transaction.atomic():
+        if not job_chunk_claim(run_model=SettlementJobRun, run_id=run_id, first_id=first_id):
+            return 0
+        if user is None or not user.is_active:
+            raise ValidationError(_("The one who started this computation is no longer active: nothing was written."))
+        require(user, "partners.settle", run.region)
+        scope_sql, params = bulk.scope_partners(region=run.region, id_range=(first_id, last_id))
+        partners = _partners_in(run.region).filter(pk__gte=first_id, pk__lte=last_id)
+        _compute(
+            user=user, month=run.period, scope_sql=scope_sql, params=params, partners=partners, scope=run.region.code
+        )
+        SettlementJobRun.objects.filter(pk=run_id).update(chunks_done=F("chunks_done") + 1)
+        return Settlement.objects.filter(period=run.period, partner__in=partners, status=SettlementStatus.DRAFT).count()
+
+
+def settlement_chunk_failed(*, run_id: int, first_id: int, last_id: int, error: str) -> None:
+    job_chunk_failed(run_model=SettlementJobRun, run_id=run_id, first_id=first_id, last_id=last_id, error=error)
+
+
+def settlement_run_finish(*, run_id: int) -> SettlementJobRun:
+    """Close the run with what the month's settlements of its territory hold now (those of failed chunks as they
+    were); its starter is told how it ended. A run over already is left as it is."""
+    with transaction.atomic():
+        run = (
+            SettlementJobRun.objects.select_for_update(of=("self",))
+            .select_related("triggered_by", "region")
+            .get(pk=run_id)
+        )
+        if run.status != JobStatus.RUNNING:
+            return run
+        facts = _facts(run.period, _partners_in(run.region))
+        run.computed, run.approved_left, run.lines = facts.computed, facts.approved_left, facts.lines
+        run.corrections, run.total = facts.corrections, facts.total
+        return job_run_close(run, also=("computed", "approved_left", "lines", "corrections", "total"))
+
+
+def settlement_run_abandon(*, run: SettlementJobRun, reason: str) -> SettlementJobRun:
+    """A run that could not be handed to the workers: failed, with why."""
+    run.errors = [*run.errors, {"error": reason}]
+    return job_run_close(run, also=("errors",))

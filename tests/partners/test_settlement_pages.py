@@ -24,8 +24,9 @@ def test_staff_list_the_months_settlements_and_compute_them(login, cast, provide
     html = page.content.decode()
     assert 'data-testid="compute"' in html and 'data-testid="unsettled"' in html
     response = client.post("/partners/settlements/compute/", {"period": PERIOD})
-    assert response.status_code == 302 and response["Location"].endswith(f"?period={PERIOD}")
+    assert response.status_code == 302 and f"?period={PERIOD}&run=" in response["Location"]
     listed = client.get(response["Location"]).content.decode()
+    assert 'data-testid="run-outcome"' in listed  # the embedded default has run the job by then
     settlement = Settlement.objects.get(partner=provider, period=LAST)
     assert f'data-settlement="{settlement.pk}"' in listed and "890.00" in listed
     assert 'data-testid="unsettled"' not in listed

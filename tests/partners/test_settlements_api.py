@@ -114,16 +114,21 @@ def test_computing_a_month_not_over_is_refused_and_writes_nothing(api, cast, pro
 
 def test_the_month_is_computed_for_the_callers_province_and_reported(api, cast, provider, computed):
     response = api(cast["paul"]).post("/api/v1/partners/settlements/compute/", {"period": PERIOD}, format="json")
-    assert response.json() == {
+    assert response.status_code == 202
+    job = response.json()
+    assert {key: job[key] for key in ("period", "region", "status", "computed", "approved_left", "lines")} == {
         "period": PERIOD,
+        "region": "510000",
+        "status": "succeeded",
         "computed": 1,
         "approved_left": 0,
         "lines": 3,
-        "corrections": 0,
-        "total": "890.00",
     }
+    assert (job["corrections"], job["total"], job["started_by"], job["errors"]) == (0, "890.00", "paul", [])
+    assert api(cast["paul"]).get(job["url"]).json() == job
     gd = api(cast["gd_paul"]).post("/api/v1/partners/settlements/compute/", {"period": PERIOD}, format="json")
     assert gd.json()["computed"] == 0  # Guangdong has no partner: Sichuan's is not Guangdong's to settle
+    assert api(cast["gd_paul"]).get(job["url"]).status_code == 404
     outside = api(cast["gd_paul"]).post(
         "/api/v1/partners/settlements/compute/", {"period": PERIOD, "region": "510000"}, format="json"
     )
