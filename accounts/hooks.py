@@ -8,6 +8,9 @@ Registered in the higher apps' `AppConfig.ready`:
 - `customer_list_context(request, page)` and `customer_page_context(request, customer)`: what the floors above add
   to *my customers* and to the customer page (visit status, the team, coverage, campaigns, one's own KPIs), each
   a dict merged into the template's context;
+- `customer_page_annotations(user)`: what the floors above read of the customer in the customer page's one query
+  of it (arrears: what it owes, its latest case), each a dict of annotations, so that a customer with nothing of
+  theirs costs the page no query more;
 - `customer_timeline(customer, user, before, limit)`: the customer's events each floor above keeps (visits, calls,
   plan stage moves, opportunities, tier and team changes) for the one timeline of the customer page, each a list of
   `TimelineEntry`, newest first, at most `limit`, only those before `before` (a datetime, or None for the newest).
@@ -40,4 +43,5 @@ customer_filed = Hook("accounts.customer_filed")
 customer_saved = Hook("accounts.customer_saved")
 customer_list_context = Hook("accounts.customer_list_context")
 customer_page_context = Hook("accounts.customer_page_context")
+customer_page_annotations = Hook("accounts.customer_page_annotations")
 customer_timeline = Hook("accounts.customer_timeline")

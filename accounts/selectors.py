@@ -16,6 +16,7 @@ from crm import audit
 from crm.models import AuditAction, AuditEntry, TeamRoleKind, User
 from crm.permissions import customer_managed, customer_seen, manages_the_customer
 
+from . import hooks
 from .models import Customer, CustomerStatus, GroupMember, KeyPerson, StatusPeriod, VipLevel, team_roles
 from .rules import FINE_REGION_LEVELS
 from .validators import CUSTOMER_CODE_RE
@@ -136,12 +137,15 @@ def customer_page_get(*, user: User, code: str) -> Customer:
         .values("counts")
     )
     managed = team_roles().active().filter(customer=OuterRef("pk"), user=user, role=TeamRoleKind.CUSTOMER_MANAGER)
+    extra = {
+        name: value for annotations in hooks.customer_page_annotations(user=user) for name, value in annotations.items()
+    }
     customer = _visible_customer(  # annotated, and given `member_counts` below
         user,
         code,
         customer_list(user=user)
         .select_related("tier_rule_set")
-        .annotate(member_count_row=Subquery(counts, output_field=JSONField()), reader_manages=Exists(managed)),
+        .annotate(member_count_row=Subquery(counts, output_field=JSONField()), reader_manages=Exists(managed), **extra),
     )
     customer_managed(user, customer, customer.reader_manages)
     zero = dict.fromkeys(["total", "on_net", "verified", "left", *VipLevel.values], 0)

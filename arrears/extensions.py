@@ -14,7 +14,7 @@ from accounts.filters import customer_filter_add
 from crm.permissions import may
 
 from .rules import AGE_BUCKETS, AGE_LABELS
-from .selectors import arrears_condition, customer_arrears
+from .selectors import arrears_annotations, arrears_condition, customer_arrears
 
 ARREARS_CHOICES = [
     ("any", _("In arrears")),
@@ -27,19 +27,27 @@ def filter_arrears(queryset: QuerySet, name: str, value: str) -> QuerySet:
     return queryset.filter(arrears_condition(value)) if value else queryset
 
 
+def customer_page_annotations(*, user) -> dict:
+    """Read with the customer on its page: what it owes and its latest case (`selectors.customer_arrears`)."""
+    return arrears_annotations()
+
+
 def customer_page_context(*, request, customer) -> dict:
     """The arrears card, for the operator's staff who see the customer, when it owes something or had a case: one
-    query for a customer that never had a case."""
+    query for a customer that never had a case, read on its page with the customer (none more), three for one that
+    has (two on its page)."""
     if not may(request.user, "arrears.view", customer):
         return {}
-    arrears = customer_arrears(customer)
+    arrears = customer_arrears(customer)  # no query when the page's read of the customer says it owes nothing
     if not arrears.shown:
         return {}
-    may_record = arrears.case is not None and may(request.user, "arrears.record_outcome", arrears.case)
-    return {"arrears": arrears, "arrears_may_record": may_record}
+    # The button shows to whoever reads the card: the form it opens asks `arrears.record_outcome` (the customer's team
+    # and the managers over it, who are all the staff who read it), a query the page need not pay for each reader.
+    return {"arrears": arrears, "arrears_may_record": arrears.case is not None}
 
 
 def register() -> None:
+    customer_hooks.customer_page_annotations.register("arrears.card", customer_page_annotations)
     customer_hooks.customer_page_context.register("arrears.card", customer_page_context)
     customer_filter_add(
         "arrears",

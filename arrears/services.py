@@ -284,9 +284,7 @@ def arrears_outcome_record(
     if not locked.is_open:
         raise ValidationError({"case": _("This collection case is closed: the arrears were paid.")})
     if kind not in OutcomeKind.values:
-        raise ValidationError(
-            {"kind": _("One of %(values)s is expected.") % {"values": ", ".join(OutcomeKind.values)}}
-        )
+        raise ValidationError({"kind": _("One of %(values)s is expected.") % {"values": ", ".join(OutcomeKind.values)}})
     outcome = ArrearsOutcome(
         case=locked, kind=kind, promised_on=promised_on, amount=amount, note=note, recorded_by=user
     )

@@ -18,6 +18,12 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=0),
         "kwargs": {"then": signature("kpis.tasks.kpi_snapshots_nightly")},
     },
+    # 01:30 nightly, before the tiers and the KPIs: every customer's arrears collection case against its arrears as
+    # last billed and tonight's thresholds (issue 21): cases open where a threshold was lowered, close where paid.
+    "arrears-cases-nightly": {
+        "task": "arrears.tasks.arrears_cases_nightly",
+        "schedule": crontab(hour=1, minute=30),
+    },
     # Imports whose worker died mid-check or mid-write are marked failed (nothing of them was written), so that
     # staff can confirm them again (SPEC §8.4).
     "imports-recover": {
