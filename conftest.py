@@ -151,3 +151,24 @@ def staff_client(db):
     client = Client()
     client.force_login(UserFactory(role="hq_admin"))
     return client
+
+
+@pytest.fixture
+def group(cast, territory, customers):
+    """A national bank (issue 21): its headquarters in 锦江区 on the national list, a Sichuan branch in 武侯区 with a
+    city branch of its own in 涪城 (绵阳), and a branch in 天河区 (广州, another province). Its account team at
+    headquarters: `hq_am`, an account manager of the headquarters' group-customer department (home region the national
+    root), its customer manager. `bob` is the 武侯 branch's own customer manager."""
+    hq_dept = DepartmentFactory(name="集团总部政企客户部", region=territory["root"])
+    hq_am = UserFactory(username="hq_am", region=territory["root"], department=hq_dept)
+    head = CustomerFactory(code="BANK00", name="中国示范银行总行", region=territory["jinjiang"], list_level="national")
+    sichuan = CustomerFactory(
+        code="BANK51", name="中国示范银行四川省分行", region=territory["wuhou"], list_level="provincial", parent=head
+    )
+    mianyang = CustomerFactory(
+        code="BANK5107", name="中国示范银行绵阳分行", region=territory["fucheng"], parent=sichuan
+    )
+    guangzhou = CustomerFactory(code="BANK44", name="中国示范银行广州分行", region=territory["tianhe"], parent=head)
+    TeamRoleFactory(customer=head, user=hq_am)
+    TeamRoleFactory(customer=sichuan, user=cast["bob"])
+    return {"hq_am": hq_am, "head": head, "sichuan": sichuan, "mianyang": mianyang, "guangzhou": guangzhou}

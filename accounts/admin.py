@@ -27,7 +27,7 @@ class CustomerAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "region", "industry", "tier", "handset_count", "monthly_spend", "status"]
     list_filter = ["status", "tier", "list_level", "industry__segment"]
     search_fields = ["=code", "name", "=uscc"]
-    autocomplete_fields = ["region"]
+    autocomplete_fields = ["region", "parent"]
     readonly_fields = ["tier", "tier_reasons", "created_at", "updated_at"]
     inlines = [KeyPersonInline]
     list_select_related = ["region", "industry"]

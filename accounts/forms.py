@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from crm import versions
 from crm.forms import add_service_errors, stale_shown
@@ -23,6 +24,13 @@ class CustomerForm(forms.ModelForm):
     knowingly."""
 
     version = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The parent group by its code, not a list of every customer: looked up among those the user sees (issue 21).
+    parent = forms.CharField(
+        label=_("Parent group"),
+        max_length=32,
+        required=False,
+        help_text=_("The customer code of the group headquarters this customer is a branch of; empty for none."),
+    )
 
     class Meta:
         model = Customer
@@ -39,10 +47,23 @@ class CustomerForm(forms.ModelForm):
             regions = regions | Region.objects.filter(pk=self.instance.region_id)
         self.fields["region"].queryset = regions.order_by("path")
         self.fields["industry"].queryset = self.fields["industry"].queryset.order_by("code")
+        if self.instance.parent_id is not None and not self.is_bound:
+            self.initial["parent"] = self.instance.parent.code
         if self.instance.pk:
             self.fields["code"].disabled = True
             self.fields["version"].initial = versions.version_of(self.instance)
         self.conflicts: list[tuple[str, Any, Any]] = []
+
+    def clean_parent(self) -> Customer | None:
+        code = (self.cleaned_data.get("parent") or "").strip()
+        if not code:
+            return None
+        parent = Customer.objects.visible_to(self.user).filter(code=code).first()
+        if parent is None:
+            raise ValidationError(
+                _("Parent group: no customer with code %(code)s among the customers you see.") % {"code": code}
+            )
+        return parent
 
     def save(self, commit: bool = True) -> Customer:
         data = {

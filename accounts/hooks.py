@@ -8,6 +8,9 @@ Registered in the higher apps' `AppConfig.ready`:
 - `customer_list_context(request, page)` and `customer_page_context(request, customer)`: what the floors above add
   to *my customers* and to the customer page (visit status, the team, coverage, campaigns, one's own KPIs), each
   a dict merged into the template's context;
+- `customer_group_context(request, customer, branches)`: what the floors above add up over a group (issue 21) on
+  its headquarters' group page, `branches` being the branches the reader sees (coverage), a dict merged into the
+  template's context;
 - `customer_page_annotations(user)`: what the floors above read of the customer in the customer page's one query
   of it (arrears: what it owes, its latest case), each a dict of annotations, so that a customer with nothing of
   theirs costs the page no query more;
@@ -44,4 +47,5 @@ customer_saved = Hook("accounts.customer_saved")
 customer_list_context = Hook("accounts.customer_list_context")
 customer_page_context = Hook("accounts.customer_page_context")
 customer_page_annotations = Hook("accounts.customer_page_annotations")
+customer_group_context = Hook("accounts.customer_group_context")
 customer_timeline = Hook("accounts.customer_timeline")

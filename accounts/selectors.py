@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import JSONObject, Left
+from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, JSONObject, Left
 from django.db.models.lookups import In
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from crm import audit
-from crm.models import AuditAction, AuditEntry, TeamRoleKind, User
+from crm.models import AuditAction, AuditEntry, Region, TeamRoleKind, User
 from crm.permissions import customer_managed, customer_seen, manages_the_customer
 
 from . import hooks
-from .models import Customer, CustomerStatus, GroupMember, KeyPerson, StatusPeriod, VipLevel, team_roles
+from .models import Customer, CustomerStatus, GroupMember, KeyPerson, StatusPeriod, Tier, VipLevel, team_roles
+from .models import group_branches as group_branches_sql
 from .rules import FINE_REGION_LEVELS
 from .validators import CUSTOMER_CODE_RE
 
@@ -102,7 +104,8 @@ def customer_list(*, user: User) -> QuerySet[Customer]:
 
 def customer_get(*, user: User, code: str) -> Customer:
     """The customer with this code if the user may see it; Http404 otherwise, whether it exists or not."""
-    return _visible_customer(user, code, customer_list(user=user).select_related("tier_rule_set"))
+    customers = with_group_fields(customer_list(user=user).select_related("tier_rule_set"), user)
+    return _visible_customer(user, code, customers)
 
 
 def _visible_customer(user: User, code: str, customers: QuerySet[Customer]) -> Any:
@@ -143,7 +146,7 @@ def customer_page_get(*, user: User, code: str) -> Customer:
     customer = _visible_customer(  # annotated, and given `member_counts` below
         user,
         code,
-        customer_list(user=user)
+        with_group_fields(customer_list(user=user), user)
         .select_related("tier_rule_set")
         .annotate(member_count_row=Subquery(counts, output_field=JSONField()), reader_manages=Exists(managed), **extra),
     )
@@ -245,3 +248,117 @@ def member_search(customer: Customer, text: str = "") -> QuerySet[GroupMember]:
             found |= Q(mobile__startswith=text)
         members = members.filter(found)
     return members.order_by("id")
+
+
+# -- group hierarchies (issue 21) ------------------------------------------------------------------------------------
+
+
+def with_group_fields(customers: QuerySet[Customer], user: User) -> QuerySet[Customer]:
+    """Annotate each customer's parent's code (`parent_code`) and how many of its direct branches the user sees
+    (`children_count`: a branch outside what the user sees is in no count, §2). Scalar subqueries, evaluated for the
+    rows a page returns only: the parent by its key, the branches by `customer_parent_idx`."""
+    parent_code = Customer.objects.filter(pk=OuterRef("parent_id")).values("code")[:1]
+    branches = (
+        Customer.objects.visible_to(user)
+        .filter(parent_id=OuterRef("pk"))
+        .order_by()
+        .values("parent_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return customers.annotate(parent_code=Subquery(parent_code), children_count=Coalesce(Subquery(branches), Value(0)))
+
+
+def customer_parent(*, user: User, customer: Customer) -> Customer | None:
+    """The customer's parent group if the user sees it: a branch's page links up to it; else None (its code is the
+    branch's own record, its page not the user's)."""
+    if customer.parent_id is None:
+        return None
+    return Customer.objects.visible_to(user).select_related("region").filter(pk=customer.parent_id).first()
+
+
+def group_branches(*, user: User, customer: Customer) -> QuerySet[Customer]:
+    """Every branch below the customer, at any depth, that the user sees (§2), in code order."""
+    return (
+        Customer.objects.visible_to(user)
+        .filter(pk__in=group_branches_sql(customer.pk))
+        .select_related("region", "parent")
+        .order_by("code")
+    )
+
+
+@dataclass
+class GroupArea:
+    """One city (or province, for a group across provinces) of a group's roll-up."""
+
+    code: str
+    name: str
+    branches: int = 0
+    handsets: int = 0
+    monthly_spend: Decimal = Decimal("0")
+    informatization_revenue: Decimal = Decimal("0")
+
+
+@dataclass
+class GroupRollup:
+    """A group's figures added up over its headquarters and every branch the user sees (issue 21)."""
+
+    head: Customer
+    branches: list[Customer]
+    customers: int
+    handsets: int
+    employees: int
+    monthly_spend: Decimal
+    informatization_revenue: Decimal
+    tiers: dict[str, int]
+    members: dict[str, int]
+    areas: list[GroupArea]
+    depth: int  # how many levels of branches lie below the headquarters
+
+
+def group_rollup(*, user: User, customer: Customer) -> GroupRollup:
+    """The roll-up of the customer's group as its page shows it: the headquarters (this customer) and every branch
+    the user sees, across regions — customers, handsets, members, revenue, tiers — and by city. Three queries: the
+    branches (a recursive walk down `customer_parent_idx`), their members counted, the cities' names."""
+    branches = [row for row in group_branches(user=user, customer=customer) if row.pk != customer.pk]
+    everyone = [customer, *branches]
+    tiers = {tier: 0 for tier in Tier.values}
+    for row in everyone:
+        if row.tier:
+            tiers[row.tier] += 1
+    current = member_current()
+    members = GroupMember.objects.filter(customer_id__in=[row.pk for row in everyone]).aggregate(
+        total=Count("id", filter=current),
+        on_net=Count("id", filter=current & Q(on_net=True)),
+        verified=Count("id", filter=current & Q(verified=True)),
+    )
+    # By city: a branch's city is read off its region's path (000000/510000/510100/…); a group spread over
+    # provinces is shown by city too, the province in the name.
+    areas: dict[str, GroupArea] = {}
+    for row in everyone:
+        codes = [code for code in row.region.path.split("/") if code]
+        area_code = codes[2] if len(codes) > 2 else codes[-1]
+        area = areas.setdefault(area_code, GroupArea(area_code, area_code))
+        area.branches += row is not customer
+        area.handsets += row.handset_count
+        area.monthly_spend += row.monthly_spend
+        area.informatization_revenue += row.informatization_revenue
+    names = dict(Region.objects.filter(code__in=list(areas)).values_list("code", "name"))
+    for area in areas.values():
+        area.name = names.get(area.code, area.code)
+    depth, level, met = 0, {customer.pk}, {customer.pk}
+    while below := {row.pk for row in branches if row.parent_id in level} - met:
+        depth, level, met = depth + 1, below, met | below
+    return GroupRollup(
+        head=customer,
+        branches=branches,
+        customers=len(everyone),
+        handsets=sum(row.handset_count for row in everyone),
+        employees=sum(row.employee_count for row in everyone),
+        monthly_spend=sum((row.monthly_spend for row in everyone), Decimal("0")),
+        informatization_revenue=sum((row.informatization_revenue for row in everyone), Decimal("0")),
+        tiers=tiers,
+        members={key: members[key] or 0 for key in ("total", "on_net", "verified")},
+        areas=sorted(areas.values(), key=lambda area: (-area.branches, area.code)),
+        depth=depth,
+    )

@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 
 from crm import audit, versions
 from crm.models import AuditAction, User
-from crm.permissions import require
+from crm.permissions import may, require
 from crm.visibility import filing_regions
 
 from . import hooks
-from .models import Customer, GroupMember, KeyPerson, LocationSource
+from .models import Customer, GroupMember, KeyPerson, ListLevel, LocationSource
 from .rules import VIP_THRESHOLDS, vip_level_for
 
 CUSTOMER_WRITABLE_FIELDS = (
@@ -28,6 +28,7 @@ CUSTOMER_WRITABLE_FIELDS = (
     "region",
     "address",
     "list_level",
+    "parent",
     "handset_count",
     "employee_count",
     "monthly_spend",
@@ -41,6 +42,52 @@ CUSTOMER_WRITABLE_FIELDS = (
 def _check_region_visible(*, user: User, customer: Customer) -> None:
     if not filing_regions(user).filter(pk=customer.region_id).exists():
         raise ValidationError({"region": _("You cannot file a customer under a region outside your territory.")})
+
+
+def _check_group(*, user: User | None, customer: Customer, parent_changed: bool, level_changed: bool) -> None:
+    """A parent given is one the user sees (§2: an outsider's customer is no customer; the model refuses a cycle),
+    and the user still manages the customer once it has it (issue 21): only a national- or provincial-list group's
+    account team adds branches to it or lists a customer at that level. None is the system (an import, a
+    command), which has been checked before it writes."""
+    if user is None:
+        return
+    if parent_changed and customer.parent_id is not None:
+        if not Customer.objects.visible_to(user).filter(pk=customer.parent_id).exists():
+            raise ValidationError(
+                {
+                    "parent": _("Parent group: no customer with code %(code)s among the customers you see.")
+                    % {"code": customer.parent.code}
+                }
+            )
+    if (parent_changed or level_changed) and not may(user, "accounts.keep_listed_customer", customer):
+        if parent_changed and customer.parent_id is not None:
+            message = _(
+                "Parent group: %(code)s heads a national- or provincial-list group; only its account team and the "
+                "group-customer department at that level add branches to it."
+            ) % {"code": customer.parent.code}
+            raise ValidationError({"parent": message})
+        raise ValidationError(
+            {
+                "list_level": _(
+                    "List level: only the account team and the group-customer department of a national or "
+                    "provincial list place a customer on it."
+                )
+            }
+        )
+
+
+def _check_still_seen(*, user: User, customer: Customer) -> None:
+    """Moved out of a group, a branch may leave what its group's account team sees (issue 21): refused (the
+    transaction rolls back), as a move to a region outside the user's territory is."""
+    if not Customer.objects.visible_to(user).filter(pk=customer.pk).exists():
+        raise ValidationError(
+            {
+                "parent": _(
+                    "Parent group: out of this group the customer would be outside what you see; its department "
+                    "head or provincial staff can take it out."
+                )
+            }
+        )
 
 
 def _assign(customer: Customer, data: dict[str, Any]) -> None:
@@ -61,6 +108,12 @@ def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
     _assign(customer, data)
     customer.full_clean()
     _check_region_visible(user=user, customer=customer)
+    _check_group(
+        user=user,
+        customer=customer,
+        parent_changed=customer.parent_id is not None,
+        level_changed=customer.list_level != ListLevel.CITY,
+    )
     customer.save()
     audit.record_created(user=user, obj=customer, fields=CUSTOMER_WRITABLE_FIELDS, customer=customer)
     hooks.customer_filed(customer=customer, user=user)
@@ -76,18 +129,28 @@ def customer_update(
     edits of different fields made at once all persist and what the floors above append (the tier's history)
     follows in the order of the writes. With the `version` the caller read (`crm.versions`), a stale edit is
     refused (StaleVersion). Returns the customer as written."""
-    if user is not None:
-        require(user, "accounts.change_customer")
     # The stored customer, not the instance: a ModelForm (the page's, the admin's) has set its values on it.
     stored = customer_lock(customer)
+    if user is not None:
+        # A national- or provincial-list customer (or a branch of such a group) is its account team's (issue 21).
+        require(user, "accounts.keep_listed_customer", stored)
+        require(user, "accounts.change_customer", stored)
     versions.check(stored, version, fields=list(data), customer_id=stored.pk)
     before = audit.snapshot(stored, CUSTOMER_WRITABLE_FIELDS)
-    previous_region = stored.region_id
+    previous_region, previous_parent, previous_level = stored.region_id, stored.parent_id, stored.list_level
     _assign(stored, data)
     stored.full_clean()
     if stored.region_id != previous_region:
         _check_region_visible(user=user, customer=stored)
+    _check_group(
+        user=user,
+        customer=stored,
+        parent_changed=stored.parent_id != previous_parent,
+        level_changed=stored.list_level != previous_level,
+    )
     stored.save()
+    if user is not None and stored.parent_id != previous_parent:
+        _check_still_seen(user=user, customer=stored)
     audit.record_changed(user=user, obj=stored, before=before, fields=CUSTOMER_WRITABLE_FIELDS, customer=stored)
     hooks.customer_saved(customer=stored, user=user)
     versions.copy_stored(stored, customer)  # the caller's copy shows what was written

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.CustomerFormView.as_view(), name="customer-create"),
     path("<str:code>/", views.CustomerDetailView.as_view(), name="customer-detail"),
     path("<str:code>/edit/", views.CustomerFormView.as_view(), name="customer-edit"),
+    path("<str:code>/group/", views.CustomerGroupView.as_view(), name="customer-group"),
     path("<str:code>/history/", views.CustomerHistoryView.as_view(), name="customer-history"),
     path("<str:code>/timeline/", views.CustomerTimelineView.as_view(), name="customer-timeline"),
     path("<str:code>/key-persons/new/", views.KeyPersonFormView.as_view(), name="key-person-create"),

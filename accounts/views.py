@@ -104,6 +104,10 @@ class CustomerDetailView(LoginRequiredMixin, View):
         may_change_people = may(request.user, "accounts.change_people", customer)
         context = {
             "customer": customer,
+            # A branch links up to its group's headquarters (when the reader sees it); a headquarters rolls its
+            # branches up (issue 21).
+            "parent_group": selectors.customer_parent(user=request.user, customer=customer),
+            "group": selectors.group_rollup(user=request.user, customer=customer) if customer.children_count else None,
             "key_persons": key_persons,
             "members": members,
             "vip_counts": vip_counts,
@@ -136,6 +140,26 @@ def profile_missing_links(request, customer: Customer, may_change_people: bool) 
     return [(PROFILE_REQUIREMENTS[code], links.get(code, ""), code) for code in customer.profile_missing]
 
 
+class CustomerGroupView(LoginRequiredMixin, View):
+    """A group headquarters' page of its branches (issue 21): the group's figures added up over every branch the
+    reader sees, across regions and levels, by city, its tier mix, members and coverage, and every branch."""
+
+    template_name = "accounts/customer_group.html"
+
+    def get(self, request, code: str):
+        customer = selectors.customer_get(user=request.user, code=code)
+        group = selectors.group_rollup(user=request.user, customer=customer)
+        context = {
+            "customer": customer,
+            "parent_group": selectors.customer_parent(user=request.user, customer=customer),
+            "group": group,
+        }
+        # What the floors above add up over the group: the coverage of its products (campaigns).
+        for extra in hooks.customer_group_context(request=request, customer=customer, branches=group.branches):
+            context.update(extra)
+        return render(request, self.template_name, context)
+
+
 class CustomerHistoryView(LoginRequiredMixin, View):
     """The customer's history tab: the audit trail's writes about it, newest first."""
 
@@ -158,7 +182,13 @@ class CustomerFormView(LoginRequiredMixin, FormView):
 
     def get_customer(self):
         code = self.kwargs.get("code")
-        return selectors.customer_get(user=self.request.user, code=code) if code else None
+        if not code:
+            return None
+        customer = selectors.customer_get(user=self.request.user, code=code)
+        # An outsider got 404 above; an insider who may not change it (a branch of a national- or provincial-list
+        # group seen from a city, issue 21) gets 403 before the form.
+        require(self.request.user, "accounts.keep_listed_customer", customer)
+        return customer
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()

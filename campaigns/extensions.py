@@ -40,6 +40,7 @@ from .selectors import (
     customer_campaigns,
     customer_coverage,
     customer_opportunities,
+    gap_matrix,
     plans_to_visit,
 )
 from .selectors.channels import channel_conflicts
@@ -87,6 +88,12 @@ def customer_opportunities_context(*, request, customer) -> dict:
     visit of the customer (`visit=latest`), which the form links the opportunity to: found on a visit in one tap,
     with no query on the customer page for it."""
     return {"open_opportunities": list(customer_opportunities(customer))}
+
+
+def customer_group_context(*, request, customer, branches) -> dict:
+    """A group's coverage (issue 21): each product's active customers of the group — its headquarters and the
+    branches the reader sees — uncovered, fake, thin or covered, as the gap matrix counts a territory's."""
+    return {"group_coverage": gap_matrix(Customer.objects.filter(pk__in=[customer.pk, *(b.pk for b in branches)]))}
 
 
 def _entry(row: TimelineRow, openable: set[int]) -> customer_hooks.TimelineEntry:
@@ -172,6 +179,7 @@ def register() -> None:
     customer_hooks.customer_page_context.register("campaigns.coverage", customer_page_context)
     customer_hooks.customer_page_context.register("campaigns.opportunities", customer_opportunities_context)
     customer_hooks.customer_timeline.register("campaigns.timeline", customer_timeline)
+    customer_hooks.customer_group_context.register("campaigns.group_coverage", customer_group_context)
     customer_filter_add(
         "product",
         django_filters.ModelChoiceFilter(

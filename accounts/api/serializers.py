@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Customer, GroupMember, Industry, KeyPerson
@@ -15,6 +16,43 @@ class IndustrySerializer(serializers.ModelSerializer):
         fields = ["code", "name", "section", "segment"]
 
 
+@extend_schema_field({"type": "string", "nullable": True, "example": "HQ0001"})
+class ParentCodeField(serializers.Field):
+    """A customer's parent group (issue 21) by its code, or null. Given, the code is looked up among the customers
+    the caller sees (§2): one outside them is no customer, with the same message as one that does not exist."""
+
+    default_error_messages = {
+        "unknown": _("Parent group: no customer with code %(code)s among the customers you see."),
+        "invalid": _("Parent group: give a customer code, or null."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("The code of the group headquarters this customer is a branch of, or null."))
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, customer):
+        if customer.parent_id is None:
+            return None
+        code = getattr(customer, "parent_code", None)  # `selectors.with_group_fields`
+        return code if code is not None else customer.parent.code
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not data.strip():
+            self.fail("invalid")
+        code = data.strip()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        parent = Customer.objects.visible_to(user).filter(code=code).first() if user is not None else None
+        if parent is None:
+            raise serializers.ValidationError(self.error_messages["unknown"] % {"code": code}, code="unknown")
+        return parent
+
+
 class CustomerSerializer(StrictModelSerializer):
     industry = serializers.SlugRelatedField(
         slug_field="code", queryset=Industry.objects.all(), allow_null=True, required=False
@@ -23,6 +61,10 @@ class CustomerSerializer(StrictModelSerializer):
     uscc = serializers.CharField(max_length=18, allow_null=True, allow_blank=True, required=False)
     profile_complete = serializers.BooleanField(read_only=True)
     profile_missing = serializers.ListField(child=serializers.CharField(), read_only=True)
+    parent = ParentCodeField()
+    children_count = serializers.SerializerMethodField(
+        help_text=_("How many customers are direct branches of this one, among those the caller sees.")
+    )
 
     class Meta:
         model = Customer
@@ -32,6 +74,7 @@ class CustomerSerializer(StrictModelSerializer):
             "tier_reasons",
             "profile_complete",
             "profile_missing",
+            "children_count",
             "created_at",
             "updated_at",
         ]
@@ -43,6 +86,14 @@ class CustomerSerializer(StrictModelSerializer):
             # The code is the business key other systems address the customer by: set once, at creation.
             fields["code"].read_only = True
         return fields
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_children_count(self, customer: Customer) -> int:
+        count = getattr(customer, "children_count", None)  # `selectors.with_group_fields`
+        if count is None:
+            request = self.context.get("request")
+            count = Customer.objects.visible_to(request.user).filter(parent_id=customer.pk).count() if request else 0
+        return count
 
     def validate_uscc(self, value: str | None) -> str | None:
         # The model's validator gives the rule that failed; an empty value means "no USCC known".

@@ -76,7 +76,8 @@ class CustomerViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return selectors.customer_list(user=self.request.user)
+        user = self.request.user
+        return selectors.with_group_fields(selectors.customer_list(user=user), user)
 
     @extend_schema(parameters=[versions_api.ETAG])
     def retrieve(self, request, *args, **kwargs):

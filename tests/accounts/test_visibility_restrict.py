@@ -15,9 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def readers(cast, territory):
+def readers(cast, territory, group):
     return {
         **cast,
+        "hq_am": group["hq_am"],  # a national group's account team at headquarters: its branches everywhere
         "root": UserFactory(username="root", is_superuser=True, region=territory["jinjiang"]),
         "headless": UserFactory(username="headless", role="department_head", region=territory["chengdu"]),
         "anonymous": AnonymousUser(),
@@ -28,10 +29,10 @@ def readers(cast, territory):
 def test_restrict_gives_the_rows_of_the_customers_visible_to_the_reader(model, readers, customers, cast):
     # a head holding a role on a team outside her territory sees her territory, not her teams
     TeamRoleFactory(customer=customers["mianyang"], user=cast["dora"], role="service_manager")
-    for customer in customers.values():  # rows on every customer, in every territory
+    for customer in Customer.objects.all():  # rows on every customer, in every territory, at every group level
         KeyPersonFactory(customer=customer)
         TeamRoleFactory(customer=customer, user=cast["hq"], role="billing_manager")
-    assert model.objects.values("customer").distinct().count() == len(customers) > 3
+    assert model.objects.values("customer").distinct().count() == Customer.objects.count() > 7
     for name, user in readers.items():
         expected = set(
             model.objects.filter(customer__in=Customer.objects.visible_to(user)).values_list("pk", flat=True)
@@ -39,6 +40,10 @@ def test_restrict_gives_the_rows_of_the_customers_visible_to_the_reader(model, r
         restricted = set(Customer.objects.restrict(model.objects.all(), user).values_list("pk", flat=True))
         assert restricted == expected, name
     assert Customer.objects.restrict(model.objects.all(), AnonymousUser()).count() == 0
+    # the group's team at headquarters reaches its branch in another province, the branch's city colleagues do not
+    branch = model.objects.filter(customer__code="BANK44")
+    assert Customer.objects.restrict(branch, readers["hq_am"]).exists()
+    assert not Customer.objects.restrict(branch, cast["carol"]).exists()
     outsider = Customer.objects.restrict(model.objects.filter(customer=customers["guangzhou"]), cast["dora"])
     assert not outsider.exists()
 
