@@ -18,11 +18,13 @@ from tiering.bulk import apply_rules
 from tiering.models import RuleSet
 from tiering.selectors import published_rule_set
 
+from .arrears import seed_arrears
 from .base import SeedClock, city_profiles
 from .campaigns import HoldingSeeder
 from .customers import CustomerSeeder
 from .groups import seed_national_group
 from .prospects import seed_prospects
+from .staffing import seed_staffing
 from .teams import TeamSeeder
 from .territory import (
     PROVINCES,
@@ -133,6 +135,8 @@ class DemoSeeder:
             report.skipped = True
             seed_prospects(self.clock.today)
             seed_national_group()
+            seed_arrears(self.clock.today)
+            seed_staffing(self.clock.today)
             return report
         with transaction.atomic():
             self._seed(regions, report)
@@ -140,6 +144,8 @@ class DemoSeeder:
             report.logins += province_logins(self.provinces)
             seed_prospects(self.clock.today)  # a grid's pool beside its customers (issue 21)
             seed_national_group()  # a national bank and its branches in four cities (issue 21)
+            seed_arrears(self.clock.today)  # arrears last billed, and the collection cases they open (issue 21)
+            seed_staffing(self.clock.today)  # personal VIPs in their managers' care, targets per product (issue 21)
         return report
 
     def _seeders(self, rule_set: RuleSet) -> tuple[TeamSeeder, CustomerSeeder, HoldingSeeder]:
