@@ -13,6 +13,7 @@ COPY campaigns campaigns
 COPY kpis kpis
 COPY imports imports
 COPY partners partners
+COPY prospects prospects
 COPY workbench workbench
 COPY demo demo
 RUN pip install .
