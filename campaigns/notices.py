@@ -129,3 +129,23 @@ def call_backs_remind(now: datetime.datetime | None = None) -> int:
         _call_back_told(entry, entry.calling_agent_id, url, due=True)
         count += 1
     return count
+
+
+def calls_dealt_notified(*, by: User, call_list: CallList, shares: dict[int, int]) -> None:
+    """Each agent a pool's numbers were just dealt to hears how many of which list are now theirs to call, with a
+    link to the list: one notification per agent, however many numbers. The one who dealt them is not told."""
+    campaign = call_list.campaign
+    url = reverse("campaigns:call-list", args=[call_list.pk])
+    for agent_id, count in shares.items():
+        if count <= 0 or agent_id == by.pk:
+            continue
+        notify(
+            recipients=[agent_id],
+            kind=NotificationKind.CALLS_DEALT,
+            title=phrase(
+                _("%(count)d numbers of the call list %(list)s of %(campaign)s are yours to call"),
+                {"count": count, "list": f"#{call_list.pk}", "campaign": campaign.name},
+            ),
+            body=phrase(_("Dealt by %(name)s from the desk's pool."), {"name": by.display_name}),
+            url=url,
+        )

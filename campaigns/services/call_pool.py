@@ -17,6 +17,7 @@ from crm.permissions import require
 from teams.selectors import staff_pool
 
 from ..models import CallEntry, CallList, CallMode, CallOutcome
+from ..notices import calls_dealt_notified
 from ..selectors.calls import entry_done
 
 # The most agents one list is shared among.
@@ -89,6 +90,7 @@ def call_list_distribute(*, user: User, call_list: CallList, agents: Sequence[Us
         changes={"assigned_to": [None, sorted(shares)]},
         detail={"numbers": total, "shares": shares},
     )
+    calls_dealt_notified(by=user, call_list=locked, shares={agent.pk: shares[agent.username] for agent in chosen})
     return shares
 
 

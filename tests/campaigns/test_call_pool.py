@@ -205,3 +205,32 @@ def test_a_call_back_promised_by_a_pool_agent_is_on_their_digest_and_workbench_l
     assert "1" in str(items[desk["desk1"].pk][0].title)
     assert [e.pk for e in my_call_backs(desk["desk1"], soon)] == [entry.pk]
     assert entry.pk not in [e.pk for e in my_call_backs(cast["dora"], soon + datetime.timedelta(days=2))]
+
+
+def test_each_agent_dealt_numbers_is_told_once_how_many_of_which_list(dora_list, desk, cast, login):
+    from crm.models import Notification, NotificationKind
+
+    services.call_list_distribute(
+        user=cast["dora"], call_list=dora_list, agents=[desk["desk1"], desk["desk2"], desk["desk3"], cast["dora"]]
+    )
+    told = Notification.objects.filter(kind=NotificationKind.CALLS_DEALT).order_by("recipient__username")
+    # four numbers for four agents: one each; dora, who dealt them, is not told of her own
+    assert [note.recipient.username for note in told] == ["desk1", "desk2", "desk3"]
+    first = told[0]
+    assert first.url == f"/campaigns/call-lists/{dora_list.pk}/"
+    assert f"#{dora_list.pk}" in first.title and "1" in first.title and dora_list.campaign.name in first.title
+    assert cast["dora"].display_name in first.body
+    # the link opens the list on the numbers given to the agent
+    assert login(desk["desk1"]).get(first.url).status_code == 200
+    # dealt anew, to one agent: told again, with the count of that deal
+    services.call_list_distribute(user=cast["dora"], call_list=dora_list, agents=[desk["desk2"]])
+    latest = Notification.objects.filter(kind=NotificationKind.CALLS_DEALT, recipient=desk["desk2"]).latest("pk")
+    assert "4" in latest.title and Notification.objects.filter(kind=NotificationKind.CALLS_DEALT).count() == 4
+
+
+def test_nobody_is_told_when_no_number_is_left_to_deal(dora_list, desk, cast):
+    from crm.models import Notification
+
+    CallEntry.objects.filter(last_outcome="").update(last_outcome="declined", attempts=1)
+    assert services.call_list_distribute(user=cast["dora"], call_list=dora_list, agents=[desk["desk1"]]) == {"desk1": 0}
+    assert not Notification.objects.filter(kind="calls_dealt").exists()
