@@ -4,11 +4,14 @@ The list goes out as CSV (UTF-8 with a BOM, so that Excel and the platforms' imp
 row per number still to call — `entry_id`, `mobile`, `name`, `customer_code` — leaving out the numbers the
 seven-touch rule rests now. The results come back as CSV (UTF-8, with or without BOM, or GB18030) with the columns
 `entry_id` and `outcome` (a code — accepted, declined, no_answer, call_back, do_not_call — or its name in Chinese or
-English), `call_back_at` for a call back (YYYY-MM-DD HH:MM, Beijing time) and an optional `note`; other columns (the
-number and name sent out) are ignored. A results file is checked whole first: any bad line — an entry not on the
-list, an unknown outcome, a call back without its time or in the past, a number done or resting under the
-seven-touch rule, an entry twice — refuses the whole file, every bad line named with its line number and reason,
-and nothing is written. A good file is written in one transaction: one call per line, as the agents' own.
+English), `call_back_at` for a call back (YYYY-MM-DD HH:MM, Beijing time), an optional `called_at` (呼叫时间: when the
+dialer made the call, YYYY-MM-DD HH:MM[:SS], Beijing time) and an optional `note`; other columns (the number and
+name sent out) are ignored. A call is stamped with the dialer's time when the file gives it, with the import's
+otherwise. A results file is checked whole first: any bad line — an entry not on the list, an unknown outcome, a call
+back without its time or in the past, a call time that is not a time, is in the future or before the list was built,
+a number done or resting under the seven-touch rule, an entry twice — refuses the whole file, every bad line named
+with its line number and reason, and nothing is written. A good file is written in one transaction: one call per
+line, as the agents' own.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ RESULT_COLUMNS = {
     "entry_id": ("entry_id", "条目编号", "编号"),
     "outcome": ("outcome", "结果", "外呼结果"),
     "call_back_at": ("call_back_at", "回拨时间"),
+    "called_at": ("called_at", "呼叫时间", "拨打时间"),
     "note": ("note", "备注"),
 }
 RESULTS_MAX_BYTES = 20 * 1024 * 1024
@@ -133,6 +137,7 @@ class ResultLine:
     call_back_at: datetime.datetime | None
     note: str
     entry: CallEntry | None = field(default=None)
+    called_at: datetime.datetime | None = None  # the dialer's, when its file gives it
 
 
 def dialer_results_size_check(size: int) -> None:
@@ -143,7 +148,7 @@ def dialer_results_size_check(size: int) -> None:
         )
 
 
-def _read_lines(data: bytes) -> tuple[list[ResultLine], list[tuple[int, str]]]:
+def _read_lines(data: bytes, now: datetime.datetime) -> tuple[list[ResultLine], list[tuple[int, str]]]:
     """The file's lines as results, and the problems found in them on their own (without the list)."""
     dialer_results_size_check(len(data))
     if not data.strip():
@@ -173,7 +178,7 @@ def _read_lines(data: bytes) -> tuple[list[ResultLine], list[tuple[int, str]]]:
                 index = columns[key]
                 return row[index].strip() if index is not None and index < len(row) else ""
 
-            result = _read_line(line, cell, outcomes, problems)
+            result = _read_line(line, cell, outcomes, problems, now)
             if result is not None:
                 lines.append(result)
     except csv.Error as error:
@@ -184,7 +189,9 @@ def _read_lines(data: bytes) -> tuple[list[ResultLine], list[tuple[int, str]]]:
     return lines, problems
 
 
-def _read_line(line: int, cell, outcomes: dict[str, str], problems: list[tuple[int, str]]) -> ResultLine | None:
+def _read_line(
+    line: int, cell, outcomes: dict[str, str], problems: list[tuple[int, str]], now: datetime.datetime
+) -> ResultLine | None:
     entry_id, outcome_text, when, note = cell("entry_id"), cell("outcome"), cell("call_back_at"), cell("note")
     if not entry_id.isdigit() or len(entry_id) > 18:
         problems.append((line, _("the entry id “%(value)s” is not a number.") % {"value": entry_id[:40]}))
@@ -199,10 +206,25 @@ def _read_line(line: int, cell, outcomes: dict[str, str], problems: list[tuple[i
         if call_back_at is None:
             problems.append((line, _("the call-back time “%(value)s” is not YYYY-MM-DD HH:MM.") % {"value": when[:40]}))
             return None
+    called_at = None
+    if called := cell("called_at"):
+        called_at = _moment(called)
+        if called_at is None:
+            problems.append((line, _("the call time “%(value)s” is not YYYY-MM-DD HH:MM.") % {"value": called[:40]}))
+            return None
+        if called_at > now:
+            problems.append((line, _("the call time %(value)s is in the future.") % {"value": _shown(called_at)}))
+            return None
     if len(note) > 500:
         problems.append((line, _("the note is longer than 500 characters.")))
         return None
-    return ResultLine(line=line, entry_id=int(entry_id), outcome=outcome, call_back_at=call_back_at, note=note)
+    return ResultLine(
+        line=line, entry_id=int(entry_id), outcome=outcome, call_back_at=call_back_at, note=note, called_at=called_at
+    )
+
+
+def _shown(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _moment(text: str) -> datetime.datetime | None:
@@ -226,10 +248,10 @@ def dialer_results_import(*, user: User, call_list: CallList, data: bytes) -> Re
     """Record a dialer's results file on the automatic list (its agent or builder), all lines or none (see the
     module's docstring); every call is the list agent's, on the trail, and each call-back a to-do of theirs."""
     _require_auto(user, call_list)
-    lines, problems = _read_lines(data)
+    now = timezone.now()
+    lines, problems = _read_lines(data, now)
     touches_turn()
     locked = CallList.objects.select_for_update().get(pk=call_list.pk)
-    now = timezone.now()
     entries: dict[int, CallEntry] = {}
     ids = sorted({result.entry_id for result in lines})
     for start in range(0, len(ids), ENTRY_BATCH):
@@ -254,6 +276,13 @@ def dialer_results_import(*, user: User, call_list: CallList, data: bytes) -> Re
             problems.append((result.line, again))
             continue
         first_line[entry.pk] = result.line
+        if result.called_at is not None and result.called_at < locked.created_at:
+            early = _("the call time %(value)s is before the list was built (%(built)s).") % {
+                "value": _shown(result.called_at),
+                "built": _shown(locked.created_at),
+            }
+            problems.append((result.line, early))
+            continue
         if tried.get(entry.mobile, 0) > entry.attempts:  # called on an earlier list of the campaign meanwhile
             entry.attempts = tried[entry.mobile]
             lagging.append(entry)
@@ -310,6 +339,14 @@ def _results_write(*, user: User, call_list: CallList, lines: list[ResultLine]) 
         if result.entry is not None
     ]
     CallAttempt.objects.bulk_create(calls, batch_size=ENTRY_BATCH)
+    # the dialer's own times, where its file gives them (`called_at` is stamped on creation)
+    timed = []
+    for call, result in zip(calls, (result for result in lines if result.entry is not None), strict=True):
+        if result.called_at is not None:
+            call.called_at = result.called_at
+            timed.append(call)
+    if timed:
+        CallAttempt.objects.bulk_update(timed, ["called_at"], batch_size=ENTRY_BATCH)
     analyze_after_load(CallAttempt._meta.db_table, len(calls))
     q = connection.ops.quote_name
     table, attempts = q(CallEntry._meta.db_table), q(CallAttempt._meta.db_table)

@@ -288,3 +288,51 @@ def test_the_page_imports_the_results_or_lists_every_bad_line(auto_list, cast, l
     done = client.post(url, {"file": _file(f"entry_id,outcome\n{_ids()[WANG]},accepted\n")})
     assert done.status_code == 302 and done["Location"] == f"/campaigns/call-lists/{auto_list.pk}/"
     assert CallAttempt.objects.get().outcome == "accepted"
+
+
+def test_the_dialers_call_time_is_kept_when_its_file_gives_it(auto_list, cast, api):
+    built = timezone.now() - datetime.timedelta(days=2)
+    CallList.objects.filter(pk=auto_list.pk).update(created_at=built)
+    called = (timezone.localtime() - datetime.timedelta(days=1)).replace(hour=10, minute=5, second=30, microsecond=0)
+    ids = _ids()
+    text = (
+        "entry_id,outcome,呼叫时间\n"
+        f"{ids[WANG]},accepted,{called:%Y-%m-%d %H:%M:%S}\n"
+        f"{ids[LI]},no_answer,\n"  # no time on the line: the import's
+    )
+    before = timezone.now()
+    response = _results(api(cast["alice"]), auto_list, text)
+    assert response.status_code == 201, response.content
+    calls = {call.mobile: call for call in CallAttempt.objects.all()}
+    assert calls[WANG].called_at == called
+    assert calls[LI].called_at >= before
+    assert CallEntry.objects.get(mobile=WANG).last_called_at == called
+    # the desk's figures count the call on the dialer's day
+    assert CallAttempt.objects.filter(called_at__date=called.date()).count() == 1
+
+
+def test_a_file_without_a_call_time_column_is_stamped_with_the_import(auto_list, cast, api):
+    before = timezone.now()
+    response = _results(api(cast["alice"]), auto_list, f"entry_id,outcome\n{_ids()[WANG]},declined\n")
+    assert response.status_code == 201
+    assert CallAttempt.objects.get().called_at >= before
+
+
+def test_a_bad_future_or_too_early_call_time_is_a_bad_line(auto_list, cast, api):
+    CallList.objects.filter(pk=auto_list.pk).update(created_at=timezone.now() - datetime.timedelta(days=1))
+    ids = _ids()
+    future = timezone.localtime() + datetime.timedelta(hours=2)
+    early = timezone.localtime() - datetime.timedelta(days=30)
+    text = (
+        "entry_id,outcome,called_at\n"
+        f"{ids[WANG]},accepted,{(timezone.localtime() - datetime.timedelta(minutes=1)):%Y-%m-%d %H:%M:%S}\n"
+        f"{ids[LI]},accepted,yesterday\n"  # line 3: not a time
+        f"{ids[MEMBER_A]},accepted,{future:%Y-%m-%d %H:%M}\n"  # line 4: in the future
+        f"{ids[MEMBER_B]},accepted,{early:%Y-%m-%d %H:%M}\n"  # line 5: before the list was built
+    )
+    response = _results(api(cast["alice"]), auto_list, text)
+    assert response.status_code == 400
+    errors = response.json()["file"]
+    assert [error.split("：")[0] for error in errors] == [f"第 {line} 行" for line in (3, 4, 5)]
+    assert "yesterday" in errors[0] and f"{future:%Y-%m-%d %H:%M}" in errors[1] and "清单" in errors[2]
+    _untouched(auto_list)
