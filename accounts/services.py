@@ -51,20 +51,21 @@ def _check_group(*, user: User | None, customer: Customer, parent_changed: bool,
     command), which has been checked before it writes."""
     if user is None:
         return
-    if parent_changed and customer.parent_id is not None:
-        if not Customer.objects.visible_to(user).filter(pk=customer.parent_id).exists():
+    parent = customer.parent if customer.parent_id is not None else None
+    if parent_changed and parent is not None:
+        if not Customer.objects.visible_to(user).filter(pk=parent.pk).exists():
             raise ValidationError(
                 {
                     "parent": _("Parent group: no customer with code %(code)s among the customers you see.")
-                    % {"code": customer.parent.code}
+                    % {"code": parent.code}
                 }
             )
     if (parent_changed or level_changed) and not may(user, "accounts.keep_listed_customer", customer):
-        if parent_changed and customer.parent_id is not None:
+        if parent_changed and parent is not None:
             message = _(
                 "Parent group: %(code)s heads a national- or provincial-list group; only its account team and the "
                 "group-customer department at that level add branches to it."
-            ) % {"code": customer.parent.code}
+            ) % {"code": parent.code}
             raise ValidationError({"parent": message})
         raise ValidationError(
             {
