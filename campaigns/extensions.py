@@ -73,21 +73,30 @@ def customer_page_context(*, request, customer) -> dict:
         for item in coverage:
             item.holding_url = reverse("campaigns:holding", args=[customer.code, item.product.code])
     campaigns = customer_campaigns(customer, request.user)
+    # The customer's opportunities not lost, read once: the open ones are the page's card (its "new opportunity"
+    # button asks the form for the reader's latest visit, `visit=latest`: no query here for it), and all of them say
+    # whether two may be in conflict on their own.
+    live = list(customer_opportunities(customer, open_only=False).exclude(stage=OpportunityStage.LOST))
     return {
         "coverage": coverage,
         "campaigns": campaigns,
-        # Who else works this customer's products at the same time (issue 20), flagged on every side's page: asked
-        # of a customer in a campaign (a plan, its call lists), which is where channels meet; two opportunities alone
-        # in conflict show on the report (/campaigns/conflicts/), so that a page of no campaign pays no query more.
-        "channel_conflicts": channel_conflicts(Customer.objects.filter(pk=customer.pk)) if campaigns else [],
+        "open_opportunities": [item for item in live if item.stage in OPEN_OPPORTUNITY_STAGES],
+        # Who else works this customer's products at the same time (issue 20), flagged on every side's page. Works
+        # meet in a campaign (a plan, its call lists) or between two opportunities of different channels,
+        # departments or partners; a customer with neither (most) pays no query more for it.
+        "channel_conflicts": (
+            channel_conflicts(Customer.objects.filter(pk=customer.pk), known={customer.pk: customer})
+            if campaigns or _parties_differ(live)
+            else []
+        ),
     }
 
 
-def customer_opportunities_context(*, request, customer) -> dict:
-    """The customer's open opportunities. The page's "new opportunity" button asks the form for the reader's latest
-    visit of the customer (`visit=latest`), which the form links the opportunity to: found on a visit in one tap,
-    with no query on the customer page for it."""
-    return {"open_opportunities": list(customer_opportunities(customer))}
+def _parties_differ(opportunities: list[Opportunity]) -> bool:
+    """Whether two of the opportunities are worked by different channels, departments or partners (their owners
+    read with them): only then may they conflict."""
+    parties = {(item.channel_id, item.owner.department_id, item.owner.partner_id) for item in opportunities}
+    return len(parties) > 1
 
 
 def customer_group_context(*, request, customer, branches) -> dict:
@@ -177,7 +186,6 @@ def plan_label(plan: CustomerPlan) -> str:
 def register() -> None:
     notification_hooks.digest_items.register("campaigns.due", digest.due_items)
     customer_hooks.customer_page_context.register("campaigns.coverage", customer_page_context)
-    customer_hooks.customer_page_context.register("campaigns.opportunities", customer_opportunities_context)
     customer_hooks.customer_timeline.register("campaigns.timeline", customer_timeline)
     customer_hooks.customer_group_context.register("campaigns.group_coverage", customer_group_context)
     customer_filter_add(

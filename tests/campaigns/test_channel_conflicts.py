@@ -261,3 +261,44 @@ def test_an_activity_records_its_channel(login, cast, territory):
     assert client.post("/campaigns/activities/new/", {**body, "channel": "hall"}).status_code == 302
     assert client.post("/campaigns/activities/new/", body).status_code == 302
     assert sorted(Activity.objects.values_list("channel_id", flat=True)) == ["direct", "hall"]
+
+
+def test_two_opportunities_of_different_channels_conflict_on_the_customer_page_without_a_campaign(
+    login, client, cast, customers, territory, django_assert_max_num_queries
+):
+    """No campaign works the customer: the hall's opportunity and the manager's on the same product still conflict,
+    on the report and on the customer page of every side; outsiders get 404, anonymous callers the sign-in."""
+    opportunity(cast, customers["alice"], channel="direct")
+    opportunity(cast, customers["alice"], channel="hall", found=-1, closes=10)
+    opportunity(cast, customers["alice"], channel="electronic", products=(LINE,))  # another product: no conflict
+    report = login(cast["dora"]).get("/campaigns/conflicts/").content.decode()
+    assert report.count('data-testid="conflict-row"') == 1
+    for who in ("alice", "dora", "paul", "hq"):
+        page = login(cast[who]).get("/customers/CD0001/").content.decode()
+        assert 'data-testid="customer-channel-conflicts"' in page and "营业厅" in page, who
+    assert login(cast["carol"]).get("/customers/CD0001/").status_code == 404
+    assert client.get("/customers/CD0001/").status_code == 302
+    # the conflict costs the page its own few queries only: the page stays within its budget
+    reader = login(cast["alice"])
+    reader.get("/customers/CD0001/")
+    with django_assert_max_num_queries(15):
+        reader.get("/customers/CD0001/")
+
+
+def test_opportunities_of_one_channel_and_party_cost_the_customer_page_no_conflict_query(
+    login, cast, customers, territory, django_assert_max_num_queries
+):
+    opportunity(cast, customers["alice"])
+    opportunity(cast, customers["alice"], found=-1)
+    page = login(cast["alice"]).get("/customers/CD0001/")
+    assert page.context["channel_conflicts"] == [] and len(page.context["open_opportunities"]) == 2
+
+
+def test_a_lost_opportunity_does_not_conflict(login, cast, customers, territory):
+    opportunity(cast, customers["alice"], channel="direct")
+    lost = opportunity(cast, customers["alice"], channel="hall")
+    Opportunity.objects.filter(pk=lost.pk).update(stage="lost", lost_reason="客户放弃")
+    page = login(cast["alice"]).get("/customers/CD0001/")
+    assert page.context["channel_conflicts"] == [] and [item.pk for item in page.context["open_opportunities"]] != [
+        lost.pk
+    ]
