@@ -8,6 +8,7 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -198,12 +199,16 @@ def test_the_load_counts_current_vips_only_live_and_from_the_nights_counts(cast,
 def test_the_load_page_shows_the_vip_line_beside_the_group_line(cast, territory, customers, vips, login):
     _many_vips(customers["wuhou"], VIP_MANAGER_CAPACITY)
     services.vip_deal(by=cast["dora"], region=territory["chengdu"], managers=[cast["bob"]], confirm_overload=True)
-    page = login(cast["dora"]).get(reverse("teams:manager-load"))
+    client = login(cast["dora"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("teams:manager-load"))
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-testid="manager-load"' in html and 'data-testid="vip-manager-load"' in html
     assert f'href="{reverse("teams:vip-manager", args=["bob"])}"' in html
     assert "1 of 1 personal-VIP managers above the line" in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert "1 位个人VIP客户经理中 1 位超负荷" in client.get(reverse("teams:manager-load")).content.decode()
     only = login(cast["dora"]).get(reverse("teams:manager-load") + "?vip=overloaded")
     assert 'data-username="bob"' in only.content.decode().split('data-testid="vip-load"')[1]
 
