@@ -98,7 +98,8 @@ class VipLoadSummary:
 def vip_load_summary(loads: VipLoads) -> VipLoadSummary:
     """How many personal-VIP managers the load lists, how many are above the line, and the VIPs in their care."""
     managers = overloaded = vips = 0
-    for count in loads.managers.values_list("vip_count", flat=True).order_by():
+    for manager in loads.managers.order_by().only("pk"):
+        count: int = getattr(manager, "vip_count")  # noqa: B009 - an annotation the type checker cannot see
         managers += 1
         overloaded += count > VIP_MANAGER_CAPACITY
         vips += count
