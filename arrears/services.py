@@ -127,13 +127,13 @@ def arrears_cases_sync(
         .update(amount=owed, since=Subquery(balance.values("since")[:1]))
     )
     opened = _open(customers, today, user)
-    outcome.opened, outcome.opened_ids = len(opened), [case.pk for case in opened]
+    outcome.opened, outcome.opened_ids = len(opened), [item.case.pk for item in opened]
     if opened:
         cases_opened_notified(opened)
     return outcome
 
 
-def _open(customers: QuerySet[Customer] | None, today: datetime.date, user: User | None) -> list[ArrearsCase]:
+def _open(customers: QuerySet[Customer] | None, today: datetime.date, user: User | None) -> list[Opened]:
     """Open a case for each customer named whose arrears reach its threshold and who has no open case."""
     candidates = CustomerArrears.objects.filter(
         ~Exists(ArrearsCase.objects.filter(customer=OuterRef("customer"), closed_on__isnull=True))
@@ -188,11 +188,11 @@ def _open(customers: QuerySet[Customer] | None, today: datetime.date, user: User
             "pk", "code", "name", "region__path"
         )
     }
-    entries = []
+    entries, opened = [], []
     for case in created:
         customer = facts[case.customer_id]
-        case.customer_code, case.customer_name = customer["code"], customer["name"]
-        case.manager_id = holders[case.customer_id].get(TeamRoleKind.CUSTOMER_MANAGER)
+        manager = holders[case.customer_id].get(TeamRoleKind.CUSTOMER_MANAGER)
+        opened.append(Opened(case, customer["code"], customer["name"], manager))
         entries.append(
             audit.entry(
                 user=user,
@@ -204,7 +204,18 @@ def _open(customers: QuerySet[Customer] | None, today: datetime.date, user: User
             )
         )
     audit.record_many(entries)
-    return created
+    return opened
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A case just opened, with what telling its collectors needs: its customer's code and name, and its customer
+    manager (told when the team has neither collector)."""
+
+    case: ArrearsCase
+    customer_code: str
+    customer_name: str
+    manager_id: int | None
 
 
 @dataclass(frozen=True)
@@ -221,38 +232,40 @@ class _Facts:
     region: _Region
 
 
-def cases_opened_notified(cases: Sequence[ArrearsCase]) -> None:
+def cases_opened_notified(opened: Sequence[Opened]) -> None:
     """Each collector of the cases just opened hears of them: of the one case, or of how many are theirs."""
-    by_user: dict[int, list[ArrearsCase]] = defaultdict(list)
-    for case in cases:
-        collectors = {case.billing_manager_id, case.second_manager_id} - {None}
-        if not collectors and getattr(case, "manager_id", None):
-            collectors = {case.manager_id}
+    by_user: dict[int, list[Opened]] = defaultdict(list)
+    for item in opened:
+        case = item.case
+        collectors = {pk for pk in (case.billing_manager_id, case.second_manager_id) if pk is not None}
+        if not collectors and item.manager_id is not None:
+            collectors = {item.manager_id}
         for user_id in collectors:
-            by_user[user_id].append(case)
+            by_user[user_id].append(item)
     for user_id, theirs in by_user.items():
         if len(theirs) == 1:
-            [case] = theirs
+            [item] = theirs
+            case = item.case
             notify(
                 recipients=[user_id],
                 kind=NotificationKind.ARREARS_CASE,
                 title=phrase(
                     _("Collect the arrears of %(customer)s: %(amount)s CNY"),
-                    {"customer": case.customer_name, "amount": f"{case.amount:,.2f}"},
+                    {"customer": item.customer_name, "amount": f"{case.amount:,.2f}"},
                 ),
                 body=phrase(_("A collection case is yours, due on %(day)s."), {"day": case.due_on.isoformat()}),
-                url=reverse("accounts:customer-detail", args=[case.customer_code]) + "#arrears",
+                url=reverse("accounts:customer-detail", args=[item.customer_code]) + "#arrears",
                 dedupe_key=f"arrears-case:{case.pk}",
             )
             continue
-        first = min(theirs, key=lambda case: case.due_on)
+        first = min((item.case for item in theirs), key=lambda case: case.due_on)
         notify(
             recipients=[user_id],
             kind=NotificationKind.ARREARS_CASE,
             title=phrase(_("%(count)d arrears collection cases are yours"), {"count": len(theirs)}),
             body=phrase(_("The first is due on %(day)s."), {"day": first.due_on.isoformat()}),
             url=reverse("arrears:cases"),
-            dedupe_key=f"arrears-cases:{min(case.pk for case in theirs)}:{len(theirs)}",
+            dedupe_key=f"arrears-cases:{min(item.case.pk for item in theirs)}:{len(theirs)}",
         )
 
 

@@ -312,3 +312,19 @@ def test_the_demo_looks_like_a_province(seeded):
     assert (run.customers_seen, run.customers_changed, run.members_changed) == (N, 0, 0), out.getvalue()
     assert TierChange.objects.count() == history
     assert dict(Customer.objects.values_list("pk", "tier_reasons")) == reasons
+
+
+def test_the_demo_has_arrears_and_their_collection_cases(seeded):
+    """Issue 21: a Chengdu branch of the national bank owes ¥86 000 and its case is its billing and second managers';
+    other customers owe more or less, the large ones under a case, a couple already chased."""
+    from arrears.models import ArrearsCase, ArrearsOutcome, CustomerArrears
+    from crm.models import Notification
+
+    case = ArrearsCase.objects.select_related("customer").get(customer__code__startswith="BANK0001-5101")
+    assert case.opened_amount == Decimal("86000.00") and case.closed_on is None
+    assert case.billing_manager is not None and case.second_manager is not None
+    told = Notification.objects.filter(kind="arrears_case").values_list("recipient_id", flat=True)
+    assert {case.billing_manager_id, case.second_manager_id} <= set(told)
+    assert ArrearsCase.objects.count() >= 4
+    assert CustomerArrears.objects.count() > ArrearsCase.objects.count()  # small arrears open no case
+    assert set(ArrearsOutcome.objects.values_list("kind", flat=True)) == {"promised", "disputed"}
