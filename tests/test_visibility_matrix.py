@@ -1133,6 +1133,14 @@ EXPECTATIONS: dict[str, Route] = {
     # -- prospects (潜在客户, issue 21): those of the reader's territory; the grid and account managers claim one, its
     # holder (and the managers over it) works it; gina, the grid's manager, sees alice's claim but does not hold it
     "prospect-list": Route(API, anonymous=401, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
+    "prospect-possible-duplicates": Route(
+        API,
+        query="?name=成都锦程科技有限公司&address=成都市锦江区红星路1号",
+        anonymous=401,
+        outsider=NA,
+        insider_without_right=NA,
+        insider_with_right=ALICE_OK,
+    ),
     "prospect-detail": Route(
         API,
         kwargs=pk("prospect"),
@@ -1786,3 +1794,34 @@ SUFFIX_CASES = [
 def test_format_suffix_twin_answers_as_its_route(world, login, api, name, caller):
     request, response, expected = _probe(world, login, api, name, caller, url_format="json")
     _check(request, response, expected, EXPECTATIONS[name], caller)
+
+
+# A grid manager (网格经理, issue 21) works a territory, their grid: every read of a customer that alice, its manager,
+# may read answers gina, the manager of its grid (春熙路网格), as it answers alice; a customer of the county beside
+# (CD0002, 武侯区) does not exist for her.
+def _reads_of_cd0001(world: World) -> list[str]:
+    names = []
+    for name, route in EXPECTATIONS.items():
+        if route.method != "get" or route.insider_with_right != ALICE_OK or route.needs:
+            continue
+        try:
+            kwargs = route.kwargs(world)
+        except Exception:  # noqa: BLE001 - a route whose objects this probe does not make
+            continue
+        if kwargs == {"code": "CD0001"}:
+            names.append(name)
+    return names
+
+
+def test_a_grid_manager_reads_the_customers_of_their_grid_and_no_other(world, login, api):
+    gina = world.grid_manager
+    names = _reads_of_cd0001(world)
+    assert len(names) >= 5, names
+    for name in names:
+        route = EXPECTATIONS[name]
+        client = api(gina) if route.kind == API else login(gina)
+        client.raise_request_exception = False
+        seen = client.get(reverse(name, kwargs={"code": "CD0001"}) + route.query)
+        assert seen.status_code == 200, f"{name} CD0001 as gina: {seen.status_code}"
+        unseen = client.get(reverse(name, kwargs={"code": "CD0002"}) + route.query.replace("CD0001", "CD0002"))
+        assert unseen.status_code == 404, f"{name} CD0002 as gina: {unseen.status_code}"

@@ -74,6 +74,14 @@ class ProspectSerializer(StrictModelSerializer):
         return [duplicate.as_dict() for duplicate in found]
 
 
+class DuplicateQuerySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A company about to be filed: its name and address, optionally its USCC."""
+
+    name = serializers.CharField(max_length=200)
+    address = serializers.CharField(max_length=300)
+    uscc = serializers.CharField(max_length=18, required=False, allow_blank=True)
+
+
 class ProspectConvertSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """What a prospect needs to become a customer: its BOSS code, optionally its industry and its customer manager
     (whoever claimed it by default, else the one converting it)."""

@@ -10,7 +10,13 @@ from crm.idempotency import idempotent
 
 from .. import selectors, services
 from ..models import Prospect
-from .serializers import ProspectConvertSerializer, ProspectSerializer, ProspectVisitSerializer
+from .serializers import (
+    DuplicateQuerySerializer,
+    DuplicateSerializer,
+    ProspectConvertSerializer,
+    ProspectSerializer,
+    ProspectVisitSerializer,
+)
 
 
 class ProspectViewSet(
@@ -38,6 +44,21 @@ class ProspectViewSet(
     def perform_create(self, serializer: ProspectSerializer) -> None:
         prospect = services.prospect_file(user=self.request.user, data=dict(serializer.validated_data))
         serializer.instance = self.get_queryset().get(pk=prospect.pk)
+
+    @extend_schema(
+        parameters=[DuplicateQuerySerializer], responses=DuplicateSerializer(many=True), operation_id="prospect_check"
+    )
+    @action(detail=False, methods=["get"], url_path="possible-duplicates", pagination_class=None)
+    def possible_duplicates(self, request, format=None):  # noqa: A002
+        """Before filing: the customers and prospects the caller sees that a company (`name`, `address`, optionally
+        `uscc`) would duplicate."""
+        serializer = DuplicateQuerySerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        found = selectors.possible_duplicates(
+            user=request.user, name=data["name"], address=data["address"], uscc=(data.get("uscc") or "").upper() or None
+        )
+        return Response(DuplicateSerializer([duplicate.as_dict() for duplicate in found], many=True).data)
 
     def _answer(self, prospect: Prospect) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=prospect.pk)).data)

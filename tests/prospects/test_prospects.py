@@ -284,6 +284,17 @@ def test_the_api_files_a_prospect_with_its_possible_duplicates(api, customers, g
     ]
 
 
+def test_the_api_checks_a_company_before_it_is_filed(api, customers, gina, yan):
+    query = {"name": "成都锦程科技有限责任公司", "address": "成都市锦江区红星路1号"}
+    response = api(gina).get("/api/v1/prospects/possible-duplicates/", query)
+    assert response.status_code == 200
+    assert [(d["kind"], d["code"], d["reason"]) for d in response.json()] == [("customer", "CD0001", "name_address")]
+    assert api(yan).get("/api/v1/prospects/possible-duplicates/", query).json() == []  # not in her grid
+    response = api(gina).get("/api/v1/prospects/possible-duplicates/", {"name": "某公司"})
+    assert response.status_code == 400 and "address" in response.json()
+    assert not Prospect.objects.exists()
+
+
 def test_the_api_refuses_read_only_fields_and_a_bad_region(api, gina):
     client = api(gina)
     response = client.post(
