@@ -115,7 +115,7 @@ def seed_demo_logins() -> list[DemoLogin]:
             "account_manager",
             "hq_bank_am",
             "000000",
-            "集团总部政企客户部",
+            None,
             "赵敏",
             "account team at headquarters of the national bank group 中国示范银行 (its branches in four cities)",
         ),
