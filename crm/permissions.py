@@ -408,7 +408,7 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     # up to the province's limit; worked (visited, converted into a customer) by the one who holds it, by its grid's
     # manager while nobody does, and by the managers over its region.
     "prospects.file": (
-        is_staff_member & ~is_partner_staff & in_territory,
+        is_staff_member & ~is_partner_staff,
         _("Only staff file prospects, within their own territory."),
     ),
     "prospects.claim": (

@@ -59,8 +59,8 @@ def prospect_file(*, user: User, data: dict[str, Any]) -> Prospect:
     for field, value in data.items():
         setattr(prospect, field, value.strip() if isinstance(value, str) else value)
     prospect.uscc = (prospect.uscc or "").upper() or None
+    require(user, "prospects.file")
     prospect.full_clean(exclude=["filed_by"])
-    require(user, "prospects.file", prospect.region)
     if not filing_regions(user).filter(pk=prospect.region_id).exists():
         raise ValidationError({"region": _("You cannot file a prospect under a region outside your territory.")})
     prospect.save()

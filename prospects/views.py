@@ -99,7 +99,7 @@ class ProspectListView(LoginRequiredMixin, View):
             "shown": PROSPECTS_SHOWN,
             "held": selectors.claimed_count(request.user),
             "limits": limits,
-            "may_file": may(request.user, "prospects.file", request.user.region),
+            "may_file": may(request.user, "prospects.file"),
         }
         return render(request, self.template_name, context, status=status)
 

@@ -109,9 +109,31 @@ def test_the_duplicate_check_shows_only_what_the_user_sees(customers, yan):
     assert selectors.possible_duplicates(user=yan, name="成都锦程科技有限公司", address="成都市锦江区红星路1号") == []
 
 
-def test_filing_outside_ones_territory_is_refused_and_nothing_is_written(gina, grids):
-    with pytest.raises((ValidationError, PermissionDenied)):
+def test_filing_outside_ones_territory_is_refused_naming_the_region_and_nothing_is_written(api, gina, grids):
+    with pytest.raises(ValidationError) as refused:
         file(gina, region=grids["yanshikou"])
+    assert "region" in refused.value.message_dict
+    response = api(gina).post(
+        "/api/v1/prospects/", {"name": "某公司", "region": "510104-G02", "address": "某路"}, format="json"
+    )
+    assert response.status_code == 400 and "region" in response.json()
+    assert not Prospect.objects.exists()
+
+
+def test_partner_staff_file_no_prospect(gina, territory):
+    from crm.models import Partner
+
+    partner = Partner.objects.create(
+        name="伙伴公司",
+        uscc=make_uscc(778),
+        kinds=["sales_agent"],
+        region=territory["chengdu"],
+        contract_starts_on=datetime.date(2024, 1, 1),
+        contract_ends_on=datetime.date(2030, 12, 31),
+    )
+    partner_user = UserFactory(role="partner", region=territory["chengdu"], partner=partner)
+    with pytest.raises(PermissionDenied):
+        file(partner_user, region=territory["grid"])
     assert not Prospect.objects.exists()
 
 
