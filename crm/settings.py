@@ -317,6 +317,8 @@ SPECTACULAR_SETTINGS = {
         "PartnerStatusEnum": "crm.models.PartnerStatus",
         "LeadStatusEnum": "campaigns.models.LeadStatus",
         "SettlementStatusEnum": "partners.models.SettlementStatus",
+        "DuplicateKindEnum": "prospects.models.DuplicateKind",  # a possible duplicate of a prospect (issue 21)
+        "DuplicateReasonEnum": "prospects.models.DuplicateReason",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     # Every operation documents the errors any may give (crm.api.schema), after the enums' own postprocessing.

@@ -27,6 +27,20 @@ class ProspectStatus(models.TextChoices):
     CONVERTED = "converted", _("Converted")
 
 
+class DuplicateKind(models.TextChoices):
+    """What a possible duplicate of a company is."""
+
+    CUSTOMER = "customer", _("customer")
+    PROSPECT = "prospect", _("prospect")
+
+
+class DuplicateReason(models.TextChoices):
+    """Why two companies are taken for the same (`rules.duplicate_reason`)."""
+
+    USCC = "uscc", _("the same unified social credit code")
+    NAME_ADDRESS = "name_address", _("a similar name at the same address")
+
+
 class ProspectQuerySet(models.QuerySet["Prospect"]):
     def claimed_by(self, user) -> ProspectQuerySet:
         return self.filter(status=ProspectStatus.CLAIMED, claimed_by=user)

@@ -9,15 +9,15 @@ from crm.api.serializers import RejectUnknownFieldsMixin, StrictModelSerializer
 from crm.models import Region, User
 
 from .. import selectors
-from ..models import Prospect, ProspectVisit
+from ..models import DuplicateKind, DuplicateReason, Prospect, ProspectVisit
 
 
 class DuplicateSerializer(serializers.Serializer):
     """A customer or prospect the caller sees that is the same company: the same USCC (`uscc`) or a similar name at
     the same address (`name_address`)."""
 
-    kind = serializers.ChoiceField(choices=["customer", "prospect"])
-    reason = serializers.ChoiceField(choices=["uscc", "name_address"])
+    kind = serializers.ChoiceField(choices=DuplicateKind.choices)
+    reason = serializers.ChoiceField(choices=DuplicateReason.choices)
     name = serializers.CharField()
     address = serializers.CharField()
     code = serializers.CharField(allow_null=True, help_text=_("The customer's code."))
