@@ -177,20 +177,46 @@ def group_reach(seed: QuerySet) -> RawSQL:
         f"WITH RECURSIVE reach(id, down) AS ("
         f"SELECT c.id, CASE WHEN c.list_level IN ({levels}) THEN 1 ELSE 0 END FROM {table} c "
         f"WHERE c.id IN ({seed_sql}) "
-        f"UNION SELECT b.id, 1 FROM {table} b INNER JOIN reach r ON b.parent_id = r.id WHERE r.down = 1"
+        f"UNION SELECT b.id, 1 FROM reach r {_branches_of('r')} WHERE r.down = 1"
         f") SELECT id FROM reach",
         params,
     )
 
 
+def _branches_of(alias: str) -> str:
+    """The join of a recursive walk's step to the direct branches of its rows (`alias`), as `b`. On PostgreSQL a
+    lateral subquery behind `OFFSET 0`, so that each row's branches are read by `customer_parent_idx`: as a plain
+    join the planner, which guesses a recursive walk's size at ten times its start, hashes the whole customers
+    table instead when most customers are branches (1.3 s against 0.4 ms for a group of 200 at a million
+    customers). SQLite always walks the index."""
+    table = Customer._meta.db_table
+    if connection.vendor == "postgresql":
+        return f"CROSS JOIN LATERAL (SELECT c.id FROM {table} c WHERE c.parent_id = {alias}.id OFFSET 0) b"
+    return f"INNER JOIN {table} b ON b.parent_id = {alias}.id"
+
+
 def group_branches(customer_id: int) -> RawSQL:
     """The ids of every branch below a customer, at any depth (not the customer itself): a group's roll-up."""
+    return RawSQL(*_group_branches_sql(customer_id))
+
+
+def _group_branches_sql(customer_id: int) -> tuple[str, tuple[int]]:
     table = Customer._meta.db_table
-    return RawSQL(
+    return (
         f"WITH RECURSIVE branch(id) AS (SELECT b.id FROM {table} b WHERE b.parent_id = %s "
-        f"UNION SELECT b.id FROM {table} b INNER JOIN branch r ON b.parent_id = r.id) SELECT id FROM branch",
+        f"UNION SELECT b.id FROM branch r {_branches_of('r')}) SELECT id FROM branch",
         (customer_id,),
     )
+
+
+def group_branch_ids(customer_id: int) -> list[int]:
+    """The ids of every branch below a customer, at any depth, read on their own: a few hundred index probes. Given
+    to a query as a list, they drive it by the primary key, whatever the visibility rule's own subquery
+    (`group_reach`) beside them makes the planner guess."""
+    sql, params = _group_branches_sql(customer_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def group_line(parent_id: int | None) -> list[tuple[int, str, int | None]]:

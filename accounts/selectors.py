@@ -18,8 +18,17 @@ from crm.models import AuditAction, AuditEntry, Region, TeamRoleKind, User
 from crm.permissions import customer_managed, customer_seen, manages_the_customer
 
 from . import hooks
-from .models import Customer, CustomerStatus, GroupMember, KeyPerson, StatusPeriod, Tier, VipLevel, team_roles
-from .models import group_branches as group_branches_sql
+from .models import (
+    Customer,
+    CustomerStatus,
+    GroupMember,
+    KeyPerson,
+    StatusPeriod,
+    Tier,
+    VipLevel,
+    group_branch_ids,
+    team_roles,
+)
 from .rules import FINE_REGION_LEVELS
 from .validators import CUSTOMER_CODE_RE
 
@@ -281,7 +290,7 @@ def group_branches(*, user: User, customer: Customer) -> QuerySet[Customer]:
     """Every branch below the customer, at any depth, that the user sees (§2), in code order."""
     return (
         Customer.objects.visible_to(user)
-        .filter(pk__in=group_branches_sql(customer.pk))
+        .filter(pk__in=group_branch_ids(customer.pk))
         .select_related("region", "parent")
         .order_by("code")
     )
