@@ -55,6 +55,13 @@ SICHUAN = {
 }
 NO_OPPORTUNITY = {metric: SICHUAN[metric] for metric in SICHUAN if metric.startswith("opportunity_")}
 NO_VIP_MANAGER = {"vip_manager_overload_share": SICHUAN["vip_manager_overload_share"]}
+# nobody owes anything (their own figures: tests/arrears/test_kpis.py)
+NO_ARREARS = {
+    "arrears_recovery_rate": (Decimal(0), Decimal(0), None),
+    "arrears_amount": (Decimal(0), None, Decimal(0)),
+    **{f"arrears_age_{bucket}": (Decimal(0), Decimal(0), None) for bucket in ("30", "60", "90", "over_90")},
+}
+SICHUAN.update(NO_ARREARS)
 
 
 def test_every_metric_of_the_province_matches_the_hand_worked_values(province, territory):
@@ -95,6 +102,7 @@ def test_a_department_counts_the_customers_of_its_region(province, cast):
         "tier_share_c": _ratio(3, 5),
         **NO_OPPORTUNITY,
         **NO_VIP_MANAGER,
+        **NO_ARREARS,
     }
     assert _figures(region=cast["dora"].department.region) == figures
 
