@@ -317,6 +317,8 @@ SPECTACULAR_SETTINGS = {
         "PartnerStatusEnum": "crm.models.PartnerStatus",
         "LeadStatusEnum": "campaigns.models.LeadStatus",
         "SettlementStatusEnum": "partners.models.SettlementStatus",
+        "ArrearsOutcomeKindEnum": "arrears.models.OutcomeKind",  # a collection case's outcomes (issue 21)
+        "ArrearsCaseStatusEnum": "arrears.models.CaseStatus",
         "DuplicateKindEnum": "prospects.models.DuplicateKind",  # a possible duplicate of a prospect (issue 21)
         "DuplicateReasonEnum": "prospects.models.DuplicateReason",
     },
