@@ -12,7 +12,7 @@ from .models import OutcomeKind
 class OutcomeForm(forms.Form):
     """What chasing a case gave: the outcome, the promised date (for a promise), the amount paid, a note."""
 
-    kind = forms.ChoiceField(label=_("outcome"), choices=OutcomeKind.choices)
+    kind = forms.ChoiceField(label=_("result of the chase"), choices=OutcomeKind.choices)
     promised_on = forms.DateField(
         label=_("promised for"), required=False, widget=date_picker(), help_text=_("For a promise to pay.")
     )
