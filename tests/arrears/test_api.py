@@ -105,7 +105,10 @@ def test_bad_outcomes_are_refused_naming_the_field_and_nothing_is_written(api, c
 
 def test_a_promise_without_a_date_says_so(api, collectors, case):
     answer = api(collectors["sam"]).post(
-        "/api/v1/customers/CD0001/arrears/outcomes/", {"kind": "promised"}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+        "/api/v1/customers/CD0001/arrears/outcomes/",
+        {"kind": "promised"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert answer.status_code == 400
     assert answer.json()["promised_on"]

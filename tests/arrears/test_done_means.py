@@ -30,9 +30,15 @@ def month(back: int) -> str:
 
 
 def test_a_chengdu_branch_owing_86000_gets_a_case_for_its_billing_and_second_managers(api, cast, territory):
-    head = CustomerFactory(code="BANK0001", name="中国示范银行股份有限公司", region=territory["jinjiang"], industry_id="J66")
+    head = CustomerFactory(
+        code="BANK0001", name="中国示范银行股份有限公司", region=territory["jinjiang"], industry_id="J66"
+    )
     branch = CustomerFactory(
-        code="BANK0001-510101", name="中国示范银行成都锦江支行", region=territory["jinjiang"], industry_id="J66", parent=head
+        code="BANK0001-510101",
+        name="中国示范银行成都锦江支行",
+        region=territory["jinjiang"],
+        industry_id="J66",
+        parent=head,
     )
     department = cast["dora"].department
     billing = UserFactory(username="cd_bill", region=territory["chengdu"], department=department)
@@ -41,7 +47,9 @@ def test_a_chengdu_branch_owing_86000_gets_a_case_for_its_billing_and_second_man
     TeamRoleFactory(customer=branch, user=billing, role="billing_manager")
     TeamRoleFactory(customer=branch, user=second, role="second_manager")
     since = (timezone.localdate() - datetime.timedelta(days=40)).isoformat()
-    bill = csv_bytes([["客户编码", "账期", "月消费", "欠费金额", "欠费起始日"], [branch.code, month(1), "30000", "86000", since]])
+    bill = csv_bytes(
+        [["客户编码", "账期", "月消费", "欠费金额", "欠费起始日"], [branch.code, month(1), "30000", "86000", since]]
+    )
     answer = api(cast["paul"]).post(
         "/api/v1/imports/", {"kind": "billing", "file": SimpleUploadedFile("账单.csv", bill)}, format="multipart"
     )

@@ -30,7 +30,9 @@ def days_ago(days: int) -> str:
 
 
 def test_arrears_of_86000_open_a_case_for_the_billing_and_second_managers(cast, customers, collectors, run_file):
-    run = run_file(cast["paul"], "billing", csv_bytes([HEADER, ["CD0001", month(), "86000", days_ago(40)]]), then="write")
+    run = run_file(
+        cast["paul"], "billing", csv_bytes([HEADER, ["CD0001", month(), "86000", days_ago(40)]]), then="write"
+    )
     assert run.status == "done", list(run.issues.values_list("line", "message"))
     assert run.preview["arrears_cases_opened"] == 1
     case = ArrearsCase.objects.get(customer=customers["alice"])
@@ -96,7 +98,9 @@ def test_a_customer_without_collectors_is_told_to_its_customer_manager(cast, cus
     run_file(cast["paul"], "billing", csv_bytes([HEADER, ["CD0001", month(), "86000", ""]]), then="write")
     case = ArrearsCase.objects.get()
     assert (case.billing_manager, case.second_manager) == (None, None)
-    assert list(Notification.objects.filter(kind="arrears_case").values_list("recipient__username", flat=True)) == ["alice"]
+    assert list(Notification.objects.filter(kind="arrears_case").values_list("recipient__username", flat=True)) == [
+        "alice"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -109,7 +113,9 @@ def test_a_customer_without_collectors_is_told_to_its_customer_manager(cast, cus
         (["CD0001", "2026-01", "0", "2025-12-01"], "欠费起始日", "only when an amount is owed"),
     ],
 )
-def test_bad_arrears_are_refused_whole_and_nothing_is_written(cast, customers, collectors, run_file, row, column, words):
+def test_bad_arrears_are_refused_whole_and_nothing_is_written(
+    cast, customers, collectors, run_file, row, column, words
+):
     run = run_file(cast["paul"], "billing", csv_bytes([HEADER, row]), then="write")
     assert run.status == "invalid"
     [(line, where, message)] = list(run.issues.values_list("line", "column", "message"))

@@ -35,7 +35,11 @@ def owed(customers):
     CustomerArrears.objects.create(customer=customers["mianyang"], amount=Decimal("1000"), since=None, period=today)
     common = {"threshold": Decimal("50000"), "due_on": today}
     ArrearsCase.objects.create(
-        customer=customers["alice"], opened_amount=Decimal("172000"), amount=Decimal("86000"), opened_on=ago(60), **common
+        customer=customers["alice"],
+        opened_amount=Decimal("172000"),
+        amount=Decimal("86000"),
+        opened_on=ago(60),
+        **common,
     )
     ArrearsCase.objects.create(
         customer=customers["wuhou"],
@@ -130,5 +134,7 @@ def test_the_age_buckets_cover_every_day(owed):
     today = timezone.localdate()
     for code in ("30", "60", "90", "over_90"):
         assert Customer.objects.filter(arrears_condition(code, today)).count() <= 3
-    total = sum(Customer.objects.filter(arrears_condition(code, today)).count() for code in ("30", "60", "90", "over_90"))
+    total = sum(
+        Customer.objects.filter(arrears_condition(code, today)).count() for code in ("30", "60", "90", "over_90")
+    )
     assert total == Customer.objects.filter(arrears_condition("any", today)).count() == 3
