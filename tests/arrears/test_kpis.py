@@ -138,3 +138,11 @@ def test_the_age_buckets_cover_every_day(owed):
         Customer.objects.filter(arrears_condition(code, today)).count() for code in ("30", "60", "90", "over_90")
     )
     assert total == Customer.objects.filter(arrears_condition("any", today)).count() == 3
+
+
+def test_partner_staff_cannot_filter_by_arrears(owed, cast, api, territory):
+    from tests.factories import UserFactory
+
+    partner = UserFactory(username="pat", role="partner", region=territory["chengdu"])
+    answer = api(partner).get("/api/v1/customers/", {"arrears": "any"})
+    assert answer.status_code == 200 and answer.json()["count"] == 0
