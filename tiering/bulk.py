@@ -3,6 +3,11 @@
 The statement computes the tier and the reasons (the matching rules of the tier given, with the customer's value
 and the threshold) in the database and touches only rows whose result differs (`IS DISTINCT FROM`), so a second
 run over unchanged data writes nothing. Tests hold it to `tiering.rules.evaluate` on generated customers.
+
+A rule on the group's total handsets (`group_handset_count`) reads a table of group totals built once per
+recompute (`group_totals_build`): one recursive walk from every group's top headquarters down
+`customer_parent_idx`, summed per group, kept as a temporary table of customer → total, read by its key. A rule
+set without such a rule never builds it, and its statement is the same as without the field.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from functools import reduce
 
 from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     Case,
     CharField,
+    Expression,
     F,
     Func,
     JSONField,
@@ -29,6 +36,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, JSONObject
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -37,7 +45,76 @@ from crm import audit
 from crm.models import AuditAction, Region, User
 
 from .models import TierChange, TierOverride
-from .rules import DEFAULT_TIER, TIER_ORDER, RuleSpec
+from .rules import DEFAULT_TIER, GROUP_HANDSET_FIELD, TIER_ORDER, RuleSpec, uses_group_handsets
+
+# The group totals of one recompute: a temporary table, the connection's own, rebuilt by `group_totals_build`.
+GROUP_TOTALS_TABLE = "tiering_group_handsets"
+
+
+def group_totals_build() -> None:
+    """(Re)build the temporary table of group totals: every customer in a group (a headquarters with branches, or
+    a branch) → the handsets of its whole group, its top headquarters and every branch below. One recursive walk
+    from the top headquarters (the parents that have no parent: read off `customer_parent_idx` alone) down the
+    same index, one probe per branch, then one sum per group; a customer in no group is not in it. A cycle, which
+    the services refuse, has no top and is left out: its customers count their own handsets."""
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    if connection.vendor == "postgresql":
+        # a lateral step behind OFFSET 0, as `accounts.models.group_reach` walks: each row's branches by the index
+        step = f"CROSS JOIN LATERAL (SELECT c.id FROM {table} c WHERE c.parent_id = m.id OFFSET 0) b"
+    else:
+        step = f"INNER JOIN {table} b ON b.parent_id = m.id"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {GROUP_TOTALS_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {GROUP_TOTALS_TABLE} (customer_id bigint PRIMARY KEY, total bigint NOT NULL)"
+        )
+        cursor.execute(
+            f"INSERT INTO {GROUP_TOTALS_TABLE} (customer_id, total) "
+            "WITH RECURSIVE member(id, root) AS ("
+            f"SELECT t.id, t.id FROM {table} t WHERE t.parent_id IS NULL "
+            f"AND t.id IN (SELECT p.parent_id FROM {table} p WHERE p.parent_id IS NOT NULL) "
+            f"UNION ALL SELECT b.id, m.root FROM member m {step}"
+            "), total(root, handsets) AS ("
+            f"SELECT m.root, SUM(c.handset_count) FROM member m INNER JOIN {table} c ON c.id = m.id GROUP BY m.root"
+            ") SELECT m.id, total.handsets FROM member m INNER JOIN total ON total.root = m.root"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {GROUP_TOTALS_TABLE}")  # a temporary table has no statistics until asked
+
+
+def group_totals_drop() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {GROUP_TOTALS_TABLE}")
+
+
+class GroupHandsetCount(Func):
+    """A customer's group total (`group_totals_build`), its own handset count when it is in no group."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self):
+        super().__init__(F("pk"), F("handset_count"))
+
+    def as_sql(self, compiler, connection, **extra):
+        pk, pk_params = compiler.compile(self.source_expressions[0])
+        own, own_params = compiler.compile(self.source_expressions[1])
+        return (
+            f"COALESCE((SELECT g.total FROM {GROUP_TOTALS_TABLE} g WHERE g.customer_id = {pk}), {own})",
+            [*pk_params, *own_params],
+        )
+
+
+def field_expression(field: str, *, group_totals: bool = True) -> Expression:
+    """What a rule's field reads of a customer row. The group total comes from the recompute's table of group totals,
+    or is the row's own handset count (`group_totals=False`: a customer not yet in the table, not yet in a group)."""
+    if field == "industry":
+        return F("industry_id")
+    if field == GROUP_HANDSET_FIELD:
+        return GroupHandsetCount() if group_totals else F("handset_count")
+    return F(field)
+
+
+COMPARISON_LOOKUPS = {"gte": GreaterThanOrEqual, "gt": GreaterThan, "lte": LessThanOrEqual, "lt": LessThan}
 
 
 class CompactJSONArray(Func):
@@ -80,7 +157,7 @@ class ReasonJSON(Func):
 
     output_field = JSONField()
 
-    def __init__(self, rule: RuleSpec):
+    def __init__(self, rule: RuleSpec, *, group_totals: bool = True):
         self.facts = {
             "rule": rule.rule_id,
             "tier": rule.tier,
@@ -89,7 +166,7 @@ class ReasonJSON(Func):
             "threshold": None if rule.threshold is None else str(rule.threshold),
             "label": rule.label,
         }
-        super().__init__(F("industry_id") if rule.field == "industry" else F(rule.field))
+        super().__init__(field_expression(rule.field, group_totals=group_totals))
 
     def as_sql(self, compiler, connection, **extra):
         # The keys in RuleSpec.reason's order: SQLite keeps JSON as text, compared as text by the next run.
@@ -106,19 +183,22 @@ class ReasonJSON(Func):
         return f"(%s::jsonb || jsonb_build_object('value', {value}))", [json.dumps(self.facts), *params]
 
 
-def rule_q(rule: RuleSpec) -> Q:
+def rule_q(rule: RuleSpec, *, group_totals: bool = True) -> Q:
     if rule.operator == "is_true":
         return Q(**{rule.field: True})
     if rule.operator == "in":
         return Q(industry_id__in=sorted(rule.industries))
+    if rule.field == GROUP_HANDSET_FIELD:
+        lookup = COMPARISON_LOOKUPS[rule.operator]
+        return Q(lookup(field_expression(rule.field, group_totals=group_totals), Value(rule.threshold)))
     return Q(**{f"{rule.field}__{rule.operator}": rule.threshold})
 
 
-def _any(rules: Sequence[RuleSpec]) -> Q | None:
+def _any(rules: Sequence[RuleSpec], *, group_totals: bool = True) -> Q | None:
     """Whether any of `rules` holds. The industry rules are one test of the industry against all their codes: a
     hashed lookup once the list is long, where a test per rule costs a tenth of a second a million rows each."""
     industries = frozenset().union(*(rule.industries for rule in rules if rule.operator == "in"))
-    tests = [rule_q(rule) for rule in rules if rule.operator != "in"]
+    tests = [rule_q(rule, group_totals=group_totals) for rule in rules if rule.operator != "in"]
     if industries:
         tests.append(Q(industry_id__in=sorted(industries)))
     return reduce(operator.or_, tests) if tests else None
@@ -132,23 +212,34 @@ def _tiers(rules: Sequence[RuleSpec]) -> Iterator[tuple[str, list[RuleSpec]]]:
             yield tier, tier_rules
 
 
-def tier_expression(rules: Sequence[RuleSpec]) -> Case:
+def tier_expression(rules: Sequence[RuleSpec], *, group_totals: bool = True) -> Case:
+    """The computed tier. A rule on the group's total reads the table of `group_totals_build` (build it first), or
+    the row's own handsets with `group_totals=False`."""
     active = Q(status="active")
-    whens = [When(active & _any(tier_rules), then=Value(tier)) for tier, tier_rules in _tiers(rules)]
+    whens = [
+        When(active & _any(tier_rules, group_totals=group_totals), then=Value(tier))
+        for tier, tier_rules in _tiers(rules)
+    ]
     whens.append(When(active, then=Value(DEFAULT_TIER)))
     return Case(*whens, default=Value(None), output_field=CharField())
 
 
-def reasons_expression(rules: Sequence[RuleSpec]) -> Case:
+def reasons_expression(rules: Sequence[RuleSpec], *, group_totals: bool = True) -> Case:
     """The reasons: a CASE over the tiers, highest first, like the tier itself, whose branch lists the rules of that
     tier that match. Only the winning tier's rules are looked at, and a row no rule matches costs one test."""
     whens = []
     for _tier, tier_rules in _tiers(rules):
         items = [
-            Case(When(rule_q(rule), then=ReasonJSON(rule)), default=Value(None), output_field=JSONField())
+            Case(
+                When(rule_q(rule, group_totals=group_totals), then=ReasonJSON(rule, group_totals=group_totals)),
+                default=Value(None),
+                output_field=JSONField(),
+            )
             for rule in tier_rules
         ]
-        whens.append(When(Q(status="active") & _any(tier_rules), then=CompactJSONArray(*items)))
+        whens.append(
+            When(Q(status="active") & _any(tier_rules, group_totals=group_totals), then=CompactJSONArray(*items))
+        )
     return Case(*whens, default=Value([], output_field=JSONField()), output_field=JSONField())
 
 
@@ -189,7 +280,22 @@ def apply_rules(
     compared last so that the cheap comparisons decide most rows). A customer with an override in force keeps
     the override's tier. Every change of tier is appended to the history (TierChange) and to the audit trail (as
     `user`'s, or the job's), in the same statement on PostgreSQL.
+
+    When a rule reads the group's total handsets, the group totals are built first, once for the whole statement
+    (`group_totals_build`), and dropped after; otherwise nothing of them is built or read.
     """
+    if not uses_group_handsets(rules):
+        return _apply_rules(customers, rules, rule_set_id, source, user)
+    group_totals_build()
+    try:
+        return _apply_rules(customers, rules, rule_set_id, source, user)
+    finally:
+        group_totals_drop()
+
+
+def _apply_rules(
+    customers: QuerySet[Customer], rules: Sequence[RuleSpec], rule_set_id: int, source: str, user: User | None
+) -> int:
     computed = tier_expression(rules)
     reasons = reasons_expression(rules)
     tier = tier_with_overrides(computed)
@@ -277,12 +383,20 @@ def new_customer_tier_sql(rules: Sequence[RuleSpec], alias: str) -> dict[str, tu
     """SQL for the tier, computed tier and reasons of a customer not yet in the table, over a row `alias` that
     carries the fields the rules read under the names of `RULE_COLUMNS` (a staged import row): the very
     expressions of `apply_rules`, so that a customer created with them is one the recompute leaves alone. A new
-    customer has no override: its tier is the computed one."""
+    customer has no override: its tier is the computed one.
+
+    A rule on the group's total handsets reads the new customer's own handsets: a customer an import creates is in
+    no group yet (its parent is given afterwards, on its form or through the API), and its own handsets are what
+    the recompute reads for a customer in no group. Once it joins a group, the next recompute gives it, and the
+    group, the new total."""
     query = Customer.objects.all().query
     compiler = query.get_compiler(connection=connection)
     table = connection.ops.quote_name(Customer._meta.db_table)
     sqls: dict[str, tuple[str, list]] = {}
-    for column, expression in (("tier", tier_expression(rules)), ("tier_reasons", reasons_expression(rules))):
+    for column, expression in (
+        ("tier", tier_expression(rules, group_totals=False)),
+        ("tier_reasons", reasons_expression(rules, group_totals=False)),
+    ):
         sql, params = compiler.compile(expression.resolve_expression(query))
         sql = sql.replace(f"{table}.", f"{alias}.")
         for field, staged in RULE_COLUMNS.items():

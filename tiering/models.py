@@ -75,6 +75,7 @@ class RuleSet(models.Model):
 
 class RuleField(models.TextChoices):
     HANDSET_COUNT = "handset_count", _("handset count")
+    GROUP_HANDSET_COUNT = "group_handset_count", _("group handset count")
     MONTHLY_SPEND = "monthly_spend", _("monthly spend (CNY)")
     EMPLOYEE_COUNT = "employee_count", _("employee count")
     INFORMATIZATION_REVENUE = "informatization_revenue", _("informatization revenue (CNY/month)")

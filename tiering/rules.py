@@ -14,7 +14,10 @@ from typing import Any
 
 TIER_ORDER = ("A+", "A", "B")  # highest first; C is "active and nothing matched"
 DEFAULT_TIER = "C"
-NUMERIC_FIELDS = ("handset_count", "monthly_spend", "employee_count", "informatization_revenue")
+# `group_handset_count` is a roll-up: the handsets of the whole group the customer belongs to (its top
+# headquarters and every branch below, the customer included); a customer in no group, its own handset count.
+GROUP_HANDSET_FIELD = "group_handset_count"
+NUMERIC_FIELDS = ("handset_count", "monthly_spend", "employee_count", "informatization_revenue", GROUP_HANDSET_FIELD)
 FLAG_FIELDS = ("is_tax_top500", "is_major_influence")
 INDUSTRY_FIELD = "industry"
 OPERATORS = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<", "is_true": "", "in": "∈"}
@@ -70,18 +73,29 @@ class TierResult:
     reasons: list[dict[str, Any]]
 
 
-def rule_values(customer: Any) -> dict[str, Any]:
-    """What the rules read of a customer (`evaluate`): status, industry code, numbers and flags."""
-    values = {name: getattr(customer, name) for name in (*NUMERIC_FIELDS, *FLAG_FIELDS)}
-    return values | {"status": customer.status, "industry": customer.industry_id}
+def uses_group_handsets(rules: Sequence[RuleSpec]) -> bool:
+    """Whether any rule reads the group's total handsets (a roll-up that costs a walk through the groups)."""
+    return any(rule.field == GROUP_HANDSET_FIELD for rule in rules)
+
+
+def rule_values(customer: Any, group_handset_count: int | None = None) -> dict[str, Any]:
+    """What the rules read of a customer (`evaluate`): status, industry code, numbers and flags. The group's total
+    handsets is not the customer's own: it is given (`group_handset_count`), its own handset count when it is not
+    (a customer in no group)."""
+    values = {name: getattr(customer, name) for name in (*NUMERIC_FIELDS, *FLAG_FIELDS) if name != GROUP_HANDSET_FIELD}
+    group = customer.handset_count if group_handset_count is None else group_handset_count
+    return values | {"status": customer.status, "industry": customer.industry_id, GROUP_HANDSET_FIELD: group}
 
 
 def evaluate(values: Mapping[str, Any], rules: Sequence[RuleSpec]) -> TierResult:
     """The tier of one customer: the highest tier any of whose rules matches; active and nothing matched is C.
 
-    `values` holds `status`, `industry` (code) and the numeric and flag fields. Prospects and churned customers
-    have no tier. The reasons are the matching rules of the tier given.
+    `values` holds `status`, `industry` (code) and the numeric and flag fields, `group_handset_count` among them
+    (the customer's own `handset_count` when absent: a customer in no group). Prospects and churned customers have
+    no tier. The reasons are the matching rules of the tier given.
     """
+    if GROUP_HANDSET_FIELD not in values:
+        values = {**values, GROUP_HANDSET_FIELD: values["handset_count"]}
     if values["status"] != "active":
         return TierResult(None, [])
     for tier in TIER_ORDER:

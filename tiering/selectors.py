@@ -76,9 +76,16 @@ class SimulatedTier(TypedDict):
 
 def _simulated(*, rule_set: RuleSet, user: User) -> QuerySet[Customer]:
     """The customers the user sees in the rule set's scope, each with the tier the recompute would write under it
-    (`new_tier`, overrides in force kept, as `bulk.apply_rules` writes it) and its city's code."""
-    from .bulk import tier_expression, tier_with_overrides
+    (`new_tier`, overrides in force kept, as `bulk.apply_rules` writes it) and its city's code.
 
+    A rule on the group's total handsets reads the group totals as the recompute does: they are built here, once,
+    into the connection's temporary table the query reads when it runs (later in the same request); a rule set
+    without such a rule builds nothing."""
+    from .bulk import group_totals_build, tier_expression, tier_with_overrides
+    from .rules import uses_group_handsets
+
+    if uses_group_handsets(rule_set.specs()):
+        group_totals_build()
     customers = Customer.objects.visible_to(user)
     if rule_set.scope_id != NATIONAL:
         customers = customers.filter(region__path__startswith=rule_set.scope.path)
