@@ -34,7 +34,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import BillingPeriod, Customer, Industry, StatusPeriod
+from accounts.models import GROUP_DEPTH_LIMIT, BillingPeriod, Customer, Industry, StatusPeriod
 from arrears.services import arrears_cases_sync, arrears_refresh
 from campaigns.models import Product
 from crm import audit
@@ -578,6 +578,8 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
             header_of(run, "code"),
             lambda row: _("A customer with this code exists outside your territory."),
         )
+        if stage.references:
+            _check_parents(run, stage, issues, path)
         new_rows = f"FROM {table} s WHERE NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.code = s.code)"
     else:
         if kind.customer_column is not None:
@@ -612,6 +614,74 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
         _check_holding_dates(run, kind, stage, issues, path)
     if kind.name == "billing" and "arrears_since" in stage.names:
         _check_arrears_since(run, stage, issues)
+
+
+def _check_parents(run: ImportRun, stage: Stage, issues: Issues, path: str) -> None:
+    """A customer's parent group (issue 21) is a customer in the importer's territory or one of the same file, not
+    the customer itself, and makes no cycle: walked up from each row through the file's parents, and the
+    database's for the customers the file does not name, a row does not meet itself (nor climbs more than
+    GROUP_DEPTH_LIMIT levels, which a cycle longer than that would)."""
+    table, customers = q(stage.table), stage.customers_table
+    regions = q(Region._meta.db_table)
+    label = header_of(run, "parent")
+    if connection.vendor != "postgresql":
+        # PostgreSQL has the code's unique index already (`Stage.unique`); SQLite would scan the file per row.
+        stage.execute(f"CREATE INDEX IF NOT EXISTS {q(stage.table + '_code')} ON {table} (code)")
+    in_file = f"EXISTS (SELECT 1 FROM {table} f WHERE f.code = s.parent)"
+    _sql_issues(
+        stage,
+        issues,
+        f"SELECT s.line, s.parent FROM {table} s WHERE s.parent = s.code",
+        [],
+        label,
+        lambda row: _("Parent group: a customer cannot be its own parent."),
+    )
+    _sql_issues(
+        stage,
+        issues,
+        f"SELECT s.line, s.parent FROM {table} s WHERE s.parent IS NOT NULL AND NOT {in_file} "
+        f"AND NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.code = s.parent)",
+        [],
+        label,
+        lambda row: (
+            _("Parent group: no customer has the code %(code)s, in your territory or in this file.") % {"code": row[1]}
+        ),
+    )
+    if path:
+        _sql_issues(
+            stage,
+            issues,
+            f"SELECT s.line, s.parent FROM {table} s JOIN {customers} c ON c.code = s.parent "
+            f"JOIN {regions} r ON r.code = c.region_id WHERE NOT {in_file} AND r.path NOT LIKE %s",
+            [path + "%"],
+            label,
+            lambda row: _("Parent group: the customer %(code)s is outside your territory.") % {"code": row[1]},
+        )
+    # (line, the row's code, the code reached, levels climbed); a customer the file names climbs by the file.
+    walk = (
+        f"WITH RECURSIVE up(line, start, code, depth) AS ("
+        f"SELECT s.line, s.code, s.parent, 1 FROM {table} s WHERE s.parent IS NOT NULL AND s.parent <> s.code "
+        f"UNION SELECT up.line, up.start, CASE WHEN f.line IS NULL THEN p.code ELSE f.parent END, up.depth + 1 "
+        f"FROM up LEFT JOIN {table} f ON f.code = up.code "
+        f"LEFT JOIN {customers} c ON c.code = up.code AND f.line IS NULL "
+        f"LEFT JOIN {customers} p ON p.id = c.parent_id "
+        f"WHERE up.code <> up.start AND up.depth <= %s) "
+    )
+    _sql_issues(
+        stage,
+        issues,
+        f"{walk}SELECT DISTINCT up.line, s.parent FROM up JOIN {table} s ON s.line = up.line "
+        "WHERE up.code = up.start OR (up.depth > %s AND up.code IS NOT NULL)",
+        [GROUP_DEPTH_LIMIT, GROUP_DEPTH_LIMIT],
+        label,
+        lambda row: (
+            _(
+                "Parent group: under %(code)s this customer would be above itself in its group (a cycle, through this "
+                "file or the groups already recorded), or more than %(limit)d levels deep."
+            )
+            % {"code": row[1], "limit": GROUP_DEPTH_LIMIT}
+        ),
+    )
 
 
 def _check_together(run: ImportRun, stage: Stage, issues: Issues, pair: tuple[str, str]) -> None:
@@ -834,15 +904,24 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
     moment = timezone.now()
     source, params = stage.source(path)
     joined = f"{source} LEFT JOIN {q(kind.model._meta.db_table)} t ON {stage.key_match()}"
-    # One join counts the staged rows, those that are new and those that differ.
-    new, differ, rows = (
+    # One join counts the staged rows, those that are new and those that differ; with a column that names another
+    # row (a customer's parent), also the rows that differ by it alone (none else: the statement is the same).
+    moved_only = (
+        f", SUM(CASE WHEN t.id IS NOT NULL AND NOT ({stage.changed()}) AND ({stage.reference_changed()}) "
+        "THEN 1 ELSE 0 END)"
+        if stage.references
+        else ""
+    )
+    new, differ, rows, *others = (
         count or 0
         for count in stage.fetch(
             f"SELECT SUM(CASE WHEN t.id IS NULL THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN t.id IS NOT NULL AND ({stage.changed()}) THEN 1 ELSE 0 END), COUNT(*) {joined}",
+            f"SUM(CASE WHEN t.id IS NOT NULL AND ({stage.changed()}) THEN 1 ELSE 0 END), COUNT(*){moved_only} "
+            f"{joined}",
             params,
         )[0]
     )
+    moved = others[0] if others else 0
     progress_set(run, "writing", 0, rows)
     # A first load checks the foreign keys of the tables it fills and builds their plain indexes once, at its end
     # (crm.bulk.first_load); a preview, rolled back, needs neither, so it has nothing dropped: it counts as no new
@@ -852,7 +931,12 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
     # instead of a second write of every row; the rest are recomputed after the merge.
     rule_set = _one_rule_set(stage, path) if kind.name == "customers" and new else None
     first_tiers = _first_tiers(stage, rule_set) if rule_set is not None else {}
-    created, updated = _merge(run, stage, joined, params, moment, first_tiers, new, differ, loaded, audited=not preview)
+    created, updated = _merge(
+        run, stage, joined, params, moment, first_tiers, new, differ, loaded, moved=moved, audited=not preview
+    )
+    if stage.references:
+        _references_set(stage, moment)
+        updated += moved
     removed = _remove(run, stage, path, rows, audited=not preview) if run.mode == ImportMode.REPLACE else 0
     # Planner statistics for what was just loaded, before the statements that follow read it.
     analyze_after_load(kind.model._meta.db_table, created + updated + removed)
@@ -934,6 +1018,7 @@ def _merge(
     differ: int,
     loaded: int,
     *,
+    moved: int = 0,
     audited: bool = True,
 ) -> tuple[int, int]:
     """Write the staged rows that differ or are new (`joined`: the staged rows, `t` the table's row of each or
@@ -943,10 +1028,11 @@ def _merge(
     meanwhile is inserted again). The new ones, found by the same join, go in by a plain `INSERT`: the upsert
     would try each as a speculative insert first, about 7 µs a row (70 s of ten million members). Imports of a
     kind run one at a time (`_lock_kind`); a row of the same key that a user adds between the join and the insert
-    makes the write fail whole, to be confirmed again."""
+    makes the write fail whole, to be confirmed again. `moved`: the rows that differ only by a column naming another
+    row (`_references_set` writes it after), audited here with the others."""
     kind = stage.kind
     model = kind.model
-    staged = {kind.target(column): f"s.{q(column.name)}" for column in stage.columns}
+    staged = {kind.target(column): f"s.{q(column.name)}" for column in stage.columns if not column.reference}
     if kind.customer_column is not None:
         staged.pop(kind.customer_column, None)
         staged["customer_id"] = "c.id"
@@ -995,11 +1081,11 @@ def _merge(
     assignments = ", ".join(f"{q(column)} = excluded.{q(column)}" for column in updates)
     insert = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {joined} "
     created = updated = 0
-    if differ:
+    if audited and (differ or moved):
         # The rows that differ first, before the new ones make the table larger; their audit entries before them,
         # while the old values are there to read.
-        if audited:
-            _audit_rows(run, stage, joined, params)
+        _audit_rows(run, stage, joined, params)
+    if differ:
         updated = stage.execute(
             f"{insert} WHERE t.id IS NOT NULL AND ({stage.changed()}) "
             f"ON CONFLICT ({conflict}){where_conflict} DO UPDATE SET {assignments} WHERE {changed}",
@@ -1053,6 +1139,29 @@ def _audit_created(run: ImportRun, stage: Stage) -> tuple[str, list[Any]]:
     return sql, [*fixed, *facts_params]
 
 
+def _references_set(stage: Stage, moment) -> None:
+    """Set each column that names another row by its key (a customer's parent group) from the staged keys, once the
+    merge has inserted the rows the file adds (a branch may name a group of the same file): one `UPDATE … FROM`
+    the staging table, touching only the rows whose reference changes. An empty cell clears it."""
+    model = stage.kind.model
+    table = q(model._meta.db_table)
+    key = q(stage.kind.conflict[0])
+    touched = [
+        (str(field.column), field.get_db_prep_save(moment, connection))
+        for field in model._meta.concrete_fields
+        if getattr(field, "auto_now", False)
+    ]
+    for column in stage.references:
+        target = q(stage.kind.target(column))
+        assignments = ", ".join([f"{target} = r.id", *(f"{q(name)} = %s" for name, _value in touched)])
+        stage.execute(
+            f"UPDATE {table} AS t SET {assignments} FROM {q(stage.table)} s "
+            f"LEFT JOIN {table} r ON r.{key} = s.{q(column.name)} "
+            f"WHERE {stage.key_match()} AND {distinct(f't.{target}', 'r.id')}",
+            [value for _name, value in touched],
+        )
+
+
 def _created_per_customer(stage: Stage) -> bool:
     """Whether the rows an import creates are entered in the audit trail one entry per customer (the rows hanging
     off a customer: key persons, members, holdings), not one per row. Such an entry names the import (`detail`),
@@ -1102,11 +1211,16 @@ def _audit_rows(run: ImportRun, stage: Stage, joined: str, params: list[Any], cr
     field_names = {str(field.column): field.name for field in model._meta.concrete_fields}
     facts, region_join, facts_params = _audit_facts(run, stage)
     if created_after is None:
-        changes = audit.changes_sql(
-            {field_names.get(column, column): (f"t.{q(column)}", value) for column, value in stage.compared()},
-            only_differing=True,
-        )
-        where, where_params = f"t.id IS NOT NULL AND ({stage.changed()})", []
+        fields = {field_names.get(column, column): (f"t.{q(column)}", value) for column, value in stage.compared()}
+        # A reference (a customer's parent) as the trail keeps a foreign key: the code of the row it names.
+        for column in stage.references:
+            target = stage.kind.target(column)
+            fields[field_names.get(target, target)] = (stage.referenced(column), f"s.{q(column.name)}")
+        changes = audit.changes_sql(fields, only_differing=True)
+        changed = stage.changed()
+        if stage.references:
+            changed = f"{changed} OR {stage.reference_changed()}"
+        where, where_params = f"t.id IS NOT NULL AND ({changed})", []
     else:
         changes = audit.changes_sql({})
         where, where_params = "t.id > %s", [created_after]

@@ -207,10 +207,29 @@ class Stage:
         ones: what decides whether an existing row changes."""
         keys = set(self.kind.key)
         pairs = [
-            (self.kind.target(column), f"s.{q(column.name)}") for column in self.columns if column.name not in keys
+            (self.kind.target(column), f"s.{q(column.name)}")
+            for column in self.columns
+            if column.name not in keys and not column.reference
         ]
         pairs += list(self.computed().items())
         return pairs
+
+    @property
+    def references(self) -> list[Column]:
+        """The file's columns that name another row of the table by its key (`Column.reference`)."""
+        return [column for column in self.columns if column.reference]
+
+    def referenced(self, column: Column, target_alias: str = "t") -> str:
+        """SQL of the key of the row the table's row `target_alias` refers to by `column` now (NULL for none)."""
+        table = q(self.kind.model._meta.db_table)
+        key = q(self.kind.conflict[0])
+        return f"(SELECT r.{key} FROM {table} r WHERE r.id = {target_alias}.{q(self.kind.target(column))})"
+
+    def reference_changed(self, target_alias: str = "t") -> str:
+        """SQL of "the staged row names another row than the table's row refers to" (keys compared, so that a row
+        of the same file, not inserted yet, is named as well); "1 = 0" when the file has no such column."""
+        parts = [distinct(self.referenced(column, target_alias), f"s.{q(column.name)}") for column in self.references]
+        return " OR ".join(parts) if parts else "1 = 0"
 
     def computed(self) -> dict[str, str]:
         """The kind's computed columns whose staged columns the file has: column → SQL."""

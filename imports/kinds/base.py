@@ -136,6 +136,19 @@ def _customer_code_sql(cell: str, lookups: Lookups) -> CellSQL:
     return CellSQL(f"COALESCE({cell} ~ '^[A-Za-z0-9][-A-Za-z0-9_]*$' AND length({cell}) <= 32, false)", cell)
 
 
+def parse_optional_customer_code(value: Any, lookups: Lookups) -> str | None:
+    """A customer's code that may be left empty (a customer's parent group: empty is none)."""
+    text = value.strip() if type(value) is str else as_text(value)
+    if not text:
+        return None
+    return parse_customer_code(text, lookups)
+
+
+@sql_twin(parse_optional_customer_code)
+def _optional_customer_code_sql(cell: str, lookups: Lookups) -> CellSQL:
+    return CellSQL(f"({cell} IS NULL OR ({cell} ~ '^[A-Za-z0-9][-A-Za-z0-9_]*$' AND length({cell}) <= 32))", cell)
+
+
 USCC_VALUES = {char: value for value, char in enumerate(USCC_ALPHABET)}
 
 
@@ -549,6 +562,9 @@ class Column:
     required: bool = False  # the column must be in the file
     target: str | None = None  # the table column it writes, when not `name`
     nullable: bool = False  # `parse` may give None (staged as NULL); otherwise never
+    # The cell names another row of the same table by its key (a customer's parent group, perhaps a customer of
+    # the same file): left out of the merge, its `target` is set from the key by a statement of its own after it.
+    reference: bool = False
 
     @property
     def staged_as_null(self) -> bool:

@@ -15,6 +15,7 @@ from .base import (
     parse_latitude,
     parse_longitude,
     parse_money,
+    parse_optional_customer_code,
     parse_region,
     parse_text,
     parse_uscc,
@@ -115,6 +116,20 @@ KIND = Kind(
             "text",
             "city",
             _("national, provincial or city (or their Chinese names)"),
+        ),
+        Column(
+            "parent",
+            "上级集团编码",
+            parse_optional_customer_code,
+            "text",
+            "G5100000001",
+            _(
+                "the code of the customer heading its group: a customer in your territory or in this file; "
+                "empty for none"
+            ),
+            target="parent_id",
+            nullable=True,
+            reference=True,
         ),
         Column("handset_count", "手机数量", parse_integer, "integer", "120", _("a whole number ≥ 0")),
         Column("employee_count", "员工人数", parse_integer, "integer", "150", _("a whole number ≥ 0")),
