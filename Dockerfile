@@ -10,6 +10,7 @@ COPY accounts accounts
 COPY tiering tiering
 COPY teams teams
 COPY campaigns campaigns
+COPY arrears arrears
 COPY kpis kpis
 COPY imports imports
 COPY partners partners

@@ -62,6 +62,9 @@ NO_ARREARS = {
     **{f"arrears_age_{bucket}": (Decimal(0), Decimal(0), None) for bucket in ("30", "60", "90", "over_90")},
 }
 SICHUAN.update(NO_ARREARS)
+# no prospect was converted (their own figures: tests/prospects/)
+NO_PROSPECT = {"prospect_conversion": (Decimal("0.00"), None, Decimal("0.000000"))}
+SICHUAN.update(NO_PROSPECT)
 
 
 def test_every_metric_of_the_province_matches_the_hand_worked_values(province, territory):
@@ -103,6 +106,7 @@ def test_a_department_counts_the_customers_of_its_region(province, cast):
         **NO_OPPORTUNITY,
         **NO_VIP_MANAGER,
         **NO_ARREARS,
+        **NO_PROSPECT,
     }
     assert _figures(region=cast["dora"].department.region) == figures
 
