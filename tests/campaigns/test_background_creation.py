@@ -96,7 +96,7 @@ def test_a_large_campaign_is_recorded_and_the_page_answers_at_once_before_anythi
     page = _english(login(cast["dora"])).get(response["Location"])
     assert page.status_code == 200
     text = page.content.decode()
-    assert "data-creation-poll" in text and "Waiting for a worker" in text
+    assert "data-run-poll" in text and "Waiting for a worker" in text
     poll = login(cast["dora"]).get(f"/campaigns/creations/{run.pk}/?poll=1").json()
     assert (poll["status"], poll["running"], poll["campaign_url"]) == (jobboard.RUNNING, True, "")
     assert poll["progress"]["total"] == 2
@@ -132,7 +132,7 @@ def test_the_worker_creates_the_campaign_links_the_run_and_notifies_the_planner(
     # the run's page shows the campaign, and polls no more
     page = _english(client).get(response["Location"]).content.decode()
     assert 'data-testid="creation-done"' in page and f'href="/campaigns/{campaign.pk}/"' in page
-    assert "data-creation-poll" not in page
+    assert "data-run-poll" not in page
     poll = client.get(f"/campaigns/creations/{run.pk}/?poll=1").json()
     assert (poll["status"], poll["running"], poll["campaign_url"]) == (
         jobboard.SUCCEEDED,

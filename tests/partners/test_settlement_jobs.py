@@ -97,7 +97,7 @@ def test_the_list_follows_a_running_computation(login, cast, territory, provider
     )
     client = login(cast["paul"])
     html = client.get(f"/partners/settlements/?period={PERIOD}").content.decode()
-    assert 'data-testid="run-progress"' in html and "data-run-poll" in html and "settlement-run.js" in html
+    assert 'data-testid="run-progress"' in html and "data-run-poll" in html and "run-progress.js" in html
     poll = client.get(f"/partners/settlements/?period={PERIOD}&run={run.pk}&poll=1")
     assert poll.status_code == 200 and poll.json()["progress"]["percent"] == 25
     assert login(cast["gd_paul"]).get(f"/partners/settlements/?period={PERIOD}&run={run.pk}&poll=1").status_code == 404

@@ -1,9 +1,10 @@
-// A campaign created by a worker (/campaigns/creations/<id>/): its page's own JSON (?poll=1), followed by
-// run-poll.js, moves the bar and the step in place; the page reloads once the run is over and then shows the campaign
-// created, or why it failed.
+// The bar of a run under way on its page (a campaign created by a worker, a month's commission settlements): the
+// element marked `data-run-poll` names the page's own JSON (`data-url`) and the run's status; run-poll.js follows it,
+// and this moves the status, the duration and the bar in place. The page reloads once the run is over and then shows
+// what it found.
 (function () {
   "use strict";
-  var box = document.querySelector("[data-creation-poll]");
+  var box = document.querySelector("[data-run-poll]");
   if (!box || !window.fetch || !window.crmFollowRun) { return; }
 
   function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
