@@ -135,7 +135,7 @@ def profile_missing_links(request, customer: Customer, may_change_people: bool) 
     }
     if may_change_people:
         links["key_person"] = f"{reverse('accounts:key-person-create', args=[customer.code])}?{back}"
-    if may(request.user, "teams.manage"):
+    if may(request.user, "teams.manage_customer_team", customer):
         links["customer_manager"] = reverse("teams:team-edit", args=[customer.code])
     return [(PROFILE_REQUIREMENTS[code], links.get(code, ""), code) for code in customer.profile_missing]
 

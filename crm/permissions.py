@@ -314,6 +314,16 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     ),
     # Department heads, provincial staff and headquarters assign the roles on customers' teams (SPEC §1).
     "teams.manage": (manages_teams, _("Only department heads and provincial staff assign team roles.")),
+    # One customer's team, as the customer itself (issue 21): on a national- or provincial-list customer, and each
+    # branch of such a group, the staff at that level (and its account team's) assign and end the roles; city staff
+    # who see it in their territory are refused (403).
+    "teams.manage_customer_team": (
+        manages_teams & manages_by_list_level,
+        _(
+            "This customer is on a national or provincial list (or a branch of such a group): only the "
+            "group-customer department at that level assigns its team roles."
+        ),
+    ),
     "teams.change_standards": (is_provincial_or_above, _("Only provincial staff change the service standards.")),
     # Personal VIPs (SPEC §4.3) are put in a personal-VIP manager's care by the department heads and provincial staff
     # of their territory (issue 21), and by headquarters.

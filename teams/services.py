@@ -99,6 +99,7 @@ def team_set(
     team the caller read (`team_version`), a change made on a stale team is refused (StaleVersion).
     """
     require(by, "teams.manage")
+    require(by, "teams.manage_customer_team", customer)
     on = on or timezone.localdate()
     unknown = set(roles) - set(SINGLE_ROLES)
     if unknown:
@@ -748,20 +749,26 @@ def manager_loads_snapshot() -> int:
 def manager_loads_recount(user_ids: Iterable[int]) -> None:
     """Count the given managers' customers again, once the night has counted (a reassignment changed them): the
     load page shows what the reassignment did at once. A manager who no longer manages anyone counts 0."""
+    _loads_recount(ManagerLoad, "customers", selectors.customer_manager_loads, user_ids)
+
+
+def _loads_recount(model, field: str, count, user_ids: Iterable[int]) -> None:
+    """Put `count(user_ids)` (user id → how many) in the load table `model`'s `field` for those users, in place
+    of the night's figures; nothing while the night has not counted yet (the page then counts live)."""
     user_ids = list(user_ids)
-    if not ManagerLoad.objects.exists():
-        return  # nothing counted yet: the page counts live
-    counts = selectors.customer_manager_loads(user_ids)
+    if not model.objects.exists():
+        return
+    counts = count(user_ids)
     paths = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "region__path"))
     now = timezone.now()
-    ManagerLoad.objects.bulk_create(
+    model.objects.bulk_create(
         [
-            ManagerLoad(user_id=user, customers=n, region_path=paths.get(user) or "", computed_at=now)
+            model(user_id=user, **{field: n}, region_path=paths.get(user) or "", computed_at=now)
             for user, n in counts.items()
         ],
         update_conflicts=True,
         unique_fields=["user"],
-        update_fields=["customers", "region_path", "computed_at"],
+        update_fields=[field, "region_path", "computed_at"],
     )
 
 
@@ -782,21 +789,7 @@ def vip_loads_snapshot() -> int:
 def vip_loads_recount(user_ids: Iterable[int]) -> None:
     """Count the given managers' personal VIPs again (an assignment changed them), once the night has counted: the
     load page shows what the assignment did at once."""
-    user_ids = list(user_ids)
-    if not VipLoad.objects.exists():
-        return  # nothing counted yet: the page counts live
-    counts = selectors.vip_counts(user_ids)
-    paths = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "region__path"))
-    now = timezone.now()
-    VipLoad.objects.bulk_create(
-        [
-            VipLoad(user_id=user, vips=n, region_path=paths.get(user) or "", computed_at=now)
-            for user, n in counts.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["user"],
-        update_fields=["vips", "region_path", "computed_at"],
-    )
+    _loads_recount(VipLoad, "vips", selectors.vip_counts, user_ids)
 
 
 def _vip_managers_checked(*, by: User, managers: list[User]) -> None:

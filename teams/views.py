@@ -343,6 +343,7 @@ class TeamEditView(LoginRequiredMixin, View):
     def _setup(self, request, code):
         customer = customer_get(user=request.user, code=code)  # outsiders: 404 first
         _require_team_managers(request)
+        require(request.user, "teams.manage_customer_team", customer)  # a listed group's: at its level (issue 21)
         return customer, selectors.team_status(customer)
 
     def get(self, request, code):

@@ -48,6 +48,7 @@ class CustomerTeamView(APIView):
     def put(self, request, code: str):
         customer = customer_get(user=request.user, code=code)  # outsiders: 404 before anything else
         require(request.user, "teams.manage")
+        require(request.user, "teams.manage_customer_team", customer)  # a listed group's: at its level (issue 21)
         serializer = TeamSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
