@@ -51,18 +51,40 @@ from .rules import DEFAULT_TIER, GROUP_HANDSET_FIELD, TIER_ORDER, RuleSpec, uses
 GROUP_TOTALS_TABLE = "tiering_group_handsets"
 
 
-def group_totals_build() -> None:
+def group_totals_build(customers: QuerySet[Customer] | None = None) -> None:
     """(Re)build the temporary table of group totals: every customer in a group (a headquarters with branches, or
     a branch) → the handsets of its whole group, its top headquarters and every branch below. One recursive walk
-    from the top headquarters (the parents that have no parent: read off `customer_parent_idx` alone) down the
-    same index, one probe per branch, then one sum per group; a customer in no group is not in it. A cycle, which
-    the services refuse, has no top and is left out: its customers count their own handsets."""
+    from the top headquarters down `customer_parent_idx`, one probe per branch, then one sum per group; a customer
+    in no group is not in it. A cycle, which the services refuse, has no top and is left out: its customers count
+    their own handsets.
+
+    The tops are those of every group (the parents that have no parent, read off `customer_parent_idx` alone), or,
+    for a part of the customers (`customers` filtered: a chunk of the nightly run, one customer after an edit),
+    those of the groups that part is in, found by a walk up from it by the primary key: the groups it touches are
+    summed whole, the others not at all."""
     table = connection.ops.quote_name(Customer._meta.db_table)
     if connection.vendor == "postgresql":
         # a lateral step behind OFFSET 0, as `accounts.models.group_reach` walks: each row's branches by the index
         step = f"CROSS JOIN LATERAL (SELECT c.id FROM {table} c WHERE c.parent_id = m.id OFFSET 0) b"
     else:
         step = f"INNER JOIN {table} b ON b.parent_id = m.id"
+    params: tuple = ()
+    if customers is None or not customers.query.where:
+        tops = (
+            f"SELECT t.id, t.id FROM {table} t WHERE t.parent_id IS NULL "
+            f"AND t.id IN (SELECT p.parent_id FROM {table} p WHERE p.parent_id IS NOT NULL)"
+        )
+        walk_up = ""
+    else:
+        part, params = customers.order_by().values("pk").query.sql_with_params()
+        walk_up = (
+            f"up(id, parent_id) AS (SELECT c.id, c.parent_id FROM {table} c WHERE c.id IN ({part}) "
+            f"UNION SELECT p.id, p.parent_id FROM up INNER JOIN {table} p ON p.id = up.parent_id), "
+        )
+        tops = (
+            "SELECT u.id, u.id FROM up u WHERE u.parent_id IS NULL "
+            f"AND EXISTS (SELECT 1 FROM {table} b WHERE b.parent_id = u.id)"
+        )
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {GROUP_TOTALS_TABLE}")
         cursor.execute(
@@ -70,13 +92,12 @@ def group_totals_build() -> None:
         )
         cursor.execute(
             f"INSERT INTO {GROUP_TOTALS_TABLE} (customer_id, total) "
-            "WITH RECURSIVE member(id, root) AS ("
-            f"SELECT t.id, t.id FROM {table} t WHERE t.parent_id IS NULL "
-            f"AND t.id IN (SELECT p.parent_id FROM {table} p WHERE p.parent_id IS NOT NULL) "
-            f"UNION ALL SELECT b.id, m.root FROM member m {step}"
+            f"WITH RECURSIVE {walk_up}member(id, root) AS ("
+            f"{tops} UNION ALL SELECT b.id, m.root FROM member m {step}"
             "), total(root, handsets) AS ("
             f"SELECT m.root, SUM(c.handset_count) FROM member m INNER JOIN {table} c ON c.id = m.id GROUP BY m.root"
-            ") SELECT m.id, total.handsets FROM member m INNER JOIN total ON total.root = m.root"
+            ") SELECT m.id, total.handsets FROM member m INNER JOIN total ON total.root = m.root",
+            params,
         )
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {GROUP_TOTALS_TABLE}")  # a temporary table has no statistics until asked
@@ -281,12 +302,13 @@ def apply_rules(
     the override's tier. Every change of tier is appended to the history (TierChange) and to the audit trail (as
     `user`'s, or the job's), in the same statement on PostgreSQL.
 
-    When a rule reads the group's total handsets, the group totals are built first, once for the whole statement
-    (`group_totals_build`), and dropped after; otherwise nothing of them is built or read.
+    When a rule reads the group's total handsets, the totals of the groups `customers` are in are built first,
+    once for the whole statement (`group_totals_build`), and dropped after; otherwise nothing of them is built or
+    read.
     """
     if not uses_group_handsets(rules):
         return _apply_rules(customers, rules, rule_set_id, source, user)
-    group_totals_build()
+    group_totals_build(customers)
     try:
         return _apply_rules(customers, rules, rule_set_id, source, user)
     finally:

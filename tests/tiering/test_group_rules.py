@@ -257,3 +257,33 @@ def test_the_draft_form_takes_a_group_rule_and_the_simulation_moves_the_whole_gr
     assert "BANK44" not in movers
     assert "集团手机总数 1 200 ≥ 1 000" in page.content.decode()
     assert Customer.objects.get(code="BANK51").tier == "B"  # a simulation changes nothing
+
+
+def test_the_nightly_run_in_small_chunks_gives_each_customer_its_whole_groups_total(grouped, monkeypatch):
+    """Each chunk sums the groups its customers are in, whole, wherever their other members are."""
+    from tiering import services
+
+    monkeypatch.setattr(services, "CHUNK_SIZE", 7)
+    national = RuleSet.objects.get(scope_id="000000", status="published")
+    national.rules.create(tier="A+", field="group_handset_count", operator="gte", threshold=D("3000"))
+    rules = national.specs()
+    call_command("recompute_tiers", stdout=StringIO())
+    totals = group_totals()
+    for customer in Customer.objects.all():
+        expected = evaluate(rule_values(customer, totals.get(customer.pk)), rules)
+        assert customer.tier == expected.tier
+        assert normalised(customer.tier_reasons) == normalised(expected.reasons)
+
+
+def test_an_edited_customer_is_refreshed_with_its_groups_total(group):
+    from tiering.services import tier_refresh
+
+    national = RuleSet.objects.get(scope_id="000000", status="published")
+    national.rules.create(tier="A+", field="group_handset_count", operator="gte", threshold=D("1000"))
+    Customer.objects.filter(code__startswith="BANK").update(handset_count=200)
+    branch = Customer.objects.get(code="BANK5107")
+    assert tier_refresh(customer=branch).tier != "A+"  # 800 for the group
+    Customer.objects.filter(code="BANK44").update(handset_count=400)  # another branch, in 广州
+    branch = tier_refresh(customer=branch)
+    assert branch.tier == "A+"
+    assert [(r["field"], r["value"]) for r in branch.tier_reasons] == [("group_handset_count", 1000)]
