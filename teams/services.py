@@ -11,13 +11,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Value, Window
+from django.db.models import Count, F, Q, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from accounts.models import Customer, CustomerStatus, GroupMember, KeyPerson, ListLevel, Tier
+from accounts.models import GROUP_LIST_LEVELS, Customer, CustomerStatus, GroupMember, KeyPerson, ListLevel, Tier
 from accounts.services import customer_location_set, customer_lock
 from crm import audit, versions
 from crm.models import AuditAction, Region, User
@@ -291,6 +291,16 @@ def team_reassign(
                 code="empty_scope",
             )
         raise ValidationError({"leaving": _("%(name)s holds no role on a customer you can see.") % {"name": leaving}})
+    refused = _listed_out_of_reach(by=by, customer_ids=list(plan.customers))
+    if refused:
+        raise ValidationError(
+            _(
+                "%(codes)s: on a national or provincial list (or branches of such a group), their team roles are "
+                "assigned by the group-customer department at that level; choose the other customers."
+            )
+            % {"codes": "、".join(refused)},
+            code="listed",
+        )
     if plan.overloaded and not confirm_overload:
         raise ValidationError(
             _("This would put %(names)s above %(capacity)s customers; confirm to go ahead.")
@@ -316,6 +326,18 @@ def team_reassign(
     _reassign_audited(by=by, leaving=leaving, plan=plan, held=held_roles)
     notices.reassign_notified(by=by, leaving=leaving, handed=plan.customers)
     return ReassignResult(customers=len(plan.customers), roles=ended)
+
+
+def _listed_out_of_reach(*, by: User, customer_ids: list[int]) -> list[str]:
+    """The codes of the customers among these whose team `by` may not assign for their list level (issue 21,
+    `teams.manage_customer_team`); only those on a national or provincial list or in a group are read."""
+    candidates = (
+        Customer.objects.filter(pk__in=customer_ids)
+        .filter(Q(list_level__in=GROUP_LIST_LEVELS) | Q(parent__isnull=False))
+        .select_related("region")
+        .order_by("code")
+    )
+    return [customer.code for customer in candidates if not may(by, "teams.manage_customer_team", customer)]
 
 
 def _reassign_audited(*, by: User, leaving: User, plan, held: list[TeamRole]) -> None:

@@ -110,3 +110,21 @@ def test_the_customer_page_offers_the_team_link_only_to_who_may_use_it(group, ca
         f'href="{own}"'
         in login(cast["dora"]).get(reverse("accounts:customer-detail", args=["CD0002"])).content.decode()
     )
+
+
+def test_a_reassignment_by_city_staff_leaves_a_listed_groups_branch_alone(group, cast):
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from teams.services import team_reassign
+
+    bob, alice = cast["bob"], cast["alice"]
+    before = _holders(group["sichuan"])
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        team_reassign(by=cast["dora"], leaving=bob, targets=[alice])
+    assert "BANK51" in refused.value.messages[0] and "national or provincial list" in refused.value.messages[0]
+    assert _holders(group["sichuan"]) == before
+    assert TeamRole.objects.active().filter(user=bob).exists()  # all or nothing
+    # headquarters hands the branch over with the rest
+    assert team_reassign(by=cast["hq"], leaving=bob, targets=[alice]).customers >= 1
+    assert ("customer_manager", "alice") in _holders(group["sichuan"])
