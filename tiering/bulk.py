@@ -407,10 +407,11 @@ def new_customer_tier_sql(rules: Sequence[RuleSpec], alias: str) -> dict[str, tu
     expressions of `apply_rules`, so that a customer created with them is one the recompute leaves alone. A new
     customer has no override: its tier is the computed one.
 
-    A rule on the group's total handsets reads the new customer's own handsets: a customer an import creates is in
-    no group yet (its parent is given afterwards, on its form or through the API), and its own handsets are what
-    the recompute reads for a customer in no group. Once it joins a group, the next recompute gives it, and the
-    group, the new total."""
+    A rule on the group's total handsets reads the new customer's own handsets: these expressions see the staged
+    row alone, and an import sets the parents only after it has merged the rows (its own handsets are what the
+    recompute reads for a customer in no group). A new customer the same file puts in a group keeps that first tier
+    until its customers are next recomputed (the nightly run): the import recomputes the customers it changed,
+    not those it created."""
     query = Customer.objects.all().query
     compiler = query.get_compiler(connection=connection)
     table = connection.ops.quote_name(Customer._meta.db_table)
