@@ -122,7 +122,7 @@ KIND = Kind(
             "上级集团编码",
             parse_optional_customer_code,
             "text",
-            "G5100000001",
+            "",  # the template's example customer heads no group: empty imports as it is
             _(
                 "the code of the customer heading its group: a customer in your territory or in this file; "
                 "empty for none"
