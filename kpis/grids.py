@@ -31,6 +31,8 @@ from teams.models import Visit
 VISITS_DAYS = 30
 VISITS_SHOWN = 10
 GRIDS_SHOWN = 300
+# The regions whose new-customer progress a grid's page shows: the grid and its county (a few thousand customers).
+PROGRESS_LEVELS = (RegionLevel.GRID, RegionLevel.COUNTY)
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,15 @@ class GridView(LoginRequiredMixin, View):
         # by the grid's customers (a few hundred), already within what the reader sees
         visits = Visit.objects.filter(customer__in=customers.values("pk"), visited_at__gte=since)
         year = timezone.localdate().year
+        # The grid and its county, as far as they lie within the reader's territory (a grid manager sees their
+        # grid's customers only, SPEC §2); the city's and province's targets are on the grids page, counted once.
+        territory = territory_path(user) or ""
         ancestors = list(
-            Region.objects.filter(code__in=[c for c in grid.path.strip("/").split("/") if c])
-            .exclude(level=RegionLevel.NATIONAL)
-            .order_by("-path")
+            Region.objects.filter(
+                code__in=[c for c in grid.path.strip("/").split("/") if c],
+                level__in=PROGRESS_LEVELS,
+                path__startswith=territory,
+            ).order_by("-path")
         )
         coverage = [
             {
@@ -146,6 +153,6 @@ class GridView(LoginRequiredMixin, View):
             "prospect_visits": ProspectVisit.objects.filter(prospect__region__in=codes, visited_at__gte=since).count(),
             "visits_days": VISITS_DAYS,
             "year": year,
-            "progress": [prospect_selectors.target_progress(region, year) for region in ancestors],
+            "progress": prospect_selectors.target_progress(user=user, year=year, regions=ancestors),
         }
         return render(request, "kpis/grid.html", context)

@@ -218,31 +218,59 @@ def _year_moments(year: int) -> tuple[datetime.datetime, datetime.datetime]:
     )
 
 
-def new_customers(region: Region, year: int) -> int:
-    """The group customers filed in the region's subtree in the year (new customers, 新增集团客户)."""
+def new_customer_counts(*, user: User, year: int, regions: list[Region]) -> dict[str, int]:
+    """The group customers filed in the year (new customers, 新增集团客户) under each of `regions` (its subtree), among
+    those the user sees (SPEC §2): one grouped query of the year's customers per region, summed up each region's
+    path. It reads the customers of the highest region's subtree, so callers keep that subtree small (a grid page
+    goes no higher than its county) or read it once per page (a territory's targets)."""
+    if not regions:
+        return {}
     start, end = _year_moments(year)
-    return Customer.objects.filter(
-        region__in=Region.objects.codes_under(region.path), created_at__gte=start, created_at__lt=end
-    ).count()
+    wanted = {region.code for region in regions}
+    customers = Customer.objects.visible_to(user).filter(created_at__gte=start, created_at__lt=end)
+    paths = {region.path for region in regions}
+    tops = [path for path in paths if not any(path != other and path.startswith(other) for other in paths)]
+    if all(path.count("/") > 1 for path in tops):  # below the national root: the customers of the tops' regions
+        under = Q()
+        for path in tops:
+            under |= Q(path__startswith=path)
+        customers = customers.filter(region__in=list(Region.objects.filter(under).values_list("code", flat=True)))
+    counted = customers.order_by().values("region__path").annotate(n=Count("pk"))
+    totals = dict.fromkeys(wanted, 0)
+    for row in counted:
+        for code in row["region__path"].strip("/").split("/"):
+            if code in wanted:
+                totals[code] += row["n"]
+    return totals
 
 
-def target_progress(region: Region, year: int) -> TargetProgress:
-    """The region's new-customer target of the year against the customers filed in it."""
-    target = NewCustomerTarget.objects.filter(region=region, year=year).values_list("target", flat=True).first()
-    return TargetProgress(region, year, target, new_customers(region, year))
+def target_progress(*, user: User, year: int, regions: list[Region]) -> list[TargetProgress]:
+    """The new-customer target of the year of each region against the customers filed in it that the user sees: two
+    queries, whatever the number of regions."""
+    targets = dict(
+        NewCustomerTarget.objects.filter(region__in=[region.code for region in regions], year=year).values_list(
+            "region_id", "target"
+        )
+    )
+    achieved = new_customer_counts(user=user, year=year, regions=regions)
+    return [TargetProgress(region, year, targets.get(region.code), achieved[region.code]) for region in regions]
 
 
 def target_progress_list(*, user: User, year: int) -> list[TargetProgress]:
-    """Every new-customer target of the year set over a region of the user's territory, with its progress."""
+    """Every new-customer target of the year set over a region of the user's territory, with its progress among the
+    customers the user sees: the targets, then one grouped query of the year's new customers of the territory."""
     path = territory_path(user)
     if path is None:
         return []
-    targets = NewCustomerTarget.objects.select_related("region").filter(year=year).order_by("region__path")
-    if path:
-        targets = targets.filter(region__path__startswith=path)
-    return [
-        TargetProgress(target.region, year, target.target, new_customers(target.region, year)) for target in targets
-    ]
+    targets = list(
+        NewCustomerTarget.objects.select_related("region").filter(year=year).order_by("region__path")
+        if not path
+        else NewCustomerTarget.objects.select_related("region")
+        .filter(year=year, region__path__startswith=path)
+        .order_by("region__path")
+    )
+    achieved = new_customer_counts(user=user, year=year, regions=[target.region for target in targets])
+    return [TargetProgress(target.region, year, target.target, achieved[target.region_id]) for target in targets]
 
 
 def grid_get(*, user: User, code: str) -> Region:

@@ -448,7 +448,7 @@ def test_new_customer_targets_count_the_customers_filed_in_the_year(gina, territ
     year = timezone.localdate().year
     NewCustomerTarget.objects.create(region=territory["chengdu"], year=year, target=10)
     services.prospect_convert(user=gina, prospect=file(gina), data={"code": "PR0400"})
-    progress = selectors.target_progress(territory["chengdu"], year)
+    (progress,) = selectors.target_progress(user=gina, year=year, regions=[territory["chengdu"]])
     assert (progress.target, progress.achieved) == (10, 1)
     assert progress.share_pct == 10
 
