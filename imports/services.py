@@ -34,7 +34,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import GROUP_DEPTH_LIMIT, BillingPeriod, Customer, Industry, StatusPeriod
+from accounts.models import GROUP_DEPTH_LIMIT, BillingPeriod, Customer, Industry, ListLevel, StatusPeriod
 from arrears.services import arrears_cases_sync, arrears_refresh
 from campaigns.models import Product
 from crm import audit
@@ -580,6 +580,7 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
         )
         if stage.references:
             _check_parents(run, stage, issues, path)
+        _check_list_levels(run, stage, issues, path)
         new_rows = f"FROM {table} s WHERE NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.code = s.code)"
     else:
         if kind.customer_column is not None:
@@ -682,6 +683,110 @@ def _check_parents(run: ImportRun, stage: Stage, issues: Issues, path: str) -> N
             % {"code": row[1], "limit": GROUP_DEPTH_LIMIT}
         ),
     )
+
+
+# How deep a territory's path lies at each list level (as `crm.permissions.manages_by_list_level` reads it).
+_LIST_LEVEL_DEPTH = {ListLevel.NATIONAL: 1, ListLevel.PROVINCIAL: 2}
+
+
+def _check_list_levels(run: ImportRun, stage: Stage, issues: Issues, path: str) -> None:
+    """The customers file keeps the rule `accounts.keep_listed_customer` (issue 21): below the level of a national
+    or provincial list, the importer (provincial staff: their territory is a province) neither puts a customer on
+    that list, nor hangs a customer under a group whose line reaches it, nor changes a customer whose group line
+    already reaches it (a listed customer or a branch of one). Set-based: the file's own levels, then the group line
+    each row would have (walked through the file's parents and the database's, as `_check_parents` does), then the
+    line each existing customer has now. Headquarters and the command line (the national territory) are not asked."""
+    if not path:
+        return
+    depth = path.count("/")
+    refused = [str(level.value) for level, level_depth in _LIST_LEVEL_DEPTH.items() if depth > level_depth]
+    if not refused:
+        return
+    table, customers = q(stage.table), stage.customers_table
+    marks = ", ".join(["%s"] * len(refused))
+    parts: list[str] = []
+    params: list[Any] = []
+    ctes: list[str] = []
+    if "list_level" in stage.names:
+        parts.append(f"SELECT s.line, 1 AS reason, s.list_level AS lvl FROM {table} s WHERE s.list_level IN ({marks})")
+        params += refused
+    cte_params: list[Any] = []
+    if "parent" in stage.names:
+        level = "COALESCE(f.list_level, c.list_level)" if "list_level" in stage.names else "c.list_level"
+        # (line, a customer above the row in the group line it would have, levels climbed)
+        ctes.append(
+            f"new_line(line, code, depth) AS ("
+            f"SELECT s.line, s.parent, 1 FROM {table} s WHERE s.parent IS NOT NULL "
+            f"UNION SELECT u.line, CASE WHEN f.line IS NULL THEN p.code ELSE f.parent END, u.depth + 1 "
+            f"FROM new_line u LEFT JOIN {table} f ON f.code = u.code "
+            f"LEFT JOIN {customers} c ON c.code = u.code AND f.line IS NULL "
+            f"LEFT JOIN {customers} p ON p.id = c.parent_id "
+            f"WHERE u.code IS NOT NULL AND u.depth <= %s)"
+        )
+        cte_params.append(GROUP_DEPTH_LIMIT)
+        parts.append(
+            f"SELECT u.line, 2 AS reason, {level} AS lvl FROM new_line u LEFT JOIN {table} f ON f.code = u.code "
+            f"LEFT JOIN {customers} c ON c.code = u.code WHERE u.code IS NOT NULL AND {level} IN ({marks})"
+        )
+        params += refused
+    # (line, the row's customer as recorded or a customer above it in its group line now, levels climbed)
+    ctes.append(
+        f"old_line(line, id, depth) AS ("
+        f"SELECT s.line, c.id, 0 FROM {table} s JOIN {customers} c ON c.code = s.code "
+        f"UNION SELECT o.line, c.parent_id, o.depth + 1 FROM old_line o JOIN {customers} c ON c.id = o.id "
+        f"WHERE c.parent_id IS NOT NULL AND o.depth <= %s)"
+    )
+    cte_params.append(GROUP_DEPTH_LIMIT)
+    parts.append(
+        f"SELECT o.line, 3 AS reason, c.list_level AS lvl FROM old_line o JOIN {customers} c ON c.id = o.id "
+        f"WHERE c.list_level IN ({marks})"
+    )
+    params += refused
+    found = " UNION ALL ".join(parts)
+    sql = (
+        f"WITH RECURSIVE {', '.join(ctes)} "
+        f"SELECT s.line, x.reason, x.lvl, s.code{', s.parent' if 'parent' in stage.names else ', NULL'} "
+        f"FROM {table} s JOIN (SELECT line, MIN(reason) AS reason, MIN(lvl) AS lvl FROM ({found}) r GROUP BY line) x "
+        "ON x.line = s.line"
+    )
+    all_params = cte_params + params
+    total = stage.scalar(f"SELECT COUNT(*) FROM ({sql}) AS found", all_params)
+    if not total:
+        return
+    shown = stage.fetch(f"{sql} ORDER BY 1 LIMIT {MAX_STORED_ISSUES}", all_params)
+    for line, reason, level, code, parent in shown:
+        label = ListLevel(level).label
+        if reason == 1:
+            issues.add(
+                line,
+                header_of(run, "list_level"),
+                level,
+                _("List level: only the group-customer department at that level puts a customer on the %(level)s.")
+                % {"level": label},
+            )
+        elif reason == 2:
+            issues.add(
+                line,
+                header_of(run, "parent"),
+                parent,
+                _(
+                    "Parent group: the group of %(code)s is on the %(level)s; only its account team and the "
+                    "group-customer department at that level add branches to it."
+                )
+                % {"code": parent, "level": label},
+            )
+        else:
+            issues.add(
+                line,
+                header_of(run, "code"),
+                code,
+                _(
+                    "This customer is on the %(level)s (or a branch of a group on it): only its account team and the "
+                    "group-customer department at that level change it."
+                )
+                % {"level": label},
+            )
+    issues.count += total - len(shown)
 
 
 def _check_together(run: ImportRun, stage: Stage, issues: Issues, pair: tuple[str, str]) -> None:
