@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.api.serializers import SeenCustomerCodeField
 from accounts.models import Industry
 from crm.api.serializers import RejectUnknownFieldsMixin, StrictModelSerializer
 from crm.models import Region, User
@@ -37,8 +38,13 @@ class ProspectSerializer(StrictModelSerializer):
     uscc = serializers.CharField(max_length=18, allow_null=True, allow_blank=True, required=False)
     address = serializers.CharField(max_length=300)
     claimed_by = serializers.CharField(source="claimed_by.username", read_only=True, default=None)
-    customer = serializers.CharField(source="customer.code", read_only=True, default=None)
-    possible_duplicates = serializers.SerializerMethodField()
+    customer = SeenCustomerCodeField(key="customer_id", annotation="customer_code")
+    possible_duplicates = serializers.SerializerMethodField(
+        help_text=_(
+            "The customers and prospects it may duplicate, on a single prospect only (filed, read, claimed, "
+            "released): always empty in the list, where each row would cost its own check."
+        )
+    )
 
     class Meta:
         model = Prospect
@@ -62,7 +68,7 @@ class ProspectSerializer(StrictModelSerializer):
 
     @extend_schema_field(DuplicateSerializer(many=True))
     def get_possible_duplicates(self, prospect: Prospect) -> list[dict]:
-        if prospect.status == "converted":
+        if prospect.status == "converted" or not self.context.get("duplicates", True):
             return []
         found = selectors.possible_duplicates(
             user=self.context["request"].user,

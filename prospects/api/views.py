@@ -26,7 +26,8 @@ class ProspectViewSet(
     another's is 404. POST files one into its grid's pool (公海) — its possible duplicates (the same USCC, a similar
     name at the same address) come back with it; `claim` takes one from the pool within the province's limit,
     `release` gives it back, `visits` logs a visit (which renews the claim), `convert` makes it an active customer
-    with its team and is refused for a prospect that duplicates an existing customer."""
+    with its team and is refused for a prospect that duplicates an existing customer. `possible_duplicates` is
+    checked on a single prospect only: the list gives it empty (ask `possible-duplicates`, or read the prospect)."""
 
     serializer_class = ProspectSerializer
     lookup_value_regex = r"[0-9]+"
@@ -36,6 +37,10 @@ class ProspectViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Prospect.objects.none()
         return selectors.prospects_for(self.request.user).order_by("-created_at", "-id")
+
+    def get_serializer_context(self):
+        # The duplicate check is up to four trigram or USCC queries a prospect: on a single prospect only.
+        return {**super().get_serializer_context(), "duplicates": self.action != "list"}
 
     @idempotent
     def create(self, request, *args, **kwargs):
