@@ -11,7 +11,7 @@ from crm.forms import add_service_errors, stale_shown
 from crm.models import Region, User
 from crm.visibility import filing_regions
 
-from . import services
+from . import selectors, services
 from .models import Customer, GroupMember, KeyPerson
 
 
@@ -47,8 +47,13 @@ class CustomerForm(forms.ModelForm):
             regions = regions | Region.objects.filter(pk=self.instance.region_id)
         self.fields["region"].queryset = regions.order_by("path")
         self.fields["industry"].queryset = self.fields["industry"].queryset.order_by("code")
-        if self.instance.parent_id is not None and not self.is_bound:
-            self.initial["parent"] = self.instance.parent.code
+        if self.instance.parent_id is not None:
+            parent_code = selectors.visible_code(user=user, pk=self.instance.parent_id)
+            if parent_code is None:
+                # A parent the user does not see is no customer of theirs (§2): not named, and kept as it is.
+                del self.fields["parent"]
+            elif not self.is_bound:
+                self.initial["parent"] = parent_code
         if self.instance.pk:
             self.fields["code"].disabled = True
             self.fields["version"].initial = versions.version_of(self.instance)
@@ -58,11 +63,9 @@ class CustomerForm(forms.ModelForm):
         code = (self.cleaned_data.get("parent") or "").strip()
         if not code:
             return None
-        parent = Customer.objects.visible_to(self.user).filter(code=code).first()
+        parent = selectors.customer_visible_by_code(user=self.user, code=code)
         if parent is None:
-            raise ValidationError(
-                _("Parent group: no customer with code %(code)s among the customers you see.") % {"code": code}
-            )
+            raise ValidationError(selectors.parent_unknown(code))
         return parent
 
     def save(self, commit: bool = True) -> Customer:

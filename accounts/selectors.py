@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, JSONObject, Left
 from django.db.models.lookups import In
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
 from crm import audit
 from crm.models import AuditAction, AuditEntry, Region, TeamRoleKind, User
@@ -266,7 +267,6 @@ def with_group_fields(customers: QuerySet[Customer], user: User) -> QuerySet[Cus
     """Annotate each customer's parent's code (`parent_code`) and how many of its direct branches the user sees
     (`children_count`: a branch outside what the user sees is in no count, §2). Scalar subqueries, evaluated for the
     rows a page returns only: the parent by its key, the branches by `customer_parent_idx`."""
-    parent_code = Customer.objects.filter(pk=OuterRef("parent_id")).values("code")[:1]
     branches = (
         Customer.objects.visible_to(user)
         .filter(parent_id=OuterRef("pk"))
@@ -275,7 +275,42 @@ def with_group_fields(customers: QuerySet[Customer], user: User) -> QuerySet[Cus
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return customers.annotate(parent_code=Subquery(parent_code), children_count=Coalesce(Subquery(branches), Value(0)))
+    return customers.annotate(
+        parent_code=visible_parent_code(user), children_count=Coalesce(Subquery(branches), Value(0))
+    )
+
+
+def visible_parent_code(user: User) -> Subquery:
+    """The code of a customer's parent group if the user sees the parent, else null: a parent outside what the user
+    sees does not exist for them (§2), so a branch names no headquarters or intermediate branch they cannot see."""
+    return visible_customer_code(user, "parent_id")
+
+
+def visible_customer_code(user: User, key: str) -> Subquery:
+    """The code of the customer a row names by `key` (its id's column, e.g. a prospect's `customer_id`) if the user
+    sees that customer, else null (§2). A scalar subquery by the customer's primary key, for the rows a page
+    returns only."""
+    return Subquery(Customer.objects.visible_to(user).filter(pk=OuterRef(key)).order_by().values("code")[:1])
+
+
+def visible_code(*, user: User | None, pk: int) -> str | None:
+    """The code of the customer with this key if the user sees it, else None (§2)."""
+    if user is None:
+        return None
+    return Customer.objects.visible_to(user).filter(pk=pk).values_list("code", flat=True).first()
+
+
+def customer_visible_by_code(*, user: User | None, code: str) -> Customer | None:
+    """The customer with this code among those the user sees, or None whether it exists or not (§2): a parent group
+    given by its code, on the API, the form and in the services alike (`parent_unknown`)."""
+    if user is None or not code:
+        return None
+    return Customer.objects.visible_to(user).filter(code=code).first()
+
+
+def parent_unknown(code: str) -> str:
+    """What a parent group given by a code the user sees no customer under is told (`customer_visible_by_code`)."""
+    return gettext("Parent group: no customer with code %(code)s among the customers you see.") % {"code": code}
 
 
 def customer_parent(*, user: User, customer: Customer) -> Customer | None:
@@ -287,13 +322,18 @@ def customer_parent(*, user: User, customer: Customer) -> Customer | None:
 
 
 def group_branches(*, user: User, customer: Customer) -> QuerySet[Customer]:
-    """Every branch below the customer, at any depth, that the user sees (§2), in code order."""
-    return (
-        Customer.objects.visible_to(user)
-        .filter(pk__in=group_branch_ids(customer.pk))
-        .select_related("region", "parent")
-        .order_by("code")
-    )
+    """Every branch below the customer, at any depth, that the user sees (§2), in code order: a query to page or add
+    up, not a list (a group may have thousands).
+    The ids come from one walk down `customer_parent_idx` (`group_branch_ids`), given as a list so that they drive
+    the query by the primary key."""
+    ids = [pk for pk in group_branch_ids(customer.pk) if pk != customer.pk]  # a cycle may lead back to it
+    return Customer.objects.visible_to(user).filter(pk__in=ids).order_by("code")
+
+
+def group_branch_rows(*, user: User, branches: QuerySet[Customer]) -> QuerySet[Customer]:
+    """The group page's rows of `branches` (`group_branches`): each with its region and its parent's code when the
+    user sees the parent (`parent_code`)."""
+    return branches.select_related("region").annotate(parent_code=visible_parent_code(user))
 
 
 @dataclass
@@ -313,7 +353,8 @@ class GroupRollup:
     """A group's figures added up over its headquarters and every branch the user sees (issue 21)."""
 
     head: Customer
-    branches: list[Customer]
+    branches: QuerySet[Customer]  # the branches the user sees (`group_branches`), not read: the group page pages it
+    branch_count: int
     customers: int
     handsets: int
     employees: int
@@ -322,52 +363,79 @@ class GroupRollup:
     tiers: dict[str, int]
     members: dict[str, int]
     areas: list[GroupArea]
-    depth: int  # how many levels of branches lie below the headquarters
+
+
+def _area_code(path: str) -> str:
+    # A branch's city is read off its region's path (000000/510000/510100/…); a group spread over provinces is shown
+    # by city too, the province in the name.
+    codes = [code for code in path.split("/") if code]
+    return codes[2] if len(codes) > 2 else codes[-1]
 
 
 def group_rollup(*, user: User, customer: Customer) -> GroupRollup:
-    """The roll-up of the customer's group as its page shows it: the headquarters (this customer) and every branch
-    the user sees, across regions — customers, handsets, members, revenue, tiers — and by city. Three queries: the
-    branches (a recursive walk down `customer_parent_idx`), their members counted, the cities' names."""
-    branches = [row for row in group_branches(user=user, customer=customer) if row.pk != customer.pk]
-    everyone = [customer, *branches]
+    """The roll-up of the customer's group as its pages show it: the headquarters (this customer) and every branch
+    the user sees, across regions — customers, handsets, members, revenue, tiers — and by city. Added up in the
+    database, whatever the group's size, in four queries: the walk down `customer_parent_idx`, the visible branches'
+    sums by region and tier, their members counted, the cities' names. No branch row is read."""
+    branches = group_branches(user=user, customer=customer)
+    sums = (
+        branches.order_by()
+        .values("region__path", "tier")
+        .annotate(
+            n=Count("pk"),
+            handsets=Sum("handset_count"),
+            employees=Sum("employee_count"),
+            spend=Sum("monthly_spend"),
+            revenue=Sum("informatization_revenue"),
+        )
+    )
+    head: dict[str, Any] = {
+        "region__path": customer.region.path,
+        "tier": customer.tier,
+        "n": 0,  # the headquarters is no branch of its own
+        "handsets": customer.handset_count,
+        "employees": customer.employee_count,
+        "spend": customer.monthly_spend,
+        "revenue": customer.informatization_revenue,
+    }
     tiers = {tier: 0 for tier in Tier.values}
-    for row in everyone:
-        if row.tier:
-            tiers[row.tier] += 1
+    areas: dict[str, GroupArea] = {}
+    branch_count, handsets, employees, spend, revenue = 0, 0, 0, Decimal("0"), Decimal("0")
+    for row in [head, *sums]:
+        if row["tier"]:
+            tiers[row["tier"]] += row["n"] if row is not head else 1
+        area_code = _area_code(row["region__path"])
+        area = areas.setdefault(area_code, GroupArea(area_code, area_code))
+        area.branches += row["n"]
+        area.handsets += row["handsets"] or 0
+        area.monthly_spend += row["spend"] or Decimal("0")
+        area.informatization_revenue += row["revenue"] or Decimal("0")
+        branch_count += row["n"]
+        handsets += row["handsets"] or 0
+        employees += row["employees"] or 0
+        spend += row["spend"] or Decimal("0")
+        revenue += row["revenue"] or Decimal("0")
     current = member_current()
-    members = GroupMember.objects.filter(customer_id__in=[row.pk for row in everyone]).aggregate(
+    members = GroupMember.objects.filter(
+        Q(customer_id=customer.pk) | Q(customer_id__in=branches.order_by().values("pk"))
+    ).aggregate(
         total=Count("id", filter=current),
         on_net=Count("id", filter=current & Q(on_net=True)),
         verified=Count("id", filter=current & Q(verified=True)),
     )
-    # By city: a branch's city is read off its region's path (000000/510000/510100/…); a group spread over
-    # provinces is shown by city too, the province in the name.
-    areas: dict[str, GroupArea] = {}
-    for row in everyone:
-        codes = [code for code in row.region.path.split("/") if code]
-        area_code = codes[2] if len(codes) > 2 else codes[-1]
-        area = areas.setdefault(area_code, GroupArea(area_code, area_code))
-        area.branches += row is not customer
-        area.handsets += row.handset_count
-        area.monthly_spend += row.monthly_spend
-        area.informatization_revenue += row.informatization_revenue
     names = dict(Region.objects.filter(code__in=list(areas)).values_list("code", "name"))
     for area in areas.values():
         area.name = names.get(area.code, area.code)
-    depth, level, met = 0, {customer.pk}, {customer.pk}
-    while below := {row.pk for row in branches if row.parent_id in level} - met:
-        depth, level, met = depth + 1, below, met | below
     return GroupRollup(
         head=customer,
         branches=branches,
-        customers=len(everyone),
-        handsets=sum(row.handset_count for row in everyone),
-        employees=sum(row.employee_count for row in everyone),
-        monthly_spend=sum((row.monthly_spend for row in everyone), Decimal("0")),
-        informatization_revenue=sum((row.informatization_revenue for row in everyone), Decimal("0")),
+        branch_count=branch_count,
+        customers=branch_count + 1,
+        handsets=handsets,
+        employees=employees,
+        monthly_spend=spend,
+        informatization_revenue=revenue,
         tiers=tiers,
         members={key: members[key] or 0 for key in ("total", "on_net", "verified")},
         areas=sorted(areas.values(), key=lambda area: (-area.branches, area.code)),
-        depth=depth,
     )

@@ -16,7 +16,7 @@ from crm.models import AuditAction, User
 from crm.permissions import may, require
 from crm.visibility import filing_regions
 
-from . import hooks
+from . import hooks, selectors
 from .models import Customer, GroupMember, KeyPerson, ListLevel, LocationSource
 from .rules import VIP_THRESHOLDS, vip_level_for
 
@@ -53,13 +53,8 @@ def _check_group(*, user: User | None, customer: Customer, parent_changed: bool,
         return
     parent = customer.parent if customer.parent_id is not None else None
     if parent_changed and parent is not None:
-        if not Customer.objects.visible_to(user).filter(pk=parent.pk).exists():
-            raise ValidationError(
-                {
-                    "parent": _("Parent group: no customer with code %(code)s among the customers you see.")
-                    % {"code": parent.code}
-                }
-            )
+        if selectors.customer_visible_by_code(user=user, code=parent.code) is None:
+            raise ValidationError({"parent": selectors.parent_unknown(parent.code)})
     if (parent_changed or level_changed) and not may(user, "accounts.keep_listed_customer", customer):
         if parent_changed and parent is not None:
             message = _(

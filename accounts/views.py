@@ -140,6 +140,9 @@ def profile_missing_links(request, customer: Customer, may_change_people: bool) 
     return [(PROFILE_REQUIREMENTS[code], links.get(code, ""), code) for code in customer.profile_missing]
 
 
+GROUP_PAGE_SIZE = 50
+
+
 class CustomerGroupView(LoginRequiredMixin, View):
     """A group headquarters' page of its branches (issue 21): the group's figures added up over every branch the
     reader sees, across regions and levels, by city, its tier mix, members and coverage, and every branch."""
@@ -149,13 +152,20 @@ class CustomerGroupView(LoginRequiredMixin, View):
     def get(self, request, code: str):
         customer = selectors.customer_get(user=request.user, code=code)
         group = selectors.group_rollup(user=request.user, customer=customer)
+        rows = selectors.group_branch_rows(user=request.user, branches=group.branches)
+        paginator = Paginator(rows, GROUP_PAGE_SIZE)
+        paginator.count = group.branch_count  # counted already by the roll-up's sums
         context = {
             "customer": customer,
             "parent_group": selectors.customer_parent(user=request.user, customer=customer),
             "group": group,
+            "page": paginator.get_page(request.GET.get("page")),
+            "query": "",
         }
-        # What the floors above add up over the group: the coverage of its products (campaigns).
-        for extra in hooks.customer_group_context(request=request, customer=customer, branches=group.branches):
+        # What the floors above add up over the group: the coverage of its products (campaigns), over the ids of
+        # the branches the reader sees (read as ids only).
+        branches = group.branches.order_by().only("pk")
+        for extra in hooks.customer_group_context(request=request, customer=customer, branches=branches):
             context.update(extra)
         return render(request, self.template_name, context)
 

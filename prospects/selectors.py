@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Customer
+from accounts.selectors import visible_customer_code
 from crm.models import Region, User
 from crm.visibility import NATIONAL_CODE, province_path, territory_path
 
@@ -33,7 +34,10 @@ DUPLICATE_CANDIDATES = 50
 def prospects_for(user: User) -> QuerySet[Prospect]:
     """The prospects a user sees: those of their territory's regions (a grid manager's grid, a department's region, a
     province; an account manager's home region), and those they filed or hold; partner staff none. Another's is 404."""
-    prospects = Prospect.objects.select_related("region", "claimed_by", "customer")
+    # the customer a prospect became by its code only where the user sees it (§2)
+    prospects = Prospect.objects.select_related("region", "claimed_by", "customer").annotate(
+        customer_code=visible_customer_code(user, "customer_id")
+    )
     if not user.is_authenticated or user.is_partner_staff:
         return prospects.none()
     mine = Q(claimed_by=user) | Q(filed_by=user)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import selectors
 from accounts.models import Customer, GroupMember, Industry, KeyPerson
 from accounts.services import CUSTOMER_WRITABLE_FIELDS
 from crm.api.serializers import StrictModelSerializer
@@ -22,7 +23,6 @@ class ParentCodeField(serializers.Field):
     the caller sees (§2): one outside them is no customer, with the same message as one that does not exist."""
 
     default_error_messages = {
-        "unknown": _("Parent group: no customer with code %(code)s among the customers you see."),
         "invalid": _("Parent group: give a customer code, or null."),
     }
 
@@ -36,21 +36,46 @@ class ParentCodeField(serializers.Field):
         return instance
 
     def to_representation(self, customer):
+        # Null as well for a parent the caller does not see (§2): it is no customer of theirs.
         if customer.parent_id is None:
             return None
-        code = getattr(customer, "parent_code", None)  # `selectors.with_group_fields`
-        return code if code is not None else customer.parent.code
+        if hasattr(customer, "parent_code"):  # `selectors.with_group_fields`
+            return customer.parent_code
+        return selectors.visible_code(user=self._user(), pk=customer.parent_id)
+
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or not data.strip():
             self.fail("invalid")
         code = data.strip()
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        parent = Customer.objects.visible_to(user).filter(code=code).first() if user is not None else None
+        parent = selectors.customer_visible_by_code(user=self._user(), code=code)
         if parent is None:
-            raise serializers.ValidationError(self.error_messages["unknown"] % {"code": code}, code="unknown")
+            raise serializers.ValidationError(selectors.parent_unknown(code), code="unknown")
         return parent
+
+
+@extend_schema_field({"type": "string", "nullable": True, "readOnly": True, "example": "CD0001"})
+class SeenCustomerCodeField(serializers.ReadOnlyField):
+    """A customer another row names (its id at `key`) by its code if the caller sees it, else null (§2: one outside
+    what they see is no customer of theirs). Read from the query's annotation `annotation` when it has one
+    (`selectors.visible_customer_code`), else looked up."""
+
+    def __init__(self, *, key: str, annotation: str, **kwargs):
+        self.key, self.annotation = key, annotation
+        kwargs.setdefault("source", "*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance):
+        pk = getattr(instance, self.key)
+        if pk is None:
+            return None
+        if hasattr(instance, self.annotation):
+            return getattr(instance, self.annotation)
+        request = self.context.get("request")
+        return selectors.visible_code(user=getattr(request, "user", None), pk=pk)
 
 
 class CustomerSerializer(StrictModelSerializer):
@@ -94,6 +119,15 @@ class CustomerSerializer(StrictModelSerializer):
             request = self.context.get("request")
             count = Customer.objects.visible_to(request.user).filter(parent_id=customer.pk).count() if request else 0
         return count
+
+    def validate_parent(self, value: Customer | None) -> Customer | None:
+        if value is None and self.instance is not None and self.instance.parent_id is not None:
+            # A parent the caller does not see reads as null (`ParentCodeField`): null sent back keeps it, so that
+            # writing back what was read does not take a branch out of a group the caller cannot see.
+            user = self.fields["parent"]._user()
+            if selectors.visible_code(user=user, pk=self.instance.parent_id) is None:
+                return self.instance.parent
+        return value
 
     def validate_uscc(self, value: str | None) -> str | None:
         # The model's validator gives the rule that failed; an empty value means "no USCC known".
