@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Customer
 from accounts.selectors import visible_customer_code
-from crm.models import Region, User
+from crm.models import Region, StaffQuerySet, User
 from crm.visibility import NATIONAL_CODE, province_path, territory_path
 
 from .models import ClaimRule, NewCustomerTarget, ProfileTarget, Prospect, ProspectStatus
@@ -275,6 +275,17 @@ def target_progress_list(*, user: User, year: int) -> list[TargetProgress]:
     )
     achieved = new_customer_counts(user=user, year=year, regions=[target.region for target in targets])
     return [TargetProgress(target.region, year, target.target, achieved[target.region_id]) for target in targets]
+
+
+def customer_manager_candidates(region: Region) -> StaffQuerySet:
+    """The staff who may be named customer manager (客户经理) of a prospect of `region` as it becomes a customer: the
+    active account managers of its province, the staff who hold customer-manager roles on its customers (team roles
+    go to staff of the customer's province). The one list the convert form offers and the conversion checks."""
+    return (
+        User.objects.filter(is_active=True, region__path__startswith=province_path(region))
+        .account_managers()
+        .select_related("region")
+    )
 
 
 def grid_get(*, user: User, code: str) -> Region:

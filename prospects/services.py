@@ -147,9 +147,9 @@ CONVERT_FIELDS = ("code", "industry", "customer_manager")
 @transaction.atomic
 def prospect_convert(*, user: User, prospect: Prospect, data: dict[str, Any]) -> Customer:
     """Make the prospect an active customer of its region (its name, USCC and address; the BOSS `code` given) with
-    its team: `customer_manager` if named, else whoever holds the prospect, else the one converting it. A prospect
-    that is the same company as an existing customer (its USCC, or a similar name at the same address) is refused,
-    and nothing is written."""
+    its team: `customer_manager` if named (one of `selectors.customer_manager_candidates`), else whoever holds the
+    prospect, else the one converting it. A prospect that is the same company as an existing customer (its USCC, or
+    a similar name at the same address) is refused, and nothing is written."""
     stored = _lock(prospect)
     require(user, "prospects.work", stored)
     if stored.status == ProspectStatus.CONVERTED:
@@ -172,7 +172,18 @@ def prospect_convert(*, user: User, prospect: Prospect, data: dict[str, Any]) ->
         raise ValidationError(
             {"prospect": _("A customer with this unified social credit code exists already: this prospect is one.")}
         )
-    manager = data.get("customer_manager") or stored.claimed_by or user
+    named = data.get("customer_manager")
+    if named is not None and not selectors.customer_manager_candidates(stored.region).filter(pk=named.pk).exists():
+        raise ValidationError(
+            {
+                "customer_manager": _(
+                    "%(name)s cannot be its customer manager: a customer manager is an active account manager of "
+                    "the prospect's province."
+                )
+                % {"name": named.display_name}
+            }
+        )
+    manager = named or stored.claimed_by or user
     customer = customer_create(
         user=user,
         data={

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from accounts.models import Industry
+from accounts.models import Customer, Industry
 from crm.forms import add_service_errors, style_form
 from crm.models import Region, User
 from crm.permissions import may
@@ -60,11 +60,8 @@ class ConvertForm(forms.Form):
     def __init__(self, *args, prospect=None, **kwargs):
         super().__init__(*args, **kwargs)
         if prospect is not None:
-            province = prospect.region.path.split("/")[1]
-            self.fields["customer_manager"].queryset = (
-                User.objects.filter(is_active=True, region__path__startswith=f"000000/{province}/")
-                .exclude(role="partner")
-                .order_by("last_name", "first_name", "username")
+            self.fields["customer_manager"].queryset = selectors.customer_manager_candidates(prospect.region).order_by(
+                "last_name", "first_name", "username"
             )
 
 
@@ -200,6 +197,8 @@ class ProspectActionView(LoginRequiredMixin, View):
                     add_service_errors(form, error)
                     return ProspectDetailView().get(request, pk, convert_form=form, status=400)
                 messages.success(request, _("%(name)s is a customer now.") % {"name": customer.name})
+                if not Customer.objects.visible_to(request.user).filter(pk=customer.pk).exists():
+                    return back  # an account manager who named another customer manager sees it no more
                 return HttpResponseRedirect(reverse("accounts:customer-detail", args=[customer.code]))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

@@ -649,13 +649,25 @@ def team_customer_filed(*, customer: Customer, user: User) -> None:
 @transaction.atomic
 def team_found(*, by: User, customer: Customer, customer_manager: User) -> None:
     """The first customer manager of a customer just converted from a prospect (issue 21), named by who converted it
-    (its grid manager, who may not otherwise assign team roles): only on a customer that has none yet; later
-    changes are `team_set`'s. The manager is told, and the change is on the team's history."""
+    (its grid manager, who may not otherwise assign team roles): only on a customer that has none yet, or whose
+    customer manager is the account manager converting it, made so today as they filed it (`team_customer_filed`),
+    whom the manager named replaces; later changes are `team_set`'s. The manager is told, and the change is on the
+    team's history."""
     customer_lock(customer)
     before = team_lineup(customer)
-    if TeamRole.objects.active().filter(customer=customer, role=TeamRoleKind.CUSTOMER_MANAGER).exists():
+    today = timezone.localdate()
+    held = list(
+        TeamRole.objects.active(today)
+        .select_for_update()
+        .filter(customer=customer, role=TeamRoleKind.CUSTOMER_MANAGER)
+    )
+    if any(role.user_id == customer_manager.pk for role in held):
+        return
+    if any(role.user_id != by.pk or role.starts_on != today for role in held):
         return
     _check_assignee(customer=customer, user=customer_manager, field="customer_manager")
+    for role in held:  # the converter's own, of the filing a moment ago
+        _end(role, today)
     _save_roles([TeamRole(customer=customer, user=customer_manager, role=TeamRoleKind.CUSTOMER_MANAGER)])
     after = team_lineup(customer)
     audit.record_many([_team_entry(by=by, customer=customer, changes=audit.diff(before, after))])
