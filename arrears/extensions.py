@@ -44,16 +44,17 @@ def customer_page_annotations(*, user) -> dict:
 
 def customer_page_context(*, request, customer) -> dict:
     """The arrears card, for the operator's staff who see the customer, when it owes something or had a case: one
-    query for a customer that never had a case, read on its page with the customer (none more), three for one that
-    has (two on its page)."""
+    query for a customer that never had a case, read on its page with the customer (none more), four for one that
+    has (three on its page: the case, its outcomes, and whether the reader may record one)."""
     if not may(request.user, "arrears.view", customer):
         return {}
     arrears = customer_arrears(customer)  # no query when the page's read of the customer says it owes nothing
     if not arrears.shown:
         return {}
-    # The button shows to whoever reads the card: the form it opens asks `arrears.record_outcome` (the customer's team
-    # and the managers over it, who are all the staff who read it), a query the page need not pay for each reader.
-    return {"arrears": arrears, "arrears_may_record": arrears.case is not None}
+    # The button shows to whoever may use the form it opens (the customer's team and the managers over it, not a grid
+    # manager who reads the card).
+    may_record = arrears.case is not None and may(request.user, "arrears.record_outcome", arrears.case)
+    return {"arrears": arrears, "arrears_may_record": may_record}
 
 
 def register() -> None:

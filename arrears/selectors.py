@@ -112,9 +112,9 @@ def customer_arrears(customer: Customer) -> CustomerArrearsView:
 
 
 def cases_for(user: User) -> QuerySet[ArrearsCase]:
-    """The collection cases of the customers the user sees."""
-    seen = Customer.objects.visible_to(user)
-    return ArrearsCase.objects.filter(customer__in=seen.values("pk")).select_related(
+    """The collection cases of the customers the user sees (`Customer.objects.restrict`: for a territory, each case's
+    customer is checked by key against the territory's regions, not gathered as every customer of the territory)."""
+    return Customer.objects.restrict(ArrearsCase.objects.all(), user).select_related(
         "customer", "billing_manager", "second_manager"
     )
 

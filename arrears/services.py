@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +34,7 @@ from .models import ArrearsCase, ArrearsOutcome, ArrearsThreshold, CaseStatus, C
 from .selectors import thresholds_by_province
 
 BATCH = 2_000
+CENT = Decimal("0.01")
 CASE_FIELDS = ("status", "amount", "due_on", "closed_on")
 COLLECTOR_ROLES = (TeamRoleKind.BILLING_MANAGER, TeamRoleKind.SECOND_MANAGER, TeamRoleKind.CUSTOMER_MANAGER)
 
@@ -99,12 +100,14 @@ def arrears_cases_sync(
         open_cases = open_cases.filter(customer__in=customers.order_by().values("pk"))
     balance = CustomerArrears.objects.filter(customer=OuterRef("customer"))
     # Paid: the latest bill says nothing is owed.
+    now = timezone.now()  # `bulk_update` leaves `auto_now` alone
     paid = list(open_cases.filter(~Exists(balance)).select_related("customer__region").order_by("pk"))
     if paid:
         entries = []
         for case in paid:
             before = audit.snapshot(case, CASE_FIELDS)
             case.status, case.amount, case.closed_on = CaseStatus.CLOSED, Decimal("0.00"), today
+            case.updated_at = now
             entries.append(
                 audit.entry(
                     user=user,
@@ -118,14 +121,33 @@ def arrears_cases_sync(
         ArrearsCase.objects.bulk_update(paid, ["status", "amount", "closed_on", "updated_at"], batch_size=BATCH)
         audit.record_many(entries)
         outcome.closed = len(paid)
-    # Still owing: the amount as last billed.
+    # Still owing: the amount as last billed, audited as the cases opened and paid are.
     owed = Subquery(balance.values("amount")[:1])
-    outcome.updated = (
+    changed = list(
         open_cases.filter(Exists(balance))
-        .exclude(amount=owed)
-        .order_by()
-        .update(amount=owed, since=Subquery(balance.values("since")[:1]))
+        .annotate(owed_now=owed, since_now=Subquery(balance.values("since")[:1]))
+        .exclude(amount=F("owed_now"))
+        .select_related("customer__region")
+        .order_by("pk")
     )
+    if changed:
+        entries = []
+        for case in changed:
+            before = audit.snapshot(case, (*CASE_FIELDS, "since"))
+            case.amount, case.since, case.updated_at = case.owed_now.quantize(CENT), case.since_now, now
+            entries.append(
+                audit.entry(
+                    user=user,
+                    action=AuditAction.UPDATE,
+                    obj=case,
+                    customer=case.customer,
+                    changes=audit.diff(before, audit.snapshot(case, (*CASE_FIELDS, "since"))),
+                    detail={"owed": "billed"},
+                )
+            )
+        ArrearsCase.objects.bulk_update(changed, ["amount", "since", "updated_at"], batch_size=BATCH)
+        audit.record_many(entries)
+    outcome.updated = len(changed)
     opened = _open(customers, today, user)
     outcome.opened, outcome.opened_ids = len(opened), [item.case.pk for item in opened]
     if opened:
