@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.models import Customer
 from crm.admin import ProvincialStaffAdminMixin
-from crm.visibility import province_path
+from crm.permissions import is_headquarters, kept_scope
 
+from . import services
 from .models import ArrearsCase, ArrearsThreshold
 
 
@@ -18,13 +20,28 @@ class ArrearsThresholdAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         rows = super().get_queryset(request).select_related("region", "updated_by")
-        if request.user.sees_everything:
+        if is_headquarters(request.user):
             return rows
-        return rows.filter(region__path=province_path(request.user.region))
+        kept = kept_scope(request.user)
+        return rows.filter(region=kept) if kept is not None else rows.none()
+
+    def service_audits(self, change: bool) -> bool:
+        return True  # saved through arrears_thresholds_set, which asks its rule and writes the trail
 
     def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+        stored = ArrearsThreshold.objects.filter(pk=obj.pk).first() if change and obj.pk is not None else None
+        if stored is not None and (stored.region_id, stored.tier) != (obj.region_id, obj.tier):
+            services.arrears_thresholds_set(user=request.user, region=stored.region, amounts={stored.tier: None})
+        services.arrears_thresholds_set(user=request.user, region=obj.region, amounts={obj.tier: obj.amount})
+        row = ArrearsThreshold.objects.get(region=obj.region, tier=obj.tier)
+        obj.pk, obj.updated_by, obj.updated_at = row.pk, row.updated_by, row.updated_at
+
+    def delete_model(self, request, obj):
+        services.arrears_thresholds_set(user=request.user, region=obj.region, amounts={obj.tier: None})
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("region"):
+            self.delete_model(request, obj)
 
 
 @admin.register(ArrearsCase)
@@ -37,9 +54,7 @@ class ArrearsCaseAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         cases = super().get_queryset(request).select_related("customer", "billing_manager", "second_manager")
-        if request.user.sees_everything:
-            return cases
-        return cases.filter(customer__region__path__startswith=province_path(request.user.region))
+        return Customer.objects.restrict(cases, request.user)  # the cases of the customers the user sees
 
     def has_add_permission(self, request, *args) -> bool:
         return False

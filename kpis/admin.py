@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from crm.admin import ProvincialStaffAdminMixin
 
-from . import selectors
+from . import selectors, services
 from .models import KpiJobRun, KpiTarget, ProductRevenueTarget, VisitCompliancePolicy
 
 
@@ -75,6 +75,24 @@ class ProductRevenueTargetAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
             return targets
         return targets.filter(region_id=selectors.province_code(request.user.region))
 
+    def service_audits(self, change: bool) -> bool:
+        return True  # saved through product_revenue_target_set, which asks its rule and writes the trail
+
+    @staticmethod
+    def _key(obj) -> dict:
+        return {"region": obj.region, "product": obj.product, "year": obj.year, "month": obj.month}
+
     def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+        stored = ProductRevenueTarget.objects.filter(pk=obj.pk).first() if change and obj.pk is not None else None
+        if stored is not None and self._key(stored) != self._key(obj):
+            services.product_revenue_target_set(user=request.user, amount=None, **self._key(stored))
+        target = services.product_revenue_target_set(user=request.user, amount=obj.amount, **self._key(obj))
+        if target is not None:
+            obj.pk, obj.updated_by, obj.updated_at = target.pk, target.updated_by, target.updated_at
+
+    def delete_model(self, request, obj):
+        services.product_revenue_target_set(user=request.user, amount=None, **self._key(obj))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("region", "product"):
+            self.delete_model(request, obj)
