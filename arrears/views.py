@@ -20,8 +20,8 @@ from django.views import View
 from accounts.models import Tier
 from crm.forms import add_service_errors, style_form
 from crm.models import Region
-from crm.permissions import may
-from crm.visibility import NATIONAL_CODE, province_path
+from crm.permissions import kept_scope, may
+from crm.visibility import NATIONAL_CODE
 
 from . import selectors, services
 from .forms import OutcomeForm, ThresholdsForm
@@ -102,9 +102,10 @@ class ThresholdsView(LoginRequiredMixin, View):
         return super().dispatch(request, *args, **kwargs)
 
     def _region(self, request) -> Region:
-        if request.user.sees_everything:
-            return Region.objects.get(code=NATIONAL_CODE)
-        return Region.objects.get(path=province_path(request.user.region))
+        kept = kept_scope(request.user)  # the national root or the user's province
+        if kept is None:  # staff without a home region keep no scope
+            raise PermissionDenied(_("Only provincial staff and headquarters keep the arrears thresholds."))
+        return kept
 
     def _render(self, request, region: Region, form, status: int = 200):
         own = selectors.own_thresholds(region)

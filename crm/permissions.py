@@ -24,7 +24,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import Region, Role, TeamRoleKind, User
-from .visibility import NATIONAL_CODE, province_path, territory_path
+from .visibility import NATIONAL_CODE, province_path, territory_path, territory_region
 
 # -- who the user is ------------------------------------------------------------------------------------------------
 
@@ -517,6 +517,14 @@ def provincial_deciders(region: Region) -> QuerySet[User]:
     return User.objects.filter(is_active=True).filter(
         Q(role=Role.PROVINCIAL_STAFF, region__path__startswith=province) | Q(role=Role.HQ_ADMIN)
     )
+
+
+def kept_scope(user) -> Region | None:
+    """The scope whose rules, thresholds and targets the user keeps: the national root for headquarters, their own
+    province for provincial staff; None for anyone else, and for staff without a home region."""
+    if not is_provincial_or_above(user):
+        return None
+    return territory_region(user)
 
 
 def may(user, action: str, obj: Any = None) -> bool:

@@ -12,7 +12,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Window
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from crm.forms import add_service_errors, stale_shown, style_form
 from crm.jobs import BrokerUnavailable
 from crm.models import Department, Region, RegionLevel
 from crm.periods import Period
-from crm.permissions import may
+from crm.permissions import is_headquarters, kept_scope, may
 from crm.services import JobBusy
 from crm.visibility import NATIONAL_CODE
 from teams.rules import MANAGER_CAPACITY
@@ -404,8 +404,10 @@ class TargetsView(LoginRequiredMixin, View):
 
     def _region(self, request) -> Region:
         """Headquarters set the national targets, provincial staff their province's."""
-        code = None if request.user.sees_everything else selectors.province_code(request.user.region)
-        return Region.objects.get(code=code or NATIONAL_CODE)
+        kept = kept_scope(request.user)
+        if kept is None:  # staff without a home region keep no targets
+            raise PermissionDenied
+        return kept
 
     def _render(self, request, region: Region, form, status: int = 200):
         own = selectors.own_targets(region)
@@ -481,15 +483,17 @@ class ProductTargetsView(LoginRequiredMixin, View):
         return super().dispatch(request, *args, **kwargs)
 
     def _province(self, request) -> Region:
-        if request.user.sees_everything:
+        if is_headquarters(request.user):
             code = request.GET.get("region") or request.POST.get("region")
             provinces = Region.objects.filter(level=RegionLevel.PROVINCE)
             province = provinces.filter(code=code).first() if code else provinces.order_by("code").first()
             if province is None:
                 raise Http404
             return province
-        code = selectors.province_code(request.user.region)
-        return get_object_or_404(Region, code=code, level=RegionLevel.PROVINCE)
+        kept = kept_scope(request.user)
+        if kept is None or kept.level != RegionLevel.PROVINCE:
+            raise Http404
+        return kept
 
     @staticmethod
     def _year(request) -> int:

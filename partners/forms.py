@@ -10,7 +10,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Region, RegionLevel, User
-from crm.visibility import NATIONAL_CODE, province_path
+from crm.permissions import is_headquarters, kept_scope
+from crm.visibility import NATIONAL_CODE
 
 from .models import CommissionRule
 from .months import format_month, parse_month
@@ -48,11 +49,10 @@ def rule_scopes(user: User):
     """The scopes the user may give a rule: headquarters the national root and every province; provincial staff
     their own province."""
     scopes = Region.objects.filter(level__in=(RegionLevel.NATIONAL, RegionLevel.PROVINCE)).order_by("path")
-    if user.sees_everything:
+    if is_headquarters(user):
         return scopes
-    if user.is_provincial_staff and user.region is not None:
-        return scopes.filter(path=province_path(user.region))
-    return scopes.none()
+    kept = kept_scope(user)
+    return scopes.filter(pk=kept.pk) if kept is not None else scopes.none()
 
 
 class CommissionRuleForm(forms.ModelForm):

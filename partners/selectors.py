@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from crm.models import Partner, Region, User
+from crm.permissions import is_headquarters, kept_scope
 from crm.visibility import NATIONAL_CODE, province_path, territory_path, visible_partners
 
 from .models import CommissionRule, Settlement, SettlementJobRun, SettlementLine, SettlementStatus
@@ -70,11 +71,10 @@ def settlement_runs_for(user: User) -> QuerySet[SettlementJobRun]:
     runs = SettlementJobRun.objects.select_related("region", "triggered_by")
     if not user.is_authenticated or not user.is_active:
         return runs.none()
-    if user.sees_everything:
+    if is_headquarters(user):
         return runs
-    if user.is_provincial_staff and user.region is not None:
-        return runs.filter(region__path__startswith=province_path(user.region))
-    return runs.none()
+    kept = kept_scope(user)
+    return runs.filter(region__path__startswith=kept.path) if kept is not None else runs.none()
 
 
 def settlement_run_running(user: User, *, region: Region, month: datetime.date) -> SettlementJobRun | None:
