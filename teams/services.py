@@ -657,9 +657,7 @@ def team_found(*, by: User, customer: Customer, customer_manager: User) -> None:
     before = team_lineup(customer)
     today = timezone.localdate()
     held = list(
-        TeamRole.objects.active(today)
-        .select_for_update()
-        .filter(customer=customer, role=TeamRoleKind.CUSTOMER_MANAGER)
+        TeamRole.objects.active(today).select_for_update().filter(customer=customer, role=TeamRoleKind.CUSTOMER_MANAGER)
     )
     if any(role.user_id == customer_manager.pk for role in held):
         return

@@ -65,9 +65,7 @@ def test_the_account_managers_of_the_province_are_the_candidates(prospect, gina,
     assert candidates == {"alice", "bob", "carol"}  # 成都 and 绵阳's; not 广东's, a grid manager, a head, partner
     assert partner_staff.username not in candidates and gina.username not in candidates
     form = ConvertForm(prospect=prospect)
-    assert set(form.fields["customer_manager"].queryset) == set(
-        selectors.customer_manager_candidates(prospect.region)
-    )
+    assert set(form.fields["customer_manager"].queryset) == set(selectors.customer_manager_candidates(prospect.region))
 
 
 @pytest.mark.parametrize("who", ["gina_next_door", "partner", "head", "guangdong", "inactive"])
@@ -84,7 +82,9 @@ def test_naming_someone_who_may_not_be_customer_manager_is_refused_and_nothing_i
         "inactive": lambda: UserFactory(username="gone", region=territory["jinjiang"], is_active=False),
     }[who]()
     with pytest.raises(ValidationError) as refused:
-        services.prospect_convert(user=cast["dora"], prospect=prospect, data={"code": "PR0603", "customer_manager": named})
+        services.prospect_convert(
+            user=cast["dora"], prospect=prospect, data={"code": "PR0603", "customer_manager": named}
+        )
     assert "customer_manager" in refused.value.message_dict
     assert not Customer.objects.filter(code="PR0603").exists()
 

@@ -49,9 +49,7 @@ def test_a_department_head_sees_the_grid_and_its_county_counted_but_no_city_or_p
     assert progress_of(response) == {"510104-G01": 1, "510104": 3}
 
 
-def test_the_grid_page_counts_only_what_the_reader_sees_anonymous_and_outsiders_get_nothing(
-    client, login, cast, filed
-):
+def test_the_grid_page_counts_only_what_the_reader_sees_anonymous_and_outsiders_get_nothing(client, login, cast, filed):
     assert client.get(reverse("kpis:grid", args=["510104-G01"])).status_code == 302
     assert login(cast["gd_paul"]).get(reverse("kpis:grid", args=["510104-G01"])).status_code == 404
 
