@@ -1469,7 +1469,9 @@ def _tiers(moment, rule_set: RuleSet | None, user: User | None = None) -> dict[s
     touched = Customer.objects.filter(updated_at=moment)
     if rule_set is not None:
         new_customers_log(touched.filter(created_at=moment), rule_set.pk, "import")
-        touched = touched.exclude(created_at=moment)
+        # the new customers the file put in a group too: under a rule on the group's total handsets their groups
+        # are recomputed whole (`tiers_apply`), theirs with them; one in no group keeps the tier it was created with
+        touched = touched.exclude(created_at=moment, parent__isnull=True)
     tiers_apply(customers=touched, source="import", user=user)
     changes = TierChange.objects.filter(id__gte=first_change, source="import").exclude(from_tier="")
     movers = [

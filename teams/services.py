@@ -17,7 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from accounts.models import GROUP_LIST_LEVELS, Customer, CustomerStatus, GroupMember, KeyPerson, ListLevel, Tier
+from accounts.models import (
+    GROUP_LIST_LEVELS,
+    Customer,
+    CustomerStatus,
+    GroupMember,
+    KeyPerson,
+    ListLevel,
+    Tier,
+    list_governance_read,
+)
 from accounts.services import customer_location_set, customer_lock
 from crm import audit, versions
 from crm.models import AuditAction, Region, User
@@ -331,12 +340,13 @@ def team_reassign(
 def _listed_out_of_reach(*, by: User, customer_ids: list[int]) -> list[str]:
     """The codes of the customers among these whose team `by` may not assign for their list level (issue 21,
     `teams.manage_customer_team`); only those on a national or provincial list or in a group are read."""
-    candidates = (
+    candidates = list(
         Customer.objects.filter(pk__in=customer_ids)
         .filter(Q(list_level__in=GROUP_LIST_LEVELS) | Q(parent__isnull=False))
         .select_related("region")
         .order_by("code")
     )
+    list_governance_read(candidates)  # the groups above them all in one walk, not one a customer
     return [customer.code for customer in candidates if not may(by, "teams.manage_customer_team", customer)]
 
 

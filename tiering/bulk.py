@@ -40,7 +40,7 @@ from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan, 
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
-from accounts.models import Customer
+from accounts.models import Customer, branches_of
 from crm import audit
 from crm.models import AuditAction, Region, User
 
@@ -62,12 +62,29 @@ def group_totals_build(customers: QuerySet[Customer] | None = None) -> None:
     for a part of the customers (`customers` filtered: a chunk of the nightly run, one customer after an edit),
     those of the groups that part is in, found by a walk up from it by the primary key: the groups it touches are
     summed whole, the others not at all."""
+    walk, params = _group_walk(customers)
     table = connection.ops.quote_name(Customer._meta.db_table)
-    if connection.vendor == "postgresql":
-        # a lateral step behind OFFSET 0, as `accounts.models.group_reach` walks: each row's branches by the index
-        step = f"CROSS JOIN LATERAL (SELECT c.id FROM {table} c WHERE c.parent_id = m.id OFFSET 0) b"
-    else:
-        step = f"INNER JOIN {table} b ON b.parent_id = m.id"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {GROUP_TOTALS_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {GROUP_TOTALS_TABLE} (customer_id bigint PRIMARY KEY, total bigint NOT NULL)"
+        )
+        cursor.execute(
+            f"INSERT INTO {GROUP_TOTALS_TABLE} (customer_id, total) "
+            f"{walk}, total(root, handsets) AS ("
+            f"SELECT m.root, SUM(c.handset_count) FROM member m INNER JOIN {table} c ON c.id = m.id GROUP BY m.root"
+            ") SELECT m.id, total.handsets FROM member m INNER JOIN total ON total.root = m.root",
+            params,
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {GROUP_TOTALS_TABLE}")  # a temporary table has no statistics until asked
+
+
+def _group_walk(customers: QuerySet[Customer] | None) -> tuple[str, tuple]:
+    """`WITH RECURSIVE …member(id, root)`: every customer of the groups `customers` are in (of every group when it
+    is None or unfiltered) with its group's top headquarters, walked down from the tops by `customer_parent_idx`
+    (`accounts.models.branches_of`); the tops of a part found by a walk up from it by the primary key."""
+    table = connection.ops.quote_name(Customer._meta.db_table)
     params: tuple = ()
     if customers is None or not customers.query.where:
         tops = (
@@ -85,22 +102,19 @@ def group_totals_build(customers: QuerySet[Customer] | None = None) -> None:
             "SELECT u.id, u.id FROM up u WHERE u.parent_id IS NULL "
             f"AND EXISTS (SELECT 1 FROM {table} b WHERE b.parent_id = u.id)"
         )
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {GROUP_TOTALS_TABLE}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {GROUP_TOTALS_TABLE} (customer_id bigint PRIMARY KEY, total bigint NOT NULL)"
-        )
-        cursor.execute(
-            f"INSERT INTO {GROUP_TOTALS_TABLE} (customer_id, total) "
-            f"WITH RECURSIVE {walk_up}member(id, root) AS ("
-            f"{tops} UNION ALL SELECT b.id, m.root FROM member m {step}"
-            "), total(root, handsets) AS ("
-            f"SELECT m.root, SUM(c.handset_count) FROM member m INNER JOIN {table} c ON c.id = m.id GROUP BY m.root"
-            ") SELECT m.id, total.handsets FROM member m INNER JOIN total ON total.root = m.root",
-            params,
-        )
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {GROUP_TOTALS_TABLE}")  # a temporary table has no statistics until asked
+    step = branches_of("m")  # each row's branches by `customer_parent_idx`, as every walk down a group steps
+    member = f"member(id, root) AS ({tops} UNION ALL SELECT b.id, m.root FROM member m {step})"
+    return f"WITH RECURSIVE {walk_up}{member}", params
+
+
+def with_whole_groups(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """`customers` and every other customer of the groups they are in, headquarters and branches at any depth: what
+    a rule on the group's total handsets must recompute once one customer's handsets or place in a group changed.
+    One subquery (the walk of `group_totals_build`), read by the statement that uses it."""
+    walk, params = _group_walk(customers)
+    return Customer.objects.filter(
+        Q(pk__in=customers.order_by().values("pk")) | Q(pk__in=RawSQL(f"{walk} SELECT id FROM member", params))
+    )
 
 
 def group_totals_drop() -> None:
@@ -409,9 +423,8 @@ def new_customer_tier_sql(rules: Sequence[RuleSpec], alias: str) -> dict[str, tu
 
     A rule on the group's total handsets reads the new customer's own handsets: these expressions see the staged
     row alone, and an import sets the parents only after it has merged the rows (its own handsets are what the
-    recompute reads for a customer in no group). A new customer the same file puts in a group keeps that first tier
-    until its customers are next recomputed (the nightly run): the import recomputes the customers it changed,
-    not those it created."""
+    recompute reads for a customer in no group). A new customer the same file puts in a group is recomputed right
+    after with its whole group (`imports.services` hands it to `tiering.services.tiers_apply`)."""
     query = Customer.objects.all().query
     compiler = query.get_compiler(connection=connection)
     table = connection.ops.quote_name(Customer._meta.db_table)

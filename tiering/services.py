@@ -23,9 +23,10 @@ from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_r
 from crm.snapshots import counts_replace
 from crm.visibility import territory_region
 
-from .bulk import apply_rules
+from .bulk import apply_rules, with_whole_groups
 from .models import OverrideStatus, Rule, RuleSet, RuleSetStatus, TierChange, TierCount, TierJobRun, TierOverride
 from .notices import override_decided_notified, override_requested_notified
+from .rules import uses_group_handsets
 from .selectors import NATIONAL, published_rule_set, rule_set_for_region
 
 # Customers per chunk: a no-change rerun costs each chunk 20–25 ms beside its SQL (the statement built, the run
@@ -454,8 +455,13 @@ def tier_override_withdraw(*, override: TierOverride, user: User) -> TierOverrid
 def tier_refresh(*, customer: Customer, source: str = "manual", user: User | None = None) -> Customer:
     """Evaluate one customer now under the rules in force for its region (after an edit, or when an override
     ends) instead of waiting for the night; the customer object is refreshed with the result."""
-    rule_set = rule_set_for_region(customer.region)
-    apply_rules(Customer.objects.filter(pk=customer.pk), rule_set.specs(), rule_set.pk, source=source, user=user)
+    one = Customer.objects.filter(pk=customer.pk)
+    if customer.parent_id is not None or Customer.objects.filter(parent_id=customer.pk).exists():
+        # in a group: under a rule on the group's total handsets its whole group is recomputed (`tiers_apply`)
+        tiers_apply(customers=one, source=source, user=user)
+    else:
+        rule_set = rule_set_for_region(customer.region)
+        apply_rules(one, rule_set.specs(), rule_set.pk, source=source, user=user)
     customer.refresh_from_db(fields=["tier", "computed_tier", "tier_reasons", "tier_rule_set"])
     return customer
 
@@ -467,11 +473,18 @@ def tiers_apply(*, customers: QuerySet[Customer], source: str, user: User | None
     fields do not change."""
     national = published_rule_set(None)
     changed = 0
-    own = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED, scope__level=RegionLevel.PROVINCE).select_related(
-        "scope"
+    own = list(
+        RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED, scope__level=RegionLevel.PROVINCE)
+        .select_related("scope")
+        .prefetch_related("rules")
     )
+    if any(uses_group_handsets(rule_set.specs()) for rule_set in (national, *own)):
+        # A rule on the group's total handsets: a customer's handsets, or its place in a group, move the total of
+        # its whole group, so every group these customers are in is recomputed whole, headquarters and branches,
+        # each customer under the set in force where it lies.
+        customers = with_whole_groups(customers)
     rest = customers
-    for rule_set in own.prefetch_related("rules"):
+    for rule_set in own:
         in_province = customers.filter(region__path__startswith=rule_set.scope.path)
         changed += apply_rules(in_province, rule_set.specs(), rule_set.pk, source=source, user=user)
         rest = rest.exclude(region__path__startswith=rule_set.scope.path)
