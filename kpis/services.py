@@ -155,8 +155,6 @@ def kpi_run_finish(*, run_id: int, results: list | None = None) -> KpiJobRun:
     if not run.errors:
         try:
             run.snapshots_written = _replace_snapshots(run)
-            # the personal-VIP managers' loads the load page sorts by, after the night's VIP levels (SPEC §4.3)
-            vip_loads_snapshot()
         except Exception as exc:  # noqa: BLE001 - recorded on the run; the transaction kept the old snapshots
             run.errors = [*run.errors, {"error": repr(exc)}]
     KpiChunkTotals.objects.filter(run=run).delete()
@@ -187,6 +185,9 @@ def _replace_snapshots(run: KpiJobRun) -> int:
         writer.add(row)
     writer.flush()
     product_revenue_replace(run, ancestors)
+    # the personal-VIP managers' loads the load page sorts by, after the night's VIP levels (SPEC §4.3): in the same
+    # transaction, so that a failure here keeps the old snapshots as the run's failed status says
+    vip_loads_snapshot()
     return writer.written
 
 

@@ -166,6 +166,21 @@ def test_a_run_with_a_failed_chunk_keeps_the_previous_snapshots(province, territ
     assert _figures(region=territory["sichuan"]) == SICHUAN
 
 
+def test_a_run_whose_vip_loads_fail_keeps_the_previous_snapshots(province, territory, monkeypatch):
+    good = kpi_compute(period=OCTOBER)
+
+    def broken() -> int:
+        raise RuntimeError("vip loads")
+
+    monkeypatch.setattr("kpis.services.vip_loads_snapshot", broken)
+    failed = kpi_compute(period=OCTOBER)
+    assert (failed.status, failed.snapshots_written) == ("failed", 0)
+    assert "vip loads" in str(failed.errors)
+    # failed, as it says: the snapshots it computed were rolled back with the loads
+    assert set(KpiSnapshot.objects.values_list("run", flat=True)) == {good.pk}
+    assert _figures(region=territory["sichuan"]) == SICHUAN
+
+
 def test_a_run_is_recorded_with_its_counts(province):
     run = kpi_compute(period=OCTOBER)
     assert run.chunks_total == run.chunks_done == 1
