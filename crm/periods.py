@@ -10,6 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
+# How far past the server's clock a time given by a phone or a dialer may lie (their clocks drift): a visit logged,
+# a dialer's call time. Further is a time still to come, refused.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
 
 @dataclass(frozen=True)
 class Period:

@@ -33,6 +33,7 @@ from accounts.models import Customer
 from crm import audit
 from crm.bulk import analyze_after_load
 from crm.models import AuditAction, Region, User
+from crm.periods import CLOCK_SKEW
 from crm.permissions import require
 
 from ..models import CallAttempt, CallEntry, CallList, CallMode, CallOutcome
@@ -212,7 +213,7 @@ def _read_line(
         if called_at is None:
             problems.append((line, _("the call time “%(value)s” is not YYYY-MM-DD HH:MM.") % {"value": called[:40]}))
             return None
-        if called_at > now:
+        if called_at > now + CLOCK_SKEW:
             problems.append((line, _("the call time %(value)s is in the future.") % {"value": _shown(called_at)}))
             return None
     if len(note) > 500:
@@ -350,13 +351,18 @@ def _results_write(*, user: User, call_list: CallList, lines: list[ResultLine]) 
     analyze_after_load(CallAttempt._meta.db_table, len(calls))
     q = connection.ops.quote_name
     table, attempts = q(CallEntry._meta.db_table), q(CallAttempt._meta.db_table)
+    later = f"made.called_at >= COALESCE({table}.last_called_at, made.called_at)"
     for start in range(0, len(calls), ENTRY_BATCH):
         chunk = [call.pk for call in calls[start : start + ENTRY_BATCH]]
         marks = ", ".join(["%s"] * len(chunk))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET attempts = attempts + 1, last_outcome = made.outcome, "
-                f"last_called_at = made.called_at, call_back_at = made.call_back_at, call_back_on = made.call_back_on "
+                # a dialer's time earlier than a call made since (by hand) counts the call, but leaves the entry's
+                # last call the later one
+                f"UPDATE {table} SET attempts = attempts + 1, "
+                f"last_outcome = CASE WHEN {later} THEN made.outcome ELSE {table}.last_outcome END, "
+                f"last_called_at = CASE WHEN {later} THEN made.called_at ELSE {table}.last_called_at END, "
+                f"call_back_at = made.call_back_at, call_back_on = made.call_back_on "
                 f"FROM {attempts} AS made WHERE made.entry_id = {table}.id AND made.id IN ({marks})",
                 chunk,
             )

@@ -336,3 +336,22 @@ def test_a_bad_future_or_too_early_call_time_is_a_bad_line(auto_list, cast, api)
     assert [error.split("：")[0] for error in errors] == [f"第 {line} 行" for line in (3, 4, 5)]
     assert "yesterday" in errors[0] and f"{future:%Y-%m-%d %H:%M}" in errors[1] and "清单" in errors[2]
     _untouched(auto_list)
+
+
+def test_a_back_dated_dialer_call_leaves_a_later_manual_call_the_last(auto_list, cast, api):
+    CallList.objects.filter(pk=auto_list.pk).update(created_at=timezone.now() - datetime.timedelta(days=2))
+    ids = _ids()
+    manual = timezone.now() - datetime.timedelta(hours=1)
+    CallEntry.objects.filter(pk=ids[WANG]).update(last_called_at=manual, last_outcome="call_back", attempts=1)
+    earlier = (timezone.localtime() - datetime.timedelta(days=1)).replace(second=0, microsecond=0)
+    ahead = (timezone.localtime() + datetime.timedelta(minutes=3)).replace(microsecond=0)  # a dialer clock ahead
+    text = (
+        "entry_id,outcome,called_at\n"
+        f"{ids[WANG]},declined,{earlier:%Y-%m-%d %H:%M:%S}\n"
+        f"{ids[LI]},no_answer,{ahead:%Y-%m-%d %H:%M:%S}\n"
+    )
+    response = _results(api(cast["alice"]), auto_list, text)
+    assert response.status_code == 201, response.content
+    wang, li = CallEntry.objects.get(pk=ids[WANG]), CallEntry.objects.get(pk=ids[LI])
+    assert (wang.attempts, wang.last_called_at, wang.last_outcome) == (2, manual, "call_back")
+    assert (li.attempts, li.last_called_at, li.last_outcome) == (1, ahead, "no_answer")
