@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from crm.models import Partner, Region, User
-from crm.permissions import is_headquarters, kept_scope
+from crm.permissions import is_headquarters, is_provincial_staff
 from crm.visibility import NATIONAL_CODE, province_path, territory_path, visible_partners
 
 from .models import CommissionRule, Settlement, SettlementJobRun, SettlementLine, SettlementStatus
@@ -73,8 +73,9 @@ def settlement_runs_for(user: User) -> QuerySet[SettlementJobRun]:
         return runs.none()
     if is_headquarters(user):
         return runs
-    kept = kept_scope(user)
-    return runs.filter(region__path__startswith=kept.path) if kept is not None else runs.none()
+    # The province's path read off the user's home region, without a query: the jobs page asks this once per list.
+    path = territory_path(user) if is_provincial_staff(user) else None
+    return runs.filter(region__path__startswith=path) if path else runs.none()
 
 
 def settlement_run_running(user: User, *, region: Region, month: datetime.date) -> SettlementJobRun | None:
