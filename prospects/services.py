@@ -21,6 +21,7 @@ from accounts.services import customer_create
 from crm import audit
 from crm.models import AuditAction, NotificationKind, Region, User
 from crm.notifications import notify, phrase
+from crm.periods import CLOCK_SKEW
 from crm.permissions import require
 from crm.visibility import NATIONAL_CODE, filing_regions
 from teams.services import team_found
@@ -123,7 +124,7 @@ def prospect_visit_log(*, user: User, prospect: Prospect, data: dict[str, Any]) 
     if stored.status == ProspectStatus.CONVERTED:
         raise ValidationError(_("This prospect is a customer now: log the visit on the customer."))
     visited_at = data.get("visited_at") or timezone.now()
-    if visited_at > timezone.now() + datetime.timedelta(minutes=5):
+    if visited_at > timezone.now() + CLOCK_SKEW:
         raise ValidationError({"visited_at": _("A visit cannot be logged for a time still to come.")})
     visit = ProspectVisit(prospect=stored, visitor=user, visited_at=visited_at, summary=data.get("summary", "").strip())
     visit.full_clean(exclude=["prospect", "visitor"])
