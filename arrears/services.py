@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import BillingPeriod, Customer
 from crm import audit
 from crm.models import AuditAction, NotificationKind, Region, TeamRoleKind, User
-from crm.notifications import notify, phrase
+from crm.notifications import Message, notify_each, phrase
 from crm.permissions import require
 from teams.models import TeamRole
 
@@ -264,31 +264,37 @@ def cases_opened_notified(opened: Sequence[Opened]) -> None:
             collectors = {item.manager_id}
         for user_id in collectors:
             by_user[user_id].append(item)
+    messages = []
     for user_id, theirs in by_user.items():
         if len(theirs) == 1:
             [item] = theirs
             case = item.case
-            notify(
-                recipients=[user_id],
-                kind=NotificationKind.ARREARS_CASE,
-                title=phrase(
-                    _("Collect the arrears of %(customer)s: %(amount)s CNY"),
-                    {"customer": item.customer_name, "amount": f"{case.amount:,.2f}"},
-                ),
-                body=phrase(_("A collection case is yours, due on %(day)s."), {"day": case.due_on.isoformat()}),
-                url=reverse("accounts:customer-detail", args=[item.customer_code]) + "#arrears",
-                dedupe_key=f"arrears-case:{case.pk}",
+            messages.append(
+                Message(
+                    recipients=[user_id],
+                    kind=NotificationKind.ARREARS_CASE,
+                    title=phrase(
+                        _("Collect the arrears of %(customer)s: %(amount)s CNY"),
+                        {"customer": item.customer_name, "amount": f"{case.amount:,.2f}"},
+                    ),
+                    body=phrase(_("A collection case is yours, due on %(day)s."), {"day": case.due_on.isoformat()}),
+                    url=reverse("accounts:customer-detail", args=[item.customer_code]) + "#arrears",
+                    dedupe_key=f"arrears-case:{case.pk}",
+                )
             )
             continue
         first = min((item.case for item in theirs), key=lambda case: case.due_on)
-        notify(
-            recipients=[user_id],
-            kind=NotificationKind.ARREARS_CASE,
-            title=phrase(_("%(count)d arrears collection cases are yours"), {"count": len(theirs)}),
-            body=phrase(_("The first is due on %(day)s."), {"day": first.due_on.isoformat()}),
-            url=reverse("arrears:cases"),
-            dedupe_key=f"arrears-cases:{min(item.case.pk for item in theirs)}:{len(theirs)}",
+        messages.append(
+            Message(
+                recipients=[user_id],
+                kind=NotificationKind.ARREARS_CASE,
+                title=phrase(_("%(count)d arrears collection cases are yours"), {"count": len(theirs)}),
+                body=phrase(_("The first is due on %(day)s."), {"day": first.due_on.isoformat()}),
+                url=reverse("arrears:cases"),
+                dedupe_key=f"arrears-cases:{min(item.case.pk for item in theirs)}:{len(theirs)}",
+            )
         )
+    notify_each(messages)  # thousands of collectors on a province's first billing file: told in a few statements
 
 
 # -- outcomes ----------------------------------------------------------------------------------------------------

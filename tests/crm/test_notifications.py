@@ -143,6 +143,29 @@ def test_the_same_event_is_notified_once_and_inactive_staff_not_at_all(cast):
     assert len(plain) == 2
 
 
+def test_many_notifications_at_once_each_to_its_own_in_a_few_queries(cast, monkeypatch, django_assert_num_queries):
+    """`notify_each`, as a job telling thousands of collectors of their own cases uses it: each message reaches its
+    own recipients, inactive staff and events already told are skipped, the writes a statement per batch."""
+    monkeypatch.setattr(notifications, "WRITE_BATCH", 2)
+    cast["carol"].is_active = False
+    cast["carol"].save()
+    notifications.notify(recipients=[cast["bob"]], kind="arrears_case", title="旧", dedupe_key="case:2")
+    messages = [
+        notifications.Message(recipients=[cast["alice"]], kind="arrears_case", title="一", dedupe_key="case:1"),
+        notifications.Message(recipients=[cast["bob"]], kind="arrears_case", title="二", dedupe_key="case:2"),
+        notifications.Message(recipients=[cast["carol"]], kind="arrears_case", title="三", dedupe_key="case:3"),
+        notifications.Message(recipients=[cast["dora"], cast["bob"]], kind="arrears_case", title="四", url="/x/"),
+    ]
+    # who is active (two batches of two), the plain rows, the keyed rows, and reading back the keyed (one batch)
+    with django_assert_num_queries(5):
+        ids = notifications.notify_each(messages)
+    written = {(n.recipient.username, n.title) for n in Notification.objects.filter(pk__in=ids)}
+    assert written == {("alice", "一"), ("dora", "四"), ("bob", "四")}
+    assert Notification.objects.filter(dedupe_key="case:2").get().title == "旧"
+    with pytest.raises(ValueError):
+        notifications.notify_each([notifications.Message(recipients=[cast["alice"]], kind="gossip", title="?")])
+
+
 def test_an_unknown_kind_is_refused(cast):
     with pytest.raises(ValueError):
         notifications.notify(recipients=[cast["alice"]], kind="gossip", title="?")
