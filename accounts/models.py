@@ -89,11 +89,13 @@ class Tier(models.TextChoices):
 
 
 class LocationSource(models.TextChoices):
-    """Where a customer's location came from: a BOSS extract, or the check-in of a visit on site that a department
-    head confirmed (`accounts.services.customer_location_set`)."""
+    """Where a customer's location came from: a BOSS extract, the check-in of a visit on site that a department
+    head confirmed (`accounts.services.customer_location_set`), or the prospect it was converted from, whose position
+    the grid's staff took on site as they filed it (摸底, issue 21)."""
 
     IMPORT = "import", _("Import")
     VISIT = "visit", _("Verified visit")
+    PROSPECT = "prospect", _("Prospect filing")
 
 
 _Row = TypeVar("_Row", bound=models.Model)

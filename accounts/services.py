@@ -97,11 +97,24 @@ def _assign(customer: Customer, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
+def customer_create(
+    *,
+    user: User,
+    data: dict[str, Any],
+    location: tuple[float, float] | None = None,
+    location_source: str = LocationSource.IMPORT,
+) -> Customer:
     """Create a customer in the user's territory; what the floors above do with a new customer (an account manager
-    who files it becomes its customer manager, its tier is computed) runs through `hooks` in this transaction."""
+    who files it becomes its customer manager, its tier is computed) runs through `hooks` in this transaction.
+    `location` (latitude, longitude) comes with where it came from (`LocationSource`): the data of a form or the API
+    carry none, a converted prospect its filing's."""
     customer = Customer()
     _assign(customer, data)
+    fields = CUSTOMER_WRITABLE_FIELDS
+    if location is not None:
+        customer.latitude, customer.longitude = location
+        customer.location_source = location_source
+        fields = (*fields, "latitude", "longitude", "location_source")
     customer.full_clean()
     _check_region_visible(user=user, customer=customer)
     _check_group(
@@ -111,9 +124,9 @@ def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
         level_changed=customer.list_level != ListLevel.CITY,
     )
     customer.save()
-    audit.record_created(user=user, obj=customer, fields=CUSTOMER_WRITABLE_FIELDS, customer=customer)
+    audit.record_created(user=user, obj=customer, fields=fields, customer=customer)
     hooks.customer_filed(customer=customer, user=user)
-    hooks.customer_saved(customer=customer, user=user)
+    hooks.customer_saved(customer=customer, user=user, former_parent_id=None)
     return customer
 
 
@@ -148,7 +161,8 @@ def customer_update(
     if user is not None and stored.parent_id != previous_parent:
         _check_still_seen(user=user, customer=stored)
     audit.record_changed(user=user, obj=stored, before=before, fields=CUSTOMER_WRITABLE_FIELDS, customer=stored)
-    hooks.customer_saved(customer=stored, user=user)
+    left = previous_parent if previous_parent is not None and stored.parent_id != previous_parent else None
+    hooks.customer_saved(customer=stored, user=user, former_parent_id=left)
     versions.copy_stored(stored, customer)  # the caller's copy shows what was written
     return stored
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
-from accounts.models import Customer, CustomerStatus
+from accounts.models import Customer, CustomerStatus, LocationSource
 from accounts.services import customer_create
 from crm import audit
 from crm.models import AuditAction, NotificationKind, Region, User
@@ -147,9 +147,9 @@ CONVERT_FIELDS = ("code", "industry", "customer_manager")
 
 @transaction.atomic
 def prospect_convert(*, user: User, prospect: Prospect, data: dict[str, Any]) -> Customer:
-    """Make the prospect an active customer of its region (its name, USCC and address; the BOSS `code` given) with
-    its team: `customer_manager` if named (one of `selectors.customer_manager_candidates`), else whoever holds the
-    prospect, else the one converting it. A prospect that is the same company as an existing customer (its USCC, or
+    """Make the prospect an active customer of its region (its name, USCC, address and location; the BOSS `code`
+    given) with its team: `customer_manager` if named (one of `selectors.customer_manager_candidates`), else whoever
+    holds the prospect, else the one converting it. A prospect that is the same company as an existing customer (its USCC, or
     a similar name at the same address) is refused, and nothing is written."""
     stored = _lock(prospect)
     require(user, "prospects.work", stored)
@@ -196,6 +196,9 @@ def prospect_convert(*, user: User, prospect: Prospect, data: dict[str, Any]) ->
             "address": stored.address,
             "status": CustomerStatus.ACTIVE,
         },
+        # where the grid's staff found the company: the position its on-site visits are checked against
+        location=(stored.latitude, stored.longitude) if stored.latitude is not None else None,
+        location_source=LocationSource.PROSPECT,
     )
     team_found(by=user, customer=customer, customer_manager=manager)
     before = audit.snapshot(stored, ("status", "customer"))
