@@ -149,8 +149,8 @@ CONVERT_FIELDS = ("code", "industry", "customer_manager")
 def prospect_convert(*, user: User, prospect: Prospect, data: dict[str, Any]) -> Customer:
     """Make the prospect an active customer of its region (its name, USCC, address and location; the BOSS `code`
     given) with its team: `customer_manager` if named (one of `selectors.customer_manager_candidates`), else whoever
-    holds the prospect, else the one converting it. A prospect that is the same company as an existing customer (its USCC, or
-    a similar name at the same address) is refused, and nothing is written."""
+    holds the prospect, else the one converting it. A prospect that is the same company as an existing customer (its
+    USCC, or a similar name at the same address) is refused, and nothing is written."""
     stored = _lock(prospect)
     require(user, "prospects.work", stored)
     if stored.status == ProspectStatus.CONVERTED:
