@@ -6,6 +6,7 @@ import datetime
 import json
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from itertools import chain
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,6 +34,7 @@ from .totals import (
     Scope,
     VipManagerCounts,
     count_rows,
+    prospect_rows,
     roll_up,
     row_from_json,
     totals_to_json,
@@ -178,7 +180,9 @@ def kpi_run_finish(*, run_id: int, results: list | None = None) -> KpiJobRun:
 def _replace_snapshots(run: KpiJobRun) -> int:
     ancestors, departments, manager_departments = _scope_maps()
     vip = vip_manager_counts(run.as_of, ancestors, departments, manager_departments)
-    scopes = _with_vip_managers(roll_up(_chunk_rows(run), ancestors, departments, manager_departments), vip)
+    # the customers' rows, then the prospects' (no manager's: the pool is a territory's), counted once per run
+    rows = chain(_chunk_rows(run), prospect_rows(Period(run.period), run.as_of))
+    scopes = _with_vip_managers(roll_up(rows, ancestors, departments, manager_departments), vip)
     KpiSnapshot.objects.filter(period=run.period).delete()
     writer = BulkWriter(KpiSnapshot._meta.db_table, SNAPSHOT_COLUMNS)
     for row in _snapshot_rows(scopes, run):

@@ -117,12 +117,6 @@ def _forecast(period: Period) -> Coalesce:
     return Coalesce(Subquery(weighted, output_field=MONEY), Value(Decimal(0)), output_field=MONEY)
 
 
-def _converted(period: Period, as_of: datetime.date) -> QuerySet[Prospect]:
-    """The prospect the customer was converted from, in the period (issue 21)."""
-    start, end = _moments(period, as_of)
-    return Prospect.objects.filter(customer=OuterRef("pk"), converted_at__gte=start, converted_at__lt=end)
-
-
 def _count(condition: Q | Exists) -> Count:
     return Count("pk", filter=condition)
 
@@ -164,7 +158,6 @@ def total_expressions(
         "opportunities_won": lambda: Coalesce(Sum(_opportunities_closed(period, as_of, WON_STAGES)), 0),
         "opportunities_closed": lambda: Coalesce(Sum(_opportunities_closed(period, as_of, CLOSED_STAGES)), 0),
         "forecast": lambda: Coalesce(Sum(_forecast(period)), Value(Decimal(0)), output_field=MONEY),
-        "prospects_converted": lambda: _count(Exists(_converted(period, as_of))),
     }
     return {name: expressions[name]() for name in fields}
 
@@ -188,7 +181,7 @@ def count_rows(
 ) -> list[Row]:
     """The totals of `customers`, one row per (region, customer manager on `as_of`); only `fields` are counted,
     the others stay zero. `verified_only_in`: the provinces (paths) counting only verified visits."""
-    dense = tuple(name for name in fields if name not in ARREARS_TOTALS)
+    dense = tuple(name for name in fields if name not in ARREARS_TOTALS and name not in PROSPECT_TOTALS)
     grouped = (
         customers.order_by()
         .annotate(manager=customer_manager_of(as_of))
@@ -288,6 +281,45 @@ def _add_arrears(
             .annotate(**{f"total_{name}": expressions[name]() for name in worked}),
             worked,
         )
+
+
+# -- the prospect pool (公海, issue 21) ------------------------------------------------------------------------------
+
+# Totals of prospects, not customers: a chunk of customers counts none of them (`count_rows`); a run counts them once,
+# region by region (`prospect_rows`), with no manager.
+PROSPECT_TOTALS = frozenset({"prospects_converted", "prospects_open"})
+
+
+def prospect_conditions(period: Period, as_of: datetime.date) -> dict[str, Q]:
+    """Which prospects each prospect total counts, for `period` described on `as_of`: those converted in it, and
+    those open in it — filed before its end (`as_of` included) and not converted before its start, i.e. open at its
+    start or filed during it. Every prospect converted in the period is one of the open ones."""
+    start, end = _moments(period, as_of)
+    return {
+        "prospects_converted": Q(converted_at__gte=start, converted_at__lt=end),
+        "prospects_open": Q(created_at__lt=end) & (Q(converted_at__isnull=True) | Q(converted_at__gte=start)),
+    }
+
+
+def prospect_rows(period: Period, as_of: datetime.date, prospects: QuerySet[Prospect] | None = None) -> list[Row]:
+    """The prospect totals of every region that has prospects (one row each, with no manager), in one query grouped
+    by region: the rows `roll_up` sums up the tree with the customers' rows."""
+    conditions = prospect_conditions(period, as_of)
+    open_condition = conditions["prospects_open"]
+    grouped = (
+        (prospects if prospects is not None else Prospect.objects.all())
+        .filter(open_condition)
+        .order_by()
+        .values("region_id")
+        .annotate(**{name: Count("pk", filter=condition) for name, condition in conditions.items()})
+    )
+    rows = []
+    for values in grouped:
+        totals = zero_totals()
+        for name in PROSPECT_TOTALS:
+            totals[name] = values[name]
+        rows.append(Row(values["region_id"], None, totals))
+    return rows
 
 
 def totals_to_json(row: Row) -> list:

@@ -62,8 +62,8 @@ NO_ARREARS = {
     **{f"arrears_age_{bucket}": (Decimal(0), Decimal(0), None) for bucket in ("30", "60", "90", "over_90")},
 }
 SICHUAN.update(NO_ARREARS)
-# no prospect was converted (their own figures: tests/prospects/)
-NO_PROSPECT = {"prospect_conversion": (Decimal("0.00"), None, Decimal("0.000000"))}
+# no prospect was filed, none converted: no rate (their own figures: tests/prospects/test_conversion_kpi.py)
+NO_PROSPECT = {"prospect_conversion": (Decimal(0), Decimal(0), None)}
 SICHUAN.update(NO_PROSPECT)
 
 

@@ -5,6 +5,7 @@ what (a grid manager their grid, an outsider 404, the anonymous nothing)."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -484,20 +485,21 @@ def test_done_means_the_grid_manager_files_three_prospects_one_flagged_and_conve
 # -- the KPI --------------------------------------------------------------------------------------------------------
 
 
-def test_the_prospect_conversion_kpi_counts_the_customers_converted_in_the_period(gina, customers):
+def test_the_prospect_conversion_kpi_is_the_share_of_the_open_prospects_converted_in_the_period(gina, customers):
     from crm.periods import Period
     from kpis.metrics import METRIC_BY_CODE
-    from kpis.totals import count_rows
+    from kpis.totals import prospect_rows
 
     services.prospect_convert(user=gina, prospect=file(gina), data={"code": "PR0500"})
+    file(gina, name="成都春熙书店有限公司", address="春熙路10号")
     today = timezone.localdate()
     metric = METRIC_BY_CODE["prospect_conversion"]
 
-    def counted(period: Period) -> int:
+    def counted(period: Period) -> tuple[int, int]:
         as_of = min(today, period.end - datetime.timedelta(days=1))
-        rows = count_rows(Customer.objects.all(), period, as_of, {}, fields=("prospects_converted",))
-        return sum(row.totals["prospects_converted"] for row in rows if row.region == "510104-G01")
+        rows = [row for row in prospect_rows(period, as_of) if row.region == "510104-G01"]
+        return sum(row.totals["prospects_converted"] for row in rows), sum(row.totals["prospects_open"] for row in rows)
 
-    assert counted(Period.of(today)) == 1
-    assert counted(Period.of(today - datetime.timedelta(days=62))) == 0
-    assert metric.value({"prospects_converted": 1}) == 1
+    assert counted(Period.of(today)) == (1, 2)
+    assert counted(Period.of(today - datetime.timedelta(days=62))) == (0, 0)  # filed since
+    assert metric.value({"prospects_converted": 1, "prospects_open": 2}) == Decimal("0.5")
