@@ -3,8 +3,9 @@
 Registered in the higher apps' `AppConfig.ready`:
 - `customer_filed(customer, user)`: a customer was just created by `user` (teams: an account manager who files
   it becomes its customer manager);
-- `customer_saved(customer, user)`: a customer was created or changed by `user`, inside the same transaction
-  (tiering: its tier follows its values at once);
+- `customer_saved(customer, user, former_parent_id)`: a customer was created or changed by `user`, inside the same
+  transaction (tiering: its tier follows its values at once); `former_parent_id` is the parent group it has just
+  left (its parent changed or cleared), else None (tiering: the group it left is recomputed too);
 - `customer_list_context(request, page)` and `customer_page_context(request, customer)`: what the floors above add
   to *my customers* and to the customer page (visit status, the team, coverage, campaigns, one's own KPIs), each
   a dict merged into the template's context;

@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.move import file_move_safe
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -1039,7 +1039,9 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
     created, updated = _merge(
         run, stage, joined, params, moment, first_tiers, new, differ, loaded, moved=moved, audited=not preview
     )
+    groups_left = None
     if stage.references:
+        groups_left = _groups_left(stage)
         _references_set(stage, moment)
         updated += moved
     removed = _remove(run, stage, path, rows, audited=not preview) if run.mode == ImportMode.REPLACE else 0
@@ -1061,7 +1063,7 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
             with first_load(StatusPeriod._meta.db_table, loaded):
                 _status_history(stage, moment)
         with first_load(TierChange._meta.db_table, loaded):
-            outcome.update(_tiers(moment, rule_set, run.created_by))
+            outcome.update(_tiers(moment, rule_set, run.created_by, groups_left))
     return outcome
 
 
@@ -1267,6 +1269,24 @@ def _references_set(stage: Stage, moment) -> None:
         )
 
 
+def _groups_left(stage: Stage) -> QuerySet[Customer] | None:
+    """The parent groups the file takes customers out of (a parent changed or cleared): noted on the staging table
+    (`former_parent_id`) before `_references_set` rewrites the parents, by one `UPDATE … FROM` touching only the rows
+    that leave a group. Their groups lost those customers' handsets and are recomputed with the rest (`_tiers`).
+    None when the file names no parents."""
+    if stage.kind.name != "customers" or "parent" not in stage.names:
+        return None
+    table, customers = q(stage.table), stage.customers_table
+    stage.execute(f"ALTER TABLE {table} ADD COLUMN former_parent_id bigint")
+    stage.execute(
+        f"UPDATE {table} AS s SET former_parent_id = t.parent_id FROM {customers} t "
+        f"JOIN {customers} p ON p.id = t.parent_id WHERE t.code = s.code AND (s.parent IS NULL OR s.parent <> p.code)"
+    )
+    return Customer.objects.filter(
+        pk__in=RawSQL(f"SELECT former_parent_id FROM {table} WHERE former_parent_id IS NOT NULL", ())
+    )
+
+
 def _created_per_customer(stage: Stage) -> bool:
     """Whether the rows an import creates are entered in the audit trail one entry per customer (the rows hanging
     off a customer: key persons, members, holdings), not one per row. Such an entry names the import (`detail`),
@@ -1462,9 +1482,12 @@ def _status_history(stage: Stage, moment) -> None:
     )
 
 
-def _tiers(moment, rule_set: RuleSet | None, user: User | None = None) -> dict[str, Any]:
+def _tiers(
+    moment, rule_set: RuleSet | None, user: User | None = None, groups_left: QuerySet[Customer] | None = None
+) -> dict[str, Any]:
     """Follow through on the tiers of the customers this write created or changed (those it stamped `moment`):
-    the history of those created with their first tier, the recompute of the others; and say whose tier moved."""
+    the history of those created with their first tier, the recompute of the others, and of the groups the file
+    took customers out of (`groups_left`, `_groups_left`); and say whose tier moved."""
     first_change = (TierChange.objects.aggregate(last=Max("id"))["last"] or 0) + 1
     touched = Customer.objects.filter(updated_at=moment)
     if rule_set is not None:
@@ -1472,7 +1495,7 @@ def _tiers(moment, rule_set: RuleSet | None, user: User | None = None) -> dict[s
         # the new customers the file put in a group too: under a rule on the group's total handsets their groups
         # are recomputed whole (`tiers_apply`), theirs with them; one in no group keeps the tier it was created with
         touched = touched.exclude(created_at=moment, parent__isnull=True)
-    tiers_apply(customers=touched, source="import", user=user)
+    tiers_apply(customers=touched, source="import", user=user, groups_left=groups_left)
     changes = TierChange.objects.filter(id__gte=first_change, source="import").exclude(from_tier="")
     movers = [
         {"code": code, "name": name, "from": from_tier, "to": to_tier}

@@ -19,8 +19,8 @@ from .selectors import customer_overrides
 from .services import tier_refresh
 
 
-def customer_saved(*, customer, user) -> None:
-    tier_refresh(customer=customer, user=user)
+def customer_saved(*, customer, user, former_parent_id=None) -> None:
+    tier_refresh(customer=customer, user=user, former_parent_id=former_parent_id)
 
 
 def customer_page_context(*, request, customer) -> dict:

@@ -452,13 +452,18 @@ def tier_override_withdraw(*, override: TierOverride, user: User) -> TierOverrid
     return current
 
 
-def tier_refresh(*, customer: Customer, source: str = "manual", user: User | None = None) -> Customer:
+def tier_refresh(
+    *, customer: Customer, source: str = "manual", user: User | None = None, former_parent_id: int | None = None
+) -> Customer:
     """Evaluate one customer now under the rules in force for its region (after an edit, or when an override
-    ends) instead of waiting for the night; the customer object is refreshed with the result."""
+    ends) instead of waiting for the night; the customer object is refreshed with the result. `former_parent_id`:
+    the parent the edit took it away from, whose group is recomputed with it (it lost the customer's handsets)."""
     one = Customer.objects.filter(pk=customer.pk)
-    if customer.parent_id is not None or Customer.objects.filter(parent_id=customer.pk).exists():
-        # in a group: under a rule on the group's total handsets its whole group is recomputed (`tiers_apply`)
-        tiers_apply(customers=one, source=source, user=user)
+    left = Customer.objects.filter(pk=former_parent_id) if former_parent_id is not None else None
+    if customer.parent_id is not None or left is not None or Customer.objects.filter(parent_id=customer.pk).exists():
+        # in a group, or just out of one: under a rule on the group's total handsets its whole group, and the one it
+        # left, are recomputed (`tiers_apply`)
+        tiers_apply(customers=one, source=source, user=user, groups_left=left)
     else:
         rule_set = rule_set_for_region(customer.region)
         apply_rules(one, rule_set.specs(), rule_set.pk, source=source, user=user)
@@ -466,11 +471,21 @@ def tier_refresh(*, customer: Customer, source: str = "manual", user: User | Non
     return customer
 
 
-def tiers_apply(*, customers: QuerySet[Customer], source: str, user: User | None = None) -> int:
+def tiers_apply(
+    *,
+    customers: QuerySet[Customer],
+    source: str,
+    user: User | None = None,
+    groups_left: QuerySet[Customer] | None = None,
+) -> int:
     """Recompute the tiers of `customers` set-based, each under the rule set in force in its province (its own
     published set, else the national one); returns how many customers changed. An import recomputes the customers
     it touched this way (source `import`). Members' VIP levels are not touched: they follow ARPU, which a customer's
-    fields do not change."""
+    fields do not change.
+
+    `groups_left`: customers of the groups that `customers` just left (their former parents), recomputed whole with
+    them when a rule reads the group's total handsets, which their leaving lowered; under other rules they are not
+    touched (nothing of theirs changed)."""
     national = published_rule_set(None)
     changed = 0
     own = list(
@@ -481,7 +496,11 @@ def tiers_apply(*, customers: QuerySet[Customer], source: str, user: User | None
     if any(uses_group_handsets(rule_set.specs()) for rule_set in (national, *own)):
         # A rule on the group's total handsets: a customer's handsets, or its place in a group, move the total of
         # its whole group, so every group these customers are in is recomputed whole, headquarters and branches,
-        # each customer under the set in force where it lies.
+        # each customer under the set in force where it lies; so is every group one of them has just left.
+        if groups_left is not None:
+            customers = Customer.objects.filter(
+                Q(pk__in=customers.order_by().values("pk")) | Q(pk__in=groups_left.order_by().values("pk"))
+            )
         customers = with_whole_groups(customers)
     rest = customers
     for rule_set in own:
