@@ -106,7 +106,7 @@ class CustomerDetailView(LoginRequiredMixin, View):
             "customer": customer,
             # A branch links up to its group's headquarters (when the reader sees it); a headquarters rolls its
             # branches up (issue 21).
-            "parent_group": selectors.customer_parent(user=request.user, customer=customer),
+            "parent_group": selectors.page_parent(customer),
             "group": selectors.group_rollup(user=request.user, customer=customer) if customer.children_count else None,
             "key_persons": key_persons,
             "members": members,
