@@ -232,12 +232,31 @@ def manages_by_list_level(user, customer) -> bool:
     level, listed = customer.list_governance()
     if level not in _LIST_LEVEL_DEPTH or user.sees_everything:
         return True
-    path = territory_path(user)
-    if path is not None and not user.sees_own_customers_only and path.count("/") <= _LIST_LEVEL_DEPTH[level]:
-        if customer.region.path.startswith(path):
-            return True
+    if level in list_levels_kept(user) and customer.region.path.startswith(territory_path(user) or ""):
+        return True
     owners = [pk for pk in (customer.pk, *listed) if pk is not None]
-    return bool(owners) and user.team_roles.active().filter(customer_id__in=owners).exists()
+    return bool(owners) and list_team_customers(user).filter(customer_id__in=owners).exists()
+
+
+def list_levels_kept(user) -> frozenset[str]:
+    """The list levels at which the user manages every listed customer of their territory by that territory
+    (`manages_by_list_level`'s first half): every level for headquarters; a level whose territory depth theirs is
+    at or above for the staff who hold a territory (a province's staff: the provincial list); none for account
+    managers and partner staff, who manage a listed customer through its account team alone
+    (`list_team_customers`). The customers import asks it, set-based, as the API asks the predicate."""
+    if user.sees_everything:
+        return frozenset(_LIST_LEVEL_DEPTH)
+    path = territory_path(user)
+    if path is None or user.sees_own_customers_only:
+        return frozenset()
+    return frozenset(level for level, depth in _LIST_LEVEL_DEPTH.items() if path.count("/") <= depth)
+
+
+def list_team_customers(user) -> QuerySet:
+    """The customers on whose account team the user holds a role today, as `customer_id` values: a listed customer,
+    or a branch of a listed group, is the user's to manage when it or a listed customer above it is among them
+    (`manages_by_list_level`'s second half; a subquery for the customers import)."""
+    return user.team_roles.active().values("customer_id")
 
 
 # Who keeps a customer's records (key persons, group members, product holdings) up to date: whoever sees the

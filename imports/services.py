@@ -34,14 +34,22 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import GROUP_DEPTH_LIMIT, BillingPeriod, Customer, Industry, ListLevel, StatusPeriod
+from accounts.models import (
+    GROUP_DEPTH_LIMIT,
+    GROUP_LIST_LEVELS,
+    BillingPeriod,
+    Customer,
+    Industry,
+    ListLevel,
+    StatusPeriod,
+)
 from arrears.services import arrears_cases_sync, arrears_refresh
 from campaigns.models import Product
 from crm import audit
 from crm.bulk import analyze_after_load, first_load
 from crm.jobs import CachedProgress
 from crm.models import AuditAction, AuditSource, Region, User
-from crm.permissions import require
+from crm.permissions import list_levels_kept, list_team_customers, require
 from crm.visibility import NATIONAL_CODE, filing_regions, territory_region
 from tiering.bulk import new_customer_tier_sql, new_customers_log
 from tiering.models import RuleSet, TierChange
@@ -580,7 +588,7 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
         )
         if stage.references:
             _check_parents(run, stage, issues, path)
-        _check_list_levels(run, stage, issues, path)
+        _check_list_levels(run, stage, issues)
         new_rows = f"FROM {table} s WHERE NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.code = s.code)"
     else:
         if kind.customer_column is not None:
@@ -685,86 +693,114 @@ def _check_parents(run: ImportRun, stage: Stage, issues: Issues, path: str) -> N
     )
 
 
-# How deep a territory's path lies at each list level (as `crm.permissions.manages_by_list_level` reads it).
-_LIST_LEVEL_DEPTH = {ListLevel.NATIONAL: 1, ListLevel.PROVINCIAL: 2}
-
-
-def _check_list_levels(run: ImportRun, stage: Stage, issues: Issues, path: str) -> None:
-    """The customers file keeps the rule `accounts.keep_listed_customer` (issue 21): below the level of a national
-    or provincial list, the importer (provincial staff: their territory is a province) neither puts a customer on
-    that list, nor hangs a customer under a group whose line reaches it, nor changes a customer whose group line
-    already reaches it (a listed customer or a branch of one). Set-based: the file's own levels, then the group line
-    each row would have (walked through the file's parents and the database's, as `_check_parents` does), then the
-    line each existing customer has now. Headquarters and the command line (the national territory) are not asked."""
-    if not path:
-        return
-    depth = path.count("/")
-    refused = [str(level.value) for level, level_depth in _LIST_LEVEL_DEPTH.items() if depth > level_depth]
+def _check_list_levels(run: ImportRun, stage: Stage, issues: Issues) -> None:
+    """The customers file keeps the rule `accounts.keep_listed_customer` (issue 21) exactly as the API decides it
+    for the importer (`crm.permissions.manages_by_list_level`): a customer whose group line reaches a national or
+    provincial list (the highest level of the customer and of every customer above it governs) is changed only by
+    staff who keep that level by their territory (`list_levels_kept`), or by a member of the account team of the
+    customer itself or of a listed customer above it (`list_team_customers`). Asked as the API asks it: of each
+    customer the file names as it is now (any change to it), then, of a row that moves a customer to another
+    parent or another level (a new customer under a parent or on a list), as it would be — its new group line
+    walked through the file's parents and the database's, as `_check_parents` does — the parent named if it has
+    one, else the level. The rows lie in the importer's territory (checked before), as the predicate's territory
+    test asks. Set-based: the same few statements whatever the file's size; the team roles are a subquery."""
+    user = run.created_by
+    if user is None:
+        return  # the command line: the whole nation
+    kept = list_levels_kept(user)
+    ranks = {level: rank for rank, level in enumerate(ListLevel.values, start=1) if level in GROUP_LIST_LEVELS}
+    refused = ", ".join(str(rank) for level, rank in ranks.items() if level not in kept)
     if not refused:
         return
+    listed = ", ".join(f"'{level}'" for level in ranks)  # the ListLevel codes, constants of the code
+
+    def rank(level_sql: str) -> str:
+        return f"CASE {level_sql} " + " ".join(f"WHEN '{level}' THEN {n}" for level, n in ranks.items()) + " END"
+
     table, customers = q(stage.table), stage.customers_table
-    marks = ", ".join(["%s"] * len(refused))
-    parts: list[str] = []
-    params: list[Any] = []
-    ctes: list[str] = []
-    if "list_level" in stage.names:
-        parts.append(f"SELECT s.line, 1 AS reason, s.list_level AS lvl FROM {table} s WHERE s.list_level IN ({marks})")
-        params += refused
-    cte_params: list[Any] = []
-    if "parent" in stage.names:
-        level = "COALESCE(f.list_level, c.list_level)" if "list_level" in stage.names else "c.list_level"
-        # (line, a customer above the row in the group line it would have, levels climbed)
-        ctes.append(
-            f"new_line(line, code, depth) AS ("
-            f"SELECT s.line, s.parent, 1 FROM {table} s WHERE s.parent IS NOT NULL "
-            f"UNION SELECT u.line, CASE WHEN f.line IS NULL THEN p.code ELSE f.parent END, u.depth + 1 "
-            f"FROM new_line u LEFT JOIN {table} f ON f.code = u.code "
-            f"LEFT JOIN {customers} c ON c.code = u.code AND f.line IS NULL "
-            f"LEFT JOIN {customers} p ON p.id = c.parent_id "
-            f"WHERE u.code IS NOT NULL AND u.depth <= %s)"
-        )
-        cte_params.append(GROUP_DEPTH_LIMIT)
-        parts.append(
-            f"SELECT u.line, 2 AS reason, {level} AS lvl FROM new_line u LEFT JOIN {table} f ON f.code = u.code "
-            f"LEFT JOIN {customers} c ON c.code = u.code WHERE u.code IS NOT NULL AND {level} IN ({marks})"
-        )
-        params += refused
+    team_sql, team_params = list_team_customers(user).query.sql_with_params()
+    on_team = "IN (SELECT customer_id FROM team)"
     # (line, the row's customer as recorded or a customer above it in its group line now, levels climbed)
-    ctes.append(
+    ctes = [
+        f"team(customer_id) AS ({team_sql})",
         f"old_line(line, id, depth) AS ("
         f"SELECT s.line, c.id, 0 FROM {table} s JOIN {customers} c ON c.code = s.code "
         f"UNION SELECT o.line, c.parent_id, o.depth + 1 FROM old_line o JOIN {customers} c ON c.id = o.id "
-        f"WHERE c.parent_id IS NOT NULL AND o.depth <= %s)"
-    )
-    cte_params.append(GROUP_DEPTH_LIMIT)
-    parts.append(
-        f"SELECT o.line, 3 AS reason, c.list_level AS lvl FROM old_line o JOIN {customers} c ON c.id = o.id "
-        f"WHERE c.list_level IN ({marks})"
-    )
-    params += refused
-    found = " UNION ALL ".join(parts)
+        f"WHERE c.parent_id IS NOT NULL AND o.depth <= %s)",
+        # per line whose group line reaches a list now: the highest list level, and whether the importer is on the
+        # account team of a listed customer of it
+        f"old_listed(line, lvl, team) AS ("
+        f"SELECT o.line, MIN({rank('c.list_level')}), MAX(CASE WHEN c.id {on_team} THEN 1 ELSE 0 END) "
+        f"FROM old_line o JOIN {customers} c ON c.id = o.id WHERE c.list_level IN ({listed}) GROUP BY o.line)",
+    ]
+    params: list[Any] = [*team_params, GROUP_DEPTH_LIMIT]
+    # The reasons, most decisive first (as the API asks): 1 the customer as it is, 2 its new parent, 3 its new level;
+    # each found row's key is reason * 10 + the rank of the level that governs it.
+    found = [
+        f"SELECT l.line, 10 + l.lvl AS reason FROM old_listed l JOIN {table} s ON s.line = l.line "
+        f"JOIN {customers} c ON c.code = s.code WHERE l.lvl IN ({refused}) AND l.team = 0 AND c.id NOT {on_team}"
+    ]
+    has_parent, has_level = "parent" in stage.names, "list_level" in stage.names
+    new_level = "COALESCE(s.list_level, c0.list_level, 'city')" if has_level else "COALESCE(c0.list_level, 'city')"
+    parent_moved = distinct("s.parent", "p0.code") if has_parent else "1 = 0"
+    level_moved = distinct(new_level, "COALESCE(c0.list_level, 'city')") if has_level else "1 = 0"
+    moved = f"({parent_moved} OR {level_moved})"
+    current = f"LEFT JOIN {customers} c0 ON c0.code = s.code LEFT JOIN {customers} p0 ON p0.id = c0.parent_id"
+    if has_parent or has_level:
+        start = "s.parent" if has_parent else "p0.code"
+        step = "CASE WHEN f.line IS NULL THEN p.code ELSE f.parent END" if has_parent else "p.code"
+        own = " AND f.line IS NULL" if has_parent else ""
+        level = "COALESCE(f.list_level, c.list_level)" if has_level else "c.list_level"
+        ctes += [
+            # (line, a customer above the moved row in the group line it would have, levels climbed)
+            f"new_line(line, code, depth) AS ("
+            f"SELECT s.line, {start}, 1 FROM {table} s {current} WHERE {start} IS NOT NULL AND {moved} "
+            f"UNION SELECT u.line, {step}, u.depth + 1 FROM new_line u LEFT JOIN {table} f ON f.code = u.code "
+            f"LEFT JOIN {customers} c ON c.code = u.code{own} LEFT JOIN {customers} p ON p.id = c.parent_id "
+            f"WHERE u.code IS NOT NULL AND u.depth <= %s)",
+            f"new_listed(line, lvl, team) AS ("
+            f"SELECT u.line, MIN({rank(level)}), MAX(CASE WHEN c.id {on_team} THEN 1 ELSE 0 END) "
+            f"FROM new_line u LEFT JOIN {table} f ON f.code = u.code LEFT JOIN {customers} c ON c.code = u.code "
+            f"WHERE u.code IS NOT NULL AND {level} IN ({listed}) GROUP BY u.line)",
+        ]
+        params.append(GROUP_DEPTH_LIMIT)
+        own_rank = rank(new_level)
+        governing = (
+            f"(CASE WHEN {own_rank} IS NULL THEN n.lvl WHEN n.lvl IS NULL OR {own_rank} < n.lvl THEN {own_rank} "
+            "ELSE n.lvl END)"
+        )
+        reason = f"CASE WHEN {parent_moved} AND s.parent IS NOT NULL THEN 20 ELSE 30 END" if has_parent else "30"
+        found.append(
+            f"SELECT s.line, {reason} + {governing} AS reason FROM {table} s {current} "
+            f"LEFT JOIN new_listed n ON n.line = s.line WHERE {moved} AND {governing} IN ({refused}) "
+            f"AND COALESCE(n.team, 0) = 0 AND (c0.id IS NULL OR c0.id NOT {on_team})"
+        )
     sql = (
         f"WITH RECURSIVE {', '.join(ctes)} "
-        f"SELECT s.line, x.reason, x.lvl, s.code{', s.parent' if 'parent' in stage.names else ', NULL'} "
-        f"FROM {table} s JOIN (SELECT line, MIN(reason) AS reason, MIN(lvl) AS lvl FROM ({found}) r GROUP BY line) x "
+        f"SELECT s.line, x.reason, s.code, {'s.parent' if has_parent else 'NULL'}, {new_level} "
+        f"FROM {table} s LEFT JOIN {customers} c0 ON c0.code = s.code "
+        f"JOIN (SELECT line, MIN(reason) AS reason FROM ({' UNION ALL '.join(found)}) r GROUP BY line) x "
         "ON x.line = s.line"
     )
-    all_params = cte_params + params
-    total = stage.scalar(f"SELECT COUNT(*) FROM ({sql}) AS found", all_params)
+    total = stage.scalar(f"SELECT COUNT(*) FROM ({sql}) AS found", params)
     if not total:
         return
-    shown = stage.fetch(f"{sql} ORDER BY 1 LIMIT {MAX_STORED_ISSUES}", all_params)
-    for line, reason, level, code, parent in shown:
-        label = ListLevel(level).label
-        if reason == 1:
+    levels = {n: level for level, n in ranks.items()}
+    shown = stage.fetch(f"{sql} ORDER BY 1 LIMIT {MAX_STORED_ISSUES}", params)
+    for line, key, code, parent, row_level in shown:
+        label = ListLevel(levels[key % 10]).label
+        if key // 10 == 1:
             issues.add(
                 line,
-                header_of(run, "list_level"),
-                level,
-                _("List level: only the group-customer department at that level puts a customer on the %(level)s.")
+                header_of(run, "code"),
+                code,
+                _(
+                    "This customer is on the %(level)s (or a branch of a group on it): only its account team and the "
+                    "group-customer department at that level change it."
+                )
                 % {"level": label},
             )
-        elif reason == 2:
+        elif key // 10 == 2:
             issues.add(
                 line,
                 header_of(run, "parent"),
@@ -778,11 +814,11 @@ def _check_list_levels(run: ImportRun, stage: Stage, issues: Issues, path: str) 
         else:
             issues.add(
                 line,
-                header_of(run, "code"),
-                code,
+                header_of(run, "list_level"),
+                row_level,
                 _(
-                    "This customer is on the %(level)s (or a branch of a group on it): only its account team and the "
-                    "group-customer department at that level change it."
+                    "List level: only the account team and the group-customer department at that level put a "
+                    "customer on the %(level)s."
                 )
                 % {"level": label},
             )
