@@ -358,20 +358,23 @@ def _results_write(*, user: User, call_list: CallList, lines: list[ResultLine]) 
         with connection.cursor() as cursor:
             cursor.execute(
                 # a dialer's time earlier than a call made since (by hand) counts the call, but leaves the entry's
-                # last call the later one
+                # last call the later one, and with it the call-back that call decided (set or none)
                 f"UPDATE {table} SET attempts = attempts + 1, "
                 f"last_outcome = CASE WHEN {later} THEN made.outcome ELSE {table}.last_outcome END, "
                 f"last_called_at = CASE WHEN {later} THEN made.called_at ELSE {table}.last_called_at END, "
-                f"call_back_at = made.call_back_at, call_back_on = made.call_back_on "
+                f"call_back_at = CASE WHEN {later} THEN made.call_back_at ELSE {table}.call_back_at END, "
+                f"call_back_on = CASE WHEN {later} THEN made.call_back_on ELSE {table}.call_back_on END "
                 f"FROM {attempts} AS made WHERE made.entry_id = {table}.id AND made.id IN ({marks})",
                 chunk,
             )
         _calls_audited(user=user, call_list=call_list, ids=chunk)
     promised = []
-    for result in lines:
-        if result.entry is not None and result.call_back_at is not None:
-            result.entry.call_back_at = result.call_back_at  # as the UPDATE above wrote it
-            promised.append(result.entry)
+    for call in calls:
+        entry = call.entry
+        # as the UPDATE above decided it: only the entry's latest call promises its call-back
+        if call.call_back_at is not None and (entry.last_called_at is None or call.called_at >= entry.last_called_at):
+            entry.call_back_at = call.call_back_at
+            promised.append(entry)
     call_back_promised(entries=promised, call_list=call_list)
     for call in calls:
         if call.outcome == CallOutcome.DO_NOT_CALL:

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from campaigns import services
 from campaigns.models import CallAttempt, CallEntry, CallList, DoNotCall
+from campaigns.services.calls import call_back_day
 from crm.models import AuditEntry, Notification
 from tests.campaigns.test_call_lists import LI, MEMBER_A, MEMBER_B, WANG, build_calling
 
@@ -355,3 +356,41 @@ def test_a_back_dated_dialer_call_leaves_a_later_manual_call_the_last(auto_list,
     wang, li = CallEntry.objects.get(pk=ids[WANG]), CallEntry.objects.get(pk=ids[LI])
     assert (wang.attempts, wang.last_called_at, wang.last_outcome) == (2, manual, "call_back")
     assert (li.attempts, li.last_called_at, li.last_outcome) == (1, ahead, "no_answer")
+
+
+def test_a_back_dated_call_back_leaves_the_later_calls_call_back_alone(auto_list, cast, api):
+    """Only the entry's latest call decides its call-back: a back-dated `call_back` line neither sets a call-back
+    on an entry called since (nor tells the agent of one), and a back-dated other outcome does not clear the
+    call-back the later call promised."""
+    CallList.objects.filter(pk=auto_list.pk).update(created_at=timezone.now() - datetime.timedelta(days=2))
+    ids = _ids()
+    manual = timezone.now() - datetime.timedelta(hours=1)
+    promised = (timezone.now() + datetime.timedelta(days=2)).replace(second=0, microsecond=0)
+    CallEntry.objects.filter(pk=ids[WANG]).update(last_called_at=manual, last_outcome="no_answer", attempts=1)
+    CallEntry.objects.filter(pk=ids[LI]).update(
+        last_called_at=manual,
+        last_outcome="call_back",
+        attempts=1,
+        call_back_at=promised,
+        call_back_on=call_back_day(promised),
+    )
+    earlier = (timezone.localtime() - datetime.timedelta(days=1)).replace(second=0, microsecond=0)
+    tomorrow = (timezone.localtime() + datetime.timedelta(days=1)).replace(second=0, microsecond=0)
+    text = (
+        "entry_id,outcome,call_back_at,called_at\n"
+        f"{ids[WANG]},call_back,{tomorrow:%Y-%m-%d %H:%M},{earlier:%Y-%m-%d %H:%M:%S}\n"
+        f"{ids[LI]},no_answer,,{earlier:%Y-%m-%d %H:%M:%S}\n"
+    )
+    response = _results(api(cast["alice"]), auto_list, text)
+    assert response.status_code == 201, response.content
+    wang, li = CallEntry.objects.get(pk=ids[WANG]), CallEntry.objects.get(pk=ids[LI])
+    assert (wang.attempts, wang.last_outcome, wang.call_back_at, wang.call_back_on) == (2, "no_answer", None, None)
+    assert (li.attempts, li.last_outcome, li.call_back_at, li.call_back_on) == (
+        2,
+        "call_back",
+        promised,
+        call_back_day(promised),
+    )
+    assert not Notification.objects.filter(recipient=cast["alice"], kind="call_back_due").exists()
+    # the back-dated call is on record with its own call-back, as the dialer gave it
+    assert CallAttempt.objects.get(entry_id=ids[WANG]).call_back_at == tomorrow
