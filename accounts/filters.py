@@ -21,7 +21,7 @@ from crm.periods import Period
 from crm.visibility import territory_of_lists, visible_regions
 
 from .models import Customer, CustomerStatus, Industry, Segment, Tier, team_roles
-from .selectors import SEARCH_ANYWHERE_LENGTH, active_on, profile_complete
+from .selectors import SEARCH_ANYWHERE_LENGTH, active_on, filed_in_year, profile_complete
 
 COMPLETENESS = [("complete", _("Complete")), ("incomplete", _("Incomplete"))]
 TIER_GROUPS = {"a": ("A+", "A"), "ab": ("A+", "A", "B"), "tiered": ("A+", "A", "B", "C")}
@@ -43,6 +43,10 @@ class PeriodField(forms.CharField):
 
 class PeriodFilter(django_filters.Filter):
     field_class = PeriodField
+
+
+class YearFilter(django_filters.Filter):
+    field_class = forms.IntegerField
 
 
 class CustomerFilterForm(forms.Form):
@@ -131,6 +135,14 @@ class CustomerFilter(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"placeholder": "YYYY-MM"}),
         help_text=_("Active at the start of the month, no longer active at its end."),
     )
+    # The year's new customers behind a new-customer target (issue 21).
+    created_in = YearFilter(
+        method="filter_created_in",
+        label=_("Filed in year"),
+        min_value=2000,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={"placeholder": "YYYY"}),
+    )
     ordering = CustomerOrdering(
         fields=(
             ("code", "code"),
@@ -189,6 +201,9 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(active_on(value.start - datetime.timedelta(days=1))) & ~Q(active_on(value.as_of(today)))
         )
+
+    def filter_created_in(self, queryset: QuerySet[Customer], name: str, value: int) -> QuerySet[Customer]:
+        return queryset.filter(filed_in_year(value))
 
     def filter_search(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         value = value.strip()

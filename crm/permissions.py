@@ -451,9 +451,24 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
             "work it."
         ),
     ),
-    "prospects.keep_rules": (
+    # The pool's claim rules are a province's (provincial staff) or the national default (headquarters); new-customer
+    # targets are set by provincial staff over their province's regions and by headquarters, and read by the
+    # department heads over theirs.
+    "prospects.view_claim_rules": (
+        is_provincial_or_above,
+        _("Only provincial staff and headquarters keep the prospect pool's claim rules."),
+    ),
+    "prospects.keep_claim_rules": (
+        is_provincial_or_above & in_territory & (is_headquarters | ~is_national),
+        _("Provincial staff keep their province's claim rule, headquarters the national one."),
+    ),
+    "prospects.view_targets": (
+        is_provincial_or_above | is_department_head,
+        _("Only department heads, provincial staff and headquarters see the new-customer targets."),
+    ),
+    "prospects.keep_targets": (
         is_provincial_or_above & in_territory,
-        _("Only provincial staff and headquarters keep the claim rules and new-customer targets."),
+        _("Only provincial staff and headquarters set new-customer targets, within their territory."),
     ),
     # A grid's page (its customers, profiles, coverage, prospects and visits): those with a territory over it — its grid
     # manager, department heads, provincial staff — not the account managers and partners, who see customers only.

@@ -3,17 +3,15 @@ region's pool and its new-customer targets."""
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from accounts.models import Customer
-from accounts.selectors import visible_customer_code
+from accounts.selectors import filed_in_year, visible_customer_code
 from crm.models import Region, StaffQuerySet, User
 from crm.visibility import NATIONAL_CODE, province_path, territory_path
 
@@ -214,14 +212,6 @@ class TargetProgress:
         return Decimal(100 * self.achieved) / Decimal(self.target)
 
 
-def _year_moments(year: int) -> tuple[datetime.datetime, datetime.datetime]:
-    zone = timezone.get_current_timezone()
-    return (
-        datetime.datetime(year, 1, 1, tzinfo=zone),
-        datetime.datetime(year + 1, 1, 1, tzinfo=zone),
-    )
-
-
 def new_customer_counts(*, user: User, year: int, regions: list[Region]) -> dict[str, int]:
     """The group customers filed in the year (new customers, 新增集团客户) under each of `regions` (its subtree), among
     those the user sees (SPEC §2): one grouped query of the year's customers per region, summed up each region's
@@ -229,9 +219,8 @@ def new_customer_counts(*, user: User, year: int, regions: list[Region]) -> dict
     goes no higher than its county) or read it once per page (a territory's targets)."""
     if not regions:
         return {}
-    start, end = _year_moments(year)
     wanted = {region.code for region in regions}
-    customers = Customer.objects.visible_to(user).filter(created_at__gte=start, created_at__lt=end)
+    customers = Customer.objects.visible_to(user).filter(filed_in_year(year))
     paths = {region.path for region in regions}
     tops = [path for path in paths if not any(path != other and path.startswith(other) for other in paths)]
     if all(path.count("/") > 1 for path in tops):  # below the national root: the customers of the tops' regions
@@ -297,3 +286,24 @@ def grid_get(*, user: User, code: str) -> Region:
     elif path:
         grids = grids.filter(path__startswith=path)
     return get_object_or_404(grids.select_related("parent"), code=code)
+
+
+def own_claim_rule(region: Region) -> ClaimRule | None:
+    """The region's own claim rule (a province's, or the national default), if it has one."""
+    return ClaimRule.objects.filter(region=region).first()
+
+
+def claim_limits_above(region: Region) -> ClaimLimits:
+    """What applies to a province without its own claim rule: the national one, else the built-in defaults; for the
+    national root, the built-in defaults."""
+    if region.code == NATIONAL_CODE:
+        return ClaimLimits(DEFAULT_MAX_CLAIMED, DEFAULT_RETURN_AFTER_DAYS)
+    rule = ClaimRule.objects.filter(region_id=NATIONAL_CODE).first()
+    if rule is None:
+        return ClaimLimits(DEFAULT_MAX_CLAIMED, DEFAULT_RETURN_AFTER_DAYS)
+    return ClaimLimits(rule.max_claimed, rule.return_after_days)
+
+
+def claim_rules_of_provinces() -> list[ClaimRule]:
+    """The provinces' own claim rules (the national one aside), in code order: what headquarters reviews."""
+    return list(ClaimRule.objects.select_related("region").exclude(region_id=NATIONAL_CODE).order_by("region_id"))

@@ -27,7 +27,7 @@ from crm.visibility import NATIONAL_CODE, filing_regions
 from teams.services import team_found
 
 from . import selectors
-from .models import ClaimRule, Prospect, ProspectStatus, ProspectVisit
+from .models import ClaimRule, NewCustomerTarget, Prospect, ProspectStatus, ProspectVisit
 from .rules import DEFAULT_RETURN_AFTER_DAYS, DUPLICATE_USCC
 
 PROSPECT_FIELDS = ("name", "uscc", "region", "address", "latitude", "longitude")
@@ -281,3 +281,88 @@ def prospects_return_idle(*, now: datetime.datetime | None = None) -> int:
             url=reverse("prospects:list"),
         )
     return len(idle)
+
+
+# -- the claim rules and new-customer targets (kept from the browser by provincial staff and headquarters) ---------
+
+
+@transaction.atomic
+def claim_rule_set(
+    *, user: User, region: Region, max_claimed: int | None, return_after_days: int | None
+) -> ClaimRule | None:
+    """Set the claim rule of a province (provincial staff, their own) or the national default (headquarters): at
+    most `max_claimed` prospects held by one manager, each back in the pool after `return_after_days` days without a
+    visit. Both None removes the region's own rule (the national one, or the built-in defaults, apply again); one
+    without the other is refused."""
+    require(user, "prospects.keep_claim_rules", region)
+    Region.objects.select_for_update().filter(pk=region.pk).first()
+    existing = ClaimRule.objects.select_for_update().filter(region=region).first()
+    fields = ("max_claimed", "return_after_days")
+    before = audit.snapshot(existing, fields) if existing else {}
+    if max_claimed is None and return_after_days is None:
+        if existing:
+            audit.record(
+                user=user,
+                action=AuditAction.DELETE,
+                obj=existing,
+                region_path=region.path,
+                changes=audit.diff(before, {}),
+            )
+            existing.delete()
+        return None
+    missing = {
+        name: _("Give both limits, or leave both empty to take the level above's.")
+        for name, value in (("max_claimed", max_claimed), ("return_after_days", return_after_days))
+        if value is None
+    }
+    if missing:
+        raise ValidationError(missing)
+    rule = existing or ClaimRule(region=region)
+    rule.max_claimed, rule.return_after_days = max_claimed, return_after_days
+    rule.full_clean()
+    rule.save()
+    after = audit.snapshot(rule, fields)
+    if after != before:
+        audit.record(
+            user=user,
+            action=AuditAction.UPDATE if existing else AuditAction.CREATE,
+            obj=rule,
+            region_path=region.path,
+            changes=audit.diff(before, after),
+        )
+    return rule
+
+
+@transaction.atomic
+def new_customer_target_set(*, user: User, region: Region, year: int, target: int | None) -> NewCustomerTarget | None:
+    """Set (or with None, remove) how many new group customers a grid, county, city or province is to file in a year:
+    provincial staff over their province's regions, headquarters any."""
+    require(user, "prospects.keep_targets", region)
+    existing = NewCustomerTarget.objects.select_for_update().filter(region=region, year=year).first()
+    before = {"target": existing.target} if existing else {}
+    if target is None:
+        if existing:
+            audit.record(
+                user=user,
+                action=AuditAction.DELETE,
+                obj=existing,
+                region_path=region.path,
+                changes=audit.diff(before, {}),
+                detail={"year": year},
+            )
+            existing.delete()
+        return None
+    row = existing or NewCustomerTarget(region=region, year=year)
+    row.target = target
+    row.full_clean()
+    row.save()
+    if before.get("target") != target:
+        audit.record(
+            user=user,
+            action=AuditAction.UPDATE if existing else AuditAction.CREATE,
+            obj=row,
+            region_path=region.path,
+            changes=audit.diff(before, {"target": target}),
+            detail={"year": year},
+        )
+    return row

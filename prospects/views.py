@@ -7,9 +7,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,11 +18,12 @@ from django.views import View
 
 from accounts.models import Customer, Industry
 from crm.forms import add_service_errors, style_form
-from crm.models import Region, User
-from crm.permissions import may
+from crm.models import Region, RegionLevel, User
+from crm.permissions import kept_scope, may
 from crm.visibility import filing_regions
 
 from . import selectors, services
+from .forms import ClaimRuleForm, NewCustomerTargetForm
 from .models import ProspectStatus
 from .rules import claim_expires_at
 
@@ -203,3 +204,132 @@ class ProspectActionView(LoginRequiredMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return back
+
+
+class ClaimRulesView(LoginRequiredMixin, View):
+    """The pool's claim rule (at most N claimed per manager, back to the pool after M days without a visit): a
+    province's own (provincial staff), or the national default and any province's (headquarters, `?region=`); both
+    fields empty take the level above's."""
+
+    template_name = "prospects/claim_rules.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not may(request.user, "prospects.view_claim_rules"):
+            raise PermissionDenied(_("Only provincial staff and headquarters keep the prospect pool's claim rules."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def _region(self, request) -> Region:
+        kept = kept_scope(request.user)  # the national root or the user's province
+        if kept is None:  # staff without a home region keep no scope
+            raise PermissionDenied(_("Only provincial staff and headquarters keep the prospect pool's claim rules."))
+        code = request.GET.get("region") or request.POST.get("region")
+        if not code or code == kept.code:
+            return kept
+        # headquarters pick a province; another province is none of provincial staff's (404)
+        return get_object_or_404(
+            Region.objects.filter(level=RegionLevel.PROVINCE, path__startswith=kept.path), code=code
+        )
+
+    def _render(self, request, region: Region, form, status: int = 200):
+        own = selectors.own_claim_rule(region)
+        context = {
+            "region": region,
+            "form": form,
+            "own": own,
+            "above": selectors.claim_limits_above(region),
+            "provinces": Region.objects.filter(level=RegionLevel.PROVINCE).order_by("code")
+            if request.user.sees_everything
+            else None,
+            "province_rules": selectors.claim_rules_of_provinces() if request.user.sees_everything else None,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        region = self._region(request)
+        own = selectors.own_claim_rule(region)
+        initial = {"max_claimed": own.max_claimed, "return_after_days": own.return_after_days} if own else {}
+        return self._render(request, region, style_form(ClaimRuleForm(initial=initial)))
+
+    def post(self, request):
+        region = self._region(request)
+        form = ClaimRuleForm(request.POST)
+        if form.is_valid():
+            try:
+                services.claim_rule_set(
+                    user=request.user,
+                    region=region,
+                    max_claimed=form.cleaned_data["max_claimed"],
+                    return_after_days=form.cleaned_data["return_after_days"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("The claim rule of %(region)s is saved.") % {"region": region.name})
+                query = f"?region={region.code}" if request.user.sees_everything else ""
+                return HttpResponseRedirect(reverse("prospects:claim-rules") + query)
+        return self._render(request, region, style_form(form), status=400)
+
+
+class TargetsView(LoginRequiredMixin, View):
+    """The year's targets of new group customers set over the reader's territory — provinces, cities, counties,
+    grids — with the new customers filed so far (among those the reader sees) and the share reached, each count a
+    link to its customers; provincial staff and headquarters set them here, department heads read theirs."""
+
+    template_name = "prospects/targets.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not may(request.user, "prospects.view_targets"):
+            raise PermissionDenied(
+                _("Only department heads, provincial staff and headquarters see the new-customer targets.")
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    def _year(request) -> int:
+        text = request.GET.get("year", "")
+        return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else timezone.localdate().year
+
+    def _render(self, request, year: int, form, status: int = 200):
+        user = request.user
+        kept = kept_scope(user)
+        context = {
+            "year": year,
+            "this_year": timezone.localdate().year,
+            "rows": selectors.target_progress_list(user=user, year=year),
+            "form": form,
+            "may_keep": kept is not None and may(user, "prospects.keep_targets", kept),
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        year = self._year(request)
+        initial = {"year": year, "region": request.GET.get("region", "")}
+        target = request.GET.get("target", "")
+        if target.isdigit():
+            initial["target"] = int(target)
+        return self._render(request, year, style_form(NewCustomerTargetForm(initial=initial, user=request.user)))
+
+    def post(self, request):
+        kept = kept_scope(request.user)
+        if kept is None or not may(request.user, "prospects.keep_targets", kept):
+            raise PermissionDenied(
+                _("Only provincial staff and headquarters set new-customer targets, within their territory.")
+            )
+        form = NewCustomerTargetForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.new_customer_target_set(
+                    user=request.user, region=data["region"], year=data["year"], target=data["target"]
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("The new-customer target of %(region)s for %(year)s is saved.")
+                    % {"region": data["region"].name, "year": data["year"]},
+                )
+                return HttpResponseRedirect(f"{reverse('prospects:targets')}?year={data['year']}")
+        year = form.cleaned_data.get("year") or self._year(request)
+        return self._render(request, year, style_form(form), status=400)
