@@ -3,9 +3,20 @@ from __future__ import annotations
 from django.contrib import admin
 
 from crm.admin import ProvincialStaffAdminMixin
+from crm.permissions import is_headquarters, kept_scope
 
 from . import selectors, services
 from .models import KpiJobRun, KpiTarget, ProductRevenueTarget, VisitCompliancePolicy
+
+
+def kept_rows(rows, user):
+    """The rows of a province's settings the user keeps: every one for headquarters (a superuser made with
+    `createsuperuser` included, who has no home region), their province's for provincial staff, none for anyone
+    else — staff without a home region too (`kept_scope`), never a server error."""
+    if is_headquarters(user):
+        return rows
+    kept = kept_scope(user)
+    return rows.filter(region=kept) if kept is not None else rows.none()
 
 
 @admin.register(KpiTarget)
@@ -18,9 +29,7 @@ class KpiTargetAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         targets = super().get_queryset(request).select_related("region", "updated_by")
-        if request.user.sees_everything:
-            return targets
-        return targets.filter(region_id=selectors.province_code(request.user.region))
+        return kept_rows(targets, request.user)
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
@@ -37,9 +46,7 @@ class VisitCompliancePolicyAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         policies = super().get_queryset(request).select_related("region", "updated_by")
-        if request.user.sees_everything:
-            return policies
-        return policies.filter(region_id=selectors.province_code(request.user.region))
+        return kept_rows(policies, request.user)
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
@@ -71,9 +78,7 @@ class ProductRevenueTargetAdmin(ProvincialStaffAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         targets = super().get_queryset(request).select_related("region", "product", "updated_by")
-        if request.user.sees_everything:
-            return targets
-        return targets.filter(region_id=selectors.province_code(request.user.region))
+        return kept_rows(targets, request.user)
 
     def service_audits(self, change: bool) -> bool:
         return True  # saved through product_revenue_target_set, which asks its rule and writes the trail
