@@ -110,7 +110,7 @@ def customer_create(
     carry none, a converted prospect its filing's."""
     customer = Customer()
     _assign(customer, data)
-    fields = CUSTOMER_WRITABLE_FIELDS
+    fields: tuple[str, ...] = CUSTOMER_WRITABLE_FIELDS
     if location is not None:
         customer.latitude, customer.longitude = location
         customer.location_source = location_source

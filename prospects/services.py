@@ -197,7 +197,9 @@ def prospect_convert(*, user: User, prospect: Prospect, data: dict[str, Any]) ->
             "status": CustomerStatus.ACTIVE,
         },
         # where the grid's staff found the company: the position its on-site visits are checked against
-        location=(stored.latitude, stored.longitude) if stored.latitude is not None else None,
+        location=(stored.latitude, stored.longitude)
+        if stored.latitude is not None and stored.longitude is not None
+        else None,
         location_source=LocationSource.PROSPECT,
     )
     team_found(by=user, customer=customer, customer_manager=manager)
@@ -315,7 +317,7 @@ def claim_rule_set(
         for name, value in (("max_claimed", max_claimed), ("return_after_days", return_after_days))
         if value is None
     }
-    if missing:
+    if max_claimed is None or return_after_days is None:
         raise ValidationError(missing)
     rule = existing or ClaimRule(region=region)
     rule.max_claimed, rule.return_after_days = max_claimed, return_after_days
