@@ -371,8 +371,10 @@ def _results_write(*, user: User, call_list: CallList, lines: list[ResultLine]) 
     promised = []
     for call in calls:
         entry = call.entry
+        if entry is None or call.call_back_at is None:
+            continue
         # as the UPDATE above decided it: only the entry's latest call promises its call-back
-        if call.call_back_at is not None and (entry.last_called_at is None or call.called_at >= entry.last_called_at):
+        if entry.last_called_at is None or call.called_at >= entry.last_called_at:
             entry.call_back_at = call.call_back_at
             promised.append(entry)
     call_back_promised(entries=promised, call_list=call_list)
