@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier
+from crm.models import UpdateStamped
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
 
-class ArrearsThreshold(models.Model):
+class ArrearsThreshold(UpdateStamped):
     """From how much a customer's arrears are large (大额欠费) for its tier: nationally (the national root) or in one
     province, which then overrides the national row tier by tier; without a row, `rules.DEFAULT_THRESHOLDS`."""
 
@@ -33,15 +34,6 @@ class ArrearsThreshold(models.Model):
     tier = models.CharField(_("tier"), max_length=2, choices=Tier.choices)
     amount = models.DecimalField(
         _("threshold (CNY)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(CENT)]
-    )
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("updated by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
     )
 
     class Meta:

@@ -417,6 +417,24 @@ class User(AbstractUser):
         return f"{self.last_name}{self.first_name}" or self.username
 
 
+class UpdateStamped(models.Model):
+    """A record kept by hand (a threshold, a target, a policy, a standard): when it was last changed and by whom,
+    as its page and its admin show it. Abstract: every model keeps its own table, with these two columns."""
+
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
 class JobStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import ChunkedJobRun
+from crm.models import ChunkedJobRun, UpdateStamped
 
 from .metrics import METRIC_BY_CODE, METRICS, SNAPSHOT_METRICS, TIER_SHARE_QUOTAS
 
@@ -19,7 +19,7 @@ METRIC_CHOICES = [(metric.code, metric.label) for metric in SNAPSHOT_METRICS]
 KPI_CHOICES = [(metric.code, metric.label) for metric in METRICS]
 
 
-class KpiTarget(models.Model):
+class KpiTarget(UpdateStamped):
     """The target of a metric nationally (the national root) or in one province, which then overrides it."""
 
     metric = models.CharField(_("metric"), max_length=40, choices=KPI_CHOICES)
@@ -32,15 +32,6 @@ class KpiTarget(models.Model):
     )
     # A fraction for rates (0.27 is 27 %), CNY for a sum.
     value = models.DecimalField(_("target"), max_digits=16, decimal_places=4)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("updated by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
 
     class Meta:
         verbose_name = _("KPI target (考核目标)")
@@ -63,7 +54,7 @@ class KpiTarget(models.Model):
             raise ValidationError({"value": _("A target cannot be negative.")})
 
 
-class VisitCompliancePolicy(models.Model):
+class VisitCompliancePolicy(UpdateStamped):
     """What a province's visit compliance (SPEC §7) counts: every visit to the customer (the default), or only the
     on-site visits verified by their check-in (外勤签到: position within the radius of the customer)."""
 
@@ -78,15 +69,6 @@ class VisitCompliancePolicy(models.Model):
         _("count only verified on-site visits"),
         default=False,
         help_text=_("Visit compliance then counts only on-site visits checked in within the radius of the customer."),
-    )
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("updated by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
     )
 
     class Meta:
@@ -222,7 +204,7 @@ class KpiChunkTotals(models.Model):
         return f"{self.run_id} {self.region_code} {self.manager_id}"
 
 
-class ProductRevenueTarget(models.Model):
+class ProductRevenueTarget(UpdateStamped):
     """A province's revenue target for one group product (集团彩铃 3000万) for a year, or for one month of it: the
     KPI system's targets per product, against which the revenue of the holdings is read (issue 21)."""
 
@@ -246,15 +228,6 @@ class ProductRevenueTarget(models.Model):
     )
     amount = models.DecimalField(
         _("revenue target (CNY)"), max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
-    )
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("updated by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
     )
 
     class Meta:

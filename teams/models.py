@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier
 from accounts.validators import position_whole_and_in_range
-from crm.models import TeamRoleKind
+from crm.models import TeamRoleKind, UpdateStamped
 
 # Every role but the assistants is held by one person at a time.
 SINGLE_ROLES = [kind for kind in TeamRoleKind if kind != TeamRoleKind.ASSISTANT]
@@ -128,7 +128,7 @@ class StandardPeriod(models.TextChoices):
     QUARTER = "quarter", _("Quarter")
 
 
-class ServiceStandard(models.Model):
+class ServiceStandard(UpdateStamped):
     """What a tier's customers are owed (服务标准): the roles their team must hold and how often they are visited."""
 
     tier = models.CharField(_("tier"), max_length=2, choices=Tier.choices, unique=True)
@@ -142,15 +142,6 @@ class ServiceStandard(models.Model):
     )
     visits_role_required = models.PositiveSmallIntegerField(
         _("visits required of that role"), default=0, validators=[MaxValueValidator(31)]
-    )
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("updated by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
     )
 
     class Meta:

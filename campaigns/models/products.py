@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.models import UpdateStamped
+
 from ..rules import Holding, Thresholds
 from .channels import channel_field
 
@@ -133,7 +135,7 @@ class HoldingEnd(models.Model):
         return f"{self.customer_id} {self.product_id} {self.ended_on}"
 
 
-class CoverageThresholds(models.Model):
+class CoverageThresholds(UpdateStamped):
     """The thresholds of fake and thin coverage (SPEC §6.1): one row, edited by headquarters."""
 
     idle_days = models.PositiveSmallIntegerField(_("no use for more than (days): fake"), default=90)
@@ -150,10 +152,6 @@ class CoverageThresholds(models.Model):
         decimal_places=2,
         default=Decimal("30"),
         validators=PERCENT,
-    )
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True, on_delete=models.SET_NULL
     )
 
     class Meta:
