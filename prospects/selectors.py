@@ -223,17 +223,22 @@ def new_customer_counts(*, user: User, year: int, regions: list[Region]) -> dict
     customers = Customer.objects.visible_to(user).filter(filed_in_year(year))
     paths = {region.path for region in regions}
     tops = [path for path in paths if not any(path != other and path.startswith(other) for other in paths)]
-    if all(path.count("/") > 1 for path in tops):  # below the national root: the customers of the tops' regions
-        under = Q()
+    under = Q()
+    below_national = all(path.count("/") > 1 for path in tops)
+    if below_national:  # the customers of the tops' regions only
         for path in tops:
             under |= Q(path__startswith=path)
-        customers = customers.filter(region__in=list(Region.objects.filter(under).values_list("code", flat=True)))
-    counted = customers.order_by().values("region__path").annotate(n=Count("pk"))
+    region_paths = dict(Region.objects.filter(under).values_list("code", "path"))
+    if below_national:
+        customers = customers.filter(region__in=list(region_paths))
+    # grouped by the customer's own column: the year's rows are read from `customer_created_idx` alone (it carries
+    # the region), not from the table
+    counted = customers.order_by().values_list("region_id").annotate(n=Count("*"))
     totals = dict.fromkeys(wanted, 0)
-    for row in counted:
-        for code in row["region__path"].strip("/").split("/"):
+    for region_id, n in counted:
+        for code in region_paths.get(region_id, "").strip("/").split("/"):
             if code in wanted:
-                totals[code] += row["n"]
+                totals[code] += n
     return totals
 
 
