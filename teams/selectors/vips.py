@@ -71,15 +71,12 @@ def vip_manager_load(user: User, *, live: bool = False) -> VipLoads:
         if as_of is not None:
             loads = managers.annotate(vip_count=Coalesce(count, 0)).filter(vip_count__gt=0)
             return VipLoads(loads.order_by("-vip_count", "username"), as_of)
-    cared = (
-        VipAssignment.objects.active()
-        .filter(VIP_OF_ASSIGNMENT, manager=OuterRef("pk"))
-        .order_by()
-        .values("manager")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    loads = managers.annotate(vip_count=Coalesce(Subquery(cared), 0)).filter(vip_count__gt=0)
+    mine = VipAssignment.objects.active().filter(VIP_OF_ASSIGNMENT, manager=OuterRef("pk")).order_by()
+    cared = mine.values("manager").annotate(n=Count("*")).values("n")
+    # Those with a VIP in their care picked by EXISTS, which PostgreSQL plans as a semi-join after the pool's
+    # region filter; a filter on the count itself was evaluated for every user of the country first (issue 19: 3.5 s
+    # for a province's staff among 600 000 users).
+    loads = managers.filter(Exists(mine)).annotate(vip_count=Coalesce(Subquery(cared), 0))
     return VipLoads(loads.order_by("-vip_count", "username"), None)
 
 
