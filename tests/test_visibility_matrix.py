@@ -1283,6 +1283,19 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=Call("bob", 403),
         insider_with_right=ALICE_OK,
     ),
+    # the pool's claim rules and the new-customer targets (issue 21): provincial staff their province's (another
+    # province's rule is 404), department heads read their region's targets, account managers neither (403)
+    "prospects:claim-rules": Route(
+        PAGE,
+        query="?region=510000",
+        anonymous=302,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=Call("dora", 403),
+        insider_with_right=Call("paul", 200),
+    ),
+    "prospects:targets": Route(
+        PAGE, anonymous=302, outsider=NA, insider_without_right=Call("alice", 403), insider_with_right=Call("dora", 200)
+    ),
     "arrears:cases": Route(PAGE, anonymous=302, outsider=NA, insider_without_right=NA, insider_with_right=ALICE_OK),
     "arrears:outcome": Route(
         PAGE,
