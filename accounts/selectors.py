@@ -325,9 +325,8 @@ class ParentLink:
 def page_parent(customer: Customer) -> ParentLink | None:
     """The parent group of a customer read by `customer_page_get` (its `parent_code` and `parent_name`, null when
     the reader does not see the parent): no query of its own."""
-    if not getattr(customer, "parent_code", None):
-        return None
-    return ParentLink(customer.parent_code, customer.parent_name)
+    code, name = getattr(customer, "parent_code", None), getattr(customer, "parent_name", None)
+    return ParentLink(code, name or "") if code else None
 
 
 def visible_code(*, user: User | None, pk: int) -> str | None:
