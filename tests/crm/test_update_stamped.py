@@ -37,7 +37,8 @@ def test_every_model_with_the_pair_takes_it_from_update_stamped():
 
 def test_the_tables_are_unchanged():
     out = StringIO()
-    call_command("makemigrations", "--check", "--dry-run", stdout=out)  # exits non-zero on a pending change
+    apps_of = sorted({label.split(".")[0] for label in STAMPED} | {"crm"})
+    call_command("makemigrations", *apps_of, "--check", "--dry-run", stdout=out)  # exits on a pending change
     for label in sorted(STAMPED):
         model = apps.get_model(label)
         with connection.cursor() as cursor:

@@ -69,3 +69,15 @@ def test_an_import_that_leaves_the_parents_as_they_are_touches_no_group(full_gro
     run = run_file(cast["hq"], "customers", csv_bytes(rows), then="write")
     assert run.status == "done", run.message
     assert tiers()["BANK00"] == "C"
+
+
+def test_a_previewed_import_then_written_recomputes_the_groups_it_left(full_group, cast, run_file):
+    from imports.services import import_run_confirm, import_run_write
+
+    rows = [["code", "name", "region", "上级集团编码"], ["BANK44", "中国示范银行广州分行", "440106", ""]]
+    run = run_file(cast["hq"], "customers", csv_bytes(rows))
+    assert run.status == "previewed", run.message
+    assert tiers()["BANK00"] == "A+"  # the preview wrote nothing
+    run = import_run_write(import_run_confirm(run=run, user=cast["hq"]))
+    assert run.status == "done", run.message
+    assert tiers() == {"BANK00": "B", "BANK51": "B", "BANK5107": "B", "BANK44": "B"}
