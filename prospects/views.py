@@ -285,9 +285,13 @@ class TargetsView(LoginRequiredMixin, View):
         return super().dispatch(request, *args, **kwargs)
 
     @staticmethod
-    def _year(request) -> int:
-        text = request.GET.get("year", "")
-        return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else timezone.localdate().year
+    def _number(text: str) -> int | None:
+        """A whole number of ASCII digits (`str.isdigit` also takes "²", which `int` refuses), else None."""
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 8 else None
+
+    def _year(self, request) -> int:
+        year = self._number(request.GET.get("year", ""))
+        return year if year is not None and 2000 <= year <= 2100 else timezone.localdate().year
 
     def _render(self, request, year: int, form, status: int = 200):
         user = request.user
@@ -304,9 +308,9 @@ class TargetsView(LoginRequiredMixin, View):
     def get(self, request):
         year = self._year(request)
         initial = {"year": year, "region": request.GET.get("region", "")}
-        target = request.GET.get("target", "")
-        if target.isdigit():
-            initial["target"] = int(target)
+        target = self._number(request.GET.get("target", ""))
+        if target is not None:
+            initial["target"] = target
         return self._render(request, year, style_form(NewCustomerTargetForm(initial=initial, user=request.user)))
 
     def post(self, request):

@@ -270,3 +270,12 @@ def test_the_pool_and_grid_pages_link_to_the_kept_pages(login, cast, gina, terri
     assert RULES not in login(gina).get(reverse("prospects:list")).content.decode()
     grid = login(cast["paul"]).get(reverse("kpis:grid", args=["510104-G01"])).content.decode()
     assert TARGETS in grid and RULES in grid
+
+
+@pytest.mark.parametrize("query", [{"year": "²"}, {"target": "²"}, {"year": "9" * 40, "target": "9" * 40}])
+def test_the_targets_page_takes_a_malformed_year_or_target_without_a_server_error(login, cast, query):
+    """Digits that `str.isdigit` takes but `int` refuses ("²"), and huge numbers: the page shows this year, never a
+    server error."""
+    page = login(cast["paul"]).get(TARGETS, query)
+    assert page.status_code == 200
+    assert page.context["year"] == YEAR
