@@ -328,3 +328,76 @@ def test_the_demo_has_arrears_and_their_collection_cases(seeded):
     assert ArrearsCase.objects.count() >= 4
     assert CustomerArrears.objects.count() > ArrearsCase.objects.count()  # small arrears open no case
     assert set(ArrearsOutcome.objects.values_list("kind", flat=True)) == {"promised", "disputed"}
+
+
+def test_issue_21_done_means_on_the_demo(seeded):
+    """Issue 21's Done means, walked through the API on the seeded demo: the national bank's headquarters and its 30
+    branches in four cities are one group its headquarters' account team sees whole; the 成都 branch's arrears of
+    ¥86 000 are a case of its billing and second managers; the grid manager of 春熙路网格 (锦江区) files three
+    prospects, one flagged as the duplicate of a customer, and converts another; the province's revenue of 集团彩铃
+    stands against its target."""
+    from rest_framework.test import APIClient
+
+    def client(username: str) -> APIClient:
+        api = APIClient()
+        api.force_authenticate(User.objects.get(username=username))
+        return api
+
+    # One group, seen whole from its headquarters' account team, across four cities.
+    bank = Customer.objects.get(code="BANK0001")
+    branches = Customer.objects.filter(code__startswith="BANK0001-")
+    assert branches.count() == 30
+    assert len({branch.region.path.split("/")[2] for branch in branches.select_related("region")}) == 4
+    hq = client("hq_bank_am")
+    group = hq.get("/api/v1/customers/", {"search": "BANK0001", "page_size": 100}).json()
+    assert {row["code"] for row in group["results"]} >= {bank.code, *branches.values_list("code", flat=True)}
+    assert hq.get(f"/api/v1/customers/{bank.code}/").json()["children_count"] > 0
+
+    # The 成都 branch's arrears: ¥86 000 under an open case of its billing and second managers.
+    from arrears.models import CustomerArrears
+
+    chengdu = CustomerArrears.objects.get(customer__code__startswith="BANK0001-5101", amount=86000).customer
+    case = TeamRole.objects.filter(customer=chengdu, role__in=["billing_manager", "second_manager"])
+    collector = case.select_related("user").first().user
+    arrears = client(collector.username).get(f"/api/v1/customers/{chengdu.code}/arrears/").json()
+    assert Decimal(arrears["amount"]) == Decimal("86000.00")
+    assert arrears["case"]["status"] == "open" and arrears["case"]["due_on"]
+
+    # The grid manager files three prospects, one a customer's duplicate, and converts another.
+    grid = client("cd_grid01")
+    known = Customer.objects.filter(region_id="510104-G01").exclude(uscc=None).first()
+    filed = [
+        grid.post(
+            "/api/v1/prospects/",
+            {"name": name, "region": "510104-G01", "address": f"成都市锦江区春熙路{number}号", **extra},
+            format="json",
+        )
+        for number, (name, extra) in enumerate(
+            (
+                ("成都蓉新文化传播有限公司", {}),
+                ("成都锦悦餐饮管理有限公司", {"latitude": 30.657, "longitude": 104.081}),
+                (f"{known.name}（分店）", {"uscc": known.uscc}),
+            ),
+            start=101,
+        )
+    ]
+    assert [response.status_code for response in filed] == [201, 201, 201], [r.content for r in filed]
+    flagged = [response.json()["possible_duplicates"] for response in filed]
+    assert [bool(found) for found in flagged] == [False, False, True]
+    assert flagged[2][0]["code"] == known.code
+    duplicate = filed[2].json()["id"]
+    refused = grid.post(f"/api/v1/prospects/{duplicate}/convert/", {"code": "NEW0000001"}, format="json")
+    assert refused.status_code == 400
+    chosen = filed[1].json()["id"]
+    assert grid.post(f"/api/v1/prospects/{chosen}/claim/", {}, format="json").status_code == 200
+    converted = grid.post(f"/api/v1/prospects/{chosen}/convert/", {"code": "NEW0000002"}, format="json")
+    assert converted.status_code == 201, converted.content
+    customer = Customer.objects.get(code="NEW0000002")
+    assert (customer.name, customer.region_id, customer.status) == ("成都锦悦餐饮管理有限公司", "510104-G01", "active")
+    assert (customer.latitude, customer.longitude) == (30.657, 104.081)
+
+    # The province's dashboard: 集团彩铃's revenue against its target.
+    revenue = client("sc_staff").get("/api/v1/kpis/product-revenue/", {"region": "510000"}).json()
+    rows = revenue["results"] if isinstance(revenue, dict) else revenue
+    crbt = next(row for row in rows if row["product"] == "GROUP_CRBT")
+    assert Decimal(crbt["revenue"]) > 0 and crbt["year_target"] is not None and crbt["year_share"] is not None
