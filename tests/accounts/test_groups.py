@@ -259,6 +259,19 @@ def test_the_group_page_adds_up_only_what_the_reader_sees(group, cast, login):
     assert "BANK44" not in page.content.decode()
 
 
+def test_the_group_page_counts_the_members_of_the_branches_the_reader_sees_only(group, cast, login):
+    """The members of a branch outside what the reader sees (§2) are in no count of the roll-up: the walk's ids drive
+    the count, the visibility rule filters them."""
+    GroupMemberFactory(customer=group["head"], on_net=True)
+    GroupMemberFactory(customer=group["sichuan"])
+    GroupMemberFactory(customer=group["guangzhou"], on_net=True, verified=True)
+    GroupMemberFactory(customer=group["guangzhou"])
+    dora = login(cast["dora"]).get(reverse("accounts:customer-group", args=["BANK00"]))
+    assert dora.context["group"].members == {"total": 2, "on_net": 1, "verified": 0}
+    whole = login(group["hq_am"]).get(reverse("accounts:customer-group", args=["BANK00"]))
+    assert whole.context["group"].members == {"total": 4, "on_net": 2, "verified": 1}
+
+
 def test_the_headquarters_page_shows_the_group_and_a_branch_links_up(group, cast, login):
     head = login(group["hq_am"]).get(reverse("accounts:customer-detail", args=["BANK00"])).content.decode()
     assert 'data-testid="group-rollup"' in head and reverse("accounts:customer-group", args=["BANK00"]) in head
