@@ -19,7 +19,6 @@ import argparse
 import json
 import logging
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -35,8 +34,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from pages import timed  # noqa: E402  (bench/, the script's own directory: each URL timed as the page crawl times it)
 
 import crm.wsgi  # noqa: E402, F401  (the process as each Gunicorn worker starts it)
 from accounts.models import Customer  # noqa: E402
@@ -77,23 +76,6 @@ SET list_level = CASE WHEN l.branches = %s THEN 'national' WHEN l.g %% 2 = 0 THE
 FROM (SELECT DISTINCT g, branches, head FROM bench_group_links) l JOIN bench_numbered b ON b.n = l.head
 WHERE c.id = b.id
 """
-
-
-def timed(client: Client, path: str, runs: int) -> dict[str, object]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(path)
-    result: dict[str, object] = {"status": response.status_code, "queries": len(queries)}
-    if response.status_code != 200:
-        return result
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        client.get(path)
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    result["p50_ms"] = round(statistics.median(samples), 1)
-    result["p95_ms"] = round(samples[max(0, int(len(samples) * 0.95 + 0.5) - 1)], 1)
-    return result
 
 
 def main() -> None:
