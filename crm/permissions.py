@@ -21,6 +21,7 @@ from typing import Any
 import rules
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Region, Role, TeamRoleKind, User
@@ -80,8 +81,24 @@ def sees_customer(user, customer) -> bool:
     seen = _seen(user)
     key = (customer.pk, getattr(customer, "region_id", None))
     if key not in seen:
-        seen[key] = type(customer).objects.visible_to(user).filter(pk=customer.pk).exists()
+        # An account manager who holds a role on the customer's team today sees it (the roles are the seeds of
+        # what they see), and the roles read for it are kept for `roles_known`; the group reach beyond their own
+        # customers needs the whole rule.
+        held = _roles_today(user, customer) if user.is_authenticated and user.role == Role.ACCOUNT_MANAGER else None
+        seen[key] = bool(held) or type(customer).objects.visible_to(user).filter(pk=customer.pk).exists()
     return seen[key]
+
+
+def _roles_today(user, customer) -> list[str]:
+    roles = list(user.team_roles.active().filter(customer_id=customer.pk).order_by().values_list("role", flat=True))
+    _seen(user)[("roles", customer.pk, timezone.localdate())] = roles
+    return roles
+
+
+def roles_known(user, customer) -> list[str] | None:
+    """The roles (unordered) the user holds today on the customer's team, when `sees_customer` has read them in this
+    request; None when it has not."""
+    return _seen(user).get(("roles", customer.pk, timezone.localdate()))
 
 
 _SEEN = "_sees_customer"

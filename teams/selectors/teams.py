@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import OuterRef, Subquery
 
 from accounts.models import Customer
+from crm import permissions
 from crm.models import User
 
 from ..models import SINGLE_ROLES, TeamRole, TeamRoleKind
@@ -21,9 +22,13 @@ if TYPE_CHECKING:
 
 def roles_held(*, user: User, customer: Customer, on: datetime.date | None = None) -> list[str]:
     """The roles the user holds on the customer's team, the most senior first (the order of `TeamRoleKind`)."""
-    held = set(
-        TeamRole.objects.active(on).filter(customer=customer, user=user).order_by().values_list("role", flat=True)
-    )
+    known = permissions.roles_known(user, customer) if on is None else None
+    if known is not None:
+        held = set(known)
+    else:
+        held = set(
+            TeamRole.objects.active(on).filter(customer=customer, user=user).order_by().values_list("role", flat=True)
+        )
     return [kind.value for kind in TeamRoleKind if kind in held]
 
 

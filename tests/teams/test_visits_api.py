@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from teams.models import Visit
+from teams.models import TeamRole, Visit
 from tests.factories import KeyPersonFactory, TeamRoleFactory
 
 URL = "/api/v1/visits/"
@@ -81,6 +81,38 @@ def test_a_key_person_of_another_customer_is_refused_in_the_words_of_one_that_do
     assert response.json()["key_persons"] == [f"No key person of this customer has the id {stranger.pk}."]
     missing = _visit(client, key_persons=[stranger.pk + 1000])
     assert missing.json()["key_persons"] == [f"No key person of this customer has the id {stranger.pk + 1000}."]
+    assert not Visit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_manager_whose_role_on_the_team_has_ended_no_longer_finds_the_customer(api, cast, tiered):
+    """The customer field reads an account manager's roles on the team today: a role ended today is not one."""
+    TeamRole.objects.filter(customer=tiered["alice"], user=cast["alice"]).update(
+        starts_on=timezone.localdate() - datetime.timedelta(days=30), ends_on=timezone.localdate()
+    )
+    response = _visit(api(cast["alice"]))
+    assert response.status_code == 400
+    assert response.json()["customer"] == ["No customer with code CD0001 is on your team or in your territory."]
+    assert not Visit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_branch_of_a_listed_group_is_found_through_the_group_and_then_refused_for_its_team(api, group):
+    """The account team of a national-list group sees its branches (issue 21): the customer field finds the branch
+    through the whole visibility rule, not only the manager's own roles; the service then says why no visit is
+    logged (a visit is logged by the branch's own team)."""
+    response = _visit(api(group["hq_am"]), customer="BANK44")
+    assert response.status_code == 400
+    assert "only for customers on whose team you are" in response.json()["customer"][0]
+    assert _visit(api(group["hq_am"]), customer="BANK00").status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [["CD0001"], {"code": "CD0001"}, True, 1.5, None, ""])
+def test_a_customer_that_is_not_a_code_is_refused_on_the_field(api, cast, tiered, value):
+    response = _visit(api(cast["alice"]), customer=value)
+    assert response.status_code == 400
+    assert response.json()["customer"], response.json()
     assert not Visit.objects.exists()
 
 
