@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,7 @@ from crm import audit
 from crm.models import AuditAction, NotificationKind, Region, TeamRoleKind, User
 from crm.notifications import Message, notify_each, phrase
 from crm.permissions import require
+from crm.services import scoped_setting_keep
 from teams.models import TeamRole
 
 from . import rules
@@ -355,31 +357,13 @@ def arrears_thresholds_set(*, user: User, region: Region, amounts: dict[str, Dec
     """Set (None: clear, falling back on the national one) a scope's thresholds by tier: headquarters the national
     ones, provincial staff their province's. Cases follow at the next billing import and each night."""
     require(user, "arrears.set_thresholds", region)
-    existing = {row.tier: row for row in ArrearsThreshold.objects.select_for_update().filter(region=region)}
     for tier, amount in amounts.items():
-        row = existing.get(tier)
-        before = row.amount if row else None
-        if amount is None:
-            if row is not None:
-                audit.record(
-                    user=user,
-                    action=AuditAction.DELETE,
-                    obj=row,
-                    region_path=region.path,
-                    changes={"amount": [audit.plain(before), None]},
-                )
-                row.delete()
-            continue
-        row = row or ArrearsThreshold(region=region, tier=tier)
-        row.amount, row.updated_by = amount, user
-        row.full_clean()
-        row.save()
-        if before != row.amount:
-            audit.record(
-                user=user,
-                action=AuditAction.UPDATE if before is not None else AuditAction.CREATE,
-                obj=row,
-                region_path=region.path,
-                changes={"amount": [audit.plain(before), audit.plain(row.amount)]},
-                detail={"tier": tier},
-            )
+        scoped_setting_keep(
+            user=user,
+            region=region,
+            rows=ArrearsThreshold.objects.filter(region=region, tier=tier),
+            make=partial(ArrearsThreshold, region=region, tier=tier),
+            fields=("amount",),
+            values=None if amount is None else {"amount": amount},
+            detail={"tier": tier},
+        )

@@ -15,12 +15,14 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from accounts.models import Tier
 from crm.forms import add_service_errors, style_form
 from crm.models import Region
-from crm.permissions import kept_scope, may
+from crm.permissions import may
+from crm.views import KeptScopeMixin
 from crm.visibility import NATIONAL_CODE
 
 from . import selectors, services
@@ -90,22 +92,13 @@ class OutcomeView(LoginRequiredMixin, View):
         return render(request, self.template_name, {"case": case, "form": style_form(form)}, status=400)
 
 
-class ThresholdsView(LoginRequiredMixin, View):
+class ThresholdsView(KeptScopeMixin, View):
     """The thresholds of large arrears per tier: a province's own (provincial staff), or the national ones
     (headquarters); an empty field falls back on the level above."""
 
     template_name = "arrears/thresholds.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not may(request.user, "arrears.view_thresholds"):
-            raise PermissionDenied(_("Only provincial staff and headquarters keep the arrears thresholds."))
-        return super().dispatch(request, *args, **kwargs)
-
-    def _region(self, request) -> Region:
-        kept = kept_scope(request.user)  # the national root or the user's province
-        if kept is None:  # staff without a home region keep no scope
-            raise PermissionDenied(_("Only provincial staff and headquarters keep the arrears thresholds."))
-        return kept
+    scope_permission = "arrears.view_thresholds"
+    scope_refusal = gettext_lazy("Only provincial staff and headquarters keep the arrears thresholds.")
 
     def _render(self, request, region: Region, form, status: int = 200):
         own = selectors.own_thresholds(region)
@@ -123,13 +116,13 @@ class ThresholdsView(LoginRequiredMixin, View):
         return render(request, self.template_name, context, status=status)
 
     def get(self, request):
-        region = self._region(request)
+        region = self.kept_region(request)
         own = selectors.own_thresholds(region)
         form = ThresholdsForm(initial={tier: row.amount for tier, row in own.items()})
         return self._render(request, region, style_form(form, small=True))
 
     def post(self, request):
-        region = self._region(request)
+        region = self.kept_region(request)
         form = ThresholdsForm(request.POST)
         if form.is_valid():
             try:

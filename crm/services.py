@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 import zlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -139,6 +139,64 @@ STAFF_FIELDS = (
     "last_name",
     "is_active",
 )
+
+
+ScopedRow = TypeVar("ScopedRow", bound=models.Model)
+
+
+@transaction.atomic
+def scoped_setting_keep(
+    *,
+    user: User,
+    region: Region,
+    rows: models.QuerySet[ScopedRow],
+    make: Callable[[], ScopedRow],
+    fields: Sequence[str],
+    values: Mapping[str, Any] | None,
+    detail: dict[str, Any] | None = None,
+) -> ScopedRow | None:
+    """Keep one row of settings a region keeps (a target, a threshold, a rule): `rows` finds it, `make` makes it
+    when there is none. `values` None removes it (the level above's apply again); else they are set on it (with
+    `updated_by` when the model has it), validated and saved. Every change goes in the trail under the region, the
+    values as stored, `fields` before and after (`detail` says which of the region's rows it is); setting the
+    same values again writes no entry. The region's row is locked first (FOR NO KEY UPDATE: rows referring to it are
+    still written), so that two first settings of the same row follow one another instead of one failing on its
+    unique key; the callers check the permission."""
+    Region.objects.select_for_update(no_key=True).filter(pk=region.pk).first()
+    existing = rows.select_for_update().first()
+    before = audit.snapshot(existing, fields) if existing else {}
+    extra = {"detail": detail} if detail else {}
+    if values is None:
+        if existing:
+            audit.record(
+                user=user,
+                action=AuditAction.DELETE,
+                obj=existing,
+                region_path=region.path,
+                changes=audit.diff(before, {}),
+                **extra,
+            )
+            existing.delete()
+        return None
+    row = existing or make()
+    for name, value in values.items():
+        setattr(row, name, value)
+    if any(field.name == "updated_by" for field in row._meta.concrete_fields):
+        row.updated_by = user  # type: ignore[attr-defined]
+    row.full_clean()
+    row.save()
+    row.refresh_from_db(fields=list(fields))  # as stored (0.8 as 0.8000), as the next change's old values read
+    after = audit.snapshot(row, fields)
+    if after != before:
+        audit.record(
+            user=user,
+            action=AuditAction.UPDATE if existing else AuditAction.CREATE,
+            obj=row,
+            region_path=region.path,
+            changes=audit.diff(before, after),
+            **extra,
+        )
+    return row
 
 
 class JobBusy(Exception):

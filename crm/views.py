@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import JsonResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,9 +21,12 @@ from . import audit, audit_display, jobboard
 from .csvstream import BOM, csv_chunks
 from .filters import AuditFilter
 from .forms import JobFilterForm, style_form
-from .models import AuditAction, AuditEntry
+from .models import AuditAction, AuditEntry, Region, RegionLevel
 from .paginator import EstimatingPaginator
-from .permissions import may, require
+from .permissions import kept_scope, may, require
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 AUDIT_PAGE_SIZE = 50
 JOBS_PAGE_SIZE = 30
@@ -41,6 +46,33 @@ def favicon(request):
     """Pages name their icon (base.html); a browser still asks for /favicon.ico where nothing names one (the API's
     JSON, a downloaded file): it is sent on to the same icon among our static files."""
     return redirect(static("favicon.ico"))
+
+
+class KeptScopeMixin(LoginRequiredMixin):
+    """A page of the settings a scope keeps (`permissions.kept_scope`: headquarters the national ones, provincial
+    staff their province's): who may open it (`scope_permission`, refused with `scope_refusal`) and the scope it
+    keeps (`kept_region`). With `scope_picks_province`, headquarters open a province's by `?region=` (or the form's
+    `region`); another province's is none of provincial staff's (404)."""
+
+    scope_permission: str
+    scope_refusal: StrOrPromise
+    scope_picks_province = False
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not may(request.user, self.scope_permission):
+            raise PermissionDenied(self.scope_refusal)
+        return super().dispatch(request, *args, **kwargs)
+
+    def kept_region(self, request) -> Region:
+        kept = kept_scope(request.user)  # the national root or the user's province
+        if kept is None:  # staff without a home region keep no scope
+            raise PermissionDenied(self.scope_refusal)
+        code = (request.GET.get("region") or request.POST.get("region")) if self.scope_picks_province else None
+        if not code or code == kept.code:
+            return kept
+        return get_object_or_404(
+            Region.objects.filter(level=RegionLevel.PROVINCE, path__startswith=kept.path), code=code
+        )
 
 
 class AuditListView(LoginRequiredMixin, View):

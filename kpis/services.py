@@ -22,7 +22,7 @@ from crm.jobs import IdRange, job_run_in_process, plan_id_ranges
 from crm.models import AuditAction, AuditEntry, Department, Region, User
 from crm.periods import Period
 from crm.permissions import require
-from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_run_exclusive
+from crm.services import job_chunk_claim, job_chunk_failed, job_run_close, job_run_exclusive, scoped_setting_keep
 from teams.selectors import standards
 from teams.services import vip_loads_snapshot
 
@@ -312,34 +312,15 @@ def kpi_targets_set(
 def kpi_target_set(*, user: User, metric: str, region: Region, value: Decimal | None) -> KpiTarget | None:
     """Set (or with None, clear) the target of a metric nationally or for a province."""
     require(user, "kpis.set_target_of", region)
-    existing = KpiTarget.objects.select_for_update().filter(metric=metric, region=region).first()
-    before = existing.value if existing else None
-    if value is None:
-        if existing:
-            audit.record(
-                user=user,
-                action=AuditAction.DELETE,
-                obj=existing,
-                region_path=region.path,
-                changes={"value": [audit.plain(before), None]},
-            )
-            existing.delete()
-        return None
-    target = existing or KpiTarget(metric=metric, region=region)
-    target.value, target.updated_by = value, user
-    target.full_clean()
-    target.save()
-    target.refresh_from_db(fields=["value"])  # as stored (0.8000), as the trail's old values read
-    if existing is None or before != target.value:
-        audit.record(
-            user=user,
-            action=AuditAction.UPDATE if existing else AuditAction.CREATE,
-            obj=target,
-            region_path=region.path,
-            changes={"value": [audit.plain(before), audit.plain(target.value)]},
-            detail={"metric": metric},
-        )
-    return target
+    return scoped_setting_keep(
+        user=user,
+        region=region,
+        rows=KpiTarget.objects.filter(metric=metric, region=region),
+        make=lambda: KpiTarget(metric=metric, region=region),
+        fields=("value",),
+        values=None if value is None else {"value": value},
+        detail={"metric": metric},
+    )
 
 
 @transaction.atomic
@@ -355,35 +336,12 @@ def product_revenue_target_set(
     """Set (or with None, clear) a province's revenue target for a product, for a year or one month of it
     (issue 21); provincial staff their province's, headquarters any."""
     require(user, "kpis.set_product_targets", region)
-    existing = (
-        ProductRevenueTarget.objects.select_for_update()
-        .filter(region=region, product=product, year=year, month=month)
-        .first()
+    return scoped_setting_keep(
+        user=user,
+        region=region,
+        rows=ProductRevenueTarget.objects.filter(region=region, product=product, year=year, month=month),
+        make=lambda: ProductRevenueTarget(region=region, product=product, year=year, month=month),
+        fields=("amount",),
+        values=None if amount is None else {"amount": amount},
+        detail={"product": product.pk, "year": year, "month": month},
     )
-    before = existing.amount if existing else None
-    if amount is None:
-        if existing:
-            audit.record(
-                user=user,
-                action=AuditAction.DELETE,
-                obj=existing,
-                region_path=region.path,
-                changes={"amount": [audit.plain(before), None]},
-            )
-            existing.delete()
-        return None
-    target = existing or ProductRevenueTarget(region=region, product=product, year=year, month=month)
-    target.amount, target.updated_by = amount, user
-    target.full_clean()
-    target.save()
-    target.refresh_from_db(fields=["amount"])
-    if existing is None or before != target.amount:
-        audit.record(
-            user=user,
-            action=AuditAction.UPDATE if existing else AuditAction.CREATE,
-            obj=target,
-            region_path=region.path,
-            changes={"amount": [audit.plain(before), audit.plain(target.amount)]},
-            detail={"product": product.pk, "year": year, "month": month},
-        )
-    return target

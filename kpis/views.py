@@ -27,6 +27,7 @@ from crm.models import Department, Region, RegionLevel
 from crm.periods import Period
 from crm.permissions import is_headquarters, kept_scope, may
 from crm.services import JobBusy
+from crm.views import KeptScopeMixin
 from crm.visibility import NATIONAL_CODE
 from teams.rules import MANAGER_CAPACITY
 
@@ -391,23 +392,13 @@ class DashboardView(LoginRequiredMixin, View):
         return mix
 
 
-class TargetsView(LoginRequiredMixin, View):
+class TargetsView(KeptScopeMixin, View):
     """KPI targets (考核目标) and the computations' record, for provincial staff (their province's targets) and
     headquarters (the national ones)."""
 
     template_name = "kpis/targets.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not may(request.user, "kpis.set_targets"):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    def _region(self, request) -> Region:
-        """Headquarters set the national targets, provincial staff their province's."""
-        kept = kept_scope(request.user)
-        if kept is None:  # staff without a home region keep no targets
-            raise PermissionDenied
-        return kept
+    scope_permission = "kpis.set_targets"
+    scope_refusal = _lazy("Only provincial staff and headquarters keep the KPI targets.")
 
     def _render(self, request, region: Region, form, status: int = 200):
         own = selectors.own_targets(region)
@@ -420,14 +411,14 @@ class TargetsView(LoginRequiredMixin, View):
         return render(request, self.template_name, context, status=status)
 
     def get(self, request):
-        region = self._region(request)
+        region = self.kept_region(request)
         form = KpiTargetsForm(
             initial_targets=selectors.own_targets(region), initial={"version": services.kpi_targets_version(region)}
         )
         return self._render(request, region, style_form(form, small=True))
 
     def post(self, request):
-        region = self._region(request)
+        region = self.kept_region(request)
         form = KpiTargetsForm(request.POST, initial_targets=selectors.own_targets(region))
         if not form.is_valid():
             return self._render(request, region, style_form(form, small=True), status=400)

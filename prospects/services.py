@@ -23,6 +23,7 @@ from crm.models import AuditAction, NotificationKind, Region, User
 from crm.notifications import notify, phrase
 from crm.periods import CLOCK_SKEW
 from crm.permissions import require
+from crm.services import scoped_setting_keep
 from crm.visibility import NATIONAL_CODE, filing_regions
 from teams.services import team_found
 
@@ -297,42 +298,22 @@ def claim_rule_set(
     visit. Both None removes the region's own rule (the national one, or the built-in defaults, apply again); one
     without the other is refused."""
     require(user, "prospects.keep_claim_rules", region)
-    Region.objects.select_for_update().filter(pk=region.pk).first()
-    existing = ClaimRule.objects.select_for_update().filter(region=region).first()
-    fields = ("max_claimed", "return_after_days")
-    before = audit.snapshot(existing, fields) if existing else {}
-    if max_claimed is None and return_after_days is None:
-        if existing:
-            audit.record(
-                user=user,
-                action=AuditAction.DELETE,
-                obj=existing,
-                region_path=region.path,
-                changes=audit.diff(before, {}),
-            )
-            existing.delete()
-        return None
-    missing = {
-        name: _("Give both limits, or leave both empty to take the level above's.")
-        for name, value in (("max_claimed", max_claimed), ("return_after_days", return_after_days))
-        if value is None
-    }
-    if max_claimed is None or return_after_days is None:
-        raise ValidationError(missing)
-    rule = existing or ClaimRule(region=region)
-    rule.max_claimed, rule.return_after_days = max_claimed, return_after_days
-    rule.full_clean()
-    rule.save()
-    after = audit.snapshot(rule, fields)
-    if after != before:
-        audit.record(
-            user=user,
-            action=AuditAction.UPDATE if existing else AuditAction.CREATE,
-            obj=rule,
-            region_path=region.path,
-            changes=audit.diff(before, after),
+    if (max_claimed is None) != (return_after_days is None):
+        raise ValidationError(
+            {
+                name: _("Give both limits, or leave both empty to take the level above's.")
+                for name, value in (("max_claimed", max_claimed), ("return_after_days", return_after_days))
+                if value is None
+            }
         )
-    return rule
+    return scoped_setting_keep(
+        user=user,
+        region=region,
+        rows=ClaimRule.objects.filter(region=region),
+        make=lambda: ClaimRule(region=region),
+        fields=("max_claimed", "return_after_days"),
+        values=None if max_claimed is None else {"max_claimed": max_claimed, "return_after_days": return_after_days},
+    )
 
 
 @transaction.atomic
@@ -340,31 +321,12 @@ def new_customer_target_set(*, user: User, region: Region, year: int, target: in
     """Set (or with None, remove) how many new group customers a grid, county, city or province is to file in a year:
     provincial staff over their province's regions, headquarters any."""
     require(user, "prospects.keep_targets", region)
-    existing = NewCustomerTarget.objects.select_for_update().filter(region=region, year=year).first()
-    before = {"target": existing.target} if existing else {}
-    if target is None:
-        if existing:
-            audit.record(
-                user=user,
-                action=AuditAction.DELETE,
-                obj=existing,
-                region_path=region.path,
-                changes=audit.diff(before, {}),
-                detail={"year": year},
-            )
-            existing.delete()
-        return None
-    row = existing or NewCustomerTarget(region=region, year=year)
-    row.target = target
-    row.full_clean()
-    row.save()
-    if before.get("target") != target:
-        audit.record(
-            user=user,
-            action=AuditAction.UPDATE if existing else AuditAction.CREATE,
-            obj=row,
-            region_path=region.path,
-            changes=audit.diff(before, {"target": target}),
-            detail={"year": year},
-        )
-    return row
+    return scoped_setting_keep(
+        user=user,
+        region=region,
+        rows=NewCustomerTarget.objects.filter(region=region, year=year),
+        make=lambda: NewCustomerTarget(region=region, year=year),
+        fields=("target",),
+        values=None if target is None else {"target": target},
+        detail={"year": year},
+    )

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from accounts.models import Customer, Industry
 from crm.forms import add_service_errors, style_form
 from crm.models import Region, RegionLevel, User
 from crm.permissions import kept_scope, may
+from crm.views import KeptScopeMixin
 from crm.visibility import filing_regions
 
 from . import selectors, services
@@ -206,29 +207,15 @@ class ProspectActionView(LoginRequiredMixin, View):
         return back
 
 
-class ClaimRulesView(LoginRequiredMixin, View):
+class ClaimRulesView(KeptScopeMixin, View):
     """The pool's claim rule (at most N claimed per manager, back to the pool after M days without a visit): a
     province's own (provincial staff), or the national default and any province's (headquarters, `?region=`); both
     fields empty take the level above's."""
 
     template_name = "prospects/claim_rules.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not may(request.user, "prospects.view_claim_rules"):
-            raise PermissionDenied(_("Only provincial staff and headquarters keep the prospect pool's claim rules."))
-        return super().dispatch(request, *args, **kwargs)
-
-    def _region(self, request) -> Region:
-        kept = kept_scope(request.user)  # the national root or the user's province
-        if kept is None:  # staff without a home region keep no scope
-            raise PermissionDenied(_("Only provincial staff and headquarters keep the prospect pool's claim rules."))
-        code = request.GET.get("region") or request.POST.get("region")
-        if not code or code == kept.code:
-            return kept
-        # headquarters pick a province; another province is none of provincial staff's (404)
-        return get_object_or_404(
-            Region.objects.filter(level=RegionLevel.PROVINCE, path__startswith=kept.path), code=code
-        )
+    scope_permission = "prospects.view_claim_rules"
+    scope_refusal = gettext_lazy("Only provincial staff and headquarters keep the prospect pool's claim rules.")
+    scope_picks_province = True
 
     def _render(self, request, region: Region, form, status: int = 200):
         own = selectors.own_claim_rule(region)
@@ -245,13 +232,13 @@ class ClaimRulesView(LoginRequiredMixin, View):
         return render(request, self.template_name, context, status=status)
 
     def get(self, request):
-        region = self._region(request)
+        region = self.kept_region(request)
         own = selectors.own_claim_rule(region)
         initial = {"max_claimed": own.max_claimed, "return_after_days": own.return_after_days} if own else {}
         return self._render(request, region, style_form(ClaimRuleForm(initial=initial)))
 
     def post(self, request):
-        region = self._region(request)
+        region = self.kept_region(request)
         form = ClaimRuleForm(request.POST)
         if form.is_valid():
             try:
