@@ -101,6 +101,23 @@ class LocationSource(models.TextChoices):
 _Row = TypeVar("_Row", bound=models.Model)
 
 
+def customer_region_copy() -> models.ForeignKey:
+    """The region of a row's customer, a copy the database keeps (the triggers of teams 0010 for visits, campaigns
+    0017 for opportunities: set on every row written, moved with a customer that moves), so that a territory reads
+    its rows by their region. Not a constraint of its own: the customer's region is one."""
+    return models.ForeignKey(
+        "crm.Region",
+        verbose_name=_("region"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        db_constraint=False,
+    )
+
+
 class CustomerQuerySet(models.QuerySet["Customer"]):
     def visible_to(self, user: User | AnonymousUser) -> Self:
         """Every customer the user may see (SPEC §2, 数据权限): the starting point of every customer query.
@@ -132,7 +149,9 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
             return self.none()
         return self.filter(region__path__startswith=path)
 
-    def restrict(self, rows: QuerySet[_Row], user: User | AnonymousUser, *, field: str = "customer") -> QuerySet[_Row]:
+    def restrict(
+        self, rows: QuerySet[_Row], user: User | AnonymousUser, *, field: str = "customer", region_field: str = ""
+    ) -> QuerySet[_Row]:
         """`rows` (of a model with a foreign key `field` to the customer: opportunities, visits…) limited to those
         whose customer `visible_to` gives: the same rule, asked the way that stays cheap for a territory.
 
@@ -141,8 +160,10 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         department heads the rule is "the customer's region lies under `territory_path`", so each row's customer is
         looked up by key and its region checked against the territory's regions, listed first (one small query): an
         index probe per row. It is a scalar subquery on purpose: as `IN` or `EXISTS` the planner turns it back into
-        a join with every customer of the territory. Headquarters see every customer, hence every row.
-        `tests/accounts/test_visibility_restrict.py` holds it to `visible_to` for every kind of reader.
+        a join with every customer of the territory. Rows that carry their customer's region, kept by the database
+        (`region_field`: an opportunity's), are checked by it, without looking up their customer. Headquarters see
+        every customer, hence every row. `tests/accounts/test_visibility_restrict.py` holds it to `visible_to` for
+        every kind of reader.
         """
         if not user.is_authenticated or user.sees_own_customers_only:
             return rows.filter(**{f"{field}__in": self.visible_to(user)})
@@ -152,6 +173,8 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         if path is None:
             return rows.none()
         regions = Region.objects.codes_under(path)
+        if region_field:
+            return rows.filter(**{f"{region_field}__in": regions})
         in_territory = self.filter(pk=OuterRef(f"{field}_id"), region__in=regions).order_by().values("pk")
         return rows.filter(IsNull(Subquery(in_territory), False))
 

@@ -12,6 +12,7 @@ The opportunities it writes are deleted at the end.
 from __future__ import annotations
 
 import datetime
+import gc
 import random
 from decimal import Decimal
 
@@ -54,10 +55,15 @@ def run(figures: dict, head: User) -> None:
             )
         )
     Opportunity.objects.bulk_create(rows, batch_size=5000)
+    # The pages are timed without the benchmark's own 32 000 objects alive in the process (a server does not hold
+    # them): the collector's full passes over them were the slow samples (70-100 ms).
+    written, first_owner = len(rows), rows[0].owner_id
+    del rows
+    gc.collect()
     try:
-        figures["opportunities"] = len(rows)
+        figures["opportunities"] = written
         time_page(figures, "opportunity_board_head", head, "/campaigns/opportunities/")
-        manager = User.objects.get(pk=rows[0].owner_id)
+        manager = User.objects.get(pk=first_owner)
         time_page(
             figures, "opportunity_board_head_one_owner", head, f"/campaigns/opportunities/?owner={manager.username}"
         )

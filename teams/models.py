@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Tier
+from accounts.models import Tier, customer_region_copy
 from accounts.validators import position_whole_and_in_range
 from crm.models import TeamRoleKind, UpdateStamped
 
@@ -222,17 +222,7 @@ class Visit(models.Model):
     )
     # The customer's region, a copy the database keeps (triggers of migration 0010: set on every visit written,
     # moved with a customer that moves), so that a territory's visits are read region by region in time order.
-    region = models.ForeignKey(
-        "crm.Region",
-        verbose_name=_("region"),
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        null=True,
-        blank=True,
-        editable=False,
-        db_index=False,
-        db_constraint=False,
-    )
+    region = customer_region_copy()
     visited_at = models.DateTimeField(_("visited at"))
     visitor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("visitor"), on_delete=models.PROTECT, related_name="visits"

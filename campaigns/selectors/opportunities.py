@@ -35,9 +35,11 @@ FORECAST_MONTHS = 12
 
 
 def opportunities_for(user: User) -> QuerySet[Opportunity]:
-    """The opportunities of the customers the user sees (SPEC §2, `Customer.objects.restrict`), with their customer
-    and owner."""
-    return Customer.objects.restrict(Opportunity.objects.select_related("customer", "owner"), user)
+    """The opportunities of the customers the user sees (SPEC §2, `Customer.objects.restrict`; a territory's by the
+    region each carries), with their customer and owner."""
+    return Customer.objects.restrict(
+        Opportunity.objects.select_related("customer", "owner"), user, region_field="region"
+    )
 
 
 def customer_opportunities(customer: Customer, *, open_only: bool = True) -> QuerySet[Opportunity]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import F
 
 from accounts.models import Customer, KeyPerson
+from campaigns.models import Opportunity
 from teams.models import TeamRole
-from tests.factories import KeyPersonFactory, TeamRoleFactory, UserFactory
+from tests.factories import KeyPersonFactory, OpportunityFactory, TeamRoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +55,32 @@ def test_a_row_follows_its_customer_to_another_region(customers, cast, territory
     assert Customer.objects.restrict(rows, cast["dora"]).exists()
     Customer.objects.filter(pk=customers["wuhou"].pk).update(region=territory["guangzhou"])
     assert not Customer.objects.restrict(rows, cast["dora"]).exists()
+
+
+def test_opportunities_found_by_the_region_they_carry_are_those_of_the_customers_visible(readers, customers, cast):
+    """An opportunity carries its customer's region, kept by the database (campaigns 0017): on every one written,
+    moved with a customer that moves, and with an opportunity moved to another customer. `restrict` by that region
+    gives exactly the opportunities of the customers `visible_to` gives."""
+    for customer in Customer.objects.all():
+        OpportunityFactory(customer=customer, owner=cast["hq"])
+
+    def check() -> None:
+        for name, user in readers.items():
+            visible = Customer.objects.visible_to(user)
+            expected = set(Opportunity.objects.filter(customer__in=visible).values_list("pk", flat=True))
+            restricted = Customer.objects.restrict(Opportunity.objects.all(), user, region_field="region")
+            assert set(restricted.values_list("pk", flat=True)) == expected, name
+
+    check()
+    assert not Opportunity.objects.exclude(region=F("customer__region")).exists()
+    # a customer moves (an update that no model method sees), an opportunity is moved to another customer and saved
+    # whole by the ORM, its in-memory region unread
+    Customer.objects.filter(pk=customers["wuhou"].pk).update(region=customers["guangzhou"].region)
+    moved = Opportunity.objects.filter(customer=customers["alice"]).first()
+    moved.customer = customers["mianyang"]
+    moved.save()
+    assert not Opportunity.objects.exclude(region=F("customer__region")).exists()
+    check()
+    assert not Customer.objects.restrict(
+        Opportunity.objects.filter(customer=customers["wuhou"]), cast["dora"], region_field="region"
+    ).exists()
