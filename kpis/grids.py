@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Count
+from django.db.models import Count, Window
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -61,24 +61,27 @@ class ProfileRow:
         return None if rate is None else rate >= self.target
 
 
-def profile_rows(customers, targets: dict[str, Decimal]) -> list[ProfileRow]:
-    """Per tier, the customers and those with a complete profile (建档完整), against the tier's target."""
+def customer_counts(customers) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
+    """The customers by status, and by tier (those with one) with how many of them have a complete profile
+    (建档完整): one grouped query."""
+    statuses: dict[str, int] = {}
+    tiers: dict[str, tuple[int, int]] = {}
     counted = (
-        customers.filter(tier__isnull=False)
-        .order_by()
-        .values("tier")
+        customers.order_by()
+        .values("status", "tier")
         .annotate(n=Count("pk"), complete=Count("pk", filter=profile_complete()))
     )
-    by_tier = {row["tier"]: row for row in counted}
-    return [
-        ProfileRow(
-            tier,
-            by_tier.get(tier, {}).get("n", 0),
-            by_tier.get(tier, {}).get("complete", 0),
-            targets[tier],
-        )
-        for tier in Tier.values
-    ]
+    for row in counted:
+        statuses[row["status"]] = statuses.get(row["status"], 0) + row["n"]
+        if row["tier"]:
+            n, complete = tiers.get(row["tier"], (0, 0))
+            tiers[row["tier"]] = (n + row["n"], complete + row["complete"])
+    return statuses, tiers
+
+
+def profile_rows(tiers: dict[str, tuple[int, int]], targets: dict[str, Decimal]) -> list[ProfileRow]:
+    """Per tier, the customers and those with a complete profile (`customer_counts`), against the tier's target."""
+    return [ProfileRow(tier, *tiers.get(tier, (0, 0)), targets[tier]) for tier in Tier.values]
 
 
 class GridListView(LoginRequiredMixin, View):
@@ -114,21 +117,26 @@ class GridView(LoginRequiredMixin, View):
         grid = prospect_selectors.grid_get(user=user, code=code)
         codes = Region.objects.codes_under(grid.path)
         customers = Customer.objects.visible_to(user).filter(region__in=codes)
-        statuses = dict(customers.order_by().values_list("status").annotate(n=Count("pk")))
+        statuses, tiers = customer_counts(customers)
         since = timezone.now() - datetime.timedelta(days=VISITS_DAYS)
-        # by the grid's customers (a few hundred), already within what the reader sees
-        visits = Visit.objects.filter(customer__in=customers.values("pk"), visited_at__gte=since)
+        # the grid's visits by the region each carries (`visit_region_when_idx`, newest first), of its customers the
+        # reader sees: not every visit of the table newest first, each checked for its customer's region; the latest
+        # with how many there are (a grid's month: a few hundred)
+        visits = list(
+            Visit.objects.filter(region__in=codes, customer__in=customers.values("pk"), visited_at__gte=since)
+            .annotate(total=Window(Count("pk")))
+            .select_related("customer", "visitor")
+            .order_by("-visited_at")[:VISITS_SHOWN]
+        )
         year = timezone.localdate().year
         # The grid and its county, as far as they lie within the reader's territory (a grid manager sees their
         # grid's customers only, SPEC §2); the city's and province's targets are on the grids page, counted once.
         territory = territory_path(user) or ""
-        ancestors = list(
-            Region.objects.filter(
-                code__in=[c for c in grid.path.strip("/").split("/") if c],
-                level__in=PROGRESS_LEVELS,
-                path__startswith=territory,
-            ).order_by("-path")
-        )
+        ancestors = [
+            region
+            for region in (grid, grid.parent)  # read with the grid
+            if region is not None and region.level in PROGRESS_LEVELS and region.path.startswith(territory)
+        ]
         coverage = [
             {
                 "product": row.product,
@@ -138,18 +146,18 @@ class GridView(LoginRequiredMixin, View):
                 if sum(row.counts.values())
                 else None,
             }
-            for row in gap_matrix(customers)
+            for row in gap_matrix(customers, active_count=statuses.get(CustomerStatus.ACTIVE, 0))
         ]
         context = {
             "grid": grid,
             "customers_total": sum(statuses.values()),
             "active": statuses.get(CustomerStatus.ACTIVE, 0),
             "statuses": statuses,
-            "profiles": profile_rows(customers, prospect_selectors.profile_targets(grid)),
+            "profiles": profile_rows(tiers, prospect_selectors.profile_targets(grid)),
             "coverage": coverage,
-            "prospects": prospect_selectors.status_counts(grid),
-            "visits_count": visits.count(),
-            "visits": visits.select_related("customer", "visitor").order_by("-visited_at")[:VISITS_SHOWN],
+            "prospects": prospect_selectors.status_counts(grid, codes),
+            "visits_count": visits[0].total if visits else 0,  # type: ignore[attr-defined]  # the window's count
+            "visits": visits,
             "prospect_visits": ProspectVisit.objects.filter(prospect__region__in=codes, visited_at__gte=since).count(),
             "visits_days": VISITS_DAYS,
             "year": year,

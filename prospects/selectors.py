@@ -166,10 +166,10 @@ def customer_with_uscc_exists(uscc: str | None) -> bool:
 # -- a region's pool and targets ------------------------------------------------------------------------------------
 
 
-def status_counts(region: Region) -> dict[str, int]:
-    """The prospects of the region's subtree by status."""
+def status_counts(region: Region, codes: list[str] | None = None) -> dict[str, int]:
+    """The prospects of the region's subtree by status (`codes`: its regions' codes, when the caller has them)."""
     rows = (
-        Prospect.objects.filter(region__in=Region.objects.codes_under(region.path))
+        Prospect.objects.filter(region__in=Region.objects.codes_under(region.path) if codes is None else codes)
         .order_by()
         .values("status")
         .annotate(n=Count("*"))

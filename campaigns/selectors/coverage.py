@@ -143,12 +143,15 @@ class GapRow:
         return self.counts[UNCOVERED] + self.counts[FAKE] + self.counts[THIN]
 
 
-def gap_matrix(customers: QuerySet[Customer], today: datetime.date | None = None) -> list[GapRow]:
+def gap_matrix(
+    customers: QuerySet[Customer], today: datetime.date | None = None, *, active_count: int | None = None
+) -> list[GapRow]:
     """Products × coverage status over the given customers (active ones count): how many of them are uncovered,
-    fake, thin or covered for each product on sale. Two queries: the customers, and their holdings by status."""
+    fake, thin or covered for each product on sale. Two queries: the customers (unless the caller counted the active
+    ones already, `active_count`), and their holdings by status."""
     today = today or timezone.localdate()
     active = customers.filter(status=CustomerStatus.ACTIVE)
-    total = active.count()
+    total = active.count() if active_count is None else active_count
     grouped = (
         CustomerProduct.objects.filter(customer__in=active.values("pk"))
         .annotate(coverage=holding_status(CoverageThresholds.current(), today, F("customer__handset_count")))

@@ -111,3 +111,38 @@ def test_the_grids_page_counts_within_a_department_heads_territory(login, cast, 
         NewCustomerTarget.objects.create(region=territory[key], year=year, target=10)
     response = login(cast["dora"]).get(reverse("kpis:grids"))
     assert {row.region.code: row.achieved for row in response.context["targets"]} == {"510100": 6, "510104": 3}
+
+
+def test_the_grid_page_counts_its_customers_visits_and_gaps_in_fifteen_queries(login, cast, territory):
+    """A grid's customers by status and by tier (complete profiles among them), its visits of the last 30 days (how
+    many, the latest first, none of another grid's or older), its active customers all uncovered by a product none
+    holds: counted in at most 15 queries (issue 19)."""
+    import datetime
+
+    from tests.factories import VisitFactory
+
+    grid, dora = territory["grid"], cast["dora"]
+    a = CustomerFactory(code="G1", region=grid, status="active", tier="A")
+    b = CustomerFactory(code="G2", region=grid, status="active", tier="B")
+    CustomerFactory(code="G3", region=grid, status="churned", tier="B")
+    CustomerFactory(code="G4", region=grid, status="prospect", tier=None)
+    elsewhere = CustomerFactory(code="W1", region=territory["wuhou"], status="active", tier="A")
+    now = timezone.now()
+    older = VisitFactory(customer=a, visitor=dora, visited_at=now - datetime.timedelta(days=3))
+    newer = VisitFactory(customer=b, visitor=dora, visited_at=now - datetime.timedelta(days=1))
+    VisitFactory(customer=a, visitor=dora, visited_at=now - datetime.timedelta(days=45))  # before the 30 days
+    VisitFactory(customer=elsewhere, visitor=dora, visited_at=now)  # another region's
+    client = login(dora)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("kpis:grid", args=["510104-G01"]))
+    assert response.status_code == 200
+    assert len(queries) <= 15, len(queries)
+    context = response.context
+    assert context["statuses"] == {"active": 2, "churned": 1, "prospect": 1}
+    assert (context["customers_total"], context["active"]) == (4, 2)
+    assert {row.tier: row.customers for row in context["profiles"] if row.customers} == {"A": 1, "B": 2}
+    assert context["visits_count"] == 2
+    assert list(context["visits"]) == [newer, older]
+    # nobody holds any product: every active customer is a gap of each, none covered
+    assert context["coverage"] and all(row["covered"] == 0 for row in context["coverage"])
+    assert all(row["gaps"] == 2 for row in context["coverage"]), [row["gaps"] for row in context["coverage"]]
