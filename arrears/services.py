@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -361,8 +360,8 @@ def arrears_thresholds_set(*, user: User, region: Region, amounts: dict[str, Dec
         scoped_setting_keep(
             user=user,
             region=region,
-            rows=ArrearsThreshold.objects.filter(region=region, tier=tier),
-            make=partial(ArrearsThreshold, region=region, tier=tier),
+            model=ArrearsThreshold,
+            keys={"region": region, "tier": tier},
             fields=("amount",),
             values=None if amount is None else {"amount": amount},
             detail={"tier": tier},

@@ -149,21 +149,21 @@ def scoped_setting_keep(
     *,
     user: User,
     region: Region,
-    rows: models.QuerySet[ScopedRow],
-    make: Callable[[], ScopedRow],
+    model: type[ScopedRow],
+    keys: Mapping[str, Any],
     fields: Sequence[str],
     values: Mapping[str, Any] | None,
     detail: dict[str, Any] | None = None,
 ) -> ScopedRow | None:
-    """Keep one row of settings a region keeps (a target, a threshold, a rule): `rows` finds it, `make` makes it
-    when there is none. `values` None removes it (the level above's apply again); else they are set on it (with
-    `updated_by` when the model has it), validated and saved. Every change goes in the trail under the region, the
-    values as stored, `fields` before and after (`detail` says which of the region's rows it is); setting the
-    same values again writes no entry. The region's row is locked first (FOR NO KEY UPDATE: rows referring to it are
-    still written), so that two first settings of the same row follow one another instead of one failing on its
-    unique key; the callers check the permission."""
+    """Keep one row of settings a region keeps (a target, a threshold, a rule): the row of `model` that `keys`
+    name, made with them when there is none. `values` None removes it (the level above's apply again); else they
+    are set on it (with `updated_by` when the model has it), validated and saved. Every change goes in the trail
+    under the region, the values as stored, `fields` before and after (`detail` says which of the region's rows it
+    is); setting the same values again writes no entry. The region's row is locked first (FOR NO KEY UPDATE: rows
+    referring to it are still written), so that two first settings of the same row follow one another instead of
+    one failing on its unique key; the callers check the permission."""
     Region.objects.select_for_update(no_key=True).filter(pk=region.pk).first()
-    existing = rows.select_for_update().first()
+    existing = model._default_manager.select_for_update().filter(**keys).first()
     before = audit.snapshot(existing, fields) if existing else {}
     extra = {"detail": detail} if detail else {}
     if values is None:
@@ -178,7 +178,7 @@ def scoped_setting_keep(
             )
             existing.delete()
         return None
-    row = existing or make()
+    row = existing or model(**keys)
     for name, value in values.items():
         setattr(row, name, value)
     if any(field.name == "updated_by" for field in row._meta.concrete_fields):

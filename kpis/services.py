@@ -315,8 +315,8 @@ def kpi_target_set(*, user: User, metric: str, region: Region, value: Decimal | 
     return scoped_setting_keep(
         user=user,
         region=region,
-        rows=KpiTarget.objects.filter(metric=metric, region=region),
-        make=lambda: KpiTarget(metric=metric, region=region),
+        model=KpiTarget,
+        keys={"metric": metric, "region": region},
         fields=("value",),
         values=None if value is None else {"value": value},
         detail={"metric": metric},
@@ -339,8 +339,8 @@ def product_revenue_target_set(
     return scoped_setting_keep(
         user=user,
         region=region,
-        rows=ProductRevenueTarget.objects.filter(region=region, product=product, year=year, month=month),
-        make=lambda: ProductRevenueTarget(region=region, product=product, year=year, month=month),
+        model=ProductRevenueTarget,
+        keys={"region": region, "product": product, "year": year, "month": month},
         fields=("amount",),
         values=None if amount is None else {"amount": amount},
         detail={"product": product.pk, "year": year, "month": month},

@@ -309,8 +309,8 @@ def claim_rule_set(
     return scoped_setting_keep(
         user=user,
         region=region,
-        rows=ClaimRule.objects.filter(region=region),
-        make=lambda: ClaimRule(region=region),
+        model=ClaimRule,
+        keys={"region": region},
         fields=("max_claimed", "return_after_days"),
         values=None if max_claimed is None else {"max_claimed": max_claimed, "return_after_days": return_after_days},
     )
@@ -324,8 +324,8 @@ def new_customer_target_set(*, user: User, region: Region, year: int, target: in
     return scoped_setting_keep(
         user=user,
         region=region,
-        rows=NewCustomerTarget.objects.filter(region=region, year=year),
-        make=lambda: NewCustomerTarget(region=region, year=year),
+        model=NewCustomerTarget,
+        keys={"region": region, "year": year},
         fields=("target",),
         values=None if target is None else {"target": target},
         detail={"year": year},

@@ -19,8 +19,8 @@ def _keep(user, region, value):
     return scoped_setting_keep(
         user=user,
         region=region,
-        rows=KpiTarget.objects.filter(metric="member_coverage_rate", region=region),
-        make=lambda: KpiTarget(metric="member_coverage_rate", region=region),
+        model=KpiTarget,
+        keys={"metric": "member_coverage_rate", "region": region},
         fields=("value",),
         values=None if value is None else {"value": value},
         detail={"metric": "member_coverage_rate"},
