@@ -96,6 +96,12 @@ def staff_picker_attrs() -> dict[str, Any]:
     }
 
 
+def uncased(value: str) -> bool:
+    """Whether `value` reads the same in upper and lower case (Chinese characters, digits), so that a search for
+    it ignoring case finds what one heeding it does."""
+    return value.upper() == value == value.lower()
+
+
 def searched_by_index(value: str | None) -> bool:
     """Whether a search of the customer list finds its names through the trigram indexes (three characters on)."""
     return len((value or "").strip()) >= SEARCH_ANYWHERE_LENGTH
@@ -209,7 +215,13 @@ class CustomerFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        matches = queryset.filter(Q(name__icontains=value) | Q(code__istartswith=value) | Q(uscc=value.upper()))
+        if searched_by_index(value) or not uncased(value):
+            found = Q(name__icontains=value) | Q(code__istartswith=value)
+        else:
+            # A word shorter than a trigram is looked for in every name, where upper() costs three times the LIKE
+            # (1 M names: 356 against 109 ms). A word of Chinese characters or digits has no case to ignore.
+            found = Q(name__contains=value) | Q(code__startswith=value)
+        matches = queryset.filter(found | Q(uscc=value.upper()))
         if searched_by_index(value) and not self.data.get("ordering"):
             # Matches are few; ordering by an unindexed expression of the code keeps PostgreSQL from walking the
             # whole code index in order for a LIMIT and lets it sort the few rows the trigram indexes found. A

@@ -234,3 +234,23 @@ def test_a_second_managers_duties_cost_the_customer_page_no_query_more(
 
     customer.refresh_from_db()
     assert response.context["visit_status"] == visit_statuses([(customer.pk, customer.tier)]).get(customer.pk)
+
+
+def test_a_two_character_word_without_case_is_searched_as_written_and_latin_ignoring_case(
+    login, cast, customers, territory
+):
+    """A word shorter than a trigram is looked for in every name: one of Chinese characters or digits, which has no
+    case, is compared as written (PostgreSQL's upper() of a million names cost three times the comparison); one with
+    Latin letters still ignores case."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    CustomerFactory(region=territory["wuhou"], name="成都AB霹雳有限公司", code="CD7001")
+    client = login(cast["paul"])
+    with CaptureQueriesContext(connection) as read:
+        html = client.get(LIST, {"search": "霹雳"}).content.decode()
+    assert "成都AB霹雳有限公司" in html and "成都锦程科技有限公司" not in html
+    searched = [query["sql"] for query in read.captured_queries if "霹雳" in query["sql"]]
+    assert searched and not any("UPPER(" in sql for sql in searched)
+    html = client.get(LIST, {"search": "ab"}).content.decode()
+    assert "成都AB霹雳有限公司" in html and "成都锦程科技有限公司" not in html

@@ -141,6 +141,8 @@ def test_a_territorys_filtered_list_is_counted_with_its_regions_named_on_postgre
 
     for index in range(7):
         CustomerFactory(region=territory[("wuhou", "jinjiang", "fucheng")[index % 3]], name=f"天府科技{index}")
+    CustomerFactory.create_batch(40, region=territory["tianhe"])  # her territory: a small share of the table
+    _analyze()
     dora = cast["dora"]
     path = territory_of_lists(dora)
     rows = Customer.objects.visible_to(dora).filter(name__icontains="科技").order_by("code")
@@ -153,6 +155,59 @@ def test_a_territorys_filtered_list_is_counted_with_its_regions_named_on_postgre
         (counted,) = [query["sql"] for query in read.captured_queries if "COUNT(" in query["sql"]]
         named = '"accounts_customer"."region_id" IN (' in counted
         assert named == (ON_POSTGRES and not whole), whole
+
+
+def _analyze() -> None:
+    """The planner's statistics of the customers as the test made them (rolled back with it)."""
+    if ON_POSTGRES:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE accounts_customer")
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the planner's statistics are PostgreSQL's")
+def test_a_territory_that_is_most_of_the_table_is_counted_without_its_regions_named(cast, territory):
+    """Named, a large territory's hundreds of codes are tested on every row PostgreSQL reads whole anyway (a
+    province's staff searching for a rare two-character word: the count took half again as long): a territory
+    holding a large share of the table by the planner's statistics is counted by its path alone, to the same
+    count; before any statistics, its regions are named."""
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.visibility import territory_of_lists
+
+    for index in range(30):
+        CustomerFactory(region=territory[("wuhou", "jinjiang", "fucheng")[index % 3]], name=f"天府科技{index}")
+    CustomerFactory.create_batch(3, region=territory["tianhe"], name="广州科技")
+    paul = cast["paul"]
+    path = territory_of_lists(paul)
+    rows = Customer.objects.visible_to(paul).filter(name__contains="科技").order_by("code")
+    for analyzed in (False, True):
+        if analyzed:
+            _analyze()
+        paginator = EstimatingPaginator(rows, 2, territory=path, estimate_first=True)
+        with CaptureQueriesContext(connection) as read:
+            assert (paginator.count, paginator.estimated) == (30, False)
+        (counted,) = [query["sql"] for query in read.captured_queries if "COUNT(" in query["sql"]]
+        assert ('"accounts_customer"."region_id" IN (' in counted) == (not analyzed)
+        assert (paginator.share() > 0.8) == analyzed
+
+
+def test_an_empty_page_of_a_territorys_list_reads_no_rows(cast, territory):
+    """A filtered list counted empty shows its empty page without reading the territory's rows for it."""
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.visibility import territory_of_lists
+
+    CustomerFactory.create_batch(5, region=territory["wuhou"])
+    paul = cast["paul"]
+    rows = Customer.objects.visible_to(paul).filter(name__contains="霹雳").order_by("code")
+    paginator = EstimatingPaginator(rows, 2, territory=territory_of_lists(paul), estimate_first=True)
+    with CaptureQueriesContext(connection) as read:
+        page = paginator.get_page(1)
+        assert list(page) == [] and paginator.count == 0
+    sqls = [query["sql"] for query in read.captured_queries]
+    assert not any("UNION ALL" in sql for sql in sqls)  # no walk of its regions
+    # PostgreSQL: the planner's estimate, the territory's regions, the count; SQLite: the count
+    assert len(sqls) == (3 if ON_POSTGRES else 1), sqls
 
 
 @pytest.mark.parametrize("first_of_each_region", [True, False])
