@@ -73,6 +73,13 @@ EXTRA = [
     ("hq", "/customers/?search=科技"),
     ("provincial_staff", "/customers/?search=科技"),
     ("head_last_city", "/customers/?search=科技"),
+    # rare words of two characters: none of a million names (霹雳), and 109 (崇州), found by reading every name
+    ("hq", "/customers/?search=霹雳"),
+    ("provincial_staff", "/customers/?search=霹雳"),
+    ("hq", "/customers/?search=崇州"),
+    ("provincial_staff", "/customers/?search=崇州"),
+    ("head", "/customers/?search=崇州"),
+    ("head_last_city", "/customers/?search=政府"),
     # the filtered lists of the territory seeded last, and a page past the first of its incomplete teams
     ("head_last_city", "/customers/?tier=A"),
     ("head_last_city", "/customers/?status=active&page=3"),
