@@ -8,6 +8,8 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import timezone
+
 from accounts.rules import vip_level_for
 from accounts.validators import USCC_ALPHABET, uscc_check_character
 from crm.bulk import BulkWriter, next_id
@@ -356,6 +358,12 @@ class CustomerSeeder:
             else f"{city.name}{region.name if region.level != 'city' else ''}{rng.choice(STREETS)}{rng.randint(1, 999)}号"  # noqa: E501
         )
         list_level = "provincial" if handsets >= 2000 else "city"
+        # Filed when its history starts (a province's base is years old; this year's new customers are a few in a
+        # hundred), not all on the day of the seed: the year's new customers are what new-customer targets count.
+        filed_on = self._status_history(customer_id, status)
+        filed_at = self.clock.stamp(
+            datetime.datetime.combine(filed_on, datetime.time(9), tzinfo=timezone.get_current_timezone())
+        )
         self.customer_writer.add(
             (
                 customer_id,
@@ -377,11 +385,10 @@ class CustomerSeeder:
                 result.tier,
                 reasons,
                 self.rule_set.pk,
-                now,
+                filed_at,
                 now,
             )
         )
-        self._status_history(customer_id, status)
         if status == "active":
             self._bills(customer_id, spend, revenue)
         if result.tier:  # the tier's first entry in the customer's history: set on import
@@ -453,9 +460,10 @@ class CustomerSeeder:
         arpu, vip_level = self.member_bills[int(random_() * len(self.member_bills))]
         self.member_writer.add((customer_id, name, _mobile(self.serial), on_net, verified, arpu, vip_level, left_on))
 
-    def _status_history(self, customer_id: int, status: str) -> None:
+    def _status_history(self, customer_id: int, status: str) -> datetime.date:
         """Where the customer's status came from: most active customers have been so for years, about one in
-        twelve became active within the history (a prospect before); churned customers churned within it."""
+        twelve became active within the history (a prospect before); churned customers churned within it. Returns
+        the day the history starts."""
         random_ = self.history_rng.random
         today = self.clock.today
         history_days = self.history_months * 30
@@ -478,3 +486,4 @@ class CustomerSeeder:
         for (state, starts_on), following in zip(periods, [*periods[1:], None], strict=True):
             ends_on = following[1].isoformat() if following else None
             self.status_writer.add((customer_id, state, starts_on.isoformat(), ends_on))
+        return periods[0][1]
