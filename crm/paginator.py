@@ -60,7 +60,7 @@ class TerritoryPages(Paginator):
             rows = self.object_list
             if not self.territory:
                 self._regions = []
-            elif isinstance(rows, QuerySet) and connections[rows.db].vendor == "postgresql":
+            elif _on_postgresql(rows):
                 self._regions, self._share = _regions_and_share(rows, self.territory)
             else:
                 db = rows.db if isinstance(rows, QuerySet) else "default"
@@ -73,11 +73,15 @@ class TerritoryPages(Paginator):
     def share(self) -> float:
         """The share of the list's table that the territory's regions hold at least, by PostgreSQL's statistics of
         its region column (0 elsewhere, or before the table's first ANALYZE)."""
-        rows = self.object_list
-        if not isinstance(rows, QuerySet) or connections[rows.db].vendor != "postgresql":
+        if not _on_postgresql(self.object_list):
             return 0.0
         self.regions()
         return self._share
+
+
+def _on_postgresql(rows) -> bool:
+    """Whether `rows` is a query set of a PostgreSQL database (the planner's statistics and estimates are its)."""
+    return isinstance(rows, QuerySet) and connections[rows.db].vendor == "postgresql"
 
 
 def _regions_and_share(rows: QuerySet, territory: str) -> tuple[list[str], float]:
