@@ -16,12 +16,14 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from crm.lookups import uncased
 from crm.models import Region, TeamRoleKind, User
 from crm.periods import Period
 from crm.visibility import territory_of_lists, visible_regions
 
 from .models import Customer, CustomerStatus, Industry, Segment, Tier, team_roles
 from .selectors import SEARCH_ANYWHERE_LENGTH, active_on, filed_in_year, profile_complete
+from .validators import may_be_a_uscc, may_begin_a_code
 
 COMPLETENESS = [("complete", _("Complete")), ("incomplete", _("Incomplete"))]
 TIER_GROUPS = {"a": ("A+", "A"), "ab": ("A+", "A", "B"), "tiered": ("A+", "A", "B", "C")}
@@ -96,14 +98,10 @@ def staff_picker_attrs() -> dict[str, Any]:
     }
 
 
-def uncased(value: str) -> bool:
-    """Whether `value` reads the same in upper and lower case (Chinese characters, digits), so that a search for
-    it ignoring case finds what one heeding it does."""
-    return value.upper() == value == value.lower()
-
-
 def searched_by_index(value: str | None) -> bool:
-    """Whether a search of the customer list finds its names through the trigram indexes (three characters on)."""
+    """Whether a search of the customer list is a word long enough (three characters on) to be found in few names:
+    its list is read as it is. A word of two characters (科技 is in every tenth name) is read region by region; a
+    rare one (崇州) is still found by the names' pairs of characters (`anywhere`) when its rows are counted."""
     return len((value or "").strip()) >= SEARCH_ANYWHERE_LENGTH
 
 
@@ -174,10 +172,10 @@ class CustomerFilter(django_filters.FilterSet):
         fields = ["search", "tier", "region", "industry", "segment", "status", "manager"]
 
     # Filters that find few of a territory's customers, through indexes of their own (a manager's team roles, the
-    # month's status changes; a search of three characters or more, the name's trigrams: `searched_by_index`):
-    # their lists are read as they are, not region by region. A shorter search has no index to find it by: it is
-    # read region by region like a tier (a common word such as 科技 is in every tenth name, so its first pages come
-    # soon), and as it is once the rows checked run out.
+    # month's status changes; a search of three characters or more, the name's trigrams: `searched_by_index`): their
+    # lists are read as they are, not region by region. A shorter search may be common: it is read region by region
+    # like a tier (a word such as 科技 is in every tenth name, so its first pages come soon), and as it is once the
+    # rows checked run out (a rare word of two, 崇州, by the names' pairs of characters).
     SPARSE = ("manager", "lost_in")
 
     def territory_of_list(self, user: User) -> tuple[str | None, bool]:
@@ -216,17 +214,21 @@ class CustomerFilter(django_filters.FilterSet):
         if not value:
             return queryset
         indexed = searched_by_index(value)
-        if indexed or not uncased(value):
-            found = Q(name__icontains=value) | Q(code__istartswith=value)
-        else:
-            # A word shorter than a trigram is looked for in every name, where upper() costs three times the LIKE
-            # (1 M names: 356 against 109 ms). A word of Chinese characters or digits has no case to ignore.
-            found = Q(name__contains=value) | Q(code__startswith=value)
-        matches = queryset.filter(found | Q(uscc=value.upper()))
+        # A name holds the word anywhere (`anywhere`: a word of two by the names' pairs of characters, a longer one
+        # by their trigrams); a code starts with it, a short word of digits as written (the code's own index), else
+        # through the code's trigrams on UPPER(code); or it is the USCC. Codes and USCCs are looked at only when the
+        # word may be one: the rows the name's index finds are then checked by its condition alone, not by every
+        # condition of an OR.
+        found = Q(name__anywhere=value)
+        if may_begin_a_code(value):
+            found |= Q(code__istartswith=value) if indexed or not uncased(value) else Q(code__startswith=value)
+        if may_be_a_uscc(value):
+            found |= Q(uscc=value.upper())
+        matches = queryset.filter(found)
         if indexed and not self.data.get("ordering"):
             # Matches are few; ordering by an unindexed expression of the code keeps PostgreSQL from walking the
             # whole code index in order for a LIMIT and lets it sort the few rows the trigram indexes found. A
-            # shorter word has no trigram: the planner weighs walking the code index against reading every name.
+            # shorter word may be common: the planner weighs walking the code index against the rows its pair gives.
             matches = matches.order_by(Upper("code"))
         return matches
 

@@ -32,7 +32,7 @@ from .models import (
     team_roles,
 )
 from .rules import FINE_REGION_LEVELS
-from .validators import CUSTOMER_CODE_RE
+from .validators import CUSTOMER_CODE_RE, may_be_a_uscc, may_begin_a_code
 
 
 def has_key_person_mobile() -> Exists:
@@ -207,7 +207,8 @@ def mobiles_shown(*, user: User, customer: Customer, where: str, mobiles: int) -
 SEARCH_SHOWN = 8
 SEARCH_MIN_LENGTH = 2
 SEARCH_MAX_LENGTH = 100
-# From three characters a name matches anywhere (trigram indexes); shorter, at its start (prefix indexes).
+# From three characters a name matches anywhere (the indexes of a name's pairs or trigrams); shorter, at its start
+# (prefix indexes): a word of two is in too many names for the shortest of them to come first at once.
 SEARCH_ANYWHERE_LENGTH = 3
 
 
@@ -238,11 +239,17 @@ def search(*, user: User, query: str, shown: int = SEARCH_SHOWN) -> SearchResult
         return results
     anywhere = len(text) >= SEARCH_ANYWHERE_LENGTH
     name = Q(name__icontains=text) if anywhere else Q(name__startswith=text)
-    # Codes are compared as typed and in capitals (the code's own index serves both), USCCs in capitals.
-    code = Q(code__startswith=text) | Q(code__startswith=text.upper())
+    # A customer's name through its pairs of characters (`anywhere`), a key person's through its trigrams.
+    customer = Q(name__anywhere=text) if anywhere else name
+    # Codes are compared as typed and in capitals (the code's own index serves both), USCCs in capitals; each only
+    # when the text may be one (the rows the name's index finds are then checked by the LIKE alone).
+    if may_begin_a_code(text):
+        customer |= Q(code__startswith=text) | Q(code__startswith=text.upper())
+    if may_be_a_uscc(text):
+        customer |= Q(uscc=text.upper())
     visible = Customer.objects.visible_to(user)
     found = list(
-        visible.filter(name | code | Q(uscc=text.upper()))
+        visible.filter(customer)
         .order_by()
         .select_related("region")
         .only("code", "name", "uscc", "tier", "region__name")[: shown + 1]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.lookups import uncased
 from crm.validators import USCC_ALPHABET, USCC_WEIGHTS, uscc_check_character, uscc_error, validate_uscc
 
 __all__ = [
@@ -21,6 +22,21 @@ __all__ = [
 MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits only: \d would also take full-width ones
 # A customer code is addressed in URLs (/customers/{code}/), so it keeps to characters that need no escaping.
 CUSTOMER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+_CODE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def may_begin_a_code(text: str) -> bool:
+    """Whether a customer code (`CUSTOMER_CODE_RE`) may begin with `text`, case ignored: not when `text` is longer
+    than a code or holds a character that is none of a code's and has no case to turn into one (a Chinese
+    character, a space). A search need not look for such a word among the codes."""
+    return len(text) <= 32 and all(c in _CODE_CHARACTERS or not uncased(c) for c in text)
+
+
+def may_be_a_uscc(text: str) -> bool:
+    """Whether `text` in capitals, as a search compares it, is as long as a USCC."""
+    return len(text.upper()) == 18
 
 
 def validate_customer_code(value: str) -> None:

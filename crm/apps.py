@@ -10,7 +10,7 @@ class CrmConfig(AppConfig):
         from celery.signals import task_postrun, task_prerun
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
-        from . import lookups  # noqa: F401 - registers `distinct_from`
+        from . import lookups  # noqa: F401 - registers `distinct_from`, `anywhere`
         from .api import schema  # noqa: F401 - registers the API token's OpenAPI scheme
 
         user_logged_in.connect(_refreshed_at_login, dispatch_uid="crm.session_refreshed")

@@ -96,16 +96,19 @@ class Duplicate:
         }
 
 
-def _candidates(rows: QuerySet, *, name: str, uscc: str | None, fields: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The rows with the same USCC (a unique or partial index) and those whose name contains the name's core (the
-    trigram index on UPPER(name) on PostgreSQL, as the customer search; SQLite reads the table), a few of each."""
+def _candidates(
+    rows: QuerySet, *, name: str, uscc: str | None, fields: tuple[str, ...], contains: str = "icontains"
+) -> list[dict[str, Any]]:
+    """The rows with the same USCC (a unique or partial index) and those whose name contains the name's core (on
+    PostgreSQL the index on UPPER(name): a prospect's trigrams, a customer's pairs of characters with `contains`
+    "anywhere", as the customer search; SQLite reads the table), a few of each."""
     found: dict[int, dict[str, Any]] = {}
     if uscc:
         for row in rows.filter(uscc=uscc.upper()).order_by().values(*fields)[:DUPLICATE_CANDIDATES]:
             found[row["pk"]] = row
     core = name_core(name)
     if len(core) >= MIN_CORE:
-        for row in rows.filter(name__icontains=core).order_by().values(*fields)[:DUPLICATE_CANDIDATES]:
+        for row in rows.filter(**{f"name__{contains}": core}).order_by().values(*fields)[:DUPLICATE_CANDIDATES]:
             found.setdefault(row["pk"], row)
     return list(found.values())
 
@@ -123,7 +126,8 @@ def possible_duplicates(
     same address (`rules.duplicate_reason`). Customers first."""
     duplicates: list[Duplicate] = []
     customer_fields = ("pk", "code", "name", "address", "uscc", "status")
-    for row in _candidates(Customer.objects.visible_to(user), name=name, uscc=uscc, fields=customer_fields):
+    customers = Customer.objects.visible_to(user)
+    for row in _candidates(customers, name=name, uscc=uscc, fields=customer_fields, contains="anywhere"):
         reason = duplicate_reason(
             name=name,
             address=address,
