@@ -6,6 +6,8 @@ equivalent and needs none at the embedded default's sizes.
 
 from django.db import migrations
 
+from crm.migration_operations import RunSQLOnPostgreSQL
+
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS customer_name_trgm ON accounts_customer USING gin (UPPER(name) gin_trgm_ops)",
@@ -14,19 +16,7 @@ FORWARD = [
 BACKWARD = ["DROP INDEX IF EXISTS customer_name_trgm", "DROP INDEX IF EXISTS customer_code_trgm"]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in BACKWARD:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0003_industries")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgreSQL(FORWARD, BACKWARD)]

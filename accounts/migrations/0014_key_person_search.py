@@ -4,6 +4,8 @@ in a province). PostgreSQL only, as the customers' own trigram indexes (0004).""
 
 from django.db import migrations
 
+from crm.migration_operations import RunSQLOnPostgreSQL
+
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS keyperson_name_trgm ON accounts_keyperson USING gin (UPPER(name) gin_trgm_ops)",
@@ -13,19 +15,7 @@ FORWARD = [
 BACKWARD = ["DROP INDEX IF EXISTS keyperson_name_trgm", "DROP INDEX IF EXISTS keyperson_mobile_prefix"]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in BACKWARD:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0013_customer_location")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgreSQL(FORWARD, BACKWARD)]

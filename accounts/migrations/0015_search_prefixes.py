@@ -5,6 +5,8 @@ as the trigram indexes (0004, 0014)."""
 
 from django.db import migrations
 
+from crm.migration_operations import RunSQLOnPostgreSQL
+
 FORWARD = [
     "CREATE INDEX IF NOT EXISTS customer_name_prefix ON accounts_customer (name varchar_pattern_ops)",
     "CREATE INDEX IF NOT EXISTS keyperson_name_prefix ON accounts_keyperson (name varchar_pattern_ops)",
@@ -20,19 +22,7 @@ BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in BACKWARD:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0014_key_person_search")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgreSQL(FORWARD, BACKWARD)]

@@ -6,20 +6,15 @@ unique constraint's index stays. PostgreSQL only, as the index."""
 
 from django.db import migrations
 
+from crm.migration_operations import RunSQLOnPostgreSQL
+
 INDEX = "accounts_customer_uscc_42621b7f_like"
-
-
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON accounts_customer (uscc varchar_pattern_ops)")
 
 
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0017_customer_region_code_tier_index")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgreSQL(
+            [f"DROP INDEX IF EXISTS {INDEX}"],
+            [f"CREATE INDEX IF NOT EXISTS {INDEX} ON accounts_customer (uscc varchar_pattern_ops)"],
+        )]

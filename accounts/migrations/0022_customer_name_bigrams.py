@@ -4,6 +4,8 @@ word of two characters (崇州, 政府) is found among a million names by the in
 
 from django.db import migrations
 
+from crm.migration_operations import RunSQLOnPostgreSQL
+
 FORWARD = [
     "CREATE INDEX IF NOT EXISTS customer_name_bigrams ON accounts_customer "
     'USING gin ((crm_bigrams(UPPER(name)) COLLATE "C"))'
@@ -11,19 +13,7 @@ FORWARD = [
 BACKWARD = ["DROP INDEX IF EXISTS customer_name_bigrams"]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in BACKWARD:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0021_customer_created_index"), ("crm", "0018_bigrams_function")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgreSQL(FORWARD, BACKWARD)]

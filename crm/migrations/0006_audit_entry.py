@@ -4,6 +4,8 @@ import django.core.serializers.json
 import django.utils.timezone
 from django.db import migrations, models
 
+from crm.migration_operations import RunSQLOnPostgreSQL
+
 # The trail is append-only: on PostgreSQL no UPDATE or DELETE of an entry gets through, whoever asks.
 APPEND_ONLY = """
 CREATE FUNCTION crm_auditentry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -18,16 +20,6 @@ NOT_APPEND_ONLY = """
 DROP TRIGGER IF EXISTS crm_auditentry_append_only ON crm_auditentry;
 DROP FUNCTION IF EXISTS crm_auditentry_append_only();
 """
-
-
-def append_only(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY, params=None)
-
-
-def not_append_only(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(NOT_APPEND_ONLY, params=None)
 
 
 class Migration(migrations.Migration):
@@ -63,5 +55,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['customer_id', '-at'], name='audit_customer_at_idx'), models.Index(fields=['-at'], name='audit_at_idx'), models.Index(fields=['user_id', '-at'], name='audit_user_at_idx'), models.Index(fields=['object_type', 'object_id', '-at'], name='audit_object_at_idx')],
             },
         ),
-        migrations.RunPython(append_only, not_append_only),
+        RunSQLOnPostgreSQL([APPEND_ONLY], [NOT_APPEND_ONLY]),
     ]

@@ -2,19 +2,11 @@
 
 from django.db import migrations, models
 
+from crm.migration_operations import RunSQLOnPostgreSQL
+
 # A time range of the trail (the audit list's since/until) on PostgreSQL: BRIN, as the entries come in time order.
 BRIN = "CREATE INDEX IF NOT EXISTS audit_at_brin ON crm_auditentry USING brin (at)"
 NO_BRIN = "DROP INDEX IF EXISTS audit_at_brin"
-
-
-def brin(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BRIN)
-
-
-def no_brin(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(NO_BRIN)
 
 
 class Migration(migrations.Migration):
@@ -48,5 +40,5 @@ class Migration(migrations.Migration):
             model_name='auditentry',
             index=models.Index(fields=['customer_id', '-id'], name='audit_customer_idx'),
         ),
-        migrations.RunPython(brin, no_brin),
+        RunSQLOnPostgreSQL([BRIN], [NO_BRIN]),
     ]

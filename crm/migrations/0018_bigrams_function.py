@@ -10,6 +10,8 @@ every pair of a word is among the pairs of a text that contains it."""
 
 from django.db import migrations
 
+from crm.migration_operations import RunSQLOnPostgreSQL
+
 FORWARD = r"""
 CREATE OR REPLACE FUNCTION crm_bigrams(text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT (string_to_array(regexp_replace(replace($1, E'\x1f', ''), '(..)', E'\\1\x1f', 'g'), E'\x1f'))
@@ -21,17 +23,7 @@ $$
 BACKWARD = "DROP FUNCTION IF EXISTS crm_bigrams(text)"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [("crm", "0017_region_path_statistics")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgreSQL([FORWARD], [BACKWARD])]

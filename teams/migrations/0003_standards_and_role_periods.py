@@ -8,6 +8,8 @@ over every role would cost bulk loads twice as much. SQLite has no exclusion con
 
 from django.db import migrations
 
+from crm.migration_operations import RunSQLOnPostgreSQL
+
 FOUR_MANAGERS = ["service_manager", "product_manager", "network_manager", "billing_manager"]
 TOP_TEAM = ["customer_manager", *FOUR_MANAGERS, "second_manager"]
 DEFAULT_STANDARDS = [
@@ -40,21 +42,12 @@ def create_standards(apps, schema_editor):
         )
 
 
-def add_exclusion(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in EXCLUSION:
-            schema_editor.execute(statement)
-
-
-def drop_exclusion(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE teams_teamrole DROP CONSTRAINT IF EXISTS teamrole_manager_periods_never_overlap")
-
-
 class Migration(migrations.Migration):
     dependencies = [("teams", "0002_standards_and_visits")]
 
     operations = [
         migrations.RunPython(create_standards, migrations.RunPython.noop),
-        migrations.RunPython(add_exclusion, drop_exclusion),
+        RunSQLOnPostgreSQL(
+            EXCLUSION, ["ALTER TABLE teams_teamrole DROP CONSTRAINT IF EXISTS teamrole_manager_periods_never_overlap"]
+        ),
     ]
