@@ -24,14 +24,12 @@ MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits only: \d would also 
 CUSTOMER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
-_CODE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-
-
 def may_begin_a_code(text: str) -> bool:
-    """Whether a customer code (`CUSTOMER_CODE_RE`) may begin with `text`, case ignored: not when `text` is longer
-    than a code or holds a character that is none of a code's and has no case to turn into one (a Chinese
-    character, a space). A search need not look for such a word among the codes."""
-    return len(text) <= 32 and all(c in _CODE_CHARACTERS or not uncased(c) for c in text)
+    """Whether a customer code may begin with `text`, case ignored: the start of a code is a code itself
+    (`CUSTOMER_CODE_RE`), and a character with case outside ASCII might be one of a code's in capitals. Not a text
+    with a character that is none of a code's and has no case (a Chinese character, a space): a search need not
+    look for it among the codes."""
+    return bool(CUSTOMER_CODE_RE.match(text)) or any(not c.isascii() and not uncased(c) for c in text)
 
 
 def may_be_a_uscc(text: str) -> bool:
