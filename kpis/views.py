@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
@@ -152,6 +153,15 @@ class Cell:
     link: str | None = None  # the customers behind a count, when the figures are today's
     link_count: int | None = None
 
+    def __html__(self) -> str:
+        if self.link:
+            shown = format_html(
+                '<a class="text-reset" data-drill-count="{}" href="{}">{}</a>', self.link_count, self.link, self.display
+            )
+        else:
+            shown = conditional_escape(self.display)
+        return format_html('<td class="num {}">{}</td>', self.status, shown)
+
 
 @dataclass
 class Row:
@@ -160,6 +170,12 @@ class Row:
     scope: selectors.Scope
     url: str
     cells: list[Cell]  # one per metric shown
+
+    @property
+    def cells_html(self) -> str:
+        """The row's cells, marked up here rather than in the template: a department's page of 50 managers by 15
+        metrics is 750 cells, whose lookups in the template took a sixth of the page's time."""
+        return format_html_join("", "{}", ((cell,) for cell in self.cells))
 
 
 def _rows(
@@ -227,12 +243,11 @@ def _idle_departments(scope: selectors.Scope, month: Period) -> dict | None:
 def _staleness(user, scope: selectors.Scope, found: selectors.Figures, period: Period) -> dict | None:
     """When the figures were computed, and the jobs that rewrote their customers since (a tier recompute, an
     import), so that the page says they predate them; for those who may, the way to compute them again now."""
-    run = found.run
-    if run is None or run.finished_at is None:
+    if found.computed_at is None:
         return None
-    changes = selectors.changes_since(run.finished_at, scope.extent) if scope.extent is not None else []
+    changes = selectors.changes_since(found.computed_at, scope.extent) if scope.extent is not None else []
     return {
-        "computed_at": run.finished_at,
+        "computed_at": found.computed_at,
         "as_of": found.as_of,
         "changes": changes,
         "may_recompute": bool(changes) and may(user, RECOMPUTE_RULE),

@@ -15,7 +15,7 @@ from teams.rules import MANAGER_CAPACITY, Standard
 from teams.selectors import standards
 
 from ..metrics import METRIC_BY_CODE, SNAPSHOT_METRICS, Metric, add_totals, zero_totals
-from ..models import KpiJobRun, KpiSnapshot
+from ..models import KpiSnapshot
 from ..totals import count_rows
 from .scopes import Scope, department_managers
 from .targets import province_code, targets_for, verified_only_provinces
@@ -48,7 +48,7 @@ class Figures:
     period: Period
     by_metric: dict[str, Figure] = field(default_factory=dict)
     as_of: datetime.date | None = None
-    run: KpiJobRun | None = None  # the computation that wrote them, when read (`figures_and_trend`)
+    computed_at: datetime.datetime | None = None  # when the computation that wrote them ended (`figures_and_trend`)
 
     def __iter__(self):
         return iter(self.by_metric.values())
@@ -84,15 +84,15 @@ def figures_and_trend(
     found = Figures(scope, period)
     index = {p.start: i for i, p in enumerate(periods)}
     values: dict[str, list[Decimal | None]] = {metric.code: [None] * len(periods) for metric in SNAPSHOT_METRICS}
+    # Tuples, not instances: a year of some 40 metrics is 480 rows.
     rows = KpiSnapshot.objects.filter(
         period__gte=periods[0].start, period__lte=period.start, **scope.snapshot_filter
-    ).select_related("run")
-    for row in rows:
-        values[row.metric][index[row.period]] = row.value
-        if row.period == period.start:
-            metric = METRIC_BY_CODE[row.metric]
-            found.by_metric[row.metric] = Figure(metric, row.numerator, row.denominator, row.value, targets[row.metric])
-            found.as_of, found.run = row.as_of, row.run
+    ).values_list("metric", "period", "numerator", "denominator", "value", "as_of", "run__finished_at")
+    for code, start, numerator, denominator, value, as_of, computed_at in rows:
+        values[code][index[start]] = value
+        if start == period.start:
+            found.by_metric[code] = Figure(METRIC_BY_CODE[code], numerator, denominator, value, targets[code])
+            found.as_of, found.computed_at = as_of, computed_at
     found.by_metric = {m.code: found.by_metric[m.code] for m in SNAPSHOT_METRICS if m.code in found.by_metric}
     return found, values
 
@@ -143,14 +143,17 @@ def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Deci
     for scope in scopes:
         condition |= Q(**scope.snapshot_filter)
     keyed = {(scope.kind, getattr(scope, scope.kind).pk): Figures(scope, period) for scope in scopes}
-    rows = KpiSnapshot.objects.filter(condition, period=period.start)
+    # Read as tuples: a department's page of 50 managers is some 2 000 rows, whose model instances cost more than
+    # the query (成都's head: 14 ms of the page's 150).
+    rows = KpiSnapshot.objects.filter(condition, period=period.start).values_list(
+        "kind", "region_id", "department_id", "manager_id", "metric", "numerator", "denominator", "value", "as_of"
+    )
+    column = {"region": 1, "department": 2, "manager": 3}
     for row in rows:
-        key = (row.kind, getattr(row, f"{row.kind}_id"))
-        metric = METRIC_BY_CODE[row.metric]
-        keyed[key].by_metric[row.metric] = Figure(
-            metric, row.numerator, row.denominator, row.value, targets[row.metric]
-        )
-        keyed[key].as_of = row.as_of
+        kind, code = row[0], row[4]
+        found = keyed[(kind, row[column[kind]])]
+        found.by_metric[code] = Figure(METRIC_BY_CODE[code], row[5], row[6], row[7], targets[code])
+        found.as_of = row[8]
     for result in keyed.values():
         result.by_metric = {m.code: result.by_metric[m.code] for m in SNAPSHOT_METRICS if m.code in result.by_metric}
     return list(keyed.values())
