@@ -98,6 +98,9 @@ if not DEBUG:
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
 
+# Django's, but a select written without a template per option (`crm.forms.FormRenderer`).
+FORM_RENDERER = "crm.forms.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
