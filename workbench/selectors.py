@@ -11,8 +11,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, FloatField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Cast, Coalesce, JSONObject
+from django.db.models import Case, Count, F, FilteredRelation, FloatField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from accounts.models import Customer
@@ -217,6 +217,13 @@ def _snapshots_of(period: datetime.date, metric: str) -> QuerySet[KpiSnapshot]:
     ).order_by()
 
 
+def _snapshot_of(period: datetime.date, metric: str) -> FilteredRelation:
+    return FilteredRelation(
+        "kpi_snapshots",
+        condition=Q(kpi_snapshots__period=period, kpi_snapshots__kind=ScopeKind.MANAGER, kpi_snapshots__metric=metric),
+    )
+
+
 def _count_of(rows: QuerySet) -> Coalesce:
     per_owner = rows.filter(owner=OuterRef("pk")).order_by().values("owner").annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(per_owner), 0)
@@ -239,13 +246,20 @@ def team_rows(head: User, today: datetime.date | None = None) -> Team:
     if period is None:
         ranked = ranked.order_by(idle.desc(), "username")
     else:
-        rate = _snapshots_of(period.start, "visit_compliance_rate")
-        percent = Cast("numerator", FloatField()) * 100 / Cast("denominator", FloatField())
+        # The two figures it is ranked by joined, each the manager's one snapshot of the month: one pass over the
+        # month's rows of each metric (成都's 6 562 managers: 35 ms, where a subquery per manager took 60–110).
         ranked = ranked.annotate(
-            # ranked by one subquery each, over every manager of the department; the rest is read for those shown
-            compliance=Coalesce(Subquery(rate.filter(denominator__gt=0).annotate(p=percent).values("p")[:1]), 101.0),
-            visit_overdue=Subquery(_snapshots_of(period.start, "visits_overdue").values("numerator")[:1]),
-            visit_rate=Subquery(rate.values(pair=JSONObject(met="numerator", base="denominator", as_of="as_of"))[:1]),
+            rate=_snapshot_of(period.start, "visit_compliance_rate"),
+            overdue=_snapshot_of(period.start, "visits_overdue"),
+        )
+        percent = Cast("rate__numerator", FloatField()) * 100 / Cast("rate__denominator", FloatField())
+        ranked = ranked.annotate(
+            compliance=Coalesce(Case(When(rate__denominator__gt=0, then=percent)), 101.0),
+            visit_overdue=F("overdue__numerator"),
+            visit_met=F("rate__numerator"),
+            visit_base=F("rate__denominator"),
+            visits_as_of=F("rate__as_of"),
+            # read for the rows shown only
             customers=Subquery(_snapshots_of(period.start, "customer_count").values("numerator")[:1]),
         ).order_by("compliance", Coalesce("visit_overdue", 0).desc(), idle.desc(), "username")
     rows, as_of = [], None
@@ -254,13 +268,13 @@ def team_rows(head: User, today: datetime.date | None = None) -> Team:
         if period is not None:
             row.customers = _whole(manager.customers)
             row.visit_overdue = _whole(manager.visit_overdue)
-            if manager.visit_rate is not None:
-                row.visit_met, row.visit_base = _whole(manager.visit_rate["met"]), _whole(manager.visit_rate["base"])
-                as_of = max(as_of or "", manager.visit_rate["as_of"])
+            row.visit_met, row.visit_base = _whole(manager.visit_met), _whole(manager.visit_base)
+            if manager.visits_as_of is not None:
+                as_of = max(as_of or manager.visits_as_of, manager.visits_as_of)
         rows.append(row)
-    return Team(rows, team.count(), datetime.date.fromisoformat(as_of) if as_of else None)
+    return Team(rows, team.count(), as_of)
 
 
 def _whole(value) -> int | None:
-    """A count of a snapshot, read as a decimal or from JSON (a number, or text on SQLite)."""
+    """A count of a snapshot (a decimal), as a whole number."""
     return None if value is None else int(Decimal(str(value)))

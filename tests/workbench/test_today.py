@@ -268,7 +268,7 @@ def test_a_heads_team_is_ranked_in_the_database_whatever_its_size(cast, customer
 
     today = timezone.localdate()
     kpi_compute(period=Period(today.replace(day=1)), as_of=today)
-    selectors.team_rows(cast["dora"], today)  # warm up: SQLite's JSON support is asked once
+    selectors.team_rows(cast["dora"], today)  # warm up
     with django_assert_num_queries(3):  # the latest period, the ranked rows, the department's count
         small = selectors.team_rows(cast["dora"], today)
     for n in range(30):
