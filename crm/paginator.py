@@ -34,6 +34,7 @@ def _counted_page(paginator: CountedPaginator | EstimatingPaginator, number) -> 
         paginator.territory,
         whole=paginator.whole,
         regions=paginator.regions,
+        share=paginator.share,
         keys=paginator.keys,
     )
     return paginator._get_page(rows, number, paginator)
@@ -71,8 +72,8 @@ class TerritoryPages(Paginator):
     keys: list | None = None
 
     def share(self) -> float:
-        """The share of the list's table that the territory's regions hold at least, by PostgreSQL's statistics of
-        its region column (0 elsewhere, or before the table's first ANALYZE)."""
+        """The share of the list's table that the territory's regions hold, as PostgreSQL's statistics of its region
+        column estimate it (0 elsewhere, or before the table's first ANALYZE)."""
         if not _on_postgresql(self.object_list):
             return 0.0
         self.regions()
@@ -86,20 +87,32 @@ def _on_postgresql(rows) -> bool:
 
 def _regions_and_share(rows: QuerySet, territory: str) -> tuple[list[str], float]:
     """The codes of the regions under `territory`, and the share of the rows of `rows`' table they hold by the
-    planner's statistics (the frequencies of the region column's most common values: a lower bound), in one query."""
+    planner's statistics of the region column, in one query: as PostgreSQL estimates a value's rows, the frequency
+    of each of its most common values, and for each other region that holds rows (one probe of the region's index
+    each) an even part of what those leave (a province's 193 regions at a million customers, of which the
+    statistics name 100: 0.785 by the common ones, 1.0 in all)."""
     meta = rows.model._meta
-    regions = connections[rows.db].ops.quote_name(Region._meta.db_table)
+    quote = connections[rows.db].ops.quote_name
+    regions, table, column = quote(Region._meta.db_table), quote(meta.db_table), quote(meta.get_field("region").column)
     with connections[rows.db].cursor() as cursor:
         cursor.execute(
-            f"WITH territory AS (SELECT code FROM {regions} WHERE starts_with(path, %s)) "
-            "SELECT code, (SELECT COALESCE(SUM(common.freq), 0) FROM pg_stats AS stats, "
-            "unnest(stats.most_common_vals::text::text[], stats.most_common_freqs) AS common (code, freq) "
-            "WHERE stats.schemaname = current_schema() AND stats.tablename = %s AND stats.attname = %s "
-            "AND common.code IN (SELECT code FROM territory)) FROM territory",
-            [territory, meta.db_table, meta.get_field("region").column],
+            f"WITH territory AS (SELECT code FROM {regions} WHERE starts_with(path, %s)), "
+            "stats AS MATERIALIZED (SELECT most_common_vals::text::text[] AS vals, most_common_freqs AS freqs, "
+            "null_frac, CASE WHEN n_distinct >= 0 THEN n_distinct "
+            "ELSE -n_distinct * (SELECT reltuples FROM pg_class WHERE oid = %s::regclass) END AS kinds FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = %s AND attname = %s), "
+            "held AS (SELECT COALESCE(SUM(common.freq), 0) AS freq, array_agg(common.code) AS named "
+            "FROM stats, unnest(stats.vals, stats.freqs) AS common (code, freq) "
+            "WHERE common.code IN (SELECT code FROM territory)) "
+            "SELECT code, (SELECT LEAST(1, held.freq + CASE WHEN stats.kinds > cardinality(stats.vals) "
+            "THEN (1 - stats.null_frac - (SELECT SUM(freq) FROM unnest(stats.freqs) AS freq)) "
+            "* (SELECT COUNT(*) FROM territory WHERE NOT code = ANY(COALESCE(held.named, '{}')) "
+            f"AND EXISTS (SELECT FROM {table} WHERE {column} = territory.code)) "
+            "/ (stats.kinds - cardinality(stats.vals)) ELSE 0 END) FROM stats, held) FROM territory",
+            [territory, table, meta.db_table, meta.get_field("region").column],
         )
         found = cursor.fetchall()
-    return [code for code, _share in found], float(found[0][1]) if found else 0.0
+    return [code for code, _share in found], float(found[0][1] or 0) if found else 0.0
 
 
 class CountedPaginator(TerritoryPages):
@@ -150,7 +163,13 @@ class OpenPaginator(TerritoryPages):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         rows = _read_rows(
-            self.object_list, bottom, bottom + self.per_page + 1, self.territory, whole=self.whole, regions=self.regions
+            self.object_list,
+            bottom,
+            bottom + self.per_page + 1,
+            self.territory,
+            whole=self.whole,
+            regions=self.regions,
+            share=self.share,
         )
         if not rows and number > 1:
             raise EmptyPage(_("That page contains no results"))
@@ -173,6 +192,7 @@ def _read_rows(
     *,
     whole: bool,
     regions: Callable[[], list[str]],
+    share: Callable[[], float],
     keys: list | None = None,
 ) -> list:
     """The rows `bottom` to `top` of the list `rows`, region by region for a `territory` (`_territory_keys`). Deep in
@@ -184,7 +204,7 @@ def _read_rows(
     if keys is not None:  # the whole list's keys, in order, read by its count
         keys = keys[bottom:top]
     elif territory:
-        keys = _territory_keys(rows, territory, bottom, top, whole=whole, regions=regions)
+        keys = _territory_keys(rows, territory, bottom, top, whole=whole, regions=regions, share=share)
     if keys is None:
         if bottom < DEFERRED_FROM or not isinstance(rows, QuerySet):
             return list(rows[bottom:top])
@@ -209,7 +229,14 @@ _EACH_ROW = -7_390_211_553
 
 
 def _territory_keys(
-    rows, territory: str, bottom: int, top: int, *, whole: bool, regions: Callable[[], list[str]]
+    rows,
+    territory: str,
+    bottom: int,
+    top: int,
+    *,
+    whole: bool,
+    regions: Callable[[], list[str]],
+    share: Callable[[], float],
 ) -> list | None:
     """The keys of the rows `bottom` to `top` of a territory's list in code order, read region by region from the
     index on (region, code). None where this does not apply (another order, another database, a deep page, a
@@ -228,8 +255,11 @@ def _territory_keys(
     try:
         # Each region's first rows by LATERAL for customers alone: for visits that branch is the list's query,
         # which joins each visit to its customer for the visibility rule; they merge their regions instead.
-        if whole and top <= WHOLE_TOP_MAX and order == [("code", False)]:
-            return _first_of_each_region(rows, territory, bottom, top)
+        if whole and order == [("code", False)]:
+            if top <= WHOLE_TOP_MAX:
+                return _first_of_each_region(rows, territory, bottom, top)
+            if share() >= WALK_SHARE:
+                return _walked(rows, regions(), bottom, top)
         return _merged_regions(rows, regions(), bottom, top, order, whole=whole)
     except EmptyResultSet:  # a list that can hold nothing
         return []
@@ -277,6 +307,28 @@ def _first_of_each_region(rows, territory: str, bottom: int, top: int) -> list |
             f"SELECT page.col1 FROM (SELECT code FROM {region} WHERE starts_with(path, %s)) AS each (code) "
             f"CROSS JOIN LATERAL ({each_sql}) AS page (col1, col2) ORDER BY page.col2 LIMIT %s OFFSET %s",
             [territory, *each_params, top - bottom, bottom],
+        )
+        return [key for (key,) in cursor.fetchall()]
+
+
+# A territory holding this share of the table or more (a province's staff where the product serves one province)
+# has its whole list's deep pages read in the table's own order, its rows told by their region.
+WALK_SHARE = 0.9
+
+
+def _walked(rows, regions: list[str], bottom: int, top: int) -> list:
+    """The keys of the rows `bottom` to `top` of a territory's whole list in code order, read through the code's
+    index, each row's region looked up among the territory's (a hashed list): for a territory that holds nearly
+    every row (WALK_SHARE), what the walk reads past its own rows is at most the rest of the table, and it is cheaper
+    than merging its regions, some 200 of a province (page 1 000 at a million customers: 17 ms against 60–85)."""
+    connection = connections[rows.db]
+    quote = connection.ops.quote_name
+    meta = rows.model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(meta.pk.column)} FROM {quote(meta.db_table)} "
+            f"WHERE {quote(meta.get_field('region').column)} = ANY(%s) ORDER BY {quote('code')} LIMIT %s OFFSET %s",
+            [regions, top - bottom, bottom],
         )
         return [key for (key,) in cursor.fetchall()]
 
