@@ -216,7 +216,7 @@ class CustomerFilter(django_filters.FilterSet):
         indexed = searched_by_index(value)
         # A name holds the word anywhere (`anywhere`: a word of two by the names' pairs of characters, a longer one
         # by their trigrams); a code starts with it, a short word of digits as written (the code's own index), else
-        # through the code's trigrams on UPPER(code); or it is the USCC. Codes and USCCs are looked at only when the
+        # case ignored (the B-tree on UPPER(code)); or it is the USCC. Codes and USCCs are looked at only when the
         # word may be one: the rows the name's index finds are then checked by its condition alone, not by every
         # condition of an OR.
         found = Q(name__anywhere=value)
