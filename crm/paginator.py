@@ -536,7 +536,7 @@ def _count(
     rows = rows.order_by().values("pk")  # the list's own columns (subqueries, some) are not needed to count it
     connection = connections[rows.db]
     postgresql = connection.vendor == "postgresql"
-    estimate = _planned_rows(rows) if postgresql and estimate_first else None
+    estimate = planned_rows(rows) if postgresql and estimate_first else None
     if estimate is not None and estimate >= max(exact_below * FAR_PAST, TRUSTED_FROM):
         return estimate, True, None
     # `regions`: the codes of the territory whose rows these are. Named in the count, they hold the same rows, and
@@ -552,7 +552,7 @@ def _count(
         return capped, False, keys
     if not postgresql:
         return rows.count(), False, None
-    return max(_planned_rows(rows) if estimate is None else estimate, exact_below), True, None
+    return max(planned_rows(rows) if estimate is None else estimate, exact_below), True, None
 
 
 def _keys_in_order(listed: QuerySet, counted: QuerySet, limit: int) -> list | None:
@@ -574,8 +574,8 @@ def _keys_in_order(listed: QuerySet, counted: QuerySet, limit: int) -> list | No
         return [key for (key,) in cursor.fetchall()]
 
 
-def _planned_rows(rows: QuerySet) -> int:
-    """The planner's estimate of how many rows a query returns, to three significant figures."""
+def planned_rows(rows: QuerySet) -> int:
+    """The planner's estimate of how many rows a query returns, to three significant figures (PostgreSQL)."""
     try:
         sql, params = rows.query.sql_with_params()
     except EmptyResultSet:
