@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.lookups import uncased
 from crm.models import Region, TeamRoleKind, User
-from crm.paginator import planned_rows
+from crm.paginator import lists_are_long, planned_rows
 from crm.periods import Period
 from crm.visibility import territory_of_lists, visible_regions
 
@@ -211,11 +211,13 @@ class CustomerFilter(django_filters.FilterSet):
         return (region.path if region is not None else territory), whole
 
     def _searched_by_index(self, value: str | None) -> bool:
-        """`searched_by_index`, but not a common code prefix (`common_code_prefix`, asked once a list)."""
+        """`searched_by_index`, but not a common code prefix (`common_code_prefix`, asked once a list) in a long list
+        (a territory's, the country's): an account manager's few customers are sorted at once whatever the word."""
         if not searched_by_index(value):
             return False
         if not hasattr(self, "_common_prefix"):
-            self._common_prefix = common_code_prefix((value or "").strip())
+            user = getattr(self.request, "user", None)
+            self._common_prefix = lists_are_long(user) and common_code_prefix((value or "").strip())
         return not self._common_prefix
 
     def filter_tier_group(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:

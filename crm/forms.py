@@ -9,8 +9,9 @@ from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .audit import plain
@@ -37,12 +38,20 @@ class FormRenderer(DjangoTemplates):
 
 
 def _attrs_html(attrs: Mapping[str, Any]) -> str:
-    """django/forms/widgets/attrs.html: each attribute but those False, one True bare, values escaped."""
+    """django/forms/widgets/attrs.html: each attribute but those False, one True bare, values escaped unless safe
+    (`stringformat` keeps a safe value safe)."""
     return "".join(
-        f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{escape(value)}"'
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
+
+
+def _shown(value: Any) -> str:
+    """A value as a template writes `{{ value }}`: in local time, localized, escaped unless safe."""
+    return conditional_escape(localize(template_localtime(value)))
 
 
 def _select_html(widget: Mapping[str, Any]) -> SafeString:
@@ -50,10 +59,10 @@ def _select_html(widget: Mapping[str, Any]) -> SafeString:
     parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs_html(widget["attrs"])}>']
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
         parts.extend(
-            f'\n  <option value="{escape(option["value"])}"{_attrs_html(option["attrs"])}>'
-            f"{conditional_escape(localize(option['label']))}</option>\n"
+            f'\n  <option value="{conditional_escape(option["value"])}"{_attrs_html(option["attrs"])}>'
+            f"{_shown(option['label'])}</option>\n"
             for option in options
         )
         if group_name:

@@ -98,17 +98,19 @@ def _regions_and_share(rows: QuerySet, territory: str) -> tuple[list[str], float
         cursor.execute(
             f"WITH territory AS (SELECT code FROM {regions} WHERE starts_with(path, %s)), "
             "stats AS MATERIALIZED (SELECT most_common_vals::text::text[] AS vals, most_common_freqs AS freqs, "
+            "COALESCE(cardinality(most_common_vals::text::text[]), 0) AS common, "
             "null_frac, CASE WHEN n_distinct >= 0 THEN n_distinct "
             "ELSE -n_distinct * (SELECT reltuples FROM pg_class WHERE oid = %s::regclass) END AS kinds FROM pg_stats "
             "WHERE schemaname = current_schema() AND tablename = %s AND attname = %s), "
             "held AS (SELECT COALESCE(SUM(common.freq), 0) AS freq, array_agg(common.code) AS named "
             "FROM stats, unnest(stats.vals, stats.freqs) AS common (code, freq) "
             "WHERE common.code IN (SELECT code FROM territory)) "
-            "SELECT code, (SELECT LEAST(1, held.freq + CASE WHEN stats.kinds > cardinality(stats.vals) "
-            "THEN (1 - stats.null_frac - (SELECT SUM(freq) FROM unnest(stats.freqs) AS freq)) "
+            # (a column of values too even for a list of common ones has none: every region is then "the rest")
+            "SELECT code, (SELECT LEAST(1, held.freq + CASE WHEN round(stats.kinds) > stats.common "
+            "THEN (1 - stats.null_frac - COALESCE((SELECT SUM(freq) FROM unnest(stats.freqs) AS freq), 0)) "
             "* (SELECT COUNT(*) FROM territory WHERE NOT code = ANY(COALESCE(held.named, '{}')) "
             f"AND EXISTS (SELECT FROM {table} WHERE {column} = territory.code)) "
-            "/ (stats.kinds - cardinality(stats.vals)) ELSE 0 END) FROM stats, held) FROM territory",
+            "/ GREATEST(round(stats.kinds) - stats.common, 1) ELSE 0 END) FROM stats, held) FROM territory",
             [territory, table, meta.db_table, meta.get_field("region").column],
         )
         found = cursor.fetchall()

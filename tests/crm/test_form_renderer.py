@@ -3,9 +3,12 @@ templates for it, whatever the select holds."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates, get_default_renderer
+from django.utils.safestring import mark_safe
 
 from crm.forms import FormRenderer
 from crm.models import Region
@@ -28,6 +31,19 @@ class Everything(forms.Form):
         widget=forms.Select(attrs={"class": "form-select", "disabled": True, "hidden": False, "data-x": 'q"<&>'}),
     )
     year = forms.TypedChoiceField(choices=[(2026, 2026), (2025, 2025)], coerce=int)
+    # a date as a group's name and an aware time as a label: local time, localized, as a template writes them
+    dated = forms.ChoiceField(
+        choices=[
+            (datetime.date(2026, 1, 2), [("x", datetime.datetime(2026, 1, 1, 20, 0, tzinfo=datetime.UTC))]),
+            ("y", "Y"),
+        ],
+        required=False,
+    )
+    safe = forms.ChoiceField(
+        choices=[(mark_safe("a&amp;b"), mark_safe("<b>bold</b>"))],
+        widget=forms.Select(attrs={"title": mark_safe("a&amp;b"), "data-plain": "a&b"}),
+        required=False,
+    )
 
 
 class OwnOption(forms.Select):
@@ -60,6 +76,10 @@ def test_a_select_is_written_as_djangos_templates_write_it(data):
     assert ours == theirs
     assert "<option" in ours["grouped"] and "<optgroup" in ours["grouped"]
     assert "&lt;red&gt;" in ours["grouped"]
+    assert (
+        'title="a&amp;b"' in ours["safe"] and 'data-plain="a&amp;b"' in ours["safe"] and "<b>bold</b>" in ours["safe"]
+    )
+    assert "2026-01-01 20:00" not in ours["dated"]  # shown in local time (Asia/Shanghai: 2 January, 04:00)
 
 
 @pytest.mark.django_db
