@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Concat, Upper
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.functional import lazy
+from django.utils.functional import cached_property, lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm.lookups import uncased
@@ -204,21 +204,21 @@ class CustomerFilter(django_filters.FilterSet):
         if territory is None or not self.is_valid():
             return None, False
         data = self.form.cleaned_data
-        if any(data.get(name) for name in self.SPARSE) or self._searched_by_index(data.get("search")):
+        if any(data.get(name) for name in self.SPARSE) or self._searched_by_index:
             return None, False
         region = data.get("region")
         whole = not any(value for name, value in data.items() if name not in ("region", "ordering"))
         return (region.path if region is not None else territory), whole
 
-    def _searched_by_index(self, value: str | None) -> bool:
-        """`searched_by_index`, but not a common code prefix (`common_code_prefix`, asked once a list) in a long list
-        (a territory's, the country's): an account manager's few customers are sorted at once whatever the word."""
+    @cached_property
+    def _searched_by_index(self) -> bool:
+        """`searched_by_index` of the valid form's search, but not a common code prefix (`common_code_prefix`, the
+        planner asked once a list) in a long list (a territory's, the country's): an account manager's few customers
+        are sorted at once whatever the word."""
+        value = (self.form.cleaned_data.get("search") or "").strip()
         if not searched_by_index(value):
             return False
-        if not hasattr(self, "_common_prefix"):
-            user = getattr(self.request, "user", None)
-            self._common_prefix = lists_are_long(user) and common_code_prefix((value or "").strip())
-        return not self._common_prefix
+        return not (lists_are_long(getattr(self.request, "user", None)) and common_code_prefix(value))
 
     def filter_tier_group(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         return queryset.filter(tier__in=TIER_GROUPS[value])
@@ -240,7 +240,7 @@ class CustomerFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        indexed = self._searched_by_index(value)
+        indexed = self._searched_by_index
         # A name holds the word anywhere (`anywhere`: a word of two by the names' pairs of characters, a longer one
         # by their trigrams); a code starts with it, a short word of digits as written (the code's own index), else
         # case ignored (the B-tree on UPPER(code)); or it is the USCC. Codes and USCCs are looked at only when the

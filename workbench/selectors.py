@@ -217,7 +217,8 @@ def _snapshots_of(period: datetime.date, metric: str) -> QuerySet[KpiSnapshot]:
     ).order_by()
 
 
-def _snapshot_of(period: datetime.date, metric: str) -> FilteredRelation:
+def _joined_snapshot(period: datetime.date, metric: str) -> FilteredRelation:
+    """The manager's one snapshot of `metric` in the month, joined (`_snapshots_of` is the same row as a subquery)."""
     return FilteredRelation(
         "kpi_snapshots",
         condition=Q(kpi_snapshots__period=period, kpi_snapshots__kind=ScopeKind.MANAGER, kpi_snapshots__metric=metric),
@@ -249,8 +250,8 @@ def team_rows(head: User, today: datetime.date | None = None) -> Team:
         # The two figures it is ranked by joined, each the manager's one snapshot of the month: one pass over the
         # month's rows of each metric (成都's 6 562 managers: 35 ms, where a subquery per manager took 60–110).
         ranked = ranked.annotate(
-            rate=_snapshot_of(period.start, "visit_compliance_rate"),
-            overdue=_snapshot_of(period.start, "visits_overdue"),
+            rate=_joined_snapshot(period.start, "visit_compliance_rate"),
+            overdue=_joined_snapshot(period.start, "visits_overdue"),
         )
         percent = Cast("rate__numerator", FloatField()) * 100 / Cast("rate__denominator", FloatField())
         ranked = ranked.annotate(

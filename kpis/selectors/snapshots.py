@@ -148,12 +148,11 @@ def figures_of_many(scopes: list[Scope], period: Period, targets: dict[str, Deci
     rows = KpiSnapshot.objects.filter(condition, period=period.start).values_list(
         "kind", "region_id", "department_id", "manager_id", "metric", "numerator", "denominator", "value", "as_of"
     )
-    column = {"region": 1, "department": 2, "manager": 3}
-    for row in rows:
-        kind, code = row[0], row[4]
-        found = keyed[(kind, row[column[kind]])]
-        found.by_metric[code] = Figure(METRIC_BY_CODE[code], row[5], row[6], row[7], targets[code])
-        found.as_of = row[8]
+    for kind, region_id, department_id, manager_id, code, numerator, denominator, value, as_of in rows:
+        scoped = {"region": region_id, "department": department_id, "manager": manager_id}[kind]
+        found = keyed[(kind, scoped)]
+        found.by_metric[code] = Figure(METRIC_BY_CODE[code], numerator, denominator, value, targets[code])
+        found.as_of = as_of
     for result in keyed.values():
         result.by_metric = {m.code: result.by_metric[m.code] for m in SNAPSHOT_METRICS if m.code in result.by_metric}
     return list(keyed.values())
