@@ -155,6 +155,17 @@ def reasons_sql(reasons: str, reasons_params: Sequence[Any], words: ReasonWords)
     """PostgreSQL for the reasons' text of each row, joined by the words' separator ('' when there are none):
     `reason_display` written in SQL over the jsonb array `reasons` (an SQL expression with its parameters), `words`
     a constant."""
+    joined, joined_params = reasons_joined_sql(reasons, reasons_params, words)
+    return (
+        f"CASE WHEN jsonb_array_length({reasons}) = 0 THEN '' ELSE ({joined}) END",
+        [*reasons_params, *joined_params],
+    )
+
+
+def reasons_joined_sql(reasons: str, reasons_params: Sequence[Any], words: ReasonWords) -> tuple[str, list[Any]]:
+    """The SELECT of one row and one column that `reasons_sql` reads: the reasons' text joined (NULL when there are
+    none). As a correlated subquery in a select list it keeps PostgreSQL from computing that list in its parallel
+    workers; as the subquery of a LATERAL join it does not (`tiering.exports.tier_list_sql`)."""
     operators = " ".join("WHEN %s THEN %s" for _op in COMPARISONS)
     operator_params = [item for op in COMPARISONS for item in (op, OPERATORS[op])]
 
@@ -178,10 +189,9 @@ def reasons_sql(reasons: str, reasons_params: Sequence[Any], words: ReasonWords)
     text_params = [OPERATORS["in"], *value_params, *operator_params, *threshold_params]
     money = ", ".join("%s" for _field in MONEY_FIELDS)
     sql = (
-        f"CASE WHEN jsonb_array_length({reasons}) = 0 THEN '' ELSE ("
         f"SELECT string_agg({text}, %s ORDER BY t.n) "
         f"FROM (SELECT %s::jsonb AS words) AS w CROSS JOIN jsonb_array_elements({reasons}) WITH ORDINALITY AS t(r, n) "
         "CROSS JOIN LATERAL (SELECT coalesce(w.words->'fields'->>(r->>'field'), r->>'field') AS name, "
-        f"(r->>'field') IN ({money}) AS money) AS l) END"
+        f"(r->>'field') IN ({money}) AS money) AS l"
     )
-    return sql, [*reasons_params, *text_params, words.separator, words.as_json(), *reasons_params, *MONEY_FIELDS]
+    return sql, [*text_params, words.separator, words.as_json(), *reasons_params, *MONEY_FIELDS]
