@@ -15,7 +15,8 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
@@ -154,13 +155,12 @@ class Cell:
     link_count: int | None = None
 
     def __html__(self) -> str:
+        """The cell as `format_html` would write it, spelt with f-strings: 750 cells a page (see Row.cells_html)."""
+        shown = conditional_escape(self.display)
         if self.link:
-            shown = format_html(
-                '<a class="text-reset" data-drill-count="{}" href="{}">{}</a>', self.link_count, self.link, self.display
-            )
-        else:
-            shown = conditional_escape(self.display)
-        return format_html('<td class="num {}">{}</td>', self.status, shown)
+            link, count = conditional_escape(self.link), conditional_escape(self.link_count)
+            shown = f'<a class="text-reset" data-drill-count="{count}" href="{link}">{shown}</a>'
+        return f'<td class="num {conditional_escape(self.status)}">{shown}</td>'
 
 
 @dataclass
@@ -175,7 +175,7 @@ class Row:
     def cells_html(self) -> str:
         """The row's cells, marked up here rather than in the template: a department's page of 50 managers by 15
         metrics is 750 cells, whose lookups in the template took a sixth of the page's time."""
-        return format_html_join("", "{}", ((cell,) for cell in self.cells))
+        return mark_safe("".join([cell.__html__() for cell in self.cells]))  # each cell escapes its own values
 
 
 def _rows(
