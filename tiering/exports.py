@@ -132,19 +132,18 @@ def tier_list_sql(
 ) -> tuple[str, list]:
     """The tier list as one SELECT, a row per customer in COLUMNS order, sorted by code.
 
-    For CSV the text columns are neutralised (in an outer SELECT, so that each column is computed once); for
-    XLSX they are left as they are (string cells are never formulas) and amounts come as floats, which is what
-    a spreadsheet stores. The manager is named as `User.display_name` names him (family name first, else the
-    username), joined from the customer managers of today: PostgreSQL probes the team roles' index per customer
-    as it would for a subquery in the select list, in half the time over a million customers (13 → 6 s for the
-    CSV, 26 → 19 s for the XLSX). A customer has one customer manager at a time at most (the team roles'
-    exclusion constraint), so the join adds no row.
+    For CSV the text columns are neutralised (in an outer SELECT); for XLSX they are left as they are (string
+    cells are never formulas) and amounts come as floats, which is what a spreadsheet stores. The manager is named
+    as `User.display_name` names him (family name first, else the username), joined from the customer managers of
+    today (a join, where a subquery in the select list took twice the time). A customer has one customer manager
+    at a time at most (the team roles' exclusion constraint), so the join adds no row.
 
     On PostgreSQL the reasons' text is a LATERAL join over each row's reasons rather than a subquery in the select
-    list, which would keep the list from being computed by parallel workers: with it, a million rows went out by
-    `COPY` in 5.1–5.4 s against 6.6–7.0 (and the join has no fence that would keep the planner from merging the two
-    SELECTs: it computes a label twice where the CSV's check reads it, and nothing costly).
+    list, which would keep the whole list from being computed by parallel workers; the two SELECTs are left for
+    the planner to merge (the outer one then computes a label's CASE twice, nothing costly). A million rows' CSV
+    went out in 4.5–4.7 s against 7.8–8.5 s (docs/PERFORMANCE.md, 2026-12-06).
     """
+    words = reason_words() if words is None else words
     postgres = connection.vendor == "postgresql"
     amount = F if for_csv else (lambda name: Cast(name, FloatField()))
     joined = F("pk")  # the key the manager is joined by, in the manager's column
@@ -188,8 +187,8 @@ def tier_list_sql(
     key_column, columns[manager_at] = columns[manager_at], "manager.shown"
     lateral, lateral_params = "", []
     if postgres:
-        reasons_sql, lateral_params = reasons_joined_sql(columns[-1], [], reason_words() if words is None else words)
-        lateral = f" LEFT JOIN LATERAL ({reasons_sql}) AS reasons (text) ON true"
+        joined_sql, lateral_params = reasons_joined_sql(columns[-1], [], words)
+        lateral = f" LEFT JOIN LATERAL ({joined_sql}) AS reasons (text) ON true"
         columns[-1] = "COALESCE(reasons.text, '')"
     # A text that starts like a formula is told by its first character's code point (`ascii` on PostgreSQL,
     # `unicode` on SQLite), compared with integers: cheaper than comparing its first letter as text, which cost a
