@@ -134,6 +134,12 @@ else:
     # Covering indexes (Index.include) are PostgreSQL's; elsewhere Django builds the same index without the carried
     # columns, which is what the embedded SQLite default needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+    # The embedded default serves pages while an import writes for minutes in one transaction: in write-ahead-log
+    # mode readers go on reading the last committed state instead of failing with "database is locked", and a
+    # second writer waits up to 20 s for the first (SQLite allows one at a time).
+    _sqlite = DATABASES["default"].setdefault("OPTIONS", {})
+    _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL;")
+    _sqlite.setdefault("timeout", 20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "crm.User"

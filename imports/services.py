@@ -350,7 +350,16 @@ def import_run_check(run: ImportRun, *, then: str = "preview") -> ImportRun:
             return import_run_write(run, checked=True)
         if then:
             return import_run_preview(run)
+        _run_checked(run)
         return run
+
+
+def _run_checked(run: ImportRun) -> None:
+    """The run is checked and valid and may be confirmed: `previewed`, once its preview's counts are in (a run
+    stays `validating` until then, so that a confirm in between is refused, not lost)."""
+    run.status = ImportStatus.PREVIEWED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
 
 
 def _run_started(run: ImportRun) -> None:
@@ -391,8 +400,6 @@ def _check(run: ImportRun) -> bool:
         stage.drop()
         return _invalid(run, issues)
     run.errors_count = 0
-    run.status = ImportStatus.PREVIEWED
-    run.finished_at = timezone.now()
     run.check_seconds = _seconds_since(run.started_at)
     run.save()
     return True
@@ -914,11 +921,10 @@ def import_run_preview(run: ImportRun) -> ImportRun:
             _run_failed(run, _("The preview stopped: %(error)s") % {"error": exc})
             raise
         _keep_counts(run, outcome)
-        run.status = ImportStatus.PREVIEWED
-        run.finished_at = timezone.now()
         if run.created == run.updated == run.removed == 0:
             run.message = _("This file changes nothing: every row is as it is already.")
         run.save()
+        _run_checked(run)
         progress_set(run, "previewed")
         return run
 
@@ -952,13 +958,17 @@ def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
     this process; otherwise (a confirm later on) those that read the database run again first, inside the
     transaction, since the database may have changed since the preview."""
     with _language(run), audit.through(AuditSource.IMPORT):
-        claimed = ImportRun.objects.filter(pk=run.pk, status__in=(ImportStatus.PREVIEWED, ImportStatus.FAILED)).update(
-            status=ImportStatus.WRITING, message=""
-        )
+        # A confirm takes a previewed run (or one whose write failed); the check's own write, the run it has just
+        # found valid.
+        ready = (ImportStatus.VALIDATING,) if checked else (ImportStatus.PREVIEWED, ImportStatus.FAILED)
+        claimed = ImportRun.objects.filter(pk=run.pk, status__in=ready).update(status=ImportStatus.WRITING, message="")
         run.refresh_from_db()
         if not claimed:
             raise RunRefused(
-                {"status": _("This import is not ready to be written (it is %(status)s).") % {"status": run.status}}
+                {
+                    "status": _("This import is not ready to be written (it is %(status)s).")
+                    % {"status": ImportStatus(run.status).label}
+                }
             )
         if not _staged(run):
             _run_failed(run, _("The checked rows of this import are gone; upload the file again."))
@@ -1063,7 +1073,8 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
         )[0]
     )
     moved = others[0] if others else 0
-    progress_set(run, "writing", 0, rows)
+    # (a preview is the same write, rolled back: its page says it is working out the preview, not writing)
+    progress_set(run, "previewing" if preview else "writing", 0, rows)
     # A first load checks the foreign keys of the tables it fills and builds their plain indexes once, at its end
     # (crm.bulk.first_load); a preview, rolled back, needs neither, so it has nothing dropped: it counts as no new
     # row there.
@@ -1094,7 +1105,7 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
         if "arrears_amount" in stage.names:
             outcome.update(_arrears(stage, path, moment, run.created_by))
     if kind.name in ("customers", "billing"):
-        progress_set(run, "tiers", rows, rows)
+        progress_set(run, "previewing" if preview else "tiers", rows, rows)
         if kind.name == "customers":
             with first_load(StatusPeriod._meta.db_table, loaded):
                 _status_history(stage, moment)

@@ -30,13 +30,23 @@ ModeField = _enum_field(ImportMode, "ImportModeEnum")
 StatusField = _enum_field(ImportStatus, "ImportStatusEnum")
 
 
+class SentBooleanField(serializers.BooleanField):
+    """A yes/no that, when the form sends it, must say yes or no: DRF reads an empty form value as not sent (here,
+    write the file at once); an empty `dry_run` is refused instead of taken for the write."""
+
+    def get_value(self, dictionary):
+        if self.field_name in dictionary and dictionary[self.field_name] == "":
+            return ""
+        return super().get_value(dictionary)
+
+
 class ImportUploadSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """An upload (multipart): the kind of extract, the file, the mode, and whether to stop at the preview."""
 
     kind = KindField()
     file = serializers.FileField(allow_empty_file=False, use_url=False)
     mode = ModeField(default=ImportMode.UPSERT)
-    dry_run = serializers.BooleanField(
+    dry_run = SentBooleanField(
         default=False, help_text=_("true: check and preview only; otherwise a valid file is written at once")
     )
 

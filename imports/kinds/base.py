@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.validators import CUSTOMER_CODE_RE, MOBILE_RE, USCC_ALPHABET, USCC_WEIGHTS, uscc_error
+from crm.models import RegionLevel
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -217,7 +218,10 @@ def parse_region(value: Any, lookups: Lookups) -> str:
     if level is None:
         raise CellError(_("No region has the code %(code)s (GB/T 2260, e.g. 510104).") % {"code": text})
     if level not in ("city", "county", "grid"):
-        raise CellError(_("A customer belongs to a city, a county or a grid, not to a %(level)s.") % {"level": level})
+        raise CellError(
+            _("A customer belongs to a city, a county or a grid, not to a %(level)s.")
+            % {"level": str(RegionLevel(level).label).lower()}
+        )
     if text not in lookups.filing_regions:
         raise CellError(_("The region %(code)s is outside your territory.") % {"code": text})
     return text
@@ -492,6 +496,11 @@ def parse_period(value: Any, lookups: Lookups) -> datetime.date:
     if value in BLANK:
         raise CellError(_("This column cannot be empty."))
     if isinstance(value, datetime.date):
+        # A workbook's date cell: Excel stores a typed 2026-08 as the first of August; another day (or a time of
+        # day) is a date, not a month, and is refused rather than cut to its month.
+        is_first = value.day == 1 and (not isinstance(value, datetime.datetime) or value.time() == datetime.time(0))
+        if not is_first:
+            raise CellError(_("A month is written YYYY-MM, e.g. 2026-03."))
         value = f"{value:%Y-%m}"
     match = PERIOD_RE.match(str(value).strip())
     if not match:

@@ -36,8 +36,15 @@ KIND = Kind(
         ),
         Column("active_users", "活跃用户数", parse_integer, "integer", "85", _("a whole number ≥ 0")),
         Column("monthly_revenue", "月收入", parse_money(), "numeric", "1700.00", _("CNY, ≥ 0, at most 2 decimals")),
+        # Not a column every file must have (one that updates the users alone leaves the dates as they are), but
+        # where it is, a holding's date of subscription is never empty.
         Column(
-            "subscribed_on", "订购日期", parse_date(), "date", "2024-03-01", _("YYYY-MM-DD; required for a new holding")
+            "subscribed_on",
+            "订购日期",
+            parse_date(required=True),
+            "date",
+            "2024-03-01",
+            _("YYYY-MM-DD; required for a new holding"),
         ),
         Column(
             "last_used_on",

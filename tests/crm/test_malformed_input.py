@@ -69,6 +69,12 @@ def test_not_found_under_the_api_is_json_and_a_page_elsewhere_in_chinese(api, ca
     assert "找不到页面" in response.content.decode()
 
 
+def test_an_object_not_found_under_the_api_says_so_in_chinese_without_naming_its_model(api, cast):
+    """`get_object_or_404` words its 404 in English with the model's name; the API answers as for any path."""
+    response = api(cast["paul"]).get("/api/v1/imports/999999/")
+    assert (response.status_code, response.json()) == (404, {"detail": "未找到。"})
+
+
 def test_the_server_error_page_stands_alone_in_the_users_language():
     from crm.errors import server_error
 

@@ -47,6 +47,22 @@ def test_no_environment_means_sqlite_and_eager_celery():
     assert "django.db.backends.sqlite3 True Asia/Shanghai zh-hans" in result.stdout
 
 
+def test_the_embedded_sqlite_lets_pages_read_while_an_import_writes(tmp_path):
+    """Write-ahead-log mode: a reader reads the last committed state while another connection holds the write
+    lock (an import's long transaction), instead of failing with "database is locked"."""
+    path = tmp_path / "embedded.sqlite3"
+    script = (
+        "import sqlite3; from django.db import connection as c; cur = c.cursor(); "
+        "cur.execute('CREATE TABLE t (x integer)'); cur.execute('INSERT INTO t VALUES (1)'); "
+        f"w = sqlite3.connect({str(path)!r}, timeout=0, isolation_level=None); w.execute('BEGIN EXCLUSIVE'); "
+        "w.execute('INSERT INTO t VALUES (2)'); cur.execute('SELECT COUNT(*) FROM t'); "
+        "print('read', cur.fetchone()[0], c.settings_dict['OPTIONS']['timeout'])"
+    )
+    result = manage("shell", "-c", script, DATABASE_URL=f"sqlite:///{path}")
+    assert result.returncode == 0, result.stderr
+    assert "read 1 20" in result.stdout
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [

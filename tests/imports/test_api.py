@@ -356,6 +356,7 @@ def test_anonymous_callers_are_refused(api, cast):
         ({"mode": "merge"}, "mode"),
         ({"mode": "replace"}, "mode"),  # customers have no replace mode
         ({"dry_run": "perhaps"}, "dry_run"),
+        ({"dry_run": ""}, "dry_run"),  # sent empty: neither yes nor no, not taken for "write it"
     ],
 )
 def test_a_bad_kind_or_mode_is_400_naming_the_field(api, cast, fields, field):

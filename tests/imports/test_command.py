@@ -172,6 +172,9 @@ def test_a_missing_file_exits_2(cast, tmp_path):
     status, _out, err = run_command(tmp_path / "nowhere.csv")
     assert status == 2
     assert "No such file" in err
+    status, _out, err = run_command(tmp_path)  # there, but a directory: not a file to import
+    assert status == 2
+    assert "Not a regular file" in err
 
 
 def test_manage_py_ends_with_the_status(tmp_path):

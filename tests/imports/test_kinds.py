@@ -261,6 +261,24 @@ def test_holdings_replace_removes_products_not_listed_and_coverage_follows(paul,
     assert uncovered.filter(pk=alice.pk).exists()
 
 
+@pytest.mark.parametrize("product", ["VPMN", "DEDICATED_LINE"])
+def test_an_empty_date_of_subscription_is_a_cell_error_for_a_new_holding_and_an_existing_one(
+    paul, run_file, customers, product
+):
+    """A holding's date of subscription is never empty: where the file has the column, an empty cell is named
+    (line, column), not a database error that names neither, whether the holding is new (VPMN) or held already."""
+    alice = customers["alice"]
+    CustomerProduct.objects.create(customer=alice, product_id="DEDICATED_LINE", subscribed_on=datetime.date(2023, 1, 1))
+    rows = [["customer", "product", "active_users", "subscribed_on"], ["CD0001", product, "5", ""]]
+    run = run_file(paul, "holdings", csv_bytes(rows), then="write")
+    assert run.status == "invalid", run.message
+    assert [(error.line, error.column) for error in run.issues.all()] == [(2, "subscribed_on")]
+    assert CustomerProduct.objects.get(customer=alice, product_id="DEDICATED_LINE").subscribed_on == datetime.date(
+        2023, 1, 1
+    )
+    assert not CustomerProduct.objects.filter(customer=alice, product_id="VPMN").exists()
+
+
 def test_billing_latest_month_sets_the_customer_and_its_tier(paul, run_file, customers):
     alice = customers["alice"]
     rows = [
@@ -278,6 +296,23 @@ def test_billing_latest_month_sets_the_customer_and_its_tier(paul, run_file, cus
     )
     alice.refresh_from_db()
     assert (older.created, alice.monthly_spend) == (1, Decimal("150000"))  # an older month does not set the customer
+
+
+def test_a_workbook_date_is_a_billing_month_only_on_its_first_day(paul, run_file, customers, tmp_path, xlsx_reader):
+    """Excel stores a typed 2026-08 as the date 2026-08-01: that is the month. The 15th of August is a date, not a
+    month, and is named rather than cut to August."""
+    rows = [
+        ["customer", "period", "monthly_spend"],
+        ["CD0001", datetime.date(2026, 8, 1), "100"],
+        ["CD0001", datetime.date(2026, 9, 15), "200"],
+    ]
+    run = run_file(paul, "billing", xlsx_bytes(rows, tmp_path / "b.xlsx"), name="b.xlsx", then="write")
+    assert run.status == "invalid"
+    assert list(run.issues.values_list("line", "column")) == [(3, "period")]
+    rows.pop()
+    run = run_file(paul, "billing", xlsx_bytes(rows, tmp_path / "b.xlsx"), name="b.xlsx", then="write")
+    assert (run.status, run.created) == ("done", 1), list(run.issues.values_list("line", "message"))
+    assert BillingPeriod.objects.get(customer=customers["alice"]).period == datetime.date(2026, 8, 1)
 
 
 def test_do_not_call_numbers(paul, run_file):

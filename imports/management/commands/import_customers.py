@@ -86,8 +86,10 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown kind {kind}; one of: {', '.join(KINDS)}.", returncode=USAGE_ERROR)
         if mode not in ImportMode.values:
             raise CommandError(f"Unknown mode {mode}; one of: upsert, replace.", returncode=USAGE_ERROR)
-        if not source.is_file():
+        if not source.exists():
             raise CommandError(f"No such file: {source}", returncode=USAGE_ERROR)
+        if not source.is_file():
+            raise CommandError(f"Not a regular file: {source}", returncode=USAGE_ERROR)
         user = self._user(options["user"])
 
         run = self._create(user=user, kind=kind, mode=mode, source=source, dry_run=dry_run)

@@ -1,0 +1,49 @@
+"""A run's status says what it may do next: `previewed` only once its preview's counts are in, so that a confirm
+sent while the preview works is refused with a reason, not taken and lost (SPEC §8.4)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.models import Customer
+from imports import services
+from imports.models import ImportRun
+from imports.services import import_run_confirm, import_run_write
+
+from .conftest import csv_bytes
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["code", "name", "region"]
+
+
+def test_a_run_is_validating_until_its_preview_is_done_and_a_confirm_meanwhile_is_refused(cast, run_file, monkeypatch):
+    paul = cast["paul"]
+    seen = []
+    preview_write = services._write
+
+    def confirm_during_the_preview(run, stage, *, preview=False):
+        if preview:
+            during = ImportRun.objects.get(pk=run.pk)
+            seen.append((during.status, during.finished_at, services.progress_of(during)["phase"]))
+            with pytest.raises(ValidationError) as refused:
+                import_run_confirm(run=during, user=paul)
+            seen.append(str(refused.value))
+            with pytest.raises(ValidationError):
+                import_run_write(during)
+        return preview_write(run, stage, preview=preview)
+
+    monkeypatch.setattr(services, "_write", confirm_during_the_preview)
+    run = run_file(paul, "customers", csv_bytes([HEADER, ["G1", "甲", "510104"], ["G2", "乙", "510104"]]))
+    assert seen[0] == ("validating", None, "previewing")
+    assert "validating" not in seen[1] and "Validating" in seen[1]  # the status as people read it, not its code
+    assert (run.status, run.created) == ("previewed", 2) and run.finished_at is not None
+    assert not Customer.objects.exists()
+    import_run_write(import_run_confirm(run=run, user=paul))
+    assert ImportRun.objects.get(pk=run.pk).status == "done" and Customer.objects.count() == 2
+
+
+def test_a_file_written_at_once_goes_from_validating_to_done(cast, run_file):
+    run = run_file(cast["paul"], "customers", csv_bytes([HEADER, ["G1", "甲", "510104"]]), then="write")
+    assert (run.status, run.created) == ("done", 1), run.message
