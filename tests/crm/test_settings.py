@@ -63,6 +63,15 @@ def test_the_embedded_sqlite_lets_pages_read_while_an_import_writes(tmp_path):
     assert "read 1 20" in result.stdout
 
 
+def test_an_eager_task_in_the_embedded_default_warns_of_no_broker():
+    result = manage(
+        "shell", "-c", "from crm.tasks import notifications_deliver as t; print(t.delay(notification_ids=[]).get())"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'emails': 0" in result.stdout
+    assert "hostname" not in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
