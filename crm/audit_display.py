@@ -107,6 +107,9 @@ DETAIL_VALUES: Mapping[str, Mapping[Any, Any]] = {
         "nightly": gettext_lazy("Nightly"),
         "publish": gettext_lazy("Publishing"),
         "all": gettext_lazy("All"),
+        # a tier change's source (tiering's TierChangeSource) where it is not a job's
+        "import": gettext_lazy("Import"),
+        "override": gettext_lazy("Override"),
     },
     "tier_group": {"a": "A+ / A", "ab": "A+ / A / B", "tiered": gettext_lazy("Any tier")},
 }

@@ -106,7 +106,8 @@ class ImportRun(models.Model):
         indexes = [models.Index(fields=["kind", "status"], name="import_kind_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.pk} {self.kind} {self.file_name}"
+        # as the audit trail names the import a change came from: "#3 集团成员 · 成员.csv"
+        return f"#{self.pk} {self.get_kind_display()} · {self.file_name}"
 
     @property
     def duration(self) -> float | None:

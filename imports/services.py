@@ -961,7 +961,11 @@ def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
         # A confirm takes a previewed run (or one whose write failed); the check's own write, the run it has just
         # found valid.
         ready = (ImportStatus.VALIDATING,) if checked else (ImportStatus.PREVIEWED, ImportStatus.FAILED)
-        claimed = ImportRun.objects.filter(pk=run.pk, status__in=ready).update(status=ImportStatus.WRITING, message="")
+        # A check-only run (the API's dry_run) confirmed later is written after all: no longer a check only, for the
+        # jobs page and the figures that say they predate an import (`imports.extensions`).
+        claimed = ImportRun.objects.filter(pk=run.pk, status__in=ready).update(
+            status=ImportStatus.WRITING, message="", dry_run=False
+        )
         run.refresh_from_db()
         if not claimed:
             raise RunRefused(

@@ -151,7 +151,8 @@ class ImportsView(LoginRequiredMixin, View):
                 mode=form.cleaned_data["mode"],
                 file_name=upload.name,
                 path=path,
-                dry_run=True,
+                # not a check only: the page previews every file and writes it when its user confirms
+                dry_run=False,
             )
         except RunRefused as exc:
             add_service_errors(form, exc)

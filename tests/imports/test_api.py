@@ -80,6 +80,7 @@ def test_confirm_writes_a_previewed_run_and_a_second_confirm_is_refused(api, cas
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["status"], body["created"], body["updated"]) == ("done", 2, 0), body["message"]
+    assert (run["dry_run"], body["dry_run"]) == (True, False)  # checked only at first, then written after all
     assert body["progress"]["phase"] == "done"
     assert Customer.objects.get(code="N0001").monthly_spend == 1000.50
     assert Customer.objects.filter(code="N0002").exists()

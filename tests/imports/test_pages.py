@@ -8,7 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Customer, GroupMember
+from crm import jobboard as crm_jobboard
 from crm.celery import app as celery_app
+from imports import jobboard
+from imports.extensions import written_runs
 from imports.models import ImportRun, ImportStatus
 from imports.services import import_run_create
 
@@ -114,7 +117,8 @@ def test_upload_of_a_file_with_a_bad_uscc_names_the_line_and_writes_nothing(cast
     response = upload(client, BAD_USCC)
     run = ImportRun.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("imports:run", args=[run.pk])
-    assert (run.dry_run, run.file_name, run.created_by) == (True, "customers.csv", cast["paul"])
+    # the page previews every file and writes it on its user's confirm: not a check only
+    assert (run.dry_run, run.file_name, run.created_by) == (False, "customers.csv", cast["paul"])
     page = client.get(response["Location"])
     assert page.context["run"].status == ImportStatus.INVALID
     issues = list(page.context["issues"])
@@ -138,11 +142,16 @@ def test_upload_then_confirm_writes_and_shows_the_outcome(cast, login):
     html = page.content.decode()
     assert 'data-testid="count-created">2<' in html and reverse("imports:confirm", args=[run.pk]) in html
     assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
+    # on the jobs page the preview waits for its confirm; nothing is written yet for the KPIs to predate
+    assert jobboard._status(run) == crm_jobboard.WAITING
+    assert not written_runs(region=run.territory)[2].exists()
 
     response = client.post(reverse("imports:confirm", args=[run.pk]))
     assert response.status_code == 302 and response["Location"] == f"{run_url}?confirmed=1"
     run.refresh_from_db()
     assert run.status == ImportStatus.DONE
+    assert jobboard._status(run) == crm_jobboard.SUCCEEDED
+    assert list(written_runs(region=run.territory)[2]) == [run]  # the dashboard says its figures predate it
     assert Customer.objects.get(code="N0001").tier == "A"
     done = client.get(run_url).content.decode()
     assert 'data-testid="done"' in done and reverse("accounts:customer-list") in done

@@ -3,13 +3,18 @@ sent while the preview works is refused with a reason, not taken and lost (SPEC 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from accounts.models import Customer
 from imports import services
 from imports.models import ImportRun
 from imports.services import import_run_confirm, import_run_write
+from tests.factories import CustomerFactory
+from tiering.services import tier_refresh
 
 from .conftest import csv_bytes
 
@@ -47,3 +52,18 @@ def test_a_run_is_validating_until_its_preview_is_done_and_a_confirm_meanwhile_i
 def test_a_file_written_at_once_goes_from_validating_to_done(cast, run_file):
     run = run_file(cast["paul"], "customers", csv_bytes([HEADER, ["G1", "甲", "510104"]]), then="write")
     assert (run.status, run.created) == ("done", 1), run.message
+
+
+def test_a_customers_history_names_the_import_and_the_tier_changes_source_in_words(cast, login, run_file, territory):
+    """The history of a customer an import changed reads "导入：#N 集团客户 · file.csv" and "来源：导入", not the
+    run's raw string ("3 customers file.csv") or the source's code."""
+    customer = CustomerFactory(code="E0001", region=territory["jinjiang"], handset_count=10)
+    tier_refresh(customer=customer)
+    rows = [["客户编码", "手机数量", "状态"], ["E0001", "700", "churned"]]  # leaves the tiers: a tier change
+    run = run_file(cast["paul"], "customers", csv_bytes(rows), name="更新.csv", then="write")
+    assert (run.status, run.updated) == ("done", 1), run.message
+    response = login(cast["paul"]).get(reverse("accounts:customer-history", args=["E0001"]))
+    text = re.sub(r"\s*：\s*", "：", re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
+    assert f"#{run.pk} 集团客户 · 更新.csv" in text
+    assert "来源：导入" in text
+    assert f"{run.pk} customers" not in text and "：import" not in text
