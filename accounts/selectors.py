@@ -271,16 +271,16 @@ def search(*, user: User, query: str, shown: int = SEARCH_SHOWN) -> SearchResult
     return results
 
 
-def member_search(customer: Customer, text: str = "") -> QuerySet[GroupMember]:
-    """The customer's current group members, those whose mobile number starts with `text` (digits) or whose name
-    holds it, in the order they were added."""
-    members = customer.members.filter(member_current())
+def member_search(customer: Customer, text: str = "", *, left: bool = False) -> QuerySet[GroupMember]:
+    """The customer's current group members (with `left`, those who left, last to leave first), those whose mobile
+    number starts with `text` (digits) or whose name holds it, in the order they were added."""
+    members = customer.members.exclude(member_current()) if left else customer.members.filter(member_current())
     if text:
         found = Q(name__icontains=text)
         if text.isdigit():
             found |= Q(mobile__startswith=text)
         members = members.filter(found)
-    return members.order_by("id")
+    return members.order_by("-left_on", "id") if left else members.order_by("id")
 
 
 # -- group hierarchies (issue 21) ------------------------------------------------------------------------------------

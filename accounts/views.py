@@ -366,16 +366,17 @@ class GroupMemberRemoveView(CustomerPeopleView):
 
 class GroupMemberListView(LoginRequiredMixin, View):
     """The customer's current group members, paginated (a customer may have tens of thousands), searchable by
-    mobile number or name, each with their VIP level."""
+    mobile number or name, each with their VIP level; with `?left=1` those who left (a replacing import marks the
+    members BOSS no longer lists), each with the day they left."""
 
     template_name = "accounts/member_list.html"
 
     def get(self, request, code: str):
         customer = selectors.customer_get(user=request.user, code=code)
         search = request.GET.get("q", "").strip()[:50]
-        page = EstimatingPaginator(selectors.member_search(customer, search), MEMBER_PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        left = request.GET.get("left") == "1"
+        members = selectors.member_search(customer, search, left=left)
+        page = EstimatingPaginator(members, MEMBER_PAGE_SIZE).get_page(request.GET.get("page"))
         selectors.mobiles_shown(
             user=request.user, customer=customer, where=request.path, mobiles=sum(1 for m in page if m.mobile)
         )
@@ -386,7 +387,10 @@ class GroupMemberListView(LoginRequiredMixin, View):
                 "customer": customer,
                 "page": page,
                 "search": search,
-                "query": urlencode({"q": search}) if search else "",
+                "left": left,
+                "query": urlencode(
+                    {key: value for key, value in (("q", search), ("left", "1" if left else "")) if value}
+                ),
                 "may_change": may(request.user, "accounts.change_people", customer),
             },
         )

@@ -59,13 +59,15 @@ def _row(run: ImportRun) -> jobboard.JobRow:
             ngettext("%(count)s error in the file", "%(count)s errors in the file", run.errors_count)
             % {"count": f"{run.errors_count:,}"},
         )
+    # (outside the f-string, where the catalogue's extraction finds it)
+    check_only = " · " + _("check only") if run.dry_run else ""
     return jobboard.JobRow(
         kind=KIND,
         pk=run.pk,
         started_at=run.started_at or run.created_at,
         finished_at=run.finished_at,
         status=status,
-        status_label=run.get_status_display() + (f" · {_('check only')}" if run.dry_run else ""),
+        status_label=run.get_status_display() + check_only,
         started_by=run.created_by.display_name if run.created_by else "",
         scope=f"{run.get_kind_display()} · {run.territory.name} · {run.file_name}",
         counts=[

@@ -67,7 +67,7 @@ KIND = Kind(
             "统一社会信用代码",
             parse_uscc,
             "text",
-            "91350100M000100Y43",
+            "91510104MA6C5K8N9F",  # a Chengdu (510104) code, as the example's region
             _("18 characters, GB 32100-2015 check character; may be empty"),
             nullable=True,
         ),
@@ -114,7 +114,7 @@ KIND = Kind(
             "清单级别",
             parse_choice(ListLevel),
             "text",
-            "city",
+            "地市级清单",
             _("national, provincial or city (or their Chinese names)"),
         ),
         Column(
@@ -149,7 +149,7 @@ KIND = Kind(
             "状态",
             parse_choice(CustomerStatus),
             "text",
-            "active",
+            "在网",
             _("prospect, active or churned (or their Chinese names)"),
         ),
     ),

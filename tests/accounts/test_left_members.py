@@ -144,3 +144,22 @@ def test_admin_filters_members_by_membership(login, cast, members):
     assert current.status_code == left.status_code == 200
     assert [member.mobile for member in current.context["cl"].result_list] == [CURRENT]
     assert [member.mobile for member in left.context["cl"].result_list] == [LEFT]
+
+
+def test_member_page_lists_those_who_left_with_their_day_on_asking(login, cast, members):
+    """The members page lists the current members; its second view those a replacing import marked as left, each
+    with the day, with no edit button (their history is kept, not edited)."""
+    client = login(cast["alice"])
+    current = client.get("/customers/CD0001/members/")
+    html = current.content.decode()
+    assert CURRENT in html and LEFT not in html and 'href="/customers/CD0001/members/?left=1"' in html
+    left = client.get("/customers/CD0001/members/?left=1")
+    html = left.content.decode()
+    assert LEFT in html and CURRENT not in html
+    assert re.search(r'data-testid="left-on">2026-11-20 离开<', html)
+    assert re.search(r'data-testid="member-count">已离开 1 名成员<', html)
+    assert f"/members/{members['left'].pk}/edit/" not in html
+    searched = client.get("/customers/CD0001/members/?left=1&q=离网").content.decode()
+    assert LEFT in searched and 'name="left" value="1"' in searched
+    customer_page = client.get("/customers/CD0001/").content.decode()
+    assert 'href="/customers/CD0001/members/?left=1"' in customer_page

@@ -43,6 +43,8 @@ def test_account_manager_browses_customers_in_chinese(browser, live_server, cust
 def test_outsider_sees_not_found_and_phone_layout_works(browser, live_server, customers, screenshot):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
     page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the login form within a phone's width
     log_in(page, live_server, "bob")
     screenshot(page, "my-customers-phone")
     # The table fits the phone's width: no sideways scrolling of the page.
