@@ -261,7 +261,22 @@ class Header:
 
 
 def read_header(kind: Kind, cells: list[Any], issues: Issues) -> Header | None:
-    """Map the header row to the kind's columns: an unknown, duplicated or missing required column is an error."""
+    """Map the header row to the kind's columns: an unknown, duplicated or missing required column is an error.
+    A header that is another kind's (a members file uploaded as customers) says so, once, instead of listing each
+    of its columns as unknown."""
+    other = _kind_of_header(kind, cells)
+    if other is not None:
+        issues.add(
+            1,
+            "",
+            "",
+            _(
+                "These are the columns of a file of %(other)s, not of %(kind)s: choose %(other)s as the kind and "
+                "upload the file again."
+            )
+            % {"other": ImportKind(other.name).label, "kind": ImportKind(kind.name).label},
+        )
+        return None
     headers, columns, labels = kind.headers, [], []
     seen: dict[str, int] = {}
     for position, cell in enumerate(cells, start=1):
@@ -318,6 +333,24 @@ def read_header(kind: Kind, cells: list[Any], issues: Issues) -> Header | None:
                     % {"name": name, "label": column.label, "other": other, "other_label": partner.label},
                 )
     return Header(columns, labels) if issues.count == 0 else None
+
+
+def _kind_of_header(kind: Kind, cells: list[Any]) -> Kind | None:
+    """The one other kind whose columns the header names all of (its required ones among them), when some of them
+    are not `kind`'s; else None."""
+    texts = {as_text(cell).lstrip("\ufeff").strip() for cell in cells} - {""} - set(ERROR_FILE_COLUMNS)
+    if not texts or texts <= set(kind.headers):
+        return None
+    fitting = [
+        other
+        for other in KINDS.values()
+        if other is not kind
+        and texts <= set(other.headers)
+        and all(
+            column.name in {other.headers[text].name for text in texts} for column in other.columns if column.required
+        )
+    ]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def _positions(header_cells: list[Any], header: Header) -> list[int]:
