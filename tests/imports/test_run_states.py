@@ -67,3 +67,10 @@ def test_a_customers_history_names_the_import_and_the_tier_changes_source_in_wor
     assert f"#{run.pk} 集团客户 · 更新.csv" in text
     assert "来源：导入" in text
     assert f"{run.pk} customers" not in text and "：import" not in text
+
+
+def test_a_runs_encoding_is_named_as_people_name_it(cast, login, run_file):
+    run = run_file(cast["paul"], "customers", csv_bytes([HEADER, ["G1", "甲", "510104"]], "utf-8-sig"))
+    assert run.encoding == "utf-8-sig"
+    html = login(cast["paul"]).get(reverse("imports:run", args=[run.pk])).content.decode()
+    assert "UTF-8（带 BOM）" in html and "UTF-8-SIG" not in html
