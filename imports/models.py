@@ -105,16 +105,16 @@ class ImportRun(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["kind", "status"], name="import_kind_status_idx")]
 
+    def __str__(self) -> str:
+        # as the audit trail names the import a change came from: "#3 集团成员 · 成员.csv"
+        return f"#{self.pk} {self.get_kind_display()} · {self.file_name}"
+
     @property
     def encoding_display(self) -> str:
         """The file's encoding as people name it: UTF-8, UTF-8 with BOM (Python's codec says utf-8-sig), GB18030."""
         if self.encoding == "utf-8-sig":
             return str(_("UTF-8 with BOM"))
         return self.encoding.upper()
-
-    def __str__(self) -> str:
-        # as the audit trail names the import a change came from: "#3 集团成员 · 成员.csv"
-        return f"#{self.pk} {self.get_kind_display()} · {self.file_name}"
 
     @property
     def duration(self) -> float | None:
