@@ -36,6 +36,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REASON_HEADER = ERROR_FILE_COLUMNS[0]  # 错误原因
 REASON_SEPARATOR = "; "
 ISSUES_FETCH = 2_000
+MESSAGE_KEPT = ImportIssue._meta.get_field("message").max_length
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows of the error file handed to the response at a time.
 ROWS_PER_PIECE = 500
@@ -75,10 +76,15 @@ class ErrorFileCSV:
 
     The first row is the file's header (the first row with any text in it, as the importer reads it) with
     `错误原因` added last (an `错误原因` or `errors` column already there, from an earlier error file, is left out, so
-    that the reasons are this run's alone). Errors of the header itself (line 1) follow as a row of their own,
-    then every row that has errors, in line order, each with its reasons ("column: message", joined by "; ").
+    that the reasons are this run's alone). Errors of the header itself (line 1) and of the file as a whole (line 0)
+    follow as rows of their own, then every row that has errors, in line order, each with its reasons ("column:
+    message", joined by "; ") under `错误原因`, whatever the row's width: a row shorter than the header is padded, the
+    cells of a longer one beyond the header's columns come after the reasons. They stay unheaded there: fixed (the
+    stray cells moved where they belong or deleted), the file goes in as it is; left as they are, the row is again
+    one with too many cells — a header over them would be a column the importer does not know, or, read past like
+    `错误原因`, cells dropped without a word.
     A file that cannot be read at all gives the line, column, value and reason of each error instead, after a row
-    with the run's message.
+    with the run's message (unless an error says it already).
     """
 
     def __init__(self, run: ImportRun):
@@ -116,10 +122,11 @@ class ErrorFileCSV:
         width = len(header_cells)
         blank = [""] * len(kept)
 
-        def shaped(cells: list[Any]) -> list[str]:
-            """The cells under the header's columns (blank where the row is short), then any beyond them."""
+        def shaped(cells: list[Any], reasons: str) -> list[str]:
+            """The cells under the header's columns (blank where the row is short), the reasons, then the cells
+            beyond the header's columns."""
             own = [cell_text(cells[index]) if index < len(cells) else "" for index in kept]
-            return own + [cell_text(cell) for cell in cells[width:]]
+            return [*own, reasons, *(cell_text(cell) for cell in cells[width:])]
 
         yield [cell_text(header_cells[index]) for index in kept] + [REASON_HEADER]
         issues = _by_line(self._issues())
@@ -137,7 +144,7 @@ class ErrorFileCSV:
                     pending = next(issues, None)
                 if pending is not None and pending[0] == line:
                     self.rows += 1
-                    yield [*shaped(cells), pending[1]]
+                    yield shaped(cells, pending[1])
                     pending = next(issues, None)
         except FileRefused:  # the file was readable up to here when checked; nothing more to pair the errors with
             pass
@@ -145,17 +152,21 @@ class ErrorFileCSV:
             yield [*blank, pending[1]]
             pending = next(issues, None)
 
-    def _listing(self, message: str) -> Iterator[list[str]]:
+    def _listing(self, note: str) -> Iterator[list[str]]:
+        """The errors as a list (line, column, value, reason), after `note` or else the run's message, unless an
+        error says it (a file refused whole has its reason among its errors)."""
         yield [_("Line"), _("Column"), _("Value"), REASON_HEADER]
-        if message or self.run.message:
-            yield ["", "", "", message or self.run.message]
+        message = note or self.run.message
+        if message and not ImportIssue.objects.filter(run=self.run, message=message[:MESSAGE_KEPT]).exists():
+            yield ["", "", "", message]
         for issue in self._issues():
             yield [str(issue.line), issue.column, issue.value, issue.message]
 
 
 def _by_line(issues: Iterable[ImportIssue]) -> Iterator[tuple[int, str]]:
     """(line, its reasons joined) for each line that has errors, from errors in line order."""
-    line, reasons = None, []
+    line: int | None = None
+    reasons: list[str] = []
     for issue in issues:
         if issue.line != line:
             if line is not None:

@@ -420,6 +420,10 @@ def _check(run: ImportRun) -> bool:
         run.file_format, run.encoding = source.format, source.encoding
         stage = _read(run, kind, source, lookups, issues)
     except FileRefused as exc:
+        # What refuses the file is an error of the run too (the line where it went wrong, 0 for the file as a
+        # whole), so that a client counting errors, the error file and the command all see it.
+        for error in exc.errors:
+            issues.add(error.line, error.column, error.value, error.message)
         issues.flush()
         return _invalid(run, issues, message=str(exc))
     if stage is None:
@@ -480,7 +484,7 @@ def _read(run: ImportRun, kind: Kind, source: Source, lookups: Lookups, issues: 
     run.rows = count
     if count == 0:
         stage.drop()
-        raise FileRefused(_("The file has a header but no rows."))
+        raise FileRefused(_("The file has a header but no rows."), line=header_line)
     return stage
 
 
@@ -514,10 +518,11 @@ class RowReader:
             elif not any(as_text(cell) for cell in cells):
                 return 0
             else:
+                column, value = self._stray(cells)
                 issues.add(
                     line,
-                    "",
-                    "",
+                    column,
+                    value,
                     _("This row has %(cells)d cells; the header has %(header)d.")
                     % {"cells": len(cells), "header": width},
                 )
@@ -537,6 +542,16 @@ class RowReader:
             for label, cell, message in errors:
                 issues.add(line, label, cell, message)
         return self._counted()
+
+    def _stray(self, cells: list[Any]) -> tuple[str, Any]:
+        """Where a row of the wrong width parts from the header: the first of the header's columns it lacks (as the
+        file heads it), or its first filled cell beyond them (by its position, as an unheaded column is named, with
+        its value)."""
+        if len(cells) < self.width:
+            missing = [(position, label) for position, _parse, label in self.parsers if position >= len(cells)]
+            return (min(missing)[1] if missing else f"#{len(cells) + 1}"), ""
+        position = next(index for index in range(self.width, len(cells)) if as_text(cells[index]))
+        return f"#{position + 1}", cells[position]
 
     def progress(self, phase: str, done: int | None = None) -> None:
         progress_set(self.run, phase, self.count if done is None else done)

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy
 from accounts.validators import CUSTOMER_CODE_RE, MOBILE_RE, USCC_ALPHABET, USCC_WEIGHTS, uscc_error
 from crm.models import RegionLevel
 
+from ..files import CONTROL_RE, CONTROLS
+
 if TYPE_CHECKING:
     from django.db.models import Model
 
@@ -83,6 +85,9 @@ INTEGER_RE = re.compile(r"^[0-9]+$")
 DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 PERIOD_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 EARLIEST = datetime.date(1949, 10, 1)
+# The control characters of imports.files as a PostgreSQL bracket expression of the characters themselves (a text
+# value holds no NUL: the class starts at U+0001).
+CONTROLS_SQL = "[" + CONTROLS.replace("\x00-", "\x01-") + "]"
 
 
 def as_text(value: Any) -> str:
@@ -111,13 +116,26 @@ def parse_text(max_length: int, *, required: bool = False) -> Callable[[Any, Loo
             raise CellError(
                 _("At most %(max)d characters; this has %(count)d.") % {"max": max_length, "count": len(text)}
             )
+        control = CONTROL_RE.search(text)
+        if control:
+            # A workbook's cell (a CSV holding one is refused with the file, by imports.files, before any cell).
+            raise CellError(
+                _(
+                    "The cell holds %(char)s, a control character or a text-direction mark, which no BOSS field "
+                    "holds: remove it."
+                )
+                % {"char": f"U+{ord(control.group()):04X}"}
+            )
         return text
 
     def twin(cell: str, lookups: Lookups) -> CellSQL:
-        # Nothing to strip, no apostrophe before a formula character, within the length.
-        ok = f"(char_length({cell}) <= {int(max_length)} AND btrim({cell}, %s) = {cell} AND left({cell}, 1) <> '''')"
+        # Nothing to strip, no apostrophe before a formula character, within the length, no control character.
+        ok = (
+            f"(char_length({cell}) <= {int(max_length)} AND btrim({cell}, %s) = {cell} AND left({cell}, 1) <> '''' "
+            f"AND {cell} !~ %s)"
+        )
         ok = f"({cell} IS NULL OR {ok})" if not required else f"COALESCE({ok}, false)"
-        return CellSQL(ok, f"COALESCE({cell}, '')", (WHITESPACE,))
+        return CellSQL(ok, f"COALESCE({cell}, '')", (WHITESPACE, CONTROLS_SQL))
 
     SQL_TWINS[parse] = twin
     return parse

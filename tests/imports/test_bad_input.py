@@ -7,11 +7,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Customer, GroupMember
+from imports.files import CSV_FIELD_LIMIT
 from imports.models import ImportRun
 from imports.services import import_run_confirm, import_run_write
 from tests.factories import CustomerFactory
 
-from .conftest import csv_bytes
+from .conftest import csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +167,11 @@ def test_rows_with_too_many_or_too_few_cells(paul, run_file):
         (b"PK\x03\x04 truncated", "cut.xlsx", "cannot be read"),
         (b"not a workbook at all", "fake.xlsx", "not a readable Excel workbook"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old.xls", ".xls"),
-        (b'code,name,region\r\nG1,"unterminated,510104\r\n', "quote.csv", "cannot be read as CSV"),
+        (
+            b'code,name,region\r\nG1,"unterminated,510104\r\n',
+            "quote.csv",
+            "opened in the row on line 2 is never closed",
+        ),
         (b"code,name,region\r\nG1,a\x00b,510104\r\n", "nul.csv", "Line 2 contains a NUL"),
     ],
 )
@@ -175,6 +180,110 @@ def test_unreadable_files_are_refused_whole(paul, run_file, content, name, messa
     assert run.status == "invalid"
     assert message_part in run.message, run.message
     assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [("臺灣銀行股份有限公司", "big5"), ("株式會社", "euc_kr"), ("ﾁｪｯｸ", "shift_jis")],
+)
+def test_a_file_in_another_encoding_is_refused_not_read_as_gb18030(paul, run_file, name, encoding):
+    run = run_file(paul, "customers", csv_bytes([HEADER, ["G1", name, "510104"]], encoding))
+    assert run.status == "invalid"
+    assert "none of the accepted encodings" in run.message and "line 2 holds U+E" in run.message, run.message
+    assert not Customer.objects.exists()
+
+
+def test_a_file_mixing_utf8_and_gb18030_rows_is_refused(paul, run_file):
+    content = csv_bytes([HEADER, ["G1", "中文", "510104"]]) + csv_bytes([["G2", "中文", "510104"]], "gb18030")
+    run = run_file(paul, "customers", content)
+    assert run.status == "invalid"
+    assert "as UTF-8, line 3 cannot be read; read as GB18030, line 2 holds" in run.message, run.message
+    assert not Customer.objects.exists()
+
+
+def test_gb18030_with_rare_but_valid_characters_goes_in_as_written(paul, run_file):
+    names = [
+        "𠀀鿰科技有限公司",
+        "阿依古丽·买买提",
+        "＃３号楼（东区）【新】、“甲”；乙：丙！",
+        "喆堃镕珺",
+        "ئۇيغۇر شىركىتى",
+    ]
+    rows = [HEADER, *[[f"G{n}", name, "510104"] for n, name in enumerate(names)]]
+    run = run_file(paul, "customers", csv_bytes(rows, "gb18030"), then="write")
+    assert (run.status, run.encoding, run.created) == ("done", "gb18030", len(names)), run.message
+    assert sorted(Customer.objects.values_list("name", flat=True)) == sorted(names)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b'code,name,region\r\nG1,"' + b"x" * (CSV_FIELD_LIMIT + 1) + b'",510104\r\n',
+            f"The row on line 2 has a cell longer than {CSV_FIELD_LIMIT} characters, which no column holds (a quote "
+            '(") left open runs a cell on to the next quote).',
+        ),
+        (
+            b'code,name,region\r\nG1,"n,510104\r\nG2,n,510104\r\n',
+            'A quote (") opened in the row on line 2 is never closed: the rest of the file would be one cell. Close '
+            'it; a quote inside a cell is written twice ("").',
+        ),
+    ],
+    ids=["cell too long", "quote never closed"],
+)
+def test_csv_errors_are_said_in_the_importers_words_not_the_csv_modules(paul, run_file, content, message):
+    run = run_file(paul, "customers", content)
+    assert (run.status, run.message) == ("invalid", message)
+
+
+@pytest.mark.parametrize(
+    ("cell", "char"), [("a\x1b[31mred\x07", "U+001B"), ("\u202egnp.exe", "U+202E"), ("x\x85y", "U+0085")]
+)
+def test_a_name_holding_a_control_character_is_refused_naming_its_line_and_column(paul, run_file, cell, char):
+    rows = [["客户编码", "客户名称", "区域"], ["G1", "甲", "510104"], ["G2", cell, "510104"]]
+    run = run_file(paul, "customers", csv_bytes(rows))
+    assert run.status == "invalid"
+    assert "(the first on line 3, column 客户名称)" in run.message, run.message
+    assert not Customer.objects.exists()
+
+
+# Whole-file problems and rows of the wrong width as errors with a line and a column: these need the change to
+# imports/services.py proposed with them (a FileRefused's `errors` stored as the run's errors; the column of a row
+# of the wrong width named). Strict: once it is in, they pass, and the marks go.
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "line"),
+    [
+        (b"code,name,region\r\n", "header.csv", 1),
+        (b"code,name\r\n\x80\xff,\xfe\r\n", "mixed.csv", 2),
+        (b"code,name,region\r\nG1,a\x00b,510104\r\n", "nul.csv", 2),
+        (bytes(range(256)) * 4, "random.bin", 1),
+        (b"PK\x03\x04 truncated", "cut.xlsx", 0),
+        (b'code,name,region\r\nG1,"unterminated,510104\r\n', "quote.csv", 2),
+        (csv_bytes([HEADER, ["G1", "臺灣銀行股份有限公司", "510104"]], "big5"), "big5.csv", 2),
+    ],
+)
+def test_a_file_refused_whole_has_its_reason_as_an_error(paul, run_file, content, name, line):
+    run = run_file(paul, "customers", content, name=name)
+    assert (run.status, run.errors_count) == ("invalid", 1)
+    assert list(run.issues.values_list("line", "column", "value", "message")) == [(line, "", "", run.message)]
+
+
+def test_an_empty_first_sheet_is_an_error(paul, run_file, tmp_path):
+    run = run_file(paul, "customers", xlsx_bytes([], tmp_path / "empty.xlsx"), name="empty.xlsx")
+    assert (run.status, run.errors_count) == ("invalid", 1)
+    assert list(run.issues.values_list("line", "message")) == [(0, run.message)]
+
+
+def test_rows_of_the_wrong_width_name_the_first_missing_column_or_the_first_extra_cell(paul, run_file):
+    rows = [HEADER, ["G1", "甲", "510104", "extra"], ["G2", "乙"], ["G3", "丙", "510104", "", "more"]]
+    run = run_file(paul, "customers", csv_bytes(rows))
+    assert list(run.issues.values_list("line", "column", "value")) == [
+        (2, "#4", "extra"),
+        (3, "region", ""),
+        (4, "#5", "more"),
+    ]
 
 
 def test_unknown_kind_mode_and_oversized_files_are_refused_before_a_run_exists(paul, run_file, settings):
@@ -309,3 +418,15 @@ def test_a_file_with_half_a_location_is_refused_at_its_header(paul, run_file, pr
     [(line, column, message)] = issues(run)
     assert (run.status, line, column) == ("invalid", 1, missing[-3:-1])
     assert message.startswith(f"The column {missing} is missing: it goes together with "), message
+
+
+# A workbook's cells are read by the columns' parsers, not by imports.files: a control character there is the
+# cell's error by the text rule (`parse_text` and its SQL twin).
+@pytest.mark.parametrize("cell", ["a\x1b[31mred", "\u202egnp.exe", "ring\x07"])
+def test_a_workbook_cell_holding_a_control_character_is_its_cells_error(paul, run_file, tmp_path, cell):
+    rows = [["客户编码", "客户名称", "区域"], ["G1", cell, "510104"]]
+    run = run_file(paul, "customers", xlsx_bytes(rows, tmp_path / "c.xlsx"), name="c.xlsx")
+    assert run.status == "invalid"
+    assert [(line, column) for line, column, _message in issues(run)] == [(2, "客户名称")]
+    assert run.issues.get().value == cell
+    assert not Customer.objects.exists()

@@ -21,6 +21,10 @@ from .conftest import csv_bytes, xlsx_bytes
 HEADER = ["客户编码", "客户名称", "统一社会信用代码", "区域", "手机数量", "月均消费"]
 
 
+def issue_reason(issue: ImportIssue) -> str:
+    return outputs.issue_reason(issue.column, issue.message)
+
+
 def read(error_file: outputs.ErrorFileCSV) -> tuple[bytes, list[list[str]]]:
     content = b"".join(error_file)
     return content, list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
@@ -126,16 +130,35 @@ def test_an_earlier_error_files_reasons_give_way_to_this_runs(paul, run_file):
     ]
 
 
-def test_rows_of_the_wrong_width_are_kept_whole(paul, run_file):
-    rows = [HEADER, ["N0001", "客户一"], ["N0002", "客户二", "", "510104", "10", "0", "extra"], HEADER[:1] + ["x"] * 5]
+def test_rows_of_the_wrong_width_keep_the_reasons_under_their_header(paul, run_file):
+    """A short row is padded; a long one's cells beyond the header come after 错误原因, unheaded."""
+    rows = [
+        HEADER,
+        ["N0001", "客户一"],
+        ["N0002", "客户二", "", "510104", "10", "0", "extra", "more"],
+        HEADER[:1] + ["x"] * 5,
+    ]
     run = run_file(paul, "customers", csv_bytes(rows))
     assert run.status == "invalid"
     _content, written = read(outputs.ErrorFileCSV(run))
     short, long = run.issues.get(line=2), run.issues.get(line=3)
-    assert short.column == "" and long.column == ""
-    assert written[1] == ["N0001", "客户一", "", "", "", "", short.message]
-    assert written[2] == ["N0002", "客户二", "", "510104", "10", "0", "extra", long.message]
+    assert written[0] == [*HEADER, "错误原因"]
+    assert written[1] == ["N0001", "客户一", "", "", "", "", issue_reason(short)]
+    assert written[2] == ["N0002", "客户二", "", "510104", "10", "0", issue_reason(long), "extra", "more"]
     assert written[3][0] == "客户编码" and len(written) == 4
+
+
+def test_a_long_rows_stray_cells_left_in_the_error_file_are_refused_again_and_deleted_go_in(paul, run_file):
+    rows = [HEADER, ["N0001", "客户一", "", "510104", "10", "0", "extra"]]
+    run = run_file(paul, "customers", csv_bytes(rows))
+    _content, written = read(outputs.ErrorFileCSV(run))
+    again = run_file(paul, "customers", csv_bytes(written), name="again.csv")
+    assert (again.status, [issue.message for issue in again.issues.all()]) == (
+        "invalid",
+        ["This row has 8 cells; the header has 7."],
+    )
+    fixed = run_file(paul, "customers", csv_bytes([written[0], written[1][:-1]]), name="fixed.csv", then="write")
+    assert (fixed.status, fixed.created) == ("done", 1), fixed.message
 
 
 def test_many_errors_on_a_row_are_joined_and_the_file_comes_in_pieces(paul, run_file, monkeypatch):
@@ -168,6 +191,15 @@ def test_a_file_no_longer_kept_gives_its_errors_as_recorded(paul, run_file):
     _content, written = read(outputs.ErrorFileCSV(run))
     issue = ImportIssue.objects.get(run=run)
     assert written[-1] == ["2", "手机数量", "ten", issue.message]
+
+
+def test_a_reason_recorded_as_an_error_is_listed_once(paul, run_file):
+    """A file refused whole has its reason among its errors (imports/services.py): the listing says it once."""
+    run = run_file(paul, "customers", b"\xff\xfe" + "客户编码".encode("utf-16-le"))
+    if not run.issues.exists():  # (until imports/services.py stores it)
+        ImportIssue.objects.create(run=run, line=0, column="", value="", message=run.message)
+    _content, written = read(outputs.ErrorFileCSV(run))
+    assert written[1:] == [["0", "", "", run.message]]
 
 
 def test_a_valid_run_has_an_error_file_of_its_header_alone(paul, run_file):

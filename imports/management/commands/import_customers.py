@@ -144,7 +144,8 @@ class Command(BaseCommand):
             copy.unlink(missing_ok=True)
 
     def _print_errors(self, run: ImportRun) -> None:
-        if run.message:
+        # (a file refused whole has its reason among its errors: said once)
+        if run.message and not run.issues.filter(message=run.message).exists():
             self.stderr.write(run.message)
         for line, column, message in (
             run.issues.order_by("line", "id").values_list("line", "column", "message").iterator()
