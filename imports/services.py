@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.move import file_move_safe
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -1602,7 +1602,10 @@ def _tiers(
             "customer__code", "customer__name", "from_tier", "to_tier"
         )[:MOVERS_SHOWN]
     ]
-    return {"tier_moves": changes.count(), "movers": movers}
+    # the tiers the new customers get, tier by tier ("" for those without one: prospects, churned), for the preview
+    created = Customer.objects.filter(created_at=moment).order_by().values_list("tier").annotate(n=Count("id"))
+    new_tiers = {tier or "": n for tier, n in created}
+    return {"tier_moves": changes.count(), "movers": movers, "new_tiers": new_tiers}
 
 
 # -- crashed runs --------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views import View
 
+from accounts.models import Tier
 from crm.forms import add_service_errors, style_form
 from crm.permissions import require
 
@@ -203,9 +204,17 @@ class ImportRunView(LoginRequiredMixin, View):
             else "",
             "tier_moves": run.preview.get("tier_moves"),
             "movers": run.preview.get("movers") or [],
+            "new_tiers": _new_tiers(run.preview.get("new_tiers")),
             "retryable": _retryable(run),
         }
         return render(request, self.template_name, context)
+
+
+def _new_tiers(counts: dict[str, int] | None) -> list[tuple[str, int]]:
+    """The new customers' tiers in the order of the tiers, those without one last; empty when none were new."""
+    if not counts:
+        return []
+    return [(tier, counts[tier]) for tier in (*Tier.values, "") if counts.get(tier)]
 
 
 class ImportRunConfirmView(LoginRequiredMixin, View):

@@ -141,6 +141,9 @@ def test_upload_then_confirm_writes_and_shows_the_outcome(cast, login):
     assert run.encoding == "gb18030" and run.file_format == "csv"
     html = page.content.decode()
     assert 'data-testid="count-created">2<' in html and reverse("imports:confirm", args=[run.pk]) in html
+    # the tiers the new customers will get, before anything is written: every new customer in one of them
+    assert sum(run.preview["new_tiers"].values()) == 2 and run.preview["new_tiers"].get("A") == 1
+    assert 'data-testid="new-tiers">新客户将获得的等级' in html
     assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
     # on the jobs page the preview waits for its confirm; nothing is written yet for the KPIs to predate
     assert jobboard._status(run) == crm_jobboard.WAITING
