@@ -20,7 +20,6 @@ import codecs
 import csv
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -366,61 +365,12 @@ def _csv_refused(exc: csv.Error, line: int, reached: int) -> FileRefused:
     return FileRefused(_("Line %(line)d cannot be read as CSV.") % {"line": reached}, line=reached)
 
 
-# python-calamine reads a sheet whole into memory (about 100 bytes a cell): it reads a sheet up to this many cells; a
-# larger one is streamed by `imports.xlsx`, about as fast and in constant memory, so that an import's memory stays
-# bounded whatever the workbook's size (docs/PERFORMANCE.md).
-CALAMINE_MAX_CELLS = 1_500_000
-
-
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    cells = _sheet_cells(path)
-    if cells is not None and cells <= CALAMINE_MAX_CELLS:
-        return _calamine_rows(path)
-    return _streamed_rows(path)
-
-
-def _sheet_cells(path: Path) -> int | None:
-    """The first sheet's cell count as its `<dimension>` states it (openpyxl reads only that), or None."""
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            rows, columns = sheet.max_row, sheet.max_column
-        finally:
-            workbook.close()
-    except Exception:  # a damaged workbook: calamine's reader says what is wrong with it
-        return 0
-    return rows * columns if rows and columns else None
-
-
-def _streamed_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    from xml.etree.ElementTree import ParseError
-
+    """The first sheet's rows, streamed by `imports.xlsx` whatever the workbook's size: in bounded memory (python-
+    calamine reads a sheet whole, over the range its cells span, so that one stray cell at XFD1048576 asks it for
+    17 billion cells whatever the sheet's `<dimension>` states), and each cell for what it holds (a formula never
+    computed, an Excel error are their cell's error, where python-calamine gives an empty cell). A workbook that
+    cannot be read is refused in the importer's words."""
     from .xlsx import sheet_rows
 
-    try:
-        yield from sheet_rows(str(path))
-    except (zipfile.BadZipFile, KeyError, IndexError, ValueError, ParseError, OSError, EOFError) as exc:
-        raise FileRefused(_("The workbook cannot be read (damaged or truncated): %(error)s") % {"error": exc}) from None
-
-
-def _calamine_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        if not workbook.sheet_names:
-            raise FileRefused(_("The workbook has no sheet."))
-        sheet = workbook.get_sheet_by_index(0)
-        start = sheet.start  # (row, column) of the first used cell, 0-based; None for an empty sheet
-        if start is None:
-            return
-        # iter_rows gives every row from the sheet's first (blank ones above the data included), and the cells
-        # from the first used column on.
-        padding = [""] * start[1]
-        for index, cells in enumerate(sheet.iter_rows()):
-            yield index + 1, padding + list(cells) if padding else list(cells)
-    except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise FileRefused(_("The workbook cannot be read (damaged or truncated): %(error)s") % {"error": exc}) from None
+    return sheet_rows(str(path))

@@ -63,6 +63,7 @@ from .kinds.base import CellError, Column, Kind, Lookups, as_text
 from .models import ImportIssue, ImportKind, ImportMode, ImportRun, ImportStatus
 from .notices import import_run_notified
 from .staging import Stage, distinct, q
+from .xlsx import Unreadable
 
 # Errors kept per run (all are counted): enough to fix any file, bounded for one that is wrong throughout.
 MAX_STORED_ISSUES = 100_000
@@ -475,7 +476,16 @@ def _read(run: ImportRun, kind: Kind, source: Source, lookups: Lookups, issues: 
     run.columns = [[column.name, label] for column, label in zip(header.columns, header.labels, strict=True)]
     stage = Stage(run.pk, kind, header.columns)
     stage.create()
-    reader = RowReader(run, stage, header, _positions(header_cells, header), len(header_cells), lookups, issues)
+    reader = RowReader(
+        run,
+        stage,
+        header,
+        _positions(header_cells, header),
+        len(header_cells),
+        lookups,
+        issues,
+        workbook=source.format == "xlsx",
+    )
     if sqlread.applies(source, header_line, header.columns):
         count = sqlread.read(run, stage, source, reader, lookups)
     else:
@@ -500,8 +510,13 @@ class RowReader:
         width: int,
         lookups: Lookups,
         issues: Issues,
+        *,
+        workbook: bool = False,
     ):
         self.run, self.stage, self.width, self.lookups, self.issues = run, stage, width, lookups, issues
+        # A workbook's cell may be `Unreadable` (a formula never computed, an Excel error…): it is its cell's
+        # error, whatever the column's rule would make of its text.
+        self.workbook = workbook
         self.positions = positions
         self.parsers = [
             (position, column.parse, label)
@@ -527,17 +542,24 @@ class RowReader:
                     % {"cells": len(cells), "header": width},
                 )
                 return self._counted()
+        unreadable = self.workbook and Unreadable in map(type, cells)
         try:
+            if unreadable:
+                raise CellError
             # The common case, a good row, in one comprehension; a bad one is read again cell by cell below.
             self.stage.add((line, *[parse(cells[position], lookups) for position, parse, _label in self.parsers]))
         except CellError:
             errors = []
             for position, parse, label in self.parsers:
+                cell = cells[position]
+                if unreadable and type(cell) is Unreadable:
+                    errors.append((label, cell.text, cell.message))
+                    continue
                 try:
-                    parse(cells[position], lookups)
+                    parse(cell, lookups)
                 except CellError as exc:
-                    errors.append((label, cells[position], str(exc)))
-            if not any(as_text(cell) for cell in cells):
+                    errors.append((label, cell, str(exc)))
+            if not unreadable and not any(as_text(cell) for cell in cells):
                 return 0  # a blank row (Excel leaves them) carries nothing: neither a row nor an error
             for label, cell, message in errors:
                 issues.add(line, label, cell, message)

@@ -164,7 +164,7 @@ def test_rows_with_too_many_or_too_few_cells(paul, run_file):
         (b"code,name,region\r\n", "header.csv", "no rows"),
         (b"code,name\r\n\x80\xff,\xfe\r\n", "mixed.csv", "none of the accepted encodings"),
         ("code,name".encode("utf-16"), "utf16.csv", "UTF-16"),
-        (b"PK\x03\x04 truncated", "cut.xlsx", "cannot be read"),
+        (b"PK\x03\x04 truncated", "cut.xlsx", "not a readable Excel workbook"),
         (b"not a workbook at all", "fake.xlsx", "not a readable Excel workbook"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old.xls", ".xls"),
         (

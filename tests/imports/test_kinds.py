@@ -109,18 +109,7 @@ def test_the_same_file_twice_changes_nothing_and_says_so(paul, run_file):
     assert TierChange.objects.count() == changes
 
 
-@pytest.fixture(params=["calamine", "streamed"])
-def xlsx_reader(request, monkeypatch):
-    """Both readers of a workbook: python-calamine for a sheet that fits in memory, imports.xlsx's streaming
-    reader for a larger one."""
-    from imports import files
-
-    if request.param == "streamed":
-        monkeypatch.setattr(files, "CALAMINE_MAX_CELLS", 0)
-    return request.param
-
-
-def test_customers_from_xlsx_read_cells_as_typed(paul, run_file, tmp_path, xlsx_reader):
+def test_customers_from_xlsx_read_cells_as_typed(paul, run_file, tmp_path):
     rows = [
         ["客户编码", "客户名称", "区域", "手机数量", "月均消费", "全省纳税500强"],
         ["X0001", "表格客户", 510104, 650.0, 123456.78, True],
@@ -135,7 +124,7 @@ def test_customers_from_xlsx_read_cells_as_typed(paul, run_file, tmp_path, xlsx_
     assert Customer.objects.filter(code="12345").exists()
 
 
-def test_xlsx_dates_are_read_as_dates(paul, run_file, tmp_path, customers, xlsx_reader):
+def test_xlsx_dates_are_read_as_dates(paul, run_file, tmp_path, customers):
     rows = [
         ["customer", "product", "subscribed_on", "last_used_on"],
         ["CD0001", "VPMN", datetime.date(2024, 3, 1), "2026-11-20"],
@@ -298,7 +287,7 @@ def test_billing_latest_month_sets_the_customer_and_its_tier(paul, run_file, cus
     assert (older.created, alice.monthly_spend) == (1, Decimal("150000"))  # an older month does not set the customer
 
 
-def test_a_workbook_date_is_a_billing_month_only_on_its_first_day(paul, run_file, customers, tmp_path, xlsx_reader):
+def test_a_workbook_date_is_a_billing_month_only_on_its_first_day(paul, run_file, customers, tmp_path):
     """Excel stores a typed 2026-08 as the date 2026-08-01: that is the month. The 15th of August is a date, not a
     month, and is named rather than cut to August."""
     rows = [
@@ -393,7 +382,7 @@ def test_an_imported_location_is_the_customers_location(paul, run_file):
     assert (again.updated, again.unchanged) == (0, 3)
 
 
-def test_a_location_from_a_workbook_is_read_as_typed(paul, run_file, tmp_path, xlsx_reader):
+def test_a_location_from_a_workbook_is_read_as_typed(paul, run_file, tmp_path):
     rows = [["code", "name", "region", "latitude", "longitude"], ["P0001", "表格", "510104", 30.657, -104]]
     run = run_file(paul, "customers", xlsx_bytes(rows, tmp_path / "l.xlsx"), name="l.xlsx", then="write")
     assert run.status == "done", list(run.issues.values_list("line", "message"))

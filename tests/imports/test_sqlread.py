@@ -107,11 +107,8 @@ XLSX_BAD = [
 ]
 
 
-@pytest.mark.parametrize("streamed", [False, True], ids=["calamine", "streamed"])
 @pytest.mark.parametrize("bad", [False, True], ids=["good", "bad"])
-def test_the_database_reads_a_workbook_as_python_does(cast, run_file, monkeypatch, tmp_path, streamed, bad):
-    if streamed:
-        monkeypatch.setattr("imports.files.CALAMINE_MAX_CELLS", 0)
+def test_the_database_reads_a_workbook_as_python_does(cast, run_file, monkeypatch, tmp_path, bad):
     rows = [XLSX_HEADER, *XLSX_GOOD, [], *(XLSX_BAD if bad else [])]
     content = xlsx_bytes(rows, tmp_path / "typed.xlsx")
     piped = []

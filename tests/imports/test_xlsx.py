@@ -1,10 +1,13 @@
-"""The streaming reader of large workbooks (imports/xlsx.py) reads every cell as openpyxl does with `data_only=True`
+"""The streaming reader of workbooks (imports/xlsx.py) reads every cell as openpyxl does with `data_only=True`
 (and as python-calamine does, where the two agree): workbooks written by xlsxwriter (shared strings, inline
-strings, rich text, formulas, dates, gaps) and by openpyxl, the 1904 date system, rows that close themselves."""
+strings, rich text, formulas, dates, gaps) and by openpyxl, the 1904 date system, rows that close themselves. Where
+openpyxl reads a cell for what it does not hold (a formula never computed as empty), the cell is `Unreadable`
+(tests/imports/test_xlsx_cells.py)."""
 
 from __future__ import annotations
 
 import datetime
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -14,7 +17,8 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from imports.files import FileRefused, _calamine_rows, _streamed_rows
+from imports.files import FileRefused
+from imports.xlsx import Unreadable, sheet_rows
 
 CELLS: list[list[Any]] = [
     ["客户编码", "客户名称", "手机数量", "月均消费", "全省纳税500强", "订购日期", "备注"],
@@ -59,6 +63,18 @@ def _openpyxl(path: Path) -> Path:
     return path
 
 
+def _streamed_rows(path: Path) -> list[tuple[int, list[Any]]]:
+    return list(sheet_rows(str(path)))
+
+
+def _calamine_rows(path: Path) -> list[tuple[int, list[Any]]]:
+    calamine = pytest.importorskip("python_calamine")
+    sheet = calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    # iter_rows gives every row from the sheet's first, and the cells from the first used column on.
+    padding = [""] * sheet.start[1]
+    return [(index + 1, padding + list(cells)) for index, cells in enumerate(sheet.iter_rows())]
+
+
 def _openpyxl_rows(path: Path) -> list[tuple[int, list[Any]]]:
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     rows = []
@@ -94,11 +110,15 @@ def _trimmed(rows) -> list[tuple[int, list[Any]]]:
 )
 def test_the_streamed_sheet_is_the_sheet_openpyxl_reads(tmp_path, write):
     path = write(tmp_path / "book.xlsx")
-    streamed = list(_streamed_rows(path))
-    assert _trimmed(streamed) == _trimmed(_openpyxl_rows(path))
+    streamed = _streamed_rows(path)
+    # openpyxl saves a formula without its value, and reads it back as an empty cell: here it is unreadable.
+    unreadable = [(line, cell.text) for line, cells in streamed for cell in cells if isinstance(cell, Unreadable)]
+    assert unreadable == ([(4, "=SUM(1,2)")] if write is _openpyxl else [])
+    emptied = [(line, ["" if isinstance(cell, Unreadable) else cell for cell in cells]) for line, cells in streamed]
+    assert _trimmed(emptied) == _trimmed(_openpyxl_rows(path))
     assert _trimmed(streamed)[1][1][1] == "表格客户 & <伙伴> \"引号\" '单引号'"
-    widths = {len(cells) for _line, cells in streamed}
-    assert len(widths) == 1, "every row as wide as the sheet's range"
+    header = len(streamed[0][1])
+    assert all(len(cells) >= header for _line, cells in streamed), "every row at least as wide as the header"
 
 
 def test_the_streamed_sheet_is_the_sheet_calamine_reads_where_they_agree(tmp_path):
@@ -143,3 +163,63 @@ def test_a_damaged_workbook_is_refused(tmp_path):
     damaged.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(FileRefused):
         list(_streamed_rows(damaged))
+
+
+SHARED_STRINGS = [
+    "<si><t>客户编码</t></si>",
+    '<si><t xml:space="preserve">  前后空格  </t></si>',
+    "<si><t>&amp; &lt;伙伴&gt; &quot;引号&quot; &apos; &#133; &#x4E2D;</t></si>",
+    '<si><r><rPr><b/><sz val="11"/></rPr><t>富</t></r><r><t xml:space="preserve"> 文本</t></r></si>',
+    '<si><t>東京</t><rPh sb="0" eb="2"><t>トウキョウ</t></rPh><phoneticPr fontId="1"/></si>',
+    "<si><t/></si>",
+    "<si/>",
+    "<si><t>行\r\n内\r换行</t></si>",
+    "<si><t>_x005F_x000D_ 与 _x000D_</t></si>",
+    "<si><t>" + "长" * 3000 + "</t></si>",
+]
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 7], ids=["whole", "in-small-chunks"])
+def test_the_shared_strings_are_those_openpyxl_reads(monkeypatch, chunk):
+    from openpyxl.reader.strings import read_string_table
+
+    from imports import xlsx
+
+    monkeypatch.setattr(xlsx, "CHUNK", chunk)
+    table = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="10" uniqueCount="10">'
+        + "".join(SHARED_STRINGS)
+        + "</sst>"
+    ).encode()
+    ours = xlsx.shared_strings(io.BytesIO(table))
+    theirs = list(read_string_table(io.BytesIO(table)))
+    # openpyxl leaves _xHHHH_ (a character XML cannot hold) as it is, but for taking "x005F_" out of every string
+    escaped = SHARED_STRINGS.index("<si><t>_x005F_x000D_ 与 _x000D_</t></si>")
+    assert ours[:escaped] + ours[escaped + 1 :] == theirs[:escaped] + theirs[escaped + 1 :]
+    assert ours[escaped] == "_x000D_ 与 \r"
+    assert ours[3:5] == ["富 文本", "東京"]
+    assert xlsx._shared_strings_parsed(io.BytesIO(table)) == ours
+
+
+def test_characters_xml_cannot_hold_are_decoded_as_excel_writes_them(tmp_path):
+    """Excel (and xlsxwriter) write a control character as _xHHHH_, an underscore before such a spelling as _x005F_;
+    Excel and python-calamine read them back (and the text rule then refuses the control character)."""
+    workbook = xlsxwriter.Workbook(str(tmp_path / "escaped.xlsx"))
+    workbook.add_worksheet().write_row(0, 0, ["a\x1b[31mred", "ring\x07", "_x000D_ 字面"])
+    workbook.close()
+    [(_line, cells)] = _streamed_rows(tmp_path / "escaped.xlsx")
+    assert cells == ["a\x1b[31mred", "ring\x07", "_x000D_ 字面"]
+    assert cells == _calamine_rows(tmp_path / "escaped.xlsx")[0][1]
+
+
+@pytest.mark.parametrize(
+    "item",
+    ["<si><t><![CDATA[a<b]]></t></si>", "<!-- a comment --><si><t>a</t></si>", "<si ><t>a</t></si>"],
+    ids=["cdata", "comment", "spelt-otherwise"],
+)
+def test_a_shared_string_table_spelt_otherwise_is_left_to_openpyxl(item):
+    from imports.xlsx import shared_strings
+
+    table = f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{item}</sst>'.encode()
+    assert shared_strings(io.BytesIO(table)) is None
