@@ -33,3 +33,12 @@ def test_an_unknown_column_of_no_kind_is_still_listed_as_unknown(cast, run_file)
     run = run_file(cast["paul"], "customers", csv_bytes(rows), language="zh-hans")
     [issue] = run.issues.all()
     assert (issue.line, issue.column, issue.value) == (1, "备注", "备注")
+
+
+def test_an_empty_header_before_the_last_headed_column_is_named_and_empty_ones_after_it_are_not(cast, run_file):
+    rows = [["code", "", "name", "region", "", ""], ["N0001", "", "新客户", "510104", "", ""]]
+    run = run_file(cast["paul"], "customers", csv_bytes(rows))
+    assert list(run.issues.values_list("line", "column")) == [(1, "#2")]
+    rows = [["code", "name", "region", "", ""], ["N0001", "新客户", "510104", "", ""]]
+    run = run_file(cast["paul"], "customers", csv_bytes(rows))
+    assert run.status == "previewed", list(run.issues.values_list("line", "column", "message"))
