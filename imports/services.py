@@ -265,8 +265,8 @@ def read_header(kind: Kind, cells: list[Any], issues: Issues) -> Header | None:
     """Map the header row to the kind's columns: an unknown, duplicated or missing required column is an error.
     A header that is another kind's (a members file uploaded as customers) says so, once, instead of listing each
     of its columns as unknown."""
-    other = _kind_of_header(kind, cells)
-    if other is not None:
+    other_kind = _kind_of_header(kind, cells)
+    if other_kind is not None:
         issues.add(
             1,
             "",
@@ -275,7 +275,7 @@ def read_header(kind: Kind, cells: list[Any], issues: Issues) -> Header | None:
                 "These are the columns of a file of %(other)s, not of %(kind)s: choose %(other)s as the kind and "
                 "upload the file again."
             )
-            % {"other": ImportKind(other.name).label, "kind": ImportKind(kind.name).label},
+            % {"other": ImportKind(other_kind.name).label, "kind": ImportKind(kind.name).label},
         )
         return None
     headers, columns, labels = kind.headers, [], []
