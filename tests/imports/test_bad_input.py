@@ -247,9 +247,8 @@ def test_a_name_holding_a_control_character_is_refused_naming_its_line_and_colum
     assert not Customer.objects.exists()
 
 
-# Whole-file problems and rows of the wrong width as errors with a line and a column: these need the change to
-# imports/services.py proposed with them (a FileRefused's `errors` stored as the run's errors; the column of a row
-# of the wrong width named). Strict: once it is in, they pass, and the marks go.
+# Whole-file problems and rows of the wrong width as errors with a line and a column (a FileRefused's `errors`
+# stored as the run's errors; the column of a row of the wrong width named).
 
 
 @pytest.mark.parametrize(

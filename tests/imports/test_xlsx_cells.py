@@ -277,7 +277,7 @@ def test_a_stray_cell_far_off_is_one_error_on_its_row(paul, run_file, tmp_path):
     assert [line for line, *_rest in issues(run)] == [1048576]  # a row wider than the header, as in a CSV
 
 
-# -- what needs the importer's other parts (imports/services.py, imports/files.py) ---------------------------------
+# -- through the importer's other parts (imports/services.py, imports/files.py) ------------------------------------
 
 
 @pytest.mark.django_db
