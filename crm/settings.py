@@ -8,8 +8,10 @@ ALLOWED_HOSTS and DEBUG=false (see docker-compose.yml).
 from __future__ import annotations
 
 import datetime
+import os
 import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from csp import constants as csp
@@ -384,10 +386,25 @@ if EXACT_COUNT_LIMIT < 0:
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 IMPORTS_DIR = _read("IMPORTS_DIR", env.str, str(BASE_DIR / "var" / "imports"))
 IMPORTS_MAX_BYTES = _read("IMPORTS_MAX_BYTES", env.int, 1024**3)
+# A checked run waits this long for its confirm (its rows held in a staging table), then is discarded.
+IMPORTS_PREVIEW_DAYS = _read("IMPORTS_PREVIEW_DAYS", env.int, 3)
+if IMPORTS_PREVIEW_DAYS < 1:
+    raise ImproperlyConfigured("Environment variable IMPORTS_PREVIEW_DAYS must be 1 or more.")
+
+
+def _redis_of_this_test_process(url: str) -> str:
+    """The test suite runs in several processes (pytest-xdist, PYTEST_XDIST_WORKER gw0, gw1, …), each on a test
+    database of its own; on a Redis broker each takes a Redis database of its own too (gw0 the 1st, gw1 the 2nd…),
+    so that one's queue, results and cache never reach another's worker. Outside the test suite, unchanged."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url.startswith("redis") or not worker.startswith("gw") or not worker[2:].isdigit():
+        return url
+    return urlunsplit(urlsplit(url)._replace(path=f"/{int(worker[2:]) + 1}"))
+
 
 # Celery: a real broker when CELERY_BROKER_URL is set, otherwise tasks run eagerly in-process.
-CELERY_BROKER_URL = _read("CELERY_BROKER_URL", env.str, "")
-CELERY_RESULT_BACKEND = _read("CELERY_RESULT_BACKEND", env.str, CELERY_BROKER_URL or None)
+CELERY_BROKER_URL = _redis_of_this_test_process(_read("CELERY_BROKER_URL", env.str, ""))
+CELERY_RESULT_BACKEND = _redis_of_this_test_process(_read("CELERY_RESULT_BACKEND", env.str, CELERY_BROKER_URL)) or None
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 # Crash safety (docs in README, Configuration): a task's message is acknowledged only once the task is done
@@ -415,7 +432,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # The cache carries what every process must see at once, such as an import's progress while its transaction is
 # open: Redis when configured (CACHE_URL, else the broker's Redis), otherwise this process's memory.
-_CACHE_URL = _read("CACHE_URL", env.str, CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+_CACHE_URL = _redis_of_this_test_process(
+    _read("CACHE_URL", env.str, CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+)
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}

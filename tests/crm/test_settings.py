@@ -47,6 +47,25 @@ def test_no_environment_means_sqlite_and_eager_celery():
     assert "django.db.backends.sqlite3 True Asia/Shanghai zh-hans" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("worker", "expected"),
+    [("", "redis://127.0.0.1:6379/0"), ("gw0", "redis://127.0.0.1:6379/1"), ("gw1", "redis://127.0.0.1:6379/2")],
+)
+def test_each_test_process_takes_a_redis_database_of_its_own(worker, expected):
+    """Under pytest-xdist one process's queue, results and cache never reach another's worker; elsewhere (the
+    worker variable unset, as in production) the broker's URL is taken as given."""
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s;"
+        " print(s.CELERY_BROKER_URL, s.CELERY_RESULT_BACKEND, s.CACHES['default']['LOCATION'])",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+        PYTEST_XDIST_WORKER=worker,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == [expected] * 3
+
+
 def test_the_embedded_sqlite_lets_pages_read_while_an_import_writes(tmp_path):
     """Write-ahead-log mode: a reader reads the last committed state while another connection holds the write
     lock (an import's long transaction), instead of failing with "database is locked"."""
@@ -82,6 +101,8 @@ def test_an_eager_task_in_the_embedded_default_warns_of_no_broker():
         ("BENCH_TODAY", "2026-13-01"),
         ("EXACT_COUNT_LIMIT", "-1"),
         ("EXACT_COUNT_LIMIT", "many"),
+        ("IMPORTS_PREVIEW_DAYS", "0"),
+        ("IMPORTS_PREVIEW_DAYS", "soon"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(variable, value):
