@@ -19,9 +19,11 @@ from .views import PHASES
 WORKING = (ImportStatus.VALIDATING, ImportStatus.WRITING)
 STATUSES = {
     jobboard.RUNNING: Q(status__in=WORKING),
-    # A checked file waits for someone to confirm its write; a check-only run (dry run) is over once previewed.
+    # A checked file waits for someone to confirm its write; a check-only run (dry run) is over once previewed, and
+    # a preview discarded ended as its user wished (or as its time ran out), nothing having gone wrong.
     jobboard.WAITING: Q(status=ImportStatus.PREVIEWED, dry_run=False),
-    jobboard.SUCCEEDED: Q(status=ImportStatus.DONE) | Q(status=ImportStatus.PREVIEWED, dry_run=True),
+    jobboard.SUCCEEDED: Q(status__in=(ImportStatus.DONE, ImportStatus.DISCARDED))
+    | Q(status=ImportStatus.PREVIEWED, dry_run=True),
     jobboard.FAILED: Q(status__in=(ImportStatus.INVALID, ImportStatus.FAILED)),
 }
 
@@ -31,7 +33,7 @@ def _status(run: ImportRun) -> str:
         return jobboard.RUNNING
     if run.status == ImportStatus.PREVIEWED:
         return jobboard.SUCCEEDED if run.dry_run else jobboard.WAITING
-    return jobboard.SUCCEEDED if run.status == ImportStatus.DONE else jobboard.FAILED
+    return jobboard.SUCCEEDED if run.status in (ImportStatus.DONE, ImportStatus.DISCARDED) else jobboard.FAILED
 
 
 def _progress(run: ImportRun) -> jobboard.Progress:

@@ -38,6 +38,9 @@ class ImportStatus(models.TextChoices):
     WRITING = "writing", _("Writing")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    # A checked run whose rows were dropped unwritten: its user decided against it, or it waited for a confirm
+    # longer than IMPORTS_PREVIEW_DAYS (`services.import_run_discard`).
+    DISCARDED = "discarded", _("Discarded")
 
 
 class ImportRunQuerySet(models.QuerySet["ImportRun"]):
@@ -125,8 +128,12 @@ class ImportRun(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (ImportStatus.INVALID, ImportStatus.DONE, ImportStatus.FAILED) or (
-            self.status == ImportStatus.PREVIEWED
+        return self.status in (
+            ImportStatus.INVALID,
+            ImportStatus.DONE,
+            ImportStatus.FAILED,
+            ImportStatus.PREVIEWED,
+            ImportStatus.DISCARDED,
         )
 
 

@@ -526,6 +526,14 @@ class RowReader:
             for position, column, label in zip(positions, header.columns, header.labels, strict=True)
         ]
         self.count = 0
+        # What must be unique in the file (the key, a customer's USCC), kept aside from a row with an error in
+        # another cell (`Stage.keep_bad_key`).
+        unique = {*stage.kind.key, *(["uscc"] if stage.kind.name == "customers" else [])}
+        self.unique = [
+            (position, column)
+            for position, column in zip(positions, header.columns, strict=True)
+            if column.name in unique
+        ]
 
     def row(self, line: int, cells: list[Any]) -> int:
         """1 when the row counts as one of the file's (good or bad), 0 for a blank row."""
@@ -566,7 +574,20 @@ class RowReader:
                 return 0  # a blank row (Excel leaves them) carries nothing: neither a row nor an error
             for label, cell, message in errors:
                 issues.add(line, label, cell, message)
+            self._keep_key(line, cells)
         return self._counted()
+
+    def _keep_key(self, line: int, cells: list[Any]) -> None:
+        """Keep aside the key (and a customer's USCC) of a bad row, each cell that is good in itself."""
+        values = []
+        for position, column in self.unique:
+            cell = cells[position]
+            try:
+                values.append(None if type(cell) is Unreadable else column.parse(cell, self.lookups))
+            except CellError:
+                values.append(None)
+        if any(value is not None for value in values):
+            self.stage.keep_bad_key((line, *values), [column for _position, column in self.unique])
 
     def _stray(self, cells: list[Any]) -> tuple[str, Any]:
         """Where a row of the wrong width parts from the header: the first of the header's columns it lacks (as the
@@ -622,12 +643,14 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
     joined = " AND ".join(f"d.{q(name)} = s.{q(name)}" for name in kind.key)
     key_label = " + ".join(header_of(run, column.name) for column in key_columns)
     key_value = " || ' ' || ".join(f"CAST(s.{q(name)} AS TEXT)" for name in kind.key)
-    if not stage.unique(key_columns):
+    # The rows of the file with these keys: the staged ones, and the keys of the bad rows kept aside.
+    keyed = stage.with_bad_keys(kind.key)
+    if keyed != table or not stage.unique(key_columns):
         _sql_issues(
             stage,
             issues,
-            f"SELECT s.line, {key_value}, d.first FROM {table} s JOIN (SELECT {keys}, MIN(line) AS first "
-            f"FROM {table} GROUP BY {keys} HAVING COUNT(*) > 1) d ON {joined} WHERE s.line > d.first",
+            f"SELECT s.line, {key_value}, d.first FROM {keyed} s JOIN (SELECT {keys}, MIN(line) AS first "
+            f"FROM {keyed} s GROUP BY {keys} HAVING COUNT(*) > 1) d ON {joined} WHERE s.line > d.first",
             [],
             key_label,
             lambda row: _("The same %(key)s as line %(first)d.") % {"key": key_label, "first": row[2]},
@@ -638,13 +661,14 @@ def _check_whole(run: ImportRun, kind: Kind, stage: Stage, issues: Issues, looku
     outside_params = [path + "%"] if path else []
     if kind.customer_column is None and kind.name == "customers":
         if "uscc" in stage.names:
-            if not stage.unique([kind.column("uscc")]):
+            with_uscc = stage.with_bad_keys(["uscc"])
+            if with_uscc != table or not stage.unique([kind.column("uscc")]):
                 _sql_issues(
                     stage,
                     issues,
-                    f"SELECT s.line, s.uscc, d.first FROM {table} s JOIN (SELECT uscc, MIN(line) AS first "
-                    f"FROM {table} WHERE uscc IS NOT NULL GROUP BY uscc HAVING COUNT(*) > 1) d ON d.uscc = s.uscc "
-                    "WHERE s.line > d.first",
+                    f"SELECT s.line, s.uscc, d.first FROM {with_uscc} s JOIN (SELECT uscc, MIN(line) AS first "
+                    f"FROM {with_uscc} s WHERE uscc IS NOT NULL GROUP BY uscc HAVING COUNT(*) > 1) d "
+                    "ON d.uscc = s.uscc WHERE s.line > d.first",
                     [],
                     header_of(run, "uscc"),
                     lambda row: _("The same unified social credit code as line %(first)d.") % {"first": row[2]},
@@ -1015,6 +1039,68 @@ def import_run_confirm(*, run: ImportRun, user: User) -> ImportRun:
             }
         )
     return run
+
+
+def import_run_discard(*, run: ImportRun, user: User | None) -> ImportRun:
+    """Drop a checked run's rows without writing them: a preview its user decides against, or a failed write they
+    give up (`user`), or either left waiting longer than IMPORTS_PREVIEW_DAYS (`import_runs_expire`, no user). The
+    run stays in the history, `discarded`; any other run is refused."""
+    if user is not None:
+        require(user, "imports.run")
+    with _language(run):  # the run's message in its own language; a refusal in the caller's
+        if user is not None:
+            message = _("Discarded by %(user)s; nothing was written.") % {"user": user.get_full_name() or user}
+        else:
+            message = _(
+                "Not confirmed within %(days)d days: discarded, nothing was written. "
+                "Upload the file again to import it."
+            ) % {"days": settings.IMPORTS_PREVIEW_DAYS}
+    with transaction.atomic():
+        # The status moves first: a confirm that comes later finds the run discarded, and one that came first
+        # holds the run as `writing`, which is not discarded. A failed run whose rows are gone stays failed.
+        claimed = _staged(run) and ImportRun.objects.filter(
+            pk=run.pk, status__in=(ImportStatus.PREVIEWED, ImportStatus.FAILED)
+        ).update(status=ImportStatus.DISCARDED, message=message, finished_at=timezone.now())
+        run.refresh_from_db()
+        if not claimed:
+            raise RunRefused(
+                {
+                    "status": _(
+                        "Only a checked import that is not written yet can be discarded; this one is %(status)s."
+                    )
+                    % {"status": ImportStatus(run.status).label}
+                }
+            )
+        Stage(run.pk, KINDS[run.kind], []).drop()
+        audit.record(
+            user=user,
+            action=AuditAction.RUN,
+            obj=run,
+            region_path=run.territory.path,
+            detail={"kind": run.kind, "mode": run.mode, "discarded": True},
+        )
+    progress_set(run, "discarded")
+    return run
+
+
+def import_runs_expire() -> int:
+    """Discard the checked runs left waiting for a confirm longer than IMPORTS_PREVIEW_DAYS (previews, and failed
+    writes that could be confirmed again), so that their staged rows do not fill the disk: a nightly dry run of a
+    ten-million-member file holds about a gigabyte. Returns how many were discarded."""
+    since = timezone.now() - datetime.timedelta(days=settings.IMPORTS_PREVIEW_DAYS)
+    waiting = ImportRun.objects.filter(
+        status__in=(ImportStatus.PREVIEWED, ImportStatus.FAILED), finished_at__lt=since
+    ).select_related("territory")
+    discarded = 0
+    for run in waiting:
+        if not _staged(run):
+            continue
+        try:
+            import_run_discard(run=run, user=None)
+        except RunRefused:
+            continue  # confirmed meanwhile
+        discarded += 1
+    return discarded
 
 
 def _staged(run: ImportRun) -> bool:

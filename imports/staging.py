@@ -65,11 +65,13 @@ def _sqlite_value(value: Any) -> Any:
 class Stage:
     """The staging table of one run: `line` and the file's columns, typed."""
 
-    def __init__(self, run_id: int, kind: Kind, columns: Sequence[Column]):
+    def __init__(self, run_id: int, kind: Kind, columns: Sequence[Column], table: str = ""):
         self.run_id, self.kind, self.columns = run_id, kind, list(columns)
-        self.table = f"import_stage_{run_id}"
+        self.table = table or f"import_stage_{run_id}"
         self.names = [column.name for column in self.columns]
         self.rows: list[tuple] = []
+        # The keys of the rows not staged for an error in another cell (`keep_bad_key`), once there is one.
+        self.bad_keys: Stage | None = None
 
     # -- the table ---------------------------------------------------------------------------------------------
 
@@ -88,6 +90,26 @@ class Stage:
     def drop(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {q(self.table)}")
+        if self.bad_keys is not None:
+            self.bad_keys.drop()
+
+    def keep_bad_key(self, row: tuple, columns: Sequence[Column]) -> None:
+        """Keep aside `row` (`line` and the values of `columns`, the key and what else must be unique in the file)
+        of a row that is not staged for an error elsewhere, so that the checks of duplicates see it: a key given
+        twice is named with the other errors, not only once the other copy's cell is fixed."""
+        if self.bad_keys is None:
+            self.bad_keys = Stage(self.run_id, self.kind, columns, table=f"{self.table}_bad_keys")
+            self.bad_keys.create()
+        self.bad_keys.add(row)
+
+    def with_bad_keys(self, names: Sequence[str]) -> str:
+        """The staged rows' `line` and `names`, with those of the rows kept aside by `keep_bad_key` where there
+        are any (a subquery), else the staging table itself."""
+        bad = self.bad_keys
+        if bad is None or not bad.scalar(f"SELECT COUNT(*) FROM {q(bad.table)}") or not set(names) <= set(bad.names):
+            return q(self.table)
+        columns = ", ".join(q(name) for name in ["line", *names])
+        return f"(SELECT {columns} FROM {q(self.table)} UNION ALL SELECT {columns} FROM {q(bad.table)})"
 
     def add(self, row: tuple) -> None:
         rows = self.rows
@@ -96,6 +118,8 @@ class Stage:
             self.flush()
 
     def flush(self) -> None:
+        if self.bad_keys is not None:
+            self.bad_keys.flush()
         if not self.rows:
             return
         names = ", ".join(q(name) for name in ["line", *self.names])

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from .models import ImportRun, ImportStatus
-from .services import RunRefused, import_run_check, import_run_write, import_runs_recover
+from .services import RunRefused, import_run_check, import_run_write, import_runs_expire, import_runs_recover
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,12 @@ def import_write(run_id: int) -> str:
 def import_runs_recover_task() -> int:
     """Every few minutes (beat): runs whose worker died are marked failed, so that they can be confirmed again."""
     return import_runs_recover()
+
+
+@shared_task(name="imports.tasks.import_runs_expire")
+def import_runs_expire_task() -> int:
+    """Nightly (beat): checked runs left unconfirmed for IMPORTS_PREVIEW_DAYS are discarded, their rows dropped."""
+    return import_runs_expire()
 
 
 def enqueue(task, run: ImportRun, **kwargs) -> None:

@@ -4,6 +4,7 @@ JSON these pages poll and the files they link to (templates, error files) are th
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
@@ -25,6 +26,7 @@ from .services import (
     RunRefused,
     import_run_confirm,
     import_run_create,
+    import_run_discard,
     import_run_retryable,
     progress_of,
     upload_keep,
@@ -41,6 +43,7 @@ STATUS_BADGES: dict[str, str] = {
     ImportStatus.WRITING.value: "text-bg-info",
     ImportStatus.DONE.value: "text-bg-success",
     ImportStatus.FAILED.value: "text-bg-danger",
+    ImportStatus.DISCARDED.value: "text-bg-secondary",
 }
 
 # The phases `imports.services.progress_set` reports while a run works.
@@ -206,6 +209,7 @@ class ImportRunView(LoginRequiredMixin, View):
             "movers": run.preview.get("movers") or [],
             "new_tiers": _new_tiers(run.preview.get("new_tiers")),
             "retryable": _retryable(run),
+            "preview_days": settings.IMPORTS_PREVIEW_DAYS,
         }
         return render(request, self.template_name, context)
 
@@ -215,6 +219,18 @@ def _new_tiers(counts: dict[str, int] | None) -> list[tuple[str, int]]:
     if not counts:
         return []
     return [(tier, counts[tier]) for tier in (*Tier.values, "") if counts.get(tier)]
+
+
+class ImportRunDiscardView(LoginRequiredMixin, View):
+    """Drop a previewed run (or one whose write failed) unwritten; the run page says so."""
+
+    def post(self, request, pk: int):
+        run = get_object_or_404(ImportRun.objects.visible_to(request.user).select_related("territory"), pk=pk)
+        try:
+            import_run_discard(run=run, user=request.user)
+        except RunRefused as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("imports:run", pk=run.pk)
 
 
 class ImportRunConfirmView(LoginRequiredMixin, View):

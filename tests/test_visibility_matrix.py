@@ -1001,6 +1001,15 @@ EXPECTATIONS: dict[str, Route] = {
         insider_without_right=NA,
         insider_with_right=Call("paul", 302),  # back to the run, which says why it cannot be written
     ),
+    "imports:discard": Route(
+        PAGE,
+        kwargs=pk("import_run"),
+        method="post",
+        anonymous=302,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=NA,
+        insider_with_right=Call("paul", 302),  # back to the run, which says why it cannot be discarded
+    ),
     # -- the API: the ground floor ---------------------------------------------------------------------------------
     "auth-token": Route(
         API,
@@ -1624,6 +1633,16 @@ EXPECTATIONS: dict[str, Route] = {
         outsider=Call("gd_paul", 404),
         insider_without_right=NA,
         # the right is asked first (`import_run_confirm`); then this run, refused by its check, cannot be written
+        insider_with_right=Call("paul", 400),
+    ),
+    "import-run-discard": Route(
+        API,
+        kwargs=pk("import_run"),
+        method="post",
+        anonymous=401,
+        outsider=Call("gd_paul", 404),
+        insider_without_right=NA,
+        # the right is asked first (`import_run_discard`); then this run, refused by its check, has nothing to drop
         insider_with_right=Call("paul", 400),
     ),
     "import-run-errors": Route(

@@ -20,7 +20,7 @@ from crm.models import AuditAction
 from .. import outputs, tasks
 from ..kinds import KINDS
 from ..models import ImportRun
-from ..services import import_run_confirm, import_run_create, upload_keep, upload_size_refusal
+from ..services import import_run_confirm, import_run_create, import_run_discard, upload_keep, upload_size_refusal
 from .serializers import ImportRunListSerializer, ImportRunSerializer, ImportUploadSerializer
 
 
@@ -84,6 +84,14 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         run = self.get_object()
         import_run_confirm(run=run, user=request.user)
         tasks.enqueue(tasks.import_write, run)
+        return Response(ImportRunSerializer(self.get_queryset().get(pk=run.pk)).data)
+
+    @extend_schema(request=None, responses=ImportRunSerializer)
+    @action(detail=True, methods=["post"])
+    def discard(self, request, pk=None, format=None):  # noqa: A002 - the router's .json suffix
+        """Drop a previewed run (or one whose write failed) without writing it: `discarded`; any other is 400."""
+        run = self.get_object()
+        import_run_discard(run=run, user=request.user)
         return Response(ImportRunSerializer(self.get_queryset().get(pk=run.pk)).data)
 
 

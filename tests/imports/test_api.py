@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import BillingPeriod, Customer, GroupMember, KeyPerson
 from campaigns.models import CustomerProduct, DoNotCall
+from crm.models import AuditEntry
 from imports import services, tasks
 from imports.kinds import KINDS
 from imports.models import ImportIssue, ImportRun
@@ -108,6 +109,46 @@ def test_a_write_that_stops_is_answered_failed_and_can_be_confirmed_again(api, c
     assert again.status_code == 200
     assert (again.json()["status"], again.json()["created"]) == ("done", 2)
     assert Customer.objects.filter(code="N0001").exists()
+
+
+def test_a_discarded_preview_drops_its_rows_unwritten_and_cannot_be_confirmed(api, cast):
+    run = sichuan_run(api, cast)
+    client = api(cast["paul"])
+    response = client.post(f"{URL}{run['id']}/discard/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "discarded"
+    paul = cast["paul"]
+    assert body["message"] == f"已由 {paul.get_full_name() or paul} 放弃，未写入任何内容。"  # in the run's language
+    assert not services._staged(ImportRun.objects.get(pk=run["id"]))
+    assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
+    entry = AuditEntry.objects.get(object_type="imports.importrun", object_id=str(run["id"]))
+    assert (entry.username, entry.detail["discarded"]) == ("paul", True)
+
+    confirm = client.post(f"{URL}{run['id']}/confirm/")
+    assert confirm.status_code == 400
+    again = client.post(f"{URL}{run['id']}/discard/")
+    assert again.status_code == 400
+    assert "status" in again.json()
+    assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
+
+
+def test_a_written_run_cannot_be_discarded(api, cast):
+    run = sichuan_run(api, cast)
+    client = api(cast["paul"])
+    assert client.post(f"{URL}{run['id']}/confirm/").json()["status"] == "done"
+    response = client.post(f"{URL}{run['id']}/discard/")
+    assert response.status_code == 400
+    assert ImportRun.objects.get(pk=run["id"]).status == "done"
+    assert Customer.objects.filter(code__in=["N0001", "N0002"]).count() == 2
+
+
+def test_outsiders_and_anonymous_callers_cannot_discard(api, cast):
+    run = sichuan_run(api, cast)
+    assert api(cast["gd_paul"]).post(f"{URL}{run['id']}/discard/").status_code == 404
+    assert api(cast["alice"]).post(f"{URL}{run['id']}/discard/").status_code == 404
+    assert APIClient().post(f"{URL}{run['id']}/discard/").status_code == 401
+    assert ImportRun.objects.get(pk=run["id"]).status == "previewed"
 
 
 def test_an_upload_without_dry_run_writes_a_valid_file_at_once(api, cast):

@@ -118,6 +118,45 @@ def test_duplicates_inside_the_file_name_both_lines(paul, run_file, customers):
     assert not GroupMember.objects.exists()
 
 
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+@pytest.mark.parametrize("bad_line", [2, 4])
+def test_a_duplicate_whose_other_copy_has_a_bad_cell_is_named_at_once(
+    paul, run_file, customers, tmp_path, file_format, bad_line
+):
+    """The copy with the bad cell is not staged; its key still counts, so the file's next upload (the cell fixed)
+    does not find a duplicate the first one missed."""
+    rows: list[list[object]] = [
+        ["customer", "mobile", "name", "arpu"],
+        ["CD0001", "13800000001", "甲", 10],
+        ["CD0002", "13800000001", "乙", 10],
+        ["CD0001", "13800000001", "丙", 10],
+    ]
+    rows[bad_line - 1][3] = -5
+    content = csv_bytes(rows) if file_format == "csv" else xlsx_bytes(rows, tmp_path / "members.xlsx")
+    run = run_file(paul, "members", content)
+    found = sorted(issues(run))
+    assert [(line, column) for line, column, _message in found] == sorted(
+        [(bad_line, "arpu"), (4, "customer + mobile")]
+    )
+    assert (4, "customer + mobile", "The same customer + mobile as line 2.") in found
+    assert run.errors_count == 2
+    assert not GroupMember.objects.exists()
+
+
+def test_a_bad_rows_good_key_and_uscc_count_against_the_others(paul, run_file, territory):
+    rows = [
+        ["code", "name", "region", "uscc"],
+        ["G1", "甲", "510104X", "91350100M000100Y43"],
+        ["G1", "乙", "510104", "91350100M000100Y43"],
+        ["G2", "丙", "510104", "91350100M000100Y43"],
+    ]
+    run = run_file(paul, "customers", csv_bytes(rows))
+    found = [(line, column) for line, column, _message in issues(run)]
+    assert found == [(2, "region"), (3, "code"), (3, "uscc"), (4, "uscc")]
+    assert issues(run)[1][2] == "The same code as line 2."
+    assert issues(run)[3][2] == "The same unified social credit code as line 2."
+
+
 def test_a_uscc_must_be_unique_in_the_file_and_against_the_database(paul, run_file, territory):
     CustomerFactory(code="OLD", uscc="91350100M000100Y43", region=territory["jinjiang"])
     rows = [["code", "name", "region", "uscc"], ["G1", "甲", "510104", "91350100M000100Y43"]]

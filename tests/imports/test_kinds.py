@@ -351,6 +351,39 @@ def test_a_run_no_worker_started_within_an_hour_is_marked_failed(paul, run_file)
     assert ImportRun.objects.get(pk=run.pk).status == "failed"
 
 
+def test_checked_runs_left_unconfirmed_are_discarded_after_the_days_set(paul, run_file, settings):
+    from django.utils import timezone
+
+    from imports.models import ImportRun
+    from imports.services import _staged, import_runs_expire
+
+    settings.IMPORTS_PREVIEW_DAYS = 3
+    rows = [["code", "name", "region"], ["Q1", "甲", "510104"]]
+    waiting = run_file(paul, "customers", csv_bytes(rows))
+    failed = run_file(paul, "customers", csv_bytes(rows))
+    ImportRun.objects.filter(pk=failed.pk).update(status="failed")
+    written = run_file(paul, "customers", csv_bytes([rows[0], ["Q2", "乙", "510104"]]), then="write")
+    assert (waiting.status, written.status) == ("previewed", "done")
+    assert import_runs_expire() == 0  # checked a moment ago
+    almost = timezone.now() - datetime.timedelta(days=3) + datetime.timedelta(minutes=5)
+    ImportRun.objects.update(finished_at=almost)
+    assert import_runs_expire() == 0
+    ImportRun.objects.update(finished_at=timezone.now() - datetime.timedelta(days=3, minutes=1))
+    assert import_runs_expire() == 2
+    for run in (waiting, failed):
+        run.refresh_from_db()
+        assert run.status == "discarded" and not _staged(run)
+        assert (
+            run.message
+            == "Not confirmed within 3 days: discarded, nothing was written. Upload the file again to import it."
+        )
+    assert ImportRun.objects.get(pk=written.pk).status == "done"
+    assert not Customer.objects.filter(code="Q1").exists()
+    entry = AuditEntry.objects.get(object_id=str(waiting.pk), detail__discarded=True)
+    assert entry.username == ""  # the night's sweep, no one's hand
+    assert import_runs_expire() == 0
+
+
 # -- a customer's location (纬度, 经度) -----------------------------------------------------------------------------
 
 

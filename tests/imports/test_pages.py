@@ -251,6 +251,41 @@ def test_a_failed_write_can_be_confirmed_again(cast, login, sichuan_run):
     assert Customer.objects.filter(code__in=["N0001", "N0002"]).count() == 2
 
 
+def test_a_preview_can_be_discarded_from_its_page(cast, login, sichuan_run):
+    client = login(cast["paul"])
+    page = client.get(reverse("imports:run", args=[sichuan_run.pk])).content.decode()
+    assert 'data-testid="discard"' in page
+    assert "如未在 3 天内确认，将被放弃。" in page
+    response = client.post(reverse("imports:discard", args=[sichuan_run.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("imports:run", args=[sichuan_run.pk])
+    sichuan_run.refresh_from_db()
+    assert sichuan_run.status == ImportStatus.DISCARDED
+    html = client.get(reverse("imports:run", args=[sichuan_run.pk])).content.decode()
+    assert 'data-testid="discarded"' in html and "已放弃" in html and sichuan_run.message in html
+    assert 'data-testid="confirm"' not in html and 'data-testid="discard"' not in html
+    assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
+    refused = client.post(reverse("imports:discard", args=[sichuan_run.pk]), follow=True).content.decode()
+    assert "只有已检查、尚未写入的导入可以放弃；此导入的状态为已放弃。" in refused
+
+
+def test_a_failed_write_can_be_discarded_instead_of_confirmed_again(cast, login, sichuan_run):
+    ImportRun.objects.filter(pk=sichuan_run.pk).update(status=ImportStatus.FAILED, message="The worker stopped.")
+    client = login(cast["paul"])
+    assert 'data-testid="discard"' in client.get(reverse("imports:run", args=[sichuan_run.pk])).content.decode()
+    client.post(reverse("imports:discard", args=[sichuan_run.pk]))
+    sichuan_run.refresh_from_db()
+    assert sichuan_run.status == ImportStatus.DISCARDED
+
+
+@pytest.mark.parametrize("who", ["gd_paul", "alice"])
+def test_outsiders_cannot_discard_a_run(cast, login, client, sichuan_run, who):
+    assert login(cast[who]).post(reverse("imports:discard", args=[sichuan_run.pk])).status_code == 404
+    anonymous = client.post(reverse("imports:discard", args=[sichuan_run.pk]))
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+    sichuan_run.refresh_from_db()
+    assert sichuan_run.status == ImportStatus.PREVIEWED
+
+
 def test_a_run_whose_file_changed_nothing_says_so(cast, login, run_file):
     assert run_file(cast["paul"], "customers", csv_bytes(GOOD, "gb18030"), then="write").status == ImportStatus.DONE
     again = run_file(cast["paul"], "customers", csv_bytes(GOOD, "gb18030"), then="write")
