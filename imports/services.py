@@ -1049,7 +1049,7 @@ def import_run_discard(*, run: ImportRun, user: User | None) -> ImportRun:
         require(user, "imports.run")
     with _language(run):  # the run's message in its own language; a refusal in the caller's
         if user is not None:
-            message = _("Discarded by %(user)s; nothing was written.") % {"user": user.get_full_name() or user}
+            message = _("Discarded by %(user)s; nothing was written.") % {"user": user.display_name}
         else:
             message = _(
                 "Not confirmed within %(days)d days: discarded, nothing was written. "

@@ -113,13 +113,15 @@ def test_a_write_that_stops_is_answered_failed_and_can_be_confirmed_again(api, c
 
 def test_a_discarded_preview_drops_its_rows_unwritten_and_cannot_be_confirmed(api, cast):
     run = sichuan_run(api, cast)
-    client = api(cast["paul"])
+    paul = cast["paul"]
+    paul.first_name, paul.last_name = "娜", "李"
+    paul.save()
+    client = api(paul)
     response = client.post(f"{URL}{run['id']}/discard/")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "discarded"
-    paul = cast["paul"]
-    assert body["message"] == f"已由 {paul.get_full_name() or paul} 放弃，未写入任何内容。"  # in the run's language
+    assert body["message"] == "已由 李娜 放弃，未写入任何内容。"  # in the run's language, the name as Chinese reads it
     assert not services._staged(ImportRun.objects.get(pk=run["id"]))
     assert not Customer.objects.filter(code__in=["N0001", "N0002"]).exists()
     entry = AuditEntry.objects.get(object_type="imports.importrun", object_id=str(run["id"]))
