@@ -30,11 +30,11 @@ BEAT_SCHEDULE = {
         "task": "imports.tasks.import_runs_recover",
         "schedule": crontab(minute="*/5"),
     },
-    # 03:15 nightly: checked imports left unconfirmed for IMPORTS_PREVIEW_DAYS are discarded, so that their staged
+    # 03:20 nightly: checked imports left unconfirmed for IMPORTS_PREVIEW_DAYS are discarded, so that their staged
     # rows (a gigabyte for a nightly dry run of ten million members) do not fill the disk.
     "imports-expire": {
         "task": "imports.tasks.import_runs_expire",
-        "schedule": crontab(hour=3, minute=15),
+        "schedule": crontab(hour=3, minute=20),
     },
     # Every 10 minutes: recomputes and KPI computations of which no chunk has ended for JOB_SILENCE_MINUTES are
     # failed with the reason (their workers died and no redelivery finished them), so none stays "running".
