@@ -88,6 +88,10 @@ EARLIEST = datetime.date(1949, 10, 1)
 # The control characters of imports.files as a PostgreSQL bracket expression of the characters themselves (a text
 # value holds no NUL: the class starts at U+0001).
 CONTROLS_SQL = "[" + CONTROLS.replace("\x00-", "\x01-") + "]"
+# What keeps a text cell from the SQL twin's taking it as it is, as one regular expression: whitespace to strip at
+# either end, or a control character. One match a cell costs less than half of `btrim(cell, WHITESPACE) = cell`
+# and the controls' match apart (a multi-byte `btrim` set is taken apart again for every cell).
+TEXT_NOT_AS_IS_SQL = f"^[{WHITESPACE}]|[{WHITESPACE}]$|{CONTROLS_SQL}"
 
 
 def as_text(value: Any) -> str:
@@ -130,12 +134,9 @@ def parse_text(max_length: int, *, required: bool = False) -> Callable[[Any, Loo
 
     def twin(cell: str, lookups: Lookups) -> CellSQL:
         # Nothing to strip, no apostrophe before a formula character, within the length, no control character.
-        ok = (
-            f"(char_length({cell}) <= {int(max_length)} AND btrim({cell}, %s) = {cell} AND left({cell}, 1) <> '''' "
-            f"AND {cell} !~ %s)"
-        )
+        ok = f"(char_length({cell}) <= {int(max_length)} AND left({cell}, 1) <> '''' AND {cell} !~ %s)"
         ok = f"({cell} IS NULL OR {ok})" if not required else f"COALESCE({ok}, false)"
-        return CellSQL(ok, f"COALESCE({cell}, '')", (WHITESPACE, CONTROLS_SQL))
+        return CellSQL(ok, f"COALESCE({cell}, '')", (TEXT_NOT_AS_IS_SQL,))
 
     SQL_TWINS[parse] = twin
     return parse
