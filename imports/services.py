@@ -494,6 +494,7 @@ def _read(run: ImportRun, kind: Kind, source: Source, lookups: Lookups, issues: 
     else:
         count = sum(reader.row(line, cells) for line, cells in rows)
     stage.flush()
+    stage.customer_ids_complete(lookups.territory_path)
     run.rows = count
     if count == 0:
         stage.drop()
@@ -992,14 +993,17 @@ class _RolledBack(Exception):
         self.outcome = outcome
 
 
-def stage_of(run: ImportRun) -> Stage:
-    """The run's staging table as the check left it (its columns read back from the database)."""
+def stage_of(run: ImportRun, *, checked: bool = False) -> Stage:
+    """The run's staging table as the check left it (its columns read back from the database). `checked`: the check
+    has just run in this process, so the customers' ids it staged (`Stage.customer_ids`) are read as they are; a
+    write confirmed later joins the customers by code again, as they are then."""
     kind = KINDS[run.kind]
     stage = Stage(run.pk, kind, [])
     with connection.cursor() as cursor:
         names = [column.name for column in connection.introspection.get_table_description(cursor, stage.table)]
-    stage.columns = [kind.column(name) for name in names if name != "line"]
+    stage.columns = [kind.column(name) for name in names if name not in ("line", "customer_id")]
     stage.names = [column.name for column in stage.columns]
+    stage.customer_ids = checked and "customer_id" in names
     return stage
 
 
@@ -1011,7 +1015,7 @@ def import_run_preview(run: ImportRun) -> ImportRun:
             with transaction.atomic():
                 ImportRun.objects.select_for_update().filter(pk=run.pk).first()
                 _lock_kind(run.kind)
-                raise _RolledBack(_write(run, stage_of(run), preview=True))
+                raise _RolledBack(_write(run, stage_of(run, checked=True), preview=True))
         except _RolledBack as rolled_back:
             outcome = rolled_back.outcome
         except Exception as exc:
@@ -1142,7 +1146,7 @@ def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
             with transaction.atomic():
                 ImportRun.objects.select_for_update().filter(pk=run.pk).first()
                 _lock_kind(run.kind)
-                stage = stage_of(run)
+                stage = stage_of(run, checked=checked)
                 if not checked:
                     issues = Issues(run)
                     ImportIssue.objects.filter(run=run).delete()
@@ -1434,7 +1438,7 @@ def _merge(
 def _audit_created(run: ImportRun, stage: Stage) -> tuple[str, list[Any]]:
     """The INSERT appending the audit entry of each row of `created` (the rows an import inserted, as a
     statement's RETURNING gives them), and its parameters."""
-    facts, joins, facts_params = _audit_facts(run, stage)
+    facts, joins, facts_params = _audit_facts(run, stage, customer_joined=_created_per_customer(stage))
     if _created_per_customer(stage):
         select_sql = (
             f"SELECT '' AS object_id, {facts}, {_ids_created('t.ids')} AS changes "
@@ -1514,13 +1518,23 @@ def _ids_created(ids: str) -> str:
     return f"json_object('id', json_array(NULL, json({ids})))"
 
 
-def _audit_facts(run: ImportRun, stage: Stage) -> tuple[str, str, list[Any]]:
+def _audit_facts(run: ImportRun, stage: Stage, *, customer_joined: bool = False) -> tuple[str, str, list[Any]]:
     """The columns of an import's audit entry that tell what the row belongs to (`object_repr`, `customer_id`,
     `customer_code`, `region_path`), the join they need and its parameters: the customer's, read from `t` (a
-    customers file's own rows) or `c` (the customer a row hangs off); else the run's territory."""
+    customers file's own rows) or `c` (the customer a row hangs off: the customers' row, or `customer_joined`
+    by the caller); else the run's territory."""
     kind = stage.kind
     if kind.name == "customers":
         customer = "t"
+    elif kind.customer_column is not None and stage.customer_ids and not customer_joined:
+        # `c` holds only the id (`Stage.source`): the customer itself is joined for its name and code.
+        return (
+            "audit_c.name AS object_repr, audit_c.id AS customer_id, audit_c.code AS customer_code, "
+            "audit_r.path AS region_path",
+            f"JOIN {q(Customer._meta.db_table)} audit_c ON audit_c.id = c.id "
+            f"JOIN {q(Region._meta.db_table)} audit_r ON audit_r.code = audit_c.region_id",
+            [],
+        )
     elif kind.customer_column is not None:
         customer = "c"
     else:

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from .services import RowReader
 
 COPY_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "gb18030": "GB18030"}
+# The memory of the statement that stages the rows and joins each to its customer: a province's codes and ids
+# hashed (a million customers, about 100 MB, shared by the parallel workers).
+CUSTOMER_JOIN_MEMORY = "256MB"
 
 
 def applies(source: Source, header_line: int, columns: Sequence[Column]) -> bool:
@@ -226,12 +229,19 @@ def _convert(raw: Raw, loaded: int, stage: Stage, reader: RowReader, lookups: Lo
     """Stage every row the SQL twins take, in one statement; read the others (if any of the `loaded`) with the
     parsers. The count."""
     values, value_params, oks, ok_params = [], [], [], []
+    customer, customer_params = "", []
     for position, column in zip(reader.positions, stage.columns, strict=True):
         twin = SQL_TWINS[column.parse](f"r.c{position}", lookups)
         values.append(f"CAST({twin.value} AS {PG_TYPES[column.sql_type]}) AS {q(column.name)}")
         value_params.extend(twin.value_params)
         oks.append(twin.ok)
         ok_params.extend(twin.ok_params)
+        if column.name == stage.kind.customer_column:
+            # Each row's customer id, found here by the parallel workers (`Stage.customer_ids_join`).
+            customer, customer_params = stage.customer_ids_join(twin.value, lookups.territory_path)
+            customer_params = [*twin.value_params, *customer_params]
+    if customer:
+        values.append("cust.id AS customer_id")
     blank = " AND ".join(f"r.{cell} IS NULL" for cell in raw.cells)
     table, made = q(stage.table), q(f"{stage.table}_sql")
     names = ", ".join(q(name) for name in ["line", *stage.names])
@@ -239,15 +249,25 @@ def _convert(raw: Raw, loaded: int, stage: Stage, reader: RowReader, lookups: Lo
     with connection.cursor() as cursor:
         # Made by CREATE TABLE … AS, which PostgreSQL runs in parallel (an INSERT … SELECT it does not), then
         # given the rows the parsers staged already (those of the file's ragged rows), in place of the table.
+        if customer:
+            # Every row meets its customer: by a hash of the customers' codes that the workers share, held in memory,
+            # never by a probe of the code index a row (the raw table has no statistics: the planner, expecting few
+            # rows past the rules, would loop).
+            cursor.execute(f"SET LOCAL work_mem = '{CUSTOMER_JOIN_MEMORY}'")
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(
-            f"CREATE UNLOGGED TABLE {made} AS SELECT r.line, {', '.join(values)} FROM {raw.table} r "
+            f"CREATE UNLOGGED TABLE {made} AS SELECT r.line, {', '.join(values)} FROM {raw.table} r {customer} "
             f"WHERE NOT ({blank}) AND {' AND '.join(oks)}",
-            [*value_params, *ok_params],
+            [*value_params, *customer_params, *ok_params],
         )
         counted = cursor.rowcount
+        if customer:
+            cursor.execute("SET LOCAL work_mem TO DEFAULT")
+            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
         cursor.execute(f"INSERT INTO {made} ({names}) SELECT {names} FROM {table}")
         cursor.execute(f"DROP TABLE {table}")
         cursor.execute(f"ALTER TABLE {made} RENAME TO {table}")
+    stage.customer_ids = bool(customer)
     if counted == loaded:
         return counted
     # The others, few in a good file, in the order of the file (a server-side cursor: there may be many).

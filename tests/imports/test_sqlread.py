@@ -234,3 +234,37 @@ def test_the_database_reads_a_workbooks_location_as_python_does(cast, run_file, 
             (30.5, -104.5),
             (None, None),
         ]
+
+
+@pytest.mark.parametrize("ragged", [False, True], ids=["straight", "ragged"])
+def test_every_staged_row_carries_its_customers_id_the_parsers_rows_too(cast, run_file, customers, monkeypatch, ragged):
+    """The workers find each row's customer id as they stage it (`Stage.customer_ids_join`); the rows the twins do
+    not take (a name with spaces around it, a ragged row read before them) are staged by the parsers and given
+    theirs after: none is left without, so none is left out of the write."""
+    from accounts.models import GroupMember
+
+    monkeypatch.setattr("imports.staging.BATCH", 1)
+    header = ["customer", "mobile", "name", "arpu"]
+    rows = [
+        ["CD0001", "13800000001", "甲", "10"],
+        ["CD0002", "13800000002", " 乙 ", "20"],  # the parsers': spaces to strip
+        ["CD0001", "13800000003", "丙", "30"],
+    ]
+    text = csv_bytes([header, *rows], "utf-8").decode()
+    if ragged:
+        text += "CD0002,13800000004,丁,40,,\r\n"  # empty cells past the header: Python's csv reader feeds the file
+    run = run_file(cast["paul"], "members", text.encode())  # checked and previewed: the staged rows are kept
+    assert run.status == "previewed", run.message
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT s.line, s.customer, s.customer_id FROM {q(f'import_stage_{run.pk}')} s ORDER BY line")
+        staged = cursor.fetchall()
+    ids = {"CD0001": customers["alice"].pk, "CD0002": customers["wuhou"].pk}
+    assert [(customer, customer_id) for _line, customer, customer_id in staged] == [
+        (customer, ids[customer]) for customer in ["CD0001", "CD0002", "CD0001", *(["CD0002"] if ragged else [])]
+    ]
+    assert run.created == len(staged)
+    written = run_file(cast["paul"], "members", text.encode(), then="write")
+    assert written.created == len(staged)
+    members = dict(GroupMember.objects.values_list("mobile", "customer__code"))
+    assert members["13800000002"] == "CD0002" and members["13800000003"] == "CD0001"
+    assert GroupMember.objects.get(mobile="13800000002").name == "乙"
