@@ -1097,12 +1097,10 @@ def import_runs_expire() -> int:
     ).select_related("territory")
     discarded = 0
     for run in waiting:
-        if not _staged(run):
-            continue
         try:
             import_run_discard(run=run, user=None)
         except RunRefused:
-            continue  # confirmed meanwhile
+            continue  # confirmed meanwhile, or a failed run whose rows are gone already
         discarded += 1
     return discarded
 
@@ -1524,17 +1522,13 @@ def _audit_facts(run: ImportRun, stage: Stage, *, customer_joined: bool = False)
     customers file's own rows) or `c` (the customer a row hangs off: the customers' row, or `customer_joined`
     by the caller); else the run's territory."""
     kind = stage.kind
+    customer_join = ""
     if kind.name == "customers":
         customer = "t"
     elif kind.customer_column is not None and stage.customer_ids and not customer_joined:
         # `c` holds only the id (`Stage.source`): the customer itself is joined for its name and code.
-        return (
-            "audit_c.name AS object_repr, audit_c.id AS customer_id, audit_c.code AS customer_code, "
-            "audit_r.path AS region_path",
-            f"JOIN {q(Customer._meta.db_table)} audit_c ON audit_c.id = c.id "
-            f"JOIN {q(Region._meta.db_table)} audit_r ON audit_r.code = audit_c.region_id",
-            [],
-        )
+        customer = "audit_c"
+        customer_join = f"JOIN {q(Customer._meta.db_table)} audit_c ON audit_c.id = c.id "
     elif kind.customer_column is not None:
         customer = "c"
     else:
@@ -1547,7 +1541,7 @@ def _audit_facts(run: ImportRun, stage: Stage, *, customer_joined: bool = False)
     return (
         f"{customer}.name AS object_repr, {customer}.id AS customer_id, {customer}.code AS customer_code, "
         "audit_r.path AS region_path",
-        f"JOIN {q(Region._meta.db_table)} audit_r ON audit_r.code = {customer}.region_id",
+        f"{customer_join}JOIN {q(Region._meta.db_table)} audit_r ON audit_r.code = {customer}.region_id",
         [],
     )
 

@@ -109,9 +109,9 @@ class Stage:
 
     def with_bad_keys(self, names: Sequence[str]) -> str:
         """The staged rows' `line` and `names`, with those of the rows kept aside by `keep_bad_key` where there
-        are any (a subquery), else the staging table itself."""
+        are any (a subquery: its table is made with its first row), else the staging table itself."""
         bad = self.bad_keys
-        if bad is None or not bad.scalar(f"SELECT COUNT(*) FROM {q(bad.table)}") or not set(names) <= set(bad.names):
+        if bad is None or not set(names) <= set(bad.names):
             return q(self.table)
         columns = ", ".join(q(name) for name in ["line", *names])
         return f"(SELECT {columns} FROM {q(self.table)} UNION ALL SELECT {columns} FROM {q(bad.table)})"
