@@ -10,6 +10,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import BillingPeriod, Customer, GroupMember, KeyPerson, StatusPeriod
 from campaigns.models import CustomerProduct, DoNotCall, Product
@@ -203,6 +204,30 @@ def test_members_replace_marks_the_unlisted_as_left_and_a_rejoin_clears_it(paul,
     again = run_file(paul, "members", csv_bytes(rows + [["CD0001", "13700000002", "乙", "0", "0", "0"]]), then="write")
     assert (again.updated, again.unchanged) == (1, 1)
     assert GroupMember.objects.get(mobile="13700000002").left_on is None
+
+
+def test_members_replace_counts_what_leaves_before_the_merge(paul, run_file, customers):
+    """Whether anything is to leave is told before the merge: members who had left, listed again or not, a new
+    member and the current ones listed leave nobody; one current member unlisted beside them is the one to leave."""
+    alice = customers["alice"]
+    long_ago = datetime.date(2025, 1, 31)
+    GroupMemberFactory(customer=alice, mobile="13700000031")
+    GroupMemberFactory(customer=alice, mobile="13700000032", left_on=long_ago)
+    GroupMemberFactory(customer=alice, mobile="13700000033", left_on=long_ago)
+    rows = [
+        ["customer", "mobile", "name", "on_net", "verified", "arpu"],
+        ["CD0001", "13700000031", "甲", "1", "1", "10"],
+        ["CD0001", "13700000033", "丙", "1", "1", "10"],
+        ["CD0001", "13700000034", "丁", "1", "1", "10"],
+    ]
+    run = run_file(paul, "members", csv_bytes(rows), mode="replace", then="write")
+    assert (run.status, run.created, run.removed) == ("done", 1, 0), run.message
+    left_on = dict(GroupMember.objects.filter(customer=alice).values_list("mobile", "left_on"))
+    assert left_on == {"13700000031": None, "13700000032": long_ago, "13700000033": None, "13700000034": None}
+    again = run_file(paul, "members", csv_bytes([rows[0], rows[1], rows[3]]), mode="replace", then="write")
+    assert (again.status, again.unchanged, again.removed) == ("done", 2, 1), again.message
+    assert GroupMember.objects.get(mobile="13700000033").left_on == timezone.localdate()
+    assert GroupMember.objects.get(mobile="13700000032").left_on == long_ago
 
 
 def test_members_created_by_an_import_are_one_audit_entry_per_customer(paul, run_file, customers):
