@@ -206,7 +206,11 @@ class Stage:
         )
 
     def customer_exists(self, territory_path: str) -> tuple[str, list[Any]]:
-        """`EXISTS` of the customer the staged row `s` names, within the territory."""
+        """`EXISTS` of the customer the staged row `s` names, within the territory: when the table carries the
+        customers' ids (`customer_ids`), the row's own id, found within the territory as it was staged (ten million
+        members: a parallel scan of the staged rows instead of a probe of the customers' code index each, 3.3-3.9 s)."""
+        if self.customer_ids:
+            return "s.customer_id IS NOT NULL", []
         column = q(self.kind.customer_column or "code")
         regions = q(Region._meta.db_table)
         sql = f"EXISTS (SELECT 1 FROM {self.customers_table} c JOIN {regions} r ON r.code = c.region_id "
