@@ -1461,12 +1461,18 @@ def _merge(
 
 def _audit_created(run: ImportRun, stage: Stage) -> tuple[str, list[Any]]:
     """The INSERT appending the audit entry of each row of `created` (the rows an import inserted, as a
-    statement's RETURNING gives them), and its parameters."""
+    statement's RETURNING gives them), and its parameters.
+
+    A customer's ids are sorted with everyone's by one sort and gathered in that order (PostgreSQL aggregates in
+    the order a sorted subquery gives): `jsonb_agg(id ORDER BY id)` sorts each customer's few ids apart, and
+    `array_agg` then `to_jsonb` builds the same JSON for less. Ten million ids of a million customers: 8.0 s
+    against 13.4-14.1 s (6 December, one process)."""
     facts, joins, facts_params = _audit_facts(run, stage, customer_joined=_created_per_customer(stage))
     if _created_per_customer(stage):
         select_sql = (
             f"SELECT '' AS object_id, {facts}, {_ids_created('t.ids')} AS changes "
-            "FROM (SELECT customer_id, jsonb_agg(id ORDER BY id) AS ids FROM created GROUP BY customer_id) t "
+            "FROM (SELECT customer_id, to_jsonb(array_agg(id)) AS ids "
+            "FROM (SELECT customer_id, id FROM created ORDER BY customer_id, id) o GROUP BY customer_id) t "
             f"JOIN {q(Customer._meta.db_table)} c ON c.id = t.customer_id {joins}"
         )
     else:
