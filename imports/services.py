@@ -1253,8 +1253,8 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
     # instead of a second write of every row; the rest are recomputed after the merge.
     rule_set = _one_rule_set(stage, path) if kind.name == "customers" and new else None
     first_tiers = _first_tiers(stage, rule_set) if rule_set is not None else {}
-    # No staged row has a row in the table yet (a first load): the new rows are the staged rows, inserted without
-    # looking each up in the table again.
+    # When no staged row has a row in the table yet (a first load), the new rows are the staged rows, inserted
+    # without looking each up in the table again.
     created, updated = _merge(
         run,
         stage,
