@@ -1274,7 +1274,7 @@ def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, 
         groups_left = _groups_left(stage)
         _references_set(stage, moment)
         updated += moved
-    removed = _remove(run, stage, path, audited=not preview) if unlisted else 0
+    removed = _remove(run, stage, source, params, audited=not preview) if unlisted else 0
     # Planner statistics for what was just loaded, before the statements that follow read it.
     analyze_after_load(kind.model._meta.db_table, created + updated + removed)
     outcome: dict[str, Any] = {
@@ -1619,8 +1619,12 @@ def _audit_rows(run: ImportRun, stage: Stage, joined: str, params: list[Any], cr
 def _current_rows(stage: Stage, source: str, params: list[Any]) -> int:
     """Replace mode: how many rows the customers the file names have now (members: not marked as left)."""
     table = q(stage.kind.model._meta.db_table)
-    named = f"{table}.customer_id IN (SELECT c.id {source})"
-    return stage.scalar(f"SELECT COUNT(*) FROM {table} WHERE {_current(stage.kind, table)}{named}", params)
+    return stage.scalar(f"SELECT COUNT(*) FROM {table} WHERE {_named_current(stage.kind, table, source)}", params)
+
+
+def _named_current(kind: Kind, table: str, source: str) -> str:
+    """The condition a current row of `table` of a customer the staged rows name (`source`) meets."""
+    return f"{_current(kind, table)}{table}.customer_id IN (SELECT c.id {source})"
 
 
 def _current(kind: Kind, table: str) -> str:
@@ -1628,20 +1632,19 @@ def _current(kind: Kind, table: str) -> str:
     return f"{table}.left_on IS NULL AND " if kind.removal == "leave" else ""
 
 
-def _remove(run: ImportRun, stage: Stage, path: str, *, audited: bool = True) -> int:
-    """Replace mode: the rows of the customers the file names that the file does not list are removed (members:
-    marked as left today). Run only when the count before the merge found such rows (`_write`)."""
+def _remove(run: ImportRun, stage: Stage, source: str, params: list[Any], *, audited: bool = True) -> int:
+    """Replace mode: the rows of the customers the file names (`source`, the staged rows, and its `params`) that
+    the file does not list are removed (members: marked as left today). Run only when the count before the merge
+    found such rows (`_write`)."""
     kind = stage.kind
     table = q(kind.model._meta.db_table)
-    source, params = stage.source(path)
     others = [
         f"s.{q(name)} = {table}.{q(target)}"
         for name, target in zip(kind.key, kind.conflict, strict=True)
         if name != kind.customer_column
     ]
-    named = f"{table}.customer_id IN (SELECT c.id {source})"
     listed = f"EXISTS (SELECT 1 {source} WHERE c.id = {table}.customer_id AND {' AND '.join(others)})"
-    removed, today = f"{_current(kind, table)}{named} AND NOT {listed}", timezone.localdate()
+    removed, today = f"{_named_current(kind, table, source)} AND NOT {listed}", timezone.localdate()
     if audited:
         _audit_removals(run, stage, removed, [*params, *params], left_on=today if kind.removal == "leave" else None)
     if kind.removal == "leave":
