@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import audit
+from .forms import AdminLoginForm
 from .models import AuditAction, Department, Partner, Region, Role, User
 from .notifications import robot_audited
 from .permissions import may
@@ -17,6 +18,7 @@ from .visibility import filing_regions, territory_departments, visible_partners
 admin.site.site_header = _("Group-customer CRM")
 admin.site.site_title = _("Group-customer CRM")
 admin.site.index_title = _("Administration")
+admin.site.login_form = AdminLoginForm
 
 
 def staff_in_territory(user: User):

@@ -4,7 +4,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -151,3 +154,25 @@ class JobFilterForm(forms.Form):
         everything = [("", gettext_lazy("All"))]
         self.fields["kind"].choices = everything + kinds
         self.fields["status"].choices = everything + statuses
+
+
+class _UsernameLengthChecked:
+    """Django's login forms give the username field its length (`max_length`, the input's `maxlength`) but check
+    it nowhere, and a failed login's username goes into the lockout's 255-character column (django-axes), which
+    broke the login on PostgreSQL for a longer one. Here a username longer than any is the field's error, and no
+    login is attempted."""
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators = [*field.validators, MaxLengthValidator(field.max_length)]
+
+
+class LoginForm(_UsernameLengthChecked, AuthenticationForm):
+    """The login page's form (`/login/`)."""
+
+
+class AdminLoginForm(_UsernameLengthChecked, AdminAuthenticationForm):
+    """The admin site's login form."""

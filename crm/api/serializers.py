@@ -4,8 +4,9 @@ import copy
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 
-from crm.models import AuditEntry, Department, Region
+from crm.models import AuditEntry, Department, Region, User
 
 
 class RejectUnknownFieldsMixin:
@@ -108,3 +109,13 @@ class AuditEntrySerializer(HistoryEntrySerializer):
 
     class Meta(HistoryEntrySerializer.Meta):
         fields = [*HistoryEntrySerializer.Meta.fields, "object_id", "customer", "address", "detail"]
+
+
+class TokenLoginSerializer(AuthTokenSerializer):
+    """DRF's login (username and password), the username no longer than a username can be: a longer one is refused
+    as the field's error before `authenticate`, whose failed attempt the lockout (django-axes) would otherwise try
+    to record in its own 255-character column."""
+
+    username = serializers.CharField(
+        label=_("Username"), write_only=True, max_length=User._meta.get_field("username").max_length
+    )

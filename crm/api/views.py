@@ -4,7 +4,6 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from knox import views as knox_views
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 
 from crm import audit
@@ -14,7 +13,7 @@ from crm.security import TokenAuthentication
 from crm.visibility import territory_departments
 
 from .permissions import May
-from .serializers import AuditEntrySerializer, DepartmentSerializer, RegionSerializer
+from .serializers import AuditEntrySerializer, DepartmentSerializer, RegionSerializer, TokenLoginSerializer
 
 
 class TokenSerializer(serializers.Serializer):
@@ -63,10 +62,10 @@ class TokenLoginView(knox_views.LoginView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=AuthTokenSerializer, responses=TokenSerializer)
+    @extend_schema(request=TokenLoginSerializer, responses=TokenSerializer)
     def post(self, request, format=None):
         # The Django request, so that the lockout (django-axes) marks the one its middleware answers for.
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request._request})
+        serializer = TokenLoginSerializer(data=request.data, context={"request": request._request})
         serializer.is_valid(raise_exception=True)
         request.user = serializer.validated_data["user"]
         return super().post(request, format)

@@ -105,6 +105,24 @@ def test_five_wrong_passwords_on_the_token_endpoint_lock_even_the_right_one_sayi
     assert _token("alice", REMOTE_ADDR="10.0.0.9").status_code == 200, "per username and address"
 
 
+@pytest.mark.parametrize("where", ["token", "page", "admin"])
+def test_a_username_longer_than_any_is_refused_as_the_fields_error_not_recorded(cast, where):
+    """Found by the API's contract check: a failed login's username goes into the lockout's 255-character column,
+    so a longer one broke the token endpoint (500 on PostgreSQL)."""
+    username = "甲" * 300
+    if where == "token":
+        response = _token(username, "wrong")
+        assert response.status_code == 400
+        assert "username" in response.json() and "150" in response.json()["username"][0]
+    else:
+        response = Client().post(
+            f"/{'admin/' if where == 'admin' else ''}login/", {"username": username, "password": "x"}
+        )
+        assert response.status_code == 200 and "不超过 150 字符" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
+    assert _token("alice").status_code == 200
+
+
 def test_the_login_page_locks_too_and_provincial_staff_unlock(cast, login):
     page = Client()
     for _attempt in range(4):
