@@ -193,7 +193,7 @@ class CustomerFilter(django_filters.FilterSet):
     # lists are read as they are, not region by region. A shorter search may be common: it is read region by region
     # like a tier (a word such as 科技 is in every tenth name, so its first pages come soon), and as it is once the
     # rows checked run out (a rare word of two, 崇州, by the names' pairs of characters).
-    SPARSE = ("manager", "lost_in")
+    SPARSE: tuple[str, ...] = ("manager", "lost_in")
 
     def territory_of_list(self, user: User) -> tuple[str | None, bool]:
         """The path of the territory whose list this is, for `crm.paginator` to read it region by region: the
@@ -289,13 +289,17 @@ def customer_filter_add(
     *,
     after: str,
     check: Callable[[forms.Form, dict], None] | None = None,
+    sparse: bool = False,
 ) -> None:
-    """Add a filter of a higher floor (teams: team completeness and visits; campaigns: product coverage) to the
-    one customer FilterSet that the list page, the API and the exports share, placed after the filter `after`.
+    """Add a filter of a higher floor (teams: team completeness and visits; campaigns: product coverage; imports:
+    the new customers of an import) to the one customer FilterSet that the list page, the API and the exports
+    share, placed after the filter `after`.
 
     Called from the higher app's `AppConfig.ready`, before any request. The filter filters by a callable
     `method` or by its own `filter()` (which may read `self.parent.form.cleaned_data`). `check(form, cleaned)`
-    runs in the filter form's `clean` (coverage needs a product).
+    runs in the filter form's `clean` (coverage needs a product). A `sparse` filter finds its rows through an
+    index of its own: its list is read as it is, not region by region (`CustomerFilter.SPARSE`). A filter with a
+    hidden widget is shown on the list page as a chip that removes it.
     """
     filters = dict(CustomerFilter.base_filters)
     filters.pop(name, None)
@@ -303,5 +307,7 @@ def customer_filter_add(
     names.insert(names.index(after) + 1, name)
     filters[name] = customer_filter
     CustomerFilter.base_filters = {key: filters[key] for key in names}
+    if sparse and name not in CustomerFilter.SPARSE:
+        CustomerFilter.SPARSE = (*CustomerFilter.SPARSE, name)
     if check is not None and check not in form_checks:
         form_checks.append(check)

@@ -65,11 +65,28 @@ class CustomerListView(LoginRequiredMixin, View):
                 "page": page,
                 "query": query.urlencode(),
                 "can_export": may(request.user, "tiering.export_tier_lists"),
+                "chips": filter_chips(filterset.form, query),
                 # On a phone the filters other than search fold away unless one is in use or wrong.
-                "filters_open": any(query.get(name) for name in filterset.form.fields if name != "search")
+                "filters_open": any(
+                    query.get(field.name) for field in filterset.form if field.name != "search" and not field.is_hidden
+                )
                 or bool(filterset.errors),
             },
         )
+
+
+def filter_chips(form, query) -> list[dict]:
+    """The filters in use that the form does not show (a higher floor's, such as an import's new customers, which
+    a link sets): each as a chip with its label, its value, the link that removes it and its errors."""
+    chips = []
+    for field in form:
+        if field.is_hidden and query.get(field.name):
+            rest = query.copy()
+            rest.pop(field.name, None)
+            chips.append(
+                {"label": field.label, "value": query[field.name], "without": rest.urlencode(), "errors": field.errors}
+            )
+    return chips
 
 
 def customer_list_title(user) -> str:

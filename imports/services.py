@@ -1164,7 +1164,7 @@ def import_run_write(run: ImportRun, *, checked: bool = False) -> ImportRun:
                 outcome = _write(run, stage)
                 _keep_counts(run, outcome)
                 run.status = ImportStatus.DONE
-                run.written_at = run.finished_at = timezone.now()
+                run.finished_at = timezone.now()
                 run.preview = {**run.preview, **_extras(outcome)}
                 run.write_seconds = round(time.monotonic() - started, 3)
                 if run.created == run.updated == run.removed == 0:
@@ -1215,9 +1215,12 @@ def _lock_kind(kind: str) -> None:
 
 def _write(run: ImportRun, stage: Stage, *, preview: bool = False) -> dict[str, Any]:
     """Merge the staged rows into the kind's table, remove (replace mode), and follow through; returns the counts
-    and what followed."""
+    and what followed. Every row it creates or changes is stamped with one moment, kept as the run's `written_at`
+    (unless a preview): the customers an import created are those whose `created_at` is its `written_at`."""
     kind, path = stage.kind, ("" if run.territory.code == NATIONAL_CODE else run.territory.path)
     moment = timezone.now()
+    if not preview:
+        run.written_at = moment
     source, params = stage.source(path)
     joined = f"{source} LEFT JOIN {q(kind.model._meta.db_table)} t ON {stage.key_match()}"
     # One join counts the staged rows, those that are new and those that differ; with a column that names another

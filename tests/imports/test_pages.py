@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import importlib
+
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,6 +17,7 @@ from imports import jobboard
 from imports.extensions import written_runs
 from imports.models import ImportRun, ImportStatus
 from imports.services import import_run_create
+from tests.factories import CustomerFactory
 
 from .conftest import csv_bytes
 
@@ -158,6 +162,83 @@ def test_upload_then_confirm_writes_and_shows_the_outcome(cast, login):
     assert Customer.objects.get(code="N0001").tier == "A"
     done = client.get(run_url).content.decode()
     assert 'data-testid="done"' in done and reverse("accounts:customer-list") in done
+
+
+def test_a_written_run_links_to_the_customers_it_created_and_nothing_else(cast, login, territory):
+    before = CustomerFactory(code="OLD001", region=territory["jinjiang"])
+    client = login(cast["paul"])
+    first_url = upload(client, GOOD)["Location"]
+    first = ImportRun.objects.get()
+    client.post(reverse("imports:confirm", args=[first.pk]))
+    # a second file changes one of them and the customer that was there before, and creates one more
+    second_rows = [
+        HEADER,
+        ["N0001", "新客户一（改名）", "91350100M000100Y43", "J66", "510104", "600", "1000.50"],
+        ["OLD001", before.name, before.uscc, "C39", "510104", "130", "5000.00"],
+        ["N0003", "新客户三", "", "", "510107", "10", "0"],
+    ]
+    second_url = upload(client, second_rows, name="second.csv")["Location"]
+    second = ImportRun.objects.get(file_name="second.csv")
+    client.post(reverse("imports:confirm", args=[second.pk]))
+    second.refresh_from_db()
+    assert (second.status, second.created, second.updated) == (ImportStatus.DONE, 1, 2)
+
+    listed = reverse("accounts:customer-list")
+    for run_url, run, codes in ((first_url, first, ["N0001", "N0002"]), (second_url, second, ["N0003"])):
+        done = client.get(run_url).content.decode()
+        link = f'href="{listed}?imported={run.pk}" data-testid="new-customers">查看新增的 {len(codes)} 个客户及其分级<'
+        assert link in done
+        page = client.get(listed, {"imported": run.pk})
+        assert [customer.code for customer in page.context["page"]] == codes
+        html = page.content.decode()
+        assert f'data-testid="filter-chip">导入新增 #{run.pk}' in html
+        # the chip's × leaves the other filters, and the hidden field keeps the import when another is added
+        assert f'type="hidden" name="imported" value="{run.pk}"' in html
+        narrowed = client.get(listed, {"imported": run.pk, "tier": "A"})
+        assert [customer.code for customer in narrowed.context["page"]] == [c for c in codes if c == "N0001"]
+        assert 'href="?tier=A"' in narrowed.content.decode()
+    # a run that created nobody offers no such link
+    again_url = upload(client, second_rows, name="again.csv")["Location"]
+    client.post(reverse("imports:confirm", args=[ImportRun.objects.get(file_name="again.csv").pk]))
+    assert 'data-testid="new-customers"' not in client.get(again_url).content.decode()
+
+
+def test_the_new_customers_of_an_import_are_the_readers_own(cast, login, api, client, run_file):
+    run = run_file(cast["paul"], "customers", csv_bytes(GOOD, "gb18030"), then="write")
+    assert run.status == ImportStatus.DONE and run.created == 2
+    listed = reverse("accounts:customer-list")
+    # headquarters see every import; the API's list takes the same filter
+    answer = api(cast["hq"]).get("/api/v1/customers/", {"imported": run.pk})
+    assert answer.status_code == 200 and sorted(row["code"] for row in answer.json()["results"]) == ["N0001", "N0002"]
+    # an account manager sees no import, another province's staff not Sichuan's: the field says so, nothing listed
+    for who in ("alice", "gd_paul"):
+        page = login(cast[who]).get(listed, {"imported": run.pk})
+        assert page.status_code == 200 and list(page.context["page"]) == []
+        error = f"编号 {run.pk} 不是您可查看的、已写入的客户导入。"
+        assert f'data-testid="filter-chip-error">{error}<' in page.content.decode()
+    bad = api(cast["paul"]).get("/api/v1/customers/", {"imported": "twelve"})
+    assert bad.status_code == 400 and "imported" in bad.json()
+    anonymous = client.get(listed, {"imported": run.pk})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+
+
+def test_runs_written_before_keep_the_moment_of_their_customers(cast, territory, run_file):
+    """The migration that made `written_at` the rows' moment gives the runs written before it the moment most of
+    the customers created within their time carry."""
+    from django.apps import apps
+
+    migration = importlib.import_module("imports.migrations.0003_written_at_is_the_rows_moment")
+    run = run_file(cast["paul"], "customers", csv_bytes(GOOD, "gb18030"), then="write")
+    moment = run.written_at
+    assert set(Customer.objects.filter(created_at=moment).values_list("code", flat=True)) == {"N0001", "N0002"}
+    # as a run of before: the moment its write ended, a customer filed by hand during it
+    ended = moment + datetime.timedelta(seconds=3)
+    by_hand = CustomerFactory(code="HAND01", region=territory["jinjiang"])
+    Customer.objects.filter(pk=by_hand.pk).update(created_at=moment + datetime.timedelta(seconds=1))
+    ImportRun.objects.filter(pk=run.pk).update(written_at=ended)
+    migration.stamp_written_runs(apps, None)
+    run.refresh_from_db()
+    assert run.written_at == moment
 
 
 def test_confirming_an_invalid_run_is_refused_with_a_message(cast, login):
