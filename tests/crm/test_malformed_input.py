@@ -34,6 +34,20 @@ def test_a_nul_or_a_non_utf8_byte_in_the_query_is_a_400(api, cast, customers):
     assert client.get("/api/v1/customers/?search=%E6%88%90%E9%83%BD").status_code == 200, "成都 in UTF-8 is fine"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # found by the API's contract check: the customer's code looked up with a NUL in it (500 on PostgreSQL)
+        {"customer": "CD\u0000", "title": "专线扩容"},
+        {"customer": "CD0001", "title": "专线扩容", "notes": ["fine", {"deep\u0000": 1}]},
+    ],
+)
+def test_a_nul_in_a_json_string_is_a_400(api, cast, customers, body):
+    response = api(cast["alice"]).post("/api/v1/opportunities/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON 解析错误：字符串中含有 NUL 字符。"}
+
+
 def test_a_form_in_another_encoding_is_refused_not_stored_with_replacement_characters(login, cast, customers):
     customer = customers["alice"]
     client = login(cast["paul"])
