@@ -8,7 +8,6 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.filters import customer_filter_add
@@ -33,7 +32,9 @@ def customer_imports(request) -> QuerySet[ImportRun]:
     return ImportRun.objects.visible_to(request.user).filter(kind=ImportKind.CUSTOMERS, status=ImportStatus.DONE)
 
 
-@extend_schema_field(OpenApiTypes.INT)  # the import's id
+@extend_schema_field(
+    {"type": "integer", "description": _("The customers that the written import of customers with this id created.")}
+)
 class ImportedFilter(django_filters.ModelChoiceFilter):
     """The customers an import created: the write stamps every row it creates with the moment it keeps as the run's
     `written_at`. Read from `customer_created_idx` (filing date, code) in code order: the moment is asked for as a
