@@ -31,9 +31,10 @@ class LanguageMiddleware(LocaleMiddleware):
 
 class MalformedInputMiddleware:
     """Refuses, before any view, what no view could read truthfully (in the user's language, JSON under /api/): an
-    address with a NUL character names nothing (404: no database stores one in text); a NUL character in the query,
-    or a query or form body whose percent-encoded bytes are not UTF-8, which Django would otherwise read with each
-    bad byte replaced by “�” and a view would store so, is a 400."""
+    address with a NUL character names nothing (404: no database stores one in text); a NUL character in the query
+    or a form's body (a view may store the text or look a code up by it), or a query or form body whose
+    percent-encoded bytes are not UTF-8, which Django would otherwise read with each bad byte replaced by “�” and a
+    view would store so, is a 400. (A JSON body's NUL: `crm.api.parsers.JSONParser`.)"""
 
     FORM = "application/x-www-form-urlencoded"
 
@@ -56,6 +57,8 @@ class MalformedInputMiddleware:
             return _("The query is not in UTF-8.")
         if request.method in ("POST", "PUT", "PATCH") and request.content_type == self.FORM:
             body = _percent_decoded(request.body)
+            if b"\x00" in body:
+                return _("The form's text contains a NUL character.")
             if not _is_utf8(body):
                 return _("The form's text is not in UTF-8.")
         return None

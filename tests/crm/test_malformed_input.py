@@ -48,6 +48,17 @@ def test_a_nul_in_a_json_string_is_a_400(api, cast, customers, body):
     assert response.json() == {"detail": "JSON 解析错误：字符串中含有 NUL 字符。"}
 
 
+def test_a_nul_in_a_forms_text_is_a_400_nothing_stored(login, cast, customers):
+    customer = customers["alice"]
+    body = "name=%E6%96%B0%00%E5%90%8D"  # 新\x00名
+    response = login(cast["paul"]).post(
+        f"/customers/{customer.code}/edit/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert "表单文字中含有 NUL 字符。" in response.content.decode()
+    assert Customer.objects.get(pk=customer.pk).name == customer.name
+
+
 def test_a_form_in_another_encoding_is_refused_not_stored_with_replacement_characters(login, cast, customers):
     customer = customers["alice"]
     client = login(cast["paul"])
