@@ -15,8 +15,8 @@ from .rules import month_end
 def parse_month(text: str | None) -> datetime.date:
     """The first day of the month written YYYY-MM; ValueError with the reason otherwise."""
     match = PERIOD_RE.match((text or "").strip())
-    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1900:
-        raise ValueError(_("A period is a month written YYYY-MM, e.g. 2026-11."))
+    if not match or not 1 <= int(match[2]) <= 12 or not 1900 <= int(match[1]) <= 2100:
+        raise ValueError(_("A month is written YYYY-MM, from 1900-01 to 2100-12, e.g. 2026-11."))
     return datetime.date(int(match[1]), int(match[2]), 1)
 
 

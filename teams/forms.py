@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -52,11 +53,19 @@ def staff_picker(field: forms.Field, *, many: bool = False) -> None:
     )
 
 
+def _text(field: forms.CharField, value) -> str:
+    """The field's text, refused with a NUL character before it is looked up (PostgreSQL refuses one in text; a
+    CharField's own check of it comes after `to_python`)."""
+    text = forms.CharField.to_python(field, value)
+    ProhibitNullCharactersValidator()(text)
+    return text
+
+
 class StaffField(forms.CharField):
     """A member of staff named by username, or as the pickers show one, "姓名 (username)"; empty means nobody."""
 
     def to_python(self, value):
-        value = super().to_python(value).strip()
+        value = _text(self, value).strip()
         if not value:
             return None
         username = staff_username(value)
@@ -70,7 +79,7 @@ class StaffListField(forms.CharField):
     """Several members of staff by username (or "姓名 (username)"), separated by spaces, commas or semicolons."""
 
     def to_python(self, value):
-        names = staff_usernames(super().to_python(value))
+        names = staff_usernames(_text(self, value))
         users = {
             u.username: u for u in User.objects.filter(username__in=names, is_active=True).select_related("region")
         }

@@ -37,7 +37,11 @@ class DeskFilter(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        until = cleaned.get("until") or timezone.localdate()
+        today = timezone.localdate()
+        until = cleaned.get("until") or today
+        if until > today:  # no call is logged on a day to come (and 9999-12-31 has no day after it to count to)
+            self.add_error("until", gettext_lazy("The last day cannot be after today."))
+            until = today
         since = cleaned.get("since") or until - datetime.timedelta(days=DEFAULT_DAYS - 1)
         if since > until:
             self.add_error("since", gettext_lazy("The first day comes before the last."))

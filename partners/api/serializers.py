@@ -67,7 +67,7 @@ class PartnerSerializer(serializers.ModelSerializer):
 class MonthField(serializers.Field):
     """A month written YYYY-MM, kept as its first day."""
 
-    default_error_messages = {"invalid": _("A period is a month written YYYY-MM, e.g. 2026-11.")}
+    default_error_messages = {"invalid": _("A month is written YYYY-MM, from 1900-01 to 2100-12, e.g. 2026-11.")}
 
     def to_internal_value(self, data):
         try:
