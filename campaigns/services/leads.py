@@ -131,10 +131,19 @@ def lead_close(*, user: User, lead: Lead, note: str) -> Lead:
     """Close a lead with a note (nothing to sell, a wrong number…): its assignee or the managers over it."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     _require_handler(user, lead)
-    if not note.strip():
+    note = note.strip()
+    if not note:
         raise ValidationError({"note": _("Say why the lead is closed.")})
+    longest = Lead._meta.get_field("closed_note").max_length
+    if len(note) > longest:  # said, not cut
+        raise ValidationError(
+            {
+                "note": _("Why the lead is closed: at most %(longest)d characters (this is %(length)d).")
+                % {"longest": longest, "length": len(note)}
+            }
+        )
     before = audit.snapshot(lead, LEAD_FIELDS)
-    lead.status, lead.closed_note = LeadStatus.CLOSED, note.strip()[:200]
+    lead.status, lead.closed_note = LeadStatus.CLOSED, note
     lead.save(update_fields=["status", "closed_note", "updated_at"])
     audit.record_changed(user=user, obj=lead, before=before, fields=LEAD_FIELDS, customer=lead.customer)
     return lead

@@ -127,7 +127,10 @@ class LeadWorkView(LoginRequiredMixin, View):
         lead = get_object_or_404(leads_for(request.user), pk=pk)
         try:
             if action == "close":
-                services.lead_close(user=request.user, lead=lead, note=request.POST.get("note", ""))
+                # a form's text, so that a NUL character is refused as in every form (a multipart body is not
+                # checked before the view), and the note's rules are the service's
+                note = forms.CharField(required=False, strip=True).clean(request.POST.get("note", ""))
+                services.lead_close(user=request.user, lead=lead, note=note)
                 messages.success(request, _("Lead closed."))
             else:
                 close_on = forms.DateField().clean(request.POST.get("expected_close_on"))

@@ -81,6 +81,19 @@ def test_a_new_company_goes_to_the_head_over_its_region(api, cast, customers, de
     assert api(cast["alice"]).get(URL).json()["count"] == 0  # an account manager sees only hers
 
 
+def test_a_closing_note_too_long_for_the_page_is_refused_whole_not_cut(api, cast, customers, desk, login):
+    body = {"caller_name": "李女士", "caller_mobile": "13912345678", "customer": "CD0001"}
+    lead = Lead.objects.get(pk=api(desk).post(URL, body, format="json").json()["id"])
+    page = login(cast["alice"])
+    response = page.post(f"/campaigns/leads/{lead.pk}/close/", {"note": "咨" * 201}, follow=True)
+    assert "关闭线索的原因最多 200 个字符（此处为 201 个）。" in response.content.decode()
+    lead.refresh_from_db()
+    assert (lead.status, lead.closed_note) == ("new", "")
+    page.post(f"/campaigns/leads/{lead.pk}/close/", {"note": "咨" * 200})
+    lead.refresh_from_db()
+    assert (lead.status, lead.closed_note) == ("closed", "咨" * 200)
+
+
 def test_a_customer_found_by_its_uscc(api, cast, customers, desk):
     uscc = customers["wuhou"].uscc
     body = {"caller_name": "刘总", "caller_mobile": "13700001111", "company": "蜀道物流", "uscc": uscc}
