@@ -1,11 +1,12 @@
 """No page's form answers hostile input with a server error (SPEC §8.2; "no input, however malformed, produces a
 server error"): every page the visibility matrix opens with a 200, as the caller who may use it, is read for its
-forms, and each form is sent back (as the test client posts, multipart) with each field it shows given values no
-person means (far too long, a NUL character, a number past any column, a day or a month past the calendar's last,
-a date that does not exist, an option the list does not have), one field at a time and all at once. The API has
-the same check from its schema (`test_api_contract`); pages have no schema, so their forms are found where users
-find them, in the HTML. What it found when it was written: a NUL in a staff picker looked up as it came (500 on
-PostgreSQL), the call desk's last day 9999-12-31 and a month 9999-12 counted past the calendar's end."""
+forms, and each form is sent back (as the test client posts, multipart; each in a transaction rolled back) with
+each field it shows given values no person means (far too long, a NUL character, a number past any column, a day
+or a month past the calendar's last, a date that does not exist, an option the list does not have), one field at
+a time and all at once. The API has the same check from its schema (`test_api_contract`); pages have no schema,
+so their forms are found where users find them, in the HTML. What it found when it was written: a NUL in a staff
+picker looked up as it came (500 on PostgreSQL), the call desk's last day 9999-12-31 and a month 9999-12 counted
+past the calendar's end, a lead's closing note read raw from the request."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ class Forms(HTMLParser):
             value = attributes.get("value") or ("on" if kind == "checkbox" else "")
             if kind in ("checkbox", "radio") and "checked" not in attributes:
                 value = ""
-            fields[name] = (kind if kind in HOSTILE or kind in ("radio",) else "text", value)
+            fields[name] = (kind if kind in HOSTILE or kind == "radio" else "text", value)
         elif tag == "textarea" and name:
             fields[name] = ("text", "")
         elif tag == "select" and name:
@@ -156,9 +157,11 @@ def test_no_form_of_the_page_answers_hostile_input_with_a_server_error(world, lo
             target = url.split("?")[0] + target
         for data in _variants(form["fields"]):
             send = client.post if form["method"] == "post" else client.get
-            response = send(target, data)
-            if getattr(response, "streaming", False):
-                b"".join(response.streaming_content)
+            with transaction.atomic():  # rolled back: the next one meets the page's objects as they were
+                response = send(target, data)
+                if getattr(response, "streaming", False):
+                    b"".join(response.streaming_content)
+                transaction.set_rollback(True)
             if response.status_code >= 500:
                 changed = {key: str(value)[:40] for key, value in data.items() if key not in KEPT}
                 failures.append(f"{form['method'].upper()} {target} {changed}: {response.status_code}")

@@ -20,6 +20,9 @@ class LeadStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+CLOSED_NOTE_LENGTH = 200
+
+
 class Lead(models.Model):
     """Who called (name, mobile), for which company — a customer when it is one, else its name and region — which
     products, what they said; routed to the customer's manager, or for a company not yet a customer to the head of the
@@ -61,7 +64,7 @@ class Lead(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    closed_note = models.CharField(_("why closed"), max_length=200, blank=True)
+    closed_note = models.CharField(_("why closed"), max_length=CLOSED_NOTE_LENGTH, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -21,6 +21,7 @@ from crm.permissions import require
 from teams.models import TeamRole, TeamRoleKind
 
 from ..models import Lead, LeadStatus, Opportunity, OpportunitySource
+from ..models.leads import CLOSED_NOTE_LENGTH
 from .opportunities import opportunity_create
 
 LEAD_FIELDS = ("caller_name", "caller_mobile", "company", "region", "notes", "channel", "status", "assigned_to")
@@ -134,12 +135,11 @@ def lead_close(*, user: User, lead: Lead, note: str) -> Lead:
     note = note.strip()
     if not note:
         raise ValidationError({"note": _("Say why the lead is closed.")})
-    longest = Lead._meta.get_field("closed_note").max_length
-    if len(note) > longest:  # said, not cut
+    if len(note) > CLOSED_NOTE_LENGTH:  # said, not cut
         raise ValidationError(
             {
                 "note": _("Why the lead is closed: at most %(longest)d characters (this is %(length)d).")
-                % {"longest": longest, "length": len(note)}
+                % {"longest": CLOSED_NOTE_LENGTH, "length": len(note)}
             }
         )
     before = audit.snapshot(lead, LEAD_FIELDS)
