@@ -65,15 +65,13 @@ class PartnerSerializer(serializers.ModelSerializer):
 
 
 class MonthField(serializers.Field):
-    """A month written YYYY-MM, kept as its first day."""
-
-    default_error_messages = {"invalid": _("A month is written YYYY-MM, from 1900-01 to 2100-12, e.g. 2026-11.")}
+    """A month written YYYY-MM, kept as its first day; refused with `parse_month`'s reason."""
 
     def to_internal_value(self, data):
         try:
             return parse_month(data if isinstance(data, str) else None)
-        except ValueError:
-            self.fail("invalid")
+        except ValueError as wrong:
+            raise serializers.ValidationError(str(wrong), code="invalid") from None
 
     def to_representation(self, value):
         return format_month(value)
