@@ -12,11 +12,14 @@ The cast (as in SPEC §2):
 
 from __future__ import annotations
 
+import datetime
 from importlib import import_module
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.test import Client
+from django.utils import timezone
 
 from accounts.data import industries
 from accounts.models import Industry
@@ -38,6 +41,26 @@ from tiering.models import RuleSet
 def _fast_password_hashing(settings):
     # Hashing strength is not under test; the default hasher would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The suite's day: today when the modules are collected, as several hold it (`TODAY = timezone.localdate()`). A run that
+# crosses local midnight (16:00 UTC) would read two days, one at collection and one in the test; once the day has
+# turned, or the last hour before midnight has begun, every test runs on the collection's day from 22:00 local, its
+# clock ticking. Tests with another process's clock beside ours (Chromium's pages, a real Celery worker) keep the
+# real one.
+_SUITE_DAY = timezone.localdate()
+_OTHER_CLOCKS = ("browser", "celery_worker")
+
+
+@pytest.fixture(autouse=True)
+def _one_day_for_the_whole_run(request):
+    now = timezone.localtime()
+    if (now.date() == _SUITE_DAY and now.hour < 23) or any(request.node.get_closest_marker(m) for m in _OTHER_CLOCKS):
+        yield
+        return
+    evening = datetime.datetime.combine(_SUITE_DAY, datetime.time(22), tzinfo=now.tzinfo)
+    with time_machine.travel(evening, tick=True):
+        yield
 
 
 def _region(code: str, name: str, level: str, parent: Region | None) -> Region:
