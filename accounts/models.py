@@ -444,8 +444,12 @@ class Customer(models.Model):
             # A territory's customers in code order, read region by region (`crm.paginator`), and a region's, from
             # the index alone (its key included: read in code order from the heap, a region's rows are far apart,
             # and the planner sorts them instead); with the tier, a territory's customers of a tier are counted from
-            # it (凉山's tier A at a million customers: 5 ms, where the table was read whole in 150 ms).
-            models.Index(fields=["region", "code"], include=["tier", "id"], name="customer_region_code_tier_idx"),
+            # it (凉山's tier A at a million customers: 5 ms, where the table was read whole in 150 ms); with the
+            # name, a territory's customers searched for a common word of two are found in it (凉山's 2 995 of
+            # 37 735 named 科技: 65 → 33 ms, the heap's 14 558 pages not read; the index 48 → 89 MB a million).
+            models.Index(
+                fields=["region", "code"], include=["tier", "id", "name"], name="customer_region_code_tier_idx"
+            ),
             models.Index(fields=["industry"], name="customer_industry_idx"),
             models.Index(fields=["-updated_at"], name="customer_updated_idx"),
             # The list page sorts by these.
