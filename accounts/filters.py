@@ -76,6 +76,19 @@ def _regions_for(request) -> QuerySet[Region]:
 PICKED = re.compile(r".*\(\s*([^()\s]+)\s*\)")
 
 
+def staff_named(value: str) -> QuerySet[User]:
+    """The keys of the people a staff filter's text names: a username (what links and scripts send), a person as the
+    staff picker shows one ("王建国 (cd_head)"), or a full name typed without the picker's help."""
+    value = value.strip()
+    shown = PICKED.fullmatch(value)
+    username = shown.group(1) if shown else value
+    return (
+        User.objects.annotate(full_name=Concat("last_name", "first_name"))
+        .filter(Q(username=username) | Q(full_name=value))
+        .values("pk")
+    )
+
+
 def _staff_search_url() -> str:
     # The staff pickers' search lives on a floor above (teams); named, not imported. Without it the field
     # still takes a username as typed.
@@ -268,14 +281,7 @@ class CustomerFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        shown = PICKED.fullmatch(value)
-        username = shown.group(1) if shown else value
-        people = (
-            User.objects.annotate(full_name=Concat("last_name", "first_name"))
-            .filter(Q(username=username) | Q(full_name=value))
-            .values("pk")
-        )
-        managed = team_roles().active().filter(role=TeamRoleKind.CUSTOMER_MANAGER, user__in=people)
+        managed = team_roles().active().filter(role=TeamRoleKind.CUSTOMER_MANAGER, user__in=staff_named(value))
         return queryset.filter(pk__in=managed.values("customer_id"))
 
 

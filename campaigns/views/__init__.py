@@ -27,7 +27,6 @@ from .coverage import (
     GapMatrixView,
 )
 from .opportunities import (
-    OWNER_SUGGESTIONS,
     OpportunityBoardView,
     OpportunityFormView,
 )
@@ -48,7 +47,6 @@ __all__ = [
     "DoNotCallView",
     "GapMatrixView",
     "NO_OWNER",
-    "OWNER_SUGGESTIONS",
     "OpportunityBoardView",
     "OpportunityFormView",
     "PlanMoveView",

@@ -4,6 +4,7 @@ weighted forecast, the pages, the customer's timeline and the visit form's seam;
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -18,7 +19,7 @@ from accounts.models import Customer
 from campaigns import selectors, services
 from campaigns.models import Opportunity, OpportunityStageChange
 from campaigns.rules import ForecastMonth, weighted_forecast, weighted_revenue
-from crm.models import AuditEntry
+from crm.models import AuditEntry, User
 from teams.models import Visit
 from tests.factories import OpportunityFactory, TeamRoleFactory, UserFactory
 
@@ -431,6 +432,27 @@ def test_the_board_shows_a_manager_her_own_and_a_head_her_department(opportuniti
     assert dora.get("/campaigns/opportunities/", {"owner": "bob"}).context["board"].count == 1
     bad = dora.get("/campaigns/opportunities/", {"closing": "2031-13"})
     assert bad.status_code == 400
+
+
+def test_a_head_picks_the_owner_as_she_types_and_the_board_takes_a_person_as_the_picker_shows_one(
+    opportunities, cast, login, api
+):
+    bob = cast["bob"]
+    User.objects.filter(pk=bob.pk).update(last_name="王", first_name="建国")
+    dora = login(cast["dora"])
+    page = dora.get("/campaigns/opportunities/").content.decode()
+    # The staff picker, not a list of every member of staff: its search is asked as she types.
+    assert 'name="owner"' in page and 'data-staff-picker="one"' in page
+    assert re.search(r'<select[^>]*name="owner"', page) is None
+    assert "js/staff-picker.js" in page
+    for named in ("bob", "王建国 (bob)", "王建国"):
+        board = dora.get("/campaigns/opportunities/", {"owner": named}).context["board"]
+        assert [card.title for column in board.columns for card in column.cards] == ["集团V网"], named
+    assert dora.get("/campaigns/opportunities/", {"owner": "nobody"}).context["board"].count == 0
+    # The API's filter reads the owner the same way.
+    assert api(cast["dora"]).get(URL, {"owner": "王建国 (bob)"}).json()["count"] == 1
+    # An account manager keeps her two buttons: her own, or all of her customers'.
+    assert "data-staff-picker" not in login(cast["alice"]).get("/campaigns/opportunities/").content.decode()
 
 
 def test_an_opportunity_is_found_on_a_visit_in_one_tap(customers, cast, login):
