@@ -221,7 +221,7 @@ class CallListBuildForm(forms.Form):
     def __init__(self, *args, may_name_agent: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if may_name_agent:
-            self.fields["agent"].widget.attrs.update(list="staff-pool", autocomplete="off")
+            staff_picker(self.fields["agent"])
         else:
             del self.fields["agent"]
 

@@ -37,10 +37,9 @@ def _unknown_staff(field: forms.Field, values: list[str]) -> forms.ValidationErr
 def staff_picker(field: forms.Field, *, many: bool = False) -> None:
     """Mark a staff field's input for the combobox of static/js/staff-picker.js, which searches the staff of the
     user's territory by name or username as they type (`teams:staff-search`) and fills in the username. Without
-    script the field takes usernames, with the page's datalist of suggestions."""
+    script the field takes usernames as typed (no list of every member of staff: a province has thousands)."""
     field.widget.attrs.update(
         {
-            "list": "staff-pool",
             "autocomplete": "off",
             "autocapitalize": "none",
             "spellcheck": "false",

@@ -36,7 +36,6 @@ from .forms import OPPORTUNITY_PREFIX, ReassignForm, ServiceStandardForm, TeamFo
 from .models import SINGLE_ROLES, ServiceStandard, TeamRoleKind, VisitPhoto
 from .rules import MANAGER_CAPACITY, VIP_MANAGER_CAPACITY
 
-STAFF_SUGGESTIONS = 2000
 STAFF_SEARCH_RESULTS = 20  # what a picker lists as the user types; more is a longer name to type
 GRID_SUGGESTIONS = 500
 
@@ -51,15 +50,6 @@ def _next_url(request, default: str) -> str:
 
 def _require_team_managers(request) -> None:
     require(request.user, "teams.manage")
-
-
-def _staff_suggestions(request):
-    """Usernames the page offers as suggestions (the staff the user works with); any username may be typed."""
-    return (
-        selectors.staff_pool(request.user)
-        .order_by("username")
-        .only("username", "first_name", "last_name")[:STAFF_SUGGESTIONS]
-    )
 
 
 class StaffSearchView(LoginRequiredMixin, View):
@@ -386,7 +376,6 @@ class TeamEditView(LoginRequiredMixin, View):
                 "customer": customer,
                 "team": status,
                 "form": form,
-                "staff": _staff_suggestions(request),
                 "next": _next_url(request, reverse("accounts:customer-detail", args=[customer.code])),
             },
             status=code,
@@ -517,7 +506,6 @@ class VipDealView(LoginRequiredMixin, View):
                 "confirm_fields": [form[name] for name in ("confirm_overload",) if name in form.fields],
                 "plan": plan,
                 "regions": regions,
-                "staff": _staff_suggestions(request),
                 "capacity": VIP_MANAGER_CAPACITY,
             },
             status=status,
@@ -574,7 +562,6 @@ class VipManagerView(LoginRequiredMixin, View):
                 "form": form,
                 "move_fields": [form[name] for name in ("manager", "confirm_overload")],
                 "chosen": set(form["members"].value() or []),
-                "staff": _staff_suggestions(request),
                 "capacity": VIP_MANAGER_CAPACITY,
                 "vip_count": selectors.vip_counts([manager.pk])[manager.pk],
             },
@@ -656,7 +643,6 @@ class ReassignView(LoginRequiredMixin, View):
                 "confirm_fields": [form[name] for name in ("confirm_overload",) if name in form.fields],
                 "plan": plan,
                 "plan_customers": customers,
-                "staff": _staff_suggestions(request),
                 "grids": grids,
                 "capacity": MANAGER_CAPACITY,
             },

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .calls import (
     CAMPAIGN_CALL_LISTS_SHOWN,
-    STAFF_SUGGESTIONS,
     CallListCloseView,
     CallListsView,
     CallListView,
@@ -50,6 +49,5 @@ __all__ = [
     "OpportunityBoardView",
     "OpportunityFormView",
     "PlanMoveView",
-    "STAFF_SUGGESTIONS",
     "STATUSES",
 ]

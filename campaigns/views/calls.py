@@ -21,7 +21,6 @@ from crm import audit
 from crm.forms import add_service_errors, style_form
 from crm.paginator import CountedPaginator, EstimatingPaginator
 from crm.permissions import may, require
-from teams.selectors import staff_pool
 
 from .. import selectors, services
 from ..forms import CallListBuildForm, CallListDistributeForm, CallOutcomeForm, DialerResultsForm, DoNotCallForm
@@ -77,13 +76,7 @@ class DoNotCallView(LoginRequiredMixin, View):
         return HttpResponseRedirect(reverse("campaigns:do-not-call"))
 
 
-STAFF_SUGGESTIONS = 2000
 CAMPAIGN_CALL_LISTS_SHOWN = 100
-
-
-def _staff(request):
-    """The staff the user gives calls to, for the pickers' suggestions."""
-    return staff_pool(request.user).order_by("username").only("username", "first_name", "last_name")[:STAFF_SUGGESTIONS]
 
 
 def _left_out_rows(counts: dict[str, int]) -> list[tuple[str, str, int]]:
@@ -186,7 +179,6 @@ class CallListView(LoginRequiredMixin, View):
             and may(request.user, "campaigns.run_dialer", call_list),
             "results_form": extra.get("results_form") or DialerResultsForm(),
             "results_errors": extra.get("results_errors", []),
-            "staff": _staff(request) if may_distribute else [],
         }
         return render(request, self.template_name, context, status=status)
 
@@ -294,14 +286,12 @@ class CampaignCallsView(LoginRequiredMixin, View):
         lists = selectors.call_lists_ordered(
             selectors.call_lists_for(request.user).filter(campaign=campaign).select_related("created_by")
         )
-        staff = _staff(request) if may(request.user, "campaigns.build_call_list_for_others") else []
         context = {
             "campaign": campaign,
             "rows": rows,
             "total": selectors.call_total(rows),
             "call_lists": selectors.call_lists_counted(request.user, lists[:CAMPAIGN_CALL_LISTS_SHOWN]),
             "form": style_form(form, small=True),
-            "staff": staff,
             "max_attempts": MAX_ATTEMPTS,
             "touch_rule": TouchRule.current(),
         }
