@@ -3,17 +3,19 @@ cities side by side, a manager — read from the snapshots, every figure a link 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Window
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -73,13 +75,25 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+@functools.cache
+def _reversed(name: str, prefix: str, urlconf: str) -> str:
+    return reverse(name, urlconf=urlconf)
+
+
+def _path(name: str) -> str:
+    """The path of a view without arguments, reversed once per script prefix and URLconf (both in the key): a
+    department's dashboard links every row and many cells to the customers or to a scope of its own, 236 reversals a
+    page, 10 ms of it."""
+    return _reversed(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
 def customers_url(scope: selectors.Scope, **filters: str) -> str:
-    return f"{reverse('accounts:customer-list')}?{urlencode({**scope.customer_filter, **filters})}"
+    return f"{_path('accounts:customer-list')}?{urlencode({**scope.customer_filter, **filters})}"
 
 
 def dashboard_url(scope: selectors.Scope, period: Period | None = None, **extra: str) -> str:
     query = {**scope.query, **({"period": str(period)} if period else {}), **extra}
-    return f"{reverse('kpis:dashboard')}?{urlencode(query)}"
+    return f"{_path('kpis:dashboard')}?{urlencode(query)}"
 
 
 @dataclass
