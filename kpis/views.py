@@ -388,7 +388,7 @@ class DashboardView(LoginRequiredMixin, View):
                     "name": manager.display_name,
                     "customers": customers,
                     "overloaded": customers > MANAGER_CAPACITY,
-                    "url": f"{reverse('accounts:customer-list')}?{urlencode({'manager': manager.username})}"
+                    "url": f"{_path('accounts:customer-list')}?{urlencode({'manager': manager.username})}"
                     if linked
                     else None,
                 }

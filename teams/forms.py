@@ -5,10 +5,10 @@ import re
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
-from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import staff_picker_attrs
 from accounts.models import Customer, KeyPerson, Tier
 from crm.forms import date_picker
 from crm.models import Region, RegionLevel, User
@@ -22,7 +22,6 @@ from .services import CHECK_IN_FIELDS, CHECK_OUT_POSITION
 
 CODE_SPLIT = re.compile(r"[\s,，、;；]+")
 REASSIGN_CODES_MAX = 2000
-STAFF_SEARCH_URL = reverse_lazy("teams:staff-search")
 
 
 def _unknown_staff(field: forms.Field, values: list[str]) -> forms.ValidationError:
@@ -38,18 +37,9 @@ def staff_picker(field: forms.Field, *, many: bool = False) -> None:
     """Mark a staff field's input for the combobox of static/js/staff-picker.js, which searches the staff of the
     user's territory by name or username as they type (`teams:staff-search`) and fills in the username. Without
     script the field takes usernames as typed (no list of every member of staff: a province has thousands)."""
-    field.widget.attrs.update(
-        {
-            "autocomplete": "off",
-            "autocapitalize": "none",
-            "spellcheck": "false",
-            "placeholder": _("Name or username") if not many else _("Names or usernames"),
-            "data-staff-picker": "many" if many else "one",
-            "data-staff-url": STAFF_SEARCH_URL,
-            "data-staff-empty": _("No member of staff of your territory matches."),
-            "data-staff-more": _("More match: type more of the name."),
-        }
-    )
+    field.widget.attrs.update(staff_picker_attrs())
+    if many:
+        field.widget.attrs.update({"placeholder": _("Names or usernames"), "data-staff-picker": "many"})
 
 
 def _text(field: forms.CharField, value) -> str:
