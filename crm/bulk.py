@@ -9,12 +9,21 @@ from contextlib import contextmanager
 
 from django.db import connection
 
+# Rows a BulkWriter holds before it writes them.
+BATCH_SIZE = 20_000
+
 
 class BulkWriter:
-    """Buffers rows for one table and writes them in batches, rows given as tuples in `columns` order."""
+    """Buffers rows for one table and writes them in batches, rows given as tuples in `columns` order.
 
-    def __init__(self, table: str, columns: Sequence[str], batch_size: int = 20_000):
-        self.table, self.columns, self.batch_size = table, list(columns), batch_size
+    `after` is the writer of the rows these read as they go in (a trigger looking up each row's parent): its rows
+    are written first, whichever of the two fills its batch first."""
+
+    def __init__(
+        self, table: str, columns: Sequence[str], batch_size: int | None = None, after: BulkWriter | None = None
+    ):
+        self.table, self.columns, self.batch_size = table, list(columns), batch_size or BATCH_SIZE
+        self.after = after
         self.rows: list[tuple] = []
         self.written = 0
 
@@ -26,6 +35,8 @@ class BulkWriter:
     def flush(self) -> None:
         if not self.rows:
             return
+        if self.after is not None:
+            self.after.flush()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 buffer = io.StringIO()
