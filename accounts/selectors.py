@@ -88,13 +88,16 @@ def profile_complete(on: datetime.date | None = None) -> Q:
     )
 
 
-def filed_in_year(year: int) -> Q:
+def filed_in_year(year: int, field: str = "created_at") -> Q:
     """Customers filed (created) in the year, in the site's time zone: the year's new customers (新增集团客户, issue
-    21) that new-customer targets count. A range over `created_at`, read by its index (`customer_created_idx`)."""
+    21) that new-customer targets count. A range over `created_at`, read by its index (`customer_created_idx`), or
+    over `field`, an alias of it the caller gave."""
     zone = timezone.get_current_timezone()
     return Q(
-        created_at__gte=datetime.datetime(year, 1, 1, tzinfo=zone),
-        created_at__lt=datetime.datetime(year + 1, 1, 1, tzinfo=zone),
+        **{
+            f"{field}__gte": datetime.datetime(year, 1, 1, tzinfo=zone),
+            f"{field}__lt": datetime.datetime(year + 1, 1, 1, tzinfo=zone),
+        }
     )
 
 

@@ -77,6 +77,24 @@ def test_new_customer_counts_are_among_the_customers_the_user_sees(gina, cast, f
     )
 
 
+@pytest.mark.parametrize("few_regions", [0, 1_000])
+def test_a_grids_new_customers_count_the_same_by_either_index(gina, cast, filed, territory, monkeypatch, few_regions):
+    """Few regions are counted by the region index (the filing date as an expression), many by the filing date's
+    index: the same counts either way."""
+    monkeypatch.setattr(selectors, "FEW_REGIONS", few_regions)
+    year = timezone.localdate().year
+    regions = [territory["grid"], territory["jinjiang"]]
+    assert selectors.new_customer_counts(user=cast["paul"], year=year, regions=regions) == {
+        "510104-G01": 1,
+        "510104": 3,
+    }
+    assert selectors.new_customer_counts(user=gina, year=year, regions=regions) == {"510104-G01": 1, "510104": 1}
+    assert selectors.new_customer_counts(user=cast["paul"], year=year - 1, regions=regions) == {
+        "510104-G01": 0,
+        "510104": 0,
+    }
+
+
 def test_the_grids_page_counts_every_target_in_a_fixed_number_of_queries(login, cast, filed, territory):
     year = timezone.localdate().year
     client = login(cast["hq"])
