@@ -16,14 +16,12 @@ BATCH_SIZE = 20_000
 class BulkWriter:
     """Buffers rows for one table and writes them in batches, rows given as tuples in `columns` order.
 
-    `after` is the writer of the rows these read as they go in (a trigger looking up each row's parent): its rows
-    are written first, whichever of the two fills its batch first."""
+    `after`, when set, is the writer of the rows these read as they go in (a trigger looking up each row's parent):
+    its rows are written first, whichever of the two fills its batch first."""
 
-    def __init__(
-        self, table: str, columns: Sequence[str], batch_size: int | None = None, after: BulkWriter | None = None
-    ):
+    def __init__(self, table: str, columns: Sequence[str], batch_size: int | None = None):
         self.table, self.columns, self.batch_size = table, list(columns), batch_size or BATCH_SIZE
-        self.after = after
+        self.after: BulkWriter | None = None
         self.rows: list[tuple] = []
         self.written = 0
 

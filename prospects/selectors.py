@@ -249,8 +249,8 @@ def new_customer_counts(*, user: User, year: int, regions: list[Region]) -> dict
         customers = customers.alias(filed=Coalesce("created_at", "created_at")).filter(filed_in_year(year, "filed"))
     else:
         customers = customers.filter(filed_in_year(year))
-    # grouped by the customer's own column: the year's rows are read from `customer_created_idx` alone (it carries
-    # the region), not from the table
+    # grouped by the customer's own column: a territory's year is read from `customer_created_idx` alone (it
+    # carries the region), not from the table
     counted = customers.order_by().values_list("region_id").annotate(n=Count("*"))
     totals = dict.fromkeys(wanted, 0)
     for region_id, n in counted:
