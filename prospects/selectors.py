@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Customer
@@ -217,10 +216,6 @@ class TargetProgress:
         return Decimal(100 * self.achieved) / Decimal(self.target)
 
 
-# The most regions a count of new customers reads by the region index (`new_customer_counts`).
-FEW_REGIONS = 12
-
-
 def new_customer_counts(*, user: User, year: int, regions: list[Region]) -> dict[str, int]:
     """The group customers filed in the year (new customers, 新增集团客户) under each of `regions` (its subtree), among
     those the user sees (SPEC §2): one grouped query of the year's customers per region, summed up each region's
@@ -240,17 +235,9 @@ def new_customer_counts(*, user: User, year: int, regions: list[Region]) -> dict
     region_paths = dict(Region.objects.filter(under).values_list("code", "path"))
     if below_national:
         customers = customers.filter(region__in=list(region_paths))
-    if below_national and len(region_paths) <= FEW_REGIONS:
-        # A few regions (a grid page: its county and grids, a few thousand customers) are read by the region index,
-        # the filing date tested on each of their customers: compared as an expression no index holds, which takes
-        # the filing date's index out of the planner's choice. PostgreSQL costs the two within a hair of each other
-        # for a grid's five regions and took that one, reading the year's 200 000 entries (600 000 at three
-        # provinces) for 3 136 customers: 51-64 ms (142-165 ms), against 36-44 ms (32-40 ms) by the region index.
-        customers = customers.alias(filed=Coalesce("created_at", "created_at")).filter(filed_in_year(year, "filed"))
-    else:
-        customers = customers.filter(filed_in_year(year))
-    # grouped by the customer's own column: a territory's year is read from `customer_created_idx` alone (it
-    # carries the region), not from the table
+    # grouped by the customer's own column: a territory's year is read from `customer_region_filed_idx` alone, the
+    # country's from `customer_created_idx` (both hold the region)
+    customers = customers.filter(filed_in_year(year))
     counted = customers.order_by().values_list("region_id").annotate(n=Count("*"))
     totals = dict.fromkeys(wanted, 0)
     for region_id, n in counted:
