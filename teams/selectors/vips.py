@@ -69,7 +69,10 @@ def vip_manager_load(user: User, *, live: bool = False) -> VipLoads:
             counted, count = VipLoad.objects.all(), "vip_load_counted__vips"
         as_of = counted.aggregate(at=Min("computed_at"))["at"]
         if as_of is not None:
-            loads = managers.annotate(vip_count=Coalesce(count, 0)).filter(vip_count__gt=0)
+            # Picked by the count itself, not by its COALESCE: a condition on the joined row makes the outer join an
+            # inner one, which PostgreSQL starts from the few counts (a province's staff at three provinces: 26 →
+            # under 1 ms, where every user of the country was read first).
+            loads = managers.filter(**{f"{count}__gt": 0}).annotate(vip_count=Coalesce(count, 0))
             return VipLoads(loads.order_by("-vip_count", "username"), as_of)
     mine = VipAssignment.objects.active().filter(VIP_OF_ASSIGNMENT, manager=OuterRef("pk")).order_by()
     cared = mine.values("manager").annotate(n=Count("*")).values("n")

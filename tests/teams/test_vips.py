@@ -193,6 +193,10 @@ def test_the_load_counts_current_vips_only_live_and_from_the_nights_counts(cast,
     assert VipLoad.objects.get(user=cast["bob"]).vips == 2
     # carol's province colleague sees none of 成都's managers
     assert not selectors.vip_manager_load(cast["gd_paul"]).managers.exists()
+    # a manager counted with none left in their care is not listed, by the territory's counts or the country's
+    VipLoad.objects.filter(user=cast["alice"]).update(vips=0)
+    for reader in ("dora", "paul", "hq"):
+        assert {u.username: u.vip_count for u in selectors.vip_manager_load(cast[reader]).managers} == {"bob": 2}
 
 
 @pytest.mark.django_db
