@@ -3,6 +3,8 @@ the reader sees (SPEC §2), and in a fixed number of queries, whatever the numbe
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -105,7 +107,7 @@ def test_a_grids_new_customers_are_counted_by_the_index_of_region_and_filing_dat
     Customer.objects.bulk_create(
         CustomerFactory.build(code=f"OLD{n:04d}", uscc=None, region=territory["jinjiang"]) for n in range(500)
     )
-    Customer.objects.filter(code__startswith="OLD").update(created_at=timezone.now().replace(year=year - 5))
+    Customer.objects.filter(code__startswith="OLD").update(created_at=timezone.now() - datetime.timedelta(days=5 * 366))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE accounts_customer")
         cursor.execute("SET LOCAL enable_seqscan = off")  # a few hundred rows: else read whole
@@ -154,8 +156,6 @@ def test_the_grid_page_counts_its_customers_visits_and_gaps_in_fifteen_queries(l
     """A grid's customers by status and by tier (complete profiles among them), its visits of the last 30 days (how
     many, the latest first, none of another grid's or older), its active customers all uncovered by a product none
     holds: counted in at most 15 queries (issue 19)."""
-    import datetime
-
     from tests.factories import VisitFactory
 
     grid, dora = territory["grid"], cast["dora"]
