@@ -174,21 +174,69 @@ def list_endpoints() -> list[str]:
     )
 
 
+def sampled(client: Client, path: str, runs: int) -> list[float]:
+    """`runs` requests of the path, each one's milliseconds."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        client.get(path)
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)], 1),
+    }
+
+
 def timed(client: Client, path: str, runs: int) -> dict[str, object]:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path)
     result: dict[str, object] = {"status": response.status_code, "queries": len(queries)}
     if response.status_code != 200:
         return result
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        client.get(path)
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    result["p50_ms"] = round(statistics.median(samples), 1)
-    result["p95_ms"] = round(samples[max(0, int(len(samples) * 0.95 + 0.5) - 1)], 1)
+    result.update(percentiles(sampled(client, path, runs)))
     return result
+
+
+def setup_process() -> None:
+    settings.ALLOWED_HOSTS.append("testserver")
+    settings.DEBUG = False  # as served: templates cached
+    for noisy in ("axes", "django.request"):  # a line per login and per refusal
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def role_paths(client: Client, role: str, endpoints: list[str]) -> list[str]:
+    return crawl(client) + endpoints + [path for extra_role, path in EXTRA if extra_role == role]
+
+
+def serve(users: dict[str, str]) -> None:
+    """Answer a driver (`bench/pages_pair.py`) a JSON line per JSON line read: {"paths": role} → the role's pages
+    and endpoints; {"role", "path", "warm": true} → its status and query count (the warm-up); {"role", "path",
+    "runs"} → that many samples."""
+    setup_process()
+    clients: dict[str, Client] = {}
+    endpoints = list_endpoints()
+    print(json.dumps({"customers": Customer.objects.count()}), flush=True)
+    for line in sys.stdin:
+        ask = json.loads(line)
+        role = ask.get("paths") or ask["role"]
+        if role not in clients:
+            clients[role] = Client()
+            clients[role].force_login(User.objects.get(username=users[role]))
+        client = clients[role]
+        if "paths" in ask:
+            answer: dict[str, object] = {"paths": role_paths(client, role, endpoints)}
+        elif ask.get("warm"):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(ask["path"])
+            answer = {"status": response.status_code, "queries": len(queries)}
+        else:
+            answer = {"samples": sampled(client, ask["path"], ask["runs"])}
+        print(json.dumps(answer), flush=True)
 
 
 def main() -> None:
@@ -201,12 +249,13 @@ def main() -> None:
         help="who opens the pages of a role instead of the demo's login, e.g. head=head5301,provincial_staff=yn_staff "
         "(the last province of the three-province database: its customers come last in every index by id)",
     )
+    parser.add_argument("--serve", action="store_true", help="answer bench/pages_pair.py on stdin and stdout")
     args = parser.parse_args()
     users = dict(ROLES, **dict(pair.split("=", 1) for pair in args.users.split(",") if pair))
-    settings.ALLOWED_HOSTS.append("testserver")
-    settings.DEBUG = False  # as served: templates cached
-    for noisy in ("axes", "django.request"):  # a line per login and per refusal
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    if args.serve:
+        serve(users)
+        return
+    setup_process()
 
     figures: dict[str, object] = {
         "part": "pages",
@@ -222,7 +271,7 @@ def main() -> None:
     for role in args.roles.split(","):
         client = Client()
         client.force_login(User.objects.get(username=users[role]))
-        paths = crawl(client) + endpoints + [path for extra_role, path in EXTRA if extra_role == role]
+        paths = role_paths(client, role, endpoints)
         for path in paths:
             result = timed(client, path, args.runs)
             key = f"{role} {path}"
