@@ -18,7 +18,6 @@ import logging
 import os
 import platform
 import re
-import statistics
 import sys
 import time
 from collections import OrderedDict
@@ -42,10 +41,9 @@ from drf_spectacular.generators import SchemaGenerator  # noqa: E402
 
 import crm.wsgi  # noqa: E402, F401  (the process as each Gunicorn worker starts it: long-lived objects frozen)
 from accounts.models import Customer  # noqa: E402
+from bench.page_figures import BUDGET_P95_MS, BUDGET_QUERIES, percentiles  # noqa: E402
 from crm.models import User  # noqa: E402
 
-BUDGET_P95_MS = 150
-BUDGET_QUERIES = 15
 # The demo's logins, one per role (seed_demo): who opens what. The head of 凉山 too: its customers, seeded last,
 # come last in every index by id or code, where 成都's come first (a list read in code order and filtered by the
 # territory finds 成都's rows at once and 凉山's after every other city's).
@@ -184,19 +182,16 @@ def sampled(client: Client, path: str, runs: int) -> list[float]:
     return samples
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)], 1),
-    }
+def warmed(client: Client, path: str) -> dict[str, object]:
+    """One request of the path, untimed: its status and its queries."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    return {"status": response.status_code, "queries": len(queries)}
 
 
 def timed(client: Client, path: str, runs: int) -> dict[str, object]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(path)
-    result: dict[str, object] = {"status": response.status_code, "queries": len(queries)}
-    if response.status_code != 200:
+    result = warmed(client, path)
+    if result["status"] != 200:
         return result
     result.update(percentiles(sampled(client, path, runs)))
     return result
@@ -231,9 +226,7 @@ def serve(users: dict[str, str]) -> None:
         if "paths" in ask:
             answer: dict[str, object] = {"paths": role_paths(client, role, endpoints)}
         elif ask.get("warm"):
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get(ask["path"])
-            answer = {"status": response.status_code, "queries": len(queries)}
+            answer = warmed(client, ask["path"])
         else:
             answer = {"samples": sampled(client, ask["path"], ask["runs"])}
         print(json.dumps(answer), flush=True)

@@ -15,15 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.page_figures import BUDGET_P95_MS, BUDGET_QUERIES, percentiles  # noqa: E402
+
 ROLES = "account_manager,head,head_last_city,provincial_staff,hq"
-BUDGET_P95_MS = 150
-BUDGET_QUERIES = 15
 
 
 class Side:
@@ -56,14 +57,6 @@ class Side:
         self.process.wait()
 
 
-def figures(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)], 1),  # as bench/pages.py reads it
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--a", required=True, help="DATABASE_URL of the first database (the 1 M one)")
@@ -89,7 +82,7 @@ def main() -> None:
                 for number in range(args.rounds):
                     for side in (a, b) if number % 2 == 0 else (b, a):
                         samples[side] += side.ask(role=role, path=path, runs=per_round)["samples"]
-                on_a, on_b = figures(samples[a]), figures(samples[b])
+                on_a, on_b = percentiles(samples[a]), percentiles(samples[b])
                 ratio = round(on_b["p50_ms"] / on_a["p50_ms"], 2) if on_a["p50_ms"] else None
                 key = f"{role} {path}"
                 pages[key] = {
