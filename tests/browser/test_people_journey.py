@@ -29,6 +29,7 @@ def log_in(page, live_server, username: str) -> None:
 
 def fits(page, width: int) -> None:
     """Nothing scrolls sideways: the document is no wider than the screen."""
+    page.wait_for_load_state()
     document_width = page.evaluate("document.documentElement.scrollWidth")
     assert document_width <= width, f"{page.url} is {document_width} px wide on a {width} px screen"
 
@@ -105,8 +106,10 @@ def test_on_a_phone_the_missing_key_person_is_added_from_the_line(browser, live_
     shoot(page, "members-390")
     page.fill("[data-testid=member-search]", "成员01")
     page.click("button:has-text('搜索')")
+    page.wait_for_url("**/customers/CD0001/members/?*q=*")
     assert page.locator("[data-member]").count() == 1
     page.click("[data-member] a")
+    page.wait_for_url("**/customers/CD0001/members/*/edit/**")
     fits(page, PHONE["width"])
     shoot(page, "member-form-390")
 
