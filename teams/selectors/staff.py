@@ -42,9 +42,11 @@ def staff_pool(user: User) -> StaffQuerySet:
         return staff.none()
     # The territory's regions named, not joined by path: PostgreSQL then reads the territory's staff by the region
     # index instead of walking every user of the country in region order (issue 19: a province's pool among
-    # 600 000 users, 2.9 s → see docs/PERFORMANCE.md).
-    regions = Region.objects.filter(path__startswith=path).values("code")
-    return staff.filter(region_id__in=regions) if path else staff
+    # 600 000 users, 2.9 s → see docs/PERFORMANCE.md). Named as a list, not a subquery: the planner estimates their
+    # users from the region column's statistics (a province of three: 20 756 for 20 382) and reads them by its
+    # index, where a subquery's estimate (36 393) had it read every user of the country (the load page's count,
+    # 18 → 8 ms).
+    return staff.filter(region_id__in=Region.objects.codes_under(path)) if path else staff
 
 
 STAFF_QUERY_MAX = 100  # characters of a picker's query that are read
