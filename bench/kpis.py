@@ -37,7 +37,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Customer  # noqa: E402
-from crm.models import Role, User  # noqa: E402
+from crm.models import PROVINCE_PATH_LENGTH, Role, User  # noqa: E402
 from crm.periods import Period  # noqa: E402
 from kpis.models import KpiJobRun, KpiSnapshot  # noqa: E402
 from kpis.tasks import kpi_snapshots_nightly  # noqa: E402
@@ -138,11 +138,13 @@ def main() -> None:
     settings.ALLOWED_HOSTS.append("testserver")
     city_heads = User.objects.filter(role=Role.DEPARTMENT_HEAD, region__level="city")
     head = max(city_heads, key=lambda user: Customer.objects.visible_to(user).count())
-    staff = User.objects.filter(role=Role.PROVINCIAL_STAFF).order_by("id").first()
+    # The staff of the head's province (of three provinces, the largest city's may be any of them).
+    province = head.department.region.path[:PROVINCE_PATH_LENGTH]
+    staff = User.objects.filter(role=Role.PROVINCIAL_STAFF, region__path=province).order_by("id").first()
     time_page(figures, "department_dashboard", head, "/kpis/")
     time_page(figures, "province_overview", staff, "/kpis/?sort=visit_compliance_rate&dir=desc")
     time_page(figures, "city_drill_down", staff, f"/kpis/?region={head.department.region_id}")
-    time_page(figures, "kpis_api", staff, "/api/v1/kpis/?region=510000")
+    time_page(figures, "kpis_api", staff, f"/api/v1/kpis/?region={staff.region_id}")
     print(json.dumps({"kpis": figures}, ensure_ascii=False))
 
 
