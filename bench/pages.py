@@ -13,10 +13,13 @@ ends with one JSON line for `bench/compare.py`.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import hashlib
 import json
 import logging
 import os
 import platform
+import pstats
 import re
 import sys
 import time
@@ -33,7 +36,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import DatabaseError, connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
@@ -189,6 +192,40 @@ def warmed(client: Client, path: str) -> dict[str, object]:
     return {"status": response.status_code, "queries": len(queries)}
 
 
+# What differs between two requests of a page for the same data: the CSRF token a form carries, masked anew each time.
+PER_REQUEST = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*')
+# Statements whose plan `work` reads: the page's reads (a WITH that writes is left out, as every write is).
+READ = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
+WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE)\b")  # as Django writes them: not a value ('update') in a filter
+
+
+def work(client: Client, path: str) -> dict[str, object]:
+    """One more request of the path, untimed, under cProfile: the Python function calls it makes, a digest of its
+    answer (the CSRF token aside), and on PostgreSQL the buffers its reads touch (each SELECT of the request
+    executed again under `EXPLAIN (ANALYZE, BUFFERS)`, planning aside). Equal on two databases, the page does the
+    same work on both — in Python and in the database — whatever its times say."""
+    profile = cProfile.Profile()
+    with CaptureQueriesContext(connection) as queries:
+        response = profile.runcall(client.get, path)
+    answer = hashlib.sha256(PER_REQUEST.sub(rb"\1", response.content)).hexdigest()[:16]
+    buffers = None
+    if connection.vendor == "postgresql":
+        buffers = 0
+        with connection.cursor() as cursor:
+            for query in queries.captured_queries:
+                sql = query["sql"]
+                if not READ.match(sql) or WRITE.search(sql):
+                    continue
+                try:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) " + sql)
+                except DatabaseError:  # not one to explain again: the buffers are not known
+                    return {"calls": pstats.Stats(profile).total_calls, "answer": answer, "buffers": None}
+                plan = cursor.fetchone()[0]
+                plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+                buffers += plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]
+    return {"calls": pstats.Stats(profile).total_calls, "answer": answer, "buffers": buffers}
+
+
 def timed(client: Client, path: str, runs: int) -> dict[str, object]:
     result = warmed(client, path)
     if result["status"] != 200:
@@ -211,7 +248,8 @@ def role_paths(client: Client, role: str, endpoints: list[str]) -> list[str]:
 def serve(users: dict[str, str]) -> None:
     """Answer a driver (`bench/pages_pair.py`) a JSON line per JSON line read: {"paths": role} → the role's pages
     and endpoints; {"role", "path", "warm": true} → its status and query count (the warm-up); {"role", "path",
-    "runs"} → that many samples."""
+    "runs"} → that many samples. With "work": true, the warm-up's answer has the page's function calls, answer and
+    buffers too (`work`)."""
     setup_process()
     clients: dict[str, Client] = {}
     endpoints = list_endpoints()
@@ -227,6 +265,8 @@ def serve(users: dict[str, str]) -> None:
             answer: dict[str, object] = {"paths": role_paths(client, role, endpoints)}
         elif ask.get("warm"):
             answer = warmed(client, ask["path"])
+            if ask.get("work") and answer["status"] == 200:
+                answer.update(work(client, ask["path"]))
         else:
             answer = {"samples": sampled(client, ask["path"], ask["runs"])}
         print(json.dumps(answer), flush=True)

@@ -57,6 +57,31 @@ class Side:
         self.process.wait()
 
 
+# Function calls of one request, and buffers its reads touch, that may differ between two databases for the same
+# work (a cache filled, a dictionary resized; an index one level deeper, a row on another page): a page whose calls
+# and buffers differ by less, its answer and queries the same, does the same work on both.
+SAME_CALLS = 0.005
+SAME_BUFFERS = 0.1
+
+
+def same_work(one: dict, other: dict) -> bool:
+    """Whether a page gave the same answer with the same queries, (within SAME_CALLS) the same function calls and
+    (within SAME_BUFFERS) the same buffers read on both databases (`bench/pages.py`'s `work`): then
+    a ratio of its times is the machine's, not the data's."""
+
+    def near(name: str, share: float) -> bool:
+        return abs(one[name] - other[name]) <= share * max(one[name], other[name])
+
+    if one["buffers"] is None or other["buffers"] is None:
+        return False  # the database's work not known (a statement not explained again)
+    return (
+        one["answer"] == other["answer"]
+        and one["queries"] == other["queries"]
+        and near("calls", SAME_CALLS)
+        and near("buffers", SAME_BUFFERS)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--a", required=True, help="DATABASE_URL of the first database (the 1 M one)")
@@ -75,7 +100,7 @@ def main() -> None:
     try:
         for role in args.roles.split(","):
             for path in a.ask(paths=role)["paths"]:
-                warm = {side: side.ask(role=role, path=path, warm=True) for side in (a, b)}
+                warm = {side: side.ask(role=role, path=path, warm=True, work=True) for side in (a, b)}
                 if any(answer["status"] != 200 for answer in warm.values()):
                     continue  # a redirect, not this role's, or not on both databases
                 samples: dict[Side, list[float]] = {a: [], b: []}
@@ -85,10 +110,12 @@ def main() -> None:
                 on_a, on_b = percentiles(samples[a]), percentiles(samples[b])
                 ratio = round(on_b["p50_ms"] / on_a["p50_ms"], 2) if on_a["p50_ms"] else None
                 key = f"{role} {path}"
+                same = same_work(warm[a], warm[b])
                 pages[key] = {
-                    "a": {**on_a, "queries": warm[a]["queries"]},
-                    "b": {**on_b, "queries": warm[b]["queries"]},
+                    "a": {**on_a, **{name: warm[a][name] for name in ("queries", "calls", "answer", "buffers")}},
+                    "b": {**on_b, **{name: warm[b][name] for name in ("queries", "calls", "answer", "buffers")}},
                     "ratio": ratio,
+                    "same_work": same,
                 }
                 late = any(
                     figure["p95_ms"] > BUDGET_P95_MS or answer["queries"] > BUDGET_QUERIES
@@ -100,7 +127,7 @@ def main() -> None:
                 print(
                     f"{'!' if late else ' '}{'>' if wide else ' '} {key:<70} p50 {on_a['p50_ms']:>7} → "
                     f"{on_b['p50_ms']:>7} ms ({ratio}×)  p95 {on_a['p95_ms']:>7} → {on_b['p95_ms']:>7} ms  "
-                    f"{warm[a]['queries']:>2} → {warm[b]['queries']:>2} queries",
+                    f"{warm[a]['queries']:>2} → {warm[b]['queries']:>2} queries{'  same work' if same else ''}",
                     flush=True,
                 )
     finally:
