@@ -416,7 +416,9 @@ class ManagerLoad(models.Model):
     # The path of the manager's home region when counted: the load page of a territory reads its own managers'
     # counts by it (an index of prefixes), not the whole country's.
     region_path = models.CharField(_("region path"), max_length=200, db_index=True, db_default="")
-    computed_at = models.DateTimeField(_("computed at"))
+    # Indexed: a department's page says as of when from the oldest count of all (one end of the index), not from
+    # every count of the country.
+    computed_at = models.DateTimeField(_("computed at"), db_index=True)
 
     class Meta:
         verbose_name = _("manager load")
