@@ -28,7 +28,12 @@ def plan_of_a_departments_managers() -> str:
 
 
 def test_no_parallel_worker_reads_the_users():
-    assert "Parallel" not in plan_of_a_departments_managers()
+    # A table of some size, described to the planner, that a parallel scan would be chosen for without the setting.
+    User.objects.bulk_create(User(username=f"am{number:05d}", role="account_manager") for number in range(5_000))
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE crm_user RESET (parallel_workers)")
-    assert "Parallel Seq Scan on crm_user" in plan_of_a_departments_managers()  # what the setting keeps away
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the new rows' checks done: the table may be altered
+        cursor.execute("ANALYZE crm_user")
+    assert "Parallel" not in plan_of_a_departments_managers()
+    with connection.cursor() as cursor:  # what the setting keeps away: workers, as a table past the threshold gets
+        cursor.execute("ALTER TABLE crm_user SET (parallel_workers = 2)")
+    assert "Parallel Seq Scan on crm_user" in plan_of_a_departments_managers()
