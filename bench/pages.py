@@ -227,7 +227,8 @@ def work(client: Client, path: str) -> dict[str, object]:
                 try:
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) " + sql)
                 except DatabaseError:  # not one to explain again: the buffers are not known
-                    return {"calls": pstats.Stats(profile).total_calls, "answer": answer, "buffers": None}
+                    buffers = None
+                    break
                 plan = cursor.fetchone()[0]
                 plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
                 buffers += plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]

@@ -65,6 +65,8 @@ SAME_BUFFERS = 0.1
 # Buffers a page's reads may touch more on one database than the other without the work differing in a way its
 # time could show: a hundred buffers found in memory cost well under a millisecond.
 SAME_BUFFERS_SLACK = 100
+# What a page's warm-up says of its work (`bench/pages.py`'s `warmed` and `work`), kept beside its times.
+WORK = ("queries", "calls", "answer", "buffers")
 
 
 def same_work(one: dict, other: dict) -> bool:
@@ -115,8 +117,8 @@ def main() -> None:
                 key = f"{role} {path}"
                 same = same_work(warm[a], warm[b])
                 pages[key] = {
-                    "a": {**on_a, **{name: warm[a][name] for name in ("queries", "calls", "answer", "buffers")}},
-                    "b": {**on_b, **{name: warm[b][name] for name in ("queries", "calls", "answer", "buffers")}},
+                    "a": {**on_a, **{name: warm[a][name] for name in WORK}},
+                    "b": {**on_b, **{name: warm[b][name] for name in WORK}},
                     "ratio": ratio,
                     "same_work": same,
                 }
