@@ -41,6 +41,10 @@ SQLITE_TYPES = {
     "date": "TEXT",
 }
 BATCH = 20_000
+# A run's own tables (its file's cells, its staged rows) are written once, analysed by the run itself and dropped
+# at its end: autovacuum is kept off them. A worker that started on one made the run's `DROP TABLE` wait until
+# PostgreSQL cancelled it (`deadlock_timeout`, a second of every million-row import).
+TRANSIENT = "WITH (autovacuum_enabled = false)"
 
 
 def q(name: str) -> str:
@@ -84,10 +88,10 @@ class Stage:
         postgres = connection.vendor == "postgresql"
         types = PG_TYPES if postgres else SQLITE_TYPES
         columns = ", ".join(f"{q(column.name)} {types[column.sql_type]}" for column in self.columns)
-        unlogged = "UNLOGGED " if postgres else ""
+        unlogged, options = ("UNLOGGED ", f" {TRANSIENT}") if postgres else ("", "")
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {q(self.table)}")
-            cursor.execute(f"CREATE {unlogged}TABLE {q(self.table)} (line integer NOT NULL, {columns})")
+            cursor.execute(f"CREATE {unlogged}TABLE {q(self.table)} (line integer NOT NULL, {columns}){options}")
 
     def exists(self) -> bool:
         return self.table in connection.introspection.table_names()

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from imports import sqlread
-from imports.staging import q
+from imports.staging import Stage, q
 
 from .conftest import csv_bytes, xlsx_bytes
 
@@ -268,3 +268,30 @@ def test_every_staged_row_carries_its_customers_id_the_parsers_rows_too(cast, ru
     members = dict(GroupMember.objects.values_list("mobile", "customer__code"))
     assert members["13800000002"] == "CD0002" and members["13800000003"] == "CD0001"
     assert GroupMember.objects.get(mobile="13800000002").name == "乙"
+
+
+def _autovacuum_off(table: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [table])
+        [options] = cursor.fetchone()
+    return "autovacuum_enabled=false" in (options or [])
+
+
+def test_autovacuum_is_kept_off_a_runs_own_tables(cast, run_file, monkeypatch):
+    # A worker vacuuming the file's cells or the staged rows would make the run's DROP TABLE wait for its cancelling.
+    dropped = {}
+    for owner in (sqlread.Raw, Stage):
+        monkeypatch.setattr(owner, "drop", _noting(owner.drop, dropped))
+    run = run_file(cast["paul"], "customers", _straight(BAD[:1]), then="")
+    assert run.status == "invalid"
+    stage = f"import_stage_{run.pk}"
+    assert dropped == {f"import_raw_{run.pk}": True, stage: True, f"{stage}_bad_keys": True}
+
+
+def _noting(drop, dropped: dict[str, bool]):
+    def noted(table) -> None:
+        name = table.table.strip('"')
+        dropped[name] = _autovacuum_off(name)
+        drop(table)
+
+    return noted
