@@ -20,11 +20,11 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -64,14 +64,34 @@ class FileRefused(Exception):
 
 @dataclass
 class Source:
-    """An open file: its format (`csv` or `xlsx`), its encoding (CSV), and its rows as (line number, cells)."""
+    """An open file: its format (`csv` or `xlsx`), its encoding (CSV), and its rows as (line number, cells).
+
+    `guessed`: the CSV's encoding is what its first block reads as (`open_source(guess=True)`), the rest of the file
+    not read yet. Streamed to the database through `CheckedBytes`, the file is checked whole on the way; anything
+    else first makes the encoding certain (`confirm`)."""
 
     format: str
     encoding: str
     rows: Iterator[tuple[int, list[Any]]]
+    path: Path | None = None
+    guessed: bool = False
+
+    def confirm(self) -> None:
+        """Make a guessed encoding certain: the file is read whole as `detect_encoding` reads it. `FileRefused` when
+        it is in none of the accepted encodings (or holds what no cell holds), `GuessFailed` when it is in another
+        than its first block said."""
+        if not self.guessed or self.path is None:
+            return
+        if detect_encoding(self.path) != self.encoding:
+            raise GuessFailed
+        self.guessed = False
 
 
-def open_source(path: Path) -> Source:
+class GuessFailed(Exception):
+    """The file is in another encoding than its first block said: to be read again, its encoding detected first."""
+
+
+def open_source(path: Path, *, guess: bool = False) -> Source:
     with path.open("rb") as head_file:
         head = head_file.read(8)
     if not head:
@@ -86,8 +106,27 @@ def open_source(path: Path) -> Source:
         raise FileRefused(
             _("This CSV is in UTF-16 (Excel's “Unicode text”). Save it as “CSV UTF-8” or as “CSV” (GB18030).")
         )
+    if guess and (encoding := _guess_encoding(path)) is not None:
+        return Source("csv", encoding, csv_rows(path, encoding), path, guessed=True)
     encoding = detect_encoding(path)
-    return Source("csv", encoding, csv_rows(path, encoding))
+    return Source("csv", encoding, csv_rows(path, encoding), path)
+
+
+def _guess_encoding(path: Path) -> str | None:
+    """What `detect_encoding` will most likely say, from the file's first block alone: UTF-8 with BOM when it starts
+    with the mark, else the first of UTF-8 and GB18030 the block reads as (a character cut by its end aside); None
+    when it reads as neither (the file is refused: `detect_encoding` says why)."""
+    with path.open("rb") as file:
+        block = file.read(READ_BLOCK)
+    if block.startswith(UTF8_BOM):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)(errors="strict").decode(block, final=len(block) < READ_BLOCK)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return None
 
 
 def detect_encoding(path: Path) -> str:
@@ -139,32 +178,66 @@ def _read_as(path: Path, encoding: str) -> _Reading:
     hold one: for UTF-8, its bytes (a C0 control or DEL is one byte, a C1 control or a direction mark two or three
     bytes known in advance); for GB18030, whether its text is printable, line breaks, tabs and ideographic spaces
     aside. A well-formed file so costs little more than its decoding."""
-    reading = _Reading()
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    gb18030 = encoding == "gb18030"
-    search = _unfit_or_control_re() if gb18030 else CONTROL_RE
-    offset, tail = 0, b""
+    blocks = _Blocks(encoding)
     with path.open("rb") as file:
         while True:
             block = file.read(READ_BLOCK)
-            try:
-                text = decoder.decode(block, final=not block)
-            except UnicodeDecodeError as exc:
-                reading.broken_at = offset + len(exc.object[: exc.start].decode(encoding, errors="replace"))
-                return reading
-            suspect = not _plain(text) if gb18030 else _utf8_suspect(tail + block)
-            if suspect:
-                for match in search.finditer(text):
-                    char = match.group()
-                    if CONTROL_RE.match(char):
-                        reading.controls += 1
-                    elif char < "\U00010000" or unicodedata.category(char) in ("Co", "Cn"):
-                        reading.broken_at, reading.unfit = offset + match.start(), char
-                        return reading
-            offset += len(text)
-            tail = block[-2:]  # the start of a character the next block ends
-            if not block:
-                return reading
+            if not blocks.read(block) or not block:
+                return blocks.reading
+
+
+class _Blocks:
+    """A file decoded block by block as `encoding` (`_read_as`), what it found kept in `reading`."""
+
+    def __init__(self, encoding: str):
+        self.encoding, self.reading = encoding, _Reading()
+        self.decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        self.gb18030 = encoding == "gb18030"
+        self.search = _unfit_or_control_re() if self.gb18030 else CONTROL_RE
+        self.offset, self.tail = 0, b""
+
+    def read(self, block: bytes) -> bool:
+        """Decode the next block (the empty block: the end of the file); False once the reading is broken there."""
+        reading = self.reading
+        try:
+            text = self.decoder.decode(block, final=not block)
+        except UnicodeDecodeError as exc:
+            reading.broken_at = self.offset + len(exc.object[: exc.start].decode(self.encoding, errors="replace"))
+            return False
+        suspect = not _plain(text) if self.gb18030 else _utf8_suspect(self.tail + block)
+        if suspect:
+            for match in self.search.finditer(text):
+                char = match.group()
+                if CONTROL_RE.match(char):
+                    reading.controls += 1
+                elif char < "\U00010000" or unicodedata.category(char) in ("Co", "Cn"):
+                    reading.broken_at, reading.unfit = self.offset + match.start(), char
+                    return False
+        self.offset += len(text)
+        self.tail = block[-2:]  # the start of a character the next block ends
+        return True
+
+
+class CheckedBytes:
+    """A CSV's bytes as they are, for `COPY` to read (`read`), checked on the way as `detect_encoding` checks the
+    whole file as the guessed encoding. A NUL byte, a sequence not of the encoding, a control character or, read as
+    GB18030, a character no text holds stop the reading (`stopped` "text"; `Source.confirm` then says what the file
+    is), and so does a block `seen` refuses (`stopped` "seen"): `read` raises, and `COPY` fails. The database
+    converts one block while the next is decoded here: a file is read once, not twice."""
+
+    def __init__(self, file: BinaryIO, encoding: str, seen: Callable[[bytes], bool]):
+        self.file, self.blocks, self.seen = file, _Blocks(encoding), seen
+        self.stopped = ""
+
+    def read(self, _size: int = -1) -> bytes:
+        block = self.file.read(READ_BLOCK)
+        if b"\x00" in block or not self.blocks.read(block) or self.blocks.reading.controls:
+            self.stopped = "text"
+        elif block and not self.seen(block):
+            self.stopped = "seen"
+        if self.stopped:
+            raise ValueError(f"stopped by its {self.stopped}")
+        return block
 
 
 # A C0 control or DEL as the byte 0 (a NUL is refused before), every other byte as itself.

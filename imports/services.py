@@ -57,7 +57,7 @@ from tiering.selectors import published_rule_set
 from tiering.services import tiers_apply
 
 from . import sqlread
-from .files import FileRefused, Source, open_source
+from .files import FileRefused, GuessFailed, Source, open_source
 from .kinds import KINDS
 from .kinds.base import CellError, Column, Kind, Lookups, as_text
 from .models import ImportIssue, ImportKind, ImportMode, ImportRun, ImportStatus
@@ -420,9 +420,19 @@ def _check(run: ImportRun) -> bool:
     issues = Issues(run)
     lookups = lookups_for(run.created_by, run.territory)
     try:
-        source = open_source(Path(run.file_path))
-        run.file_format, run.encoding = source.format, source.encoding
-        stage = _read(run, kind, source, lookups, issues)
+        try:
+            # On PostgreSQL a CSV's encoding is taken from its first block and checked whole as the file streams
+            # into the database (`sqlread`): one reading of the file, not two, when the first block says it right.
+            source = open_source(Path(run.file_path), guess=connection.vendor == "postgresql")
+            run.file_format, run.encoding = source.format, source.encoding
+            stage = _read(run, kind, source, lookups, issues)
+        except GuessFailed:
+            Stage(run.pk, kind, []).drop()
+            ImportIssue.objects.filter(run=run).delete()
+            issues = Issues(run)
+            source = open_source(Path(run.file_path))
+            run.file_format, run.encoding = source.format, source.encoding
+            stage = _read(run, kind, source, lookups, issues)
     except FileRefused as exc:
         # What refuses the file is an error of the run too (the line where it went wrong, 0 for the file as a
         # whole), so that a client counting errors, the error file and the command all see it.
@@ -467,12 +477,26 @@ def _read(run: ImportRun, kind: Kind, source: Source, lookups: Lookups, issues: 
     """Read the header and every row; stage the good rows. None when the header is wrong or there are no rows."""
     rows = source.rows
     header_line, header_cells = 0, None
-    for line, cells in rows:
-        if any(as_text(cell) for cell in cells):
-            header_line, header_cells = line, cells
-            break
+    try:
+        for line, cells in rows:
+            if any(as_text(cell) for cell in cells):
+                header_line, header_cells = line, cells
+                break
+    except FileRefused:
+        source.confirm()
+        raise
+    except UnicodeDecodeError:
+        # (the csv reader decodes ahead of the header, past a guess's first block)
+        source.confirm()
+        raise GuessFailed from None
+    # Only a file streamed into the database by `sqlread` is checked on the way: anything else is read in an
+    # encoding made certain first, and a header found wrong is judged again once read in its file's own.
+    if header_cells is None or not sqlread.applies(source, header_line, kind.columns):
+        source.confirm()
     if header_cells is None:
         raise FileRefused(_("The file is empty: it has no header and no rows."))
+    if source.guessed and read_header(kind, header_cells, Issues(run)) is None:
+        source.confirm()
     header = read_header(kind, header_cells, issues)
     if header is None:
         return None

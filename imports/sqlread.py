@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg2
 from django.db import connection, transaction
 
-from .files import CSV_FIELD_LIMIT, READ_BLOCK, Source, csv_rows
+from .files import CSV_FIELD_LIMIT, READ_BLOCK, CheckedBytes, Source, csv_rows
 from .kinds.base import SQL_TWINS, Column, Lookups, parse_integer
 from .staging import BATCH, PG_TYPES, TRANSIENT, Stage, q
 
@@ -58,7 +58,9 @@ def read(run: ImportRun, stage: Stage, source: Source, reader: RowReader, lookup
             loaded, counted = _pipe_cells(raw, source.rows, reader)
         else:
             path = Path(run.file_path)
-            copied = _copy(raw, path, source.encoding)
+            copied = _copy(raw, source)
+            if copied is None:
+                source.confirm()  # a file read by Python is read in an encoding made certain first
             loaded, counted = (copied, 0) if copied is not None else _pipe(raw, path, source.encoding, reader)
         reader.progress("checking")
         return counted + _convert(raw, loaded, stage, reader, lookups)
@@ -88,47 +90,78 @@ class Raw:
             cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
+class _Straight:
+    """Whether every record of a file, fed block by block (`read`), is one line that `COPY` reads as Python's csv
+    reader does: no quote character anywhere, no line `\\.` (`COPY`'s end of data), no line longer than the csv
+    module's limit of a field (Python's reader says which cell is too long). `records`: those after the header."""
+
+    def __init__(self):
+        self.newlines, self.tail, self.last, self.offset, self.line_start = 0, b"", b"", 0, 0
+
+    def read(self, block: bytes) -> bool:
+        if b'"' in block:
+            return False
+        window = self.tail + block
+        if b"\n\\.\n" in window or b"\n\\.\r" in window:
+            return False
+        first = block.find(b"\n")
+        if (self.offset + len(block) if first < 0 else self.offset + first) - self.line_start > CSV_FIELD_LIMIT:
+            return False
+        if first >= 0:
+            self.line_start = self.offset + block.rfind(b"\n") + 1
+        self.newlines += block.count(b"\n")
+        self.tail, self.last = window[-3:], block[-1:]
+        self.offset += len(block)
+        return True
+
+    def records(self) -> int:
+        return self.newlines - 1 + (self.last != b"\n")
+
+
 def _straight(path: Path) -> int | None:
-    """The count of the file's records after the header when every record is one line and `COPY` reads it as
-    Python's csv reader does: no quote character anywhere, no line `\\.` (`COPY`'s end of data). None otherwise."""
-    newlines, tail, last, offset, line_start = 0, b"", b"", 0, 0
+    """The count of the file's records after the header when every record is one line (`_Straight`), else None."""
+    straight = _Straight()
     with path.open("rb") as file:
         while block := file.read(READ_BLOCK):
-            if b'"' in block:
+            if not straight.read(block):
                 return None
-            window = tail + block
-            if b"\n\\.\n" in window or b"\n\\.\r" in window:
-                return None
-            # A line longer than the csv module's limit of a field: Python's reader says which cell is too long.
-            first = block.find(b"\n")
-            if (offset + len(block) if first < 0 else offset + first) - line_start > CSV_FIELD_LIMIT:
-                return None
-            if first >= 0:
-                line_start = offset + block.rfind(b"\n") + 1
-            newlines += block.count(b"\n")
-            tail, last = window[-3:], block[-1:]
-            offset += len(block)
-    return newlines - 1 + (last != b"\n")
+    return straight.records()
 
 
-def _copy(raw: Raw, path: Path, encoding: str) -> int | None:
+def _copy(raw: Raw, source: Source) -> int | None:
     """`COPY` the file straight into the raw table; the records loaded, or None (and nothing loaded) when it
-    cannot be read so."""
-    expected = _straight(path)
-    if expected is None:
+    cannot be read so. A file whose encoding is a guess (`Source.guessed`) is checked as it goes
+    (`files.CheckedBytes`): its lines for `COPY` and its text for the encoding, which `Source.confirm` makes certain
+    when the text stops it (the file then refused, or read again in its own encoding)."""
+    path = Path(source.path or "")
+    straight = _Straight()
+    expected = None
+    if not source.guessed and (expected := _straight(path)) is None:
         return None
     columns = ", ".join(raw.cells)
+    checked = None
     try:
         with transaction.atomic(), connection.cursor() as cursor, path.open("rb") as file:
+            if source.guessed:
+                checked = CheckedBytes(file, source.encoding, straight.read)
             cursor.copy_expert(
                 f"COPY {raw.table} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true, "
-                f"ENCODING '{COPY_ENCODINGS[encoding]}')",
-                file,
+                f"ENCODING '{COPY_ENCODINGS[source.encoding]}')",
+                checked or file,
+                READ_BLOCK,  # (its size, as Django's wrapper passes it on: read in blocks, not 8 KiB at a time)
             )
+            if expected is None:
+                expected = straight.records()
             if cursor.rowcount != expected:
                 raise _NotStraight
-    except (_NotStraight, psycopg2.DataError):
-        # A blank line, a row of another width, a character the server cannot convert: Python reads the file.
+    except (_NotStraight, psycopg2.DataError, psycopg2.errors.QueryCanceled) as exc:
+        # A blank line, a row of another width, a character the server cannot convert: Python reads the file. (The
+        # check that stopped a guessed file's reading cancels `COPY`; when it was the text, the file is refused or
+        # read again in its own encoding, which `confirm` makes certain.)
+        if checked is not None and checked.stopped == "text":
+            source.confirm()
+        elif isinstance(exc, psycopg2.errors.QueryCanceled) and not (checked and checked.stopped):
+            raise
         return None
     return expected
 

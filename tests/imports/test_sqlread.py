@@ -9,7 +9,7 @@ import datetime
 import pytest
 from django.db import connection
 
-from imports import sqlread
+from imports import files, sqlread
 from imports.staging import Stage, q
 
 from .conftest import csv_bytes, xlsx_bytes
@@ -295,3 +295,90 @@ def _noting(drop, dropped: dict[str, bool]):
         drop(table)
 
     return noted
+
+
+# A CSV's encoding taken from its first block and checked as the file streams into the database
+# (`files.CheckedBytes`): blocks of 256 bytes here, so that what decides comes after the first.
+# The header as the API names its fields, and forty rows of plain ASCII: UTF-8 is what the first block says.
+API_HEADER = [
+    "code",
+    "name",
+    "uscc",
+    "region",
+    "handset_count",
+    "monthly_spend",
+    "is_major_influence",
+    "status",
+    "address",
+]
+
+
+def _many(
+    rows: list[list[str]], encoding: str, *, later: list[list[str]] = (), header: list[str] = API_HEADER
+) -> bytes:
+    plain = [[f"P{number:04d}", f"Plain {number}", "", "510104", "", "", "", "active", ""] for number in range(40)]
+    return csv_bytes([header, *plain, *rows, *later], encoding)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr("imports.files.READ_BLOCK", 256)
+    monkeypatch.setattr("imports.sqlread.READ_BLOCK", 256)
+    detections = []
+    detect = files.detect_encoding
+    monkeypatch.setattr(files, "detect_encoding", lambda path: detections.append(path) or detect(path))
+    return detections
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8", "utf-8-sig"])
+def test_a_file_its_first_block_names_is_read_once(cast, run_file, small_blocks, encoding):
+    # (the Chinese header: the first block is in the file's encoding)
+    run = run_file(cast["paul"], "customers", _many(GOOD, encoding, header=HEADER), then="")
+    assert (run.status, run.rows, run.encoding) == ("previewed", 43, encoding)
+    assert small_blocks == [], "the file was read whole before it was streamed"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT name FROM {q(f'import_stage_{run.pk}')} WHERE code = 'S001'")
+        assert cursor.fetchone() == ("锦江示例公司",)
+
+
+def test_a_file_plain_at_first_and_gb18030_after_is_read_again_as_gb18030(cast, run_file, small_blocks):
+    # The first block is ASCII, so UTF-8; the Chinese names after it are GB18030's bytes.
+    content = _many(GOOD, "gb18030")
+    assert content[:256].decode("utf-8")
+    run = run_file(cast["paul"], "customers", content, then="")
+    assert (run.status, run.rows, run.encoding) == ("previewed", 43, "gb18030")
+    assert len(small_blocks) == 2  # the guess's check, then the reading again
+    assert not run.issues.exists()
+
+
+@pytest.mark.parametrize(
+    "later, message, lines",
+    [
+        ([["S009", "控制\x07字符", "", "510104", "", "", "", "active", ""]], "control characters", [45]),
+        # (the line where UTF-8 failed first: 42)
+        ([["S009", "私用\ue000字符", "", "510104", "", "", "", "active", ""]], "none of the accepted encodings", [42]),
+    ],
+    ids=["control", "private-use"],
+)
+def test_what_stops_the_stream_refuses_the_file_as_a_whole_reading_does(
+    cast, run_file, small_blocks, later, message, lines
+):
+    content = _many(GOOD, "gb18030", later=later)
+    run = run_file(cast["paul"], "customers", content, then="")
+    assert run.status == "invalid"
+    assert message in run.message, run.message
+    assert len(small_blocks) == 1
+    # Nothing of the stopped reading is left: the errors are the refusal's alone.
+    assert list(run.issues.values_list("line", flat=True)) == lines
+
+
+def test_a_quote_after_the_first_block_has_python_read_the_file(cast, run_file, small_blocks, monkeypatch):
+    piped = []
+    pipe = sqlread._pipe
+    monkeypatch.setattr(sqlread, "_pipe", lambda *args: piped.append(1) or pipe(*args))
+    later = [["S009", '带"引号"的名称', "", "510104", "", "", "", "active", ""]]
+    content = _many(GOOD, "gb18030", later=later, header=HEADER)
+    run = run_file(cast["paul"], "customers", content, then="")
+    assert (run.status, run.rows, run.encoding) == ("previewed", 44, "gb18030")
+    assert piped == [1]
+    assert len(small_blocks) == 1
