@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime
 
+import psycopg2
 import pytest
 from django.db import connection
 
 from imports import files, sqlread
+from imports.models import ImportRun
 from imports.staging import Stage, q
 
 from .conftest import csv_bytes, xlsx_bytes
@@ -111,6 +113,9 @@ XLSX_BAD = [
 def test_the_database_reads_a_workbook_as_python_does(cast, run_file, monkeypatch, tmp_path, bad):
     rows = [XLSX_HEADER, *XLSX_GOOD, [], *(XLSX_BAD if bad else [])]
     content = xlsx_bytes(rows, tmp_path / "typed.xlsx")
+    # Batches of one: every plain row is sent by the copying thread, between rows the parsers read (and stage).
+    monkeypatch.setattr("imports.sqlread.BATCH", 1)
+    monkeypatch.setattr("imports.staging.BATCH", 1)
     piped = []
     pipe = sqlread._pipe_cells
     monkeypatch.setattr(sqlread, "_pipe_cells", lambda *args: piped.append(1) or pipe(*args))
@@ -382,3 +387,22 @@ def test_a_quote_after_the_first_block_has_python_read_the_file(cast, run_file, 
     assert (run.status, run.rows, run.encoding) == ("previewed", 44, "gb18030")
     assert piped == [1]
     assert len(small_blocks) == 1
+
+
+def test_a_batch_the_copying_thread_could_not_send_fails_the_check(cast, run_file, monkeypatch, tmp_path):
+    monkeypatch.setattr("imports.sqlread.BATCH", 1)
+    monkeypatch.setattr(sqlread._Sender, "__init__", _sender_to_nowhere(sqlread._Sender.__init__))
+    content = xlsx_bytes([XLSX_HEADER, *XLSX_GOOD], tmp_path / "typed.xlsx")
+    with pytest.raises(psycopg2.errors.UndefinedTable):
+        run_file(cast["paul"], "customers", content, name="typed.xlsx", then="")
+    run = ImportRun.objects.get()
+    assert run.status == "failed"
+    assert "import_raw_nowhere" in run.message
+
+
+def _sender_to_nowhere(init):
+    def to_nowhere(sender, raw, columns) -> None:
+        init(sender, raw, columns)
+        sender.sql = sender.sql.replace(raw.table, "import_raw_nowhere")
+
+    return to_nowhere
