@@ -55,8 +55,9 @@ def read(run: ImportRun, stage: Stage, source: Source, reader: RowReader, lookup
     raw = Raw(run.pk, reader.width)
     raw.create()
     try:
+        # (in a savepoint, the rows Python reads: a batch the copying thread failed to send leaves the transaction
+        # to be rolled back to it)
         if source.format == "xlsx":
-            # (a savepoint: a batch the copying thread failed to send leaves the transaction to be rolled back to it)
             with transaction.atomic():
                 loaded, counted = _pipe_cells(raw, source.rows, reader)
         else:
@@ -64,7 +65,10 @@ def read(run: ImportRun, stage: Stage, source: Source, reader: RowReader, lookup
             copied = _copy(raw, source)
             if copied is None:
                 source.confirm()  # a file read by Python is read in an encoding made certain first
-            loaded, counted = (copied, 0) if copied is not None else _pipe(raw, path, source.encoding, reader)
+                with transaction.atomic():
+                    loaded, counted = _pipe(raw, path, source.encoding, reader)
+            else:
+                loaded, counted = copied, 0
         reader.progress("checking")
         return counted + _convert(raw, loaded, stage, reader, lookups)
     finally:
@@ -175,26 +179,31 @@ class _NotStraight(Exception):
 
 def _pipe(raw: Raw, path: Path, encoding: str, reader: RowReader) -> tuple[int, int]:
     """Python's csv reader gives each record its line; records of the header's width go to the raw table as they
-    are, the others to `reader` (which trims empty cells past the header, skips blank rows, names the others).
-    The records loaded, and the rows `reader` counted."""
+    are (`_Sender`), the others to `reader` (which trims empty cells past the header, skips blank rows, names the
+    others). The records loaded, and the rows `reader` counted."""
     width = reader.width
-    columns = ", ".join(["line", *raw.cells])
+    sender = _Sender(raw, ", ".join(["line", *raw.cells]))
     loaded = counted = 0
     batch: list[list[Any]] = []
     records = csv_rows(path, encoding)
     next(records)  # the header
-    with connection.cursor() as cursor:
+    try:
         for line, cells in records:
             if len(cells) == width:
                 cells.insert(0, line)
                 batch.append(cells)
                 loaded += 1
                 if len(batch) >= BATCH:
-                    _copy_rows(cursor, raw, columns, batch)
+                    sender.send(batch)
                     batch = []
             else:
+                sender.wait()  # (the parsers may write to the staging table)
                 counted += reader.row(line, cells)
-        _copy_rows(cursor, raw, columns, batch)
+        if batch:
+            sender.send(batch)
+        sender.wait()
+    finally:
+        sender.close()
     return loaded, counted
 
 
@@ -229,11 +238,11 @@ def _pipe_cells(raw: Raw, rows: Iterator[tuple[int, list[Any]]], reader: RowRead
 
 
 class _Sender:
-    """Batches of a workbook's rows sent to the raw table by `COPY` from a thread of their own, one batch at a
-    time, while the reader goes on to the rows that follow: the database parses a batch while Python reads the next
-    (a million rows: two seconds of `COPY` no longer waited for). The thread writes on the connection of the run's
-    transaction (psycopg2's, which threads may share), and this thread does not use it meanwhile: `wait` before any
-    other statement."""
+    """Batches of a file's rows (a workbook's, a quoted CSV's) sent to the raw table by `COPY` from a thread of
+    their own, one batch at a time, while the reader goes on to the rows that follow: the database parses a batch
+    while Python reads the next (a million rows: two seconds of `COPY` no longer waited for). The thread writes on
+    the connection of the run's transaction (psycopg2's, which threads may share), and this thread does not use it
+    meanwhile: `wait` before any other statement."""
 
     def __init__(self, raw: Raw, columns: str):
         connection.ensure_connection()
@@ -297,15 +306,6 @@ def _plain_texts(cells: list[Any], whole: set[int]) -> list[str] | None:
         else:  # a date, a time, a yes/no (bool), an empty cell as None
             return None
     return texts
-
-
-def _copy_rows(cursor: Any, raw: Raw, columns: str, rows: list[list[Any]]) -> None:
-    if not rows:
-        return
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {raw.table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
 
 
 def _convert(raw: Raw, loaded: int, stage: Stage, reader: RowReader, lookups: Lookups) -> int:

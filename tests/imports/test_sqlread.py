@@ -72,8 +72,10 @@ def _outcome(run) -> tuple:
 )
 @pytest.mark.parametrize("bad", [False, True], ids=["good", "bad"])
 def test_the_database_reads_a_csv_as_python_does(cast, run_file, monkeypatch, write, straight, bad):
-    # Rows the parsers stage reach the staging table one by one, before the twins make it anew: they stay.
+    # Rows the parsers stage reach the staging table one by one, before the twins make it anew: they stay. (Rows
+    # Python reads go to the database in batches of one too, between those.)
     monkeypatch.setattr("imports.staging.BATCH", 1)
+    monkeypatch.setattr("imports.sqlread.BATCH", 1)
     content = write(BAD if bad else [])
     piped = []
     pipe = sqlread._pipe
