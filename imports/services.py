@@ -423,16 +423,12 @@ def _check(run: ImportRun) -> bool:
         try:
             # On PostgreSQL a CSV's encoding is taken from its first block and checked whole as the file streams
             # into the database (`sqlread`): one reading of the file, not two, when the first block says it right.
-            source = open_source(Path(run.file_path), guess=connection.vendor == "postgresql")
-            run.file_format, run.encoding = source.format, source.encoding
-            stage = _read(run, kind, source, lookups, issues)
+            stage = _open_and_read(run, kind, lookups, issues, guess=connection.vendor == "postgresql")
         except GuessFailed:
             Stage(run.pk, kind, []).drop()
             ImportIssue.objects.filter(run=run).delete()
             issues = Issues(run)
-            source = open_source(Path(run.file_path))
-            run.file_format, run.encoding = source.format, source.encoding
-            stage = _read(run, kind, source, lookups, issues)
+            stage = _open_and_read(run, kind, lookups, issues, guess=False)
     except FileRefused as exc:
         # What refuses the file is an error of the run too (the line where it went wrong, 0 for the file as a
         # whole), so that a client counting errors, the error file and the command all see it.
@@ -471,6 +467,12 @@ def _invalid(run: ImportRun, issues: Issues, message: str = "") -> bool:
     progress_set(run, "invalid")
     import_run_notified(run)
     return False
+
+
+def _open_and_read(run: ImportRun, kind: Kind, lookups: Lookups, issues: Issues, *, guess: bool) -> Stage | None:
+    source = open_source(Path(run.file_path), guess=guess)
+    run.file_format, run.encoding = source.format, source.encoding
+    return _read(run, kind, source, lookups, issues)
 
 
 def _read(run: ImportRun, kind: Kind, source: Source, lookups: Lookups, issues: Issues) -> Stage | None:
