@@ -182,29 +182,18 @@ def _pipe(raw: Raw, path: Path, encoding: str, reader: RowReader) -> tuple[int, 
     are (`_Sender`), the others to `reader` (which trims empty cells past the header, skips blank rows, names the
     others). The records loaded, and the rows `reader` counted."""
     width = reader.width
-    sender = _Sender(raw, ", ".join(["line", *raw.cells]))
-    loaded = counted = 0
-    batch: list[list[Any]] = []
+    counted = 0
     records = csv_rows(path, encoding)
     next(records)  # the header
-    try:
+    with _Sender(raw) as sender:
         for line, cells in records:
             if len(cells) == width:
                 cells.insert(0, line)
-                batch.append(cells)
-                loaded += 1
-                if len(batch) >= BATCH:
-                    sender.send(batch)
-                    batch = []
+                sender.add(cells)
             else:
                 sender.wait()  # (the parsers may write to the staging table)
                 counted += reader.row(line, cells)
-        if batch:
-            sender.send(batch)
-        sender.wait()
-    finally:
-        sender.close()
-    return loaded, counted
+    return sender.loaded, counted
 
 
 def _pipe_cells(raw: Raw, rows: Iterator[tuple[int, list[Any]]], reader: RowReader) -> tuple[int, int]:
@@ -212,10 +201,8 @@ def _pipe_cells(raw: Raw, rows: Iterator[tuple[int, list[Any]]], reader: RowRead
     others to `reader` with their cells as typed. The records loaded, and the rows `reader` counted."""
     width = reader.width
     whole = {position for position, parse, _label in reader.parsers if parse is parse_integer}
-    sender = _Sender(raw, ", ".join(["line", *raw.cells]))
-    loaded = counted = 0
-    batch: list[list[Any]] = []
-    try:
+    counted = 0
+    with _Sender(raw) as sender:
         for line, cells in rows:
             texts = _plain_texts(cells, whole) if len(cells) == width else None
             if texts is None:
@@ -223,39 +210,63 @@ def _pipe_cells(raw: Raw, rows: Iterator[tuple[int, list[Any]]], reader: RowRead
                 counted += reader.row(line, cells)
                 continue
             texts.insert(0, line)
-            batch.append(texts)
-            loaded += 1
-            if len(batch) >= BATCH:
-                sender.send(batch)
-                batch = []
-                reader.progress("reading", loaded + counted)
-        if batch:
-            sender.send(batch)
-        sender.wait()
-    finally:
-        sender.close()
-    return loaded, counted
+            if sender.add(texts):
+                reader.progress("reading", sender.loaded + counted)
+    return sender.loaded, counted
 
 
 class _Sender:
-    """Batches of a file's rows (a workbook's, a quoted CSV's) sent to the raw table by `COPY` from a thread of
-    their own, one batch at a time, while the reader goes on to the rows that follow: the database parses a batch
-    while Python reads the next (a million rows: two seconds of `COPY` no longer waited for). The thread writes on
-    the connection of the run's transaction (psycopg2's, which threads may share), and this thread does not use it
-    meanwhile: `wait` before any other statement."""
+    """A file's rows (a workbook's, a quoted CSV's) added one by one and sent to the raw table by `COPY` in batches,
+    from a thread of their own, one batch at a time, while the reader goes on to the rows that follow: the database
+    parses a batch while Python reads the next (a million rows: two seconds of `COPY` no longer waited for). The
+    thread writes on the connection of the run's transaction (psycopg2's, which threads may share), and this thread
+    does not use it meanwhile: `wait` before any other statement. Left without an error, it sends what is left and
+    waits for it; left anyhow, its thread is done."""
 
-    def __init__(self, raw: Raw, columns: str):
+    def __init__(self, raw: Raw):
         connection.ensure_connection()
         self.dbapi = connection.connection
-        self.sql = f"COPY {raw.table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        self.sql = f"COPY {raw.table} ({', '.join(['line', *raw.cells])}) FROM STDIN WITH (FORMAT csv)"
+        self.batch: list[list[Any]] = []
+        self.loaded = 0
         self.thread: threading.Thread | None = None
         self.failed: BaseException | None = None
 
-    def send(self, rows: list[list[Any]]) -> None:
+    def __enter__(self) -> _Sender:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_details: Any) -> None:
+        try:
+            if kind is None:
+                self._send()
+                self.wait()
+        finally:
+            self._join()
+
+    def add(self, row: list[Any]) -> bool:
+        """Add a row (its line first); whether a batch has just been sent."""
+        self.batch.append(row)
+        self.loaded += 1
+        if len(self.batch) < BATCH:
+            return False
+        self._send()
+        return True
+
+    def wait(self) -> None:
+        """Until the batch sent last is in; its error, if it failed."""
+        self._join()
+        if self.failed is not None:
+            failed, self.failed = self.failed, None
+            raise failed
+
+    def _send(self) -> None:
         self.wait()
+        if not self.batch:
+            return
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        csv.writer(buffer, lineterminator="\n").writerows(self.batch)
         buffer.seek(0)
+        self.batch = []
         self.thread = threading.Thread(target=self._copy, args=(buffer,), daemon=True)
         self.thread.start()
 
@@ -266,14 +277,7 @@ class _Sender:
         except BaseException as exc:  # raised in the reading thread, by `wait`
             self.failed = exc
 
-    def wait(self) -> None:
-        """Until the batch sent last is in; its error, if it failed."""
-        self.close()
-        if self.failed is not None:
-            failed, self.failed = self.failed, None
-            raise failed
-
-    def close(self) -> None:
+    def _join(self) -> None:
         if self.thread is not None:
             self.thread.join()
             self.thread = None

@@ -94,7 +94,6 @@ def manager_load(user: User, *, live: bool = False) -> ManagerLoads:
     成都's department of 6 562 managers)."""
     managers = staff_pool(user).account_managers()
     if not live:
-        path = None if user.heads_a_department else territory_path(user)
         loads = ManagerLoad.objects.all()
         if user.heads_a_department:
             # A department's managers, each one's count by its key. Joined, PostgreSQL hashed every count of the
@@ -102,7 +101,7 @@ def manager_load(user: User, *, live: bool = False) -> ManagerLoads:
             # 539 buffers, 9 ms, where 1 M read 198).
             own = ManagerLoad.objects.filter(user=OuterRef("pk")).values("customers")[:1]
             counted = managers.annotate(customer_count=Coalesce(Subquery(own), 0))
-        elif path:
+        elif path := territory_path(user):
             # The territory's counts only, by their path's index, joined to its managers: what the page reads grows
             # with the territory, not with the country (issue 19). A manager counted elsewhere (moved since the night)
             # is counted again by a reassignment or the next night.

@@ -403,8 +403,8 @@ def test_a_batch_the_copying_thread_could_not_send_fails_the_check(cast, run_fil
 
 
 def _sender_to_nowhere(init):
-    def to_nowhere(sender, raw, columns) -> None:
-        init(sender, raw, columns)
+    def to_nowhere(sender, raw) -> None:
+        init(sender, raw)
         sender.sql = sender.sql.replace(raw.table, "import_raw_nowhere")
 
     return to_nowhere
